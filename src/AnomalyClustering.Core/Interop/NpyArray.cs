@@ -1,0 +1,197 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Core.Interop;
+
+/// <summary>
+/// An array in NumPy's <c>.npy</c> format (version 1-3, C order, little-endian), parsed from or
+/// written to bytes: the interchange format for embeddings computed elsewhere and for test fixtures.
+/// </summary>
+public sealed partial class NpyArray
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    private readonly byte[] _payload;
+
+    private NpyArray(string dtype, int[] shape, byte[] payload)
+    {
+        DType = dtype;
+        Shape = shape;
+        _payload = payload;
+    }
+
+    /// <summary>NumPy's type string: <c>&lt;f4</c>, <c>&lt;f8</c>, <c>&lt;i4</c>, <c>&lt;i8</c>, <c>|u1</c>, <c>|b1</c>.</summary>
+    public string DType { get; }
+
+    /// <summary>The array's shape; an empty shape is a scalar.</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>Number of elements (the product of the shape).</summary>
+    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>Parses a whole <c>.npy</c> file's bytes.</summary>
+    /// <exception cref="InvalidClusteringInputException">Not an .npy file, Fortran order, big-endian or an unsupported type.</exception>
+    public static NpyArray Parse(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
+        {
+            throw new InvalidClusteringInputException("not a NumPy .npy file (magic bytes missing)");
+        }
+        int major = bytes[6];
+        int headerLength;
+        int headerStart;
+        if (major == 1)
+        {
+            headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
+            headerStart = 10;
+        }
+        else if (major is 2 or 3)
+        {
+            headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]));
+            headerStart = 12;
+        }
+        else
+        {
+            throw new InvalidClusteringInputException($".npy format version {major} is not supported (1, 2 or 3 are)");
+        }
+        if (bytes.Length < headerStart + headerLength)
+        {
+            throw new InvalidClusteringInputException(".npy header is truncated");
+        }
+        var header = Encoding.Latin1.GetString(bytes.Slice(headerStart, headerLength));
+        var descr = DescrPattern().Match(header);
+        var fortran = FortranPattern().Match(header);
+        var shapeMatch = ShapePattern().Match(header);
+        if (!descr.Success || !fortran.Success || !shapeMatch.Success)
+        {
+            throw new InvalidClusteringInputException($".npy header is malformed: {header.Trim()}");
+        }
+        if (fortran.Groups[1].Value == "True")
+        {
+            throw new InvalidClusteringInputException(".npy array is in Fortran order; save it with numpy.ascontiguousarray first");
+        }
+        var dtype = descr.Groups[1].Value;
+        if (dtype.Length > 0 && dtype[0] == '=')
+        {
+            dtype = "<" + dtype[1..];
+        }
+        var elementSize = ElementSize(dtype);
+        var shape = shapeMatch.Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
+            .ToArray();
+        var count = shape.Aggregate(1L, (a, b) => a * b);
+        var dataStart = headerStart + headerLength;
+        var expectedBytes = count * elementSize;
+        if (bytes.Length - dataStart < expectedBytes)
+        {
+            throw new InvalidClusteringInputException($".npy data is truncated: {bytes.Length - dataStart} bytes for {count} elements of {dtype}");
+        }
+        return new NpyArray(dtype, shape, bytes.Slice(dataStart, checked((int)expectedBytes)).ToArray());
+    }
+
+    /// <summary>Creates a float32 array of the given shape (the data is copied).</summary>
+    public static NpyArray FromSingles(ReadOnlySpan<float> data, params int[] shape) =>
+        FromBytes("<f4", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+
+    /// <summary>Creates a float64 array of the given shape (the data is copied).</summary>
+    public static NpyArray FromDoubles(ReadOnlySpan<double> data, params int[] shape) =>
+        FromBytes("<f8", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+
+    /// <summary>The elements converted to double, in C order.</summary>
+    public double[] ToDoubles()
+    {
+        var result = new double[Count];
+        var size = ElementSize(DType);
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = ReadAsDouble(_payload.AsSpan(i * size, size));
+        }
+        return result;
+    }
+
+    /// <summary>The elements converted to float, in C order.</summary>
+    public float[] ToSingles()
+    {
+        if (DType == "<f4")
+        {
+            return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_payload).ToArray();
+        }
+        return Array.ConvertAll(ToDoubles(), d => (float)d);
+    }
+
+    /// <summary>The elements as 64-bit integers; throws for floating-point arrays.</summary>
+    public long[] ToInt64()
+    {
+        if (DType[1] == 'f')
+        {
+            throw new InvalidClusteringInputException($".npy array holds {DType} values, expected integers");
+        }
+        return Array.ConvertAll(ToDoubles(), d => (long)d);
+    }
+
+    /// <summary>The whole file's bytes, format version 1.0.</summary>
+    public byte[] ToBytes()
+    {
+        var shapeText = Shape.Count == 1 ? $"({Shape[0]},)" : "(" + string.Join(", ", Shape) + ")";
+        var header = $"{{'descr': '{DType}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        // NumPy pads the header with spaces so that the data starts on a 64-byte boundary.
+        var unpadded = 10 + header.Length + 1;
+        header += new string(' ', (64 - unpadded % 64) % 64) + "\n";
+        using var stream = new MemoryStream();
+        stream.Write(Magic);
+        stream.WriteByte(1);
+        stream.WriteByte(0);
+        Span<byte> length = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(length, checked((ushort)header.Length));
+        stream.Write(length);
+        stream.Write(Encoding.Latin1.GetBytes(header));
+        stream.Write(_payload);
+        return stream.ToArray();
+    }
+
+    private static NpyArray FromBytes(string dtype, int[] shape, ReadOnlySpan<byte> data)
+    {
+        var count = shape.Aggregate(1L, (a, b) => a * b);
+        if (count * ElementSize(dtype) != data.Length)
+        {
+            throw new InvalidClusteringInputException($"shape ({string.Join(", ", shape)}) does not match {data.Length / ElementSize(dtype)} elements");
+        }
+        return new NpyArray(dtype, shape, data.ToArray());
+    }
+
+    private static int ElementSize(string dtype) => dtype switch
+    {
+        "<f4" or "<i4" or "<u4" => 4,
+        "<f8" or "<i8" or "<u8" => 8,
+        "<i2" or "<u2" => 2,
+        "|u1" or "|i1" or "|b1" => 1,
+        _ => throw new InvalidClusteringInputException($".npy type '{dtype}' is not supported (little-endian float32/float64 or integers are)"),
+    };
+
+    private double ReadAsDouble(ReadOnlySpan<byte> b) => DType switch
+    {
+        "<f4" => BinaryPrimitives.ReadSingleLittleEndian(b),
+        "<f8" => BinaryPrimitives.ReadDoubleLittleEndian(b),
+        "<i4" => BinaryPrimitives.ReadInt32LittleEndian(b),
+        "<u4" => BinaryPrimitives.ReadUInt32LittleEndian(b),
+        "<i8" => BinaryPrimitives.ReadInt64LittleEndian(b),
+        "<u8" => BinaryPrimitives.ReadUInt64LittleEndian(b),
+        "<i2" => BinaryPrimitives.ReadInt16LittleEndian(b),
+        "<u2" => BinaryPrimitives.ReadUInt16LittleEndian(b),
+        "|i1" => (sbyte)b[0],
+        _ => b[0],
+    };
+
+    [GeneratedRegex(@"'descr':\s*'([^']+)'")]
+    private static partial Regex DescrPattern();
+
+    [GeneratedRegex(@"'fortran_order':\s*(True|False)")]
+    private static partial Regex FortranPattern();
+
+    [GeneratedRegex(@"'shape':\s*\(([^)]*)\)")]
+    private static partial Regex ShapePattern();
+}
