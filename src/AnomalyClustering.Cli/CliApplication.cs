@@ -27,7 +27,7 @@ internal static class CliApplication
         if (parseResult.Action is ParseErrorAction)
         {
             var command = string.Join(' ', parseResult.CommandResult.Command.Parents.OfType<Command>().Reverse().Select(c => c.Name).Append(parseResult.CommandResult.Command.Name));
-            console.Error.WriteLine($"error: {string.Join("; ", parseResult.Errors.Select(e => e.Message))} (see '{command} --help')");
+            console.Error.WriteLine($"error: {string.Join("; ", parseResult.Errors.Select(e => e.Message.TrimEnd('.')))} (see '{command} --help')");
             return CliExitCodes.UsageError;
         }
         try
