@@ -13,8 +13,9 @@ namespace AnomalyClustering.Core.Embeddings;
 /// <remarks>
 /// All steps after the LayerNorm are linear, so they are reordered (see <see cref="PatchEmbeddingPlan"/>):
 /// each output channel is a sparse weighted sum of shifted, zero-padded input planes computed on the layer's
-/// own grid, only then resized, and finally the T planes are transposed into M rows. Cost per image is
-/// O(sum over layers of (C*k*k + P + T) x h x w + T x M) multiply-adds; no C*k*k x h x w tensor is built.
+/// own grid, then transposed into the M patch rows (resized on the way for coarser layers). Cost per image is
+/// O(sum over layers of (C*k*k + P + T) x h x w + T x M) multiply-adds; no C*k*k x h x w tensor is built, and
+/// the only large buffers are the padded copy of one layer and the result.
 /// Thread-safe: the shape-dependent plan is immutable and scratch memory is rented per call.
 /// </remarks>
 public sealed class PatchEmbedder
@@ -92,39 +93,35 @@ public sealed class PatchEmbedder
     {
         var pool = ArrayPool<float>.Shared;
         var padded = pool.Rent(plan.PaddedInputLength);
-        var planes = pool.Rent(plan.Output.Dimension * plan.PlaneLength);
-        var scratch = pool.Rent(plan.ScratchPlaneLength + plan.HorizontalPassLength);
+        var groupPlanes = pool.Rent(plan.GroupPlanesLength);
+        var patchRows = pool.Rent(plan.PatchRowsLength);
         try
         {
             for (var l = 0; l < layers.Length; l++)
             {
                 var layerPlan = plan.Layers[l];
                 var scale = CopyPadded(layers[l], l, layerPlan, padded);
-                AccumulateLayer(plan, layerPlan, padded, scale, planes, scratch);
+                AccumulateLayer(plan.Output, layerPlan, padded, scale, groupPlanes, patchRows, destination);
             }
-            PlaneKernels.TransposePlanes(
-                planes, plan.Output.Dimension, plan.PlaneLength, plan.PlaneStride,
-                plan.Output.GridHeight, plan.Output.GridWidth, destination);
         }
         finally
         {
-            pool.Return(scratch);
-            pool.Return(planes);
+            pool.Return(patchRows);
+            pool.Return(groupPlanes);
             pool.Return(padded);
         }
     }
 
     /// <summary>
     /// Writes the layer, minus its mean when LayerNorm is on, into zero-padded planes and returns the factor
-    /// (1 / sqrt(var + eps), or 1) still to apply; the factor is folded into the term weights. O(C x h x w).
+    /// (1 / sqrt(var + eps), or 1) still to apply; the factor is folded into the weighted sums. Two passes
+    /// (mean, then squared deviations) so that a large mean does not cost precision. O(C x h x w).
     /// </summary>
     private float CopyPadded(FeatureMap layer, int index, LayerPlan plan, Span<float> padded)
     {
         var source = layer.Data.Span;
         var area = layer.Height * layer.Width;
         var pad = (Options.NeighbourhoodSize - 1) / 2;
-        var target = padded[..plan.PaddedInputLength];
-        target.Clear();
 
         double sum = 0;
         for (var c = 0; c < layer.Channels; c++)
@@ -140,65 +137,74 @@ public sealed class PatchEmbedder
         var count = (double)layer.Channels * area;
         var mean = Options.LayerNorm ? (float)(sum / count) : 0f;
 
-        for (var c = 0; c < layer.Channels; c++)
-        {
-            for (var y = 0; y < layer.Height; y++)
-            {
-                var row = source.Slice(c * area + y * layer.Width, layer.Width);
-                var paddedRow = target.Slice(c * plan.PaddedPlaneLength + (y + pad) * plan.PaddedWidth + pad, layer.Width);
-                TensorPrimitives.Subtract(row, mean, paddedRow);
-            }
-        }
-        if (!Options.LayerNorm)
-        {
-            return 1f;
-        }
-
-        // Padding is zero, so summing whole padded planes sums the squared deviations of the real values.
+        // Padding is zero, so a whole padded plane's sum of squares is that of the real deviations.
         double squares = 0;
         for (var c = 0; c < layer.Channels; c++)
         {
-            squares += TensorPrimitives.SumOfSquares(target.Slice(c * plan.PaddedPlaneLength, plan.PaddedPlaneLength));
+            var plane = padded.Slice(c * plan.PaddedPlaneLength, plan.PaddedPlaneLength);
+            PlaneKernels.CopyPadded(source.Slice(c * area, area), layer.Height, layer.Width, pad, mean, plane);
+            if (Options.LayerNorm)
+            {
+                squares += TensorPrimitives.SumOfSquares(plane);
+            }
         }
-        return (float)(1.0 / Math.Sqrt(squares / count + LayerNormEpsilon));
+        padded[(layer.Channels * plan.PaddedPlaneLength)..plan.PaddedInputLength].Clear();
+        return Options.LayerNorm ? (float)(1.0 / Math.Sqrt(squares / count + LayerNormEpsilon)) : 1f;
     }
 
     /// <summary>
-    /// Adds this layer's contribution to its output channels: per channel the weighted sum of shifted padded
-    /// planes (one contiguous multiply-add each, the padding columns absorbing the row wrap), resized when the
-    /// layer's grid is not the output grid. O(terms x h x (w + k - 1) + resized channels x (h + H) x W).
+    /// Writes (or, for a channel that an earlier layer started, adds) this layer's contribution to its output
+    /// channels, <see cref="PatchEmbeddingPlan.GroupSize"/> channels at a time so their planes stay in cache:
+    /// each channel is a weighted sum of shifted padded planes on the layer's grid (one contiguous multiply-add
+    /// per term, the padding columns absorbing the row wrap); the group is then scattered into the patch rows,
+    /// through a bilinear resize when the layer's grid is not the output grid.
+    /// O(terms x h x (w + k - 1) + channels x (h x w + M)).
     /// </summary>
-    private static void AccumulateLayer(PatchEmbeddingPlan plan, LayerPlan layer, ReadOnlySpan<float> padded, float scale, Span<float> planes, Span<float> scratch)
+    private static void AccumulateLayer(
+        PatchBagShape output, LayerPlan layer, ReadOnlySpan<float> padded, float scale,
+        Span<float> groupPlanes, Span<float> patchRows, Span<float> destination)
     {
-        var length = layer.Height * layer.PaddedWidth;
-        var resized = layer.ResizeRows is not null;
-        var onOwnGrid = resized ? scratch[..length] : [];
-        var horizontal = scratch.Slice(plan.ScratchPlaneLength, plan.HorizontalPassLength);
-        for (var i = 0; i < layer.TargetCount; i++)
+        var first = 0;
+        if (!layer.WritesFirst[0])
         {
-            var plane = planes.Slice((layer.FirstTarget + i) * plan.PlaneLength, plan.PlaneLength);
-            var sum = resized ? onOwnGrid : plane[..length];
-            var overwrite = resized || layer.WritesFirst[i];
-            for (var term = layer.TermStart[i]; term < layer.TermStart[i + 1]; term++)
-            {
-                var shifted = padded.Slice(layer.TermOffset[term], length);
-                var weight = layer.TermWeight[term] * scale;
-                if (overwrite)
-                {
-                    TensorPrimitives.Multiply(shifted, weight, sum);
-                    overwrite = false;
-                }
-                else
-                {
-                    TensorPrimitives.MultiplyAddEstimate(shifted, weight, sum, sum);
-                }
-            }
-            if (resized)
-            {
-                PlaneKernels.ResizeBilinear(
-                    onOwnGrid, layer.PaddedWidth, layer.Height, layer.ResizeRows!, layer.ResizeColumns!,
-                    horizontal, plane, plan.PlaneStride, layer.WritesFirst[i]);
-            }
+            // Only a layer's first channel can straddle the previous layer's P-range; it alone adds.
+            AccumulateGroup(output, layer, padded, scale, 0, 1, add: true, groupPlanes, patchRows, destination);
+            first = 1;
         }
+        while (first < layer.TargetCount)
+        {
+            var left = layer.TargetCount - first;
+            var size = left >= PatchEmbeddingPlan.GroupSize ? PatchEmbeddingPlan.GroupSize
+                : left >= PlaneKernels.VectorWidth ? PlaneKernels.VectorWidth : left;
+            AccumulateGroup(output, layer, padded, scale, first, size, add: false, groupPlanes, patchRows, destination);
+            first += size;
+        }
+    }
+
+    private static void AccumulateGroup(
+        PatchBagShape output, LayerPlan layer, ReadOnlySpan<float> padded, float scale, int first, int size, bool add,
+        Span<float> groupPlanes, Span<float> patchRows, Span<float> destination)
+    {
+        for (var q = 0; q < size; q++)
+        {
+            var terms = layer.TermStart[first + q]..layer.TermStart[first + q + 1];
+            PlaneKernels.WeightedShiftSum(
+                padded, layer.TermOffset.AsSpan(terms), layer.TermWeight.AsSpan(terms), scale,
+                groupPlanes.Slice(q * layer.SumLength, layer.SumLength));
+        }
+        var columns = destination[(layer.FirstTarget + first)..];
+        if (layer.ResizeRows is null)
+        {
+            PlaneKernels.ScatterPlanes(
+                groupPlanes, size, layer.SumLength, layer.PaddedWidth, layer.Height, layer.Width,
+                columns, output.Dimension, add);
+            return;
+        }
+        PlaneKernels.ScatterPlanes(
+            groupPlanes, size, layer.SumLength, layer.PaddedWidth, layer.Height, layer.Width,
+            patchRows, size, add: false);
+        PlaneKernels.ResizePatchRows(
+            patchRows[..(layer.Height * layer.Width * size)], size, layer.Width, layer.ResizeRows, layer.ResizeColumns!,
+            columns, output.Dimension, add);
     }
 }

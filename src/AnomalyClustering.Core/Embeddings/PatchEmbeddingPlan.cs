@@ -17,17 +17,18 @@ namespace AnomalyClustering.Core.Embeddings;
 /// </remarks>
 internal sealed class PatchEmbeddingPlan
 {
-    private PatchEmbeddingPlan(FeatureMapShape[] shapes, PatchEmbeddingOptions options, LayerPlan[] layers, PatchBagShape output, int planeStride)
+    /// <summary>Output channels computed together: their planes stay in cache until scattered into patch rows.</summary>
+    public const int GroupSize = 16;
+
+    private PatchEmbeddingPlan(FeatureMapShape[] shapes, PatchEmbeddingOptions options, LayerPlan[] layers, PatchBagShape output)
     {
         Shapes = shapes;
         Options = options;
         Layers = layers;
         Output = output;
-        PlaneStride = planeStride;
-        PlaneLength = output.GridHeight * planeStride;
         PaddedInputLength = layers.Max(l => l.PaddedInputLength);
-        ScratchPlaneLength = layers.Max(l => l.ResizeRows is null ? 0 : l.Height * l.PaddedWidth);
-        HorizontalPassLength = layers.Max(l => l.ResizeRows is null ? 0 : l.Height * output.GridWidth);
+        GroupPlanesLength = GroupSize * layers.Max(l => l.SumLength);
+        PatchRowsLength = GroupSize * layers.Max(l => l.ResizeRows is null ? 0 : l.Height * l.Width);
     }
 
     /// <summary>The layer shapes this plan is for.</summary>
@@ -42,20 +43,14 @@ internal sealed class PatchEmbeddingPlan
     /// <summary>The shape of the resulting bag.</summary>
     public PatchBagShape Output { get; }
 
-    /// <summary>Row stride of the T accumulation planes: the first layer's padded width (extra columns are scratch).</summary>
-    public int PlaneStride { get; }
-
-    /// <summary>Floats per accumulation plane, GridHeight x PlaneStride.</summary>
-    public int PlaneLength { get; }
-
     /// <summary>Floats needed for the largest layer's zero-padded copy.</summary>
     public int PaddedInputLength { get; }
 
-    /// <summary>Floats needed for one channel of a layer on its own grid before resizing (0 when none is resized).</summary>
-    public int ScratchPlaneLength { get; }
+    /// <summary>Floats needed for one group of output channels on a layer's own grid.</summary>
+    public int GroupPlanesLength { get; }
 
-    /// <summary>Floats needed for the horizontally resized rows of one such channel (source rows x output width).</summary>
-    public int HorizontalPassLength { get; }
+    /// <summary>Floats needed for one group of output channels as patch rows on a resized layer's own grid (0 when none is resized).</summary>
+    public int PatchRowsLength { get; }
 
     /// <summary>True when this plan is for exactly these shapes and options.</summary>
     public bool Matches(ReadOnlySpan<FeatureMap> layers, PatchEmbeddingOptions options)
@@ -93,14 +88,12 @@ internal sealed class PatchEmbeddingPlan
         var k = options.NeighbourhoodSize;
         var padding = (k - 1) / 2;
         var outputShape = new PatchBagShape(shapes[0].Height, shapes[0].Width, options.TargetDimension);
-        var planeStride = shapes[0].Width + 2 * padding;
-        var largest = Math.Max(
-            (long)options.TargetDimension * shapes[0].Height * planeStride,
-            shapes.ToArray().Max(s => (long)s.Channels * (s.Height + 2 * padding) * (s.Width + 2 * padding) + k));
-        if (largest > Array.MaxLength || (long)outputShape.PatchCount * outputShape.Dimension > Array.MaxLength)
+        var largest = shapes.ToArray().Max(s => (long)s.Channels * (s.Height + 2 * padding) * (s.Width + 2 * padding) + k + PlaneKernels.VectorWidth);
+        if (largest > Array.MaxLength || (long)outputShape.PatchCount * outputShape.Dimension > Array.MaxLength
+            || (long)shapes.Length * options.PretrainDimension > Array.MaxLength)
         {
             throw new InvalidClusteringInputException(
-                $"Feature maps of {string.Join(", ", shapes.ToArray())} with T = {options.TargetDimension} need more than {Array.MaxLength} floats in one buffer; lower TargetDimension or the grid size.",
+                $"Feature maps of {string.Join(", ", shapes.ToArray())} with P = {options.PretrainDimension}, T = {options.TargetDimension} need more than {Array.MaxLength} floats in one buffer; lower the dimensions or the grid size.",
                 "layers");
         }
 
@@ -109,7 +102,7 @@ internal sealed class PatchEmbeddingPlan
         {
             layers[l] = LayerPlan.Create(l, shapes, options, outputShape);
         }
-        return new PatchEmbeddingPlan(shapes.ToArray(), options, layers, outputShape, planeStride);
+        return new PatchEmbeddingPlan(shapes.ToArray(), options, layers, outputShape);
     }
 }
 
@@ -132,13 +125,16 @@ internal sealed class LayerPlan
     /// <summary>Columns of this layer's grid.</summary>
     public int Width { get; private init; }
 
-    /// <summary>Width of a zero-padded channel, Width + k - 1; also the row stride of this layer's planes.</summary>
+    /// <summary>Width of a zero-padded channel, Width + k - 1; also the row stride of this layer's output-channel planes.</summary>
     public int PaddedWidth { get; private init; }
 
     /// <summary>Floats per zero-padded channel, (Height + k - 1) x PaddedWidth.</summary>
     public int PaddedPlaneLength { get; private init; }
 
-    /// <summary>Floats of the padded copy of all channels, plus k - 1 slack that the last shifted read may touch.</summary>
+    /// <summary>Floats of one output channel on this layer's grid as computed: Height x PaddedWidth rounded up to whole vectors.</summary>
+    public int SumLength { get; private init; }
+
+    /// <summary>Floats of the padded copy of all channels, plus the slack that the last shifted read may touch (k - 1 and the vector rounding).</summary>
     public int PaddedInputLength { get; private init; }
 
     /// <summary>First output channel t that this layer contributes to.</summary>
@@ -231,6 +227,12 @@ internal sealed class LayerPlan
         }
         termStart[targetCount] = offsets.Count;
 
+        var sumLength = PlaneKernels.RoundUpToVector(shape.Height * paddedWidth);
+        var paddedInputLength = shape.Channels * paddedPlane + k - 1 + PlaneKernels.VectorWidth;
+        if (offsets.Max() + sumLength > paddedInputLength)
+        {
+            throw new InvalidOperationException("Patch embedding plan reads outside its padded input; this is a bug.");
+        }
         var sameGrid = shape.Height == output.GridHeight && shape.Width == output.GridWidth;
         return new LayerPlan
         {
@@ -239,7 +241,8 @@ internal sealed class LayerPlan
             Width = shape.Width,
             PaddedWidth = paddedWidth,
             PaddedPlaneLength = paddedPlane,
-            PaddedInputLength = shape.Channels * paddedPlane + k - 1,
+            SumLength = sumLength,
+            PaddedInputLength = paddedInputLength,
             FirstTarget = firstTarget,
             TargetCount = targetCount,
             TermStart = termStart,

@@ -31,17 +31,26 @@ public class PatchEmbedderTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void EqualsLiteralPipelineAtProductionDimensions(bool layerNorm)
+    // ResNet-like grids with production P = T = 1024: P-bins of width 1.125 and 2.25, T-bins of width 2.
+    [InlineData("128x28x28 256x14x14", 1024, 1024, true)]
+    // Fewer channels than P / 9: adaptive pooling repeats values.
+    [InlineData("32x28x28 64x14x14", 1024, 1024, false)]
+    // Same grid for both layers and a T-bin straddling the layer boundary (the second layer adds to channel 10).
+    [InlineData("4x10x9 6x10x9", 25, 21, true)]
+    // Three layers whose T-ranges split into groups of 16, 8 and fewer, two of them starting with a straddling T-bin.
+    [InlineData("16x20x20 24x10x10 40x5x5", 100, 70, true)]
+    public void EqualsLiteralPipeline(string shapes, int pretrain, int target, bool layerNorm)
     {
-        // ResNet-like grids with production P = T = 1024: P-bins of width 2.25 and 4.5, T-bins of width 2.
-        var layers = new[] { RandomMap(1, 32, 28, 28), RandomMap(2, 128, 14, 14) };
-        var options = new PatchEmbeddingOptions { LayerNorm = layerNorm };
+        var layers = shapes.Split(' ').Select((shape, i) =>
+        {
+            var size = shape.Split('x').Select(int.Parse).ToArray();
+            return RandomMap(i + 1, size[0], size[1], size[2]);
+        }).ToArray();
+        var options = new PatchEmbeddingOptions { LayerNorm = layerNorm, PretrainDimension = pretrain, TargetDimension = target };
         var actual = new PatchEmbedder(options).Embed(layers);
         var expected = ReferencePatchEmbedder.Embed(layers, options);
         var error = RelativeError(actual.Data, expected);
-        output.WriteLine($"layerNorm={layerNorm}: relative error {error:E2}");
+        output.WriteLine($"{shapes} P={pretrain} T={target} layerNorm={layerNorm}: relative error {error:E2}");
         Assert.True(error <= Tolerance, $"relative error {error:E3} exceeds {Tolerance:E0}");
     }
 
