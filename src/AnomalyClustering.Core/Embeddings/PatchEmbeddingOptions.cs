@@ -1,0 +1,40 @@
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Core.Embeddings;
+
+/// <summary>
+/// How backbone feature maps become patch embeddings (METHOD.md section 1, steps 3-5). The defaults are
+/// PatchCore's dimensions (P = T = 1024) with the Anomaly-Clustering reproduction's LayerNorm; the
+/// reproduction's own runs use P = 2048, T = 4096.
+/// </summary>
+public sealed record PatchEmbeddingOptions
+{
+    /// <summary>
+    /// Normalise each layer of each image over (C, H, W) before anything else, without affine parameters
+    /// (torch layer_norm, eps 1e-5). The reproduction does this; PatchCore does not.
+    /// </summary>
+    public bool LayerNorm { get; init; } = true;
+
+    /// <summary>P (pretrain_embed_dimension): each layer's flattened C x k x k neighbourhood is average-pooled to P values.</summary>
+    public int PretrainDimension { get; init; } = 1024;
+
+    /// <summary>T (target_embed_dimension): the L x P values of all layers are average-pooled to T, the embedding dimension.</summary>
+    public int TargetDimension { get; init; } = 1024;
+
+    /// <summary>k (PatchCore's patchsize): the side of the neighbourhood aggregated around every position; odd, zero padding (k-1)/2.</summary>
+    public int NeighbourhoodSize { get; init; } = 3;
+
+    /// <summary>Throws <see cref="InvalidClusteringInputException"/> unless every option is usable.</summary>
+    public void Validate()
+    {
+        Guard.AtLeast(PretrainDimension, 1, nameof(PretrainDimension));
+        Guard.AtLeast(TargetDimension, 1, nameof(TargetDimension));
+        Guard.AtLeast(NeighbourhoodSize, 1, nameof(NeighbourhoodSize));
+        if (NeighbourhoodSize % 2 == 0)
+        {
+            throw new InvalidClusteringInputException(
+                $"{nameof(NeighbourhoodSize)} is {NeighbourhoodSize}; it must be odd (3 in the reference) so that zero padding keeps the grid size.",
+                nameof(NeighbourhoodSize));
+        }
+    }
+}
