@@ -28,8 +28,8 @@ internal sealed class NearestPatchRunner
     /// <summary>distances[k] = min_l ||a_k - b_l|| against one reference bag. O(M M' T).</summary>
     public void Nearest(PatchBag referenceBag, Span<double> distances)
     {
-        reference.Pack(referenceBag.Data, referenceBag.PatchCount, referenceBag.Dimension);
-        search.Search(query, reference, columns: false);
+        reference.Resize(referenceBag.PatchCount, referenceBag.Dimension, referenceBag.Data);
+        search.Search(query, reference, columns: false, packReference: true);
         search.RowDistances(query, reference, distances);
     }
 
@@ -39,8 +39,8 @@ internal sealed class NearestPatchRunner
     /// </summary>
     public void NearestBothWays(PatchBag referenceBag, Span<double> queryDistances, Span<double> referenceDistances)
     {
-        reference.Pack(referenceBag.Data, referenceBag.PatchCount, referenceBag.Dimension);
-        search.Search(query, reference, columns: true);
+        reference.Resize(referenceBag.PatchCount, referenceBag.Dimension, referenceBag.Data);
+        search.Search(query, reference, columns: true, packReference: true);
         search.RowDistances(query, reference, queryDistances);
         search.ColumnDistances(query, reference, referenceDistances);
     }

@@ -84,9 +84,11 @@ internal sealed unsafe class NearestPatchSearch
 
     /// <summary>
     /// Finds the nearest reference row of every query row (and, if <paramref name="columns"/>, the nearest
-    /// query row of every reference row). O(M M' T) flops on the available workers.
+    /// query row of every reference row). When <paramref name="packReference"/> is set, the reference was
+    /// only <see cref="PanelMatrix.Resize"/>d with its source and the workers pack its panels first.
+    /// O(M M' T) flops on the available workers.
     /// </summary>
-    public void Search(PanelMatrix query, PanelMatrix reference, bool columns)
+    public void Search(PanelMatrix query, PanelMatrix reference, bool columns, bool packReference = false)
     {
         if (query.PanelWidth != QueryPanelWidth || reference.PanelWidth != ReferencePanelWidth || query.Dimension != reference.Dimension)
         {
@@ -101,6 +103,19 @@ internal sealed unsafe class NearestPatchSearch
         {
             ColumnNearest = new int[reference.Rows];
         }
+        if (packReference)
+        {
+            var packers = Math.Min(workers.Length, reference.PanelCount);
+            if (packers == 1)
+            {
+                reference.PackPanels(0, reference.PanelCount);
+            }
+            else
+            {
+                Parallel.For(0, packers, new ParallelOptions { MaxDegreeOfParallelism = packers }, w =>
+                    reference.PackPanels(Share(reference.PanelCount, w, packers), Share(reference.PanelCount, w + 1, packers)));
+            }
+        }
         var workerCount = Math.Min(workers.Length, query.PanelCount);
         foreach (var worker in workers.AsSpan(0, workerCount))
         {
@@ -113,11 +128,7 @@ internal sealed unsafe class NearestPatchSearch
         else
         {
             Parallel.For(0, workerCount, new ParallelOptions { MaxDegreeOfParallelism = workerCount }, w =>
-            {
-                var first = (int)((long)query.PanelCount * w / workerCount);
-                var end = (int)((long)query.PanelCount * (w + 1) / workerCount);
-                RunWorker(workers[w], query, reference, columns, first, end);
-            });
+                RunWorker(workers[w], query, reference, columns, Share(query.PanelCount, w, workerCount), Share(query.PanelCount, w + 1, workerCount)));
         }
         if (columns)
         {
@@ -132,9 +143,7 @@ internal sealed unsafe class NearestPatchSearch
         scratch.EnsureRowScratch(query.Dimension);
         for (var k = 0; k < query.Rows; k++)
         {
-            query.CopyRow(k, scratch.RowA);
-            reference.CopyRow(RowNearest[k], scratch.RowB);
-            distances[k] = ExactDistance(scratch.RowA, scratch.RowB);
+            distances[k] = ExactDistance(query.Row(k, scratch.RowA), reference.Row(RowNearest[k], scratch.RowB));
         }
     }
 
@@ -145,9 +154,7 @@ internal sealed unsafe class NearestPatchSearch
         scratch.EnsureRowScratch(query.Dimension);
         for (var l = 0; l < reference.Rows; l++)
         {
-            query.CopyRow(ColumnNearest[l], scratch.RowA);
-            reference.CopyRow(l, scratch.RowB);
-            distances[l] = ExactDistance(scratch.RowA, scratch.RowB);
+            distances[l] = ExactDistance(query.Row(ColumnNearest[l], scratch.RowA), reference.Row(l, scratch.RowB));
         }
     }
 
@@ -403,6 +410,9 @@ internal sealed unsafe class NearestPatchSearch
             }
         }
     }
+
+    /// <summary>Start of part <paramref name="part"/> when <paramref name="count"/> items are split into <paramref name="parts"/> contiguous parts.</summary>
+    private static int Share(int count, int part, int parts) => (int)((long)count * part / parts);
 
     private static void EnsureCapacity<T>(ref T[] array, int length)
     {

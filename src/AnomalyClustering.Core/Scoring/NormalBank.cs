@@ -59,7 +59,7 @@ public sealed class NormalBank
         return new NormalBank(packed);
     }
 
-    /// <summary>Wraps <paramref name="patchCount"/> row-major patches of <paramref name="dimension"/> floats (e.g. a coreset). Copied.</summary>
+    /// <summary>Wraps <paramref name="patchCount"/> row-major patches of <paramref name="dimension"/> floats (e.g. a coreset). Copied (the copy is kept beside the packed form for exact distances).</summary>
     public static NormalBank FromRows(ReadOnlySpan<float> rows, int patchCount, int dimension)
     {
         Guard.AtLeast(patchCount, 1, nameof(patchCount));
@@ -67,7 +67,7 @@ public sealed class NormalBank
         Guard.Length(rows.Length, patchCount * dimension, "normal bank rows");
         Guard.Finite(rows, "normal bank rows");
         var packed = new PanelMatrix(NearestPatchSearch.ReferencePanelWidth);
-        packed.Pack(rows, patchCount, dimension);
+        packed.Pack(rows.ToArray(), patchCount, dimension);
         return new NormalBank(packed);
     }
 

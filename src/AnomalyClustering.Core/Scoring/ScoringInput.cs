@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Core.Validation;
 
@@ -13,7 +14,11 @@ internal static class ScoringInput
         {
             throw new InvalidClusteringInputException($"{what} is missing (null).", what);
         }
-        Guard.Finite(bag.Data, what);
+        // The vectorised check is the common path; the scalar one finds the index for the message.
+        if (!TensorPrimitives.IsFiniteAll<float>(bag.Data))
+        {
+            Guard.Finite(bag.Data, what);
+        }
     }
 
     /// <summary>Throws unless every bag exists, is finite and has embedding dimension <paramref name="dimension"/>.</summary>
