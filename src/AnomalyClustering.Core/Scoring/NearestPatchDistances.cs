@@ -45,19 +45,25 @@ public static class NearestPatchDistances
     public static void Accumulate(PatchBag query, IReadOnlyList<PatchBag> references, Span<double> sums, int maxDegreeOfParallelism = -1)
     {
         ScoringInput.CheckBag(query, nameof(query));
-        ScoringInput.CheckBags(references, query.Dimension, nameof(references));
+        ScoringInput.CheckShapes(references, query.Dimension, nameof(references));
         ScoringInput.CheckParallelism(maxDegreeOfParallelism);
         Guard.Length(sums.Length, query.PatchCount, nameof(sums));
         var runner = new NearestPatchRunner(maxDegreeOfParallelism);
         runner.SetQuery(query);
         var distances = new double[query.PatchCount];
-        foreach (var reference in references)
+        // References' values are checked while they are packed; totals go to the caller only once all passed.
+        var totals = new double[query.PatchCount];
+        for (var r = 0; r < references.Count; r++)
         {
-            runner.Nearest(reference, distances);
+            runner.Nearest(references[r], distances, r);
             for (var k = 0; k < distances.Length; k++)
             {
-                sums[k] += distances[k];
+                totals[k] += distances[k];
             }
+        }
+        for (var k = 0; k < totals.Length; k++)
+        {
+            sums[k] += totals[k];
         }
     }
 

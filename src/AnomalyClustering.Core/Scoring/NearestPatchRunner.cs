@@ -25,12 +25,15 @@ internal sealed class NearestPatchRunner
     /// <summary>Packs the query bag. O(M T).</summary>
     public void SetQuery(PatchBag bag) => query.Pack(bag.Data, bag.PatchCount, bag.Dimension);
 
-    /// <summary>distances[k] = min_l ||a_k - b_l|| against one reference bag. O(M M' T).</summary>
-    public void Nearest(PatchBag referenceBag, Span<double> distances)
+    /// <summary>
+    /// distances[k] = min_l ||a_k - b_l|| against one reference bag. Non-finite reference values are caught
+    /// through the squared norms computed while packing (no extra pass over the data). O(M M' T).
+    /// </summary>
+    public void Nearest(PatchBag referenceBag, Span<double> distances, int referenceIndex = -1)
     {
-        reference.Resize(referenceBag.PatchCount, referenceBag.Dimension, referenceBag.Data);
-        search.Search(query, reference, columns: false, packReference: true);
-        search.RowDistances(query, reference, distances);
+        PackReference(referenceBag, referenceIndex);
+        search.Search(query, reference, columns: false);
+        search.RowDistance.AsSpan(0, query.Rows).CopyTo(distances);
     }
 
     /// <summary>
@@ -39,16 +42,26 @@ internal sealed class NearestPatchRunner
     /// </summary>
     public void NearestBothWays(PatchBag referenceBag, Span<double> queryDistances, Span<double> referenceDistances)
     {
-        reference.Resize(referenceBag.PatchCount, referenceBag.Dimension, referenceBag.Data);
-        search.Search(query, reference, columns: true, packReference: true);
-        search.RowDistances(query, reference, queryDistances);
-        search.ColumnDistances(query, reference, referenceDistances);
+        PackReference(referenceBag, -1);
+        search.Search(query, reference, columns: true);
+        search.RowDistance.AsSpan(0, query.Rows).CopyTo(queryDistances);
+        search.ColumnDistance.AsSpan(0, reference.Rows).CopyTo(referenceDistances);
     }
 
     /// <summary>distances[k] = min over the bank's patches of ||a_k - t||. O(M P T).</summary>
     public void Nearest(NormalBank bank, Span<double> distances)
     {
         search.Search(query, bank.Packed, columns: false);
-        search.RowDistances(query, bank.Packed, distances);
+        search.RowDistance.AsSpan(0, query.Rows).CopyTo(distances);
+    }
+
+    private void PackReference(PatchBag referenceBag, int referenceIndex)
+    {
+        reference.Resize(referenceBag.PatchCount, referenceBag.Dimension, referenceBag.Data);
+        search.Pack(reference);
+        if (!reference.NormsAreFinite)
+        {
+            ScoringInput.ThrowNotFinite(referenceBag, referenceIndex < 0 ? "reference" : $"references[{referenceIndex}]");
+        }
     }
 }

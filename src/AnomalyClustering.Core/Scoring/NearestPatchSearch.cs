@@ -79,47 +79,52 @@ internal sealed unsafe class NearestPatchSearch
     /// <summary>After <see cref="Search"/>: for every query row, the index of its nearest reference row.</summary>
     public int[] RowNearest { get; private set; } = [];
 
+    /// <summary>After <see cref="Search"/>: for every query row, the exact distance to its nearest reference row.</summary>
+    public double[] RowDistance { get; private set; } = [];
+
     /// <summary>After <see cref="Search"/> with columns: for every reference row, the index of its nearest query row.</summary>
     public int[] ColumnNearest { get; private set; } = [];
 
+    /// <summary>After <see cref="Search"/> with columns: for every reference row, the exact distance to its nearest query row.</summary>
+    public double[] ColumnDistance { get; private set; } = [];
+
     /// <summary>
-    /// Finds the nearest reference row of every query row (and, if <paramref name="columns"/>, the nearest
-    /// query row of every reference row). When <paramref name="packReference"/> is set, the reference was
-    /// only <see cref="PanelMatrix.Resize"/>d with its source and the workers pack its panels first.
-    /// O(M M' T) flops on the available workers.
+    /// Packs the panels of a matrix that was <see cref="PanelMatrix.Resize"/>d with its row-major source,
+    /// split over the workers. O(rows x dimension).
     /// </summary>
-    public void Search(PanelMatrix query, PanelMatrix reference, bool columns, bool packReference = false)
+    public void Pack(PanelMatrix matrix)
+    {
+        var packers = Math.Min(workers.Length, matrix.PanelCount);
+        if (packers == 1)
+        {
+            matrix.PackPanels(0, matrix.PanelCount);
+            return;
+        }
+        Parallel.For(0, packers, new ParallelOptions { MaxDegreeOfParallelism = packers }, w =>
+            matrix.PackPanels(Share(matrix.PanelCount, w, packers), Share(matrix.PanelCount, w + 1, packers)));
+    }
+
+    /// <summary>
+    /// Finds the nearest reference row of every query row and its exact distance (and, if
+    /// <paramref name="columns"/>, the same for every reference row among the query rows).
+    /// O(M M' T) flops plus O((M + M') T) for the exact distances, on the available workers.
+    /// </summary>
+    public void Search(PanelMatrix query, PanelMatrix reference, bool columns)
     {
         if (query.PanelWidth != QueryPanelWidth || reference.PanelWidth != ReferencePanelWidth || query.Dimension != reference.Dimension)
         {
             throw new InvalidOperationException("query and reference must be packed for this kernel with one dimension.");
         }
         EnsureCapacity(ref rowBestValue, query.Rows);
-        if (RowNearest.Length < query.Rows)
-        {
-            RowNearest = new int[query.Rows];
-        }
-        if (columns && ColumnNearest.Length < reference.Rows)
-        {
-            ColumnNearest = new int[reference.Rows];
-        }
-        if (packReference)
-        {
-            var packers = Math.Min(workers.Length, reference.PanelCount);
-            if (packers == 1)
-            {
-                reference.PackPanels(0, reference.PanelCount);
-            }
-            else
-            {
-                Parallel.For(0, packers, new ParallelOptions { MaxDegreeOfParallelism = packers }, w =>
-                    reference.PackPanels(Share(reference.PanelCount, w, packers), Share(reference.PanelCount, w + 1, packers)));
-            }
-        }
+        var rowNearest = RowNearest;
+        var rowDistance = RowDistance;
+        EnsureCapacity(ref rowNearest, query.Rows);
+        EnsureCapacity(ref rowDistance, query.Rows);
+        (RowNearest, RowDistance) = (rowNearest, rowDistance);
         var workerCount = Math.Min(workers.Length, query.PanelCount);
         foreach (var worker in workers.AsSpan(0, workerCount))
         {
-            worker.Prepare(reference.Rows, columns);
+            worker.Prepare(reference.Rows, query.Dimension, columns);
         }
         if (workerCount == 1)
         {
@@ -133,28 +138,16 @@ internal sealed unsafe class NearestPatchSearch
         if (columns)
         {
             MergeColumns(workerCount, reference.Rows);
-        }
-    }
-
-    /// <summary>Exact distances ||a_k - b_RowNearest[k]|| in double, after <see cref="Search"/>. O(M T).</summary>
-    public void RowDistances(PanelMatrix query, PanelMatrix reference, Span<double> distances)
-    {
-        var scratch = workers[0];
-        scratch.EnsureRowScratch(query.Dimension);
-        for (var k = 0; k < query.Rows; k++)
-        {
-            distances[k] = ExactDistance(query.Row(k, scratch.RowA), reference.Row(RowNearest[k], scratch.RowB));
-        }
-    }
-
-    /// <summary>Exact distances ||b_l - a_ColumnNearest[l]|| in double, after <see cref="Search"/> with columns. O(M' T).</summary>
-    public void ColumnDistances(PanelMatrix query, PanelMatrix reference, Span<double> distances)
-    {
-        var scratch = workers[0];
-        scratch.EnsureRowScratch(query.Dimension);
-        for (var l = 0; l < reference.Rows; l++)
-        {
-            distances[l] = ExactDistance(query.Row(ColumnNearest[l], scratch.RowA), reference.Row(l, scratch.RowB));
+            var columnWorkers = Math.Min(workers.Length, reference.Rows);
+            if (columnWorkers == 1)
+            {
+                ExactColumnDistances(workers[0], query, reference, 0, reference.Rows);
+            }
+            else
+            {
+                Parallel.For(0, columnWorkers, new ParallelOptions { MaxDegreeOfParallelism = columnWorkers }, w =>
+                    ExactColumnDistances(workers[w], query, reference, Share(reference.Rows, w, columnWorkers), Share(reference.Rows, w + 1, columnWorkers)));
+            }
         }
     }
 
@@ -240,6 +233,20 @@ internal sealed unsafe class NearestPatchSearch
                         rowValue, rowIndex, columns ? columnValue : null, columnIndex);
                 }
             }
+        }
+        var firstRow = panelStart * QueryPanelWidth;
+        var endRow = Math.Min(panelEnd * QueryPanelWidth, query.Rows);
+        for (var row = firstRow; row < endRow; row++)
+        {
+            RowDistance[row] = ExactDistance(query.Row(row, state.RowA), reference.Row(RowNearest[row], state.RowB));
+        }
+    }
+
+    private void ExactColumnDistances(WorkerState state, PanelMatrix query, PanelMatrix reference, int first, int end)
+    {
+        for (var column = first; column < end; column++)
+        {
+            ColumnDistance[column] = ExactDistance(query.Row(ColumnNearest[column], state.RowA), reference.Row(column, state.RowB));
         }
     }
 
@@ -394,6 +401,11 @@ internal sealed unsafe class NearestPatchSearch
     {
         // Workers own ascending query ranges, so strict less-than in worker order keeps the lowest index on ties.
         EnsureCapacity(ref columnBestValue, referenceRows);
+        var columnNearest = ColumnNearest;
+        var columnDistance = ColumnDistance;
+        EnsureCapacity(ref columnNearest, referenceRows);
+        EnsureCapacity(ref columnDistance, referenceRows);
+        (ColumnNearest, ColumnDistance) = (columnNearest, columnDistance);
         workers[0].ColumnValue.AsSpan(0, referenceRows).CopyTo(columnBestValue);
         workers[0].ColumnIndex.AsSpan(0, referenceRows).CopyTo(ColumnNearest);
         for (var w = 1; w < workerCount; w++)
@@ -442,8 +454,13 @@ internal sealed unsafe class NearestPatchSearch
             TileStart = AlignedOffset(Tile);
         }
 
-        public void Prepare(int referenceRows, bool columns)
+        public void Prepare(int referenceRows, int dimension, bool columns)
         {
+            if (RowA.Length < dimension)
+            {
+                RowA = new float[dimension];
+                RowB = new float[dimension];
+            }
             if (!columns)
             {
                 return;
@@ -452,15 +469,6 @@ internal sealed unsafe class NearestPatchSearch
             EnsureCapacity(ref ColumnIndex, referenceRows);
             ColumnValue.AsSpan(0, referenceRows).Fill(float.PositiveInfinity);
             ColumnIndex.AsSpan(0, referenceRows).Clear();
-        }
-
-        public void EnsureRowScratch(int dimension)
-        {
-            if (RowA.Length != dimension)
-            {
-                RowA = new float[dimension];
-                RowB = new float[dimension];
-            }
         }
 
         private static int AlignedOffset(float[] array)

@@ -44,6 +44,12 @@ internal sealed unsafe class PanelMatrix
     /// <summary>Squared Euclidean norm of every row (float, as the kernel uses them); padded to whole panels with 0.</summary>
     public float[] SquaredNorms { get; private set; } = [];
 
+    /// <summary>
+    /// True when every squared norm is finite, i.e. the rows hold no NaN or infinity (and no value so large
+    /// that its square overflows float32, which the kernel could not use either). O(rows).
+    /// </summary>
+    public bool NormsAreFinite => TensorPrimitives.IsFiniteAll<float>(SquaredNorms.AsSpan(0, Rows));
+
     /// <summary>Index of the first packed float inside the pinned storage array.</summary>
     internal int Start => start;
 

@@ -21,6 +21,28 @@ internal static class ScoringInput
         }
     }
 
+    /// <summary>Throws for a bag whose squared patch norms are not finite: a NaN or infinity, or values too large to square in float32.</summary>
+    public static void ThrowNotFinite(PatchBag bag, string what)
+    {
+        Guard.Finite(bag.Data, what);
+        throw new InvalidClusteringInputException(
+            $"{what} holds values so large that their squares overflow float32; scale the embeddings down.", what);
+    }
+
+    /// <summary>Throws unless every bag exists and has embedding dimension <paramref name="dimension"/> (values are not checked here). O(N).</summary>
+    public static void CheckShapes(IReadOnlyList<PatchBag> bags, int dimension, string what)
+    {
+        ArgumentNullException.ThrowIfNull(bags);
+        for (var i = 0; i < bags.Count; i++)
+        {
+            if (bags[i] is null)
+            {
+                throw new InvalidClusteringInputException($"{what}[{i}] is missing (null).", what);
+            }
+            CheckDimension(bags[i].Dimension, dimension, $"{what}[{i}]");
+        }
+    }
+
     /// <summary>Throws unless every bag exists, is finite and has embedding dimension <paramref name="dimension"/>.</summary>
     public static void CheckBags(IReadOnlyList<PatchBag> bags, int dimension, string what)
     {

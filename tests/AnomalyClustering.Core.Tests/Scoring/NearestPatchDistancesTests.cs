@@ -107,6 +107,24 @@ public class NearestPatchDistancesTests
     }
 
     [Fact]
+    public void AccumulateRejectsANonFiniteOrOverflowingReferenceAndLeavesTheSumsAlone()
+    {
+        var random = new Random(8);
+        var query = RandomBag(random, 3, 3, 16);
+        var good = RandomBag(random, 3, 3, 16);
+        var poisoned = RandomBag(random, 3, 3, 16);
+        poisoned.Data[20] = float.NaN;
+        var sums = new double[query.PatchCount];
+        var error = Assert.Throws<InvalidClusteringInputException>(() => NearestPatchDistances.Accumulate(query, [good, poisoned], sums));
+        Assert.Contains("references[1]", error.Message);
+        Assert.All(sums, s => Assert.Equal(0.0, s));
+        poisoned.Data[20] = 1e30f;
+        error = Assert.Throws<InvalidClusteringInputException>(() => NearestPatchDistances.Accumulate(query, [good, poisoned], sums));
+        Assert.Contains("overflow", error.Message);
+        Assert.All(sums, s => Assert.Equal(0.0, s));
+    }
+
+    [Fact]
     public void BankSearchEqualsSearchOverTheConcatenatedPatches()
     {
         var random = new Random(21);
