@@ -40,7 +40,9 @@ public static class NearestPatchDistances
     /// <summary>
     /// Adds, for every reference bag in list order, min_l ||a_k - b_l|| to sums[k] (length M): the
     /// numerator of the unsupervised score. Accumulating lets a caller feed references in batches.
-    /// The query is packed once; O(R M M' T) flops, all processors working on each reference in turn.
+    /// The query is packed once; O(R M M' T) flops. With at least two references per processor each
+    /// processor takes whole references (no waiting between them); with fewer they share each one.
+    /// On a non-finite reference it throws and leaves <paramref name="sums"/> unchanged.
     /// </summary>
     public static void Accumulate(PatchBag query, IReadOnlyList<PatchBag> references, Span<double> sums, int maxDegreeOfParallelism = -1)
     {
@@ -50,17 +52,9 @@ public static class NearestPatchDistances
         Guard.Length(sums.Length, query.PatchCount, nameof(sums));
         var runner = new NearestPatchRunner(maxDegreeOfParallelism);
         runner.SetQuery(query);
-        var distances = new double[query.PatchCount];
         // References' values are checked while they are packed; totals go to the caller only once all passed.
         var totals = new double[query.PatchCount];
-        for (var r = 0; r < references.Count; r++)
-        {
-            runner.Nearest(references[r], distances, r);
-            for (var k = 0; k < distances.Length; k++)
-            {
-                totals[k] += distances[k];
-            }
-        }
+        runner.AddNearest(references, totals);
         for (var k = 0; k < totals.Length; k++)
         {
             sums[k] += totals[k];

@@ -17,7 +17,8 @@ public static class UnsupervisedPatchScores
     /// <summary>
     /// The exact scores of every image. Each unordered pair of images is multiplied once and both
     /// directions' minima are read from the same product, so the cost is N(N-1)/2 x 2 M^2 T flops
-    /// (about 2.5e13 at N = 200, M = 784, T = 1024), on all processors. Memory O(N M + M T).
+    /// (about 2.5e13 at N = 200, M = 784, T = 1024), on all processors (whole pairs per processor).
+    /// Memory O(N M + P M T) for P processors.
     /// Throws for N &lt; 2, mixed dimensions or non-finite values.
     /// </summary>
     /// <returns>scores[i][k] for image i and patch k.</returns>
@@ -32,20 +33,20 @@ public static class UnsupervisedPatchScores
             sums[i] = new double[bags[i].PatchCount];
         }
         var runner = new NearestPatchRunner(maxDegreeOfParallelism);
-        var queryDistances = new double[MaxPatchCount(bags)];
-        var referenceDistances = new double[queryDistances.Length];
         // Pairs in lexicographic order (i < j): every image receives its terms in ascending partner order
         // (first as the reference j of earlier i, then as the query i), the same order as the per-image path.
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < count - 1; i++)
         {
             runner.SetQuery(bags[i]);
-            for (var j = i + 1; j < count; j++)
+            for (var first = i + 1; first < count; first += NearestPatchRunner.Batch)
             {
-                var rows = queryDistances.AsSpan(0, bags[i].PatchCount);
-                var columns = referenceDistances.AsSpan(0, bags[j].PatchCount);
-                runner.NearestBothWays(bags[j], rows, columns);
-                Add(sums[i], rows);
-                Add(sums[j], columns);
+                var batch = Math.Min(NearestPatchRunner.Batch, count - first);
+                runner.NearestToEach(bags, first, batch, columns: true);
+                for (var c = 0; c < batch; c++)
+                {
+                    Add(sums[i], runner.RowResult(c));
+                    Add(sums[first + c], runner.ColumnResult(c));
+                }
             }
         }
         foreach (var sum in sums)
@@ -78,18 +79,12 @@ public static class UnsupervisedPatchScores
         ScoringInput.CheckParallelism(maxDegreeOfParallelism);
         Guard.Length(sample.ImageCount, bags.Count, "reference sample image count");
         var runner = new NearestPatchRunner(maxDegreeOfParallelism);
-        var distances = new double[MaxPatchCount(bags)];
         var scores = new double[bags.Count][];
         for (var i = 0; i < bags.Count; i++)
         {
             scores[i] = new double[bags[i].PatchCount];
             runner.SetQuery(bags[i]);
-            foreach (var j in sample.ReferencesFor(i))
-            {
-                var row = distances.AsSpan(0, bags[i].PatchCount);
-                runner.Nearest(bags[j], row);
-                Add(scores[i], row);
-            }
+            runner.AddNearest(sample.ReferencesFor(i).Select(j => bags[j]).ToArray(), scores[i]);
             Divide(scores[i], sample.ReferenceCount);
         }
         return scores;
@@ -137,7 +132,7 @@ public static class UnsupervisedPatchScores
         return max;
     }
 
-    private static void Add(double[] sums, ReadOnlySpan<double> terms)
+    private static void Add(double[] sums, double[] terms)
     {
         for (var k = 0; k < terms.Length; k++)
         {

@@ -46,6 +46,48 @@ public class NearestPatchDistancesTests
     }
 
     [Fact]
+    public void WholeReferencesPerWorkerGiveTheSameBitsAsSharedReferences()
+    {
+        // 9 references: with 1 worker all are shared, with 2 or 4 each worker takes whole references.
+        var random = new Random(15);
+        var query = RandomBag(random, 9, 7, 45);
+        var references = Enumerable.Range(0, 9).Select(i => RandomBag(random, 4 + i % 3, 6, 45)).ToList();
+        double[] Sums(int threads)
+        {
+            var sums = new double[query.PatchCount];
+            NearestPatchDistances.Accumulate(query, references, sums, threads);
+            return sums;
+        }
+        var one = Sums(1);
+        Assert.Equal(one, Sums(2));
+        Assert.Equal(one, Sums(4));
+        var expected = new double[query.PatchCount];
+        foreach (var reference in references)
+        {
+            var nearest = BruteNearest(query, reference);
+            for (var k = 0; k < expected.Length; k++)
+            {
+                expected[k] += nearest[k];
+            }
+        }
+        AssertRelative(expected, one, 1e-12, "sums");
+    }
+
+    [Fact]
+    public void ReportsTheFirstBadReferenceWhateverTheScheduling()
+    {
+        var random = new Random(16);
+        var query = RandomBag(random, 3, 3, 16);
+        var references = Enumerable.Range(0, 8).Select(_ => RandomBag(random, 3, 3, 16)).ToList();
+        references[3].Data[7] = float.NaN;
+        references[6].Data[2] = float.PositiveInfinity;
+        var sums = new double[query.PatchCount];
+        var error = Assert.Throws<InvalidClusteringInputException>(() => NearestPatchDistances.Accumulate(query, references, sums, 2));
+        Assert.Contains("references[3]", error.Message);
+        Assert.All(sums, s => Assert.Equal(0.0, s));
+    }
+
+    [Fact]
     public void BothWaysFromOneProductEqualsTwoSeparateSearches()
     {
         var random = new Random(11);
@@ -53,12 +95,10 @@ public class NearestPatchDistancesTests
         var b = RandomBag(random, 11, 9, 40);
         var runner = new NearestPatchRunner(2);
         runner.SetQuery(a);
-        var rows = new double[a.PatchCount];
-        var columns = new double[b.PatchCount];
-        runner.NearestBothWays(b, rows, columns);
-        Assert.Equal(NearestPatchDistances.Compute(a, b), rows);
-        Assert.Equal(NearestPatchDistances.Compute(b, a), columns);
-        AssertRelative(BruteNearest(b, a), columns, 1e-12, "columns");
+        runner.NearestToEach([b], 0, 1, columns: true);
+        Assert.Equal(NearestPatchDistances.Compute(a, b), runner.RowResult(0));
+        Assert.Equal(NearestPatchDistances.Compute(b, a), runner.ColumnResult(0));
+        AssertRelative(BruteNearest(b, a), runner.ColumnResult(0), 1e-12, "columns");
     }
 
     [Fact]

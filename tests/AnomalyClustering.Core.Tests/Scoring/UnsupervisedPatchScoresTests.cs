@@ -23,6 +23,15 @@ public class UnsupervisedPatchScoresTests
     }
 
     [Fact]
+    public void ExactGivesTheSameBitsForAnyDegreeOfParallelism()
+    {
+        var bags = Bags("small");
+        var one = UnsupervisedPatchScores.Exact(bags, 1);
+        Assert.Equal(one, UnsupervisedPatchScores.Exact(bags, 2));
+        Assert.Equal(one, UnsupervisedPatchScores.Exact(bags, 3));
+    }
+
+    [Fact]
     public void SampledWithAllOtherImagesIsExact()
     {
         var bags = Bags("small");
