@@ -28,7 +28,8 @@ namespace AnomalyClustering.Core.Scoring;
 /// <para>
 /// Determinism: ties choose the lowest index; every value is computed in a fixed order that does not
 /// depend on the number of workers, so results are identical for any degree of parallelism.
-/// Parallelism: the query panels are split into one contiguous range per worker.
+/// Parallelism: the query panels are split into one contiguous range per worker (callers with many
+/// references use one single-worker instance per thread instead, see NearestPatchRunner).
 /// Not thread-safe: one instance serves one caller at a time and reuses its buffers.
 /// </para>
 /// </remarks>
@@ -70,7 +71,7 @@ internal sealed unsafe class NearestPatchSearch
         useFastKernel = allowFastKernel && IsFastKernelSupported;
     }
 
-    /// <summary>True where the AVX2 + FMA micro-kernel runs; elsewhere a portable scalar kernel gives the same answers, slowly.</summary>
+    /// <summary>True where the AVX2 + FMA micro-kernel runs; elsewhere a portable scalar kernel (multiply then add) finds the same nearest patches up to near ties, slowly.</summary>
     public static bool IsFastKernelSupported => Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>Whether this instance uses the AVX2 + FMA micro-kernel.</summary>
@@ -152,8 +153,8 @@ internal sealed unsafe class NearestPatchSearch
     }
 
     /// <summary>
-    /// sqrt(sum_t ((double)x_t - (double)y_t)^2) with a fixed summation order (8 double lanes, then
-    /// pairwise), so the value is the same on every machine and symmetric in x and y. O(T).
+    /// sqrt(sum_t ((double)x_t - (double)y_t)^2) in a fixed order (two 4-lane double accumulators, plain
+    /// multiply and add, a fixed reduction tree), so the value is the same on every machine and symmetric in x and y. O(T).
     /// </summary>
     public static double ExactDistance(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
