@@ -152,7 +152,7 @@ public sealed class CondensedDistanceMatrix
                 $"points have coordinates up to {largest:G3}; distances would exceed {MaxDistance:G3} and overflow. Rescale the points.",
                 "points");
         }
-        var values = GC.AllocateUninitializedArray<double>(checked((int)LengthFor(count)));
+        var values = LargePages.AllocateUninitialized(LengthFor(count));
         PairwiseEuclidean.Compute(rows, count, dimension, values);
         return new CondensedDistanceMatrix(count, values);
     }

@@ -48,7 +48,7 @@ public static class HierarchicalClustering
         var values = distances.Values;
         var merges = method == LinkageMethod.Single
             ? MinimumSpanningTreeLinkage.Run(values, distances.PointCount)
-            : NearestNeighborChain.Run((double[])values.Clone(), distances.PointCount, method);
+            : NearestNeighborChain.Run(WorkingCopy(values), distances.PointCount, method);
         return MergeTree.FromUnsorted(merges);
     }
 
@@ -65,10 +65,21 @@ public static class HierarchicalClustering
         ValidateMethod(method);
         var count = distances.PointCount;
         var values = distances.Consume();
+        if (method != LinkageMethod.Single)
+        {
+            LargePages.Advise(values, alreadyWritten: true);
+        }
         var merges = method == LinkageMethod.Single
             ? MinimumSpanningTreeLinkage.Run(values, count)
             : NearestNeighborChain.Run(values, count, method);
         return MergeTree.FromUnsorted(merges);
+    }
+
+    private static double[] WorkingCopy(double[] values)
+    {
+        var copy = LargePages.AllocateUninitialized(values.Length);
+        values.AsSpan().CopyTo(copy);
+        return copy;
     }
 
     private static void ValidateMethod(LinkageMethod method)

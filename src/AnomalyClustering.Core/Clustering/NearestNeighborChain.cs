@@ -10,11 +10,14 @@ namespace AnomalyClustering.Core.Clustering;
 /// matrix, which it overwrites.
 /// </summary>
 /// <remarks>
-/// SciPy scans all N entries of a row and skips dead clusters by size. Here a dead cluster's
-/// column is set to +infinity instead, so the contiguous half of a row (j &gt; x) is a plain SIMD
-/// minimum, and the strided half (i &lt; x, one cache line per element) visits live clusters only.
-/// Ties keep SciPy's rule: the previous chain element if it is among the nearest, else the
-/// lowest index.
+/// Speed comes from memory traffic, not arithmetic: the half of a row left of the diagonal is a
+/// column of the condensed matrix, one cache line (and often one TLB miss) per element.
+/// So (1) each cluster's nearest neighbour is cached and kept exact by the update loop, which
+/// visits every live cluster anyway: the chain rescans a row only when its nearest neighbour
+/// merged away; (2) the contiguous half of a row (j &gt; x) is a SIMD minimum over row + penalty,
+/// the penalty being +infinity for dead clusters, while the strided half visits live clusters only.
+/// Every "nearest" is SciPy's: the smallest distance, ties to the lowest index, and the previous
+/// chain element preferred when it ties.
 /// </remarks>
 internal static unsafe class NearestNeighborChain
 {
@@ -43,10 +46,21 @@ internal static unsafe class NearestNeighborChain
         var aliveCount = count;
         var chain = new int[count];
         var chainLength = 0;
+        // Each cluster's nearest live neighbour (-1: unknown) and its distance, kept exact through
+        // merges so that most chain steps need no scan at all.
+        var neighbour = new int[count];
+        Array.Fill(neighbour, -1);
+        var neighbourDistance = new double[count];
+        // 0 for a live cluster, +infinity for a dead one: added to a row, it hides dead columns
+        // without writing into the matrix (a write would dirty one more cache line per update).
+        var deadPenalty = new double[count];
 
         fixed (double* d = distances)
         fixed (long* bases = rowBases)
         fixed (int* live = alive)
+        fixed (int* nearestOf = neighbour)
+        fixed (double* nearestDistanceOf = neighbourDistance)
+        fixed (double* penalty = deadPenalty)
         {
             for (var k = 0; k < count - 1; k++)
             {
@@ -61,8 +75,17 @@ internal static unsafe class NearestNeighborChain
                 while (true)
                 {
                     x = chain[chainLength - 1];
-                    var xPosition = Array.BinarySearch(alive, 0, aliveCount, x);
-                    (nearest, y) = NearestNeighbour(d, bases, live, xPosition, x, count);
+                    if (nearestOf[x] < 0)
+                    {
+                        var xPosition = Array.BinarySearch(alive, 0, aliveCount, x);
+                        (nearestDistanceOf[x], nearestOf[x]) = NearestNeighbour(d, bases, live, penalty, xPosition, x, count);
+                        if (nearestOf[x] < 0)
+                        {
+                            throw new InvalidOperationException($"cluster {x} has no neighbour closer than infinity; the distances overflowed.");
+                        }
+                    }
+                    nearest = nearestDistanceOf[x];
+                    y = nearestOf[x];
                     if (chainLength > 1)
                     {
                         // SciPy starts the scan at the previous element's distance and only a strictly
@@ -75,10 +98,6 @@ internal static unsafe class NearestNeighborChain
                             y = previous;
                             break;
                         }
-                    }
-                    if (y < 0)
-                    {
-                        throw new InvalidOperationException($"cluster {x} has no neighbour closer than infinity; the distances overflowed.");
                     }
                     chain[chainLength++] = y;
                 }
@@ -93,6 +112,7 @@ internal static unsafe class NearestNeighborChain
                 merges.Add(x, y, nearest);
                 size[x] = 0;
                 size[y] = sizeX + sizeY;
+                penalty[x] = double.PositiveInfinity;
 
                 var removeAt = Array.BinarySearch(alive, 0, aliveCount, x);
                 Array.Copy(alive, removeAt + 1, alive, removeAt, aliveCount - removeAt - 1);
@@ -101,30 +121,85 @@ internal static unsafe class NearestNeighborChain
 
                 // Distances from every live cluster i to the new cluster (stored at y). Pairs are
                 // (min, max) in the condensed layout, so the three ranges of i read different halves.
+                // Walking i in ascending order also yields the new cluster's nearest neighbour.
                 var rowX = d + bases[x];
                 var rowY = d + bases[y];
+                var newNearest = double.PositiveInfinity;
+                var newNearestIndex = -1;
                 var t = 0;
                 for (; t < removeAt; t++)
                 {
                     var i = live[t];
                     var rowI = d + bases[i];
-                    rowI[y] = TUpdate.Apply(rowI[x], rowI[y], nearest, sizeX, sizeY, size[i]);
-                    rowI[x] = double.PositiveInfinity;
+                    var updated = TUpdate.Apply(rowI[x], rowI[y], nearest, sizeX, sizeY, size[i]);
+                    rowI[y] = updated;
+                    Refresh(i, updated, x, y, nearestOf, nearestDistanceOf, ref newNearest, ref newNearestIndex);
                 }
                 for (; t < yPosition; t++)
                 {
                     var i = live[t];
                     var rowI = d + bases[i];
-                    rowI[y] = TUpdate.Apply(rowX[i], rowI[y], nearest, sizeX, sizeY, size[i]);
+                    var updated = TUpdate.Apply(rowX[i], rowI[y], nearest, sizeX, sizeY, size[i]);
+                    rowI[y] = updated;
+                    Refresh(i, updated, x, y, nearestOf, nearestDistanceOf, ref newNearest, ref newNearestIndex);
                 }
                 for (t = yPosition + 1; t < aliveCount; t++)
                 {
                     var i = live[t];
-                    rowY[i] = TUpdate.Apply(rowX[i], rowY[i], nearest, sizeX, sizeY, size[i]);
+                    var updated = TUpdate.Apply(rowX[i], rowY[i], nearest, sizeX, sizeY, size[i]);
+                    rowY[i] = updated;
+                    Refresh(i, updated, x, y, nearestOf, nearestDistanceOf, ref newNearest, ref newNearestIndex);
                 }
+                nearestOf[x] = -1;
+                nearestOf[y] = newNearestIndex;
+                nearestDistanceOf[y] = newNearest;
             }
         }
         return merges;
+    }
+
+    /// <summary>
+    /// Keeps cluster i's cached nearest neighbour exact after x and y merged into y with distance
+    /// <paramref name="updated"/> to i (ties to the lower index, like a full scan), and tracks the
+    /// new cluster's own nearest neighbour over ascending i.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Refresh(int i, double updated, int x, int y, int* nearestOf, double* nearestDistanceOf, ref double newNearest, ref int newNearestIndex)
+    {
+        if (updated < newNearest)
+        {
+            newNearest = updated;
+            newNearestIndex = i;
+        }
+        var cached = nearestOf[i];
+        if (cached < 0)
+        {
+            return;
+        }
+        var cachedDistance = nearestDistanceOf[i];
+        if (updated < cachedDistance)
+        {
+            // Strictly closer than the old minimum: the new cluster is the unique nearest.
+            nearestOf[i] = y;
+            nearestDistanceOf[i] = updated;
+        }
+        else if (cached == x)
+        {
+            // The nearest died; another cluster at the same distance may now be the first.
+            nearestOf[i] = -1;
+        }
+        else if (cached == y)
+        {
+            // Same index; still nearest only if its distance did not grow.
+            if (updated != cachedDistance)
+            {
+                nearestOf[i] = -1;
+            }
+        }
+        else if (updated == cachedDistance && y < cached)
+        {
+            nearestOf[i] = y;
+        }
     }
 
     /// <summary>
@@ -132,7 +207,7 @@ internal static unsafe class NearestNeighborChain
     /// order with a strict comparison). Returns index -1 if every distance is infinite.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Distance, int Index) NearestNeighbour(double* d, long* bases, int* live, int xPosition, int x, int count)
+    private static (double Distance, int Index) NearestNeighbour(double* d, long* bases, int* live, double* penalty, int xPosition, int x, int count)
     {
         var best = double.PositiveInfinity;
         var bestIndex = -1;
@@ -147,8 +222,8 @@ internal static unsafe class NearestNeighborChain
                 bestIndex = i;
             }
         }
-        // Row x right of the diagonal: contiguous, dead columns hold +infinity.
-        var (rowBest, rowIndex) = RowMinimum(d + bases[x], x + 1, count);
+        // Row x right of the diagonal: contiguous, dead columns pushed to +infinity by the penalty.
+        var (rowBest, rowIndex) = RowMinimum(d + bases[x], penalty, x + 1, count);
         if (rowBest < best)
         {
             return (rowBest, rowIndex);
@@ -156,9 +231,9 @@ internal static unsafe class NearestNeighborChain
         return (best, bestIndex);
     }
 
-    /// <summary>Smallest row[j] for j in [start, end) and its lowest index (-1 if none is below infinity).</summary>
+    /// <summary>Smallest row[j] + penalty[j] for j in [start, end) and its lowest index (-1 if none is below infinity).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static (double Value, int Index) RowMinimum(double* row, int start, int end)
+    internal static (double Value, int Index) RowMinimum(double* row, double* penalty, int start, int end)
     {
         var j = start;
         var best = double.PositiveInfinity;
@@ -176,8 +251,8 @@ internal static unsafe class NearestNeighborChain
             var step = Vector256.Create(8.0);
             for (; j + 2 * Vector256<double>.Count <= end; j += 2 * Vector256<double>.Count)
             {
-                var v0 = Vector256.Load(row + j);
-                var v1 = Vector256.Load(row + j + 4);
+                var v0 = Vector256.Load(row + j) + Vector256.Load(penalty + j);
+                var v1 = Vector256.Load(row + j + 4) + Vector256.Load(penalty + j + 4);
                 var less0 = Vector256.LessThan(v0, min0);
                 var less1 = Vector256.LessThan(v1, min1);
                 min0 = Vector256.ConditionalSelect(less0, v0, min0);
@@ -196,9 +271,10 @@ internal static unsafe class NearestNeighborChain
         for (; j < end; j++)
         {
             // The tail comes after every vector lane, so it only wins when strictly smaller.
-            if (row[j] < best)
+            var v = row[j] + penalty[j];
+            if (v < best)
             {
-                best = row[j];
+                best = v;
                 bestIndex = j;
             }
         }

@@ -87,6 +87,7 @@ internal static unsafe class PairwiseEuclidean
 
         /// <summary>Rows a and b against the 16 points of panel p: 8 independent accumulators hide the add latency.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [SkipLocalsInit]
         private void PanelKernel(double* a, double* b, int rowA, int rowB, int p)
         {
             var q = (double*)panels + (long)p * PanelWidth * dimension;
@@ -116,36 +117,43 @@ internal static unsafe class PairwiseEuclidean
                 d = xb - q2; b2 += d * d;
                 d = xb - q3; b3 += d * d;
             }
+            // Park the sums in memory before any call: sums live across a call would make the JIT
+            // spill all eight accumulators inside the loop (no callee-saved vector registers on x64 Unix).
+            var sums = stackalloc double[2 * PanelWidth];
+            Vector256.Store(Vector256.Sqrt(a0), sums);
+            Vector256.Store(Vector256.Sqrt(a1), sums + 4);
+            Vector256.Store(Vector256.Sqrt(a2), sums + 8);
+            Vector256.Store(Vector256.Sqrt(a3), sums + 12);
+            Vector256.Store(Vector256.Sqrt(b0), sums + 16);
+            Vector256.Store(Vector256.Sqrt(b1), sums + 20);
+            Vector256.Store(Vector256.Sqrt(b2), sums + 24);
+            Vector256.Store(Vector256.Sqrt(b3), sums + 28);
             var firstColumn = p * PanelWidth;
-            Store(rowA, firstColumn, a0, a1, a2, a3);
+            Store(rowA, firstColumn, sums);
             if (rowB != rowA)
             {
-                Store(rowB, firstColumn, b0, b1, b2, b3);
+                Store(rowB, firstColumn, sums + PanelWidth);
             }
         }
 
-        private void Store(int row, int firstColumn, Vector256<double> s0, Vector256<double> s1, Vector256<double> s2, Vector256<double> s3)
+        /// <summary>Writes a row's 16 distances to columns [firstColumn, firstColumn + 16), keeping only pairs above the diagonal.</summary>
+        private void Store(int row, int firstColumn, double* distances)
         {
             var destination = (double*)output + ((long*)rowBases)[row];
-            Store(destination, row, firstColumn, Vector256.Sqrt(s0));
-            Store(destination, row, firstColumn + 4, Vector256.Sqrt(s1));
-            Store(destination, row, firstColumn + 8, Vector256.Sqrt(s2));
-            Store(destination, row, firstColumn + 12, Vector256.Sqrt(s3));
-        }
-
-        private void Store(double* destination, int row, int column, Vector256<double> distances)
-        {
-            if (column > row && column + 3 < count)
+            if (firstColumn > row && firstColumn + PanelWidth <= count)
             {
-                Vector256.Store(distances, destination + column);
+                Vector256.Store(Vector256.Load(distances), destination + firstColumn);
+                Vector256.Store(Vector256.Load(distances + 4), destination + firstColumn + 4);
+                Vector256.Store(Vector256.Load(distances + 8), destination + firstColumn + 8);
+                Vector256.Store(Vector256.Load(distances + 12), destination + firstColumn + 12);
                 return;
             }
-            for (var lane = 0; lane < 4; lane++)
+            for (var lane = 0; lane < PanelWidth; lane++)
             {
-                var j = column + lane;
+                var j = firstColumn + lane;
                 if (j > row && j < count)
                 {
-                    destination[j] = distances.GetElement(lane);
+                    destination[j] = distances[lane];
                 }
             }
         }
