@@ -60,8 +60,9 @@ public sealed class CondensedDistanceMatrix
     public static long LengthFor(int pointCount) => (long)pointCount * (pointCount - 1) / 2;
 
     /// <summary>
-    /// Wraps distances already in condensed order (for example SciPy's <c>pdist</c> output); the
-    /// array is not copied. O(N^2) time to validate.
+    /// Wraps distances already in condensed order (for example SciPy's <c>pdist</c> output). The
+    /// array is not copied, so <see cref="HierarchicalClustering.LinkageInPlace"/> overwrites it.
+    /// O(N^2) time to validate.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">
     /// The length is not N(N-1)/2 for some N >= 2, or a value is NaN, infinite, negative or above <see cref="MaxDistance"/>.

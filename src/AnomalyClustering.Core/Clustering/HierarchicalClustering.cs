@@ -54,8 +54,10 @@ public static class HierarchicalClustering
 
     /// <summary>
     /// Clusters from precomputed distances, using <paramref name="distances"/> as the working matrix:
-    /// no copy, O(N) extra memory, O(N^2) time. The matrix is consumed: afterwards
-    /// <see cref="CondensedDistanceMatrix.IsConsumed"/> is true and its values are unavailable.
+    /// no copy, O(N) extra memory, O(N^2) time. The matrix is consumed: its array (for
+    /// <see cref="CondensedDistanceMatrix.FromCondensed"/>, the caller's array) is overwritten by
+    /// ward, average and complete, and afterwards <see cref="CondensedDistanceMatrix.IsConsumed"/>
+    /// is true and the matrix's values are unavailable.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">An unknown method.</exception>
     /// <exception cref="InvalidOperationException">The matrix was already consumed.</exception>

@@ -13,9 +13,12 @@ namespace AnomalyClustering.Core.Clustering;
 /// Speed comes from memory traffic, not arithmetic: the half of a row left of the diagonal is a
 /// column of the condensed matrix, one cache line (and often one TLB miss) per element.
 /// So (1) each cluster's nearest neighbour is cached and kept exact by the update loop, which
-/// visits every live cluster anyway: the chain rescans a row only when its nearest neighbour
-/// merged away; (2) the contiguous half of a row (j &gt; x) is a SIMD minimum over row + penalty,
-/// the penalty being +infinity for dead clusters, while the strided half visits live clusters only.
+/// visits every live cluster anyway and hands a new cluster its nearest neighbour for free; the
+/// chain scans a row only when that cache was invalidated (about 2.9 scans per merge instead of
+/// 3.05 on random data); (2) the contiguous half of a row (j &gt; x) is a SIMD minimum over
+/// row + penalty, the penalty being +infinity for dead clusters, while the strided half visits
+/// live clusters only, and nothing is written to the matrix but the new cluster's distances;
+/// (3) the matrix is put on 2 MB pages (<see cref="LargePages"/>).
 /// Every "nearest" is SciPy's: the smallest distance, ties to the lowest index, and the previous
 /// chain element preferred when it ties.
 /// </remarks>
@@ -47,7 +50,7 @@ internal static unsafe class NearestNeighborChain
         var chain = new int[count];
         var chainLength = 0;
         // Each cluster's nearest live neighbour (-1: unknown) and its distance, kept exact through
-        // merges so that most chain steps need no scan at all.
+        // merges so that a chain step whose neighbour is still known needs no scan.
         var neighbour = new int[count];
         Array.Fill(neighbour, -1);
         var neighbourDistance = new double[count];
