@@ -67,10 +67,7 @@ public static class HierarchicalClustering
         ValidateMethod(method);
         var count = distances.PointCount;
         var values = distances.Consume();
-        if (method != LinkageMethod.Single)
-        {
-            LargePages.Advise(values, alreadyWritten: true);
-        }
+        LargePages.Advise(values, alreadyWritten: true);
         var merges = method == LinkageMethod.Single
             ? MinimumSpanningTreeLinkage.Run(values, count)
             : NearestNeighborChain.Run(values, count, method);
