@@ -1,0 +1,83 @@
+using AnomalyClustering.Core.Embeddings;
+using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Core.Validation;
+using static AnomalyClustering.Core.Tests.Scoring.ScoringFixtures;
+
+namespace AnomalyClustering.Core.Tests.Scoring;
+
+public class NormalBankCoresetTests
+{
+    [Fact]
+    public void WithoutProjectionEqualsAStraightforwardGreedyKCentre()
+    {
+        var random = new Random(12);
+        var bags = Enumerable.Range(0, 4).Select(_ => RandomBag(random, 5, 10, 8)).ToList();
+        var points = bags.SelectMany(b => Enumerable.Range(0, b.PatchCount).Select(k => b.Patch(k).ToArray())).ToList();
+        const int Size = 25;
+        const ulong Seed = 31;
+        var actual = NormalBankCoreset.SelectIndices(bags, Size, Seed, startingPoints: 10);
+
+        // The documented algorithm in double precision: starting points are the first 10 entries of the seeded
+        // partial Fisher-Yates shuffle (the same drawing as ReferenceSample's pool of 10 = 9 + 1).
+        var starts = ReferenceSample.Draw(points.Count, 9, Seed).Pool;
+        double Distance(float[] a, float[] b) => Math.Sqrt(a.Zip(b).Sum(p => ((double)p.First - p.Second) * ((double)p.First - p.Second)));
+        var value = points.Select(p => starts.Average(s => Distance(p, points[s]))).ToArray();
+        var expected = new List<int>();
+        for (var s = 0; s < Size; s++)
+        {
+            var chosen = Array.IndexOf(value, value.Max());
+            expected.Add(chosen);
+            for (var i = 0; i < points.Count; i++)
+            {
+                value[i] = Math.Min(value[i], Distance(points[i], points[chosen]));
+            }
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void ProjectedSelectionIsDeterministicAndReachesEverySmallCluster()
+    {
+        // 12 well separated clusters in 300 dimensions: one of 170 patches and 11 of 2 patches each.
+        // A random 40-subset misses most small clusters; the k-centre coreset must keep one of every cluster.
+        const int Dimension = 300;
+        var random = new Random(4);
+        var centres = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, Dimension).Select(_ => 10f * (float)random.NextDouble()).ToArray()).ToArray();
+        var cluster = Enumerable.Repeat(0, 170).Concat(Enumerable.Range(1, 11).SelectMany(c => new[] { c, c })).ToArray();
+        var data = cluster.SelectMany(c => centres[c].Select(x => x + 0.05f * (float)(random.NextDouble() - 0.5))).ToArray();
+        var bags = new List<PatchBag>
+        {
+            new(data[..(96 * Dimension)], 8, 12, Dimension),
+            new(data[(96 * Dimension)..], 8, 12, Dimension),
+        };
+        var one = NormalBankCoreset.SelectIndices(bags, 40, 9, projectionDimension: 32, maxDegreeOfParallelism: 1);
+        Assert.Equal(one, NormalBankCoreset.SelectIndices(bags, 40, 9, projectionDimension: 32, maxDegreeOfParallelism: 3));
+        Assert.Equal(40, one.Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, 12), one.Select(i => cluster[i]).Distinct().Order());
+        Assert.NotEqual(one, NormalBankCoreset.SelectIndices(bags, 40, 10, projectionDimension: 32));
+    }
+
+    [Fact]
+    public void BuildKeepsTheFractionOfPatches()
+    {
+        var random = new Random(5);
+        var bags = Enumerable.Range(0, 2).Select(_ => RandomBag(random, 10, 10, 16)).ToList();
+        var bank = NormalBankCoreset.Build(bags, 0.1, 1);
+        Assert.Equal(20, bank.PatchCount);
+        var indices = NormalBankCoreset.SelectIndices(bags, 20, 1);
+        var patch = new float[16];
+        bank.CopyPatch(3, patch);
+        Assert.Equal(bags[indices[3] / 100].Patch(indices[3] % 100).ToArray(), patch);
+    }
+
+    [Fact]
+    public void RejectsBadSizesAndFractions()
+    {
+        var bags = new List<PatchBag> { RandomBag(new Random(1), 2, 2, 4) };
+        Assert.Throws<InvalidClusteringInputException>(() => NormalBankCoreset.SelectIndices(bags, 0, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => NormalBankCoreset.SelectIndices(bags, 5, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => NormalBankCoreset.Build(bags, 0, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => NormalBankCoreset.Build(bags, double.NaN, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => NormalBankCoreset.SelectIndices([], 1, 1));
+    }
+}
