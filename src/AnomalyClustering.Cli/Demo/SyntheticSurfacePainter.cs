@@ -110,7 +110,8 @@ internal static class SyntheticSurfacePainter
 
     private static void PaintScratch(SKCanvas canvas, SKPoint centre, Random random)
     {
-        var angle = random.NextDouble() * Math.PI;
+        // Across the grain (at least 25 degrees off horizontal): a scratch along the grain would be a brushing streak.
+        var angle = (25 + random.NextDouble() * 130) * Math.PI / 180;
         var length = 55 + random.NextDouble() * 30;
         var (dx, dy) = ((float)(Math.Cos(angle) * length / 2), (float)(Math.Sin(angle) * length / 2));
         var bend = (float)(random.NextDouble() * 16 - 8);
@@ -122,7 +123,7 @@ internal static class SyntheticSurfacePainter
         builder.MoveTo(start);
         builder.QuadTo(control, end);
         using var path = builder.Detach();
-        var width = 1.6f + (float)random.NextDouble() * 0.8f;
+        var width = 2.2f + (float)random.NextDouble() * 0.8f;
         // A groove: a soft shadow beside a bright, thin edge catching the light.
         using var shadow = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = width + 1.2f, StrokeCap = SKStrokeCap.Round, Color = new SKColor(70, 72, 76, 110) };
         using var edge = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = width, StrokeCap = SKStrokeCap.Round, Color = new SKColor(236, 238, 242, 235) };
@@ -150,8 +151,8 @@ internal static class SyntheticSurfacePainter
 
     private static void PaintCrack(SKCanvas canvas, SKPoint centre, Random random)
     {
-        using var main = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 1.8f + (float)random.NextDouble() * 0.5f, StrokeJoin = SKStrokeJoin.Miter, Color = new SKColor(28, 28, 32, 240) };
-        using var branch = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 1.2f, StrokeJoin = SKStrokeJoin.Miter, Color = new SKColor(34, 34, 38, 220) };
+        using var main = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 2.2f + (float)random.NextDouble() * 0.6f, StrokeJoin = SKStrokeJoin.Miter, Color = new SKColor(28, 28, 32, 240) };
+        using var branch = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 1.5f, StrokeJoin = SKStrokeJoin.Miter, Color = new SKColor(34, 34, 38, 220) };
 
         var heading = random.NextDouble() * Math.Tau;
         var segments = 6 + random.Next(3);
@@ -192,7 +193,7 @@ internal static class SyntheticSurfacePainter
 
     private static void PaintHole(SKCanvas canvas, SKPoint centre, Random random)
     {
-        var radius = 5 + (float)random.NextDouble() * 3;
+        var radius = 6 + (float)random.NextDouble() * 2;
         // Raised burr around the pit catches the light; the pit itself is in shadow.
         using var rim = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 2.6f, Color = new SKColor(238, 240, 244, 240) };
         using var pit = new SKPaint { IsAntialias = true, Color = new SKColor(18, 18, 22, 250) };
