@@ -13,12 +13,21 @@ internal static class CliApplication
     /// <summary>Environment variable that makes internal errors print their stack trace.</summary>
     public const string TraceVariable = "ANOMALY_CLUSTER_TRACE";
 
+    /// <summary>The tool's name, as the user types it.</summary>
+    public const string ToolName = "anomaly-cluster";
+
     /// <summary>The root command with every subcommand, writing to <paramref name="console"/>.</summary>
-    public static RootCommand CreateRootCommand(CliConsole console) =>
-        new("Groups images of defective products into clusters of defect types (Anomaly Clustering, Sohn et al. 2023).")
+    public static RootCommand CreateRootCommand(CliConsole console)
+    {
+        var root = new RootCommand("Groups images of defective products into clusters of defect types (Anomaly Clustering, Sohn et al. 2023).")
         {
             DemoCommand.Create(console),
+            ClusterVectorsCommand.Create(console),
         };
+        // Also when hosted by another executable (the tests run the commands in-process).
+        root.HelpName = ToolName;
+        return root;
+    }
 
     /// <summary>Parses <paramref name="args"/>, runs the chosen command, and returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
@@ -26,8 +35,7 @@ internal static class CliApplication
         var parseResult = CreateRootCommand(console).Parse(args);
         if (parseResult.Action is ParseErrorAction)
         {
-            var command = string.Join(' ', parseResult.CommandResult.Command.Parents.OfType<Command>().Reverse().Select(c => c.Name).Append(parseResult.CommandResult.Command.Name));
-            console.Error.WriteLine($"error: {string.Join("; ", parseResult.Errors.Select(e => e.Message.TrimEnd('.')))} (see '{command} --help')");
+            console.Error.WriteLine($"error: {DescribeParseErrors(parseResult)} (see '{CommandPath(parseResult.CommandResult.Command)} --help')");
             return CliExitCodes.UsageError;
         }
         try
@@ -60,4 +68,19 @@ internal static class CliApplication
             return CliExitCodes.InternalError;
         }
     }
+
+    /// <summary>The parse errors as one line: the first two, multi-line messages folded ("Must be one of: 'a', 'b'").</summary>
+    private static string DescribeParseErrors(ParseResult parseResult)
+    {
+        var messages = parseResult.Errors
+            .Select(error => error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(lines => lines.Length == 1 ? lines[0] : lines[0] + " " + string.Join(", ", lines.Skip(1)))
+            .Select(message => message.TrimEnd('.'))
+            .Distinct()
+            .ToList();
+        return string.Join("; ", messages.Take(2)) + (messages.Count > 2 ? $"; and {messages.Count - 2} more" : string.Empty);
+    }
+
+    private static string CommandPath(Command command) =>
+        string.Join(' ', command.Parents.OfType<Command>().Reverse().Append(command).Select(c => c is RootCommand ? ToolName : c.Name));
 }
