@@ -65,10 +65,10 @@ public class OnnxBackboneTests
     }
 
     [Theory]
-    [InlineData(GraphOptimizationLevel.ORT_DISABLE_ALL, ExecutionMode.ORT_SEQUENTIAL, 1, false)]
-    [InlineData(GraphOptimizationLevel.ORT_ENABLE_BASIC, ExecutionMode.ORT_PARALLEL, 2, true)]
-    [InlineData(GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode.ORT_SEQUENTIAL, 2, true)]
-    public void GivesTheSameMapsUnderEverySessionSetting(GraphOptimizationLevel level, ExecutionMode mode, int threads, bool memoryPattern)
+    [InlineData(GraphOptimizationLevel.ORT_DISABLE_ALL, ExecutionMode.ORT_SEQUENTIAL, 1, false, true)]
+    [InlineData(GraphOptimizationLevel.ORT_ENABLE_BASIC, ExecutionMode.ORT_PARALLEL, 2, true, false)]
+    [InlineData(GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode.ORT_SEQUENTIAL, 2, true, true)]
+    public void GivesTheSameMapsUnderEverySessionSetting(GraphOptimizationLevel level, ExecutionMode mode, int threads, bool memoryPattern, bool spinning)
     {
         var options = new BackboneRuntimeOptions
         {
@@ -77,6 +77,7 @@ public class OnnxBackboneTests
             IntraOpThreads = threads,
             InterOpThreads = mode == ExecutionMode.ORT_PARALLEL ? 2 : 0,
             EnableMemoryPattern = memoryPattern,
+            AllowSpinning = spinning,
         };
         using var backbone = new OnnxBackbone(BackboneDescription.Load(TinyBackboneFixture.DescriptionPath), options);
 
