@@ -34,12 +34,15 @@ def main():
             trunk(x)  # warm-up: allocator and kernel selection
             trunk(x)
             runs = 0
+            cpu_start = time.process_time()
             start = time.perf_counter()
             while runs < 2 or time.perf_counter() - start < args.seconds:
                 trunk(x)
                 runs += 1
             elapsed = time.perf_counter() - start
-            print(f"batch {batch:3d}: {runs * batch / elapsed:7.2f} images/s  ({elapsed / runs * 1000:8.1f} ms per batch, {runs} batches)")
+            cpu = time.process_time() - cpu_start
+            print(f"batch {batch:3d}: {runs * batch / elapsed:7.2f} images/s  ({elapsed / runs * 1000:8.1f} ms per batch, {runs} batches, "
+                  f"{cpu / (runs * batch):.3f} CPU-s per image)")
 
 
 if __name__ == "__main__":

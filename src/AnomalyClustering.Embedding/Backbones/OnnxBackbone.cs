@@ -14,7 +14,7 @@ namespace AnomalyClustering.Embedding.Backbones;
 public sealed class OnnxBackbone : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly int _inputChannels;
@@ -56,11 +56,11 @@ public sealed class OnnxBackbone : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            _runOptions.Dispose();
             throw new BackboneConfigurationException(
                 $"ONNX Runtime could not load model '{description.ModelPath}' of backbone '{description.Name}' "
                 + $"with the {Options.ExecutionProvider} execution provider: {e.Message}", e);
         }
+        _runOptions = new RunOptions();
     }
 
     /// <summary>The description the backbone was opened from.</summary>

@@ -81,7 +81,6 @@ public static class OnnxGraphEditor
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        IReadOnlyDictionary<string, NodeMetadata> inferred;
         InferenceSession session;
         try
         {
@@ -94,7 +93,7 @@ public static class OnnxGraphEditor
         }
         using (session)
         {
-            inferred = session.OutputMetadata;
+            var inferred = session.OutputMetadata;
             foreach (var output in untyped)
             {
                 var metadata = inferred[output.Name];

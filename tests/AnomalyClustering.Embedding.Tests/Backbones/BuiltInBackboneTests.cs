@@ -30,6 +30,22 @@ public class BuiltInBackboneTests
     }
 
     [Fact]
+    public void IsSelectedFromJsonByItsModelPath()
+    {
+        var description = BackboneDescription.FromJson("""
+            { "name": "default", "modelPath": "builtin:random-texture-cnn-v1", "featureOutputs": ["stride4", "stride8"] }
+            """);
+
+        using var backbone = new OnnxBackbone(description);
+        var output = backbone.Run(new float[3 * 64 * 64], 1, 64, 64);
+        Assert.Equal((64, 16, 16), (output["stride4"].Channels, output["stride4"].Height, output["stride4"].Width));
+        Assert.Equal((128, 8, 8), (output["stride8"].Channels, output["stride8"].Height, output["stride8"].Width));
+
+        var e = Assert.Throws<BackboneConfigurationException>(() => (description with { ModelPath = "builtin:resnet" }).Validate());
+        Assert.Contains(BuiltInBackbone.ModelPath, e.Message);
+    }
+
+    [Fact]
     public void RunsAt224AndGivesRectifiedMapsAtStrides8And16()
     {
         using var backbone = BuiltInBackbone.Open();
