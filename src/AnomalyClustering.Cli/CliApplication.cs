@@ -22,7 +22,9 @@ internal static class CliApplication
         var root = new RootCommand("Groups images of defective products into clusters of defect types (Anomaly Clustering, Sohn et al. 2023).")
         {
             DemoCommand.Create(console),
+            ClusterCommand.Create(console),
             ClusterVectorsCommand.Create(console),
+            ModelCommand.Create(console),
         };
         // Also when hosted by another executable (the tests run the commands in-process).
         root.HelpName = ToolName;

@@ -1,4 +1,7 @@
 using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Embedding.Onnx;
 
 namespace AnomalyClustering.Cli;
 
@@ -10,6 +13,7 @@ internal static class UserErrors
     {
         CliInputException e => e.Message,
         InvalidClusteringInputException e => WithoutParameterName(e),
+        BackboneConfigurationException or OnnxModelException or ExecutionProviderUnavailableException or ImageDecodeException => exception.Message,
         DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException => exception.Message,
         IOException e => e.Message,
         AggregateException { InnerExceptions.Count: 1 } e => Describe(e.InnerExceptions[0]),
