@@ -65,26 +65,29 @@ internal static class DemoCommand
             throw new CliInputException($"--images-per-class is {generator.ImagesPerClass}; the demo needs at least 2 images per class.");
         }
         var clock = Stopwatch.StartNew();
-        var out_ = console.Out;
-        out_.MarkupLine($"[bold]Synthetic product line[/] '{generator.ProductName}' (seed {generator.Seed}): brushed-metal plates, {SyntheticSurfacePainter.ImageSize} x {SyntheticSurfacePainter.ImageSize} px,");
-        out_.MarkupLine($"  defect types: {string.Join(", ", generator.DefectTypes.Select(t => t.FolderName()))}, plus good plates");
+        var screen = console.Out;
+        screen.MarkupLine($"[bold]Synthetic product line[/] '{generator.ProductName}' (seed {generator.Seed}): brushed-metal plates, {SyntheticSurfacePainter.ImageSize} x {SyntheticSurfacePainter.ImageSize} px,");
+        screen.MarkupLine($"  defect types: {string.Join(", ", generator.DefectTypes.Select(t => t.FolderName()))}, plus good plates");
 
         var total = SyntheticProductLine.ImageCount(generator);
-        var summary = out_.Progress()
+        var summary = screen.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("generating images", maxValue: total);
-                return SyntheticProductLine.Write(outputFolder, generator, new Progress<int>(written => task.Value = written));
+                return SyntheticProductLine.Write(outputFolder, generator, written => task.Value = written);
             });
-        out_.MarkupLine(
+        screen.MarkupLine(
             $"  wrote {total} images to [blue]{Markup.Escape(summary.Root)}[/]: test/ {string.Join(", ", summary.TestClasses.Select(c => $"{c.ClassName} {c.Count}"))}; train/good/ {summary.NormalTrainingImages}");
-        out_.WriteLine();
+        screen.WriteLine();
 
         var found = ImageFolderDiscovery.Discover(summary.Root);
         var exitCode = ClusterCommand.Run(console, found, options, BuiltInBackbone.Description, runtime, Path.Combine(outputFolder, "results"), cancellationToken);
-        out_.MarkupLine($"demo finished in {clock.Elapsed.TotalSeconds:F0} s. Cluster your own images with: [bold]anomaly-cluster cluster <images-dir>[/] (see --help)");
+        screen.MarkupLine($"demo finished in {clock.Elapsed.TotalSeconds:F0} s. The same clustering by hand:");
+        screen.MarkupLine(FormattableString.Invariant(
+            $"  anomaly-cluster cluster {Markup.Escape(summary.Root)} --mode semi-supervised --tau {options.Tau} --pretrain-dim {options.PretrainDimension} --target-dim {options.TargetDimension}"));
+        screen.MarkupLine("Your own images: [bold]anomaly-cluster cluster <images-dir>[/] (MVTec, class-folder or flat layout; see --help)");
         return exitCode;
     }
 }

@@ -29,8 +29,8 @@ internal sealed record SyntheticProductLineSummary(string Root, IReadOnlyList<(s
 /// </summary>
 internal static class SyntheticProductLine
 {
-    /// <summary>Generates the images under <paramref name="outputFolder"/>/ProductName; reports each written file.</summary>
-    public static SyntheticProductLineSummary Write(string outputFolder, SyntheticProductLineOptions options, IProgress<int>? imagesWritten = null)
+    /// <summary>Generates the images under <paramref name="outputFolder"/>/ProductName; calls <paramref name="imagesWritten"/> with the count after each file.</summary>
+    public static SyntheticProductLineSummary Write(string outputFolder, SyntheticProductLineOptions options, Action<int>? imagesWritten = null)
     {
         if (options.ImagesPerClass < 1)
         {
@@ -61,7 +61,7 @@ internal static class SyntheticProductLine
     public static int ImageCount(SyntheticProductLineOptions options) =>
         (options.DefectTypes.Count + 1) * options.ImagesPerClass + options.NormalTrainingImages;
 
-    private static void WriteImages(string folder, DefectType type, int count, int seed, IProgress<int>? progress, ref int written)
+    private static void WriteImages(string folder, DefectType type, int count, int seed, Action<int>? progress, ref int written)
     {
         Directory.CreateDirectory(folder);
         for (var i = 0; i < count; i++)
@@ -69,7 +69,7 @@ internal static class SyntheticProductLine
             // One generator per image: any image can be regenerated alone, and counts do not shift other images.
             var random = new Random(unchecked(seed * 7919 + i));
             File.WriteAllBytes(Path.Combine(folder, $"{i:D3}.png"), SyntheticSurfacePainter.PaintPng(type, random));
-            progress?.Report(++written);
+            progress?.Invoke(++written);
         }
     }
 

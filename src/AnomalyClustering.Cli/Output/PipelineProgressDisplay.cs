@@ -21,7 +21,25 @@ internal sealed class PipelineProgressDisplay : IProgress<PipelineProgress>
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-            .Start(context => work(new PipelineProgressDisplay(context)));
+            .Start(context =>
+            {
+                var display = new PipelineProgressDisplay(context);
+                var result = work(display);
+                display.CompleteAll();
+                return result;
+            });
+
+    private void CompleteAll()
+    {
+        lock (_lock)
+        {
+            foreach (var task in _tasks.Values)
+            {
+                task.IsIndeterminate = false;
+                task.Value = task.MaxValue;
+            }
+        }
+    }
 
     /// <summary>What each stage is called on screen.</summary>
     public static string Describe(PipelineStage stage) => stage switch
@@ -43,13 +61,16 @@ internal sealed class PipelineProgressDisplay : IProgress<PipelineProgress>
                 // A new stage means the earlier ones are done, even if their last report was skipped.
                 foreach (var earlier in _tasks.Values)
                 {
+                    earlier.IsIndeterminate = false;
                     earlier.Value = earlier.MaxValue;
                 }
                 task = _context.AddTask(Describe(value.Stage), autoStart: true, maxValue: Math.Max(1, value.Total));
                 _tasks[value.Stage] = task;
             }
+            // Total 0: the stage cannot count its work (one library call); show activity instead of 0 %.
+            task.IsIndeterminate = value.Total == 0;
             task.MaxValue = Math.Max(1, value.Total);
-            task.Value = value.Completed;
+            task.Value = value.Total == 0 ? 0 : value.Completed;
         }
     }
 }
