@@ -110,16 +110,7 @@ public sealed class ClusteringPipeline
         IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         var preprocessing = _backbone.Description.Preprocessing;
-        var loader = new ImageLoader(
-            new PreprocessingOptions
-            {
-                ResizeShorterSide = preprocessing.ResizeShorterSide,
-                CropWidth = preprocessing.CropSize,
-                CropHeight = preprocessing.CropSize,
-                Mean = new RgbValues(preprocessing.Mean[0], preprocessing.Mean[1], preprocessing.Mean[2]),
-                Std = new RgbValues(preprocessing.Std[0], preprocessing.Std[1], preprocessing.Std[2]),
-            },
-            new ImageDecodeOptions { MaxDimension = Options.MaxImageDimension });
+        var loader = new ImageLoader(ImagePreprocessing(preprocessing), new ImageDecodeOptions { MaxDimension = Options.MaxImageDimension });
         var tensorLength = loader.TensorLength;
         var batchSize = Math.Min(Options.BatchSize, images.Count);
         var batch = new float[batchSize * tensorLength];
@@ -220,6 +211,16 @@ public sealed class ClusteringPipeline
         progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, count, count));
         return weights;
     }
+
+    /// <summary>The imaging settings that prepare images the way the backbone's description asks.</summary>
+    private static PreprocessingOptions ImagePreprocessing(BackbonePreprocessing preprocessing) => new()
+    {
+        ResizeShorterSide = preprocessing.ResizeShorterSide,
+        CropWidth = preprocessing.CropSize,
+        CropHeight = preprocessing.CropSize,
+        Mean = new RgbValues(preprocessing.Mean[0], preprocessing.Mean[1], preprocessing.Mean[2]),
+        Std = new RgbValues(preprocessing.Std[0], preprocessing.Std[1], preprocessing.Std[2]),
+    };
 
     private static StageTiming Lap(PipelineStage stage, Stopwatch clock)
     {
