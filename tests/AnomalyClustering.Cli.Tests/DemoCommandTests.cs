@@ -22,7 +22,7 @@ public sealed class DemoCommandTests
         Assert.Equal(6, result.Root.GetProperty("clusterCount").GetInt32());
         Assert.Equal("semi-supervised", result.Root.GetProperty("options").GetProperty("mode").GetString());
         Assert.Empty(result.Errors);
-        // Measured 0.935 for this seed and size (0.98 at the default 20 per class).
+        // Measured 1.000 for this seed and size (0.96-1.00 over seeds 1-8 at the default 20 per class).
         Assert.True(result.Metric("nmi") >= 0.9, $"NMI {result.Metric("nmi")}");
         Assert.True(Directory.Exists(folder.Combine("metal_plate", "train", "good")));
     }

@@ -123,7 +123,7 @@ internal static class SyntheticSurfacePainter
         builder.MoveTo(start);
         builder.QuadTo(control, end);
         using var path = builder.Detach();
-        var width = 2.2f + (float)random.NextDouble() * 0.8f;
+        var width = 2.6f + (float)random.NextDouble() * 0.8f;
         // A groove: a soft shadow beside a bright, thin edge catching the light.
         using var shadow = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = width + 1.2f, StrokeCap = SKStrokeCap.Round, Color = new SKColor(70, 72, 76, 110) };
         using var edge = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = width, StrokeCap = SKStrokeCap.Round, Color = new SKColor(236, 238, 242, 235) };
@@ -136,7 +136,7 @@ internal static class SyntheticSurfacePainter
 
     private static void PaintStain(SKCanvas canvas, SKPoint centre, Random random)
     {
-        var radiusX = 9 + (float)random.NextDouble() * 5;
+        var radiusX = 11 + (float)random.NextDouble() * 5;
         var radiusY = radiusX * (0.75f + (float)random.NextDouble() * 0.25f);
         using var blur = SKMaskFilter.CreateBlur(SKBlurStyle.Normal, 2.2f);
         using var paint = new SKPaint { IsAntialias = true, Color = new SKColor(58, 50, 42, 215), MaskFilter = blur };
