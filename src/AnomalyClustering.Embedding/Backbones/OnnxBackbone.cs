@@ -80,7 +80,7 @@ public sealed class OnnxBackbone : IDisposable
 
     /// <summary>Runs a batch of preprocessed crops of the description's crop size; see the overload with explicit height and width.</summary>
     public BackboneOutput Run(ReadOnlySpan<float> batchNchw, int batchSize) =>
-        Run(batchNchw, batchSize, Description.Preprocessing.CropSize, Description.Preprocessing.CropSize);
+        Run(batchNchw, batchSize, Description.Preprocessing.CropHeight, Description.Preprocessing.CropWidth);
 
     /// <summary>
     /// Runs one batch: <paramref name="batchNchw"/> holds <paramref name="batchSize"/> preprocessed images,
