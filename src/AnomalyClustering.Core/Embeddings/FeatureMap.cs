@@ -18,4 +18,8 @@ public readonly record struct FeatureMap(ReadOnlyMemory<float> Data, int Channel
 /// <param name="Channels">Number of channels C.</param>
 /// <param name="Height">Rows of the grid.</param>
 /// <param name="Width">Columns of the grid.</param>
-public readonly record struct FeatureMapShape(int Channels, int Height, int Width);
+public readonly record struct FeatureMapShape(int Channels, int Height, int Width)
+{
+    /// <summary>Floats in one map: C x H x W.</summary>
+    public int Length => Channels * Height * Width;
+}

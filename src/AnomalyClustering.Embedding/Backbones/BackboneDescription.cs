@@ -1,3 +1,4 @@
+using AnomalyClustering.Embedding.Imaging;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -43,7 +44,7 @@ public sealed record BackboneDescription
     public required IReadOnlyList<string> FeatureOutputs { get; init; }
 
     /// <summary>The image preprocessing the model was trained with.</summary>
-    public BackbonePreprocessing Preprocessing { get; init; } = BackbonePreprocessing.ImageNet;
+    public PreprocessingOptions Preprocessing { get; init; } = PreprocessingOptions.Default;
 
     /// <summary>A note for people: what the model is, its licence, its accuracy caveats.</summary>
     public string? Summary { get; init; }
@@ -244,7 +245,7 @@ public sealed record BackboneDescription
         }
         else
         {
-            foreach (var problem in Preprocessing.Problems())
+            foreach (var (_, problem) in Preprocessing.Problems())
             {
                 yield return problem;
             }

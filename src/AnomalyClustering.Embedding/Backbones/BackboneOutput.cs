@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Embeddings;
 namespace AnomalyClustering.Embedding.Backbones;
 
 /// <summary>
@@ -19,24 +20,35 @@ public sealed class BackboneOutput
     /// <summary>The feature maps, in the order of the backbone's feature outputs.</summary>
     public IReadOnlyList<BackboneLayerOutput> Layers { get; }
 
+    /// <summary>Image <paramref name="index"/>'s feature maps in the backbone's order, ready for <see cref="PatchEmbedder"/> (no copy).</summary>
+    public FeatureMap[] FeatureMaps(int index)
+    {
+        var maps = new FeatureMap[Layers.Count];
+        for (int i = 0; i < maps.Length; i++)
+        {
+            maps[i] = Layers[i].FeatureMap(index);
+        }
+        return maps;
+    }
+
     /// <summary>The layer with this output name.</summary>
     /// <exception cref="KeyNotFoundException">No layer has that name (the message lists the names).</exception>
     public BackboneLayerOutput this[string name] =>
         Layers.FirstOrDefault(l => l.Name == name)
         ?? throw new KeyNotFoundException($"No feature output '{name}'; this output has {string.Join(", ", Layers.Select(l => $"'{l.Name}'"))}.");
 
-    internal static BackboneOutput Allocate(IReadOnlyList<string> names, int batchSize, LayerShape[] shapes)
+    internal static BackboneOutput Allocate(IReadOnlyList<string> names, int batchSize, FeatureMapShape[] shapes)
     {
         var layers = new BackboneLayerOutput[shapes.Length];
         for (int i = 0; i < layers.Length; i++)
         {
             var s = shapes[i];
-            layers[i] = new BackboneLayerOutput(names[i], new float[batchSize * s.ImageLength], batchSize, s.Channels, s.Height, s.Width);
+            layers[i] = new BackboneLayerOutput(names[i], new float[batchSize * s.Length], batchSize, s.Channels, s.Height, s.Width);
         }
         return new BackboneOutput(batchSize, layers);
     }
 
-    internal bool Fits(int batchSize, LayerShape[] shapes)
+    internal bool Fits(int batchSize, FeatureMapShape[] shapes)
     {
         if (BatchSize != batchSize || Layers.Count != shapes.Length)
         {
@@ -88,6 +100,9 @@ public sealed class BackboneLayerOutput
     /// <summary>Floats per image: C x H x W.</summary>
     public int ImageLength => Channels * Height * Width;
 
+    /// <summary>Image <paramref name="index"/>'s map as Core's <see cref="Core.Embeddings.FeatureMap"/>, without copying.</summary>
+    public FeatureMap FeatureMap(int index) => new(Image(index), Channels, Height, Width);
+
     /// <summary>Image <paramref name="index"/>'s map, CHW, without copying.</summary>
     public ReadOnlyMemory<float> Image(int index)
     {
@@ -95,10 +110,4 @@ public sealed class BackboneLayerOutput
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, BatchSize);
         return Data.AsMemory(index * ImageLength, ImageLength);
     }
-}
-
-/// <summary>The per-image shape (C, H, W) of one feature output for one input size.</summary>
-internal readonly record struct LayerShape(int Channels, int Height, int Width)
-{
-    public int ImageLength => Channels * Height * Width;
 }

@@ -1,3 +1,4 @@
+using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Onnx;
 
 namespace AnomalyClustering.Embedding.Backbones;
@@ -37,7 +38,7 @@ public static class BuiltInBackbone
         ModelPath = ModelPath,
         InputName = "input",
         FeatureOutputs = ["stride8", "stride16"],
-        Preprocessing = BackbonePreprocessing.ImageNet,
+        Preprocessing = PreprocessingOptions.Default,
         Summary = "Built-in seeded random-feature CNN (Gabor / colour filter bank, then random 3x3 convolutions). "
                   + "Works without any model file but is clearly less accurate than an ImageNet-pretrained backbone "
                   + "such as ResNet-50 layer2/layer3; use one of those for quality work.",

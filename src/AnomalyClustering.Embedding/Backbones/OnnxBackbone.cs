@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Embeddings;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using AnomalyClustering.Embedding.Onnx;
@@ -22,7 +23,7 @@ public sealed class OnnxBackbone : IDisposable
     private readonly long? _fixedWidth;
     // Output shapes per input (height, width), learnt from the first batch of that size; later batches
     // are written straight into caller-visible buffers instead of being copied out of ORT's.
-    private readonly ConcurrentDictionary<(int Height, int Width), LayerShape[]> _shapes = new();
+    private readonly ConcurrentDictionary<(int Height, int Width), FeatureMapShape[]> _shapes = new();
     private bool _disposed;
 
     /// <summary>
@@ -80,7 +81,7 @@ public sealed class OnnxBackbone : IDisposable
 
     /// <summary>Runs a batch of preprocessed crops of the description's crop size; see the overload with explicit height and width.</summary>
     public BackboneOutput Run(ReadOnlySpan<float> batchNchw, int batchSize) =>
-        Run(batchNchw, batchSize, Description.Preprocessing.CropSize, Description.Preprocessing.CropSize);
+        Run(batchNchw, batchSize, Description.Preprocessing.CropHeight, Description.Preprocessing.CropWidth);
 
     /// <summary>
     /// Runs one batch: <paramref name="batchNchw"/> holds <paramref name="batchSize"/> preprocessed images,
@@ -120,7 +121,7 @@ public sealed class OnnxBackbone : IDisposable
         }
     }
 
-    private BackboneOutput RunIntoBuffers(OrtValue input, int batchSize, LayerShape[] shapes, BackboneOutput? reuse)
+    private BackboneOutput RunIntoBuffers(OrtValue input, int batchSize, FeatureMapShape[] shapes, BackboneOutput? reuse)
     {
         var output = reuse is not null && reuse.Fits(batchSize, shapes) ? reuse : BackboneOutput.Allocate(_outputNames, batchSize, shapes);
         var outputValues = new OrtValue[shapes.Length];
@@ -146,7 +147,7 @@ public sealed class OnnxBackbone : IDisposable
     private BackboneOutput RunLearningShapes(OrtValue input, int batchSize, int height, int width, BackboneOutput? reuse)
     {
         using var results = _session.Run(_runOptions, _inputNames, [input], _outputNames);
-        var shapes = new LayerShape[_outputNames.Length];
+        var shapes = new FeatureMapShape[_outputNames.Length];
         int index = 0;
         foreach (var result in results)
         {
@@ -158,7 +159,7 @@ public sealed class OnnxBackbone : IDisposable
                     $"Feature output '{_outputNames[index]}' of backbone '{Description.Name}' is {info.ElementDataType}[{string.Join(",", shape)}]; "
                     + $"a float32 [N,C,H,W] map with N = {batchSize} (the batch size) is required.");
             }
-            shapes[index++] = new LayerShape((int)shape[1], (int)shape[2], (int)shape[3]);
+            shapes[index++] = new FeatureMapShape((int)shape[1], (int)shape[2], (int)shape[3]);
         }
         _shapes.TryAdd((height, width), shapes);
 

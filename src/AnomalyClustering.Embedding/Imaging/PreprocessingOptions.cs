@@ -1,9 +1,14 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace AnomalyClustering.Embedding.Imaging;
 
 /// <summary>One value per colour channel, in R, G, B order (a normalisation mean or standard deviation).</summary>
 /// <param name="Red">The red channel's value.</param>
 /// <param name="Green">The green channel's value.</param>
 /// <param name="Blue">The blue channel's value.</param>
+[JsonConverter(typeof(RgbValuesJsonConverter))]
 public readonly record struct RgbValues(float Red, float Green, float Blue)
 {
     /// <summary>The value of channel 0 (R), 1 (G) or 2 (B).</summary>
@@ -54,23 +59,64 @@ public sealed record PreprocessingOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for non-positive sizes, non-finite means or non-positive standard deviations.</summary>
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(ResizeShorterSide, 1, nameof(ResizeShorterSide));
-        ArgumentOutOfRangeException.ThrowIfLessThan(CropWidth, 1, nameof(CropWidth));
-        ArgumentOutOfRangeException.ThrowIfLessThan(CropHeight, 1, nameof(CropHeight));
-        if ((long)CropWidth * CropHeight * 3 > Array.MaxLength)
+        foreach (var (parameter, problem) in Problems())
         {
-            throw new ArgumentOutOfRangeException(nameof(CropWidth), $"a {CropWidth} x {CropHeight} crop does not fit in one tensor");
+            throw new ArgumentOutOfRangeException(parameter, problem);
+        }
+    }
+
+    /// <summary>Every problem with these settings (the parameter and a sentence); empty when they are usable.</summary>
+    internal IEnumerable<(string Parameter, string Problem)> Problems()
+    {
+        if (ResizeShorterSide < 1)
+        {
+            yield return (nameof(ResizeShorterSide), $"preprocessing.resizeShorterSide must be at least 1 (got {ResizeShorterSide})");
+        }
+        if (CropWidth < 1 || CropHeight < 1)
+        {
+            yield return (nameof(CropWidth), $"preprocessing.cropWidth and cropHeight must be at least 1 (got {CropWidth} x {CropHeight})");
+        }
+        else if ((long)CropWidth * CropHeight * 3 > Array.MaxLength)
+        {
+            yield return (nameof(CropWidth), $"a {CropWidth} x {CropHeight} crop does not fit in one tensor");
         }
         for (var c = 0; c < 3; c++)
         {
             if (!float.IsFinite(Mean[c]))
             {
-                throw new ArgumentOutOfRangeException(nameof(Mean), Mean[c], $"mean of channel {c} must be finite");
+                yield return (nameof(Mean), $"preprocessing.mean of channel {c} must be finite (got {Mean[c]})");
             }
             if (!(Std[c] > 0) || !float.IsFinite(Std[c]))
             {
-                throw new ArgumentOutOfRangeException(nameof(Std), Std[c], $"standard deviation of channel {c} must be positive and finite");
+                yield return (nameof(Std), $"preprocessing.std of channel {c} must be positive and finite (got {Std[c]})");
             }
         }
+    }
+
+    /// <summary>A stable text form for cache identities: the same settings always give the same text.</summary>
+    internal string CanonicalText() => string.Create(CultureInfo.InvariantCulture,
+        $"resize={ResizeShorterSide};crop={CropWidth}x{CropHeight};mean={Mean.Red:R},{Mean.Green:R},{Mean.Blue:R};std={Std.Red:R},{Std.Green:R},{Std.Blue:R}");
+}
+
+/// <summary>Reads and writes <see cref="RgbValues"/> as a JSON array [r, g, b], the form people write in configuration.</summary>
+internal sealed class RgbValuesJsonConverter : JsonConverter<RgbValues>
+{
+    public override RgbValues Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var values = JsonSerializer.Deserialize<float[]>(ref reader, options);
+        if (values is not { Length: 3 })
+        {
+            throw new JsonException("expected three numbers [red, green, blue]");
+        }
+        return new RgbValues(values[0], values[1], values[2]);
+    }
+
+    public override void Write(Utf8JsonWriter writer, RgbValues value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        writer.WriteNumberValue(value.Red);
+        writer.WriteNumberValue(value.Green);
+        writer.WriteNumberValue(value.Blue);
+        writer.WriteEndArray();
     }
 }

@@ -1,3 +1,4 @@
+using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Backbones;
 
 namespace AnomalyClustering.Embedding.Tests.Backbones;
@@ -16,16 +17,17 @@ public sealed class BackboneDescriptionTests : IDisposable
         Assert.Equal("tiny-test-backbone", description.Name);
         Assert.Equal(Path.GetFullPath(TinyBackboneFixture.ModelPath), description.ModelPath);
         Assert.Equal(["stride8", "stride16"], description.FeatureOutputs);
-        Assert.Equal(112, description.Preprocessing.CropSize);
+        Assert.Equal(112, description.Preprocessing.CropWidth);
+        Assert.Equal(112, description.Preprocessing.CropHeight);
         Assert.Equal(128, description.Preprocessing.ResizeShorterSide);
-        Assert.Equal([0.229f, 0.224f, 0.225f], description.Preprocessing.Std);
+        Assert.Equal(new RgbValues(0.229f, 0.224f, 0.225f), description.Preprocessing.Std);
         description.Validate();
     }
 
     [Fact]
     public void RoundTripsThroughJson()
     {
-        var description = Tiny() with { Preprocessing = new BackbonePreprocessing { CropSize = 200, ResizeShorterSide = 230, Mean = [0.5f, 0.5f, 0.5f] } };
+        var description = Tiny() with { Preprocessing = new PreprocessingOptions { CropWidth = 200, CropHeight = 200, ResizeShorterSide = 230, Mean = new(0.5f, 0.5f, 0.5f) } };
 
         var back = BackboneDescription.FromJson(description.ToJson());
 
@@ -71,14 +73,14 @@ public sealed class BackboneDescriptionTests : IDisposable
         var bad = Tiny() with
         {
             FeatureOutputs = ["stride8", "stride8"],
-            Preprocessing = new BackbonePreprocessing { CropSize = 300, Std = [0.2f, 0f, 0.2f] },
+            Preprocessing = new PreprocessingOptions { CropWidth = 0, Std = new(0.2f, 0f, 0.2f) },
         };
 
         var e = Assert.Throws<BackboneConfigurationException>(bad.Validate);
 
         Assert.Contains("'stride8' more than once", e.Message);
-        Assert.Contains("resizeShorterSide (256) must be at least cropSize (300)", e.Message);
-        Assert.Contains("std must be three finite numbers greater than 0", e.Message);
+        Assert.Contains("cropWidth and cropHeight must be at least 1", e.Message);
+        Assert.Contains("std of channel 1 must be positive and finite", e.Message);
     }
 
     [Fact]
@@ -102,8 +104,8 @@ public sealed class BackboneDescriptionTests : IDisposable
         Assert.Equal(identity, (description with { Name = "renamed", Summary = "other words" }).ComputeIdentity());
         Assert.NotEqual(identity, (description with { FeatureOutputs = ["stride16", "stride8"] }).ComputeIdentity());
         Assert.NotEqual(identity, (description with { FeatureOutputs = ["stride8"] }).ComputeIdentity());
-        Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { CropSize = 100 } }).ComputeIdentity());
-        Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { Mean = [0.5f, 0.456f, 0.406f] } }).ComputeIdentity());
+        Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { CropWidth = 100 } }).ComputeIdentity());
+        Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { Mean = new(0.5f, 0.456f, 0.406f) } }).ComputeIdentity());
 
         var copy = Path.Combine(_folder, "copy.onnx");
         File.Copy(description.ModelPath, copy);
