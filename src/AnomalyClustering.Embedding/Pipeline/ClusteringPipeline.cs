@@ -110,7 +110,7 @@ public sealed class ClusteringPipeline
         IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         var preprocessing = _backbone.Description.Preprocessing;
-        var loader = new ImageLoader(ImagePreprocessing(preprocessing), new ImageDecodeOptions { MaxDimension = Options.MaxImageDimension });
+        var loader = new ImageLoader(preprocessing, new ImageDecodeOptions { MaxDimension = Options.MaxImageDimension });
         var tensorLength = loader.TensorLength;
         var batchSize = Math.Min(Options.BatchSize, images.Count);
         var batch = new float[batchSize * tensorLength];
@@ -138,21 +138,12 @@ public sealed class ClusteringPipeline
             }
             if (filled > 0)
             {
-                var output = _backbone.Run(batch.AsSpan(0, filled * tensorLength), filled, preprocessing.CropSize, preprocessing.CropSize, filled == batchSize ? reuse : null);
+                var output = _backbone.Run(batch.AsSpan(0, filled * tensorLength), filled, preprocessing.CropHeight, preprocessing.CropWidth, filled == batchSize ? reuse : null);
                 if (filled == batchSize)
                 {
                     reuse = output;
                 }
-                Parallel.For(0, filled, parallel, b =>
-                {
-                    var layers = new FeatureMap[output.Layers.Count];
-                    for (var l = 0; l < layers.Length; l++)
-                    {
-                        var layer = output.Layers[l];
-                        layers[l] = new FeatureMap(layer.Image(b), layer.Channels, layer.Height, layer.Width);
-                    }
-                    bags[batchMembers[b]] = embedder.Embed(layers);
-                });
+                Parallel.For(0, filled, parallel, b => bags[batchMembers[b]] = embedder.Embed(output.FeatureMaps(b)));
             }
             progress?.Report(new PipelineProgress(stage, Math.Min(start + batchSize, images.Count), images.Count));
         }
@@ -211,16 +202,6 @@ public sealed class ClusteringPipeline
         progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, count, count));
         return weights;
     }
-
-    /// <summary>The imaging settings that prepare images the way the backbone's description asks.</summary>
-    private static PreprocessingOptions ImagePreprocessing(BackbonePreprocessing preprocessing) => new()
-    {
-        ResizeShorterSide = preprocessing.ResizeShorterSide,
-        CropWidth = preprocessing.CropSize,
-        CropHeight = preprocessing.CropSize,
-        Mean = new RgbValues(preprocessing.Mean[0], preprocessing.Mean[1], preprocessing.Mean[2]),
-        Std = new RgbValues(preprocessing.Std[0], preprocessing.Std[1], preprocessing.Std[2]),
-    };
 
     private static StageTiming Lap(PipelineStage stage, Stopwatch clock)
     {
