@@ -169,12 +169,15 @@ public sealed class ClusteringPipeline
         var threads = Options.MaxDegreeOfParallelism;
         if (Options.Mode == ClusteringMode.SemiSupervised)
         {
+            // In chunks: the batch call reuses its packed buffers, the chunks give progress and cancellation points.
             scores = new double[count][];
-            for (var i = 0; i < count; i++)
+            var chunk = Math.Max(1, Options.BatchSize);
+            for (var start = 0; start < count; start += chunk)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, i, count));
-                scores[i] = SemiSupervisedPatchScores.Compute(bags[i], normalBank!, threads);
+                progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, start, count));
+                var part = SemiSupervisedPatchScores.Compute(new ArraySegment<PatchBag>(bags, start, Math.Min(chunk, count - start)), normalBank!, threads);
+                part.CopyTo(scores, start);
             }
         }
         else if (Options.ReferenceCount == 0 || Options.ReferenceCount >= count - 1)
