@@ -9,7 +9,16 @@ namespace AnomalyClustering.Cli;
 internal sealed record CliConsole(IAnsiConsole Out, TextWriter OutWriter, TextWriter Error)
 {
     /// <summary>The process's own console.</summary>
-    public static CliConsole ForProcess() => new(AnsiConsole.Console, Console.Out, Console.Error);
+    public static CliConsole ForProcess()
+    {
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // A file or pipe has no width; 80 columns would wrap the cluster table and the summary lines.
+            console.Profile.Width = 120;
+        }
+        return new CliConsole(console, Console.Out, Console.Error);
+    }
 
     /// <summary>A console that writes plain text (no colours, no live progress) to the given writers, for tests and logs.</summary>
     public static CliConsole ForWriters(TextWriter output, TextWriter error)

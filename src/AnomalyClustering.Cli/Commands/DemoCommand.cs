@@ -78,8 +78,9 @@ internal static class DemoCommand
                 var task = context.AddTask("generating images", maxValue: total);
                 return SyntheticProductLine.Write(outputFolder, generator, written => task.Value = written);
             });
-        screen.MarkupLine(
-            $"  wrote {total} images to [blue]{Markup.Escape(summary.Root)}[/]: test/ {string.Join(", ", summary.TestClasses.Select(c => $"{c.ClassName} {c.Count}"))}; train/good/ {summary.NormalTrainingImages}");
+        screen.MarkupLine($"  wrote {total} images in MVTec layout to [blue]{Markup.Escape(summary.Root)}[/]:");
+        screen.MarkupLine($"    test/       {string.Join(", ", summary.TestClasses.Select(c => $"{c.ClassName} {c.Count}"))}");
+        screen.MarkupLine($"    train/good/ {summary.NormalTrainingImages} defect-free plates (the normal set)");
         screen.WriteLine();
 
         var found = ImageFolderDiscovery.Discover(summary.Root);
