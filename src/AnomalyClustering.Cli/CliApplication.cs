@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using AnomalyClustering.Cli.Commands;
+
+namespace AnomalyClustering.Cli;
+
+/// <summary>
+/// The anomaly-cluster command tree and its one place of error handling: parse errors and errors the
+/// user can fix become one line on standard error and a non-zero exit code, never a stack trace.
+/// </summary>
+internal static class CliApplication
+{
+    /// <summary>Environment variable that makes internal errors print their stack trace.</summary>
+    public const string TraceVariable = "ANOMALY_CLUSTER_TRACE";
+
+    /// <summary>The tool's name, as the user types it.</summary>
+    public const string ToolName = "anomaly-cluster";
+
+    /// <summary>The root command with every subcommand, writing to <paramref name="console"/>.</summary>
+    public static RootCommand CreateRootCommand(CliConsole console)
+    {
+        var root = new RootCommand("Groups images of defective products into clusters of defect types (Anomaly Clustering, Sohn et al. 2023).")
+        {
+            DemoCommand.Create(console),
+            ClusterCommand.Create(console),
+            ClusterVectorsCommand.Create(console),
+            ModelCommand.Create(console),
+        };
+        // Also when hosted by another executable (the tests run the commands in-process).
+        root.HelpName = ToolName;
+        return root;
+    }
+
+    /// <summary>Parses <paramref name="args"/>, runs the chosen command, and returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
+    {
+        var parseResult = CreateRootCommand(console).Parse(args);
+        if (parseResult.Action is ParseErrorAction)
+        {
+            console.Error.WriteLine($"error: {DescribeParseErrors(parseResult)} (see '{CommandPath(parseResult.CommandResult.Command)} --help')");
+            return CliExitCodes.UsageError;
+        }
+        try
+        {
+            var configuration = new InvocationConfiguration
+            {
+                Output = console.OutWriter,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+            };
+            return await parseResult.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            console.Error.WriteLine("cancelled.");
+            return CliExitCodes.Cancelled;
+        }
+        catch (Exception exception) when (UserErrors.Describe(exception) is { } message)
+        {
+            console.Error.WriteLine("error: " + message);
+            return CliExitCodes.InputError;
+        }
+        catch (Exception exception)
+        {
+            console.Error.WriteLine($"internal error: {exception.GetType().Name}: {exception.Message} (set {TraceVariable}=1 for the stack trace; please report it)");
+            if (Environment.GetEnvironmentVariable(TraceVariable) == "1")
+            {
+                console.Error.WriteLine(exception);
+            }
+            return CliExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>The parse errors as one line: the first two, multi-line messages folded ("Must be one of: 'a', 'b'").</summary>
+    private static string DescribeParseErrors(ParseResult parseResult)
+    {
+        var messages = parseResult.Errors
+            .Select(error => error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(lines => lines.Length == 1 ? lines[0] : lines[0] + " " + string.Join(", ", lines.Skip(1)))
+            .Select(message => message.TrimEnd('.'))
+            .Distinct()
+            .ToList();
+        return string.Join("; ", messages.Take(2)) + (messages.Count > 2 ? $"; and {messages.Count - 2} more" : string.Empty);
+    }
+
+    private static string CommandPath(Command command) =>
+        string.Join(' ', command.Parents.OfType<Command>().Reverse().Append(command).Select(c => c is RootCommand ? ToolName : c.Name));
+}

@@ -1,0 +1,36 @@
+using Spectre.Console;
+
+namespace AnomalyClustering.Cli;
+
+/// <summary>Where the CLI writes: rich output (tables, progress) to standard output, one-line errors to standard error.</summary>
+/// <param name="Out">Standard output as a Spectre console.</param>
+/// <param name="OutWriter">Standard output as plain text (help text goes here).</param>
+/// <param name="Error">Standard error.</param>
+internal sealed record CliConsole(IAnsiConsole Out, TextWriter OutWriter, TextWriter Error)
+{
+    /// <summary>The process's own console.</summary>
+    public static CliConsole ForProcess()
+    {
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // A file or pipe has no width; 80 columns would wrap the cluster table and the summary lines.
+            console.Profile.Width = 120;
+        }
+        return new CliConsole(console, Console.Out, Console.Error);
+    }
+
+    /// <summary>A console that writes plain text (no colours, no live progress) to the given writers, for tests and logs.</summary>
+    public static CliConsole ForWriters(TextWriter output, TextWriter error)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = 120;
+        return new CliConsole(console, output, error);
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using AnomalyClustering.Cli.Datasets;
+using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Pipeline;
+using Spectre.Console;
+
+namespace AnomalyClustering.Cli.Commands;
+
+/// <summary>
+/// <c>cluster &lt;images-dir&gt;</c>: detects the folder layout, embeds and clusters the images, writes
+/// clusters.csv and result.json, and prints the clusters (and NMI / ARI / F1 when labels exist).
+/// </summary>
+internal static class ClusterCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliConsole console)
+    {
+        var imagesDir = new Argument<string>("images-dir") { Description = "Folder of images: MVTec (test/<class>/, train/good/), one folder per class, or flat." };
+        var shared = new ClusteringOptionSet(defaultOutput: "out");
+        var image = new ImageJobOptionSet();
+        var command = new Command("cluster", "Cluster a folder of images into defect types.") { imagesDir };
+        image.AddTo(command);
+        shared.AddTo(command);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
+            var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
+            var description = image.Describe(parseResult);
+            return Task.FromResult(Run(console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken));
+        });
+        return command;
+    }
+
+    /// <summary>Clusters a discovered folder and reports it; shared with <c>demo</c>.</summary>
+    public static int Run(
+        CliConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime,
+        string outputFolder, CancellationToken cancellationToken)
+    {
+        // Everything that can be refused is checked before any output, so a mistake costs one line.
+        options.Validate();
+        EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        using var backbone = new OnnxBackbone(description, runtime);
+        var pipeline = new ClusteringPipeline(backbone, options);
+        DescribeInput(console.Out, found, options, description);
+        var result = PipelineProgressDisplay.Run(console.Out, progress => pipeline.Run(found.Dataset, progress, cancellationToken));
+        var source = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages);
+        var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
+        ResultReport.Print(console.Out, result, clustersCsv, resultJson);
+        return CliExitCodes.Success;
+    }
+
+    private static void DescribeInput(IAnsiConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description)
+    {
+        var dataset = found.Dataset;
+        console.MarkupLine($"[bold]{Markup.Escape(found.Root)}[/]: layout {Markup.Escape(found.Layout.Describe())}");
+        var classes = dataset.HasLabels
+            ? $"{dataset.ClassNames.Count} classes ({Markup.Escape(string.Join(", ", dataset.ClassNames.Select(c => $"{c} {dataset.Images.Count(i => i.Label == c)}")))})"
+            : "no labels";
+        console.MarkupLine($"  {dataset.Images.Count} images, {classes}");
+        foreach (var (name, count) in found.ExcludedImages)
+        {
+            console.MarkupLine($"  left out {count} '{Markup.Escape(name)}' images (several defects per image; METHOD section 6)");
+        }
+        if (found.NormalFolder is not null)
+        {
+            var use = options.Mode == ClusteringMode.SemiSupervised ? "normal set" : "not used in this mode";
+            console.MarkupLine($"  {dataset.NormalImages.Count} normal images in {Markup.Escape(found.NormalFolder)} ({use})");
+        }
+        var cut = options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{dataset.ClassNames.Count} (the number of classes)"}";
+        console.MarkupLine(
+            $"  backbone {Markup.Escape(description.Name)}, mode {OptionNames.Of(options.Mode)}, tau {options.Tau}, {OptionNames.Of(options.Linkage)} linkage, {cut}");
+    }
+}

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Cli.Vectors;
+using AnomalyClustering.Embedding.Pipeline;
+using Spectre.Console;
+
+namespace AnomalyClustering.Cli.Commands;
+
+/// <summary>
+/// <c>cluster-vectors &lt;file&gt;</c>: clusters image embeddings computed elsewhere (.npy or CSV),
+/// with optional labels for metrics, and writes the same outputs as <c>cluster</c>.
+/// </summary>
+internal static class ClusterVectorsCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliConsole console)
+    {
+        var file = new Argument<string>("file") { Description = "Embeddings, one row per image: .npy (float32/float64, N x D) or .csv (optional header and id column)." };
+        var labelsOption = new Option<string?>("--labels") { Description = "CSV of (image id or row index, label); rows labelled 'combined' are left out.", HelpName = "labels.csv" };
+        var shared = new ClusteringOptionSet(defaultOutput: "out");
+        var command = new Command("cluster-vectors", "Cluster image embeddings computed elsewhere.") { file, labelsOption };
+        shared.AddTo(command);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(file)!;
+            var table = EmbeddingTable.Read(path);
+            var labelsPath = parseResult.GetValue(labelsOption);
+            var labels = labelsPath is null ? null : ImageLabels.Read(labelsPath, table);
+            var options = shared.Apply(parseResult, new ClusteringJobOptions(), hasLabels: labels is not null);
+
+            var rows = labels?.Rows ?? Enumerable.Range(0, table.Count).ToArray();
+            var values = new float[rows.Length * table.Dimension];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                table.Values.AsSpan(rows[i] * table.Dimension, table.Dimension).CopyTo(values.AsSpan(i * table.Dimension));
+            }
+            var ids = rows.Select(row => table.Ids[row]).ToArray();
+
+            console.Out.MarkupLine($"[bold]{Markup.Escape(Path.GetFullPath(path))}[/]: {table.Count} embeddings of dimension {table.Dimension}");
+            if (labels is not null)
+            {
+                var classes = labels.Labels.Distinct(StringComparer.Ordinal).Count();
+                console.Out.MarkupLine($"  labels from {Markup.Escape(labelsPath!)}: {classes} classes" + (labels.CombinedDropped > 0 ? $"; left out {labels.CombinedDropped} 'combined' rows (METHOD section 6)" : string.Empty));
+            }
+            var result = EmbeddingClustering.Run(values, rows.Length, table.Dimension, ids, labels?.Labels, options);
+            var excluded = labels is { CombinedDropped: > 0 } ? new Dictionary<string, int> { ["combined"] = labels.CombinedDropped } : new Dictionary<string, int>();
+            var source = new ResultSource("vectors", Path.GetFullPath(path), Layout: null, NormalFolder: null, Backbone: null, excluded);
+            var (clustersCsv, resultJson) = ResultFiles.Write(parseResult.GetValue(shared.Out)!, result, source);
+            ResultReport.Print(console.Out, result, clustersCsv, resultJson);
+            return Task.FromResult(CliExitCodes.Success);
+        });
+        return command;
+    }
+}

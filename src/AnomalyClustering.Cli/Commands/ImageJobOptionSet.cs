@@ -1,0 +1,116 @@
+using System.CommandLine;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Pipeline;
+
+namespace AnomalyClustering.Cli.Commands;
+
+/// <summary>The options of jobs that start from images: backbone, mode, normal images, tau, reference sampling, embedding sizes, runtime.</summary>
+internal sealed class ImageJobOptionSet
+{
+    private static readonly ClusteringJobOptions Defaults = new();
+
+    /// <summary>Creates the options with their descriptions and defaults.</summary>
+    public ImageJobOptionSet()
+    {
+        Model = new Option<string?>("--model") { Description = "ONNX backbone; its 4-D float outputs are the feature maps unless --feature-output names others. Default: the built-in backbone.", HelpName = "model.onnx" };
+        FeatureOutputs = new Option<string[]>("--feature-output") { Description = "With --model: a tensor to take as feature map (repeat, finest first).", HelpName = "name", AllowMultipleArgumentsPerToken = false };
+        Backbone = new Option<string?>("--backbone") { Description = "Backbone description (JSON: modelPath, inputName, featureOutputs, preprocessing).", HelpName = "backbone.json" };
+        Mode = new Option<string>("--mode") { Description = "Patch weighting: unsupervised, semi-supervised (needs normal images) or average (uniform).", DefaultValueFactory = _ => "unsupervised", HelpName = "unsupervised|semi-supervised|average" };
+        Mode.AcceptOnlyFromAmong(OptionNames.Modes);
+        Normal = new Option<string?>("--normal") { Description = "Folder of normal (defect-free) images for semi-supervised mode. Default: train/good in MVTec layout.", HelpName = "dir" };
+        Tau = new Option<double>("--tau") { Description = "Softmax temperature of the patch weights (0 = only the most anomalous patch).", DefaultValueFactory = _ => Defaults.Tau };
+        Refs = new Option<int>("--refs") { Description = "Reference images R per image for unsupervised scores (0 = all other images, exact).", DefaultValueFactory = _ => 0, HelpName = "R" };
+        PretrainDimension = new Option<int>("--pretrain-dim") { Description = "Per-layer pooled dimension P.", DefaultValueFactory = _ => Defaults.PretrainDimension, HelpName = "P" };
+        TargetDimension = new Option<int>("--target-dim") { Description = "Patch embedding dimension T.", DefaultValueFactory = _ => Defaults.TargetDimension, HelpName = "T" };
+        NoLayerNorm = new Option<bool>("--no-layer-norm") { Description = "Skip the per-image LayerNorm of the feature maps." };
+        BatchSize = new Option<int>("--batch-size") { Description = "Images per backbone run.", DefaultValueFactory = _ => Defaults.BatchSize };
+        MaxImageDimension = new Option<int>("--max-image-dimension") { Description = "Refuse (and list) images wider or taller than this.", DefaultValueFactory = _ => Defaults.MaxImageDimension, HelpName = "pixels" };
+        Threads = new Option<int>("--threads") { Description = "Threads for the backbone and the scoring (0 = all cores).", DefaultValueFactory = _ => 0 };
+        ExecutionProvider = new Option<string>("--execution-provider") { Description = "Where the backbone runs: cpu, cuda or tensorrt (GPU builds only).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda|tensorrt" };
+        ExecutionProvider.AcceptOnlyFromAmong(BackboneSelection.ExecutionProviders);
+    }
+
+    /// <summary><c>--model</c>.</summary>
+    public Option<string?> Model { get; }
+
+    /// <summary><c>--feature-output</c>.</summary>
+    public Option<string[]> FeatureOutputs { get; }
+
+    /// <summary><c>--backbone</c>.</summary>
+    public Option<string?> Backbone { get; }
+
+    /// <summary><c>--mode</c>.</summary>
+    public Option<string> Mode { get; }
+
+    /// <summary><c>--normal</c>.</summary>
+    public Option<string?> Normal { get; }
+
+    /// <summary><c>--tau</c>.</summary>
+    public Option<double> Tau { get; }
+
+    /// <summary><c>--refs</c>.</summary>
+    public Option<int> Refs { get; }
+
+    /// <summary><c>--pretrain-dim</c>.</summary>
+    public Option<int> PretrainDimension { get; }
+
+    /// <summary><c>--target-dim</c>.</summary>
+    public Option<int> TargetDimension { get; }
+
+    /// <summary><c>--no-layer-norm</c>.</summary>
+    public Option<bool> NoLayerNorm { get; }
+
+    /// <summary><c>--batch-size</c>.</summary>
+    public Option<int> BatchSize { get; }
+
+    /// <summary><c>--max-image-dimension</c>.</summary>
+    public Option<int> MaxImageDimension { get; }
+
+    /// <summary><c>--threads</c>.</summary>
+    public Option<int> Threads { get; }
+
+    /// <summary><c>--execution-provider</c>.</summary>
+    public Option<string> ExecutionProvider { get; }
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider })
+        {
+            command.Add(option);
+        }
+    }
+
+    /// <summary>The image part of the job options from the command line.</summary>
+    public ClusteringJobOptions Apply(ParseResult parseResult, ClusteringJobOptions options)
+    {
+        var threads = parseResult.GetValue(Threads);
+        if (threads < 0)
+        {
+            throw new CliInputException($"--threads is {threads}; use 0 for all cores or a positive number.");
+        }
+        return options with
+        {
+            Mode = OptionNames.ParseMode(parseResult.GetValue(Mode)!),
+            Tau = parseResult.GetValue(Tau),
+            ReferenceCount = parseResult.GetValue(Refs),
+            PretrainDimension = parseResult.GetValue(PretrainDimension),
+            TargetDimension = parseResult.GetValue(TargetDimension),
+            LayerNorm = !parseResult.GetValue(NoLayerNorm),
+            BatchSize = parseResult.GetValue(BatchSize),
+            MaxImageDimension = parseResult.GetValue(MaxImageDimension),
+            MaxDegreeOfParallelism = threads == 0 ? -1 : threads,
+        };
+    }
+
+    /// <summary>The backbone description chosen on the command line.</summary>
+    public BackboneDescription Describe(ParseResult parseResult) =>
+        BackboneSelection.Describe(parseResult.GetValue(Model), parseResult.GetValue(Backbone), parseResult.GetValue(FeatureOutputs) ?? []);
+
+    /// <summary>The ONNX Runtime session settings chosen on the command line.</summary>
+    public BackboneRuntimeOptions Runtime(ParseResult parseResult) => new()
+    {
+        IntraOpThreads = Math.Max(0, parseResult.GetValue(Threads)),
+        ExecutionProvider = BackboneSelection.ParseExecutionProvider(parseResult.GetValue(ExecutionProvider)!),
+    };
+}

@@ -1,0 +1,157 @@
+using System.Globalization;
+using AnomalyClustering.Core.Interop;
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Cli.Vectors;
+
+/// <summary>
+/// Image embeddings computed elsewhere: <see cref="Count"/> rows of <see cref="Dimension"/> floats
+/// (row-major) and one id per row (the CSV id column, or the row index as text).
+/// </summary>
+internal sealed class EmbeddingTable
+{
+    /// <summary>Header names that mark the first CSV column as an image id rather than a feature.</summary>
+    private static readonly string[] IdColumnNames = ["id", "image", "image_id", "name", "file", "filename", "path"];
+
+    /// <summary>Holds rows that were already checked.</summary>
+    public EmbeddingTable(float[] values, int count, int dimension, IReadOnlyList<string> ids, bool hasIdColumn)
+    {
+        Values = values;
+        Count = count;
+        Dimension = dimension;
+        Ids = ids;
+        HasIdColumn = hasIdColumn;
+    }
+
+    /// <summary>The embeddings, row-major: row i occupies [i*Dimension, (i+1)*Dimension).</summary>
+    public float[] Values { get; }
+
+    /// <summary>Number of rows (images) N.</summary>
+    public int Count { get; }
+
+    /// <summary>Embedding dimension D.</summary>
+    public int Dimension { get; }
+
+    /// <summary>One id per row: the CSV id column when present, otherwise the 0-based row index.</summary>
+    public IReadOnlyList<string> Ids { get; }
+
+    /// <summary>True when the ids came from a CSV id column (not row indices).</summary>
+    public bool HasIdColumn { get; }
+
+    /// <summary>Reads a <c>.npy</c> (float32/float64, N x D) or CSV file, chosen by extension.</summary>
+    /// <exception cref="CliInputException">The file is missing, malformed, empty or holds non-finite values.</exception>
+    public static EmbeddingTable Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliInputException(Directory.Exists(path)
+                ? $"'{path}' is a folder; give an .npy or .csv file of embeddings (use 'cluster' for a folder of images)."
+                : $"embeddings file '{path}' does not exist.");
+        }
+        var table = Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".npy" => ReadNpy(path),
+            ".csv" or ".txt" or ".tsv" => ReadCsv(path),
+            var other => throw new CliInputException($"'{path}': unknown embeddings format '{other}'; give an .npy (N x D float32/float64) or a .csv file."),
+        };
+        try
+        {
+            Guard.Finite(table.Values, $"embeddings in '{Path.GetFileName(path)}'");
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            throw new CliInputException(e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal));
+        }
+        return table;
+    }
+
+    private static EmbeddingTable ReadNpy(string path)
+    {
+        NpyArray array;
+        try
+        {
+            array = NpyArray.Parse(File.ReadAllBytes(path));
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            throw new CliInputException($"'{path}': {e.Message}");
+        }
+        if (array.Shape.Count != 2)
+        {
+            throw new CliInputException($"'{path}' has shape ({string.Join(", ", array.Shape)}); embeddings must be a 2-D N x D array.");
+        }
+        if (array.DType is not ("<f4" or "<f8"))
+        {
+            throw new CliInputException($"'{path}' holds {array.DType}; embeddings must be float32 (<f4) or float64 (<f8).");
+        }
+        var (count, dimension) = (array.Shape[0], array.Shape[1]);
+        if (count == 0 || dimension == 0)
+        {
+            throw new CliInputException($"'{path}' is empty (shape {count} x {dimension}).");
+        }
+        var ids = Enumerable.Range(0, count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        return new EmbeddingTable(array.ToSingles(), count, dimension, ids, hasIdColumn: false);
+    }
+
+    private static EmbeddingTable ReadCsv(string path)
+    {
+        var rows = CsvText.ReadRows(path);
+        if (rows.Count == 0)
+        {
+            throw new CliInputException($"'{path}' is empty.");
+        }
+
+        // A header row: text where data has numbers, an empty first cell (pandas' index column) or an id column name.
+        var top = rows[0];
+        var header = top.Skip(1).Any(field => !IsNumber(field))
+            || top[0].Trim().Length == 0
+            || IsIdColumnName(top[0])
+            || (!IsNumber(top[0]) && rows.Count > 1 && IsNumber(rows[1][0]))
+            ? top
+            : null;
+        var data = header is null ? rows : rows.Skip(1).ToList();
+        if (data.Count == 0)
+        {
+            throw new CliInputException($"'{path}' has a header but no rows of embeddings.");
+        }
+        var idColumn = (header is not null && (header[0].Trim().Length == 0 || IsIdColumnName(header[0])))
+            || data.Any(row => !IsNumber(row[0]));
+
+        var first = idColumn ? 1 : 0;
+        var dimension = data[0].Length - first;
+        if (dimension < 1)
+        {
+            throw new CliInputException($"'{path}' row 1 has no embedding values.");
+        }
+        var values = new float[data.Count * dimension];
+        var ids = new string[data.Count];
+        var lineOffset = header is null ? 1 : 2;
+        for (var i = 0; i < data.Count; i++)
+        {
+            var row = data[i];
+            if (row.Length - first != dimension)
+            {
+                throw new CliInputException($"'{path}' line {i + lineOffset} has {row.Length - first} values; line {lineOffset} has {dimension}. Every row needs the same number.");
+            }
+            ids[i] = idColumn ? row[0].Trim() : i.ToString(CultureInfo.InvariantCulture);
+            for (var j = 0; j < dimension; j++)
+            {
+                if (!float.TryParse(row[first + j], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i * dimension + j]))
+                {
+                    throw new CliInputException($"'{path}' line {i + lineOffset}, column {first + j + 1}: '{row[first + j]}' is not a number.");
+                }
+            }
+        }
+        var duplicate = ids.GroupBy(id => id, StringComparer.Ordinal).FirstOrDefault(group => group.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new CliInputException($"'{path}': image id '{duplicate.Key}' occurs {duplicate.Count()} times; ids must be unique.");
+        }
+        return new EmbeddingTable(values, data.Count, dimension, ids, idColumn);
+    }
+
+    private static bool IsIdColumnName(string field) => IdColumnNames.Contains(field.Trim(), StringComparer.OrdinalIgnoreCase);
+
+    private static bool IsNumber(string field) =>
+        double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+}

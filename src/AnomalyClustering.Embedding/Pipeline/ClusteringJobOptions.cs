@@ -1,0 +1,102 @@
+using AnomalyClustering.Core.Clustering;
+using AnomalyClustering.Core.Embeddings;
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Embedding.Pipeline;
+
+/// <summary>
+/// Everything that decides a clustering job's result besides its images: weighting mode and
+/// temperature, how many clusters, linkage, reference sampling, seed and embedding sizes. Names
+/// follow scikit-learn where the concept is the same (<c>linkage</c>, <c>n_clusters</c>,
+/// <c>distance_threshold</c>).
+/// </summary>
+public sealed record ClusteringJobOptions
+{
+    /// <summary>How patch weights are found; unsupervised by default (no normal images needed).</summary>
+    public ClusteringMode Mode { get; init; } = ClusteringMode.Unsupervised;
+
+    /// <summary>Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch.</summary>
+    public double Tau { get; init; } = 1.0;
+
+    /// <summary>Number of clusters K; null with no <see cref="DistanceThreshold"/> means the number of label classes.</summary>
+    public int? ClusterCount { get; init; }
+
+    /// <summary>Cut the merge tree at this height instead of at K clusters.</summary>
+    public double? DistanceThreshold { get; init; }
+
+    /// <summary>Agglomerative linkage; Ward reproduces the paper.</summary>
+    public LinkageMethod Linkage { get; init; } = LinkageMethod.Ward;
+
+    /// <summary>Reference images R for unsupervised scores (METHOD section 7); 0 compares with every other image (exact).</summary>
+    public int ReferenceCount { get; init; }
+
+    /// <summary>Seed of every random choice of the job (the reference sample).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Per-layer dimension P after the first adaptive pooling (METHOD section 1 step 3).</summary>
+    public int PretrainDimension { get; init; } = 1024;
+
+    /// <summary>Patch embedding dimension T (METHOD section 1 step 4).</summary>
+    public int TargetDimension { get; init; } = 1024;
+
+    /// <summary>Per-image LayerNorm of every feature map before aggregation (the reference applies it).</summary>
+    public bool LayerNorm { get; init; } = true;
+
+    /// <summary>Images per backbone run.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Images wider or taller than this many pixels are refused (reported per image) instead of decoded.</summary>
+    public int MaxImageDimension { get; init; } = 8192;
+
+    /// <summary>Threads for the scoring kernels; -1 uses every core.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>The patch embedding settings these options imply.</summary>
+    public PatchEmbeddingOptions PatchEmbedding => new()
+    {
+        LayerNorm = LayerNorm,
+        PretrainDimension = PretrainDimension,
+        TargetDimension = TargetDimension,
+    };
+
+    /// <summary>Checks every value that does not depend on the dataset.</summary>
+    /// <exception cref="InvalidClusteringInputException">A value is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (!double.IsFinite(Tau) || Tau < 0)
+        {
+            throw new InvalidClusteringInputException($"tau is {Tau}; the softmax temperature must be a finite number >= 0 (the paper uses 1 or 2).", nameof(Tau));
+        }
+        if (ClusterCount is not null && DistanceThreshold is not null)
+        {
+            throw new InvalidClusteringInputException("give either the number of clusters or a distance threshold, not both.", nameof(ClusterCount));
+        }
+        if (ClusterCount is < 1)
+        {
+            throw new InvalidClusteringInputException($"the number of clusters is {ClusterCount}; it must be at least 1.", nameof(ClusterCount));
+        }
+        if (DistanceThreshold is { } threshold && (!double.IsFinite(threshold) || threshold < 0))
+        {
+            throw new InvalidClusteringInputException($"the distance threshold is {threshold}; it must be a finite number >= 0.", nameof(DistanceThreshold));
+        }
+        if (ReferenceCount < 0)
+        {
+            throw new InvalidClusteringInputException($"the reference count is {ReferenceCount}; use 0 for exact scores or a positive number of reference images.", nameof(ReferenceCount));
+        }
+        if (!Enum.IsDefined(Mode))
+        {
+            throw new InvalidClusteringInputException($"unknown mode {Mode}.", nameof(Mode));
+        }
+        if (!Enum.IsDefined(Linkage))
+        {
+            throw new InvalidClusteringInputException($"unknown linkage {Linkage}.", nameof(Linkage));
+        }
+        Guard.AtLeast(BatchSize, 1, "batch size");
+        Guard.AtLeast(MaxImageDimension, 1, "maximum image dimension");
+        if (MaxDegreeOfParallelism is 0 or < -1)
+        {
+            throw new InvalidClusteringInputException($"the thread count is {MaxDegreeOfParallelism}; use -1 for all cores or a positive number.", nameof(MaxDegreeOfParallelism));
+        }
+        PatchEmbedding.Validate();
+    }
+}

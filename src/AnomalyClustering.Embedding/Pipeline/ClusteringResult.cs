@@ -1,0 +1,64 @@
+using AnomalyClustering.Core.Clustering;
+using AnomalyClustering.Core.Metrics;
+
+namespace AnomalyClustering.Embedding.Pipeline;
+
+/// <summary>One clustered image: its id, cluster, label when known, and its patch weights (alpha map) when it came from pixels.</summary>
+/// <param name="Id">The image id of the dataset.</param>
+/// <param name="Cluster">0-based cluster index.</param>
+/// <param name="Label">Ground-truth label, or null.</param>
+/// <param name="PatchWeights">The M patch weights alpha (sum 1), row-major on the patch grid; null for precomputed embeddings.</param>
+public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights);
+
+/// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>
+/// <param name="Id">The image id of the dataset.</param>
+/// <param name="Path">The file that failed.</param>
+/// <param name="Reason">A short machine-readable reason (e.g. <c>corrupt</c>, <c>unsupported-format</c>, <c>too-large</c>).</param>
+/// <param name="Message">What went wrong, for a person.</param>
+/// <param name="IsNormalImage">True when the image belonged to the normal set rather than to the images being clustered.</param>
+public sealed record ImageError(string Id, string Path, string Reason, string Message, bool IsNormalImage = false);
+
+/// <summary>How long one stage of the job took.</summary>
+/// <param name="Stage">The stage.</param>
+/// <param name="Elapsed">Wall-clock time of the stage.</param>
+public sealed record StageTiming(PipelineStage Stage, TimeSpan Elapsed);
+
+/// <summary>
+/// The outcome of a clustering job: a cluster per image, the merge tree, the patch weights, the
+/// metrics when labels exist, the images that could not be used, and the time of each stage.
+/// </summary>
+public sealed record ClusteringResult
+{
+    /// <summary>The options the job ran with, including the cluster count it resolved.</summary>
+    public required ClusteringJobOptions Options { get; init; }
+
+    /// <summary>The clustered images in dataset order (failed images left out).</summary>
+    public required IReadOnlyList<ClusteredImage> Images { get; init; }
+
+    /// <summary>Images that could not be decoded or embedded.</summary>
+    public required IReadOnlyList<ImageError> Errors { get; init; }
+
+    /// <summary>The full agglomerative merge tree (SciPy linkage matrix) over <see cref="Images"/> in order.</summary>
+    public required MergeTree MergeTree { get; init; }
+
+    /// <summary>Number of clusters after the cut.</summary>
+    public int ClusterCount => Images.Count == 0 ? 0 : Images.Max(image => image.Cluster) + 1;
+
+    /// <summary>Rows of the patch grid of <see cref="ClusteredImage.PatchWeights"/>; 0 for precomputed embeddings.</summary>
+    public int PatchGridHeight { get; init; }
+
+    /// <summary>Columns of the patch grid; 0 for precomputed embeddings.</summary>
+    public int PatchGridWidth { get; init; }
+
+    /// <summary>Dimension of the image embeddings x_i that were clustered.</summary>
+    public required int EmbeddingDimension { get; init; }
+
+    /// <summary>NMI, ARI and Hungarian F1 against the labels; null when the images had no labels.</summary>
+    public ClusteringScores? Scores { get; init; }
+
+    /// <summary>The distinct labels in ordinal order (the class order of <see cref="Scores"/>); empty without labels.</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = [];
+
+    /// <summary>Wall-clock time of each stage, in order.</summary>
+    public required IReadOnlyList<StageTiming> Timings { get; init; }
+}

@@ -1,0 +1,176 @@
+using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Testing;
+
+namespace AnomalyClustering.Cli.Tests;
+
+/// <summary>cluster on folders of images: outputs, per-image errors, and the errors users cause.</summary>
+public sealed class ClusterCommandTests
+{
+    // Small embeddings keep these runs to a second or two; quality is the demo test's business.
+    private static readonly string[] Small = ["--pretrain-dim", "64", "--target-dim", "64", "--tau", "0.5"];
+
+    [Fact]
+    public void CorruptImagesAreListedAndTheOthersClustered()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 3, seed: 1);
+        SyntheticImages.Write(images, DefectType.Hole, 3, seed: 2);
+        var valid = File.ReadAllBytes(Directory.GetFiles(images)[0]);
+        folder.Write([.. "this is not a picture"u8], "images", "broken.png");
+        folder.Write(valid[..(valid.Length / 2)], "images", "truncated.png");
+        folder.Write([], "images", "empty.jpg");
+
+        var run = CliRun.InProcess(["cluster", images, "-k", "2", "-o", folder.Combine("out"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("flat", run.Output);
+        Assert.Contains("3 image(s) could not be used", run.Output);
+        var rows = ResultJson.ClustersCsv(folder.Combine("out"));
+        Assert.Equal(6, rows.Count);
+        Assert.DoesNotContain(rows, row => row.Image is "broken.png" or "truncated.png" or "empty.jpg");
+        Assert.Equal(2, rows.Select(r => r.Cluster).Distinct().Count());
+
+        using var result = ResultJson.Load(folder.Combine("out"));
+        var errors = result.Errors.ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("reason").GetString()!);
+        Assert.Equal(["broken.png", "empty.jpg", "truncated.png"], errors.Keys.Order());
+        Assert.Equal("empty", errors["empty.jpg"]);
+        Assert.Equal("not-an-image", errors["broken.png"]);
+        Assert.Equal("truncated", errors["truncated.png"]);
+        Assert.All(result.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.GetProperty("message").GetString())));
+
+        // Every clustered image carries its alpha map: one weight per patch of the grid, summing to 1.
+        var grid = result.Root.GetProperty("alphaGrid");
+        var patches = grid.GetProperty("height").GetInt32() * grid.GetProperty("width").GetInt32();
+        foreach (var image in result.Root.GetProperty("images").EnumerateArray())
+        {
+            var alpha = image.GetProperty("alpha").EnumerateArray().Select(a => a.GetDouble()).ToArray();
+            Assert.Equal(patches, alpha.Length);
+            Assert.Equal(1.0, alpha.Sum(), 1e-4);
+        }
+    }
+
+    [Fact]
+    public void ClassFoldersGiveLabelsAndKDefaultsToTheClassCount()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("data", "good"), DefectType.Good, 3, seed: 3);
+        SyntheticImages.Write(folder.Combine("data", "contamination"), DefectType.Contamination, 3, seed: 4);
+
+        var run = CliRun.InProcess(["cluster", folder.Combine("data"), "-o", folder.Combine("out"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("class folders", run.Output);
+        Assert.Contains("NMI", run.Output);
+        var rows = ResultJson.ClustersCsv(folder.Combine("out"));
+        Assert.Equal(["contamination", "contamination", "contamination", "good", "good", "good"], rows.Select(r => r.Label));
+        using var result = ResultJson.Load(folder.Combine("out"));
+        Assert.Equal(2, result.Root.GetProperty("clusterCount").GetInt32());
+        Assert.Equal(2, result.Root.GetProperty("options").GetProperty("clusters").GetInt32());
+        Assert.Equal("class-folders", result.Root.GetProperty("source").GetProperty("layout").GetString());
+    }
+
+    [Fact]
+    public void ModelOptionUsesTheOnnxFileOutputsAsFeatureMaps()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Good, 2, seed: 5);
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Stain, 2, seed: 6);
+
+        var run = CliRun.InProcess(["cluster", folder.Combine("images"), "--model", TestPaths.Fixture("onnx", "tiny_backbone.onnx"), "-k", "2", "-o", folder.Combine("out"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        Assert.Equal("tiny_backbone", result.Root.GetProperty("source").GetProperty("backbone").GetString());
+        Assert.Equal(4, result.Root.GetProperty("imageCount").GetInt32());
+    }
+
+    [Fact]
+    public void MissingFolderIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        CliRun.InProcess("cluster", folder.Combine("nowhere"), "-k", "2").AssertOneLineError(CliExitCodes.InputError, "does not exist");
+    }
+
+    [Fact]
+    public void EmptyFolderIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        CliRun.InProcess("cluster", folder.Path, "-k", "2").AssertOneLineError(CliExitCodes.InputError, "no images found");
+    }
+
+    [Fact]
+    public void FlatFolderWithoutClusterCountIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 7);
+        CliRun.InProcess("cluster", folder.Path).AssertOneLineError(CliExitCodes.InputError, "--clusters K");
+    }
+
+    [Fact]
+    public void MoreClustersThanImagesIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 3, seed: 8);
+        CliRun.InProcess("cluster", folder.Path, "-k", "5", "-o", folder.Combine("out")).AssertOneLineError(CliExitCodes.InputError, "5 clusters");
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("NaN")]
+    public void BadTauIsAnInputError(string tau)
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 9);
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--tau", tau).AssertOneLineError(CliExitCodes.InputError, "tau");
+    }
+
+    [Fact]
+    public void UnknownLinkageIsAUsageError()
+    {
+        using var folder = new TempFolder();
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--linkage", "median").AssertOneLineError(CliExitCodes.UsageError, "median");
+    }
+
+    [Fact]
+    public void UnknownExecutionProviderIsAUsageError()
+    {
+        using var folder = new TempFolder();
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--execution-provider", "directml").AssertOneLineError(CliExitCodes.UsageError, "directml");
+    }
+
+    [Fact]
+    public void UnavailableExecutionProviderIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 10);
+        // This build carries the CPU ONNX Runtime only, so CUDA cannot load.
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--execution-provider", "cuda", "-o", folder.Combine("out"))
+            .AssertOneLineError(CliExitCodes.InputError, "Cuda");
+    }
+
+    [Fact]
+    public void UnreadableModelIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Good, 2, seed: 11);
+        var model = folder.WriteText("definitely not protobuf", "model.onnx");
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--model", model).AssertOneLineError(CliExitCodes.InputError, "model.onnx");
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--model", folder.Combine("absent.onnx")).AssertOneLineError(CliExitCodes.InputError, "absent.onnx");
+    }
+
+    [Fact]
+    public void SemiSupervisedWithoutNormalImagesIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 12);
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--mode", "semi-supervised").AssertOneLineError(CliExitCodes.InputError, "normal");
+    }
+
+    [Fact]
+    public void BuiltExecutableFailsCleanlyOnAMissingFolder()
+    {
+        using var folder = new TempFolder();
+        CliRun.Executable("cluster", folder.Combine("nowhere"), "-k", "2").AssertOneLineError(CliExitCodes.InputError, "does not exist");
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using AnomalyClustering.Core.Metrics;
+using AnomalyClustering.Testing;
+
+namespace AnomalyClustering.Cli.Tests;
+
+/// <summary>
+/// cluster-vectors end to end against tests/fixtures/cli (made by tools/fixtures/gen_cli_vectors.py):
+/// SciPy's Ward partition and scikit-learn's NMI / ARI / Hungarian accuracy for the same embeddings.
+/// </summary>
+public sealed class ClusterVectorsCommandTests
+{
+    private static readonly Expected Reference = Expected.Load();
+
+    [Fact]
+    public void NpyWithLabelsByIndexReproducesScipyAndScikitLearn()
+    {
+        using var folder = new TempFolder();
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "--labels", TestPaths.Fixture("cli", "labels_by_index.csv"), "-o", folder.Path);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var rows = ResultJson.ClustersCsv(folder.Path);
+        // Ids of an .npy are row indices; the 'combined' rows are gone.
+        Assert.Equal(Reference.KeptRows.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)), rows.Select(r => r.Image));
+        Assert.Equal(Reference.Labels, rows.Select(r => r.Label));
+        AssertSamePartition(Reference.WardMaxclust, rows.Select(r => r.Cluster).ToArray());
+
+        using var result = ResultJson.Load(folder.Path);
+        Assert.Equal(Reference.Nmi, result.Metric("nmi"), 1e-9);
+        Assert.Equal(Reference.Ari, result.Metric("ari"), 1e-9);
+        Assert.Equal(Reference.F1, result.Metric("f1"), 1e-9);
+        Assert.Equal(Reference.K, result.Root.GetProperty("clusterCount").GetInt32());
+        Assert.Equal(3, result.Root.GetProperty("source").GetProperty("excluded").GetProperty("combined").GetInt32());
+        Assert.Equal(rows.Count - 1, result.Root.GetProperty("mergeTree").GetProperty("linkage").GetArrayLength());
+        Assert.Contains(FormattableString.Invariant($"NMI {Reference.Nmi:F3}"), run.Output);
+    }
+
+    [Fact]
+    public void CsvWithIdColumnAndLabelsByIdAgreesWithCoreMetrics()
+    {
+        using var folder = new TempFolder();
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.csv"), "--labels", TestPaths.Fixture("cli", "labels.csv"), "--out", folder.Path);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var rows = ResultJson.ClustersCsv(folder.Path);
+        Assert.Equal(Reference.KeptIds, rows.Select(r => r.Image));
+        AssertSamePartition(Reference.WardMaxclust, rows.Select(r => r.Cluster).ToArray());
+
+        // The metrics in result.json are Core's metrics of the written partition.
+        var core = ClusteringMetrics.Evaluate(rows.Select(r => r.Label!).ToList(), rows.Select(r => r.Cluster).ToArray());
+        using var result = ResultJson.Load(folder.Path);
+        Assert.Equal(core.NormalizedMutualInformation, result.Metric("nmi"), 1e-12);
+        Assert.Equal(core.AdjustedRandIndex, result.Metric("ari"), 1e-12);
+        Assert.Equal(core.HungarianF1, result.Metric("f1"), 1e-12);
+    }
+
+    [Fact]
+    public void DistanceThresholdCutsLikeScipyFclusterDistance()
+    {
+        using var folder = new TempFolder();
+        var threshold = Reference.Threshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.csv"), "--labels", TestPaths.Fixture("cli", "labels.csv"), "--distance-threshold", threshold, "-o", folder.Path);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        AssertSamePartition(Reference.WardThreshold, ResultJson.ClustersCsv(folder.Path).Select(r => r.Cluster).ToArray());
+    }
+
+    [Fact]
+    public void WithoutLabelsNeedsClustersOrThreshold()
+    {
+        using var folder = new TempFolder();
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-o", folder.Path)
+            .AssertOneLineError(CliExitCodes.InputError, "--clusters");
+        Assert.False(File.Exists(Path.Combine(folder.Path, "clusters.csv")));
+
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "-o", folder.Path);
+        Assert.True(run.ExitCode == 0, run.Error);
+        var rows = ResultJson.ClustersCsv(folder.Path);
+        Assert.Equal(39, rows.Count);
+        Assert.Equal(3, rows.Select(r => r.Cluster).Distinct().Count());
+        using var result = ResultJson.Load(folder.Path);
+        Assert.Equal(JsonValueKind.Null, result.Root.GetProperty("metrics").ValueKind);
+    }
+
+    [Fact]
+    public void MoreClustersThanImagesIsAnInputError() =>
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "40", "-o", Path.GetTempPath())
+            .AssertOneLineError(CliExitCodes.InputError, "40 clusters");
+
+    [Fact]
+    public void UnknownLinkageIsAUsageError() =>
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--linkage", "centroid")
+            .AssertOneLineError(CliExitCodes.UsageError, "centroid");
+
+    [Fact]
+    public void ClustersAndThresholdTogetherAreRejected() =>
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--distance-threshold", "1")
+            .AssertOneLineError(CliExitCodes.InputError, "not both");
+
+    [Fact]
+    public void BuiltExecutableReportsMetricsAndExitCodes()
+    {
+        using var folder = new TempFolder();
+        var run = CliRun.Executable("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "--labels", TestPaths.Fixture("cli", "labels_by_index.csv"), "-o", folder.Path);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains(FormattableString.Invariant($"NMI {Reference.Nmi:F3}"), run.Output);
+        Assert.True(File.Exists(Path.Combine(folder.Path, "result.json")));
+
+        CliRun.Executable("cluster-vectors", folder.Combine("missing.npy"), "-k", "2").AssertOneLineError(CliExitCodes.InputError, "does not exist");
+        CliRun.Executable("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "--no-such-option").AssertOneLineError(CliExitCodes.UsageError, "--no-such-option");
+    }
+
+    /// <summary>Two labelings are the same partition when one relabels the other (ARI exactly 1).</summary>
+    private static void AssertSamePartition(int[] expected, int[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var forward = new Dictionary<int, int>();
+        var backward = new Dictionary<int, int>();
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(forward.TryAdd(expected[i], actual[i]) || forward[expected[i]] == actual[i], $"image {i}: partitions differ");
+            Assert.True(backward.TryAdd(actual[i], expected[i]) || backward[actual[i]] == expected[i], $"image {i}: partitions differ");
+        }
+    }
+
+    private sealed record Expected(int[] KeptRows, string[] KeptIds, string[] Labels, int K, int[] WardMaxclust, double Threshold, int[] WardThreshold, double Nmi, double Ari, double F1)
+    {
+        public static Expected Load()
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(TestPaths.Fixture("cli", "expected.json")));
+            var root = document.RootElement;
+            int[] Ints(string name) => root.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            string[] Strings(string name) => root.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToArray();
+            return new Expected(
+                Ints("kept_rows"), Strings("kept_ids"), Strings("labels"), root.GetProperty("k").GetInt32(), Ints("ward_maxclust"),
+                root.GetProperty("threshold").GetDouble(), Ints("ward_threshold"),
+                root.GetProperty("nmi").GetDouble(), root.GetProperty("ari").GetDouble(), root.GetProperty("f1").GetDouble());
+        }
+    }
+}
