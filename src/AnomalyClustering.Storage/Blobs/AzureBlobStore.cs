@@ -5,7 +5,7 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
-namespace AnomalyClustering.Storage.Blobs;
+namespace AnomalyClustering.Storage;
 
 /// <summary>
 /// An <see cref="IBlobStore"/> over one Azure Blob Storage container (created when missing). Every blob is a

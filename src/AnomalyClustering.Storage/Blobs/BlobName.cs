@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AnomalyClustering.Storage.Blobs;
+namespace AnomalyClustering.Storage;
 
 /// <summary>
 /// The naming rules shared by every <see cref="IBlobStore"/>: '/'-separated segments, so that a name is both

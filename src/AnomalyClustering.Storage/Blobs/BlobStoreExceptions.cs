@@ -1,4 +1,4 @@
-namespace AnomalyClustering.Storage.Blobs;
+namespace AnomalyClustering.Storage;
 
 /// <summary>A blob store operation failed for a reason the caller can act on (the base of this area's typed errors).</summary>
 public class BlobStoreException : IOException

@@ -1,4 +1,4 @@
-namespace AnomalyClustering.Storage.Blobs;
+namespace AnomalyClustering.Storage;
 
 /// <summary>One blob as a listing reports it.</summary>
 /// <param name="Name">The blob's name ('/'-separated, see <see cref="BlobName"/>).</param>

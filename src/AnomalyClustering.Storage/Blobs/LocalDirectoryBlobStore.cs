@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace AnomalyClustering.Storage.Blobs;
+namespace AnomalyClustering.Storage;
 
 /// <summary>
 /// An <see cref="IBlobStore"/> in a local folder, for embedded mode: blob <c>a/b.bin</c> is the file
