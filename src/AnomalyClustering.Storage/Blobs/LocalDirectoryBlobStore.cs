@@ -12,6 +12,10 @@ namespace AnomalyClustering.Storage;
 public sealed class LocalDirectoryBlobStore : IBlobStore
 {
     private const int CopyBufferSize = 81920;
+
+    /// <summary>Staging files older than this are leftovers of a crashed writer, removed when a store opens the folder.</summary>
+    public static readonly TimeSpan AbandonedStagingAge = TimeSpan.FromHours(24);
+
     private readonly string blobsRoot;
     private readonly string stagingRoot;
 
@@ -24,6 +28,7 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
         stagingRoot = Path.Combine(RootFolder, "staging");
         Directory.CreateDirectory(blobsRoot);
         Directory.CreateDirectory(stagingRoot);
+        RemoveAbandonedStagingFiles();
     }
 
     /// <summary>The store's folder (absolute).</summary>
@@ -143,10 +148,17 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
     private static IEnumerable<BlobEntry> Walk(DirectoryInfo folder, string namePrefix, string prefix, CancellationToken cancellationToken)
     {
         var children = new List<(string SortKey, FileSystemInfo Info)>();
-        foreach (var info in folder.EnumerateFileSystemInfos())
+        try
         {
-            var isFolder = info is DirectoryInfo;
-            children.Add((namePrefix + info.Name + (isFolder ? "/" : ""), info));
+            foreach (var info in folder.EnumerateFileSystemInfos())
+            {
+                var isFolder = info is DirectoryInfo;
+                children.Add((namePrefix + info.Name + (isFolder ? "/" : ""), info));
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            yield break; // its last blob was deleted while the listing ran
         }
         children.Sort((a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
         foreach (var (sortKey, info) in children)
@@ -184,7 +196,8 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
             try
             {
                 Directory.CreateDirectory(parent);
-                // Without overwrite, .NET renames with link + unlink on Unix: atomic and never clobbers.
+                // Without overwrite, .NET on Unix moves with link + unlink where the file system has hard links:
+                // atomic, and it never replaces a blob another writer created meanwhile.
                 File.Move(stagingPath, path, overwrite);
                 return;
             }
@@ -199,6 +212,26 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
             {
                 var clash = Directory.Exists(path) ? $"'{name}' is already a folder of blobs" : $"blob '{BlobOnFolderPath(parent)}' is a file where a folder is needed";
                 throw new BlobStoreException($"Cannot write blob '{name}' in {Description}: {clash}. A local store cannot hold both 'a' and 'a/b'.", name, e);
+            }
+        }
+    }
+
+    private void RemoveAbandonedStagingFiles()
+    {
+        // A live writer's staging file is seconds old; only a crash leaves one for a day.
+        var cutoff = DateTime.UtcNow - AbandonedStagingAge;
+        foreach (var file in new DirectoryInfo(stagingRoot).EnumerateFiles())
+        {
+            try
+            {
+                if (file.LastWriteTimeUtc < cutoff)
+                {
+                    file.Delete();
+                }
+            }
+            catch (IOException)
+            {
+                // Another process tidied it first.
             }
         }
     }

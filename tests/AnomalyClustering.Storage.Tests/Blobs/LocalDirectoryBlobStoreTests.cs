@@ -87,6 +87,22 @@ public sealed class LocalDirectoryBlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task OpeningTheFolderRemovesAbandonedStagingFilesOnly()
+    {
+        _ = new LocalDirectoryBlobStore(Root);
+        var abandoned = Path.Combine(Root, "staging", "abandoned");
+        var recent = Path.Combine(Root, "staging", "recent");
+        await File.WriteAllTextAsync(abandoned, "x", Token);
+        await File.WriteAllTextAsync(recent, "x", Token);
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow - LocalDirectoryBlobStore.AbandonedStagingAge - TimeSpan.FromHours(1));
+
+        _ = new LocalDirectoryBlobStore(Root);
+
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(recent));
+    }
+
+    [Fact]
     public async Task ABlobBeingReadCanBeReplaced()
     {
         var store = new LocalDirectoryBlobStore(Root);
