@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using AnomalyClustering.Core.Embeddings;
 
 namespace AnomalyClustering.Storage.Tests.Blobs;
 
@@ -185,6 +186,23 @@ public abstract class BlobStoreContractTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PutAsync("cancelled.bin", Content("x"), cancellationToken: cancelled.Token));
 
         Assert.False(await store.ExistsAsync("cancelled.bin", Token));
+    }
+
+    [Fact]
+    public async Task AFeatureCacheRoundTripsThroughTheStore()
+    {
+        var cache = new FeatureCache(await CreateStoreAsync());
+        var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage("image"u8), "backbone-identity", new PatchEmbeddingOptions());
+        // 400 KB: several format chunks, and more than one read from a network stream.
+        var data = Enumerable.Range(0, 28 * 28 * 128).Select(i => MathF.Sin(i * 0.01f)).ToArray();
+
+        Assert.Null(await cache.TryGetAsync(key, Token));
+        await cache.PutAsync(key, new PatchBag(data, 28, 28, 128), Token);
+        var hit = await cache.TryGetAsync(key, Token);
+
+        Assert.NotNull(hit);
+        Assert.Equal(data, hit.Data);
+        Assert.Equal((1L, 1L, 0L), (cache.Hits, cache.Misses, cache.CorruptEntries));
     }
 
     private static async Task<List<BlobEntry>> ListAsync(IBlobStore store, string prefix)
