@@ -1,0 +1,195 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Core;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace AnomalyClustering.Storage;
+
+/// <summary>
+/// An <see cref="IBlobStore"/> over one Azure Blob Storage container (created when missing). Every blob is a
+/// block blob uploaded in one commit, so a write is atomic. The client speaks service version
+/// <see cref="PinnedServiceVersion"/>, one that both Azure and the Azurite emulator used in tests accept.
+/// </summary>
+public sealed class AzureBlobStore : IBlobStore
+{
+    /// <summary>
+    /// The REST API version the client speaks. Pinned rather than the SDK's newest, which the emulator
+    /// (Azurite 3.37) would reject; Azure itself accepts every published version.
+    /// </summary>
+    public const BlobClientOptions.ServiceVersion PinnedServiceVersion = BlobClientOptions.ServiceVersion.V2025_11_05;
+
+    private readonly BlobContainerClient container;
+
+    /// <summary>A store over a container the caller has made sure exists (see <see cref="ConnectAsync(string, string, CancellationToken)"/>).</summary>
+    public AzureBlobStore(BlobContainerClient container)
+    {
+        this.container = container ?? throw new ArgumentNullException(nameof(container));
+    }
+
+    /// <summary>The container's URI (without credentials).</summary>
+    public Uri ContainerUri => container.Uri;
+
+    private string Description => $"container '{container.Name}' at {container.Uri.GetLeftPart(UriPartial.Authority)}";
+
+    /// <summary>Client options with the pinned service version.</summary>
+    public static BlobClientOptions CreateClientOptions() => new(PinnedServiceVersion);
+
+    /// <summary>Connects with a storage connection string (account key or SAS) and creates the container when missing.</summary>
+    /// <exception cref="BlobStoreException">The container name is invalid or the service refuses the request.</exception>
+    public static Task<AzureBlobStore> ConnectAsync(string connectionString, string containerName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ValidateContainerName(containerName);
+        var service = new BlobServiceClient(connectionString, CreateClientOptions());
+        return CreateContainerAsync(service.GetBlobContainerClient(containerName), cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="serviceUri"/> (e.g. https://ACCOUNT.blob.core.windows.net) with
+    /// <paramref name="credential"/>, by default <see cref="DefaultAzureCredential"/> (workload identity in a
+    /// pod, the developer's Azure CLI login locally), and creates the container when missing.
+    /// </summary>
+    /// <exception cref="BlobStoreException">The container name is invalid or the service refuses the request.</exception>
+    public static Task<AzureBlobStore> ConnectAsync(Uri serviceUri, string containerName, TokenCredential? credential = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(serviceUri);
+        ValidateContainerName(containerName);
+        var service = new BlobServiceClient(serviceUri, credential ?? new DefaultAzureCredential(), CreateClientOptions());
+        return CreateContainerAsync(service.GetBlobContainerClient(containerName), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
+    {
+        BlobName.Validate(name);
+        ArgumentNullException.ThrowIfNull(content);
+        var options = new BlobUploadOptions();
+        if (!overwrite)
+        {
+            options.Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
+        }
+        try
+        {
+            await container.GetBlobClient(name).UploadAsync(content, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (!overwrite && (e.Status == 409 || e.Status == 412))
+        {
+            throw new BlobAlreadyExistsException(name, Description, e);
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("write", name, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        BlobName.Validate(name);
+        try
+        {
+            // One streaming GET; the SDK resumes it from the last byte on a transient failure.
+            var response = await container.GetBlobClient(name).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new BlobNotFoundException(name, Description, e);
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("read", name, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        BlobName.Validate(name);
+        try
+        {
+            return (await container.GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("check", name, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        BlobName.ValidatePrefix(prefix);
+        var pages = container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix.Length == 0 ? null : prefix }, cancellationToken);
+        await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            BlobItem item;
+            try
+            {
+                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+                item = enumerator.Current;
+            }
+            catch (RequestFailedException e)
+            {
+                throw Failure("list", prefix, e);
+            }
+            yield return new BlobEntry(item.Name, item.Properties.ContentLength ?? 0,
+                item.Properties.LastModified ?? item.Properties.CreatedOn ?? DateTimeOffset.MinValue);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        BlobName.Validate(name);
+        try
+        {
+            return (await container.GetBlobClient(name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("delete", name, e);
+        }
+    }
+
+    private static async Task<AzureBlobStore> CreateContainerAsync(BlobContainerClient container, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e)
+        {
+            throw new BlobStoreException(
+                $"Cannot open container '{container.Name}' at {container.Uri.GetLeftPart(UriPartial.Authority)}: "
+                + $"{e.Status} {e.ErrorCode}. Check the account, the credential's role (Storage Blob Data Contributor) and the network.",
+                innerException: e);
+        }
+        return new AzureBlobStore(container);
+    }
+
+    private static void ValidateContainerName(string containerName)
+    {
+        // Azure's rule, checked here so that the error says what is wrong instead of a bare 400 from the service.
+        var valid = containerName is { Length: >= 3 and <= 63 }
+            && containerName.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
+            && char.IsAsciiLetterOrDigit(containerName[0]) && char.IsAsciiLetterOrDigit(containerName[^1])
+            && !containerName.Contains("--", StringComparison.Ordinal);
+        if (!valid)
+        {
+            throw new ArgumentException(
+                $"Container name '{containerName}' is not valid: 3 to 63 lowercase letters, digits and single hyphens, "
+                + "starting and ending with a letter or digit (e.g. 'anomaly-clustering').", nameof(containerName));
+        }
+    }
+
+    private BlobStoreException Failure(string action, string name, RequestFailedException e) =>
+        new($"Cannot {action} blob '{name}' in {Description}: {e.Status} {e.ErrorCode}.", name, e);
+}
