@@ -86,6 +86,24 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void ResizeOptionsChangeTheBackboneInput()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Good, 2, seed: 5);
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Stain, 2, seed: 6);
+
+        var run = CliRun.InProcess(["cluster", folder.Combine("images"), "--resize-mode", "stretch", "--crop", "112", "-k", "2", "-o", folder.Combine("out"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        // A 112 x 112 input gives the built-in backbone's stride-8 map a 14 x 14 patch grid (28 x 28 at 224).
+        Assert.Equal(14, result.Root.GetProperty("alphaGrid").GetProperty("height").GetInt32());
+        Assert.Equal(14, result.Root.GetProperty("alphaGrid").GetProperty("width").GetInt32());
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--crop", "0").AssertOneLineError(CliExitCodes.InputError, "--crop");
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--resize-mode", "squash").AssertOneLineError(CliExitCodes.UsageError, "squash");
+    }
+
+    [Fact]
     public void MissingFolderIsAnInputError()
     {
         using var folder = new TempFolder();

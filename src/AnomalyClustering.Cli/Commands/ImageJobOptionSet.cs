@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Pipeline;
 
 namespace AnomalyClustering.Cli.Commands;
@@ -28,7 +29,20 @@ internal sealed class ImageJobOptionSet
         Threads = new Option<int>("--threads") { Description = "Threads for the backbone and the scoring (0 = all cores).", DefaultValueFactory = _ => 0 };
         ExecutionProvider = new Option<string>("--execution-provider") { Description = "Where the backbone runs: cpu, cuda or tensorrt (GPU builds only).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda|tensorrt" };
         ExecutionProvider.AcceptOnlyFromAmong(BackboneSelection.ExecutionProviders);
+        ResizeMode = new Option<string?>("--resize-mode") { Description = "How images fit the backbone input: crop (shorter side to --resize, centre crop; the paper's) or stretch (the whole image, aspect ratio ignored). Default: the backbone's (crop).", HelpName = "crop|stretch" };
+        ResizeMode.AcceptOnlyFromAmong("crop", "stretch");
+        Resize = new Option<int?>("--resize") { Description = "Shorter side after resizing, in crop mode. Default: the backbone's (256).", HelpName = "pixels" };
+        Crop = new Option<int?>("--crop") { Description = "Side of the square backbone input (the centre crop, or the stretched image). Default: the backbone's (224).", HelpName = "pixels" };
     }
+
+    /// <summary><c>--resize-mode</c>.</summary>
+    public Option<string?> ResizeMode { get; }
+
+    /// <summary><c>--resize</c>.</summary>
+    public Option<int?> Resize { get; }
+
+    /// <summary><c>--crop</c>.</summary>
+    public Option<int?> Crop { get; }
 
     /// <summary><c>--model</c>.</summary>
     public Option<string?> Model { get; }
@@ -75,7 +89,7 @@ internal sealed class ImageJobOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider })
+        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
         {
             command.Add(option);
         }
@@ -103,9 +117,25 @@ internal sealed class ImageJobOptionSet
         };
     }
 
-    /// <summary>The backbone description chosen on the command line.</summary>
-    public BackboneDescription Describe(ParseResult parseResult) =>
-        BackboneSelection.Describe(parseResult.GetValue(Model), parseResult.GetValue(Backbone), parseResult.GetValue(FeatureOutputs) ?? []);
+    /// <summary>The backbone description chosen on the command line, with its preprocessing overridden by <c>--resize-mode</c>, <c>--resize</c> and <c>--crop</c>.</summary>
+    public BackboneDescription Describe(ParseResult parseResult)
+    {
+        var description = BackboneSelection.Describe(parseResult.GetValue(Model), parseResult.GetValue(Backbone), parseResult.GetValue(FeatureOutputs) ?? []);
+        var preprocessing = description.Preprocessing;
+        if (parseResult.GetValue(ResizeMode) is { } mode)
+        {
+            preprocessing = preprocessing with { ResizeMode = mode == "stretch" ? ImageResizeMode.Stretch : ImageResizeMode.CenterCrop };
+        }
+        if (parseResult.GetValue(Resize) is { } resize)
+        {
+            preprocessing = preprocessing with { ResizeShorterSide = resize > 0 ? resize : throw new CliInputException($"--resize is {resize}; it must be a positive number of pixels.") };
+        }
+        if (parseResult.GetValue(Crop) is { } crop)
+        {
+            preprocessing = preprocessing with { CropWidth = crop, CropHeight = crop > 0 ? crop : throw new CliInputException($"--crop is {crop}; it must be a positive number of pixels.") };
+        }
+        return description with { Preprocessing = preprocessing };
+    }
 
     /// <summary>The ONNX Runtime session settings chosen on the command line.</summary>
     public BackboneRuntimeOptions Runtime(ParseResult parseResult) => new()

@@ -8,7 +8,8 @@ namespace AnomalyClustering.Embedding.Imaging;
 /// <summary>
 /// Turns an <see cref="RgbImage"/> into the backbone's NCHW float32 input, written into a caller-owned
 /// span (so a batch tensor is filled in place): torchvision's Resize(shorter side, bilinear) on a PIL
-/// image, CenterCrop, ToTensor and Normalize, reproduced exactly.
+/// image, CenterCrop, ToTensor and Normalize, reproduced exactly; or, in <see cref="ImageResizeMode.Stretch"/>
+/// mode, PIL's resize of the whole image to the input size.
 /// </summary>
 /// <remarks>
 /// The resize is PIL's 8-bit BILINEAR resample re-implemented (see <see cref="PilBilinearAxis"/>):
@@ -83,9 +84,12 @@ public sealed class ImagePreprocessor
         }
         var cropWidth = Options.CropWidth;
         var cropHeight = Options.CropHeight;
-        var (resizedWidth, resizedHeight) = ResizedSize(image.Width, image.Height, Options.ResizeShorterSide);
-        var left = CropOffset(resizedWidth, cropWidth);
-        var top = CropOffset(resizedHeight, cropHeight);
+        var stretch = Options.ResizeMode == ImageResizeMode.Stretch;
+        var (resizedWidth, resizedHeight) = stretch
+            ? (cropWidth, cropHeight)
+            : ResizedSize(image.Width, image.Height, Options.ResizeShorterSide);
+        var left = stretch ? 0 : CropOffset(resizedWidth, cropWidth);
+        var top = stretch ? 0 : CropOffset(resizedHeight, cropHeight);
         // Crop columns [x0, x1) and rows [y0, y1) fall inside the resized image; the rest is padding.
         var x0 = Math.Max(0, -left);
         var x1 = Math.Min(cropWidth, resizedWidth - left);

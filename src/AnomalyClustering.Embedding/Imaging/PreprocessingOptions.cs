@@ -21,6 +21,20 @@ public readonly record struct RgbValues(float Red, float Green, float Blue)
     };
 }
 
+/// <summary>How the image is fitted to the backbone's input size.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ImageResizeMode>))]
+public enum ImageResizeMode
+{
+    /// <summary>METHOD section 1: resize the shorter side to ResizeShorterSide, then take the centre crop (torchvision's Resize + CenterCrop).</summary>
+    CenterCrop,
+
+    /// <summary>
+    /// Resize the whole image to the crop size, ignoring the aspect ratio: nothing is cut away, which
+    /// matters for elongated images whose defects lie near the ends (magnetic tile strips).
+    /// </summary>
+    Stretch,
+}
+
 /// <summary>
 /// How a decoded image becomes the backbone's input (METHOD.md section 1): resize so the shorter side
 /// is <see cref="ResizeShorterSide"/> (PIL bilinear, as torchvision's Resize), centre-crop
@@ -47,6 +61,9 @@ public sealed record PreprocessingOptions
     /// <summary>Height of the centre crop (the tensor's H).</summary>
     public int CropHeight { get; init; } = 224;
 
+    /// <summary>Centre crop after a shorter-side resize (the reference), or the whole image stretched to the crop size.</summary>
+    public ImageResizeMode ResizeMode { get; init; } = ImageResizeMode.CenterCrop;
+
     /// <summary>Per-channel mean subtracted after scaling to [0, 1].</summary>
     public RgbValues Mean { get; init; } = ImageNetMean;
 
@@ -68,6 +85,10 @@ public sealed record PreprocessingOptions
     /// <summary>Every problem with these settings (the parameter and a sentence); empty when they are usable.</summary>
     internal IEnumerable<(string Parameter, string Problem)> Problems()
     {
+        if (!Enum.IsDefined(ResizeMode))
+        {
+            yield return (nameof(ResizeMode), $"preprocessing.resizeMode must be centerCrop or stretch (got {ResizeMode})");
+        }
         if (ResizeShorterSide < 1)
         {
             yield return (nameof(ResizeShorterSide), $"preprocessing.resizeShorterSide must be at least 1 (got {ResizeShorterSide})");
@@ -95,7 +116,7 @@ public sealed record PreprocessingOptions
 
     /// <summary>A stable text form for cache identities: the same settings always give the same text.</summary>
     internal string CanonicalText() => string.Create(CultureInfo.InvariantCulture,
-        $"resize={ResizeShorterSide};crop={CropWidth}x{CropHeight};mean={Mean.Red:R},{Mean.Green:R},{Mean.Blue:R};std={Std.Red:R},{Std.Green:R},{Std.Blue:R}");
+        $"mode={ResizeMode};resize={ResizeShorterSide};crop={CropWidth}x{CropHeight};mean={Mean.Red:R},{Mean.Green:R},{Mean.Blue:R};std={Std.Red:R},{Std.Green:R},{Std.Blue:R}");
 }
 
 /// <summary>Reads and writes <see cref="RgbValues"/> as a JSON array [r, g, b], the form people write in configuration.</summary>

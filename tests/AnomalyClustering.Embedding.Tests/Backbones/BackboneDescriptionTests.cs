@@ -27,7 +27,7 @@ public sealed class BackboneDescriptionTests : IDisposable
     [Fact]
     public void RoundTripsThroughJson()
     {
-        var description = Tiny() with { Preprocessing = new PreprocessingOptions { CropWidth = 200, CropHeight = 200, ResizeShorterSide = 230, Mean = new(0.5f, 0.5f, 0.5f) } };
+        var description = Tiny() with { Preprocessing = new PreprocessingOptions { CropWidth = 200, CropHeight = 200, ResizeShorterSide = 230, Mean = new(0.5f, 0.5f, 0.5f), ResizeMode = ImageResizeMode.Stretch } };
 
         var back = BackboneDescription.FromJson(description.ToJson());
 
@@ -68,6 +68,14 @@ public sealed class BackboneDescriptionTests : IDisposable
     }
 
     [Fact]
+    public void ReadsTheResizeModeAsPeopleWriteIt()
+    {
+        var json = """{ "name": "x", "modelPath": "m.onnx", "featureOutputs": ["a"], "preprocessing": { "resizeMode": "stretch", "cropWidth": 224, "cropHeight": 224 } }""";
+        Assert.Equal(ImageResizeMode.Stretch, BackboneDescription.FromJson(json).Preprocessing.ResizeMode);
+        Assert.Throws<BackboneConfigurationException>(() => BackboneDescription.FromJson(json.Replace("stretch", "squash")));
+    }
+
+    [Fact]
     public void ReportsEveryStaticProblemAtOnce()
     {
         var bad = Tiny() with
@@ -105,6 +113,7 @@ public sealed class BackboneDescriptionTests : IDisposable
         Assert.NotEqual(identity, (description with { FeatureOutputs = ["stride16", "stride8"] }).ComputeIdentity());
         Assert.NotEqual(identity, (description with { FeatureOutputs = ["stride8"] }).ComputeIdentity());
         Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { CropWidth = 100 } }).ComputeIdentity());
+        Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { ResizeMode = ImageResizeMode.Stretch } }).ComputeIdentity());
         Assert.NotEqual(identity, (description with { Preprocessing = description.Preprocessing with { Mean = new(0.5f, 0.456f, 0.406f) } }).ComputeIdentity());
 
         var copy = Path.Combine(_folder, "copy.onnx");

@@ -24,6 +24,16 @@ public class ImagePreprocessorTests
         Assert.Equal(expected.ToSingles(), tensor);
     }
 
+    [Theory]
+    [InlineData("structured_400x300.png", 56, 56)]  // 4:3 squeezed to a square, 7x and 5x reductions
+    [InlineData("rgb8.png", 60, 40)]                // different scales per axis, one up one down
+    public void StretchModeMatchesPilResizeOfTheWholeImageBitForBit(string name, int height, int width)
+    {
+        var options = new PreprocessingOptions { ResizeMode = ImageResizeMode.Stretch, CropHeight = height, CropWidth = width };
+        var tensor = new ImageLoader(options).Load(ImageFixtures.Path(name));
+        Assert.Equal(ImageFixtures.Npy($"{name}.stretch_{height}x{width}.npy").ToSingles(), tensor);
+    }
+
     [Fact]
     public void JpegPipelineMatchesTheReferenceWithinTheDecoderTolerance()
     {
