@@ -27,10 +27,19 @@ public sealed record ClusteringJobOptions
     /// <summary>Agglomerative linkage; Ward reproduces the paper.</summary>
     public LinkageMethod Linkage { get; init; } = LinkageMethod.Ward;
 
-    /// <summary>Reference images R for unsupervised scores (METHOD section 7); 0 compares with every other image (exact).</summary>
-    public int ReferenceCount { get; init; }
+    /// <summary>
+    /// Reference images R for unsupervised scores (METHOD section 7); 0 compares with every other image (exact).
+    /// 16 by default: exact scores cost O(N^2) image pairs, far too slow beyond a few hundred images (docs/RESULTS.md).
+    /// </summary>
+    public int ReferenceCount { get; init; } = 16;
 
-    /// <summary>Seed of every random choice of the job (the reference sample).</summary>
+    /// <summary>
+    /// At most this many normal images feed semi-supervised scores, a seeded random subset (by <see cref="Seed"/>) when
+    /// there are more; 0 uses all. The cost grows linearly with it (O(N N_normal M^2 T)), the benefit saturates (docs/RESULTS.md).
+    /// </summary>
+    public int NormalImageLimit { get; init; } = 64;
+
+    /// <summary>Seed of every random choice of the job (the reference sample, the normal-image subset).</summary>
     public int Seed { get; init; }
 
     /// <summary>Per-layer dimension P after the first adaptive pooling (METHOD section 1 step 3).</summary>
@@ -82,6 +91,10 @@ public sealed record ClusteringJobOptions
         if (ReferenceCount < 0)
         {
             throw new InvalidClusteringInputException($"the reference count is {ReferenceCount}; use 0 for exact scores or a positive number of reference images.", nameof(ReferenceCount));
+        }
+        if (NormalImageLimit < 0)
+        {
+            throw new InvalidClusteringInputException($"the normal image limit is {NormalImageLimit}; use 0 for all normal images or a positive number.", nameof(NormalImageLimit));
         }
         if (!Enum.IsDefined(Mode))
         {
