@@ -15,8 +15,12 @@ public sealed record ClusteringJobOptions
     /// <summary>How patch weights are found; unsupervised by default (no normal images needed).</summary>
     public ClusteringMode Mode { get; init; } = ClusteringMode.Unsupervised;
 
-    /// <summary>Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch.</summary>
-    public double Tau { get; init; } = 1.0;
+    /// <summary>
+    /// Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch. 0.5 by default: the
+    /// scores are distances whose spread grows with <see cref="TargetDimension"/>; at T = 256 on magnetic tile tau 0.5 and 1
+    /// were best for unsupervised scores, 0.3 for semi-supervised ones (docs/RESULTS.md, tuning runs).
+    /// </summary>
+    public double Tau { get; init; } = 0.5;
 
     /// <summary>Number of clusters K; null with no <see cref="DistanceThreshold"/> means the number of label classes.</summary>
     public int? ClusterCount { get; init; }
@@ -45,8 +49,11 @@ public sealed record ClusteringJobOptions
     /// <summary>Per-layer dimension P after the first adaptive pooling (METHOD section 1 step 3).</summary>
     public int PretrainDimension { get; init; } = 1024;
 
-    /// <summary>Patch embedding dimension T (METHOD section 1 step 4).</summary>
-    public int TargetDimension { get; init; } = 1024;
+    /// <summary>
+    /// Patch embedding dimension T (METHOD section 1 step 4). 256 by default: every score costs O(T), and on magnetic
+    /// tile T = 1024 did not cluster better (docs/RESULTS.md, tuning runs).
+    /// </summary>
+    public int TargetDimension { get; init; } = 256;
 
     /// <summary>Per-image LayerNorm of every feature map before aggregation (the reference applies it).</summary>
     public bool LayerNorm { get; init; } = true;
