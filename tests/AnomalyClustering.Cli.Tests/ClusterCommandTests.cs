@@ -1,4 +1,6 @@
+using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Embedding.Pipeline;
 using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Cli.Tests;
@@ -141,6 +143,27 @@ public sealed class ClusterCommandTests
         using var folder = new TempFolder();
         SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 9);
         CliRun.InProcess("cluster", folder.Path, "-k", "2", "--tau", tau).AssertOneLineError(CliExitCodes.InputError, "tau");
+    }
+
+    [Fact]
+    public void NegativeNormalLimitIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 9);
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--normal-limit", "-1").AssertOneLineError(CliExitCodes.InputError, "normal image limit");
+    }
+
+    [Fact]
+    public void ImageOptionDefaultsAreThePipelineDefaults()
+    {
+        // The CLI must not drift from ClusteringJobOptions: an empty command line gives exactly the library defaults.
+        var set = new ImageJobOptionSet();
+        var command = new System.CommandLine.Command("probe");
+        set.AddTo(command);
+        var parsed = command.Parse(Array.Empty<string>());
+        var scrambled = new ClusteringJobOptions { Tau = 9, ReferenceCount = 3, NormalImageLimit = 5, PretrainDimension = 7, TargetDimension = 5, BatchSize = 2, LayerNorm = false };
+
+        Assert.Equal(new ClusteringJobOptions(), set.Apply(parsed, scrambled));
     }
 
     [Fact]

@@ -64,7 +64,10 @@ internal static class ClusterCommand
         }
         if (found.NormalFolder is not null)
         {
-            var use = options.Mode == ClusteringMode.SemiSupervised ? "normal set" : "not used in this mode";
+            var limit = options.NormalImageLimit;
+            var use = options.Mode != ClusteringMode.SemiSupervised ? "not used in this mode"
+                : limit == 0 || dataset.NormalImages.Count <= limit ? "normal set"
+                : $"normal set: a random {limit} of them, --normal-limit";
             console.MarkupLine($"  {dataset.NormalImages.Count} normal images in {Markup.Escape(found.NormalFolder)} ({use})");
         }
         var cut = options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{dataset.ClassNames.Count} (the number of classes)"}";

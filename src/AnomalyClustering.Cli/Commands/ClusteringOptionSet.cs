@@ -16,7 +16,7 @@ internal sealed class ClusteringOptionSet
         DistanceThreshold = new Option<double?>("--distance-threshold") { Description = "Cut the merge tree at this linkage distance instead of at K clusters.", HelpName = "t" };
         Linkage = new Option<string>("--linkage") { Description = "Agglomerative linkage.", DefaultValueFactory = _ => "ward", HelpName = "ward|average|complete|single" };
         Linkage.AcceptOnlyFromAmong(OptionNames.Linkages);
-        Seed = new Option<int>("--seed") { Description = "Seed of every random choice (reference sampling).", DefaultValueFactory = _ => 0 };
+        Seed = new Option<int>("--seed") { Description = "Seed of every random choice (reference sampling, normal-image subset).", DefaultValueFactory = _ => 0 };
         Out = new Option<string>("--out", "-o") { Description = "Folder for clusters.csv and result.json.", DefaultValueFactory = _ => defaultOutput, HelpName = "dir" };
     }
 

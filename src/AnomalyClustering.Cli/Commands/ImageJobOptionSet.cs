@@ -20,7 +20,8 @@ internal sealed class ImageJobOptionSet
         Mode.AcceptOnlyFromAmong(OptionNames.Modes);
         Normal = new Option<string?>("--normal") { Description = "Folder of normal (defect-free) images for semi-supervised mode. Default: train/good in MVTec layout.", HelpName = "dir" };
         Tau = new Option<double>("--tau") { Description = "Softmax temperature of the patch weights (0 = only the most anomalous patch).", DefaultValueFactory = _ => Defaults.Tau };
-        Refs = new Option<int>("--refs") { Description = "Reference images R per image for unsupervised scores (0 = all other images, exact).", DefaultValueFactory = _ => 0, HelpName = "R" };
+        Refs = new Option<int>("--refs") { Description = "Reference images R per image for unsupervised scores (0 = all other images, exact; cost grows as N x R).", DefaultValueFactory = _ => Defaults.ReferenceCount, HelpName = "R" };
+        NormalLimit = new Option<int>("--normal-limit") { Description = "Semi-supervised: use at most this many normal images, a random subset chosen by --seed (0 = all; cost grows with it).", DefaultValueFactory = _ => Defaults.NormalImageLimit, HelpName = "N" };
         PretrainDimension = new Option<int>("--pretrain-dim") { Description = "Per-layer pooled dimension P.", DefaultValueFactory = _ => Defaults.PretrainDimension, HelpName = "P" };
         TargetDimension = new Option<int>("--target-dim") { Description = "Patch embedding dimension T.", DefaultValueFactory = _ => Defaults.TargetDimension, HelpName = "T" };
         NoLayerNorm = new Option<bool>("--no-layer-norm") { Description = "Skip the per-image LayerNorm of the feature maps." };
@@ -65,6 +66,9 @@ internal sealed class ImageJobOptionSet
     /// <summary><c>--refs</c>.</summary>
     public Option<int> Refs { get; }
 
+    /// <summary><c>--normal-limit</c>.</summary>
+    public Option<int> NormalLimit { get; }
+
     /// <summary><c>--pretrain-dim</c>.</summary>
     public Option<int> PretrainDimension { get; }
 
@@ -89,7 +93,7 @@ internal sealed class ImageJobOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
+        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
         {
             command.Add(option);
         }
@@ -108,6 +112,7 @@ internal sealed class ImageJobOptionSet
             Mode = OptionNames.ParseMode(parseResult.GetValue(Mode)!),
             Tau = parseResult.GetValue(Tau),
             ReferenceCount = parseResult.GetValue(Refs),
+            NormalImageLimit = parseResult.GetValue(NormalLimit),
             PretrainDimension = parseResult.GetValue(PretrainDimension),
             TargetDimension = parseResult.GetValue(TargetDimension),
             LayerNorm = !parseResult.GetValue(NoLayerNorm),

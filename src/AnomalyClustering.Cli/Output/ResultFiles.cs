@@ -226,6 +226,7 @@ internal static class ResultFiles
         }
         json.WriteString("linkage", OptionNames.Of(options.Linkage));
         json.WriteNumber("refs", options.ReferenceCount);
+        json.WriteNumber("normalLimit", options.NormalImageLimit);
         json.WriteNumber("seed", options.Seed);
         json.WriteNumber("pretrainDimension", options.PretrainDimension);
         json.WriteNumber("targetDimension", options.TargetDimension);

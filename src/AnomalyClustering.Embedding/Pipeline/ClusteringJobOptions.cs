@@ -15,8 +15,12 @@ public sealed record ClusteringJobOptions
     /// <summary>How patch weights are found; unsupervised by default (no normal images needed).</summary>
     public ClusteringMode Mode { get; init; } = ClusteringMode.Unsupervised;
 
-    /// <summary>Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch.</summary>
-    public double Tau { get; init; } = 1.0;
+    /// <summary>
+    /// Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch. 0.5 by default: the
+    /// scores are distances whose spread grows with <see cref="TargetDimension"/>; at T = 256 on magnetic tile tau 0.5 and 1
+    /// were best for unsupervised scores, 0.3 for semi-supervised ones (docs/RESULTS.md, tuning runs).
+    /// </summary>
+    public double Tau { get; init; } = 0.5;
 
     /// <summary>Number of clusters K; null with no <see cref="DistanceThreshold"/> means the number of label classes.</summary>
     public int? ClusterCount { get; init; }
@@ -27,17 +31,29 @@ public sealed record ClusteringJobOptions
     /// <summary>Agglomerative linkage; Ward reproduces the paper.</summary>
     public LinkageMethod Linkage { get; init; } = LinkageMethod.Ward;
 
-    /// <summary>Reference images R for unsupervised scores (METHOD section 7); 0 compares with every other image (exact).</summary>
-    public int ReferenceCount { get; init; }
+    /// <summary>
+    /// Reference images R for unsupervised scores (METHOD section 7); 0 compares with every other image (exact).
+    /// 16 by default: exact scores cost O(N^2) image pairs, far too slow beyond a few hundred images (docs/RESULTS.md).
+    /// </summary>
+    public int ReferenceCount { get; init; } = 16;
 
-    /// <summary>Seed of every random choice of the job (the reference sample).</summary>
+    /// <summary>
+    /// At most this many normal images feed semi-supervised scores, a seeded random subset (by <see cref="Seed"/>) when
+    /// there are more; 0 uses all. The cost grows linearly with it (O(N N_normal M^2 T)), the benefit saturates (docs/RESULTS.md).
+    /// </summary>
+    public int NormalImageLimit { get; init; } = 64;
+
+    /// <summary>Seed of every random choice of the job (the reference sample, the normal-image subset).</summary>
     public int Seed { get; init; }
 
     /// <summary>Per-layer dimension P after the first adaptive pooling (METHOD section 1 step 3).</summary>
     public int PretrainDimension { get; init; } = 1024;
 
-    /// <summary>Patch embedding dimension T (METHOD section 1 step 4).</summary>
-    public int TargetDimension { get; init; } = 1024;
+    /// <summary>
+    /// Patch embedding dimension T (METHOD section 1 step 4). 256 by default: every score costs O(T), and on magnetic
+    /// tile T = 1024 did not cluster better (docs/RESULTS.md, tuning runs).
+    /// </summary>
+    public int TargetDimension { get; init; } = 256;
 
     /// <summary>Per-image LayerNorm of every feature map before aggregation (the reference applies it).</summary>
     public bool LayerNorm { get; init; } = true;
@@ -82,6 +98,10 @@ public sealed record ClusteringJobOptions
         if (ReferenceCount < 0)
         {
             throw new InvalidClusteringInputException($"the reference count is {ReferenceCount}; use 0 for exact scores or a positive number of reference images.", nameof(ReferenceCount));
+        }
+        if (NormalImageLimit < 0)
+        {
+            throw new InvalidClusteringInputException($"the normal image limit is {NormalImageLimit}; use 0 for all normal images or a positive number.", nameof(NormalImageLimit));
         }
         if (!Enum.IsDefined(Mode))
         {

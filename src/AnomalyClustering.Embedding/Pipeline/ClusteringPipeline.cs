@@ -58,7 +58,7 @@ public sealed class ClusteringPipeline
         NormalBank? normalBank = null;
         if (Options.Mode == ClusteringMode.SemiSupervised)
         {
-            var normals = EmbedAll(dataset.NormalImages, embedder, PipelineStage.EmbedNormalImages, errors, isNormal: true, progress, cancellationToken);
+            var normals = EmbedAll(SelectNormalImages(dataset.NormalImages), embedder, PipelineStage.EmbedNormalImages, errors, isNormal: true, progress, cancellationToken);
             var usable = normals.Where(bag => bag is not null).Select(bag => bag!).ToList();
             if (usable.Count == 0)
             {
@@ -100,6 +100,23 @@ public sealed class ClusteringPipeline
             PatchGridWidth = bags[0].GridWidth,
             Timings = timings,
         };
+    }
+
+    /// <summary>
+    /// The normal images semi-supervised scores use: all of them up to <see cref="ClusteringJobOptions.NormalImageLimit"/>,
+    /// otherwise a uniformly random subset of that size drawn with the job's seed (the same partial Fisher-Yates shuffle
+    /// as the reference sample), kept in the given order. O(N_normal).
+    /// </summary>
+    internal IReadOnlyList<DatasetImage> SelectNormalImages(IReadOnlyList<DatasetImage> normalImages)
+    {
+        var limit = Options.NormalImageLimit;
+        if (limit == 0 || normalImages.Count <= limit)
+        {
+            return normalImages;
+        }
+        // The pool holds min(limit + 1, N) > limit entries; its first `limit` are a uniform random subset.
+        var chosen = ReferenceSample.Draw(normalImages.Count, limit, unchecked((ulong)Options.Seed)).Pool.Take(limit).Order();
+        return chosen.Select(index => normalImages[index]).ToArray();
     }
 
     private void CheckClusterCount(int imageCount, int? classCount) => EmbeddingClustering.CheckClusterCount(Options, imageCount, classCount);

@@ -131,6 +131,39 @@ public sealed class ClusteringPipelineTests : IDisposable
     }
 
     [Fact]
+    public void NormalImageLimitDrawsASeededSubsetInTheGivenOrder()
+    {
+        var normals = Enumerable.Range(0, 40).Select(i => new DatasetImage($"n{i:D2}.png", $"/nowhere/n{i:D2}.png")).ToArray();
+        IReadOnlyList<DatasetImage> Select(int limit, int seed) => new ClusteringPipeline(_backbone, Small with { NormalImageLimit = limit, Seed = seed }).SelectNormalImages(normals);
+
+        var first = Select(8, 3);
+        Assert.Equal(8, first.Count);
+        Assert.Equal(8, first.Distinct().Count());
+        Assert.All(first, image => Assert.Contains(image, normals));
+        Assert.Equal(first.OrderBy(image => image.Id, StringComparer.Ordinal), first);
+        Assert.Equal(first, Select(8, 3));
+        Assert.NotEqual(first, Select(8, 4));
+        // Not simply the first images of the folder.
+        Assert.NotEqual(normals.Take(8), first);
+        // 0 and limits at or above the count use every normal image.
+        Assert.Equal(normals, Select(0, 3));
+        Assert.Equal(normals, Select(40, 3));
+        Assert.Single(Select(1, 3));
+    }
+
+    [Fact]
+    public void SemiSupervisedEmbedsOnlyTheLimitedNormalImages()
+    {
+        var dataset = Dataset(plain: 2, discs: 2);
+        var normals = Enumerable.Range(0, 5).Select(i => new DatasetImage($"n{i}.png", _images.Plate($"n{i}.png", withDisc: false, seed: 60 + i))).ToList();
+        var reports = new List<PipelineProgress>();
+
+        Run(Small with { Mode = ClusteringMode.SemiSupervised, NormalImageLimit = 2 }, new ClusteringDataset(dataset.Images, normals), new SynchronousProgress(reports.Add));
+
+        Assert.Equal(2, reports.Where(r => r.Stage == PipelineStage.EmbedNormalImages).Max(r => r.Total));
+    }
+
+    [Fact]
     public void TooManyClustersIsRefusedBeforeAnyEmbedding()
     {
         var reports = new List<PipelineProgress>();
@@ -147,9 +180,10 @@ public sealed class ClusteringPipelineTests : IDisposable
     [InlineData(1.0, 2, 1.5, 0, "not both")]
     [InlineData(1.0, null, -1.0, 0, "threshold")]
     [InlineData(1.0, null, null, -3, "reference count")]
-    public void InvalidOptionsAreRefused(double tau, int? clusters, double? threshold, int refs, string fragment)
+    [InlineData(1.0, null, null, 0, "normal image limit", -1)]
+    public void InvalidOptionsAreRefused(double tau, int? clusters, double? threshold, int refs, string fragment, int normalLimit = 64)
     {
-        var options = new ClusteringJobOptions { Tau = tau, ClusterCount = clusters, DistanceThreshold = threshold, ReferenceCount = refs };
+        var options = new ClusteringJobOptions { Tau = tau, ClusterCount = clusters, DistanceThreshold = threshold, ReferenceCount = refs, NormalImageLimit = normalLimit };
         var error = Assert.Throws<InvalidClusteringInputException>(() => new ClusteringPipeline(_backbone, options));
         Assert.Contains(fragment, error.Message);
     }
