@@ -10,6 +10,13 @@ internal sealed class ImageJobOptionSet
 {
     private static readonly ClusteringJobOptions Defaults = new();
 
+    /// <summary>
+    /// How images fit the backbone input unless <c>--resize-mode</c> or a <c>--backbone</c> description says otherwise:
+    /// the whole image, stretched. The paper's shorter-side resize and centre crop cut away up to 60 % of an elongated
+    /// image (magnetic tile strips), defects included; docs/RESULTS.md has the measurements.
+    /// </summary>
+    public const ImageResizeMode DefaultResizeMode = ImageResizeMode.Stretch;
+
     /// <summary>Creates the options with their descriptions and defaults.</summary>
     public ImageJobOptionSet()
     {
@@ -30,7 +37,7 @@ internal sealed class ImageJobOptionSet
         Threads = new Option<int>("--threads") { Description = "Threads for the backbone and the scoring (0 = all cores).", DefaultValueFactory = _ => 0 };
         ExecutionProvider = new Option<string>("--execution-provider") { Description = "Where the backbone runs: cpu, cuda or tensorrt (GPU builds only).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda|tensorrt" };
         ExecutionProvider.AcceptOnlyFromAmong(BackboneSelection.ExecutionProviders);
-        ResizeMode = new Option<string?>("--resize-mode") { Description = "How images fit the backbone input: crop (shorter side to --resize, centre crop; the paper's) or stretch (the whole image, aspect ratio ignored). Default: the backbone's (crop).", HelpName = "crop|stretch" };
+        ResizeMode = new Option<string?>("--resize-mode") { Description = "How images fit the backbone input: stretch (the whole image, aspect ratio ignored) or crop (shorter side to --resize, then the centre crop: the paper's). Default: stretch, or what a --backbone description says.", HelpName = "stretch|crop" };
         ResizeMode.AcceptOnlyFromAmong("crop", "stretch");
         Resize = new Option<int?>("--resize") { Description = "Shorter side after resizing, in crop mode. Default: the backbone's (256).", HelpName = "pixels" };
         Crop = new Option<int?>("--crop") { Description = "Side of the square backbone input (the centre crop, or the stretched image). Default: the backbone's (224).", HelpName = "pixels" };
@@ -130,6 +137,12 @@ internal sealed class ImageJobOptionSet
         if (parseResult.GetValue(ResizeMode) is { } mode)
         {
             preprocessing = preprocessing with { ResizeMode = mode == "stretch" ? ImageResizeMode.Stretch : ImageResizeMode.CenterCrop };
+        }
+        else if (parseResult.GetValue(Backbone) is null)
+        {
+            // A JSON description says how its model wants images; for --model and the built-in backbone
+            // the CLI's default applies (docs/RESULTS.md: stretch keeps the ends of elongated images).
+            preprocessing = preprocessing with { ResizeMode = DefaultResizeMode };
         }
         if (parseResult.GetValue(Resize) is { } resize)
         {

@@ -16,11 +16,11 @@ public sealed record ClusteringJobOptions
     public ClusteringMode Mode { get; init; } = ClusteringMode.Unsupervised;
 
     /// <summary>
-    /// Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch. 0.5 by default: the
-    /// scores are distances whose spread grows with <see cref="TargetDimension"/>; at T = 256 on magnetic tile tau 0.5 and 1
-    /// were best for unsupervised scores, 0.3 for semi-supervised ones (docs/RESULTS.md, tuning runs).
+    /// Softmax temperature tau of the patch weights; 0 puts all weight on the top-scoring patch. 0.3 by default: the
+    /// scores are distances whose spread grows with <see cref="TargetDimension"/>; at T = 256 on magnetic tile with
+    /// whole (stretched) images, tau 0.3 was best in both modes (docs/RESULTS.md, tuning runs).
     /// </summary>
-    public double Tau { get; init; } = 0.5;
+    public double Tau { get; init; } = 0.3;
 
     /// <summary>Number of clusters K; null with no <see cref="DistanceThreshold"/> means the number of label classes.</summary>
     public int? ClusterCount { get; init; }
