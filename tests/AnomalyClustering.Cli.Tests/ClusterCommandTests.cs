@@ -101,6 +101,9 @@ public sealed class ClusterCommandTests
         // A 112 x 112 input gives the built-in backbone's stride-8 map a 14 x 14 patch grid (28 x 28 at 224).
         Assert.Equal(14, result.Root.GetProperty("alphaGrid").GetProperty("height").GetInt32());
         Assert.Equal(14, result.Root.GetProperty("alphaGrid").GetProperty("width").GetInt32());
+        var preprocessing = result.Root.GetProperty("source").GetProperty("preprocessing");
+        Assert.Equal("Stretch", preprocessing.GetProperty("resizeMode").GetString());
+        Assert.Equal(112, preprocessing.GetProperty("cropWidth").GetInt32());
         CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--crop", "0").AssertOneLineError(CliExitCodes.InputError, "--crop");
         CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--resize-mode", "squash").AssertOneLineError(CliExitCodes.UsageError, "squash");
     }

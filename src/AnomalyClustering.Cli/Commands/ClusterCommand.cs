@@ -44,7 +44,7 @@ internal static class ClusterCommand
         var pipeline = new ClusteringPipeline(backbone, options);
         DescribeInput(console.Out, found, options, description);
         var result = PipelineProgressDisplay.Run(console.Out, progress => pipeline.Run(found.Dataset, progress, cancellationToken));
-        var source = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages);
+        var source = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages, description.Preprocessing);
         var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
         ResultReport.Print(console.Out, result, clustersCsv, resultJson);
         return CliExitCodes.Success;

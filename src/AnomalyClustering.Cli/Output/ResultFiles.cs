@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Vectors;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Pipeline;
 
 namespace AnomalyClustering.Cli.Output;
@@ -13,13 +15,15 @@ namespace AnomalyClustering.Cli.Output;
 /// <param name="NormalFolder">Where the normal images came from, or null.</param>
 /// <param name="Backbone">The backbone that embedded the images, or null for vectors.</param>
 /// <param name="Excluded">Images left out by the protocol (the <c>combined</c> class), by class.</param>
+/// <param name="Preprocessing">How images became the backbone's input (resize mode and sizes), or null for vectors.</param>
 internal sealed record ResultSource(
     string Kind,
     string Path,
     string? Layout,
     string? NormalFolder,
     string? Backbone,
-    IReadOnlyDictionary<string, int> Excluded);
+    IReadOnlyDictionary<string, int> Excluded,
+    PreprocessingOptions? Preprocessing = null);
 
 /// <summary>Writes a job's outputs: <c>clusters.csv</c> (image, cluster, label) and <c>result.json</c> (everything).</summary>
 internal static class ResultFiles
@@ -84,6 +88,11 @@ internal static class ResultFiles
         WriteOptionalString(json, "layout", source.Layout);
         WriteOptionalString(json, "normalFolder", source.NormalFolder);
         WriteOptionalString(json, "backbone", source.Backbone);
+        if (source.Preprocessing is not null)
+        {
+            json.WritePropertyName("preprocessing");
+            JsonSerializer.Serialize(json, source.Preprocessing, BackboneDescription.JsonOptions);
+        }
         json.WriteStartObject("excluded");
         foreach (var (name, count) in source.Excluded)
         {
