@@ -1,4 +1,5 @@
 using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Onnx;
 
 namespace AnomalyClustering.Cli.Commands;
@@ -6,6 +7,14 @@ namespace AnomalyClustering.Cli.Commands;
 /// <summary>Chooses the backbone from <c>--model</c> / <c>--backbone</c> / <c>--feature-output</c>, defaulting to the built-in one.</summary>
 internal static class BackboneSelection
 {
+    /// <summary>
+    /// How images fit the input of the backbones the CLI describes itself (<c>--model</c> and the built-in one):
+    /// the whole image, stretched. The paper's shorter-side resize and centre crop cut away up to 60 % of an
+    /// elongated image (magnetic tile strips), defects included; docs/RESULTS.md has the measurements. A
+    /// <c>--backbone</c> description says for itself how its model wants images.
+    /// </summary>
+    public const ImageResizeMode DefaultResizeMode = ImageResizeMode.Stretch;
+
     /// <summary>Accepted values of <c>--execution-provider</c>.</summary>
     public static readonly string[] ExecutionProviders = ["cpu", "cuda", "tensorrt"];
 
@@ -34,7 +43,7 @@ internal static class BackboneSelection
             {
                 throw new CliInputException("--feature-output needs --model (the built-in backbone has fixed outputs).");
             }
-            return BuiltInBackbone.Description;
+            return BuiltInBackbone.Description with { Preprocessing = BuiltInBackbone.Description.Preprocessing with { ResizeMode = DefaultResizeMode } };
         }
         if (!File.Exists(modelPath))
         {
@@ -60,6 +69,7 @@ internal static class BackboneSelection
             ModelPath = Path.GetFullPath(modelPath),
             InputName = signature.Inputs[0].Name,
             FeatureOutputs = outputs,
+            Preprocessing = PreprocessingOptions.Default with { ResizeMode = DefaultResizeMode },
         };
     }
 

@@ -10,12 +10,6 @@ internal sealed class ImageJobOptionSet
 {
     private static readonly ClusteringJobOptions Defaults = new();
 
-    /// <summary>
-    /// How images fit the backbone input unless <c>--resize-mode</c> or a <c>--backbone</c> description says otherwise:
-    /// the whole image, stretched. The paper's shorter-side resize and centre crop cut away up to 60 % of an elongated
-    /// image (magnetic tile strips), defects included; docs/RESULTS.md has the measurements.
-    /// </summary>
-    public const ImageResizeMode DefaultResizeMode = ImageResizeMode.Stretch;
 
     /// <summary>Creates the options with their descriptions and defaults.</summary>
     public ImageJobOptionSet()
@@ -137,12 +131,6 @@ internal sealed class ImageJobOptionSet
         if (parseResult.GetValue(ResizeMode) is { } mode)
         {
             preprocessing = preprocessing with { ResizeMode = mode == "stretch" ? ImageResizeMode.Stretch : ImageResizeMode.CenterCrop };
-        }
-        else if (parseResult.GetValue(Backbone) is null)
-        {
-            // A JSON description says how its model wants images; for --model and the built-in backbone
-            // the CLI's default applies (docs/RESULTS.md: stretch keeps the ends of elongated images).
-            preprocessing = preprocessing with { ResizeMode = DefaultResizeMode };
         }
         if (parseResult.GetValue(Resize) is { } resize)
         {

@@ -118,19 +118,9 @@ public sealed class LocalDirectoryBlobStoreTests : IDisposable
     }
 
     /// <summary>A source that yields zero bytes for a while and then fails, as a dropped upload would.</summary>
-    private sealed class FailingStream(int bytesBeforeFailure) : Stream
+    private sealed class FailingStream(int bytesBeforeFailure) : ReadOnlyTestStream
     {
         private int remaining = bytesBeforeFailure;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         public override int Read(byte[] buffer, int offset, int count)
         {

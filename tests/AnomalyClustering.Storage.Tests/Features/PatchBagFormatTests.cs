@@ -155,19 +155,9 @@ public sealed class PatchBagFormatTests
     }
 
     /// <summary>A read-only, non-seekable stream that returns at most 1000 bytes per read.</summary>
-    private sealed class TrickleStream(byte[] bytes) : Stream
+    private sealed class TrickleStream(byte[] bytes) : ReadOnlyTestStream
     {
         private int position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         public override int Read(byte[] buffer, int offset, int count)
         {
