@@ -72,6 +72,6 @@ internal static class ClusterCommand
         }
         var cut = options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{dataset.ClassNames.Count} (the number of classes)"}";
         console.MarkupLine(
-            $"  backbone {Markup.Escape(description.Name)}, mode {OptionNames.Of(options.Mode)}, tau {options.Tau}, {OptionNames.Of(options.Linkage)} linkage, {cut}");
+            $"  backbone {Markup.Escape(description.Name)}, mode {ClusteringOptionNames.Of(options.Mode)}, tau {options.Tau}, {ClusteringOptionNames.Of(options.Linkage)} linkage, {cut}");
     }
 }

@@ -15,7 +15,7 @@ internal sealed class ClusteringOptionSet
         Clusters = new Option<int?>("--clusters", "-k") { Description = "Number of clusters K. Default: the number of label classes when labels exist.", HelpName = "K" };
         DistanceThreshold = new Option<double?>("--distance-threshold") { Description = "Cut the merge tree at this linkage distance instead of at K clusters.", HelpName = "t" };
         Linkage = new Option<string>("--linkage") { Description = "Agglomerative linkage.", DefaultValueFactory = _ => "ward", HelpName = "ward|average|complete|single" };
-        Linkage.AcceptOnlyFromAmong(OptionNames.Linkages);
+        Linkage.AcceptOnlyFromAmong(ClusteringOptionNames.Linkages);
         Seed = new Option<int>("--seed") { Description = "Seed of every random choice (reference sampling, normal-image subset).", DefaultValueFactory = _ => 0 };
         Out = new Option<string>("--out", "-o") { Description = "Folder for clusters.csv and result.json.", DefaultValueFactory = _ => defaultOutput, HelpName = "dir" };
     }
@@ -65,7 +65,7 @@ internal sealed class ClusteringOptionSet
         {
             ClusterCount = clusters,
             DistanceThreshold = threshold,
-            Linkage = OptionNames.ParseLinkage(parseResult.GetValue(Linkage)!),
+            Linkage = ClusteringOptionNames.ParseLinkage(parseResult.GetValue(Linkage)!),
             Seed = parseResult.GetValue(Seed),
         };
     }

@@ -18,7 +18,7 @@ internal sealed class ImageJobOptionSet
         FeatureOutputs = new Option<string[]>("--feature-output") { Description = "With --model: a tensor to take as feature map (repeat, finest first).", HelpName = "name", AllowMultipleArgumentsPerToken = false };
         Backbone = new Option<string?>("--backbone") { Description = "Backbone description (JSON: modelPath, inputName, featureOutputs, preprocessing).", HelpName = "backbone.json" };
         Mode = new Option<string>("--mode") { Description = "Patch weighting: unsupervised, semi-supervised (needs normal images) or average (uniform).", DefaultValueFactory = _ => "unsupervised", HelpName = "unsupervised|semi-supervised|average" };
-        Mode.AcceptOnlyFromAmong(OptionNames.Modes);
+        Mode.AcceptOnlyFromAmong(ClusteringOptionNames.Modes);
         Normal = new Option<string?>("--normal") { Description = "Folder of normal (defect-free) images for semi-supervised mode. Default: train/good in MVTec layout.", HelpName = "dir" };
         Tau = new Option<double>("--tau") { Description = "Softmax temperature of the patch weights (0 = only the most anomalous patch).", DefaultValueFactory = _ => Defaults.Tau };
         Refs = new Option<int>("--refs") { Description = "Reference images R per image for unsupervised scores (0 = all other images, exact; cost grows as N x R).", DefaultValueFactory = _ => Defaults.ReferenceCount, HelpName = "R" };
@@ -110,7 +110,7 @@ internal sealed class ImageJobOptionSet
         }
         return options with
         {
-            Mode = OptionNames.ParseMode(parseResult.GetValue(Mode)!),
+            Mode = ClusteringOptionNames.ParseMode(parseResult.GetValue(Mode)!),
             Tau = parseResult.GetValue(Tau),
             ReferenceCount = parseResult.GetValue(Refs),
             NormalImageLimit = parseResult.GetValue(NormalLimit),

@@ -27,4 +27,17 @@ public sealed class ImageDecodeException : Exception
 
     /// <summary>The message without the image id.</summary>
     public string Detail { get; }
+
+    /// <summary>The reason as a short machine-readable code (<c>corrupt</c>, <c>too-large</c>, ...) for result files and APIs.</summary>
+    public string ReasonCode => Reason switch
+    {
+        ImageDecodeFailure.Empty => "empty",
+        ImageDecodeFailure.Truncated => "truncated",
+        ImageDecodeFailure.NotAnImage => "not-an-image",
+        ImageDecodeFailure.UnsupportedFormat => "unsupported-format",
+        ImageDecodeFailure.TooLarge => "too-large",
+        ImageDecodeFailure.Corrupt => "corrupt",
+        ImageDecodeFailure.Unreadable => "unreadable",
+        _ => Reason.ToString().ToLowerInvariant(),
+    };
 }

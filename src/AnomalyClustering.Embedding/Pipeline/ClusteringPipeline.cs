@@ -102,21 +102,23 @@ public sealed class ClusteringPipeline
         };
     }
 
+    /// <summary>The normal images semi-supervised scores use (see <see cref="SelectNormalImageIndices"/>), in the given order.</summary>
+    internal IReadOnlyList<DatasetImage> SelectNormalImages(IReadOnlyList<DatasetImage> normalImages) =>
+        SelectNormalImageIndices(normalImages.Count, Options.NormalImageLimit, Options.Seed).Select(index => normalImages[index]).ToArray();
+
     /// <summary>
-    /// The normal images semi-supervised scores use: all of them up to <see cref="ClusteringJobOptions.NormalImageLimit"/>,
-    /// otherwise a uniformly random subset of that size drawn with the job's seed (the same partial Fisher-Yates shuffle
-    /// as the reference sample), kept in the given order. O(N_normal).
+    /// Which of <paramref name="count"/> normal images semi-supervised scores use: all of them up to <paramref name="limit"/>
+    /// (0: no limit), otherwise a uniformly random subset of that size drawn with <paramref name="seed"/> (the partial
+    /// Fisher-Yates shuffle of the reference sample), ascending. Shared by the pipeline and job coordinators. O(count).
     /// </summary>
-    internal IReadOnlyList<DatasetImage> SelectNormalImages(IReadOnlyList<DatasetImage> normalImages)
+    public static int[] SelectNormalImageIndices(int count, int limit, int seed)
     {
-        var limit = Options.NormalImageLimit;
-        if (limit == 0 || normalImages.Count <= limit)
+        if (limit == 0 || count <= limit)
         {
-            return normalImages;
+            return Enumerable.Range(0, count).ToArray();
         }
         // The pool holds min(limit + 1, N) > limit entries; its first `limit` are a uniform random subset.
-        var chosen = ReferenceSample.Draw(normalImages.Count, limit, unchecked((ulong)Options.Seed)).Pool.Take(limit).Order();
-        return chosen.Select(index => normalImages[index]).ToArray();
+        return ReferenceSample.Draw(count, limit, unchecked((ulong)seed)).Pool.Take(limit).Order().ToArray();
     }
 
     private void CheckClusterCount(int imageCount, int? classCount) => EmbeddingClustering.CheckClusterCount(Options, imageCount, classCount);
@@ -150,7 +152,7 @@ public sealed class ClusteringPipeline
                 }
                 catch (ImageDecodeException e)
                 {
-                    errors.Add(new ImageError(images[i].Id, images[i].Path, ReasonName(e.Reason), e.Detail, isNormal));
+                    errors.Add(new ImageError(images[i].Id, images[i].Path, e.ReasonCode, e.Detail, isNormal));
                 }
             }
             if (filled > 0)
@@ -229,16 +231,4 @@ public sealed class ClusteringPipeline
         clock.Restart();
         return timing;
     }
-
-    private static string ReasonName(ImageDecodeFailure reason) => reason switch
-    {
-        ImageDecodeFailure.Empty => "empty",
-        ImageDecodeFailure.Truncated => "truncated",
-        ImageDecodeFailure.NotAnImage => "not-an-image",
-        ImageDecodeFailure.UnsupportedFormat => "unsupported-format",
-        ImageDecodeFailure.TooLarge => "too-large",
-        ImageDecodeFailure.Corrupt => "corrupt",
-        ImageDecodeFailure.Unreadable => "unreadable",
-        _ => reason.ToString().ToLowerInvariant(),
-    };
 }

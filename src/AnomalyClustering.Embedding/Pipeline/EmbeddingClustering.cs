@@ -47,8 +47,12 @@ public static class EmbeddingClustering
         }
     }
 
-    /// <summary>The clustering with per-image patch weights attached (null for precomputed embeddings); no timings.</summary>
-    internal static ClusteringResult Run(
+    /// <summary>
+    /// The clustering with per-image patch weights attached (null for precomputed embeddings) and no timings: the last step
+    /// of a job whose image embeddings were formed elsewhere (the pipeline, or a job coordinator).
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">As for the other overload.</exception>
+    public static ClusteringResult Run(
         ReadOnlySpan<float> embeddings, int count, int dimension, IReadOnlyList<string> ids, IReadOnlyList<string>? labels, ClusteringJobOptions options,
         float[][]? patchWeights, IProgress<PipelineProgress>? progress)
     {

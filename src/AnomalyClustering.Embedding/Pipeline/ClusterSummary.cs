@@ -1,13 +1,12 @@
-using AnomalyClustering.Embedding.Pipeline;
 
-namespace AnomalyClustering.Cli.Output;
+namespace AnomalyClustering.Embedding.Pipeline;
 
 /// <summary>One cluster of a result: its size, its label counts (most frequent first) and a few image ids.</summary>
 /// <param name="Cluster">0-based cluster index.</param>
 /// <param name="Size">Number of images.</param>
 /// <param name="LabelCounts">Images per ground-truth label, most frequent first; empty without labels.</param>
 /// <param name="ExampleIds">The first few image ids of the cluster.</param>
-internal sealed record ClusterSummary(int Cluster, int Size, IReadOnlyList<KeyValuePair<string, int>> LabelCounts, IReadOnlyList<string> ExampleIds)
+public sealed record ClusterSummary(int Cluster, int Size, IReadOnlyList<KeyValuePair<string, int>> LabelCounts, IReadOnlyList<string> ExampleIds)
 {
     /// <summary>The clusters of a result, largest first (ties by index).</summary>
     public static IReadOnlyList<ClusterSummary> Of(ClusteringResult result, int examples = 3) =>

@@ -1,18 +1,18 @@
 using AnomalyClustering.Core.Clustering;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Core.Validation;
 
-namespace AnomalyClustering.Cli.Commands;
+namespace AnomalyClustering.Embedding.Pipeline;
 
-/// <summary>The command-line spelling of the enumerated options (scikit-learn's names where they exist).</summary>
-internal static class OptionNames
+/// <summary>The spelling of the enumerated options on the command line, in the HTTP API and in result files (scikit-learn's names where they exist).</summary>
+public static class ClusteringOptionNames
 {
-    /// <summary>Accepted values of <c>--mode</c>.</summary>
+    /// <summary>Accepted mode names.</summary>
     public static readonly string[] Modes = ["unsupervised", "semi-supervised", "average"];
 
-    /// <summary>Accepted values of <c>--linkage</c>.</summary>
+    /// <summary>Accepted linkage names.</summary>
     public static readonly string[] Linkages = ["ward", "average", "complete", "single"];
 
-    /// <summary>The command-line name of a mode.</summary>
+    /// <summary>The name of a mode.</summary>
     public static string Of(ClusteringMode mode) => mode switch
     {
         ClusteringMode.Unsupervised => "unsupervised",
@@ -21,25 +21,27 @@ internal static class OptionNames
         _ => mode.ToString(),
     };
 
-    /// <summary>The command-line name of a linkage.</summary>
+    /// <summary>The name of a linkage.</summary>
     public static string Of(LinkageMethod linkage) => linkage.ToString().ToLowerInvariant();
 
     /// <summary>Parses a mode name (one of <see cref="Modes"/>, case-insensitive).</summary>
+    /// <exception cref="InvalidClusteringInputException">The name is not a mode.</exception>
     public static ClusteringMode ParseMode(string name) => name.ToLowerInvariant() switch
     {
         "unsupervised" => ClusteringMode.Unsupervised,
         "semi-supervised" or "semisupervised" or "semi" => ClusteringMode.SemiSupervised,
         "average" => ClusteringMode.Average,
-        _ => throw new CliInputException($"unknown mode '{name}'; use one of {string.Join(", ", Modes)}."),
+        _ => throw new InvalidClusteringInputException($"unknown mode '{name}'; use one of {string.Join(", ", Modes)}.", "mode"),
     };
 
     /// <summary>Parses a linkage name (one of <see cref="Linkages"/>, case-insensitive).</summary>
+    /// <exception cref="InvalidClusteringInputException">The name is not a linkage.</exception>
     public static LinkageMethod ParseLinkage(string name) => name.ToLowerInvariant() switch
     {
         "ward" => LinkageMethod.Ward,
         "average" => LinkageMethod.Average,
         "complete" => LinkageMethod.Complete,
         "single" => LinkageMethod.Single,
-        _ => throw new CliInputException($"unknown linkage '{name}'; use one of {string.Join(", ", Linkages)}."),
+        _ => throw new InvalidClusteringInputException($"unknown linkage '{name}'; use one of {string.Join(", ", Linkages)}.", "linkage"),
     };
 }

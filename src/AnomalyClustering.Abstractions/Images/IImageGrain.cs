@@ -1,0 +1,25 @@
+namespace AnomalyClustering.Abstractions.Images;
+
+/// <summary>
+/// One image of one job (key <c>{jobId}/{kind}{index}</c>, see <see cref="ImageGrainKey"/>), placed on gpu-worker silos:
+/// embeds the image into a patch bag (or reads it from the feature cache), then scores its patches and forms its weights
+/// and image embedding. Images and patch bags travel through blobs; the messages carry blob names and small vectors.
+/// </summary>
+[Alias("AnomalyClustering.IImageGrain")]
+public interface IImageGrain : IGrainWithStringKey
+{
+    /// <summary>Decodes and embeds the image, or reads its bag from the feature cache; a bad image becomes a failure, not an exception.</summary>
+    [Alias("Embed")]
+    Task<EmbeddedImage> Embed(EmbedImageRequest request);
+
+    /// <summary>Scores the image's patches, forms alpha and x_i, writes them to the outcome blob and returns them.</summary>
+    [Alias("Weigh")]
+    Task<WeightedImage> Weigh(WeighImageRequest request);
+}
+
+/// <summary>The keys of image grains: one per (job, image), normal images apart from the images being clustered.</summary>
+public static class ImageGrainKey
+{
+    /// <summary>The key of image <paramref name="index"/> of the job (or of its normal image when <paramref name="isNormal"/>).</summary>
+    public static string For(string jobId, int index, bool isNormal = false) => $"{jobId}/{(isNormal ? 'n' : 'i')}{index}";
+}

@@ -1,0 +1,51 @@
+namespace AnomalyClustering.Abstractions.Jobs;
+
+/// <summary>
+/// The coordinator of one job (key: the job id), placed on coordinator silos: fans the images out to image grains with
+/// bounded concurrency, fixes the reference sample or the normal bank, aggregates the image embeddings, clusters them and
+/// stores the result. Its state is persisted, so that a coordinator restarted elsewhere resumes the job.
+/// </summary>
+[Alias("AnomalyClustering.IClusteringJobGrain")]
+public interface IClusteringJobGrain : IGrainWithStringKey
+{
+    /// <summary>Accepts the job and starts it; submitting the same job id again returns its status unchanged.</summary>
+    /// <exception cref="InvalidJobException">The specification or its options are invalid.</exception>
+    [Alias("Submit")]
+    Task<JobStatus> Submit(JobSpecification specification);
+
+    /// <summary>The job's state and progress (<see cref="JobState.Unknown"/> for an id never submitted).</summary>
+    [Alias("GetStatus")]
+    Task<JobStatus> GetStatus();
+
+    /// <summary>The images the job could not use, and why.</summary>
+    [Alias("GetFailures")]
+    Task<IReadOnlyList<ImageFailure>> GetFailures();
+
+    /// <summary>Stops the job: no new image work starts; the state becomes <see cref="JobState.Cancelled"/> unless it had finished.</summary>
+    [Alias("Cancel")]
+    Task<JobStatus> Cancel();
+}
+
+/// <summary>All jobs the cluster knows, newest first (key 0): for listing and for resuming unfinished jobs after a restart.</summary>
+[Alias("AnomalyClustering.IJobRegistryGrain")]
+public interface IJobRegistryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Records a job id (idempotent).</summary>
+    [Alias("Register")]
+    Task Register(string jobId, DateTimeOffset createdAt);
+
+    /// <summary>Up to <paramref name="limit"/> job ids, newest first.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> List(int limit);
+}
+
+/// <summary>A job specification or its options were refused; the message says what to change.</summary>
+[GenerateSerializer, Alias("AnomalyClustering.InvalidJobException")]
+public sealed class InvalidJobException : Exception
+{
+    /// <summary>Creates the exception with a message for a person and the name of the offending field.</summary>
+    public InvalidJobException(string message, string? field = null) : base(message) => Field = field;
+
+    /// <summary>The offending field (e.g. <c>options.tau</c>), or null.</summary>
+    [Id(0)] public string? Field { get; init; }
+}

@@ -1,0 +1,93 @@
+namespace AnomalyClustering.Abstractions.Jobs;
+
+/// <summary>Where a job is in its life.</summary>
+public enum JobState
+{
+    /// <summary>No job with this id was ever submitted.</summary>
+    Unknown,
+
+    /// <summary>Accepted, not started.</summary>
+    Queued,
+
+    /// <summary>Image grains are decoding and embedding (or reading the feature cache).</summary>
+    Embedding,
+
+    /// <summary>Image grains are scoring patches and forming the image embeddings.</summary>
+    Weighting,
+
+    /// <summary>The coordinator is computing distances, the merge tree and the cut.</summary>
+    Clustering,
+
+    /// <summary>Finished; the result blob is written.</summary>
+    Completed,
+
+    /// <summary>Stopped by an error that concerns the whole job (see <see cref="JobStatus.Error"/>).</summary>
+    Failed,
+
+    /// <summary>Stopped at a user's request.</summary>
+    Cancelled,
+}
+
+/// <summary>A job's state and progress counts, as the API and the CLI show them.</summary>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.JobStatus")]
+public sealed record JobStatus
+{
+    /// <summary>The job id.</summary>
+    [Id(0)] public required string JobId { get; init; }
+
+    /// <summary>The state.</summary>
+    [Id(1)] public JobState State { get; init; }
+
+    /// <summary>Images to cluster.</summary>
+    [Id(2)] public int TotalImages { get; init; }
+
+    /// <summary>Normal images that feed the scores (after the normal limit).</summary>
+    [Id(3)] public int TotalNormalImages { get; init; }
+
+    /// <summary>Images (and normal images) embedded or read from the feature cache so far.</summary>
+    [Id(4)] public int EmbeddedImages { get; init; }
+
+    /// <summary>Of <see cref="EmbeddedImages"/>, those read from the feature cache.</summary>
+    [Id(5)] public int CacheHits { get; init; }
+
+    /// <summary>Images whose patch weights and embedding are done.</summary>
+    [Id(6)] public int WeightedImages { get; init; }
+
+    /// <summary>Images that could not be used (see the job's errors).</summary>
+    [Id(7)] public int FailedImages { get; init; }
+
+    /// <summary>The job-level error of a failed job.</summary>
+    [Id(8)] public string? Error { get; init; }
+
+    /// <summary>When the job was submitted.</summary>
+    [Id(9)] public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the state or a count last changed.</summary>
+    [Id(10)] public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The blob holding the result document once the job completed; null before.</summary>
+    [Id(11)] public string? ResultBlob { get; init; }
+
+    /// <summary>Number of clusters of a completed job.</summary>
+    [Id(12)] public int? ClusterCount { get; init; }
+
+    /// <summary>Where the images came from.</summary>
+    [Id(13)] public string Source { get; init; } = "";
+
+    /// <summary>True when the job will not change any more.</summary>
+    public bool IsFinished => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+}
+
+/// <summary>An image a job could not use, and why; the job goes on without it.</summary>
+/// <param name="Id">The image id.</param>
+/// <param name="BlobName">The blob that failed.</param>
+/// <param name="Reason">Short machine-readable reason (<c>corrupt</c>, <c>too-large</c>, <c>missing</c>, ...).</param>
+/// <param name="Message">What went wrong, for a person.</param>
+/// <param name="IsNormalImage">True for a normal (defect-free) image of semi-supervised mode.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.ImageFailure")]
+public sealed record ImageFailure(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string BlobName,
+    [property: Id(2)] string Reason,
+    [property: Id(3)] string Message,
+    [property: Id(4)] bool IsNormalImage = false);

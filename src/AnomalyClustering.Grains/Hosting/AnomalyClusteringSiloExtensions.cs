@@ -1,0 +1,87 @@
+using System.Net;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Placement;
+using AnomalyClustering.Grains.Workers;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using StackExchange.Redis;
+
+namespace AnomalyClustering.Grains.Hosting;
+
+/// <summary>Configures a silo of the product: clustering and state (localhost or Redis), roles, placement and the grains' services.</summary>
+public static class AnomalyClusteringSiloExtensions
+{
+    /// <summary>
+    /// A whole silo: membership, grain state and reminders as <paramref name="hosting"/> says (Redis in a cluster; localhost
+    /// and memory embedded), endpoints and cluster ids from the <c>Orleans</c> section, and
+    /// <see cref="AddAnomalyClusteringGrains"/>. The blob store must be registered as <see cref="IBlobStore"/>.
+    /// </summary>
+    public static ISiloBuilder AddAnomalyClustering(this ISiloBuilder silo, ClusterHostingOptions hosting, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(hosting);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var orleans = configuration.GetSection("Orleans");
+        var siloPort = orleans.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
+        var gatewayPort = orleans.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
+        var clusterId = orleans["ClusterId"] ?? "anomaly-clustering";
+        var serviceId = orleans["ServiceId"] ?? "anomaly-clustering";
+        if (orleans["SiloName"] is { Length: > 0 } siloName)
+        {
+            silo.Configure<SiloOptions>(options => options.SiloName = siloName);
+        }
+        if (hosting.Clustering == ClusteringKind.Localhost)
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
+            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.UseInMemoryReminderService();
+        }
+        else
+        {
+            var redis = ConfigurationOptions.Parse(hosting.RedisConnectionString!);
+            silo.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = clusterId;
+                options.ServiceId = serviceId;
+            });
+            var advertised = orleans["AdvertisedIPAddress"] is { Length: > 0 } address ? IPAddress.Parse(address) : IPAddress.Loopback;
+            silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
+            silo.UseRedisClustering(options => options.ConfigurationOptions = redis.Clone());
+            silo.AddRedisGrainStorage(GrainStorageNames.Jobs, options => options.ConfigurationOptions = redis.Clone());
+            silo.UseRedisReminderService(options => options.ConfigurationOptions = redis.Clone());
+        }
+        return silo.AddAnomalyClusteringGrains(hosting.Roles, configuration);
+    }
+
+    /// <summary>
+    /// The grains' side of a silo, whatever its clustering: publishes <paramref name="roles"/> as silo metadata, registers
+    /// the role placement filter, the worker services (backbone sessions with batching, bag and normal-bank caches, the
+    /// feature cache) and the options of the <c>AnomalyClustering</c> section. Needs an <see cref="IBlobStore"/> service.
+    /// </summary>
+    public static ISiloBuilder AddAnomalyClusteringGrains(this ISiloBuilder silo, IReadOnlyList<string> roles, IConfiguration? configuration = null)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(roles);
+        silo.UseSiloMetadata(roles.ToDictionary(SiloRoles.MetadataKey, _ => SiloRoles.MetadataValue));
+        silo.Services.AddPlacementFilter<SiloRolePlacementFilterStrategy, SiloRolePlacementFilterDirector>(ServiceLifetime.Transient);
+        if (configuration is not null)
+        {
+            silo.Services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.Section));
+            silo.Services.Configure<BackboneHostOptions>(configuration.GetSection(BackboneHostOptions.Section));
+            silo.Services.Configure<CoordinatorOptions>(configuration.GetSection(CoordinatorOptions.Section));
+        }
+        silo.Services.AddSingleton(services => new FeatureCache(services.GetRequiredService<IBlobStore>()));
+        silo.Services.AddSingleton<BackboneSessions>();
+        silo.Services.AddSingleton<PatchBagMemoryCache>();
+        silo.Services.AddSingleton<NormalBankCache>();
+        // An image's scoring against many references, or embedding behind a full batch queue, can take minutes on CPU.
+        silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromMinutes(10));
+        return silo;
+    }
+}

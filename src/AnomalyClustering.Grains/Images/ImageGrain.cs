@@ -1,0 +1,163 @@
+using AnomalyClustering.Abstractions.Images;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Core.Embeddings;
+using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Placement;
+using AnomalyClustering.Grains.Workers;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AnomalyClustering.Grains.Images;
+
+/// <summary>
+/// One image of one job, on a gpu-worker silo. Embedding: read the image blob, hash it, and either read its patch bag
+/// from the feature cache or decode, run the backbone (batched with the silo's other images) and cache the bag.
+/// Weighting: score the patches against the references or the normal bank, softmax them into alpha and form x_i.
+/// A bad image comes back as a failure; the job goes on without it.
+/// </summary>
+[RequiredSiloRole(SiloRoles.GpuWorker)]
+[CollectionAgeLimit(Minutes = 10)]
+internal sealed class ImageGrain(
+    IBlobStore store,
+    FeatureCache featureCache,
+    BackboneSessions backbones,
+    PatchBagMemoryCache bags,
+    NormalBankCache normalBanks,
+    IOptions<WorkerOptions> workerOptions,
+    ILocalSiloDetails silo,
+    ILogger<ImageGrain> logger) : Grain, IImageGrain
+{
+    private readonly WorkerOptions _options = workerOptions.Value;
+
+    private string SiloName => silo.Name;
+
+    /// <inheritdoc />
+    public async Task<EmbeddedImage> Embed(EmbedImageRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        BatchingBackbone backbone;
+        try
+        {
+            backbone = backbones.Get(request.BackboneDescriptionJson);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Failed(request, "backbone", $"the backbone could not be opened on silo {SiloName}: {e.Message}");
+        }
+
+        byte[] encoded;
+        try
+        {
+            encoded = await ReadImageAsync(request.BlobName).ConfigureAwait(true);
+        }
+        catch (BlobNotFoundException)
+        {
+            return Failed(request, "missing", $"blob '{request.BlobName}' does not exist.");
+        }
+        catch (ImageTooLargeException e)
+        {
+            return Failed(request, "too-large", e.Message);
+        }
+
+        var embedding = new PatchEmbeddingOptions
+        {
+            LayerNorm = request.Options.LayerNorm,
+            PretrainDimension = request.Options.PretrainDimension,
+            TargetDimension = request.Options.TargetDimension,
+        };
+        var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage(encoded), backbone.Identity, embedding);
+        var cached = await featureCache.TryGetAsync(key).ConfigureAwait(true);
+        if (cached is not null)
+        {
+            bags.Add(key.BlobName, cached);
+            return new EmbeddedImage(key.BlobName, CacheHit: true, cached.GridHeight, cached.GridWidth, Failure: null, SiloName);
+        }
+
+        var loader = new ImageLoader(backbone.Description.Preprocessing, new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension });
+        var tensor = new float[loader.TensorLength];
+        try
+        {
+            // Decoding is CPU work: off the grain's scheduler, like the scoring below.
+            await Task.Run(() => loader.Load(encoded, request.ImageId, tensor)).ConfigureAwait(true);
+        }
+        catch (ImageDecodeException e)
+        {
+            return Failed(request, e.ReasonCode, e.Detail);
+        }
+        var bag = await backbone.EmbedAsync(tensor, embedding).ConfigureAwait(true);
+        await featureCache.PutAsync(key, bag).ConfigureAwait(true);
+        bags.Add(key.BlobName, bag);
+        return new EmbeddedImage(key.BlobName, CacheHit: false, bag.GridHeight, bag.GridWidth, Failure: null, SiloName);
+    }
+
+    /// <inheritdoc />
+    public async Task<WeightedImage> Weigh(WeighImageRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var mode = ClusteringOptionNames.ParseMode(request.Mode);
+        var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
+        float[] alpha;
+        switch (mode)
+        {
+            case ClusteringMode.Average:
+                alpha = PatchWeights.Uniform(bag.PatchCount);
+                break;
+            case ClusteringMode.SemiSupervised:
+            {
+                var bank = await normalBanks.GetAsync(request.JobId, request.NormalFeatureBlobs).ConfigureAwait(true);
+                var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
+                alpha = PatchWeights.Softmax(scores, request.Tau);
+                break;
+            }
+            default:
+            {
+                var references = await Task.WhenAll(request.ReferenceFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
+                var scores = new double[bag.PatchCount];
+                await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _options.ScoringThreads)).ConfigureAwait(true);
+                alpha = PatchWeights.Softmax(scores, request.Tau);
+                break;
+            }
+        }
+        var x = BagEmbedding.Compute(bag, alpha);
+        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha), writable: false))
+        {
+            await store.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);
+        }
+        // The image is done for this job; free the activation rather than wait for idle collection.
+        DeactivateOnIdle();
+        return new WeightedImage(x, alpha, SiloName);
+    }
+
+    private async Task<byte[]> ReadImageAsync(string blobName)
+    {
+        await using var stream = await store.OpenReadAsync(blobName).ConfigureAwait(true);
+        if (stream.CanSeek && stream.Length > _options.MaxImageBytes)
+        {
+            throw new ImageTooLargeException($"the image is {stream.Length} bytes; the limit is {_options.MaxImageBytes} (AnomalyClustering:Worker:MaxImageBytes).");
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk).ConfigureAwait(true)) > 0)
+        {
+            if (buffer.Length + read > _options.MaxImageBytes)
+            {
+                throw new ImageTooLargeException($"the image is more than {_options.MaxImageBytes} bytes (AnomalyClustering:Worker:MaxImageBytes).");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private EmbeddedImage Failed(EmbedImageRequest request, string reason, string message)
+    {
+        logger.LogInformation("Image {ImageId} ({Blob}) failed: {Reason}: {Message}", request.ImageId, request.BlobName, reason, message);
+        return new EmbeddedImage(null, false, 0, 0, new ImageFailure(request.ImageId, request.BlobName, reason, message, request.IsNormalImage), SiloName);
+    }
+
+    private sealed class ImageTooLargeException(string message) : Exception(message);
+}

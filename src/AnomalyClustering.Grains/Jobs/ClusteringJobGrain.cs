@@ -1,0 +1,455 @@
+using System.Diagnostics;
+using AnomalyClustering.Abstractions.Images;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Images;
+using AnomalyClustering.Grains.Placement;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// The coordinator of one job (METHOD sections 1-5, distributed): embeds every image through its image grain with
+/// bounded concurrency, fixes the seeded reference sample (unsupervised) or the normal set (semi-supervised), has every
+/// image grain weigh its patches, clusters the image embeddings and writes the result document. Reentrant, so that
+/// status and cancel calls are answered while the job runs; every step persists its progress so that a coordinator
+/// reactivated elsewhere (after a silo failure; a reminder wakes it) goes on from where the job was.
+/// </summary>
+[Reentrant]
+[RequiredSiloRole(SiloRoles.Coordinator)]
+internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindable
+{
+    private const string ResumeReminder = "resume";
+    private static readonly TimeSpan ResumePeriod = TimeSpan.FromMinutes(1);
+
+    private readonly IPersistentState<JobCoordinatorState> _state;
+    private readonly IBlobStore _store;
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger<ClusteringJobGrain> _logger;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private CancellationTokenSource _cancellation = new();
+    private Task? _run;
+    private DateTimeOffset _lastCheckpoint;
+
+    public ClusteringJobGrain(
+        [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
+        IBlobStore store,
+        IOptions<CoordinatorOptions> options,
+        ILogger<ClusteringJobGrain> logger)
+    {
+        _state = state;
+        _store = store;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private string JobId => this.GetPrimaryKeyString();
+
+    private JobCoordinatorState S => _state.State;
+
+    private static bool IsActive(JobState state) => state is JobState.Queued or JobState.Embedding or JobState.Weighting or JobState.Clustering;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (IsActive(S.State))
+        {
+            _logger.LogInformation("Job {JobId} resumes in state {State}", JobId, S.State);
+            StartRun();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<JobStatus> Submit(JobSpecification specification)
+    {
+        ArgumentNullException.ThrowIfNull(specification);
+        JobBlobNames.ValidateJobId(JobId);
+        if (S.State != JobState.Unknown)
+        {
+            return Status();
+        }
+        Validate(specification);
+        var now = DateTimeOffset.UtcNow;
+        _state.State = new JobCoordinatorState
+        {
+            Specification = specification,
+            State = JobState.Queued,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ImageEmbedded = new bool[specification.Images.Count],
+            ImageFeatures = new string?[specification.Images.Count],
+            ImageWeighted = new bool[specification.Images.Count],
+        };
+        await WriteStateAsync().ConfigureAwait(true);
+        await GrainFactory.GetGrain<IJobRegistryGrain>(0).Register(JobId, now).ConfigureAwait(true);
+        await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} accepted: {Images} images, {Normals} normal images, mode {Mode}", JobId, specification.Images.Count, specification.NormalImages.Count, specification.Options.Mode);
+        StartRun();
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public Task<JobStatus> GetStatus() => Task.FromResult(Status());
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ImageFailure>> GetFailures() => Task.FromResult<IReadOnlyList<ImageFailure>>(S.Failures.ToArray());
+
+    /// <inheritdoc />
+    public async Task<JobStatus> Cancel()
+    {
+        if (!IsActive(S.State))
+        {
+            return Status();
+        }
+        await _cancellation.CancelAsync().ConfigureAwait(true);
+        await FinishAsync(JobState.Cancelled, error: null).ConfigureAwait(true);
+        return Status();
+    }
+
+    /// <inheritdoc />
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.
+        if (!IsActive(S.State))
+        {
+            return UnregisterResumeReminderAsync();
+        }
+        StartRun();
+        return Task.CompletedTask;
+    }
+
+    private void StartRun()
+    {
+        if (_run is { IsCompleted: false })
+        {
+            return;
+        }
+        if (_cancellation.IsCancellationRequested)
+        {
+            _cancellation = new CancellationTokenSource();
+        }
+        _run = RunGuardedAsync(_cancellation.Token);
+    }
+
+    private async Task RunGuardedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(cancellationToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("Job {JobId} stopped: cancelled", JobId);
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            await FinishAsync(JobState.Failed, e.Message).ConfigureAwait(true);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Job {JobId} failed", JobId);
+            await FinishAsync(JobState.Failed, $"internal error: {e.Message}").ConfigureAwait(true);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var specification = S.Specification!;
+        var options = JobOptionsMapping.ToPipelineOptions(specification.Options);
+        if (S.State is JobState.Queued or JobState.Embedding)
+        {
+            await EmbedAsync(specification, options, cancellationToken).ConfigureAwait(true);
+        }
+        var kept = Enumerable.Range(0, specification.Images.Count).Where(i => S.ImageFeatures[i] is not null).ToArray();
+        if (kept.Length < 2)
+        {
+            throw new InvalidClusteringInputException(
+                $"only {kept.Length} of {specification.Images.Count} images could be used; clustering needs at least 2 ({S.Failures.FirstOrDefault(f => !f.IsNormalImage)?.Message}).", "images");
+        }
+        var labels = specification.Images[0].Label is null ? null : kept.Select(i => specification.Images[i].Label!).ToArray();
+        EmbeddingClustering.CheckClusterCount(options, kept.Length, labels?.Distinct(StringComparer.Ordinal).Count());
+
+        var (embeddings, weights) = await WeighAsync(specification, options, kept, cancellationToken).ConfigureAwait(true);
+        await ClusterAsync(specification, options, kept, labels, embeddings, weights, cancellationToken).ConfigureAwait(true);
+    }
+
+    private async Task EmbedAsync(JobSpecification specification, ClusteringJobOptions options, CancellationToken cancellationToken)
+    {
+        await SetStateAsync(JobState.Embedding).ConfigureAwait(true);
+        var clock = Stopwatch.StartNew();
+        if (options.Mode == ClusteringMode.SemiSupervised && S.NormalEmbedded.Length == 0)
+        {
+            S.SelectedNormals = ClusteringPipeline.SelectNormalImageIndices(specification.NormalImages.Count, options.NormalImageLimit, options.Seed);
+            S.NormalEmbedded = new bool[S.SelectedNormals.Length];
+            S.NormalFeatures = new string?[S.SelectedNormals.Length];
+        }
+
+        // Normal images first: the normal bank is needed by every image's weighting.
+        var work = Enumerable.Range(0, S.SelectedNormals.Length).Where(n => !S.NormalEmbedded[n]).Select(n => (Index: n, Normal: true))
+            .Concat(Enumerable.Range(0, specification.Images.Count).Where(i => !S.ImageEmbedded[i]).Select(i => (Index: i, Normal: false)));
+        await ForEachBoundedAsync(work, async item =>
+        {
+            var image = item.Normal ? specification.NormalImages[S.SelectedNormals[item.Index]] : specification.Images[item.Index];
+            var request = new EmbedImageRequest(image.Id, image.BlobName, specification.BackboneDescriptionJson, specification.Options, item.Normal);
+            EmbeddedImage outcome;
+            try
+            {
+                outcome = await GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, item.Index, item.Normal)).Embed(request).ConfigureAwait(true);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One image's unexpected failure (a worker lost mid-call, a storage error) costs that image, not the job.
+                _logger.LogWarning(e, "Job {JobId}: embedding {ImageId} failed", JobId, image.Id);
+                outcome = new EmbeddedImage(null, false, 0, 0, new ImageFailure(image.Id, image.BlobName, "internal", e.Message, item.Normal), "");
+            }
+            if (outcome.Failure is { } failure)
+            {
+                S.Failures.Add(failure);
+            }
+            else
+            {
+                S.CacheHits += outcome.CacheHit ? 1 : 0;
+                (S.GridHeight, S.GridWidth) = (outcome.GridHeight, outcome.GridWidth);
+            }
+            if (item.Normal)
+            {
+                S.NormalFeatures[item.Index] = outcome.FeatureBlob;
+                S.NormalEmbedded[item.Index] = true;
+            }
+            else
+            {
+                S.ImageFeatures[item.Index] = outcome.FeatureBlob;
+                S.ImageEmbedded[item.Index] = true;
+            }
+        }, cancellationToken).ConfigureAwait(true);
+        AddStageTime(PipelineStage.EmbedImages, clock.Elapsed);
+    }
+
+    private async Task<(float[][] Embeddings, float[][] Weights)> WeighAsync(
+        JobSpecification specification, ClusteringJobOptions options, int[] kept, CancellationToken cancellationToken)
+    {
+        string[] normalBlobs = [];
+        if (options.Mode == ClusteringMode.SemiSupervised)
+        {
+            normalBlobs = S.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray();
+            if (normalBlobs.Length == 0)
+            {
+                throw new InvalidClusteringInputException(
+                    $"none of the {S.SelectedNormals.Length} normal images could be used; semi-supervised mode needs at least one ({S.Failures.FirstOrDefault(f => f.IsNormalImage)?.Message}).", "normalImages");
+            }
+        }
+        var sample = options.Mode == ClusteringMode.Unsupervised && options.ReferenceCount != 0 && options.ReferenceCount < kept.Length - 1
+            ? ReferenceSample.Draw(kept.Length, options.ReferenceCount, unchecked((ulong)options.Seed))
+            : null;
+        await SetStateAsync(JobState.Weighting).ConfigureAwait(true);
+        var clock = Stopwatch.StartNew();
+        var embeddings = new float[kept.Length][];
+        var weights = new float[kept.Length][];
+        await ForEachBoundedAsync(Enumerable.Range(0, kept.Length), async k =>
+        {
+            var index = kept[k];
+            var outcomeBlob = JobBlobNames.ImageOutcome(JobId, index);
+            if (S.ImageWeighted[index])
+            {
+                (embeddings[k], weights[k]) = await ReadOutcomeAsync(outcomeBlob, cancellationToken).ConfigureAwait(true);
+                return;
+            }
+            IReadOnlyList<string> references = options.Mode != ClusteringMode.Unsupervised ? []
+                : sample is null ? kept.Where(other => other != index).Select(other => S.ImageFeatures[other]!).ToArray()
+                : sample.ReferencesFor(k).Select(r => S.ImageFeatures[kept[r]]!).ToArray();
+            var request = new WeighImageRequest(JobId, S.ImageFeatures[index]!, specification.Options.Mode, options.Tau, references, normalBlobs, outcomeBlob);
+            var weighted = await GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, index)).Weigh(request).ConfigureAwait(true);
+            embeddings[k] = weighted.Embedding;
+            weights[k] = weighted.PatchWeights;
+            S.ImageWeighted[index] = true;
+        }, cancellationToken).ConfigureAwait(true);
+        AddStageTime(PipelineStage.WeightPatches, clock.Elapsed);
+        return (embeddings, weights);
+    }
+
+    private async Task ClusterAsync(
+        JobSpecification specification, ClusteringJobOptions options, int[] kept, string[]? labels, float[][] embeddings, float[][] weights,
+        CancellationToken cancellationToken)
+    {
+        await SetStateAsync(JobState.Clustering).ConfigureAwait(true);
+        var clock = Stopwatch.StartNew();
+        var dimension = embeddings[0].Length;
+        var matrix = new float[kept.Length * dimension];
+        for (var k = 0; k < kept.Length; k++)
+        {
+            embeddings[k].CopyTo(matrix, k * dimension);
+        }
+        var ids = kept.Select(i => specification.Images[i].Id).ToArray();
+        var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept.Length, dimension, ids, labels, options, weights, progress: null), cancellationToken)
+            .ConfigureAwait(true);
+        AddStageTime(PipelineStage.Cluster, clock.Elapsed);
+
+        var description = BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
+        var result = clustered with
+        {
+            Errors = S.Failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
+            PatchGridHeight = S.GridHeight,
+            PatchGridWidth = S.GridWidth,
+            Timings = S.StageSeconds.Select(pair => new StageTiming(Enum.Parse<PipelineStage>(pair.Key), TimeSpan.FromSeconds(pair.Value))).ToArray(),
+        };
+        var source = new ResultSource("job", specification.Source, Layout: null, NormalFolder: null, description.Name, new Dictionary<string, int>(), description.Preprocessing);
+        using (var document = new MemoryStream())
+        {
+            ClusteringResultJson.Write(document, result, source);
+            document.Position = 0;
+            await _store.PutAsync(JobBlobNames.Result(JobId), document, cancellationToken: cancellationToken).ConfigureAwait(true);
+        }
+        S.ResultBlob = JobBlobNames.Result(JobId);
+        S.ClusterCount = result.ClusterCount;
+        await FinishAsync(JobState.Completed, error: null).ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed", JobId, kept.Length, result.ClusterCount, S.Failures.Count);
+    }
+
+    private async Task<(float[], float[])> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)
+    {
+        await using var stream = await _store.OpenReadAsync(blobName, cancellationToken).ConfigureAwait(true);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(true);
+        return ImageOutcomeFormat.FromBytes(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="process"/> for every item with at most <see cref="CoordinatorOptions.MaxInFlightImages"/> in flight,
+    /// on the grain's scheduler (so the state is only touched by one turn at a time), checkpointing as items complete.
+    /// </summary>
+    private async Task ForEachBoundedAsync<T>(IEnumerable<T> items, Func<T, Task> process, CancellationToken cancellationToken)
+    {
+        var inFlight = new HashSet<Task>();
+        foreach (var item in items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            while (inFlight.Count >= Math.Max(1, _options.MaxInFlightImages))
+            {
+                var done = await Task.WhenAny(inFlight).ConfigureAwait(true);
+                inFlight.Remove(done);
+                await done.ConfigureAwait(true);
+                await CheckpointAsync().ConfigureAwait(true);
+            }
+            inFlight.Add(process(item));
+        }
+        await Task.WhenAll(inFlight).ConfigureAwait(true);
+        cancellationToken.ThrowIfCancellationRequested();
+        await WriteStateAsync().ConfigureAwait(true);
+    }
+
+    private async Task CheckpointAsync()
+    {
+        // Keeps the grain alive while it works: a running job has no incoming calls, which idle collection would read as idle.
+        DelayDeactivation(TimeSpan.FromMinutes(30));
+        if (DateTimeOffset.UtcNow - _lastCheckpoint >= _options.CheckpointInterval)
+        {
+            await WriteStateAsync().ConfigureAwait(true);
+        }
+    }
+
+    private async Task SetStateAsync(JobState state)
+    {
+        S.State = state;
+        await WriteStateAsync().ConfigureAwait(true);
+    }
+
+    private async Task FinishAsync(JobState state, string? error)
+    {
+        if (!IsActive(S.State))
+        {
+            return;
+        }
+        S.State = state;
+        S.Error = error;
+        await WriteStateAsync().ConfigureAwait(true);
+        await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        if (error is not null)
+        {
+            _logger.LogWarning("Job {JobId} failed: {Error}", JobId, error);
+        }
+    }
+
+    private async Task WriteStateAsync()
+    {
+        // Interleaved turns (progress, cancel) must not write concurrently: the storage's ETag check would refuse one.
+        await _writeGate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            S.UpdatedAt = DateTimeOffset.UtcNow;
+            await _state.WriteStateAsync().ConfigureAwait(true);
+            _lastCheckpoint = DateTimeOffset.UtcNow;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task UnregisterResumeReminderAsync()
+    {
+        var reminder = await this.GetReminder(ResumeReminder).ConfigureAwait(true);
+        if (reminder is not null)
+        {
+            await this.UnregisterReminder(reminder).ConfigureAwait(true);
+        }
+    }
+
+    private void AddStageTime(PipelineStage stage, TimeSpan elapsed) =>
+        S.StageSeconds[stage.ToString()] = S.StageSeconds.GetValueOrDefault(stage.ToString()) + elapsed.TotalSeconds;
+
+    private JobStatus Status()
+    {
+        var specification = S.Specification;
+        return new JobStatus
+        {
+            JobId = JobId,
+            State = S.State,
+            TotalImages = specification?.Images.Count ?? 0,
+            TotalNormalImages = S.SelectedNormals.Length,
+            EmbeddedImages = S.ImageEmbedded.Count(done => done) + S.NormalEmbedded.Count(done => done),
+            CacheHits = S.CacheHits,
+            WeightedImages = S.ImageWeighted.Count(done => done),
+            FailedImages = S.Failures.Count,
+            Error = S.Error,
+            CreatedAt = S.CreatedAt,
+            UpdatedAt = S.UpdatedAt,
+            ResultBlob = S.ResultBlob,
+            ClusterCount = S.ClusterCount,
+            Source = specification?.Source ?? "",
+        };
+    }
+
+    private static void Validate(JobSpecification specification)
+    {
+        try
+        {
+            var options = JobOptionsMapping.ToPipelineOptions(specification.Options);
+            var dataset = new ClusteringDataset(
+                specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
+                specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
+            if (options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
+            {
+                throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", "normalImages");
+            }
+            EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
+            // Only parsed here: the model file need exist on the gpu-worker silos only, which check it when they open it.
+            BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            throw new InvalidJobException(e.Message, e.ParamName);
+        }
+        catch (BackboneConfigurationException e)
+        {
+            throw new InvalidJobException(e.Message, "backbone");
+        }
+    }
+}

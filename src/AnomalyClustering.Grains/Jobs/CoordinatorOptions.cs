@@ -1,0 +1,17 @@
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>Settings of job coordinators (configuration section <c>AnomalyClustering:Coordinator</c>).</summary>
+public sealed class CoordinatorOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "AnomalyClustering:Coordinator";
+
+    /// <summary>
+    /// Image grain calls a job keeps in flight. Enough to fill every worker's batches (workers x batch size); more only
+    /// queues work on the workers and delays the coordinator's checkpoints.
+    /// </summary>
+    public int MaxInFlightImages { get; set; } = 32;
+
+    /// <summary>How often progress is persisted while images complete.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
+}

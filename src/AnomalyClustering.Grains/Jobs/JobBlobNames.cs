@@ -1,0 +1,30 @@
+using System.Text.RegularExpressions;
+using AnomalyClustering.Abstractions.Jobs;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>Where a job's blobs live in the store, and which job ids are allowed (they become blob path segments).</summary>
+public static partial class JobBlobNames
+{
+    /// <summary>The result document of a job.</summary>
+    public static string Result(string jobId) => $"jobs/{jobId}/result.json";
+
+    /// <summary>The outcome (x_i and alpha) of image <paramref name="index"/> of a job.</summary>
+    public static string ImageOutcome(string jobId, int index) => $"jobs/{jobId}/outcomes/{index}.bin";
+
+    /// <summary>The prefix under which the images uploaded for a job are stored.</summary>
+    public static string UploadPrefix(string jobId) => $"uploads/{jobId}/";
+
+    /// <summary>Throws unless <paramref name="jobId"/> is 1-64 letters, digits, '.', '_' or '-' (not starting with '.').</summary>
+    /// <exception cref="InvalidJobException">The id is not allowed.</exception>
+    public static void ValidateJobId(string jobId)
+    {
+        if (string.IsNullOrEmpty(jobId) || !JobIdPattern().IsMatch(jobId))
+        {
+            throw new InvalidJobException($"job id '{jobId}' is not allowed; use 1-64 letters, digits, '.', '_' or '-', not starting with '.'.", "jobId");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex JobIdPattern();
+}

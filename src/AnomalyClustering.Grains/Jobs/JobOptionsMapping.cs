@@ -1,0 +1,54 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Pipeline;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>Maps the wire form of job options to the pipeline's options, and back.</summary>
+public static class JobOptionsMapping
+{
+    /// <summary>The pipeline options of <paramref name="options"/>, validated.</summary>
+    /// <exception cref="InvalidClusteringInputException">A name is unknown or a value out of range.</exception>
+    public static ClusteringJobOptions ToPipelineOptions(JobOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var mapped = new ClusteringJobOptions
+        {
+            Mode = ClusteringOptionNames.ParseMode(options.Mode ?? "unsupervised"),
+            Tau = options.Tau,
+            ClusterCount = options.Clusters,
+            DistanceThreshold = options.DistanceThreshold,
+            Linkage = ClusteringOptionNames.ParseLinkage(options.Linkage ?? "ward"),
+            ReferenceCount = options.Refs,
+            NormalImageLimit = options.NormalLimit,
+            Seed = options.Seed,
+            PretrainDimension = options.PretrainDimension,
+            TargetDimension = options.TargetDimension,
+            LayerNorm = options.LayerNorm,
+            MaxImageDimension = options.MaxImageDimension,
+        };
+        mapped.Validate();
+        return mapped;
+    }
+
+    /// <summary>The wire form of pipeline options (the fields a job carries).</summary>
+    public static JobOptions FromPipelineOptions(ClusteringJobOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new JobOptions
+        {
+            Mode = ClusteringOptionNames.Of(options.Mode),
+            Tau = options.Tau,
+            Clusters = options.ClusterCount,
+            DistanceThreshold = options.DistanceThreshold,
+            Linkage = ClusteringOptionNames.Of(options.Linkage),
+            Refs = options.ReferenceCount,
+            NormalLimit = options.NormalImageLimit,
+            Seed = options.Seed,
+            PretrainDimension = options.PretrainDimension,
+            TargetDimension = options.TargetDimension,
+            LayerNorm = options.LayerNorm,
+            MaxImageDimension = options.MaxImageDimension,
+        };
+    }
+}

@@ -1,0 +1,53 @@
+using AnomalyClustering.Embedding.Backbones;
+
+namespace AnomalyClustering.Grains.Workers;
+
+/// <summary>Settings of the image work on a gpu-worker silo (configuration section <c>AnomalyClustering:Worker</c>).</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "AnomalyClustering:Worker";
+
+    /// <summary>
+    /// Most images per backbone run. Concurrent image grains on one silo are batched together (dynamic batching), which
+    /// is what keeps a GPU busy; on CPU it matters less.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>How long the batcher waits for more images after the first of a batch arrives.</summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Threads of one image's patch scoring; 1 because many image grains score at once.</summary>
+    public int ScoringThreads { get; set; } = 1;
+
+    /// <summary>Bytes of patch bags kept in memory per silo (own bags between the two phases, reference bags across images).</summary>
+    public long PatchBagMemoryBytes { get; set; } = 1L << 30;
+
+    /// <summary>Encoded images larger than this are refused per image before they are read into memory.</summary>
+    public long MaxImageBytes { get; set; } = 256L << 20;
+}
+
+/// <summary>How backbones run on this silo (configuration section <c>AnomalyClustering:Backbones</c>).</summary>
+public sealed class BackboneHostOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "AnomalyClustering:Backbones";
+
+    /// <summary>The name of the backbone a job gets when it names none.</summary>
+    public const string BuiltInName = "builtin";
+
+    /// <summary><c>Cpu</c>, <c>Cuda</c> or <c>TensorRt</c>.</summary>
+    public ExecutionProviderKind ExecutionProvider { get; set; } = ExecutionProviderKind.Cpu;
+
+    /// <summary>The GPU of the CUDA / TensorRT providers.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>ONNX Runtime intra-op threads; 0 lets it choose.</summary>
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Named backbones: name to the path of a backbone description JSON (model files mounted on every worker).</summary>
+    public Dictionary<string, string> Catalog { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The runtime options these settings imply.</summary>
+    public BackboneRuntimeOptions Runtime => new() { ExecutionProvider = ExecutionProvider, DeviceId = DeviceId, IntraOpThreads = IntraOpThreads };
+}

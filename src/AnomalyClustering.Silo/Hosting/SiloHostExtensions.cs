@@ -1,0 +1,45 @@
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Grains.Hosting;
+using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Silo.Health;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Silo.Hosting;
+
+/// <summary>Builds the host process: the Orleans silo with its roles, the blob store, health checks, OpenAPI and the job API.</summary>
+public static class SiloHostExtensions
+{
+    /// <summary>
+    /// Adds the silo (clustering, roles and grains from configuration), the configured blob store, health checks and the
+    /// OpenAPI document. Returns the hosting options so that endpoints can be mapped by role.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A setting is missing or invalid; the message names it.</exception>
+    public static async Task<ClusterHostingOptions> AddAnomalyClusteringSiloAsync(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var hosting = ClusterHostingOptions.Read(builder.Configuration);
+        var store = await BlobStoreConfiguration.OpenAsync(builder.Configuration).ConfigureAwait(false);
+        builder.Services.AddSingleton(store);
+        builder.UseOrleans(silo => silo.AddAnomalyClustering(hosting, builder.Configuration));
+        builder.Services.AddAnomalyClusteringHealthChecks();
+        builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails();
+        // SIGTERM gives the silo time to leave the cluster and hand its grains over (Kubernetes waits terminationGracePeriodSeconds).
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        return hosting;
+    }
+
+    /// <summary>Maps health endpoints on every silo, and the job API and OpenAPI document on coordinator silos.</summary>
+    public static WebApplication MapAnomalyClusteringEndpoints(this WebApplication app, ClusterHostingOptions hosting)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(hosting);
+        app.MapAnomalyClusteringHealthChecks();
+        if (hosting.Roles.Contains(SiloRoles.Coordinator))
+        {
+            app.MapOpenApi();
+            app.MapJobApi();
+        }
+        return app;
+    }
+}
