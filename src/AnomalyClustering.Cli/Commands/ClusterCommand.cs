@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AnomalyClustering.Cli.Datasets;
+using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Pipeline;
@@ -19,7 +20,12 @@ internal static class ClusterCommand
         var imagesDir = new Argument<string>("images-dir") { Description = "Folder of images: MVTec (test/<class>/, train/good/), one folder per class, or flat." };
         var shared = new ClusteringOptionSet(defaultOutput: "out");
         var image = new ImageJobOptionSet();
-        var command = new Command("cluster", "Cluster a folder of images into defect types.") { imagesDir };
+        var store = new Option<string?>("--store")
+        {
+            Description = $"Folder of the embedded silo's blob store; its feature cache makes a second run over the same images skip the backbone. Default: {EmbeddedCluster.DefaultStoreFolder}.",
+            HelpName = "dir",
+        };
+        var command = new Command("cluster", "Cluster a folder of images into defect types.") { imagesDir, store };
         image.AddTo(command);
         shared.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
@@ -27,7 +33,7 @@ internal static class ClusterCommand
             var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
             var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
             var description = image.Describe(parseResult);
-            return Task.FromResult(Run(console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken));
+            return Task.FromResult(Run(console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken, parseResult.GetValue(store)));
         });
         return command;
     }
@@ -35,19 +41,32 @@ internal static class ClusterCommand
     /// <summary>Clusters a discovered folder and reports it; shared with <c>demo</c>.</summary>
     public static int Run(
         CliConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime,
-        string outputFolder, CancellationToken cancellationToken)
+        string outputFolder, CancellationToken cancellationToken, string? storeFolder = null)
     {
         // Everything that can be refused is checked before any output, so a mistake costs one line.
         options.Validate();
         EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
-        using var backbone = new OnnxBackbone(description, runtime);
-        var pipeline = new ClusteringPipeline(backbone, options);
         DescribeInput(console.Out, found, options, description);
-        var result = PipelineProgressDisplay.Run(console.Out, progress => pipeline.Run(found.Dataset, progress, cancellationToken));
+        var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, options, description, runtime, storeFolder, progress, cancellationToken));
         var source = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages, description.Preprocessing);
         var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
         ResultReport.Print(console.Out, result, clustersCsv, resultJson);
         return CliExitCodes.Success;
+    }
+
+    /// <summary>The job through an in-process silo (embedded mode): the same grains a cluster runs, one process.</summary>
+    private static ClusteringResult RunEmbedded(
+        DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime, string? storeFolder,
+        IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
+    {
+        return RunAsync().GetAwaiter().GetResult();
+
+        async Task<ClusteringResult> RunAsync()
+        {
+            await using var cluster = await EmbeddedCluster.StartAsync(storeFolder ?? EmbeddedCluster.DefaultStoreFolder, runtime, options.BatchSize, cancellationToken)
+                .ConfigureAwait(false);
+            return await cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static void DescribeInput(IAnsiConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description)

@@ -1,0 +1,227 @@
+using System.Net;
+using System.Net.Sockets;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Hosting;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Workers;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AnomalyClustering.Cli.Embedded;
+
+/// <summary>
+/// The CLI's embedded mode: one in-process silo holding both roles, on loopback ports of its own, with a local-folder blob
+/// store. A job runs through the same grains as in a cluster; only the transport and the storage differ. The store keeps
+/// the feature cache between runs, so a second run over the same images skips the backbone.
+/// </summary>
+internal sealed class EmbeddedCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private readonly IHost _host;
+
+    private EmbeddedCluster(IHost host, IBlobStore store)
+    {
+        _host = host;
+        Store = store;
+    }
+
+    /// <summary>The store the silo reads images from and writes features and results to.</summary>
+    public IBlobStore Store { get; }
+
+    /// <summary>Backbone runs of this silo (for the feature-cache checks of tests and the run summary).</summary>
+    public BackboneSessions Backbones => _host.Services.GetRequiredService<BackboneSessions>();
+
+    /// <summary>The feature cache's counters.</summary>
+    public FeatureCache FeatureCache => _host.Services.GetRequiredService<FeatureCache>();
+
+    /// <summary>The folder the CLI keeps its store in unless <c>--store</c> says otherwise: the user's cache folder.</summary>
+    public static string DefaultStoreFolder =>
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "anomaly-clustering");
+
+    /// <summary>Starts the silo. <paramref name="batchSize"/> is the most images per backbone run.</summary>
+    public static async Task<EmbeddedCluster> StartAsync(string storeFolder, BackboneRuntimeOptions runtime, int batchSize, CancellationToken cancellationToken)
+    {
+        var store = new LocalDirectoryBlobStore(storeFolder);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // The CLI reports through its own display; the silo's logs would drown it. Real problems surface as job errors.
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IBlobStore>(store);
+        builder.Services.Configure<BackboneHostOptions>(options =>
+        {
+            options.ExecutionProvider = runtime.ExecutionProvider;
+            options.DeviceId = runtime.DeviceId;
+            options.IntraOpThreads = runtime.IntraOpThreads;
+        });
+        builder.Services.Configure<WorkerOptions>(options =>
+        {
+            options.MaxBatchSize = batchSize;
+            // One process: scoring may use every core once the images are in (the weighting phase has no other work).
+            options.ScoringThreads = 1;
+        });
+        var (siloPort, gatewayPort) = (FreeLoopbackPort(), FreeLoopbackPort());
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "anomaly-cluster-cli", clusterId: "embedded");
+            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.UseInMemoryReminderService();
+            silo.AddAnomalyClusteringGrains(SiloRoles.All);
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new EmbeddedCluster(host, store);
+    }
+
+    /// <summary>
+    /// Runs one job: copies the images into the store, submits the job to its coordinator, reports progress until it ends,
+    /// and returns its result with the per-image errors naming the original files. The job's blobs are removed afterwards
+    /// (the CLI writes its own outputs); the feature cache stays.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
+    public async Task<ClusteringResult> RunAsync(
+        ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        // Opening the backbone here, before any work, turns a missing model or GPU into the CLI's usual typed error.
+        Backbones.Get(description.ToJson());
+        var jobId = $"cli-{Guid.NewGuid():n}";
+        var uploads = JobBlobNames.UploadPrefix(jobId);
+        var pathsByBlob = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            var images = await UploadAsync(dataset.Images, uploads + "images/", pathsByBlob, cancellationToken).ConfigureAwait(false);
+            var normals = options.Mode == ClusteringMode.SemiSupervised
+                ? await UploadAsync(dataset.NormalImages, uploads + "normal/", pathsByBlob, cancellationToken).ConfigureAwait(false)
+                : [];
+            var specification = new JobSpecification(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
+            var coordinator = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusteringJobGrain>(jobId);
+            JobStatus status;
+            try
+            {
+                status = await coordinator.Submit(specification).ConfigureAwait(false);
+            }
+            catch (InvalidJobException e)
+            {
+                throw new InvalidClusteringInputException(e.Message, e.Field);
+            }
+            status = await WaitAsync(coordinator, status, progress, cancellationToken).ConfigureAwait(false);
+            if (status.State == JobState.Failed)
+            {
+                throw new InvalidClusteringInputException(status.Error ?? "the job failed.", "images");
+            }
+            ClusteringResult result;
+            await using (var document = await Store.OpenReadAsync(status.ResultBlob!, cancellationToken).ConfigureAwait(false))
+            {
+                result = ClusteringResultJson.Read(document).Result;
+            }
+            return result with
+            {
+                // The wire options leave out how the work ran (batch size, threads); report the ones the user gave.
+                Options = options with { ClusterCount = result.Options.ClusterCount },
+                Errors = result.Errors.Select(error => error with { Path = pathsByBlob.GetValueOrDefault(error.Path, error.Path) }).ToArray(),
+            };
+        }
+        finally
+        {
+            await DeletePrefixAsync(uploads).ConfigureAwait(false);
+            await DeletePrefixAsync($"jobs/{jobId}/").ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<JobStatus> WaitAsync(IClusteringJobGrain coordinator, JobStatus status, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!status.IsFinished)
+            {
+                Report(status, progress);
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                status = await coordinator.GetStatus().ConfigureAwait(false);
+            }
+            Report(status, progress);
+            return status;
+        }
+        catch (OperationCanceledException)
+        {
+            await coordinator.Cancel().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static void Report(JobStatus status, IProgress<PipelineProgress>? progress)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+        switch (status.State)
+        {
+            case JobState.Queued or JobState.Embedding:
+                progress.Report(new PipelineProgress(PipelineStage.EmbedImages, status.EmbeddedImages, status.TotalImages + status.TotalNormalImages));
+                break;
+            case JobState.Weighting:
+                progress.Report(new PipelineProgress(PipelineStage.WeightPatches, status.WeightedImages, status.TotalImages - status.FailedImages));
+                break;
+            case JobState.Clustering or JobState.Completed:
+                progress.Report(new PipelineProgress(PipelineStage.Cluster, status.State == JobState.Completed ? 1 : 0, 1));
+                break;
+        }
+    }
+
+    private async Task<JobImage[]> UploadAsync(IReadOnlyList<DatasetImage> images, string prefix, Dictionary<string, string> pathsByBlob, CancellationToken cancellationToken)
+    {
+        var uploaded = new JobImage[images.Count];
+        for (var i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            // Blob names by position: file names may hold characters blob names refuse; the id keeps the user's name.
+            var blob = $"{prefix}{i}{Path.GetExtension(image.Path).ToLowerInvariant()}";
+            try
+            {
+                await using var file = File.OpenRead(image.Path);
+                await Store.PutAsync(blob, file, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Unreadable files still go in (empty), so the job reports them per image like any other bad image.
+                await Store.PutAsync(blob, new MemoryStream([]), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            pathsByBlob[blob] = image.Path;
+            uploaded[i] = new JobImage(image.Id, blob, image.Label);
+        }
+        return uploaded;
+    }
+
+    private async Task DeletePrefixAsync(string prefix)
+    {
+        var names = new List<string>();
+        await foreach (var entry in Store.ListAsync(prefix).ConfigureAwait(false))
+        {
+            names.Add(entry.Name);
+        }
+        foreach (var name in names)
+        {
+            await Store.DeleteAsync(name).ConfigureAwait(false);
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync().ConfigureAwait(false);
+        _host.Dispose();
+    }
+}
