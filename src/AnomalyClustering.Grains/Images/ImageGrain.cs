@@ -10,6 +10,7 @@ using AnomalyClustering.Grains.Workers;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace AnomalyClustering.Grains.Images;
 
@@ -20,6 +21,9 @@ namespace AnomalyClustering.Grains.Images;
 /// A bad image comes back as a failure; the job goes on without it.
 /// </summary>
 [RequiredSiloRole(SiloRoles.GpuWorker)]
+// Spread images over the workers by their activation counts: the default (resource-optimized) placement, deciding from
+// one coordinator's view at burst speed, put a whole job on one worker in tests while the other stayed idle.
+[ActivationCountBasedPlacement]
 [CollectionAgeLimit(Minutes = 10)]
 internal sealed class ImageGrain(
     IBlobStore store,

@@ -202,7 +202,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             EmbeddedImage outcome;
             try
             {
-                outcome = await GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, item.Index, item.Normal)).Embed(request).ConfigureAwait(true);
+                var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, item.Index, item.Normal));
+                outcome = await WithRetriesAsync(() => grain.Embed(request), cancellationToken).ConfigureAwait(true);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -266,7 +267,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                 : sample is null ? kept.Where(other => other != index).Select(other => S.ImageFeatures[other]!).ToArray()
                 : sample.ReferencesFor(k).Select(r => S.ImageFeatures[kept[r]]!).ToArray();
             var request = new WeighImageRequest(JobId, S.ImageFeatures[index]!, specification.Options.Mode, options.Tau, references, normalBlobs, outcomeBlob);
-            var weighted = await GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, index)).Weigh(request).ConfigureAwait(true);
+            var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, index));
+            var weighted = await WithRetriesAsync(() => grain.Weigh(request), cancellationToken).ConfigureAwait(true);
             embeddings[k] = weighted.Embedding;
             weights[k] = weighted.PatchWeights;
             S.ImageWeighted[index] = true;
@@ -311,6 +313,25 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         S.ClusterCount = result.ClusterCount;
         await FinishAsync(JobState.Completed, error: null).ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed", JobId, kept.Length, result.ClusterCount, S.Failures.Count);
+    }
+
+    /// <summary>
+    /// Calls an image grain, retrying what a cluster throws while it changes (a worker leaving mid-call, placement before
+    /// a new silo's metadata arrived, a timeout): 3 attempts, 1 s then 2 s apart. Anything else is the image's own problem.
+    /// </summary>
+    private static async Task<T> WithRetriesAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call().ConfigureAwait(true);
+            }
+            catch (Exception e) when (attempt < 3 && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OrleansException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(true);
+            }
+        }
     }
 
     private async Task<(float[], float[])> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)

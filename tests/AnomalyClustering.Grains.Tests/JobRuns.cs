@@ -1,0 +1,35 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>Submits a job and waits for its end, as a client of the cluster would.</summary>
+internal static class JobRuns
+{
+    /// <summary>Submits and polls until the job finishes (or two minutes pass, which fails the test with the last status).</summary>
+    public static async Task<JobStatus> RunAsync(IGrainFactory grains, string jobId, JobSpecification specification)
+    {
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+        var status = await coordinator.Submit(specification);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!status.IsFinished)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} did not finish in 2 minutes; last status {status}");
+            await Task.Delay(50);
+            status = await coordinator.GetStatus();
+        }
+        return status;
+    }
+
+    /// <summary>The result document of a completed job.</summary>
+    public static async Task<ClusteringResult> ResultAsync(IBlobStore store, JobStatus status)
+    {
+        Assert.True(status.State == JobState.Completed, $"job {status.JobId} ended {status.State}: {status.Error}");
+        await using var document = await store.OpenReadAsync(status.ResultBlob!);
+        return ClusteringResultJson.Read(document).Result;
+    }
+
+    /// <summary>Image id to cluster.</summary>
+    public static Dictionary<string, int> Clusters(ClusteringResult result) => result.Images.ToDictionary(image => image.Id, image => image.Cluster);
+}

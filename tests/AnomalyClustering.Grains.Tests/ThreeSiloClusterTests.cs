@@ -1,0 +1,162 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Cli;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Jobs;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>
+/// Jobs on a 3-silo in-process cluster (1 coordinator + 2 gpu-worker silos): the same clusters as the CLI's embedded mode and
+/// the single-process pipeline, embedding only on workers, the feature cache on a second job, bad images, bad jobs, cancel.
+/// </summary>
+public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixture<ThreeSiloCluster>
+{
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    [Theory]
+    [InlineData("unsupervised")]
+    [InlineData("semi-supervised")]
+    public async Task ClusterGivesTheSameClustersAsTheEmbeddedCliAndTheSingleProcessPipeline(string mode)
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: mode == "unsupervised" ? 11 : 12);
+        var status = await JobRuns.RunAsync(Grains, $"same-{mode}", data.Job(new JobOptions { Mode = mode }));
+        var cluster = await JobRuns.ResultAsync(fixture.Store, status);
+        Assert.Equal(data.Images.Count, cluster.Images.Count);
+
+        // The CLI's embedded mode (an in-process silo of its own) with the CLI's defaults, which the job options share.
+        var outFolder = Path.Combine(Path.GetTempPath(), $"ac-cli-{Guid.NewGuid():n}");
+        var exit = await CliApplication.RunAsync(
+            ["cluster", data.Root, "--mode", mode, "--out", outFolder, "--store", outFolder + "-store"], CliConsole.ForWriters(new StringWriter(), new StringWriter()), TestContext.Current.CancellationToken);
+        Assert.Equal(0, exit);
+        ClusteringResult cli;
+        await using (var json = File.OpenRead(Path.Combine(outFolder, "result.json")))
+        {
+            cli = ClusteringResultJson.Read(json).Result;
+        }
+        Assert.Equal(JobRuns.Clusters(cli), JobRuns.Clusters(cluster));
+
+        // The library pipeline in one process, no grains at all.
+        var options = JobOptionsMapping.ToPipelineOptions(new JobOptions { Mode = mode });
+        using var backbone = new OnnxBackbone(BackboneDescription.FromJson(DemoDataset.BackboneJson));
+        var pipeline = new ClusteringPipeline(backbone, options).Run(data.Found.Dataset, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(JobRuns.Clusters(pipeline), JobRuns.Clusters(cluster));
+        Assert.Equal(pipeline.Scores!.NormalizedMutualInformation, cluster.Scores!.NormalizedMutualInformation, 12);
+        foreach (var (expected, actual) in pipeline.Images.Zip(cluster.Images))
+        {
+            Assert.Equal(expected.Id, actual.Id);
+            for (var m = 0; m < expected.PatchWeights!.Length; m++)
+            {
+                Assert.Equal(expected.PatchWeights[m], actual.PatchWeights![m], 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task EmbeddingRunsOnlyOnGpuWorkerSilos()
+    {
+        var before = fixture.Cluster.Silos.ToDictionary(silo => silo.Name, silo => fixture.BackbonesOf(silo).ImagesInferred);
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 21);
+        var status = await JobRuns.RunAsync(Grains, "placement", data.Job(new JobOptions()));
+        Assert.Equal(JobState.Completed, status.State);
+        var inferred = fixture.Cluster.Silos.ToDictionary(silo => silo.Name, silo => fixture.BackbonesOf(silo).ImagesInferred - before[silo.Name]);
+
+        var coordinators = inferred.Where(pair => ThreeSiloCluster.RoleOf(pair.Key) == SiloRoles.Coordinator).ToList();
+        var workers = inferred.Where(pair => ThreeSiloCluster.RoleOf(pair.Key) == SiloRoles.GpuWorker).ToList();
+        Assert.Single(coordinators);
+        Assert.Equal(2, workers.Count);
+        Assert.All(coordinators, pair => Assert.Equal(0, pair.Value));
+        Assert.Equal(data.Images.Count, workers.Sum(pair => pair.Value));
+        // Random placement over two workers: both get work (all 24 images on one would be a 2^-23 event).
+        Assert.All(workers, pair => Assert.True(pair.Value > 0, $"worker {pair.Key} embedded nothing: {string.Join(", ", inferred)}"));
+    }
+
+    [Fact]
+    public async Task SecondJobOverTheSameImagesReadsTheFeatureCacheWithoutInference()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 31);
+        var spec = data.Job(new JobOptions { Mode = "semi-supervised" });
+        var first = await JobRuns.RunAsync(Grains, "cache-first", spec);
+        Assert.Equal(0, first.CacheHits);
+        var inferredAfterFirst = fixture.Cluster.Silos.Sum(silo => fixture.BackbonesOf(silo).ImagesInferred);
+
+        var second = await JobRuns.RunAsync(Grains, "cache-second", spec);
+        Assert.Equal(data.Images.Count + data.NormalImages.Count, second.CacheHits);
+        Assert.Equal(inferredAfterFirst, fixture.Cluster.Silos.Sum(silo => fixture.BackbonesOf(silo).ImagesInferred));
+
+        var a = await JobRuns.ResultAsync(fixture.Store, first);
+        var b = await JobRuns.ResultAsync(fixture.Store, second);
+        Assert.Equal(JobRuns.Clusters(a), JobRuns.Clusters(b));
+        Assert.Equal(a.MergeTree.LinkageMatrix, b.MergeTree.LinkageMatrix);
+        foreach (var (x, y) in a.Images.Zip(b.Images))
+        {
+            Assert.Equal(x.PatchWeights, y.PatchWeights);
+        }
+    }
+
+    [Fact]
+    public async Task BadImagesAreReportedAndTheJobCompletesWithTheGoodOnes()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 41);
+        await fixture.Store.PutAsync("datasets/bad/not-an-image.png", new MemoryStream("this is text, not a PNG"u8.ToArray()), cancellationToken: TestContext.Current.CancellationToken);
+        var images = data.Images
+            .Append(new JobImage("bad/not-an-image.png", "datasets/bad/not-an-image.png", data.Images[0].Label))
+            .Append(new JobImage("bad/missing.png", "datasets/bad/missing.png", data.Images[0].Label))
+            .ToArray();
+        var status = await JobRuns.RunAsync(Grains, "bad-images", data.Job(new JobOptions()) with { Images = images });
+        var result = await JobRuns.ResultAsync(fixture.Store, status);
+
+        Assert.Equal(2, status.FailedImages);
+        Assert.Equal(data.Images.Count, result.Images.Count);
+        var failures = await Grains.GetGrain<IClusteringJobGrain>("bad-images").GetFailures();
+        Assert.Contains(failures, f => f.Id == "bad/missing.png" && f.Reason == "missing");
+        Assert.Contains(failures, f => f.Id == "bad/not-an-image.png" && f.Reason is "not-an-image" or "corrupt" or "unsupported-format");
+        Assert.Equal(failures.Select(f => f.Id).Order(), result.Errors.Select(e => e.Id).Order());
+    }
+
+    [Fact]
+    public async Task InvalidJobsAreRefusedWithAMessageAndUnknownJobsAreUnknown()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 51, imagesPerClass: 2, normals: 2);
+        var tau = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-tau").Submit(data.Job(new JobOptions { Tau = -1 })));
+        Assert.Contains("tau", tau.Message);
+        var mode = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-mode").Submit(data.Job(new JobOptions { Mode = "fuzzy" })));
+        Assert.Contains("unknown mode 'fuzzy'", mode.Message);
+        var duplicate = data.Job(new JobOptions()) with { Images = [.. data.Images, data.Images[0]] };
+        var twice = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-duplicate").Submit(duplicate));
+        Assert.Contains("occurs twice", twice.Message);
+        var id = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("../escape").Submit(data.Job(new JobOptions())));
+        Assert.Contains("job id", id.Message);
+
+        Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("never-submitted").GetStatus()).State);
+        Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-tau").GetStatus()).State);
+    }
+
+    [Fact]
+    public async Task CancelledJobStopsAndStaysCancelled()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 61);
+        var coordinator = Grains.GetGrain<IClusteringJobGrain>("cancel-me");
+        await coordinator.Submit(data.Job(new JobOptions()));
+        var cancelled = await coordinator.Cancel();
+        Assert.Equal(JobState.Cancelled, cancelled.State);
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        var later = await coordinator.GetStatus();
+        Assert.Equal(JobState.Cancelled, later.State);
+        Assert.Null(later.ResultBlob);
+        Assert.False(await fixture.Store.ExistsAsync(JobBlobNames.Result("cancel-me"), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task SubmittingTheSameJobIdAgainReturnsTheExistingJob()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 71, imagesPerClass: 2, normals: 2);
+        var first = await JobRuns.RunAsync(Grains, "idempotent", data.Job(new JobOptions()));
+        var again = await Grains.GetGrain<IClusteringJobGrain>("idempotent").Submit(data.Job(new JobOptions { Tau = 2 }));
+        Assert.Equal(first.State, again.State);
+        Assert.Equal(first.CreatedAt, again.CreatedAt);
+        Assert.Contains("idempotent", await Grains.GetGrain<IJobRegistryGrain>(0).List(100));
+    }
+}
