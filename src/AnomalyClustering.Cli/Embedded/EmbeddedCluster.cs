@@ -8,6 +8,8 @@ using AnomalyClustering.Embedding.Pipeline;
 using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Workers;
+using AnomalyClustering.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -52,6 +54,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         // The CLI reports through its own display; the silo's logs would drown it. Real problems surface as job errors.
         builder.Logging.ClearProviders();
+        // Traces and metrics leave the process only when OTEL_EXPORTER_OTLP_ENDPOINT says where to.
+        builder.Configuration.AddEnvironmentVariables();
+        builder.AddServiceDefaults();
         builder.Services.AddSingleton<IBlobStore>(store);
         builder.Services.Configure<BackboneHostOptions>(options =>
         {

@@ -69,6 +69,8 @@ public static class AnomalyClusteringSiloExtensions
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(roles);
         silo.UseSiloMetadata(roles.ToDictionary(SiloRoles.MetadataKey, _ => SiloRoles.MetadataValue));
+        // Trace context flows with grain calls, so an image's spans on a worker join its job's trace on the coordinator.
+        silo.AddActivityPropagation();
         silo.Services.AddPlacementFilter<SiloRolePlacementFilterStrategy, SiloRolePlacementFilterDirector>(ServiceLifetime.Transient);
         if (configuration is not null)
         {

@@ -5,7 +5,9 @@ using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Pipeline;
+using System.Diagnostics;
 using AnomalyClustering.Grains.Placement;
+using AnomalyClustering.Grains.Telemetry;
 using AnomalyClustering.Grains.Workers;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
@@ -39,10 +41,46 @@ internal sealed class ImageGrain(
 
     private string SiloName => silo.Name;
 
+    /// <summary>The job of this image: the key is <c>{jobId}/{kind}{index}</c>.</summary>
+    private string JobId
+    {
+        get
+        {
+            var key = this.GetPrimaryKeyString();
+            return key[..Math.Max(0, key.LastIndexOf('/'))];
+        }
+    }
+
+    private KeyValuePair<string, object?> SiloTag => new("silo", SiloName);
+
     /// <inheritdoc />
     public async Task<EmbeddedImage> Embed(EmbedImageRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var span = AnomalyClusteringTelemetry.StartSpan("image.embed", JobId, request.ImageId);
+        AnomalyClusteringTelemetry.WorkInFlight.Add(1, SiloTag);
+        try
+        {
+            var outcome = await EmbedImageAsync(request).ConfigureAwait(true);
+            if (outcome.Failure is { } failure)
+            {
+                AnomalyClusteringTelemetry.ImagesFailed.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
+                span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
+            }
+            else
+            {
+                AnomalyClusteringTelemetry.ImagesEmbedded.Add(1, new KeyValuePair<string, object?>("cache", outcome.CacheHit ? "hit" : "miss"));
+            }
+            return outcome;
+        }
+        finally
+        {
+            AnomalyClusteringTelemetry.WorkInFlight.Add(-1, SiloTag);
+        }
+    }
+
+    private async Task<EmbeddedImage> EmbedImageAsync(EmbedImageRequest request)
+    {
         BatchingBackbone backbone;
         try
         {
@@ -75,6 +113,7 @@ internal sealed class ImageGrain(
         };
         var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage(encoded), backbone.Identity, embedding);
         var cached = await featureCache.TryGetAsync(key).ConfigureAwait(true);
+        (cached is null ? AnomalyClusteringTelemetry.FeatureCacheMisses : AnomalyClusteringTelemetry.FeatureCacheHits).Add(1);
         if (cached is not null)
         {
             bags.Add(key.BlobName, cached);
@@ -83,6 +122,8 @@ internal sealed class ImageGrain(
 
         var loader = new ImageLoader(backbone.Description.Preprocessing, new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension });
         var tensor = new float[loader.TensorLength];
+        var clock = Stopwatch.StartNew();
+        var decodeSpan = AnomalyClusteringTelemetry.StartSpan("decode", JobId, request.ImageId);
         try
         {
             // Decoding is CPU work: off the grain's scheduler, like the scoring below.
@@ -90,9 +131,24 @@ internal sealed class ImageGrain(
         }
         catch (ImageDecodeException e)
         {
+            decodeSpan?.SetStatus(ActivityStatusCode.Error, e.ReasonCode);
             return Failed(request, e.ReasonCode, e.Detail);
         }
-        var bag = await backbone.EmbedAsync(tensor, embedding).ConfigureAwait(true);
+        finally
+        {
+            AnomalyClusteringTelemetry.EndStage(decodeSpan, "decode", clock);
+        }
+        clock.Restart();
+        var embedSpan = AnomalyClusteringTelemetry.StartSpan("embed", JobId, request.ImageId);
+        PatchBag bag;
+        try
+        {
+            bag = await backbone.EmbedAsync(tensor, embedding).ConfigureAwait(true);
+        }
+        finally
+        {
+            AnomalyClusteringTelemetry.EndStage(embedSpan, "embed", clock);
+        }
         await featureCache.PutAsync(key, bag).ConfigureAwait(true);
         bags.Add(key.BlobName, bag);
         return new EmbeddedImage(key.BlobName, CacheHit: false, bag.GridHeight, bag.GridWidth, Failure: null, SiloName);
@@ -102,8 +158,24 @@ internal sealed class ImageGrain(
     public async Task<WeightedImage> Weigh(WeighImageRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var span = AnomalyClusteringTelemetry.StartSpan("image.weigh", request.JobId);
+        AnomalyClusteringTelemetry.WorkInFlight.Add(1, SiloTag);
+        try
+        {
+            return await WeighImageAsync(request).ConfigureAwait(true);
+        }
+        finally
+        {
+            AnomalyClusteringTelemetry.WorkInFlight.Add(-1, SiloTag);
+        }
+    }
+
+    private async Task<WeightedImage> WeighImageAsync(WeighImageRequest request)
+    {
         var mode = ClusteringOptionNames.ParseMode(request.Mode);
         var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
+        var clock = Stopwatch.StartNew();
+        var scoreSpan = AnomalyClusteringTelemetry.StartSpan("score", request.JobId);
         float[] alpha;
         switch (mode)
         {
@@ -127,6 +199,7 @@ internal sealed class ImageGrain(
             }
         }
         var x = BagEmbedding.Compute(bag, alpha);
+        AnomalyClusteringTelemetry.EndStage(scoreSpan, "score", clock);
         using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha), writable: false))
         {
             await store.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);

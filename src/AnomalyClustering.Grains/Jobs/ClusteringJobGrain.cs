@@ -8,6 +8,7 @@ using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Pipeline;
 using AnomalyClustering.Grains.Images;
 using AnomalyClustering.Grains.Placement;
+using AnomalyClustering.Grains.Telemetry;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -91,6 +92,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         await WriteStateAsync().ConfigureAwait(true);
         await GrainFactory.GetGrain<IJobRegistryGrain>(0).Register(JobId, now).ConfigureAwait(true);
         await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
+        AnomalyClusteringTelemetry.ImagesReceived.Add(specification.Images.Count + specification.NormalImages.Count);
         _logger.LogInformation("Job {JobId} accepted: {Images} images, {Normals} normal images, mode {Mode}", JobId, specification.Images.Count, specification.NormalImages.Count, specification.Options.Mode);
         StartRun();
         return Status();
@@ -141,6 +143,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private async Task RunGuardedAsync(CancellationToken cancellationToken)
     {
+        using var span = AnomalyClusteringTelemetry.StartSpan("job", JobId);
+        span?.SetTag("anomaly_clustering.images", S.Specification?.Images.Count);
+        AnomalyClusteringTelemetry.JobsActive.Add(1);
         try
         {
             await RunAsync(cancellationToken).ConfigureAwait(true);
@@ -157,6 +162,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             _logger.LogError(e, "Job {JobId} failed", JobId);
             await FinishAsync(JobState.Failed, $"internal error: {e.Message}").ConfigureAwait(true);
+        }
+        finally
+        {
+            AnomalyClusteringTelemetry.JobsActive.Add(-1);
+            span?.SetTag("anomaly_clustering.state", S.State.ToString());
         }
     }
 
@@ -220,6 +230,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                 S.CacheHits += outcome.CacheHit ? 1 : 0;
                 (S.GridHeight, S.GridWidth) = (outcome.GridHeight, outcome.GridWidth);
             }
+            AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "embed"));
             if (item.Normal)
             {
                 S.NormalFeatures[item.Index] = outcome.FeatureBlob;
@@ -272,6 +283,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             embeddings[k] = weighted.Embedding;
             weights[k] = weighted.PatchWeights;
             S.ImageWeighted[index] = true;
+            AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "weight"));
         }, cancellationToken).ConfigureAwait(true);
         AddStageTime(PipelineStage.WeightPatches, clock.Elapsed);
         return (embeddings, weights);
@@ -290,8 +302,13 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             embeddings[k].CopyTo(matrix, k * dimension);
         }
         var ids = kept.Select(i => specification.Images[i].Id).ToArray();
+        var span = AnomalyClusteringTelemetry.StartSpan("cluster", JobId);
+        span?.SetTag("anomaly_clustering.images", kept.Length);
         var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept.Length, dimension, ids, labels, options, weights, progress: null), cancellationToken)
             .ConfigureAwait(true);
+        AnomalyClusteringTelemetry.ClusteringDuration.Record(clock.Elapsed.TotalSeconds);
+        AnomalyClusteringTelemetry.ClusteringImages.Record(kept.Length);
+        AnomalyClusteringTelemetry.EndStage(span, "cluster", clock);
         AddStageTime(PipelineStage.Cluster, clock.Elapsed);
 
         var description = BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
@@ -392,6 +409,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         S.Error = error;
         await WriteStateAsync().ConfigureAwait(true);
         await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        AnomalyClusteringTelemetry.JobsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", state.ToString().ToLowerInvariant()));
+        AnomalyClusteringTelemetry.JobDuration.Record((DateTimeOffset.UtcNow - S.CreatedAt).TotalSeconds);
         if (error is not null)
         {
             _logger.LogWarning("Job {JobId} failed: {Error}", JobId, error);

@@ -1,12 +1,13 @@
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Silo.Api;
+using AnomalyClustering.ServiceDefaults;
 using AnomalyClustering.Silo.Health;
 using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Silo.Hosting;
 
-/// <summary>Builds the host process: the Orleans silo with its roles, the blob store, health checks, OpenAPI and the job API.</summary>
+/// <summary>Builds the host process: the Orleans silo with its roles, the blob store, OpenTelemetry, health checks, OpenAPI and the job API.</summary>
 public static class SiloHostExtensions
 {
     /// <summary>
@@ -20,6 +21,7 @@ public static class SiloHostExtensions
         var hosting = ClusterHostingOptions.Read(builder.Configuration);
         var store = await BlobStoreConfiguration.OpenAsync(builder.Configuration).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
+        builder.AddServiceDefaults();
         builder.UseOrleans(silo => silo.AddAnomalyClustering(hosting, builder.Configuration));
         builder.Services.AddAnomalyClusteringHealthChecks();
         builder.Services.AddOpenApi();
@@ -35,6 +37,7 @@ public static class SiloHostExtensions
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(hosting);
         app.MapAnomalyClusteringHealthChecks();
+        app.MapServiceDefaultEndpoints();
         if (hosting.Roles.Contains(SiloRoles.Coordinator))
         {
             app.MapOpenApi();

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace AnomalyClustering.Grains.Telemetry;
+
+/// <summary>
+/// The product's own traces and metrics (one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
+/// <see cref="Name"/>). Instrument names are the contract of the Grafana dashboard (docs/telemetry-metrics.txt lists
+/// their Prometheus forms); renaming one breaks a panel.
+/// </summary>
+public static class AnomalyClusteringTelemetry
+{
+    /// <summary>The name of the activity source and of the meter.</summary>
+    public const string Name = "AnomalyClustering";
+
+    /// <summary>The tag holding the job id on every span and on per-job metrics.</summary>
+    public const string JobIdTag = "anomaly_clustering.job_id";
+
+    /// <summary>The tag holding the image id on image spans.</summary>
+    public const string ImageIdTag = "anomaly_clustering.image_id";
+
+    /// <summary>Spans: job, image, and the stages decode / embed / score / cluster.</summary>
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    /// <summary>The meter of every instrument below.</summary>
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Images accepted into jobs (images and normal images).</summary>
+    public static readonly Counter<long> ImagesReceived = Meter.CreateCounter<long>("anomaly_clustering.images.received", "{image}", "Images accepted into jobs.");
+
+    /// <summary>Images embedded, tagged <c>cache</c> = hit | miss.</summary>
+    public static readonly Counter<long> ImagesEmbedded = Meter.CreateCounter<long>("anomaly_clustering.images.embedded", "{image}", "Images embedded (cache=hit: read from the feature cache).");
+
+    /// <summary>Images that failed, tagged <c>reason</c>.</summary>
+    public static readonly Counter<long> ImagesFailed = Meter.CreateCounter<long>("anomaly_clustering.images.failed", "{image}", "Images that could not be used, by reason.");
+
+    /// <summary>Seconds per stage, tagged <c>stage</c> = decode | embed | score | cluster.</summary>
+    public static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("anomaly_clustering.stage.duration", "s", "Duration of one stage of one image (decode, embed, score) or job (cluster).");
+
+    /// <summary>Feature-cache reads that found the bag.</summary>
+    public static readonly Counter<long> FeatureCacheHits = Meter.CreateCounter<long>("anomaly_clustering.feature_cache.hits", "{read}", "Feature-cache reads that found the patch bag.");
+
+    /// <summary>Feature-cache reads that did not.</summary>
+    public static readonly Counter<long> FeatureCacheMisses = Meter.CreateCounter<long>("anomaly_clustering.feature_cache.misses", "{read}", "Feature-cache reads that did not find the patch bag.");
+
+    /// <summary>Jobs running now.</summary>
+    public static readonly UpDownCounter<long> JobsActive = Meter.CreateUpDownCounter<long>("anomaly_clustering.jobs.active", "{job}", "Jobs running now.");
+
+    /// <summary>Jobs finished, tagged <c>outcome</c> = completed | failed | cancelled.</summary>
+    public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("anomaly_clustering.jobs.completed", "{job}", "Jobs finished, by outcome.");
+
+    /// <summary>Seconds from a job's submission to its end.</summary>
+    public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("anomaly_clustering.job.duration", "s", "Seconds from submission to the end of a job.");
+
+    /// <summary>Images finished per job stage, tagged <c>stage</c> = embed | weight (job progress).</summary>
+    public static readonly Counter<long> JobImagesDone = Meter.CreateCounter<long>("anomaly_clustering.job.images.done", "{image}", "Images finished per job stage (embed, weight).");
+
+    /// <summary>Image work running on a silo now, tagged <c>silo</c>.</summary>
+    public static readonly UpDownCounter<long> WorkInFlight = Meter.CreateUpDownCounter<long>("anomaly_clustering.work.in_flight", "{request}", "Image grain requests running now, per silo.");
+
+    /// <summary>Seconds of the clustering step (distances, linkage, cut).</summary>
+    public static readonly Histogram<double> ClusteringDuration = Meter.CreateHistogram<double>("anomaly_clustering.clustering.duration", "s", "Seconds of distances, linkage and cut of one job.");
+
+    /// <summary>N of each clustering step.</summary>
+    public static readonly Histogram<long> ClusteringImages = Meter.CreateHistogram<long>("anomaly_clustering.clustering.images", "{image}", "Images clustered by one job.");
+
+    /// <summary>Starts a span tagged with the job (and image) id; null when nobody listens.</summary>
+    public static Activity? StartSpan(string name, string jobId, string? imageId = null, ActivityKind kind = ActivityKind.Internal)
+    {
+        var activity = ActivitySource.StartActivity(name, kind);
+        activity?.SetTag(JobIdTag, jobId);
+        if (imageId is not null)
+        {
+            activity?.SetTag(ImageIdTag, imageId);
+        }
+        return activity;
+    }
+
+    /// <summary>Records a stage's duration and ends its span.</summary>
+    public static void EndStage(Activity? span, string stage, Stopwatch clock)
+    {
+        StageDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+        span?.Dispose();
+    }
+}
