@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Pipeline;
 using Spectre.Console;
@@ -19,11 +20,17 @@ internal static class ClusterCommand
         var imagesDir = new Argument<string>("images-dir") { Description = "Folder of images: MVTec (test/<class>/, train/good/), one folder per class, or flat." };
         var shared = new ClusteringOptionSet(defaultOutput: "out");
         var image = new ImageJobOptionSet();
+        var remote = new RemoteOptionSet();
         var command = new Command("cluster", "Cluster a folder of images into defect types.") { imagesDir };
         image.AddTo(command);
         shared.AddTo(command);
+        remote.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
+            if (remote.IsRequested(parseResult))
+            {
+                return RemoteClusterRun.RunAsync(console, parseResult, parseResult.GetValue(imagesDir)!, shared, image, remote, cancellationToken);
+            }
             var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
             var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
             var description = image.Describe(parseResult);
