@@ -91,6 +91,32 @@ public sealed class JobApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task ANormalPrefixGivesTheNormalImagesOfAFlatDataset()
+    {
+        var root = $"datasets/flat-{Guid.NewGuid():N}/";
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Good, 2, seed: 71);
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Scratch, 2, seed: 72);
+        SyntheticImages.Write(folder.Combine("normals"), DefectType.Good, 2, seed: 73);
+        foreach (var path in Directory.EnumerateFiles(folder.Path, "*", SearchOption.AllDirectories))
+        {
+            await using var file = File.OpenRead(path);
+            await server.Store.PutAsync(root + Path.GetRelativePath(folder.Path, path), file, cancellationToken: TestContext.Current.CancellationToken);
+        }
+        var options = ApiDatasets.Small with { Mode = "semi-supervised", Clusters = 2 };
+
+        using var empty = await Client.PostAsJsonAsync("/jobs", new { prefix = root + "images/", normalPrefix = root + "nothing/", options }, SiloServer.Json, TestContext.Current.CancellationToken);
+        await ProblemAsync(empty, HttpStatusCode.BadRequest, $"normal prefix '{root}nothing/' holds no images");
+        var status = await SubmitAsync(new { prefix = root + "images/", normalPrefix = root + "normals", options });
+
+        var done = await server.WaitAsync(status.JobId);
+        Assert.True(done.State == JobState.Completed, done.Error);
+        Assert.Equal(4, done.TotalImages);
+        Assert.Equal(2, done.TotalNormalImages);
+        Assert.Equal(2, done.ClusterCount);
+    }
+
+    [Fact]
     public async Task SubmittingAnExistingJobIdReturnsThatJobAndTheListHasIt()
     {
         var prefix = await PutClassFoldersAsync();
@@ -231,6 +257,29 @@ public sealed class JobApiTests(SiloServer server)
         Assert.Empty(await server.Store.ListAsync($"uploads/{jobId}/", TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnUploadOverTheRequestLimitIs413AndNamesTheSetting(bool declaredLength)
+    {
+        // With a Content-Length the server refuses before reading; without one (chunked) Kestrel stops it at the limit.
+        var jobId = $"huge-{Guid.NewGuid():N}";
+        using var form = new MultipartFormDataContent { { new StringContent(jobId), "jobId" } };
+        for (var i = 0; i < 4; i++)
+        {
+            var bytes = new byte[SiloServer.MaxUploadFileBytes - 1024];
+            form.Add(declaredLength ? new ByteArrayContent(bytes) : new StreamContent(new UnseekableStream(bytes)), "images", $"good/{i}.png");
+        }
+
+        // Expect: 100-continue lets the server's early refusal arrive before the client has sent the body it refuses.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs/upload") { Content = form };
+        request.Headers.ExpectContinue = true;
+
+        await ProblemAsync(await Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.RequestEntityTooLarge, "MaxUploadBytes");
+
+        Assert.Empty(await server.Store.ListAsync($"uploads/{jobId}/", TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task OpenApiDocumentDescribesTheJobEndpoints()
     {
@@ -303,6 +352,12 @@ public sealed class JobApiTests(SiloServer server)
             Assert.Contains(fragment, detail, StringComparison.OrdinalIgnoreCase);
             return problem;
         }
+    }
+
+    /// <summary>A stream of known bytes whose length HttpClient cannot know, so that it sends the request chunked.</summary>
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -28,6 +28,9 @@ public sealed class SiloServer : IAsyncLifetime
     /// <summary>The per-file upload limit the tests configure (small, so that the 413 test sends little).</summary>
     public const long MaxUploadFileBytes = 2 << 20;
 
+    /// <summary>The per-request upload limit the tests configure.</summary>
+    public const long MaxUploadBytes = 6 << 20;
+
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(2);
     private WebApplication? _app;
 
@@ -59,6 +62,7 @@ public sealed class SiloServer : IAsyncLifetime
             ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:ClusterId"] = "silo-tests-" + Guid.NewGuid().ToString("N"),
             ["AnomalyClustering:Api:MaxUploadFileBytes"] = MaxUploadFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AnomalyClustering:Api:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
@@ -71,7 +75,12 @@ public sealed class SiloServer : IAsyncLifetime
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        // A busy test machine may take more than HttpClient's default second to refuse an upload that asked to continue.
+        Client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
     }
 
     /// <inheritdoc />

@@ -28,7 +28,8 @@ internal sealed class JobApiClient : IDisposable
     {
         Server = server;
         // Uploads of large datasets take as long as they take; every other call has its own timeout.
-        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        // Uploads ask to continue (see UploadAsync); a server that answers within this long refuses before the images are sent.
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(5) });
         _http.BaseAddress = server;
         _http.Timeout = Timeout.InfiniteTimeSpan;
     }
@@ -74,6 +75,8 @@ internal sealed class JobApiClient : IDisposable
             form.Add(new FileUploadContent(file.Path, sent), file.IsNormalImage ? "normal" : "images", file.Name);
         }
         using var request = new HttpRequestMessage(HttpMethod.Post, "jobs/upload") { Content = form };
+        // A server that refuses the upload (too large, a bad field) says so before the images are sent, not after.
+        request.Headers.ExpectContinue = true;
         return await SendAsync<JobStatus>(request, timeout: null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -139,7 +142,9 @@ internal sealed class JobApiClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CliInputException($"the request to the server at {Server} failed: {e.Message}", e);
+            // A server that refuses an upload mid-way (too large) closes the connection: the client sees the broken pipe only.
+            throw new CliInputException(
+                $"the request to the server at {Server} failed: {e.Message}{(e.InnerException is IOException ? " (the server may have refused the upload as too large; its log says why)" : "")}", e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {

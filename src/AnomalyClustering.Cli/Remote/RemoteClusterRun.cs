@@ -39,7 +39,8 @@ internal static class RemoteClusterRun
         using var client = new JobApiClient(server);
         var jobId = $"cli-{Guid.CreateVersion7():N}";
         var accepted = await UploadAsync(console.Out, client, jobId, JobOptionsMapping.FromPipelineOptions(options), backboneName, files, cancellationToken).ConfigureAwait(false);
-        console.Out.MarkupLine($"job [bold]{Markup.Escape(accepted.JobId)}[/] accepted by {Markup.Escape(server.ToString())}");
+        console.Out.MarkupLine(FormattableString.Invariant(
+            $"job [bold]{Markup.Escape(accepted.JobId)}[/] accepted by {Markup.Escape(server.ToString())}: {files.Count} files uploaded ({files.Sum(f => new FileInfo(f.Path).Length) / 1024.0:F0} KiB)"));
 
         var status = PipelineProgressDisplay.Run(console.Out, progress => FollowAsync(client, accepted, progress, cancellationToken).GetAwaiter().GetResult());
         var (result, source) = await DownloadResultAsync(client, status, cancellationToken).ConfigureAwait(false);
