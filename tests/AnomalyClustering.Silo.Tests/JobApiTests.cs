@@ -163,6 +163,28 @@ public sealed class JobApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task AJobWhoseImagesAreAllBrokenFailsWithTheReasonAndHasNoResult()
+    {
+        using var folder = new TempFolder();
+        folder.Write([.. "not a picture"u8], "a.png");
+        folder.Write([], "b.jpg");
+        using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small with { Clusters = 2 });
+        using var response = await Client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var jobId = (await response.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!.JobId;
+
+        var done = await server.WaitAsync(jobId);
+
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("only 0 of 2 images could be used", done.Error);
+        Assert.Equal(2, done.FailedImages);
+        var problem = await ProblemAsync(await Client.GetAsync($"/jobs/{jobId}/result", TestContext.Current.CancellationToken), HttpStatusCode.Conflict, "only 0 of 2 images");
+        Assert.Equal("failed", problem.GetProperty("state").GetString());
+        var errors = (await Client.GetFromJsonAsync<ImageFailure[]>($"/jobs/{jobId}/errors", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal(["a.png", "b.jpg"], errors.Select(e => e.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task UnknownJobsAre404()
     {
         foreach (var path in new[] { "/jobs/no-such-job", "/jobs/no-such-job/result", "/jobs/no-such-job/clusters", "/jobs/no-such-job/errors" })

@@ -98,6 +98,11 @@ public sealed partial class RemoteCliTests(SiloServer server)
             .AssertOneLineError(CliExitCodes.InputError, "goes with --server");
         CliRun.InProcess(["cluster", data, "--server", Url, "--backbone-name", "resnet-9000", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "unknown backbone 'resnet-9000'");
+        var broken = folder.Combine("broken");
+        folder.Write([.. "not a picture"u8], "broken", "a.png");
+        folder.Write([], "broken", "b.png");
+        CliRun.InProcess(["cluster", broken, "--server", Url, "-k", "2", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "failed on the server: only 0 of 2 images could be used");
         CliRun.InProcess(["jobs", "status", "no-such-job", "--server", Url])
             .AssertOneLineError(CliExitCodes.InputError, "there is no job 'no-such-job'");
         CliRun.InProcess(["jobs", "result", "no-such-job", "--server", Url, "-o", output])

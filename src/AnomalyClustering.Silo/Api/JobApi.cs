@@ -177,7 +177,7 @@ public static class JobApi
         {
             result = ClusteringResultJson.Read(document).Result;
         }
-        var members = result.Images.Select((image, index) => (image, index)).ToLookup(pair => pair.image.Cluster, pair => pair.image.Id);
+        var members = result.Images.ToLookup(image => image.Cluster, image => image.Id);
         var clusters = ClusterSummary.Of(result, examples: 0)
             .OrderBy(cluster => cluster.Cluster)
             .Select(cluster => new JobCluster(

@@ -49,15 +49,17 @@ public static class JobRequests
         return CheckOptions(options ?? new JobOptions(), what);
     }
 
-    /// <summary>Checks options as the coordinator will, so that a mistake is refused before any upload or listing.</summary>
+    /// <summary>
+    /// Checks options as the coordinator will, so that a mistake is refused before any upload or listing, and returns them
+    /// in canonical form (names as the CLI spells them; a null mode or linkage becomes its default).
+    /// </summary>
     /// <exception cref="ApiProblemException">400 with the reason.</exception>
     public static JobOptions CheckOptions(JobOptions options, string what = "options")
     {
         ArgumentNullException.ThrowIfNull(options);
         try
         {
-            JobOptionsMapping.ToPipelineOptions(options);
-            return options;
+            return JobOptionsMapping.FromPipelineOptions(JobOptionsMapping.ToPipelineOptions(options));
         }
         catch (InvalidClusteringInputException e)
         {
@@ -99,7 +101,7 @@ public static class JobRequests
     {
         ArgumentNullException.ThrowIfNull(coordinator);
         ArgumentNullException.ThrowIfNull(dataset);
-        var semiSupervised = ClusteringOptionNames.ParseMode(options.Mode ?? "unsupervised") == ClusteringMode.SemiSupervised;
+        var semiSupervised = ClusteringOptionNames.ParseMode(options.Mode) == ClusteringMode.SemiSupervised;
         var specification = new JobSpecification(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source);
         var status = await coordinator.Submit(specification).ConfigureAwait(false);
         return Results.Accepted($"/jobs/{jobId}", status);
