@@ -84,11 +84,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                 if (disposition.IsFileDisposition())
                 {
-                    await ReceiveFileAsync(section, name, FileNameOf(disposition), upload, jobExists, cancellationToken).ConfigureAwait(false);
-                    if (upload.JobAlreadyExists)
-                    {
-                        return upload.ToResult();
-                    }
+                    await ReceiveFileAsync(section, name, FileNameOf(disposition), upload, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -165,8 +161,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
         return name.Value ?? "";
     }
 
-    private async Task ReceiveFileAsync(
-        MultipartSection section, string partName, string fileName, UploadState upload, Func<string, Task<bool>> jobExists, CancellationToken cancellationToken)
+    private async Task ReceiveFileAsync(MultipartSection section, string partName, string fileName, UploadState upload, CancellationToken cancellationToken)
     {
         if (upload.JobId is null)
         {
