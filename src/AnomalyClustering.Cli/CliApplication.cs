@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using AnomalyClustering.Cli.Commands;
+using AnomalyClustering.Cli.Remote;
 
 namespace AnomalyClustering.Cli;
 
@@ -25,6 +26,7 @@ internal static class CliApplication
             ClusterCommand.Create(console),
             ClusterVectorsCommand.Create(console),
             ModelCommand.Create(console),
+            JobsCommand.Create(console),
         };
         // Also when hosted by another executable (the tests run the commands in-process).
         root.HelpName = ToolName;

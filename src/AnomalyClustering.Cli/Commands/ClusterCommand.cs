@@ -2,6 +2,7 @@ using System.CommandLine;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Pipeline;
 using Spectre.Console;
@@ -26,10 +27,16 @@ internal static class ClusterCommand
             HelpName = "dir",
         };
         var command = new Command("cluster", "Cluster a folder of images into defect types.") { imagesDir, store };
+        var remote = new RemoteOptionSet();
         image.AddTo(command);
         shared.AddTo(command);
+        remote.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
+            if (remote.IsRequested(parseResult))
+            {
+                return RemoteClusterRun.RunAsync(console, parseResult, parseResult.GetValue(imagesDir)!, shared, image, remote, cancellationToken);
+            }
             var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
             var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
             var description = image.Describe(parseResult);

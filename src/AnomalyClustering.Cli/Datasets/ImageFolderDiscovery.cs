@@ -1,3 +1,4 @@
+using AnomalyClustering.Embedding.Datasets;
 using AnomalyClustering.Embedding.Pipeline;
 
 namespace AnomalyClustering.Cli.Datasets;
@@ -16,16 +17,17 @@ internal sealed record DiscoveredImageFolder(
     IReadOnlyDictionary<string, int> ExcludedImages);
 
 /// <summary>
-/// Finds the images of a dataset folder and detects its layout: MVTec (<c>test/&lt;class&gt;/</c>,
-/// <c>train/good/</c>), one folder per class, or a flat folder of unlabelled images.
+/// Finds the images of a dataset folder and detects its layout (<see cref="ImageDatasetLayout"/>, shared with the HTTP
+/// API's blob datasets): MVTec (<c>test/&lt;class&gt;/</c>, <c>train/good/</c>), one folder per class, or a flat folder
+/// of unlabelled images.
 /// </summary>
 internal static class ImageFolderDiscovery
 {
     /// <summary>File extensions read as images (case-insensitive).</summary>
-    public static readonly IReadOnlyList<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+    public static IReadOnlyList<string> ImageExtensions => ImageDatasetLayout.ImageExtensions;
 
     /// <summary>The class METHOD section 6 excludes: images with several defects at once.</summary>
-    public const string CombinedClass = "combined";
+    public const string CombinedClass = ImageDatasetLayout.CombinedClass;
 
     /// <summary>Detects the layout of <paramref name="folder"/> and lists its images.</summary>
     /// <param name="folder">The dataset folder.</param>
@@ -41,96 +43,81 @@ internal static class ImageFolderDiscovery
                 : $"images folder '{folder}' does not exist.");
         }
 
-        var excluded = new Dictionary<string, int>(StringComparer.Ordinal);
-        ImageFolderLayout layout;
-        List<DatasetImage> images;
-        var testFolder = Path.Combine(root, "test");
-        if (Directory.Exists(testFolder) && VisibleSubfolders(testFolder).Any())
+        var (files, folders) = ListLayoutEntries(root);
+        var detected = ImageDatasetLayout.Detect(files, folders);
+        if (detected.Images.Count == 0)
         {
-            layout = ImageFolderLayout.Mvtec;
-            images = ClassFolderImages(root, testFolder, excluded);
-            if (images.Count == 0)
-            {
-                throw new CliInputException($"'{folder}' looks like MVTec (it has test/) but test/<class>/ holds no images ({ExtensionList}).");
-            }
+            throw new CliInputException(detected.Layout == ImageFolderLayout.Mvtec
+                ? $"'{folder}' looks like MVTec (it has test/) but test/<class>/ holds no images ({ImageDatasetLayout.ExtensionList})."
+                : $"no images found in '{folder}' or its class folders (looked for {ImageDatasetLayout.ExtensionList}).");
         }
-        else if (ImageFiles(root).Any())
-        {
-            layout = ImageFolderLayout.Flat;
-            images = ImageFiles(root).Select(path => new DatasetImage(RelativeId(root, path), path)).ToList();
-        }
-        else
-        {
-            layout = ImageFolderLayout.ClassFolders;
-            images = ClassFolderImages(root, root, excluded);
-            if (images.Count == 0)
-            {
-                throw new CliInputException($"no images found in '{folder}' or its class folders (looked for {ExtensionList}).");
-            }
-        }
+        var images = detected.Images.Select(image => new DatasetImage(image.RelativePath, FullPath(root, image.RelativePath), image.Label)).ToList();
 
-        var normals = NormalImages(root, layout, normalFolder, out var normalsFrom);
-        return new DiscoveredImageFolder(root, layout, new ClusteringDataset(images, normals), normalsFrom, excluded);
+        List<DatasetImage> normals = [];
+        string? normalsFrom = null;
+        if (normalFolder is not null)
+        {
+            normalsFrom = Path.GetFullPath(normalFolder);
+            if (!Directory.Exists(normalsFrom))
+            {
+                throw new CliInputException($"normal images folder '{normalFolder}' does not exist.");
+            }
+            normals = ImageFiles(normalsFrom).Select(path => new DatasetImage(RelativeId(root, path), path)).ToList();
+        }
+        else if (detected.TrainGoodImages is { } trainGood)
+        {
+            normalFolder = Path.Combine(root, "train", "good");
+            normalsFrom = normalFolder;
+            normals = trainGood.Select(relative => new DatasetImage(relative, FullPath(root, relative))).ToList();
+        }
+        if (normalsFrom is not null && normals.Count == 0)
+        {
+            throw new CliInputException($"normal images folder '{normalFolder}' holds no images (looked for {ImageDatasetLayout.ExtensionList}).");
+        }
+        return new DiscoveredImageFolder(root, detected.Layout, new ClusteringDataset(images, normals), normalsFrom, detected.ExcludedImages);
     }
 
     /// <summary>The image files directly inside <paramref name="folder"/>, in ordinal order (hidden files skipped).</summary>
     public static IEnumerable<string> ImageFiles(string folder) =>
         Directory.EnumerateFiles(folder)
-            .Where(path => !Path.GetFileName(path).StartsWith('.') && ImageExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase))
+            .Where(path => ImageDatasetLayout.IsImageFileName(Path.GetFileName(path)))
             .Order(StringComparer.Ordinal);
 
-    private static string ExtensionList => string.Join(", ", ImageExtensions.Select(e => "*" + e));
+    /// <summary>
+    /// The files and folders a layout can use, relative to <paramref name="root"/>: the root's files and visible folders, their
+    /// files and sub-folders, and the files two levels down under <c>test/</c> and <c>train/</c> (MVTec's class folders).
+    /// Deeper folders never matter, so they are not walked.
+    /// </summary>
+    private static (List<string> Files, List<string> Folders) ListLayoutEntries(string root)
+    {
+        var files = new List<string>();
+        var folders = new List<string>();
+        AddFiles(root, "", files);
+        foreach (var first in VisibleSubfolders(root))
+        {
+            var firstName = Path.GetFileName(first);
+            folders.Add(firstName);
+            AddFiles(first, firstName + "/", files);
+            foreach (var second in VisibleSubfolders(first))
+            {
+                var secondName = $"{firstName}/{Path.GetFileName(second)}";
+                folders.Add(secondName);
+                if (firstName is "test" or "train")
+                {
+                    AddFiles(second, secondName + "/", files);
+                }
+            }
+        }
+        return (files, folders);
+    }
+
+    private static void AddFiles(string folder, string relativeFolder, List<string> files) =>
+        files.AddRange(Directory.EnumerateFiles(folder).Select(path => relativeFolder + Path.GetFileName(path)));
 
     private static IEnumerable<string> VisibleSubfolders(string folder) =>
-        Directory.EnumerateDirectories(folder)
-            .Where(path => !Path.GetFileName(path).StartsWith('.'))
-            .Order(StringComparer.Ordinal);
+        Directory.EnumerateDirectories(folder).Where(path => !Path.GetFileName(path).StartsWith('.'));
 
-    private static List<DatasetImage> ClassFolderImages(string root, string classesFolder, Dictionary<string, int> excluded)
-    {
-        var images = new List<DatasetImage>();
-        foreach (var classFolder in VisibleSubfolders(classesFolder))
-        {
-            var className = Path.GetFileName(classFolder);
-            var files = ImageFiles(classFolder).ToList();
-            if (string.Equals(className, CombinedClass, StringComparison.OrdinalIgnoreCase))
-            {
-                if (files.Count > 0)
-                {
-                    excluded[className] = files.Count;
-                }
-                continue;
-            }
-            images.AddRange(files.Select(path => new DatasetImage(RelativeId(root, path), path, className)));
-        }
-        return images;
-    }
-
-    private static List<DatasetImage> NormalImages(string root, ImageFolderLayout layout, string? normalFolder, out string? normalsFrom)
-    {
-        normalsFrom = null;
-        if (normalFolder is null)
-        {
-            var trainGood = Path.Combine(root, "train", "good");
-            if (layout != ImageFolderLayout.Mvtec || !Directory.Exists(trainGood))
-            {
-                return [];
-            }
-            normalFolder = trainGood;
-        }
-        var fullNormal = Path.GetFullPath(normalFolder);
-        if (!Directory.Exists(fullNormal))
-        {
-            throw new CliInputException($"normal images folder '{normalFolder}' does not exist.");
-        }
-        var files = ImageFiles(fullNormal).ToList();
-        if (files.Count == 0)
-        {
-            throw new CliInputException($"normal images folder '{normalFolder}' holds no images (looked for {ExtensionList}).");
-        }
-        normalsFrom = fullNormal;
-        return files.Select(path => new DatasetImage(RelativeId(root, path), path)).ToList();
-    }
+    private static string FullPath(string root, string relative) => Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
 
     private static string RelativeId(string root, string path)
     {

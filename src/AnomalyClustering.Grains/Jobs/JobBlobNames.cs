@@ -15,6 +15,12 @@ public static partial class JobBlobNames
     /// <summary>The prefix under which the images uploaded for a job are stored.</summary>
     public static string UploadPrefix(string jobId) => $"uploads/{jobId}/";
 
+    /// <summary>Where the images of an upload are stored: the job's dataset prefix (names below it are the image ids).</summary>
+    public static string UploadedImagesPrefix(string jobId) => UploadPrefix(jobId) + "images/";
+
+    /// <summary>Where the normal images of an upload are stored.</summary>
+    public static string UploadedNormalImagesPrefix(string jobId) => UploadPrefix(jobId) + "normal/";
+
     /// <summary>Throws unless <paramref name="jobId"/> is 1-64 letters, digits, '.', '_' or '-' (not starting with '.').</summary>
     /// <exception cref="InvalidJobException">The id is not allowed.</exception>
     public static void ValidateJobId(string jobId)

@@ -1,12 +1,266 @@
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Options;
+
 namespace AnomalyClustering.Silo.Api;
 
-/// <summary>The HTTP API of jobs (mapped on coordinator silos).</summary>
+/// <summary>
+/// The HTTP API of jobs (mapped on coordinator silos): submit a job over a blob prefix or by upload, list jobs, follow one,
+/// fetch its result, clusters and failed images, cancel it. Every refusal is a ProblemDetails with a reason a person can
+/// act on (400 invalid input, 404 unknown job, 409 result not ready, 413 too large, 415 wrong content type).
+/// </summary>
 public static class JobApi
 {
+    private const int DefaultListLimit = 100;
+    private const int MaxListLimit = 1000;
+
+    /// <summary>Registers the API's services (limits, backbone catalog, upload receiver) and its JSON conventions.</summary>
+    public static IServiceCollection AddJobApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.Configure<JobApiOptions>(configuration.GetSection(JobApiOptions.Section));
+        services.AddSingleton<BackboneCatalog>();
+        services.AddSingleton<UploadReceiver>();
+        services.ConfigureHttpJsonOptions(options => JobApiJson.Configure(options.SerializerOptions));
+        services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails += JobApiProblems.Describe);
+        return services;
+    }
+
     /// <summary>Maps the job endpoints under <c>/jobs</c>.</summary>
     public static IEndpointRouteBuilder MapJobApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems);
+
+        jobs.MapPost("", SubmitAsync)
+            .WithName("SubmitJob")
+            .WithSummary("Submit a job over a dataset in the blob store")
+            .WithDescription("Lists the image blobs under `prefix`, detects the layout like the CLI (MVTec test/<class>/ with train/good/, one folder per class, or flat) and starts the job. A `jobId` that exists returns that job (200) unchanged.")
+            .Accepts<SubmitJobRequest>("application/json")
+            .Produces<JobStatus>(StatusCodes.Status202Accepted)
+            .Produces<JobStatus>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        jobs.MapPost("/upload", UploadAsync)
+            .WithName("UploadJob")
+            .WithSummary("Upload images and submit a job over them")
+            .WithDescription("multipart/form-data, streamed into the blob store: optional fields `jobId` (before the files), `options` (JSON) and `backbone`; then the image files, each with its path in the dataset as file name (e.g. `crack/001.png`); file parts named `normal` are normal images for semi-supervised mode. Limits: AnomalyClustering:Api:MaxUploadBytes (request), MaxUploadFileBytes (file), MaxUploadFiles.")
+            .Accepts<JobUploadForm>("multipart/form-data")
+            .Produces<JobStatus>(StatusCodes.Status202Accepted)
+            .Produces<JobStatus>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        jobs.MapGet("", ListAsync)
+            .WithName("ListJobs")
+            .WithSummary("List jobs, newest first")
+            .Produces<IReadOnlyList<JobStatus>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        jobs.MapGet("/{jobId}", GetAsync)
+            .WithName("GetJob")
+            .WithSummary("A job's state and progress")
+            .Produces<JobStatus>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        jobs.MapGet("/{jobId}/result", ResultAsync)
+            .WithName("GetJobResult")
+            .WithSummary("The result document of a completed job (result.json)")
+            .Produces<JsonElement>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        jobs.MapGet("/{jobId}/clusters", ClustersAsync)
+            .WithName("GetJobClusters")
+            .WithSummary("The clusters of a completed job: members, label counts, and NMI / ARI / F1 when labels exist")
+            .Produces<JobClusters>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        jobs.MapGet("/{jobId}/errors", ErrorsAsync)
+            .WithName("GetJobErrors")
+            .WithSummary("The images a job could not use, and why")
+            .Produces<IReadOnlyList<ImageFailure>>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        jobs.MapPost("/{jobId}/cancel", CancelAsync)
+            .WithName("CancelJob")
+            .WithSummary("Cancel a job (a finished job stays as it is)")
+            .Produces<JobStatus>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
+    }
+
+    private static async Task<IResult> SubmitAsync(
+        HttpRequest request, IGrainFactory grains, IBlobStore store, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
+    {
+        var body = await JobRequests.ReadJsonAsync<SubmitJobRequest>(request, cancellationToken).ConfigureAwait(false);
+        var jobId = JobRequests.JobIdOrNew(body.JobId);
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+        var existing = await coordinator.GetStatus().ConfigureAwait(false);
+        if (existing.State != JobState.Unknown)
+        {
+            return Results.Ok(existing);
+        }
+        var options = JobRequests.CheckOptions(body.Options ?? new JobOptions());
+        var backbone = backbones.DescriptionJsonFor(body.Backbone);
+        var dataset = await BlobDatasetDiscovery.DiscoverAsync(store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, cancellationToken).ConfigureAwait(false);
+        return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix")).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> UploadAsync(
+        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, CancellationToken cancellationToken)
+    {
+        JobStatus? existing = null;
+        var upload = await receiver.ReceiveAsync(request, async jobId =>
+        {
+            var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+            existing = status.State == JobState.Unknown ? null : status;
+            return existing is not null;
+        }, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return Results.Ok(existing);
+        }
+        try
+        {
+            var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions());
+            var backbone = backbones.DescriptionJsonFor(upload.Backbone);
+            var imagesPrefix = UploadReceiver.ImagesPrefix(upload.JobId);
+            var normals = upload.NormalNames.Count == 0 ? null
+                : upload.NormalNames.Select(name => new JobImage(name, UploadReceiver.NormalPrefix(upload.JobId) + name)).ToList();
+            var dataset = BlobDatasetDiscovery.FromNames(imagesPrefix, upload.ImageNames, "the upload", normals);
+            return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), upload.JobId, dataset, options, backbone, imagesPrefix)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ApiProblemException or InvalidJobException)
+        {
+            // A refused job leaves nothing behind: its images would only take space.
+            await receiver.DeleteAsync(upload.JobId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<IResult> ListAsync(IGrainFactory grains, int? limit)
+    {
+        var take = limit ?? DefaultListLimit;
+        if (take is < 1 or > MaxListLimit)
+        {
+            throw ApiProblemException.BadRequest($"limit is {take}; use 1 to {MaxListLimit}.");
+        }
+        var ids = await grains.GetGrain<IJobRegistryGrain>(0).List(take).ConfigureAwait(false);
+        var statuses = await Task.WhenAll(ids.Select(id => grains.GetGrain<IClusteringJobGrain>(id).GetStatus())).ConfigureAwait(false);
+        return Results.Ok(statuses);
+    }
+
+    private static async Task<IResult> GetAsync(string jobId, IGrainFactory grains) =>
+        Results.Ok(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+
+    private static async Task<IResult> ResultAsync(string jobId, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    {
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false);
+        return Results.Stream(document, "application/json");
+    }
+
+    private static async Task<IResult> ClustersAsync(string jobId, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    {
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        ClusteringResult result;
+        await using (var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false))
+        {
+            result = ClusteringResultJson.Read(document).Result;
+        }
+        var members = result.Images.ToLookup(image => image.Cluster, image => image.Id);
+        var clusters = ClusterSummary.Of(result, examples: 0)
+            .OrderBy(cluster => cluster.Cluster)
+            .Select(cluster => new JobCluster(
+                cluster.Cluster,
+                cluster.Size,
+                members[cluster.Cluster].ToList(),
+                cluster.LabelCounts.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal)))
+            .ToList();
+        var metrics = result.Scores is { } scores ? new ClusterMetrics(scores.NormalizedMutualInformation, scores.AdjustedRandIndex, scores.HungarianF1) : null;
+        return Results.Ok(new JobClusters(jobId, result.Images.Count, result.ClusterCount, result.ClassNames, metrics, clusters, result.Errors.Count));
+    }
+
+    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains)
+    {
+        await KnownJobAsync(grains, jobId).ConfigureAwait(false);
+        return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).GetFailures().ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> CancelAsync(string jobId, IGrainFactory grains)
+    {
+        await KnownJobAsync(grains, jobId).ConfigureAwait(false);
+        return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
+    }
+
+    private static async Task<JobStatus> KnownJobAsync(IGrainFactory grains, string jobId)
+    {
+        JobRequests.CheckJobId(jobId);
+        var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+        return status.State != JobState.Unknown ? status
+            : throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown job", $"there is no job '{jobId}'; GET /jobs lists the jobs.");
+    }
+
+    private static JobStatus CompletedOrConflict(JobStatus status)
+    {
+        if (status.State == JobState.Completed && status.ResultBlob is not null)
+        {
+            return status;
+        }
+        var state = JsonNamingPolicy.CamelCase.ConvertName(status.State.ToString());
+        var why = status.State switch
+        {
+            JobState.Failed => $"job '{status.JobId}' failed, so it has no result: {status.Error}",
+            JobState.Cancelled => $"job '{status.JobId}' was cancelled, so it has no result.",
+            _ => $"job '{status.JobId}' is {state}; its result exists once it is completed (GET /jobs/{status.JobId} shows the progress).",
+        };
+        var problem = new ApiProblemException(StatusCodes.Status409Conflict, "Result not ready", why);
+        problem.Extensions["state"] = state;
+        throw problem;
+    }
+
+    private static async Task<Stream> OpenResultAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.OpenReadAsync(status.ResultBlob!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobNotFoundException)
+        {
+            throw new ApiProblemException(StatusCodes.Status404NotFound, "Result missing",
+                $"job '{status.JobId}' completed but its result blob '{status.ResultBlob}' is gone from the store (deleted by a retention policy?).");
+        }
+    }
+
+    /// <summary>Turns the typed refusals of the handlers into ProblemDetails responses.</summary>
+    private static async ValueTask<object?> AnswerProblems(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (ApiProblemException e)
+        {
+            return Results.Problem(e.Message, statusCode: e.StatusCode, title: e.Title, extensions: e.Extensions);
+        }
+        catch (InvalidJobException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid job",
+                extensions: new Dictionary<string, object?> { ["field"] = e.Field });
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            return Results.Problem(JobRequests.WithoutParameterName(e), statusCode: StatusCodes.Status400BadRequest, title: "Invalid job",
+                extensions: new Dictionary<string, object?> { ["field"] = e.ParamName });
+        }
     }
 }

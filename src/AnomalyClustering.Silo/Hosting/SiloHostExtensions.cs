@@ -26,6 +26,7 @@ public static class SiloHostExtensions
         builder.Services.AddAnomalyClusteringHealthChecks();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
+        builder.Services.AddJobApi(builder.Configuration);
         // SIGTERM gives the silo time to leave the cluster and hand its grains over (Kubernetes waits terminationGracePeriodSeconds).
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return hosting;
@@ -36,6 +37,9 @@ public static class SiloHostExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(hosting);
+        // Unhandled errors and empty-bodied statuses (e.g. a route value of the wrong type) answer as ProblemDetails too.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.MapAnomalyClusteringHealthChecks();
         app.MapServiceDefaultEndpoints();
         if (hosting.Roles.Contains(SiloRoles.Coordinator))

@@ -1,7 +1,7 @@
-namespace AnomalyClustering.Cli.Datasets;
+namespace AnomalyClustering.Embedding.Datasets;
 
 /// <summary>How a folder of images is organised, which decides where labels and normal images come from.</summary>
-internal enum ImageFolderLayout
+public enum ImageFolderLayout
 {
     /// <summary>MVTec AD: <c>test/&lt;class&gt;/*.png</c> (labels from class folders) and optionally <c>train/good/</c> (normal images).</summary>
     Mvtec,
@@ -13,8 +13,8 @@ internal enum ImageFolderLayout
     Flat,
 }
 
-/// <summary>Human-readable names of the layouts, as the CLI reports them.</summary>
-internal static class ImageFolderLayoutNames
+/// <summary>Human-readable names of the layouts, as the CLI and the API report them.</summary>
+public static class ImageFolderLayoutNames
 {
     /// <summary>A short description of the layout for the console.</summary>
     public static string Describe(this ImageFolderLayout layout) => layout switch

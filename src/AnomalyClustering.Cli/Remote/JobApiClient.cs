@@ -1,0 +1,228 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AnomalyClustering.Abstractions.Jobs;
+
+namespace AnomalyClustering.Cli.Remote;
+
+/// <summary>A file to upload: its name in the dataset (its path below the dataset folder, '/'-separated), where it is, and its role.</summary>
+/// <param name="Name">The name the server stores and reports it under, e.g. <c>test/crack/000.png</c>.</param>
+/// <param name="Path">The local file.</param>
+/// <param name="IsNormalImage">True for a normal (defect-free) image of semi-supervised mode.</param>
+internal sealed record UploadFile(string Name, string Path, bool IsNormalImage);
+
+/// <summary>
+/// The client of the server's job API (<c>/jobs</c>). Failures become <see cref="CliInputException"/> with one line a person
+/// can act on: the server's ProblemDetails, or that the server cannot be reached (naming its address).
+/// </summary>
+internal sealed class JobApiClient : IDisposable
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+    private readonly HttpClient _http;
+
+    /// <summary>A client of the server at <paramref name="server"/> (e.g. <c>http://host:8080</c>).</summary>
+    public JobApiClient(Uri server, HttpMessageHandler? handler = null)
+    {
+        Server = server;
+        // Uploads of large datasets take as long as they take; every other call has its own timeout.
+        // Uploads ask to continue (see UploadAsync); a server that answers within this long refuses before the images are sent.
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(5) });
+        _http.BaseAddress = server;
+        _http.Timeout = Timeout.InfiniteTimeSpan;
+    }
+
+    /// <summary>The server's address.</summary>
+    public Uri Server { get; }
+
+    /// <summary>The JSON conventions of the API: camelCase, enums as camelCase strings.</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>Parses <c>--server</c>: an absolute http or https address.</summary>
+    /// <exception cref="CliInputException">Anything else.</exception>
+    public static Uri ParseServer(string text)
+    {
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        {
+            return uri;
+        }
+        throw new CliInputException($"--server '{text}' is not an http(s) address; give the API's address, e.g. http://localhost:8080.");
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="files"/> with the job's fields (<c>POST /jobs/upload</c>, multipart, each file streamed from
+    /// disk when its turn comes) and returns the accepted job. <paramref name="bytesSent"/> hears the running byte count.
+    /// </summary>
+    public async Task<JobStatus> UploadAsync(
+        string jobId, JobOptions options, string? backboneName, IReadOnlyList<UploadFile> files, IProgress<long>? bytesSent, CancellationToken cancellationToken)
+    {
+        using var form = new MultipartFormDataContent();
+        // The job id first: it names where the server stores the files.
+        form.Add(new StringContent(jobId), "jobId");
+        form.Add(new StringContent(JsonSerializer.Serialize(options, Json)), "options");
+        if (backboneName is not null)
+        {
+            form.Add(new StringContent(backboneName), "backbone");
+        }
+        var sent = new SentBytes(bytesSent);
+        foreach (var file in files)
+        {
+            form.Add(new FileUploadContent(file.Path, sent), file.IsNormalImage ? "normal" : "images", file.Name);
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, "jobs/upload") { Content = form };
+        // A server that refuses the upload (too large, a bad field) says so before the images are sent, not after.
+        request.Headers.ExpectContinue = true;
+        return await SendAsync<JobStatus>(request, timeout: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The job's status (<c>GET /jobs/{id}</c>).</summary>
+    public Task<JobStatus> GetStatusAsync(string jobId, CancellationToken cancellationToken) =>
+        SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Get, $"jobs/{Uri.EscapeDataString(jobId)}"), CallTimeout, cancellationToken);
+
+    /// <summary>Cancels the job (<c>POST /jobs/{id}/cancel</c>).</summary>
+    public Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken) =>
+        SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Post, $"jobs/{Uri.EscapeDataString(jobId)}/cancel"), CallTimeout, cancellationToken);
+
+    /// <summary>The newest jobs (<c>GET /jobs</c>).</summary>
+    public Task<JobStatus[]> ListAsync(int limit, CancellationToken cancellationToken) =>
+        SendAsync<JobStatus[]>(new HttpRequestMessage(HttpMethod.Get, $"jobs?limit={limit}"), CallTimeout, cancellationToken);
+
+    /// <summary>The job's result document (<c>GET /jobs/{id}/result</c>), in memory.</summary>
+    public async Task<MemoryStream> GetResultAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"jobs/{Uri.EscapeDataString(jobId)}/result");
+        using var response = await SendRawAsync(request, timeout: null, cancellationToken).ConfigureAwait(false);
+        var document = new MemoryStream();
+        await response.Content.CopyToAsync(document, cancellationToken).ConfigureAwait(false);
+        document.Position = 0;
+        return document;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            using var response = await SendRawAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false)
+                    ?? throw new CliInputException($"the server at {Server} answered {request.RequestUri} with an empty body.");
+            }
+            catch (JsonException e)
+            {
+                throw new CliInputException($"the server at {Server} answered {request.RequestUri} with something other than the job API's JSON ({e.Message}); is --server the anomaly-clustering API?", e);
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout is { } limit)
+        {
+            deadline.CancelAfter(limit);
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                                                 || e.InnerException is SocketException)
+        {
+            throw new CliInputException($"cannot reach the server at {Server}: {e.Message} Is it running, and is --server its address?", e);
+        }
+        catch (HttpRequestException e)
+        {
+            // A server that refuses an upload mid-way (too large) closes the connection: the client sees the broken pipe only.
+            throw new CliInputException(
+                $"the request to the server at {Server} failed: {e.Message}{(e.InnerException is IOException ? " (the server may have refused the upload as too large; its log says why)" : "")}", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliInputException($"the server at {Server} did not answer {request.Method} {request.RequestUri} within {timeout?.TotalSeconds} s.", e);
+        }
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+        using (response)
+        {
+            throw new CliInputException(await DescribeFailureAsync(response, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    private async Task<string> DescribeFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var problem = JsonDocument.Parse(text);
+            var root = problem.RootElement;
+            if (root.ValueKind == JsonValueKind.Object
+                && (root.TryGetProperty("detail", out var detail) || root.TryGetProperty("title", out detail))
+                && detail.ValueKind == JsonValueKind.String)
+            {
+                return $"the server refused: {detail.GetString()} ({status})";
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a ProblemDetails: a proxy's page or another service; its status is all that can be said.
+        }
+        return response.StatusCode == HttpStatusCode.NotFound
+            ? $"the server at {Server} has no {response.RequestMessage?.RequestUri?.AbsolutePath} ({status}); is --server the anomaly-clustering API?"
+            : $"the server at {Server} answered {status}.";
+    }
+
+    /// <summary>The running total of uploaded bytes, reported as files stream.</summary>
+    private sealed class SentBytes(IProgress<long>? progress)
+    {
+        private long _total;
+
+        public void Add(int count) => progress?.Report(Interlocked.Add(ref _total, count));
+    }
+
+    /// <summary>A file's bytes as one multipart part, opened only when the part is sent (not thousands of open files at once).</summary>
+    private sealed class FileUploadContent : HttpContent
+    {
+        private readonly string _path;
+        private readonly SentBytes _sent;
+
+        public FileUploadContent(string path, SentBytes sent)
+        {
+            _path = path;
+            _sent = sent;
+            Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await using var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                _sent.Add(read);
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = new FileInfo(_path).Length;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli.Output;
+using Spectre.Console;
+
+namespace AnomalyClustering.Cli.Remote;
+
+/// <summary><c>jobs list|status|result|cancel --server URL</c>: the jobs of an anomaly-clustering server.</summary>
+internal static class JobsCommand
+{
+    /// <summary>Builds the command and its subcommands.</summary>
+    public static Command Create(CliConsole console)
+    {
+        var server = new Option<string>("--server") { Description = "The server's HTTP API, e.g. http://host:8080.", HelpName = "url", Required = true };
+        var command = new Command("jobs", "Follow and fetch the jobs of an anomaly-clustering server (see 'cluster --server').");
+
+        var limit = new Option<int>("--limit") { Description = "Most jobs to list.", DefaultValueFactory = _ => 20 };
+        var list = new Command("list", "List the newest jobs.") { server, limit };
+        list.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+            var jobs = await client.ListAsync(parseResult.GetValue(limit), cancellationToken).ConfigureAwait(false);
+            var table = new Table().Border(TableBorder.Rounded).Title($"{jobs.Length} jobs on {Markup.Escape(client.Server.ToString())}");
+            foreach (var column in new[] { "job", "state", "images", "failed", "clusters", "created" })
+            {
+                table.AddColumn(column);
+            }
+            foreach (var job in jobs)
+            {
+                table.AddRow(
+                    Markup.Escape(job.JobId), StateName(job.State), job.TotalImages.ToString(CultureInfo.InvariantCulture), job.FailedImages.ToString(CultureInfo.InvariantCulture),
+                    job.ClusterCount?.ToString(CultureInfo.InvariantCulture) ?? "", job.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+            }
+            console.Out.Write(table);
+            return CliExitCodes.Success;
+        });
+
+        var statusId = JobIdArgument();
+        var status = new Command("status", "Show a job's state and progress.") { statusId, server };
+        status.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+            PrintStatus(console.Out, await client.GetStatusAsync(parseResult.GetValue(statusId)!, cancellationToken).ConfigureAwait(false));
+            return CliExitCodes.Success;
+        });
+
+        var resultId = JobIdArgument();
+        var output = new Option<string>("--out", "-o") { Description = "Folder for clusters.csv and result.json.", DefaultValueFactory = _ => "out", HelpName = "dir" };
+        var result = new Command("result", "Download a completed job's result: clusters.csv and result.json.") { resultId, server, output };
+        result.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+            var job = await client.GetStatusAsync(parseResult.GetValue(resultId)!, cancellationToken).ConfigureAwait(false);
+            if (!job.IsFinished)
+            {
+                throw new CliInputException($"job {job.JobId} is {StateName(job.State)}; its result exists once it is completed (see 'jobs status {job.JobId}').");
+            }
+            var (clustering, source) = await RemoteClusterRun.DownloadResultAsync(client, job, cancellationToken).ConfigureAwait(false);
+            var (clustersCsv, resultJson) = ResultFiles.Write(parseResult.GetValue(output)!, clustering, source);
+            ResultReport.Print(console.Out, clustering, clustersCsv, resultJson);
+            return CliExitCodes.Success;
+        });
+
+        var cancelId = JobIdArgument();
+        var cancel = new Command("cancel", "Cancel a job (a finished job stays as it is).") { cancelId, server };
+        cancel.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+            PrintStatus(console.Out, await client.CancelAsync(parseResult.GetValue(cancelId)!, cancellationToken).ConfigureAwait(false));
+            return CliExitCodes.Success;
+        });
+
+        command.Add(list);
+        command.Add(status);
+        command.Add(result);
+        command.Add(cancel);
+        return command;
+    }
+
+    private static Argument<string> JobIdArgument() => new("job-id") { Description = "The job's id (as 'cluster --server' and 'jobs list' show it)." };
+
+    private static string StateName(JobState state) => JsonNamingPolicy.CamelCase.ConvertName(state.ToString());
+
+    private static void PrintStatus(IAnsiConsole console, JobStatus status)
+    {
+        console.MarkupLine($"job [bold]{Markup.Escape(status.JobId)}[/]: {StateName(status.State)}");
+        console.MarkupLine(FormattableString.Invariant(
+            $"  images {status.TotalImages} (+{status.TotalNormalImages} normal), embedded {status.EmbeddedImages} ({status.CacheHits} from the feature cache), weighted {status.WeightedImages}, failed {status.FailedImages}"));
+        if (status.ClusterCount is { } clusters)
+        {
+            console.MarkupLine(FormattableString.Invariant($"  {clusters} clusters"));
+        }
+        if (status.Error is { } error)
+        {
+            console.MarkupLine($"  [red]error[/]: {Markup.Escape(error)}");
+        }
+        console.MarkupLine(FormattableString.Invariant($"  created {status.CreatedAt:u}, updated {status.UpdatedAt:u}, source {Markup.Escape(status.Source)}"));
+    }
+}

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli.Commands;
+using AnomalyClustering.Cli.Datasets;
+using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Workers;
+using Spectre.Console;
+
+namespace AnomalyClustering.Cli.Remote;
+
+/// <summary>
+/// <c>cluster &lt;dir&gt; --server URL</c>: finds the images like a local run, uploads them (and the normal images of
+/// semi-supervised mode) to the server's job API, follows the job's progress, downloads the result document and writes
+/// and prints the same outputs as a local run.
+/// </summary>
+internal static class RemoteClusterRun
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Runs the job on the server and reports it; returns the exit code.</summary>
+    public static async Task<int> RunAsync(
+        CliConsole console, ParseResult parseResult, string imagesDir, ClusteringOptionSet shared, ImageJobOptionSet image, RemoteOptionSet remote,
+        CancellationToken cancellationToken)
+    {
+        // Everything that can be refused is checked before any upload, so a mistake costs one line and no bandwidth.
+        var server = JobApiClient.ParseServer(parseResult.GetValue(remote.Server)!);
+        RemoteOptionSet.RefuseLocalOnlyOptions(parseResult, image);
+        var found = ImageFolderDiscovery.Discover(imagesDir, parseResult.GetValue(image.Normal));
+        var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
+        options.Validate();
+        EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        var backboneName = parseResult.GetValue(remote.BackboneName);
+        var outputFolder = parseResult.GetValue(shared.Out)!;
+
+        var files = UploadFiles(found, options);
+        DescribeInput(console.Out, found, options, server, backboneName ?? BackboneHostOptions.BuiltInName);
+        using var client = new JobApiClient(server);
+        var jobId = $"cli-{Guid.CreateVersion7():N}";
+        var accepted = await UploadAsync(console.Out, client, jobId, JobOptionsMapping.FromPipelineOptions(options), backboneName, files, cancellationToken).ConfigureAwait(false);
+        console.Out.MarkupLine(FormattableString.Invariant(
+            $"job [bold]{Markup.Escape(accepted.JobId)}[/] accepted by {Markup.Escape(server.ToString())}: {files.Count} files uploaded ({files.Sum(f => new FileInfo(f.Path).Length) / 1024.0:F0} KiB)"));
+
+        var status = PipelineProgressDisplay.Run(console.Out, progress => FollowAsync(client, accepted, progress, cancellationToken).GetAwaiter().GetResult());
+        var (result, source) = await DownloadResultAsync(client, status, cancellationToken).ConfigureAwait(false);
+        var localPaths = files.ToDictionary(
+            file => (file.IsNormalImage ? JobBlobNames.UploadedNormalImagesPrefix(status.JobId) : JobBlobNames.UploadedImagesPrefix(status.JobId)) + file.Name, file => file.Path, StringComparer.Ordinal);
+        result = result with
+        {
+            // The wire options leave out how the work ran (batch size, threads); report the ones the user gave.
+            Options = options with { ClusterCount = result.Options.ClusterCount },
+            Errors = result.Errors.Select(error => error with { Path = localPaths.GetValueOrDefault(error.Path, error.Path) }).ToArray(),
+        };
+        var localSource = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, source.Backbone, found.ExcludedImages, source.Preprocessing);
+        var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, localSource);
+        ResultReport.Print(console.Out, result, clustersCsv, resultJson);
+        return CliExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Downloads a completed job's result document; a job that failed or was cancelled is a one-line error.
+    /// </summary>
+    public static async Task<(ClusteringResult Result, ResultSource Source)> DownloadResultAsync(JobApiClient client, JobStatus status, CancellationToken cancellationToken)
+    {
+        switch (status.State)
+        {
+            case JobState.Failed:
+                throw new CliInputException($"job {status.JobId} failed on the server: {status.Error}");
+            case JobState.Cancelled:
+                throw new CliInputException($"job {status.JobId} was cancelled on the server.");
+        }
+        await using var document = await client.GetResultAsync(status.JobId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return ClusteringResultJson.Read(document);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CliInputException($"the server's result of job {status.JobId} cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The files to send: the images under their ids (paths below the dataset folder, so the server finds the same layout
+    /// and labels), and in semi-supervised mode the normal images under their ids, or their file names when they lie
+    /// outside the dataset folder. The protocol's left-out images (<c>combined</c>) are not sent.
+    /// </summary>
+    private static List<UploadFile> UploadFiles(DiscoveredImageFolder found, ClusteringJobOptions options)
+    {
+        var files = found.Dataset.Images.Select(image => new UploadFile(image.Id, image.Path, IsNormalImage: false)).ToList();
+        if (options.Mode == ClusteringMode.SemiSupervised)
+        {
+            files.AddRange(found.Dataset.NormalImages.Select(image =>
+                new UploadFile(Path.IsPathRooted(image.Id) ? Path.GetFileName(image.Path) : image.Id, image.Path, IsNormalImage: true)));
+        }
+        return files;
+    }
+
+    private static async Task<JobStatus> UploadAsync(
+        IAnsiConsole console, JobApiClient client, string jobId, JobOptions options, string? backboneName, IReadOnlyList<UploadFile> files, CancellationToken cancellationToken)
+    {
+        var totalBytes = files.Sum(file => new FileInfo(file.Path).Length);
+        return await console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask($"uploading {files.Count} images", autoStart: true, maxValue: Math.Max(1, totalBytes));
+                var status = await client.UploadAsync(jobId, options, backboneName, files, new ProgressTaskValue(task), cancellationToken).ConfigureAwait(false);
+                task.Value = task.MaxValue;
+                return status;
+            }).ConfigureAwait(false);
+    }
+
+    private static async Task<JobStatus> FollowAsync(JobApiClient client, JobStatus status, IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!status.IsFinished)
+            {
+                RemoteJobProgress.Report(status, progress);
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                status = await client.GetStatusAsync(status.JobId, cancellationToken).ConfigureAwait(false);
+            }
+            RemoteJobProgress.Report(status, progress);
+            return status;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C here stops the job there too: nobody would fetch its result.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await client.CancelAsync(status.JobId, grace.Token).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static void DescribeInput(IAnsiConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, Uri server, string backboneName)
+    {
+        var dataset = found.Dataset;
+        console.MarkupLine($"[bold]{Markup.Escape(found.Root)}[/]: layout {Markup.Escape(found.Layout.Describe())}");
+        var classes = dataset.HasLabels
+            ? $"{dataset.ClassNames.Count} classes ({Markup.Escape(string.Join(", ", dataset.ClassNames.Select(c => $"{c} {dataset.Images.Count(i => i.Label == c)}")))})"
+            : "no labels";
+        console.MarkupLine($"  {dataset.Images.Count} images, {classes}");
+        foreach (var (name, count) in found.ExcludedImages)
+        {
+            console.MarkupLine($"  left out {count} '{Markup.Escape(name)}' images (several defects per image; METHOD section 6)");
+        }
+        if (found.NormalFolder is not null)
+        {
+            var use = options.Mode == ClusteringMode.SemiSupervised ? "uploaded as the normal set" : "not used in this mode, not uploaded";
+            console.MarkupLine($"  {dataset.NormalImages.Count} normal images in {Markup.Escape(found.NormalFolder)} ({use})");
+        }
+        var cut = options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{dataset.ClassNames.Count} (the number of classes)"}";
+        console.MarkupLine(
+            $"  server {Markup.Escape(server.ToString())}, backbone {Markup.Escape(backboneName)}, mode {ClusteringOptionNames.Of(options.Mode)}, tau {options.Tau}, {ClusteringOptionNames.Of(options.Linkage)} linkage, {cut}");
+    }
+
+    /// <summary>Feeds uploaded byte counts into a Spectre progress task (thread-safe: Spectre locks its tasks).</summary>
+    private sealed class ProgressTaskValue(ProgressTask task) : IProgress<long>
+    {
+        public void Report(long value) => task.Value = Math.Min(value, task.MaxValue);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Jobs;
+using Microsoft.Net.Http.Headers;
+
+namespace AnomalyClustering.Silo.Api;
+
+/// <summary>Reading and checking what job requests carry: JSON bodies, options, job ids; and handing a found dataset to its coordinator.</summary>
+public static class JobRequests
+{
+    /// <summary>Reads a JSON body as <typeparamref name="T"/> (unknown members refused).</summary>
+    /// <exception cref="ApiProblemException">415 not JSON; 400 malformed JSON or a missing required member.</exception>
+    public static async Task<T> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !(contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                $"this endpoint takes application/json (got '{request.ContentType ?? "none"}'); to upload image files, POST multipart/form-data to /jobs/upload.");
+        }
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(request.Body, JobApiJson.Requests, cancellationToken).ConfigureAwait(false)
+                ?? throw ApiProblemException.BadRequest("the body is JSON null; send a JSON object.", "Malformed JSON");
+        }
+        catch (JsonException e)
+        {
+            throw ApiProblemException.BadRequest($"the body is not a valid request: {e.Message}", "Malformed JSON");
+        }
+    }
+
+    /// <summary>Parses the JSON of job options (a form field) and checks them.</summary>
+    /// <exception cref="ApiProblemException">400: malformed JSON, an unknown member, or an invalid value.</exception>
+    public static JobOptions ParseOptions(string json, string what)
+    {
+        JobOptions? options;
+        try
+        {
+            options = JsonSerializer.Deserialize<JobOptions>(json, JobApiJson.Requests);
+        }
+        catch (JsonException e)
+        {
+            throw ApiProblemException.BadRequest($"{what} is not valid JSON options: {e.Message}", "Invalid options");
+        }
+        return CheckOptions(options ?? new JobOptions(), what);
+    }
+
+    /// <summary>
+    /// Checks options as the coordinator will, so that a mistake is refused before any upload or listing, and returns them
+    /// in canonical form (names as the CLI spells them; a null mode or linkage becomes its default).
+    /// </summary>
+    /// <exception cref="ApiProblemException">400 with the reason.</exception>
+    public static JobOptions CheckOptions(JobOptions options, string what = "options")
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return JobOptionsMapping.FromPipelineOptions(JobOptionsMapping.ToPipelineOptions(options));
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            var problem = ApiProblemException.BadRequest($"{what}: {WithoutParameterName(e)}", "Invalid options");
+            problem.Extensions["field"] = e.ParamName;
+            throw problem;
+        }
+    }
+
+    /// <summary>The job id of a request, or a new one; checked against <see cref="JobBlobNames.ValidateJobId"/>.</summary>
+    /// <exception cref="ApiProblemException">400: the id is not allowed.</exception>
+    public static string JobIdOrNew(string? jobId)
+    {
+        var id = string.IsNullOrEmpty(jobId) ? Guid.CreateVersion7().ToString("N") : jobId;
+        CheckJobId(id);
+        return id;
+    }
+
+    /// <summary>Throws 400 unless <paramref name="jobId"/> is an allowed job id.</summary>
+    public static void CheckJobId(string jobId)
+    {
+        try
+        {
+            JobBlobNames.ValidateJobId(jobId);
+        }
+        catch (InvalidJobException e)
+        {
+            throw ApiProblemException.BadRequest(e.Message, "Invalid job id");
+        }
+    }
+
+    /// <summary>
+    /// Submits the job of <paramref name="dataset"/> to its coordinator: 202 Accepted with the status and the job's location.
+    /// Normal images travel only in semi-supervised mode, the one that reads them.
+    /// </summary>
+    /// <exception cref="InvalidJobException">The coordinator refused the job (the caller's problem filter answers 400).</exception>
+    public static async Task<IResult> SubmitAsync(
+        IClusteringJobGrain coordinator, string jobId, DiscoveredBlobDataset dataset, JobOptions options, string backboneJson, string source)
+    {
+        ArgumentNullException.ThrowIfNull(coordinator);
+        ArgumentNullException.ThrowIfNull(dataset);
+        var semiSupervised = ClusteringOptionNames.ParseMode(options.Mode) == ClusteringMode.SemiSupervised;
+        var specification = new JobSpecification(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source);
+        var status = await coordinator.Submit(specification).ConfigureAwait(false);
+        return Results.Accepted($"/jobs/{jobId}", status);
+    }
+
+    /// <summary>ArgumentException appends " (Parameter 'x')"; an API user named no parameter.</summary>
+    public static string WithoutParameterName(ArgumentException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.ParamName is null
+            ? exception.Message
+            : exception.Message.Replace($" (Parameter '{exception.ParamName}')", string.Empty, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,70 @@
+using AnomalyClustering.Embedding.Datasets;
+
+namespace AnomalyClustering.Embedding.Tests.Datasets;
+
+/// <summary>Layout detection over relative paths, as the HTTP API runs it on blob names (the CLI's folder tests cover disks).</summary>
+public sealed class ImageDatasetLayoutTests
+{
+    [Fact]
+    public void MvtecPathsGiveLabelsNormalImagesAndTheCombinedExclusion()
+    {
+        var found = ImageDatasetLayout.Detect(
+        [
+            "train/good/001.png", "test/good/000.png", "test/crack/001.PNG", "test/crack/000.png", "test/combined/000.png",
+            "test/combined/001.png", "ground_truth/crack/000_mask.png", "test/crack/readme.txt", "test/.cache/x.png", "license.txt",
+        ]);
+
+        Assert.Equal(ImageFolderLayout.Mvtec, found.Layout);
+        Assert.Equal(["test/crack/000.png", "test/crack/001.PNG", "test/good/000.png"], found.Images.Select(i => i.RelativePath));
+        Assert.Equal(["crack", "crack", "good"], found.Images.Select(i => i.Label));
+        Assert.Equal(["train/good/001.png"], found.TrainGoodImages);
+        Assert.Equal(2, found.ExcludedImages["combined"]);
+    }
+
+    [Fact]
+    public void ClassFoldersAreOrderedByClassNameThenFileName()
+    {
+        // Ordinal order of whole paths would put "crack-2/" before "crack/" ('-' < '/'); folders come first, as on disk.
+        var found = ImageDatasetLayout.Detect(["crack-2/a.png", "crack/b.png", "crack/a.jpeg", ".hidden/c.png", "crack/.d.png", "deep/er/e.png"]);
+
+        Assert.Equal(ImageFolderLayout.ClassFolders, found.Layout);
+        Assert.Equal(["crack/a.jpeg", "crack/b.png", "crack-2/a.png"], found.Images.Select(i => i.RelativePath));
+        Assert.Equal(["crack", "crack", "crack-2"], found.Images.Select(i => i.Label));
+        Assert.Null(found.TrainGoodImages);
+    }
+
+    [Fact]
+    public void ImagesAtTheRootMakeAFlatUnlabelledDataset()
+    {
+        var found = ImageDatasetLayout.Detect(["b.webp", "a.bmp", "sub/c.png", "notes.md", ".e.png"]);
+
+        Assert.Equal(ImageFolderLayout.Flat, found.Layout);
+        Assert.Equal(["a.bmp", "b.webp"], found.Images.Select(i => i.RelativePath));
+        Assert.All(found.Images, image => Assert.Null(image.Label));
+    }
+
+    [Fact]
+    public void EmptyFoldersCountOnlyWhenTheStoreHasThem()
+    {
+        // A disk's empty test/good/ makes an (empty) MVTec layout; blob names cannot hold empty folders.
+        Assert.Equal(ImageFolderLayout.Mvtec, ImageDatasetLayout.Detect([], ["test", "test/good"]).Layout);
+        Assert.Empty(ImageDatasetLayout.Detect([], ["test", "test/good"]).Images);
+        var emptyTrainGood = ImageDatasetLayout.Detect(["test/good/0.png"], ["train/good"]);
+        Assert.NotNull(emptyTrainGood.TrainGoodImages);
+        Assert.Empty(emptyTrainGood.TrainGoodImages);
+    }
+
+    [Theory]
+    [InlineData("a.png", true)]
+    [InlineData("A.JPG", true)]
+    [InlineData("scan.tiff", false)]
+    [InlineData(".png", false)]
+    [InlineData(".hidden.png", false)]
+    [InlineData("png", false)]
+    public void ImageFileNamesAreKnownExtensionsAndNotHidden(string name, bool isImage) =>
+        Assert.Equal(isImage, ImageDatasetLayout.IsImageFileName(name));
+
+    [Fact]
+    public void ImagesAtRootSkipsFoldersAndOtherFiles() =>
+        Assert.Equal(["a.png", "b.gif"], ImageDatasetLayout.ImagesAtRoot(["b.gif", "x/a.png", "a.png", "c.txt"]));
+}

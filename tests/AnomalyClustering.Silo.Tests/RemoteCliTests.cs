@@ -1,0 +1,121 @@
+using System.Text.RegularExpressions;
+using AnomalyClustering.Cli;
+using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Cli.Tests;
+
+namespace AnomalyClustering.Silo.Tests;
+
+/// <summary>The CLI's remote mode (<c>cluster --server</c>, <c>jobs ...</c>) run in-process against the in-process server.</summary>
+public sealed partial class RemoteCliTests(SiloServer server)
+{
+    private string Url => server.BaseAddress.ToString();
+
+    [Fact]
+    public void RemoteRunWritesTheSameClustersAsALocalRun()
+    {
+        using var folder = new TempFolder();
+        var data = folder.Combine("data");
+        ApiDatasets.WriteClassFolders(data, perClass: 4, seed: 41);
+        var broken = folder.Write([.. "not a picture"u8], "data", "hole", "broken.png");
+
+        var local = CliRun.InProcess(["cluster", data, "-o", folder.Combine("local"), .. ApiDatasets.SmallFlags]);
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "-o", folder.Combine("remote"), .. ApiDatasets.SmallFlags]);
+
+        Assert.True(local.ExitCode == 0, local.Error);
+        Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
+        Assert.Equal(File.ReadAllText(folder.Combine("local", "clusters.csv")), File.ReadAllText(folder.Combine("remote", "clusters.csv")));
+        Assert.Contains("class folders", remote.Output);
+        Assert.Contains("9 files uploaded", OneLine(remote.Output));
+        Assert.Contains("NMI", remote.Output);
+        Assert.Contains("1 image(s) could not be used", remote.Output);
+        using var localResult = ResultJson.Load(folder.Combine("local"));
+        using var remoteResult = ResultJson.Load(folder.Combine("remote"));
+        Assert.Equal(localResult.Metric("nmi"), remoteResult.Metric("nmi"), 12);
+        var source = remoteResult.Root.GetProperty("source");
+        Assert.Equal("class-folders", source.GetProperty("layout").GetString());
+        Assert.Equal(Path.GetFullPath(data), source.GetProperty("path").GetString());
+        Assert.Equal(localResult.Root.GetProperty("options").ToString(), remoteResult.Root.GetProperty("options").ToString());
+        var error = Assert.Single(remoteResult.Errors);
+        Assert.Equal("hole/broken.png", error.GetProperty("id").GetString());
+        Assert.Equal(broken, error.GetProperty("path").GetString());
+
+        // The job stays on the server: its status, result and listing are there for the jobs commands.
+        var jobId = AcceptedJobId().Match(remote.Output).Groups[1].Value;
+        var status = CliRun.InProcess(["jobs", "status", jobId, "--server", Url]);
+        Assert.True(status.ExitCode == 0, status.Error);
+        Assert.Contains($"job {jobId}: completed", status.Output);
+        var fetched = CliRun.InProcess(["jobs", "result", jobId, "--server", Url, "-o", folder.Combine("fetched")]);
+        Assert.True(fetched.ExitCode == 0, fetched.Error);
+        Assert.Equal(File.ReadAllText(folder.Combine("remote", "clusters.csv")), File.ReadAllText(folder.Combine("fetched", "clusters.csv")));
+        var list = CliRun.InProcess(["jobs", "list", "--server", Url, "--limit", "1000"]);
+        Assert.True(list.ExitCode == 0, list.Error);
+        Assert.Contains(jobId, list.Output);
+        var cancel = CliRun.InProcess(["jobs", "cancel", jobId, "--server", Url]);
+        Assert.True(cancel.ExitCode == 0, cancel.Error);
+        Assert.Contains("completed", cancel.Output);
+    }
+
+    [Fact]
+    public void RemoteSemiSupervisedRunUploadsTheNormalImages()
+    {
+        using var folder = new TempFolder();
+        var data = folder.Combine("product");
+        SyntheticImages.Write(Path.Combine(data, "test", "good"), DefectType.Good, 3, seed: 51);
+        SyntheticImages.Write(Path.Combine(data, "test", "stain"), DefectType.Stain, 3, seed: 52);
+        SyntheticImages.Write(Path.Combine(data, "train", "good"), DefectType.Good, 3, seed: 53);
+        string[] flags = ["--mode", "semi-supervised", .. ApiDatasets.SmallFlags];
+
+        var local = CliRun.InProcess(["cluster", data, "-o", folder.Combine("local"), .. flags]);
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "-o", folder.Combine("remote"), .. flags]);
+
+        Assert.True(local.ExitCode == 0, local.Error);
+        Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
+        Assert.Contains("3 normal images in " + Path.Combine(data, "train", "good") + " (uploaded as the normal set)", OneLine(remote.Output));
+        Assert.Contains("9 files uploaded", OneLine(remote.Output));
+        Assert.Equal(File.ReadAllText(folder.Combine("local", "clusters.csv")), File.ReadAllText(folder.Combine("remote", "clusters.csv")));
+        using var remoteResult = ResultJson.Load(folder.Combine("remote"));
+        Assert.Equal("mvtec", remoteResult.Root.GetProperty("source").GetProperty("layout").GetString());
+        Assert.Equal("semi-supervised", remoteResult.Root.GetProperty("options").GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public void RemoteMistakesAreOneLineErrors()
+    {
+        using var folder = new TempFolder();
+        var data = folder.Combine("data");
+        ApiDatasets.WriteClassFolders(data, perClass: 2, seed: 61);
+        var output = folder.Combine("out");
+
+        CliRun.InProcess(["cluster", data, "--server", "http://127.0.0.1:1", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "cannot reach the server at http://127.0.0.1:1/");
+        CliRun.InProcess(["cluster", data, "--server", "ftp://example.org", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "is not an http(s) address");
+        CliRun.InProcess(["cluster", data, "--server", Url, "--model", folder.Combine("m.onnx"), "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "--backbone-name");
+        CliRun.InProcess(["cluster", data, "--server", Url, "--resize-mode", "crop", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "--resize-mode applies to local runs only");
+        CliRun.InProcess(["cluster", data, "--backbone-name", "resnet50", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "goes with --server");
+        CliRun.InProcess(["cluster", data, "--server", Url, "--backbone-name", "resnet-9000", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "unknown backbone 'resnet-9000'");
+        var broken = folder.Combine("broken");
+        folder.Write([.. "not a picture"u8], "broken", "a.png");
+        folder.Write([], "broken", "b.png");
+        CliRun.InProcess(["cluster", broken, "--server", Url, "-k", "2", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "failed on the server: only 0 of 2 images could be used");
+        CliRun.InProcess(["jobs", "status", "no-such-job", "--server", Url])
+            .AssertOneLineError(CliExitCodes.InputError, "there is no job 'no-such-job'");
+        CliRun.InProcess(["jobs", "result", "no-such-job", "--server", Url, "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "(404 Not Found)");
+        Assert.False(Directory.Exists(output));
+    }
+
+    [GeneratedRegex(@"job (cli-[0-9a-f]+) accepted")]
+    private static partial Regex AcceptedJobId();
+
+    /// <summary>The output with the console's line wrapping undone.</summary>
+    private static string OneLine(string output) => Whitespace().Replace(output, " ");
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}

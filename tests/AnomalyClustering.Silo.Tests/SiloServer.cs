@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Silo.Hosting;
+using AnomalyClustering.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+[assembly: AssemblyFixture(typeof(AnomalyClustering.Silo.Tests.SiloServer))]
+
+namespace AnomalyClustering.Silo.Tests;
+
+/// <summary>
+/// One real host for the whole test assembly, built like Program.cs (the same extension methods): an Orleans silo with both
+/// roles on free loopback ports, a local-folder blob store in a temp folder, and the HTTP API on a free port. The store is
+/// wrapped in a <see cref="GatedBlobStore"/>, so that tests can hold a job in its embedding stage.
+/// </summary>
+public sealed class SiloServer : IAsyncLifetime
+{
+    /// <summary>The per-file upload limit the tests configure (small, so that the 413 test sends little).</summary>
+    public const long MaxUploadFileBytes = 2 << 20;
+
+    /// <summary>The per-request upload limit the tests configure.</summary>
+    public const long MaxUploadBytes = 6 << 20;
+
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(2);
+    private WebApplication? _app;
+
+    /// <summary>The store the silo uses (gated).</summary>
+    public GatedBlobStore Store { get; private set; } = null!;
+
+    /// <summary>The folder of the store.</summary>
+    public string StoreRoot { get; } = Path.Combine(Path.GetTempPath(), "anomaly-cluster-silo-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The API's base address (http://127.0.0.1:port).</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>A client of the API.</summary>
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The JSON conventions of the API, for reading its answers.</summary>
+    public static JsonSerializerOptions Json { get; } = JobApiJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    /// <inheritdoc />
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(StoreRoot);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AnomalyClustering:Storage:Kind"] = "Local",
+            ["AnomalyClustering:Storage:LocalRoot"] = StoreRoot,
+            ["Orleans:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:ClusterId"] = "silo-tests-" + Guid.NewGuid().ToString("N"),
+            ["AnomalyClustering:Api:MaxUploadFileBytes"] = MaxUploadFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AnomalyClustering:Api:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var silo = await builder.AddAnomalyClusteringSiloAsync();
+        var inner = new LocalDirectoryBlobStore(StoreRoot);
+        Store = new GatedBlobStore(inner);
+        builder.Services.AddSingleton<IBlobStore>(Store);
+        _app = builder.Build();
+        _app.MapAnomalyClusteringEndpoints(silo);
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+        // A busy test machine may take more than HttpClient's default second to refuse an upload that asked to continue.
+        Client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Store?.ReleaseAll();
+        Client?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(StoreRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftovers in the temp folder must not fail the run.
+        }
+    }
+
+    /// <summary>Polls the job until it is finished (fails the test after a generous limit, so a hung job cannot hang the run).</summary>
+    public async Task<JobStatus> WaitAsync(string jobId)
+    {
+        var deadline = DateTime.UtcNow + JobTimeout;
+        while (true)
+        {
+            var status = await Client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", Json);
+            if (status!.IsFinished)
+            {
+                return status;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"job {jobId} did not finish: {JsonSerializer.Serialize(status, Json)}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
