@@ -34,10 +34,10 @@ public sealed class LoopbackCluster : IAsyncLifetime
 
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(2);
 
-    private readonly AzuriteFixture azurite = new();
     private readonly List<SiloProcess> silos = [];
     private readonly ConcurrentDictionary<string, Lazy<Task<object>>> shared = new(StringComparer.Ordinal);
     private RedisServer? redis;
+    private AzuriteProcess? azurite;
     private IHost? clientHost;
     private string? siloAssembly;
     private ClusterSettings? settings;
@@ -68,14 +68,11 @@ public sealed class LoopbackCluster : IAsyncLifetime
     /// <summary>The job over <see cref="Dataset"/>: image id = path relative to the dataset root, label = class folder, default options.</summary>
     public JobSpecification Specification { get; private set; } = null!;
 
-    /// <summary>The silo processes now running (coordinator first).</summary>
-    internal IReadOnlyList<SiloProcess> Silos => silos;
-
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
         var redisExecutable = RedisServer.FindExecutable();
-        siloAssembly = SiloProcess.FindAssembly();
+        siloAssembly = SiloProcess.FindAssembly(typeof(LoopbackCluster).Assembly, TestPaths.RepositoryRoot);
         SkipReason = redisExecutable is null ? "redis-server is not installed (apt-get install redis-server); the cluster tests need it."
             : AzuriteFixture.MissingReason is { } azuriteMissing ? azuriteMissing
             : siloAssembly is null ? "the silo host is not built (src/AnomalyClustering.Silo/bin/<configuration>/net10.0/AnomalyClustering.Silo.dll); build the solution first."
@@ -97,16 +94,24 @@ public sealed class LoopbackCluster : IAsyncLifetime
 
     private async Task StartAsync(string redisExecutable)
     {
-        // Redis, Azurite and the dataset do not depend on each other.
-        var redisStart = RedisServer.StartAsync(redisExecutable);
-        var azuriteStart = azurite.InitializeAsync().AsTask();
         dataFolder = Directory.CreateTempSubdirectory("cluster-tests-").FullName;
         var written = SyntheticProductLine.Write(dataFolder, new SyntheticProductLineOptions { ImagesPerClass = 6, NormalTrainingImages = 2, Seed = 11 });
         Dataset = ImageFolderDiscovery.Discover(written.Root);
-        redis = await redisStart;
-        await azuriteStart;
 
-        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis.ConnectionString, azurite.ConnectionString,
+        // Redis and Azurite start side by side; whichever started is stopped by DisposeAsync if the other failed.
+        var redisStart = RedisServer.StartAsync(redisExecutable);
+        var azuriteStart = AzuriteProcess.StartAsync(AzuriteFixture.Launcher);
+        try
+        {
+            await Task.WhenAll(redisStart, azuriteStart);
+        }
+        finally
+        {
+            redis = redisStart.IsCompletedSuccessfully ? redisStart.Result : null;
+            azurite = azuriteStart.IsCompletedSuccessfully ? azuriteStart.Result : null;
+        }
+
+        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString,
             new Dictionary<string, string>());
         silos.Add(StartCoordinator());
         silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-1", SiloRoles.GpuWorker));
@@ -277,7 +282,11 @@ public sealed class LoopbackCluster : IAsyncLifetime
             await redis.DisposeAsync();
             redis = null;
         }
-        await azurite.DisposeAsync();
+        if (azurite is not null)
+        {
+            await azurite.DisposeAsync();
+            azurite = null;
+        }
         if (dataFolder is not null && Directory.Exists(dataFolder))
         {
             Directory.Delete(dataFolder, recursive: true);

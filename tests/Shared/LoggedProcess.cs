@@ -10,7 +10,7 @@ namespace AnomalyClustering.Testing;
 /// test can wait for a line, search the log, and show its tail when something goes wrong. <see cref="DisposeAsync"/>
 /// kills the whole process tree: nothing is left running after a test, whatever happened.
 /// </summary>
-public sealed class LoggedProcess : IAsyncDisposable
+internal sealed class LoggedProcess : IAsyncDisposable
 {
     private const int TailLines = 60;
 
@@ -33,6 +33,16 @@ public sealed class LoggedProcess : IAsyncDisposable
 
     /// <summary>True once the process has exited.</summary>
     public bool HasExited => exited.Task.IsCompleted;
+
+    /// <summary>CPU time the process has used so far (user + system, all its threads).</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
 
     /// <summary>Completes when the process exits.</summary>
     public Task Exited => exited.Task;

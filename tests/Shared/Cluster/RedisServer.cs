@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using AnomalyClustering.Testing;
 
-namespace AnomalyClustering.Cluster.Tests;
+namespace AnomalyClustering.Testing;
 
 /// <summary>
 /// A real redis-server (the Debian package) on a free loopback port, with no persistence (<c>--save '' --appendonly no</c>)

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using AnomalyClustering.Testing;
 
-namespace AnomalyClustering.Cluster.Tests;
+namespace AnomalyClustering.Testing;
 
 /// <summary>What every silo of one test cluster shares: the cluster ids, Redis and the blob store.</summary>
 /// <param name="ClusterId">Orleans__ClusterId, unique per test run.</param>
@@ -51,18 +50,18 @@ internal sealed class SiloProcess : IAsyncDisposable
     public LoggedProcess Process { get; }
 
     /// <summary>
-    /// The built silo host: the path the build recorded in this assembly (same configuration), else the newest
-    /// src/AnomalyClustering.Silo/bin/*/net10.0/AnomalyClustering.Silo.dll. Null when neither exists.
+    /// The built silo host: the path recorded in <paramref name="assembly"/> by its build (assembly metadata
+    /// <c>SiloAssembly</c>, same configuration), else the newest src/AnomalyClustering.Silo/bin/*/net10.0/AnomalyClustering.Silo.dll
+    /// under <paramref name="repositoryRoot"/>. Null when neither exists.
     /// </summary>
-    public static string? FindAssembly()
+    public static string? FindAssembly(Assembly assembly, string repositoryRoot)
     {
-        var recorded = typeof(SiloProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(attribute => attribute.Key == "SiloAssembly")?.Value;
+        var recorded = assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(attribute => attribute.Key == "SiloAssembly")?.Value;
         if (!string.IsNullOrEmpty(recorded) && File.Exists(recorded))
         {
             return recorded;
         }
-        var bin = Path.Combine(TestPaths.RepositoryRoot, "src", "AnomalyClustering.Silo", "bin");
+        var bin = Path.Combine(repositoryRoot, "src", "AnomalyClustering.Silo", "bin");
         return Directory.Exists(bin)
             ? Directory.GetFiles(bin, "AnomalyClustering.Silo.dll", SearchOption.AllDirectories)
                 .Where(path => Path.GetFileName(Path.GetDirectoryName(path)) == "net10.0")
