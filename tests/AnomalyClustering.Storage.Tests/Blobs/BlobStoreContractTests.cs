@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AnomalyClustering.Core.Embeddings;
+using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Storage.Tests.Blobs;
 

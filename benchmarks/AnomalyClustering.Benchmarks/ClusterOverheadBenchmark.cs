@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Core.Metrics;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Embedding.Onnx;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Storage;
+using AnomalyClustering.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace AnomalyClustering.Benchmarks;
+
+/// <summary>
+/// The distribution overhead: one job over the same N images (default 500 of NEU-DET from ../shared, ResNet-50
+/// layer2+layer3, the CLI's defaults) run by the single-process CLI (<c>anomaly-cluster cluster --model</c>, a child
+/// process) and by a cluster of separate processes on this machine (redis-server, Azurite, one coordinator silo and
+/// gpu-worker silos, the job submitted through an Orleans client). Prints both wall times, the stage timings of both result
+/// documents and the CPU seconds of every silo during the job, and checks that both produced the same clusters.
+/// </summary>
+internal sealed class ClusterOverheadBenchmark : IBenchmark
+{
+    private const string Container = "anomaly-clustering";
+
+    public string Name => "cluster-overhead";
+
+    public string Description =>
+        "a job on a local 3-process cluster (Redis, Azurite, coordinator + 2 gpu-workers) vs the single-process CLI on the same images. "
+        + "Args: [--data DIR (MVTec-style test/<class>/; default ../shared/data/neu_det)] [--images 500] [--model PATH.onnx (default ../shared resnet50 layer2+layer3)] "
+        + "[--workers 2] [--worker-threads 0 (ONNX intra-op threads per worker; 0 = all cores)] [--in-flight 32] [--skip-cli] [--rerun (a second, cached job)]";
+
+    public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
+
+    private static async Task RunAsync(string[] args)
+    {
+        var repository = RepositoryRoot();
+        var shared = Environment.GetEnvironmentVariable("ANOMALY_CLUSTERING_SHARED") is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : Path.GetFullPath(Path.Combine(repository, "..", "shared"));
+        var data = Option(args, "--data", Path.Combine(shared, "data", "neu_det"));
+        var imageCount = int.Parse(Option(args, "--images", "500"), CultureInfo.InvariantCulture);
+        var model = Path.GetFullPath(Option(args, "--model", Path.Combine(shared, "models", "resnet50_imagenet_layer2_layer3.onnx")));
+        var workerCount = int.Parse(Option(args, "--workers", "2"), CultureInfo.InvariantCulture);
+        var workerThreads = Option(args, "--worker-threads", "0");
+        var inFlight = Option(args, "--in-flight", "32");
+
+        var silo = SiloProcess.FindAssembly(typeof(ClusterOverheadBenchmark).Assembly, repository)
+            ?? throw new InvalidOperationException("the silo host is not built; run: dotnet build -c Release src/AnomalyClustering.Silo");
+        var cli = Recorded("CliAssembly") ?? throw new InvalidOperationException("the CLI is not built; run: dotnet build -c Release src/AnomalyClustering.Cli");
+        var redisExecutable = RedisServer.FindExecutable() ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");
+        var azuriteLauncher = AzuriteProcess.Launcher(repository);
+        if (!File.Exists(azuriteLauncher))
+        {
+            throw new InvalidOperationException($"Azurite is not installed ({azuriteLauncher}); run: npm ci --prefix tools/azurite");
+        }
+
+        var work = Directory.CreateTempSubdirectory("cluster-overhead-").FullName;
+        try
+        {
+            var subset = WriteSubset(data, imageCount, Path.Combine(work, "images"));
+            var description = Describe(model);
+            Console.WriteLine($"{subset.Count} images of {data} ({string.Join(", ", subset.GroupBy(i => i.Label).Select(g => $"{g.Key} {g.Count()}"))}); backbone {description.Name}; "
+                              + $"{Environment.ProcessorCount} cores; silo {silo}");
+
+            ClusteringResult? cliResult = null;
+            double cliSeconds = 0;
+            if (!args.Contains("--skip-cli"))
+            {
+                (cliResult, cliSeconds) = RunCli(cli, Path.Combine(work, "images"), model, Path.Combine(work, "cli-out"));
+                Console.WriteLine($"CLI: {cliSeconds:F1} s wall (process start to exit); stages {Stages(cliResult)}; NMI {cliResult.Scores?.NormalizedMutualInformation:F4}");
+            }
+
+            await RunClusterAsync(redisExecutable, azuriteLauncher, silo, workerCount, workerThreads, inFlight, subset, description, cliResult, cliSeconds, args.Contains("--rerun"));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task RunClusterAsync(
+        string redisExecutable, string azuriteLauncher, string siloAssembly, int workerCount, string workerThreads, string inFlight,
+        IReadOnlyList<DatasetImage> images, BackboneDescription description, ClusteringResult? cliResult, double cliSeconds, bool rerun)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var redis = await RedisServer.StartAsync(redisExecutable);
+        await using var azurite = await AzuriteProcess.StartAsync(azuriteLauncher);
+        var settings = new ClusterSettings($"bench-{Guid.NewGuid():N}"[..20], "anomaly-clustering-bench", redis.ConnectionString, azurite.ConnectionString,
+            new Dictionary<string, string>());
+        var silos = new List<SiloProcess>();
+        try
+        {
+            silos.Add(SiloProcess.Start(siloAssembly, settings, "coordinator", SiloRoles.Coordinator,
+                extra: new Dictionary<string, string> { ["AnomalyClustering__Coordinator__MaxInFlightImages"] = inFlight }));
+            for (var w = 1; w <= workerCount; w++)
+            {
+                silos.Add(SiloProcess.Start(siloAssembly, settings, $"worker-{w}", SiloRoles.GpuWorker,
+                    extra: new Dictionary<string, string> { ["AnomalyClustering__Backbones__IntraOpThreads"] = workerThreads }));
+            }
+            await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(TimeSpan.FromMinutes(3))));
+            var started = clock.Elapsed.TotalSeconds;
+
+            clock.Restart();
+            var store = await AzureBlobStore.ConnectAsync(azurite.ConnectionString, Container);
+            var jobImages = new JobImage[images.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, images.Count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, cancellationToken) =>
+            {
+                var blob = "datasets/bench/" + images[i].Id;
+                await using var file = File.OpenRead(images[i].Path);
+                await store.PutAsync(blob, file, cancellationToken: cancellationToken);
+                jobImages[i] = new JobImage(images[i].Id, blob, images[i].Label);
+            });
+            var uploaded = clock.Elapsed.TotalSeconds;
+
+            var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.UseOrleansClient(client =>
+            {
+                client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
+                client.Configure<ClusterOptions>(options =>
+                {
+                    options.ClusterId = settings.ClusterId;
+                    options.ServiceId = settings.ServiceId;
+                });
+            });
+            using var host = builder.Build();
+            await host.StartAsync();
+            var client = host.Services.GetRequiredService<IClusterClient>();
+            Console.WriteLine($"cluster: started in {started:F1} s (Redis, Azurite, {silos.Count} silos ready); {images.Count} images uploaded in {uploaded:F1} s");
+
+            var specification = new JobSpecification(jobImages, [], new JobOptions(), description.ToJson(), "benchmark");
+            var (first, firstSeconds) = await RunJobAsync(client, store, silos, "overhead-1", specification);
+            if (cliResult is not null)
+            {
+                Compare(cliResult, first);
+                Console.WriteLine($"overhead: cluster job {firstSeconds:F1} s vs CLI {cliSeconds:F1} s = {100 * (firstSeconds / cliSeconds - 1):+0.0;-0.0} %");
+            }
+            if (rerun)
+            {
+                var (second, _) = await RunJobAsync(client, store, silos, "overhead-2", specification);
+                Compare(first, second);
+            }
+            await host.StopAsync();
+        }
+        finally
+        {
+            foreach (var s in silos)
+            {
+                await s.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Submits a job, polls it to the end (200 ms), and prints its wall time, stage timings and each silo's CPU seconds.</summary>
+    private static async Task<(ClusteringResult Result, double Seconds)> RunJobAsync(
+        IClusterClient client, IBlobStore store, IReadOnlyList<SiloProcess> silos, string jobId, JobSpecification specification)
+    {
+        var cpuBefore = silos.Select(s => s.Process.TotalProcessorTime).ToArray();
+        var clock = Stopwatch.StartNew();
+        var job = client.GetGrain<IClusteringJobGrain>(jobId);
+        var status = await job.Submit(specification);
+        var embeddedAt = 0.0;
+        while (!status.IsFinished)
+        {
+            await Task.Delay(200);
+            status = await job.GetStatus();
+            if (embeddedAt == 0 && status.State is JobState.Weighting or JobState.Clustering or JobState.Completed)
+            {
+                embeddedAt = clock.Elapsed.TotalSeconds;
+            }
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (status.State != JobState.Completed)
+        {
+            throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Error}\n{string.Join('\n', silos.Select(s => s.Process.Tail()))}");
+        }
+        var cpu = silos.Select((s, i) => $"{s.Name} {(s.Process.TotalProcessorTime - cpuBefore[i]).TotalSeconds:F1}");
+        await using var stream = await store.OpenReadAsync(status.ResultBlob!);
+        var result = ClusteringResultJson.Read(stream).Result;
+        Console.WriteLine($"cluster job {jobId}: {seconds:F1} s wall (submit to completed; embedding done at {embeddedAt:F1} s); cache hits {status.CacheHits}/{status.TotalImages}; "
+                          + $"stages {Stages(result)}; CPU s during the job: {string.Join(", ", cpu)}; NMI {result.Scores?.NormalizedMutualInformation:F4}");
+        return (result, seconds);
+    }
+
+    /// <summary>Runs the CLI as a child process and reads its result document.</summary>
+    private static (ClusteringResult Result, double Seconds) RunCli(string cliAssembly, string images, string model, string output)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { cliAssembly, "cluster", images, "--model", model, "-o", output })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the CLI failed ({process.ExitCode}): {stderr.Result}\n{stdout.Result}");
+        }
+        using var stream = File.OpenRead(Path.Combine(output, "result.json"));
+        return (ClusteringResultJson.Read(stream).Result, seconds);
+    }
+
+    /// <summary>Prints whether two results cluster every image alike (and the NMI between their partitions).</summary>
+    private static void Compare(ClusteringResult reference, ClusteringResult other)
+    {
+        var clusters = reference.Images.ToDictionary(image => image.Id, image => image.Cluster, StringComparer.Ordinal);
+        var same = other.Images.Count(image => clusters.TryGetValue(image.Id, out var cluster) && cluster == image.Cluster);
+        var common = other.Images.Where(image => clusters.ContainsKey(image.Id)).ToArray();
+        var agreement = ClusteringMetrics.NormalizedMutualInformation(common.Select(image => clusters[image.Id]).ToArray(), common.Select(image => image.Cluster).ToArray());
+        Console.WriteLine($"  same cluster for {same} of {reference.Images.Count} images (NMI between the two partitions {agreement:F4})");
+    }
+
+    private static string Stages(ClusteringResult result) =>
+        string.Join(", ", result.Timings.Select(timing => $"{timing.Stage} {timing.Elapsed.TotalSeconds:F1}"));
+
+    /// <summary>The first images of every class folder under <c>test/</c>, class by class in turn until <paramref name="count"/>, copied to <paramref name="folder"/>.</summary>
+    private static List<DatasetImage> WriteSubset(string data, int count, string folder)
+    {
+        var root = Directory.Exists(Path.Combine(data, "test")) ? Path.Combine(data, "test") : data;
+        var classes = Directory.GetDirectories(root).Order(StringComparer.Ordinal)
+            .Select(dir => (Name: Path.GetFileName(dir), Files: Directory.GetFiles(dir).Where(IsImage).Order(StringComparer.Ordinal).ToArray()))
+            .Where(c => c.Files.Length > 0 && c.Name != "combined")
+            .ToArray();
+        if (classes.Length == 0)
+        {
+            throw new InvalidOperationException($"{root} has no class folders with images.");
+        }
+        var taken = new int[classes.Length];
+        var total = 0;
+        while (total < count && Enumerable.Range(0, classes.Length).Any(c => taken[c] < classes[c].Files.Length))
+        {
+            for (var c = 0; c < classes.Length && total < count; c++)
+            {
+                if (taken[c] < classes[c].Files.Length)
+                {
+                    taken[c]++;
+                    total++;
+                }
+            }
+        }
+        var images = new List<DatasetImage>();
+        for (var c = 0; c < classes.Length; c++)
+        {
+            var target = Path.Combine(folder, "test", classes[c].Name);
+            Directory.CreateDirectory(target);
+            foreach (var file in classes[c].Files.Take(taken[c]))
+            {
+                var copy = Path.Combine(target, Path.GetFileName(file));
+                File.Copy(file, copy);
+                images.Add(new DatasetImage($"test/{classes[c].Name}/{Path.GetFileName(file)}", copy, classes[c].Name));
+            }
+        }
+        return images;
+    }
+
+    private static bool IsImage(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".webp";
+
+    /// <summary>The description the CLI makes for <c>--model</c>: every 4-D float output, whole images stretched.</summary>
+    private static BackboneDescription Describe(string model)
+    {
+        var signature = OnnxModelInspector.Inspect(model);
+        return new BackboneDescription
+        {
+            Name = Path.GetFileNameWithoutExtension(model),
+            ModelPath = model,
+            InputName = signature.Inputs[0].Name,
+            FeatureOutputs = signature.Outputs.Where(o => o.ElementType == OnnxElementType.Float && o.Shape is { Count: 4 }).Select(o => o.Name).ToList(),
+            Preprocessing = PreprocessingOptions.Default with { ResizeMode = ImageResizeMode.Stretch },
+        };
+    }
+
+    private static string? Recorded(string key)
+    {
+        var path = typeof(ClusterOverheadBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;
+        return path is not null && File.Exists(path) ? path : null;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AnomalyClustering.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        return Environment.CurrentDirectory;
+    }
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+    }
+}

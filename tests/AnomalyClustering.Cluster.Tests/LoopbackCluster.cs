@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Cli.Datasets;
+using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Storage;
+using AnomalyClustering.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace AnomalyClustering.Cluster.Tests;
+
+/// <summary>
+/// A cluster of separate silo processes on loopback for the tests of one class: redis-server (membership, grain state,
+/// reminders) and Azurite (blobs) started here, one coordinator silo and two gpu-worker silos running the built
+/// AnomalyClustering.Silo.dll, an Orleans client in the test process, and a small labelled synthetic dataset uploaded to
+/// the blob store. Everything is stopped (process trees killed) and removed at the end. Missing redis-server, Azurite or
+/// silo build: <see cref="SkipReason"/> says which, and the tests skip.
+/// </summary>
+public sealed class LoopbackCluster : IAsyncLifetime
+{
+    /// <summary>Orleans__ServiceId of the test silos.</summary>
+    public const string ServiceId = "anomaly-clustering-tests";
+
+    /// <summary>Image grains a coordinator keeps in flight: small, so that a job lasts long enough to interrupt it.</summary>
+    public const int CoordinatorInFlightImages = 2;
+
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly List<SiloProcess> silos = [];
+    private readonly ConcurrentDictionary<string, Lazy<Task<object>>> shared = new(StringComparer.Ordinal);
+    private RedisServer? redis;
+    private AzuriteProcess? azurite;
+    private IHost? clientHost;
+    private string? siloAssembly;
+    private ClusterSettings? settings;
+    private string? dataFolder;
+
+    /// <summary>Why the cluster cannot run here, or null when it is running.</summary>
+    public string? SkipReason { get; private set; }
+
+    /// <summary>The Orleans client connected to the cluster.</summary>
+    public IClusterClient Client => clientHost!.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>The blob store the silos use (Azurite, the default container).</summary>
+    public IBlobStore Store { get; private set; } = null!;
+
+    /// <summary>The coordinator silo now running.</summary>
+    internal SiloProcess Coordinator { get; private set; } = null!;
+
+    /// <summary>The gpu-worker silos.</summary>
+    internal IReadOnlyList<SiloProcess> Workers => silos.Where(silo => silo.Roles == SiloRoles.GpuWorker).ToArray();
+
+    /// <summary>The dataset on disk (MVTec layout) as the CLI discovers it.</summary>
+    internal DiscoveredImageFolder Dataset { get; private set; } = null!;
+
+    /// <summary>The built-in backbone as the CLI uses it (whole images, stretched).</summary>
+    public static BackboneDescription Backbone { get; } =
+        BuiltInBackbone.Description with { Preprocessing = BuiltInBackbone.Description.Preprocessing with { ResizeMode = ImageResizeMode.Stretch } };
+
+    /// <summary>The job over <see cref="Dataset"/>: image id = path relative to the dataset root, label = class folder, default options.</summary>
+    public JobSpecification Specification { get; private set; } = null!;
+
+    /// <inheritdoc />
+    public async ValueTask InitializeAsync()
+    {
+        var redisExecutable = RedisServer.FindExecutable();
+        siloAssembly = SiloProcess.FindAssembly(typeof(LoopbackCluster).Assembly, TestPaths.RepositoryRoot);
+        SkipReason = redisExecutable is null ? "redis-server is not installed (apt-get install redis-server); the cluster tests need it."
+            : AzuriteFixture.MissingReason is { } azuriteMissing ? azuriteMissing
+            : siloAssembly is null ? "the silo host is not built (src/AnomalyClustering.Silo/bin/<configuration>/net10.0/AnomalyClustering.Silo.dll); build the solution first."
+            : null;
+        if (SkipReason is not null)
+        {
+            return;
+        }
+        try
+        {
+            await StartAsync(redisExecutable!);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync(string redisExecutable)
+    {
+        dataFolder = Directory.CreateTempSubdirectory("cluster-tests-").FullName;
+        var written = SyntheticProductLine.Write(dataFolder, new SyntheticProductLineOptions { ImagesPerClass = 6, NormalTrainingImages = 2, Seed = 11 });
+        Dataset = ImageFolderDiscovery.Discover(written.Root);
+
+        // Redis and Azurite start side by side; whichever started is stopped by DisposeAsync if the other failed.
+        var redisStart = RedisServer.StartAsync(redisExecutable);
+        var azuriteStart = AzuriteProcess.StartAsync(AzuriteFixture.Launcher);
+        try
+        {
+            await Task.WhenAll(redisStart, azuriteStart);
+        }
+        finally
+        {
+            redis = redisStart.IsCompletedSuccessfully ? redisStart.Result : null;
+            azurite = azuriteStart.IsCompletedSuccessfully ? azuriteStart.Result : null;
+        }
+
+        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString,
+            new Dictionary<string, string>());
+        silos.Add(StartCoordinator());
+        silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-1", SiloRoles.GpuWorker));
+        silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-2", SiloRoles.GpuWorker));
+        Coordinator = silos[0];
+
+        Store = await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "anomaly-clustering");
+        Specification = await UploadAsync();
+        await Task.WhenAll(silos.Select(silo => silo.WaitReadyAsync(ReadyTimeout)));
+
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
+            client.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = settings.ClusterId;
+                options.ServiceId = settings.ServiceId;
+            });
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(30));
+        });
+        clientHost = builder.Build();
+        using var connectTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await clientHost.StartAsync(connectTimeout.Token);
+    }
+
+    /// <summary>
+    /// Kills the coordinator process (a crash) and starts a new one on the same silo and gateway ports (a restarted pod), so
+    /// that the new incarnation declares the old one dead at once; returns when the new one is ready.
+    /// </summary>
+    internal async Task<SiloProcess> RestartCoordinatorAsync()
+    {
+        var old = Coordinator;
+        await old.KillAsync();
+        var restarted = StartCoordinator(old.SiloPort, old.GatewayPort, name: old.Name + "-restarted");
+        silos[silos.IndexOf(old)] = restarted;
+        Coordinator = restarted;
+        await old.DisposeAsync();
+        await restarted.WaitReadyAsync(ReadyTimeout);
+        return restarted;
+    }
+
+    /// <summary>
+    /// The outcome of <paramref name="compute"/>, computed once for all tests of the class (the first caller runs it;
+    /// a failure fails every test that needs it, with the same message).
+    /// </summary>
+    public async Task<T> SharedAsync<T>(string name, Func<Task<T>> compute) where T : class =>
+        (T)await shared.GetOrAdd(name, _ => new Lazy<Task<object>>(async () => await compute())).Value;
+
+    /// <summary>Skips the calling test when the cluster cannot run here.</summary>
+    public void SkipWhenUnavailable()
+    {
+        if (SkipReason is not null)
+        {
+            Assert.Skip(SkipReason);
+        }
+    }
+
+    /// <summary>The tails of every silo's output and of Redis, for failure messages.</summary>
+    public string Diagnostics()
+    {
+        var text = new StringBuilder();
+        foreach (var silo in silos)
+        {
+            text.AppendLine(silo.Process.Tail());
+        }
+        if (redis is not null)
+        {
+            text.AppendLine(redis.Tail());
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Reads the result document a completed job wrote.</summary>
+    public async Task<ClusteringResult> ReadResultAsync(JobStatus status)
+    {
+        Assert.True(status.ResultBlob is not null, $"job {status.JobId} has no result blob (state {status.State}).");
+        await using var stream = await Store.OpenReadAsync(status.ResultBlob);
+        return ClusteringResultJson.Read(stream).Result;
+    }
+
+    /// <summary>
+    /// Polls the job until <paramref name="until"/> holds for its status or it is finished, and returns that status. Failed
+    /// calls (a coordinator being replaced) are retried; after <paramref name="timeout"/> it throws with the last status and
+    /// the silos' output.
+    /// </summary>
+    public async Task<JobStatus> WaitUntilAsync(string jobId, TimeSpan timeout, Func<JobStatus, bool> until)
+    {
+        var job = Client.GetGrain<IClusteringJobGrain>(jobId);
+        var clock = Stopwatch.StartNew();
+        JobStatus? last = null;
+        Exception? lastError = null;
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                last = await job.GetStatus().WaitAsync(TimeSpan.FromSeconds(15));
+                lastError = null;
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.IAssertionException)
+            {
+                lastError = e;
+                await Task.Delay(250);
+                continue;
+            }
+            if (until(last) || last.IsFinished)
+            {
+                return last;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException(
+            $"job {jobId}: waited {timeout.TotalSeconds:F0} s; last status {Describe(last)}; last error {lastError?.GetType().Name}: {lastError?.Message ?? "none"}.\n{Diagnostics()}");
+    }
+
+    /// <summary>Polls the job until it is finished (see <see cref="WaitUntilAsync"/>).</summary>
+    public Task<JobStatus> WaitFinishedAsync(string jobId, TimeSpan timeout) => WaitUntilAsync(jobId, timeout, status => status.IsFinished);
+
+    /// <summary>Submits a job, waits for it, and returns its status and result; a job that did not complete fails the test with its error.</summary>
+    public async Task<(JobStatus Status, ClusteringResult Result)> RunJobAsync(string jobId, JobSpecification specification)
+    {
+        var submitted = await Client.GetGrain<IClusteringJobGrain>(jobId).Submit(specification);
+        Assert.Equal(jobId, submitted.JobId);
+        var status = await WaitFinishedAsync(jobId, TimeSpan.FromMinutes(3));
+        await AssertCompletedAsync(status);
+        return (status, await ReadResultAsync(status));
+    }
+
+    /// <summary>Fails with the job's error, its image failures and the silos' output unless it completed.</summary>
+    public async Task AssertCompletedAsync(JobStatus status)
+    {
+        if (status.State == JobState.Completed)
+        {
+            return;
+        }
+        var failures = await Client.GetGrain<IClusteringJobGrain>(status.JobId).GetFailures();
+        Assert.Fail($"job {status.JobId} ended {Describe(status)}; image failures: {string.Join("; ", failures.Select(f => $"{f.Id}: {f.Reason} {f.Message}"))}\n{Diagnostics()}");
+    }
+
+    /// <summary>A status in one line.</summary>
+    public static string Describe(JobStatus? status) => status is null ? "none"
+        : $"{status.State} (embedded {status.EmbeddedImages}/{status.TotalImages}, cache hits {status.CacheHits}, weighted {status.WeightedImages}, failed {status.FailedImages}{(status.Error is null ? "" : ", error: " + status.Error)})";
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (clientHost is not null)
+        {
+            try
+            {
+                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await clientHost.StopAsync(stopTimeout.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or OrleansException or ObjectDisposedException)
+            {
+                // The silos go next anyway.
+            }
+            clientHost.Dispose();
+            clientHost = null;
+        }
+        foreach (var silo in silos)
+        {
+            await silo.DisposeAsync();
+        }
+        silos.Clear();
+        if (redis is not null)
+        {
+            await redis.DisposeAsync();
+            redis = null;
+        }
+        if (azurite is not null)
+        {
+            await azurite.DisposeAsync();
+            azurite = null;
+        }
+        if (dataFolder is not null && Directory.Exists(dataFolder))
+        {
+            Directory.Delete(dataFolder, recursive: true);
+            dataFolder = null;
+        }
+    }
+
+    private SiloProcess StartCoordinator(int? siloPort = null, int? gatewayPort = null, string name = "coordinator") =>
+        SiloProcess.Start(siloAssembly!, settings!, name, SiloRoles.Coordinator, siloPort, gatewayPort,
+            new Dictionary<string, string> { ["AnomalyClustering__Coordinator__MaxInFlightImages"] = CoordinatorInFlightImages.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>Uploads every image of the dataset as <c>datasets/&lt;cluster id&gt;/&lt;image id&gt;</c> and builds the job.</summary>
+    private async Task<JobSpecification> UploadAsync()
+    {
+        var prefix = $"datasets/{settings!.ClusterId}/";
+        async Task<JobImage> Upload(DatasetImage image)
+        {
+            await using var file = File.OpenRead(image.Path);
+            await Store.PutAsync(prefix + image.Id, file);
+            return new JobImage(image.Id, prefix + image.Id, image.Label);
+        }
+        var images = new List<JobImage>();
+        foreach (var image in Dataset.Dataset.Images)
+        {
+            images.Add(await Upload(image));
+        }
+        var normals = new List<JobImage>();
+        foreach (var image in Dataset.Dataset.NormalImages)
+        {
+            normals.Add(await Upload(image));
+        }
+        return new JobSpecification(images, normals, new JobOptions(), Backbone.ToJson(), Source: Dataset.Root);
+    }
+}

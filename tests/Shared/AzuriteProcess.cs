@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AnomalyClustering.Testing;
+
+/// <summary>
+/// A real Azurite blob emulator (tools/azurite, installed by <c>npm ci --prefix tools/azurite</c>) on a free loopback port
+/// with in-memory persistence; its process tree is killed and its working folder removed on dispose.
+/// </summary>
+internal sealed class AzuriteProcess : IAsyncDisposable
+{
+    /// <summary>Azurite's fixed development account and key (public, documented by Microsoft).</summary>
+    private const string AccountName = "devstoreaccount1";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly LoggedProcess process;
+    private readonly string workFolder;
+
+    private AzuriteProcess(LoggedProcess process, string workFolder, int port)
+    {
+        this.process = process;
+        this.workFolder = workFolder;
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};"
+            + $"BlobEndpoint=http://127.0.0.1:{port}/{AccountName};";
+    }
+
+    /// <summary>A connection string to the running emulator.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The azurite-blob launcher of the npm install under <paramref name="repositoryRoot"/>.</summary>
+    public static string Launcher(string repositoryRoot) => Path.Combine(repositoryRoot, "tools", "azurite", "node_modules", ".bin",
+        OperatingSystem.IsWindows() ? "azurite-blob.cmd" : "azurite-blob");
+
+    /// <summary>Starts the emulator and waits until it listens.</summary>
+    /// <exception cref="InvalidOperationException">It did not start; the message holds its output.</exception>
+    public static async Task<AzuriteProcess> StartAsync(string launcher)
+    {
+        var workFolder = Directory.CreateTempSubdirectory("azurite-").FullName;
+        var port = LoggedProcess.FreeLoopbackPort();
+        var start = new ProcessStartInfo(launcher) { WorkingDirectory = workFolder };
+        // No --skipApiVersionCheck: the tests prove that the store's pinned service version is one Azurite accepts.
+        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var azurite = new AzuriteProcess(LoggedProcess.Start("azurite", start), workFolder, port);
+        try
+        {
+            await azurite.process.WaitForLineAsync("successfully listens", StartTimeout).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            await azurite.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"Azurite did not start on port {port}: {e.Message}", e);
+        }
+        return azurite;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await process.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            Directory.Delete(workFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind must not hide the caller's own outcome.
+        }
+    }
+}

@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AnomalyClustering.Testing;
+
+/// <summary>
+/// A child process of a test (an emulator, a server, a silo) whose stdout and stderr are kept line by line, so that a
+/// test can wait for a line, search the log, and show its tail when something goes wrong. <see cref="DisposeAsync"/>
+/// kills the whole process tree: nothing is left running after a test, whatever happened.
+/// </summary>
+internal sealed class LoggedProcess : IAsyncDisposable
+{
+    private const int TailLines = 60;
+
+    private readonly Process process;
+    private readonly List<string> lines = [];
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> waiters = [];
+    private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private LoggedProcess(string name, Process process)
+    {
+        Name = name;
+        this.process = process;
+    }
+
+    /// <summary>A name for messages (e.g. <c>redis</c>, <c>silo worker-1</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The process id.</summary>
+    public int Id => process.Id;
+
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => exited.Task.IsCompleted;
+
+    /// <summary>CPU time the process has used so far (user + system, all its threads).</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Completes when the process exits.</summary>
+    public Task Exited => exited.Task;
+
+    /// <summary>Starts <paramref name="start"/> (its output redirected here) and begins collecting its lines.</summary>
+    public static LoggedProcess Start(string name, ProcessStartInfo start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = false;
+        start.UseShellExecute = false;
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var logged = new LoggedProcess(name, process);
+        process.OutputDataReceived += (_, e) => logged.Collect(e.Data);
+        process.ErrorDataReceived += (_, e) => logged.Collect(e.Data);
+        process.Exited += (_, _) => logged.exited.TrySetResult();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"{name}: cannot start '{start.FileName}': {e.Message}", e);
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return logged;
+    }
+
+    /// <summary>True when some line so far contains <paramref name="fragment"/>.</summary>
+    public bool LogContains(string fragment)
+    {
+        lock (lines)
+        {
+            return lines.Any(line => line.Contains(fragment, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>The last lines of output, for failure messages.</summary>
+    public string Tail()
+    {
+        lock (lines)
+        {
+            var tail = lines.Skip(Math.Max(0, lines.Count - TailLines));
+            return $"--- last output of {Name} (pid {process.Id}{(HasExited ? $", exited with {ExitCodeText()}" : "")}) ---\n" + string.Join('\n', tail);
+        }
+    }
+
+    /// <summary>
+    /// Waits until a line containing <paramref name="fragment"/> appears (also one already seen). Throws, with the tail of
+    /// the output, when the process exits first or <paramref name="timeout"/> passes.
+    /// </summary>
+    public async Task WaitForLineAsync(string fragment, TimeSpan timeout)
+    {
+        TaskCompletionSource seen;
+        lock (lines)
+        {
+            if (lines.Any(line => line.Contains(fragment, StringComparison.Ordinal)))
+            {
+                return;
+            }
+            seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiters.Add((line => line.Contains(fragment, StringComparison.Ordinal), seen));
+        }
+        var finished = await Task.WhenAny(seen.Task, exited.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        if (finished != seen.Task)
+        {
+            // Output still in the pipe when the process exits is delivered just after; give it a moment.
+            await Task.Delay(200).ConfigureAwait(false);
+            if (seen.Task.IsCompleted)
+            {
+                return;
+            }
+            var why = HasExited ? "it exited first" : $"it did not print it within {timeout.TotalSeconds:F0} s";
+            throw new InvalidOperationException($"{Name}: waited for a line containing '{fragment}' but {why}.\n{Tail()}");
+        }
+    }
+
+    /// <summary>Kills the process tree at once (SIGKILL: no graceful shutdown, as a crash) and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited and reaped.
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new InvalidOperationException($"{Name} (pid {process.Id}) did not exit within 20 s of being killed.");
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await KillAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Collect(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (lines)
+        {
+            lines.Add(line);
+            for (var i = waiters.Count - 1; i >= 0; i--)
+            {
+                if (waiters[i].Match(line))
+                {
+                    waiters[i].Seen.TrySetResult();
+                    waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    private string ExitCodeText()
+    {
+        try
+        {
+            return process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "unknown code";
+        }
+    }
+
+    /// <summary>Text of all lines so far (for searches a test makes itself).</summary>
+    public string Log()
+    {
+        lock (lines)
+        {
+            var text = new StringBuilder();
+            foreach (var line in lines)
+            {
+                text.AppendLine(line);
+            }
+            return text.ToString();
+        }
+    }
+}
