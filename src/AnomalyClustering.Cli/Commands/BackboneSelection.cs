@@ -43,7 +43,7 @@ internal static class BackboneSelection
             {
                 throw new CliInputException("--feature-output needs --model (the built-in backbone has fixed outputs).");
             }
-            return BuiltInBackbone.Description with { Preprocessing = BuiltInBackbone.Description.Preprocessing with { ResizeMode = DefaultResizeMode } };
+            return BuiltInBackbone.WholeImageDescription;
         }
         if (!File.Exists(modelPath))
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Pipeline;
@@ -145,37 +146,23 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             while (!status.IsFinished)
             {
-                Report(status, progress);
+                if (progress is not null)
+                {
+                    JobStatusProgress.Report(status, progress);
+                }
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
                 status = await coordinator.GetStatus().ConfigureAwait(false);
             }
-            Report(status, progress);
+            if (progress is not null)
+            {
+                JobStatusProgress.Report(status, progress);
+            }
             return status;
         }
         catch (OperationCanceledException)
         {
             await coordinator.Cancel().ConfigureAwait(false);
             throw;
-        }
-    }
-
-    private static void Report(JobStatus status, IProgress<PipelineProgress>? progress)
-    {
-        if (progress is null)
-        {
-            return;
-        }
-        switch (status.State)
-        {
-            case JobState.Queued or JobState.Embedding:
-                progress.Report(new PipelineProgress(PipelineStage.EmbedImages, status.EmbeddedImages, status.TotalImages + status.TotalNormalImages));
-                break;
-            case JobState.Weighting:
-                progress.Report(new PipelineProgress(PipelineStage.WeightPatches, status.WeightedImages, status.TotalImages - status.FailedImages));
-                break;
-            case JobState.Clustering or JobState.Completed:
-                progress.Report(new PipelineProgress(PipelineStage.Cluster, status.State == JobState.Completed ? 1 : 0, 1));
-                break;
         }
     }
 

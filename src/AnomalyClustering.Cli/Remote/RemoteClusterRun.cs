@@ -120,11 +120,11 @@ internal static class RemoteClusterRun
         {
             while (!status.IsFinished)
             {
-                RemoteJobProgress.Report(status, progress);
+                JobStatusProgress.Report(status, progress);
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
                 status = await client.GetStatusAsync(status.JobId, cancellationToken).ConfigureAwait(false);
             }
-            RemoteJobProgress.Report(status, progress);
+            JobStatusProgress.Report(status, progress);
             return status;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

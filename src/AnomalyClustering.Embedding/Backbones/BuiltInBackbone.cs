@@ -44,6 +44,13 @@ public static class BuiltInBackbone
                   + "such as ResNet-50 layer2/layer3; use one of those for quality work.",
     };
 
+    /// <summary>
+    /// The description the CLI and the HTTP API use when a job names no backbone: <see cref="Description"/> fed the whole
+    /// image, stretched to the input size (the paper's centre crop cuts defects off elongated parts; docs/RESULTS.md).
+    /// </summary>
+    public static BackboneDescription WholeImageDescription { get; } =
+        Description with { Preprocessing = Description.Preprocessing with { ResizeMode = ImageResizeMode.Stretch } };
+
     /// <summary>Opens the built-in backbone.</summary>
     public static OnnxBackbone Open(BackboneRuntimeOptions? options = null) => new(Description, options);
 

@@ -16,8 +16,7 @@ public sealed class BackboneCatalog(IOptions<BackboneHostOptions> options)
     /// The built-in backbone as the CLI describes it when no model is given: the whole image, stretched to the input (the
     /// CLI's <c>BackboneSelection.DefaultResizeMode</c>), so that the server and the CLI cluster a folder alike.
     /// </summary>
-    public static BackboneDescription BuiltIn { get; } =
-        BuiltInBackbone.Description with { Preprocessing = BuiltInBackbone.Description.Preprocessing with { ResizeMode = ImageResizeMode.Stretch } };
+    public static BackboneDescription BuiltIn => BuiltInBackbone.WholeImageDescription;
 
     /// <summary>The names a request may use, ordinal order.</summary>
     public IReadOnlyList<string> Names =>

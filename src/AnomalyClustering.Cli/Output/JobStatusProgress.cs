@@ -1,10 +1,10 @@
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Embedding.Pipeline;
 
-namespace AnomalyClustering.Cli.Remote;
+namespace AnomalyClustering.Cli.Output;
 
-/// <summary>Shows a job's status counts as the pipeline stages the local progress display knows.</summary>
-internal static class RemoteJobProgress
+/// <summary>Shows a job's status counts (embedded silo or remote server) as the pipeline stages the progress display knows.</summary>
+internal static class JobStatusProgress
 {
     /// <summary>Reports <paramref name="status"/> as the progress of its stage.</summary>
     public static void Report(JobStatus status, IProgress<PipelineProgress> progress)
