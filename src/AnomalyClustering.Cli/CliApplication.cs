@@ -24,6 +24,8 @@ internal static class CliApplication
             DemoCommand.Create(console),
             ClusterCommand.Create(console),
             ClusterVectorsCommand.Create(console),
+            EvalCommand.Create(console),
+            ReportCommand.Create(console),
             ModelCommand.Create(console),
         };
         // Also when hosted by another executable (the tests run the commands in-process).
