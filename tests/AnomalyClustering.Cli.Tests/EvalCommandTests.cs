@@ -52,17 +52,18 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
-    public void OneDatasetFolderIsOneCategory()
+    public void OneDatasetFolderIsOneCategoryAndReportsAreWrittenOnRequest()
     {
         using var folder = new TempFolder();
         var summary = SyntheticProductLine.Write(folder.Path, new SyntheticProductLineOptions { ImagesPerClass = 2, DefectTypes = [DefectType.Hole], Seed = 3 });
 
-        var run = CliRun.InProcess(["eval", summary.Root, "--modes", "average", "-o", folder.Combine("eval"), "--store", folder.Combine("store"), .. Small]);
+        var run = CliRun.InProcess(["eval", summary.Root, "--modes", "average", "-o", folder.Combine("eval"), "--store", folder.Combine("store"), "--reports", .. Small]);
 
         Assert.True(run.ExitCode == 0, run.Error);
         var rows = File.ReadAllLines(folder.Combine("eval", "eval.csv"));
         Assert.Equal(2, rows.Length);
         Assert.StartsWith("metal_plate,other,average,0.3,4,2,0,", rows[1]);
+        Assert.True(File.Exists(folder.Combine("eval", "metal_plate", "average-tau0.3", "report.html")));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace AnomalyClustering.Cli.Commands;
 /// <c>eval &lt;root&gt;</c>: the evaluation protocol of METHOD section 6 over one MVTec-layout dataset or a folder of them.
 /// Every category in every mode (and tau) is one job through the embedded silo, exactly as <c>cluster</c> runs it; the
 /// per-job NMI / ARI / F1 and stage times, and their image-count-weighted group averages, go to the screen, eval.csv and
-/// eval.md, each job's result.json and clusters.csv to a folder of its own.
+/// eval.md, each job's result.json and clusters.csv (and with <c>--reports</c> its report.html) to a folder of its own.
 /// </summary>
 internal static class EvalCommand
 {
@@ -50,10 +50,11 @@ internal static class EvalCommand
             Description = "Blob store folder of the embedded silo. Default: a temporary one, removed afterwards (the jobs of a category still share its feature cache).",
             HelpName = "dir",
         };
+        var reports = new Option<bool>("--reports") { Description = "Also write each job's report.html (galleries, heat maps) into its result folder." };
         var image = new ImageJobOptionSet(singleJob: false);
         var command = new Command("eval", "Evaluate the clustering against the labels of MVTec-layout datasets (METHOD section 6): NMI, ARI, F1 per category and mode, weighted averages.")
         {
-            rootArgument, categories, modes, taus, linkage, seed, output, store,
+            rootArgument, categories, modes, taus, linkage, seed, output, store, reports,
         };
         image.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
@@ -71,7 +72,7 @@ internal static class EvalCommand
                 throw new CliInputException("give at least one mode (--modes) and one temperature (--tau).");
             }
             var commandLine = string.Join(' ', new[] { CliApplication.ToolName }.Concat(parseResult.Tokens.Select(token => token.Value)));
-            var plan = new EvaluationPlan(found, settings, temperatures, baseOptions, image.Describe(parseResult), commandLine);
+            var plan = new EvaluationPlan(found, settings, temperatures, baseOptions, image.Describe(parseResult), commandLine, parseResult.GetValue(reports));
             return Task.FromResult(Run(console, plan, image.Runtime(parseResult), parseResult.GetValue(output)!, parseResult.GetValue(store), cancellationToken));
         });
         return command;
@@ -84,9 +85,10 @@ internal static class EvalCommand
     /// <param name="Options">The options of every job except mode and tau.</param>
     /// <param name="Backbone">The backbone of every job.</param>
     /// <param name="CommandLine">The command as typed, recorded in eval.md.</param>
+    /// <param name="WriteReports">Whether each job also gets its report.html.</param>
     internal sealed record EvaluationPlan(
         IReadOnlyList<EvaluationCategory> Categories, IReadOnlyList<ClusteringMode> Modes, IReadOnlyList<double> Temperatures,
-        ClusteringJobOptions Options, BackboneDescription Backbone, string CommandLine);
+        ClusteringJobOptions Options, BackboneDescription Backbone, string CommandLine, bool WriteReports = false);
 
     /// <summary>Runs every job of the plan on one embedded silo, writes the tables, returns the exit code (1 when a job failed).</summary>
     internal static int Run(CliConsole console, EvaluationPlan plan, BackboneRuntimeOptions runtime, string outputFolder, string? storeFolder, CancellationToken cancellationToken)
@@ -133,7 +135,13 @@ internal static class EvalCommand
                             var result = ClusterCommand.RunJob(
                                 console, cluster ??= EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, cancellationToken).GetAwaiter().GetResult(), found, options, plan.Backbone, cancellationToken);
                             var row = EvaluationRow.From(category, result, clock.Elapsed);
-                            ResultFiles.Write(JobFolder(outputFolder, category, mode, tau), result, ClusterCommand.Source(found, plan.Backbone));
+                            var jobFolder = JobFolder(outputFolder, category, mode, tau);
+                            var source = ClusterCommand.Source(found, plan.Backbone);
+                            ResultFiles.Write(jobFolder, result, source);
+                            if (plan.WriteReports)
+                            {
+                                HtmlReportFiles.Write(jobFolder, result, source, found.Dataset, cancellationToken);
+                            }
                             rows.Add(row);
                             screen.MarkupLine(FormattableString.Invariant(
                                 $"  NMI {row.Scores.NormalizedMutualInformation:F3}  ARI {row.Scores.AdjustedRandIndex:F3}  F1 {row.Scores.HungarianF1:F3}  (embed {row.EmbedSeconds:F1} s, weight {row.WeightSeconds:F1} s, cluster {row.ClusterSeconds:F2} s)"));
