@@ -25,6 +25,8 @@ internal static class CliApplication
             DemoCommand.Create(console),
             ClusterCommand.Create(console),
             ClusterVectorsCommand.Create(console),
+            EvalCommand.Create(console),
+            ReportCommand.Create(console),
             ModelCommand.Create(console),
             JobsCommand.Create(console),
         };

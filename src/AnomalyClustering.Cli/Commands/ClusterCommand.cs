@@ -26,7 +26,12 @@ internal static class ClusterCommand
             Description = $"Folder of the embedded silo's blob store; its feature cache makes a second run over the same images skip the backbone. Default: {EmbeddedCluster.DefaultStoreFolder}.",
             HelpName = "dir",
         };
-        var command = new Command("cluster", "Cluster a folder of images into defect types.") { imagesDir, store };
+        var names = new Option<string?>("--names")
+        {
+            Description = "Cluster names to store with the result and show in the report: a JSON object of cluster index to name (the report's 'Download names.json').",
+            HelpName = "names.json",
+        };
+        var command = new Command("cluster", "Cluster a folder of images into defect types; writes clusters.csv, result.json and report.html.") { imagesDir, store, names };
         var remote = new RemoteOptionSet();
         image.AddTo(command);
         shared.AddTo(command);
@@ -40,26 +45,61 @@ internal static class ClusterCommand
             var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
             var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
             var description = image.Describe(parseResult);
-            return Task.FromResult(Run(console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken, parseResult.GetValue(store)));
+            var clusterNames = parseResult.GetValue(names) is { } namesPath ? HtmlReportFiles.ReadNames(namesPath) : ClusterNames.Empty;
+            return Task.FromResult(Run(
+                console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken, parseResult.GetValue(store), clusterNames));
         });
         return command;
     }
 
-    /// <summary>Clusters a discovered folder and reports it; shared with <c>demo</c>.</summary>
+    /// <summary>Clusters a discovered folder, writes clusters.csv, result.json and report.html, and prints the clusters; shared with <c>demo</c>.</summary>
     public static int Run(
         CliConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime,
-        string outputFolder, CancellationToken cancellationToken, string? storeFolder = null)
+        string outputFolder, CancellationToken cancellationToken, string? storeFolder = null, ClusterNames? names = null)
     {
         // Everything that can be refused is checked before any output, so a mistake costs one line.
-        options.Validate();
-        EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        Check(found, options);
+        names ??= ClusterNames.Empty;
+        int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        if (expectedClusters is { } k)
+        {
+            names.CheckAgainst(k);
+        }
         DescribeInput(console.Out, found, options, description);
         var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, options, description, runtime, storeFolder, progress, cancellationToken));
-        var source = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages, description.Preprocessing);
+        names.CheckAgainst(result.ClusterCount);
+        result = result with { Names = names };
+        var source = Source(found, description);
         var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
-        ResultReport.Print(console.Out, result, clustersCsv, resultJson);
+        var report = HtmlReportFiles.Write(outputFolder, result, source, found.Dataset, cancellationToken);
+        ResultReport.Print(console.Out, result, clustersCsv, resultJson, report);
         return CliExitCodes.Success;
     }
+
+    /// <summary>Throws unless the job can run: options in range, K at most the number of images.</summary>
+    public static void Check(DiscoveredImageFolder found, ClusteringJobOptions options)
+    {
+        options.Validate();
+        EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+    }
+
+    /// <summary>
+    /// One job on a running embedded silo with the progress display, as <see cref="Run"/> does it; <c>eval</c> runs its jobs
+    /// through here, on one silo whose feature cache the jobs of a category share.
+    /// </summary>
+    public static ClusteringResult RunJob(
+        CliConsole console, EmbeddedCluster cluster, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description,
+        CancellationToken cancellationToken)
+    {
+        Check(found, options);
+        return PipelineProgressDisplay.Run(
+            console.Out,
+            progress => cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken).GetAwaiter().GetResult());
+    }
+
+    /// <summary>Where a result came from, as result.json records it.</summary>
+    public static ResultSource Source(DiscoveredImageFolder found, BackboneDescription description) =>
+        new("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages, description.Preprocessing);
 
     /// <summary>The job through an in-process silo (embedded mode): the same grains a cluster runs, one process.</summary>
     private static ClusteringResult RunEmbedded(

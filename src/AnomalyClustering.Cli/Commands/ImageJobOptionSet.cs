@@ -11,9 +11,16 @@ internal sealed class ImageJobOptionSet
     private static readonly ClusteringJobOptions Defaults = new();
 
 
+    private readonly bool _singleJob;
+
     /// <summary>Creates the options with their descriptions and defaults.</summary>
-    public ImageJobOptionSet()
+    /// <param name="singleJob">
+    /// True for commands that run one job (<c>cluster</c>): <c>--mode</c>, <c>--tau</c> and <c>--normal</c> are included.
+    /// <c>eval</c> runs many jobs and has its own lists of modes and temperatures, and takes normal images from each category.
+    /// </param>
+    public ImageJobOptionSet(bool singleJob = true)
     {
+        _singleJob = singleJob;
         Model = new Option<string?>("--model") { Description = "ONNX backbone; its 4-D float outputs are the feature maps unless --feature-output names others. Default: the built-in backbone.", HelpName = "model.onnx" };
         FeatureOutputs = new Option<string[]>("--feature-output") { Description = "With --model: a tensor to take as feature map (repeat, finest first).", HelpName = "name", AllowMultipleArgumentsPerToken = false };
         Backbone = new Option<string?>("--backbone") { Description = "Backbone description (JSON: modelPath, inputName, featureOutputs, preprocessing).", HelpName = "backbone.json" };
@@ -96,11 +103,14 @@ internal sealed class ImageJobOptionSet
     {
         foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
         {
-            command.Add(option);
+            if (_singleJob || (option != Mode && option != Tau && option != Normal))
+            {
+                command.Add(option);
+            }
         }
     }
 
-    /// <summary>The image part of the job options from the command line.</summary>
+    /// <summary>The image part of the job options from the command line (mode and tau only for a single job).</summary>
     public ClusteringJobOptions Apply(ParseResult parseResult, ClusteringJobOptions options)
     {
         var threads = parseResult.GetValue(Threads);
@@ -110,8 +120,8 @@ internal sealed class ImageJobOptionSet
         }
         return options with
         {
-            Mode = ClusteringOptionNames.ParseMode(parseResult.GetValue(Mode)!),
-            Tau = parseResult.GetValue(Tau),
+            Mode = _singleJob ? ClusteringOptionNames.ParseMode(parseResult.GetValue(Mode)!) : options.Mode,
+            Tau = _singleJob ? parseResult.GetValue(Tau) : options.Tau,
             ReferenceCount = parseResult.GetValue(Refs),
             NormalImageLimit = parseResult.GetValue(NormalLimit),
             PretrainDimension = parseResult.GetValue(PretrainDimension),

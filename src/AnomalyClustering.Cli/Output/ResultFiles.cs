@@ -38,12 +38,14 @@ internal static class ResultFiles
         return (clustersPath, resultPath);
     }
 
-    /// <summary>One row per clustered image: image id, cluster (0-based), and the label when the dataset has labels.</summary>
+    /// <summary>One row per clustered image: image id, cluster (0-based), the label when the dataset has labels, the cluster's name when any cluster is named.</summary>
     public static void WriteClustersCsv(string path, ClusteringResult result)
     {
         var hasLabels = result.Scores is not null;
+        var hasNames = result.Names.Count > 0;
         using var writer = new StreamWriter(path);
-        writer.Write(hasLabels ? "image,cluster,label\n" : "image,cluster\n");
+        writer.Write(hasLabels ? "image,cluster,label" : "image,cluster");
+        writer.Write(hasNames ? ",cluster_name\n" : "\n");
         foreach (var image in result.Images)
         {
             writer.Write(CsvText.Escape(image.Id));
@@ -53,6 +55,11 @@ internal static class ResultFiles
             {
                 writer.Write(',');
                 writer.Write(CsvText.Escape(image.Label ?? string.Empty));
+            }
+            if (hasNames)
+            {
+                writer.Write(',');
+                writer.Write(CsvText.Escape(result.Names.NameOf(image.Cluster) ?? string.Empty));
             }
             writer.Write('\n');
         }

@@ -8,7 +8,7 @@ namespace AnomalyClustering.Cli.Output;
 internal static class ResultReport
 {
     /// <summary>Writes the per-cluster table, metrics, errors and output paths.</summary>
-    public static void Print(IAnsiConsole console, ClusteringResult result, string clustersCsv, string resultJson)
+    public static void Print(IAnsiConsole console, ClusteringResult result, string clustersCsv, string resultJson, string? reportHtml = null)
     {
         var clusters = ClusterSummary.Of(result);
         var hasLabels = result.Scores is not null;
@@ -58,5 +58,9 @@ internal static class ResultReport
             console.MarkupLine($"[yellow]{result.Errors.Count} image(s) could not be used and were left out[/] (listed in result.json), e.g. {Markup.Escape(first.Id)}: {Markup.Escape(first.Message)}");
         }
         console.MarkupLine($"wrote [blue]{Markup.Escape(clustersCsv)}[/] and [blue]{Markup.Escape(resultJson)}[/]");
+        if (reportHtml is not null)
+        {
+            console.MarkupLine($"report (galleries, heat maps, dendrogram): [blue]{Markup.Escape(reportHtml)}[/]");
+        }
     }
 }

@@ -3,12 +3,13 @@ using AnomalyClustering.Core.Metrics;
 
 namespace AnomalyClustering.Embedding.Pipeline;
 
-/// <summary>One clustered image: its id, cluster, label when known, and its patch weights (alpha map) when it came from pixels.</summary>
+/// <summary>One clustered image: its id, cluster, label when known, its patch weights (alpha map) when it came from pixels, and its embedding.</summary>
 /// <param name="Id">The image id of the dataset.</param>
 /// <param name="Cluster">0-based cluster index.</param>
 /// <param name="Label">Ground-truth label, or null.</param>
 /// <param name="PatchWeights">The M patch weights alpha (sum 1), row-major on the patch grid; null for precomputed embeddings.</param>
-public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights);
+/// <param name="Embedding">The image embedding x_i that was clustered (D values); null in result documents written before it was recorded.</param>
+public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights, float[]? Embedding = null);
 
 /// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>
 /// <param name="Id">The image id of the dataset.</param>
@@ -61,4 +62,7 @@ public sealed record ClusteringResult
 
     /// <summary>Wall-clock time of each stage, in order.</summary>
     public required IReadOnlyList<StageTiming> Timings { get; init; }
+
+    /// <summary>Names people gave to clusters (shown in reports, kept in result.json); empty until someone names one.</summary>
+    public ClusterNames Names { get; init; } = ClusterNames.Empty;
 }

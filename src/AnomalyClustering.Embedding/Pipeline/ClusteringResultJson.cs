@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Metrics;
+using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
 
@@ -30,7 +31,7 @@ public sealed record ResultSource(
 /// </summary>
 public static class ClusteringResultJson
 {
-    /// <summary>The whole result as JSON: source, options, clusters, metrics, merge tree, alpha maps, errors, timings.</summary>
+    /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, merge tree, alpha maps, image embeddings, errors, timings.</summary>
     public static void Write(Stream stream, ClusteringResult result, ResultSource source)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -87,6 +88,10 @@ public static class ClusteringResultJson
             json.WriteStartObject();
             json.WriteNumber("cluster", cluster.Cluster);
             json.WriteNumber("size", cluster.Size);
+            if (result.Names.NameOf(cluster.Cluster) is { } name)
+            {
+                json.WriteString("name", name);
+            }
             if (cluster.LabelCounts.Count > 0)
             {
                 json.WriteStartObject("labels");
@@ -99,6 +104,9 @@ public static class ClusteringResultJson
             json.WriteEndObject();
         }
         json.WriteEndArray();
+
+        json.WritePropertyName("clusterNames");
+        result.Names.WriteTo(json);
 
         json.WriteStartObject("mergeTree");
         json.WriteNumber("pointCount", result.MergeTree.PointCount);
@@ -138,6 +146,16 @@ public static class ClusteringResultJson
                 foreach (var weight in alpha)
                 {
                     json.WriteNumberValue((float)weight);
+                }
+                json.WriteEndArray();
+            }
+            if (image.Embedding is { } embedding)
+            {
+                // x_i, for reports (medoids, distances to the centroid); float is what was clustered.
+                json.WriteStartArray("embedding");
+                foreach (var value in embedding)
+                {
+                    json.WriteNumberValue(value);
                 }
                 json.WriteEndArray();
             }
@@ -213,10 +231,11 @@ public static class ClusteringResultJson
     }
 
     /// <summary>
-    /// Reads a result written by <see cref="Write"/> back: the clusters, merge tree, alpha maps, errors, options and timings
-    /// exactly as written (floats and doubles round-trip), the metrics recomputed from the labels and clusters.
+    /// Reads a result written by <see cref="Write"/> back: the clusters, names, merge tree, alpha maps, embeddings, errors,
+    /// options and timings exactly as written (floats and doubles round-trip), the metrics recomputed from the labels and
+    /// clusters. Documents from before embeddings and names were recorded read with null embeddings and no names.
     /// </summary>
-    /// <exception cref="InvalidDataException">The document is not a result written by this tool.</exception>
+    /// <exception cref="InvalidDataException">The document is not a result written by this tool, or its names are invalid.</exception>
     public static (ClusteringResult Result, ResultSource Source) Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -225,7 +244,7 @@ public static class ClusteringResultJson
             using var document = JsonDocument.Parse(stream);
             return Read(document.RootElement);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidClusteringInputException)
         {
             throw new InvalidDataException($"not a clustering result document: {e.Message}", e);
         }
@@ -269,7 +288,8 @@ public static class ClusteringResultJson
             image.GetProperty("id").GetString()!,
             image.GetProperty("cluster").GetInt32(),
             OptionalString(image, "label"),
-            image.TryGetProperty("alpha", out var alpha) ? alpha.EnumerateArray().Select(w => w.GetSingle()).ToArray() : null)).ToArray();
+            image.TryGetProperty("alpha", out var alpha) ? alpha.EnumerateArray().Select(w => w.GetSingle()).ToArray() : null,
+            image.TryGetProperty("embedding", out var embedding) ? embedding.EnumerateArray().Select(v => v.GetSingle()).ToArray() : null)).ToArray();
 
         var tree = root.GetProperty("mergeTree");
         var rows = tree.GetProperty("linkage").EnumerateArray().ToArray();
@@ -308,6 +328,8 @@ public static class ClusteringResultJson
             Scores = labelled ? ClusteringMetrics.Evaluate(images.Select(i => i.Label!).ToArray(), images.Select(i => i.Cluster).ToArray()) : null,
             ClassNames = root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToArray(),
             Timings = timings,
+            // Documents written before names existed have none.
+            Names = root.TryGetProperty("clusterNames", out var names) ? ClusterNames.FromJson(names) : ClusterNames.Empty,
         };
         return (result, source);
     }

@@ -78,7 +78,7 @@ public static class EmbeddingClustering
         var images = new ClusteredImage[count];
         for (var i = 0; i < count; i++)
         {
-            images[i] = new ClusteredImage(ids[i], assignment[i], labels?[i], patchWeights?[i]);
+            images[i] = new ClusteredImage(ids[i], assignment[i], labels?[i], patchWeights?[i], embeddings.Slice(i * dimension, dimension).ToArray());
         }
         progress?.Report(new PipelineProgress(PipelineStage.Cluster, 1, 1));
         return new ClusteringResult

@@ -1,0 +1,167 @@
+// The report page's behaviour: paged galleries, the heat-map switch, and cluster names (edited in the page, downloaded as
+// names.json, and saved through the HTTP API when the API serves the page). No framework, no network unless served.
+(() => {
+  'use strict';
+  const data = JSON.parse(document.getElementById('report-data').textContent);
+  const names = Object.assign({}, data.names);
+  const pageOf = new Map();
+
+  // ---- galleries -------------------------------------------------------------------------------------------------
+  function caption(image) {
+    const figcaption = document.createElement('figcaption');
+    const file = image.id.split('/').pop();
+    figcaption.append(file);
+    if (image.label !== undefined) {
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = ' · ' + image.label;
+      figcaption.append(label);
+    }
+    return figcaption;
+  }
+
+  function picture(src, kind, alt) {
+    const img = document.createElement('img');
+    img.className = kind;
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.alt = alt;
+    img.src = src;
+    return img;
+  }
+
+  function tile(imageIndex) {
+    const image = data.images[imageIndex];
+    const figure = document.createElement('figure');
+    figure.className = 'tile';
+    figure.dataset.image = String(imageIndex);
+    const details = [image.id];
+    if (image.label !== undefined) details.push('label: ' + image.label);
+    if (image.distance !== undefined) details.push('distance to the centroid: ' + image.distance);
+    if (image.maxAlpha !== undefined) details.push('largest patch weight: ' + image.maxAlpha.toPrecision(3));
+    figure.title = details.join('\n');
+    const frame = document.createElement('div');
+    frame.className = 'frame';
+    if (image.thumb === undefined) {
+      const missing = document.createElement('div');
+      missing.className = 'missing';
+      missing.textContent = image.problem || 'image not available';
+      frame.append(missing);
+    } else {
+      if (image.heat !== undefined) {
+        frame.append(picture(image.heat, 'heat', 'alpha heat map of ' + image.id));
+      } else {
+        figure.classList.add('no-heat');
+      }
+      frame.append(picture(image.thumb, 'plain', image.id));
+    }
+    if (image.medoid) {
+      const badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.textContent = 'medoid';
+      frame.append(badge);
+    }
+    figure.append(frame, caption(image));
+    figure.addEventListener('click', () => figure.classList.toggle('flipped'));
+    return figure;
+  }
+
+  function showPage(cluster, page) {
+    const members = data.clusters[cluster].members;
+    const pages = Math.max(1, Math.ceil(members.length / data.pageSize));
+    page = Math.min(Math.max(0, page), pages - 1);
+    pageOf.set(cluster, page);
+    const gallery = document.querySelector(`.gallery[data-cluster="${cluster}"]`);
+    gallery.dataset.page = String(page);
+    gallery.replaceChildren(...members.slice(page * data.pageSize, (page + 1) * data.pageSize).map(tile));
+    const pager = document.querySelector(`.pager[data-cluster="${cluster}"]`);
+    pager.hidden = pages === 1;
+    pager.querySelector('.page-info').textContent = `page ${page + 1} of ${pages}`;
+    pager.querySelector('.prev').disabled = page === 0;
+    pager.querySelector('.next').disabled = page === pages - 1;
+  }
+
+  for (const cluster of data.clusters) {
+    const pager = document.querySelector(`.pager[data-cluster="${cluster.index}"]`);
+    pager.querySelector('.prev').addEventListener('click', () => showPage(cluster.index, pageOf.get(cluster.index) - 1));
+    pager.querySelector('.next').addEventListener('click', () => showPage(cluster.index, pageOf.get(cluster.index) + 1));
+    showPage(cluster.index, 0);
+  }
+
+  const heatSwitch = document.getElementById('show-heat');
+  if (heatSwitch) {
+    heatSwitch.addEventListener('change', () => document.body.classList.toggle('show-plain', !heatSwitch.checked));
+  }
+
+  // ---- cluster names -----------------------------------------------------------------------------------------------
+  function namesJson() {
+    const sorted = {};
+    for (const key of Object.keys(names).map(Number).sort((a, b) => a - b)) sorted[key] = names[key];
+    return JSON.stringify(sorted, null, 2);
+  }
+
+  function showName(cluster, name) {
+    for (const element of document.querySelectorAll(`[data-name-of="${cluster}"]`)) element.textContent = name;
+  }
+
+  // Saves one name on the job (PUT {api}/jobs/{job}/clusters/{index}/name, body {"name": "..."}; an empty name removes it).
+  async function saveNameToApi(cluster, name) {
+    const base = data.api.base.replace(/\/+$/, '');
+    const url = `${base}/jobs/${encodeURIComponent(data.api.jobId)}/clusters/${cluster}/name`;
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 200)}`);
+  }
+
+  async function commitName(cluster, raw) {
+    const name = raw.trim();
+    if (name) names[cluster] = name; else delete names[cluster];
+    showName(cluster, name);
+    document.getElementById('names-json').value = namesJson();
+    if (!data.api) return;
+    const status = document.querySelector(`[data-save-of="${cluster}"]`);
+    status.classList.remove('failed');
+    status.textContent = 'saving…';
+    try {
+      await saveNameToApi(cluster, name);
+      status.textContent = 'saved';
+    } catch (error) {
+      status.classList.add('failed');
+      status.textContent = 'not saved: ' + error.message;
+    }
+  }
+
+  for (const input of document.querySelectorAll('.name-input')) {
+    const cluster = Number(input.dataset.cluster);
+    input.addEventListener('input', () => showName(cluster, input.value.trim()));
+    input.addEventListener('change', () => commitName(cluster, input.value));
+  }
+
+  document.getElementById('download-names').addEventListener('click', () => {
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([namesJson() + '\n'], { type: 'application/json' }));
+    link.download = 'names.json';
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+
+  document.getElementById('copy-names').addEventListener('click', async () => {
+    const text = document.getElementById('names-json');
+    text.value = namesJson();
+    try {
+      await navigator.clipboard.writeText(text.value);
+      document.getElementById('names-status').textContent = 'names copied';
+    } catch {
+      // file:// pages may not reach the clipboard: leave the JSON selected for Ctrl+C.
+      text.focus();
+      text.select();
+      document.getElementById('names-status').textContent = 'press Ctrl+C to copy the selected JSON';
+    }
+  });
+
+  document.body.dataset.ready = 'true';
+})();

@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Reports.Dendrograms;
+using AnomalyClustering.Reports.Galleries;
+using AnomalyClustering.Reports.HeatMaps;
+using AnomalyClustering.Reports.Thumbnails;
+
+namespace AnomalyClustering.Reports.Page;
+
+/// <summary>
+/// Writes the report's HTML: the static parts (summary, cluster headers, dendrogram, confusion matrix, errors, options)
+/// as markup, the galleries as data (a JSON block) that the page's script pages through, and the script and stylesheet
+/// inline. Every text from the result is HTML-encoded; the JSON block escapes '&lt;' so it cannot end its script element.
+/// </summary>
+internal static class ReportPage
+{
+    /// <summary>Cluster colours (matplotlib's tab20, the strong ten first); cluster k gets colour k mod 20.</summary>
+    private static readonly string[] Palette =
+    [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+        "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+    ];
+
+    private static readonly Lazy<string> Stylesheet = new(() => Asset("report.css"));
+    private static readonly Lazy<string> Script = new(() => Asset("report.js"));
+
+    /// <summary>The colour of cluster <paramref name="cluster"/>.</summary>
+    public static string ColorOf(int cluster) => Palette[cluster % Palette.Length];
+
+    /// <summary>The whole page.</summary>
+    public static string Render(ClusteringResult result, ResultSource source, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options)
+    {
+        var galleries = GalleryOrder.Of(result);
+        var title = options.Title ?? $"Clusters of {Path.GetFileName(source.Path.TrimEnd('/', '\\'))}";
+        var html = new StringBuilder(64 * 1024);
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        html.Append("<meta name=\"generator\" content=\"anomaly-cluster\">\n");
+        html.Append("<title>").Append(Encode(title)).Append("</title>\n<style>\n").Append(Stylesheet.Value).Append("</style>\n</head>\n");
+        html.Append("<body");
+        if (options.ApiBaseUrl is not null && options.JobId is not null)
+        {
+            html.Append(" data-api-base=\"").Append(Encode(options.ApiBaseUrl)).Append("\" data-job-id=\"").Append(Encode(options.JobId)).Append('"');
+        }
+        html.Append(">\n");
+
+        Summary(html, title, result, source);
+        Toolbar(html, result, options);
+        Legend(html, result);
+        Clusters(html, result, galleries);
+        Dendrogram(html, result, options.MaxDendrogramLeaves);
+        Confusion(html, result);
+        Errors(html, result);
+        Options(html, result, source);
+
+        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, galleries, thumbnails, options)).Append("</script>\n");
+        html.Append("<script>\n").Append(Script.Value).Append("</script>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    private static void Summary(StringBuilder html, string title, ClusteringResult result, ResultSource source)
+    {
+        html.Append("<header class=\"summary\">\n<h1>").Append(Encode(title)).Append("</h1>\n<p>");
+        html.Append(Invariant($"{result.Images.Count} images in {result.ClusterCount} clusters"));
+        html.Append(" · mode ").Append(Encode(ClusteringOptionNames.Of(result.Options.Mode)));
+        html.Append(" · backbone ").Append(Encode(source.Backbone ?? "none (precomputed embeddings)"));
+        if (result.Errors.Count > 0)
+        {
+            html.Append(Invariant($" · <a href=\"#errors\">{result.Errors.Count} image(s) left out</a>"));
+        }
+        html.Append("</p>\n");
+        if (result.Scores is { } scores)
+        {
+            html.Append(Invariant(
+                $"<p class=\"metrics\">NMI <b id=\"metric-nmi\">{scores.NormalizedMutualInformation:F3}</b> · ARI <b id=\"metric-ari\">{scores.AdjustedRandIndex:F3}</b> · F1 <b id=\"metric-f1\">{scores.HungarianF1:F3}</b> against {result.ClassNames.Count} label classes</p>\n"));
+        }
+        html.Append("<nav><a href=\"#clusters\">Clusters</a> <a href=\"#dendrogram\">Dendrogram</a>");
+        if (result.Scores is not null)
+        {
+            html.Append(" <a href=\"#confusion\">Confusion matrix</a>");
+        }
+        html.Append(" <a href=\"#errors\">Errors</a> <a href=\"#options\">Options</a></nav>\n</header>\n");
+    }
+
+    private static void Toolbar(StringBuilder html, ClusteringResult result, ReportOptions options)
+    {
+        html.Append("<div class=\"toolbar\">\n");
+        if (result.PatchGridHeight > 0)
+        {
+            html.Append("<label><input type=\"checkbox\" id=\"show-heat\" checked> alpha heat maps</label>\n");
+        }
+        html.Append("<span class=\"names-tools\">Cluster names: <button type=\"button\" id=\"download-names\">Download names.json</button> ");
+        html.Append("<button type=\"button\" id=\"copy-names\">Copy</button> <span id=\"names-status\" role=\"status\">");
+        html.Append(options.ApiBaseUrl is not null && options.JobId is not null
+            ? "names are saved to the job as you type them"
+            : "names typed here stay in this page: download names.json and pass it with --names");
+        html.Append("</span></span>\n");
+        html.Append("<textarea id=\"names-json\" readonly rows=\"1\" aria-label=\"cluster names as JSON\">").Append(Encode(result.Names.ToJson())).Append("</textarea>\n");
+        html.Append("</div>\n");
+    }
+
+    private static void Legend(StringBuilder html, ClusteringResult result)
+    {
+        if (result.PatchGridHeight <= 0)
+        {
+            return;
+        }
+        var stops = string.Join(", ", Enumerable.Range(0, 11).Select(s => InfernoColorMap.CssOf(s / 10f)));
+        html.Append("<div class=\"legend\" id=\"heat-legend\">\n<span>lowest</span><span class=\"scale\" style=\"background: linear-gradient(to right, ")
+            .Append(stops).Append(")\"></span><span>highest patch weight of the image</span>\n");
+        html.Append(Invariant(
+            $"<p>Heat map: the image's patch weights alpha ({result.PatchGridHeight} x {result.PatchGridWidth} patches, METHOD section 2), bilinearly upsampled to the thumbnail, scaled from the image's smallest (dark) to its largest (yellow) weight, blended at {AlphaHeatMap.Opacity:P0} over the part of the image the backbone saw. Click a thumbnail to switch it between heat map and image.</p>\n"));
+        html.Append("</div>\n");
+    }
+
+    private static void Clusters(StringBuilder html, ClusteringResult result, IReadOnlyList<ClusterGallery> galleries)
+    {
+        var ordered = galleries.Count > 0 && galleries.SelectMany(g => g.Entries).Any(e => e.IsMedoid);
+        html.Append("<section id=\"clusters\">\n<h2>Clusters</h2>\n<p class=\"note\">")
+            .Append(ordered
+                ? "Each gallery starts with the cluster's medoid (the image closest to all others in embedding space), then the images closest to the cluster's centre."
+                : "This result has no image embeddings (written by an older version), so galleries are in dataset order and no medoid is marked.")
+            .Append("</p>\n");
+        foreach (var gallery in galleries)
+        {
+            var c = gallery.Cluster;
+            var size = gallery.Entries.Count;
+            var name = result.Names.NameOf(c) ?? string.Empty;
+            html.Append(Invariant($"<article class=\"cluster\" id=\"cluster-{c}\" data-cluster=\"{c}\" data-size=\"{size}\">\n<header>"));
+            html.Append(Invariant($"<span class=\"swatch\" style=\"background:{ColorOf(c)}\"></span><h3>Cluster {c}"));
+            html.Append(Invariant($"<span class=\"cluster-name\" data-name-of=\"{c}\">")).Append(Encode(name)).Append("</span></h3>");
+            html.Append(Invariant($"<span class=\"size\">{size} images</span>"));
+            if (result.Scores is not null && size > 0)
+            {
+                var labels = gallery.Entries.GroupBy(e => result.Images[e.ImageIndex].Label ?? string.Empty, StringComparer.Ordinal)
+                    .Select(g => (Label: g.Key, Count: g.Count())).OrderByDescending(p => p.Count).ThenBy(p => p.Label, StringComparer.Ordinal).ToList();
+                html.Append(Invariant($"<span class=\"purity\" title=\"share of the most frequent label\">purity {(double)labels[0].Count / size:P0} ")).Append(Encode(labels[0].Label)).Append("</span>");
+                html.Append("<span class=\"labels\">").Append(Encode(string.Join(", ", labels.Select(p => Invariant($"{p.Label} {p.Count}"))))).Append("</span>");
+            }
+            html.Append(Invariant($"<label class=\"name-editor\">name <input type=\"text\" class=\"name-input\" data-cluster=\"{c}\" maxlength=\"{ClusterNames.MaxNameLength}\" placeholder=\"e.g. crack\" value=\""))
+                .Append(Encode(name)).Append(Invariant($"\"></label><span class=\"name-save\" data-save-of=\"{c}\"></span>"));
+            html.Append("</header>\n");
+            html.Append(Invariant($"<div class=\"gallery\" data-cluster=\"{c}\"></div>\n"));
+            html.Append(Invariant($"<div class=\"pager\" data-cluster=\"{c}\"><button type=\"button\" class=\"prev\">‹ previous</button> <span class=\"page-info\"></span> <button type=\"button\" class=\"next\">next ›</button></div>\n"));
+            html.Append("</article>\n");
+        }
+        html.Append("</section>\n");
+    }
+
+    private static void Dendrogram(StringBuilder html, ClusteringResult result, int maxLeaves)
+    {
+        html.Append("<section id=\"dendrogram\">\n<h2>Dendrogram</h2>\n");
+        var layout = DendrogramLayout.Of(
+            result.MergeTree, result.Images.Select(i => i.Cluster).ToArray(), result.Options.DistanceThreshold is null ? result.ClusterCount : null,
+            result.Options.DistanceThreshold, maxLeaves);
+        var cutLabel = result.Options.DistanceThreshold is { } t ? Invariant($"cut at distance {t:G4}") : Invariant($"cut: K = {result.ClusterCount}");
+        html.Append("<p class=\"note\">").Append(Encode(ClusteringOptionNames.Of(result.Options.Linkage))).Append(" linkage of the image embeddings; merges below the cut in their cluster's colour.");
+        if (layout.IsTruncated)
+        {
+            html.Append(Invariant($" Only the last {layout.Leaves.Count - 1} merges are drawn; each leaf stands for a subtree (its size in the tooltip)."));
+        }
+        html.Append("</p>\n");
+        html.Append(DendrogramSvg.Render(
+            layout, ColorOf,
+            leaf => leaf.Size == 1 ? result.Images[leaf.Node].Id : Invariant($"{leaf.Size} images"),
+            cutLabel));
+        html.Append("\n</section>\n");
+    }
+
+    private static void Confusion(StringBuilder html, ClusteringResult result)
+    {
+        if (result.Scores is not { } scores)
+        {
+            return;
+        }
+        var classes = result.ClassNames;
+        var counts = new int[result.ClusterCount, classes.Count];
+        var classIndex = classes.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.Ordinal);
+        foreach (var image in result.Images)
+        {
+            counts[image.Cluster, classIndex[image.Label!]]++;
+        }
+        // The Hungarian matching behind F1, by cluster.
+        var table = scores.Contingency;
+        var matched = new Dictionary<int, string>();
+        for (var column = 0; column < table.ClusterCount; column++)
+        {
+            var row = scores.Matching.ClassIndexOf(column);
+            if (row >= 0)
+            {
+                matched[table.Clusters[column]] = table.ClassEncoding.Names[row];
+            }
+        }
+
+        html.Append("<section id=\"confusion\">\n<h2>Confusion matrix</h2>\n<p class=\"note\">Images per cluster (rows) and label (columns); outlined: the label each cluster is matched to for F1 (Hungarian matching).</p>\n");
+        html.Append("<table class=\"confusion\">\n<thead><tr><th>cluster</th>");
+        foreach (var label in classes)
+        {
+            html.Append("<th>").Append(Encode(label)).Append("</th>");
+        }
+        html.Append("<th>size</th><th>purity</th><th>matched label</th></tr></thead>\n<tbody>\n");
+        for (var c = 0; c < result.ClusterCount; c++)
+        {
+            var size = 0;
+            var max = 0;
+            for (var k = 0; k < classes.Count; k++)
+            {
+                size += counts[c, k];
+                max = Math.Max(max, counts[c, k]);
+            }
+            html.Append(Invariant($"<tr data-cluster=\"{c}\"><th><span class=\"swatch\" style=\"background:{ColorOf(c)}\"></span>{c} <span class=\"cluster-name\" data-name-of=\"{c}\">"))
+                .Append(Encode(result.Names.NameOf(c) ?? string.Empty)).Append("</span></th>");
+            var matchedLabel = matched.GetValueOrDefault(c);
+            for (var k = 0; k < classes.Count; k++)
+            {
+                var share = size == 0 ? 0 : (double)counts[c, k] / size;
+                var isMatched = classes[k] == matchedLabel ? " class=\"matched\"" : string.Empty;
+                html.Append(Invariant($"<td{isMatched} style=\"background: rgba(31, 119, 180, {share * 0.8:F2})\">{counts[c, k]}</td>"));
+            }
+            html.Append(Invariant($"<td>{size}</td><td>{(size == 0 ? 0 : (double)max / size):P0}</td><td>")).Append(Encode(matchedLabel ?? "-")).Append("</td></tr>\n");
+        }
+        html.Append("</tbody>\n</table>\n</section>\n");
+    }
+
+    private static void Errors(StringBuilder html, ClusteringResult result)
+    {
+        html.Append("<section id=\"errors\">\n<h2>Images left out</h2>\n");
+        if (result.Errors.Count == 0)
+        {
+            html.Append("<p class=\"note\">None: every image was decoded and clustered.</p>\n</section>\n");
+            return;
+        }
+        html.Append("<table class=\"errors\">\n<thead><tr><th>image</th><th>set</th><th>reason</th><th>message</th></tr></thead>\n<tbody>\n");
+        foreach (var error in result.Errors)
+        {
+            html.Append("<tr><td>").Append(Encode(error.Id)).Append("</td><td>").Append(error.IsNormalImage ? "normal images" : "images")
+                .Append("</td><td>").Append(Encode(error.Reason)).Append("</td><td>").Append(Encode(error.Message)).Append("</td></tr>\n");
+        }
+        html.Append("</tbody>\n</table>\n</section>\n");
+    }
+
+    private static void Options(StringBuilder html, ClusteringResult result, ResultSource source)
+    {
+        var o = result.Options;
+        var rows = new List<(string, string)>
+        {
+            ("source", source.Path),
+            ("layout", source.Layout ?? "-"),
+            ("normal images", source.NormalFolder ?? "-"),
+            ("backbone", source.Backbone ?? "-"),
+        };
+        if (source.Preprocessing is { } p)
+        {
+            rows.Add(("preprocessing", p.ResizeMode == Embedding.Imaging.ImageResizeMode.Stretch
+                ? Invariant($"whole image stretched to {p.CropWidth} x {p.CropHeight}")
+                : Invariant($"shorter side {p.ResizeShorterSide}, centre crop {p.CropWidth} x {p.CropHeight}")));
+        }
+        rows.AddRange(
+        [
+            ("mode", ClusteringOptionNames.Of(o.Mode)),
+            ("tau", o.Tau.ToString("G", CultureInfo.InvariantCulture)),
+            ("clusters", o.DistanceThreshold is { } t ? Invariant($"cut at distance {t:G}") : Invariant($"K = {o.ClusterCount ?? result.ClusterCount}")),
+            ("linkage", ClusteringOptionNames.Of(o.Linkage)),
+            ("reference images R", o.ReferenceCount == 0 ? "all (exact)" : o.ReferenceCount.ToString(CultureInfo.InvariantCulture)),
+            ("normal image limit", o.NormalImageLimit == 0 ? "all" : o.NormalImageLimit.ToString(CultureInfo.InvariantCulture)),
+            ("seed", o.Seed.ToString(CultureInfo.InvariantCulture)),
+            ("P / T", Invariant($"{o.PretrainDimension} / {o.TargetDimension}")),
+            ("layer norm", o.LayerNorm ? "on" : "off"),
+            ("embedding dimension", result.EmbeddingDimension.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        foreach (var (name, count) in source.Excluded)
+        {
+            rows.Add(("left out by the protocol", Invariant($"{count} '{name}' images")));
+        }
+        foreach (var timing in result.Timings)
+        {
+            rows.Add(("time: " + timing.Stage, Invariant($"{timing.Elapsed.TotalSeconds:F2} s")));
+        }
+        html.Append("<section id=\"options\">\n<h2>Options used</h2>\n<table class=\"options\">\n<tbody>\n");
+        foreach (var (name, value) in rows)
+        {
+            html.Append("<tr><th>").Append(Encode(name)).Append("</th><td>").Append(Encode(value)).Append("</td></tr>\n");
+        }
+        html.Append("</tbody>\n</table>\n</section>\n");
+    }
+
+    /// <summary>The JSON block the script reads: page size, API, names, the galleries and every image's addresses.</summary>
+    private static string Data(ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options)
+    {
+        using var buffer = new MemoryStream();
+        // The default encoder escapes '<', '>', '&' and quotes as \uXXXX, so no string can close the script element.
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("pageSize", options.PageSize);
+            if (options.ApiBaseUrl is not null && options.JobId is not null)
+            {
+                json.WriteStartObject("api");
+                json.WriteString("base", options.ApiBaseUrl);
+                json.WriteString("jobId", options.JobId);
+                json.WriteEndObject();
+            }
+            json.WritePropertyName("names");
+            result.Names.WriteTo(json);
+            json.WriteStartArray("clusters");
+            foreach (var gallery in galleries)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("index", gallery.Cluster);
+                json.WriteString("color", ColorOf(gallery.Cluster));
+                json.WriteStartArray("members");
+                foreach (var entry in gallery.Entries)
+                {
+                    json.WriteNumberValue(entry.ImageIndex);
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            var medoids = galleries.SelectMany(g => g.Entries).Where(e => e.IsMedoid).Select(e => e.ImageIndex).ToHashSet();
+            var distances = galleries.SelectMany(g => g.Entries).ToDictionary(e => e.ImageIndex, e => e.CentroidDistance);
+            json.WriteStartArray("images");
+            for (var i = 0; i < result.Images.Count; i++)
+            {
+                var image = result.Images[i];
+                var links = thumbnails[i];
+                json.WriteStartObject();
+                json.WriteString("id", image.Id);
+                json.WriteNumber("cluster", image.Cluster);
+                if (image.Label is not null)
+                {
+                    json.WriteString("label", image.Label);
+                }
+                if (links.Image is not null)
+                {
+                    json.WriteString("thumb", links.Image);
+                }
+                if (links.Heat is not null)
+                {
+                    json.WriteString("heat", links.Heat);
+                }
+                if (links.Problem is not null)
+                {
+                    json.WriteString("problem", links.Problem);
+                }
+                if (double.IsFinite(distances[i]))
+                {
+                    json.WriteNumber("distance", Math.Round(distances[i], 4));
+                }
+                if (medoids.Contains(i))
+                {
+                    json.WriteBoolean("medoid", true);
+                }
+                if (image.PatchWeights is { Length: > 0 } alpha)
+                {
+                    json.WriteNumber("maxAlpha", alpha.Max());
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string Asset(string name)
+    {
+        using var stream = typeof(ReportPage).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"the report asset '{name}' is missing from {typeof(ReportPage).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

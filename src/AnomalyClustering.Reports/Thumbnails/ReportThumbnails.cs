@@ -1,0 +1,83 @@
+using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Reports.Images;
+
+namespace AnomalyClustering.Reports.Thumbnails;
+
+/// <summary>How the page shows one image: the addresses of its thumbnail and heat map (data: URIs or links), or why it cannot.</summary>
+/// <param name="Image">The thumbnail's address, or null when the image could not be read.</param>
+/// <param name="Heat">The heat map's address, or null without an alpha map or image.</param>
+/// <param name="Problem">Why there is no thumbnail, or null.</param>
+public sealed record ThumbnailLinks(string? Image, string? Heat, string? Problem);
+
+/// <summary>
+/// Finds or makes the thumbnail and heat map of every image of a result: reads the image, looks both up in the cache by
+/// content key, renders and stores what is missing, and returns how the page addresses them (inline or by link).
+/// </summary>
+/// <remarks>O(N) cache look-ups; O(pixels) per image rendered. Images run <see cref="ReportOptions.MaxDegreeOfParallelism"/> at a time.</remarks>
+public static class ReportThumbnails
+{
+    /// <summary>The links of every image of <paramref name="result"/>, in image order.</summary>
+    public static async Task<ThumbnailLinks[]> PrepareAsync(
+        ClusteringResult result, PreprocessingOptions? preprocessing, IReportImageSource images, IThumbnailCache cache, ReportOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(options);
+        var renderer = new ThumbnailRenderer(options.ThumbnailSize, preprocessing, options.JpegQuality);
+        var inline = result.Images.Count <= options.InlineImageLimit;
+        var hasGrid = result.PatchGridHeight > 0 && result.PatchGridWidth > 0;
+        var links = new ThumbnailLinks[result.Images.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, result.Images.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                var image = result.Images[i];
+                var alpha = hasGrid && image.PatchWeights is { } weights && weights.Length == result.PatchGridHeight * result.PatchGridWidth ? weights : null;
+                links[i] = await PrepareOneAsync(image.Id, alpha, result.PatchGridHeight, result.PatchGridWidth, renderer, images, cache, inline, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return links;
+    }
+
+    private static async Task<ThumbnailLinks> PrepareOneAsync(
+        string id, float[]? alpha, int gridHeight, int gridWidth, ThumbnailRenderer renderer, IReportImageSource images, IThumbnailCache cache, bool inline,
+        CancellationToken cancellationToken)
+    {
+        var encoded = await images.ReadAsync(id, cancellationToken).ConfigureAwait(false);
+        if (encoded is null)
+        {
+            return new ThumbnailLinks(null, null, "image file not found");
+        }
+        var hash = ThumbnailKeys.ContentHash(encoded);
+        var imageKey = ThumbnailKeys.Image(hash, renderer.Size, renderer.Preprocessing);
+        var heatKey = alpha is null ? null : ThumbnailKeys.Heat(hash, renderer.Size, renderer.Preprocessing, alpha, gridHeight, gridWidth);
+        var imageBytes = await cache.TryGetAsync(imageKey, cancellationToken).ConfigureAwait(false);
+        var heatBytes = heatKey is null ? null : await cache.TryGetAsync(heatKey, cancellationToken).ConfigureAwait(false);
+        if (imageBytes is null || (heatKey is not null && heatBytes is null))
+        {
+            RenderedThumbnail rendered;
+            try
+            {
+                rendered = renderer.Render(encoded, id, alpha, gridHeight, gridWidth);
+            }
+            catch (ImageDecodeException e)
+            {
+                return new ThumbnailLinks(null, null, e.Message);
+            }
+            imageBytes = rendered.Image;
+            heatBytes = rendered.Heat;
+            await cache.PutAsync(imageKey, imageBytes, cancellationToken).ConfigureAwait(false);
+            if (heatKey is not null)
+            {
+                await cache.PutAsync(heatKey, heatBytes!, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return new ThumbnailLinks(Address(imageKey, imageBytes, cache, inline), heatKey is null ? null : Address(heatKey, heatBytes!, cache, inline), null);
+    }
+
+    private static string Address(string key, byte[] jpeg, IThumbnailCache cache, bool inline) =>
+        (inline ? null : cache.LinkFor(key)) ?? "data:image/jpeg;base64," + Convert.ToBase64String(jpeg);
+}
