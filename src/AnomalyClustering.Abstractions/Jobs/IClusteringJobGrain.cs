@@ -24,6 +24,18 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// <summary>Stops the job: no new image work starts; the state becomes <see cref="JobState.Cancelled"/> unless it had finished.</summary>
     [Alias("Cancel")]
     Task<JobStatus> Cancel();
+
+    /// <summary>
+    /// Names cluster <paramref name="cluster"/> of a completed job (null or blank removes its name). The names are kept in
+    /// the job's state and written into its result document, so later results and reports show them. Returns all names.
+    /// </summary>
+    /// <exception cref="InvalidJobException">The job has not completed, the cluster does not exist, or the name is invalid.</exception>
+    [Alias("NameCluster")]
+    Task<IReadOnlyDictionary<int, string>> NameCluster(int cluster, string? name);
+
+    /// <summary>The images of the job as submitted (ids, blobs, labels): where a report finds their pixels.</summary>
+    [Alias("GetImages")]
+    Task<IReadOnlyList<JobImage>> GetImages();
 }
 
 /// <summary>All jobs the cluster knows, newest first (key 0): for listing and for resuming unfinished jobs after a restart.</summary>

@@ -35,6 +35,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private readonly CoordinatorOptions _options;
     private readonly ILogger<ClusteringJobGrain> _logger;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly SemaphoreSlim _namingGate = new(1, 1);
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
     private DateTimeOffset _lastCheckpoint;
@@ -115,6 +116,55 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         await FinishAsync(JobState.Cancelled, error: null).ConfigureAwait(true);
         return Status();
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<int, string>> NameCluster(int cluster, string? name)
+    {
+        if (S.State != JobState.Completed || S.ResultBlob is null || S.ClusterCount is not { } clusterCount)
+        {
+            throw new InvalidJobException($"job '{JobId}' is {S.State.ToString().ToLowerInvariant()}; clusters can be named once it has completed.", "state");
+        }
+        if (cluster < 0 || cluster >= clusterCount)
+        {
+            throw new InvalidJobException($"job '{JobId}' has {clusterCount} clusters (0 to {clusterCount - 1}); there is no cluster {cluster}.", "cluster");
+        }
+        // Reentrant grain: two renames must not interleave their read-modify-write of the result document.
+        await _namingGate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            ClusterNames names;
+            try
+            {
+                names = ClusterNames.From(S.ClusterNames).With(cluster, name);
+            }
+            catch (InvalidClusteringInputException e)
+            {
+                throw new InvalidJobException(e.Message, "name");
+            }
+            ClusteringResult result;
+            ResultSource source;
+            await using (var document = await _store.OpenReadAsync(S.ResultBlob).ConfigureAwait(true))
+            {
+                (result, source) = ClusteringResultJson.Read(document);
+            }
+            using (var updated = new MemoryStream())
+            {
+                ClusteringResultJson.Write(updated, result with { Names = names }, source);
+                updated.Position = 0;
+                await _store.PutAsync(S.ResultBlob, updated).ConfigureAwait(true);
+            }
+            S.ClusterNames = names.ByCluster.ToDictionary();
+            await WriteStateAsync().ConfigureAwait(true);
+            return names.ByCluster;
+        }
+        finally
+        {
+            _namingGate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JobImage>> GetImages() => Task.FromResult(S.Specification?.Images ?? []);
 
     /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)

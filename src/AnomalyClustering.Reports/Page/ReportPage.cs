@@ -39,6 +39,8 @@ internal static class ReportPage
         var html = new StringBuilder(64 * 1024);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         html.Append("<meta name=\"generator\" content=\"anomaly-cluster\">\n");
+        // A self-contained page: no favicon request (a served report would otherwise ask the API for /favicon.ico).
+        html.Append("<link rel=\"icon\" href=\"data:,\">\n");
         html.Append("<title>").Append(Encode(title)).Append("</title>\n<style>\n").Append(Stylesheet.Value).Append("</style>\n</head>\n");
         html.Append("<body");
         if (options.ApiBaseUrl is not null && options.JobId is not null)

@@ -2,6 +2,9 @@ using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Reports;
+using AnomalyClustering.Reports.Images;
+using AnomalyClustering.Reports.Thumbnails;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +19,7 @@ public static class JobApi
 {
     private const int DefaultListLimit = 100;
     private const int MaxListLimit = 1000;
+    private const string ThumbnailPrefix = "thumbnails/";
 
     /// <summary>Registers the API's services (limits, backbone catalog, upload receiver) and its JSON conventions.</summary>
     public static IServiceCollection AddJobApi(this IServiceCollection services, IConfiguration configuration)
@@ -94,6 +98,32 @@ public static class JobApi
             .WithSummary("Cancel a job (a finished job stays as it is)")
             .Produces<JobStatus>()
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        jobs.MapPut("/{jobId}/clusters/{cluster:int}/name", NameClusterAsync)
+            .WithName("NameCluster")
+            .WithSummary("Name a cluster of a completed job (an empty name removes it)")
+            .WithDescription("Body `{\"name\": \"crack\"}`. Names are kept with the job: they appear in `/result`, `/clusters` and `/report` from then on. At most 80 characters, one line.")
+            .Accepts<ClusterNameRequest>("application/json")
+            .Produces<JobClusterNames>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        jobs.MapGet("/{jobId}/report", ReportAsync)
+            .WithName("GetJobReport")
+            .WithSummary("The HTML report of a completed job: galleries, alpha heat maps, dendrogram, confusion matrix, names")
+            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/html")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        endpoints.MapGet("/thumbnails/{key}", ThumbnailAsync)
+            .WithTags("Jobs")
+            .WithName("GetThumbnail")
+            .WithSummary("A cached report thumbnail or heat map (JPEG; content-addressed, so cacheable forever)")
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AddEndpointFilter(AnswerProblems);
         return endpoints;
     }
 
@@ -184,7 +214,8 @@ public static class JobApi
                 cluster.Cluster,
                 cluster.Size,
                 members[cluster.Cluster].ToList(),
-                cluster.LabelCounts.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal)))
+                cluster.LabelCounts.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal),
+                result.Names.NameOf(cluster.Cluster)))
             .ToList();
         var metrics = result.Scores is { } scores ? new ClusterMetrics(scores.NormalizedMutualInformation, scores.AdjustedRandIndex, scores.HungarianF1) : null;
         return Results.Ok(new JobClusters(jobId, result.Images.Count, result.ClusterCount, result.ClassNames, metrics, clusters, result.Errors.Count));
@@ -200,6 +231,56 @@ public static class JobApi
     {
         await KnownJobAsync(grains, jobId).ConfigureAwait(false);
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains)
+    {
+        CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        var names = await grains.GetGrain<IClusteringJobGrain>(jobId).NameCluster(cluster, request?.Name).ConfigureAwait(false);
+        return Results.Ok(new JobClusterNames(jobId, names));
+    }
+
+    private static async Task<IResult> ReportAsync(string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    {
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        ClusteringResult result;
+        ResultSource source;
+        await using (var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false))
+        {
+            (result, source) = ClusteringResultJson.Read(document);
+        }
+        var images = await grains.GetGrain<IClusteringJobGrain>(jobId).GetImages().ConfigureAwait(false);
+        var apiBase = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        var input = new ClusterReportInput(
+            result,
+            source,
+            new BlobImageSource(store, images.ToDictionary(image => image.Id, image => image.BlobName, StringComparer.Ordinal)),
+            new BlobThumbnailCache(store, ThumbnailPrefix, $"{apiBase}/thumbnails/{{key}}"))
+        {
+            Options = new ReportOptions { ApiBaseUrl = apiBase, JobId = jobId, Title = $"Job {jobId}" },
+        };
+        var page = new MemoryStream();
+        await ClusterReport.WriteAsync(input, page, cancellationToken).ConfigureAwait(false);
+        page.Position = 0;
+        return Results.Stream(page, "text/html; charset=utf-8");
+    }
+
+    private static async Task<IResult> ThumbnailAsync(string key, HttpResponse response, IBlobStore store, CancellationToken cancellationToken)
+    {
+        string checkedKey;
+        try
+        {
+            checkedKey = ThumbnailKeys.Check(key);
+        }
+        catch (ArgumentException)
+        {
+            throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown thumbnail", $"'{key}' is not a thumbnail key; thumbnails are linked from GET /jobs/{{jobId}}/report.");
+        }
+        var bytes = await new BlobThumbnailCache(store, ThumbnailPrefix).TryGetAsync(checkedKey, cancellationToken).ConfigureAwait(false)
+            ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown thumbnail", $"no thumbnail '{key}'; GET the job's report again to make it.");
+        // Keys are content hashes: the bytes behind a key never change.
+        response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        return Results.Bytes(bytes, "image/jpeg");
     }
 
     private static async Task<JobStatus> KnownJobAsync(IGrainFactory grains, string jobId)

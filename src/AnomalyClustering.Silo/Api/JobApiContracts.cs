@@ -73,7 +73,17 @@ public sealed record JobClusters(
 /// <param name="Size">Number of images.</param>
 /// <param name="Images">The member image ids.</param>
 /// <param name="Labels">Label to count; empty without labels.</param>
-public sealed record JobCluster(int Cluster, int Size, IReadOnlyList<string> Images, IReadOnlyDictionary<string, int> Labels);
+/// <param name="Name">The name people gave the cluster (PUT /jobs/{jobId}/clusters/{cluster}/name), or null.</param>
+public sealed record JobCluster(int Cluster, int Size, IReadOnlyList<string> Images, IReadOnlyDictionary<string, int> Labels, string? Name = null);
+
+/// <summary>The body of <c>PUT /jobs/{jobId}/clusters/{cluster}/name</c>.</summary>
+/// <param name="Name">The cluster's name (e.g. "crack"); null or blank removes it.</param>
+public sealed record ClusterNameRequest(string? Name);
+
+/// <summary>Every name of a job's clusters after a rename.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Names">Cluster index to name.</param>
+public sealed record JobClusterNames(string JobId, IReadOnlyDictionary<int, string> Names);
 
 /// <summary>External clustering scores against the ground-truth labels.</summary>
 /// <param name="Nmi">Normalized mutual information.</param>

@@ -1,3 +1,4 @@
+using AnomalyClustering.Testing.Browser;
 using System.Text.Json;
 using AnomalyClustering.Reports.Images;
 using Microsoft.Playwright;

@@ -1,3 +1,4 @@
+using AnomalyClustering.Testing.Browser;
 using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Reports.Tests.Browser;

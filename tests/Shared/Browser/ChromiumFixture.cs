@@ -1,13 +1,11 @@
-using AnomalyClustering.Reports.Tests.Browser;
 using Microsoft.Playwright;
 
-[assembly: AssemblyFixture(typeof(ChromiumFixture))]
-
-namespace AnomalyClustering.Reports.Tests.Browser;
+namespace AnomalyClustering.Testing.Browser;
 
 /// <summary>
 /// Debian's Chromium (<c>/usr/bin/chromium</c>, or ANOMALY_CLUSTERING_CHROMIUM) driven by Playwright's bundled driver,
-/// started once for the test assembly. Nothing is downloaded: the browser is the system's. Tests skip with the reason
+/// started once for a test assembly (each project that uses it declares it as an assembly fixture and includes this file
+/// from tests/Shared/Browser). Nothing is downloaded: the browser is the system's. Tests skip with the reason
 /// when the browser is not installed.
 /// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime
@@ -54,7 +52,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Opens a report file in a fresh page and waits until its script has rendered the galleries; page errors are collected.</summary>
+    /// <summary>
+    /// Opens a report (a file path, or an http URL of a report the API serves) in a fresh page and waits until its script has
+    /// rendered the galleries; page errors are collected.
+    /// </summary>
     public async Task<ReportPage> OpenAsync(string htmlPath)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 }, AcceptDownloads = true });
@@ -68,7 +69,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
                 errors.Add(message.Text);
             }
         };
-        await page.GotoAsync(new Uri(htmlPath).AbsoluteUri);
+        var address = htmlPath.StartsWith("http://", StringComparison.Ordinal) || htmlPath.StartsWith("https://", StringComparison.Ordinal)
+            ? htmlPath
+            : new Uri(htmlPath).AbsoluteUri;
+        await page.GotoAsync(address);
         await page.WaitForSelectorAsync("body[data-ready='true']", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
         return new ReportPage(page, errors);
     }

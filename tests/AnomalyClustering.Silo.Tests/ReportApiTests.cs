@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli.Tests;
+using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Testing.Browser;
+
+[assembly: AssemblyFixture(typeof(ChromiumFixture))]
+
+namespace AnomalyClustering.Silo.Tests;
+
+/// <summary>
+/// The report as the API serves it, and cluster names: named through the API or typed into the served page in Chromium,
+/// kept with the job and shown by later results, cluster summaries and reports.
+/// </summary>
+public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
+{
+    private HttpClient Client => server.Client;
+
+    [Fact]
+    public async Task TheServedReportShowsTheJobAndNamesAreKeptWithTheJob()
+    {
+        var jobId = await CompletedJobAsync();
+        using var report = await Client.GetAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        Assert.Equal("text/html", report.Content.Headers.ContentType?.MediaType);
+        var html = await report.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("<svg", html);
+        Assert.Equal(2, html.Split("<article class=\"cluster\"").Length - 1);
+        Assert.Contains(jobId, html);
+
+        using var named = await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/1/name", new ClusterNameRequest("  hole  "), SiloServer.Json, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, named.StatusCode);
+        var names = (await named.Content.ReadFromJsonAsync<JobClusterNames>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal("hole", names.Names[1]);
+
+        var clusters = (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{jobId}/clusters", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal("hole", clusters.Clusters.Single(c => c.Cluster == 1).Name);
+        Assert.Null(clusters.Clusters.Single(c => c.Cluster == 0).Name);
+        using (var result = await Client.GetAsync($"/jobs/{jobId}/result", TestContext.Current.CancellationToken))
+        {
+            var (document, _) = ClusteringResultJson.Read(await result.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("hole", document.Names.NameOf(1));
+        }
+        Assert.Contains(">hole<", await Client.GetStringAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken));
+
+        // An empty name removes it.
+        using var removed = await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/1/name", new ClusterNameRequest(""), SiloServer.Json, TestContext.Current.CancellationToken);
+        Assert.Empty((await removed.Content.ReadFromJsonAsync<JobClusterNames>(SiloServer.Json, TestContext.Current.CancellationToken))!.Names);
+    }
+
+    [Fact]
+    public async Task BadNamesAndUnknownClustersJobsAndThumbnailsAreRefused()
+    {
+        var jobId = await CompletedJobAsync();
+        await AssertProblemAsync(await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/7/name", new ClusterNameRequest("crack"), SiloServer.Json, TestContext.Current.CancellationToken),
+            HttpStatusCode.BadRequest, "there is no cluster 7");
+        await AssertProblemAsync(await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/0/name", new ClusterNameRequest(new string('x', ClusterNames.MaxNameLength + 1)), SiloServer.Json, TestContext.Current.CancellationToken),
+            HttpStatusCode.BadRequest, "80");
+        await AssertProblemAsync(await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/0/name", new ClusterNameRequest("two\nlines"), SiloServer.Json, TestContext.Current.CancellationToken),
+            HttpStatusCode.BadRequest, "line");
+        await AssertProblemAsync(await Client.PutAsJsonAsync("/jobs/no-such-job/clusters/0/name", new ClusterNameRequest("crack"), SiloServer.Json, TestContext.Current.CancellationToken),
+            HttpStatusCode.NotFound, "no-such-job");
+        await AssertProblemAsync(await Client.GetAsync("/jobs/no-such-job/report", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no-such-job");
+        await AssertProblemAsync(await Client.GetAsync("/thumbnails/..%2Fjobs", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "thumbnail");
+        await AssertProblemAsync(await Client.GetAsync("/thumbnails/0123abcd-160.jpg", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "thumbnail");
+    }
+
+    [Fact]
+    public async Task ANameTypedIntoTheServedReportInChromiumIsSavedWithTheJob()
+    {
+        var jobId = await CompletedJobAsync();
+        await using var page = await chromium.OpenAsync(new Uri(server.BaseAddress, $"/jobs/{jobId}/report").AbsoluteUri);
+
+        // Thumbnails of a served report come from the API's blob-backed cache.
+        var loaded = await page.LoadAllImagesAsync(".gallery img");
+        Assert.True(loaded >= 6, $"{loaded} gallery images loaded");
+        var input = page.Page.Locator(".name-input[data-cluster='0']");
+        await input.FillAsync("crack");
+        await input.PressAsync("Enter");
+        await page.Page.WaitForFunctionAsync("() => document.querySelector(\".cluster-name[data-name-of='0']\").textContent.includes('crack')");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        string? saved = null;
+        while (saved is null && DateTime.UtcNow < deadline)
+        {
+            var clusters = (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{jobId}/clusters", SiloServer.Json, TestContext.Current.CancellationToken))!;
+            saved = clusters.Clusters.Single(c => c.Cluster == 0).Name;
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal("crack", saved);
+        Assert.True(page.Errors.Count == 0, string.Join("\n", page.Errors));
+        await page.ScreenshotAsync("served-report.png");
+    }
+
+    private async Task<string> CompletedJobAsync()
+    {
+        using var folder = new TempFolder();
+        ApiDatasets.WriteClassFolders(folder.Path);
+        using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small);
+        using var response = await Client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = (await response.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        var done = await server.WaitAsync(accepted.JobId);
+        Assert.True(done.State == JobState.Completed, done.Error);
+        return accepted.JobId;
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string fragment)
+    {
+        using (response)
+        {
+            Assert.Equal(status, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.Contains(fragment, body);
+        }
+    }
+}
