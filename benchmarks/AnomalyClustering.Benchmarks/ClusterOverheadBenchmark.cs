@@ -191,7 +191,8 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
     private static (ClusteringResult Result, double Seconds) RunCli(string cliAssembly, string images, string model, string output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { cliAssembly, "cluster", images, "--model", model, "-o", output })
+        // A store of its own: the CLI's default store keeps a feature cache between runs, which would skip the backbone.
+        foreach (var argument in new[] { cliAssembly, "cluster", images, "--model", model, "-o", output, "--store", output + "-store" })
         {
             start.ArgumentList.Add(argument);
         }

@@ -63,6 +63,7 @@ public sealed class SiloServer : IAsyncLifetime
             ["Orleans:ClusterId"] = "silo-tests-" + Guid.NewGuid().ToString("N"),
             ["AnomalyClustering:Api:MaxUploadFileBytes"] = MaxUploadFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["AnomalyClustering:Api:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AnomalyClustering:Telemetry:PrometheusEndpoint"] = "true",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
