@@ -118,17 +118,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             });
             var uploaded = clock.Elapsed.TotalSeconds;
 
-            var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.UseOrleansClient(client =>
-            {
-                client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
-                client.Configure<ClusterOptions>(options =>
-                {
-                    options.ClusterId = settings.ClusterId;
-                    options.ServiceId = settings.ServiceId;
-                });
-            });
-            using var host = builder.Build();
+            using var host = ClusterClientHost.Build(settings);
             await host.StartAsync();
             var client = host.Services.GetRequiredService<IClusterClient>();
             Console.WriteLine($"cluster: started in {started:F1} s (Redis, Azurite, {silos.Count} silos ready); {images.Count} images uploaded in {uploaded:F1} s");

@@ -122,18 +122,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
         Specification = await UploadAsync();
         await Task.WhenAll(silos.Select(silo => silo.WaitReadyAsync(ReadyTimeout)));
 
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client =>
-        {
-            client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
-            client.Configure<ClusterOptions>(options =>
-            {
-                options.ClusterId = settings.ClusterId;
-                options.ServiceId = settings.ServiceId;
-            });
-            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(30));
-        });
-        clientHost = builder.Build();
+        clientHost = ClusterClientHost.Build(settings, responseTimeout: TimeSpan.FromSeconds(30));
         using var connectTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await clientHost.StartAsync(connectTimeout.Token);
     }

@@ -118,25 +118,12 @@ internal static class ClusterCommand
 
     private static void DescribeInput(IAnsiConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description)
     {
-        var dataset = found.Dataset;
-        console.MarkupLine($"[bold]{Markup.Escape(found.Root)}[/]: layout {Markup.Escape(found.Layout.Describe())}");
-        var classes = dataset.HasLabels
-            ? $"{dataset.ClassNames.Count} classes ({Markup.Escape(string.Join(", ", dataset.ClassNames.Select(c => $"{c} {dataset.Images.Count(i => i.Label == c)}")))})"
-            : "no labels";
-        console.MarkupLine($"  {dataset.Images.Count} images, {classes}");
-        foreach (var (name, count) in found.ExcludedImages)
-        {
-            console.MarkupLine($"  left out {count} '{Markup.Escape(name)}' images (several defects per image; METHOD section 6)");
-        }
-        if (found.NormalFolder is not null)
-        {
-            var limit = options.NormalImageLimit;
-            var use = options.Mode != ClusteringMode.SemiSupervised ? "not used in this mode"
-                : limit == 0 || dataset.NormalImages.Count <= limit ? "normal set"
-                : $"normal set: a random {limit} of them, --normal-limit";
-            console.MarkupLine($"  {dataset.NormalImages.Count} normal images in {Markup.Escape(found.NormalFolder)} ({use})");
-        }
-        var cut = options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{dataset.ClassNames.Count} (the number of classes)"}";
+        var limit = options.NormalImageLimit;
+        var use = options.Mode != ClusteringMode.SemiSupervised ? "not used in this mode"
+            : limit == 0 || found.Dataset.NormalImages.Count <= limit ? "normal set"
+            : $"normal set: a random {limit} of them, --normal-limit";
+        JobInputDescription.WriteDataset(console, found, use);
+        var cut = JobInputDescription.Cut(options, found);
         console.MarkupLine(
             $"  backbone {Markup.Escape(description.Name)}, mode {ClusteringOptionNames.Of(options.Mode)}, tau {options.Tau}, {ClusteringOptionNames.Of(options.Linkage)} linkage, {cut}");
     }

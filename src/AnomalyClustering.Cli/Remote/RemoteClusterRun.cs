@@ -138,22 +138,9 @@ internal static class RemoteClusterRun
 
     private static void DescribeInput(IAnsiConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, Uri server, string backboneName)
     {
-        var dataset = found.Dataset;
-        console.MarkupLine($"[bold]{Markup.Escape(found.Root)}[/]: layout {Markup.Escape(found.Layout.Describe())}");
-        var classes = dataset.HasLabels
-            ? $"{dataset.ClassNames.Count} classes ({Markup.Escape(string.Join(", ", dataset.ClassNames.Select(c => $"{c} {dataset.Images.Count(i => i.Label == c)}")))})"
-            : "no labels";
-        console.MarkupLine($"  {dataset.Images.Count} images, {classes}");
-        foreach (var (name, count) in found.ExcludedImages)
-        {
-            console.MarkupLine($"  left out {count} '{Markup.Escape(name)}' images (several defects per image; METHOD section 6)");
-        }
-        if (found.NormalFolder is not null)
-        {
-            var use = options.Mode == ClusteringMode.SemiSupervised ? "uploaded as the normal set" : "not used in this mode, not uploaded";
-            console.MarkupLine($"  {dataset.NormalImages.Count} normal images in {Markup.Escape(found.NormalFolder)} ({use})");
-        }
-        var cut = options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{dataset.ClassNames.Count} (the number of classes)"}";
+        JobInputDescription.WriteDataset(console, found,
+            options.Mode == ClusteringMode.SemiSupervised ? "uploaded as the normal set" : "not used in this mode, not uploaded");
+        var cut = JobInputDescription.Cut(options, found);
         console.MarkupLine(
             $"  server {Markup.Escape(server.ToString())}, backbone {Markup.Escape(backboneName)}, mode {ClusteringOptionNames.Of(options.Mode)}, tau {options.Tau}, {ClusteringOptionNames.Of(options.Linkage)} linkage, {cut}");
     }
