@@ -53,6 +53,27 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void AFileThatCannotBeReadIsListedAsUnreadableAndTheOthersClustered()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 2, seed: 1);
+        SyntheticImages.Write(images, DefectType.Hole, 2, seed: 2);
+        // A dangling link is listed like a file but cannot be opened, even by root (who can read any permission bits).
+        File.CreateSymbolicLink(Path.Combine(images, "gone.png"), folder.Combine("nowhere", "gone.png"));
+
+        var run = CliRun.InProcess(["cluster", images, "-k", "2", "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(4, ResultJson.ClustersCsv(folder.Combine("out")).Count);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("gone.png", error.GetProperty("id").GetString());
+        Assert.Equal("unreadable", error.GetProperty("reason").GetString());
+        Assert.Equal(Path.Combine(images, "gone.png"), error.GetProperty("path").GetString());
+    }
+
+    [Fact]
     public void ClassFoldersGiveLabelsAndKDefaultsToTheClassCount()
     {
         using var folder = new TempFolder();

@@ -101,10 +101,16 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         var pathsByBlob = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            var images = await UploadAsync(dataset.Images, uploads + "images/", pathsByBlob, cancellationToken).ConfigureAwait(false);
+            var unreadable = new List<ImageError>();
+            var images = await UploadAsync(dataset.Images, uploads + "images/", pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
             var normals = options.Mode == ClusteringMode.SemiSupervised
-                ? await UploadAsync(dataset.NormalImages, uploads + "normal/", pathsByBlob, cancellationToken).ConfigureAwait(false)
+                ? await UploadAsync(dataset.NormalImages, uploads + "normal/", pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
                 : [];
+            if (images.Length < 2)
+            {
+                throw new InvalidClusteringInputException(
+                    $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2 ({unreadable.FirstOrDefault()?.Message}).", "images");
+            }
             var specification = new JobSpecification(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
             var coordinator = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusteringJobGrain>(jobId);
             JobStatus status;
@@ -130,7 +136,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             {
                 // The wire options leave out how the work ran (batch size, threads); report the ones the user gave.
                 Options = options with { ClusterCount = result.Options.ClusterCount },
-                Errors = result.Errors.Select(error => error with { Path = pathsByBlob.GetValueOrDefault(error.Path, error.Path) }).ToArray(),
+                Errors = [.. unreadable, .. result.Errors.Select(error => error with { Path = pathsByBlob.GetValueOrDefault(error.Path, error.Path) })],
             };
         }
         finally
@@ -166,9 +172,11 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
     }
 
-    private async Task<JobImage[]> UploadAsync(IReadOnlyList<DatasetImage> images, string prefix, Dictionary<string, string> pathsByBlob, CancellationToken cancellationToken)
+    private async Task<JobImage[]> UploadAsync(
+        IReadOnlyList<DatasetImage> images, string prefix, Dictionary<string, string> pathsByBlob, List<ImageError> unreadable, bool isNormal,
+        CancellationToken cancellationToken)
     {
-        var uploaded = new JobImage[images.Count];
+        var uploaded = new List<JobImage>(images.Count);
         for (var i = 0; i < images.Count; i++)
         {
             var image = images[i];
@@ -181,13 +189,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Unreadable files still go in (empty), so the job reports them per image like any other bad image.
-                await Store.PutAsync(blob, new MemoryStream([]), cancellationToken: cancellationToken).ConfigureAwait(false);
+                // A file that cannot be read never reaches the job; it is reported like any other bad image.
+                unreadable.Add(new ImageError(image.Id, image.Path, "unreadable", $"cannot read the file: {e.Message}", isNormal));
+                continue;
             }
             pathsByBlob[blob] = image.Path;
-            uploaded[i] = new JobImage(image.Id, blob, image.Label);
+            uploaded.Add(new JobImage(image.Id, blob, image.Label));
         }
-        return uploaded;
+        return [.. uploaded];
     }
 
     private async Task DeletePrefixAsync(string prefix)
