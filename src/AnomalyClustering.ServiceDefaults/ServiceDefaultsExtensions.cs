@@ -1,4 +1,4 @@
-using AnomalyClustering.Grains.Telemetry;
+using AnomalyClustering.Abstractions.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,9 +46,8 @@ public static class ServiceDefaultsExtensions
             .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: instance))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(AnomalyClusteringTelemetry.Name, OrleansMeter)
+                metrics.AddMeter(TelemetryNames.Source, OrleansMeter)
                     .AddRuntimeInstrumentation()
-                    .AddMeter("System.Runtime")
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation();
                 if (prometheus)
@@ -57,7 +56,7 @@ public static class ServiceDefaultsExtensions
                 }
             })
             .WithTracing(tracing => tracing
-                .AddSource(AnomalyClusteringTelemetry.Name)
+                .AddSource(TelemetryNames.Source)
                 .AddSource(OrleansActivitySources)
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation());

@@ -22,4 +22,7 @@ public static class ImageGrainKey
 {
     /// <summary>The key of image <paramref name="index"/> of the job (or of its normal image when <paramref name="isNormal"/>).</summary>
     public static string For(string jobId, int index, bool isNormal = false) => $"{jobId}/{(isNormal ? 'n' : 'i')}{index}";
+
+    /// <summary>The job id of an image grain key made by <see cref="For"/> (job ids hold no '/').</summary>
+    public static string JobIdOf(string key) => key[..Math.Max(0, key.LastIndexOf('/'))];
 }

@@ -28,6 +28,16 @@ public enum JobState
     Cancelled,
 }
 
+/// <summary>Questions about a <see cref="JobState"/>.</summary>
+public static class JobStateExtensions
+{
+    /// <summary>True for the states a job never leaves: completed, failed, cancelled.</summary>
+    public static bool IsFinished(this JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    /// <summary>True while the job runs (queued to clustering): submitted and not finished.</summary>
+    public static bool IsActive(this JobState state) => state != JobState.Unknown && !state.IsFinished();
+}
+
 /// <summary>A job's state and progress counts, as the API and the CLI show them.</summary>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.JobStatus")]
 public sealed record JobStatus
@@ -75,7 +85,7 @@ public sealed record JobStatus
     [Id(13)] public string Source { get; init; } = "";
 
     /// <summary>True when the job will not change any more.</summary>
-    public bool IsFinished => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+    public bool IsFinished => State.IsFinished();
 }
 
 /// <summary>An image a job could not use, and why; the job goes on without it.</summary>

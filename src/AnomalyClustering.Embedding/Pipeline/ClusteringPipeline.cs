@@ -44,11 +44,7 @@ public sealed class ClusteringPipeline
     public ClusteringResult Run(ClusteringDataset dataset, IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        if (Options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
-        {
-            throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", nameof(dataset));
-        }
-        CheckClusterCount(dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
+        CheckDataset(Options, dataset);
 
         var timings = new List<StageTiming>();
         var errors = new List<ImageError>();
@@ -122,6 +118,34 @@ public sealed class ClusteringPipeline
     }
 
     private void CheckClusterCount(int imageCount, int? classCount) => EmbeddingClustering.CheckClusterCount(Options, imageCount, classCount);
+
+    /// <summary>
+    /// Throws unless <paramref name="options"/> can run on <paramref name="dataset"/> at all: semi-supervised mode needs normal
+    /// images, and the cut needs K (or labels) with K at most the number of images. Shared with job coordinators, so that a
+    /// job is refused for the same reasons in one process and in a cluster.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">The dataset and options do not fit; the message says why.</exception>
+    public static void CheckDataset(ClusteringJobOptions options, ClusteringDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
+        {
+            throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", nameof(dataset));
+        }
+        EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
+    }
+
+    /// <summary>
+    /// True when unsupervised scores of <paramref name="imageCount"/> usable images compare each image with a seeded sample of
+    /// R reference images (METHOD section 7); false when they compare with every other image (R = 0, or R >= N - 1), or the
+    /// mode has no unsupervised scores. Shared with job coordinators, which must choose exactly as the pipeline does.
+    /// </summary>
+    public static bool UsesReferenceSample(ClusteringJobOptions options, int imageCount)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Mode == ClusteringMode.Unsupervised && options.ReferenceCount != 0 && options.ReferenceCount < imageCount - 1;
+    }
 
     /// <summary>Decodes and embeds images batch by batch; an image that fails to decode leaves a null and an error.</summary>
     private PatchBag?[] EmbedAll(
@@ -199,7 +223,7 @@ public sealed class ClusteringPipeline
                 part.CopyTo(scores, start);
             }
         }
-        else if (Options.ReferenceCount == 0 || Options.ReferenceCount >= count - 1)
+        else if (!UsesReferenceSample(Options, count))
         {
             // The exact path shares each pair's distances both ways (half the work), so it runs as one call.
             progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, 0, 0));

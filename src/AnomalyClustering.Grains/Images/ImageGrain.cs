@@ -6,6 +6,7 @@ using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Pipeline;
 using System.Diagnostics;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Placement;
 using AnomalyClustering.Grains.Telemetry;
 using AnomalyClustering.Grains.Workers;
@@ -41,15 +42,7 @@ internal sealed class ImageGrain(
 
     private string SiloName => silo.Name;
 
-    /// <summary>The job of this image: the key is <c>{jobId}/{kind}{index}</c>.</summary>
-    private string JobId
-    {
-        get
-        {
-            var key = this.GetPrimaryKeyString();
-            return key[..Math.Max(0, key.LastIndexOf('/'))];
-        }
-    }
+    private string JobId => ImageGrainKey.JobIdOf(this.GetPrimaryKeyString());
 
     private KeyValuePair<string, object?> SiloTag => new("silo", SiloName);
 
@@ -91,26 +84,25 @@ internal sealed class ImageGrain(
             return Failed(request, "backbone", $"the backbone could not be opened on silo {SiloName}: {e.Message}");
         }
 
+        var decoding = new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension };
         byte[] encoded;
         try
         {
-            encoded = await ReadImageAsync(request.BlobName).ConfigureAwait(true);
+            // The decoder's own size limit, applied before the bytes are held.
+            encoded = await store.ReadAllBytesAsync(request.BlobName, decoding.MaxEncodedBytes).ConfigureAwait(true);
         }
         catch (BlobNotFoundException)
         {
             return Failed(request, "missing", $"blob '{request.BlobName}' does not exist.");
         }
-        catch (ImageTooLargeException e)
+        catch (BlobTooLargeException e)
         {
-            return Failed(request, "too-large", e.Message);
+            var tooLarge = new ImageDecodeException(request.ImageId, ImageDecodeFailure.TooLarge,
+                $"the image is over {e.LimitBytes} bytes, the limit of ImageDecodeOptions.MaxEncodedBytes.");
+            return Failed(request, tooLarge.ReasonCode, tooLarge.Detail);
         }
 
-        var embedding = new PatchEmbeddingOptions
-        {
-            LayerNorm = request.Options.LayerNorm,
-            PretrainDimension = request.Options.PretrainDimension,
-            TargetDimension = request.Options.TargetDimension,
-        };
+        var embedding = JobOptionsMapping.ToPipelineOptions(request.Options).PatchEmbedding;
         var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage(encoded), backbone.Identity, embedding);
         var cached = await featureCache.TryGetAsync(key).ConfigureAwait(true);
         (cached is null ? AnomalyClusteringTelemetry.FeatureCacheMisses : AnomalyClusteringTelemetry.FeatureCacheHits).Add(1);
@@ -120,7 +112,7 @@ internal sealed class ImageGrain(
             return new EmbeddedImage(key.BlobName, CacheHit: true, cached.GridHeight, cached.GridWidth, Failure: null, SiloName);
         }
 
-        var loader = new ImageLoader(backbone.Description.Preprocessing, new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension });
+        var loader = new ImageLoader(backbone.Description.Preprocessing, decoding);
         var tensor = new float[loader.TensorLength];
         var clock = Stopwatch.StartNew();
         var decodeSpan = AnomalyClusteringTelemetry.StartSpan("decode", JobId, request.ImageId);
@@ -209,32 +201,9 @@ internal sealed class ImageGrain(
         return new WeightedImage(x, alpha, SiloName);
     }
 
-    private async Task<byte[]> ReadImageAsync(string blobName)
-    {
-        await using var stream = await store.OpenReadAsync(blobName).ConfigureAwait(true);
-        if (stream.CanSeek && stream.Length > _options.MaxImageBytes)
-        {
-            throw new ImageTooLargeException($"the image is {stream.Length} bytes; the limit is {_options.MaxImageBytes} (AnomalyClustering:Worker:MaxImageBytes).");
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk).ConfigureAwait(true)) > 0)
-        {
-            if (buffer.Length + read > _options.MaxImageBytes)
-            {
-                throw new ImageTooLargeException($"the image is more than {_options.MaxImageBytes} bytes (AnomalyClustering:Worker:MaxImageBytes).");
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
-
     private EmbeddedImage Failed(EmbedImageRequest request, string reason, string message)
     {
         logger.LogInformation("Image {ImageId} ({Blob}) failed: {Reason}: {Message}", request.ImageId, request.BlobName, reason, message);
         return new EmbeddedImage(null, false, 0, 0, new ImageFailure(request.ImageId, request.BlobName, reason, message, request.IsNormalImage), SiloName);
     }
-
-    private sealed class ImageTooLargeException(string message) : Exception(message);
 }

@@ -56,12 +56,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private JobCoordinatorState S => _state.State;
 
-    private static bool IsActive(JobState state) => state is JobState.Queued or JobState.Embedding or JobState.Weighting or JobState.Clustering;
-
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (IsActive(S.State))
+        if (S.State.IsActive())
         {
             _logger.LogInformation("Job {JobId} resumes in state {State}", JobId, S.State);
             StartRun();
@@ -108,7 +106,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public async Task<JobStatus> Cancel()
     {
-        if (!IsActive(S.State))
+        if (!S.State.IsActive())
         {
             return Status();
         }
@@ -132,20 +130,21 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         await _namingGate.WaitAsync().ConfigureAwait(true);
         try
         {
-            ClusterNames names;
-            try
-            {
-                names = ClusterNames.From(S.ClusterNames).With(cluster, name);
-            }
-            catch (InvalidClusteringInputException e)
-            {
-                throw new InvalidJobException(e.Message, "name");
-            }
             ClusteringResult result;
             ResultSource source;
             await using (var document = await _store.OpenReadAsync(S.ResultBlob).ConfigureAwait(true))
             {
                 (result, source) = ClusteringResultJson.Read(document);
+            }
+            // The result document is where names live; the grain keeps no second copy.
+            ClusterNames names;
+            try
+            {
+                names = result.Names.With(cluster, name);
+            }
+            catch (InvalidClusteringInputException e)
+            {
+                throw new InvalidJobException(e.Message, "name");
             }
             using (var updated = new MemoryStream())
             {
@@ -153,8 +152,6 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                 updated.Position = 0;
                 await _store.PutAsync(S.ResultBlob, updated).ConfigureAwait(true);
             }
-            S.ClusterNames = names.ByCluster.ToDictionary();
-            await WriteStateAsync().ConfigureAwait(true);
             return names.ByCluster;
         }
         finally
@@ -170,7 +167,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.
-        if (!IsActive(S.State))
+        if (!S.State.IsActive())
         {
             return UnregisterResumeReminderAsync();
         }
@@ -200,7 +197,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             await RunAsync(cancellationToken).ConfigureAwait(true);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || !S.State.IsActive())
         {
             _logger.LogInformation("Job {JobId} stopped: cancelled", JobId);
         }
@@ -308,7 +305,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                     $"none of the {S.SelectedNormals.Length} normal images could be used; semi-supervised mode needs at least one ({S.Failures.FirstOrDefault(f => f.IsNormalImage)?.Message}).", "normalImages");
             }
         }
-        var sample = options.Mode == ClusteringMode.Unsupervised && options.ReferenceCount != 0 && options.ReferenceCount < kept.Length - 1
+        var sample = ClusteringPipeline.UsesReferenceSample(options, kept.Length)
             ? ReferenceSample.Draw(kept.Length, options.ReferenceCount, unchecked((ulong)options.Seed))
             : null;
         await SetStateAsync(JobState.Weighting).ConfigureAwait(true);
@@ -394,7 +391,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             {
                 return await call().ConfigureAwait(true);
             }
-            catch (Exception e) when (attempt < 3 && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OrleansException)
+            catch (Exception e) when (attempt < 3 && e is TimeoutException or OrleansException)
             {
                 await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(true);
             }
@@ -403,10 +400,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private async Task<(float[], float[])> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)
     {
-        await using var stream = await _store.OpenReadAsync(blobName, cancellationToken).ConfigureAwait(true);
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(true);
-        return ImageOutcomeFormat.FromBytes(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        var bytes = await _store.ReadAllBytesAsync(blobName, cancellationToken: cancellationToken).ConfigureAwait(true);
+        return ImageOutcomeFormat.FromBytes(bytes);
     }
 
     /// <summary>
@@ -445,13 +440,18 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private async Task SetStateAsync(JobState state)
     {
+        // A cancel (or failure) that landed while the run awaited must not be overwritten by the run's next stage.
+        if (!S.State.IsActive())
+        {
+            throw new OperationCanceledException($"job {JobId} is {S.State}");
+        }
         S.State = state;
         await WriteStateAsync().ConfigureAwait(true);
     }
 
     private async Task FinishAsync(JobState state, string? error)
     {
-        if (!IsActive(S.State))
+        if (!S.State.IsActive())
         {
             return;
         }
@@ -525,11 +525,12 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             var dataset = new ClusteringDataset(
                 specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
                 specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
-            if (options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
+            ClusteringPipeline.CheckDataset(options, dataset);
+            foreach (var image in specification.Images.Concat(specification.NormalImages))
             {
-                throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", "normalImages");
+                // A bad name would otherwise surface per image as an internal error of the store.
+                BlobName.Validate(image.BlobName);
             }
-            EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
             // Only parsed here: the model file need exist on the gpu-worker silos only, which check it when they open it.
             BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
         }
@@ -540,6 +541,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         catch (BackboneConfigurationException e)
         {
             throw new InvalidJobException(e.Message, "backbone");
+        }
+        catch (InvalidBlobNameException e)
+        {
+            throw new InvalidJobException($"image blob name '{e.RejectedName}' is not allowed: {e.Message}", "images");
         }
     }
 }

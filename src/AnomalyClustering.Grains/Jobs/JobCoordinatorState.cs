@@ -63,7 +63,4 @@ public sealed class JobCoordinatorState
 
     /// <summary>Columns of the patch grid.</summary>
     [Id(17)] public int GridWidth { get; set; }
-
-    /// <summary>Names people gave to clusters of the completed job (cluster index to name).</summary>
-    [Id(18)] public Dictionary<int, string> ClusterNames { get; set; } = [];
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using AnomalyClustering.Abstractions.Telemetry;
 
 namespace AnomalyClustering.Grains.Telemetry;
 
@@ -11,7 +12,7 @@ namespace AnomalyClustering.Grains.Telemetry;
 public static class AnomalyClusteringTelemetry
 {
     /// <summary>The name of the activity source and of the meter.</summary>
-    public const string Name = "AnomalyClustering";
+    public const string Name = TelemetryNames.Source;
 
     /// <summary>The tag holding the job id on every span and on per-job metrics.</summary>
     public const string JobIdTag = "anomaly_clustering.job_id";

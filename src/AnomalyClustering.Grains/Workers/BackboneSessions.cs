@@ -24,9 +24,6 @@ public sealed class BackboneSessions : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Backbone runs (batches) on this silo so far, over all backbones.</summary>
-    public long InferenceRuns => _open.Values.Where(lazy => lazy.IsValueCreated).Sum(lazy => lazy.Value.InferenceRuns);
-
     /// <summary>Images that went through a backbone on this silo so far.</summary>
     public long ImagesInferred => _open.Values.Where(lazy => lazy.IsValueCreated).Sum(lazy => lazy.Value.ImagesInferred);
 

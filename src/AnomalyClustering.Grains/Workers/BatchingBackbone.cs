@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
 
 namespace AnomalyClustering.Grains.Workers;
 
@@ -18,7 +19,7 @@ public sealed class BatchingBackbone : IDisposable
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<PatchEmbeddingOptions, PatchEmbedder> _embedders = new();
     private readonly Task _loop;
-    private long _inferenceRuns;
+    private readonly int _tensorLength;
     private long _imagesInferred;
 
     /// <summary>Starts batching for <paramref name="backbone"/> (owned and disposed here).</summary>
@@ -27,6 +28,7 @@ public sealed class BatchingBackbone : IDisposable
         _backbone = backbone;
         _maxBatchSize = Math.Max(1, maxBatchSize);
         _batchWindow = batchWindow;
+        _tensorLength = new ImagePreprocessor(backbone.Description.Preprocessing).TensorLength;
         _loop = Task.Run(RunBatchesAsync);
     }
 
@@ -35,9 +37,6 @@ public sealed class BatchingBackbone : IDisposable
 
     /// <summary>The backbone's identity (model hash and outputs): part of every feature-cache key.</summary>
     public string Identity => _backbone.Identity;
-
-    /// <summary>Backbone calls made so far.</summary>
-    public long InferenceRuns => Interlocked.Read(ref _inferenceRuns);
 
     /// <summary>Images that went through the backbone so far.</summary>
     public long ImagesInferred => Interlocked.Read(ref _imagesInferred);
@@ -57,7 +56,7 @@ public sealed class BatchingBackbone : IDisposable
     private async Task RunBatchesAsync()
     {
         var preprocessing = _backbone.Description.Preprocessing;
-        var tensorLength = 3 * preprocessing.CropHeight * preprocessing.CropWidth;
+        var tensorLength = _tensorLength;
         var input = new float[_maxBatchSize * tensorLength];
         var batch = new List<Request>(_maxBatchSize);
         BackboneOutput? fullBatchOutput = null;
@@ -83,7 +82,6 @@ public sealed class BatchingBackbone : IDisposable
                 {
                     fullBatchOutput = output;
                 }
-                Interlocked.Increment(ref _inferenceRuns);
                 Interlocked.Add(ref _imagesInferred, batch.Count);
                 var bags = new PatchBag[batch.Count];
                 Parallel.For(0, batch.Count, b => bags[b] = batch[b].Embedder.Embed(output.FeatureMaps(b)));
@@ -106,7 +104,7 @@ public sealed class BatchingBackbone : IDisposable
     {
         while (batch.Count < _maxBatchSize && reader.TryRead(out var request))
         {
-            if (request.Tensor.Length != 3 * _backbone.Description.Preprocessing.CropHeight * _backbone.Description.Preprocessing.CropWidth)
+            if (request.Tensor.Length != _tensorLength)
             {
                 request.Done.TrySetException(new ArgumentException($"the image tensor has {request.Tensor.Length} floats; the backbone expects its preprocessing's input size."));
                 continue;

@@ -25,26 +25,21 @@ public sealed class PatchBagMemoryCache
         _capacityBytes = Math.Max(0, options.Value.PatchBagMemoryBytes);
     }
 
-    /// <summary>Bytes of bags held now.</summary>
-    public long HeldBytes
+    /// <summary>Remembers a bag just computed or read, under its feature-cache blob name.</summary>
+    public void Add(string blobName, PatchBag bag)
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return _bytes;
-            }
+            Insert(blobName, Task.FromResult(bag), SizeOf(bag));
         }
     }
-
-    /// <summary>Remembers a bag just computed or read, under its feature-cache blob name.</summary>
-    public void Add(string blobName, PatchBag bag) => Insert(blobName, Task.FromResult(bag), SizeOf(bag));
 
     /// <summary>The bag stored at <paramref name="blobName"/>, from memory or read (and checked) from the blob store.</summary>
     /// <exception cref="BlobNotFoundException">The blob does not exist.</exception>
     /// <exception cref="FeatureCacheFormatException">The blob is not a valid patch bag.</exception>
     public Task<PatchBag> GetAsync(string blobName, CancellationToken cancellationToken = default)
     {
+        TaskCompletionSource<PatchBag> load;
         lock (_gate)
         {
             if (_entries.TryGetValue(blobName, out var node))
@@ -53,67 +48,59 @@ public sealed class PatchBagMemoryCache
                 _recency.AddFirst(node);
                 return node.Value.Bag;
             }
+            // Registered before the read starts, in the same lock as the lookup: concurrent readers share this one read.
+            load = new TaskCompletionSource<PatchBag>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Insert(blobName, load.Task, size: 0);
         }
-        var load = LoadAsync(blobName, cancellationToken);
-        // The size is known only once loaded; count a placeholder of 0 until then.
-        Insert(blobName, load, 0);
-        return load;
+        _ = LoadAsync(blobName, load, cancellationToken);
+        return load.Task;
     }
 
-    private async Task<PatchBag> LoadAsync(string blobName, CancellationToken cancellationToken)
+    private async Task LoadAsync(string blobName, TaskCompletionSource<PatchBag> load, CancellationToken cancellationToken)
     {
         try
         {
             await using var stream = await _store.OpenReadAsync(blobName, cancellationToken).ConfigureAwait(false);
             var bag = await PatchBagFormat.ReadAsync(stream, cancellationToken).ConfigureAwait(false);
-            Resize(blobName, SizeOf(bag));
-            return bag;
+            lock (_gate)
+            {
+                // The entry may have been evicted or replaced meanwhile; only the load's own entry is resized.
+                if (_entries.TryGetValue(blobName, out var node) && node.Value.Bag == load.Task)
+                {
+                    _bytes += SizeOf(bag) - node.Value.Size;
+                    node.Value = node.Value with { Size = SizeOf(bag) };
+                    Evict();
+                }
+            }
+            load.SetResult(bag);
         }
-        catch
+        catch (Exception e)
         {
-            Remove(blobName);
-            throw;
+            lock (_gate)
+            {
+                // A failed read is not cached: the next reader tries again.
+                if (_entries.TryGetValue(blobName, out var node) && node.Value.Bag == load.Task)
+                {
+                    _entries.Remove(blobName);
+                    _recency.Remove(node);
+                    _bytes -= node.Value.Size;
+                }
+            }
+            load.SetException(e);
         }
     }
 
+    /// <summary>Adds or replaces an entry; the caller holds the lock.</summary>
     private void Insert(string blobName, Task<PatchBag> bag, long size)
     {
-        lock (_gate)
+        if (_entries.Remove(blobName, out var old))
         {
-            if (_entries.Remove(blobName, out var old))
-            {
-                _recency.Remove(old);
-                _bytes -= old.Value.Size;
-            }
-            _entries[blobName] = _recency.AddFirst(new Entry(blobName, bag, size));
-            _bytes += size;
-            Evict();
+            _recency.Remove(old);
+            _bytes -= old.Value.Size;
         }
-    }
-
-    private void Resize(string blobName, long size)
-    {
-        lock (_gate)
-        {
-            if (_entries.TryGetValue(blobName, out var node))
-            {
-                _bytes += size - node.Value.Size;
-                node.Value = node.Value with { Size = size };
-                Evict();
-            }
-        }
-    }
-
-    private void Remove(string blobName)
-    {
-        lock (_gate)
-        {
-            if (_entries.Remove(blobName, out var node))
-            {
-                _recency.Remove(node);
-                _bytes -= node.Value.Size;
-            }
-        }
+        _entries[blobName] = _recency.AddFirst(new Entry(blobName, bag, size));
+        _bytes += size;
+        Evict();
     }
 
     private void Evict()

@@ -22,9 +22,6 @@ public sealed class WorkerOptions
 
     /// <summary>Bytes of patch bags kept in memory per silo (own bags between the two phases, reference bags across images).</summary>
     public long PatchBagMemoryBytes { get; set; } = 1L << 30;
-
-    /// <summary>Encoded images larger than this are refused per image before they are read into memory.</summary>
-    public long MaxImageBytes { get; set; } = 256L << 20;
 }
 
 /// <summary>How backbones run on this silo (configuration section <c>AnomalyClustering:Backbones</c>).</summary>

@@ -16,10 +16,7 @@ public sealed class BlobImageSource(IBlobStore store, IReadOnlyDictionary<string
         }
         try
         {
-            await using var stream = await store.OpenReadAsync(blob, cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return buffer.ToArray();
+            return await store.ReadAllBytesAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (BlobNotFoundException)
         {

@@ -18,10 +18,7 @@ public sealed class BlobThumbnailCache(IBlobStore store, string prefix = "thumbn
     {
         try
         {
-            await using var stream = await store.OpenReadAsync(prefix + ThumbnailKeys.Check(key), cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return buffer.ToArray();
+            return await store.ReadAllBytesAsync(prefix + ThumbnailKeys.Check(key), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (BlobNotFoundException)
         {

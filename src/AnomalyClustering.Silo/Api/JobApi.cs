@@ -2,6 +2,7 @@ using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Reports;
 using AnomalyClustering.Reports.Images;
 using AnomalyClustering.Reports.Thumbnails;
@@ -162,9 +163,9 @@ public static class JobApi
         {
             var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions());
             var backbone = backbones.DescriptionJsonFor(upload.Backbone);
-            var imagesPrefix = UploadReceiver.ImagesPrefix(upload.JobId);
+            var imagesPrefix = JobBlobNames.UploadedImagesPrefix(upload.JobId);
             var normals = upload.NormalNames.Count == 0 ? null
-                : upload.NormalNames.Select(name => new JobImage(name, UploadReceiver.NormalPrefix(upload.JobId) + name)).ToList();
+                : upload.NormalNames.Select(name => new JobImage(name, JobBlobNames.UploadedNormalImagesPrefix(upload.JobId) + name)).ToList();
             var dataset = BlobDatasetDiscovery.FromNames(imagesPrefix, upload.ImageNames, "the upload", normals);
             return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), upload.JobId, dataset, options, backbone, imagesPrefix)
                 .ConfigureAwait(false);

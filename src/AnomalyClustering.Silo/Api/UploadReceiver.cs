@@ -15,8 +15,8 @@ namespace AnomalyClustering.Silo.Api;
 /// <param name="JobId">The job id (given, or made when the first file arrived).</param>
 /// <param name="Options">The options field, parsed; null when absent.</param>
 /// <param name="Backbone">The backbone field; null when absent.</param>
-/// <param name="ImageNames">The image files, by their paths as sent (below <see cref="UploadReceiver.ImagesPrefix"/>).</param>
-/// <param name="NormalNames">The normal image files, by their names as sent (below <see cref="UploadReceiver.NormalPrefix"/>).</param>
+/// <param name="ImageNames">The image files, by their paths as sent (below <see cref="JobBlobNames.UploadedImagesPrefix"/>).</param>
+/// <param name="NormalNames">The normal image files, by their names as sent (below <see cref="JobBlobNames.UploadedNormalImagesPrefix"/>).</param>
 /// <param name="IgnoredFiles">Files not stored because their names have no image extension or are hidden.</param>
 public sealed record ReceivedUpload(
     string JobId,
@@ -40,12 +40,6 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
     private const int MaxFieldBytes = 64 * 1024;
     private const int MaxBoundaryLength = 70;
     private readonly JobApiOptions _limits = options.Value;
-
-    /// <summary>Where the images of an upload are stored (the dataset prefix of the job).</summary>
-    public static string ImagesPrefix(string jobId) => JobBlobNames.UploadedImagesPrefix(jobId);
-
-    /// <summary>Where the normal images of an upload are stored.</summary>
-    public static string NormalPrefix(string jobId) => JobBlobNames.UploadedNormalImagesPrefix(jobId);
 
     /// <summary>
     /// Reads the request's parts and stores its files. <paramref name="jobExists"/> is asked once the job id is known: when it
@@ -100,7 +94,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 throw ApiProblemException.BadRequest(
                     $"the upload holds no image files (looked for {ImageDatasetLayout.ExtensionList}); send each image as a file part whose file name is its path in the dataset.", "No images");
             }
-            upload.JobId ??= NewJobId();
+            upload.JobId ??= JobRequests.JobIdOrNew(null);
             return upload.ToResult();
         }
         catch (Exception e) when (RequestFailure(e, upload) is { } failure && !cancellationToken.IsCancellationRequested)
@@ -122,7 +116,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
     /// <summary>Deletes what an upload stored (after a refusal of its job).</summary>
     public async Task DeleteAsync(string jobId)
     {
-        foreach (var prefix in new[] { ImagesPrefix(jobId), NormalPrefix(jobId) })
+        foreach (var prefix in new[] { JobBlobNames.UploadedImagesPrefix(jobId), JobBlobNames.UploadedNormalImagesPrefix(jobId) })
         {
             var names = new List<string>();
             await foreach (var entry in store.ListAsync(prefix).ConfigureAwait(false))
@@ -136,7 +130,6 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
         }
     }
 
-    private static string NewJobId() => Guid.CreateVersion7().ToString("N");
 
     private static string Boundary(HttpRequest request)
     {
@@ -165,7 +158,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
     {
         if (upload.JobId is null)
         {
-            upload.JobId = NewJobId();
+            upload.JobId = JobRequests.JobIdOrNew(null);
             upload.JobIdFixedByFile = true;
         }
         var isNormal = string.Equals(partName, NormalPartName, StringComparison.Ordinal);
@@ -177,7 +170,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
             await section.Body.DrainAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
-        var blob = (isNormal ? NormalPrefix(upload.JobId) : ImagesPrefix(upload.JobId)) + fileName;
+        var blob = (isNormal ? JobBlobNames.UploadedNormalImagesPrefix(upload.JobId) : JobBlobNames.UploadedImagesPrefix(upload.JobId)) + fileName;
         try
         {
             BlobName.Validate(blob, "filename");
@@ -212,14 +205,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 {
                     throw ApiProblemException.BadRequest("form field 'jobId' came after the first file; send it before the files (it names where they are stored).", "Malformed upload");
                 }
-                try
-                {
-                    JobBlobNames.ValidateJobId(value);
-                }
-                catch (InvalidJobException e)
-                {
-                    throw ApiProblemException.BadRequest(e.Message, "Invalid job id");
-                }
+                JobRequests.CheckJobId(value);
                 upload.JobId = value;
                 upload.JobAlreadyExists = await jobExists(value).ConfigureAwait(false);
                 break;

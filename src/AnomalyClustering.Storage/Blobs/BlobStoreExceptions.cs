@@ -48,3 +48,17 @@ public sealed class InvalidBlobNameException : ArgumentException
     /// <summary>The name that was rejected.</summary>
     public string? RejectedName { get; }
 }
+
+/// <summary>A blob is larger than the caller is willing to hold in memory.</summary>
+public sealed class BlobTooLargeException : BlobStoreException
+{
+    /// <summary>An error naming the blob and the limit it exceeds.</summary>
+    public BlobTooLargeException(string blobName, long limitBytes)
+        : base($"Blob '{blobName}' is larger than {limitBytes} bytes, the limit for reading it into memory.", blobName)
+    {
+        LimitBytes = limitBytes;
+    }
+
+    /// <summary>The limit that was exceeded.</summary>
+    public long LimitBytes { get; }
+}

@@ -81,9 +81,7 @@ public sealed class FeatureCache
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(bag);
-        using var encoded = new MemoryStream(checked((int)PatchBagFormat.EncodedLength(bag.GridHeight, bag.GridWidth, bag.Dimension)));
-        PatchBagFormat.Write(bag, encoded);
-        encoded.Position = 0;
+        using var encoded = new MemoryStream(PatchBagFormat.ToBytes(bag), writable: false);
         await store.PutAsync(key.BlobName, encoded, overwrite: true, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref writes);
     }
