@@ -11,6 +11,22 @@ public sealed partial class RemoteCliTests(SiloServer server)
     private string Url => server.BaseAddress.ToString();
 
     [Fact]
+    public void ARemoteRunWritesTheReportAndKeepsTheNamesGiven()
+    {
+        using var folder = new TempFolder();
+        var data = folder.Combine("data");
+        ApiDatasets.WriteClassFolders(data, perClass: 3, seed: 43);
+        var names = folder.Write([.. """{"1": "the second kind"}"""u8], "names.json");
+
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "-o", folder.Combine("remote"), "--names", names, .. ApiDatasets.SmallFlags]);
+
+        Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
+        Assert.Contains("the second kind", File.ReadAllText(folder.Combine("remote", "report.html")));
+        using var result = ResultJson.Load(folder.Combine("remote"));
+        Assert.Equal("the second kind", result.Root.GetProperty("clusterNames").GetProperty("1").GetString());
+    }
+
+    [Fact]
     public void RemoteRunWritesTheSameClustersAsALocalRun()
     {
         using var folder = new TempFolder();
@@ -92,6 +108,8 @@ public sealed partial class RemoteCliTests(SiloServer server)
             .AssertOneLineError(CliExitCodes.InputError, "is not an http(s) address");
         CliRun.InProcess(["cluster", data, "--server", Url, "--model", folder.Combine("m.onnx"), "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "--backbone-name");
+        CliRun.InProcess(["cluster", data, "--server", Url, "--store", folder.Combine("store"), "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "--store");
         CliRun.InProcess(["cluster", data, "--server", Url, "--resize-mode", "crop", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "--resize-mode applies to local runs only");
         CliRun.InProcess(["cluster", data, "--backbone-name", "resnet50", "-o", output])

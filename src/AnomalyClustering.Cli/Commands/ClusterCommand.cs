@@ -4,6 +4,7 @@ using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Pipeline;
 using Spectre.Console;
 
@@ -38,14 +39,18 @@ internal static class ClusterCommand
         remote.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
+            var clusterNames = parseResult.GetValue(names) is { } namesPath ? HtmlReportFiles.ReadNames(namesPath) : ClusterNames.Empty;
             if (remote.IsRequested(parseResult))
             {
-                return RemoteClusterRun.RunAsync(console, parseResult, parseResult.GetValue(imagesDir)!, shared, image, remote, cancellationToken);
+                if (parseResult.GetValue(store) is not null)
+                {
+                    throw new CliInputException("--store names the local store of embedded runs; with --server the server's store is used.");
+                }
+                return RemoteClusterRun.RunAsync(console, parseResult, parseResult.GetValue(imagesDir)!, shared, image, remote, clusterNames, cancellationToken);
             }
             var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
             var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
             var description = image.Describe(parseResult);
-            var clusterNames = parseResult.GetValue(names) is { } namesPath ? HtmlReportFiles.ReadNames(namesPath) : ClusterNames.Empty;
             return Task.FromResult(Run(
                 console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken, parseResult.GetValue(store), clusterNames));
         });
@@ -58,29 +63,39 @@ internal static class ClusterCommand
         string outputFolder, CancellationToken cancellationToken, string? storeFolder = null, ClusterNames? names = null)
     {
         // Everything that can be refused is checked before any output, so a mistake costs one line.
-        Check(found, options);
         names ??= ClusterNames.Empty;
-        int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
-        if (expectedClusters is { } k)
-        {
-            names.CheckAgainst(k);
-        }
+        Check(found, options, names);
         DescribeInput(console.Out, found, options, description);
         var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, options, description, runtime, storeFolder, progress, cancellationToken));
-        names.CheckAgainst(result.ClusterCount);
-        result = result with { Names = names };
-        var source = Source(found, description);
-        var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
-        var report = HtmlReportFiles.Write(outputFolder, result, source, found.Dataset, cancellationToken);
-        ResultReport.Print(console.Out, result, clustersCsv, resultJson, report);
+        WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
         return CliExitCodes.Success;
     }
 
-    /// <summary>Throws unless the job can run: options in range, K at most the number of images.</summary>
-    public static void Check(DiscoveredImageFolder found, ClusteringJobOptions options)
+    /// <summary>Throws unless the job can run: options in range, K at most the number of images, names for clusters K can have.</summary>
+    public static void Check(DiscoveredImageFolder found, ClusteringJobOptions options, ClusterNames? names = null)
     {
         options.Validate();
         EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        if (names is not null && expectedClusters is { } k)
+        {
+            names.CheckAgainst(k);
+        }
+    }
+
+    /// <summary>
+    /// What every image job leaves behind, wherever it ran (embedded or on a server): the names attached, clusters.csv,
+    /// result.json and report.html in <paramref name="outputFolder"/>, and the clusters printed.
+    /// </summary>
+    public static void WriteOutputs(
+        CliConsole console, DiscoveredImageFolder found, ClusteringResult result, ResultSource source, ClusterNames names, string outputFolder,
+        CancellationToken cancellationToken)
+    {
+        names.CheckAgainst(result.ClusterCount);
+        result = result with { Names = names };
+        var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
+        var report = HtmlReportFiles.Write(outputFolder, result, source, found.Dataset, cancellationToken);
+        ResultReport.Print(console.Out, result, clustersCsv, resultJson, report);
     }
 
     /// <summary>
@@ -99,7 +114,11 @@ internal static class ClusterCommand
 
     /// <summary>Where a result came from, as result.json records it.</summary>
     public static ResultSource Source(DiscoveredImageFolder found, BackboneDescription description) =>
-        new("images", found.Root, found.Layout.JsonName(), found.NormalFolder, description.Name, found.ExcludedImages, description.Preprocessing);
+        Source(found, description.Name, description.Preprocessing);
+
+    /// <summary>Where a result came from, for a backbone known by name and preprocessing (a server's).</summary>
+    public static ResultSource Source(DiscoveredImageFolder found, string? backbone, PreprocessingOptions? preprocessing) =>
+        new("images", found.Root, found.Layout.JsonName(), found.NormalFolder, backbone, found.ExcludedImages, preprocessing);
 
     /// <summary>The job through an in-process silo (embedded mode): the same grains a cluster runs, one process.</summary>
     private static ClusteringResult RunEmbedded(

@@ -84,7 +84,7 @@ internal static class DemoCommand
         screen.WriteLine();
 
         var found = ImageFolderDiscovery.Discover(summary.Root);
-        var exitCode = ClusterCommand.Run(console, found, options, BackboneSelection.Describe(modelPath: null, descriptionPath: null, featureOutputs: []), runtime, Path.Combine(outputFolder, "results"), cancellationToken);
+        var exitCode = ClusterCommand.Run(console, found, options, BuiltInBackbone.WholeImageDescription, runtime, Path.Combine(outputFolder, "results"), cancellationToken);
         screen.MarkupLine($"demo finished in {clock.Elapsed.TotalSeconds:F0} s. The same clustering by hand:");
         screen.MarkupLine(FormattableString.Invariant(
             $"  anomaly-cluster cluster {Markup.Escape(summary.Root)} --mode semi-supervised --tau {options.Tau} --pretrain-dim {options.PretrainDimension} --target-dim {options.TargetDimension}"));

@@ -99,23 +99,45 @@ internal static class EvalCommand
         var skipped = new List<EvaluationSkip>();
         var failed = false;
         var temporaryStore = storeFolder is null ? Path.Combine(Path.GetTempPath(), $"anomaly-cluster-eval-{Guid.NewGuid():n}") : null;
-        try
-        {
-            Directory.CreateDirectory(outputFolder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliInputException($"cannot create the output folder '{outputFolder}': {e.Message}", e);
-        }
+        ResultFiles.CreateOutputFolder(outputFolder);
         screen.MarkupLine(
             $"[bold]eval[/]: {plan.Categories.Count} categories ({Markup.Escape(string.Join(", ", plan.Categories.Select(c => c.Name)))}), modes {string.Join(", ", plan.Modes.Select(ClusteringOptionNames.Of))}, tau {string.Join(", ", plan.Temperatures.Select(t => t.ToString(CultureInfo.InvariantCulture)))}, backbone {Markup.Escape(plan.Backbone.Name)}");
         // Started at the first job, so that a root whose every job is skipped starts no silo.
         EmbeddedCluster? cluster = null;
+        EmbeddedCluster StartCluster()
+        {
+            var started = EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, cancellationToken).GetAwaiter().GetResult();
+            try
+            {
+                started.Backbones.Get(plan.Backbone.ToJson());
+            }
+            catch
+            {
+                started.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+            return started;
+        }
         try
         {
             foreach (var category in plan.Categories)
             {
-                var found = ImageFolderDiscovery.Discover(category.Folder);
+                DiscoveredImageFolder found;
+                try
+                {
+                    found = ImageFolderDiscovery.Discover(category.Folder);
+                }
+                catch (Exception e) when (UserErrors.Describe(e) is { } message)
+                {
+                    // A category whose folders cannot be read is one failed row, not the end of the evaluation.
+                    failed = true;
+                    foreach (var mode in plan.Modes)
+                    {
+                        skipped.Add(new EvaluationSkip(category.Name, mode, "failed: " + message));
+                    }
+                    screen.MarkupLine($"[red]skipping[/] {Markup.Escape(category.Name)}: {Markup.Escape(message)}");
+                    continue;
+                }
                 foreach (var mode in plan.Modes)
                 {
                     if (mode == ClusteringMode.SemiSupervised && found.Dataset.NormalImages.Count == 0)
@@ -129,11 +151,12 @@ internal static class EvalCommand
                         var options = plan.Options with { Mode = mode, Tau = tau };
                         screen.MarkupLine(FormattableString.Invariant(
                             $"[bold]{Markup.Escape(category.Name)}[/] {ClusteringOptionNames.Of(mode)} tau {tau}: {found.Dataset.Images.Count} images, {found.Dataset.ClassNames.Count} classes"));
+                        // Outside the per-job catch: a backbone that cannot open fails the evaluation once, not every job.
+                        cluster ??= StartCluster();
                         try
                         {
                             var clock = Stopwatch.StartNew();
-                            var result = ClusterCommand.RunJob(
-                                console, cluster ??= EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, cancellationToken).GetAwaiter().GetResult(), found, options, plan.Backbone, cancellationToken);
+                            var result = ClusterCommand.RunJob(console, cluster, found, options, plan.Backbone, cancellationToken);
                             var row = EvaluationRow.From(category, result, clock.Elapsed);
                             var jobFolder = JobFolder(outputFolder, category, mode, tau);
                             var source = ClusterCommand.Source(found, plan.Backbone);

@@ -35,7 +35,7 @@ internal sealed class ImageJobOptionSet
         NoLayerNorm = new Option<bool>("--no-layer-norm") { Description = "Skip the per-image LayerNorm of the feature maps." };
         BatchSize = new Option<int>("--batch-size") { Description = "Images per backbone run.", DefaultValueFactory = _ => Defaults.BatchSize };
         MaxImageDimension = new Option<int>("--max-image-dimension") { Description = "Refuse (and list) images wider or taller than this.", DefaultValueFactory = _ => Defaults.MaxImageDimension, HelpName = "pixels" };
-        Threads = new Option<int>("--threads") { Description = "Threads for the backbone and the scoring (0 = all cores).", DefaultValueFactory = _ => 0 };
+        Threads = new Option<int>("--threads") { Description = "Threads for the backbone, and images decoded and scored at once (0 = all cores for the backbone, 32 images).", DefaultValueFactory = _ => 0 };
         ExecutionProvider = new Option<string>("--execution-provider") { Description = "Where the backbone runs: cpu, cuda or tensorrt (GPU builds only).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda|tensorrt" };
         ExecutionProvider.AcceptOnlyFromAmong(BackboneSelection.ExecutionProviders);
         ResizeMode = new Option<string?>("--resize-mode") { Description = "How images fit the backbone input: stretch (the whole image, aspect ratio ignored) or crop (shorter side to --resize, then the centre crop: the paper's). Default: stretch, or what a --backbone description says.", HelpName = "stretch|crop" };

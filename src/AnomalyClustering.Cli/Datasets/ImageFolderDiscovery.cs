@@ -23,12 +23,6 @@ internal sealed record DiscoveredImageFolder(
 /// </summary>
 internal static class ImageFolderDiscovery
 {
-    /// <summary>File extensions read as images (case-insensitive).</summary>
-    public static IReadOnlyList<string> ImageExtensions => ImageDatasetLayout.ImageExtensions;
-
-    /// <summary>The class METHOD section 6 excludes: images with several defects at once.</summary>
-    public const string CombinedClass = ImageDatasetLayout.CombinedClass;
-
     /// <summary>Detects the layout of <paramref name="folder"/> and lists its images.</summary>
     /// <param name="folder">The dataset folder.</param>
     /// <param name="normalFolder">Normal images for semi-supervised mode; null means <c>train/good</c> when the layout is MVTec and it exists.</param>

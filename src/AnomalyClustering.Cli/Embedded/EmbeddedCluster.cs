@@ -40,15 +40,15 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>Backbone runs of this silo (for the feature-cache checks of tests and the run summary).</summary>
     public BackboneSessions Backbones => _host.Services.GetRequiredService<BackboneSessions>();
 
-    /// <summary>The feature cache's counters.</summary>
-    public FeatureCache FeatureCache => _host.Services.GetRequiredService<FeatureCache>();
-
     /// <summary>The folder the CLI keeps its store in unless <c>--store</c> says otherwise: the user's cache folder.</summary>
     public static string DefaultStoreFolder =>
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "anomaly-clustering");
 
-    /// <summary>Starts the silo. <paramref name="batchSize"/> is the most images per backbone run.</summary>
+    /// <summary>
+    /// Starts the silo. <paramref name="batchSize"/> is the most images per backbone run; <paramref name="runtime"/>'s intra-op
+    /// threads, when set, also bound the images worked on at once (the CLI's <c>--threads</c>).
+    /// </summary>
     public static async Task<EmbeddedCluster> StartAsync(string storeFolder, BackboneRuntimeOptions runtime, int batchSize, CancellationToken cancellationToken)
     {
         var store = new LocalDirectoryBlobStore(storeFolder);
@@ -65,12 +65,12 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             options.DeviceId = runtime.DeviceId;
             options.IntraOpThreads = runtime.IntraOpThreads;
         });
-        builder.Services.Configure<WorkerOptions>(options =>
+        builder.Services.Configure<WorkerOptions>(options => options.MaxBatchSize = batchSize);
+        if (runtime.IntraOpThreads > 0)
         {
-            options.MaxBatchSize = batchSize;
-            // One process: scoring may use every core once the images are in (the weighting phase has no other work).
-            options.ScoringThreads = 1;
-        });
+            // --threads N: each image grain scores on one thread, so N images at a time keep scoring to N threads.
+            builder.Services.Configure<CoordinatorOptions>(options => options.MaxInFlightImages = runtime.IntraOpThreads);
+        }
         var (siloPort, gatewayPort) = (FreeLoopbackPort(), FreeLoopbackPort());
         builder.UseOrleans(silo =>
         {
@@ -104,7 +104,8 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             var unreadable = new List<ImageError>();
             var images = await UploadAsync(dataset.Images, uploads + "images/", pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
             var normals = options.Mode == ClusteringMode.SemiSupervised
-                ? await UploadAsync(dataset.NormalImages, uploads + "normal/", pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
+                // Only the normal images the job will use (the seeded subset of --normal-limit); the coordinator keeps them all.
+                ? await UploadAsync(ClusteringPipeline.SelectNormalImages(dataset.NormalImages, options), uploads + "normal/", pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
                 : [];
             if (images.Length < 2)
             {
@@ -122,7 +123,8 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             {
                 throw new InvalidClusteringInputException(e.Message, e.Field);
             }
-            status = await WaitAsync(coordinator, status, progress, cancellationToken).ConfigureAwait(false);
+            status = await JobStatusProgress.FollowAsync(
+                status, _ => coordinator.GetStatus(), () => coordinator.Cancel(), PollInterval, progress, cancellationToken).ConfigureAwait(false);
             if (status.State == JobState.Failed)
             {
                 throw new InvalidClusteringInputException(status.Error ?? "the job failed.", "images");
@@ -143,32 +145,6 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             await DeletePrefixAsync(uploads).ConfigureAwait(false);
             await DeletePrefixAsync($"jobs/{jobId}/").ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<JobStatus> WaitAsync(IClusteringJobGrain coordinator, JobStatus status, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!status.IsFinished)
-            {
-                if (progress is not null)
-                {
-                    JobStatusProgress.Report(status, progress);
-                }
-                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-                status = await coordinator.GetStatus().ConfigureAwait(false);
-            }
-            if (progress is not null)
-            {
-                JobStatusProgress.Report(status, progress);
-            }
-            return status;
-        }
-        catch (OperationCanceledException)
-        {
-            await coordinator.Cancel().ConfigureAwait(false);
-            throw;
         }
     }
 

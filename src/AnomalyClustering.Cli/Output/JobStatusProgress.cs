@@ -22,4 +22,36 @@ internal static class JobStatusProgress
                 break;
         }
     }
+
+    /// <summary>
+    /// Polls a job every <paramref name="interval"/> until it finishes, reporting each status; when the caller cancels
+    /// (Ctrl+C), asks the job to cancel too (nobody would fetch its result) and rethrows. Shared by embedded and remote runs.
+    /// </summary>
+    public static async Task<JobStatus> FollowAsync(
+        JobStatus status, Func<CancellationToken, Task<JobStatus>> poll, Func<Task> cancelJob, TimeSpan interval, IProgress<PipelineProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!status.IsFinished)
+            {
+                if (progress is not null)
+                {
+                    Report(status, progress);
+                }
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                status = await poll(cancellationToken).ConfigureAwait(false);
+            }
+            if (progress is not null)
+            {
+                Report(status, progress);
+            }
+            return status;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await cancelJob().ConfigureAwait(false);
+            throw;
+        }
+    }
 }

@@ -20,14 +20,7 @@ internal static class ResultFiles
     /// <summary>Writes both files into <paramref name="folder"/> (created when missing) and returns their paths.</summary>
     public static (string ClustersCsv, string ResultJson) Write(string folder, ClusteringResult result, ResultSource source)
     {
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliInputException($"cannot create the output folder '{folder}': {e.Message}", e);
-        }
+        CreateOutputFolder(folder);
         var clustersPath = Path.Combine(folder, ClustersFileName);
         var resultPath = Path.Combine(folder, ResultFileName);
         WriteClustersCsv(clustersPath, result);
@@ -36,6 +29,20 @@ internal static class ResultFiles
             ClusteringResultJson.Write(stream, result, source);
         }
         return (clustersPath, resultPath);
+    }
+
+    /// <summary>Creates <paramref name="folder"/> when missing.</summary>
+    /// <exception cref="CliInputException">It cannot be created; the message names it.</exception>
+    public static void CreateOutputFolder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliInputException($"cannot create the output folder '{folder}': {e.Message}", e);
+        }
     }
 
     /// <summary>One row per clustered image: image id, cluster (0-based), the label when the dataset has labels, the cluster's name when any cluster is named.</summary>

@@ -22,15 +22,14 @@ internal static class RemoteClusterRun
     /// <summary>Runs the job on the server and reports it; returns the exit code.</summary>
     public static async Task<int> RunAsync(
         CliConsole console, ParseResult parseResult, string imagesDir, ClusteringOptionSet shared, ImageJobOptionSet image, RemoteOptionSet remote,
-        CancellationToken cancellationToken)
+        ClusterNames names, CancellationToken cancellationToken)
     {
         // Everything that can be refused is checked before any upload, so a mistake costs one line and no bandwidth.
         var server = JobApiClient.ParseServer(parseResult.GetValue(remote.Server)!);
         RemoteOptionSet.RefuseLocalOnlyOptions(parseResult, image);
         var found = ImageFolderDiscovery.Discover(imagesDir, parseResult.GetValue(image.Normal));
         var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
-        options.Validate();
-        EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        ClusterCommand.Check(found, options, names);
         var backboneName = parseResult.GetValue(remote.BackboneName);
         var outputFolder = parseResult.GetValue(shared.Out)!;
 
@@ -42,7 +41,15 @@ internal static class RemoteClusterRun
         console.Out.MarkupLine(FormattableString.Invariant(
             $"job [bold]{Markup.Escape(accepted.JobId)}[/] accepted by {Markup.Escape(server.ToString())}: {files.Count} files uploaded ({files.Sum(f => new FileInfo(f.Path).Length) / 1024.0:F0} KiB)"));
 
-        var status = PipelineProgressDisplay.Run(console.Out, progress => FollowAsync(client, accepted, progress, cancellationToken).GetAwaiter().GetResult());
+        var status = PipelineProgressDisplay.Run(console.Out, progress => JobStatusProgress.FollowAsync(
+            accepted,
+            token => client.GetStatusAsync(accepted.JobId, token),
+            async () =>
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await client.CancelAsync(accepted.JobId, grace.Token).ConfigureAwait(false);
+            },
+            PollInterval, progress, cancellationToken).GetAwaiter().GetResult());
         var (result, source) = await DownloadResultAsync(client, status, cancellationToken).ConfigureAwait(false);
         var localPaths = files.ToDictionary(
             file => (file.IsNormalImage ? JobBlobNames.UploadedNormalImagesPrefix(status.JobId) : JobBlobNames.UploadedImagesPrefix(status.JobId)) + file.Name, file => file.Path, StringComparer.Ordinal);
@@ -52,9 +59,7 @@ internal static class RemoteClusterRun
             Options = options with { ClusterCount = result.Options.ClusterCount },
             Errors = result.Errors.Select(error => error with { Path = localPaths.GetValueOrDefault(error.Path, error.Path) }).ToArray(),
         };
-        var localSource = new ResultSource("images", found.Root, found.Layout.JsonName(), found.NormalFolder, source.Backbone, found.ExcludedImages, source.Preprocessing);
-        var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, localSource);
-        ResultReport.Print(console.Out, result, clustersCsv, resultJson);
+        ClusterCommand.WriteOutputs(console, found, result, ClusterCommand.Source(found, source.Backbone, source.Preprocessing), names, outputFolder, cancellationToken);
         return CliExitCodes.Success;
     }
 
@@ -91,7 +96,8 @@ internal static class RemoteClusterRun
         var files = found.Dataset.Images.Select(image => new UploadFile(image.Id, image.Path, IsNormalImage: false)).ToList();
         if (options.Mode == ClusteringMode.SemiSupervised)
         {
-            files.AddRange(found.Dataset.NormalImages.Select(image =>
+            // Only the normal images the job will use (the seeded subset of --normal-limit): the server selects none from them.
+            files.AddRange(ClusteringPipeline.SelectNormalImages(found.Dataset.NormalImages, options).Select(image =>
                 new UploadFile(Path.IsPathRooted(image.Id) ? Path.GetFileName(image.Path) : image.Id, image.Path, IsNormalImage: true)));
         }
         return files;
@@ -112,28 +118,6 @@ internal static class RemoteClusterRun
                 task.Value = task.MaxValue;
                 return status;
             }).ConfigureAwait(false);
-    }
-
-    private static async Task<JobStatus> FollowAsync(JobApiClient client, JobStatus status, IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!status.IsFinished)
-            {
-                JobStatusProgress.Report(status, progress);
-                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-                status = await client.GetStatusAsync(status.JobId, cancellationToken).ConfigureAwait(false);
-            }
-            JobStatusProgress.Report(status, progress);
-            return status;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C here stops the job there too: nobody would fetch its result.
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await client.CancelAsync(status.JobId, grace.Token).ConfigureAwait(false);
-            throw;
-        }
     }
 
     private static void DescribeInput(IAnsiConsole console, DiscoveredImageFolder found, ClusteringJobOptions options, Uri server, string backboneName)

@@ -37,7 +37,7 @@ internal sealed record ImageLabels(int[] Rows, string[] Labels, int CombinedDrop
         var combined = 0;
         for (var row = 0; row < table.Count; row++)
         {
-            if (string.Equals(byRow[row], ImageFolderDiscovery.CombinedClass, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(byRow[row], ImageDatasetLayout.CombinedClass, StringComparison.OrdinalIgnoreCase))
             {
                 combined++;
                 continue;
@@ -47,7 +47,7 @@ internal sealed record ImageLabels(int[] Rows, string[] Labels, int CombinedDrop
         }
         if (kept.Count == 0)
         {
-            throw new CliInputException($"every image in '{path}' is labelled '{ImageFolderDiscovery.CombinedClass}'; nothing is left to cluster.");
+            throw new CliInputException($"every image in '{path}' is labelled '{ImageDatasetLayout.CombinedClass}'; nothing is left to cluster.");
         }
         return new ImageLabels(kept.ToArray(), labels.ToArray(), combined);
     }

@@ -37,9 +37,6 @@ public sealed class ImageLoader
     /// <summary>One image's tensor shape (channels, height, width).</summary>
     public (int Channels, int Height, int Width) TensorShape => (3, Preprocessor.Options.CropHeight, Preprocessor.Options.CropWidth);
 
-    /// <summary>The most recently decoded image (valid until the next call).</summary>
-    public RgbImage LastDecoded => _decoded;
-
     /// <summary>Decodes and preprocesses a file into <paramref name="destination"/> (exactly <see cref="TensorLength"/> floats).</summary>
     /// <exception cref="ImageDecodeException">The file is unreadable, empty, truncated, not an image, unsupported, too large or corrupt.</exception>
     public void Load(string path, Span<float> destination)

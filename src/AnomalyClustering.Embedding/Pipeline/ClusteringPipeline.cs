@@ -100,7 +100,18 @@ public sealed class ClusteringPipeline
 
     /// <summary>The normal images semi-supervised scores use (see <see cref="SelectNormalImageIndices"/>), in the given order.</summary>
     internal IReadOnlyList<DatasetImage> SelectNormalImages(IReadOnlyList<DatasetImage> normalImages) =>
-        SelectNormalImageIndices(normalImages.Count, Options.NormalImageLimit, Options.Seed).Select(index => normalImages[index]).ToArray();
+        SelectNormalImages(normalImages, Options);
+
+    /// <summary>
+    /// The normal images of <paramref name="normalImages"/> that semi-supervised scores with <paramref name="options"/> use, in
+    /// the given order. Selecting again from the result gives the result: a client may send only these and get the same job.
+    /// </summary>
+    public static IReadOnlyList<T> SelectNormalImages<T>(IReadOnlyList<T> normalImages, ClusteringJobOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(normalImages);
+        ArgumentNullException.ThrowIfNull(options);
+        return SelectNormalImageIndices(normalImages.Count, options.NormalImageLimit, options.Seed).Select(index => normalImages[index]).ToArray();
+    }
 
     /// <summary>
     /// Which of <paramref name="count"/> normal images semi-supervised scores use: all of them up to <paramref name="limit"/>

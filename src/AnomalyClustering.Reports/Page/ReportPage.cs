@@ -126,6 +126,8 @@ internal static class ReportPage
                 ? "Each gallery starts with the cluster's medoid (the image closest to all others in embedding space), then the images closest to the cluster's centre."
                 : "This result has no image embeddings (written by an older version), so galleries are in dataset order and no medoid is marked.")
             .Append("</p>\n");
+        // Label counts per cluster, most frequent first: the same summary the CLI prints and result.json records.
+        var summaries = ClusterSummary.Of(result, examples: 0).ToDictionary(summary => summary.Cluster);
         foreach (var gallery in galleries)
         {
             var c = gallery.Cluster;
@@ -137,10 +139,9 @@ internal static class ReportPage
             html.Append(Invariant($"<span class=\"size\">{size} images</span>"));
             if (result.Scores is not null && size > 0)
             {
-                var labels = gallery.Entries.GroupBy(e => result.Images[e.ImageIndex].Label ?? string.Empty, StringComparer.Ordinal)
-                    .Select(g => (Label: g.Key, Count: g.Count())).OrderByDescending(p => p.Count).ThenBy(p => p.Label, StringComparer.Ordinal).ToList();
-                html.Append(Invariant($"<span class=\"purity\" title=\"share of the most frequent label\">purity {(double)labels[0].Count / size:P0} ")).Append(Encode(labels[0].Label)).Append("</span>");
-                html.Append("<span class=\"labels\">").Append(Encode(string.Join(", ", labels.Select(p => Invariant($"{p.Label} {p.Count}"))))).Append("</span>");
+                var labels = summaries[c].LabelCounts;
+                html.Append(Invariant($"<span class=\"purity\" title=\"share of the most frequent label\">purity {(double)labels[0].Value / size:P0} ")).Append(Encode(labels[0].Key)).Append("</span>");
+                html.Append("<span class=\"labels\">").Append(Encode(string.Join(", ", labels.Select(p => Invariant($"{p.Key} {p.Value}"))))).Append("</span>");
             }
             html.Append(Invariant($"<label class=\"name-editor\">name <input type=\"text\" class=\"name-input\" data-cluster=\"{c}\" maxlength=\"{ClusterNames.MaxNameLength}\" placeholder=\"e.g. crack\" value=\""))
                 .Append(Encode(name)).Append(Invariant($"\"></label><span class=\"name-save\" data-save-of=\"{c}\"></span>"));
