@@ -3,7 +3,7 @@ using AnomalyClustering.Core.Metrics;
 
 namespace AnomalyClustering.Benchmarks;
 
-/// <summary>Linear sum assignment of a random dense cost matrix (benchmarks/reference/assignment_scipy.py).</summary>
+/// <summary>Linear sum assignment of a random dense cost matrix (reference: `benchmarks/reference/metrics_sklearn.py assignment`).</summary>
 internal sealed class AssignmentBenchmark : IBenchmark
 {
     public string Name => "assignment";

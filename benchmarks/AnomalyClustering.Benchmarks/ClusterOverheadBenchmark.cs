@@ -33,7 +33,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
     public string Description =>
         "a job on a local 3-process cluster (Redis, Azurite, coordinator + 2 gpu-workers) vs the single-process CLI on the same images. "
         + "Args: [--data DIR (MVTec-style test/<class>/; default ../shared/data/neu_det)] [--images 500] [--model PATH.onnx (default ../shared resnet50 layer2+layer3)] "
-        + "[--workers 2] [--worker-threads 0 (ONNX intra-op threads per worker; 0 = all cores)] [--in-flight 32] [--skip-cli] [--rerun (a second, cached job)]";
+        + "[--workers 2] [--worker-threads 0 (ONNX intra-op threads per worker; 0 = all cores)] [--in-flight 32] [--skip-cli] [--rerun (a second, cached job)] [--remote-cli (time `cluster --server` instead of an Orleans client's job)]";
 
     public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -76,7 +76,10 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
                 Console.WriteLine($"CLI: {cliSeconds:F1} s wall (process start to exit); stages {Stages(cliResult)}; NMI {cliResult.Scores?.NormalizedMutualInformation:F4}");
             }
 
-            await RunClusterAsync(redisExecutable, azuriteLauncher, silo, workerCount, workerThreads, inFlight, subset, description, cliResult, cliSeconds, args.Contains("--rerun"));
+            // --remote-cli: the same command with --server (upload, follow, download, the same files and report) instead of an
+            // Orleans client's job, so that both sides are timed from process start to exit and do the same work.
+            var remote = args.Contains("--remote-cli") ? new RemoteCliRun(cli, Path.Combine(work, "images"), work) : null;
+            await RunClusterAsync(redisExecutable, azuriteLauncher, silo, workerCount, workerThreads, inFlight, subset, description, cliResult, cliSeconds, args.Contains("--rerun"), remote);
         }
         finally
         {
@@ -86,7 +89,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
 
     private static async Task RunClusterAsync(
         string redisExecutable, string azuriteLauncher, string siloAssembly, int workerCount, string workerThreads, string inFlight,
-        IReadOnlyList<DatasetImage> images, BackboneDescription description, ClusteringResult? cliResult, double cliSeconds, bool rerun)
+        IReadOnlyList<DatasetImage> images, BackboneDescription description, ClusteringResult? cliResult, double cliSeconds, bool rerun, RemoteCliRun? remote)
     {
         var clock = Stopwatch.StartNew();
         await using var redis = await RedisServer.StartAsync(redisExecutable);
@@ -96,8 +99,15 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         var silos = new List<SiloProcess>();
         try
         {
-            silos.Add(SiloProcess.Start(siloAssembly, settings, "coordinator", SiloRoles.Coordinator,
-                extra: new Dictionary<string, string> { ["AnomalyClustering__Coordinator__MaxInFlightImages"] = inFlight }));
+            var coordinatorSettings = new Dictionary<string, string> { ["AnomalyClustering__Coordinator__MaxInFlightImages"] = inFlight };
+            if (remote is not null)
+            {
+                // The remote CLI names its backbone from the coordinator's catalog.
+                var catalogEntry = Path.Combine(remote.Work, "backbone.json");
+                description.Save(catalogEntry);
+                coordinatorSettings["AnomalyClustering__Backbones__Catalog__bench"] = catalogEntry;
+            }
+            silos.Add(SiloProcess.Start(siloAssembly, settings, "coordinator", SiloRoles.Coordinator, extra: coordinatorSettings));
             for (var w = 1; w <= workerCount; w++)
             {
                 silos.Add(SiloProcess.Start(siloAssembly, settings, $"worker-{w}", SiloRoles.GpuWorker,
@@ -105,6 +115,24 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             }
             await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(TimeSpan.FromMinutes(3))));
             var started = clock.Elapsed.TotalSeconds;
+
+            if (remote is not null)
+            {
+                Console.WriteLine($"cluster: started in {started:F1} s (Redis, Azurite, {silos.Count} silos ready)");
+                var cpuBefore = silos.Select(s => s.Process.TotalProcessorTime).ToArray();
+                var output = Path.Combine(remote.Work, "remote-out");
+                var (remoteResult, remoteSeconds) = RunCliCommand(
+                    remote.CliAssembly, ["cluster", remote.Images, "--server", $"http://127.0.0.1:{silos[0].HttpPort}", "--backbone-name", "bench", "-o", output], output);
+                var cpu = silos.Select((s, i) => $"{s.Name} {(s.Process.TotalProcessorTime - cpuBefore[i]).TotalSeconds:F1}");
+                Console.WriteLine($"remote CLI: {remoteSeconds:F1} s wall (process start to exit); stages {Stages(remoteResult)}; CPU s of the silos: {string.Join(", ", cpu)}; NMI {remoteResult.Scores?.NormalizedMutualInformation:F4}");
+                if (cliResult is not null)
+                {
+                    Compare(cliResult, remoteResult);
+                    Console.WriteLine($"overhead: remote CLI {remoteSeconds:F1} s vs CLI {cliSeconds:F1} s = {100 * (remoteSeconds / cliSeconds - 1):+0.0;-0.0} %; "
+                                      + $"stage sums {StageSum(remoteResult):F1} s vs {StageSum(cliResult):F1} s = {100 * (StageSum(remoteResult) / StageSum(cliResult) - 1):+0.0;-0.0} %");
+                }
+                return;
+            }
 
             clock.Restart();
             var store = await AzureBlobStore.ConnectAsync(azurite.ConnectionString, Container);
@@ -128,7 +156,8 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             if (cliResult is not null)
             {
                 Compare(cliResult, first);
-                Console.WriteLine($"overhead: cluster job {firstSeconds:F1} s vs CLI {cliSeconds:F1} s = {100 * (firstSeconds / cliSeconds - 1):+0.0;-0.0} %");
+                Console.WriteLine($"overhead: cluster job {firstSeconds:F1} s vs CLI {cliSeconds:F1} s = {100 * (firstSeconds / cliSeconds - 1):+0.0;-0.0} %; "
+                                  + $"stage sums {StageSum(first):F1} s vs {StageSum(cliResult):F1} s = {100 * (StageSum(first) / StageSum(cliResult) - 1):+0.0;-0.0} %");
             }
             if (rerun)
             {
@@ -178,11 +207,15 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
     }
 
     /// <summary>Runs the CLI as a child process and reads its result document.</summary>
-    private static (ClusteringResult Result, double Seconds) RunCli(string cliAssembly, string images, string model, string output)
+    private static (ClusteringResult Result, double Seconds) RunCli(string cliAssembly, string images, string model, string output) =>
+        // A store of its own: the CLI's default store keeps a feature cache between runs, which would skip the backbone.
+        RunCliCommand(cliAssembly, ["cluster", images, "--model", model, "-o", output, "--store", output + "-store"], output);
+
+    /// <summary>Runs <c>anomaly-cluster</c> with <paramref name="arguments"/> as a child process; its result document is in <paramref name="output"/>.</summary>
+    private static (ClusteringResult Result, double Seconds) RunCliCommand(string cliAssembly, IReadOnlyList<string> arguments, string output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // A store of its own: the CLI's default store keeps a feature cache between runs, which would skip the backbone.
-        foreach (var argument in new[] { cliAssembly, "cluster", images, "--model", model, "-o", output, "--store", output + "-store" })
+        foreach (var argument in arguments.Prepend(cliAssembly))
         {
             start.ArgumentList.Add(argument);
         }
@@ -209,6 +242,12 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         var agreement = ClusteringMetrics.NormalizedMutualInformation(common.Select(image => clusters[image.Id]).ToArray(), common.Select(image => image.Cluster).ToArray());
         Console.WriteLine($"  same cluster for {same} of {reference.Images.Count} images (NMI between the two partitions {agreement:F4})");
     }
+
+    /// <summary>Seconds of the job's stages as its coordinator measured them (the same code in both forms).</summary>
+    private static double StageSum(ClusteringResult result) => result.Timings.Sum(timing => timing.Elapsed.TotalSeconds);
+
+    /// <summary>Where the remote CLI run finds the CLI, the images and a working folder.</summary>
+    private sealed record RemoteCliRun(string CliAssembly, string Images, string Work);
 
     private static string Stages(ClusteringResult result) =>
         string.Join(", ", result.Timings.Select(timing => $"{timing.Stage} {timing.Elapsed.TotalSeconds:F1}"));

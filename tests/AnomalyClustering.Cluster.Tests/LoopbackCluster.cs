@@ -62,8 +62,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
     internal DiscoveredImageFolder Dataset { get; private set; } = null!;
 
     /// <summary>The built-in backbone as the CLI uses it (whole images, stretched).</summary>
-    public static BackboneDescription Backbone { get; } =
-        BuiltInBackbone.Description with { Preprocessing = BuiltInBackbone.Description.Preprocessing with { ResizeMode = ImageResizeMode.Stretch } };
+    public static BackboneDescription Backbone => BuiltInBackbone.WholeImageDescription;
 
     /// <summary>The job over <see cref="Dataset"/>: image id = path relative to the dataset root, label = class folder, default options.</summary>
     public JobSpecification Specification { get; private set; } = null!;

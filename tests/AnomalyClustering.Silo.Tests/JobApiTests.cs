@@ -198,11 +198,11 @@ public sealed class JobApiTests(SiloServer server)
     [Theory]
     [InlineData("{\"prefix\": \"x/\", \"options\": {\"tau\": -1}}", "tau")]
     [InlineData("{\"prefix\": \"x/\", \"options\": {\"mode\": \"magic\"}}", "magic")]
-    [InlineData("{\"prefix\": \"x/\", \"options\": {\"clusters\": 2, \"distanceThreshold\": 1}}", "")]
+    [InlineData("{\"prefix\": \"x/\", \"options\": {\"clusters\": 2, \"distanceThreshold\": 1}}", "not both")]
     [InlineData("{\"prefix\": \"x/\", \"options\": {\"clustrs\": 2}}", "clustrs")]
     [InlineData("{\"prefix\": \"x/\", \"options\": {\"tau\": \"warm\"}}", "tau")]
     [InlineData("{\"options\": {}}", "prefix")]
-    [InlineData("{\"prefix\": \"x/\",", "")]
+    [InlineData("{\"prefix\": \"x/\",", "is not a valid request")]
     [InlineData("null", "null")]
     [InlineData("{\"prefix\": \"../up/\"}", "'..'")]
     [InlineData("{\"prefix\": \"x/\", \"jobId\": \"a/b\"}", "job id 'a/b' is not allowed")]
@@ -361,7 +361,7 @@ public sealed class JobApiTests(SiloServer server)
     }
 
     /// <summary>Asserts a ProblemDetails answer with the status and a detail containing <paramref name="fragment"/>; returns its JSON.</summary>
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status, string fragment)
+    internal static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status, string fragment)
     {
         using (response)
         {
