@@ -33,7 +33,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
     public string Description =>
         "a job on a local 3-process cluster (Redis, Azurite, coordinator + 2 gpu-workers) vs the single-process CLI on the same images. "
         + "Args: [--data DIR (MVTec-style test/<class>/; default ../shared/data/neu_det)] [--images 500] [--model PATH.onnx (default ../shared resnet50 layer2+layer3)] "
-        + "[--workers 2] [--worker-threads 0 (ONNX intra-op threads per worker; 0 = all cores)] [--in-flight 32] [--skip-cli] [--rerun (a second, cached job)] [--remote-cli (time `cluster --server` instead of an Orleans client's job)]";
+        + "[--workers 2] [--worker-threads 0 (ONNX intra-op threads per worker; 0 = all cores)] [--in-flight 32] [--silo PATH.dll] [--cli PATH.dll (published builds to run)] [--skip-cli] [--rerun (a second, cached job)] [--remote-cli (time `cluster --server` instead of an Orleans client's job)]";
 
     public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -50,9 +50,11 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         var workerThreads = Option(args, "--worker-threads", "0");
         var inFlight = Option(args, "--in-flight", "32");
 
-        var silo = SiloProcess.FindAssembly(typeof(ClusterOverheadBenchmark).Assembly, repository)
+        // --silo/--cli: published builds (ReadyToRun, as the container images ship them) instead of this build's own.
+        var silo = OptionalFile(args, "--silo") ?? SiloProcess.FindAssembly(typeof(ClusterOverheadBenchmark).Assembly, repository)
             ?? throw new InvalidOperationException("the silo host is not built; run: dotnet build -c Release src/AnomalyClustering.Silo");
-        var cli = Recorded("CliAssembly") ?? throw new InvalidOperationException("the CLI is not built; run: dotnet build -c Release src/AnomalyClustering.Cli");
+        var cli = OptionalFile(args, "--cli") ?? Recorded("CliAssembly")
+            ?? throw new InvalidOperationException("the CLI is not built; run: dotnet build -c Release src/AnomalyClustering.Cli");
         var redisExecutable = RedisServer.FindExecutable() ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");
         var azuriteLauncher = AzuriteProcess.Launcher(repository);
         if (!File.Exists(azuriteLauncher))
@@ -72,8 +74,8 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             double cliSeconds = 0;
             if (!args.Contains("--skip-cli"))
             {
-                (cliResult, cliSeconds) = RunCli(cli, Path.Combine(work, "images"), model, Path.Combine(work, "cli-out"));
-                Console.WriteLine($"CLI: {cliSeconds:F1} s wall (process start to exit); stages {Stages(cliResult)}; NMI {cliResult.Scores?.NormalizedMutualInformation:F4}");
+                (cliResult, cliSeconds, var cliCpu) = RunCli(cli, Path.Combine(work, "images"), model, Path.Combine(work, "cli-out"));
+                Console.WriteLine($"CLI: {cliSeconds:F1} s wall (process start to exit), {cliCpu:F1} CPU s; stages {Stages(cliResult)}; NMI {cliResult.Scores?.NormalizedMutualInformation:F4}");
             }
 
             // --remote-cli: the same command with --server (upload, follow, download, the same files and report) instead of an
@@ -93,7 +95,8 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
     {
         var clock = Stopwatch.StartNew();
         await using var redis = await RedisServer.StartAsync(redisExecutable);
-        await using var azurite = await AzuriteProcess.StartAsync(azuriteLauncher);
+        // Azurite without its access log: Azure Blob Storage spends none of the cluster's CPU on one.
+        await using var azurite = await AzuriteProcess.StartAsync(azuriteLauncher, accessLog: false);
         var settings = new ClusterSettings($"bench-{Guid.NewGuid():N}"[..20], "anomaly-clustering-bench", redis.ConnectionString, azurite.ConnectionString,
             new Dictionary<string, string>());
         var silos = new List<SiloProcess>();
@@ -119,12 +122,11 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             if (remote is not null)
             {
                 Console.WriteLine($"cluster: started in {started:F1} s (Redis, Azurite, {silos.Count} silos ready)");
-                var cpuBefore = silos.Select(s => s.Process.TotalProcessorTime).ToArray();
+                var cpu = new ClusterCpu(silos, redis, azurite);
                 var output = Path.Combine(remote.Work, "remote-out");
-                var (remoteResult, remoteSeconds) = RunCliCommand(
+                var (remoteResult, remoteSeconds, remoteCliCpu) = RunCliCommand(
                     remote.CliAssembly, ["cluster", remote.Images, "--server", $"http://127.0.0.1:{silos[0].HttpPort}", "--backbone-name", "bench", "-o", output], output);
-                var cpu = silos.Select((s, i) => $"{s.Name} {(s.Process.TotalProcessorTime - cpuBefore[i]).TotalSeconds:F1}");
-                Console.WriteLine($"remote CLI: {remoteSeconds:F1} s wall (process start to exit); stages {Stages(remoteResult)}; CPU s of the silos: {string.Join(", ", cpu)}; NMI {remoteResult.Scores?.NormalizedMutualInformation:F4}");
+                Console.WriteLine($"remote CLI: {remoteSeconds:F1} s wall (process start to exit); stages {Stages(remoteResult)}; CPU s: {cpu.Report()}, the CLI {remoteCliCpu:F1}; NMI {remoteResult.Scores?.NormalizedMutualInformation:F4}");
                 if (cliResult is not null)
                 {
                     Compare(cliResult, remoteResult);
@@ -152,7 +154,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             Console.WriteLine($"cluster: started in {started:F1} s (Redis, Azurite, {silos.Count} silos ready); {images.Count} images uploaded in {uploaded:F1} s");
 
             var specification = new JobSpecification(jobImages, [], new JobOptions(), description.ToJson(), "benchmark");
-            var (first, firstSeconds) = await RunJobAsync(client, store, silos, "overhead-1", specification);
+            var (first, firstSeconds) = await RunJobAsync(client, store, new ClusterCpu(silos, redis, azurite), "overhead-1", specification);
             if (cliResult is not null)
             {
                 Compare(cliResult, first);
@@ -161,7 +163,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             }
             if (rerun)
             {
-                var (second, _) = await RunJobAsync(client, store, silos, "overhead-2", specification);
+                var (second, _) = await RunJobAsync(client, store, new ClusterCpu(silos, redis, azurite), "overhead-2", specification);
                 Compare(first, second);
             }
             await host.StopAsync();
@@ -177,9 +179,8 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
 
     /// <summary>Submits a job, polls it to the end (200 ms), and prints its wall time, stage timings and each silo's CPU seconds.</summary>
     private static async Task<(ClusteringResult Result, double Seconds)> RunJobAsync(
-        IClusterClient client, IBlobStore store, IReadOnlyList<SiloProcess> silos, string jobId, JobSpecification specification)
+        IClusterClient client, IBlobStore store, ClusterCpu cpu, string jobId, JobSpecification specification)
     {
-        var cpuBefore = silos.Select(s => s.Process.TotalProcessorTime).ToArray();
         var clock = Stopwatch.StartNew();
         var job = client.GetGrain<IClusteringJobGrain>(jobId);
         var status = await job.Submit(specification);
@@ -196,24 +197,27 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         var seconds = clock.Elapsed.TotalSeconds;
         if (status.State != JobState.Completed)
         {
-            throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Error}\n{string.Join('\n', silos.Select(s => s.Process.Tail()))}");
+            throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Error}\n{cpu.Tails()}");
         }
-        var cpu = silos.Select((s, i) => $"{s.Name} {(s.Process.TotalProcessorTime - cpuBefore[i]).TotalSeconds:F1}");
         await using var stream = await store.OpenReadAsync(status.ResultBlob!);
         var result = ClusteringResultJson.Read(stream).Result;
         Console.WriteLine($"cluster job {jobId}: {seconds:F1} s wall (submit to completed; embedding done at {embeddedAt:F1} s); cache hits {status.CacheHits}/{status.TotalImages}; "
-                          + $"stages {Stages(result)}; CPU s during the job: {string.Join(", ", cpu)}; NMI {result.Scores?.NormalizedMutualInformation:F4}");
+                          + $"stages {Stages(result)}; CPU s during the job: {cpu.Report()}; NMI {result.Scores?.NormalizedMutualInformation:F4}");
         return (result, seconds);
     }
 
     /// <summary>Runs the CLI as a child process and reads its result document.</summary>
-    private static (ClusteringResult Result, double Seconds) RunCli(string cliAssembly, string images, string model, string output) =>
+    private static (ClusteringResult Result, double Seconds, double CpuSeconds) RunCli(string cliAssembly, string images, string model, string output) =>
         // A store of its own: the CLI's default store keeps a feature cache between runs, which would skip the backbone.
         RunCliCommand(cliAssembly, ["cluster", images, "--model", model, "-o", output, "--store", output + "-store"], output);
 
-    /// <summary>Runs <c>anomaly-cluster</c> with <paramref name="arguments"/> as a child process; its result document is in <paramref name="output"/>.</summary>
-    private static (ClusteringResult Result, double Seconds) RunCliCommand(string cliAssembly, IReadOnlyList<string> arguments, string output)
+    /// <summary>
+    /// Runs <c>anomaly-cluster</c> with <paramref name="arguments"/> as a child process; its result document is in
+    /// <paramref name="output"/>. Also returns the CPU seconds the child used (reaped children's rusage, before and after).
+    /// </summary>
+    private static (ClusteringResult Result, double Seconds, double CpuSeconds) RunCliCommand(string cliAssembly, IReadOnlyList<string> arguments, string output)
     {
+        var cpuBefore = ChildProcessCpu.ReapedChildrenSeconds();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments.Prepend(cliAssembly))
         {
@@ -229,8 +233,9 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         {
             throw new InvalidOperationException($"the CLI failed ({process.ExitCode}): {stderr.Result}\n{stdout.Result}");
         }
+        var cpu = ChildProcessCpu.ReapedChildrenSeconds() - cpuBefore;
         using var stream = File.OpenRead(Path.Combine(output, "result.json"));
-        return (ClusteringResultJson.Read(stream).Result, seconds);
+        return (ClusteringResultJson.Read(stream).Result, seconds, cpu);
     }
 
     /// <summary>Prints whether two results cluster every image alike (and the NMI between their partitions).</summary>
@@ -245,6 +250,33 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
 
     /// <summary>Seconds of the job's stages as its coordinator measured them (the same code in both forms).</summary>
     private static double StageSum(ClusteringResult result) => result.Timings.Sum(timing => timing.Elapsed.TotalSeconds);
+
+    /// <summary>CPU seconds of every process of the local cluster since this was made.</summary>
+    private sealed class ClusterCpu
+    {
+        private readonly IReadOnlyList<(string Name, Func<TimeSpan> Read, TimeSpan Before)> _processes;
+        private readonly IReadOnlyList<SiloProcess> _silos;
+
+        public ClusterCpu(IReadOnlyList<SiloProcess> silos, RedisServer redis, AzuriteProcess azurite)
+        {
+            _silos = silos;
+            _processes = silos.Select(s => (s.Name, (Func<TimeSpan>)(() => s.Process.TotalProcessorTime)))
+                .Append(("redis", () => redis.TotalProcessorTime))
+                .Append(("azurite", () => azurite.TotalProcessorTime))
+                .Select(p => (p.Item1, p.Item2, p.Item2()))
+                .ToArray();
+        }
+
+        /// <summary>"name seconds" for each process and their total.</summary>
+        public string Report()
+        {
+            var used = _processes.Select(p => (p.Name, Seconds: (p.Read() - p.Before).TotalSeconds)).ToArray();
+            return string.Join(", ", used.Select(p => $"{p.Name} {p.Seconds:F1}")) + $" (total {used.Sum(p => p.Seconds):F1})";
+        }
+
+        /// <summary>The silos' log tails, for a failed job.</summary>
+        public string Tails() => string.Join('\n', _silos.Select(s => s.Process.Tail()));
+    }
 
     /// <summary>Where the remote CLI run finds the CLI, the images and a working folder.</summary>
     private sealed record RemoteCliRun(string CliAssembly, string Images, string Work);
@@ -325,6 +357,17 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             }
         }
         return Environment.CurrentDirectory;
+    }
+
+    private static string? OptionalFile(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        if (index < 0 || index + 1 >= args.Length)
+        {
+            return null;
+        }
+        var path = Path.GetFullPath(args[index + 1]);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{name}: {path} does not exist.", path);
     }
 
     private static string Option(string[] args, string name, string fallback)

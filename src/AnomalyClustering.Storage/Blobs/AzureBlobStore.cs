@@ -20,6 +20,9 @@ public sealed class AzureBlobStore : IBlobStore
     /// </summary>
     public const BlobClientOptions.ServiceVersion PinnedServiceVersion = BlobClientOptions.ServiceVersion.V2025_11_05;
 
+    /// <summary>Streams of unknown length up to this size are read whole and uploaded in one request.</summary>
+    internal const int SingleRequestBytes = 4 * 1024 * 1024;
+
     private readonly BlobContainerClient container;
 
     /// <summary>A store over a container the caller has made sure exists (see <see cref="ConnectAsync(string, string, CancellationToken)"/>).</summary>
@@ -71,9 +74,10 @@ public sealed class AzureBlobStore : IBlobStore
         {
             options.Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
         }
+        var upload = content.CanSeek ? content : await BufferShortStreamAsync(content, cancellationToken).ConfigureAwait(false);
         try
         {
-            await container.GetBlobClient(name).UploadAsync(content, options, cancellationToken).ConfigureAwait(false);
+            await container.GetBlobClient(name).UploadAsync(upload, options, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (!overwrite && (e.Status == 409 || e.Status == 412))
         {
@@ -83,6 +87,24 @@ public sealed class AzureBlobStore : IBlobStore
         {
             throw Failure("write", name, e);
         }
+        finally
+        {
+            if (!ReferenceEquals(upload, content))
+            {
+                await upload.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The SDK uploads a stream it cannot measure as staged blocks and then a block list: two requests even for a 20 KB image,
+    /// and every file of an HTTP upload is such a stream. Reading up to <see cref="SingleRequestBytes"/> first lets a short
+    /// stream go up in one request; a longer one goes on as the part read followed by the rest, in blocks as before.
+    /// </summary>
+    private static async Task<Stream> BufferShortStreamAsync(Stream content, CancellationToken cancellationToken)
+    {
+        var (head, complete) = await PrefixedStream.ReadHeadAsync(content, SingleRequestBytes, cancellationToken).ConfigureAwait(false);
+        return complete ? head : new PrefixedStream(head, content);
     }
 
     /// <inheritdoc />

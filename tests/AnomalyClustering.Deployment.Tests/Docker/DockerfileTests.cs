@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using AnomalyClustering.Deployment.Tests.Infrastructure;
@@ -16,6 +17,9 @@ public sealed partial class DockerfileTests
 
     /// <summary>The MSBuild property that swaps in Microsoft.ML.OnnxRuntime.Gpu.</summary>
     private const string GpuProperty = "-p:UseOnnxRuntimeGpu=true";
+
+    /// <summary>The MSBuild property that publishes precompiled (ReadyToRun) code.</summary>
+    private const string ReadyToRunProperty = "-p:PublishReadyToRun=true";
 
     public static TheoryData<string> Dockerfiles => ["Dockerfile.silo", "Dockerfile.gpu-worker"];
 
@@ -86,6 +90,8 @@ public sealed partial class DockerfileTests
             var gpu = command.Value.Contains(GpuProperty, StringComparison.Ordinal);
             Assert.True(gpu == (name == "Dockerfile.gpu-worker"),
                 $"{name}: `dotnet {command.Groups[1].Value}` must {(gpu ? "not " : "")}pass {GpuProperty} (restore and publish must agree).");
+            Assert.True(command.Value.Contains(ReadyToRunProperty, StringComparison.Ordinal),
+                $"{name}: `dotnet {command.Groups[1].Value}` must pass {ReadyToRunProperty} (restore brings the crossgen package publish needs).");
         }
         Assert.True(File.Exists(Repository.PathOf(SiloProject)),
             $"{name} publishes {SiloProject}, which does not exist (the host project of OPS_CONTRACT).");
@@ -150,6 +156,25 @@ public sealed partial class DockerfileTests
         var exposed = final.Where("EXPOSE").SelectMany(e => Dockerfile.Words(e.Arguments)).ToHashSet();
         Assert.Superset(new HashSet<string> { "8080", "11111", "30000" }, exposed);
         Assert.Contains(final.Where("ENV"), e => e.Arguments.Contains("ASPNETCORE_HTTP_PORTS=8080", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(SiloProject)]
+    [InlineData("src/AnomalyClustering.Cli/AnomalyClustering.Cli.csproj")]
+    public void Hosts_run_without_dynamic_pgo_and_without_tiering_when_published_ready_to_run(string project)
+    {
+        // The JIT settings docs/BENCHMARKS.md measured: as built (dotnet run, the tests) tiering stays on for a quick
+        // start; published ReadyToRun, as the images are, the code is precompiled and tiering is off.
+        Assert.Equal(("false", ""), JitSettings(project));
+        Assert.Equal(("false", "false"), JitSettings(project, ReadyToRunProperty));
+    }
+
+    private static (string TieredPgo, string TieredCompilation) JitSettings(string project, params string[] properties)
+    {
+        var output = ExternalTool.Dotnet.Run("it evaluates the host projects.",
+            ["msbuild", Repository.PathOf(project), "-getProperty:TieredPGO", "-getProperty:TieredCompilation", .. properties]);
+        var values = JsonDocument.Parse(output).RootElement.GetProperty("Properties");
+        return (values.GetProperty("TieredPGO").GetString()!, values.GetProperty("TieredCompilation").GetString()!);
     }
 
     [Fact]

@@ -26,6 +26,9 @@ internal sealed class ExternalTool
     /// <summary>helm 3, optional: the chart's static checks run without it, <c>helm template</c> checks need it.</summary>
     public static ExternalTool Helm { get; } = Find("helm", "HELM");
 
+    /// <summary>The .NET SDK's dotnet (the test host names it in DOTNET_HOST_PATH), for evaluating the projects.</summary>
+    public static ExternalTool Dotnet { get; } = Find("dotnet", "DOTNET_HOST_PATH");
+
     /// <summary>The executable's path, or a skip with the reason and what to install.</summary>
     public string Require(string why)
     {

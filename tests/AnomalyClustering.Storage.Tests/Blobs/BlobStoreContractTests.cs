@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using AnomalyClustering.Core.Embeddings;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
 using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Storage.Tests.Blobs;
@@ -39,6 +42,26 @@ public abstract class BlobStoreContractTests
 
         Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(read));
         Assert.Equal(bytes.Length, read.Length);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(20_000)]
+    [InlineData(AzureBlobStore.SingleRequestBytes)]
+    [InlineData(AzureBlobStore.SingleRequestBytes + 100_001)]
+    public async Task AStreamOfUnknownLengthRoundTrips(int length)
+    {
+        // As an HTTP upload's file parts arrive: no length, short reads. The Azure store reads short ones whole and puts
+        // back what it read in front of long ones; the sizes straddle that limit.
+        var store = await CreateStoreAsync();
+        var bytes = new byte[length];
+        new Random(length).NextBytes(bytes);
+        await store.PutAsync("streamed/image.bin", new ChunkedStream(bytes, 7_777), cancellationToken: Token);
+
+        var read = await ReadAllAsync(store, "streamed/image.bin");
+
+        Assert.Equal(bytes.Length, read.Length);
+        Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(read));
     }
 
     [Fact]
@@ -206,6 +229,20 @@ public abstract class BlobStoreContractTests
         Assert.Equal((1L, 1L, 0L), (cache.Hits, cache.Misses, cache.CorruptEntries));
     }
 
+    /// <summary>A stream of unknown length that hands out at most <paramref name="chunk"/> bytes per read.</summary>
+    private sealed class ChunkedStream(byte[] bytes, int chunk) : ReadOnlyTestStream
+    {
+        private int position;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = Math.Min(Math.Min(count, chunk), bytes.Length - position);
+            bytes.AsSpan(position, read).CopyTo(buffer.AsSpan(offset));
+            position += read;
+            return read;
+        }
+    }
+
     private static async Task<List<BlobEntry>> ListAsync(IBlobStore store, string prefix)
     {
         var entries = new List<BlobEntry>();
@@ -257,6 +294,48 @@ public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : BlobSt
 
         Assert.Equal(first.ContainerUri, second.ContainerUri);
         Assert.True(await second.ExistsAsync("kept.txt", TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData(30_000, 1)]
+    [InlineData(AzureBlobStore.SingleRequestBytes + 1, 2)]
+    public async Task AShortStreamOfUnknownLengthGoesUpInOneRequest(int length, int expectedRequests)
+    {
+        if (azurite.SkipReason is not null)
+        {
+            Assert.Skip(azurite.SkipReason);
+        }
+        var requests = new RequestCounter();
+        var options = AzureBlobStore.CreateClientOptions();
+        options.AddPolicy(requests, HttpPipelinePosition.PerCall);
+        var container = new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient("count-" + Guid.NewGuid().ToString("N")[..12]);
+        await container.CreateAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var store = new AzureBlobStore(container);
+        var bytes = new byte[length];
+        new Random(3).NextBytes(bytes);
+        requests.Count = 0;
+
+        await store.PutAsync("one.bin", new NonSeekable(bytes), cancellationToken: TestContext.Current.CancellationToken);
+
+        // One Put Blob, where the SDK alone would stage a block and commit a block list; a long stream still goes in blocks.
+        Assert.Equal(expectedRequests, requests.Count);
+        Assert.Equal(length, (await store.ReadAllBytesAsync("one.bin", length, TestContext.Current.CancellationToken)).Length);
+    }
+
+    /// <summary>Counts the requests the client sends.</summary>
+    private sealed class RequestCounter : HttpPipelineSynchronousPolicy
+    {
+        public int Count { get; set; }
+
+        public override void OnSendingRequest(HttpMessage message) => Count++;
+    }
+
+    /// <summary>A memory stream that hides its length.</summary>
+    private sealed class NonSeekable(byte[] bytes) : ReadOnlyTestStream
+    {
+        private readonly MemoryStream inner = new(bytes);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
     }
 
     [Theory]
