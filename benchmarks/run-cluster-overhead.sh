@@ -25,4 +25,4 @@ if [ "$as_built" = false ]; then
   done
   arguments+=(--silo artifacts/benchmarks/Silo/AnomalyClustering.Silo.dll --cli artifacts/benchmarks/Cli/anomaly-cluster.dll)
 fi
-dotnet benchmarks/AnomalyClustering.Benchmarks/bin/Release/net10.0/AnomalyClustering.Benchmarks.dll cluster-overhead "${arguments[@]}"
+dotnet benchmarks/AnomalyClustering.Benchmarks/bin/Release/net10.0/AnomalyClustering.Benchmarks.dll cluster-overhead ${arguments[@]+"${arguments[@]}"}

@@ -43,7 +43,8 @@ public sealed class UploadReceiverTests : IDisposable
         var error = await Assert.ThrowsAsync<BlobStoreException>(() => ReceiveAsync(store, "failed", files));
 
         Assert.Contains("0017", error.Message, StringComparison.Ordinal);
-        Assert.True(store.Writes > 17);
+        // The failure stopped the upload early: the rest of the body was never written.
+        Assert.InRange(store.Writes, 18, 30);
         // Writes that were running when the failure surfaced finished before the clean-up, so it removed them too: nothing
         // lands after it.
         await store.AllWritesEnded();

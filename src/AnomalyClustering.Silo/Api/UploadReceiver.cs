@@ -206,11 +206,13 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
         var (head, complete) = await PrefixedStream.ReadHeadAsync(body, BufferedFileBytes, cancellationToken).ConfigureAwait(false);
         if (complete)
         {
-            // The usual image: written in the background while the next parts arrive.
-            await upload.Writes.StartAsync(() => store.PutAsync(blob, head, overwrite: true, cancellationToken), upload).ConfigureAwait(false);
+            // The usual image: written in the background while the next parts arrive. Not cancelled with the request: a
+            // write cancelled mid-flight may still land after the clean-up deleted its blob; at most 8 x 4 MiB finish instead.
+            await upload.Writes.StartAsync(() => store.PutAsync(blob, head, overwrite: true, CancellationToken.None), upload).ConfigureAwait(false);
         }
         else
         {
+            await upload.Writes.ObserveFinishedAsync(upload).ConfigureAwait(false);
             upload.WritingToStore = true;
             await store.PutAsync(blob, new PrefixedStream(head, body), overwrite: true, cancellationToken).ConfigureAwait(false);
             upload.WritingToStore = false;
@@ -329,9 +331,13 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
     {
         private readonly List<Task> _running = [];
 
-        /// <summary>Starts a write, first waiting for one to end while <see cref="ParallelWrites"/> are running.</summary>
+        /// <summary>
+        /// Starts a write, first waiting for one to end while <see cref="ParallelWrites"/> are running. A write that has
+        /// failed already fails the upload here, before more of the request is read.
+        /// </summary>
         public async Task StartAsync(Func<Task> write, UploadState upload)
         {
+            await ObserveFinishedAsync(upload).ConfigureAwait(false);
             while (_running.Count >= ParallelWrites)
             {
                 var done = await Task.WhenAny(_running).ConfigureAwait(false);
@@ -339,6 +345,16 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 await ObserveAsync(done, upload).ConfigureAwait(false);
             }
             _running.Add(write());
+        }
+
+        /// <summary>Takes the writes that have ended out of the running ones; the first failure among them is thrown.</summary>
+        public async Task ObserveFinishedAsync(UploadState upload)
+        {
+            foreach (var done in _running.Where(write => write.IsCompleted).ToList())
+            {
+                _running.Remove(done);
+                await ObserveAsync(done, upload).ConfigureAwait(false);
+            }
         }
 
         /// <summary>Waits for every write; the first failure is thrown.</summary>

@@ -19,7 +19,9 @@ public sealed class PrefixedStream(Stream prefix, Stream rest) : Stream
         var chunk = new byte[81920];
         while (head.Length <= maxBytes)
         {
-            var read = await content.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
+            // Never more than one byte past the limit: complete means the stream ended within maxBytes, exactly.
+            var wanted = (int)Math.Min(chunk.Length, maxBytes + 1L - head.Length);
+            var read = await content.ReadAsync(chunk.AsMemory(0, wanted), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 head.Position = 0;

@@ -298,6 +298,7 @@ public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : BlobSt
 
     [Theory]
     [InlineData(30_000, 1)]
+    [InlineData(AzureBlobStore.SingleRequestBytes, 1)]
     [InlineData(AzureBlobStore.SingleRequestBytes + 1, 2)]
     public async Task AShortStreamOfUnknownLengthGoesUpInOneRequest(int length, int expectedRequests)
     {
