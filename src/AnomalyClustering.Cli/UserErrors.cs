@@ -12,17 +12,11 @@ internal static class UserErrors
     public static string? Describe(Exception exception) => exception switch
     {
         CliInputException e => e.Message,
-        InvalidClusteringInputException e => WithoutParameterName(e),
+        InvalidClusteringInputException e => e.MessageWithoutParameterName(),
         BackboneConfigurationException or OnnxModelException or ExecutionProviderUnavailableException or ImageDecodeException => exception.Message,
         DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException => exception.Message,
         IOException e => e.Message,
         AggregateException { InnerExceptions.Count: 1 } e => Describe(e.InnerExceptions[0]),
         _ => null,
     };
-
-    /// <summary>ArgumentException appends " (Parameter 'x')"; the CLI user named no parameter.</summary>
-    private static string WithoutParameterName(ArgumentException exception) =>
-        exception.ParamName is null
-            ? exception.Message
-            : exception.Message.Replace($" (Parameter '{exception.ParamName}')", string.Empty, StringComparison.Ordinal);
 }

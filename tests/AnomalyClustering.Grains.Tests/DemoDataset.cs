@@ -4,6 +4,7 @@ using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Embedding.Pipeline;
 using AnomalyClustering.Storage;
+using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Grains.Tests;
 
@@ -16,7 +17,7 @@ internal sealed record DemoDataset(string Root, DiscoveredImageFolder Found, IRe
     /// <summary>Writes the images (distinct per <paramref name="seed"/>) under a temp folder and copies them into <paramref name="store"/>.</summary>
     public static async Task<DemoDataset> CreateAsync(IBlobStore store, int seed, int imagesPerClass = 4, int normals = 6)
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"ac-demo-{seed}-{Guid.NewGuid():n}");
+        var folder = IsolatedCacheFolder.NewScratchFolder($"ac-demo-{seed}");
         var summary = SyntheticProductLine.Write(folder, new SyntheticProductLineOptions { Seed = seed, ImagesPerClass = imagesPerClass, NormalTrainingImages = normals });
         var found = ImageFolderDiscovery.Discover(summary.Root);
         var prefix = $"datasets/{Path.GetFileName(folder)}/";

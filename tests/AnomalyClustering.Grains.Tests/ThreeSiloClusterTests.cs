@@ -1,3 +1,4 @@
+using AnomalyClustering.Testing;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Cli;
@@ -27,7 +28,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         Assert.Equal(data.Images.Count, cluster.Images.Count);
 
         // The CLI's embedded mode (an in-process silo of its own) with the CLI's defaults, which the job options share.
-        var outFolder = Path.Combine(Path.GetTempPath(), $"ac-cli-{Guid.NewGuid():n}");
+        var outFolder = IsolatedCacheFolder.NewScratchFolder("ac-cli");
         var exit = await CliApplication.RunAsync(
             ["cluster", data.Root, "--mode", mode, "--out", outFolder, "--store", outFolder + "-store"], CliConsole.ForWriters(new StringWriter(), new StringWriter()), TestContext.Current.CancellationToken);
         Assert.Equal(0, exit);

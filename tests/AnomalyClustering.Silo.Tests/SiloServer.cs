@@ -1,3 +1,4 @@
+using AnomalyClustering.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -58,8 +59,8 @@ public sealed class SiloServer : IAsyncLifetime
         {
             ["AnomalyClustering:Storage:Kind"] = "Local",
             ["AnomalyClustering:Storage:LocalRoot"] = StoreRoot,
-            ["Orleans:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:SiloPort"] = LoggedProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = LoggedProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:ClusterId"] = "silo-tests-" + Guid.NewGuid().ToString("N"),
             ["AnomalyClustering:Api:MaxUploadFileBytes"] = MaxUploadFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["AnomalyClustering:Api:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -123,10 +124,4 @@ public sealed class SiloServer : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -28,9 +28,6 @@ internal sealed class LoggedProcess : IAsyncDisposable
     /// <summary>A name for messages (e.g. <c>redis</c>, <c>silo worker-1</c>).</summary>
     public string Name { get; }
 
-    /// <summary>The process id.</summary>
-    public int Id => process.Id;
-
     /// <summary>True once the process has exited.</summary>
     public bool HasExited => exited.Task.IsCompleted;
 
@@ -43,9 +40,6 @@ internal sealed class LoggedProcess : IAsyncDisposable
             return process.TotalProcessorTime;
         }
     }
-
-    /// <summary>Completes when the process exits.</summary>
-    public Task Exited => exited.Task;
 
     /// <summary>Starts <paramref name="start"/> (its output redirected here) and begins collecting its lines.</summary>
     public static LoggedProcess Start(string name, ProcessStartInfo start)
@@ -198,20 +192,6 @@ internal sealed class LoggedProcess : IAsyncDisposable
         catch (InvalidOperationException)
         {
             return "unknown code";
-        }
-    }
-
-    /// <summary>Text of all lines so far (for searches a test makes itself).</summary>
-    public string Log()
-    {
-        lock (lines)
-        {
-            var text = new StringBuilder();
-            foreach (var line in lines)
-            {
-                text.AppendLine(line);
-            }
-            return text.ToString();
         }
     }
 }

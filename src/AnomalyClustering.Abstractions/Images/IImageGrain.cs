@@ -8,12 +8,18 @@ namespace AnomalyClustering.Abstractions.Images;
 [Alias("AnomalyClustering.IImageGrain")]
 public interface IImageGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// How long a caller waits for one image: its scoring against many references, or its embedding behind a full batch
+    /// queue, can take minutes on CPU. Only these calls; every other grain call keeps Orleans' default.
+    /// </summary>
+    private const string ImageWorkTimeout = "00:10:00";
+
     /// <summary>Decodes and embeds the image, or reads its bag from the feature cache; a bad image becomes a failure, not an exception.</summary>
-    [Alias("Embed")]
+    [Alias("Embed"), ResponseTimeout(ImageWorkTimeout)]
     Task<EmbeddedImage> Embed(EmbedImageRequest request);
 
     /// <summary>Scores the image's patches, forms alpha and x_i, writes them to the outcome blob and returns them.</summary>
-    [Alias("Weigh")]
+    [Alias("Weigh"), ResponseTimeout(ImageWorkTimeout)]
     Task<WeightedImage> Weigh(WeighImageRequest request);
 }
 

@@ -22,22 +22,19 @@ public sealed record EmbedImageRequest(
 /// <param name="GridHeight">Rows of the patch grid.</param>
 /// <param name="GridWidth">Columns of the patch grid.</param>
 /// <param name="Failure">Why the image could not be used, or null.</param>
-/// <param name="Silo">The silo that did the work (for placement checks and traces).</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.EmbeddedImage")]
 public sealed record EmbeddedImage(
     [property: Id(0)] string? FeatureBlob,
     [property: Id(1)] bool CacheHit,
     [property: Id(2)] int GridHeight,
     [property: Id(3)] int GridWidth,
-    [property: Id(4)] ImageFailure? Failure,
-    [property: Id(5)] string Silo);
+    [property: Id(4)] ImageFailure? Failure);
 
 /// <summary>
 /// Asks an image grain for its patch weights alpha and image embedding x_i. Unsupervised: against the patch bags of
 /// <paramref name="ReferenceFeatureBlobs"/> (the image's reference images). Semi-supervised: against the normal bank made of
 /// <paramref name="NormalFeatureBlobs"/> (built once per silo and job). Average: uniform weights.
 /// </summary>
-/// <param name="JobId">The job (keys the per-silo normal bank).</param>
 /// <param name="FeatureBlob">The image's own patch bag.</param>
 /// <param name="Mode">The job mode (<c>unsupervised</c>, <c>semi-supervised</c>, <c>average</c>).</param>
 /// <param name="Tau">Softmax temperature.</param>
@@ -46,7 +43,6 @@ public sealed record EmbeddedImage(
 /// <param name="OutcomeBlob">Where the grain writes its embedding and weights, so that a restarted coordinator can read them back.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.WeighImageRequest")]
 public sealed record WeighImageRequest(
-    [property: Id(0)] string JobId,
     [property: Id(1)] string FeatureBlob,
     [property: Id(2)] string Mode,
     [property: Id(3)] double Tau,
@@ -57,9 +53,7 @@ public sealed record WeighImageRequest(
 /// <summary>An image's patch weights (alpha map) and its image embedding x_i.</summary>
 /// <param name="Embedding">x_i, T floats.</param>
 /// <param name="PatchWeights">alpha, one weight per patch (sum 1), row-major on the patch grid.</param>
-/// <param name="Silo">The silo that did the work.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.WeightedImage")]
 public sealed record WeightedImage(
     [property: Id(0)] float[] Embedding,
-    [property: Id(1)] float[] PatchWeights,
-    [property: Id(2)] string Silo);
+    [property: Id(1)] float[] PatchWeights);

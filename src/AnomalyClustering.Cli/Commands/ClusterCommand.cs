@@ -71,11 +71,14 @@ internal static class ClusterCommand
         return CliExitCodes.Success;
     }
 
-    /// <summary>Throws unless the job can run: options in range, K at most the number of images, names for clusters K can have.</summary>
+    /// <summary>
+    /// Throws unless the job can run: options in range, the dataset fits them (the pipeline's own checks: normal images for
+    /// semi-supervised mode, K at most the number of images), names for clusters K can have.
+    /// </summary>
     public static void Check(DiscoveredImageFolder found, ClusteringJobOptions options, ClusterNames? names = null)
     {
         options.Validate();
-        EmbeddingClustering.CheckClusterCount(options, found.Dataset.Images.Count, found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
+        ClusteringPipeline.CheckDataset(options, found.Dataset);
         int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
         if (names is not null && expectedClusters is { } k)
         {

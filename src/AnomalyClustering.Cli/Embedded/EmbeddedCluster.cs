@@ -97,15 +97,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         // Opening the backbone here, before any work, turns a missing model or GPU into the CLI's usual typed error.
         Backbones.Get(description.ToJson());
         var jobId = $"cli-{Guid.NewGuid():n}";
-        var uploads = JobBlobNames.UploadPrefix(jobId);
         var pathsByBlob = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             var unreadable = new List<ImageError>();
-            var images = await UploadAsync(dataset.Images, uploads + "images/", pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
+            var images = await UploadAsync(dataset.Images, JobBlobNames.UploadedImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
             var normals = options.Mode == ClusteringMode.SemiSupervised
                 // Only the normal images the job will use (the seeded subset of --normal-limit); the coordinator keeps them all.
-                ? await UploadAsync(ClusteringPipeline.SelectNormalImages(dataset.NormalImages, options), uploads + "normal/", pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
+                ? await UploadAsync(ClusteringPipeline.SelectNormalImages(dataset.NormalImages, options), JobBlobNames.UploadedNormalImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
                 : [];
             if (images.Length < 2)
             {
@@ -143,8 +142,8 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
         finally
         {
-            await DeletePrefixAsync(uploads).ConfigureAwait(false);
-            await DeletePrefixAsync($"jobs/{jobId}/").ConfigureAwait(false);
+            await Store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId)).ConfigureAwait(false);
+            await Store.DeletePrefixAsync(JobBlobNames.JobPrefix(jobId)).ConfigureAwait(false);
         }
     }
 
@@ -173,19 +172,6 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             uploaded.Add(new JobImage(image.Id, blob, image.Label));
         }
         return [.. uploaded];
-    }
-
-    private async Task DeletePrefixAsync(string prefix)
-    {
-        var names = new List<string>();
-        await foreach (var entry in Store.ListAsync(prefix).ConfigureAwait(false))
-        {
-            names.Add(entry.Name);
-        }
-        foreach (var name in names)
-        {
-            await Store.DeleteAsync(name).ConfigureAwait(false);
-        }
     }
 
     private static int FreeLoopbackPort()

@@ -37,14 +37,7 @@ internal static class JobsCommand
             return CliExitCodes.Success;
         });
 
-        var statusId = JobIdArgument();
-        var status = new Command("status", "Show a job's state and progress.") { statusId, server };
-        status.SetAction(async (parseResult, cancellationToken) =>
-        {
-            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
-            PrintStatus(console.Out, await client.GetStatusAsync(parseResult.GetValue(statusId)!, cancellationToken).ConfigureAwait(false));
-            return CliExitCodes.Success;
-        });
+        var status = StatusCommand("status", "Show a job's state and progress.", (client, id, token) => client.GetStatusAsync(id, token));
 
         var resultId = JobIdArgument();
         var output = new Option<string>("--out", "-o") { Description = "Folder for clusters.csv and result.json.", DefaultValueFactory = _ => "out", HelpName = "dir" };
@@ -63,20 +56,27 @@ internal static class JobsCommand
             return CliExitCodes.Success;
         });
 
-        var cancelId = JobIdArgument();
-        var cancel = new Command("cancel", "Cancel a job (a finished job stays as it is).") { cancelId, server };
-        cancel.SetAction(async (parseResult, cancellationToken) =>
-        {
-            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
-            PrintStatus(console.Out, await client.CancelAsync(parseResult.GetValue(cancelId)!, cancellationToken).ConfigureAwait(false));
-            return CliExitCodes.Success;
-        });
+        var cancel = StatusCommand("cancel", "Cancel a job (a finished job stays as it is).", (client, id, token) => client.CancelAsync(id, token));
 
         command.Add(list);
         command.Add(status);
         command.Add(result);
         command.Add(cancel);
         return command;
+
+        // A command that sends one request about one job and prints the job's status it answers with.
+        Command StatusCommand(string name, string description, Func<JobApiClient, string, CancellationToken, Task<JobStatus>> request)
+        {
+            var id = JobIdArgument();
+            var statusCommand = new Command(name, description) { id, server };
+            statusCommand.SetAction(async (parseResult, cancellationToken) =>
+            {
+                using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+                PrintStatus(console.Out, await request(client, parseResult.GetValue(id)!, cancellationToken).ConfigureAwait(false));
+                return CliExitCodes.Success;
+            });
+            return statusCommand;
+        }
     }
 
     private static Argument<string> JobIdArgument() => new("job-id") { Description = "The job's id (as 'cluster --server' and 'jobs list' show it)." };

@@ -4,8 +4,9 @@ namespace AnomalyClustering.Core.Embeddings;
 /// The source indices and weights of one axis of a bilinear resize with align_corners = false, exactly as
 /// PyTorch 1.13's CPU kernel computes them in float: scale = in/out, source = scale*(o+0.5)-0.5 clamped
 /// at 0, index1 = index0+1 except at the last input, lambda1 = source-index0 clamped to [0, 1]; equal sizes copy.
+/// Shared by the feature-map resize and the report's alpha heat maps.
 /// </summary>
-internal sealed class BilinearAxis
+public sealed class BilinearAxis
 {
     private BilinearAxis(int[] index0, int[] index1, float[] lambda0, float[] lambda1)
     {

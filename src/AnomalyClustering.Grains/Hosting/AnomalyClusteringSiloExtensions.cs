@@ -82,8 +82,6 @@ public static class AnomalyClusteringSiloExtensions
         silo.Services.AddSingleton<BackboneSessions>();
         silo.Services.AddSingleton<PatchBagMemoryCache>();
         silo.Services.AddSingleton<NormalBankCache>();
-        // An image's scoring against many references, or embedding behind a full batch queue, can take minutes on CPU.
-        silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromMinutes(10));
         return silo;
     }
 }

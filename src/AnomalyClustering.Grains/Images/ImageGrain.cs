@@ -109,7 +109,7 @@ internal sealed class ImageGrain(
         if (cached is not null)
         {
             bags.Add(key.BlobName, cached);
-            return new EmbeddedImage(key.BlobName, CacheHit: true, cached.GridHeight, cached.GridWidth, Failure: null, SiloName);
+            return new EmbeddedImage(key.BlobName, CacheHit: true, cached.GridHeight, cached.GridWidth, Failure: null);
         }
 
         var loader = new ImageLoader(backbone.Description.Preprocessing, decoding);
@@ -143,14 +143,14 @@ internal sealed class ImageGrain(
         }
         await featureCache.PutAsync(key, bag).ConfigureAwait(true);
         bags.Add(key.BlobName, bag);
-        return new EmbeddedImage(key.BlobName, CacheHit: false, bag.GridHeight, bag.GridWidth, Failure: null, SiloName);
+        return new EmbeddedImage(key.BlobName, CacheHit: false, bag.GridHeight, bag.GridWidth, Failure: null);
     }
 
     /// <inheritdoc />
     public async Task<WeightedImage> Weigh(WeighImageRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var span = AnomalyClusteringTelemetry.StartSpan("image.weigh", request.JobId);
+        using var span = AnomalyClusteringTelemetry.StartSpan("image.weigh", JobId);
         AnomalyClusteringTelemetry.WorkInFlight.Add(1, SiloTag);
         try
         {
@@ -167,7 +167,7 @@ internal sealed class ImageGrain(
         var mode = ClusteringOptionNames.ParseMode(request.Mode);
         var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
         var clock = Stopwatch.StartNew();
-        var scoreSpan = AnomalyClusteringTelemetry.StartSpan("score", request.JobId);
+        var scoreSpan = AnomalyClusteringTelemetry.StartSpan("score", JobId);
         float[] alpha;
         switch (mode)
         {
@@ -176,7 +176,7 @@ internal sealed class ImageGrain(
                 break;
             case ClusteringMode.SemiSupervised:
             {
-                var bank = await normalBanks.GetAsync(request.JobId, request.NormalFeatureBlobs).ConfigureAwait(true);
+                var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs).ConfigureAwait(true);
                 var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Tau);
                 break;
@@ -198,12 +198,12 @@ internal sealed class ImageGrain(
         }
         // The image is done for this job; free the activation rather than wait for idle collection.
         DeactivateOnIdle();
-        return new WeightedImage(x, alpha, SiloName);
+        return new WeightedImage(x, alpha);
     }
 
     private EmbeddedImage Failed(EmbedImageRequest request, string reason, string message)
     {
         logger.LogInformation("Image {ImageId} ({Blob}) failed: {Reason}: {Message}", request.ImageId, request.BlobName, reason, message);
-        return new EmbeddedImage(null, false, 0, 0, new ImageFailure(request.ImageId, request.BlobName, reason, message, request.IsNormalImage), SiloName);
+        return new EmbeddedImage(null, false, 0, 0, new ImageFailure(request.ImageId, request.BlobName, reason, message, request.IsNormalImage));
     }
 }

@@ -266,7 +266,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             {
                 // One image's unexpected failure (a worker lost mid-call, a storage error) costs that image, not the job.
                 _logger.LogWarning(e, "Job {JobId}: embedding {ImageId} failed", JobId, image.Id);
-                outcome = new EmbeddedImage(null, false, 0, 0, new ImageFailure(image.Id, image.BlobName, "internal", e.Message, item.Normal), "");
+                outcome = new EmbeddedImage(null, false, 0, 0, new ImageFailure(image.Id, image.BlobName, "internal", e.Message, item.Normal));
             }
             if (outcome.Failure is { } failure)
             {
@@ -324,7 +324,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             IReadOnlyList<string> references = options.Mode != ClusteringMode.Unsupervised ? []
                 : sample is null ? kept.Where(other => other != index).Select(other => S.ImageFeatures[other]!).ToArray()
                 : sample.ReferencesFor(k).Select(r => S.ImageFeatures[kept[r]]!).ToArray();
-            var request = new WeighImageRequest(JobId, S.ImageFeatures[index]!, specification.Options.Mode, options.Tau, references, normalBlobs, outcomeBlob);
+            var request = new WeighImageRequest(S.ImageFeatures[index]!, specification.Options.Mode, options.Tau, references, normalBlobs, outcomeBlob);
             var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, index));
             var weighted = await WithRetriesAsync(() => grain.Weigh(request), cancellationToken).ConfigureAwait(true);
             embeddings[k] = weighted.Embedding;

@@ -6,11 +6,14 @@ namespace AnomalyClustering.Grains.Jobs;
 /// <summary>Where a job's blobs live in the store, and which job ids are allowed (they become blob path segments).</summary>
 public static partial class JobBlobNames
 {
+    /// <summary>The prefix of everything a job writes itself (outcomes, result).</summary>
+    public static string JobPrefix(string jobId) => $"jobs/{jobId}/";
+
     /// <summary>The result document of a job.</summary>
-    public static string Result(string jobId) => $"jobs/{jobId}/result.json";
+    public static string Result(string jobId) => JobPrefix(jobId) + "result.json";
 
     /// <summary>The outcome (x_i and alpha) of image <paramref name="index"/> of a job.</summary>
-    public static string ImageOutcome(string jobId, int index) => $"jobs/{jobId}/outcomes/{index}.bin";
+    public static string ImageOutcome(string jobId, int index) => $"{JobPrefix(jobId)}outcomes/{index}.bin";
 
     /// <summary>The prefix under which the images uploaded for a job are stored.</summary>
     public static string UploadPrefix(string jobId) => $"uploads/{jobId}/";

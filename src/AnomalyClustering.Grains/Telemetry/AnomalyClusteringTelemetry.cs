@@ -6,14 +6,11 @@ namespace AnomalyClustering.Grains.Telemetry;
 
 /// <summary>
 /// The product's own traces and metrics (one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
-/// <see cref="Name"/>). Instrument names are the contract of the Grafana dashboard (docs/telemetry-metrics.txt lists
+/// <see cref="TelemetryNames.Source"/>). Instrument names are the contract of the Grafana dashboard (docs/telemetry-metrics.txt lists
 /// their Prometheus forms); renaming one breaks a panel.
 /// </summary>
 public static class AnomalyClusteringTelemetry
 {
-    /// <summary>The name of the activity source and of the meter.</summary>
-    public const string Name = TelemetryNames.Source;
-
     /// <summary>The tag holding the job id on every span and on per-job metrics.</summary>
     public const string JobIdTag = "anomaly_clustering.job_id";
 
@@ -21,10 +18,10 @@ public static class AnomalyClusteringTelemetry
     public const string ImageIdTag = "anomaly_clustering.image_id";
 
     /// <summary>Spans: job, image, and the stages decode / embed / score / cluster.</summary>
-    public static readonly ActivitySource ActivitySource = new(Name);
+    public static readonly ActivitySource ActivitySource = new(TelemetryNames.Source);
 
     /// <summary>The meter of every instrument below.</summary>
-    public static readonly Meter Meter = new(Name);
+    public static readonly Meter Meter = new(TelemetryNames.Source);
 
     /// <summary>Images accepted into jobs (images and normal images).</summary>
     public static readonly Counter<long> ImagesReceived = Meter.CreateCounter<long>("anomaly_clustering.images.received", "{image}", "Images accepted into jobs.");

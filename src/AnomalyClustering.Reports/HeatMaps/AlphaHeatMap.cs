@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Embeddings;
 using System.Numerics.Tensors;
 
 namespace AnomalyClustering.Reports.HeatMaps;
@@ -34,13 +35,14 @@ public static class AlphaHeatMap
         {
             throw new ArgumentException($"the output has {output.Length} values, not {outputHeight} x {outputWidth}.", nameof(output));
         }
-        var (rows0, rows1, rowWeights) = Axis(gridHeight, outputHeight);
-        var (columns0, columns1, columnWeights) = Axis(gridWidth, outputWidth);
+        var rows = BilinearAxis.Create(gridHeight, outputHeight);
+        var columns = BilinearAxis.Create(gridWidth, outputWidth);
+        var (columns0, columns1, columnWeights) = (columns.Index0, columns.Index1, columns.Lambda1);
         for (var y = 0; y < outputHeight; y++)
         {
-            var top = grid.Slice(rows0[y] * gridWidth, gridWidth);
-            var bottom = grid.Slice(rows1[y] * gridWidth, gridWidth);
-            var wy = rowWeights[y];
+            var top = grid.Slice(rows.Index0[y] * gridWidth, gridWidth);
+            var bottom = grid.Slice(rows.Index1[y] * gridWidth, gridWidth);
+            var wy = rows.Lambda1[y];
             var row = output.Slice(y * outputWidth, outputWidth);
             for (var x = 0; x < outputWidth; x++)
             {
@@ -96,21 +98,4 @@ public static class AlphaHeatMap
     }
 
     private static byte Mix(byte image, byte colour) => (byte)MathF.Round((1f - Opacity) * image + Opacity * colour);
-
-    private static (int[] Index0, int[] Index1, float[] Weight1) Axis(int inputSize, int outputSize)
-    {
-        var index0 = new int[outputSize];
-        var index1 = new int[outputSize];
-        var weight1 = new float[outputSize];
-        var scale = (float)inputSize / outputSize;
-        for (var o = 0; o < outputSize; o++)
-        {
-            var source = MathF.Max(scale * (o + 0.5f) - 0.5f, 0f);
-            var i0 = Math.Min((int)source, inputSize - 1);
-            index0[o] = i0;
-            index1[o] = i0 < inputSize - 1 ? i0 + 1 : i0;
-            weight1[o] = Math.Clamp(source - i0, 0f, 1f);
-        }
-        return (index0, index1, weight1);
-    }
 }

@@ -63,7 +63,7 @@ public static class JobRequests
         }
         catch (InvalidClusteringInputException e)
         {
-            var problem = ApiProblemException.BadRequest($"{what}: {WithoutParameterName(e)}", "Invalid options");
+            var problem = ApiProblemException.BadRequest($"{what}: {e.MessageWithoutParameterName()}", "Invalid options");
             problem.Extensions["field"] = e.ParamName;
             throw problem;
         }
@@ -105,14 +105,5 @@ public static class JobRequests
         var specification = new JobSpecification(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source);
         var status = await coordinator.Submit(specification).ConfigureAwait(false);
         return Results.Accepted($"/jobs/{jobId}", status);
-    }
-
-    /// <summary>ArgumentException appends " (Parameter 'x')"; an API user named no parameter.</summary>
-    public static string WithoutParameterName(ArgumentException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        return exception.ParamName is null
-            ? exception.Message
-            : exception.Message.Replace($" (Parameter '{exception.ParamName}')", string.Empty, StringComparison.Ordinal);
     }
 }

@@ -17,14 +17,12 @@ namespace AnomalyClustering.Silo.Api;
 /// <param name="Backbone">The backbone field; null when absent.</param>
 /// <param name="ImageNames">The image files, by their paths as sent (below <see cref="JobBlobNames.UploadedImagesPrefix"/>).</param>
 /// <param name="NormalNames">The normal image files, by their names as sent (below <see cref="JobBlobNames.UploadedNormalImagesPrefix"/>).</param>
-/// <param name="IgnoredFiles">Files not stored because their names have no image extension or are hidden.</param>
 public sealed record ReceivedUpload(
     string JobId,
     JobOptions? Options,
     string? Backbone,
     IReadOnlyList<string> ImageNames,
-    IReadOnlyList<string> NormalNames,
-    int IgnoredFiles);
+    IReadOnlyList<string> NormalNames);
 
 /// <summary>
 /// Receives <c>multipart/form-data</c> uploads as a stream: every file part goes straight to the blob store (never the
@@ -105,7 +103,6 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 throw ApiProblemException.BadRequest(
                     $"the upload holds no image files (looked for {ImageDatasetLayout.ExtensionList}); send each image as a file part whose file name is its path in the dataset.", "No images");
             }
-            upload.JobId ??= JobRequests.JobIdOrNew(null);
             await upload.Writes.FinishAsync(upload).ConfigureAwait(false);
             return upload.ToResult();
         }
@@ -128,21 +125,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
     }
 
     /// <summary>Deletes what an upload stored (after a refusal of its job).</summary>
-    public async Task DeleteAsync(string jobId)
-    {
-        foreach (var prefix in new[] { JobBlobNames.UploadedImagesPrefix(jobId), JobBlobNames.UploadedNormalImagesPrefix(jobId) })
-        {
-            var names = new List<string>();
-            await foreach (var entry in store.ListAsync(prefix).ConfigureAwait(false))
-            {
-                names.Add(entry.Name);
-            }
-            foreach (var name in names)
-            {
-                await store.DeleteAsync(name).ConfigureAwait(false);
-            }
-        }
-    }
+    public Task DeleteAsync(string jobId) => store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId));
 
 
     private static string Boundary(HttpRequest request)
@@ -180,7 +163,6 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
         var leaf = fileName[(fileName.LastIndexOf('/') + 1)..];
         if (!ImageDatasetLayout.IsImageFileName(leaf))
         {
-            upload.IgnoredFiles++;
             await section.Body.DrainAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -316,11 +298,9 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
 
         public HashSet<string> Stored { get; } = new(StringComparer.Ordinal);
 
-        public int IgnoredFiles { get; set; }
-
         public BackgroundWrites Writes { get; } = new();
 
-        public ReceivedUpload ToResult() => new(JobId!, Options, Backbone, ImageNames, NormalNames, IgnoredFiles);
+        public ReceivedUpload ToResult() => new(JobId!, Options, Backbone, ImageNames, NormalNames);
     }
 
     /// <summary>

@@ -74,8 +74,7 @@ public sealed class AzureBlobStore : IBlobStore
         {
             options.Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
         }
-        // A PrefixedStream is what a caller made of a stream it found too long to hold: it goes in blocks as it is.
-        var upload = content.CanSeek || content is PrefixedStream ? content : await BufferShortStreamAsync(content, cancellationToken).ConfigureAwait(false);
+        var upload = content.CanSeek ? content : await BufferShortStreamAsync(content, cancellationToken).ConfigureAwait(false);
         try
         {
             await container.GetBlobClient(name).UploadAsync(upload, options, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 namespace AnomalyClustering.Storage;
 
-/// <summary>Reads that every caller of a blob store would otherwise write again.</summary>
+/// <summary>Reads and clean-ups that every caller of a blob store would otherwise write again.</summary>
 public static class BlobStoreExtensions
 {
     /// <summary>
@@ -24,17 +24,26 @@ public static class BlobStoreExtensions
             await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
             return bytes;
         }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        var (head, complete) = await PrefixedStream.ReadHeadAsync(stream, (int)Math.Min(maxBytes, Array.MaxLength), cancellationToken).ConfigureAwait(false);
+        using (head)
         {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new BlobTooLargeException(name, maxBytes);
-            }
-            buffer.Write(chunk, 0, read);
+            return complete ? head.ToArray() : throw new BlobTooLargeException(name, maxBytes);
         }
-        return buffer.ToArray();
+    }
+
+    /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>: what a job or an upload left.</summary>
+    public static async Task DeletePrefixAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        // Listed first: deleting while listing could skip names on stores that page by position.
+        var names = new List<string>();
+        await foreach (var entry in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            names.Add(entry.Name);
+        }
+        foreach (var name in names)
+        {
+            await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -106,9 +106,11 @@ public static class PatchBagFormat
     public static byte[] ToBytes(PatchBag bag)
     {
         ArgumentNullException.ThrowIfNull(bag);
-        using var memory = new MemoryStream(checked((int)EncodedLength(bag.GridHeight, bag.GridWidth, bag.Dimension)));
+        // Written straight into the returned array: ToArray would copy the whole bag again.
+        var bytes = new byte[checked((int)EncodedLength(bag.GridHeight, bag.GridWidth, bag.Dimension))];
+        using var memory = new MemoryStream(bytes);
         Write(bag, memory);
-        return memory.ToArray();
+        return bytes;
     }
 
     /// <summary>Reads one bag from <paramref name="source"/>, which must end right after it.</summary>

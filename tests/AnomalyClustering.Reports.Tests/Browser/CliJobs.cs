@@ -1,3 +1,4 @@
+using AnomalyClustering.Testing;
 using AnomalyClustering.Cli;
 using AnomalyClustering.Embedding.Pipeline;
 
@@ -26,9 +27,7 @@ internal static class CliJobs
     /// <summary>A fresh temporary folder.</summary>
     public static string TemporaryFolder(string name)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "anomaly-cluster-report-tests", $"{name}-{Guid.NewGuid():n}");
-        Directory.CreateDirectory(folder);
-        return folder;
+        return IsolatedCacheFolder.NewScratchFolder(name);
     }
 }
 
