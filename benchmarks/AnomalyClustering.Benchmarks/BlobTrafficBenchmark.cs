@@ -23,14 +23,14 @@ internal sealed class BlobTrafficBenchmark : IBenchmark
 
     private static async Task RunAsync(string[] args)
     {
-        var images = Int(args, "--images", 500);
+        var images = BenchmarkArgs.Int(args, "--images", 500);
         // Defaults: a NEU-DET image (200 x 200 8-bit BMP), a ResNet-50 layer2+layer3 patch bag (28 x 28 x 256 floats in
         // PatchBagFormat), an outcome of that grid.
-        var imageBytes = Int(args, "--image-bytes", 40_054);
-        var bagBytes = Int(args, "--bag-bytes", 802_852);
-        var outcomeBytes = Int(args, "--outcome-bytes", 10_000);
-        var parallel = Int(args, "--parallel", 32);
-        var launcher = AzuriteProcess.Launcher(RepositoryRoot());
+        var imageBytes = BenchmarkArgs.Int(args, "--image-bytes", 40_054);
+        var bagBytes = BenchmarkArgs.Int(args, "--bag-bytes", 802_852);
+        var outcomeBytes = BenchmarkArgs.Int(args, "--outcome-bytes", 10_000);
+        var parallel = BenchmarkArgs.Int(args, "--parallel", 32);
+        var launcher = AzuriteProcess.Launcher(BenchmarkArgs.RepositoryRoot());
         if (!File.Exists(launcher))
         {
             throw new InvalidOperationException($"Azurite is not installed ({launcher}); run: npm ci --prefix tools/azurite");
@@ -112,23 +112,5 @@ internal sealed class BlobTrafficBenchmark : IBenchmark
             Console.WriteLine($"{kind,-30} x{count}: {clock.Elapsed.TotalSeconds:F1} s; CPU s: Azurite {(azurite.TotalProcessorTime - azuriteBefore).TotalSeconds:F2}, "
                               + $"client {(Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds:F2}");
         }
-    }
-
-    private static int Int(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AnomalyClustering.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Environment.CurrentDirectory;
     }
 }

@@ -39,21 +39,19 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
 
     private static async Task RunAsync(string[] args)
     {
-        var repository = RepositoryRoot();
-        var shared = Environment.GetEnvironmentVariable("ANOMALY_CLUSTERING_SHARED") is { Length: > 0 } fromEnvironment
-            ? fromEnvironment
-            : Path.GetFullPath(Path.Combine(repository, "..", "shared"));
-        var data = Option(args, "--data", Path.Combine(shared, "data", "neu_det"));
-        var imageCount = int.Parse(Option(args, "--images", "500"), CultureInfo.InvariantCulture);
-        var model = Path.GetFullPath(Option(args, "--model", Path.Combine(shared, "models", "resnet50_imagenet_layer2_layer3.onnx")));
-        var workerCount = int.Parse(Option(args, "--workers", "2"), CultureInfo.InvariantCulture);
-        var workerThreads = Option(args, "--worker-threads", "0");
-        var inFlight = Option(args, "--in-flight", "32");
+        var repository = BenchmarkArgs.RepositoryRoot();
+        var shared = BenchmarkArgs.SharedFolder();
+        var data = BenchmarkArgs.Option(args, "--data", Path.Combine(shared, "data", "neu_det"));
+        var imageCount = BenchmarkArgs.Int(args, "--images", 500);
+        var model = Path.GetFullPath(BenchmarkArgs.Option(args, "--model", Path.Combine(shared, "models", "resnet50_imagenet_layer2_layer3.onnx")));
+        var workerCount = BenchmarkArgs.Int(args, "--workers", 2);
+        var workerThreads = BenchmarkArgs.Option(args, "--worker-threads", "0");
+        var inFlight = BenchmarkArgs.Option(args, "--in-flight", "32");
 
         // --silo/--cli: published builds (ReadyToRun, as the container images ship them) instead of this build's own.
-        var silo = OptionalFile(args, "--silo") ?? SiloProcess.FindAssembly(typeof(ClusterOverheadBenchmark).Assembly, repository)
+        var silo = BenchmarkArgs.OptionalFile(args, "--silo") ?? SiloProcess.FindAssembly(typeof(ClusterOverheadBenchmark).Assembly, repository)
             ?? throw new InvalidOperationException("the silo host is not built; run: dotnet build -c Release src/AnomalyClustering.Silo");
-        var cli = OptionalFile(args, "--cli") ?? Recorded("CliAssembly")
+        var cli = BenchmarkArgs.OptionalFile(args, "--cli") ?? Recorded("CliAssembly")
             ?? throw new InvalidOperationException("the CLI is not built; run: dotnet build -c Release src/AnomalyClustering.Cli");
         var redisExecutable = RedisServer.FindExecutable() ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");
         var azuriteLauncher = AzuriteProcess.Launcher(repository);
@@ -345,34 +343,5 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
     {
         var path = typeof(ClusterOverheadBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;
         return path is not null && File.Exists(path) ? path : null;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AnomalyClustering.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Environment.CurrentDirectory;
-    }
-
-    private static string? OptionalFile(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        if (index < 0 || index + 1 >= args.Length)
-        {
-            return null;
-        }
-        var path = Path.GetFullPath(args[index + 1]);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{name}: {path} does not exist.", path);
-    }
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
     }
 }

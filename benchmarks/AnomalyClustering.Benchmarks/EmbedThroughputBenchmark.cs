@@ -19,19 +19,19 @@ internal sealed class EmbedThroughputBenchmark : IBenchmark
 
     public void Run(string[] args)
     {
-        var batchSizes = Option(args, "--batch", "1,8,16").Split(',').Select(int.Parse).ToArray();
-        double seconds = double.Parse(Option(args, "--seconds", "4"), System.Globalization.CultureInfo.InvariantCulture);
+        var batchSizes = BenchmarkArgs.Option(args, "--batch", "1,8,16").Split(',').Select(int.Parse).ToArray();
+        double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "4"), System.Globalization.CultureInfo.InvariantCulture);
         var options = new BackboneRuntimeOptions
         {
-            IntraOpThreads = int.Parse(Option(args, "--threads", "2")),
-            GraphOptimizationLevel = Option(args, "--opt", "all") switch
+            IntraOpThreads = BenchmarkArgs.Int(args, "--threads", 2),
+            GraphOptimizationLevel = BenchmarkArgs.Option(args, "--opt", "all") switch
             {
                 "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
                 "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
                 "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
                 _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
             },
-            ExecutionMode = Option(args, "--mode", "sequential") == "parallel" ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+            ExecutionMode = BenchmarkArgs.Option(args, "--mode", "sequential") == "parallel" ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             EnableMemoryPattern = !args.Contains("--no-memory-pattern"),
             EnableCpuMemArena = !args.Contains("--no-arena"),
             AllowSpinning = !args.Contains("--no-spinning"),
@@ -73,36 +73,16 @@ internal sealed class EmbedThroughputBenchmark : IBenchmark
 
     private static BackboneDescription DescribeModel(string[] args)
     {
-        var model = Option(args, "--model", "");
+        var model = BenchmarkArgs.Option(args, "--model", "");
         if (model.Length == 0)
         {
-            var shared = Environment.GetEnvironmentVariable("ANOMALY_CLUSTERING_SHARED");
-            shared = string.IsNullOrEmpty(shared) ? Path.Combine(RepositoryRoot(), "..", "shared") : shared;
-            model = Path.GetFullPath(Path.Combine(shared, "models", "resnet50_imagenet_layer2_layer3.onnx"));
+            model = Path.GetFullPath(Path.Combine(BenchmarkArgs.SharedFolder(), "models", "resnet50_imagenet_layer2_layer3.onnx"));
         }
         return new BackboneDescription
         {
             Name = Path.GetFileNameWithoutExtension(model),
             ModelPath = model,
-            FeatureOutputs = Option(args, "--outputs", "layer2,layer3").Split(','),
+            FeatureOutputs = BenchmarkArgs.Option(args, "--outputs", "layer2,layer3").Split(','),
         };
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AnomalyClustering.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Environment.CurrentDirectory;
-    }
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        int index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
     }
 }

@@ -33,8 +33,7 @@ public sealed class HostEndpointTests(SiloServer server)
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         var text = await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         // What the Grafana dashboard queries, as Prometheus itself would scrape it (names made by the real exporter).
-        var queried = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "docs", "telemetry-metrics.txt"))
-            .Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')).ToList();
+        var queried = TestPaths.DashboardMetricNames();
         Assert.NotEmpty(queried);
         var missing = queried.Where(name => !text.Contains(name + " ", StringComparison.Ordinal) && !text.Contains(name + "{", StringComparison.Ordinal)
             && !text.Contains(name + "_bucket{", StringComparison.Ordinal)).ToList();

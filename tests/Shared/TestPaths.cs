@@ -26,6 +26,14 @@ internal static class TestPaths
     }
 
     /// <summary>
+    /// The metric names the Grafana dashboard may query (docs/telemetry-metrics.txt, one per line, '#' comments): what the
+    /// telemetry tests check a real job emits and the dashboard test checks the panels use.
+    /// </summary>
+    public static IReadOnlyList<string> DashboardMetricNames() =>
+        File.ReadAllLines(Path.Combine(RepositoryRoot, "docs", "telemetry-metrics.txt"))
+            .Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')).ToList();
+
+    /// <summary>
     /// The shared data and models folder: ANOMALY_CLUSTERING_SHARED, else ../shared beside the repository.
     /// Null when absent (a user's fresh clone has none); tests that need it skip.
     /// </summary>

@@ -1,3 +1,4 @@
+using AnomalyClustering.Testing;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AnomalyClustering.Deployment.Tests.Infrastructure;
@@ -24,9 +25,7 @@ public sealed class DashboardTests
 
     private static JsonElement Dashboard => JsonDocument.Parse(Repository.ReadText(Repository.DashboardPath)).RootElement;
 
-    private static IReadOnlyList<string> ListedMetrics =>
-        Repository.ReadText(Repository.TelemetryMetricsPath).Split('\n')
-            .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+    private static IReadOnlyList<string> ListedMetrics => TestPaths.DashboardMetricNames();
 
     /// <summary>Every panel, rows' nested panels included.</summary>
     private static IEnumerable<JsonElement> Panels(JsonElement container)
