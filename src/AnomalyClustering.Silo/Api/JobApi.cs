@@ -162,7 +162,7 @@ public static class JobApi
         try
         {
             var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions());
-            var backbone = backbones.DescriptionJsonFor(upload.Backbone);
+            var backbone = upload.BackboneJson ?? backbones.DescriptionJsonFor(null);
             var imagesPrefix = JobBlobNames.UploadedImagesPrefix(upload.JobId);
             var normals = upload.NormalNames.Count == 0 ? null
                 : upload.NormalNames.Select(name => new JobImage(name, JobBlobNames.UploadedNormalImagesPrefix(upload.JobId) + name)).ToList();

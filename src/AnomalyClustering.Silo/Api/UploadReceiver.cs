@@ -14,13 +14,13 @@ namespace AnomalyClustering.Silo.Api;
 /// <summary>What an upload request carried: its job id, its form fields, and the files it stored.</summary>
 /// <param name="JobId">The job id (given, or made when the first file arrived).</param>
 /// <param name="Options">The options field, parsed; null when absent.</param>
-/// <param name="Backbone">The backbone field; null when absent.</param>
+/// <param name="BackboneJson">The description of the backbone the field names (checked when it arrived); null when absent.</param>
 /// <param name="ImageNames">The image files, by their paths as sent (below <see cref="JobBlobNames.UploadedImagesPrefix"/>).</param>
 /// <param name="NormalNames">The normal image files, by their names as sent (below <see cref="JobBlobNames.UploadedNormalImagesPrefix"/>).</param>
 public sealed record ReceivedUpload(
     string JobId,
     JobOptions? Options,
-    string? Backbone,
+    string? BackboneJson,
     IReadOnlyList<string> ImageNames,
     IReadOnlyList<string> NormalNames);
 
@@ -220,8 +220,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 upload.Options = JobRequests.ParseOptions(value, "form field 'options'");
                 break;
             case "backbone":
-                backbones.DescriptionJsonFor(value);
-                upload.Backbone = value;
+                upload.BackboneJson = backbones.DescriptionJsonFor(value);
                 break;
             default:
                 throw ApiProblemException.BadRequest($"unknown form field '{name}'; the upload takes the fields jobId, options and backbone, and image files.", "Malformed upload");
@@ -290,7 +289,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
 
         public JobOptions? Options { get; set; }
 
-        public string? Backbone { get; set; }
+        public string? BackboneJson { get; set; }
 
         public List<string> ImageNames { get; } = [];
 
@@ -300,7 +299,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
 
         public BackgroundWrites Writes { get; } = new();
 
-        public ReceivedUpload ToResult() => new(JobId!, Options, Backbone, ImageNames, NormalNames);
+        public ReceivedUpload ToResult() => new(JobId!, Options, BackboneJson, ImageNames, NormalNames);
     }
 
     /// <summary>
