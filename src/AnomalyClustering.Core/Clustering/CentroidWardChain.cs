@@ -22,7 +22,7 @@ namespace AnomalyClustering.Core.Clustering;
 internal static unsafe class CentroidWardChain
 {
     /// <summary>Below this many live values (clusters x D) a scan runs on one thread: a fork costs more than it saves.</summary>
-    private const long ParallelScanThreshold = 1 << 18;
+    private const long ParallelScanThreshold = 1 << 16;
 
     /// <summary>
     /// Links <paramref name="count"/> clusters whose centroids are <paramref name="centroids"/>
