@@ -29,12 +29,16 @@ internal static class ClusterVectorsCommand
             var options = shared.Apply(parseResult, new ClusteringJobOptions(), hasLabels: labels is not null);
 
             var rows = labels?.Rows ?? Enumerable.Range(0, table.Count).ToArray();
-            var values = new float[rows.Length * table.Dimension];
-            for (var i = 0; i < rows.Length; i++)
+            // Every row in file order (no labels, or every row labelled) clusters the table's own array: no second copy.
+            var values = rows.Length == table.Count && rows.Select((row, i) => row == i).All(same => same) ? table.Values : new float[(long)rows.Length * table.Dimension];
+            if (!ReferenceEquals(values, table.Values))
             {
-                table.Values.AsSpan(rows[i] * table.Dimension, table.Dimension).CopyTo(values.AsSpan(i * table.Dimension));
+                for (var i = 0; i < rows.Length; i++)
+                {
+                    table.Values.AsSpan(rows[i] * table.Dimension, table.Dimension).CopyTo(values.AsSpan(i * table.Dimension));
+                }
             }
-            var ids = rows.Select(row => table.Ids[row]).ToArray();
+            var ids = labels is null ? table.Ids : rows.Select(row => table.Ids[row]).ToArray();
 
             console.Out.MarkupLine($"[bold]{Markup.Escape(Path.GetFullPath(path))}[/]: {table.Count} embeddings of dimension {table.Dimension}");
             if (labels is not null)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Embedding.Pipeline;
 
 namespace AnomalyClustering.Cli.Commands;
@@ -17,6 +18,14 @@ internal sealed class ClusteringOptionSet
         Linkage = new Option<string>("--linkage") { Description = "Agglomerative linkage.", DefaultValueFactory = _ => "ward", HelpName = "ward|average|complete|single" };
         Linkage.AcceptOnlyFromAmong(ClusteringOptionNames.Linkages);
         Seed = new Option<int>("--seed") { Description = "Seed of every random choice (reference sampling, normal-image subset).", DefaultValueFactory = _ => 0 };
+        MemoryBudget = new Option<double>("--memory-budget")
+        {
+            Description = "Most memory (GiB) the clustering may use besides the embeddings: the distance matrix while it fits, then exact Ward in linear memory, then two-stage Ward.",
+            DefaultValueFactory = _ => ClusteringAlgorithmChoice.DefaultMemoryBudgetBytes / (double)(1L << 30),
+            HelpName = "GiB",
+        };
+        Algorithm = new Option<string?>("--algorithm") { Description = "Force a clustering algorithm instead of choosing by the memory budget.", HelpName = string.Join("|", ClusteringOptionNames.Algorithms) };
+        Algorithm.AcceptOnlyFromAmong(ClusteringOptionNames.Algorithms);
         Out = new Option<string>("--out", "-o") { Description = "Folder for clusters.csv and result.json.", DefaultValueFactory = _ => defaultOutput, HelpName = "dir" };
     }
 
@@ -32,6 +41,12 @@ internal sealed class ClusteringOptionSet
     /// <summary><c>--seed</c>.</summary>
     public Option<int> Seed { get; }
 
+    /// <summary><c>--memory-budget</c>, in GiB.</summary>
+    public Option<double> MemoryBudget { get; }
+
+    /// <summary><c>--algorithm</c>.</summary>
+    public Option<string?> Algorithm { get; }
+
     /// <summary><c>--out</c> / <c>-o</c>.</summary>
     public Option<string> Out { get; }
 
@@ -42,6 +57,8 @@ internal sealed class ClusteringOptionSet
         command.Add(DistanceThreshold);
         command.Add(Linkage);
         command.Add(Seed);
+        command.Add(MemoryBudget);
+        command.Add(Algorithm);
         command.Add(Out);
     }
 
@@ -67,6 +84,17 @@ internal sealed class ClusteringOptionSet
             DistanceThreshold = threshold,
             Linkage = ClusteringOptionNames.ParseLinkage(parseResult.GetValue(Linkage)!),
             Seed = parseResult.GetValue(Seed),
+            ClusteringMemoryBudgetBytes = MemoryBudgetBytes(parseResult.GetValue(MemoryBudget)),
+            Algorithm = parseResult.GetValue(Algorithm) is { } algorithm ? ClusteringOptionNames.ParseAlgorithm(algorithm) : null,
         };
+    }
+
+    private static long MemoryBudgetBytes(double gibibytes)
+    {
+        if (!double.IsFinite(gibibytes) || gibibytes < 1.0 / 1024 || gibibytes > 1 << 20)
+        {
+            throw new CliInputException($"--memory-budget is {gibibytes} GiB; give a number of GiB between 0.001 and 1048576 (default 2).");
+        }
+        return (long)(gibibytes * (1L << 30));
     }
 }

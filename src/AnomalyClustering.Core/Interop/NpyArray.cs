@@ -36,6 +36,23 @@ public sealed partial class NpyArray
     /// <exception cref="InvalidClusteringInputException">Not an .npy file, Fortran order, big-endian or an unsupported type.</exception>
     public static NpyArray Parse(ReadOnlySpan<byte> bytes)
     {
+        var header = ParseHeader(bytes);
+        var count = header.Shape.Aggregate(1L, (a, b) => a * b);
+        var expectedBytes = count * ElementSize(header.DType);
+        if (bytes.Length - header.DataOffset < expectedBytes)
+        {
+            throw new InvalidClusteringInputException($".npy data is truncated: {bytes.Length - header.DataOffset} bytes for {count} elements of {header.DType}");
+        }
+        return new NpyArray(header.DType, header.Shape, bytes.Slice(header.DataOffset, checked((int)expectedBytes)).ToArray());
+    }
+
+    /// <summary>
+    /// Parses only the header of an <c>.npy</c> file from its first bytes (the whole header must be in them), so that a
+    /// reader can stream the data into an array of its own instead of holding the file's bytes and a converted copy.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">Not an .npy file, a truncated header, Fortran order, big-endian or an unsupported type.</exception>
+    public static NpyHeader ParseHeader(ReadOnlySpan<byte> bytes)
+    {
         if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
         {
             throw new InvalidClusteringInputException("not a NumPy .npy file (magic bytes missing)");
@@ -78,19 +95,13 @@ public sealed partial class NpyArray
         {
             dtype = "<" + dtype[1..];
         }
-        var elementSize = ElementSize(dtype);
+        // Refuses an unsupported element type here, before any data is read.
+        _ = ElementSize(dtype);
         var shape = shapeMatch.Groups[1].Value
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
             .ToArray();
-        var count = shape.Aggregate(1L, (a, b) => a * b);
-        var dataStart = headerStart + headerLength;
-        var expectedBytes = count * elementSize;
-        if (bytes.Length - dataStart < expectedBytes)
-        {
-            throw new InvalidClusteringInputException($".npy data is truncated: {bytes.Length - dataStart} bytes for {count} elements of {dtype}");
-        }
-        return new NpyArray(dtype, shape, bytes.Slice(dataStart, checked((int)expectedBytes)).ToArray());
+        return new NpyHeader(dtype, shape, headerStart + headerLength);
     }
 
     /// <summary>Creates a float32 array of the given shape (the data is copied).</summary>
@@ -195,3 +206,9 @@ public sealed partial class NpyArray
     [GeneratedRegex(@"'shape':\s*\(([^)]*)\)")]
     private static partial Regex ShapePattern();
 }
+
+/// <summary>The header of an <c>.npy</c> file: element type, shape and where the C-order data starts.</summary>
+/// <param name="DType">NumPy's type string, little-endian (<c>&lt;f4</c>, <c>&lt;f8</c>, ...).</param>
+/// <param name="Shape">The array's shape.</param>
+/// <param name="DataOffset">Byte offset of the first element in the file.</param>
+public sealed record NpyHeader(string DType, int[] Shape, int DataOffset);

@@ -67,6 +67,16 @@ public sealed record ClusteringJobOptions
     /// <summary>Threads for the scoring kernels; -1 uses every core.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
+    /// <summary>
+    /// The most working memory the clustering stage may use, in bytes (besides the N x D embeddings): the distance matrix is
+    /// used while it fits, then exact linear-memory Ward, then two-stage Ward (<see cref="ClusteringAlgorithmChoice"/>).
+    /// 2 GiB by default, half of the coordinator pod's 4 GiB.
+    /// </summary>
+    public long ClusteringMemoryBudgetBytes { get; init; } = ClusteringAlgorithmChoice.DefaultMemoryBudgetBytes;
+
+    /// <summary>Forces one clustering algorithm instead of choosing by the memory budget; null (the default) chooses.</summary>
+    public ClusteringAlgorithm? Algorithm { get; init; }
+
     /// <summary>The patch embedding settings these options imply.</summary>
     public PatchEmbeddingOptions PatchEmbedding => new()
     {
@@ -116,6 +126,18 @@ public sealed record ClusteringJobOptions
         if (MaxDegreeOfParallelism is 0 or < -1)
         {
             throw new InvalidClusteringInputException($"the thread count is {MaxDegreeOfParallelism}; use -1 for all cores or a positive number.", nameof(MaxDegreeOfParallelism));
+        }
+        if (ClusteringMemoryBudgetBytes < 1L << 20)
+        {
+            throw new InvalidClusteringInputException($"the clustering memory budget is {ClusteringMemoryBudgetBytes} bytes; give at least 1 MiB.", nameof(ClusteringMemoryBudgetBytes));
+        }
+        if (Algorithm is { } algorithm && !Enum.IsDefined(algorithm))
+        {
+            throw new InvalidClusteringInputException($"unknown clustering algorithm {algorithm}.", nameof(Algorithm));
+        }
+        if (Algorithm is ClusteringAlgorithm.LinearMemoryWard or ClusteringAlgorithm.TwoStageWard && Linkage != LinkageMethod.Ward)
+        {
+            throw new InvalidClusteringInputException($"the {ClusteringOptionNames.Of(Algorithm.Value)} algorithm builds Ward trees only; use --linkage ward or the distance-matrix algorithm.", nameof(Algorithm));
         }
         PatchEmbedding.Validate();
     }

@@ -44,4 +44,26 @@ public static class ClusteringOptionNames
         "single" => LinkageMethod.Single,
         _ => throw new InvalidClusteringInputException($"unknown linkage '{name}'; use one of {string.Join(", ", Linkages)}.", "linkage"),
     };
+
+    /// <summary>The clustering algorithm names, as written in result.json and accepted by <c>--algorithm</c>.</summary>
+    public static readonly string[] Algorithms = ["distance-matrix", "linear-memory-ward", "two-stage-ward"];
+
+    /// <summary>The name of a clustering algorithm (one of <see cref="Algorithms"/>).</summary>
+    public static string Of(ClusteringAlgorithm algorithm) => algorithm switch
+    {
+        ClusteringAlgorithm.DistanceMatrix => "distance-matrix",
+        ClusteringAlgorithm.LinearMemoryWard => "linear-memory-ward",
+        ClusteringAlgorithm.TwoStageWard => "two-stage-ward",
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown clustering algorithm"),
+    };
+
+    /// <summary>Parses a clustering algorithm name (one of <see cref="Algorithms"/>, case-insensitive).</summary>
+    /// <exception cref="InvalidClusteringInputException">The name is not an algorithm.</exception>
+    public static ClusteringAlgorithm ParseAlgorithm(string name) => name.ToLowerInvariant() switch
+    {
+        "distance-matrix" => ClusteringAlgorithm.DistanceMatrix,
+        "linear-memory-ward" => ClusteringAlgorithm.LinearMemoryWard,
+        "two-stage-ward" => ClusteringAlgorithm.TwoStageWard,
+        _ => throw new InvalidClusteringInputException($"unknown clustering algorithm '{name}'; use one of {string.Join(", ", Algorithms)}.", "algorithm"),
+    };
 }

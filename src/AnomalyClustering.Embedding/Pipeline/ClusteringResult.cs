@@ -39,8 +39,23 @@ public sealed record ClusteringResult
     /// <summary>Images that could not be decoded or embedded.</summary>
     public required IReadOnlyList<ImageError> Errors { get; init; }
 
-    /// <summary>The full agglomerative merge tree (SciPy linkage matrix) over <see cref="Images"/> in order.</summary>
+    /// <summary>
+    /// The full agglomerative merge tree (SciPy linkage matrix) over <see cref="Images"/> in order, or, when
+    /// <see cref="LeafOfImage"/> is set (two-stage Ward), over the micro-clusters.
+    /// </summary>
     public required MergeTree MergeTree { get; init; }
+
+    /// <summary>For a two-stage tree, the leaf (micro-cluster) of each image in <see cref="Images"/> order; null when the tree's leaves are the images.</summary>
+    public IReadOnlyList<int>? LeafOfImage { get; init; }
+
+    /// <summary>The algorithm that built <see cref="MergeTree"/>.</summary>
+    public ClusteringAlgorithm Algorithm { get; init; } = ClusteringAlgorithm.DistanceMatrix;
+
+    /// <summary>Why that algorithm was used (memory against the budget, size limits); null in documents written before it was recorded.</summary>
+    public string? AlgorithmReason { get; init; }
+
+    /// <summary>The tree with its leaf mapping, for cutting at another K or threshold without a rerun.</summary>
+    public ClusterTree ClusterTree => new(MergeTree, LeafOfImage?.ToArray(), Algorithm, AlgorithmReason ?? string.Empty);
 
     /// <summary>Number of clusters after the cut.</summary>
     public int ClusterCount => Images.Count == 0 ? 0 : Images.Max(image => image.Cluster) + 1;

@@ -34,6 +34,8 @@ public static class ClusteringResultJson
     /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, merge tree, alpha maps, image embeddings, errors, timings.</summary>
     public static void Write(Stream stream, ClusteringResult result, ResultSource source)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        var leafOfImage = result.LeafOfImage;
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("tool", "anomaly-cluster");
@@ -108,8 +110,15 @@ public static class ClusteringResultJson
         json.WritePropertyName("clusterNames");
         result.Names.WriteTo(json);
 
+        json.WriteStartObject("algorithm");
+        json.WriteString("name", ClusteringOptionNames.Of(result.Algorithm));
+        WriteOptionalString(json, "reason", result.AlgorithmReason);
+        json.WriteEndObject();
+
         json.WriteStartObject("mergeTree");
         json.WriteNumber("pointCount", result.MergeTree.PointCount);
+        // Two-stage trees are over micro-clusters; each image row then names its leaf.
+        json.WriteString("leaves", result.LeafOfImage is null ? "images" : "micro-clusters");
         json.WriteString("format", "scipy linkage matrix rows [left, right, height, size]; ids >= pointCount are earlier merges");
         json.WriteStartArray("linkage");
         foreach (var step in result.MergeTree.LinkageMatrix)
@@ -133,12 +142,17 @@ public static class ClusteringResultJson
         }
 
         json.WriteStartArray("images");
-        foreach (var image in result.Images)
+        for (var imageIndex = 0; imageIndex < result.Images.Count; imageIndex++)
         {
+            var image = result.Images[imageIndex];
             json.WriteStartObject();
             json.WriteString("id", image.Id);
             json.WriteNumber("cluster", image.Cluster);
             WriteOptionalString(json, "label", image.Label);
+            if (leafOfImage is not null)
+            {
+                json.WriteNumber("leaf", leafOfImage[imageIndex]);
+            }
             if (image.PatchWeights is { } alpha)
             {
                 // Alpha maps are read by people and plots: float precision is plenty and halves the file.
@@ -315,6 +329,10 @@ public static class ClusteringResultJson
             .ToArray();
 
         var hasGrid = root.TryGetProperty("alphaGrid", out var grid);
+        var hasAlgorithm = root.TryGetProperty("algorithm", out var algorithm);
+        var leaves = tree.TryGetProperty("leaves", out var leavesName) && leavesName.GetString() == "micro-clusters"
+            ? root.GetProperty("images").EnumerateArray().Select(image => image.GetProperty("leaf").GetInt32()).ToArray()
+            : null;
         var labelled = images.Length > 0 && images.All(image => image.Label is not null);
         var result = new ClusteringResult
         {
@@ -322,6 +340,10 @@ public static class ClusteringResultJson
             Images = images,
             Errors = errors,
             MergeTree = MergeTree.FromLinkageArray(linkage),
+            LeafOfImage = leaves,
+            // Documents written before the algorithm was recorded all came from the distance matrix.
+            Algorithm = hasAlgorithm ? ClusteringOptionNames.ParseAlgorithm(algorithm.GetProperty("name").GetString()!) : ClusteringAlgorithm.DistanceMatrix,
+            AlgorithmReason = hasAlgorithm ? OptionalString(algorithm, "reason") : null,
             PatchGridHeight = hasGrid ? grid.GetProperty("height").GetInt32() : 0,
             PatchGridWidth = hasGrid ? grid.GetProperty("width").GetInt32() : 0,
             EmbeddingDimension = root.GetProperty("embeddingDimension").GetInt32(),

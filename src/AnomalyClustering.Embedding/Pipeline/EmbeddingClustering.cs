@@ -10,7 +10,10 @@ namespace AnomalyClustering.Embedding.Pipeline;
 /// agglomerative clustering, the cut at K clusters or at a distance threshold, and NMI / ARI / F1
 /// against the labels when there are any. Used for embeddings computed here and elsewhere.
 /// </summary>
-/// <remarks>O(N^2 D) for the distances, O(N^2) for the linkage (SciPy's algorithms); O(N^2) memory.</remarks>
+/// <remarks>
+/// The distance matrix (O(N^2 D) time, O(N^2) memory) while it fits the memory budget; then exact Ward in O(N D) memory
+/// (O(N^2 D) time) up to 100,000 images; then two-stage Ward (k-means micro-clusters, Ward above them).
+/// </remarks>
 public static class EmbeddingClustering
 {
     /// <summary>
@@ -28,6 +31,42 @@ public static class EmbeddingClustering
         var clock = Stopwatch.StartNew();
         var result = Run(embeddings, count, dimension, ids, labels, options, patchWeights: null, progress);
         return result with { Timings = [new StageTiming(PipelineStage.Cluster, clock.Elapsed)] };
+    }
+
+    /// <summary>Results keep each image's embedding (for reports) up to this many images.</summary>
+    public const int EmbeddingsKeptUpTo = 20_000;
+
+    /// <summary>
+    /// The merge tree by the algorithm the options force, or else the one <see cref="ClusteringAlgorithmChoice.For"/> picks
+    /// for N, D, the linkage and the memory budget; the choice and its reason travel with the tree.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">No algorithm fits the budget, or the forced one cannot run (the message says why).</exception>
+    public static ClusterTree BuildTree(ReadOnlySpan<float> embeddings, int count, int dimension, ClusteringJobOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var threads = options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
+        ClusteringAlgorithm algorithm;
+        string reason;
+        if (options.Algorithm is { } forced)
+        {
+            if (forced == ClusteringAlgorithm.DistanceMatrix && count > CondensedDistanceMatrix.MaxPointCount)
+            {
+                throw new InvalidClusteringInputException(
+                    $"the distance matrix holds at most {CondensedDistanceMatrix.MaxPointCount:N0} points; {count:N0} images need linear-memory-ward or two-stage-ward.", nameof(options));
+            }
+            (algorithm, reason) = (forced, "requested");
+        }
+        else
+        {
+            var choice = ClusteringAlgorithmChoice.For(count, dimension, options.Linkage, options.ClusteringMemoryBudgetBytes);
+            (algorithm, reason) = (choice.Algorithm, choice.Reason);
+        }
+        return algorithm switch
+        {
+            ClusteringAlgorithm.DistanceMatrix => new ClusterTree(HierarchicalClustering.Linkage(embeddings, count, dimension, options.Linkage), null, algorithm, reason),
+            ClusteringAlgorithm.LinearMemoryWard => new ClusterTree(LinearMemoryWard.Linkage(embeddings, count, dimension, threads), null, algorithm, reason),
+            _ => TwoStageWard.Run(embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, options.Seed, threads, reason),
+        };
     }
 
     /// <summary>Throws unless the options can cut a tree over <paramref name="imageCount"/> images with <paramref name="classCount"/> label classes (null: no labels).</summary>
@@ -73,12 +112,14 @@ public static class EmbeddingClustering
             ? options with { ClusterCount = classNames.Length }
             : options;
 
-        var tree = HierarchicalClustering.Linkage(embeddings, count, dimension, resolved.Linkage);
+        var tree = BuildTree(embeddings, count, dimension, resolved);
         var assignment = resolved.ClusterCount is { } k ? tree.CutToClusters(k) : tree.CutAtDistance(resolved.DistanceThreshold!.Value);
+        // Past EmbeddingsKeptUpTo images a copy of every embedding would double the job's memory; reports then go without them.
+        var keepEmbeddings = count <= EmbeddingsKeptUpTo;
         var images = new ClusteredImage[count];
         for (var i = 0; i < count; i++)
         {
-            images[i] = new ClusteredImage(ids[i], assignment[i], labels?[i], patchWeights?[i], embeddings.Slice(i * dimension, dimension).ToArray());
+            images[i] = new ClusteredImage(ids[i], assignment[i], labels?[i], patchWeights?[i], keepEmbeddings ? embeddings.Slice(i * dimension, dimension).ToArray() : null);
         }
         progress?.Report(new PipelineProgress(PipelineStage.Cluster, 1, 1));
         return new ClusteringResult
@@ -86,7 +127,10 @@ public static class EmbeddingClustering
             Options = resolved,
             Images = images,
             Errors = [],
-            MergeTree = tree,
+            MergeTree = tree.Tree,
+            LeafOfImage = tree.LeafOfPoint,
+            Algorithm = tree.Algorithm,
+            AlgorithmReason = tree.Reason,
             EmbeddingDimension = dimension,
             Scores = labels is null ? null : ClusteringMetrics.Evaluate(labels, assignment),
             ClassNames = classNames,

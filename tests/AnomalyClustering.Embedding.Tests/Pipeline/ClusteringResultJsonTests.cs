@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Embedding.Pipeline;
 
 namespace AnomalyClustering.Embedding.Tests.Pipeline;
@@ -56,6 +57,25 @@ public sealed class ClusteringResultJsonTests
         var document = JsonNode.Parse(buffer.ToArray())!.AsObject();
         document["clusterNames"] = new JsonObject { ["zero"] = "crack" };
         Assert.Throws<InvalidDataException>(() => ClusteringResultJson.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(document.ToJsonString()))));
+    }
+
+    [Fact]
+    public void TheAlgorithmAndTwoStageLeavesRoundTrip()
+    {
+        var random = new Random(9);
+        var points = Enumerable.Range(0, 300 * 2).Select(i => (float)(random.NextDouble() + (i / 2 % 3) * 4)).ToArray();
+        var ids = Enumerable.Range(0, 300).Select(i => $"img{i}").ToArray();
+        var result = EmbeddingClustering.Run(points, 300, 2, ids, null, new ClusteringJobOptions { ClusterCount = 3, Algorithm = ClusteringAlgorithm.TwoStageWard });
+        var (read, _) = RoundTrip(result);
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, read.Algorithm);
+        Assert.Equal("requested", read.AlgorithmReason);
+        Assert.Equal(result.LeafOfImage, read.LeafOfImage);
+        Assert.Equal(result.MergeTree.LinkageMatrix, read.MergeTree.LinkageMatrix);
+        Assert.Equal(result.Images.Select(i => i.Cluster), read.ClusterTree.CutToClusters(3));
+
+        var (plain, _) = RoundTrip(Clustered());
+        Assert.Equal(ClusteringAlgorithm.DistanceMatrix, plain.Algorithm);
+        Assert.Null(plain.LeafOfImage);
     }
 
     private static ClusteringResult Clustered()

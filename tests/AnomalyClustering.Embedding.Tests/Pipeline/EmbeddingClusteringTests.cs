@@ -41,4 +41,44 @@ public sealed class EmbeddingClusteringTests
         var error = Assert.Throws<InvalidClusteringInputException>(() => EmbeddingClustering.Run([0, 1, 2], 3, 1, ["a", "b", "c"], null, new ClusteringJobOptions { ClusterCount = 4 }));
         Assert.Contains("4 clusters", error.Message);
     }
+
+    [Fact]
+    public void TheAlgorithmFollowsTheMemoryBudgetAndIsRecorded()
+    {
+        var random = new Random(2);
+        var points = Enumerable.Range(0, 400 * 3).Select(i => (float)(random.NextDouble() + (i / 3 % 4) * 5)).ToArray();
+        var ids = Enumerable.Range(0, 400).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var matrix = EmbeddingClustering.Run(points, 400, 3, ids, null, new ClusteringJobOptions { ClusterCount = 4 });
+        Assert.Equal(ClusteringAlgorithm.DistanceMatrix, matrix.Algorithm);
+        Assert.Contains("within the 2 GiB budget", matrix.AlgorithmReason, StringComparison.Ordinal);
+
+        // The 400 x 400 matrix needs 638,400 bytes: a 1 MiB budget holds it, so force the linear-memory path by name
+        // and check that it gives the matrix's tree; then a forced two-stage run keeps every image on a leaf.
+        var linear = EmbeddingClustering.Run(points, 400, 3, ids, null, new ClusteringJobOptions { ClusterCount = 4, Algorithm = ClusteringAlgorithm.LinearMemoryWard });
+        Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, linear.Algorithm);
+        Assert.Equal(matrix.MergeTree.LinkageMatrix.Select(s => (s.Left, s.Right, s.Size)), linear.MergeTree.LinkageMatrix.Select(s => (s.Left, s.Right, s.Size)));
+        Assert.Equal(matrix.Images.Select(i => i.Cluster), linear.Images.Select(i => i.Cluster));
+        Assert.Null(linear.LeafOfImage);
+
+        var twoStage = EmbeddingClustering.Run(points, 400, 3, ids, null, new ClusteringJobOptions { ClusterCount = 4, Algorithm = ClusteringAlgorithm.TwoStageWard });
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, twoStage.Algorithm);
+        Assert.Equal(400, twoStage.LeafOfImage!.Count);
+        Assert.Equal(matrix.Images.Select(i => i.Cluster), twoStage.Images.Select(i => i.Cluster));
+        Assert.Equal(twoStage.Images.Select(i => i.Cluster), twoStage.ClusterTree.CutToClusters(4));
+    }
+
+    [Fact]
+    public void NonWardLinkagePastTheBudgetIsRefusedAndTwoStageNeedsWard()
+    {
+        var points = new float[2000 * 2];
+        for (var i = 0; i < points.Length; i++)
+        {
+            points[i] = i % 97;
+        }
+        var ids = Enumerable.Range(0, 2000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var error = Assert.Throws<InvalidClusteringInputException>(() => EmbeddingClustering.Run(points, 2000, 2, ids, null,
+            new ClusteringJobOptions { ClusterCount = 3, Linkage = LinkageMethod.Complete, ClusteringMemoryBudgetBytes = 1L << 20 }));
+        Assert.Contains("complete linkage needs the N x N distance matrix", error.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidClusteringInputException>(() => new ClusteringJobOptions { Linkage = LinkageMethod.Average, Algorithm = ClusteringAlgorithm.TwoStageWard }.Validate());
+    }
 }

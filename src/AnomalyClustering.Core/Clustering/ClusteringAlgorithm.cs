@@ -1,0 +1,14 @@
+namespace AnomalyClustering.Core.Clustering;
+
+/// <summary>Which algorithm built a merge tree; chosen by <see cref="ClusteringAlgorithmChoice"/> from N, D, the linkage and a memory budget.</summary>
+public enum ClusteringAlgorithm
+{
+    /// <summary>The condensed N x N distance matrix (NN-chain or MST): every linkage, exact, 4 N(N-1) bytes, N at most 65,535.</summary>
+    DistanceMatrix,
+
+    /// <summary>Exact Ward by the NN-chain on centroids and sizes (<see cref="LinearMemoryWard"/>): 8 N D bytes, O(N^2 D) time.</summary>
+    LinearMemoryWard,
+
+    /// <summary>Seeded k-means micro-clusters, then exact Ward on their centroids weighted by size (<see cref="TwoStageWard"/>): approximate, for millions of points.</summary>
+    TwoStageWard,
+}

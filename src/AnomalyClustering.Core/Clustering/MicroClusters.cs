@@ -1,0 +1,289 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace AnomalyClustering.Core.Clustering;
+
+/// <summary>
+/// The first stage of two-stage Ward: seeded k-means micro-clusters. Seeds by k-means++ (D^2
+/// sampling) on a seeded random sample of at most 16 C points, then runs a fixed number of Lloyd
+/// passes over all points. O(passes N C D) time (the assignment is a tiled float dot-product
+/// kernel, ||c||^2 - 2 x.c, over at most <c>threads</c> threads), O(C D + N) extra memory.
+/// </summary>
+internal static unsafe class MicroClusters
+{
+    /// <summary>Lloyd passes after seeding (each one assignment and one centroid update).</summary>
+    public const int LloydPasses = 3;
+
+    /// <summary>Points per parallel work item of the assignment.</summary>
+    private const int AssignBlock = 256;
+
+    /// <summary>
+    /// Splits <paramref name="count"/> points into at most <paramref name="clusterCount"/> non-empty
+    /// micro-clusters. Returns their centroids (double, the exact means of their members, row-major),
+    /// member counts, and the micro-cluster of every point.
+    /// </summary>
+    public static (double[] Centroids, long[] Counts, int[] ClusterOfPoint) Run(
+        ReadOnlySpan<float> points, int count, int dimension, int clusterCount, int seed, int threads)
+    {
+        clusterCount = Math.Min(clusterCount, count);
+        var centres = new float[clusterCount * dimension];
+        var assignment = new int[count];
+        var sums = new double[clusterCount * dimension];
+        var counts = new long[clusterCount];
+        fixed (float* p = points)
+        {
+            var data = new Points(p, count, dimension);
+            Seed(data, centres, clusterCount, seed, threads);
+            for (var pass = 0; pass < LloydPasses; pass++)
+            {
+                Assign(data, centres, clusterCount, assignment, threads);
+                Update(data, assignment, centres, sums, counts, clusterCount);
+            }
+        }
+
+        // Drop empty micro-clusters and renumber the rest in index order.
+        var newIndex = new int[clusterCount];
+        var kept = 0;
+        for (var c = 0; c < clusterCount; c++)
+        {
+            newIndex[c] = counts[c] > 0 ? kept++ : -1;
+        }
+        var centroids = new double[kept * dimension];
+        var keptCounts = new long[kept];
+        for (var c = 0; c < clusterCount; c++)
+        {
+            if (newIndex[c] < 0)
+            {
+                continue;
+            }
+            keptCounts[newIndex[c]] = counts[c];
+            for (var k = 0; k < dimension; k++)
+            {
+                centroids[newIndex[c] * dimension + k] = sums[c * dimension + k] / counts[c];
+            }
+        }
+        for (var i = 0; i < count; i++)
+        {
+            assignment[i] = newIndex[assignment[i]];
+        }
+        return (centroids, keptCounts, assignment);
+    }
+
+    /// <summary>k-means++ on a seeded random sample: each next centre drawn with probability proportional to D^2. O(S C D).</summary>
+    private static void Seed(Points data, float[] centres, int clusterCount, int seed, int threads)
+    {
+        var random = new Random(seed);
+        var sampleSize = (int)Math.Min(data.Count, 16L * clusterCount);
+        var order = new int[data.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+        // Partial Fisher-Yates: the first sampleSize entries are a uniform sample without replacement.
+        for (var i = 0; i < sampleSize; i++)
+        {
+            var j = random.Next(i, order.Length);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var sample = order.AsSpan(0, sampleSize).ToArray();
+        var nearest = new double[sampleSize];
+        Array.Fill(nearest, double.PositiveInfinity);
+        var dimension = data.Dimension;
+        var chosen = sample[0];
+        for (var c = 0; c < clusterCount; c++)
+        {
+            data.Row(chosen).CopyTo(centres.AsSpan(c * dimension, dimension));
+            if (c == clusterCount - 1)
+            {
+                break;
+            }
+            var centre = centres.AsMemory(c * dimension, dimension);
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                var start = (int)((long)sampleSize * t / threads);
+                var end = (int)((long)sampleSize * (t + 1) / threads);
+                var centreSpan = centre.Span;
+                for (var s = start; s < end; s++)
+                {
+                    var d2 = SquaredDistance(data.Row(sample[s]), centreSpan);
+                    if (d2 < nearest[s])
+                    {
+                        nearest[s] = d2;
+                    }
+                }
+            });
+            var total = 0.0;
+            foreach (var d2 in nearest)
+            {
+                total += d2;
+            }
+            if (total <= 0)
+            {
+                // Every sample point coincides with a centre: any further centre would duplicate one.
+                chosen = sample[random.Next(sampleSize)];
+                continue;
+            }
+            var target = random.NextDouble() * total;
+            var pick = sampleSize - 1;
+            for (var s = 0; s < sampleSize; s++)
+            {
+                target -= nearest[s];
+                if (target < 0)
+                {
+                    pick = s;
+                    break;
+                }
+            }
+            chosen = sample[pick];
+        }
+    }
+
+    /// <summary>Every point's nearest centre by ||c||^2 - 2 x.c (float, ties to the lower centre). O(N C D) over at most <paramref name="threads"/> threads.</summary>
+    internal static void Assign(Points data, float[] centres, int clusterCount, int[] assignment, int threads)
+    {
+        var dimension = data.Dimension;
+        var norms = new float[clusterCount];
+        for (var c = 0; c < clusterCount; c++)
+        {
+            var row = centres.AsSpan(c * dimension, dimension);
+            norms[c] = Dot(row, row);
+        }
+        var blocks = (data.Count + AssignBlock - 1) / AssignBlock;
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
+        {
+            var start = block * AssignBlock;
+            var end = Math.Min(data.Count, start + AssignBlock);
+            fixed (float* centre = centres)
+            {
+                var i = start;
+                for (; i + 4 <= end; i += 4)
+                {
+                    AssignFour(data, i, centre, norms, clusterCount, assignment);
+                }
+                for (; i < end; i++)
+                {
+                    var best = float.PositiveInfinity;
+                    var bestIndex = 0;
+                    var row = data.Row(i);
+                    for (var c = 0; c < clusterCount; c++)
+                    {
+                        var score = norms[c] - 2 * Dot(row, new ReadOnlySpan<float>(centre + (long)c * dimension, dimension));
+                        if (score < best)
+                        {
+                            best = score;
+                            bestIndex = c;
+                        }
+                    }
+                    assignment[i] = bestIndex;
+                }
+            }
+        });
+    }
+
+    /// <summary>Four points against every centre: each centre chunk is loaded once for four fused multiply-adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AssignFour(Points data, int first, float* centres, float[] norms, int clusterCount, int[] assignment)
+    {
+        var dimension = data.Dimension;
+        var p0 = data.Pointer + (long)first * dimension;
+        var p1 = p0 + dimension;
+        var p2 = p1 + dimension;
+        var p3 = p2 + dimension;
+        var best0 = float.PositiveInfinity;
+        var best1 = float.PositiveInfinity;
+        var best2 = float.PositiveInfinity;
+        var best3 = float.PositiveInfinity;
+        int at0 = 0, at1 = 0, at2 = 0, at3 = 0;
+        var vectorEnd = dimension - dimension % Vector256<float>.Count;
+        for (var c = 0; c < clusterCount; c++)
+        {
+            var centre = centres + (long)c * dimension;
+            var a0 = Vector256<float>.Zero;
+            var a1 = Vector256<float>.Zero;
+            var a2 = Vector256<float>.Zero;
+            var a3 = Vector256<float>.Zero;
+            var k = 0;
+            for (; k < vectorEnd; k += Vector256<float>.Count)
+            {
+                var v = Vector256.Load(centre + k);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p0 + k), v, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p1 + k), v, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p2 + k), v, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p3 + k), v, a3);
+            }
+            float d0 = Vector256.Sum(a0), d1 = Vector256.Sum(a1), d2 = Vector256.Sum(a2), d3 = Vector256.Sum(a3);
+            for (; k < dimension; k++)
+            {
+                d0 += p0[k] * centre[k];
+                d1 += p1[k] * centre[k];
+                d2 += p2[k] * centre[k];
+                d3 += p3[k] * centre[k];
+            }
+            var norm = norms[c];
+            Keep(norm - 2 * d0, c, ref best0, ref at0);
+            Keep(norm - 2 * d1, c, ref best1, ref at1);
+            Keep(norm - 2 * d2, c, ref best2, ref at2);
+            Keep(norm - 2 * d3, c, ref best3, ref at3);
+        }
+        assignment[first] = at0;
+        assignment[first + 1] = at1;
+        assignment[first + 2] = at2;
+        assignment[first + 3] = at3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Keep(float score, int centre, ref float best, ref int bestIndex)
+    {
+        if (score < best)
+        {
+            best = score;
+            bestIndex = centre;
+        }
+    }
+
+    /// <summary>Centres become their members' means (sums in double); a centre that lost every member stays where it was. O(N D).</summary>
+    private static void Update(Points data, int[] assignment, float[] centres, double[] sums, long[] counts, int clusterCount)
+    {
+        var dimension = data.Dimension;
+        Array.Clear(sums);
+        Array.Clear(counts);
+        for (var i = 0; i < data.Count; i++)
+        {
+            var c = assignment[i];
+            counts[c]++;
+            var row = data.Row(i);
+            var sum = sums.AsSpan(c * dimension, dimension);
+            for (var k = 0; k < dimension; k++)
+            {
+                sum[k] += row[k];
+            }
+        }
+        for (var c = 0; c < clusterCount; c++)
+        {
+            if (counts[c] == 0)
+            {
+                continue;
+            }
+            for (var k = 0; k < dimension; k++)
+            {
+                centres[c * dimension + k] = (float)(sums[c * dimension + k] / counts[c]);
+            }
+        }
+    }
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
+
+    private static double SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => System.Numerics.Tensors.TensorPrimitives.Distance(a, b) is var d ? (double)d * d : 0;
+
+    /// <summary>The caller's points, pinned for the duration of <see cref="Run"/> (a struct so parallel lambdas can capture it).</summary>
+    internal readonly struct Points(float* pointer, int count, int dimension)
+    {
+        public float* Pointer => pointer;
+
+        public int Count => count;
+
+        public int Dimension => dimension;
+
+        public ReadOnlySpan<float> Row(int i) => new(pointer + (long)i * dimension, dimension);
+    }
+}

@@ -1,0 +1,63 @@
+using AnomalyClustering.Core.Clustering;
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Core.Tests.Clustering;
+
+/// <summary>The algorithm for (N, D, linkage, budget): the matrix while it fits, then linear-memory Ward, then two-stage; clear refusals.</summary>
+public class ClusteringAlgorithmChoiceTests
+{
+    private const long TwoGiB = 2L << 30;
+
+    [Fact]
+    public void TheMatrixIsUsedWhileItFitsTheBudget()
+    {
+        // 4 N(N-1) bytes: 23,170 points fit 2 GiB, 23,171 do not.
+        var fits = ClusteringAlgorithmChoice.For(23_170, 256, LinkageMethod.Average, TwoGiB);
+        Assert.Equal(ClusteringAlgorithm.DistanceMatrix, fits.Algorithm);
+        Assert.Equal(4L * 23_170 * 23_169, fits.WorkingBytes);
+        Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, ClusteringAlgorithmChoice.For(23_171, 256, LinkageMethod.Ward, TwoGiB).Algorithm);
+    }
+
+    [Fact]
+    public void WardGoesToLinearMemoryThenTwoStage()
+    {
+        var exact = ClusteringAlgorithmChoice.For(50_000, 256, LinkageMethod.Ward);
+        Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, exact.Algorithm);
+        Assert.Contains("needs 9.3 GiB, over the 2 GiB budget", exact.Reason, StringComparison.Ordinal);
+        var pastMatrix = ClusteringAlgorithmChoice.For(100_000, 256, LinkageMethod.Ward);
+        Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, pastMatrix.Algorithm);
+        Assert.Contains("at most 65,535 points", pastMatrix.Reason, StringComparison.Ordinal);
+        var twoStage = ClusteringAlgorithmChoice.For(1_000_000, 256, LinkageMethod.Ward);
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, twoStage.Algorithm);
+        Assert.Contains("two-stage", twoStage.Reason, StringComparison.Ordinal);
+        // A budget too small for the centroids of exact Ward falls through to two-stage.
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, ClusteringAlgorithmChoice.For(50_000, 1024, LinkageMethod.Ward, 256L << 20).Algorithm);
+    }
+
+    [Fact]
+    public void OtherLinkagesAreRefusedPastTheMatrixWithTheLimitAndTheWayOut()
+    {
+        var error = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1_000_000, 256, LinkageMethod.Average, TwoGiB));
+        Assert.Contains("average linkage needs the N x N distance matrix", error.Message, StringComparison.Ordinal);
+        Assert.Contains("at most 23,170 images fit the 2 GiB budget", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Use ward linkage", error.Message, StringComparison.Ordinal);
+        var pastLimit = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(70_000, 8, LinkageMethod.Single, 1L << 40));
+        Assert.Contains("at most 65,535 points", pastLimit.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WardThatFitsNothingIsRefused()
+    {
+        var error = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1_000_000, 4096, LinkageMethod.Ward, 64L << 20));
+        Assert.Contains("Raise the clustering memory budget", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadArgumentsAreRefused()
+    {
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1, 4, LinkageMethod.Ward));
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(10, 0, LinkageMethod.Ward));
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(10, 4, (LinkageMethod)42));
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(10, 4, LinkageMethod.Ward, 1000));
+    }
+}

@@ -1,0 +1,108 @@
+using AnomalyClustering.Core.Clustering;
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Core.Tests.Clustering;
+
+/// <summary>Exact Ward without a distance matrix: SciPy's merges and heights, the matrix path's tree, any thread count.</summary>
+public class LinearMemoryWardTests
+{
+    /// <summary>
+    /// Lattice cases with many exact ties: SciPy breaks them by the rounding of its Lance-Williams update, which no
+    /// matrix-free method can reproduce (fastcluster's linkage_vector differs from SciPy on all four as well).
+    /// </summary>
+    private static readonly string[] LatticeTieCases = ["grid_6x6", "grid_4x4x4_shuffled", "ints_n300_d2", "ints_n500_d3"];
+
+    public static TheoryData<string, int> CasesAndThreads()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var name in LinkageFixtures.CaseNames.Except(LatticeTieCases))
+        {
+            data.Add(name, 1);
+            data.Add(name, 2);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CasesAndThreads))]
+    public void GivesScipysWardLinkage(string caseName, int threads)
+    {
+        var (points, count, dimension) = LinkageFixtures.Points(caseName);
+        var tree = LinearMemoryWard.Linkage(points, count, dimension, threads);
+        Assert.Equal(count, tree.PointCount);
+        LinkageFixtures.AssertSameLinkage(LinkageFixtures.ScipyLinkage(caseName, "ward"), tree, $"{caseName} ward, centroid chain, {threads} threads");
+    }
+
+    public static TheoryData<string> LatticeCases() => new(LatticeTieCases);
+
+    [Theory]
+    [MemberData(nameof(LatticeCases))]
+    public void BreaksExactTiesTheSameWayOnAnyThreadCount(string caseName)
+    {
+        var (points, count, dimension) = LinkageFixtures.Points(caseName);
+        var one = LinearMemoryWard.Linkage(points, count, dimension, 1);
+        var three = LinearMemoryWard.Linkage(points, count, dimension, 3);
+        Assert.Equal(one.LinkageMatrix, three.LinkageMatrix);
+        // Ties change which equal-height merge comes first, not that the root holds every point.
+        Assert.Equal(count, one.LinkageMatrix[^1].Size);
+    }
+
+    [Theory]
+    [InlineData(700, 5, 1)]
+    [InlineData(1500, 32, 2)]
+    [InlineData(3000, 64, 3)]
+    public void EqualsTheMatrixPathOnRandomData(int count, int dimension, int threads)
+    {
+        var random = new Random(count + dimension);
+        var points = new float[count * dimension];
+        for (var i = 0; i < points.Length; i++)
+        {
+            // A mixture, so that heights spread over several scales.
+            points[i] = (float)(random.NextDouble() * 2 - 1 + ((i / dimension) % 7) * 3);
+        }
+        var matrix = HierarchicalClustering.Linkage(points, count, dimension, LinkageMethod.Ward);
+        var centroid = LinearMemoryWard.Linkage(points, count, dimension, threads);
+        LinkageFixtures.AssertSameLinkage(matrix.ToLinkageArray(), centroid, $"random {count} x {dimension}");
+        foreach (var k in new[] { 2, 7, 20 })
+        {
+            Assert.Equal(matrix.CutToClusters(k), centroid.CutToClusters(k));
+        }
+    }
+
+    [Fact]
+    public void WeightedCentroidsGiveTheTreeAboveTheirMembers()
+    {
+        // duplicates_n60 is 20 distinct points, each three times: Ward first joins the copies at height 0,
+        // and everything above must equal Ward on the 20 points weighted 3 (heights scale as in SciPy).
+        var (points, count, dimension) = LinkageFixtures.Points("duplicates_n60");
+        var full = LinkageFixtures.ScipyLinkage("duplicates_n60", "ward");
+        var distinct = new List<double[]>();
+        for (var i = 0; i < count; i++)
+        {
+            var row = points.AsSpan(i * dimension, dimension).ToArray();
+            if (!distinct.Any(d => d.AsSpan().SequenceEqual(row)))
+            {
+                distinct.Add(row);
+            }
+        }
+        Assert.Equal(20, distinct.Count);
+        var weights = Enumerable.Repeat(3L, distinct.Count).ToArray();
+        var tree = LinearMemoryWard.WeightedLinkage(distinct.SelectMany(d => d).ToArray(), weights, distinct.Count, dimension, 2);
+
+        var upperHeights = Enumerable.Range(0, full.GetLength(0)).Select(r => full[r, 2]).Where(h => h > 0).ToArray();
+        Assert.Equal(upperHeights.Length, tree.LinkageMatrix.Count);
+        for (var r = 0; r < upperHeights.Length; r++)
+        {
+            Assert.True(Math.Abs(tree.LinkageMatrix[r].Height - upperHeights[r]) <= 1e-9 * upperHeights[r], $"row {r}: {tree.LinkageMatrix[r].Height} vs {upperHeights[r]}");
+        }
+    }
+
+    [Fact]
+    public void BadInputIsRefusedWithATypedError()
+    {
+        Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage(new float[3], 1, 3, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage(new float[5], 2, 3, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage([0f, float.NaN, 1f, 2f], 2, 2, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.WeightedLinkage(new double[4], [1L, 0L], 2, 2, 1));
+    }
+}
