@@ -26,7 +26,7 @@ internal static class ClusterVectorsCommand
             var table = EmbeddingTable.Read(path);
             var labelsPath = parseResult.GetValue(labelsOption);
             var labels = labelsPath is null ? null : ImageLabels.Read(labelsPath, table);
-            var options = shared.Apply(parseResult, new ClusteringJobOptions(), hasLabels: labels is not null);
+            var options = shared.Apply(parseResult, new ClusteringJobOptions());
 
             var rows = labels?.Rows ?? Enumerable.Range(0, table.Count).ToArray();
             var values = new float[rows.Length * table.Dimension];

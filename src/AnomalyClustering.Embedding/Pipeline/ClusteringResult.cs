@@ -42,6 +42,9 @@ public sealed record ClusteringResult
     /// <summary>The full agglomerative merge tree (SciPy linkage matrix) over <see cref="Images"/> in order.</summary>
     public required MergeTree MergeTree { get; init; }
 
+    /// <summary>How K was found when the job found it (<see cref="ClusteringJobOptions.AutomaticClusterCount"/>): the criterion and its curve; null otherwise.</summary>
+    public ClusterCountChoice? ClusterCountChoice { get; init; }
+
     /// <summary>Number of clusters after the cut.</summary>
     public int ClusterCount => Images.Count == 0 ? 0 : Images.Max(image => image.Cluster) + 1;
 
