@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Core.Tests.Clustering;
 
@@ -11,20 +10,14 @@ namespace AnomalyClustering.Core.Tests.Clustering;
 /// </summary>
 public class ClusterCountSelectorTests
 {
-    private static readonly Lazy<JsonElement> Selection = new(() =>
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestPaths.Fixture("cluster_count", "selection.json")));
-        return document.RootElement.Clone();
-    });
-
     public static TheoryData<string, ClusterCountCriterion> Cases()
     {
         var cases = new TheoryData<string, ClusterCountCriterion>();
-        foreach (var item in Selection.Value.GetProperty("cases").EnumerateArray())
+        foreach (var name in ClusterCountFixtures.SelectionNames())
         {
             foreach (var criterion in Enum.GetValues<ClusterCountCriterion>())
             {
-                cases.Add(item.GetProperty("name").GetString()!, criterion);
+                cases.Add(name, criterion);
             }
         }
         return cases;
@@ -84,7 +77,7 @@ public class ClusterCountSelectorTests
 
     private static (MergeTree Tree, float[] Points, int Dimension, JsonElement Fixture) Load(string name)
     {
-        var fixture = Selection.Value.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+        var fixture = ClusterCountFixtures.Selection(name);
         var rows = fixture.GetProperty("linkage").EnumerateArray().ToArray();
         var linkage = new double[rows.Length, 4];
         for (var r = 0; r < rows.Length; r++)
@@ -94,7 +87,7 @@ public class ClusterCountSelectorTests
                 linkage[r, c] = rows[r][c].GetDouble();
             }
         }
-        var points = fixture.GetProperty("points").EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+        var points = ClusterCountFixtures.Points(fixture);
         return (MergeTree.FromLinkageArray(linkage), points, fixture.GetProperty("dimension").GetInt32(), fixture);
     }
 }

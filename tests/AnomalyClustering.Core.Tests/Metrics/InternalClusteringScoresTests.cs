@@ -1,35 +1,20 @@
-using System.Text.Json;
 using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Testing;
+using AnomalyClustering.Core.Tests.Clustering;
 
 namespace AnomalyClustering.Core.Tests.Metrics;
 
 /// <summary>Silhouette and Calinski-Harabasz against scikit-learn 1.2.1 (tools/fixtures/gen_cluster_count.py).</summary>
 public class InternalClusteringScoresTests
 {
-    private static readonly Lazy<JsonElement> Scores = new(() =>
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestPaths.Fixture("cluster_count", "scores.json")));
-        return document.RootElement.Clone();
-    });
-
-    public static TheoryData<string> CaseNames()
-    {
-        var names = new TheoryData<string>();
-        foreach (var item in Scores.Value.GetProperty("cases").EnumerateArray())
-        {
-            names.Add(item.GetProperty("name").GetString()!);
-        }
-        return names;
-    }
+    public static TheoryData<string> CaseNames() => new(ClusterCountFixtures.ScoreNames());
 
     [Theory]
     [MemberData(nameof(CaseNames))]
     public void ScoresEqualScikitLearn(string name)
     {
-        var fixture = Scores.Value.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
-        var points = fixture.GetProperty("points").EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+        var fixture = ClusterCountFixtures.Scores(name);
+        var points = ClusterCountFixtures.Points(fixture);
         var labels = MetricsFixtures.Ints(fixture.GetProperty("labels"));
         var dimension = fixture.GetProperty("dimension").GetInt32();
 
