@@ -144,11 +144,12 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
-    public void FlatFolderWithoutClusterCountIsAnInputError()
+    public void FlatFolderOfTwoImagesIsTooSmallToFindTheClusterCount()
     {
+        // Without labels, K or a threshold, K is found automatically; that needs 3 images (K in 2..N - 1).
         using var folder = new TempFolder();
         SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 7);
-        CliRun.InProcess("cluster", folder.Path).AssertOneLineError(CliExitCodes.InputError, "--clusters K");
+        CliRun.InProcess("cluster", folder.Path).AssertOneLineError(CliExitCodes.InputError, "at least 3 images");
     }
 
     [Fact]

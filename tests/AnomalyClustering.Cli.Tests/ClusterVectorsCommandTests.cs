@@ -66,21 +66,85 @@ public sealed class ClusterVectorsCommandTests
     }
 
     [Fact]
-    public void WithoutLabelsNeedsClustersOrThreshold()
+    public void WithoutLabelsTheClusterCountIsFoundAndItsCurveRecorded()
     {
         using var folder = new TempFolder();
-        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-o", folder.Path)
-            .AssertOneLineError(CliExitCodes.InputError, "--clusters");
-        Assert.False(File.Exists(Path.Combine(folder.Path, "clusters.csv")));
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-o", folder.Path);
 
-        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "-o", folder.Path);
         Assert.True(run.ExitCode == 0, run.Error);
         var rows = ResultJson.ClustersCsv(folder.Path);
         Assert.Equal(39, rows.Count);
-        Assert.Equal(3, rows.Select(r => r.Cluster).Distinct().Count());
         using var result = ResultJson.Load(folder.Path);
         Assert.Equal(JsonValueKind.Null, result.Root.GetProperty("metrics").ValueKind);
+        Assert.True(result.Root.GetProperty("options").GetProperty("automaticClusters").GetBoolean());
+        var choice = result.Root.GetProperty("clusterCountChoice");
+        Assert.Equal("silhouette", choice.GetProperty("criterion").GetString());
+        var curve = choice.GetProperty("curve").EnumerateArray().ToArray();
+        Assert.Equal(Enumerable.Range(2, 19), curve.Select(point => point.GetProperty("k").GetInt32()));
+        // The chosen K is the curve's maximum and the written clusters are that cut.
+        var best = curve.MaxBy(point => point.GetProperty("value").GetDouble());
+        Assert.Equal(best.GetProperty("k").GetInt32(), choice.GetProperty("clusters").GetInt32());
+        Assert.Equal(choice.GetProperty("clusters").GetInt32(), rows.Select(r => r.Cluster).Distinct().Count());
+        Assert.Contains("found automatically", run.Output);
+
+        run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "-o", folder.Path);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(3, ResultJson.ClustersCsv(folder.Path).Select(r => r.Cluster).Distinct().Count());
+        using var given = ResultJson.Load(folder.Path);
+        Assert.Equal(JsonValueKind.Null, given.Root.GetProperty("clusterCountChoice").ValueKind);
     }
+
+    [Theory]
+    [InlineData("silhouette")]
+    [InlineData("calinski-harabasz")]
+    [InlineData("height-gap")]
+    public void TenWellSeparatedGaussiansGiveTenClusters(string criterion)
+    {
+        // Issue 12's acceptance: 10 Gaussian blobs (unit spread, centres 8 apart per axis on average) and no -k.
+        const int k = 10, perCluster = 60, dimension = 16;
+        var random = new Random(12);
+        var centres = Enumerable.Range(0, k * dimension).Select(_ => NextGaussian(random) * 8).ToArray();
+        var points = new float[k * perCluster * dimension];
+        var truth = new string[k * perCluster];
+        for (var i = 0; i < truth.Length; i++)
+        {
+            var c = i % k;
+            truth[i] = c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            for (var d = 0; d < dimension; d++)
+            {
+                points[(i * dimension) + d] = (float)(centres[(c * dimension) + d] + NextGaussian(random));
+            }
+        }
+        using var folder = new TempFolder();
+        var file = folder.Combine("blobs.npy");
+        File.WriteAllBytes(file, AnomalyClustering.Core.Interop.NpyArray.FromSingles(points, truth.Length, dimension).ToBytes());
+
+        var run = CliRun.InProcess("cluster-vectors", file, "--clusters", "auto", "--cluster-criterion", criterion, "-o", folder.Combine("out"));
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        Assert.Equal(10, result.Root.GetProperty("clusterCountChoice").GetProperty("clusters").GetInt32());
+        Assert.Equal(criterion, result.Root.GetProperty("clusterCountChoice").GetProperty("criterion").GetString());
+        var clusters = ResultJson.ClustersCsv(folder.Combine("out")).Select(r => r.Cluster).ToArray();
+        Assert.Equal(1.0, ClusteringMetrics.AdjustedRandIndex(truth.Select(int.Parse).ToArray(), clusters), 1e-12);
+    }
+
+    [Fact]
+    public void AutoWithLabelsStillFindsKAndBadValuesAreInputErrors()
+    {
+        using var folder = new TempFolder();
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "--labels", TestPaths.Fixture("cli", "labels_by_index.csv"), "-k", "auto", "--max-clusters", "6", "-o", folder.Path);
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var result = ResultJson.Load(folder.Path);
+        Assert.Equal(5, result.Root.GetProperty("clusterCountChoice").GetProperty("curve").GetArrayLength());
+
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "many").AssertOneLineError(CliExitCodes.InputError, "'auto'");
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "auto", "--distance-threshold", "1").AssertOneLineError(CliExitCodes.InputError, "not both");
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "--min-clusters", "9", "--max-clusters", "4").AssertOneLineError(CliExitCodes.InputError, "9..4");
+    }
+
+    private static double NextGaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     [Fact]
     public void MoreClustersThanImagesIsAnInputError() =>

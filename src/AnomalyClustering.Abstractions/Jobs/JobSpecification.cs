@@ -52,6 +52,18 @@ public sealed record JobOptions
 
     /// <summary>Images wider or taller than this many pixels are refused per image.</summary>
     [Id(11)] public int MaxImageDimension { get; init; } = 8192;
+
+    /// <summary>Find K from the merge tree (the API also takes <c>"clusters": "auto"</c>); without labels, K and a threshold K is found anyway.</summary>
+    [Id(12)] public bool AutomaticClusters { get; init; }
+
+    /// <summary>How K is found: <c>silhouette</c> (default), <c>calinski-harabasz</c> or <c>height-gap</c>.</summary>
+    [Id(13)] public string ClusterCountCriterion { get; init; } = "silhouette";
+
+    /// <summary>The smallest K an automatic search tries.</summary>
+    [Id(14)] public int MinClusters { get; init; } = 2;
+
+    /// <summary>The largest K an automatic search tries.</summary>
+    [Id(15)] public int MaxClusters { get; init; } = 20;
 }
 
 /// <summary>A clustering job as submitted: the images, the normal images of semi-supervised mode, the options and the backbone.</summary>

@@ -49,7 +49,7 @@ internal static class ClusterCommand
                 return RemoteClusterRun.RunAsync(console, parseResult, parseResult.GetValue(imagesDir)!, shared, image, remote, clusterNames, cancellationToken);
             }
             var found = ImageFolderDiscovery.Discover(parseResult.GetValue(imagesDir)!, parseResult.GetValue(image.Normal));
-            var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
+            var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()));
             var description = image.Describe(parseResult);
             return Task.FromResult(Run(
                 console, found, options, description, image.Runtime(parseResult), parseResult.GetValue(shared.Out)!, cancellationToken, parseResult.GetValue(store), clusterNames));

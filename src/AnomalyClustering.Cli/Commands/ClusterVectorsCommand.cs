@@ -26,7 +26,7 @@ internal static class ClusterVectorsCommand
             var table = EmbeddingTable.Read(path);
             var labelsPath = parseResult.GetValue(labelsOption);
             var labels = labelsPath is null ? null : ImageLabels.Read(labelsPath, table);
-            var options = shared.Apply(parseResult, new ClusteringJobOptions(), hasLabels: labels is not null);
+            var options = shared.Apply(parseResult, new ClusteringJobOptions());
 
             var rows = labels?.Rows ?? Enumerable.Range(0, table.Count).ToArray();
             // Every row in file order (no labels, or every row labelled) clusters the table's own array: no second copy.

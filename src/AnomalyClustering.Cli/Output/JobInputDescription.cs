@@ -26,7 +26,10 @@ internal static class JobInputDescription
         }
     }
 
-    /// <summary>How the tree is cut: at a distance, or at K (given, or the number of classes).</summary>
+    /// <summary>How the tree is cut: at a distance, at K (given, or the number of classes), or at a K found from the tree.</summary>
     public static string Cut(ClusteringJobOptions options, DiscoveredImageFolder found) =>
-        options.DistanceThreshold is { } t ? $"cut at distance {t}" : $"K = {options.ClusterCount?.ToString() ?? $"{found.Dataset.ClassNames.Count} (the number of classes)"}";
+        options.DistanceThreshold is { } t ? $"cut at distance {t}"
+        : EmbeddingClustering.FindsClusterCount(options, found.Dataset.HasLabels)
+            ? $"K found automatically ({ClusteringOptionNames.Of(options.ClusterCountCriterion)}, {options.MinimumClusterCount}..{options.MaximumClusterCount})"
+        : $"K = {options.ClusterCount?.ToString() ?? $"{found.Dataset.ClassNames.Count} (the number of classes)"}";
 }

@@ -46,6 +46,10 @@ internal static class ResultReport
             }
         }
         console.Write(table);
+        if (result.ClusterCountChoice is { } choice)
+        {
+            PrintClusterCountChoice(console, choice);
+        }
 
         if (result.Scores is { } scores)
         {
@@ -62,5 +66,15 @@ internal static class ResultReport
         {
             console.MarkupLine($"report (galleries, heat maps, dendrogram): [blue]{Markup.Escape(reportHtml)}[/]");
         }
+    }
+
+    /// <summary>Which K was found and by which criterion, with the whole curve so that a person can pick another K (<c>-k</c>).</summary>
+    private static void PrintClusterCountChoice(IAnsiConsole console, Core.Clustering.ClusterCountChoice choice)
+    {
+        var criterion = ClusteringOptionNames.Of(choice.Criterion);
+        console.MarkupLine(FormattableString.Invariant(
+            $"[bold]K = {choice.ClusterCount}[/] found automatically: the largest {criterion} for K = {choice.Curve[0].ClusterCount}..{choice.Curve[^1].ClusterCount} (another K: -k K)"));
+        console.MarkupLine("  " + string.Join("  ", choice.Curve.Select(score => FormattableString.Invariant(
+            $"{(score.ClusterCount == choice.ClusterCount ? "[bold]" : "")}{score.ClusterCount}: {(double.IsNaN(score.Value) ? "-" : score.Value.ToString("G4", CultureInfo.InvariantCulture))}{(score.ClusterCount == choice.ClusterCount ? "[/]" : "")}"))));
     }
 }

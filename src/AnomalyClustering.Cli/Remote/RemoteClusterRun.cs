@@ -28,7 +28,7 @@ internal static class RemoteClusterRun
         var server = JobApiClient.ParseServer(parseResult.GetValue(remote.Server)!);
         RemoteOptionSet.RefuseLocalOnlyOptions(parseResult, image);
         var found = ImageFolderDiscovery.Discover(imagesDir, parseResult.GetValue(image.Normal));
-        var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()), found.Dataset.HasLabels);
+        var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()));
         ClusterCommand.Check(found, options, names);
         var backboneName = parseResult.GetValue(remote.BackboneName);
         var outputFolder = parseResult.GetValue(shared.Out)!;

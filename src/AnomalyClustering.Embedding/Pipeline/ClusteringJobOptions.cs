@@ -22,8 +22,36 @@ public sealed record ClusteringJobOptions
     /// </summary>
     public double Tau { get; init; } = 0.3;
 
-    /// <summary>Number of clusters K; null with no <see cref="DistanceThreshold"/> means the number of label classes.</summary>
+    /// <summary>
+    /// Number of clusters K; null with no <see cref="DistanceThreshold"/> means the number of label classes, or K found
+    /// automatically (<see cref="AutomaticClusterCount"/>) when the images have no labels.
+    /// </summary>
     public int? ClusterCount { get; init; }
+
+    /// <summary>
+    /// Find K from the merge tree by <see cref="ClusterCountCriterion"/> within <see cref="MinimumClusterCount"/>..
+    /// <see cref="MaximumClusterCount"/> (<c>--clusters auto</c>), even when labels would give it. Without labels, K and a
+    /// threshold this is what happens anyway.
+    /// </summary>
+    public bool AutomaticClusterCount { get; init; }
+
+    /// <summary>The label-free criterion that finds K; the silhouette (on a seeded sample of at most 2,000 images) by default (docs/RESULTS.md).</summary>
+    public ClusterCountCriterion ClusterCountCriterion { get; init; } = ClusterCountCriterion.Silhouette;
+
+    /// <summary>The smallest K an automatic search tries.</summary>
+    public int MinimumClusterCount { get; init; } = 2;
+
+    /// <summary>The largest K an automatic search tries (clipped to the number of images - 1).</summary>
+    public int MaximumClusterCount { get; init; } = 20;
+
+    /// <summary>The automatic search these options imply (the silhouette sample drawn with <see cref="Seed"/>).</summary>
+    public ClusterCountSearch ClusterCountSearch => new()
+    {
+        Criterion = ClusterCountCriterion,
+        MinimumClusterCount = MinimumClusterCount,
+        MaximumClusterCount = MaximumClusterCount,
+        Seed = Seed,
+    };
 
     /// <summary>Cut the merge tree at this height instead of at K clusters.</summary>
     public double? DistanceThreshold { get; init; }
@@ -97,6 +125,11 @@ public sealed record ClusteringJobOptions
         {
             throw new InvalidClusteringInputException("give either the number of clusters or a distance threshold, not both.", nameof(ClusterCount));
         }
+        if (AutomaticClusterCount && (ClusterCount is not null || DistanceThreshold is not null))
+        {
+            throw new InvalidClusteringInputException("give either automatic clusters, a number of clusters or a distance threshold, not two of them.", nameof(AutomaticClusterCount));
+        }
+        ClusterCountSearch.Validate();
         if (ClusterCount is < 1)
         {
             throw new InvalidClusteringInputException($"the number of clusters is {ClusterCount}; it must be at least 1.", nameof(ClusterCount));

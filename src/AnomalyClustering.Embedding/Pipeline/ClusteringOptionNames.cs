@@ -12,6 +12,29 @@ public static class ClusteringOptionNames
     /// <summary>Accepted linkage names.</summary>
     public static readonly string[] Linkages = ["ward", "average", "complete", "single"];
 
+    /// <summary>Accepted names of the criteria that find the number of clusters.</summary>
+    public static readonly string[] ClusterCountCriteria = ["silhouette", "calinski-harabasz", "height-gap"];
+
+    /// <summary>The name of a cluster count criterion.</summary>
+    public static string Of(ClusterCountCriterion criterion) => criterion switch
+    {
+        ClusterCountCriterion.Silhouette => "silhouette",
+        ClusterCountCriterion.CalinskiHarabasz => "calinski-harabasz",
+        ClusterCountCriterion.HeightGap => "height-gap",
+        _ => criterion.ToString(),
+    };
+
+    /// <summary>Parses a cluster count criterion name (one of <see cref="ClusterCountCriteria"/>, case-insensitive).</summary>
+    /// <exception cref="InvalidClusteringInputException">The name is not a criterion.</exception>
+    public static ClusterCountCriterion ParseClusterCountCriterion(string name) => name.ToLowerInvariant() switch
+    {
+        "silhouette" => ClusterCountCriterion.Silhouette,
+        "calinski-harabasz" or "ch" => ClusterCountCriterion.CalinskiHarabasz,
+        "height-gap" or "gap" => ClusterCountCriterion.HeightGap,
+        _ => throw new InvalidClusteringInputException(
+            $"unknown cluster count criterion '{name}'; use one of {string.Join(", ", ClusterCountCriteria)}.", "criterion"),
+    };
+
     /// <summary>The name of a mode.</summary>
     public static string Of(ClusteringMode mode) => mode switch
     {

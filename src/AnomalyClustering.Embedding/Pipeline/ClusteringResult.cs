@@ -57,6 +57,9 @@ public sealed record ClusteringResult
     /// <summary>The tree with its leaf mapping, for cutting at another K or threshold without a rerun.</summary>
     public ClusterTree ClusterTree => new(MergeTree, LeafOfImage?.ToArray(), Algorithm, AlgorithmReason ?? string.Empty);
 
+    /// <summary>How K was found when the job found it (<see cref="ClusteringJobOptions.AutomaticClusterCount"/>): the criterion and its curve; null otherwise.</summary>
+    public ClusterCountChoice? ClusterCountChoice { get; init; }
+
     /// <summary>Number of clusters after the cut.</summary>
     public int ClusterCount => Images.Count == 0 ? 0 : Images.Max(image => image.Cluster) + 1;
 

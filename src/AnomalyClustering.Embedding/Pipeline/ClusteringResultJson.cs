@@ -84,6 +84,8 @@ public static class ClusteringResultJson
             json.WriteNull("metrics");
         }
 
+        WriteClusterCountChoice(json, result.ClusterCountChoice);
+
         json.WriteStartArray("clusters");
         foreach (var cluster in ClusterSummary.Of(result))
         {
@@ -220,6 +222,10 @@ public static class ClusteringResultJson
         {
             json.WriteNull("distanceThreshold");
         }
+        json.WriteBoolean("automaticClusters", options.AutomaticClusterCount);
+        json.WriteString("clusterCountCriterion", ClusteringOptionNames.Of(options.ClusterCountCriterion));
+        json.WriteNumber("minClusters", options.MinimumClusterCount);
+        json.WriteNumber("maxClusters", options.MaximumClusterCount);
         json.WriteString("linkage", ClusteringOptionNames.Of(options.Linkage));
         json.WriteNumber("refs", options.ReferenceCount);
         json.WriteNumber("normalLimit", options.NormalImageLimit);
@@ -230,6 +236,52 @@ public static class ClusteringResultJson
         json.WriteNumber("batchSize", options.BatchSize);
         json.WriteNumber("maxImageDimension", options.MaxImageDimension);
         json.WriteEndObject();
+    }
+
+    /// <summary>How K was found: the chosen K, the criterion, and its value at every K tried (null where a cut could not be scored).</summary>
+    private static void WriteClusterCountChoice(Utf8JsonWriter json, ClusterCountChoice? choice)
+    {
+        if (choice is null)
+        {
+            json.WriteNull("clusterCountChoice");
+            return;
+        }
+        json.WriteStartObject("clusterCountChoice");
+        json.WriteNumber("clusters", choice.ClusterCount);
+        json.WriteString("criterion", ClusteringOptionNames.Of(choice.Criterion));
+        json.WriteString("rule", "the K with the largest criterion value (the smallest such K on ties)");
+        json.WriteStartArray("curve");
+        foreach (var score in choice.Curve)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("k", score.ClusterCount);
+            if (double.IsNaN(score.Value))
+            {
+                json.WriteNull("value");
+            }
+            else
+            {
+                json.WriteNumber("value", score.Value);
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static ClusterCountChoice? ReadClusterCountChoice(JsonElement root)
+    {
+        if (!root.TryGetProperty("clusterCountChoice", out var choice) || choice.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        var curve = choice.GetProperty("curve").EnumerateArray()
+            .Select(score => new ClusterCountScore(
+                score.GetProperty("k").GetInt32(),
+                score.GetProperty("value").ValueKind == JsonValueKind.Null ? double.NaN : score.GetProperty("value").GetDouble()))
+            .ToArray();
+        return new ClusterCountChoice(
+            choice.GetProperty("clusters").GetInt32(), ClusteringOptionNames.ParseClusterCountCriterion(choice.GetProperty("criterion").GetString()!), curve);
     }
 
     private static void WriteOptionalString(Utf8JsonWriter json, string name, string? value)
@@ -287,6 +339,13 @@ public static class ClusteringResultJson
             Tau = o.GetProperty("tau").GetDouble(),
             ClusterCount = o.GetProperty("clusters").ValueKind == JsonValueKind.Null ? null : o.GetProperty("clusters").GetInt32(),
             DistanceThreshold = o.GetProperty("distanceThreshold").ValueKind == JsonValueKind.Null ? null : o.GetProperty("distanceThreshold").GetDouble(),
+            // Documents written before automatic K existed have none of its options: the defaults.
+            AutomaticClusterCount = o.TryGetProperty("automaticClusters", out var automatic) && automatic.GetBoolean(),
+            ClusterCountCriterion = o.TryGetProperty("clusterCountCriterion", out var criterion)
+                ? ClusteringOptionNames.ParseClusterCountCriterion(criterion.GetString()!)
+                : ClusterCountCriterion.Silhouette,
+            MinimumClusterCount = o.TryGetProperty("minClusters", out var minimum) ? minimum.GetInt32() : 2,
+            MaximumClusterCount = o.TryGetProperty("maxClusters", out var maximum) ? maximum.GetInt32() : 20,
             Linkage = ClusteringOptionNames.ParseLinkage(o.GetProperty("linkage").GetString()!),
             ReferenceCount = o.GetProperty("refs").GetInt32(),
             NormalImageLimit = o.GetProperty("normalLimit").GetInt32(),
@@ -344,6 +403,7 @@ public static class ClusteringResultJson
             // Documents written before the algorithm was recorded all came from the distance matrix.
             Algorithm = hasAlgorithm ? ClusteringOptionNames.ParseAlgorithm(algorithm.GetProperty("name").GetString()!) : ClusteringAlgorithm.DistanceMatrix,
             AlgorithmReason = hasAlgorithm ? OptionalString(algorithm, "reason") : null,
+            ClusterCountChoice = ReadClusterCountChoice(root),
             PatchGridHeight = hasGrid ? grid.GetProperty("height").GetInt32() : 0,
             PatchGridWidth = hasGrid ? grid.GetProperty("width").GetInt32() : 0,
             EmbeddingDimension = root.GetProperty("embeddingDimension").GetInt32(),

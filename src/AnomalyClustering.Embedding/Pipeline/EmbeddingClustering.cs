@@ -18,7 +18,8 @@ public static class EmbeddingClustering
 {
     /// <summary>
     /// Clusters N image embeddings of dimension D (row-major). K defaults to the number of distinct
-    /// labels when neither K nor a distance threshold is set.
+    /// labels when neither K nor a distance threshold is set, and is found from the merge tree without labels
+    /// (<see cref="ClusterCountSelector"/>).
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">Fewer than 2 images, K larger than N, no way to cut without labels, mismatched lengths or non-finite values.</exception>
     public static ClusteringResult Run(
@@ -69,14 +70,29 @@ public static class EmbeddingClustering
         };
     }
 
+    /// <summary>
+    /// True when the job finds K itself: asked to (<c>--clusters auto</c>), or given no K, no threshold and no labels
+    /// (<paramref name="hasLabels"/>) to take it from.
+    /// </summary>
+    public static bool FindsClusterCount(ClusteringJobOptions options, bool hasLabels)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.AutomaticClusterCount || (options.ClusterCount is null && options.DistanceThreshold is null && !hasLabels);
+    }
+
     /// <summary>Throws unless the options can cut a tree over <paramref name="imageCount"/> images with <paramref name="classCount"/> label classes (null: no labels).</summary>
-    /// <exception cref="InvalidClusteringInputException">No K, threshold or labels; or K larger than the number of images.</exception>
+    /// <exception cref="InvalidClusteringInputException">K larger than the number of images, or fewer than 3 images to find K from.</exception>
     public static void CheckClusterCount(ClusteringJobOptions options, int imageCount, int? classCount)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.ClusterCount is null && options.DistanceThreshold is null && classCount is null)
+        if (FindsClusterCount(options, classCount is not null))
         {
-            throw new InvalidClusteringInputException("the images have no labels, so the number of clusters or a distance threshold must be given.", nameof(options));
+            if (imageCount < 3)
+            {
+                throw new InvalidClusteringInputException(
+                    $"finding the number of clusters needs at least 3 images; there are {imageCount}. Give the number of clusters.", nameof(options));
+            }
+            return;
         }
         var clusters = options.ClusterCount ?? (options.DistanceThreshold is null ? classCount : null);
         if (clusters > imageCount)
@@ -108,12 +124,16 @@ public static class EmbeddingClustering
         progress?.Report(new PipelineProgress(PipelineStage.Cluster, 0, 1));
         string[] classNames = labels is null ? [] : [.. labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         CheckClusterCount(options, count, labels is null ? null : classNames.Length);
-        var resolved = options.ClusterCount is null && options.DistanceThreshold is null
-            ? options with { ClusterCount = classNames.Length }
-            : options;
+        var automatic = FindsClusterCount(options, labels is not null);
+        var resolved = automatic
+            ? options with { AutomaticClusterCount = true }
+            : options.ClusterCount is null && options.DistanceThreshold is null ? options with { ClusterCount = classNames.Length } : options;
 
         var tree = BuildTree(embeddings, count, dimension, resolved);
-        var assignment = resolved.ClusterCount is { } k ? tree.CutToClusters(k) : tree.CutAtDistance(resolved.DistanceThreshold!.Value);
+        var choice = automatic ? ClusterCountSelector.Select(tree, embeddings, dimension, resolved.ClusterCountSearch) : null;
+        var assignment = choice is not null ? tree.CutToClusters(choice.ClusterCount)
+            : resolved.ClusterCount is { } k ? tree.CutToClusters(k)
+            : tree.CutAtDistance(resolved.DistanceThreshold!.Value);
         // Past EmbeddingsKeptUpTo images a copy of every embedding would double the job's memory; reports then go without them.
         var keepEmbeddings = count <= EmbeddingsKeptUpTo;
         var images = new ClusteredImage[count];
@@ -131,6 +151,7 @@ public static class EmbeddingClustering
             LeafOfImage = tree.LeafOfPoint,
             Algorithm = tree.Algorithm,
             AlgorithmReason = tree.Reason,
+            ClusterCountChoice = choice,
             EmbeddingDimension = dimension,
             Scores = labels is null ? null : ClusteringMetrics.Evaluate(labels, assignment),
             ClassNames = classNames,

@@ -1,4 +1,4 @@
-// The report page's behaviour: paged galleries, the heat-map switch, and cluster names (edited in the page, downloaded as
+// The report page's behaviour: paged galleries, the heat-map switch, re-cutting the merge tree at another K, and cluster names (edited in the page, downloaded as
 // names.json, and saved through the HTTP API when the API serves the page). No framework, no network unless served.
 (() => {
   'use strict';
@@ -162,6 +162,117 @@
       document.getElementById('names-status').textContent = 'press Ctrl+C to copy the selected JSON';
     }
   });
+
+  // ---- re-cut the merge tree at another K --------------------------------------------------------------------------
+  // The same partition as SciPy's fcluster(Z, K, 'maxclust') and MergeTree.CutToClusters: the lowest merge height whose
+  // cut leaves at most K clusters, labels numbered in order of each cluster's first image. O(N log N) per cut.
+  const linkage = data.linkage;
+  const pointCount = linkage.length + 1;
+  const subtreeMax = new Float64Array(linkage.length);
+  linkage.forEach(([left, right, height], r) => {
+    let max = height;
+    if (left >= pointCount) max = Math.max(max, subtreeMax[left - pointCount]);
+    if (right >= pointCount) max = Math.max(max, subtreeMax[right - pointCount]);
+    subtreeMax[r] = max;
+  });
+
+  function clustersAtOrBelow(cut) {
+    let clusters = pointCount;
+    for (const max of subtreeMax) if (max <= cut) clusters--;
+    return clusters;
+  }
+
+  function partition(cut) {
+    const representative = new Int32Array(2 * pointCount - 1);
+    const parent = new Int32Array(pointCount);
+    for (let i = 0; i < pointCount; i++) { representative[i] = i; parent[i] = i; }
+    const find = (node) => {
+      let root = node;
+      while (parent[root] !== root) root = parent[root];
+      while (node !== root) { const next = parent[node]; parent[node] = root; node = next; }
+      return root;
+    };
+    linkage.forEach(([left, right], r) => {
+      const a = representative[left];
+      const b = representative[right];
+      if (subtreeMax[r] <= cut) {
+        const rootA = find(a);
+        const rootB = find(b);
+        parent[Math.max(rootA, rootB)] = Math.min(rootA, rootB);
+      }
+      representative[pointCount + r] = a;
+    });
+    const labelOfRoot = new Int32Array(pointCount).fill(-1);
+    const labels = new Int32Array(pointCount);
+    let next = 0;
+    for (let i = 0; i < pointCount; i++) {
+      const root = find(i);
+      if (labelOfRoot[root] < 0) labelOfRoot[root] = next++;
+      labels[i] = labelOfRoot[root];
+    }
+    return labels;
+  }
+
+  function cutToClusters(k) {
+    if (k >= pointCount) return partition(-Infinity);
+    let lower = -1;
+    let upper = pointCount - 1;
+    while (upper - lower > 1) {
+      const middle = (lower + upper) >> 1;
+      if (clustersAtOrBelow(subtreeMax[middle]) > k) lower = middle; else upper = middle;
+    }
+    return partition(subtreeMax[upper]);
+  }
+
+  let recut = null;
+  function showCut(k) {
+    k = Math.min(Math.max(1, Math.round(k)), pointCount);
+    const labels = cutToClusters(k);
+    const count = labels.reduce((max, label) => Math.max(max, label + 1), 0);
+    const sizes = new Array(count).fill(0);
+    const labelCounts = Array.from({ length: count }, () => new Map());
+    labels.forEach((cluster, i) => {
+      sizes[cluster]++;
+      const label = data.images[i].label;
+      if (label !== undefined) labelCounts[cluster].set(label, (labelCounts[cluster].get(label) || 0) + 1);
+    });
+    const rows = sizes.map((size, cluster) => {
+      const row = document.createElement('tr');
+      row.dataset.cluster = String(cluster);
+      const counts = [...labelCounts[cluster]].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+      for (const text of [String(cluster), String(size), counts.map(([label, n]) => `${label} ${n}`).join(', ') || '-']) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    });
+    document.querySelector('#recut-table tbody').replaceChildren(...rows);
+    for (const point of document.querySelectorAll('.curve-point')) point.classList.toggle('selected', Number(point.dataset.k) === k);
+    document.getElementById('recut-k').value = String(k);
+    document.getElementById('recut-status').textContent =
+      count === k ? `${count} clusters` : `${count} clusters (ties in the merge heights leave fewer than ${k})`;
+    recut = labels;
+  }
+
+  function csvField(text) {
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  document.getElementById('recut-k').addEventListener('change', (event) => showCut(Number(event.target.value)));
+  for (const point of document.querySelectorAll('.curve-point')) point.addEventListener('click', () => showCut(Number(point.dataset.k)));
+  document.getElementById('recut-download').addEventListener('click', () => {
+    const labelled = data.images.length > 0 && data.images.every((image) => image.label !== undefined);
+    const lines = [labelled ? 'image,cluster,label' : 'image,cluster'];
+    data.images.forEach((image, i) => lines.push([csvField(image.id), String(recut[i])].concat(labelled ? [csvField(image.label)] : []).join(',')));
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
+    link.download = `clusters-k${document.getElementById('recut-k').value}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+  showCut(Number(document.getElementById('recut-k').value));
 
   document.body.dataset.ready = 'true';
 })();

@@ -54,6 +54,7 @@ internal static class ReportPage
         Legend(html, result);
         Clusters(html, result, galleries);
         Dendrogram(html, result, options.MaxDendrogramLeaves);
+        ClusterCountSection.Render(html, result);
         Confusion(html, result);
         Errors(html, result);
         Options(html, result, source);
@@ -79,7 +80,7 @@ internal static class ReportPage
             html.Append(Invariant(
                 $"<p class=\"metrics\">NMI <b id=\"metric-nmi\">{scores.NormalizedMutualInformation:F3}</b> · ARI <b id=\"metric-ari\">{scores.AdjustedRandIndex:F3}</b> · F1 <b id=\"metric-f1\">{scores.HungarianF1:F3}</b> against {result.ClassNames.Count} label classes</p>\n"));
         }
-        html.Append("<nav><a href=\"#clusters\">Clusters</a> <a href=\"#dendrogram\">Dendrogram</a>");
+        html.Append("<nav><a href=\"#clusters\">Clusters</a> <a href=\"#dendrogram\">Dendrogram</a> <a href=\"#cluster-count\">Number of clusters</a>");
         if (result.Scores is not null)
         {
             html.Append(" <a href=\"#confusion\">Confusion matrix</a>");
@@ -265,7 +266,9 @@ internal static class ReportPage
         [
             ("mode", ClusteringOptionNames.Of(o.Mode)),
             ("tau", o.Tau.ToString("G", CultureInfo.InvariantCulture)),
-            ("clusters", o.DistanceThreshold is { } t ? Invariant($"cut at distance {t:G}") : Invariant($"K = {o.ClusterCount ?? result.ClusterCount}")),
+            ("clusters", o.DistanceThreshold is { } t ? Invariant($"cut at distance {t:G}")
+                : result.ClusterCountChoice is { } found ? Invariant($"K = {found.ClusterCount}, found by {ClusteringOptionNames.Of(found.Criterion)} in {o.MinimumClusterCount}..{o.MaximumClusterCount}")
+                : Invariant($"K = {o.ClusterCount ?? result.ClusterCount}")),
             ("linkage", ClusteringOptionNames.Of(o.Linkage)),
             ("reference images R", o.ReferenceCount == 0 ? "all (exact)" : o.ReferenceCount.ToString(CultureInfo.InvariantCulture)),
             ("normal image limit", o.NormalImageLimit == 0 ? "all" : o.NormalImageLimit.ToString(CultureInfo.InvariantCulture)),
@@ -308,6 +311,7 @@ internal static class ReportPage
             }
             json.WritePropertyName("names");
             result.Names.WriteTo(json);
+            ClusterCountSection.WriteLinkage(json, result.MergeTree);
             json.WriteStartArray("clusters");
             foreach (var gallery in galleries)
             {

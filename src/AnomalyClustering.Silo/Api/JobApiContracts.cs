@@ -100,6 +100,7 @@ public static class JobApiJson
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.Converters.Add(new AutomaticClustersJsonConverter());
         return options;
     }
 

@@ -19,8 +19,36 @@ public sealed class EmbeddingClusteringTests
 
         var byThreshold = EmbeddingClustering.Run(points, 6, 2, ["a", "b", "c", "d", "e", "f"], null, new ClusteringJobOptions { DistanceThreshold = 1.0 });
         Assert.Equal(tree.CutAtDistance(1.0).Distinct().Count(), byThreshold.ClusterCount);
+    }
 
-        Assert.Throws<InvalidClusteringInputException>(() => EmbeddingClustering.Run(points, 6, 2, ["a", "b", "c", "d", "e", "f"], null, new ClusteringJobOptions()));
+    [Fact]
+    public void WithoutLabelsKOrThresholdKIsFoundAndTheChoiceSurvivesResultJson()
+    {
+        float[] points = [0, 0, 0.1f, 0, 5, 5, 5.2f, 5, 9, 0, 9, 0.3f];
+        string[] ids = ["a", "b", "c", "d", "e", "f"];
+        var result = EmbeddingClustering.Run(points, 6, 2, ids, null, new ClusteringJobOptions());
+
+        var expected = ClusterCountSelector.Select(HierarchicalClustering.Linkage(points, 6, 2, LinkageMethod.Ward), points, 2, new ClusterCountSearch());
+        Assert.Equal(3, expected.ClusterCount);
+        Assert.Equal(expected.Curve, result.ClusterCountChoice!.Curve);
+        Assert.Equal(3, result.ClusterCount);
+        Assert.True(result.Options.AutomaticClusterCount);
+        Assert.Null(result.Options.ClusterCount);
+
+        using var stream = new MemoryStream();
+        ClusteringResultJson.Write(stream, result, new ResultSource("vectors", "x.npy", null, null, null, new Dictionary<string, int>()));
+        stream.Position = 0;
+        var (read, _) = ClusteringResultJson.Read(stream);
+        Assert.Equal(result.ClusterCountChoice.ClusterCount, read.ClusterCountChoice!.ClusterCount);
+        Assert.Equal(result.ClusterCountChoice.Curve, read.ClusterCountChoice.Curve);
+        Assert.Equal(result.Options, read.Options);
+
+        // Asked for explicitly, K is found even with labels; with labels and nothing asked, K is the number of classes.
+        string[] labels = ["x", "x", "y", "y", "y", "y"];
+        Assert.NotNull(EmbeddingClustering.Run(points, 6, 2, ids, labels, new ClusteringJobOptions { AutomaticClusterCount = true }).ClusterCountChoice);
+        Assert.Null(EmbeddingClustering.Run(points, 6, 2, ids, labels, new ClusteringJobOptions()).ClusterCountChoice);
+        Assert.Throws<InvalidClusteringInputException>(() => EmbeddingClustering.Run([0, 1], 2, 1, ["a", "b"], null, new ClusteringJobOptions()));
+        Assert.Throws<InvalidClusteringInputException>(() => new ClusteringJobOptions { AutomaticClusterCount = true, ClusterCount = 3 }.Validate());
     }
 
     [Fact]
