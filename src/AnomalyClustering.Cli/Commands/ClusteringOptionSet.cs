@@ -1,5 +1,5 @@
 using System.CommandLine;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cli.Commands;
 
