@@ -7,7 +7,7 @@ using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Onnx;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -232,8 +232,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             throw new InvalidOperationException($"the CLI failed ({process.ExitCode}): {stderr.Result}\n{stdout.Result}");
         }
         var cpu = ChildProcessCpu.ReapedChildrenSeconds() - cpuBefore;
-        using var stream = File.OpenRead(Path.Combine(output, "result.json"));
-        return (ClusteringResultJson.Read(stream).Result, seconds, cpu);
+        return (ResultFolder.Read(output).Result, seconds, cpu);
     }
 
     /// <summary>Prints whether two results cluster every image alike (and the NMI between their partitions).</summary>

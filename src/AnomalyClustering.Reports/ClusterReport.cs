@@ -1,5 +1,5 @@
 using System.Text;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Images;
 using AnomalyClustering.Reports.Page;
 using AnomalyClustering.Reports.Thumbnails;

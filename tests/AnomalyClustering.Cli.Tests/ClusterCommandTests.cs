@@ -1,6 +1,6 @@
 using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Demo;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Cli.Tests;
@@ -44,9 +44,10 @@ public sealed class ClusterCommandTests
         // Every clustered image carries its alpha map: one weight per patch of the grid, summing to 1.
         var grid = result.Root.GetProperty("alphaGrid");
         var patches = grid.GetProperty("height").GetInt32() * grid.GetProperty("width").GetInt32();
-        foreach (var image in result.Root.GetProperty("images").EnumerateArray())
+        Assert.Equal(rows.Count, result.Result.Images.Count);
+        foreach (var image in result.Result.Images)
         {
-            var alpha = image.GetProperty("alpha").EnumerateArray().Select(a => a.GetDouble()).ToArray();
+            var alpha = image.PatchWeights!.Select(a => (double)a).ToArray();
             Assert.Equal(patches, alpha.Length);
             Assert.Equal(1.0, alpha.Sum(), 1e-4);
         }

@@ -31,7 +31,7 @@ public sealed class ClusterVectorsCommandTests
         Assert.Equal(Reference.F1, result.Metric("f1"), 1e-9);
         Assert.Equal(Reference.K, result.Root.GetProperty("clusterCount").GetInt32());
         Assert.Equal(3, result.Root.GetProperty("source").GetProperty("excluded").GetProperty("combined").GetInt32());
-        Assert.Equal(rows.Count - 1, result.Root.GetProperty("mergeTree").GetProperty("linkage").GetArrayLength());
+        Assert.Equal(rows.Count - 1, result.Result.MergeTree.LinkageMatrix.Count);
         Assert.Contains(FormattableString.Invariant($"NMI {Reference.Nmi:F3}"), run.Output);
     }
 

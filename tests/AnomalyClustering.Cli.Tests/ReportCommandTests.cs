@@ -26,7 +26,7 @@ public sealed class ReportCommandTests
         Assert.Equal(12, Directory.GetFiles(folder.Combine("out", "thumbnails")).Length);
         using var result = ResultJson.Load(folder.Combine("out"));
         Assert.Equal("round hole", result.Root.GetProperty("clusterNames").GetProperty("1").GetString());
-        Assert.All(result.Root.GetProperty("images").EnumerateArray(), image => Assert.Equal(64, image.GetProperty("embedding").GetArrayLength()));
+        Assert.All(result.Result.Images, image => Assert.Equal(64, image.Embedding!.Length));
         var csv = File.ReadAllLines(folder.Combine("out", "clusters.csv"));
         Assert.Equal("image,cluster,label,cluster_name", csv[0]);
         Assert.All(csv.Skip(1), line => Assert.EndsWith(line.Split(',')[1] == "1" ? ",round hole" : ",", line));

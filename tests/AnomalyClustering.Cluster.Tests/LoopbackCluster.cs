@@ -7,7 +7,7 @@ using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
 using Microsoft.Extensions.DependencyInjection;

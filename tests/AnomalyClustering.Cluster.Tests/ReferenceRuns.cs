@@ -1,6 +1,7 @@
 using AnomalyClustering.Cli;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
+using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Cluster.Tests;
 
@@ -28,8 +29,7 @@ internal static class ReferenceRuns
             var rows = lines.Skip(1).Select(line => line.Split(','))
                 .Select(fields => new ClusterRow(fields[0], int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture), fields[2]))
                 .ToList();
-            await using var result = File.OpenRead(Path.Combine(output, "result.json"));
-            var nmi = ClusteringResultJson.Read(result).Result.Scores!.NormalizedMutualInformation;
+            var nmi = ResultFolder.Read(output).Result.Scores!.NormalizedMutualInformation;
             return (rows, nmi);
         }
         finally

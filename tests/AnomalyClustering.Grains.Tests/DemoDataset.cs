@@ -2,7 +2,7 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Demo;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
 

@@ -1,5 +1,5 @@
 using AnomalyClustering.Abstractions.Jobs;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Grains.Tests;

@@ -4,7 +4,7 @@ using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Cli;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Jobs;
 
 namespace AnomalyClustering.Grains.Tests;
@@ -32,11 +32,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         var exit = await CliApplication.RunAsync(
             ["cluster", data.Root, "--mode", mode, "--out", outFolder, "--store", outFolder + "-store"], CliConsole.ForWriters(new StringWriter(), new StringWriter()), TestContext.Current.CancellationToken);
         Assert.Equal(0, exit);
-        ClusteringResult cli;
-        await using (var json = File.OpenRead(Path.Combine(outFolder, "result.json")))
-        {
-            cli = ClusteringResultJson.Read(json).Result;
-        }
+        var cli = ResultFolder.Read(outFolder).Result;
         Assert.Equal(JobRuns.Clusters(cli), JobRuns.Clusters(cluster));
 
         // The library pipeline in one process, no grains at all.

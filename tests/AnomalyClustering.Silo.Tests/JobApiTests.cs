@@ -6,7 +6,7 @@ using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Silo.Api;
 
 namespace AnomalyClustering.Silo.Tests;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Tests;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Testing.Browser;
 

@@ -1,6 +1,7 @@
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Onnx;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cli.Commands;
 

@@ -5,7 +5,7 @@ using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Commands;
@@ -78,7 +78,7 @@ internal static class ClusterCommand
     public static void Check(DiscoveredImageFolder found, ClusteringJobOptions options, ClusterNames? names = null)
     {
         options.Validate();
-        ClusteringPipeline.CheckDataset(options, found.Dataset);
+        JobPlan.CheckDataset(options, found.Dataset);
         int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
         if (names is not null && expectedClusters is { } k)
         {

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Cli.Vectors;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Commands;

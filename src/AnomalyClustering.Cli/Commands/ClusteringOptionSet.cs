@@ -1,6 +1,6 @@
 using System.CommandLine;
 using AnomalyClustering.Core.Clustering;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cli.Commands;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Commands;

@@ -6,7 +6,7 @@ using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Cli.Evaluation;
 using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Commands;

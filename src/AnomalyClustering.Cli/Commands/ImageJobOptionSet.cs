@@ -1,7 +1,7 @@
 using System.CommandLine;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using AnomalyClustering.Cli.Output;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Images;
 using Spectre.Console;
 
@@ -36,8 +36,7 @@ internal static class ReportCommand
         ResultSource source;
         try
         {
-            using var stream = File.OpenRead(resultPath);
-            (result, source) = ClusteringResultJson.Read(stream);
+            (result, source) = ResultFolder.ReadResultFile(resultPath);
         }
         catch (InvalidDataException e)
         {

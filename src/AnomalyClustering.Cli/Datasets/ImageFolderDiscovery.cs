@@ -1,5 +1,5 @@
 using AnomalyClustering.Embedding.Datasets;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cli.Datasets;
 

@@ -5,7 +5,7 @@ using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Workers;
@@ -104,7 +104,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             var images = await UploadAsync(dataset.Images, JobBlobNames.UploadedImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
             var normals = options.Mode == ClusteringMode.SemiSupervised
                 // Only the normal images the job will use (the seeded subset of --normal-limit); the coordinator keeps them all.
-                ? await UploadAsync(ClusteringPipeline.SelectNormalImages(dataset.NormalImages, options), JobBlobNames.UploadedNormalImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
+                ? await UploadAsync(JobPlan.SelectNormalImages(dataset.NormalImages, options), JobBlobNames.UploadedNormalImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
                 : [];
             if (images.Length < 2)
             {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using AnomalyClustering.Cli.Vectors;
 using AnomalyClustering.Core.Metrics;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Evaluation;

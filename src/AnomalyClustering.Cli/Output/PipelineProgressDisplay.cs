@@ -1,4 +1,4 @@
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Output;

@@ -4,30 +4,29 @@ using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Vectors;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cli.Output;
 
-/// <summary>Writes a job's outputs: <c>clusters.csv</c> (image, cluster, label) and <c>result.json</c> (everything).</summary>
+/// <summary>
+/// Writes a job's outputs: the files of <see cref="ResultFolder"/> (<c>result.json</c> summary, <c>images.parquet</c>,
+/// <c>errors.parquet</c>, <c>linkage.npy</c>, <c>embeddings.npy</c>, <c>alpha.npy</c>) and the <c>clusters.csv</c> export.
+/// </summary>
 internal static class ResultFiles
 {
     /// <summary>File name of the per-image cluster table.</summary>
     public const string ClustersFileName = "clusters.csv";
 
-    /// <summary>File name of the full result.</summary>
-    public const string ResultFileName = "result.json";
+    /// <summary>File name of the result's summary.</summary>
+    public const string ResultFileName = ResultFolder.SummaryFileName;
 
-    /// <summary>Writes both files into <paramref name="folder"/> (created when missing) and returns their paths.</summary>
+    /// <summary>Writes the files into <paramref name="folder"/> (created when missing) and returns the paths of the table and the summary.</summary>
     public static (string ClustersCsv, string ResultJson) Write(string folder, ClusteringResult result, ResultSource source)
     {
         CreateOutputFolder(folder);
         var clustersPath = Path.Combine(folder, ClustersFileName);
-        var resultPath = Path.Combine(folder, ResultFileName);
         WriteClustersCsv(clustersPath, result);
-        using (var stream = File.Create(resultPath))
-        {
-            ClusteringResultJson.Write(stream, result, source);
-        }
+        var resultPath = ResultFolder.Write(folder, result, source);
         return (clustersPath, resultPath);
     }
 

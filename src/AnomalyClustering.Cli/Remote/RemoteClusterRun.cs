@@ -3,7 +3,7 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Output;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Workers;
 using Spectre.Console;
@@ -97,7 +97,7 @@ internal static class RemoteClusterRun
         if (options.Mode == ClusteringMode.SemiSupervised)
         {
             // Only the normal images the job will use (the seeded subset of --normal-limit): the server selects none from them.
-            files.AddRange(ClusteringPipeline.SelectNormalImages(found.Dataset.NormalImages, options).Select(image =>
+            files.AddRange(JobPlan.SelectNormalImages(found.Dataset.NormalImages, options).Select(image =>
                 new UploadFile(Path.IsPathRooted(image.Id) ? Path.GetFileName(image.Path) : image.Id, image.Path, IsNormalImage: true)));
         }
         return files;

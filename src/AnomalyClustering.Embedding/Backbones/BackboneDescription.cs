@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AnomalyClustering.Embedding.Onnx;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Embedding.Backbones;
 

@@ -1,5 +1,6 @@
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Onnx;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Embedding.Backbones;
 

@@ -1,3 +1,5 @@
+using AnomalyClustering.Jobs;
+
 namespace AnomalyClustering.Embedding.Imaging;
 
 /// <summary>

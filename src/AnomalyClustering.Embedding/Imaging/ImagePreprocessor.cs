@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Embedding.Imaging;
 

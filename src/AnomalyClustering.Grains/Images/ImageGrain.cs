@@ -4,7 +4,7 @@ using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using System.Diagnostics;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Placement;

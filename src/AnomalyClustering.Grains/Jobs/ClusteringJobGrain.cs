@@ -5,7 +5,7 @@ using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Images;
 using AnomalyClustering.Grains.Placement;
 using AnomalyClustering.Grains.Telemetry;
@@ -244,7 +244,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         var clock = Stopwatch.StartNew();
         if (options.Mode == ClusteringMode.SemiSupervised && S.NormalEmbedded.Length == 0)
         {
-            S.SelectedNormals = ClusteringPipeline.SelectNormalImageIndices(specification.NormalImages.Count, options.NormalImageLimit, options.Seed);
+            S.SelectedNormals = JobPlan.SelectNormalImageIndices(specification.NormalImages.Count, options.NormalImageLimit, options.Seed);
             S.NormalEmbedded = new bool[S.SelectedNormals.Length];
             S.NormalFeatures = new string?[S.SelectedNormals.Length];
         }
@@ -305,7 +305,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                     $"none of the {S.SelectedNormals.Length} normal images could be used; semi-supervised mode needs at least one ({S.Failures.FirstOrDefault(f => f.IsNormalImage)?.Message}).", "normalImages");
             }
         }
-        var sample = ClusteringPipeline.UsesReferenceSample(options, kept.Length)
+        var sample = JobPlan.UsesReferenceSample(options, kept.Length)
             ? ReferenceSample.Draw(kept.Length, options.ReferenceCount, unchecked((ulong)options.Seed))
             : null;
         await SetStateAsync(JobState.Weighting).ConfigureAwait(true);
@@ -525,7 +525,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             var dataset = new ClusteringDataset(
                 specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
                 specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
-            ClusteringPipeline.CheckDataset(options, dataset);
+            JobPlan.CheckDataset(options, dataset);
             foreach (var image in specification.Images.Concat(specification.NormalImages))
             {
                 // A bad name would otherwise surface per image as an internal error of the store.

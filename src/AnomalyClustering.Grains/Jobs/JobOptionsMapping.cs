@@ -1,6 +1,6 @@
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Grains.Jobs;
 

@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Reports.Galleries;
 

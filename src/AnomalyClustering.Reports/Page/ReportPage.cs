@@ -3,7 +3,7 @@ using System.Net;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Dendrograms;
 using AnomalyClustering.Reports.Galleries;
 using AnomalyClustering.Reports.HeatMaps;
@@ -258,7 +258,7 @@ internal static class ReportPage
         };
         if (source.Preprocessing is { } p)
         {
-            rows.Add(("preprocessing", p.ResizeMode == Embedding.Imaging.ImageResizeMode.Stretch
+            rows.Add(("preprocessing", p.ResizeMode == ImageResizeMode.Stretch
                 ? Invariant($"whole image stretched to {p.CropWidth} x {p.CropHeight}")
                 : Invariant($"shorter side {p.ResizeShorterSide}, centre crop {p.CropWidth} x {p.CropHeight}")));
         }

@@ -1,4 +1,5 @@
 using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Reports.Thumbnails;
 

@@ -1,5 +1,5 @@
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Images;
 
 namespace AnomalyClustering.Reports.Thumbnails;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Reports.Thumbnails;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Reports;
 using AnomalyClustering.Reports.Images;
@@ -117,6 +117,8 @@ public static class JobApi
             .Produces(StatusCodes.Status200OK, contentType: "text/html")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+
+        jobs.MapJobResultPages();
 
         endpoints.MapGet("/thumbnails/{key}", ThumbnailAsync)
             .WithTags("Jobs")
@@ -284,7 +286,7 @@ public static class JobApi
         return Results.Bytes(bytes, "image/jpeg");
     }
 
-    private static async Task<JobStatus> KnownJobAsync(IGrainFactory grains, string jobId)
+    internal static async Task<JobStatus> KnownJobAsync(IGrainFactory grains, string jobId)
     {
         JobRequests.CheckJobId(jobId);
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
@@ -292,7 +294,7 @@ public static class JobApi
             : throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown job", $"there is no job '{jobId}'; GET /jobs lists the jobs.");
     }
 
-    private static JobStatus CompletedOrConflict(JobStatus status)
+    internal static JobStatus CompletedOrConflict(JobStatus status)
     {
         if (status.State == JobState.Completed && status.ResultBlob is not null)
         {
@@ -310,7 +312,7 @@ public static class JobApi
         throw problem;
     }
 
-    private static async Task<Stream> OpenResultAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
+    internal static async Task<Stream> OpenResultAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
     {
         try
         {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Jobs;
 using Microsoft.Net.Http.Headers;
 

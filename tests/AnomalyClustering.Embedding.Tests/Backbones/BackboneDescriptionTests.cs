@@ -1,5 +1,6 @@
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Embedding.Tests.Backbones;
 

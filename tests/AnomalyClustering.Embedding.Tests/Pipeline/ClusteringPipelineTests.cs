@@ -1,7 +1,8 @@
 using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
+using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Embedding.Tests.Pipeline;
 

@@ -1,6 +1,6 @@
 using AnomalyClustering.Testing;
 using AnomalyClustering.Cli;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Reports.Tests.Browser;
 
@@ -20,8 +20,7 @@ internal static class CliJobs
     /// <summary>The result and source in a result.json.</summary>
     public static (ClusteringResult Result, ResultSource Source) ReadResult(string path)
     {
-        using var stream = File.OpenRead(path);
-        return ClusteringResultJson.Read(stream);
+        return ResultFolder.ReadResultFile(path);
     }
 
     /// <summary>A fresh temporary folder.</summary>

@@ -1,4 +1,4 @@
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Galleries;
 
 namespace AnomalyClustering.Reports.Tests.Unit;

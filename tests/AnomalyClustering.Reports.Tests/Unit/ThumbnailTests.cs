@@ -1,4 +1,5 @@
 using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Thumbnails;
 using AnomalyClustering.Storage;
 using SkiaSharp;

@@ -3,7 +3,7 @@ using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Validation;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>
 /// The clustering half of a job (METHOD sections 3-5): Euclidean distances between image embeddings,

@@ -1,7 +1,7 @@
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
-namespace AnomalyClustering.Embedding.Tests.Pipeline;
+namespace AnomalyClustering.Jobs.Tests;
 
 public sealed class ClusteringDatasetTests
 {

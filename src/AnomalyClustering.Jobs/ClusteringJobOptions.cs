@@ -2,7 +2,7 @@ using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Core.Validation;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>
 /// Everything that decides a clustering job's result besides its images: weighting mode and

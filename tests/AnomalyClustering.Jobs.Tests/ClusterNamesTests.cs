@@ -1,7 +1,7 @@
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
-namespace AnomalyClustering.Embedding.Tests.Pipeline;
+namespace AnomalyClustering.Jobs.Tests;
 
 /// <summary>Cluster names: parsing names.json, editing, checks against the result, and the errors users cause.</summary>
 public sealed class ClusterNamesTests

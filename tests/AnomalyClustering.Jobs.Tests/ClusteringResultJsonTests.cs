@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using AnomalyClustering.Core.Clustering;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
-namespace AnomalyClustering.Embedding.Tests.Pipeline;
+namespace AnomalyClustering.Jobs.Tests;
 
 /// <summary>result.json round trips: image embeddings and cluster names, and documents written before they were recorded.</summary>
 public sealed class ClusteringResultJsonTests

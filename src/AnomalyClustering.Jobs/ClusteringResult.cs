@@ -1,7 +1,7 @@
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Metrics;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>One clustered image: its id, cluster, label when known, its patch weights (alpha map) when it came from pixels, and its embedding.</summary>
 /// <param name="Id">The image id of the dataset.</param>

@@ -4,11 +4,13 @@ using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Jobs;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Testing;
 
 /// <summary>
-/// One clustering job in one process (METHOD sections 1-5): decode and embed the images in backbone
+/// The reference implementation tests prove equality against (the grains are the product's only orchestration):
+/// one clustering job in one process (METHOD sections 1-5): decode and embed the images in backbone
 /// batches, score and weight their patches, form the image embeddings x_i, cluster them
 /// agglomeratively, cut the tree and score the clusters against the labels when there are any.
 /// Images that cannot be decoded become per-image errors and the job goes on without them.
@@ -19,7 +21,7 @@ namespace AnomalyClustering.Embedding.Pipeline;
 /// semi-supervised O(N N_normal M^2 T); clustering O(N^2 T + N^2) time and O(N^2) memory.
 /// Memory: the N bags of M x T floats are held until the image embeddings are formed.
 /// </remarks>
-public sealed class ClusteringPipeline
+internal sealed class ClusteringPipeline
 {
     private readonly OnnxBackbone _backbone;
 
@@ -44,7 +46,7 @@ public sealed class ClusteringPipeline
     public ClusteringResult Run(ClusteringDataset dataset, IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        CheckDataset(Options, dataset);
+        JobPlan.CheckDataset(Options, dataset);
 
         var timings = new List<StageTiming>();
         var errors = new List<ImageError>();
@@ -98,65 +100,11 @@ public sealed class ClusteringPipeline
         };
     }
 
-    /// <summary>The normal images semi-supervised scores use (see <see cref="SelectNormalImageIndices"/>), in the given order.</summary>
+    /// <summary>The normal images semi-supervised scores use (see <see cref="JobPlan.SelectNormalImageIndices"/>), in the given order.</summary>
     internal IReadOnlyList<DatasetImage> SelectNormalImages(IReadOnlyList<DatasetImage> normalImages) =>
-        SelectNormalImages(normalImages, Options);
-
-    /// <summary>
-    /// The normal images of <paramref name="normalImages"/> that semi-supervised scores with <paramref name="options"/> use, in
-    /// the given order. Selecting again from the result gives the result: a client may send only these and get the same job.
-    /// </summary>
-    public static IReadOnlyList<T> SelectNormalImages<T>(IReadOnlyList<T> normalImages, ClusteringJobOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(normalImages);
-        ArgumentNullException.ThrowIfNull(options);
-        return SelectNormalImageIndices(normalImages.Count, options.NormalImageLimit, options.Seed).Select(index => normalImages[index]).ToArray();
-    }
-
-    /// <summary>
-    /// Which of <paramref name="count"/> normal images semi-supervised scores use: all of them up to <paramref name="limit"/>
-    /// (0: no limit), otherwise a uniformly random subset of that size drawn with <paramref name="seed"/> (the partial
-    /// Fisher-Yates shuffle of the reference sample), ascending. Shared by the pipeline and job coordinators. O(count).
-    /// </summary>
-    public static int[] SelectNormalImageIndices(int count, int limit, int seed)
-    {
-        if (limit == 0 || count <= limit)
-        {
-            return Enumerable.Range(0, count).ToArray();
-        }
-        // The pool holds min(limit + 1, N) > limit entries; its first `limit` are a uniform random subset.
-        return ReferenceSample.Draw(count, limit, unchecked((ulong)seed)).Pool.Take(limit).Order().ToArray();
-    }
+        JobPlan.SelectNormalImages(normalImages, Options);
 
     private void CheckClusterCount(int imageCount, int? classCount) => EmbeddingClustering.CheckClusterCount(Options, imageCount, classCount);
-
-    /// <summary>
-    /// Throws unless <paramref name="options"/> can run on <paramref name="dataset"/> at all: semi-supervised mode needs normal
-    /// images, and the cut needs K (or labels) with K at most the number of images. Shared with job coordinators, so that a
-    /// job is refused for the same reasons in one process and in a cluster.
-    /// </summary>
-    /// <exception cref="InvalidClusteringInputException">The dataset and options do not fit; the message says why.</exception>
-    public static void CheckDataset(ClusteringJobOptions options, ClusteringDataset dataset)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(dataset);
-        if (options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
-        {
-            throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", nameof(dataset));
-        }
-        EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
-    }
-
-    /// <summary>
-    /// True when unsupervised scores of <paramref name="imageCount"/> usable images compare each image with a seeded sample of
-    /// R reference images (METHOD section 7); false when they compare with every other image (R = 0, or R >= N - 1), or the
-    /// mode has no unsupervised scores. Shared with job coordinators, which must choose exactly as the pipeline does.
-    /// </summary>
-    public static bool UsesReferenceSample(ClusteringJobOptions options, int imageCount)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.Mode == ClusteringMode.Unsupervised && options.ReferenceCount != 0 && options.ReferenceCount < imageCount - 1;
-    }
 
     /// <summary>Decodes and embeds images batch by batch; an image that fails to decode leaves a null and an error.</summary>
     private PatchBag?[] EmbedAll(
@@ -234,7 +182,7 @@ public sealed class ClusteringPipeline
                 part.CopyTo(scores, start);
             }
         }
-        else if (!UsesReferenceSample(Options, count))
+        else if (!JobPlan.UsesReferenceSample(Options, count))
         {
             // The exact path shares each pair's distances both ways (half the work), so it runs as one call.
             progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, 0, 0));

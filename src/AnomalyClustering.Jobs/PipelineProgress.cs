@@ -1,4 +1,4 @@
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>The stages of a clustering job, in the order they run.</summary>
 public enum PipelineStage

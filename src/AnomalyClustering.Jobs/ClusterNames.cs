@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using AnomalyClustering.Core.Validation;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>
 /// Names people gave to clusters ("crack", "scratch"), by 0-based cluster index: stored with a job's result, shown and

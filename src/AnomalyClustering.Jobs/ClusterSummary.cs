@@ -1,5 +1,5 @@
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>One cluster of a result: its size, its label counts (most frequent first) and a few image ids.</summary>
 /// <param name="Cluster">0-based cluster index.</param>

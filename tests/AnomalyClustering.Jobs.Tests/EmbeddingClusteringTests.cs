@@ -1,8 +1,8 @@
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Pipeline;
+using AnomalyClustering.Jobs;
 
-namespace AnomalyClustering.Embedding.Tests.Pipeline;
+namespace AnomalyClustering.Jobs.Tests;
 
 public sealed class EmbeddingClusteringTests
 {

@@ -1,6 +1,6 @@
 using AnomalyClustering.Core.Validation;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>One image of a clustering job: a stable id shown in the outputs, the file to read, and its label when known.</summary>
 /// <param name="Id">Identifies the image in outputs (e.g. its path relative to the dataset folder).</param>

@@ -3,10 +3,8 @@ using System.Text.Json;
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Validation;
-using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Imaging;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>Where a result came from, as recorded in result.json.</summary>
 /// <param name="Kind"><c>images</c> or <c>vectors</c>.</param>
@@ -31,13 +29,73 @@ public sealed record ResultSource(
 /// </summary>
 public static class ClusteringResultJson
 {
+    // The spelling of backbone descriptions (camelCase, nulls left out), so that a result's preprocessing reads like its backbone's.
+    private static readonly JsonSerializerOptions PreprocessingJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        PropertyNameCaseInsensitive = true,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
     /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, merge tree, alpha maps, image embeddings, errors, timings.</summary>
+    /// <remarks>O(N (D + M)) bytes: for job stores and small results; <see cref="ResultFolder"/> writes what scales.</remarks>
     public static void Write(Stream stream, ClusteringResult result, ResultSource source)
     {
         ArgumentNullException.ThrowIfNull(result);
         var leafOfImage = result.LeafOfImage;
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
+        WriteHead(json, result, source, centreImages: null);
+        WriteFullBody(json, result);
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The bounded summary of <see cref="ResultFolder"/>' <c>result.json</c>: source, options, clusters (size, the image
+    /// nearest the centre, label counts, name), metrics, the top <see cref="SummaryMergeCount"/> merges of the tree, error
+    /// counts by reason, the alpha grid, the timings and the names of the files that hold the per-image data. Its size
+    /// grows with K and the number of classes, not with N.
+    /// </summary>
+    public static void WriteSummary(Stream stream, ClusteringResult result, ResultSource source, IReadOnlyList<string?> centreImages)
+    {
+        ArgumentNullException.ThrowIfNull(centreImages);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        WriteHead(json, result, source, centreImages);
+        json.WriteString("format", ResultFolder.SummaryFormat);
+
+        var steps = result.MergeTree.LinkageMatrix;
+        var top = Math.Min(SummaryMergeCount, steps.Count);
+        json.WriteStartObject("mergeTreeTop");
+        json.WriteNumber("pointCount", result.MergeTree.PointCount);
+        json.WriteNumber("firstStep", steps.Count - top);
+        // Two-stage trees are over micro-clusters; images.parquet then names each image's leaf.
+        json.WriteString("leaves", result.LeafOfImage is null ? "images" : "micro-clusters");
+        json.WriteString("format", "the last rows of the scipy linkage matrix [left, right, height, size]; the whole matrix is in " + ResultFolder.LinkageFileName);
+        json.WriteStartArray("linkage");
+        for (var r = steps.Count - top; r < steps.Count; r++)
+        {
+            WriteStep(json, steps[r]);
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+
+        WriteAlphaGrid(json, result);
+        json.WriteStartObject("errorCounts");
+        foreach (var group in result.Errors.GroupBy(error => error.Reason, StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal))
+        {
+            json.WriteNumber(group.Key, group.Count());
+        }
+        json.WriteEndObject();
+        WriteTimings(json, result);
+        json.WriteEndObject();
+    }
+
+    /// <summary>How many merges (the top of the tree, where the clusters join) a summary keeps.</summary>
+    public const int SummaryMergeCount = 64;
+
+    private static void WriteHead(Utf8JsonWriter json, ClusteringResult result, ResultSource source, IReadOnlyList<string?>? centreImages)
+    {
         json.WriteString("tool", "anomaly-cluster");
 
         json.WriteStartObject("source");
@@ -49,7 +107,7 @@ public static class ClusteringResultJson
         if (source.Preprocessing is not null)
         {
             json.WritePropertyName("preprocessing");
-            JsonSerializer.Serialize(json, source.Preprocessing, BackboneDescription.JsonOptions);
+            JsonSerializer.Serialize(json, source.Preprocessing, PreprocessingJson);
         }
         json.WriteStartObject("excluded");
         foreach (var (name, count) in source.Excluded)
@@ -96,6 +154,10 @@ public static class ClusteringResultJson
             {
                 json.WriteString("name", name);
             }
+            if (centreImages?[cluster.Cluster] is { } centre)
+            {
+                json.WriteString("centreImage", centre);
+            }
             if (cluster.LabelCounts.Count > 0)
             {
                 json.WriteStartObject("labels");
@@ -116,7 +178,10 @@ public static class ClusteringResultJson
         json.WriteString("name", ClusteringOptionNames.Of(result.Algorithm));
         WriteOptionalString(json, "reason", result.AlgorithmReason);
         json.WriteEndObject();
+    }
 
+    private static void WriteFullBody(Utf8JsonWriter json, ClusteringResult result)
+    {
         json.WriteStartObject("mergeTree");
         json.WriteNumber("pointCount", result.MergeTree.PointCount);
         // Two-stage trees are over micro-clusters; each image row then names its leaf.
@@ -125,23 +190,12 @@ public static class ClusteringResultJson
         json.WriteStartArray("linkage");
         foreach (var step in result.MergeTree.LinkageMatrix)
         {
-            json.WriteStartArray();
-            json.WriteNumberValue(step.Left);
-            json.WriteNumberValue(step.Right);
-            json.WriteNumberValue(step.Height);
-            json.WriteNumberValue(step.Size);
-            json.WriteEndArray();
+            WriteStep(json, step);
         }
         json.WriteEndArray();
         json.WriteEndObject();
 
-        if (result.PatchGridHeight > 0)
-        {
-            json.WriteStartObject("alphaGrid");
-            json.WriteNumber("height", result.PatchGridHeight);
-            json.WriteNumber("width", result.PatchGridWidth);
-            json.WriteEndObject();
-        }
+        WriteAlphaGrid(json, result);
 
         json.WriteStartArray("images");
         for (var imageIndex = 0; imageIndex < result.Images.Count; imageIndex++)
@@ -191,13 +245,37 @@ public static class ClusteringResultJson
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        WriteTimings(json, result);
+    }
 
+    private static void WriteStep(Utf8JsonWriter json, MergeStep step)
+    {
+        json.WriteStartArray();
+        json.WriteNumberValue(step.Left);
+        json.WriteNumberValue(step.Right);
+        json.WriteNumberValue(step.Height);
+        json.WriteNumberValue(step.Size);
+        json.WriteEndArray();
+    }
+
+    private static void WriteAlphaGrid(Utf8JsonWriter json, ClusteringResult result)
+    {
+        if (result.PatchGridHeight > 0)
+        {
+            json.WriteStartObject("alphaGrid");
+            json.WriteNumber("height", result.PatchGridHeight);
+            json.WriteNumber("width", result.PatchGridWidth);
+            json.WriteEndObject();
+        }
+    }
+
+    private static void WriteTimings(Utf8JsonWriter json, ClusteringResult result)
+    {
         json.WriteStartObject("timingsSeconds");
         foreach (var timing in result.Timings)
         {
             json.WriteNumber(JsonNamingPolicy.CamelCase.ConvertName(timing.Stage.ToString()), Math.Round(timing.Elapsed.TotalSeconds, 3));
         }
-        json.WriteEndObject();
         json.WriteEndObject();
     }
 
@@ -316,12 +394,39 @@ public static class ClusteringResultJson
         }
     }
 
-    private static (ClusteringResult, ResultSource) Read(JsonElement root)
+    /// <summary>
+    /// Reads a summary written by <see cref="WriteSummary"/>: everything but the per-image rows, the errors and the merge
+    /// tree, which <see cref="ResultFolder.Read"/> adds from their own files.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The document is not a result summary written by this tool.</exception>
+    internal static (ResultHead Head, ResultSource Source) ReadSummary(Stream stream)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(stream);
+            var root = document.RootElement;
+            if (!root.TryGetProperty("format", out var format) || format.GetString() != ResultFolder.SummaryFormat)
+            {
+                throw new InvalidDataException($"not a result summary (no \"format\": \"{ResultFolder.SummaryFormat}\").");
+            }
+            return ReadHead(root);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidClusteringInputException)
+        {
+            throw new InvalidDataException($"not a clustering result summary: {e.Message}", e);
+        }
+    }
+
+    /// <summary>True when <paramref name="root"/> is a summary (the per-image data lies in other files).</summary>
+    internal static bool IsSummary(JsonElement root) =>
+        root.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String && format.GetString() == ResultFolder.SummaryFormat;
+
+    private static (ResultHead, ResultSource) ReadHead(JsonElement root)
     {
         var sourceElement = root.GetProperty("source");
         var excluded = sourceElement.GetProperty("excluded").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32(), StringComparer.Ordinal);
         PreprocessingOptions? preprocessing = sourceElement.TryGetProperty("preprocessing", out var pre)
-            ? pre.Deserialize<PreprocessingOptions>(BackboneDescription.JsonOptions)
+            ? pre.Deserialize<PreprocessingOptions>(PreprocessingJson)
             : null;
         var source = new ResultSource(
             sourceElement.GetProperty("kind").GetString()!,
@@ -356,6 +461,37 @@ public static class ClusteringResultJson
             BatchSize = o.GetProperty("batchSize").GetInt32(),
             MaxImageDimension = o.GetProperty("maxImageDimension").GetInt32(),
         };
+        var timings = root.GetProperty("timingsSeconds").EnumerateObject()
+            .Select(t => new StageTiming(Enum.Parse<PipelineStage>(t.Name, ignoreCase: true), TimeSpan.FromSeconds(t.Value.GetDouble())))
+            .ToArray();
+        var hasGrid = root.TryGetProperty("alphaGrid", out var grid);
+        var head = new ResultHead(
+            options,
+            hasGrid ? grid.GetProperty("height").GetInt32() : 0,
+            hasGrid ? grid.GetProperty("width").GetInt32() : 0,
+            root.GetProperty("embeddingDimension").GetInt32(),
+            root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToArray(),
+            timings,
+            // Documents written before names existed have none.
+            root.TryGetProperty("clusterNames", out var names) ? ClusterNames.FromJson(names) : ClusterNames.Empty)
+        {
+            // Documents written before the algorithm was recorded all came from the distance matrix.
+            Algorithm = root.TryGetProperty("algorithm", out var algorithm)
+                ? ClusteringOptionNames.ParseAlgorithm(algorithm.GetProperty("name").GetString()!)
+                : ClusteringAlgorithm.DistanceMatrix,
+            AlgorithmReason = root.TryGetProperty("algorithm", out var recorded) ? OptionalString(recorded, "reason") : null,
+            ClusterCountChoice = ReadClusterCountChoice(root),
+        };
+        return (head, source);
+    }
+
+    private static (ClusteringResult, ResultSource) Read(JsonElement root)
+    {
+        if (IsSummary(root))
+        {
+            throw new InvalidDataException($"this result.json is a summary; read its folder with {nameof(ResultFolder)}.{nameof(ResultFolder.Read)}.");
+        }
+        var (head, source) = ReadHead(root);
 
         var images = root.GetProperty("images").EnumerateArray().Select(image => new ClusteredImage(
             image.GetProperty("id").GetString()!,
@@ -383,37 +519,10 @@ public static class ClusteringResultJson
             error.GetProperty("message").GetString()!,
             error.GetProperty("normalImage").GetBoolean())).ToArray();
 
-        var timings = root.GetProperty("timingsSeconds").EnumerateObject()
-            .Select(t => new StageTiming(Enum.Parse<PipelineStage>(t.Name, ignoreCase: true), TimeSpan.FromSeconds(t.Value.GetDouble())))
-            .ToArray();
-
-        var hasGrid = root.TryGetProperty("alphaGrid", out var grid);
-        var hasAlgorithm = root.TryGetProperty("algorithm", out var algorithm);
         var leaves = tree.TryGetProperty("leaves", out var leavesName) && leavesName.GetString() == "micro-clusters"
             ? root.GetProperty("images").EnumerateArray().Select(image => image.GetProperty("leaf").GetInt32()).ToArray()
             : null;
-        var labelled = images.Length > 0 && images.All(image => image.Label is not null);
-        var result = new ClusteringResult
-        {
-            Options = options,
-            Images = images,
-            Errors = errors,
-            MergeTree = MergeTree.FromLinkageArray(linkage),
-            LeafOfImage = leaves,
-            // Documents written before the algorithm was recorded all came from the distance matrix.
-            Algorithm = hasAlgorithm ? ClusteringOptionNames.ParseAlgorithm(algorithm.GetProperty("name").GetString()!) : ClusteringAlgorithm.DistanceMatrix,
-            AlgorithmReason = hasAlgorithm ? OptionalString(algorithm, "reason") : null,
-            ClusterCountChoice = ReadClusterCountChoice(root),
-            PatchGridHeight = hasGrid ? grid.GetProperty("height").GetInt32() : 0,
-            PatchGridWidth = hasGrid ? grid.GetProperty("width").GetInt32() : 0,
-            EmbeddingDimension = root.GetProperty("embeddingDimension").GetInt32(),
-            Scores = labelled ? ClusteringMetrics.Evaluate(images.Select(i => i.Label!).ToArray(), images.Select(i => i.Cluster).ToArray()) : null,
-            ClassNames = root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToArray(),
-            Timings = timings,
-            // Documents written before names existed have none.
-            Names = root.TryGetProperty("clusterNames", out var names) ? ClusterNames.FromJson(names) : ClusterNames.Empty,
-        };
-        return (result, source);
+        return (head.ToResult(images, errors, MergeTree.FromLinkageArray(linkage), leaves), source);
     }
 
     private static string? OptionalString(JsonElement element, string name) =>

@@ -1,7 +1,7 @@
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Validation;
 
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>The spelling of the enumerated options on the command line, in the HTTP API and in result files (scikit-learn's names where they exist).</summary>
 public static class ClusteringOptionNames

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace AnomalyClustering.Embedding.Imaging;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>One value per colour channel, in R, G, B order (a normalisation mean or standard deviation).</summary>
 /// <param name="Red">The red channel's value.</param>
@@ -83,7 +83,7 @@ public sealed record PreprocessingOptions
     }
 
     /// <summary>Every problem with these settings (the parameter and a sentence); empty when they are usable.</summary>
-    internal IEnumerable<(string Parameter, string Problem)> Problems()
+    public IEnumerable<(string Parameter, string Problem)> Problems()
     {
         if (!Enum.IsDefined(ResizeMode))
         {
@@ -115,7 +115,7 @@ public sealed record PreprocessingOptions
     }
 
     /// <summary>A stable text form for cache identities: the same settings always give the same text.</summary>
-    internal string CanonicalText() => string.Create(CultureInfo.InvariantCulture,
+    public string CanonicalText() => string.Create(CultureInfo.InvariantCulture,
         $"mode={ResizeMode};resize={ResizeShorterSide};crop={CropWidth}x{CropHeight};mean={Mean.Red:R},{Mean.Green:R},{Mean.Blue:R};std={Std.Red:R},{Std.Green:R},{Std.Blue:R}");
 }
 

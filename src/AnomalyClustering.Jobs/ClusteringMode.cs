@@ -1,4 +1,4 @@
-namespace AnomalyClustering.Embedding.Pipeline;
+namespace AnomalyClustering.Jobs;
 
 /// <summary>How patch weights are found (METHOD section 2).</summary>
 public enum ClusteringMode

@@ -1,0 +1,66 @@
+using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Core.Validation;
+
+namespace AnomalyClustering.Jobs;
+
+/// <summary>
+/// The decisions of a job's plan that depend only on its options and dataset: whether it can run at all, which normal
+/// images semi-supervised scores use, and whether unsupervised scores use a reference sample. Job coordinators and the
+/// CLI decide through these, so that a job is planned the same way everywhere.
+/// </summary>
+public static class JobPlan
+{
+    /// <summary>
+    /// The normal images of <paramref name="normalImages"/> that semi-supervised scores with <paramref name="options"/> use, in
+    /// the given order. Selecting again from the result gives the result: a client may send only these and get the same job.
+    /// </summary>
+    public static IReadOnlyList<T> SelectNormalImages<T>(IReadOnlyList<T> normalImages, ClusteringJobOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(normalImages);
+        ArgumentNullException.ThrowIfNull(options);
+        return SelectNormalImageIndices(normalImages.Count, options.NormalImageLimit, options.Seed).Select(index => normalImages[index]).ToArray();
+    }
+
+    /// <summary>
+    /// Which of <paramref name="count"/> normal images semi-supervised scores use: all of them up to <paramref name="limit"/>
+    /// (0: no limit), otherwise a uniformly random subset of that size drawn with <paramref name="seed"/> (the partial
+    /// Fisher-Yates shuffle of the reference sample), ascending. O(count).
+    /// </summary>
+    public static int[] SelectNormalImageIndices(int count, int limit, int seed)
+    {
+        if (limit == 0 || count <= limit)
+        {
+            return Enumerable.Range(0, count).ToArray();
+        }
+        // The pool holds min(limit + 1, N) > limit entries; its first `limit` are a uniform random subset.
+        return ReferenceSample.Draw(count, limit, unchecked((ulong)seed)).Pool.Take(limit).Order().ToArray();
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="options"/> can run on <paramref name="dataset"/> at all: semi-supervised mode needs normal
+    /// images, and the cut needs K (or labels) with K at most the number of images. Job coordinators and the CLI check
+    /// through this, so that a job is refused for the same reasons everywhere.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">The dataset and options do not fit; the message says why.</exception>
+    public static void CheckDataset(ClusteringJobOptions options, ClusteringDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
+        {
+            throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", nameof(dataset));
+        }
+        EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
+    }
+
+    /// <summary>
+    /// True when unsupervised scores of <paramref name="imageCount"/> usable images compare each image with a seeded sample of
+    /// R reference images (METHOD section 7); false when they compare with every other image (R = 0, or R >= N - 1), or the
+    /// mode has no unsupervised scores.
+    /// </summary>
+    public static bool UsesReferenceSample(ClusteringJobOptions options, int imageCount)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Mode == ClusteringMode.Unsupervised && options.ReferenceCount != 0 && options.ReferenceCount < imageCount - 1;
+    }
+}

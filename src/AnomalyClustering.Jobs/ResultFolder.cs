@@ -1,0 +1,374 @@
+using AnomalyClustering.Core.Clustering;
+using AnomalyClustering.Core.Interop;
+using AnomalyClustering.Core.Metrics;
+using AnomalyClustering.Core.Validation;
+using Parquet;
+using Parquet.Schema;
+
+namespace AnomalyClustering.Jobs;
+
+/// <summary>What a result summary holds besides the per-image data: everything <see cref="ClusteringResult"/> needs but its images, errors and tree.</summary>
+internal sealed record ResultHead(
+    ClusteringJobOptions Options, int PatchGridHeight, int PatchGridWidth, int EmbeddingDimension,
+    IReadOnlyList<string> ClassNames, IReadOnlyList<StageTiming> Timings, ClusterNames Names)
+{
+    /// <summary>The algorithm that built the tree.</summary>
+    public ClusteringAlgorithm Algorithm { get; init; } = ClusteringAlgorithm.DistanceMatrix;
+
+    /// <summary>Why that algorithm ran; null in documents written before it was recorded.</summary>
+    public string? AlgorithmReason { get; init; }
+
+    /// <summary>How K was found, when the job found it.</summary>
+    public ClusterCountChoice? ClusterCountChoice { get; init; }
+
+    /// <summary>
+    /// The result with these settings and the given per-image data (<paramref name="leafOfImage"/>: each image's
+    /// micro-cluster for two-stage trees, else null); the metrics recomputed from the labels.
+    /// </summary>
+    public ClusteringResult ToResult(IReadOnlyList<ClusteredImage> images, IReadOnlyList<ImageError> errors, MergeTree tree, IReadOnlyList<int>? leafOfImage)
+    {
+        var labelled = images.Count > 0 && images.All(image => image.Label is not null);
+        return new ClusteringResult
+        {
+            Options = Options,
+            Images = images,
+            Errors = errors,
+            MergeTree = tree,
+            LeafOfImage = leafOfImage,
+            Algorithm = Algorithm,
+            AlgorithmReason = AlgorithmReason,
+            ClusterCountChoice = ClusterCountChoice,
+            PatchGridHeight = PatchGridHeight,
+            PatchGridWidth = PatchGridWidth,
+            EmbeddingDimension = EmbeddingDimension,
+            Scores = labelled ? ClusteringMetrics.Evaluate(images.Select(i => i.Label!).ToArray(), images.Select(i => i.Cluster).ToArray()) : null,
+            ClassNames = ClassNames,
+            Timings = Timings,
+            Names = Names,
+        };
+    }
+}
+
+/// <summary>
+/// A result as files whose size per image is constant and that common tools read: <c>result.json</c>, a bounded summary
+/// (<see cref="ClusteringResultJson.WriteSummary"/>); <c>images.parquet</c>, one row per clustered image (id, cluster,
+/// label, distance to the cluster's centroid); <c>errors.parquet</c>, one row per unusable image; <c>linkage.npy</c>, the
+/// whole merge tree as SciPy's linkage matrix ((N-1) x 4 float64); <c>embeddings.npy</c>, the image embeddings x_i
+/// (N x D float32); <c>alpha.npy</c>, the alpha maps (N x M float32, row i the map of image i on the alpha grid) when the
+/// images came from pixels. Rows of every file are in the order of <see cref="ClusteringResult.Images"/>.
+/// </summary>
+/// <remarks>
+/// Writing and reading are O(N (D + M)) time; the summary is O(K C) bytes for K clusters and C classes. Parquet.Net's API
+/// is asynchronous only; its calls here run on file streams and are waited on, so that callers stay synchronous.
+/// </remarks>
+public static class ResultFolder
+{
+    /// <summary>The summary's file name.</summary>
+    public const string SummaryFileName = "result.json";
+
+    /// <summary>The per-image rows' file name.</summary>
+    public const string ImagesFileName = "images.parquet";
+
+    /// <summary>The per-image errors' file name.</summary>
+    public const string ErrorsFileName = "errors.parquet";
+
+    /// <summary>The merge tree's file name (SciPy linkage matrix).</summary>
+    public const string LinkageFileName = "linkage.npy";
+
+    /// <summary>The image embeddings' file name.</summary>
+    public const string EmbeddingsFileName = "embeddings.npy";
+
+    /// <summary>The alpha maps' file name.</summary>
+    public const string AlphaFileName = "alpha.npy";
+
+    /// <summary>The <c>format</c> value of a summary (a full result document has none).</summary>
+    public const string SummaryFormat = "summary-v1";
+
+    /// <summary>Rows per Parquet row group: bounds the writer's buffers at any N.</summary>
+    private const int RowGroupSize = 65_536;
+
+    private static readonly DataField<string> IdField = new("id");
+    private static readonly DataField<int> ClusterField = new("cluster");
+    private static readonly DataField<string> LabelField = new("label", nullable: true);
+    private static readonly DataField<double> DistanceField = new("distance_to_centre");
+    private static readonly DataField<int?> LeafField = new("leaf");
+    private static readonly DataField<string> PathField = new("path");
+    private static readonly DataField<string> ReasonField = new("reason");
+    private static readonly DataField<string> MessageField = new("message");
+    private static readonly DataField<bool> NormalImageField = new("normal_image");
+
+    /// <summary>Writes every file of <paramref name="result"/> into <paramref name="folder"/> (which must exist) and returns the summary's path.</summary>
+    public static string Write(string folder, ClusteringResult result, ResultSource source)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(source);
+        var centres = ClusterCentres.Of(result);
+        WriteImages(Path.Combine(folder, ImagesFileName), result, centres);
+        WriteErrors(Path.Combine(folder, ErrorsFileName), result.Errors);
+        File.WriteAllBytes(Path.Combine(folder, LinkageFileName), LinkageArray(result.MergeTree).ToBytes());
+
+        var embeddingsPath = Path.Combine(folder, EmbeddingsFileName);
+        if (Matrix(result.Images.Select(image => image.Embedding).ToArray(), result.EmbeddingDimension) is { } embeddings)
+        {
+            File.WriteAllBytes(embeddingsPath, NpyArray.FromSingles(embeddings, result.Images.Count, result.EmbeddingDimension).ToBytes());
+        }
+        else
+        {
+            File.Delete(embeddingsPath);
+        }
+        var alphaPath = Path.Combine(folder, AlphaFileName);
+        var patches = result.PatchGridHeight * result.PatchGridWidth;
+        if (patches > 0 && Matrix(result.Images.Select(image => image.PatchWeights).ToArray(), patches) is { } alpha)
+        {
+            File.WriteAllBytes(alphaPath, NpyArray.FromSingles(alpha, result.Images.Count, patches).ToBytes());
+        }
+        else
+        {
+            File.Delete(alphaPath);
+        }
+
+        var summaryPath = Path.Combine(folder, SummaryFileName);
+        using (var stream = File.Create(summaryPath))
+        {
+            ClusteringResultJson.WriteSummary(stream, result, source, centres.CentreImages);
+        }
+        return summaryPath;
+    }
+
+    /// <summary>True when <paramref name="folder"/> holds a result written by <see cref="Write"/> (rather than one full result.json).</summary>
+    public static bool Holds(string folder) => File.Exists(Path.Combine(folder, ImagesFileName));
+
+    /// <summary>Reads a folder written by <see cref="Write"/> back into the result it was written from (metrics recomputed).</summary>
+    /// <exception cref="InvalidDataException">A file is missing, is not what this tool writes, or the files disagree.</exception>
+    public static (ClusteringResult Result, ResultSource Source) Read(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        try
+        {
+            ResultHead head;
+            ResultSource source;
+            using (var stream = File.OpenRead(Path.Combine(folder, SummaryFileName)))
+            {
+                (head, source) = ClusteringResultJson.ReadSummary(stream);
+            }
+            var rows = ReadImages(Path.Combine(folder, ImagesFileName));
+            var errors = ReadErrors(Path.Combine(folder, ErrorsFileName));
+            var tree = MergeTree.FromLinkageArray(ReadLinkage(Path.Combine(folder, LinkageFileName)));
+            var embeddings = ReadRows(Path.Combine(folder, EmbeddingsFileName), rows.Count, head.EmbeddingDimension);
+            var patches = head.PatchGridHeight * head.PatchGridWidth;
+            var alpha = patches > 0 ? ReadRows(Path.Combine(folder, AlphaFileName), rows.Count, patches) : null;
+            var images = rows.Select((row, i) => new ClusteredImage(row.Id, row.Cluster, row.Label, alpha?[i], embeddings?[i])).ToArray();
+            var leaves = rows.Count > 0 && rows.All(row => row.Leaf is not null) ? rows.Select(row => row.Leaf!.Value).ToArray() : null;
+            return (head.ToResult(images, errors, tree, leaves), source);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidClusteringInputException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"cannot read the result in '{folder}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads the result whose <c>result.json</c> is at <paramref name="resultPath"/>: a folder written by <see cref="Write"/>,
+    /// or one full document (<see cref="ClusteringResultJson.Write"/>, results of earlier versions and job stores).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Neither form could be read; the message says why.</exception>
+    public static (ClusteringResult Result, ResultSource Source) ReadResultFile(string resultPath)
+    {
+        ArgumentNullException.ThrowIfNull(resultPath);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(resultPath))!;
+        if (Path.GetFileName(resultPath) == SummaryFileName && Holds(folder))
+        {
+            return Read(folder);
+        }
+        using var stream = File.OpenRead(resultPath);
+        return ClusteringResultJson.Read(stream);
+    }
+
+    /// <summary>The merge tree as SciPy's (N-1) x 4 float64 linkage matrix.</summary>
+    private static NpyArray LinkageArray(MergeTree tree)
+    {
+        var steps = tree.LinkageMatrix;
+        var values = new double[steps.Count * 4];
+        for (var r = 0; r < steps.Count; r++)
+        {
+            values[4 * r] = steps[r].Left;
+            values[4 * r + 1] = steps[r].Right;
+            values[4 * r + 2] = steps[r].Height;
+            values[4 * r + 3] = steps[r].Size;
+        }
+        return NpyArray.FromDoubles(values, steps.Count, 4);
+    }
+
+    private static double[,] ReadLinkage(string path)
+    {
+        var array = NpyArray.Parse(File.ReadAllBytes(path));
+        if (array.Shape.Count != 2 || array.Shape[1] != 4)
+        {
+            throw new InvalidDataException($"{LinkageFileName} has shape ({string.Join(", ", array.Shape)}); a linkage matrix is (N-1) x 4.");
+        }
+        var values = array.ToDoubles();
+        var linkage = new double[array.Shape[0], 4];
+        Buffer.BlockCopy(values, 0, linkage, 0, values.Length * sizeof(double));
+        return linkage;
+    }
+
+    /// <summary>The rows as one row-major N x <paramref name="width"/> matrix; null when any row is missing or of another width.</summary>
+    private static float[]? Matrix(float[]?[] rows, int width)
+    {
+        if (rows.Length == 0 || width < 1 || rows.Any(row => row is null || row.Length != width))
+        {
+            return null;
+        }
+        var matrix = new float[rows.Length * width];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i]!.CopyTo(matrix, i * width);
+        }
+        return matrix;
+    }
+
+    /// <summary>The rows of an N x <paramref name="width"/> .npy file; null when the file is absent.</summary>
+    private static float[][]? ReadRows(string path, int count, int width)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var array = NpyArray.Parse(File.ReadAllBytes(path));
+        if (array.Shape.Count != 2 || array.Shape[0] != count || array.Shape[1] != width)
+        {
+            throw new InvalidDataException($"{Path.GetFileName(path)} has shape ({string.Join(", ", array.Shape)}); expected ({count}, {width}).");
+        }
+        var values = array.ToSingles();
+        return Enumerable.Range(0, count).Select(i => values.AsSpan(i * width, width).ToArray()).ToArray();
+    }
+
+    private static void WriteImages(string path, ClusteringResult result, ClusterCentres centres)
+    {
+        var images = result.Images;
+        var leaves = result.LeafOfImage;
+        WriteRowGroups(path, new ParquetSchema(IdField, ClusterField, LabelField, DistanceField, LeafField), images.Count, async (group, start, count) =>
+        {
+            await group.WriteAsync(IdField, Enumerable.Range(start, count).Select(i => images[i].Id).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync<int>(ClusterField, Enumerable.Range(start, count).Select(i => images[i].Cluster).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(LabelField, Enumerable.Range(start, count).Select(i => images[i].Label).ToArray()!).ConfigureAwait(false);
+            await group.WriteAsync<double>(DistanceField, Enumerable.Range(start, count).Select(i => centres.Distances[i]).ToArray()).ConfigureAwait(false);
+            // Null unless the tree is over micro-clusters (two-stage Ward): then the image's leaf in linkage.npy.
+            await group.WriteAsync<int>(LeafField, Enumerable.Range(start, count).Select(i => leaves is null ? (int?)null : leaves[i]).ToArray()).ConfigureAwait(false);
+        });
+    }
+
+    private static void WriteErrors(string path, IReadOnlyList<ImageError> errors)
+    {
+        WriteRowGroups(path, new ParquetSchema(IdField, PathField, ReasonField, MessageField, NormalImageField), errors.Count, async (group, start, count) =>
+        {
+            var part = errors.Skip(start).Take(count).ToArray();
+            await group.WriteAsync(IdField, part.Select(e => e.Id).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(PathField, part.Select(e => e.Path).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(ReasonField, part.Select(e => e.Reason).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(MessageField, part.Select(e => e.Message).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync<bool>(NormalImageField, part.Select(e => e.IsNormalImage).ToArray()).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>The rows of <see cref="ImagesFileName"/>, in file order.</summary>
+    /// <exception cref="InvalidDataException">The file is not what <see cref="Write"/> writes.</exception>
+    public static IReadOnlyList<ImageRow> ReadImages(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var rows = new List<ImageRow>();
+        ReadRowGroups(path, async (reader, group, count) =>
+        {
+            var ids = new string?[count];
+            var clusters = new int[count];
+            var labels = new string?[count];
+            var distances = new double[count];
+            var leaves = new int?[count];
+            await group.ReadAsync(Field(reader, IdField), ids.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync<int>(Field(reader, ClusterField), clusters.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, LabelField), labels.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync<double>(Field(reader, DistanceField), distances.AsMemory()).ConfigureAwait(false);
+            if (reader.Schema.DataFields.Any(f => f.Name == LeafField.Name))
+            {
+                await group.ReadAsync<int>(Field(reader, LeafField), leaves.AsMemory()).ConfigureAwait(false);
+            }
+            for (var i = 0; i < count; i++)
+            {
+                rows.Add(new ImageRow(ids[i]!, clusters[i], labels[i], distances[i]) { Leaf = leaves[i] });
+            }
+        });
+        return rows;
+    }
+
+    private static IReadOnlyList<ImageError> ReadErrors(string path)
+    {
+        var errors = new List<ImageError>();
+        ReadRowGroups(path, async (reader, group, count) =>
+        {
+            var ids = new string?[count];
+            var paths = new string?[count];
+            var reasons = new string?[count];
+            var messages = new string?[count];
+            var normal = new bool[count];
+            await group.ReadAsync(Field(reader, IdField), ids.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, PathField), paths.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, ReasonField), reasons.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, MessageField), messages.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync<bool>(Field(reader, NormalImageField), normal.AsMemory()).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                errors.Add(new ImageError(ids[i]!, paths[i]!, reasons[i]!, messages[i]!, normal[i]));
+            }
+        });
+        return errors;
+    }
+
+    /// <summary>Writes <paramref name="count"/> rows in row groups of <see cref="RowGroupSize"/> (one empty group for none): writeGroup(group, first row, rows).</summary>
+    private static void WriteRowGroups(string path, ParquetSchema schema, int count, Func<ParquetRowGroupWriter, int, int, Task> writeGroup)
+    {
+        Run(async () =>
+        {
+            await using var stream = File.Create(path);
+            await using var writer = await ParquetWriter.CreateAsync(schema, stream).ConfigureAwait(false);
+            for (var start = 0; start < Math.Max(count, 1); start += RowGroupSize)
+            {
+                using var group = writer.CreateRowGroup();
+                await writeGroup(group, start, Math.Min(RowGroupSize, count - start)).ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>Reads every row group of the file in order: readGroup(reader, group, rows).</summary>
+    private static void ReadRowGroups(string path, Func<ParquetReader, ParquetRowGroupReader, int, Task> readGroup)
+    {
+        Run(async () =>
+        {
+            await using var stream = File.OpenRead(path);
+            await using var reader = await ParquetReader.CreateAsync(stream).ConfigureAwait(false);
+            for (var g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                await readGroup(reader, group, checked((int)group.RowCount)).ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>The file's own field of that name (its schema, not ours, is what the reader matches columns by).</summary>
+    private static DataField Field(ParquetReader reader, DataField field) =>
+        reader.Schema.DataFields.FirstOrDefault(f => f.Name == field.Name)
+        ?? throw new InvalidDataException($"the Parquet file has no column '{field.Name}'.");
+
+    private static void Run(Func<Task> work) => Task.Run(work).GetAwaiter().GetResult();
+}
+
+/// <summary>One row of <see cref="ResultFolder.ImagesFileName"/>.</summary>
+/// <param name="Id">The image id.</param>
+/// <param name="Cluster">0-based cluster index.</param>
+/// <param name="Label">Ground-truth label, or null.</param>
+/// <param name="DistanceToCentre">Euclidean distance of x_i to its cluster's centroid; NaN without embeddings.</param>
+public sealed record ImageRow(string Id, int Cluster, string? Label, double DistanceToCentre)
+{
+    /// <summary>The image's micro-cluster (leaf of linkage.npy) when the tree is two-stage; null when the leaves are the images.</summary>
+    public int? Leaf { get; init; }
+}

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AnomalyClustering.Core.Clustering;
+
+namespace AnomalyClustering.Jobs.Tests;
+
+/// <summary>
+/// The result files that scale: the folder reads back into the result it was written from, the summary's size does not
+/// grow with N, and the .npy files are what NumPy and SciPy read.
+/// </summary>
+public sealed class ResultFolderTests : IDisposable
+{
+    private static readonly ResultSource Source = new("vectors", "/data/vectors.npy", null, null, null, new Dictionary<string, int> { ["combined"] = 2 });
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("anomaly-result-folder-").FullName;
+
+    [Fact]
+    public void TheFolderReadsBackIntoTheResultItWasWrittenFrom()
+    {
+        var result = Clustered(40, labelled: true, withAlpha: true) with
+        {
+            Names = ClusterNames.Empty.With(1, "stain"),
+            Errors = [new ImageError("broken.png", "/data/broken.png", "corrupt", "not an image", IsNormalImage: false)],
+        };
+
+        ResultFolder.Write(_folder, result, Source);
+        var (read, source) = ResultFolder.Read(_folder);
+
+        Assert.True(ResultFolder.Holds(_folder));
+        Assert.Equal(result.Images.Select(i => (i.Id, i.Cluster, i.Label)), read.Images.Select(i => (i.Id, i.Cluster, i.Label)));
+        Assert.Equal(result.Images.Select(i => i.Embedding), read.Images.Select(i => i.Embedding));
+        Assert.Equal(result.Images.Select(i => i.PatchWeights), read.Images.Select(i => i.PatchWeights));
+        Assert.Equal(result.MergeTree.LinkageMatrix, read.MergeTree.LinkageMatrix);
+        Assert.Equal(result.Errors, read.Errors);
+        Assert.Equal(result.Options, read.Options);
+        Assert.Equal(result.Scores!.NormalizedMutualInformation, read.Scores!.NormalizedMutualInformation);
+        Assert.Equal(result.Scores.AdjustedRandIndex, read.Scores.AdjustedRandIndex);
+        Assert.Equal(result.Scores.HungarianF1, read.Scores.HungarianF1);
+        Assert.Equal(result.ClassNames, read.ClassNames);
+        Assert.Equal((2, 3), (read.PatchGridHeight, read.PatchGridWidth));
+        Assert.Equal("stain", read.Names.NameOf(1));
+        Assert.Equal(2, source.Excluded["combined"]);
+    }
+
+    [Fact]
+    public void ImageRowsHoldTheDistanceToTheClusterCentroid()
+    {
+        var result = Clustered(30, labelled: false, withAlpha: false);
+        ResultFolder.Write(_folder, result, Source);
+
+        var rows = ResultFolder.ReadImages(Path.Combine(_folder, ResultFolder.ImagesFileName));
+
+        Assert.Equal(30, rows.Count);
+        Assert.All(rows, row => Assert.Null(row.Label));
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var members = result.Images.Where(image => image.Cluster == rows[i].Cluster).ToArray();
+            var centroid = Enumerable.Range(0, result.EmbeddingDimension).Select(d => members.Average(m => (double)m.Embedding![d])).ToArray();
+            var expected = Math.Sqrt(centroid.Select((c, d) => Math.Pow(result.Images[i].Embedding![d] - c, 2)).Sum());
+            Assert.Equal(expected, rows[i].DistanceToCentre, 4);
+        }
+        // No alpha maps for precomputed embeddings: no alpha file.
+        Assert.False(File.Exists(Path.Combine(_folder, ResultFolder.AlphaFileName)));
+    }
+
+    [Fact]
+    public void TheSummaryDoesNotGrowWithTheNumberOfImages()
+    {
+        var small = SummaryBytes(Clustered(200, labelled: true, withAlpha: true));
+        var large = SummaryBytes(Clustered(4_000, labelled: true, withAlpha: true));
+
+        // Same K and classes, both beyond the merges kept: only digits of counts and heights may differ.
+        Assert.InRange(large, small - 200, small + 200);
+        using var summary = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_folder, ResultFolder.SummaryFileName)));
+        var root = summary.RootElement;
+        Assert.Equal(ResultFolder.SummaryFormat, root.GetProperty("format").GetString());
+        Assert.False(root.TryGetProperty("images", out _));
+        Assert.Equal(ClusteringResultJson.SummaryMergeCount, root.GetProperty("mergeTreeTop").GetProperty("linkage").GetArrayLength());
+        Assert.All(root.GetProperty("clusters").EnumerateArray(), cluster => Assert.False(string.IsNullOrEmpty(cluster.GetProperty("centreImage").GetString())));
+    }
+
+    [Fact]
+    public void AFullDocumentReaderRefusesASummaryWithAMessageThatSaysWhatToDo()
+    {
+        ResultFolder.Write(_folder, Clustered(10, labelled: false, withAlpha: false), Source);
+        using var stream = File.OpenRead(Path.Combine(_folder, ResultFolder.SummaryFileName));
+        var error = Assert.Throws<InvalidDataException>(() => ClusteringResultJson.Read(stream));
+        Assert.Contains(nameof(ResultFolder), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingFileIsAnInvalidDataError()
+    {
+        ResultFolder.Write(_folder, Clustered(10, labelled: false, withAlpha: false), Source);
+        File.Delete(Path.Combine(_folder, ResultFolder.LinkageFileName));
+        var error = Assert.Throws<InvalidDataException>(() => ResultFolder.Read(_folder));
+        Assert.Contains(_folder, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NumPyAndSciPyReadTheArrays()
+    {
+        if (!PythonHas("numpy") || !PythonHas("scipy"))
+        {
+            Assert.Skip("/usr/bin/python3 with numpy and scipy is needed to read the .npy files the way users do.");
+        }
+        var result = Clustered(25, labelled: false, withAlpha: true);
+        ResultFolder.Write(_folder, result, Source);
+
+        // SciPy's own cut of the written linkage matrix must give our clusters (up to relabelling), and the arrays their shapes.
+        var script = string.Join('\n',
+            "import sys, numpy as np",
+            "from scipy.cluster.hierarchy import fcluster",
+            "folder = sys.argv[1]",
+            "z = np.load(folder + '/linkage.npy'); x = np.load(folder + '/embeddings.npy'); a = np.load(folder + '/alpha.npy')",
+            "assert z.dtype == np.float64 and z.shape == (24, 4), z.shape",
+            "assert x.dtype == np.float32 and x.shape == (25, 3), x.shape",
+            "assert a.shape == (25, 6) and np.allclose(a.sum(axis=1), 1, atol=1e-5)",
+            "print(' '.join(str(c) for c in fcluster(z, 3, criterion='maxclust')))");
+        var output = RunPython(script, _folder);
+
+        var scipy = output.Trim().Split(' ').Select(int.Parse).ToArray();
+        var ours = result.Images.Select(image => image.Cluster).ToArray();
+        for (var i = 0; i < ours.Length; i++)
+        {
+            for (var j = 0; j < ours.Length; j++)
+            {
+                Assert.Equal(ours[i] == ours[j], scipy[i] == scipy[j]);
+            }
+        }
+    }
+
+    [Fact]
+    public void PyArrowReadsTheImageRowsWhenItIsInstalled()
+    {
+        if (!PythonHas("pyarrow"))
+        {
+            Assert.Skip("pyarrow is not installed for /usr/bin/python3 (Debian's pandas has no Parquet engine); Parquet.Net's read-back covers the format.");
+        }
+        ResultFolder.Write(_folder, Clustered(12, labelled: true, withAlpha: false), Source);
+        var output = RunPython("import sys, pyarrow.parquet as pq\nt = pq.read_table(sys.argv[1] + '/images.parquet')\nprint(t.num_rows, ','.join(t.column_names))", _folder);
+        Assert.Equal("12 id,cluster,label,distance_to_centre", output.Trim());
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private long SummaryBytes(ClusteringResult result)
+    {
+        ResultFolder.Write(_folder, result, Source);
+        return new FileInfo(Path.Combine(_folder, ResultFolder.SummaryFileName)).Length;
+    }
+
+    /// <summary>N points in D = 3 around three centres, seeded; labels by centre; a 2 x 3 alpha grid when asked.</summary>
+    private static ClusteringResult Clustered(int count, bool labelled, bool withAlpha)
+    {
+        var random = new Random(7);
+        var points = new float[count * 3];
+        string[] kinds = ["crack", "hole", "stain"];
+        var labels = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var kind = i % 3;
+            labels[i] = kinds[kind];
+            for (var d = 0; d < 3; d++)
+            {
+                points[3 * i + d] = (d == kind ? 5f : 0f) + (float)random.NextDouble();
+            }
+        }
+        var alpha = withAlpha
+            ? Enumerable.Range(0, count).Select(_ => { var w = Enumerable.Range(0, 6).Select(_ => (float)random.NextDouble() + 0.01f).ToArray(); var s = w.Sum(); return w.Select(v => v / s).ToArray(); }).ToArray()
+            : null;
+        var ids = Enumerable.Range(0, count).Select(i => $"images/{i:D5}.png").ToArray();
+        var result = EmbeddingClustering.Run(points, count, 3, ids, labelled ? labels : null, new ClusteringJobOptions { ClusterCount = 3, Linkage = LinkageMethod.Ward }, alpha, progress: null);
+        return withAlpha ? result with { PatchGridHeight = 2, PatchGridWidth = 3 } : result;
+    }
+
+    private static bool PythonHas(string module)
+    {
+        try
+        {
+            RunPython($"import {module}", ".");
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static string RunPython(string script, string argument)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"python3 failed ({process.ExitCode}): {stderr.Result}");
+        }
+        return stdout;
+    }
+}
