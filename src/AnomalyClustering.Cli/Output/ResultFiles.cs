@@ -31,6 +31,31 @@ internal static class ResultFiles
         return (clustersPath, resultPath);
     }
 
+    /// <summary>
+    /// Throws unless results can be written into <paramref name="folder"/>: it is not a file, it can be created, and a file
+    /// can be written in it (probed with a hidden file removed at once). Called before any embedding, so that a wrong
+    /// <c>--out</c> costs one line instead of a whole job's work.
+    /// </summary>
+    /// <exception cref="CliInputException">The folder cannot take the results; the message names it and why.</exception>
+    public static void CheckOutputFolder(string folder)
+    {
+        if (File.Exists(folder))
+        {
+            throw new CliInputException($"--out '{folder}' is a file; give a folder for {ClustersFileName} and {ResultFileName}.");
+        }
+        CreateOutputFolder(folder);
+        var probe = Path.Combine(folder, $".write-probe-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliInputException($"cannot write into the output folder '{folder}': {e.Message}", e);
+        }
+    }
+
     /// <summary>Creates <paramref name="folder"/> when missing.</summary>
     /// <exception cref="CliInputException">It cannot be created; the message names it.</exception>
     public static void CreateOutputFolder(string folder)

@@ -141,7 +141,8 @@ public static class JobApi
         }
         var options = JobRequests.CheckOptions(body.Options ?? new JobOptions());
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
-        var dataset = await BlobDatasetDiscovery.DiscoverAsync(store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, cancellationToken).ConfigureAwait(false);
+        var dataset = await BlobDatasetDiscovery.DiscoverAsync(
+            store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, JobOptionsMapping.ToPipelineOptions(options), cancellationToken).ConfigureAwait(false);
         return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix")).ConfigureAwait(false);
     }
 
