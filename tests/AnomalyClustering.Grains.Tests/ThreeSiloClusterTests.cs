@@ -130,6 +130,15 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         Assert.Contains("occurs twice", twice.Message);
         var id = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("../escape").Submit(data.Job(new JobOptions())));
         Assert.Contains("job id", id.Message);
+        // More images than the clustering takes: refused at submit, naming the limit, before any image is embedded.
+        var many = data.Job(new JobOptions { Clusters = 2 }) with
+        {
+            Images = Enumerable.Range(0, 65_536).Select(i => new JobImage($"many/{i:D6}.png", $"missing/{i:D6}.png", null)).ToArray(),
+        };
+        var tooMany = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-too-many").Submit(many));
+        Assert.Contains("65,536 images", tooMany.Message);
+        Assert.Contains("at most 65,535", tooMany.Message);
+        Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-too-many").GetStatus()).State);
 
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("never-submitted").GetStatus()).State);
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-tau").GetStatus()).State);
