@@ -143,6 +143,9 @@ public sealed class ClusterCommandTests
         // The embedded silo (and with it the store's feature cache) never started: nothing was embedded.
         Assert.False(Directory.Exists(store), "the store folder exists, so the job started before --out was checked");
         Assert.Equal("not a folder", File.ReadAllText(outFile));
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--out", Path.Combine(outFile, "results"), "--store", store)
+            .AssertOneLineError(CliExitCodes.InputError, "is a file");
+        Assert.False(Directory.Exists(store));
     }
 
     [Fact]

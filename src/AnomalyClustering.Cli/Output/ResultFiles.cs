@@ -32,19 +32,28 @@ internal static class ResultFiles
     }
 
     /// <summary>
-    /// Throws unless results can be written into <paramref name="folder"/>: it is not a file, it can be created, and a file
-    /// can be written in it (probed with a hidden file removed at once). Called before any embedding, so that a wrong
-    /// <c>--out</c> costs one line instead of a whole job's work.
+    /// Throws unless results can be written into <paramref name="folder"/>: neither it nor an ancestor is a file, and its
+    /// nearest existing folder takes a file (probed with a hidden file removed at once). Creates nothing, so that a run
+    /// refused later leaves no folder behind. Called before any embedding, so that a wrong <c>--out</c> costs one line
+    /// instead of a whole job's work.
     /// </summary>
     /// <exception cref="CliInputException">The folder cannot take the results; the message names it and why.</exception>
     public static void CheckOutputFolder(string folder)
     {
-        if (File.Exists(folder))
+        var full = Path.GetFullPath(folder);
+        var existing = full;
+        while (!Directory.Exists(existing))
         {
-            throw new CliInputException($"--out '{folder}' is a file; give a folder for {ClustersFileName} and {ResultFileName}.");
+            if (File.Exists(existing))
+            {
+                throw new CliInputException(existing == full
+                    ? $"--out '{folder}' is a file; give a folder for {ClustersFileName} and {ResultFileName}."
+                    : $"--out '{folder}' cannot be created: '{existing}' is a file.");
+            }
+            // The root always exists, so the walk ends there at the latest.
+            existing = Path.GetDirectoryName(existing)!;
         }
-        CreateOutputFolder(folder);
-        var probe = Path.Combine(folder, $".write-probe-{Environment.ProcessId}");
+        var probe = Path.Combine(existing, $".anomaly-cluster-write-probe-{Environment.ProcessId}");
         try
         {
             File.WriteAllBytes(probe, []);
@@ -52,7 +61,7 @@ internal static class ResultFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliInputException($"cannot write into the output folder '{folder}': {e.Message}", e);
+            throw new CliInputException($"cannot write the output folder '{folder}' (in '{existing}'): {e.Message}", e);
         }
     }
 
