@@ -131,6 +131,25 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void AnOutputFolderThatIsAFileIsRefusedBeforeAnyEmbedding()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Good, 2, seed: 5);
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Stain, 2, seed: 6);
+        var outFile = folder.Combine("out.txt");
+        File.WriteAllText(outFile, "not a folder");
+        var store = folder.Combine("store");
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--out", outFile, "--store", store)
+            .AssertOneLineError(CliExitCodes.InputError, "is a file");
+        // The embedded silo (and with it the store's feature cache) never started: nothing was embedded.
+        Assert.False(Directory.Exists(store), "the store folder exists, so the job started before --out was checked");
+        Assert.Equal("not a folder", File.ReadAllText(outFile));
+        CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--out", Path.Combine(outFile, "results"), "--store", store)
+            .AssertOneLineError(CliExitCodes.InputError, "is a file");
+        Assert.False(Directory.Exists(store));
+    }
+
+    [Fact]
     public void MissingFolderIsAnInputError()
     {
         using var folder = new TempFolder();

@@ -126,6 +126,15 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         Assert.Contains("occurs twice", twice.Message);
         var id = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("../escape").Submit(data.Job(new JobOptions())));
         Assert.Contains("job id", id.Message);
+        // More images than the clustering takes: refused at submit, naming the limit, before any image is embedded.
+        var many = data.Job(new JobOptions { Clusters = 2 }) with
+        {
+            Images = Enumerable.Range(0, 65_536).Select(i => new JobImage($"many/{i:D6}.png", $"missing/{i:D6}.png", null)).ToArray(),
+        };
+        var tooMany = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-too-many").Submit(many));
+        Assert.Contains("65,536 images", tooMany.Message);
+        Assert.Contains("at most 65,535", tooMany.Message);
+        Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-too-many").GetStatus()).State);
 
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("never-submitted").GetStatus()).State);
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-tau").GetStatus()).State);
@@ -154,6 +163,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         var again = await Grains.GetGrain<IClusteringJobGrain>("idempotent").Submit(data.Job(new JobOptions { Tau = 2 }));
         Assert.Equal(first.State, again.State);
         Assert.Equal(first.CreatedAt, again.CreatedAt);
-        Assert.Contains("idempotent", await Grains.GetGrain<IJobRegistryGrain>(0).List(100));
+        var listed = await Grains.GetGrain<IJobRegistryGrain>(0).List(0, 1000);
+        Assert.Equal(JobState.Completed, Assert.Single(listed, status => status.JobId == "idempotent").State);
     }
 }

@@ -133,6 +133,14 @@ public sealed class JobApiTests(SiloServer server)
         Assert.Contains(listed, job => job.JobId == jobId);
         Assert.Equal(listed.Select(j => j.CreatedAt).OrderDescending(), listed.Select(j => j.CreatedAt));
         Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId)).State);
+
+        // Pages: the job on the page that starts at its place (jobs other tests submit meanwhile are newer, so they can
+        // only move it later), as the registry recorded its completion; a page holds at most `limit` jobs.
+        var all = (await Client.GetFromJsonAsync<JobStatus[]>("/jobs?limit=1000", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        var place = Array.FindIndex(all, job => job.JobId == jobId);
+        var page = (await Client.GetFromJsonAsync<JobStatus[]>($"/jobs?limit=20&offset={place}", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal(JobState.Completed, Assert.Single(page, job => job.JobId == jobId).State);
+        Assert.True(page.Length <= 20);
     }
 
     [Fact]
@@ -243,6 +251,7 @@ public sealed class JobApiTests(SiloServer server)
     {
         await ProblemAsync(await Client.GetAsync("/jobs?limit=many", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "malformed");
         await ProblemAsync(await Client.GetAsync("/jobs?limit=0", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "limit is 0");
+        await ProblemAsync(await Client.GetAsync("/jobs?offset=-1", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "offset is -1");
         await ProblemAsync(await Client.GetAsync("/nowhere", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no such endpoint");
         await ProblemAsync(await Client.DeleteAsync("/jobs", TestContext.Current.CancellationToken), HttpStatusCode.MethodNotAllowed, "not allowed");
     }

@@ -38,17 +38,23 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     Task<IReadOnlyList<JobImage>> GetImages();
 }
 
-/// <summary>All jobs the cluster knows, newest first (key 0): for listing and for resuming unfinished jobs after a restart.</summary>
+/// <summary>
+/// The jobs the cluster lists, newest first (key 0), with the status each coordinator reported at its last state change:
+/// a listing reads this one grain and activates no coordinator. Finished jobs beyond a configured number are pruned.
+/// </summary>
 [Alias("AnomalyClustering.IJobRegistryGrain")]
 public interface IJobRegistryGrain : IGrainWithIntegerKey
 {
-    /// <summary>Records a job id (idempotent).</summary>
-    [Alias("Register")]
-    Task Register(string jobId, DateTimeOffset createdAt);
+    /// <summary>Records a job's status (registering the job; idempotent for the same state).</summary>
+    [Alias("Record")]
+    Task Record(JobStatus status);
 
-    /// <summary>Up to <paramref name="limit"/> job ids, newest first.</summary>
-    [Alias("List")]
-    Task<IReadOnlyList<string>> List(int limit);
+    /// <summary>
+    /// Up to <paramref name="limit"/> jobs after the first <paramref name="offset"/>, newest first, as last recorded (a
+    /// running job's counts are those of its last state change; state Unknown: recorded before statuses were kept).
+    /// </summary>
+    [Alias("ListPage")]
+    Task<IReadOnlyList<JobStatus>> List(int offset, int limit);
 }
 
 /// <summary>A job specification or its options were refused; the message says what to change.</summary>

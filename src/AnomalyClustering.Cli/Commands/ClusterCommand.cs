@@ -5,6 +5,7 @@ using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using Spectre.Console;
 
@@ -65,6 +66,7 @@ internal static class ClusterCommand
         // Everything that can be refused is checked before any output, so a mistake costs one line.
         names ??= ClusterNames.Empty;
         Check(found, options, names);
+        ResultFiles.CheckOutputFolder(outputFolder);
         DescribeInput(console.Out, found, options, description);
         var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, options, description, runtime, storeFolder, progress, cancellationToken));
         WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
@@ -73,12 +75,13 @@ internal static class ClusterCommand
 
     /// <summary>
     /// Throws unless the job can run: options in range, the dataset fits them (the pipeline's own checks: normal images for
-    /// semi-supervised mode, K at most the number of images), names for clusters K can have.
+    /// semi-supervised mode, K at most the number of images), no more images than the clustering takes, names for clusters K can have.
     /// </summary>
     public static void Check(DiscoveredImageFolder found, ClusteringJobOptions options, ClusterNames? names = null)
     {
         options.Validate();
         JobPlan.CheckDataset(options, found.Dataset);
+        JobLimits.CheckClustering(options, found.Dataset.Images.Count);
         int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
         if (names is not null && expectedClusters is { } k)
         {

@@ -30,6 +30,40 @@ internal static class ResultFiles
         return (clustersPath, resultPath);
     }
 
+    /// <summary>
+    /// Throws unless results can be written into <paramref name="folder"/>: neither it nor an ancestor is a file, and its
+    /// nearest existing folder takes a file (probed with a hidden file removed at once). Creates nothing, so that a run
+    /// refused later leaves no folder behind. Called before any embedding, so that a wrong <c>--out</c> costs one line
+    /// instead of a whole job's work.
+    /// </summary>
+    /// <exception cref="CliInputException">The folder cannot take the results; the message names it and why.</exception>
+    public static void CheckOutputFolder(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        var existing = full;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+            {
+                throw new CliInputException(existing == full
+                    ? $"--out '{folder}' is a file; give a folder for {ClustersFileName} and {ResultFileName}."
+                    : $"--out '{folder}' cannot be created: '{existing}' is a file.");
+            }
+            // The root always exists, so the walk ends there at the latest.
+            existing = Path.GetDirectoryName(existing)!;
+        }
+        var probe = Path.Combine(existing, $".anomaly-cluster-write-probe-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliInputException($"cannot write the output folder '{folder}' (in '{existing}'): {e.Message}", e);
+        }
+    }
+
     /// <summary>Creates <paramref name="folder"/> when missing.</summary>
     /// <exception cref="CliInputException">It cannot be created; the message names it.</exception>
     public static void CreateOutputFolder(string folder)

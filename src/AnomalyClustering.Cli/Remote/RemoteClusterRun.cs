@@ -32,6 +32,7 @@ internal static class RemoteClusterRun
         ClusterCommand.Check(found, options, names);
         var backboneName = parseResult.GetValue(remote.BackboneName);
         var outputFolder = parseResult.GetValue(shared.Out)!;
+        ResultFiles.CheckOutputFolder(outputFolder);
 
         var files = UploadFiles(found, options);
         DescribeInput(console.Out, found, options, server, backboneName ?? BackboneHostOptions.BuiltInName);

@@ -36,7 +36,8 @@ public static class ImageDatasetLayout
     /// <summary>The folder (relative to the root) whose images are the normal images of an MVTec layout.</summary>
     public const string TrainGoodFolder = "train/good";
 
-    private const string TestFolder = "test";
+    /// <summary>The folder whose class sub-folders make a dataset MVTec (<c>test/&lt;class&gt;/</c>).</summary>
+    public const string TestFolder = "test";
 
     /// <summary>The extensions as a list for messages: <c>*.png, *.jpg, ...</c>.</summary>
     public static string ExtensionList => string.Join(", ", ImageExtensions.Select(e => "*" + e));

@@ -40,6 +40,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private Task? _run;
     private DateTimeOffset _lastCheckpoint;
 
+    // Progress counts kept beside the per-image flags (counted once at activation), so that a status is O(1) in the images.
+    private int _embeddedCount;
+    private int _weightedCount;
+
     public ClusteringJobGrain(
         [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
         IBlobStore store,
@@ -59,6 +63,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _embeddedCount = S.ImageEmbedded.Count(done => done) + S.NormalEmbedded.Count(done => done);
+        _weightedCount = S.ImageWeighted.Count(done => done);
         if (S.State.IsActive())
         {
             _logger.LogInformation("Job {JobId} resumes in state {State}", JobId, S.State);
@@ -76,7 +82,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             return Status();
         }
-        Validate(specification);
+        JobSubmissionCheck.Validate(specification);
         var now = DateTimeOffset.UtcNow;
         _state.State = new JobCoordinatorState
         {
@@ -89,7 +95,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             ImageWeighted = new bool[specification.Images.Count],
         };
         await WriteStateAsync().ConfigureAwait(true);
-        await GrainFactory.GetGrain<IJobRegistryGrain>(0).Register(JobId, now).ConfigureAwait(true);
+        await RecordInRegistryAsync().ConfigureAwait(true);
         await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
         AnomalyClusteringTelemetry.ImagesReceived.Add(specification.Images.Count + specification.NormalImages.Count);
         _logger.LogInformation("Job {JobId} accepted: {Images} images, {Normals} normal images, mode {Mode}", JobId, specification.Images.Count, specification.NormalImages.Count, specification.Options.Mode);
@@ -260,7 +266,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             try
             {
                 var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, item.Index, item.Normal));
-                outcome = await WithRetriesAsync(() => grain.Embed(request), cancellationToken).ConfigureAwait(true);
+                outcome = await BoundedFanOut.WithRetriesAsync(() => grain.Embed(request), cancellationToken).ConfigureAwait(true);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -282,11 +288,13 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             {
                 S.NormalFeatures[item.Index] = outcome.FeatureBlob;
                 S.NormalEmbedded[item.Index] = true;
+                _embeddedCount++;
             }
             else
             {
                 S.ImageFeatures[item.Index] = outcome.FeatureBlob;
                 S.ImageEmbedded[item.Index] = true;
+                _embeddedCount++;
             }
         }, cancellationToken).ConfigureAwait(true);
         AddStageTime(PipelineStage.EmbedImages, clock.Elapsed);
@@ -326,10 +334,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                 : sample.ReferencesFor(k).Select(r => S.ImageFeatures[kept[r]]!).ToArray();
             var request = new WeighImageRequest(S.ImageFeatures[index]!, specification.Options.Mode, options.Tau, references, normalBlobs, outcomeBlob);
             var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, index));
-            var weighted = await WithRetriesAsync(() => grain.Weigh(request), cancellationToken).ConfigureAwait(true);
+            var weighted = await BoundedFanOut.WithRetriesAsync(() => grain.Weigh(request), cancellationToken).ConfigureAwait(true);
             embeddings[k] = weighted.Embedding;
             weights[k] = weighted.PatchWeights;
             S.ImageWeighted[index] = true;
+            _weightedCount++;
             AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "weight"));
         }, cancellationToken).ConfigureAwait(true);
         AddStageTime(PipelineStage.WeightPatches, clock.Elapsed);
@@ -379,25 +388,6 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed", JobId, kept.Length, result.ClusterCount, S.Failures.Count);
     }
 
-    /// <summary>
-    /// Calls an image grain, retrying what a cluster throws while it changes (a worker leaving mid-call, placement before
-    /// a new silo's metadata arrived, a timeout): 3 attempts, 1 s then 2 s apart. Anything else is the image's own problem.
-    /// </summary>
-    private static async Task<T> WithRetriesAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call().ConfigureAwait(true);
-            }
-            catch (Exception e) when (attempt < 3 && e is TimeoutException or OrleansException)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(true);
-            }
-        }
-    }
-
     private async Task<(float[], float[])> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)
     {
         var bytes = await _store.ReadAllBytesAsync(blobName, cancellationToken: cancellationToken).ConfigureAwait(true);
@@ -410,21 +400,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// </summary>
     private async Task ForEachBoundedAsync<T>(IEnumerable<T> items, Func<T, Task> process, CancellationToken cancellationToken)
     {
-        var inFlight = new HashSet<Task>();
-        foreach (var item in items)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            while (inFlight.Count >= Math.Max(1, _options.MaxInFlightImages))
-            {
-                var done = await Task.WhenAny(inFlight).ConfigureAwait(true);
-                inFlight.Remove(done);
-                await done.ConfigureAwait(true);
-                await CheckpointAsync().ConfigureAwait(true);
-            }
-            inFlight.Add(process(item));
-        }
-        await Task.WhenAll(inFlight).ConfigureAwait(true);
-        cancellationToken.ThrowIfCancellationRequested();
+        await BoundedFanOut.ForEachAsync(items, _options.MaxInFlightImages, process, CheckpointAsync, cancellationToken).ConfigureAwait(true);
         await WriteStateAsync().ConfigureAwait(true);
     }
 
@@ -447,6 +423,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         S.State = state;
         await WriteStateAsync().ConfigureAwait(true);
+        await RecordInRegistryAsync().ConfigureAwait(true);
     }
 
     private async Task FinishAsync(JobState state, string? error)
@@ -458,6 +435,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         S.State = state;
         S.Error = error;
         await WriteStateAsync().ConfigureAwait(true);
+        await RecordInRegistryAsync().ConfigureAwait(true);
         await UnregisterResumeReminderAsync().ConfigureAwait(true);
         AnomalyClusteringTelemetry.JobsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", state.ToString().ToLowerInvariant()));
         AnomalyClusteringTelemetry.JobDuration.Record((DateTimeOffset.UtcNow - S.CreatedAt).TotalSeconds);
@@ -483,6 +461,22 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
     }
 
+    /// <summary>
+    /// Tells the job registry this job's status at a state change, so that listings need not activate coordinators. The
+    /// registry is an index, the job's own state the truth: a registry that cannot be reached costs a stale listing only.
+    /// </summary>
+    private async Task RecordInRegistryAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IJobRegistryGrain>(0).Record(Status()).ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Job {JobId}: the job registry could not record state {State}", JobId, S.State);
+        }
+    }
+
     private async Task UnregisterResumeReminderAsync()
     {
         var reminder = await this.GetReminder(ResumeReminder).ConfigureAwait(true);
@@ -504,9 +498,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             State = S.State,
             TotalImages = specification?.Images.Count ?? 0,
             TotalNormalImages = S.SelectedNormals.Length,
-            EmbeddedImages = S.ImageEmbedded.Count(done => done) + S.NormalEmbedded.Count(done => done),
+            EmbeddedImages = _embeddedCount,
             CacheHits = S.CacheHits,
-            WeightedImages = S.ImageWeighted.Count(done => done),
+            WeightedImages = _weightedCount,
             FailedImages = S.Failures.Count,
             Error = S.Error,
             CreatedAt = S.CreatedAt,
@@ -515,36 +509,5 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             ClusterCount = S.ClusterCount,
             Source = specification?.Source ?? "",
         };
-    }
-
-    private static void Validate(JobSpecification specification)
-    {
-        try
-        {
-            var options = JobOptionsMapping.ToPipelineOptions(specification.Options);
-            var dataset = new ClusteringDataset(
-                specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
-                specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
-            JobPlan.CheckDataset(options, dataset);
-            foreach (var image in specification.Images.Concat(specification.NormalImages))
-            {
-                // A bad name would otherwise surface per image as an internal error of the store.
-                BlobName.Validate(image.BlobName);
-            }
-            // Only parsed here: the model file need exist on the gpu-worker silos only, which check it when they open it.
-            BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
-        }
-        catch (InvalidClusteringInputException e)
-        {
-            throw new InvalidJobException(e.Message, e.ParamName);
-        }
-        catch (BackboneConfigurationException e)
-        {
-            throw new InvalidJobException(e.Message, "backbone");
-        }
-        catch (InvalidBlobNameException e)
-        {
-            throw new InvalidJobException($"image blob name '{e.RejectedName}' is not allowed: {e.Message}", "images");
-        }
     }
 }

@@ -14,4 +14,10 @@ public sealed class CoordinatorOptions
 
     /// <summary>How often progress is persisted while images complete.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Finished jobs the job registry lists (the newest); older ones leave the list but keep their state and results, so
+    /// <c>GET /jobs/{id}</c> still answers. Running jobs are always listed.
+    /// </summary>
+    public int ListedFinishedJobs { get; set; } = 1_000;
 }

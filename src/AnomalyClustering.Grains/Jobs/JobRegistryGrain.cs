@@ -1,33 +1,79 @@
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Placement;
+using Microsoft.Extensions.Options;
 
 namespace AnomalyClustering.Grains.Jobs;
 
-/// <summary>The list of job ids with their submission times, persisted in the job storage. O(jobs) per listing.</summary>
+/// <summary>
+/// The jobs the cluster knows with the status each reported at its last state change, persisted in the job storage, so
+/// that a listing reads one grain instead of activating a coordinator per job. Pruned to
+/// <see cref="CoordinatorOptions.ListedFinishedJobs"/> finished jobs (see <see cref="JobRegistryState.Record"/>).
+/// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
 internal sealed class JobRegistryGrain(
-    [PersistentState("registry", GrainStorageNames.Jobs)] IPersistentState<JobRegistryState> state) : Grain, IJobRegistryGrain
+    [PersistentState("registry", GrainStorageNames.Jobs)] IPersistentState<JobRegistryState> state,
+    IOptions<CoordinatorOptions> options) : Grain, IJobRegistryGrain
 {
-    public async Task Register(string jobId, DateTimeOffset createdAt)
+    public async Task Record(JobStatus status)
     {
-        if (state.State.Jobs.TryAdd(jobId, createdAt))
+        if (state.State.Record(status, options.Value.ListedFinishedJobs))
         {
             await state.WriteStateAsync().ConfigureAwait(true);
         }
     }
 
-    public Task<IReadOnlyList<string>> List(int limit) =>
-        Task.FromResult<IReadOnlyList<string>>(state.State.Jobs.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal)
-            .Take(Math.Max(0, limit)).Select(pair => pair.Key).ToArray());
+    public Task<IReadOnlyList<JobStatus>> List(int offset, int limit) => Task.FromResult(state.State.Page(offset, limit));
 }
 
-/// <summary>The persisted job list.</summary>
+/// <summary>The persisted job list: every listed job's submission time and last reported status.</summary>
 [GenerateSerializer, Alias("AnomalyClustering.JobRegistryState")]
 public sealed class JobRegistryState
 {
-    /// <summary>Job id to submission time.</summary>
+    /// <summary>Job id to submission time: every listed job.</summary>
     [Id(0)] public Dictionary<string, DateTimeOffset> Jobs { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Job id to the status its coordinator reported at its last state change.</summary>
+    [Id(1)] public Dictionary<string, JobStatus> Statuses { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records <paramref name="status"/> (registering its job), then prunes: of the finished jobs only the
+    /// <paramref name="keepFinished"/> newest stay listed (their state and results stay; <c>GET /jobs/{id}</c> finds them).
+    /// Running jobs are never pruned. Returns false when nothing changed. O(J log J) for J listed jobs.
+    /// </summary>
+    public bool Record(JobStatus status, int keepFinished)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (Statuses.TryGetValue(status.JobId, out var previous) && previous.State == status.State && previous.UpdatedAt >= status.UpdatedAt)
+        {
+            return false;
+        }
+        Statuses[status.JobId] = status;
+        Jobs.TryAdd(status.JobId, status.CreatedAt);
+        var dropped = Statuses.Values.Where(listed => listed.State.IsFinished()).OrderBy(listed => listed, NewestFirst)
+            .Skip(Math.Max(0, keepFinished)).Select(listed => listed.JobId).ToArray();
+        foreach (var jobId in dropped)
+        {
+            Statuses.Remove(jobId);
+            Jobs.Remove(jobId);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> jobs after the first <paramref name="offset"/>, newest first. A job registered before
+    /// statuses were kept has only its id and submission time (state <see cref="JobState.Unknown"/>: ask its coordinator).
+    /// O(J log J).
+    /// </summary>
+    public IReadOnlyList<JobStatus> Page(int offset, int limit) =>
+        Jobs.Select(pair => Statuses.GetValueOrDefault(pair.Key) ?? new JobStatus { JobId = pair.Key, CreatedAt = pair.Value })
+            .OrderBy(listed => listed, NewestFirst).Skip(Math.Max(0, offset)).Take(Math.Max(0, limit)).ToArray();
+
+    private static readonly Comparer<JobStatus> NewestFirst = Comparer<JobStatus>.Create((a, b) =>
+    {
+        var byTime = b.CreatedAt.CompareTo(a.CreatedAt);
+        return byTime != 0 ? byTime : string.CompareOrdinal(a.JobId, b.JobId);
+    });
 }
 
 /// <summary>Names of the grain storage providers the grains use.</summary>

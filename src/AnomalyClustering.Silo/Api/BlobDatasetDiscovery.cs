@@ -1,5 +1,9 @@
+using System.Globalization;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Datasets;
+using AnomalyClustering.Jobs;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Silo.Api;
@@ -24,14 +28,27 @@ public static class BlobDatasetDiscovery
     /// <summary>
     /// Lists the blobs below <paramref name="prefix"/> (and <paramref name="normalPrefix"/>) and detects the dataset.
     /// Image ids are paths below <paramref name="prefix"/>; normal images below another prefix keep their blob name as id.
+    /// The listing stops as soon as it is certain to hold more images than the clustering of <paramref name="clustering"/>
+    /// takes (<see cref="JobLimits"/>; see <see cref="ListedImageCount"/> for when that is known early).
     /// </summary>
     /// <exception cref="ApiProblemException">400: a prefix is malformed, holds no images, or holds more than <paramref name="maxImages"/> blobs.</exception>
+    /// <exception cref="InvalidClusteringInputException">The prefix holds more images than the clustering takes.</exception>
     public static async Task<DiscoveredBlobDataset> DiscoverAsync(
-        IBlobStore store, string prefix, string? normalPrefix, int maxImages, CancellationToken cancellationToken)
+        IBlobStore store, string prefix, string? normalPrefix, int maxImages, ClusteringJobOptions clustering, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(clustering);
         prefix = NormalisePrefix(prefix, "prefix");
-        var names = await ListRelativeAsync(store, prefix, maxImages, cancellationToken).ConfigureAwait(false);
+        var count = new ListedImageCount(await ListedImageCount.IsMvtecAsync(store, prefix, cancellationToken).ConfigureAwait(false));
+        var clusteredLimit = JobLimits.MaxClusteredImages(clustering);
+        var names = await ListRelativeAsync(store, prefix, maxImages, cancellationToken, name =>
+        {
+            count.Add(name);
+            if (count.AtLeast > clusteredLimit)
+            {
+                throw JobLimits.TooManyImages(clustering, $"more than {clusteredLimit.ToString("N0", CultureInfo.InvariantCulture)} images (prefix '{prefix}'; its listing stopped there)");
+            }
+        }).ConfigureAwait(false);
         if (names.Count == 0)
         {
             throw ApiProblemException.BadRequest($"no blobs found under prefix '{prefix}'; upload the dataset first or check the prefix.", "No images");
@@ -40,7 +57,7 @@ public static class BlobDatasetDiscovery
         if (!string.IsNullOrWhiteSpace(normalPrefix))
         {
             normalPrefix = NormalisePrefix(normalPrefix, "normalPrefix");
-            var normalNames = await ListRelativeAsync(store, normalPrefix, maxImages, cancellationToken).ConfigureAwait(false);
+            var normalNames = await ListRelativeAsync(store, normalPrefix, maxImages, cancellationToken, onListed: null).ConfigureAwait(false);
             var inside = normalPrefix.StartsWith(prefix, StringComparison.Ordinal);
             normals = ImageDatasetLayout.ImagesAtRoot(normalNames)
                 .Select(name => new JobImage(inside ? normalPrefix[prefix.Length..] + name : normalPrefix + name, normalPrefix + name))
@@ -51,7 +68,10 @@ public static class BlobDatasetDiscovery
                     $"normal prefix '{normalPrefix}' holds no images directly below it (looked for {ImageDatasetLayout.ExtensionList}).", "No normal images");
             }
         }
-        return FromNames(prefix, names, $"prefix '{prefix}'", normals);
+        var dataset = FromNames(prefix, names, $"prefix '{prefix}'", normals);
+        // A class-folder dataset is only known to be too large here (see ListedImageCount).
+        JobLimits.CheckClustering(clustering, dataset.Images.Count);
+        return dataset;
     }
 
     /// <summary>
@@ -106,7 +126,8 @@ public static class BlobDatasetDiscovery
         return normalised;
     }
 
-    private static async Task<List<string>> ListRelativeAsync(IBlobStore store, string prefix, int maxImages, CancellationToken cancellationToken)
+    private static async Task<List<string>> ListRelativeAsync(
+        IBlobStore store, string prefix, int maxImages, CancellationToken cancellationToken, Action<string>? onListed)
     {
         var names = new List<string>();
         await foreach (var entry in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
@@ -116,7 +137,9 @@ public static class BlobDatasetDiscovery
                 throw ApiProblemException.BadRequest(
                     $"prefix '{prefix}' holds more than {maxImages} blobs, the most one job may list ({JobApiOptions.Section}:MaxPrefixImages).", "Dataset too large");
             }
-            names.Add(entry.Name[prefix.Length..]);
+            var name = entry.Name[prefix.Length..];
+            onListed?.Invoke(name);
+            names.Add(name);
         }
         return names;
     }

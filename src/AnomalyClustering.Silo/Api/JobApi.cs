@@ -65,6 +65,7 @@ public static class JobApi
         jobs.MapGet("", ListAsync)
             .WithName("ListJobs")
             .WithSummary("List jobs, newest first")
+            .WithDescription("Paged: `limit` (1-1000, default 100) jobs after the first `offset` (default 0). Read from the job registry without activating finished jobs' coordinators; only the newest AnomalyClustering:Coordinator:ListedFinishedJobs finished jobs are listed (older ones are still found by id).")
             .Produces<IReadOnlyList<JobStatus>>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -143,7 +144,8 @@ public static class JobApi
         }
         var options = JobRequests.CheckOptions(body.Options ?? new JobOptions());
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
-        var dataset = await BlobDatasetDiscovery.DiscoverAsync(store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, cancellationToken).ConfigureAwait(false);
+        var dataset = await BlobDatasetDiscovery.DiscoverAsync(
+            store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, JobOptionsMapping.ToPipelineOptions(options), cancellationToken).ConfigureAwait(false);
         return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix")).ConfigureAwait(false);
     }
 
@@ -180,15 +182,23 @@ public static class JobApi
         }
     }
 
-    private static async Task<IResult> ListAsync(IGrainFactory grains, int? limit)
+    private static async Task<IResult> ListAsync(IGrainFactory grains, int? limit, int? offset)
     {
         var take = limit ?? DefaultListLimit;
         if (take is < 1 or > MaxListLimit)
         {
             throw ApiProblemException.BadRequest($"limit is {take}; use 1 to {MaxListLimit}.");
         }
-        var ids = await grains.GetGrain<IJobRegistryGrain>(0).List(take).ConfigureAwait(false);
-        var statuses = await Task.WhenAll(ids.Select(id => grains.GetGrain<IClusteringJobGrain>(id).GetStatus())).ConfigureAwait(false);
+        if (offset is < 0)
+        {
+            throw ApiProblemException.BadRequest($"offset is {offset}; use 0 or more (the number of newer jobs to skip).");
+        }
+        var listed = await grains.GetGrain<IJobRegistryGrain>(0).List(offset ?? 0, take).ConfigureAwait(false);
+        // Finished jobs are answered from the registry; a running job's progress comes from its coordinator, which is active
+        // anyway while the job runs (and so is one registered before the registry kept statuses, state Unknown there).
+        var statuses = await Task.WhenAll(listed.Select(status => status.State.IsFinished()
+            ? Task.FromResult(status)
+            : grains.GetGrain<IClusteringJobGrain>(status.JobId).GetStatus())).ConfigureAwait(false);
         return Results.Ok(statuses);
     }
 

@@ -1,0 +1,54 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Grains.Jobs;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>The job registry's list: statuses kept per job, pages newest first, finished jobs pruned, running ones kept.</summary>
+public sealed class JobRegistryStateTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void PagesAreNewestFirstAndOnlyTheNewestFinishedJobsStayListed()
+    {
+        var registry = new JobRegistryState();
+        for (var i = 0; i < 6; i++)
+        {
+            // Jobs 0, 2, 4 run; 1, 3, 5 finished.
+            registry.Record(Status($"job-{i}", i, i % 2 == 0 ? JobState.Embedding : JobState.Completed), keepFinished: 2);
+        }
+        var all = registry.Page(0, 100).Select(status => status.JobId).ToArray();
+        Assert.Equal(["job-5", "job-4", "job-3", "job-2", "job-0"], all);
+        Assert.Equal(["job-3", "job-2"], registry.Page(2, 2).Select(status => status.JobId));
+        Assert.Empty(registry.Page(5, 2));
+
+        // A running job that finishes is listed with its new state; the oldest finished job beyond the limit leaves.
+        Assert.True(registry.Record(Status("job-4", 4, JobState.Failed), keepFinished: 2));
+        Assert.Equal(["job-5", "job-4", "job-2", "job-0"], registry.Page(0, 100).Select(status => status.JobId));
+        Assert.Equal(JobState.Failed, registry.Page(1, 1)[0].State);
+    }
+
+    [Fact]
+    public void TheSameStateRecordedAgainChangesNothing()
+    {
+        var registry = new JobRegistryState();
+        Assert.True(registry.Record(Status("job", 0, JobState.Queued), keepFinished: 10));
+        Assert.False(registry.Record(Status("job", 0, JobState.Queued), keepFinished: 10));
+        Assert.True(registry.Record(Status("job", 0, JobState.Embedding), keepFinished: 10));
+        Assert.Equal(JobState.Embedding, Assert.Single(registry.Page(0, 10)).State);
+    }
+
+    [Fact]
+    public void AJobRegisteredBeforeStatusesWereKeptIsListedAsUnknown()
+    {
+        // The registry's earlier form kept only ids and submission times; such a job must still be listed (its coordinator answers).
+        var registry = new JobRegistryState { Jobs = { ["old"] = Start } };
+        registry.Record(Status("new", 1, JobState.Queued), keepFinished: 10);
+        var page = registry.Page(0, 10);
+        Assert.Equal(["new", "old"], page.Select(status => status.JobId));
+        Assert.Equal(JobState.Unknown, page[1].State);
+    }
+
+    private static JobStatus Status(string jobId, int minute, JobState state) =>
+        new() { JobId = jobId, State = state, CreatedAt = Start.AddMinutes(minute), UpdatedAt = Start.AddMinutes(minute) };
+}
