@@ -42,7 +42,6 @@ public static class ClusteringResultJson
     public static void Write(Stream stream, ClusteringResult result, ResultSource source)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var leafOfImage = result.LeafOfImage;
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         WriteHead(json, result, source, centreImages: null);
@@ -197,6 +196,7 @@ public static class ClusteringResultJson
 
         WriteAlphaGrid(json, result);
 
+        var leafOfImage = result.LeafOfImage;
         json.WriteStartArray("images");
         for (var imageIndex = 0; imageIndex < result.Images.Count; imageIndex++)
         {
