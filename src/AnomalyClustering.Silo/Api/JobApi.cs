@@ -6,6 +6,7 @@ using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Reports;
 using AnomalyClustering.Reports.Images;
 using AnomalyClustering.Reports.Thumbnails;
+using AnomalyClustering.Silo.Security;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Options;
 
@@ -49,7 +50,8 @@ public static class JobApi
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ApiPermissions.Submit);
 
         jobs.MapPost("/upload", UploadAsync)
             .WithName("UploadJob")
@@ -60,7 +62,8 @@ public static class JobApi
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ApiPermissions.Submit);
 
         jobs.MapGet("", ListAsync)
             .WithName("ListJobs")
@@ -98,7 +101,8 @@ public static class JobApi
             .WithName("CancelJob")
             .WithSummary("Cancel a job (a finished job stays as it is)")
             .Produces<JobStatus>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Cancel);
 
         jobs.MapPut("/{jobId}/clusters/{cluster:int}/name", NameClusterAsync)
             .WithName("NameCluster")
@@ -108,7 +112,8 @@ public static class JobApi
             .Produces<JobClusterNames>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiPermissions.Name);
 
         jobs.MapGet("/{jobId}/report", ReportAsync)
             .WithName("GetJobReport")
@@ -241,7 +246,8 @@ public static class JobApi
         return Results.Ok(new JobClusterNames(jobId, names));
     }
 
-    private static async Task<IResult> ReportAsync(string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ReportAsync(
+        string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, IOptions<JobApiOptions> api, CancellationToken cancellationToken)
     {
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
         ClusteringResult result;
@@ -251,7 +257,8 @@ public static class JobApi
             (result, source) = ClusteringResultJson.Read(document);
         }
         var images = await grains.GetGrain<IClusteringJobGrain>(jobId).GetImages().ConfigureAwait(false);
-        var apiBase = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
+        var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var input = new ClusterReportInput(
             result,
             source,
@@ -263,6 +270,8 @@ public static class JobApi
         var page = new MemoryStream();
         await ClusterReport.WriteAsync(input, page, cancellationToken).ConfigureAwait(false);
         page.Position = 0;
+        request.HttpContext.Response.Headers.ContentSecurityPolicy = ClusterReport.ContentSecurityPolicy;
+        request.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Stream(page, "text/html; charset=utf-8");
     }
 

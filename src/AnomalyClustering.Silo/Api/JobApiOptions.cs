@@ -17,4 +17,24 @@ public sealed class JobApiOptions
 
     /// <summary>Most images a job over a blob prefix may list.</summary>
     public int MaxPrefixImages { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// The address clients reach the API at (e.g. <c>https://clusters.example.com/api</c>): the served report's thumbnail
+    /// links and its API calls start with it. Unset, they are relative to this host's root. Never taken from the request's
+    /// Host header, which a client chooses.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>The origin (scheme://host[:port]) of <see cref="PublicBaseUrl"/>, or null when it is unset.</summary>
+    /// <exception cref="InvalidOperationException">The setting is not an absolute http(s) address.</exception>
+    public string? PublicOrigin()
+    {
+        if (string.IsNullOrWhiteSpace(PublicBaseUrl))
+        {
+            return null;
+        }
+        return Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? uri.GetLeftPart(UriPartial.Authority)
+            : throw new InvalidOperationException($"{Section}:PublicBaseUrl '{PublicBaseUrl}' is not an absolute http(s) address; give the address clients reach the API at, e.g. https://clusters.example.com/api.");
+    }
 }
