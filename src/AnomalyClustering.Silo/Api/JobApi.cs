@@ -40,7 +40,7 @@ public static class JobApi
     public static IEndpointRouteBuilder MapJobApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems);
+        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems).AddEndpointFilter(CallerVisibleJobs.FilterAsync);
 
         jobs.MapPost("", SubmitAsync)
             .WithName("SubmitJob")

@@ -49,13 +49,14 @@ public static class SiloHostExtensions
         // Unhandled errors and empty-bodied statuses (e.g. a route value of the wrong type) answer as ProblemDetails too.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // First: the metrics port answers /metrics and nothing else, before authentication is asked for.
+        app.MapServiceDefaultEndpoints();
         if (hosting.Roles.Contains(SiloRoles.Coordinator))
         {
-            // Before any endpoint: every route of this silo, the job API's and any added later, goes through it.
+            // Every route of this silo, the job API's and any added later, goes through it.
             app.UseApiSecurity(app.Services.GetRequiredService<IOptions<JobApiOptions>>().Value.PublicOrigin());
         }
         app.MapAnomalyClusteringHealthChecks();
-        app.MapServiceDefaultEndpoints();
         if (hosting.Roles.Contains(SiloRoles.Coordinator))
         {
             app.MapOpenApi();
