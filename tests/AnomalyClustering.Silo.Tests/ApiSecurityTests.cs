@@ -140,6 +140,26 @@ public sealed class ApiSecurityTests(SiloServer server)
     }
 
     [Fact]
+    public async Task OnlyAnAdministratorSeesWhetherTheFeatureCacheKnewTheImages()
+    {
+        using var folder = new AnomalyClustering.Cli.Tests.TempFolder();
+        ApiDatasets.WriteClassFolders(folder.Path, perClass: 2, seed: 83);
+        string jobId = "";
+        for (var run = 0; run < 2; run++)
+        {
+            using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small);
+            using var response = await server.Client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
+            jobId = (await response.Content.ReadFromJsonAsync<AnomalyClustering.Abstractions.Jobs.JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!.JobId;
+            await server.WaitAsync(jobId);
+        }
+        var asAdmin = await StatusAsync(jobId, server.AdminToken);
+        Assert.True(asAdmin.CacheHits > 0, $"the second upload of the same images had {asAdmin.CacheHits} cache hits");
+        var asReader = await StatusAsync(jobId, server.Tokens.Mint(roles: [ApiPermissions.Read]));
+        Assert.Equal(0, asReader.CacheHits);
+        Assert.Equal(asAdmin.EmbeddedImages, asReader.EmbeddedImages);
+    }
+
+    [Fact]
     public void TheTenantIsOneClaimAndAbsentWhenAnonymous()
     {
         var options = new ApiAuthenticationOptions();
@@ -156,6 +176,13 @@ public sealed class ApiSecurityTests(SiloServer server)
         Assert.Contains("AllowAnonymous", missing.Message, StringComparison.Ordinal);
         new ApiAuthenticationOptions { AllowAnonymous = true }.Check();
         new ApiAuthenticationOptions { Authority = "https://issuer", Audience = "api://x" }.Check();
+    }
+
+    private async Task<AnomalyClustering.Abstractions.Jobs.JobStatus> StatusAsync(string jobId, string token)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"/jobs/{jobId}", token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<AnomalyClustering.Abstractions.Jobs.JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!;
     }
 
     private async Task ExpectAsync(HttpMethod method, string path, string token, HttpStatusCode expected, string? json = null)

@@ -96,6 +96,23 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         await page.ScreenshotAsync("served-report.png");
     }
 
+    [Fact]
+    public async Task TheServedReportIgnoresTheHostHeaderAndCarriesAContentSecurityPolicy()
+    {
+        var jobId = await CompletedJobAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/jobs/{jobId}/report");
+        request.Headers.Host = "attacker.example:8443";
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("attacker.example", page, StringComparison.Ordinal);
+        var policy = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("script-src 'sha256-", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", policy, StringComparison.Ordinal);
+        Assert.Equal(Reports.ClusterReport.ContentSecurityPolicy, policy);
+    }
+
     private async Task<string> CompletedJobAsync()
     {
         using var folder = new TempFolder();

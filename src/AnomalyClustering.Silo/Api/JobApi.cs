@@ -144,14 +144,14 @@ public static class JobApi
         {
             return Results.Ok(existing);
         }
-        var options = JobRequests.CheckOptions(body.Options ?? new JobOptions());
+        var options = JobOptionLimits.Apply(JobRequests.CheckOptions(body.Options ?? new JobOptions()), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, cancellationToken).ConfigureAwait(false);
         return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix")).ConfigureAwait(false);
     }
 
     private static async Task<IResult> UploadAsync(
-        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, CancellationToken cancellationToken)
+        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
     {
         JobStatus? existing = null;
         var upload = await receiver.ReceiveAsync(request, async jobId =>
@@ -166,7 +166,7 @@ public static class JobApi
         }
         try
         {
-            var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions());
+            var options = upload.Options ?? JobOptionLimits.Apply(JobRequests.CheckOptions(new JobOptions()), limits.Value);
             var backbone = upload.BackboneJson ?? backbones.DescriptionJsonFor(null);
             var imagesPrefix = JobBlobNames.UploadedImagesPrefix(upload.JobId);
             var normals = upload.NormalNames.Count == 0 ? null
