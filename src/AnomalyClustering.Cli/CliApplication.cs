@@ -88,7 +88,7 @@ internal static class CliApplication
     {
         var command = parseResult.CommandResult.Command;
         return command.Subcommands.Count > 0 && command.Action is null && parseResult.UnmatchedTokens.Count == 0
-            && parseResult.CommandResult.Children.Count == 0 && parseResult.Errors.Count == 1;
+            && !parseResult.CommandResult.Children.Any() && parseResult.Errors.Count == 1;
     }
 
     /// <summary>

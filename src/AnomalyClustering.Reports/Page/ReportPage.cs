@@ -140,8 +140,11 @@ internal static class ReportPage
                 : "This result has no image embeddings (written by an older version), so galleries are in dataset order and no medoid is marked.")
             .Append("</p>\n");
         // Label counts per cluster, most frequent first: the same summary the CLI prints and result.json records.
-        var summaries = ClusterSummary.Of(result, examples: 0).ToDictionary(summary => summary.Cluster);
-        foreach (var gallery in galleries)
+        var summaryList = ClusterSummary.Of(result, examples: 0);
+        var summaries = summaryList.ToDictionary(summary => summary.Cluster);
+        // In the CLI's order (largest first, ties by index), so the page and the console list the clusters alike.
+        var rank = summaryList.Select((summary, index) => (summary.Cluster, index)).ToDictionary(pair => pair.Cluster, pair => pair.index);
+        foreach (var gallery in galleries.OrderBy(gallery => rank.GetValueOrDefault(gallery.Cluster, int.MaxValue)).ThenBy(gallery => gallery.Cluster))
         {
             var c = gallery.Cluster;
             var size = gallery.Entries.Count;
