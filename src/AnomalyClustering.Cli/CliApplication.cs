@@ -39,6 +39,14 @@ internal static class CliApplication
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
         var parseResult = CreateRootCommand(console).Parse(args);
+        if (parseResult.Action is ParseErrorAction && AsksForACommandOnly(parseResult))
+        {
+            // 'anomaly-cluster' or 'anomaly-cluster jobs' alone: the list of what can follow, not an error about it; still a
+            // usage error for a script that forgot the command.
+            await CreateRootCommand(console).Parse([.. args, "--help"])
+                .InvokeAsync(new InvocationConfiguration { Output = console.OutWriter, Error = console.Error }, cancellationToken).ConfigureAwait(false);
+            return CliExitCodes.UsageError;
+        }
         if (parseResult.Action is ParseErrorAction)
         {
             console.Error.WriteLine($"error: {DescribeParseErrors(parseResult)} (see '{CommandPath(parseResult.CommandResult.Command)} --help')");
@@ -75,11 +83,22 @@ internal static class CliApplication
         }
     }
 
-    /// <summary>The parse errors as one line: the first two, multi-line messages folded ("Must be one of: 'a', 'b'").</summary>
+    /// <summary>True when the command line names a command that only groups subcommands, and nothing else is wrong.</summary>
+    private static bool AsksForACommandOnly(ParseResult parseResult)
+    {
+        var command = parseResult.CommandResult.Command;
+        return command.Subcommands.Count > 0 && command.Action is null && parseResult.UnmatchedTokens.Count == 0
+            && !parseResult.CommandResult.Children.Any() && parseResult.Errors.Count == 1;
+    }
+
+    /// <summary>
+    /// The parse errors as one line: the first two, multi-line messages folded ("Must be one of: 'a', 'b'"), .NET type names
+    /// (<c>System.Nullable`1[System.Int32]</c>) said as what a person types.
+    /// </summary>
     private static string DescribeParseErrors(ParseResult parseResult)
     {
         var messages = parseResult.Errors
-            .Select(error => error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(error => ParseErrorText.Plain(error.Message).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(lines => lines.Length == 1 ? lines[0] : lines[0] + " " + string.Join(", ", lines.Skip(1)))
             .Select(message => message.TrimEnd('.'))
             .Distinct()

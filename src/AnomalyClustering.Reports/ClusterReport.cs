@@ -29,6 +29,9 @@ public static class ClusterReport
     /// <summary>The report's file name in a job's output folder.</summary>
     public const string FileName = "report.html";
 
+    /// <summary>The Content-Security-Policy header value to serve the page with: only its own inline script runs.</summary>
+    public static string ContentSecurityPolicy => ReportPage.ContentSecurityPolicy;
+
     /// <summary>Writes the page to <paramref name="output"/> (UTF-8).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="Core.Validation.InvalidClusteringInputException">A cluster name belongs to a cluster the result does not have.</exception>

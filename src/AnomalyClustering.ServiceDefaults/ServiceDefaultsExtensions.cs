@@ -1,5 +1,7 @@
 using AnomalyClustering.Abstractions.Telemetry;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,6 +29,13 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>The setting that maps <c>/metrics</c> for Prometheus.</summary>
     public const string PrometheusEndpointSetting = "AnomalyClustering:Telemetry:PrometheusEndpoint";
+
+    /// <summary>
+    /// The setting that serves <c>/metrics</c> on a port of its own (also listed in the host's URLs, e.g.
+    /// <c>ASPNETCORE_HTTP_PORTS=8080;9464</c>), without authentication, and only there; unset, <c>/metrics</c> is an
+    /// ordinary route of the API port and needs what every other route needs.
+    /// </summary>
+    public const string MetricsPortSetting = "AnomalyClustering:Telemetry:MetricsPort";
 
     /// <summary>Adds OpenTelemetry with the product's sources and the exporters configuration asks for.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -67,14 +76,35 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/metrics</c> for Prometheus when <see cref="PrometheusEndpointSetting"/> is true.</summary>
+    /// <summary>
+    /// Maps <c>/metrics</c> for Prometheus when <see cref="PrometheusEndpointSetting"/> is true: on the port of
+    /// <see cref="MetricsPortSetting"/> only (and nothing else there) when it is set.
+    /// </summary>
     public static WebApplication MapServiceDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (app.Configuration.GetValue<bool>(PrometheusEndpointSetting))
+        if (!app.Configuration.GetValue<bool>(PrometheusEndpointSetting))
+        {
+            return app;
+        }
+        var metricsPort = app.Configuration.GetValue<int?>(MetricsPortSetting);
+        if (metricsPort is not { } port)
         {
             app.MapPrometheusScrapingEndpoint("/metrics");
+            return app;
         }
+        // The scraper reaches this port from inside the cluster (a NetworkPolicy says from where) without a token; so the
+        // port serves the metrics and nothing else, and the API port does not serve them.
+        app.Use((context, next) =>
+        {
+            if (context.Connection.LocalPort == port && !context.Request.Path.StartsWithSegments("/metrics"))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            return next(context);
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}").AllowAnonymous();
         return app;
     }
 }

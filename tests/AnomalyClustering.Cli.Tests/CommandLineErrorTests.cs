@@ -24,9 +24,24 @@ public sealed class CommandLineErrorTests
     }
 
     [Fact]
-    public void NoCommandShowsUsageAndFails()
+    public void NoCommandPrintsTheHelpAndFails()
     {
         var run = CliRun.InProcess();
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(CliExitCodes.UsageError, run.ExitCode);
+        Assert.Contains("Usage:", run.Output, StringComparison.Ordinal);
+        Assert.Contains("cluster", run.Output, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, run.Error);
+        var jobs = CliRun.InProcess("jobs");
+        Assert.Equal(CliExitCodes.UsageError, jobs.ExitCode);
+        Assert.Contains("status", jobs.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AWrongNumberNamesNoDotNetType()
+    {
+        var run = CliRun.InProcess("demo", "--images-per-class", "many");
+        run.AssertOneLineError(CliExitCodes.UsageError, "many");
+        Assert.DoesNotContain("System.", run.Error, StringComparison.Ordinal);
+        Assert.Contains("a whole number", run.Error, StringComparison.Ordinal);
     }
 }

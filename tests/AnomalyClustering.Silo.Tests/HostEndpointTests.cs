@@ -12,9 +12,11 @@ public sealed class HostEndpointTests(SiloServer server)
     [Fact]
     public async Task HealthEndpointsAnswerAndPrometheusSeesTheProductsMetricsAfterAJob()
     {
-        var live = await server.Client.GetAsync("/health/live", TestContext.Current.CancellationToken);
+        // Kubernetes' probes carry no token.
+        using var probe = server.AnonymousClient();
+        var live = await probe.GetAsync("/health/live", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-        var ready = await server.Client.GetStringAsync("/health/ready", TestContext.Current.CancellationToken);
+        var ready = await probe.GetStringAsync("/health/ready", TestContext.Current.CancellationToken);
         Assert.Equal("Healthy", ready);
 
         // One broken image (the failure counters) and the same upload twice (the feature-cache hit counters).
@@ -29,8 +31,14 @@ public sealed class HostEndpointTests(SiloServer server)
             Assert.Equal(JobState.Completed, (await server.WaitAsync(accepted.JobId)).State);
         }
 
-        using var metrics = await server.Client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+        // The metrics port serves /metrics without a token and nothing else; the API port does not serve it.
+        using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}") };
+        using var metrics = await anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        using var jobsOnMetricsPort = await anonymous.GetAsync("/jobs", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, jobsOnMetricsPort.StatusCode);
+        using var metricsOnApiPort = await server.Client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, metricsOnApiPort.StatusCode);
         var text = await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         // What the Grafana dashboard queries, as Prometheus itself would scrape it (names made by the real exporter).
         var queried = TestPaths.DashboardMetricNames();

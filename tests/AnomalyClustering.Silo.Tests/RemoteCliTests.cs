@@ -18,7 +18,7 @@ public sealed partial class RemoteCliTests(SiloServer server)
         ApiDatasets.WriteClassFolders(data, perClass: 3, seed: 43);
         var names = folder.Write([.. """{"1": "the second kind"}"""u8], "names.json");
 
-        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "-o", folder.Combine("remote"), "--names", names, .. ApiDatasets.SmallFlags]);
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "-o", folder.Combine("remote"), "--names", names, .. ApiDatasets.SmallFlags]);
 
         Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
         Assert.Contains("the second kind", File.ReadAllText(folder.Combine("remote", "report.html")));
@@ -35,7 +35,7 @@ public sealed partial class RemoteCliTests(SiloServer server)
         var broken = folder.Write([.. "not a picture"u8], "data", "hole", "broken.png");
 
         var local = CliRun.InProcess(["cluster", data, "-o", folder.Combine("local"), .. ApiDatasets.SmallFlags]);
-        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "-o", folder.Combine("remote"), .. ApiDatasets.SmallFlags]);
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "-o", folder.Combine("remote"), .. ApiDatasets.SmallFlags]);
 
         Assert.True(local.ExitCode == 0, local.Error);
         Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
@@ -57,16 +57,16 @@ public sealed partial class RemoteCliTests(SiloServer server)
 
         // The job stays on the server: its status, result and listing are there for the jobs commands.
         var jobId = AcceptedJobId().Match(remote.Output).Groups[1].Value;
-        var status = CliRun.InProcess(["jobs", "status", jobId, "--server", Url]);
+        var status = CliRun.InProcess(["jobs", "status", jobId, "--server", Url, "--token", server.AdminToken]);
         Assert.True(status.ExitCode == 0, status.Error);
         Assert.Contains($"job {jobId}: completed", status.Output);
-        var fetched = CliRun.InProcess(["jobs", "result", jobId, "--server", Url, "-o", folder.Combine("fetched")]);
+        var fetched = CliRun.InProcess(["jobs", "result", jobId, "--server", Url, "--token", server.AdminToken, "-o", folder.Combine("fetched")]);
         Assert.True(fetched.ExitCode == 0, fetched.Error);
         Assert.Equal(File.ReadAllText(folder.Combine("remote", "clusters.csv")), File.ReadAllText(folder.Combine("fetched", "clusters.csv")));
-        var list = CliRun.InProcess(["jobs", "list", "--server", Url, "--limit", "1000"]);
+        var list = CliRun.InProcess(["jobs", "list", "--server", Url, "--token", server.AdminToken, "--limit", "1000"]);
         Assert.True(list.ExitCode == 0, list.Error);
         Assert.Contains(jobId, list.Output);
-        var cancel = CliRun.InProcess(["jobs", "cancel", jobId, "--server", Url]);
+        var cancel = CliRun.InProcess(["jobs", "cancel", jobId, "--server", Url, "--token", server.AdminToken]);
         Assert.True(cancel.ExitCode == 0, cancel.Error);
         Assert.Contains("completed", cancel.Output);
     }
@@ -82,7 +82,7 @@ public sealed partial class RemoteCliTests(SiloServer server)
         string[] flags = ["--mode", "semi-supervised", .. ApiDatasets.SmallFlags];
 
         var local = CliRun.InProcess(["cluster", data, "-o", folder.Combine("local"), .. flags]);
-        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "-o", folder.Combine("remote"), .. flags]);
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "-o", folder.Combine("remote"), .. flags]);
 
         Assert.True(local.ExitCode == 0, local.Error);
         Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
@@ -106,25 +106,30 @@ public sealed partial class RemoteCliTests(SiloServer server)
             .AssertOneLineError(CliExitCodes.InputError, "cannot reach the server at http://127.0.0.1:1/");
         CliRun.InProcess(["cluster", data, "--server", "ftp://example.org", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "is not an http(s) address");
-        CliRun.InProcess(["cluster", data, "--server", Url, "--model", folder.Combine("m.onnx"), "-o", output])
+        CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "--model", folder.Combine("m.onnx"), "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "--backbone-name");
-        CliRun.InProcess(["cluster", data, "--server", Url, "--store", folder.Combine("store"), "-o", output])
+        CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "--store", folder.Combine("store"), "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "--store");
-        CliRun.InProcess(["cluster", data, "--server", Url, "--resize-mode", "crop", "-o", output])
+        CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "--resize-mode", "crop", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "--resize-mode applies to local runs only");
         CliRun.InProcess(["cluster", data, "--backbone-name", "resnet50", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "goes with --server");
-        CliRun.InProcess(["cluster", data, "--server", Url, "--backbone-name", "resnet-9000", "-o", output])
+        CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "--backbone-name", "resnet-9000", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "unknown backbone 'resnet-9000'");
         var broken = folder.Combine("broken");
         folder.Write([.. "not a picture"u8], "broken", "a.png");
         folder.Write([], "broken", "b.png");
-        CliRun.InProcess(["cluster", broken, "--server", Url, "-k", "2", "-o", output])
+        CliRun.InProcess(["cluster", broken, "--server", Url, "--token", server.AdminToken, "-k", "2", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "failed on the server: only 0 of 2 images could be used");
-        CliRun.InProcess(["jobs", "status", "no-such-job", "--server", Url])
+        CliRun.InProcess(["jobs", "status", "no-such-job", "--server", Url, "--token", server.AdminToken])
             .AssertOneLineError(CliExitCodes.InputError, "there is no job 'no-such-job'");
-        CliRun.InProcess(["jobs", "result", "no-such-job", "--server", Url, "-o", output])
+        CliRun.InProcess(["jobs", "result", "no-such-job", "--server", Url, "--token", server.AdminToken, "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "(404 Not Found)");
+        // Without a token, or with one that does not grant the change: one line that says what to do.
+        CliRun.InProcess(["jobs", "status", "no-such-job", "--server", Url])
+            .AssertOneLineError(CliExitCodes.InputError, "--token or ANOMALY_CLUSTERING_TOKEN");
+        CliRun.InProcess(["jobs", "cancel", "no-such-job", "--server", Url, "--token", server.Tokens.Mint(roles: [Security.ApiPermissions.Read])])
+            .AssertOneLineError(CliExitCodes.InputError, "Jobs.Cancel");
         Assert.False(Directory.Exists(output));
     }
 

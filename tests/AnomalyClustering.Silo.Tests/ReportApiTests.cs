@@ -65,13 +65,15 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         await JobApiTests.ProblemAsync(await Client.GetAsync("/jobs/no-such-job/report", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no-such-job");
         await JobApiTests.ProblemAsync(await Client.GetAsync("/thumbnails/..%2Fjobs", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "thumbnail");
         await JobApiTests.ProblemAsync(await Client.GetAsync("/thumbnails/0123abcd-160.jpg", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "thumbnail");
+        // Longer than any key: refused as unknown before the store, whose own refusal of a long name was a 500.
+        await JobApiTests.ProblemAsync(await Client.GetAsync("/thumbnails/" + new string('a', 256), TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "thumbnail");
     }
 
     [Fact]
     public async Task ANameTypedIntoTheServedReportInChromiumIsSavedWithTheJob()
     {
         var jobId = await CompletedJobAsync();
-        await using var page = await chromium.OpenAsync(new Uri(server.BaseAddress, $"/jobs/{jobId}/report").AbsoluteUri);
+        await using var page = await chromium.OpenAsync(new Uri(server.BaseAddress, $"/jobs/{jobId}/report").AbsoluteUri, server.AdminToken);
 
         // Thumbnails of a served report come from the API's blob-backed cache.
         var loaded = await page.LoadAllImagesAsync(".gallery img");
@@ -92,6 +94,23 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         Assert.Equal("crack", saved);
         Assert.True(page.Errors.Count == 0, string.Join("\n", page.Errors));
         await page.ScreenshotAsync("served-report.png");
+    }
+
+    [Fact]
+    public async Task TheServedReportIgnoresTheHostHeaderAndCarriesAContentSecurityPolicy()
+    {
+        var jobId = await CompletedJobAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/jobs/{jobId}/report");
+        request.Headers.Host = "attacker.example:8443";
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("attacker.example", page, StringComparison.Ordinal);
+        var policy = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("script-src 'sha256-", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", policy, StringComparison.Ordinal);
+        Assert.Equal(Reports.ClusterReport.ContentSecurityPolicy, policy);
     }
 
     private async Task<string> CompletedJobAsync()

@@ -6,9 +6,13 @@ using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Silo.Hosting;
+using AnomalyClustering.Silo.Security;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using AnomalyClustering.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -44,7 +48,16 @@ public sealed class SiloServer : IAsyncLifetime
     /// <summary>The API's base address (http://127.0.0.1:port).</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>A client of the API.</summary>
+    /// <summary>The local issuer the silo trusts.</summary>
+    public TestTokens Tokens { get; } = new();
+
+    /// <summary>The port <c>/metrics</c> is served on (and nothing else).</summary>
+    public int MetricsPort { get; } = LoggedProcess.FreeLoopbackPort();
+
+    /// <summary>A token with every permission; <see cref="Client"/> sends it.</summary>
+    public string AdminToken { get; private set; } = "";
+
+    /// <summary>A client of the API that sends <see cref="AdminToken"/>.</summary>
     public HttpClient Client { get; private set; } = null!;
 
     /// <summary>The JSON conventions of the API, for reading its answers.</summary>
@@ -65,31 +78,47 @@ public sealed class SiloServer : IAsyncLifetime
             ["AnomalyClustering:Api:MaxUploadFileBytes"] = MaxUploadFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["AnomalyClustering:Api:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["AnomalyClustering:Telemetry:PrometheusEndpoint"] = "true",
+            ["AnomalyClustering:Telemetry:MetricsPort"] = MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AnomalyClustering:Auth:Authority"] = TestTokens.Issuer,
+            ["AnomalyClustering:Auth:Audience"] = TestTokens.Audience,
         });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls("http://127.0.0.1:0", $"http://127.0.0.1:{MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         builder.Logging.ClearProviders();
         var silo = await builder.AddAnomalyClusteringSiloAsync();
+        // The local issuer's metadata, given directly: the silo validates real signatures without fetching anything.
+        builder.Services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, options => options.Configuration = Tokens.Configuration());
         var inner = new LocalDirectoryBlobStore(StoreRoot);
         Store = new GatedBlobStore(inner);
         builder.Services.AddSingleton<IBlobStore>(Store);
         _app = builder.Build();
         _app.MapAnomalyClusteringEndpoints(silo);
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First(address => !address.EndsWith($":{MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal));
         BaseAddress = new Uri(address);
+        AdminToken = Tokens.Mint(roles: [ApiPermissions.Admin]);
         // A busy test machine may take more than HttpClient's default second to refuse an upload that asked to continue.
         Client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) })
         {
             BaseAddress = BaseAddress,
             Timeout = TimeSpan.FromMinutes(2),
+            DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", AdminToken) },
         };
     }
+
+    /// <summary>Every route the host maps (the job API's, health, metrics, OpenAPI, and any added later).</summary>
+    public IReadOnlyList<RouteEndpoint> Routes() =>
+        [.. ((IEndpointRouteBuilder)_app!).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()];
+
+    /// <summary>A client of the API without a token (each test disposes its own).</summary>
+    public HttpClient AnonymousClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         Store?.ReleaseAll();
         Client?.Dispose();
+        Tokens.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync();

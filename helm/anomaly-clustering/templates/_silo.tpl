@@ -6,7 +6,7 @@ The parts of a silo pod both roles share; each takes (dict "root" $ "role" "<coo
 checksum/config: {{ include (print .root.Template.BasePath "/configmap.yaml") .root | sha256sum }}
 {{- if .root.Values.telemetry.prometheusEndpoint }}
 prometheus.io/scrape: "true"
-prometheus.io/port: "8080"
+prometheus.io/port: "9464"
 prometheus.io/path: /metrics
 {{- end }}
 {{- with .root.Values.podAnnotations }}
@@ -34,6 +34,8 @@ capabilities:
 {{- define "anomaly-clustering.ports" -}}
 - name: http
   containerPort: 8080
+- name: metrics
+  containerPort: 9464
 - name: silo
   containerPort: 11111
 - name: gateway

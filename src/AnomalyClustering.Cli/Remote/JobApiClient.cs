@@ -23,8 +23,8 @@ internal sealed class JobApiClient : IDisposable
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
     private readonly HttpClient _http;
 
-    /// <summary>A client of the server at <paramref name="server"/> (e.g. <c>http://host:8080</c>).</summary>
-    public JobApiClient(Uri server, HttpMessageHandler? handler = null)
+    /// <summary>A client of the server at <paramref name="server"/> (e.g. <c>http://host:8080</c>) that sends <paramref name="bearerToken"/> when given.</summary>
+    public JobApiClient(Uri server, string? bearerToken = null, HttpMessageHandler? handler = null)
     {
         Server = server;
         // Uploads of large datasets take as long as they take; every other call has its own timeout.
@@ -32,6 +32,10 @@ internal sealed class JobApiClient : IDisposable
         _http = new HttpClient(handler ?? new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(5) });
         _http.BaseAddress = server;
         _http.Timeout = Timeout.InfiniteTimeSpan;
+        if (bearerToken is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+        }
     }
 
     /// <summary>The server's address.</summary>

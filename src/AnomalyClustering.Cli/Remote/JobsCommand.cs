@@ -15,12 +15,14 @@ internal static class JobsCommand
     {
         var server = new Option<string>("--server") { Description = "The server's HTTP API, e.g. http://host:8080.", HelpName = "url", Required = true };
         var command = new Command("jobs", "Follow and fetch the jobs of an anomaly-clustering server (see 'cluster --server').");
+        var credentials = new BearerTokenOptions();
 
         var limit = new Option<int>("--limit") { Description = "Most jobs to list.", DefaultValueFactory = _ => 20 };
         var list = new Command("list", "List the newest jobs.") { server, limit };
+        credentials.AddTo(list);
         list.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+            using var client = await ConnectAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var jobs = await client.ListAsync(parseResult.GetValue(limit), cancellationToken).ConfigureAwait(false);
             var table = new Table().Border(TableBorder.Rounded).Title($"{jobs.Length} jobs on {Markup.Escape(client.Server.ToString())}");
             foreach (var column in new[] { "job", "state", "images", "failed", "clusters", "created" })
@@ -42,9 +44,10 @@ internal static class JobsCommand
         var resultId = JobIdArgument();
         var output = new Option<string>("--out", "-o") { Description = "Folder for clusters.csv and result.json.", DefaultValueFactory = _ => "out", HelpName = "dir" };
         var result = new Command("result", "Download a completed job's result: clusters.csv and result.json.") { resultId, server, output };
+        credentials.AddTo(result);
         result.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+            using var client = await ConnectAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var job = await client.GetStatusAsync(parseResult.GetValue(resultId)!, cancellationToken).ConfigureAwait(false);
             if (!job.IsFinished)
             {
@@ -64,14 +67,18 @@ internal static class JobsCommand
         command.Add(cancel);
         return command;
 
+        async Task<JobApiClient> ConnectAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+            new(JobApiClient.ParseServer(parseResult.GetValue(server)!), await credentials.ResolveAsync(parseResult, cancellationToken).ConfigureAwait(false));
+
         // A command that sends one request about one job and prints the job's status it answers with.
         Command StatusCommand(string name, string description, Func<JobApiClient, string, CancellationToken, Task<JobStatus>> request)
         {
             var id = JobIdArgument();
             var statusCommand = new Command(name, description) { id, server };
+            credentials.AddTo(statusCommand);
             statusCommand.SetAction(async (parseResult, cancellationToken) =>
             {
-                using var client = new JobApiClient(JobApiClient.ParseServer(parseResult.GetValue(server)!));
+                using var client = await ConnectAsync(parseResult, cancellationToken).ConfigureAwait(false);
                 PrintStatus(console.Out, await request(client, parseResult.GetValue(id)!, cancellationToken).ConfigureAwait(false));
                 return CliExitCodes.Success;
             });

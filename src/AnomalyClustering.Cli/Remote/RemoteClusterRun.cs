@@ -36,7 +36,7 @@ internal static class RemoteClusterRun
 
         var files = UploadFiles(found, options);
         DescribeInput(console.Out, found, options, server, backboneName ?? BackboneHostOptions.BuiltInName);
-        using var client = new JobApiClient(server);
+        using var client = new JobApiClient(server, await remote.Credentials.ResolveAsync(parseResult, cancellationToken).ConfigureAwait(false));
         var jobId = $"cli-{Guid.CreateVersion7():N}";
         var accepted = await UploadAsync(console.Out, client, jobId, JobOptionsMapping.FromPipelineOptions(options), backboneName, files, cancellationToken).ConfigureAwait(false);
         console.Out.MarkupLine(FormattableString.Invariant(

@@ -21,6 +21,9 @@ internal sealed class RemoteOptionSet
         };
     }
 
+    /// <summary><c>--token</c>, <c>--token-audience</c>.</summary>
+    public BearerTokenOptions Credentials { get; } = new();
+
     /// <summary><c>--server</c>.</summary>
     public Option<string?> Server { get; }
 
@@ -32,6 +35,7 @@ internal sealed class RemoteOptionSet
     {
         command.Add(Server);
         command.Add(BackboneName);
+        Credentials.AddTo(command);
     }
 
     /// <summary>True when the command line asks for a remote run.</summary>

@@ -9,14 +9,18 @@
   // ---- galleries -------------------------------------------------------------------------------------------------
   function caption(image) {
     const figcaption = document.createElement('figcaption');
-    const file = image.id.split('/').pop();
+    // The label on a line of its own: a long file name used to push it out of the tile's width.
+    const file = document.createElement('span');
+    file.className = 'file';
+    file.textContent = image.id.split('/').pop();
     figcaption.append(file);
     if (image.label !== undefined) {
       const label = document.createElement('span');
       label.className = 'label';
-      label.textContent = ' · ' + image.label;
+      label.textContent = image.label;
       figcaption.append(label);
     }
+    figcaption.title = image.label !== undefined ? `${image.id} (${image.label})` : image.id;
     return figcaption;
   }
 

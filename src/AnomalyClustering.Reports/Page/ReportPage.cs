@@ -27,6 +27,19 @@ internal static class ReportPage
 
     private static readonly Lazy<string> Stylesheet = new(() => Asset("report.css"));
     private static readonly Lazy<string> Script = new(() => Asset("report.js"));
+    private static readonly Lazy<string> ScriptHash = new(() =>
+        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ScriptElementText))));
+
+    /// <summary>The text of the page's one executable script element (its hash goes into the Content-Security-Policy).</summary>
+    private static string ScriptElementText => "\n" + Script.Value;
+
+    /// <summary>
+    /// The Content-Security-Policy a server sends with the page: its own script only (by hash), styles inline (the page
+    /// colours swatches with style attributes), images from the server itself or inline, requests only back to the server
+    /// (saving names), no plugins, frames, forms or base-URL changes.
+    /// </summary>
+    public static string ContentSecurityPolicy =>
+        $"default-src 'none'; script-src 'sha256-{ScriptHash.Value}'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     /// <summary>The colour of cluster <paramref name="cluster"/>.</summary>
     public static string ColorOf(int cluster) => Palette[cluster % Palette.Length];
@@ -60,7 +73,7 @@ internal static class ReportPage
         Options(html, result, source);
 
         html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, galleries, thumbnails, options)).Append("</script>\n");
-        html.Append("<script>\n").Append(Script.Value).Append("</script>\n</body>\n</html>\n");
+        html.Append("<script>").Append(ScriptElementText).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
@@ -128,8 +141,11 @@ internal static class ReportPage
                 : "This result has no image embeddings (written by an older version), so galleries are in dataset order and no medoid is marked.")
             .Append("</p>\n");
         // Label counts per cluster, most frequent first: the same summary the CLI prints and result.json records.
-        var summaries = ClusterSummary.Of(result, examples: 0).ToDictionary(summary => summary.Cluster);
-        foreach (var gallery in galleries)
+        var summaryList = ClusterSummary.Of(result, examples: 0);
+        var summaries = summaryList.ToDictionary(summary => summary.Cluster);
+        // In the CLI's order (largest first, ties by index), so the page and the console list the clusters alike.
+        var rank = summaryList.Select((summary, index) => (summary.Cluster, index)).ToDictionary(pair => pair.Cluster, pair => pair.index);
+        foreach (var gallery in galleries.OrderBy(gallery => rank.GetValueOrDefault(gallery.Cluster, int.MaxValue)).ThenBy(gallery => gallery.Cluster))
         {
             var c = gallery.Cluster;
             var size = gallery.Entries.Count;

@@ -36,16 +36,22 @@ public static class ThumbnailKeys
     }
 
     /// <summary>Returns <paramref name="key"/> when it is a key these methods make (letters, digits, '-', '.'), else throws.</summary>
-    /// <exception cref="ArgumentException">Any other character, which could leave the cache folder or the blob prefix.</exception>
+    /// <exception cref="ArgumentException">
+    /// Any other character, which could leave the cache folder or the blob prefix; or longer than <see cref="MaxKeyLength"/>,
+    /// which no key is and which a file system or blob store would refuse with an error of its own.
+    /// </exception>
     public static string Check(string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        if (key.StartsWith('.') || key.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '.')))
+        if (key.Length > MaxKeyLength || key.StartsWith('.') || key.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '.')))
         {
             throw new ArgumentException($"'{key}' is not a thumbnail key.", nameof(key));
         }
         return key;
     }
+
+    /// <summary>The longest key accepted; the keys made here are at most about 60 characters.</summary>
+    public const int MaxKeyLength = 128;
 
     /// <summary>Bumped when the heat map's look changes (colour map, blending), so old cached heat maps are not reused.</summary>
     private const int AlphaHeatMapVersion = 1;

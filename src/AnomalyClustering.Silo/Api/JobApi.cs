@@ -6,6 +6,7 @@ using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Reports;
 using AnomalyClustering.Reports.Images;
 using AnomalyClustering.Reports.Thumbnails;
+using AnomalyClustering.Silo.Security;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Options;
 
@@ -39,7 +40,7 @@ public static class JobApi
     public static IEndpointRouteBuilder MapJobApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems);
+        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems).AddEndpointFilter(CallerVisibleJobs.FilterAsync);
 
         jobs.MapPost("", SubmitAsync)
             .WithName("SubmitJob")
@@ -49,7 +50,8 @@ public static class JobApi
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ApiPermissions.Submit);
 
         jobs.MapPost("/upload", UploadAsync)
             .WithName("UploadJob")
@@ -60,7 +62,8 @@ public static class JobApi
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ApiPermissions.Submit);
 
         jobs.MapGet("", ListAsync)
             .WithName("ListJobs")
@@ -99,7 +102,8 @@ public static class JobApi
             .WithName("CancelJob")
             .WithSummary("Cancel a job (a finished job stays as it is)")
             .Produces<JobStatus>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Cancel);
 
         jobs.MapPut("/{jobId}/clusters/{cluster:int}/name", NameClusterAsync)
             .WithName("NameCluster")
@@ -109,7 +113,8 @@ public static class JobApi
             .Produces<JobClusterNames>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiPermissions.Name);
 
         jobs.MapGet("/{jobId}/report", ReportAsync)
             .WithName("GetJobReport")
@@ -142,7 +147,7 @@ public static class JobApi
         {
             return Results.Ok(existing);
         }
-        var options = JobRequests.CheckOptions(body.Options ?? new JobOptions());
+        var options = JobOptionLimits.Apply(JobRequests.CheckOptions(body.Options ?? new JobOptions()), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
             store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, JobOptionsMapping.ToPipelineOptions(options), cancellationToken).ConfigureAwait(false);
@@ -150,7 +155,7 @@ public static class JobApi
     }
 
     private static async Task<IResult> UploadAsync(
-        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, CancellationToken cancellationToken)
+        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
     {
         JobStatus? existing = null;
         var upload = await receiver.ReceiveAsync(request, async jobId =>
@@ -165,7 +170,7 @@ public static class JobApi
         }
         try
         {
-            var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions());
+            var options = upload.Options ?? JobOptionLimits.Apply(JobRequests.CheckOptions(new JobOptions()), limits.Value);
             var backbone = upload.BackboneJson ?? backbones.DescriptionJsonFor(null);
             var imagesPrefix = JobBlobNames.UploadedImagesPrefix(upload.JobId);
             var normals = upload.NormalNames.Count == 0 ? null
@@ -253,7 +258,8 @@ public static class JobApi
         return Results.Ok(new JobClusterNames(jobId, names));
     }
 
-    private static async Task<IResult> ReportAsync(string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ReportAsync(
+        string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, IOptions<JobApiOptions> api, CancellationToken cancellationToken)
     {
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
         ClusteringResult result;
@@ -263,7 +269,8 @@ public static class JobApi
             (result, source) = ClusteringResultJson.Read(document);
         }
         var images = await grains.GetGrain<IClusteringJobGrain>(jobId).GetImages().ConfigureAwait(false);
-        var apiBase = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
+        var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var input = new ClusterReportInput(
             result,
             source,
@@ -275,6 +282,8 @@ public static class JobApi
         var page = new MemoryStream();
         await ClusterReport.WriteAsync(input, page, cancellationToken).ConfigureAwait(false);
         page.Position = 0;
+        request.HttpContext.Response.Headers.ContentSecurityPolicy = ClusterReport.ContentSecurityPolicy;
+        request.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Stream(page, "text/html; charset=utf-8");
     }
 

@@ -17,4 +17,39 @@ public sealed class JobApiOptions
 
     /// <summary>Most images a job over a blob prefix may list.</summary>
     public int MaxPrefixImages { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// The largest image side (pixels) a job may accept; a job's own <c>maxImageDimension</c> can only lower it (a larger one
+    /// is capped to this). Bounds one decoded image at 4 x this squared bytes (RGBA): 256 MiB at the default 8192.
+    /// </summary>
+    public int MaxImageDimension { get; set; } = 8192;
+
+    /// <summary>The largest <c>pretrainDimension</c> (P) a job may ask for; larger is refused (400) with this setting named.</summary>
+    public int MaxPretrainDimension { get; set; } = 4096;
+
+    /// <summary>The largest <c>targetDimension</c> (T) a job may ask for; larger is refused (400) with this setting named.</summary>
+    public int MaxTargetDimension { get; set; } = 2048;
+
+    /// <summary>The most reference images (<c>refs</c>) a job may ask for; 0 (every image, exact) is allowed.</summary>
+    public int MaxReferenceImages { get; set; } = 1024;
+
+    /// <summary>
+    /// The address clients reach the API at (e.g. <c>https://clusters.example.com/api</c>): the served report's thumbnail
+    /// links and its API calls start with it. Unset, they are relative to this host's root. Never taken from the request's
+    /// Host header, which a client chooses.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>The origin (scheme://host[:port]) of <see cref="PublicBaseUrl"/>, or null when it is unset.</summary>
+    /// <exception cref="InvalidOperationException">The setting is not an absolute http(s) address.</exception>
+    public string? PublicOrigin()
+    {
+        if (string.IsNullOrWhiteSpace(PublicBaseUrl))
+        {
+            return null;
+        }
+        return Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? uri.GetLeftPart(UriPartial.Authority)
+            : throw new InvalidOperationException($"{Section}:PublicBaseUrl '{PublicBaseUrl}' is not an absolute http(s) address; give the address clients reach the API at, e.g. https://clusters.example.com/api.");
+    }
 }

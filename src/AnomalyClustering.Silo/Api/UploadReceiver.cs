@@ -217,7 +217,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 upload.JobAlreadyExists = await jobExists(value).ConfigureAwait(false);
                 break;
             case "options":
-                upload.Options = JobRequests.ParseOptions(value, "form field 'options'");
+                upload.Options = JobOptionLimits.Apply(JobRequests.ParseOptions(value, "form field 'options'"), _limits);
                 break;
             case "backbone":
                 upload.BackboneJson = backbones.DescriptionJsonFor(value);

@@ -3,6 +3,8 @@ using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.ServiceDefaults;
 using AnomalyClustering.Silo.Health;
+using AnomalyClustering.Silo.Security;
+using Microsoft.Extensions.Options;
 using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Silo.Hosting;
@@ -27,12 +29,19 @@ public static class SiloHostExtensions
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         builder.Services.AddJobApi(builder.Configuration);
+        if (hosting.Roles.Contains(SiloRoles.Coordinator))
+        {
+            builder.Services.AddApiSecurity(builder.Configuration);
+        }
         // SIGTERM gives the silo time to leave the cluster and hand its grains over (Kubernetes waits terminationGracePeriodSeconds).
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return hosting;
     }
 
-    /// <summary>Maps health endpoints on every silo, and the job API and OpenAPI document on coordinator silos.</summary>
+    /// <summary>
+    /// Maps health endpoints on every silo, and on coordinator silos the job API and OpenAPI document behind authentication
+    /// (see <see cref="ApiSecurityExtensions"/>).
+    /// </summary>
     public static WebApplication MapAnomalyClusteringEndpoints(this WebApplication app, ClusterHostingOptions hosting)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -40,8 +49,14 @@ public static class SiloHostExtensions
         // Unhandled errors and empty-bodied statuses (e.g. a route value of the wrong type) answer as ProblemDetails too.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapAnomalyClusteringHealthChecks();
+        // First: the metrics port answers /metrics and nothing else, before authentication is asked for.
         app.MapServiceDefaultEndpoints();
+        if (hosting.Roles.Contains(SiloRoles.Coordinator))
+        {
+            // Every route of this silo, the job API's and any added later, goes through it.
+            app.UseApiSecurity(app.Services.GetRequiredService<IOptions<JobApiOptions>>().Value.PublicOrigin());
+        }
+        app.MapAnomalyClusteringHealthChecks();
         if (hosting.Roles.Contains(SiloRoles.Coordinator))
         {
             app.MapOpenApi();

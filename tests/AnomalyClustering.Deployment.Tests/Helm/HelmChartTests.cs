@@ -134,6 +134,7 @@ public sealed partial class HelmChartTests
         ManifestChecks.EveryReferencedKeyIsDefined(manifests, ManifestChecks.OperatorSecretTemplate());
         ManifestChecks.SelectorsAndTargetsResolve(manifests);
         ManifestChecks.CoordinatorServiceExposesTheContractPorts(manifests);
+        ManifestChecks.SilosAreFencedByNetworkPolicies(manifests);
     }
 
     [Fact]

@@ -67,6 +67,11 @@ public sealed class KustomizeOverlayTests
         ManifestChecks.CoordinatorServiceExposesTheContractPorts(manifests);
     }
 
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Network_policies_fence_the_silos(string overlay) =>
+        ManifestChecks.SilosAreFencedByNetworkPolicies(Render(overlay));
+
     [Fact]
     public void Dev_secret_points_at_the_in_cluster_redis_and_azurite()
     {

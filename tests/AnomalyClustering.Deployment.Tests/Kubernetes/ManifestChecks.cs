@@ -130,7 +130,8 @@ internal static partial class ManifestChecks
 
             Assert.Equal(role, environment["AnomalyClustering__Roles"].Value);
             Assert.Equal("Redis", environment["AnomalyClustering__Clustering"].Value);
-            Assert.Equal("8080", environment["ASPNETCORE_HTTP_PORTS"].Value);
+            Assert.Equal("8080;9464", environment["ASPNETCORE_HTTP_PORTS"].Value);
+            Assert.Equal("9464", environment["AnomalyClustering__Telemetry__MetricsPort"].Value);
             Assert.Equal("11111", environment["Orleans__SiloPort"].Value);
             Assert.Equal("30000", environment["Orleans__GatewayPort"].Value);
             Assert.Equal("metadata.name", environment["Orleans__SiloName"].ValueFrom?.FieldRef?.FieldPath);
@@ -162,6 +163,7 @@ internal static partial class ManifestChecks
 
             var ports = container.Ports?.ToDictionary(p => p.Name ?? "", p => p.ContainerPort) ?? [];
             Assert.Equal(8080, ports.GetValueOrDefault("http"));
+            Assert.Equal(9464, ports.GetValueOrDefault("metrics"));
             Assert.Equal(11111, ports.GetValueOrDefault("silo"));
             Assert.Equal(30000, ports.GetValueOrDefault("gateway"));
         }
@@ -291,6 +293,59 @@ internal static partial class ManifestChecks
         }
         Assert.Contains(manifests.All<V2HorizontalPodAutoscaler>(), a => a.Spec.ScaleTargetRef.Name == manifests.Silo("gpu-worker").Metadata.Name);
     }
+
+    /// <summary>
+    /// NetworkPolicies fence every silo: each rule names its sources and ports (none allows everyone); the silo and gateway
+    /// ports are reachable only from silo pods, the metrics port only from a namespace, and the API port only on coordinators
+    /// and only from a namespace (the ingress controller's); every container port of a silo but the probed http port has a rule.
+    /// </summary>
+    public static void SilosAreFencedByNetworkPolicies(RenderedManifests manifests)
+    {
+        var policies = manifests.All<V1NetworkPolicy>().ToList();
+        Assert.True(policies.Count > 0, $"{manifests.Source}: no NetworkPolicy.");
+        foreach (var silo in manifests.Silos)
+        {
+            var labels = silo.Spec.Template.Metadata.Labels;
+            var role = labels[RenderedManifests.ComponentLabel];
+            var applying = policies.Where(p => Selects(p.Spec.PodSelector.MatchLabels, labels)).ToList();
+            Assert.True(applying.Count > 0, $"{manifests.Source}: no NetworkPolicy selects the {role} pods.");
+            var allowedPorts = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var rule in applying.SelectMany(p => p.Spec.Ingress ?? []))
+            {
+                var name = $"{manifests.Source}: a NetworkPolicy rule of the {role} pods";
+                Assert.True(rule.FromProperty?.Count > 0, $"{name} has no 'from' (it would admit everyone).");
+                Assert.True(rule.Ports?.Count > 0, $"{name} has no ports (it would open every port).");
+                Assert.DoesNotContain(rule.FromProperty, peer => peer.IpBlock is not null);
+                foreach (var port in rule.Ports.Select(p => p.Port.Value))
+                {
+                    allowedPorts.Add(port);
+                    switch (port)
+                    {
+                        case "silo" or "gateway" or "11111" or "30000":
+                            Assert.True(rule.FromProperty.All(peer => peer.NamespaceSelector is null && peer.PodSelector is not null
+                                && manifests.Silos.Any(other => Selects(peer.PodSelector.MatchLabels, other.Spec.Template.Metadata.Labels))),
+                                $"{name} opens {port} to something other than silo pods.");
+                            break;
+                        case "metrics" or "9464":
+                            Assert.True(rule.FromProperty.All(peer => peer.NamespaceSelector?.MatchLabels?.Count > 0), $"{name} opens {port} beyond one namespace.");
+                            break;
+                        case "http" or "8080":
+                            Assert.True(role == "coordinator", $"{name} opens the API port on a {role}.");
+                            Assert.True(rule.FromProperty.All(peer => peer.NamespaceSelector?.MatchLabels?.Count > 0), $"{name} opens the API beyond the ingress namespace.");
+                            break;
+                        default:
+                            Assert.Fail($"{name} opens port {port}, which the silo does not serve.");
+                            break;
+                    }
+                }
+            }
+            Assert.Superset(new HashSet<string>(StringComparer.Ordinal) { "silo", "gateway", "metrics" }, allowedPorts);
+            Assert.Equal(role == "coordinator", allowedPorts.Contains("http"));
+        }
+    }
+
+    private static bool Selects(IDictionary<string, string>? selector, IDictionary<string, string> labels) =>
+        selector is { Count: > 0 } && selector.All(pair => labels.TryGetValue(pair.Key, out var value) && value == pair.Value);
 
     /// <summary>The coordinator Service exposes HTTP 8080, the Orleans gateway 30000 and the silo port 11111.</summary>
     public static void CoordinatorServiceExposesTheContractPorts(RenderedManifests manifests)

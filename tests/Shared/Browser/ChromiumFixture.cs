@@ -54,11 +54,17 @@ public sealed class ChromiumFixture : IAsyncLifetime
 
     /// <summary>
     /// Opens a report (a file path, or an http URL of a report the API serves) in a fresh page and waits until its script has
-    /// rendered the galleries; page errors are collected.
+    /// rendered the galleries; page errors (Content-Security-Policy violations among them) are collected. A
+    /// <paramref name="bearerToken"/> goes with every request of the page, as an authenticating proxy in front of the API adds it.
     /// </summary>
-    public async Task<ReportPage> OpenAsync(string htmlPath)
+    public async Task<ReportPage> OpenAsync(string htmlPath, string? bearerToken = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 }, AcceptDownloads = true });
+        var options = new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 }, AcceptDownloads = true };
+        if (bearerToken is not null)
+        {
+            options.ExtraHTTPHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + bearerToken };
+        }
+        var context = await Browser.NewContextAsync(options);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);

@@ -91,6 +91,8 @@ internal sealed class SiloProcess : IAsyncDisposable
         var environment = new Dictionary<string, string>
         {
             ["AnomalyClustering__Roles"] = roles,
+            // A loopback test cluster, like the dev overlay: the API without tokens (the authentication tests are the Silo tests').
+            ["AnomalyClustering__Auth__AllowAnonymous"] = "true",
             ["AnomalyClustering__Clustering"] = "Redis",
             ["ConnectionStrings__Redis"] = cluster.RedisConnectionString,
             ["AnomalyClustering__Storage__Kind"] = "AzureBlob",
