@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using AnomalyClustering.Cli.Commands;
+using AnomalyClustering.Cli.Lines;
 using AnomalyClustering.Cli.Remote;
 
 namespace AnomalyClustering.Cli;
@@ -29,6 +30,7 @@ internal static class CliApplication
             ReportCommand.Create(console),
             ModelCommand.Create(console),
             JobsCommand.Create(console),
+            LineCommand.Create(console),
         };
         // Also when hosted by another executable (the tests run the commands in-process).
         root.HelpName = ToolName;

@@ -21,8 +21,9 @@ public sealed class ImageFolderDiscoveryTests
         var found = ImageFolderDiscovery.Discover(folder.Path);
 
         Assert.Equal(ImageFolderLayout.Mvtec, found.Layout);
-        Assert.Equal(["test/crack/000.png", "test/good/000.png", "test/good/001.png"], found.Dataset.Images.Select(i => i.Id));
-        Assert.Equal(["crack", "good", "good"], found.Dataset.Images.Select(i => i.Label));
+        // readme.txt is listed with the images of its class folder; the job leaves it out with the decoder's reason.
+        Assert.Equal(["test/crack/000.png", "test/crack/readme.txt", "test/good/000.png", "test/good/001.png"], found.Dataset.Images.Select(i => i.Id));
+        Assert.Equal(["crack", "crack", "good", "good"], found.Dataset.Images.Select(i => i.Label));
         Assert.True(found.Dataset.HasLabels);
         Assert.Equal(["crack", "good"], found.Dataset.ClassNames);
         Assert.Equal(["train/good/000.png"], found.Dataset.NormalImages.Select(i => i.Id));
@@ -61,7 +62,8 @@ public sealed class ImageFolderDiscoveryTests
         var found = ImageFolderDiscovery.Discover(folder.Path);
 
         Assert.Equal(ImageFolderLayout.Flat, found.Layout);
-        Assert.Equal(["a.bmp", "b.png"], found.Dataset.Images.Select(i => i.Id));
+        // list.csv lies where the images are: listed, so that the job leaves it out with its reason rather than in silence.
+        Assert.Equal(["a.bmp", "b.png", "list.csv"], found.Dataset.Images.Select(i => i.Id));
         Assert.False(found.Dataset.HasLabels);
         Assert.All(found.Dataset.Images, image => Assert.Null(image.Label));
     }

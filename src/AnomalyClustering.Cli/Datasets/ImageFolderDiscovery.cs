@@ -39,7 +39,7 @@ internal static class ImageFolderDiscovery
 
         var (files, folders) = ListLayoutEntries(root);
         var detected = ImageDatasetLayout.Detect(files, folders);
-        if (detected.Images.Count == 0)
+        if (!detected.HasImageFiles)
         {
             throw new CliInputException(detected.Layout == ImageFolderLayout.Mvtec
                 ? $"'{folder}' looks like MVTec (it has test/) but test/<class>/ holds no images ({ImageDatasetLayout.ExtensionList})."
@@ -64,17 +64,20 @@ internal static class ImageFolderDiscovery
             normalsFrom = normalFolder;
             normals = trainGood.Select(relative => new DatasetImage(relative, FullPath(root, relative))).ToList();
         }
-        if (normalsFrom is not null && normals.Count == 0)
+        if (normalsFrom is not null && !normals.Any(normal => ImageDatasetLayout.IsImageFileName(Path.GetFileName(normal.Path))))
         {
             throw new CliInputException($"normal images folder '{normalFolder}' holds no images (looked for {ImageDatasetLayout.ExtensionList}).");
         }
         return new DiscoveredImageFolder(root, detected.Layout, new ClusteringDataset(images, normals), normalsFrom, detected.ExcludedImages);
     }
 
-    /// <summary>The image files directly inside <paramref name="folder"/>, in ordinal order (hidden files skipped).</summary>
+    /// <summary>
+    /// The files directly inside <paramref name="folder"/>, in ordinal order, hidden files skipped; also those without an
+    /// image extension, which the job then lists as left out with the decoder's reason.
+    /// </summary>
     public static IEnumerable<string> ImageFiles(string folder) =>
         Directory.EnumerateFiles(folder)
-            .Where(path => ImageDatasetLayout.IsImageFileName(Path.GetFileName(path)))
+            .Where(path => ImageDatasetLayout.IsVisibleFileName(Path.GetFileName(path)))
             .Order(StringComparer.Ordinal);
 
     /// <summary>

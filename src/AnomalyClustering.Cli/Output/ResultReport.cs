@@ -7,6 +7,8 @@ namespace AnomalyClustering.Cli.Output;
 /// <summary>Prints a result for a person: the clusters, the metrics when labels exist, skipped images, and where the files are.</summary>
 internal static class ResultReport
 {
+    private const int MaxListedErrors = 20;
+
     /// <summary>Writes the per-cluster table, metrics, errors and output paths.</summary>
     public static void Print(IAnsiConsole console, ClusteringResult result, string clustersCsv, string resultJson, string? reportHtml = null)
     {
@@ -58,8 +60,16 @@ internal static class ResultReport
         }
         if (result.Errors.Count > 0)
         {
-            var first = result.Errors[0];
-            console.MarkupLine($"[yellow]{result.Errors.Count} image(s) could not be used and were left out[/] (listed in result.json), e.g. {Markup.Escape(first.Id)}: {Markup.Escape(first.Message)}");
+            // Each file left out by name with its reason (up to a screenful; result.json has them all), never in silence.
+            console.MarkupLine($"[yellow]{result.Errors.Count} image(s) could not be used and were left out[/] (listed in result.json):");
+            foreach (var error in result.Errors.Take(MaxListedErrors))
+            {
+                console.MarkupLine($"  left out {Markup.Escape(error.Id)} ({Markup.Escape(error.Reason)}): {Markup.Escape(error.Message)}");
+            }
+            if (result.Errors.Count > MaxListedErrors)
+            {
+                console.MarkupLine($"  ... and {result.Errors.Count - MaxListedErrors} more");
+            }
         }
         console.MarkupLine($"wrote [blue]{Markup.Escape(clustersCsv)}[/] and [blue]{Markup.Escape(resultJson)}[/]");
         if (reportHtml is not null)

@@ -7,28 +7,38 @@ public sealed record LayoutImage(string RelativePath, string? Label);
 
 /// <summary>What <see cref="ImageDatasetLayout.Detect"/> found.</summary>
 /// <param name="Layout">The detected layout.</param>
-/// <param name="Images">The images to cluster, in output order; empty when the layout holds none (the caller words that error).</param>
+/// <param name="Images">
+/// The files to cluster, in output order: every visible file of the layout's image folders, also those without an image
+/// extension, so that the decoder refuses them with their reason and the result lists them as left out instead of
+/// dropping them in silence. See <see cref="HasImageFiles"/> for whether any image is among them.
+/// </param>
 /// <param name="TrainGoodImages">
 /// The images directly in <c>train/good/</c> (relative paths, ordinal order) when the layout is MVTec and that folder exists;
-/// null otherwise. Empty means the folder exists but holds no images.
+/// null otherwise; like <paramref name="Images"/>, every visible file. Empty means the folder exists but holds no files.
 /// </param>
 /// <param name="ExcludedImages">Images left out by the evaluation protocol (the <c>combined</c> class), by class folder name.</param>
 public sealed record DetectedImageLayout(
     ImageFolderLayout Layout,
     IReadOnlyList<LayoutImage> Images,
     IReadOnlyList<string>? TrainGoodImages,
-    IReadOnlyDictionary<string, int> ExcludedImages);
+    IReadOnlyDictionary<string, int> ExcludedImages)
+{
+    /// <summary>Whether any of <see cref="Images"/> has an image extension; when none has, the dataset has no images (the caller words that error).</summary>
+    public bool HasImageFiles => Images.Any(image => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(image.RelativePath)));
+}
 
 /// <summary>
 /// Detects a dataset's layout from the relative paths of its files, wherever they live (a folder on disk, blobs under a
 /// prefix, the parts of an upload): MVTec (<c>test/&lt;class&gt;/</c> with <c>train/good/</c> as normal images), one
-/// folder per class, or a flat set of unlabelled images. Names starting with '.' are hidden and ignored; only files with
-/// an image extension count. O(n log n) in the number of paths.
+/// folder per class, or a flat set of unlabelled images. Names starting with '.' are hidden and ignored (system files such
+/// as .DS_Store). Files with an image extension decide the layout; every visible file of the chosen image folders is
+/// listed, so that one of an unsupported kind is left out with its reason, never skipped in silence. O(n log n) in the
+/// number of paths.
 /// </summary>
 public static class ImageDatasetLayout
 {
     /// <summary>File extensions read as images (case-insensitive).</summary>
-    public static readonly IReadOnlyList<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+    public static readonly IReadOnlyList<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"];
 
     /// <summary>The class METHOD section 6 excludes: images with several defects at once.</summary>
     public const string CombinedClass = "combined";
@@ -45,13 +55,26 @@ public static class ImageDatasetLayout
     /// <summary>True when <paramref name="fileName"/> (a name without folders) is not hidden and has an image extension.</summary>
     public static bool IsImageFileName(string fileName)
     {
-        ArgumentNullException.ThrowIfNull(fileName);
-        if (fileName.Length == 0 || fileName[0] == '.')
+        if (!IsVisibleFileName(fileName))
         {
             return false;
         }
         var dot = fileName.LastIndexOf('.');
         return dot > 0 && ImageExtensions.Contains(fileName[dot..], StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>True when <paramref name="fileName"/> (a name without folders) is not empty and not hidden: a file a dataset lists, image or not.</summary>
+    public static bool IsVisibleFileName(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        return fileName.Length > 0 && fileName[0] != '.';
+    }
+
+    /// <summary>The last segment of a '/'-separated path.</summary>
+    public static string LeafName(string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        return relativePath[(relativePath.LastIndexOf('/') + 1)..];
     }
 
     /// <summary>
@@ -92,7 +115,7 @@ public static class ImageDatasetLayout
         else if (ImagesIn(files, "").Any())
         {
             layout = ImageFolderLayout.Flat;
-            images = ImagesIn(files, "").Select(name => new LayoutImage(name, null)).ToList();
+            images = FilesIn(files, "").Select(name => new LayoutImage(name, null)).ToList();
         }
         else
         {
@@ -100,7 +123,7 @@ public static class ImageDatasetLayout
             images = ClassFolderImages(files, subfolders, "", excluded);
         }
         var trainGood = layout == ImageFolderLayout.Mvtec && subfolders.ContainsKey(TrainGoodFolder)
-            ? ImagesIn(files, TrainGoodFolder).Select(name => $"{TrainGoodFolder}/{name}").ToList()
+            ? FilesIn(files, TrainGoodFolder).Select(name => $"{TrainGoodFolder}/{name}").ToList()
             : null;
         return new DetectedImageLayout(layout, images, trainGood, excluded);
     }
@@ -136,6 +159,9 @@ public static class ImageDatasetLayout
     private static IEnumerable<string> ImagesIn(Dictionary<string, List<string>> files, string folder) =>
         files.TryGetValue(folder, out var names) ? names.Where(IsImageFileName).Order(StringComparer.Ordinal) : [];
 
+    private static IEnumerable<string> FilesIn(Dictionary<string, List<string>> files, string folder) =>
+        files.TryGetValue(folder, out var names) ? names.Where(IsVisibleFileName).Order(StringComparer.Ordinal) : [];
+
     private static List<LayoutImage> ClassFolderImages(
         Dictionary<string, List<string>> files, Dictionary<string, SortedSet<string>> subfolders, string classesFolder, Dictionary<string, int> excluded)
     {
@@ -143,7 +169,7 @@ public static class ImageDatasetLayout
         foreach (var className in VisibleSubfolders(subfolders, classesFolder))
         {
             var classFolder = classesFolder.Length == 0 ? className : $"{classesFolder}/{className}";
-            var names = ImagesIn(files, classFolder).ToList();
+            var names = FilesIn(files, classFolder).ToList();
             if (string.Equals(className, CombinedClass, StringComparison.OrdinalIgnoreCase))
             {
                 if (names.Count > 0)

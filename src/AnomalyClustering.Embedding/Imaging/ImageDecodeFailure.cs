@@ -12,7 +12,7 @@ public enum ImageDecodeFailure
     /// <summary>The bytes carry no image signature at all (e.g. a text or HTML file with an image extension).</summary>
     NotAnImage,
 
-    /// <summary>A recognised image format this decoder does not read (e.g. TIFF, HEIF); convert it to PNG or JPEG.</summary>
+    /// <summary>A recognised image format this decoder does not read (e.g. HEIF, Photoshop PSD); convert it to PNG or JPEG.</summary>
     UnsupportedFormat,
 
     /// <summary>The header declares dimensions (or the file a size) over the configured <see cref="ImageDecodeOptions"/> limits.</summary>

@@ -6,14 +6,17 @@ using SkiaSharp;
 namespace AnomalyClustering.Embedding.Imaging;
 
 /// <summary>
-/// Decodes PNG, JPEG (grey, progressive, CMYK), BMP, WebP and GIF (first frame) into 8-bit RGB with
-/// SkiaSharp, applying the EXIF orientation. Every failure is an <see cref="ImageDecodeException"/>
+/// Decodes PNG (8- and 16-bit, grey or colour), JPEG (grey, progressive, CMYK), BMP, WebP and GIF (first frame) into
+/// 8-bit RGB with SkiaSharp, and TIFF (first page; 8- and 16-bit greyscale and RGB) with LibTiff.NET (<see cref="TiffDecoding"/>),
+/// applying the EXIF (TIFF) orientation. Every failure is an <see cref="ImageDecodeException"/>
 /// naming the image and the reason; size limits are checked from the header before pixels are allocated.
 /// </summary>
 /// <remarks>
 /// Conventions, chosen to match PIL's <c>Image.open(f).convert("RGB")</c> (the reference loader):
 /// alpha is dropped without compositing; no ICC colour management; CMYK is converted naively;
-/// 16-bit samples keep their high byte (PIL's reading of 16-bit RGB; PIL clips 16-bit grey, we do not).
+/// 16-bit PNG samples keep their high byte, v >> 8 (SkiaSharp's conversion; it refuses a 16-bit destination, so exact
+/// rounding is not available; at most one level below round(v * 255 / 65535)); PIL keeps the high byte of 16-bit RGB too
+/// and clips 16-bit grey at 255, which whitens any image brighter than 0.4 %. 16-bit TIFF samples are rounded exactly.
 /// Stateless and thread-safe: scratch memory comes from <see cref="ArrayPool{T}.Shared"/>.
 /// Cost: O(encoded bytes + pixels), one RGBA scratch of 4 bytes a pixel.
 /// </remarks>
@@ -107,6 +110,12 @@ public sealed class ImageDecoder
                 $"{unsupported.Name} images are not supported; convert it to PNG or JPEG (supported: {ImageSignature.SupportedList}).");
         }
 
+        if (signature is { Name: "TIFF" })
+        {
+            TiffDecoding.Decode(encoded, imageId, destination, Options.ApplyExifOrientation, (width, height) => CheckLimits(imageId, "TIFF", width, height));
+            return;
+        }
+
         fixed (byte* encodedPointer = encoded)
         {
             // Wraps the caller's bytes without copying; the codec is disposed before they unpin.
@@ -187,7 +196,7 @@ public sealed class ImageDecoder
         if (signatureName is null)
         {
             return new ImageDecodeException(imageId, ImageDecodeFailure.NotAnImage,
-                $"not an image: it has no PNG, JPEG, BMP, GIF or WebP signature; {ImageSignature.DescribeStart(encoded)}.");
+                $"not an image: it has no PNG, JPEG, BMP, GIF, WebP or TIFF signature; {ImageSignature.DescribeStart(encoded)}.");
         }
         if (result == SKCodecResult.IncompleteInput || (signatureName == "WebP" && ContainerIntegrity.WebpDeclaredLength(encoded) > encoded.Length))
         {

@@ -10,7 +10,7 @@ namespace AnomalyClustering.Embedding.Imaging;
 internal static class ImageSignature
 {
     /// <summary>Formats this decoder reads, as named in messages.</summary>
-    public const string SupportedList = "PNG, JPEG, BMP, GIF and WebP";
+    public const string SupportedList = "PNG, JPEG, BMP, GIF, WebP and TIFF";
 
     /// <summary>
     /// The format whose signature starts <paramref name="data"/>, and whether SkiaSharp decodes it; null
@@ -26,7 +26,7 @@ internal static class ImageSignature
         if (Starts(data, "BM"u8)) return ("BMP", true);
         if (Starts(data, 0x00, 0x00, 0x01, 0x00)) return ("ICO", true);
 
-        if (data.StartsWith("II*\0"u8) || data.StartsWith("MM\0*"u8) || data.StartsWith("II+\0"u8) || data.StartsWith("MM\0+"u8)) return ("TIFF", false);
+        if (data.StartsWith("II*\0"u8) || data.StartsWith("MM\0*"u8) || data.StartsWith("II+\0"u8) || data.StartsWith("MM\0+"u8)) return ("TIFF", true);
         if (data.StartsWith("8BPS"u8)) return ("Photoshop PSD", false);
         if (StartsFully(data, 0x00, 0x00, 0x00, 0x0C, (byte)'j', (byte)'P', 0x20, 0x20) || StartsFully(data, 0xFF, 0x4F, 0xFF, 0x51)) return ("JPEG 2000", false);
         if (StartsFully(data, 0xFF, 0x0A) || StartsFully(data, 0x00, 0x00, 0x00, 0x0C, (byte)'J', (byte)'X', (byte)'L', 0x20)) return ("JPEG XL", false);

@@ -83,7 +83,7 @@ public static class BlobDatasetDiscovery
     {
         ArgumentNullException.ThrowIfNull(prefix);
         var detected = ImageDatasetLayout.Detect(relativeNames);
-        if (detected.Images.Count == 0)
+        if (!detected.HasImageFiles)
         {
             throw ApiProblemException.BadRequest(detected.Layout == ImageFolderLayout.Mvtec
                 ? $"{what} looks like MVTec (it has test/) but test/<class>/ holds no images ({ImageDatasetLayout.ExtensionList})."
@@ -92,7 +92,7 @@ public static class BlobDatasetDiscovery
         var images = detected.Images.Select(image => new JobImage(image.RelativePath, prefix + image.RelativePath, image.Label)).ToList();
         if (normals is null && detected.TrainGoodImages is { } trainGood)
         {
-            if (trainGood.Count == 0)
+            if (!trainGood.Any(relative => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(relative))))
             {
                 throw ApiProblemException.BadRequest(
                     $"normal images folder {ImageDatasetLayout.TrainGoodFolder}/ of {what} holds no images (looked for {ImageDatasetLayout.ExtensionList}).", "No normal images");

@@ -98,7 +98,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                     }
                 }
             }
-            if (upload.ImageNames.Count == 0)
+            if (!upload.ImageNames.Any(name => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(name))))
             {
                 throw ApiProblemException.BadRequest(
                     $"the upload holds no image files (looked for {ImageDatasetLayout.ExtensionList}); send each image as a file part whose file name is its path in the dataset.", "No images");
@@ -161,7 +161,9 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
         var isNormal = string.Equals(partName, NormalPartName, StringComparison.Ordinal);
         var names = isNormal ? upload.NormalNames : upload.ImageNames;
         var leaf = fileName[(fileName.LastIndexOf('/') + 1)..];
-        if (!ImageDatasetLayout.IsImageFileName(leaf))
+        // Hidden files (.DS_Store) are system litter; every other file is stored, also one of a kind the decoder does not
+        // read, so that the job lists it as left out with its reason instead of dropping it in silence.
+        if (!ImageDatasetLayout.IsVisibleFileName(leaf))
         {
             await section.Body.DrainAsync(cancellationToken).ConfigureAwait(false);
             return;

@@ -15,8 +15,10 @@ public sealed class ImageDatasetLayoutTests
         ]);
 
         Assert.Equal(ImageFolderLayout.Mvtec, found.Layout);
-        Assert.Equal(["test/crack/000.png", "test/crack/001.PNG", "test/good/000.png"], found.Images.Select(i => i.RelativePath));
-        Assert.Equal(["crack", "crack", "good"], found.Images.Select(i => i.Label));
+        // readme.txt lies in a class folder: listed, so that the job leaves it out with its reason rather than in silence.
+        Assert.Equal(["test/crack/000.png", "test/crack/001.PNG", "test/crack/readme.txt", "test/good/000.png"], found.Images.Select(i => i.RelativePath));
+        Assert.Equal(["crack", "crack", "crack", "good"], found.Images.Select(i => i.Label));
+        Assert.True(found.HasImageFiles);
         Assert.Equal(["train/good/001.png"], found.TrainGoodImages);
         Assert.Equal(2, found.ExcludedImages["combined"]);
     }
@@ -39,7 +41,7 @@ public sealed class ImageDatasetLayoutTests
         var found = ImageDatasetLayout.Detect(["b.webp", "a.bmp", "sub/c.png", "notes.md", ".e.png"]);
 
         Assert.Equal(ImageFolderLayout.Flat, found.Layout);
-        Assert.Equal(["a.bmp", "b.webp"], found.Images.Select(i => i.RelativePath));
+        Assert.Equal(["a.bmp", "b.webp", "notes.md"], found.Images.Select(i => i.RelativePath));
         Assert.All(found.Images, image => Assert.Null(image.Label));
     }
 
@@ -57,7 +59,9 @@ public sealed class ImageDatasetLayoutTests
     [Theory]
     [InlineData("a.png", true)]
     [InlineData("A.JPG", true)]
-    [InlineData("scan.tiff", false)]
+    [InlineData("scan.tiff", true)]
+    [InlineData("scan.TIF", true)]
+    [InlineData("scan.psd", false)]
     [InlineData(".png", false)]
     [InlineData(".hidden.png", false)]
     [InlineData("png", false)]
@@ -67,4 +71,16 @@ public sealed class ImageDatasetLayoutTests
     [Fact]
     public void ImagesAtRootSkipsFoldersAndOtherFiles() =>
         Assert.Equal(["a.png", "b.gif"], ImageDatasetLayout.ImagesAtRoot(["b.gif", "x/a.png", "a.png", "c.txt"]));
+
+    [Fact]
+    public void FilesWithoutAnImageExtensionDoNotMakeADataset()
+    {
+        // Listed where images are expected, but a folder of them alone has no images.
+        var found = ImageDatasetLayout.Detect(["notes.txt", "scan.psd"]);
+        Assert.Equal(ImageFolderLayout.ClassFolders, found.Layout);
+        Assert.False(found.HasImageFiles);
+        var classes = ImageDatasetLayout.Detect(["crack/notes.txt"]);
+        Assert.Equal(["crack/notes.txt"], classes.Images.Select(i => i.RelativePath));
+        Assert.False(classes.HasImageFiles);
+    }
 }

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace AnomalyClustering.Cli.Lines;
+
+/// <summary>
+/// <c>line</c>: production lines, whose catalog of named defect types assigns every new image to a known type or flags it
+/// as new. So far the offline measurement of the assignment rule (<c>line evaluate</c>).
+/// </summary>
+internal static class LineCommand
+{
+    /// <summary>Builds the command and its subcommands.</summary>
+    public static Command Create(CliConsole console) =>
+        new("line", "Production lines: assign new images to named defect types or flag them as new.")
+        {
+            LineEvaluateCommand.Create(console),
+        };
+}
