@@ -31,7 +31,7 @@ public sealed record ResultSource(
 /// </summary>
 public static class ClusteringResultJson
 {
-    /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, merge tree, alpha maps, image embeddings, errors, timings.</summary>
+    /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, detection, merge tree, alpha maps, image embeddings and anomaly scores, errors, timings.</summary>
     public static void Write(Stream stream, ClusteringResult result, ResultSource source)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -80,6 +80,23 @@ public static class ClusteringResultJson
         else
         {
             json.WriteNull("metrics");
+        }
+        if (result.AnomalyThreshold is { } threshold)
+        {
+            json.WriteNumber("anomalyThreshold", threshold);
+        }
+        if (result.Detection is { } detection)
+        {
+            json.WriteStartObject("detection");
+            json.WriteNumber("imageAuroc", detection.ImageAuroc);
+            json.WriteNumber("goodImages", detection.GoodImages);
+            json.WriteNumber("defectiveImages", detection.DefectiveImages);
+            if (detection.GoodAboveThreshold is { } falseAlarms && detection.DefectiveAboveThreshold is { } detected)
+            {
+                json.WriteNumber("goodAboveThreshold", falseAlarms);
+                json.WriteNumber("defectiveAboveThreshold", detected);
+            }
+            json.WriteEndObject();
         }
 
         json.WriteStartArray("clusters");
@@ -139,6 +156,10 @@ public static class ClusteringResultJson
             json.WriteString("id", image.Id);
             json.WriteNumber("cluster", image.Cluster);
             WriteOptionalString(json, "label", image.Label);
+            if (image.AnomalyScore is { } anomalyScore)
+            {
+                json.WriteNumber("anomalyScore", anomalyScore);
+            }
             if (image.PatchWeights is { } alpha)
             {
                 // Alpha maps are read by people and plots: float precision is plenty and halves the file.
@@ -289,7 +310,8 @@ public static class ClusteringResultJson
             image.GetProperty("cluster").GetInt32(),
             OptionalString(image, "label"),
             image.TryGetProperty("alpha", out var alpha) ? alpha.EnumerateArray().Select(w => w.GetSingle()).ToArray() : null,
-            image.TryGetProperty("embedding", out var embedding) ? embedding.EnumerateArray().Select(v => v.GetSingle()).ToArray() : null)).ToArray();
+            image.TryGetProperty("embedding", out var embedding) ? embedding.EnumerateArray().Select(v => v.GetSingle()).ToArray() : null,
+            image.TryGetProperty("anomalyScore", out var anomalyScore) ? anomalyScore.GetDouble() : null)).ToArray();
 
         var tree = root.GetProperty("mergeTree");
         var rows = tree.GetProperty("linkage").EnumerateArray().ToArray();
@@ -315,6 +337,7 @@ public static class ClusteringResultJson
             .ToArray();
 
         var hasGrid = root.TryGetProperty("alphaGrid", out var grid);
+        double? anomalyThreshold = root.TryGetProperty("anomalyThreshold", out var thresholdElement) ? thresholdElement.GetDouble() : null;
         var labelled = images.Length > 0 && images.All(image => image.Label is not null);
         var result = new ClusteringResult
         {
@@ -326,6 +349,8 @@ public static class ClusteringResultJson
             PatchGridWidth = hasGrid ? grid.GetProperty("width").GetInt32() : 0,
             EmbeddingDimension = root.GetProperty("embeddingDimension").GetInt32(),
             Scores = labelled ? ClusteringMetrics.Evaluate(images.Select(i => i.Label!).ToArray(), images.Select(i => i.Cluster).ToArray()) : null,
+            AnomalyThreshold = anomalyThreshold,
+            Detection = ImageDetection.Evaluate(images, anomalyThreshold),
             ClassNames = root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToArray(),
             Timings = timings,
             // Documents written before names existed have none.
