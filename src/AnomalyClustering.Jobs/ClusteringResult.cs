@@ -3,13 +3,17 @@ using AnomalyClustering.Core.Metrics;
 
 namespace AnomalyClustering.Jobs;
 
-/// <summary>One clustered image: its id, cluster, label when known, its patch weights (alpha map) when it came from pixels, and its embedding.</summary>
+/// <summary>One clustered image: its id, cluster, label when known, its patch weights (alpha map) when it came from pixels, its embedding and its anomaly score.</summary>
 /// <param name="Id">The image id of the dataset.</param>
 /// <param name="Cluster">0-based cluster index.</param>
 /// <param name="Label">Ground-truth label, or null.</param>
 /// <param name="PatchWeights">The M patch weights alpha (sum 1), row-major on the patch grid; null for precomputed embeddings.</param>
 /// <param name="Embedding">The image embedding x_i that was clustered (D values); null in result documents written before it was recorded.</param>
-public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights, float[]? Embedding = null);
+/// <param name="AnomalyScore">
+/// The image anomaly score (METHOD section 7b, the largest patch score; higher is more anomalous); null in the <c>average</c>
+/// mode, for precomputed embeddings and in result documents written before it was recorded.
+/// </param>
+public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights, float[]? Embedding = null, double? AnomalyScore = null);
 
 /// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>
 /// <param name="Id">The image id of the dataset.</param>
@@ -74,6 +78,15 @@ public sealed record ClusteringResult
 
     /// <summary>NMI, ARI and Hungarian F1 against the labels; null when the images had no labels.</summary>
     public ClusteringScores? Scores { get; init; }
+
+    /// <summary>
+    /// The label-free detection threshold on the image anomaly scores (semi-supervised: a quantile of the normal images'
+    /// leave-one-out scores, see Core's DetectionThreshold); null when the job has none.
+    /// </summary>
+    public double? AnomalyThreshold { get; init; }
+
+    /// <summary>Detection metrics (image AUROC, good vs defective) when the images have scores and labels with <c>good</c> and a defect; else null.</summary>
+    public DetectionScores? Detection { get; init; }
 
     /// <summary>The distinct labels in ordinal order (the class order of <see cref="Scores"/>); empty without labels.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];

@@ -37,7 +37,7 @@ public static class ClusteringResultJson
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, merge tree, alpha maps, image embeddings, errors, timings.</summary>
+    /// <summary>The whole result as JSON: source, options, clusters and their names, metrics, detection, merge tree, alpha maps, image embeddings and anomaly scores, errors, timings.</summary>
     /// <remarks>O(N (D + M)) bytes: for job stores and small results; <see cref="ResultFolder"/> writes what scales.</remarks>
     public static void Write(Stream stream, ClusteringResult result, ResultSource source)
     {
@@ -140,6 +140,23 @@ public static class ClusteringResultJson
         {
             json.WriteNull("metrics");
         }
+        if (result.AnomalyThreshold is { } threshold)
+        {
+            json.WriteNumber("anomalyThreshold", threshold);
+        }
+        if (result.Detection is { } detection)
+        {
+            json.WriteStartObject("detection");
+            json.WriteNumber("imageAuroc", detection.ImageAuroc);
+            json.WriteNumber("goodImages", detection.GoodImages);
+            json.WriteNumber("defectiveImages", detection.DefectiveImages);
+            if (detection.GoodAboveThreshold is { } falseAlarms && detection.DefectiveAboveThreshold is { } detected)
+            {
+                json.WriteNumber("goodAboveThreshold", falseAlarms);
+                json.WriteNumber("defectiveAboveThreshold", detected);
+            }
+            json.WriteEndObject();
+        }
 
         WriteClusterCountChoice(json, result.ClusterCountChoice);
 
@@ -208,6 +225,10 @@ public static class ClusteringResultJson
             if (leafOfImage is not null)
             {
                 json.WriteNumber("leaf", leafOfImage[imageIndex]);
+            }
+            if (image.AnomalyScore is { } anomalyScore)
+            {
+                json.WriteNumber("anomalyScore", anomalyScore);
             }
             if (image.PatchWeights is { } alpha)
             {
@@ -475,6 +496,7 @@ public static class ClusteringResultJson
             // Documents written before names existed have none.
             root.TryGetProperty("clusterNames", out var names) ? ClusterNames.FromJson(names) : ClusterNames.Empty)
         {
+            AnomalyThreshold = root.TryGetProperty("anomalyThreshold", out var threshold) ? threshold.GetDouble() : null,
             // Documents written before the algorithm was recorded all came from the distance matrix.
             Algorithm = root.TryGetProperty("algorithm", out var algorithm)
                 ? ClusteringOptionNames.ParseAlgorithm(algorithm.GetProperty("name").GetString()!)
@@ -498,7 +520,8 @@ public static class ClusteringResultJson
             image.GetProperty("cluster").GetInt32(),
             OptionalString(image, "label"),
             image.TryGetProperty("alpha", out var alpha) ? alpha.EnumerateArray().Select(w => w.GetSingle()).ToArray() : null,
-            image.TryGetProperty("embedding", out var embedding) ? embedding.EnumerateArray().Select(v => v.GetSingle()).ToArray() : null)).ToArray();
+            image.TryGetProperty("embedding", out var embedding) ? embedding.EnumerateArray().Select(v => v.GetSingle()).ToArray() : null,
+            image.TryGetProperty("anomalyScore", out var anomalyScore) ? anomalyScore.GetDouble() : null)).ToArray();
 
         var tree = root.GetProperty("mergeTree");
         var rows = tree.GetProperty("linkage").EnumerateArray().ToArray();

@@ -21,6 +21,9 @@ internal sealed record ResultHead(
     /// <summary>How K was found, when the job found it.</summary>
     public ClusterCountChoice? ClusterCountChoice { get; init; }
 
+    /// <summary>The label-free detection threshold on image anomaly scores, when the job had normal images to set it.</summary>
+    public double? AnomalyThreshold { get; init; }
+
     /// <summary>
     /// The result with these settings and the given per-image data (<paramref name="leafOfImage"/>: each image's
     /// micro-cluster for two-stage trees, else null); the metrics recomputed from the labels.
@@ -38,6 +41,8 @@ internal sealed record ResultHead(
             Algorithm = Algorithm,
             AlgorithmReason = AlgorithmReason,
             ClusterCountChoice = ClusterCountChoice,
+            AnomalyThreshold = AnomalyThreshold,
+            Detection = ImageDetection.Evaluate(images, AnomalyThreshold),
             PatchGridHeight = PatchGridHeight,
             PatchGridWidth = PatchGridWidth,
             EmbeddingDimension = EmbeddingDimension,
@@ -92,6 +97,7 @@ public static class ResultFolder
     private static readonly DataField<string> LabelField = new("label", nullable: true);
     private static readonly DataField<double> DistanceField = new("distance_to_centre");
     private static readonly DataField<int?> LeafField = new("leaf");
+    private static readonly DataField<double?> AnomalyScoreField = new("anomaly_score");
     private static readonly DataField<string> PathField = new("path");
     private static readonly DataField<string> ReasonField = new("reason");
     private static readonly DataField<string> MessageField = new("message");
@@ -158,7 +164,7 @@ public static class ResultFolder
             var embeddings = ReadRows(Path.Combine(folder, EmbeddingsFileName), rows.Count, head.EmbeddingDimension);
             var patches = head.PatchGridHeight * head.PatchGridWidth;
             var alpha = patches > 0 ? ReadRows(Path.Combine(folder, AlphaFileName), rows.Count, patches) : null;
-            var images = rows.Select((row, i) => new ClusteredImage(row.Id, row.Cluster, row.Label, alpha?[i], embeddings?[i])).ToArray();
+            var images = rows.Select((row, i) => new ClusteredImage(row.Id, row.Cluster, row.Label, alpha?[i], embeddings?[i], row.AnomalyScore)).ToArray();
             var leaves = rows.Count > 0 && rows.All(row => row.Leaf is not null) ? rows.Select(row => row.Leaf!.Value).ToArray() : null;
             return (head.ToResult(images, errors, tree, leaves), source);
         }
@@ -248,7 +254,7 @@ public static class ResultFolder
     {
         var images = result.Images;
         var leaves = result.LeafOfImage;
-        WriteRowGroups(path, new ParquetSchema(IdField, ClusterField, LabelField, DistanceField, LeafField), images.Count, async (group, start, count) =>
+        WriteRowGroups(path, new ParquetSchema(IdField, ClusterField, LabelField, DistanceField, LeafField, AnomalyScoreField), images.Count, async (group, start, count) =>
         {
             await group.WriteAsync(IdField, Enumerable.Range(start, count).Select(i => images[i].Id).ToArray()).ConfigureAwait(false);
             await group.WriteAsync<int>(ClusterField, Enumerable.Range(start, count).Select(i => images[i].Cluster).ToArray()).ConfigureAwait(false);
@@ -256,6 +262,8 @@ public static class ResultFolder
             await group.WriteAsync<double>(DistanceField, Enumerable.Range(start, count).Select(i => centres.Distances[i]).ToArray()).ConfigureAwait(false);
             // Null unless the tree is over micro-clusters (two-stage Ward): then the image's leaf in linkage.npy.
             await group.WriteAsync<int>(LeafField, Enumerable.Range(start, count).Select(i => leaves is null ? (int?)null : leaves[i]).ToArray()).ConfigureAwait(false);
+            // The image's largest patch score (null for precomputed embeddings).
+            await group.WriteAsync<double>(AnomalyScoreField, Enumerable.Range(start, count).Select(i => images[i].AnomalyScore).ToArray()).ConfigureAwait(false);
         });
     }
 
@@ -285,6 +293,7 @@ public static class ResultFolder
             var labels = new string?[count];
             var distances = new double[count];
             var leaves = new int?[count];
+            var scores = new double?[count];
             await group.ReadAsync(Field(reader, IdField), ids.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync<int>(Field(reader, ClusterField), clusters.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync(Field(reader, LabelField), labels.AsMemory()).ConfigureAwait(false);
@@ -293,9 +302,13 @@ public static class ResultFolder
             {
                 await group.ReadAsync<int>(Field(reader, LeafField), leaves.AsMemory()).ConfigureAwait(false);
             }
+            if (reader.Schema.DataFields.Any(f => f.Name == AnomalyScoreField.Name))
+            {
+                await group.ReadAsync<double>(Field(reader, AnomalyScoreField), scores.AsMemory()).ConfigureAwait(false);
+            }
             for (var i = 0; i < count; i++)
             {
-                rows.Add(new ImageRow(ids[i]!, clusters[i], labels[i], distances[i]) { Leaf = leaves[i] });
+                rows.Add(new ImageRow(ids[i]!, clusters[i], labels[i], distances[i]) { Leaf = leaves[i], AnomalyScore = scores[i] });
             }
         });
         return rows;
@@ -371,4 +384,7 @@ public sealed record ImageRow(string Id, int Cluster, string? Label, double Dist
 {
     /// <summary>The image's micro-cluster (leaf of linkage.npy) when the tree is two-stage; null when the leaves are the images.</summary>
     public int? Leaf { get; init; }
+
+    /// <summary>The image's anomaly score (its largest patch score); null for precomputed embeddings.</summary>
+    public double? AnomalyScore { get; init; }
 }

@@ -24,7 +24,7 @@ public sealed class EvalCommandTests
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var rows = File.ReadAllLines(Path.Combine(output, "eval.csv"));
-        Assert.Equal("category,group,mode,tau,images,classes,failed_images,nmi,ari,f1,embed_s,weight_s,cluster_s,wall_s", rows[0]);
+        Assert.Equal("category,group,mode,tau,images,classes,failed_images,nmi,ari,f1,embed_s,weight_s,cluster_s,wall_s,image_auroc", rows[0]);
         var jobs = rows.Skip(1).Select(line => line.Split(',')).ToList();
         Assert.Equal(["plates_a unsupervised", "plates_a semi-supervised", "plates_b unsupervised"], jobs.Select(j => $"{j[0]} {j[2]}"));
         Assert.Equal(["9", "9", "12"], jobs.Select(j => j[4]));
@@ -39,6 +39,8 @@ public sealed class EvalCommandTests
             using var result = ResultJson.Load(Path.Combine(output, job[0], $"{job[2]}-tau0.5"));
             Assert.Equal(double.Parse(job[7], CultureInfo.InvariantCulture), result.Metric("nmi"));
             Assert.Equal(double.Parse(job[9], CultureInfo.InvariantCulture), result.Metric("f1"));
+            // The detection column is the job's image AUROC (the synthetic line has a good class).
+            Assert.Equal(double.Parse(job[14], CultureInfo.InvariantCulture), result.Root.GetProperty("detection").GetProperty("imageAuroc").GetDouble());
         }
         var cluster = CliRun.InProcess(["cluster", Path.Combine(root, "plates_a"), "--mode", "semi-supervised", "--tau", "0.5", "-o", folder.Combine("cluster"), "--store", folder.Combine("store"), .. Small]);
         Assert.True(cluster.ExitCode == 0, cluster.Error);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Testing;
@@ -28,8 +29,9 @@ public sealed class ReportCommandTests
         Assert.Equal("round hole", result.Root.GetProperty("clusterNames").GetProperty("1").GetString());
         Assert.All(result.Result.Images, image => Assert.Equal(64, image.Embedding!.Length));
         var csv = File.ReadAllLines(folder.Combine("out", "clusters.csv"));
-        Assert.Equal("image,cluster,label,cluster_name", csv[0]);
-        Assert.All(csv.Skip(1), line => Assert.EndsWith(line.Split(',')[1] == "1" ? ",round hole" : ",", line));
+        Assert.Equal("image,cluster,label,cluster_name,anomaly_score", csv[0]);
+        Assert.All(csv.Skip(1), line => Assert.Equal(line.Split(',')[1] == "1" ? "round hole" : string.Empty, line.Split(',')[3]));
+        Assert.All(csv.Skip(1), line => Assert.True(double.Parse(line.Split(',')[4], CultureInfo.InvariantCulture) >= 0, line));
     }
 
     [Fact]

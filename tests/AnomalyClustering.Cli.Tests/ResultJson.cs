@@ -40,8 +40,10 @@ internal sealed class ResultJson : IDisposable
     public static IReadOnlyList<(string Image, int Cluster, string? Label)> ClustersCsv(string folder)
     {
         var lines = File.ReadAllLines(Path.Combine(folder, "clusters.csv"));
-        var hasLabels = lines[0] == "image,cluster,label";
-        Assert.True(hasLabels || lines[0] == "image,cluster", "unexpected header " + lines[0]);
+        // The anomaly score is the last column when the mode has scores (not in the average mode).
+        var header = lines[0].EndsWith(",anomaly_score", StringComparison.Ordinal) ? lines[0][..^",anomaly_score".Length] : lines[0];
+        var hasLabels = header == "image,cluster,label";
+        Assert.True(hasLabels || header == "image,cluster", "unexpected header " + lines[0]);
         return lines.Skip(1).Select(line =>
         {
             var fields = line.Split(',');

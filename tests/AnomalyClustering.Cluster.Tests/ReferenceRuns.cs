@@ -25,7 +25,7 @@ internal static class ReferenceRuns
             var exitCode = await CliApplication.RunAsync(["cluster", datasetFolder, "-o", output], CliConsole.ForWriters(stdout, stderr));
             Assert.True(exitCode == 0, $"the CLI's cluster command failed ({exitCode}): {stderr}\n{stdout}");
             var lines = await File.ReadAllLinesAsync(Path.Combine(output, "clusters.csv"));
-            Assert.Equal("image,cluster,label", lines[0]);
+            Assert.Equal("image,cluster,label,anomaly_score", lines[0]);
             var rows = lines.Skip(1).Select(line => line.Split(','))
                 .Select(fields => new ClusterRow(fields[0], int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture), fields[2]))
                 .ToList();

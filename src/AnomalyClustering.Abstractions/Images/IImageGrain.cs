@@ -21,6 +21,13 @@ public interface IImageGrain : IGrainWithStringKey
     /// <summary>Scores the image's patches, forms alpha and x_i, writes them to the outcome blob and returns them.</summary>
     [Alias("Weigh"), ResponseTimeout(ImageWorkTimeout)]
     Task<WeightedImage> Weigh(WeighImageRequest request);
+
+    /// <summary>
+    /// Semi-supervised: this normal image's leave-one-out anomaly score, its largest patch distance to the nearest patch of
+    /// the other normal images (the input of the label-free detection threshold).
+    /// </summary>
+    [Alias("ScoreNormalLeaveOneOut"), ResponseTimeout(ImageWorkTimeout)]
+    Task<double> ScoreNormalLeaveOneOut(NormalScoreRequest request);
 }
 
 /// <summary>The keys of image grains: one per (job, image), normal images apart from the images being clustered.</summary>

@@ -50,10 +50,20 @@ public sealed record WeighImageRequest(
     [property: Id(5)] IReadOnlyList<string> NormalFeatureBlobs,
     [property: Id(6)] string OutcomeBlob);
 
-/// <summary>An image's patch weights (alpha map) and its image embedding x_i.</summary>
+/// <summary>Asks a normal image's grain for its leave-one-out anomaly score against the other normal images.</summary>
+/// <param name="FeatureBlob">The normal image's own patch bag.</param>
+/// <param name="OtherNormalFeatureBlobs">The patch bags of the job's other normal images.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NormalScoreRequest")]
+public sealed record NormalScoreRequest(
+    [property: Id(0)] string FeatureBlob,
+    [property: Id(1)] IReadOnlyList<string> OtherNormalFeatureBlobs);
+
+/// <summary>An image's patch weights (alpha map), its image embedding x_i and its anomaly score.</summary>
 /// <param name="Embedding">x_i, T floats.</param>
 /// <param name="PatchWeights">alpha, one weight per patch (sum 1), row-major on the patch grid.</param>
+/// <param name="AnomalyScore">The image anomaly score (the largest patch score); null in the <c>average</c> mode.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.WeightedImage")]
 public sealed record WeightedImage(
     [property: Id(0)] float[] Embedding,
-    [property: Id(1)] float[] PatchWeights);
+    [property: Id(1)] float[] PatchWeights,
+    [property: Id(2)] double? AnomalyScore = null);

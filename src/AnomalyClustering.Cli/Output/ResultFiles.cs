@@ -78,14 +78,20 @@ internal static class ResultFiles
         }
     }
 
-    /// <summary>One row per clustered image: image id, cluster (0-based), the label when the dataset has labels, the cluster's name when any cluster is named.</summary>
+    /// <summary>
+    /// One row per clustered image: image id, cluster (0-based), the label when the dataset has labels, the cluster's name when
+    /// any cluster is named, the image anomaly score when the images have one (a column added at the end, so readers of the
+    /// older columns keep working).
+    /// </summary>
     public static void WriteClustersCsv(string path, ClusteringResult result)
     {
         var hasLabels = result.Scores is not null;
         var hasNames = result.Names.Count > 0;
+        var hasScores = result.Images.Count > 0 && result.Images.All(image => image.AnomalyScore is not null);
         using var writer = new StreamWriter(path);
         writer.Write(hasLabels ? "image,cluster,label" : "image,cluster");
-        writer.Write(hasNames ? ",cluster_name\n" : "\n");
+        writer.Write(hasNames ? ",cluster_name" : string.Empty);
+        writer.Write(hasScores ? ",anomaly_score\n" : "\n");
         foreach (var image in result.Images)
         {
             writer.Write(CsvText.Escape(image.Id));
@@ -100,6 +106,11 @@ internal static class ResultFiles
             {
                 writer.Write(',');
                 writer.Write(CsvText.Escape(result.Names.NameOf(image.Cluster) ?? string.Empty));
+            }
+            if (hasScores)
+            {
+                writer.Write(',');
+                writer.Write(image.AnomalyScore!.Value.ToString("R", CultureInfo.InvariantCulture));
             }
             writer.Write('\n');
         }

@@ -58,6 +58,20 @@ internal static class ResultReport
             console.MarkupLine(FormattableString.Invariant(
                 $"[bold]NMI {scores.NormalizedMutualInformation:F3}   ARI {scores.AdjustedRandIndex:F3}   F1 {scores.HungarianF1:F3}[/]   ({result.ClassNames.Count} classes, {result.Images.Count} images)"));
         }
+        if (result.Detection is { } detection)
+        {
+            console.MarkupLine(FormattableString.Invariant(
+                $"[bold]image AUROC {detection.ImageAuroc:F3}[/]   (anomaly score = largest patch score; {detection.DefectiveImages} defective vs {detection.GoodImages} good images)"));
+        }
+        if (result.AnomalyThreshold is { } threshold)
+        {
+            var above = result.Images.Count(image => image.AnomalyScore > threshold);
+            var counts = result.Detection is { GoodAboveThreshold: { } falseAlarms, DefectiveAboveThreshold: { } detected }
+                ? FormattableString.Invariant($": {detected} of {result.Detection.DefectiveImages} defective and {falseAlarms} of {result.Detection.GoodImages} good images")
+                : string.Empty;
+            console.MarkupLine(FormattableString.Invariant(
+                $"detection threshold {threshold:G4} (from the normal images alone): {above} of {result.Images.Count} images above it{counts}"));
+        }
         if (result.Errors.Count > 0)
         {
             // Each file left out by name with its reason (up to a screenful; result.json has them all), never in silence.

@@ -162,6 +162,19 @@ internal sealed class ImageGrain(
         }
     }
 
+    /// <inheritdoc />
+    public async Task<double> ScoreNormalLeaveOneOut(NormalScoreRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var span = AnomalyClusteringTelemetry.StartSpan("image.score_normal", JobId);
+        var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
+        var others = await Task.WhenAll(request.OtherNormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
+        PatchBag[] normals = [bag, .. others];
+        var score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, 0, _options.ScoringThreads)).ConfigureAwait(true);
+        DeactivateOnIdle();
+        return score;
+    }
+
     private async Task<WeightedImage> WeighImageAsync(WeighImageRequest request)
     {
         var mode = ClusteringOptionNames.ParseMode(request.Mode);
@@ -169,6 +182,7 @@ internal sealed class ImageGrain(
         var clock = Stopwatch.StartNew();
         var scoreSpan = AnomalyClusteringTelemetry.StartSpan("score", JobId);
         float[] alpha;
+        double? anomalyScore = null;
         switch (mode)
         {
             case ClusteringMode.Average:
@@ -179,6 +193,7 @@ internal sealed class ImageGrain(
                 var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs).ConfigureAwait(true);
                 var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Tau);
+                anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
                 break;
             }
             default:
@@ -187,18 +202,19 @@ internal sealed class ImageGrain(
                 var scores = new double[bag.PatchCount];
                 await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _options.ScoringThreads)).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Tau);
+                anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
                 break;
             }
         }
         var x = BagEmbedding.Compute(bag, alpha);
         AnomalyClusteringTelemetry.EndStage(scoreSpan, "score", clock);
-        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha), writable: false))
+        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha, anomalyScore), writable: false))
         {
             await store.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);
         }
         // The image is done for this job; free the activation rather than wait for idle collection.
         DeactivateOnIdle();
-        return new WeightedImage(x, alpha);
+        return new WeightedImage(x, alpha, anomalyScore);
     }
 
     private EmbeddedImage Failed(EmbedImageRequest request, string reason, string message)

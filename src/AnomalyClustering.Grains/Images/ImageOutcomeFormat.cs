@@ -5,19 +5,22 @@ using System.Runtime.InteropServices;
 namespace AnomalyClustering.Grains.Images;
 
 /// <summary>
-/// The blob an image grain leaves behind after weighting: its image embedding x_i and its patch weights alpha, so that a
-/// coordinator restarted mid-job reads them back instead of recomputing. Layout (little-endian): magic <c>ACIO</c>,
-/// version 1, T, M, then T + M floats, then CRC-32 of everything before it.
+/// The blob an image grain leaves behind after weighting: its image embedding x_i, its patch weights alpha and its anomaly
+/// score, so that a coordinator restarted mid-job reads them back instead of recomputing. Layout (little-endian): magic
+/// <c>ACIO</c>, version 2, T, M, then T + M floats, then the anomaly score as a double (NaN: none), then CRC-32 of
+/// everything before it. Version 1 (no score) is still read, with no score.
 /// </summary>
 internal static class ImageOutcomeFormat
 {
     private const uint Magic = 0x4F494341; // "ACIO"
-    private const int Version = 1;
+    private const int Version = 2;
+    private const int VersionWithoutScore = 1;
     private const int HeaderSize = 16;
 
-    public static byte[] ToBytes(ReadOnlySpan<float> embedding, ReadOnlySpan<float> weights)
+    public static byte[] ToBytes(ReadOnlySpan<float> embedding, ReadOnlySpan<float> weights, double? anomalyScore)
     {
-        var bytes = new byte[HeaderSize + (embedding.Length + weights.Length) * sizeof(float) + sizeof(uint)];
+        var floatBytes = (embedding.Length + weights.Length) * sizeof(float);
+        var bytes = new byte[HeaderSize + floatBytes + sizeof(double) + sizeof(uint)];
         var span = bytes.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(span[4..], Version);
@@ -26,24 +29,27 @@ internal static class ImageOutcomeFormat
         var body = span[HeaderSize..];
         MemoryMarshal.AsBytes(embedding).CopyTo(body);
         MemoryMarshal.AsBytes(weights).CopyTo(body[(embedding.Length * sizeof(float))..]);
+        BinaryPrimitives.WriteDoubleLittleEndian(body[floatBytes..], anomalyScore ?? double.NaN);
         BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], Crc32.HashToUInt32(span[..^4]));
         return bytes;
     }
 
     /// <exception cref="InvalidDataException">The bytes are not a valid outcome.</exception>
-    public static (float[] Embedding, float[] Weights) FromBytes(ReadOnlySpan<byte> bytes)
+    public static (float[] Embedding, float[] Weights, double? AnomalyScore) FromBytes(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < HeaderSize + sizeof(uint) || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != Magic)
         {
             throw new InvalidDataException("not an image outcome blob (bad magic or too short).");
         }
-        if (BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]) != Version)
+        var version = BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]);
+        if (version is not (Version or VersionWithoutScore))
         {
-            throw new InvalidDataException($"image outcome version {BinaryPrimitives.ReadInt32LittleEndian(bytes[4..])} is not supported.");
+            throw new InvalidDataException($"image outcome version {version} is not supported.");
         }
         var t = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
         var m = BinaryPrimitives.ReadInt32LittleEndian(bytes[12..]);
-        if (t < 0 || m < 0 || bytes.Length != HeaderSize + ((long)t + m) * sizeof(float) + sizeof(uint))
+        var scoreBytes = version == Version ? sizeof(double) : 0;
+        if (t < 0 || m < 0 || bytes.Length != HeaderSize + ((long)t + m) * sizeof(float) + scoreBytes + sizeof(uint))
         {
             throw new InvalidDataException("image outcome blob has the wrong length.");
         }
@@ -53,7 +59,13 @@ internal static class ImageOutcomeFormat
         }
         var body = bytes[HeaderSize..^4];
         var embedding = MemoryMarshal.Cast<byte, float>(body[..(t * sizeof(float))]).ToArray();
-        var weights = MemoryMarshal.Cast<byte, float>(body[(t * sizeof(float))..]).ToArray();
-        return (embedding, weights);
+        var weights = MemoryMarshal.Cast<byte, float>(body[(t * sizeof(float))..((t + m) * sizeof(float))]).ToArray();
+        double? score = null;
+        if (scoreBytes > 0)
+        {
+            var stored = BinaryPrimitives.ReadDoubleLittleEndian(body[((t + m) * sizeof(float))..]);
+            score = double.IsNaN(stored) ? null : stored;
+        }
+        return (embedding, weights, score);
     }
 }

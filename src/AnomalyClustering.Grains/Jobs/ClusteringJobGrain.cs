@@ -240,8 +240,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         var labels = specification.Images[0].Label is null ? null : kept.Select(i => specification.Images[i].Label!).ToArray();
         EmbeddingClustering.CheckClusterCount(options, kept.Length, labels?.Distinct(StringComparer.Ordinal).Count());
 
-        var (embeddings, weights) = await WeighAsync(specification, options, kept, cancellationToken).ConfigureAwait(true);
-        await ClusterAsync(specification, options, kept, labels, embeddings, weights, cancellationToken).ConfigureAwait(true);
+        var (embeddings, weights, anomalyScores) = await WeighAsync(specification, options, kept, cancellationToken).ConfigureAwait(true);
+        var threshold = await DetectionThresholdAsync(options, cancellationToken).ConfigureAwait(true);
+        await ClusterAsync(specification, options, kept, labels, embeddings, weights, (anomalyScores, threshold), cancellationToken).ConfigureAwait(true);
     }
 
     private async Task EmbedAsync(JobSpecification specification, ClusteringJobOptions options, CancellationToken cancellationToken)
@@ -300,7 +301,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         AddStageTime(PipelineStage.EmbedImages, clock.Elapsed);
     }
 
-    private async Task<(float[][] Embeddings, float[][] Weights)> WeighAsync(
+    private async Task<(float[][] Embeddings, float[][] Weights, double[]? AnomalyScores)> WeighAsync(
         JobSpecification specification, ClusteringJobOptions options, int[] kept, CancellationToken cancellationToken)
     {
         string[] normalBlobs = [];
@@ -320,13 +321,14 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         var clock = Stopwatch.StartNew();
         var embeddings = new float[kept.Length][];
         var weights = new float[kept.Length][];
+        var anomalyScores = new double?[kept.Length];
         await ForEachBoundedAsync(Enumerable.Range(0, kept.Length), async k =>
         {
             var index = kept[k];
             var outcomeBlob = JobBlobNames.ImageOutcome(JobId, index);
             if (S.ImageWeighted[index])
             {
-                (embeddings[k], weights[k]) = await ReadOutcomeAsync(outcomeBlob, cancellationToken).ConfigureAwait(true);
+                (embeddings[k], weights[k], anomalyScores[k]) = await ReadOutcomeAsync(outcomeBlob, cancellationToken).ConfigureAwait(true);
                 return;
             }
             IReadOnlyList<string> references = options.Mode != ClusteringMode.Unsupervised ? []
@@ -337,17 +339,40 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             var weighted = await BoundedFanOut.WithRetriesAsync(() => grain.Weigh(request), cancellationToken).ConfigureAwait(true);
             embeddings[k] = weighted.Embedding;
             weights[k] = weighted.PatchWeights;
+            anomalyScores[k] = weighted.AnomalyScore;
             S.ImageWeighted[index] = true;
             _weightedCount++;
             AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "weight"));
         }, cancellationToken).ConfigureAwait(true);
         AddStageTime(PipelineStage.WeightPatches, clock.Elapsed);
-        return (embeddings, weights);
+        // All or nothing: an outcome written before scores were recorded leaves the job without them rather than with gaps.
+        return (embeddings, weights, anomalyScores.All(score => score is not null) ? anomalyScores.Select(score => score!.Value).ToArray() : null);
+    }
+
+    /// <summary>
+    /// Semi-supervised with at least 2 usable normal images: the label-free detection threshold, a quantile of the normal
+    /// images' leave-one-out scores (<see cref="DetectionThreshold"/>), each scored by its own grain. Otherwise null.
+    /// </summary>
+    private async Task<double?> DetectionThresholdAsync(ClusteringJobOptions options, CancellationToken cancellationToken)
+    {
+        var normalBlobs = S.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray();
+        if (options.Mode != ClusteringMode.SemiSupervised || normalBlobs.Length < 2)
+        {
+            return null;
+        }
+        var scores = new double[normalBlobs.Length];
+        await ForEachBoundedAsync(Enumerable.Range(0, normalBlobs.Length), async n =>
+        {
+            var request = new NormalScoreRequest(normalBlobs[n], normalBlobs.Where((_, j) => j != n).ToArray());
+            var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, n, isNormal: true));
+            scores[n] = await WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
+        }, cancellationToken).ConfigureAwait(true);
+        return DetectionThreshold.FromNormalScores(scores);
     }
 
     private async Task ClusterAsync(
         JobSpecification specification, ClusteringJobOptions options, int[] kept, string[]? labels, float[][] embeddings, float[][] weights,
-        CancellationToken cancellationToken)
+        (double[]? Scores, double? Threshold) detection, CancellationToken cancellationToken)
     {
         await SetStateAsync(JobState.Clustering).ConfigureAwait(true);
         var clock = Stopwatch.StartNew();
@@ -368,7 +393,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         AddStageTime(PipelineStage.Cluster, clock.Elapsed);
 
         var description = BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
-        var result = clustered with
+        var result = ImageDetection.WithAnomalyScores(clustered, detection.Scores, detection.Threshold) with
         {
             Errors = S.Failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
             PatchGridHeight = S.GridHeight,
@@ -388,7 +413,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed", JobId, kept.Length, result.ClusterCount, S.Failures.Count);
     }
 
-    private async Task<(float[], float[])> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)
+    private async Task<(float[], float[], double?)> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)
     {
         var bytes = await _store.ReadAllBytesAsync(blobName, cancellationToken: cancellationToken).ConfigureAwait(true);
         return ImageOutcomeFormat.FromBytes(bytes);

@@ -43,6 +43,7 @@
     if (image.label !== undefined) details.push('label: ' + image.label);
     if (image.distance !== undefined) details.push('distance to the centroid: ' + image.distance);
     if (image.maxAlpha !== undefined) details.push('largest patch weight: ' + image.maxAlpha.toPrecision(3));
+    if (image.score !== undefined) details.push('anomaly score: ' + image.score.toPrecision(4));
     figure.title = details.join('\n');
     const frame = document.createElement('div');
     frame.className = 'frame';
@@ -70,8 +71,11 @@
     return figure;
   }
 
+  const orderSwitch = document.getElementById('gallery-order');
+
   function showPage(cluster, page) {
-    const members = data.clusters[cluster].members;
+    const byScore = orderSwitch && orderSwitch.value === 'score' && data.clusters[cluster].byScore;
+    const members = byScore || data.clusters[cluster].members;
     const pages = Math.max(1, Math.ceil(members.length / data.pageSize));
     page = Math.min(Math.max(0, page), pages - 1);
     pageOf.set(cluster, page);
@@ -90,6 +94,10 @@
     pager.querySelector('.prev').addEventListener('click', () => showPage(cluster.index, pageOf.get(cluster.index) - 1));
     pager.querySelector('.next').addEventListener('click', () => showPage(cluster.index, pageOf.get(cluster.index) + 1));
     showPage(cluster.index, 0);
+  }
+
+  if (orderSwitch) {
+    orderSwitch.addEventListener('change', () => { for (const cluster of data.clusters) showPage(cluster.index, 0); });
   }
 
   const heatSwitch = document.getElementById('show-heat');

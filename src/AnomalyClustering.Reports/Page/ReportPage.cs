@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Reports.Dendrograms;
+using AnomalyClustering.Reports.Detection;
 using AnomalyClustering.Reports.Galleries;
 using AnomalyClustering.Reports.HeatMaps;
 using AnomalyClustering.Reports.Thumbnails;
@@ -66,6 +67,7 @@ internal static class ReportPage
         Toolbar(html, result, options);
         Legend(html, result);
         Clusters(html, result, galleries);
+        AnomalyScores(html, result);
         Dendrogram(html, result, options.MaxDendrogramLeaves);
         ClusterCountSection.Render(html, result);
         Confusion(html, result);
@@ -93,7 +95,17 @@ internal static class ReportPage
             html.Append(Invariant(
                 $"<p class=\"metrics\">NMI <b id=\"metric-nmi\">{scores.NormalizedMutualInformation:F3}</b> · ARI <b id=\"metric-ari\">{scores.AdjustedRandIndex:F3}</b> · F1 <b id=\"metric-f1\">{scores.HungarianF1:F3}</b> against {result.ClassNames.Count} label classes</p>\n"));
         }
-        html.Append("<nav><a href=\"#clusters\">Clusters</a> <a href=\"#dendrogram\">Dendrogram</a> <a href=\"#cluster-count\">Number of clusters</a>");
+        if (result.Detection is { } detection)
+        {
+            html.Append(Invariant(
+                $"<p class=\"metrics\">image AUROC <b id=\"metric-image-auroc\">{detection.ImageAuroc:F3}</b> ({detection.DefectiveImages} defective vs {detection.GoodImages} good images, by the image anomaly score)</p>\n"));
+        }
+        html.Append("<nav><a href=\"#clusters\">Clusters</a>");
+        if (HasAnomalyScores(result))
+        {
+            html.Append(" <a href=\"#anomaly-scores\">Anomaly scores</a>");
+        }
+        html.Append(" <a href=\"#dendrogram\">Dendrogram</a> <a href=\"#cluster-count\">Number of clusters</a>");
         if (result.Scores is not null)
         {
             html.Append(" <a href=\"#confusion\">Confusion matrix</a>");
@@ -107,6 +119,11 @@ internal static class ReportPage
         if (result.PatchGridHeight > 0)
         {
             html.Append("<label><input type=\"checkbox\" id=\"show-heat\" checked> alpha heat maps</label>\n");
+        }
+        if (HasAnomalyScores(result))
+        {
+            html.Append("<label>gallery order <select id=\"gallery-order\"><option value=\"typical\">most typical first</option>");
+            html.Append("<option value=\"score\">highest anomaly score first</option></select></label>\n");
         }
         html.Append("<span class=\"names-tools\">Cluster names: <button type=\"button\" id=\"download-names\">Download names.json</button> ");
         html.Append("<button type=\"button\" id=\"copy-names\">Copy</button> <span id=\"names-status\" role=\"status\">");
@@ -168,6 +185,32 @@ internal static class ReportPage
             html.Append("</article>\n");
         }
         html.Append("</section>\n");
+    }
+
+    private static bool HasAnomalyScores(ClusteringResult result) =>
+        result.Images.Count > 0 && result.Images.All(image => image.AnomalyScore is not null);
+
+    private static void AnomalyScores(StringBuilder html, ClusteringResult result)
+    {
+        if (!HasAnomalyScores(result))
+        {
+            return;
+        }
+        var scores = result.Images.Select(image => image.AnomalyScore!.Value).ToArray();
+        var labelled = result.Images.All(image => image.Label is not null);
+        var isGood = labelled ? result.Images.Select(image => image.Label == ImageDetection.GoodLabel).ToArray() : null;
+        html.Append("<section id=\"anomaly-scores\">\n<h2>Anomaly scores</h2>\n<p class=\"note\">");
+        html.Append(result.Options.Mode == ClusteringMode.SemiSupervised
+            ? "Each image's anomaly score is the distance of its most anomalous patch to the nearest patch of the normal images (METHOD section 7b)."
+            : "Each image's anomaly score is its largest patch score s_ik: the mean distance of its most anomalous patch to the nearest patch of the reference images (METHOD section 7b).");
+        html.Append(labelled ? " Green: images labelled good; red: the others." : string.Empty);
+        if (result.AnomalyThreshold is { } threshold)
+        {
+            html.Append(Invariant($" Dashed: the detection threshold {threshold:G4}, set from the normal images alone (the 0.99 quantile of their leave-one-out scores); {scores.Count(s => s > threshold)} of {scores.Length} images score above it."));
+        }
+        html.Append(" Choose \"highest anomaly score first\" above to sort every gallery by it.</p>\n");
+        html.Append(AnomalyScoreHistogramSvg.Render(scores, isGood, result.AnomalyThreshold));
+        html.Append("\n</section>\n");
     }
 
     private static void Dendrogram(StringBuilder html, ClusteringResult result, int maxLeaves)
@@ -340,6 +383,16 @@ internal static class ReportPage
                     json.WriteNumberValue(entry.ImageIndex);
                 }
                 json.WriteEndArray();
+                if (HasAnomalyScores(result))
+                {
+                    // The same members, most anomalous first (ties in gallery order): the page's "highest anomaly score first".
+                    json.WriteStartArray("byScore");
+                    foreach (var entry in gallery.Entries.OrderByDescending(e => result.Images[e.ImageIndex].AnomalyScore!.Value))
+                    {
+                        json.WriteNumberValue(entry.ImageIndex);
+                    }
+                    json.WriteEndArray();
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -372,6 +425,10 @@ internal static class ReportPage
                 if (double.IsFinite(distances[i]))
                 {
                     json.WriteNumber("distance", Math.Round(distances[i], 4));
+                }
+                if (image.AnomalyScore is { } anomalyScore)
+                {
+                    json.WriteNumber("score", anomalyScore);
                 }
                 if (medoids.Contains(i))
                 {

@@ -35,6 +35,26 @@ public sealed class DemoReportBrowserTests(ChromiumFixture chromium, DemoJobFixt
     }
 
     [Fact]
+    public async Task The_score_order_sorts_every_gallery_most_anomalous_first_and_the_histogram_counts_every_image()
+    {
+        await using var report = await chromium.OpenAsync(demo.ReportPath);
+        var page = report.Page;
+        var result = demo.Result;
+        var scoreOf = result.Images.ToDictionary(i => i.Id, i => i.AnomalyScore!.Value);
+        await page.Locator("#gallery-order").SelectOptionAsync("score");
+        for (var c = 0; c < result.ClusterCount; c++)
+        {
+            var shown = await page.Locator($".gallery[data-cluster='{c}'] .tile").EvaluateAllAsync<string[]>("tiles => tiles.map(t => t.title.split('\\n')[0])");
+            Assert.Equal(result.Images.Count(i => i.Cluster == c), shown.Length);
+            var scores = shown.Select(id => scoreOf[id]).ToArray();
+            Assert.Equal(scores.OrderByDescending(s => s), scores);
+        }
+        var counted = await page.Locator("#score-histogram rect title").EvaluateAllAsync<int[]>("titles => titles.map(t => parseInt(t.textContent, 10))");
+        Assert.Equal(result.Images.Count, counted.Sum());
+        Assert.Empty(report.Errors);
+    }
+
+    [Fact]
     public async Task Heat_maps_are_decoded_coloured_images_over_each_thumbnail()
     {
         await using var report = await chromium.OpenAsync(demo.ReportPath);

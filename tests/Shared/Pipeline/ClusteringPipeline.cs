@@ -54,6 +54,7 @@ internal sealed class ClusteringPipeline
         var embedder = new PatchEmbedder(Options.PatchEmbedding);
 
         NormalBank? normalBank = null;
+        double? threshold = null;
         if (Options.Mode == ClusteringMode.SemiSupervised)
         {
             var normals = EmbedAll(SelectNormalImages(dataset.NormalImages), embedder, PipelineStage.EmbedNormalImages, errors, isNormal: true, progress, cancellationToken);
@@ -63,6 +64,10 @@ internal sealed class ClusteringPipeline
                 throw new InvalidClusteringInputException($"none of the {dataset.NormalImages.Count} normal images could be decoded; semi-supervised mode needs at least one.", nameof(dataset));
             }
             normalBank = NormalBank.FromBags(usable);
+            if (usable.Count >= 2)
+            {
+                threshold = DetectionThreshold.FromNormalScores(DetectionThreshold.LeaveOneOutNormalScores(usable, Options.MaxDegreeOfParallelism));
+            }
             timings.Add(Lap(PipelineStage.EmbedNormalImages, clock));
         }
 
@@ -78,7 +83,7 @@ internal sealed class ClusteringPipeline
         var images = kept.Select(i => dataset.Images[i]).ToArray();
         CheckClusterCount(images.Length, dataset.HasLabels ? images.Select(image => image.Label).Distinct().Count() : null);
 
-        var weights = WeightPatches(bags, normalBank, progress, cancellationToken);
+        var (weights, anomalyScores) = WeightPatches(bags, normalBank, progress, cancellationToken);
         var dimension = bags[0].Dimension;
         var embeddings = new float[bags.Length * dimension];
         for (var i = 0; i < bags.Length; i++)
@@ -91,7 +96,7 @@ internal sealed class ClusteringPipeline
         var labels = dataset.HasLabels ? images.Select(image => image.Label!).ToArray() : null;
         var clustered = EmbeddingClustering.Run(embeddings, images.Length, dimension, ids, labels, Options, weights, progress);
         timings.Add(Lap(PipelineStage.Cluster, clock));
-        return clustered with
+        return ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold) with
         {
             Errors = errors,
             PatchGridHeight = bags[0].GridHeight,
@@ -152,8 +157,8 @@ internal sealed class ClusteringPipeline
         return bags;
     }
 
-    /// <summary>Patch weights alpha of every image for the configured mode.</summary>
-    private float[][] WeightPatches(PatchBag[] bags, NormalBank? normalBank, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Patch weights alpha of every image for the configured mode, and the image anomaly scores (null in the average mode).</summary>
+    private (float[][] Weights, double[]? AnomalyScores) WeightPatches(PatchBag[] bags, NormalBank? normalBank, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         var count = bags.Length;
         var weights = new float[count][];
@@ -164,7 +169,7 @@ internal sealed class ClusteringPipeline
                 weights[i] = PatchWeights.Uniform(bags[i].PatchCount);
             }
             progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, count, count));
-            return weights;
+            return (weights, null);
         }
 
         double[][] scores;
@@ -200,12 +205,14 @@ internal sealed class ClusteringPipeline
                 UnsupervisedPatchScores.ForImage(bags[i], sample.ReferencesFor(i).Select(j => bags[j]).ToArray(), scores[i], threads);
             }
         }
+        var anomalyScores = new double[count];
         for (var i = 0; i < count; i++)
         {
             weights[i] = PatchWeights.Softmax(scores[i], Options.Tau);
+            anomalyScores[i] = ImageAnomalyScore.FromPatchScores(scores[i]);
         }
         progress?.Report(new PipelineProgress(PipelineStage.WeightPatches, count, count));
-        return weights;
+        return (weights, anomalyScores);
     }
 
     private static StageTiming Lap(PipelineStage stage, Stopwatch clock)

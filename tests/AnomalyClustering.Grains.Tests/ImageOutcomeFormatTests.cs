@@ -1,0 +1,51 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using AnomalyClustering.Grains.Images;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>The image outcome blob: embedding, weights and anomaly score round-trip; blobs written before scores still read.</summary>
+public sealed class ImageOutcomeFormatTests
+{
+    [Fact]
+    public void EmbeddingWeightsAndScoreRoundTripExactly()
+    {
+        float[] embedding = [0.5f, -1.25f, 3e-8f];
+        float[] weights = [0.25f, 0.75f];
+
+        var (readEmbedding, readWeights, score) = ImageOutcomeFormat.FromBytes(ImageOutcomeFormat.ToBytes(embedding, weights, 6.46196988103099));
+        Assert.Equal(embedding, readEmbedding);
+        Assert.Equal(weights, readWeights);
+        Assert.Equal(6.46196988103099, score);
+
+        Assert.Null(ImageOutcomeFormat.FromBytes(ImageOutcomeFormat.ToBytes(embedding, weights, null)).AnomalyScore);
+    }
+
+    [Fact]
+    public void VersionOneBlobsReadWithoutAScore()
+    {
+        // Version 1: magic, version, T, M, T + M floats, CRC-32; no score.
+        var bytes = new byte[16 + (2 * sizeof(float)) + sizeof(uint)];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0x4F494341);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), 1);
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(16), 2.5f);
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(20), 1f);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(24), Crc32.HashToUInt32(bytes.AsSpan(0, 24)));
+
+        var (embedding, weights, score) = ImageOutcomeFormat.FromBytes(bytes);
+
+        Assert.Equal([2.5f], embedding);
+        Assert.Equal([1f], weights);
+        Assert.Null(score);
+    }
+
+    [Fact]
+    public void ACorruptedScoreFailsTheChecksum()
+    {
+        var bytes = ImageOutcomeFormat.ToBytes([1f], [1f], 2.0);
+        bytes[^6] ^= 0x40;
+        Assert.Throws<InvalidDataException>(() => ImageOutcomeFormat.FromBytes(bytes));
+    }
+}
