@@ -365,7 +365,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             var request = new NormalScoreRequest(normalBlobs[n], normalBlobs.Where((_, j) => j != n).ToArray());
             var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, n, isNormal: true));
-            scores[n] = await WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
+            scores[n] = await BoundedFanOut.WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
         }, cancellationToken).ConfigureAwait(true);
         return DetectionThreshold.FromNormalScores(scores);
     }
