@@ -213,11 +213,26 @@ internal static class ReportPage
         html.Append("\n</section>\n");
     }
 
+    /// <summary>The cluster of each leaf of the merge tree: the images, or for a two-stage tree the micro-clusters (all of whose images share one cluster).</summary>
+    private static int[] ClusterOfTreeLeaf(ClusteringResult result)
+    {
+        if (result.LeafOfImage is not { } leafOfImage)
+        {
+            return result.Images.Select(i => i.Cluster).ToArray();
+        }
+        var clusterOfLeaf = new int[result.MergeTree.PointCount];
+        for (var i = 0; i < leafOfImage.Count; i++)
+        {
+            clusterOfLeaf[leafOfImage[i]] = result.Images[i].Cluster;
+        }
+        return clusterOfLeaf;
+    }
+
     private static void Dendrogram(StringBuilder html, ClusteringResult result, int maxLeaves)
     {
         html.Append("<section id=\"dendrogram\">\n<h2>Dendrogram</h2>\n");
         var layout = DendrogramLayout.Of(
-            result.MergeTree, result.Images.Select(i => i.Cluster).ToArray(), result.Options.DistanceThreshold is null ? result.ClusterCount : null,
+            result.MergeTree, ClusterOfTreeLeaf(result), result.Options.DistanceThreshold is null ? result.ClusterCount : null,
             result.Options.DistanceThreshold, maxLeaves);
         var cutLabel = result.Options.DistanceThreshold is { } t ? Invariant($"cut at distance {t:G4}") : Invariant($"cut: K = {result.ClusterCount}");
         html.Append("<p class=\"note\">").Append(Encode(ClusteringOptionNames.Of(result.Options.Linkage))).Append(" linkage of the image embeddings; merges below the cut in their cluster's colour.");
