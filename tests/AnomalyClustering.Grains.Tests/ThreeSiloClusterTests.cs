@@ -126,14 +126,15 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         Assert.Contains("occurs twice", twice.Message);
         var id = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("../escape").Submit(data.Job(new JobOptions())));
         Assert.Contains("job id", id.Message);
-        // More images than the clustering takes: refused at submit, naming the limit, before any image is embedded.
-        var many = data.Job(new JobOptions { Clusters = 2 }) with
+        // More images than the clustering takes: refused at submit, naming the limit, before any image is embedded. Average
+        // linkage needs the N x N matrix, which holds at most 23,170 images within the default 2 GiB clustering budget.
+        var many = data.Job(new JobOptions { Clusters = 2, Linkage = "average" }) with
         {
-            Images = Enumerable.Range(0, 65_536).Select(i => new JobImage($"many/{i:D6}.png", $"missing/{i:D6}.png", null)).ToArray(),
+            Images = Enumerable.Range(0, 23_171).Select(i => new JobImage($"many/{i:D6}.png", $"missing/{i:D6}.png", null)).ToArray(),
         };
         var tooMany = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-too-many").Submit(many));
-        Assert.Contains("65,536 images", tooMany.Message);
-        Assert.Contains("at most 65,535", tooMany.Message);
+        Assert.Contains("23,171 images", tooMany.Message);
+        Assert.Contains("at most 23,170", tooMany.Message);
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-too-many").GetStatus()).State);
 
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("never-submitted").GetStatus()).State);

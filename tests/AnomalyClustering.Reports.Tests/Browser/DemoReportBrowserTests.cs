@@ -153,7 +153,11 @@ public sealed class DemoReportBrowserTests(ChromiumFixture chromium, DemoJobFixt
         Assert.Equal("{\"0\":\"crack\"}", Compact(await File.ReadAllTextAsync(namesPath, TestContext.Current.CancellationToken)));
 
         // The downloaded file names the cluster in the next report and in the job's files.
-        File.Copy(Path.Combine(demo.ResultFolder, "result.json"), Path.Combine(folder, "result.json"));
+        // The result is a folder (summary, images.parquet, linkage.npy, ...): copy its files, not the report.
+        foreach (var file in Directory.GetFiles(demo.ResultFolder).Where(file => Path.GetFileName(file) != ClusterReport.FileName))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
         CliJobs.Run("report", Path.Combine(folder, "result.json"), "--names", namesPath);
         await using var named = await chromium.OpenAsync(Path.Combine(folder, ClusterReport.FileName));
         Assert.Equal("crack", await named.Page.Locator("#cluster-0 header .cluster-name").TextContentAsync());
