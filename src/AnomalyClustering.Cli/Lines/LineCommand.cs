@@ -4,7 +4,8 @@ namespace AnomalyClustering.Cli.Lines;
 
 /// <summary>
 /// <c>line</c>: production lines, whose catalog of named defect types assigns every new image to a known type or flags it
-/// as new. So far the offline measurement of the assignment rule (<c>line evaluate</c>).
+/// as new: a line's versioned catalogs in the local store (<c>line create</c>, <c>line show</c>) and the offline measurement
+/// of the assignment rule (<c>line evaluate</c>).
 /// </summary>
 internal static class LineCommand
 {
@@ -12,6 +13,8 @@ internal static class LineCommand
     public static Command Create(CliConsole console) =>
         new("line", "Production lines: assign new images to named defect types or flag them as new.")
         {
+            LineCreateCommand.Create(console),
+            LineShowCommand.Create(console),
             LineEvaluateCommand.Create(console),
         };
 }

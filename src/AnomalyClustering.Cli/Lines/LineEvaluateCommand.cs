@@ -30,14 +30,7 @@ internal static class LineEvaluateCommand
         command.SetAction(parseResult =>
         {
             var settings = new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor));
-            try
-            {
-                settings.Validate();
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                throw new CliInputException($"--margin is a share in [0, 1) and --acceptance-factor a positive number: {e.Message}");
-            }
+            LineRuleOptions.Check(settings);
             return Run(console, parseResult.GetValue(results)!, settings, parseResult.GetValue(seed), parseResult.GetValue(fraction), parseResult.GetValue(normalClass)!);
         });
         return command;
@@ -90,33 +83,13 @@ internal static class LineEvaluateCommand
 
     private static (string Name, LabelledEmbeddings Data) Load(string path)
     {
-        if (!File.Exists(path))
+        var (result, source, _, embeddings) = LineResultFile.Read(path);
+        if (result.Images.Any(image => image.Label is null))
         {
-            throw new CliInputException($"result file '{path}' does not exist.");
-        }
-        ClusteringResult result;
-        ResultSource source;
-        try
-        {
-            // A result folder (summary, images.parquet, embeddings.npy) or one full result.json of earlier versions.
-            (result, source) = ResultFolder.ReadResultFile(path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new CliInputException($"'{path}' is not a result.json of anomaly-cluster: {e.Message}", e);
-        }
-        if (result.Images.Any(image => image.Label is null || image.Embedding is null))
-        {
-            throw new CliInputException($"'{path}' has images without a label or an embedding; the evaluation needs a labelled job's result (class folders or MVTec layout).");
-        }
-        var dimension = result.EmbeddingDimension;
-        var values = new float[result.Images.Count * dimension];
-        for (var i = 0; i < result.Images.Count; i++)
-        {
-            result.Images[i].Embedding.AsSpan().CopyTo(values.AsSpan(i * dimension, dimension));
+            throw new CliInputException($"'{path}' has images without a label; the evaluation needs a labelled job's result (class folders or MVTec layout).");
         }
         var name = Path.GetFileName(source.Path.TrimEnd('/', '\\'));
-        return (name.Length == 0 ? path : name, new LabelledEmbeddings(values, dimension, result.Images.Select(image => image.Label!).ToList()));
+        return (name.Length == 0 ? path : name, new LabelledEmbeddings(embeddings, result.EmbeddingDimension, result.Images.Select(image => image.Label!).ToList()));
     }
 
     private static string Describe(CatalogConstruction construction) => construction == CatalogConstruction.Labels ? "labels" : "Ward cut, majority names";

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using AnomalyClustering.Cli.Embedded;
+using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Jobs;
+using Spectre.Console;
+
+namespace AnomalyClustering.Cli.Lines;
+
+/// <summary>
+/// <c>line create NAME --from-result DIR</c>: makes the next catalog version of a line from a completed job's result (its
+/// clusters as cut, named as the job's names say, "cluster k" otherwise) and stores it in the local line store.
+/// </summary>
+internal static class LineCreateCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliConsole console)
+    {
+        var name = new Argument<string>("name") { Description = "The line's name (one product on one production line)." };
+        var fromResult = new Option<string>("--from-result") { Description = "The result folder (or its result.json) of a completed job.", HelpName = "dir", Required = true };
+        var margin = new Option<double>("--margin") { Description = "Least relative lead of the nearest cluster's Ward increase over the second's for a clear decision.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.Margin };
+        var factor = new Option<double>("--acceptance-factor") { Description = "Novel beyond this many times the nearest cluster's spread.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.AcceptanceFactor };
+        var store = LineStoreOption.Create();
+        var command = new Command("create", "Make the next catalog version of a line from a job's result (named clusters, centroids, sizes, spreads).")
+        {
+            name, fromResult, margin, factor, store,
+        };
+        command.SetAction(parseResult => Run(console, parseResult.GetValue(name)!, parseResult.GetValue(fromResult)!,
+            new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor)), new LocalLineStore(parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder)));
+        return command;
+    }
+
+    private static int Run(CliConsole console, string name, string resultPath, AssignmentRuleSettings settings, LocalLineStore store)
+    {
+        LocalLineStore.CheckName(name);
+        LineRuleOptions.Check(settings);
+        var (result, source, path, embeddings) = LineResultFile.Read(resultPath);
+        var cut = result.Images.Select(image => image.Cluster).ToArray();
+        var names = Enumerable.Range(0, result.ClusterCount).Select(k => result.Names.NameOf(k) ?? $"cluster {k}").ToList();
+        IReadOnlyList<CatalogCluster> clusters;
+        try
+        {
+            clusters = LineCatalogBuilder.FromCut(embeddings, result.Images.Count, result.EmbeddingDimension, cut, names);
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            throw new CliInputException($"{path}: {e.Message}", e);
+        }
+        var mode = ClusteringOptionNames.Of(result.Options.Mode);
+        var catalog = new LineCatalog(name, store.NextVersion(name),
+            new CatalogSource(source.Backbone ?? source.Kind, path, mode == "semi-supervised" ? source.NormalFolder : null, mode),
+            result.AnomalyThreshold, settings, result.EmbeddingDimension, clusters);
+        var written = store.Add(catalog);
+        console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");
+        return CliExitCodes.Success;
+    }
+}
