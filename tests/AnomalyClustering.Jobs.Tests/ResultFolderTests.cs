@@ -43,6 +43,37 @@ public sealed class ResultFolderTests : IDisposable
     }
 
     [Fact]
+    public void TwoStageLeavesAnomalyScoresTheThresholdTheAlgorithmAndTheAutomaticKReadBack()
+    {
+        // Two-stage Ward forced on 60 points (its tree is over micro-clusters, each image on a leaf), K found automatically.
+        var points = Points(60, out var labels);
+        var ids = Enumerable.Range(0, 60).Select(i => $"images/{i:D5}.png").ToArray();
+        var options = new ClusteringJobOptions { AutomaticClusterCount = true, Algorithm = ClusteringAlgorithm.TwoStageWard };
+        var clustered = EmbeddingClustering.Run(points, 60, 3, ids, labels, options, patchWeights: null, progress: null);
+        var scored = clustered with
+        {
+            Images = clustered.Images.Select((image, i) => image with { AnomalyScore = i % 3 == 0 ? 0.5 + i : 0.25 * i }).ToArray(),
+            AnomalyThreshold = 7.5,
+        };
+        Assert.NotNull(scored.LeafOfImage);
+        Assert.NotNull(scored.ClusterCountChoice);
+
+        ResultFolder.Write(_folder, scored, Source);
+        var (read, _) = ResultFolder.Read(_folder);
+
+        Assert.Equal(scored.LeafOfImage, read.LeafOfImage);
+        Assert.Equal(scored.MergeTree.PointCount, read.MergeTree.PointCount);
+        Assert.Equal(scored.Images.Select(i => i.AnomalyScore), read.Images.Select(i => i.AnomalyScore));
+        Assert.Equal(7.5, read.AnomalyThreshold);
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, read.Algorithm);
+        Assert.Equal("requested", read.AlgorithmReason);
+        Assert.Equal(scored.ClusterCountChoice!.ClusterCount, read.ClusterCountChoice!.ClusterCount);
+        Assert.Equal(scored.ClusterCountChoice.Curve.Count, read.ClusterCountChoice.Curve.Count);
+        // The re-read tree cuts every image into the cluster it was written with.
+        Assert.Equal(scored.Images.Select(i => i.Cluster), read.ClusterTree.CutToClusters(read.ClusterCountChoice.ClusterCount));
+    }
+
+    [Fact]
     public void ImageRowsHoldTheDistanceToTheClusterCentroid()
     {
         var result = Clustered(30, labelled: false, withAlpha: false);
@@ -150,13 +181,13 @@ public sealed class ResultFolderTests : IDisposable
         return new FileInfo(Path.Combine(_folder, ResultFolder.SummaryFileName)).Length;
     }
 
-    /// <summary>N points in D = 3 around three centres, seeded; labels by centre; a 2 x 3 alpha grid when asked.</summary>
-    private static ClusteringResult Clustered(int count, bool labelled, bool withAlpha)
+    /// <summary>N points in D = 3 around three centres, seeded, with their labels by centre.</summary>
+    private static float[] Points(int count, out string[] labels)
     {
         var random = new Random(7);
         var points = new float[count * 3];
         string[] kinds = ["crack", "hole", "stain"];
-        var labels = new string[count];
+        labels = new string[count];
         for (var i = 0; i < count; i++)
         {
             var kind = i % 3;
@@ -166,6 +197,14 @@ public sealed class ResultFolderTests : IDisposable
                 points[3 * i + d] = (d == kind ? 5f : 0f) + (float)random.NextDouble();
             }
         }
+        return points;
+    }
+
+    /// <summary>N points in D = 3 around three centres, seeded; labels by centre; a 2 x 3 alpha grid when asked.</summary>
+    private static ClusteringResult Clustered(int count, bool labelled, bool withAlpha)
+    {
+        var random = new Random(8);
+        var points = Points(count, out var labels);
         var alpha = withAlpha
             ? Enumerable.Range(0, count).Select(_ => { var w = Enumerable.Range(0, 6).Select(_ => (float)random.NextDouble() + 0.01f).ToArray(); var s = w.Sum(); return w.Select(v => v / s).ToArray(); }).ToArray()
             : null;
