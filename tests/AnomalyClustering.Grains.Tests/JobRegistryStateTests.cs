@@ -49,6 +49,20 @@ public sealed class JobRegistryStateTests
         Assert.Equal(JobState.Unknown, page[1].State);
     }
 
+    [Fact]
+    public void ATenantsPagesHoldItsOwnJobsAndThoseWithNoTenantAndCountOnlyThose()
+    {
+        var registry = new JobRegistryState { Jobs = { ["before-tenancy"] = Start } };
+        registry.Record(Status("a-1", 1, JobState.Queued) with { Tenant = "a" }, keepFinished: 10);
+        registry.Record(Status("b-1", 2, JobState.Queued) with { Tenant = "b" }, keepFinished: 10);
+        registry.Record(Status("none", 3, JobState.Queued), keepFinished: 10);
+        registry.Record(Status("a-2", 4, JobState.Queued) with { Tenant = "a" }, keepFinished: 10);
+        Assert.Equal(["a-2", "none", "a-1", "before-tenancy"], registry.Page(0, 10, job => job.IsVisibleTo("a")).Select(status => status.JobId));
+        Assert.Equal(["a-1"], registry.Page(2, 1, job => job.IsVisibleTo("a")).Select(status => status.JobId));
+        Assert.Equal(["none", "before-tenancy"], registry.Page(0, 10, job => job.IsVisibleTo(null)).Select(status => status.JobId));
+        Assert.Equal(5, registry.Page(0, 10).Count);
+    }
+
     private static JobStatus Status(string jobId, int minute, JobState state) =>
         new() { JobId = jobId, State = state, CreatedAt = Start.AddMinutes(minute), UpdatedAt = Start.AddMinutes(minute) };
 }

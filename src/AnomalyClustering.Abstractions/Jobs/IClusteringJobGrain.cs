@@ -55,6 +55,13 @@ public interface IJobRegistryGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("ListPage")]
     Task<IReadOnlyList<JobStatus>> List(int offset, int limit);
+
+    /// <summary>
+    /// Like <see cref="List"/>, of the jobs a caller of <paramref name="tenant"/> may see (<see cref="JobStatus.IsVisibleTo"/>:
+    /// the tenant's own jobs and those with no tenant); paging counts only those.
+    /// </summary>
+    [Alias("ListTenantPage")]
+    Task<IReadOnlyList<JobStatus>> ListVisibleTo(string? tenant, int offset, int limit);
 }
 
 /// <summary>A job specification or its options were refused; the message says what to change.</summary>

@@ -75,10 +75,18 @@ public sealed record JobOptions
 /// gpu-worker silo (a mounted file, or the built-in backbone).
 /// </param>
 /// <param name="Source">Where the images came from, for people (a blob prefix, an upload, a folder).</param>
+/// <remarks><see cref="Tenant"/> is an optional field added later: specifications persisted before it read as no tenant.</remarks>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.JobSpecification")]
 public sealed record JobSpecification(
     [property: Id(0)] IReadOnlyList<JobImage> Images,
     [property: Id(1)] IReadOnlyList<JobImage> NormalImages,
     [property: Id(2)] JobOptions Options,
     [property: Id(3)] string BackboneDescriptionJson,
-    [property: Id(4)] string Source = "");
+    [property: Id(4)] string Source = "")
+{
+    /// <summary>
+    /// The tenant of the caller who submitted the job (the API's tenant claim); null: no tenant (anonymous development
+    /// clusters, the embedded CLI, jobs submitted before tenancy), a job every caller may see.
+    /// </summary>
+    [Id(5)] public string? Tenant { get; init; }
+}

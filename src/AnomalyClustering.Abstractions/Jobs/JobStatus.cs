@@ -84,6 +84,15 @@ public sealed record JobStatus
     /// <summary>Where the images came from.</summary>
     [Id(13)] public string Source { get; init; } = "";
 
+    /// <summary>The tenant the job belongs to (<see cref="JobSpecification.Tenant"/>); null: no tenant, visible to every caller.</summary>
+    [Id(14)] public string? Tenant { get; init; }
+
+    /// <summary>
+    /// True when a caller of tenant <paramref name="tenant"/> (null: a caller with no tenant) may see the job: the job has no
+    /// tenant, or the same one (ordinal). The one rule of tenancy, used by the API and the job registry.
+    /// </summary>
+    public bool IsVisibleTo(string? tenant) => Tenant is null || string.Equals(Tenant, tenant, StringComparison.Ordinal);
+
     /// <summary>True when the job will not change any more.</summary>
     public bool IsFinished => State.IsFinished();
 }

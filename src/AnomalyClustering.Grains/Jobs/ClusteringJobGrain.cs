@@ -533,6 +533,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             ResultBlob = S.ResultBlob,
             ClusterCount = S.ClusterCount,
             Source = specification?.Source ?? "",
+            Tenant = specification?.Tenant,
         };
     }
 }

@@ -24,6 +24,9 @@ internal sealed class JobRegistryGrain(
     }
 
     public Task<IReadOnlyList<JobStatus>> List(int offset, int limit) => Task.FromResult(state.State.Page(offset, limit));
+
+    public Task<IReadOnlyList<JobStatus>> ListVisibleTo(string? tenant, int offset, int limit) =>
+        Task.FromResult(state.State.Page(offset, limit, job => job.IsVisibleTo(tenant)));
 }
 
 /// <summary>The persisted job list: every listed job's submission time and last reported status.</summary>
@@ -65,8 +68,15 @@ public sealed class JobRegistryState
     /// statuses were kept has only its id and submission time (state <see cref="JobState.Unknown"/>: ask its coordinator).
     /// O(J log J).
     /// </summary>
-    public IReadOnlyList<JobStatus> Page(int offset, int limit) =>
+    public IReadOnlyList<JobStatus> Page(int offset, int limit) => Page(offset, limit, _ => true);
+
+    /// <summary>
+    /// Like <see cref="Page(int, int)"/>, of the jobs <paramref name="listed"/> accepts (offset and limit count only those). A job
+    /// registered before statuses were kept predates tenancy: it has no tenant.
+    /// </summary>
+    public IReadOnlyList<JobStatus> Page(int offset, int limit, Func<JobStatus, bool> listed) =>
         Jobs.Select(pair => Statuses.GetValueOrDefault(pair.Key) ?? new JobStatus { JobId = pair.Key, CreatedAt = pair.Value })
+            .Where(listed)
             .OrderBy(listed => listed, NewestFirst).Skip(Math.Max(0, offset)).Take(Math.Max(0, limit)).ToArray();
 
     private static readonly Comparer<JobStatus> NewestFirst = Comparer<JobStatus>.Create((a, b) =>

@@ -40,7 +40,8 @@ public static class JobApi
     public static IEndpointRouteBuilder MapJobApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems).AddEndpointFilter(CallerVisibleJobs.FilterAsync);
+        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems)
+            .AddEndpointFilter(JobTenancy.FilterAsync).AddEndpointFilter(CallerVisibleJobs.FilterAsync);
 
         jobs.MapPost("", SubmitAsync)
             .WithName("SubmitJob")
@@ -142,26 +143,29 @@ public static class JobApi
         var body = await JobRequests.ReadJsonAsync<SubmitJobRequest>(request, cancellationToken).ConfigureAwait(false);
         var jobId = JobRequests.JobIdOrNew(body.JobId);
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+        var caller = JobTenancy.CallerOf(request.HttpContext);
         var existing = await coordinator.GetStatus().ConfigureAwait(false);
         if (existing.State != JobState.Unknown)
         {
-            return Results.Ok(existing);
+            return Results.Ok(JobTenancy.ExistingFor(caller, existing));
         }
         var options = JobOptionLimits.Apply(JobRequests.CheckOptions(body.Options ?? new JobOptions()), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
             store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, JobOptionsMapping.ToPipelineOptions(options), cancellationToken).ConfigureAwait(false);
-        return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix")).ConfigureAwait(false);
+        return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix"), caller)
+            .ConfigureAwait(false);
     }
 
     private static async Task<IResult> UploadAsync(
         HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
     {
+        var caller = JobTenancy.CallerOf(request.HttpContext);
         JobStatus? existing = null;
         var upload = await receiver.ReceiveAsync(request, async jobId =>
         {
             var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
-            existing = status.State == JobState.Unknown ? null : status;
+            existing = status.State == JobState.Unknown ? null : JobTenancy.ExistingFor(caller, status);
             return existing is not null;
         }, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
@@ -176,18 +180,19 @@ public static class JobApi
             var normals = upload.NormalNames.Count == 0 ? null
                 : upload.NormalNames.Select(name => new JobImage(name, JobBlobNames.UploadedNormalImagesPrefix(upload.JobId) + name)).ToList();
             var dataset = BlobDatasetDiscovery.FromNames(imagesPrefix, upload.ImageNames, "the upload", normals);
-            return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), upload.JobId, dataset, options, backbone, imagesPrefix)
+            return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), upload.JobId, dataset, options, backbone, imagesPrefix, caller)
                 .ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ApiProblemException or InvalidJobException)
+        catch (Exception e) when (e is ApiProblemException { StatusCode: not StatusCodes.Status409Conflict } or InvalidJobException)
         {
-            // A refused job leaves nothing behind: its images would only take space.
+            // A refused job leaves nothing behind: its images would only take space. (Not on 409: the id, and so the
+            // folder, is another tenant's job that was submitted in between.)
             await receiver.DeleteAsync(upload.JobId).ConfigureAwait(false);
             throw;
         }
     }
 
-    private static async Task<IResult> ListAsync(IGrainFactory grains, int? limit, int? offset)
+    private static async Task<IResult> ListAsync(HttpContext http, IGrainFactory grains, int? limit, int? offset)
     {
         var take = limit ?? DefaultListLimit;
         if (take is < 1 or > MaxListLimit)
@@ -198,13 +203,17 @@ public static class JobApi
         {
             throw ApiProblemException.BadRequest($"offset is {offset}; use 0 or more (the number of newer jobs to skip).");
         }
-        var listed = await grains.GetGrain<IJobRegistryGrain>(0).List(offset ?? 0, take).ConfigureAwait(false);
+        var caller = JobTenancy.CallerOf(http);
+        var registry = grains.GetGrain<IJobRegistryGrain>(0);
+        var listed = caller.SeesAll
+            ? await registry.List(offset ?? 0, take).ConfigureAwait(false)
+            : await registry.ListVisibleTo(caller.Tenant, offset ?? 0, take).ConfigureAwait(false);
         // Finished jobs are answered from the registry; a running job's progress comes from its coordinator, which is active
         // anyway while the job runs (and so is one registered before the registry kept statuses, state Unknown there).
         var statuses = await Task.WhenAll(listed.Select(status => status.State.IsFinished()
             ? Task.FromResult(status)
             : grains.GetGrain<IClusteringJobGrain>(status.JobId).GetStatus())).ConfigureAwait(false);
-        return Results.Ok(statuses);
+        return Results.Ok(statuses.Where(caller.Sees).ToArray());
     }
 
     private static async Task<IResult> GetAsync(string jobId, IGrainFactory grains) =>
@@ -309,9 +318,12 @@ public static class JobApi
     {
         JobRequests.CheckJobId(jobId);
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
-        return status.State != JobState.Unknown ? status
-            : throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown job", $"there is no job '{jobId}'; GET /jobs lists the jobs.");
+        return status.State != JobState.Unknown ? status : throw UnknownJob(jobId);
     }
+
+    /// <summary>The 404 of a job that does not exist, or that belongs to another tenant (<see cref="JobTenancy"/>): the same answer.</summary>
+    internal static ApiProblemException UnknownJob(string jobId) =>
+        new(StatusCodes.Status404NotFound, "Unknown job", $"there is no job '{jobId}'; GET /jobs lists the jobs.");
 
     internal static JobStatus CompletedOrConflict(JobStatus status)
     {
