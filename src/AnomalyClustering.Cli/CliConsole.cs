@@ -16,6 +16,8 @@ internal sealed record CliConsole(IAnsiConsole Out, TextWriter OutWriter, TextWr
         {
             // A file or pipe has no width; 80 columns would wrap the cluster table and the summary lines.
             console.Profile.Width = 120;
+            // Nor a live display: progress comes as whole plain lines (PipelineProgressDisplay), each once.
+            console.Profile.Capabilities.Interactive = false;
         }
         return new CliConsole(console, Console.Out, Console.Error);
     }

@@ -37,6 +37,31 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public const string MetricsPortSetting = "AnomalyClustering:Telemetry:MetricsPort";
 
+    /// <summary>The tags .NET's HttpClient metrics (meter <c>System.Net.Http</c>) keep: none names the peer.</summary>
+    private static readonly string[] HttpClientTags =
+        ["http.request.method", "http.response.status_code", "http.connection.state", "network.protocol.version", "url.scheme", "error.type"];
+
+    /// <summary>The tags .NET's DNS metric (meter <c>System.Net.NameResolution</c>) keeps: not the name looked up.</summary>
+    private static readonly string[] NameResolutionTags = ["error.type"];
+
+    /// <summary>
+    /// A metrics view that keeps addresses off every label of <c>/metrics</c> and OTLP: the HttpClient metrics' <c>server.address</c>,
+    /// <c>server.port</c> and <c>network.peer.address</c> and the DNS metric's <c>dns.question.name</c> would name the
+    /// storage account's blob endpoint (and any other service called), which operators and whoever can scrape the port
+    /// need not see; the remaining tags (method, status, scheme, error) still tell failures apart. Null (unchanged) for
+    /// every other instrument.
+    /// </summary>
+    public static MetricStreamConfiguration? WithoutPeerAddresses(System.Diagnostics.Metrics.Instrument instrument)
+    {
+        ArgumentNullException.ThrowIfNull(instrument);
+        return instrument.Meter.Name switch
+        {
+            "System.Net.Http" => new MetricStreamConfiguration { TagKeys = HttpClientTags },
+            "System.Net.NameResolution" => new MetricStreamConfiguration { TagKeys = NameResolutionTags },
+            _ => null,
+        };
+    }
+
     /// <summary>Adds OpenTelemetry with the product's sources and the exporters configuration asks for.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -58,7 +83,8 @@ public static class ServiceDefaultsExtensions
                 metrics.AddMeter(TelemetryNames.Source, OrleansMeter)
                     .AddRuntimeInstrumentation()
                     .AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation();
+                    .AddHttpClientInstrumentation()
+                    .AddView(WithoutPeerAddresses);
                 if (prometheus)
                 {
                     metrics.AddPrometheusExporter();

@@ -50,5 +50,8 @@ internal sealed record CliRun(int ExitCode, string Output, string Error)
         Assert.StartsWith("error: ", lines[0]);
         Assert.Contains(fragment, lines[0]);
         Assert.DoesNotContain("   at ", Error + Output);
+        // .NET's tails are no words of ours: ArgumentException's " (Parameter 'x')", an empty "()" of a missing detail.
+        Assert.DoesNotContain("(Parameter '", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("()", lines[0], StringComparison.Ordinal);
     }
 }

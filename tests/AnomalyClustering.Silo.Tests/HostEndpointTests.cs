@@ -46,5 +46,36 @@ public sealed class HostEndpointTests(SiloServer server)
         var missing = queried.Where(name => !text.Contains(name + " ", StringComparison.Ordinal) && !text.Contains(name + "{", StringComparison.Ordinal)
             && !text.Contains(name + "_bucket{", StringComparison.Ordinal)).ToList();
         Assert.True(missing.Count == 0, $"not scraped: {string.Join(", ", missing)}");
+
+        // No label names a peer (the storage account's blob endpoint, here the test's own HttpClient calls to the API).
+        var httpClientLines = text.Split('\n').Where(line => line.StartsWith("http_client_", StringComparison.Ordinal) || line.StartsWith("dns_lookup_", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(httpClientLines);
+        Assert.All(httpClientLines, line =>
+        {
+            Assert.DoesNotContain("server_address=", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("server_port=", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("network_peer_address=", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("dns_question_name=", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("127.0.0.1", line, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void TheViewKeepsPeerAddressesOffHttpClientAndDnsMetricsOnly()
+    {
+        using var http = new System.Diagnostics.Metrics.Meter("System.Net.Http");
+        using var dns = new System.Diagnostics.Metrics.Meter("System.Net.NameResolution");
+        using var product = new System.Diagnostics.Metrics.Meter("AnomalyClustering.Tests.View");
+
+        var request = ServiceDefaults.ServiceDefaultsExtensions.WithoutPeerAddresses(http.CreateHistogram<double>("http.client.request.duration"));
+        var lookup = ServiceDefaults.ServiceDefaultsExtensions.WithoutPeerAddresses(dns.CreateHistogram<double>("dns.lookup.duration"));
+
+        Assert.NotNull(request?.TagKeys);
+        Assert.Contains("http.response.status_code", request.TagKeys);
+        Assert.DoesNotContain("server.address", request.TagKeys);
+        Assert.DoesNotContain("network.peer.address", request.TagKeys);
+        Assert.NotNull(lookup?.TagKeys);
+        Assert.DoesNotContain("dns.question.name", lookup.TagKeys);
+        Assert.Null(ServiceDefaults.ServiceDefaultsExtensions.WithoutPeerAddresses(product.CreateCounter<long>("jobs")));
     }
 }

@@ -109,7 +109,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             if (images.Length < 2)
             {
                 throw new InvalidClusteringInputException(
-                    $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2 ({unreadable.FirstOrDefault()?.Message}).", "images");
+                    $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.", "images");
             }
             var specification = new JobSpecification(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
             var coordinator = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusteringJobGrain>(jobId);

@@ -15,9 +15,21 @@ internal sealed class PipelineProgressDisplay : IProgress<PipelineProgress>
 
     private PipelineProgressDisplay(ProgressContext context) => _context = context;
 
-    /// <summary>Runs <paramref name="work"/> while showing its progress on <paramref name="console"/>.</summary>
-    public static T Run<T>(IAnsiConsole console, Func<IProgress<PipelineProgress>, T> work) =>
-        console.Progress()
+    /// <summary>
+    /// Runs <paramref name="work"/> while showing its progress on <paramref name="console"/>: live bars on a terminal,
+    /// whole plain lines (see <see cref="PlainProgressLines"/>) when the console is not interactive (output redirected
+    /// to a file or pipe, tests), where a live display would redraw, interleave and wrap at a made-up width.
+    /// </summary>
+    public static T Run<T>(IAnsiConsole console, Func<IProgress<PipelineProgress>, T> work)
+    {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            var lines = new PlainProgressLines(console.Profile.Out.Writer);
+            var result = work(lines);
+            lines.CompleteAll();
+            return result;
+        }
+        return console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
@@ -28,6 +40,7 @@ internal sealed class PipelineProgressDisplay : IProgress<PipelineProgress>
                 display.CompleteAll();
                 return result;
             });
+    }
 
     private void CompleteAll()
     {

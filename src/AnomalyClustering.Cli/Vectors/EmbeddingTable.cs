@@ -60,7 +60,7 @@ internal sealed class EmbeddingTable
         }
         catch (InvalidClusteringInputException e)
         {
-            throw new CliInputException(e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal));
+            throw new CliInputException(e.Message);
         }
         return table;
     }

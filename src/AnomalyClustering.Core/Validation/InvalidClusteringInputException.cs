@@ -11,4 +11,13 @@ public sealed class InvalidClusteringInputException : ArgumentException
         : base(message, paramName)
     {
     }
+
+    /// <summary>
+    /// The message as a person reads it, without the " (Parameter 'x')" that <see cref="ArgumentException"/> appends:
+    /// it reaches the CLI's console, the API's ProblemDetails and the messages of wrapping exceptions as it is.
+    /// <see cref="ArgumentException.ParamName"/> still names the offending field.
+    /// </summary>
+    public override string Message => ParamName is null
+        ? base.Message
+        : base.Message.Replace($" (Parameter '{ParamName}')", string.Empty, StringComparison.Ordinal);
 }

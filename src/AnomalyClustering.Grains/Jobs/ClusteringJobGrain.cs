@@ -235,7 +235,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         if (kept.Length < 2)
         {
             throw new InvalidClusteringInputException(
-                $"only {kept.Length} of {specification.Images.Count} images could be used; clustering needs at least 2 ({S.Failures.FirstOrDefault(f => !f.IsNormalImage)?.Message}).", "images");
+                $"only {kept.Length} of {specification.Images.Count} images could be used; clustering needs at least 2{MessageParts.InParentheses(S.Failures.FirstOrDefault(f => !f.IsNormalImage)?.Message)}.", "images");
         }
         var labels = specification.Images[0].Label is null ? null : kept.Select(i => specification.Images[i].Label!).ToArray();
         EmbeddingClustering.CheckClusterCount(options, kept.Length, labels?.Distinct(StringComparer.Ordinal).Count());
@@ -311,7 +311,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             if (normalBlobs.Length == 0)
             {
                 throw new InvalidClusteringInputException(
-                    $"none of the {S.SelectedNormals.Length} normal images could be used; semi-supervised mode needs at least one ({S.Failures.FirstOrDefault(f => f.IsNormalImage)?.Message}).", "normalImages");
+                    $"none of the {S.SelectedNormals.Length} normal images could be used; semi-supervised mode needs at least one{MessageParts.InParentheses(S.Failures.FirstOrDefault(f => f.IsNormalImage)?.Message)}.", "normalImages");
             }
         }
         var sample = JobPlan.UsesReferenceSample(options, kept.Length)

@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Jobs;
+using AnomalyClustering.Testing;
+
+namespace AnomalyClustering.Cli.Tests;
+
+/// <summary>Progress written to a file or pipe: whole plain lines, each once, no live redraw, no wrapping.</summary>
+public sealed partial class RedirectedProgressTests
+{
+    private static readonly string[] StageNames = ["embedding normal images", "embedding images", "weighting patches", "clustering"];
+
+    [GeneratedRegex(@"^(embedding normal images|embedding images|weighting patches|clustering): (started(, \d+ to do)?|\d+ % \(\d+/\d+\)|done, (\d+/\d+ )?in \d+\.\d s)$")]
+    private static partial Regex ProgressLine();
+
+    [Fact]
+    public void ARedirectedClusterRunPrintsEachProgressLineWholeAndOnce()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 3, seed: 1);
+        SyntheticImages.Write(images, DefectType.Hole, 3, seed: 2);
+
+        // The built executable with its standard output redirected to a pipe, as in `anomaly-cluster ... > log`.
+        var run = CliRun.Executable("cluster", images, "-k", "2", "-o", folder.Combine("out"), "--store", folder.Combine("store"),
+            "--pretrain-dim", "64", "--target-dim", "64", "--tau", "0.5");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        AssertWholeLines(run.Output);
+        var lines = run.Output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Contains("embedding images: started, 6 to do", lines);
+        Assert.Contains(lines, l => l.StartsWith("clustering: done", StringComparison.Ordinal));
+        Assert.DoesNotContain('\u001b', run.Output);
+    }
+
+    [Fact]
+    public void ReportsFromManyThreadsGiveWholeLinesInOrderEachOnce()
+    {
+        var output = new StringWriter();
+        var lines = new PlainProgressLines(output);
+
+        Parallel.For(0, 1000, i => lines.Report(new PipelineProgress(PipelineStage.EmbedImages, i + 1, 1000)));
+        lines.Report(new PipelineProgress(PipelineStage.WeightPatches, 0, 0));
+        lines.Report(new PipelineProgress(PipelineStage.Cluster, 0, 1));
+        lines.CompleteAll();
+
+        AssertWholeLines(output.ToString());
+        var text = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal("embedding images: started, 1000 to do", text[0]);
+        Assert.StartsWith("embedding images: done, 1000/1000 in ", text.Single(l => l.StartsWith("embedding images: done", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal(["embedding images: started, 1000 to do", "weighting patches: started", "clustering: started, 1 to do"],
+            text.Where(l => l.Contains(": started", StringComparison.Ordinal)));
+        Assert.Single(text, l => l.StartsWith("weighting patches: done", StringComparison.Ordinal));
+        Assert.Single(text, l => l.StartsWith("clustering: done", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every line that names a stage is one whole progress line, and no line appears twice.</summary>
+    private static void AssertWholeLines(string output)
+    {
+        var progress = output.Split('\n').Select(l => l.TrimEnd('\r'))
+            .Where(l => StageNames.Any(name => l.StartsWith(name + ":", StringComparison.Ordinal) || l.Contains(name + ":", StringComparison.Ordinal)))
+            .ToArray();
+        Assert.NotEmpty(progress);
+        Assert.All(progress, line => Assert.Matches(ProgressLine(), line));
+        Assert.Equal(progress.Length, progress.Distinct(StringComparer.Ordinal).Count());
+    }
+}
