@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Core.Validation;
@@ -96,48 +97,6 @@ public static class LineAssignmentEvaluation
             }
         }
         return new LineEvaluationReport(catalogHalf.Count, assignedHalf.Count, accuracy, novelty);
-    }
-
-    /// <summary>
-    /// The area under the ROC curve of <paramref name="scores"/> for <paramref name="positive"/> against the rest, ties
-    /// counted half (the Mann-Whitney statistic; scikit-learn's <c>roc_auc_score</c>). Infinite scores rank as such.
-    /// O(N log N).
-    /// </summary>
-    /// <exception cref="InvalidClusteringInputException">Lengths differ, a score is NaN, or one side has no images.</exception>
-    public static double Auroc(IReadOnlyList<double> scores, IReadOnlyList<bool> positive)
-    {
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(positive);
-        if (scores.Count != positive.Count || scores.Any(double.IsNaN))
-        {
-            throw new InvalidClusteringInputException("AUROC needs one non-NaN score per label.");
-        }
-        var positives = positive.Count(p => p);
-        var negatives = positive.Count - positives;
-        if (positives == 0 || negatives == 0)
-        {
-            throw new InvalidClusteringInputException("AUROC needs at least one positive and one negative image.");
-        }
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
-        double positiveRankSum = 0;
-        for (var start = 0; start < order.Length;)
-        {
-            var end = start;
-            while (end + 1 < order.Length && scores[order[end + 1]].Equals(scores[order[start]]))
-            {
-                end++;
-            }
-            var midRank = (start + end) / 2.0 + 1; // 1-based mid-rank of the tied run
-            for (var k = start; k <= end; k++)
-            {
-                if (positive[order[k]])
-                {
-                    positiveRankSum += midRank;
-                }
-            }
-            start = end + 1;
-        }
-        return (positiveRankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
 
     /// <summary>Per class, a seeded shuffle; the first ceil-free share floor(n * fraction), kept within [1, n - 1], goes to the catalog.</summary>
@@ -245,7 +204,7 @@ public static class LineAssignmentEvaluation
         }
         var heldOutCount = positive.Count(p => p);
         var knownCount = positive.Count - heldOutCount;
-        return new HeldOutNovelty(heldOut, construction, heldOutCount, knownCount, Auroc(scores, positive),
+        return new HeldOutNovelty(heldOut, construction, heldOutCount, knownCount, ReceiverOperatingCharacteristic.AreaUnderCurve(scores.ToArray(), positive.ToArray()),
             (double)heldOutFlagged / heldOutCount, (double)knownFlagged / knownCount);
     }
 }

@@ -13,11 +13,18 @@ public static class ReceiverOperatingCharacteristic
     /// <summary>
     /// The AUROC of <paramref name="scores"/> against <paramref name="isPositive"/>. O(n log n) time (one sort), O(n) memory.
     /// </summary>
-    /// <exception cref="InvalidClusteringInputException">Lengths differ, a score is not finite, or only one class is present (scikit-learn refuses that too).</exception>
+    /// <remarks>Only the ranks count, so an infinite score (e.g. a novelty score over a zero radius) ranks above every finite one.</remarks>
+    /// <exception cref="InvalidClusteringInputException">Lengths differ, a score is NaN, or only one class is present (scikit-learn refuses that too).</exception>
     public static double AreaUnderCurve(ReadOnlySpan<double> scores, ReadOnlySpan<bool> isPositive)
     {
         Guard.Length(isPositive.Length, scores.Length, "positive flags");
-        Guard.Finite(scores, "scores");
+        foreach (var score in scores)
+        {
+            if (double.IsNaN(score))
+            {
+                throw new InvalidClusteringInputException("AUROC needs a score for every image; a score is NaN.", nameof(scores));
+            }
+        }
         var order = new int[scores.Length];
         for (var i = 0; i < order.Length; i++)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Testing;
 
@@ -17,15 +18,15 @@ public class LineAssignmentEvaluationTests
             var scores = item.GetProperty("scores").EnumerateArray()
                 .Select(v => v.ValueKind == JsonValueKind.String ? double.PositiveInfinity : v.GetDouble()).ToList();
             var positive = item.GetProperty("positive").EnumerateArray().Select(v => v.GetBoolean()).ToList();
-            Assert.Equal(item.GetProperty("auroc").GetDouble(), LineAssignmentEvaluation.Auroc(scores, positive), 1e-12);
+            Assert.Equal(item.GetProperty("auroc").GetDouble(), ReceiverOperatingCharacteristic.AreaUnderCurve(scores.ToArray(), positive.ToArray()), 1e-12);
         }
     }
 
     [Fact]
     public void AurocNeedsBothSides()
     {
-        Assert.Throws<InvalidClusteringInputException>(() => LineAssignmentEvaluation.Auroc([1, 2], [true, true]));
-        Assert.Throws<InvalidClusteringInputException>(() => LineAssignmentEvaluation.Auroc([1, double.NaN], [true, false]));
+        Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, 2.0], [true, true]));
+        Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, double.NaN], [true, false]));
     }
 
     [Fact]
