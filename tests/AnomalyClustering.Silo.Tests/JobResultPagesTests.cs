@@ -40,6 +40,7 @@ public sealed class JobResultPagesTests(SiloServer server)
             }
             Assert.Equal(cluster.Images.Order(StringComparer.Ordinal), paged.Select(image => image.Id).Order(StringComparer.Ordinal));
             Assert.Equal(paged.Select(image => image.DistanceToCentre!.Value).Order(), paged.Select(image => image.DistanceToCentre!.Value));
+            Assert.All(paged, image => Assert.True(image.AnomalyScore > 0));
         }
 
         var first = clusters.Clusters[0].Images[0];
@@ -48,6 +49,7 @@ public sealed class JobResultPagesTests(SiloServer server)
         Assert.Equal(clusters.Clusters[0].Cluster, detail.Cluster);
         Assert.Equal(detail.GridHeight * detail.GridWidth, detail.Alpha!.Count);
         Assert.Equal(1.0, detail.Alpha.Sum(), 1e-4);
+        Assert.True(detail.AnomalyScore > 0);
 
         var errors = (await Client.GetFromJsonAsync<ResultErrorPage>($"/jobs/{jobId}/result/errors?limit=1", SiloServer.Json, cancellation))!;
         Assert.Equal(1, errors.Total);

@@ -8,7 +8,8 @@ namespace AnomalyClustering.Silo.Api;
 /// <param name="Id">The image id.</param>
 /// <param name="Label">Ground-truth label, or null.</param>
 /// <param name="DistanceToCentre">Euclidean distance of x_i to the cluster's centroid; null when the result has no embeddings.</param>
-public sealed record ClusterImage(string Id, string? Label, double? DistanceToCentre);
+/// <param name="AnomalyScore">The image's anomaly score (its largest patch score); null for precomputed embeddings.</param>
+public sealed record ClusterImage(string Id, string? Label, double? DistanceToCentre, double? AnomalyScore = null);
 
 /// <summary>A page of a cluster's images, nearest to the centroid first.</summary>
 /// <param name="JobId">The job.</param>
@@ -26,7 +27,11 @@ public sealed record ClusterImagePage(string JobId, int Cluster, int Total, int 
 /// <param name="GridHeight">Rows of the alpha grid; 0 without alpha maps.</param>
 /// <param name="GridWidth">Columns of the alpha grid.</param>
 /// <param name="Alpha">The patch weights, row-major on the grid (sum 1); null for precomputed embeddings.</param>
-public sealed record JobImageDetail(string JobId, string Id, int Cluster, string? Label, int GridHeight, int GridWidth, IReadOnlyList<float>? Alpha);
+/// <param name="AnomalyScore">The image's anomaly score (its largest patch score); null for precomputed embeddings.</param>
+/// <param name="AnomalyThreshold">The job's label-free detection threshold, when it had normal images to set one.</param>
+public sealed record JobImageDetail(
+    string JobId, string Id, int Cluster, string? Label, int GridHeight, int GridWidth, IReadOnlyList<float>? Alpha,
+    double? AnomalyScore = null, double? AnomalyThreshold = null);
 
 /// <summary>A page of the images a completed job could not use.</summary>
 /// <param name="JobId">The job.</param>
@@ -65,7 +70,7 @@ public static class JobResultPages
 
         jobs.MapGet("/{jobId}/images/{**imageId}", ImageAsync)
             .WithName("GetJobImage")
-            .WithSummary("One clustered image: its cluster, label and alpha map")
+            .WithSummary("One clustered image: its cluster, label, alpha map and anomaly score")
             .Produces<JobImageDetail>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -98,7 +103,7 @@ public static class JobResultPages
             .ThenBy(i => i)
             .ToArray();
         var page = members.Skip(skip).Take(take)
-            .Select(i => new ClusterImage(result.Images[i].Id, result.Images[i].Label, double.IsNaN(centres.Distances[i]) ? null : centres.Distances[i]))
+            .Select(i => new ClusterImage(result.Images[i].Id, result.Images[i].Label, double.IsNaN(centres.Distances[i]) ? null : centres.Distances[i], result.Images[i].AnomalyScore))
             .ToList();
         return Results.Ok(new ClusterImagePage(jobId, cluster, members.Length, skip, page));
     }
@@ -109,7 +114,8 @@ public static class JobResultPages
         var image = result.Images.FirstOrDefault(image => image.Id == imageId)
             ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown image",
                 $"job '{jobId}' clustered no image '{imageId}'; GET /jobs/{jobId}/clusters/{{cluster}}/images lists them.");
-        return Results.Ok(new JobImageDetail(jobId, image.Id, image.Cluster, image.Label, result.PatchGridHeight, result.PatchGridWidth, image.PatchWeights));
+        return Results.Ok(new JobImageDetail(jobId, image.Id, image.Cluster, image.Label, result.PatchGridHeight, result.PatchGridWidth, image.PatchWeights,
+            image.AnomalyScore, result.AnomalyThreshold));
     }
 
     private static async Task<IResult> ErrorPageAsync(string jobId, int? offset, int? limit, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
