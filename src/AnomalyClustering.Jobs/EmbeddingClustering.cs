@@ -38,7 +38,7 @@ public static class EmbeddingClustering
     public const int EmbeddingsKeptUpTo = 20_000;
 
     /// <summary>
-    /// The merge tree by the algorithm the options force, or else the one <see cref="ClusteringAlgorithmChoice.For"/> picks
+    /// The merge tree by the algorithm the options force, or else the one <see cref="ClusteringAlgorithmChoice.For(int, int, LinkageMethod, long, ClusteringAlgorithm?)"/> picks
     /// for N, D, the linkage and the memory budget; the choice and its reason travel with the tree.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">No algorithm fits the budget, or the forced one cannot run (the message says why).</exception>
@@ -46,22 +46,8 @@ public static class EmbeddingClustering
     {
         ArgumentNullException.ThrowIfNull(options);
         var threads = options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
-        ClusteringAlgorithm algorithm;
-        string reason;
-        if (options.Algorithm is { } forced)
-        {
-            if (forced == ClusteringAlgorithm.DistanceMatrix && count > CondensedDistanceMatrix.MaxPointCount)
-            {
-                throw new InvalidClusteringInputException(
-                    $"the distance matrix holds at most {CondensedDistanceMatrix.MaxPointCount:N0} points; {count:N0} images need linear-memory-ward or two-stage-ward.", nameof(options));
-            }
-            (algorithm, reason) = (forced, "requested");
-        }
-        else
-        {
-            var choice = ClusteringAlgorithmChoice.For(count, dimension, options.Linkage, options.ClusteringMemoryBudgetBytes);
-            (algorithm, reason) = (choice.Algorithm, choice.Reason);
-        }
+        var choice = ClusteringAlgorithmChoice.For(count, dimension, options.Linkage, options.ClusteringMemoryBudgetBytes, options.Algorithm);
+        var (algorithm, reason) = (choice.Algorithm, choice.Reason);
         return algorithm switch
         {
             ClusteringAlgorithm.DistanceMatrix => new ClusterTree(HierarchicalClustering.Linkage(embeddings, count, dimension, options.Linkage), null, algorithm, reason),

@@ -114,6 +114,10 @@ public sealed partial class RemoteCliTests(SiloServer server)
             .AssertOneLineError(CliExitCodes.InputError, "--resize-mode applies to local runs only");
         CliRun.InProcess(["cluster", data, "--backbone-name", "resnet50", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "goes with --server");
+        CliRun.InProcess(["cluster", data, "--token", server.AdminToken, "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "they go with --server");
+        CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "--memory-budget", "8", "-o", output])
+            .AssertOneLineError(CliExitCodes.InputError, "a server clusters within its own budget");
         CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "--backbone-name", "resnet-9000", "-o", output])
             .AssertOneLineError(CliExitCodes.InputError, "unknown backbone 'resnet-9000'");
         var broken = folder.Combine("broken");

@@ -64,6 +64,12 @@ public sealed record JobOptions
 
     /// <summary>The largest K an automatic search tries.</summary>
     [Id(15)] public int MaxClusters { get; init; } = 20;
+
+    /// <summary>
+    /// The clustering algorithm, when the caller forces one: <c>distance-matrix</c>, <c>linear-memory-ward</c> or
+    /// <c>two-stage-ward</c>; null lets the coordinator choose within its memory budget (a server setting, not a job option).
+    /// </summary>
+    [Id(16)] public string? Algorithm { get; init; }
 }
 
 /// <summary>A clustering job as submitted: the images, the normal images of semi-supervised mode, the options and the backbone.</summary>

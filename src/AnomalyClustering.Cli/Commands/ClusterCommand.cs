@@ -138,7 +138,7 @@ internal static class ClusterCommand
 
         async Task<ClusteringResult> RunAsync()
         {
-            await using var cluster = await EmbeddedCluster.StartAsync(storeFolder ?? EmbeddedCluster.DefaultStoreFolder, runtime, options.BatchSize, cancellationToken)
+            await using var cluster = await EmbeddedCluster.StartAsync(storeFolder ?? EmbeddedCluster.DefaultStoreFolder, runtime, options.BatchSize, options.ClusteringMemoryBudgetBytes, cancellationToken)
                 .ConfigureAwait(false);
             return await cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken).ConfigureAwait(false);
         }

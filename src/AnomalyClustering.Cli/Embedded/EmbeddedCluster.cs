@@ -47,9 +47,11 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts the silo. <paramref name="batchSize"/> is the most images per backbone run; <paramref name="runtime"/>'s intra-op
-    /// threads, when set, also bound the images worked on at once (the CLI's <c>--threads</c>).
+    /// threads, when set, also bound the images worked on at once (the CLI's <c>--threads</c>); its coordinator clusters within
+    /// <paramref name="clusteringMemoryBudgetBytes"/> (the CLI's <c>--memory-budget</c>: here the user is the operator).
     /// </summary>
-    public static async Task<EmbeddedCluster> StartAsync(string storeFolder, BackboneRuntimeOptions runtime, int batchSize, CancellationToken cancellationToken)
+    public static async Task<EmbeddedCluster> StartAsync(
+        string storeFolder, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, CancellationToken cancellationToken)
     {
         var store = new LocalDirectoryBlobStore(storeFolder);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -66,11 +68,15 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             options.IntraOpThreads = runtime.IntraOpThreads;
         });
         builder.Services.Configure<WorkerOptions>(options => options.MaxBatchSize = batchSize);
-        if (runtime.IntraOpThreads > 0)
+        builder.Services.Configure<CoordinatorOptions>(options =>
         {
-            // --threads N: each image grain scores on one thread, so N images at a time keep scoring to N threads.
-            builder.Services.Configure<CoordinatorOptions>(options => options.MaxInFlightImages = runtime.IntraOpThreads);
-        }
+            options.ClusteringMemoryBudgetBytes = clusteringMemoryBudgetBytes;
+            if (runtime.IntraOpThreads > 0)
+            {
+                // --threads N: each image grain scores on one thread, so N images at a time keep scoring to N threads.
+                options.MaxInFlightImages = runtime.IntraOpThreads;
+            }
+        });
         var (siloPort, gatewayPort) = (FreeLoopbackPort(), FreeLoopbackPort());
         builder.UseOrleans(silo =>
         {

@@ -26,7 +26,7 @@ internal static class RemoteClusterRun
     {
         // Everything that can be refused is checked before any upload, so a mistake costs one line and no bandwidth.
         var server = JobApiClient.ParseServer(parseResult.GetValue(remote.Server)!);
-        RemoteOptionSet.RefuseLocalOnlyOptions(parseResult, image);
+        RemoteOptionSet.RefuseLocalOnlyOptions(parseResult, image, shared);
         var found = ImageFolderDiscovery.Discover(imagesDir, parseResult.GetValue(image.Normal));
         var options = shared.Apply(parseResult, image.Apply(parseResult, new ClusteringJobOptions()));
         ClusterCommand.Check(found, options, names);

@@ -39,7 +39,7 @@ internal sealed class RemoteOptionSet
     }
 
     /// <summary>True when the command line asks for a remote run.</summary>
-    /// <exception cref="CliInputException"><c>--backbone-name</c> without <c>--server</c>.</exception>
+    /// <exception cref="CliInputException"><c>--backbone-name</c>, <c>--token</c> or <c>--token-audience</c> without <c>--server</c>.</exception>
     public bool IsRequested(ParseResult parseResult)
     {
         if (parseResult.GetValue(Server) is not null)
@@ -50,6 +50,10 @@ internal sealed class RemoteOptionSet
         {
             throw new CliInputException("--backbone-name names a backbone of a server's catalog; it goes with --server (locally, use --model or --backbone).");
         }
+        if (Given(parseResult, Credentials.Token) || Given(parseResult, Credentials.Audience))
+        {
+            throw new CliInputException("--token and --token-audience authenticate to a server; they go with --server (a local run needs no token).");
+        }
         return false;
     }
 
@@ -58,8 +62,13 @@ internal sealed class RemoteOptionSet
     /// backbone comes from its catalog and the runtime from its configuration.
     /// </summary>
     /// <exception cref="CliInputException">Such an option was given.</exception>
-    public static void RefuseLocalOnlyOptions(ParseResult parseResult, ImageJobOptionSet image)
+    public static void RefuseLocalOnlyOptions(ParseResult parseResult, ImageJobOptionSet image, ClusteringOptionSet clustering)
     {
+        if (Given(parseResult, clustering.MemoryBudget))
+        {
+            throw new CliInputException(
+                "--memory-budget applies to local runs only; a server clusters within its own budget (its operator sets AnomalyClustering__Coordinator__ClusteringMemoryBudgetBytes).");
+        }
         if (Given(parseResult, image.Model) || Given(parseResult, image.Backbone) || Given(parseResult, image.FeatureOutputs))
         {
             throw new CliInputException(

@@ -96,6 +96,43 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
             nameof(count));
     }
 
+    /// <summary>
+    /// The algorithm the caller asked for (<paramref name="requested"/>), when it can run: the distance matrix within its
+    /// point limit and the budget, linear-memory Ward up to <see cref="LinearMemoryWardMaxPoints"/> points within the
+    /// budget, two-stage Ward within the budget; both Ward algorithms only for ward linkage. Null asks
+    /// <see cref="For(int, int, LinkageMethod, long)"/> to choose. O(1).
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">As for the automatic choice, or the requested algorithm cannot run; the message says why.</exception>
+    public static ClusteringAlgorithmChoice For(int count, int dimension, LinkageMethod method, long memoryBudgetBytes, ClusteringAlgorithm? requested)
+    {
+        var automatic = For(count, dimension, method, memoryBudgetBytes);
+        if (requested is not { } algorithm || algorithm == automatic.Algorithm)
+        {
+            return requested is null ? automatic : automatic with { Reason = "requested" };
+        }
+        if (algorithm != ClusteringAlgorithm.DistanceMatrix && method != LinkageMethod.Ward)
+        {
+            throw new InvalidClusteringInputException($"{Name(algorithm)} runs Ward's linkage only; {Name(method)} linkage uses the distance matrix.", "algorithm");
+        }
+        var (bytes, pointLimit) = algorithm switch
+        {
+            ClusteringAlgorithm.DistanceMatrix => (MatrixBytes(count), CondensedDistanceMatrix.MaxPointCount),
+            ClusteringAlgorithm.LinearMemoryWard => (LinearMemoryWardBytes(count, dimension), LinearMemoryWardMaxPoints),
+            _ => (TwoStageBytes(count, dimension), int.MaxValue),
+        };
+        if (count > pointLimit)
+        {
+            throw new InvalidClusteringInputException(
+                $"the requested {Name(algorithm)} takes at most {Count(pointLimit)} points; {Count(count)} were given. Leave the algorithm to the automatic choice.", "algorithm");
+        }
+        if (bytes > memoryBudgetBytes)
+        {
+            throw new InvalidClusteringInputException(
+                $"the requested {Name(algorithm)} needs {Bytes(bytes)} for {Count(count)} points, over the {Bytes(memoryBudgetBytes)} clustering memory budget. Leave the algorithm to the automatic choice.", "algorithm");
+        }
+        return new ClusteringAlgorithmChoice(algorithm, "requested", bytes);
+    }
+
     /// <summary>Bytes of the condensed distance matrix: 8 bytes for each of N(N-1)/2 pairs.</summary>
     public static long MatrixBytes(int count) => 8 * CondensedDistanceMatrix.LengthFor(count);
 
@@ -126,6 +163,14 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
     }
 
     private static string Name(LinkageMethod method) => method.ToString().ToLowerInvariant();
+
+    // The names the CLI and the API use (--algorithm).
+    private static string Name(ClusteringAlgorithm algorithm) => algorithm switch
+    {
+        ClusteringAlgorithm.DistanceMatrix => "distance-matrix",
+        ClusteringAlgorithm.LinearMemoryWard => "linear-memory-ward",
+        _ => "two-stage-ward",
+    };
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -82,7 +82,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             return Status();
         }
-        JobSubmissionCheck.Validate(specification);
+        JobSubmissionCheck.Validate(specification, _options.ClusteringMemoryBudgetBytes);
         var now = DateTimeOffset.UtcNow;
         _state.State = new JobCoordinatorState
         {
@@ -226,7 +226,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var specification = S.Specification!;
-        var options = JobOptionsMapping.ToPipelineOptions(specification.Options);
+        var options = JobOptionsMapping.ToPipelineOptions(specification.Options, _options.ClusteringMemoryBudgetBytes);
         if (S.State is JobState.Queued or JobState.Embedding)
         {
             await EmbedAsync(specification, options, cancellationToken).ConfigureAwait(true);

@@ -20,4 +20,11 @@ public sealed class CoordinatorOptions
     /// <c>GET /jobs/{id}</c> still answers. Running jobs are always listed.
     /// </summary>
     public int ListedFinishedJobs { get; set; } = 1_000;
+
+    /// <summary>
+    /// The most working memory a job's clustering may use (bytes; 2 GiB, half of the coordinator pod's 4 GiB, by default):
+    /// it decides between the distance matrix, linear-memory Ward and two-stage Ward, and how many images a job may have.
+    /// A server setting: clients cannot raise it. The embedded CLI sets it from <c>--memory-budget</c>.
+    /// </summary>
+    public long ClusteringMemoryBudgetBytes { get; set; } = Core.Clustering.ClusteringAlgorithmChoice.DefaultMemoryBudgetBytes;
 }

@@ -9,13 +9,13 @@ namespace AnomalyClustering.Grains.Jobs;
 /// What a job's clustering can take, known before any work starts: every submission path (the API's prefix listing and
 /// upload, the coordinator, the CLI in embedded and remote mode) asks here, so that a job the clustering cannot finish is
 /// refused at submit instead of after every image was embedded. The answer is Core's memory-budgeted algorithm choice
-/// (<see cref="ClusteringAlgorithmChoice.For"/>) for the job's linkage, embedding dimension and clustering memory budget.
+/// (<see cref="ClusteringAlgorithmChoice.For(int, int, LinkageMethod, long, ClusteringAlgorithm?)"/>) for the job's linkage, embedding dimension and clustering memory budget.
 /// </summary>
 public static class JobLimits
 {
     /// <summary>
     /// The most images the clustering configured by <paramref name="options"/> can take: the largest N that
-    /// <see cref="ClusteringAlgorithmChoice.For"/> accepts (the distance matrix's budget for average, complete and single;
+    /// <see cref="ClusteringAlgorithmChoice.For(int, int, LinkageMethod, long, ClusteringAlgorithm?)"/> accepts (the distance matrix's budget for average, complete and single;
     /// two-stage Ward's for ward). O(log N) probes, microseconds.
     /// </summary>
     public static int MaxClusteredImages(ClusteringJobOptions options)
@@ -60,7 +60,7 @@ public static class JobLimits
         string why;
         try
         {
-            ClusteringAlgorithmChoice.For(limit + 1, options.TargetDimension, options.Linkage, options.ClusteringMemoryBudgetBytes);
+            ClusteringAlgorithmChoice.For(limit + 1, options.TargetDimension, options.Linkage, options.ClusteringMemoryBudgetBytes, options.Algorithm);
             why = "";
         }
         catch (InvalidClusteringInputException e)
@@ -78,7 +78,7 @@ public static class JobLimits
     {
         try
         {
-            ClusteringAlgorithmChoice.For(count, options.TargetDimension, options.Linkage, options.ClusteringMemoryBudgetBytes);
+            ClusteringAlgorithmChoice.For(count, options.TargetDimension, options.Linkage, options.ClusteringMemoryBudgetBytes, options.Algorithm);
             return true;
         }
         catch (InvalidClusteringInputException)

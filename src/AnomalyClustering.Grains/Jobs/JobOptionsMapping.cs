@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
@@ -7,9 +8,12 @@ namespace AnomalyClustering.Grains.Jobs;
 /// <summary>Maps the wire form of job options to the pipeline's options, and back.</summary>
 public static class JobOptionsMapping
 {
-    /// <summary>The pipeline options of <paramref name="options"/>, validated.</summary>
+    /// <summary>
+    /// The pipeline options of <paramref name="options"/>, validated, clustering within <paramref name="clusteringMemoryBudgetBytes"/>
+    /// (the coordinator's <see cref="CoordinatorOptions.ClusteringMemoryBudgetBytes"/>: a server setting a client cannot raise).
+    /// </summary>
     /// <exception cref="InvalidClusteringInputException">A name is unknown or a value out of range.</exception>
-    public static ClusteringJobOptions ToPipelineOptions(JobOptions options)
+    public static ClusteringJobOptions ToPipelineOptions(JobOptions options, long clusteringMemoryBudgetBytes = ClusteringAlgorithmChoice.DefaultMemoryBudgetBytes)
     {
         ArgumentNullException.ThrowIfNull(options);
         var mapped = new ClusteringJobOptions
@@ -30,6 +34,8 @@ public static class JobOptionsMapping
             TargetDimension = options.TargetDimension,
             LayerNorm = options.LayerNorm,
             MaxImageDimension = options.MaxImageDimension,
+            Algorithm = options.Algorithm is { } algorithm ? ClusteringOptionNames.ParseAlgorithm(algorithm) : null,
+            ClusteringMemoryBudgetBytes = clusteringMemoryBudgetBytes,
         };
         mapped.Validate();
         return mapped;
@@ -57,6 +63,7 @@ public static class JobOptionsMapping
             TargetDimension = options.TargetDimension,
             LayerNorm = options.LayerNorm,
             MaxImageDimension = options.MaxImageDimension,
+            Algorithm = options.Algorithm is { } algorithm ? ClusteringOptionNames.Of(algorithm) : null,
         };
     }
 }

@@ -15,11 +15,11 @@ internal static class JobSubmissionCheck
 {
     /// <summary>Throws unless the job can run.</summary>
     /// <exception cref="InvalidJobException">The reason, for a person, with the offending field.</exception>
-    public static void Validate(JobSpecification specification)
+    public static void Validate(JobSpecification specification, long clusteringMemoryBudgetBytes)
     {
         try
         {
-            var options = JobOptionsMapping.ToPipelineOptions(specification.Options);
+            var options = JobOptionsMapping.ToPipelineOptions(specification.Options, clusteringMemoryBudgetBytes);
             var dataset = new ClusteringDataset(
                 specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
                 specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());

@@ -138,7 +138,8 @@ public static class JobApi
     }
 
     private static async Task<IResult> SubmitAsync(
-        HttpRequest request, IGrainFactory grains, IBlobStore store, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
+        HttpRequest request, IGrainFactory grains, IBlobStore store, BackboneCatalog backbones, IOptions<JobApiOptions> limits,
+        IOptions<CoordinatorOptions> coordinators, CancellationToken cancellationToken)
     {
         var body = await JobRequests.ReadJsonAsync<SubmitJobRequest>(request, cancellationToken).ConfigureAwait(false);
         var jobId = JobRequests.JobIdOrNew(body.JobId);
@@ -152,7 +153,8 @@ public static class JobApi
         var options = JobOptionLimits.Apply(JobRequests.CheckOptions(body.Options ?? new JobOptions()), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
-            store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages, JobOptionsMapping.ToPipelineOptions(options), cancellationToken).ConfigureAwait(false);
+            store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages,
+            JobOptionsMapping.ToPipelineOptions(options, coordinators.Value.ClusteringMemoryBudgetBytes), cancellationToken).ConfigureAwait(false);
         return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix"), caller)
             .ConfigureAwait(false);
     }

@@ -46,6 +46,20 @@ public class ClusteringAlgorithmChoiceTests
     }
 
     [Fact]
+    public void ARequestedAlgorithmRunsOnlyWithinItsLimitsAndTheBudget()
+    {
+        Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, ClusteringAlgorithmChoice.For(1_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.LinearMemoryWard).Algorithm);
+        Assert.Equal("requested", ClusteringAlgorithmChoice.For(1_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.TwoStageWard).Reason);
+        // Exact Ward's O(N^2 D) time past 100,000 points, the matrix past its limit, Ward algorithms for another linkage.
+        var slow = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1_000_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.LinearMemoryWard));
+        Assert.Contains("at most 100,000 points", slow.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(70_000, 8, LinkageMethod.Ward, 1L << 40, ClusteringAlgorithm.DistanceMatrix));
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1_000, 8, LinkageMethod.Average, TwoGiB, ClusteringAlgorithm.TwoStageWard));
+        var over = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(20_000, 256, LinkageMethod.Ward, 1L << 30, ClusteringAlgorithm.DistanceMatrix));
+        Assert.Contains("over the 1 GiB clustering memory budget", over.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WardThatFitsNothingIsRefused()
     {
         var error = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1_000_000, 4096, LinkageMethod.Ward, 64L << 20));
