@@ -38,7 +38,8 @@ public static class JobPlan
 
     /// <summary>
     /// Throws unless <paramref name="options"/> can run on <paramref name="dataset"/> at all: semi-supervised mode needs normal
-    /// images, and the cut needs K (or labels) with K at most the number of images. Job coordinators and the CLI check
+    /// images, the cut needs K (or labels) with K at most the number of images, and the clustering must take that many images
+    /// (<see cref="JobLimits.CheckClustering"/>). Job coordinators and the CLI check
     /// through this, so that a job is refused for the same reasons everywhere.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">The dataset and options do not fit; the message says why.</exception>
@@ -51,6 +52,7 @@ public static class JobPlan
             throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", nameof(dataset));
         }
         EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
+        JobLimits.CheckClustering(options, dataset.Images.Count);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Core.Clustering;
-using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Storage;

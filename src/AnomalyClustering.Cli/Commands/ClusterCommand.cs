@@ -5,7 +5,6 @@ using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
-using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using Spectre.Console;
 
@@ -84,7 +83,6 @@ internal static class ClusterCommand
     {
         options.Validate();
         JobPlan.CheckDataset(options, found.Dataset);
-        JobLimits.CheckClustering(options, found.Dataset.Images.Count);
         int? expectedClusters = options.ClusterCount ?? (options.DistanceThreshold is null && found.Dataset.HasLabels ? found.Dataset.ClassNames.Count : null);
         if (names is not null && expectedClusters is { } k)
         {

@@ -133,6 +133,33 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
         return new ClusteringAlgorithmChoice(algorithm, "requested", bytes);
     }
 
+    /// <summary>
+    /// The largest N that <see cref="For(int, int, LinkageMethod, long, ClusteringAlgorithm?)"/> accepts, in closed form: every
+    /// algorithm's memory grows with N, so the accepted counts are those up to the largest limit among the algorithms that
+    /// may run. O(1).
+    /// </summary>
+    public static int MaxPoints(int dimension, LinkageMethod method, long memoryBudgetBytes, ClusteringAlgorithm? requested = null)
+    {
+        var matrix = MatrixPointsWithin(memoryBudgetBytes);
+        if (method != LinkageMethod.Ward || requested == ClusteringAlgorithm.DistanceMatrix)
+        {
+            return matrix;
+        }
+        var linear = (int)Math.Min(LinearMemoryWardMaxPoints, memoryBudgetBytes / (8L * dimension + 40));
+        long micro = TwoStageWard.DefaultMicroClusterCount;
+        // Two-stage: 28 min(N, C) D + 8 N bytes; past C points only the 8 bytes per point grow.
+        var twoStage = memoryBudgetBytes >= TwoStageBytes((int)micro, dimension)
+            ? (memoryBudgetBytes - micro * dimension * 28) / 8
+            : memoryBudgetBytes / (28L * dimension + 8);
+        var twoStagePoints = (int)Math.Min(int.MaxValue - 1, twoStage);
+        return requested switch
+        {
+            ClusteringAlgorithm.LinearMemoryWard => linear,
+            ClusteringAlgorithm.TwoStageWard => twoStagePoints,
+            _ => Math.Max(matrix, Math.Max(linear, twoStagePoints)),
+        };
+    }
+
     /// <summary>Bytes of the condensed distance matrix: 8 bytes for each of N(N-1)/2 pairs.</summary>
     public static long MatrixBytes(int count) => 8 * CondensedDistanceMatrix.LengthFor(count);
 

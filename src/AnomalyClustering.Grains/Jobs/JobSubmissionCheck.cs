@@ -24,7 +24,6 @@ internal static class JobSubmissionCheck
                 specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
                 specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
             JobPlan.CheckDataset(options, dataset);
-            JobLimits.CheckClustering(options, specification.Images.Count);
             foreach (var image in specification.Images.Concat(specification.NormalImages))
             {
                 // A bad name would otherwise surface per image as an internal error of the store.

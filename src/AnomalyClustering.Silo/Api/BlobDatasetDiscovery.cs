@@ -3,7 +3,6 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Datasets;
 using AnomalyClustering.Jobs;
-using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Silo.Api;

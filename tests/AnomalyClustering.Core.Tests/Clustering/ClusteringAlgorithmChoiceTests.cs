@@ -59,6 +59,23 @@ public class ClusteringAlgorithmChoiceTests
         Assert.Contains("over the 1 GiB clustering memory budget", over.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(LinkageMethod.Average, 256, 2L << 30, null)]
+    [InlineData(LinkageMethod.Single, 8, 1L << 40, null)]
+    [InlineData(LinkageMethod.Ward, 256, 2L << 30, null)]
+    [InlineData(LinkageMethod.Ward, 4096, 64L << 20, null)]
+    [InlineData(LinkageMethod.Ward, 1024, 8L << 20, null)]
+    [InlineData(LinkageMethod.Ward, 256, 2L << 30, ClusteringAlgorithm.LinearMemoryWard)]
+    [InlineData(LinkageMethod.Ward, 2048, 64L << 20, ClusteringAlgorithm.LinearMemoryWard)]
+    [InlineData(LinkageMethod.Ward, 256, 2L << 30, ClusteringAlgorithm.DistanceMatrix)]
+    [InlineData(LinkageMethod.Ward, 256, 2L << 30, ClusteringAlgorithm.TwoStageWard)]
+    public void MaxPointsIsTheLastCountTheChoiceAccepts(LinkageMethod method, int dimension, long budget, ClusteringAlgorithm? requested)
+    {
+        var limit = ClusteringAlgorithmChoice.MaxPoints(dimension, method, budget, requested);
+        ClusteringAlgorithmChoice.For(limit, dimension, method, budget, requested);
+        Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(limit + 1, dimension, method, budget, requested));
+    }
+
     [Fact]
     public void WardThatFitsNothingIsRefused()
     {
