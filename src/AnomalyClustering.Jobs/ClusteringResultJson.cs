@@ -409,7 +409,7 @@ public static class ClusteringResultJson
             using var document = JsonDocument.Parse(stream);
             return Read(document.RootElement);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidClusteringInputException)
+        catch (Exception e) when (IsMalformed(e))
         {
             throw new InvalidDataException($"not a clustering result document: {e.Message}", e);
         }
@@ -426,15 +426,37 @@ public static class ClusteringResultJson
         {
             using var document = JsonDocument.Parse(stream);
             var root = document.RootElement;
-            if (!root.TryGetProperty("format", out var format) || format.GetString() != ResultFolder.SummaryFormat)
+            if (!IsSummary(root))
             {
                 throw new InvalidDataException($"not a result summary (no \"format\": \"{ResultFolder.SummaryFormat}\").");
             }
             return ReadHead(root);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidClusteringInputException)
+        catch (Exception e) when (IsMalformed(e))
         {
             throw new InvalidDataException($"not a clustering result summary: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The exceptions that reading a result document throws when it is not what this tool writes: bad JSON, a missing or
+    /// mistyped field, an unknown name (a stage or an option of another version), a linkage row of the wrong length.
+    /// </summary>
+    internal static bool IsMalformed(Exception e) =>
+        e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidClusteringInputException
+            or ArgumentException or IndexOutOfRangeException;
+
+    /// <summary>True when the document in <paramref name="stream"/> is a summary; false for a full document or one that is not JSON.</summary>
+    internal static bool IsSummary(Stream stream)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(stream);
+            return IsSummary(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

@@ -168,7 +168,7 @@ public static class ResultFolder
             var leaves = rows.Count > 0 && rows.All(row => row.Leaf is not null) ? rows.Select(row => row.Leaf!.Value).ToArray() : null;
             return (head.ToResult(images, errors, tree, leaves), source);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidClusteringInputException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || ClusteringResultJson.IsMalformed(e))
         {
             throw new InvalidDataException($"cannot read the result in '{folder}': {e.Message}", e);
         }
@@ -182,10 +182,15 @@ public static class ResultFolder
     public static (ClusteringResult Result, ResultSource Source) ReadResultFile(string resultPath)
     {
         ArgumentNullException.ThrowIfNull(resultPath);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(resultPath))!;
-        if (Path.GetFileName(resultPath) == SummaryFileName && Holds(folder))
+        // The document says which form it is: a stale images.parquet beside a full result.json must not decide.
+        bool summary;
+        using (var probe = File.OpenRead(resultPath))
         {
-            return Read(folder);
+            summary = ClusteringResultJson.IsSummary(probe);
+        }
+        if (summary)
+        {
+            return Read(Path.GetDirectoryName(Path.GetFullPath(resultPath))!);
         }
         using var stream = File.OpenRead(resultPath);
         return ClusteringResultJson.Read(stream);

@@ -74,6 +74,37 @@ public sealed class ResultFolderTests : IDisposable
     }
 
     [Fact]
+    public void TheDocumentNotAStaleParquetFileDecidesTheForm()
+    {
+        var result = Clustered(12, labelled: true, withAlpha: false);
+        ResultFolder.Write(_folder, Clustered(30, labelled: false, withAlpha: false), Source);
+        // An earlier run's folder, then a full document written over its result.json.
+        using (var stream = File.Create(Path.Combine(_folder, ResultFolder.SummaryFileName)))
+        {
+            ClusteringResultJson.Write(stream, result, Source);
+        }
+
+        var (read, _) = ResultFolder.ReadResultFile(Path.Combine(_folder, ResultFolder.SummaryFileName));
+
+        Assert.Equal(result.Images.Select(i => i.Id), read.Images.Select(i => i.Id));
+    }
+
+    [Fact]
+    public void ADocumentOfAnotherVersionIsAnInvalidDataError()
+    {
+        var path = Path.Combine(_folder, "full.json");
+        using (var stream = File.Create(path))
+        {
+            ClusteringResultJson.Write(stream, Clustered(12, labelled: true, withAlpha: false), Source);
+        }
+        var timings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        timings["timingsSeconds"]!.AsObject()["stage-of-a-later-version"] = 1.0;
+        File.WriteAllText(path, timings.ToJsonString());
+
+        Assert.Throws<InvalidDataException>(() => ResultFolder.ReadResultFile(path));
+    }
+
+    [Fact]
     public void ImageRowsHoldTheDistanceToTheClusterCentroid()
     {
         var result = Clustered(30, labelled: false, withAlpha: false);
