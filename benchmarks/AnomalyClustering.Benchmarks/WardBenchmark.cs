@@ -17,9 +17,12 @@ internal sealed class WardBenchmark : IBenchmark
 
     public void Run(string[] args)
     {
-        var array = NpyArray.Parse(File.ReadAllBytes(args[0]));
-        var points = array.ToSingles();
-        var (count, dimension) = (array.Shape[0], array.Shape[1]);
+        float[] points;
+        int count, dimension;
+        using (var stream = File.OpenRead(args[0]))
+        {
+            points = NpyArray.ReadSingleMatrix(stream, out count, out dimension);
+        }
         var which = args.Length > 1 ? args[1] : "both";
         var threads = args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount;
         var micro = args.Length > 3 ? int.Parse(args[3]) : TwoStageWard.DefaultMicroClusterCount;

@@ -114,25 +114,9 @@ public static class ResultFolder
         WriteErrors(Path.Combine(folder, ErrorsFileName), result.Errors);
         File.WriteAllBytes(Path.Combine(folder, LinkageFileName), LinkageArray(result.MergeTree).ToBytes());
 
-        var embeddingsPath = Path.Combine(folder, EmbeddingsFileName);
-        if (Matrix(result.Images.Select(image => image.Embedding).ToArray(), result.EmbeddingDimension) is { } embeddings)
-        {
-            File.WriteAllBytes(embeddingsPath, NpyArray.FromSingles(embeddings, result.Images.Count, result.EmbeddingDimension).ToBytes());
-        }
-        else
-        {
-            File.Delete(embeddingsPath);
-        }
-        var alphaPath = Path.Combine(folder, AlphaFileName);
-        var patches = result.PatchGridHeight * result.PatchGridWidth;
-        if (patches > 0 && Matrix(result.Images.Select(image => image.PatchWeights).ToArray(), patches) is { } alpha)
-        {
-            File.WriteAllBytes(alphaPath, NpyArray.FromSingles(alpha, result.Images.Count, patches).ToBytes());
-        }
-        else
-        {
-            File.Delete(alphaPath);
-        }
+        WriteRows(Path.Combine(folder, EmbeddingsFileName), result.Images.Select(image => image.Embedding).ToArray(), result.EmbeddingDimension);
+        // No alpha maps for precomputed embeddings: no alpha file.
+        WriteRows(Path.Combine(folder, AlphaFileName), result.Images.Select(image => image.PatchWeights).ToArray(), result.PatchGridHeight * result.PatchGridWidth);
 
         var summaryPath = Path.Combine(folder, SummaryFileName);
         using (var stream = File.Create(summaryPath))
@@ -224,19 +208,20 @@ public static class ResultFolder
         return linkage;
     }
 
-    /// <summary>The rows as one row-major N x <paramref name="width"/> matrix; null when any row is missing or of another width.</summary>
-    private static float[]? Matrix(float[]?[] rows, int width)
+    /// <summary>
+    /// Writes the rows as an N x <paramref name="width"/> float32 .npy file straight from the rows (no matrix assembled);
+    /// deletes the file instead when any row is missing or of another width (precomputed embeddings have no alpha maps,
+    /// results past <see cref="EmbeddingClustering.EmbeddingsKeptUpTo"/> images keep no embeddings).
+    /// </summary>
+    private static void WriteRows(string path, float[]?[] rows, int width)
     {
         if (rows.Length == 0 || width < 1 || rows.Any(row => row is null || row.Length != width))
         {
-            return null;
+            File.Delete(path);
+            return;
         }
-        var matrix = new float[rows.Length * width];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            rows[i]!.CopyTo(matrix, i * width);
-        }
-        return matrix;
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        NpyArray.WriteSingleRows(stream, rows.Length, width, i => rows[i]);
     }
 
     /// <summary>The rows of an N x <paramref name="width"/> .npy file; null when the file is absent.</summary>
@@ -246,12 +231,16 @@ public static class ResultFolder
         {
             return null;
         }
-        var array = NpyArray.Parse(File.ReadAllBytes(path));
-        if (array.Shape.Count != 2 || array.Shape[0] != count || array.Shape[1] != width)
+        float[] values;
+        int rows, columns;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16))
         {
-            throw new InvalidDataException($"{Path.GetFileName(path)} has shape ({string.Join(", ", array.Shape)}); expected ({count}, {width}).");
+            values = NpyArray.ReadSingleMatrix(stream, out rows, out columns);
         }
-        var values = array.ToSingles();
+        if (rows != count || columns != width)
+        {
+            throw new InvalidDataException($"{Path.GetFileName(path)} has shape ({rows}, {columns}); expected ({count}, {width}).");
+        }
         return Enumerable.Range(0, count).Select(i => values.AsSpan(i * width, width).ToArray()).ToArray();
     }
 

@@ -65,62 +65,19 @@ internal sealed class EmbeddingTable
         return table;
     }
 
-    /// <summary>
-    /// Reads an .npy file with one copy of the data: the header is parsed from the first bytes, then float32 rows are read
-    /// straight into the result array (float64 rows are converted in chunks), so 1,000,000 x 256 floats take 1 GB, not 3.
-    /// </summary>
+    /// <summary>Reads an .npy file with one copy of the data (<see cref="NpyArray.ReadSingleMatrix"/>).</summary>
     private static EmbeddingTable ReadNpy(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        var prefix = new byte[(int)Math.Min(stream.Length, 1 << 16)];
-        stream.ReadExactly(prefix);
-        NpyHeader header;
+        float[] values;
+        int count, dimension;
         try
         {
-            header = NpyArray.ParseHeader(prefix);
+            values = NpyArray.ReadSingleMatrix(stream, out count, out dimension);
         }
         catch (InvalidClusteringInputException e)
         {
             throw new CliInputException($"'{path}': {e.Message}");
-        }
-        if (header.Shape.Length != 2)
-        {
-            throw new CliInputException($"'{path}' has shape ({string.Join(", ", header.Shape)}); embeddings must be a 2-D N x D array.");
-        }
-        if (header.DType is not ("<f4" or "<f8"))
-        {
-            throw new CliInputException($"'{path}' holds {header.DType}; embeddings must be float32 (<f4) or float64 (<f8).");
-        }
-        var (count, dimension) = (header.Shape[0], header.Shape[1]);
-        if (count == 0 || dimension == 0)
-        {
-            throw new CliInputException($"'{path}' is empty (shape {count} x {dimension}).");
-        }
-        var elements = (long)count * dimension;
-        var elementSize = header.DType == "<f4" ? sizeof(float) : sizeof(double);
-        if (elements > Array.MaxLength || stream.Length - header.DataOffset < elements * elementSize)
-        {
-            throw new CliInputException($"'{path}': .npy data is truncated or too large: {stream.Length - header.DataOffset} bytes for {count} x {dimension} {header.DType}.");
-        }
-        var values = GC.AllocateUninitializedArray<float>((int)elements);
-        stream.Position = header.DataOffset;
-        if (elementSize == sizeof(float))
-        {
-            stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        else
-        {
-            var chunk = new double[1 << 16];
-            var chunkBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan());
-            for (long done = 0; done < elements; done += chunk.Length)
-            {
-                var take = (int)Math.Min(chunk.Length, elements - done);
-                stream.ReadExactly(chunkBytes[..(take * sizeof(double))]);
-                for (var i = 0; i < take; i++)
-                {
-                    values[done + i] = (float)chunk[i];
-                }
-            }
         }
         var ids = new string[count];
         for (var i = 0; i < count; i++)
