@@ -67,6 +67,21 @@ public class LineAssignmentEvaluationTests
     }
 
     [Fact]
+    public void ACatalogOfOneImageIsOneCluster()
+    {
+        // Two images per class: holding "crack" out leaves one catalog image, which the Ward construction cannot link.
+        var data = new LabelledEmbeddings([0, 0, 0.1f, 0, 5, 5, 5.1f, 5], 2, ["good", "good", "crack", "crack"]);
+        var report = LineAssignmentEvaluation.Evaluate(data, new AssignmentRuleSettings(0.1, 2), 0);
+        Assert.Equal(2, report.CatalogImages);
+        var ward = Assert.Single(report.Novelty, n => n.Construction == CatalogConstruction.WardCut);
+        Assert.Equal("crack", ward.HeldOutClass);
+        Assert.Equal(1, ward.HeldOutImages);
+        Assert.Equal(1, ward.KnownImages);
+        // A one-image cluster has spread 0, so both assigned images score +inf novelty: a tie, AUROC one half.
+        Assert.Equal(0.5, ward.Auroc);
+    }
+
+    [Fact]
     public void OverlappingClassesScoreBelowSeparatedOnes()
     {
         var separated = LineAssignmentEvaluation.Evaluate(Blobs(0.3, 30, 2), AssignmentRuleSettings.Default, 0);
