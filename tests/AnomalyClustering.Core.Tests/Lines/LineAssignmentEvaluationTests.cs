@@ -1,34 +1,11 @@
-using System.Text.Json;
 using AnomalyClustering.Core.Lines;
-using AnomalyClustering.Core.Metrics;
-using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Core.Tests.Lines;
 
-/// <summary>The offline evaluation: scikit-learn's AUROC, the seeded stratified split, and figures on separable and overlapping data.</summary>
+/// <summary>The offline evaluation: the seeded stratified split, and figures on separable and overlapping data (its AUROC is ReceiverOperatingCharacteristic's, tested there).</summary>
 public class LineAssignmentEvaluationTests
 {
-    [Fact]
-    public void AurocEqualsScikitLearn()
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestPaths.Fixture("lines", "auroc.json")));
-        foreach (var item in document.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            var scores = item.GetProperty("scores").EnumerateArray()
-                .Select(v => v.ValueKind == JsonValueKind.String ? double.PositiveInfinity : v.GetDouble()).ToList();
-            var positive = item.GetProperty("positive").EnumerateArray().Select(v => v.GetBoolean()).ToList();
-            Assert.Equal(item.GetProperty("auroc").GetDouble(), ReceiverOperatingCharacteristic.AreaUnderCurve(scores.ToArray(), positive.ToArray()), 1e-12);
-        }
-    }
-
-    [Fact]
-    public void AurocNeedsBothSides()
-    {
-        Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, 2.0], [true, true]));
-        Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, double.NaN], [true, false]));
-    }
-
     [Fact]
     public void TheSplitIsStratifiedSeededAndComplete()
     {
