@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """Anchors and agreement for exact and two-stage Ward (docs/BENCHMARKS.md, "Ward at any N").
 
-Run: /usr/bin/python3 benchmarks/reference/ward_agreement.py X.npy exact/result.json two_stage/result.json
+Run: /usr/bin/python3 benchmarks/reference/ward_agreement.py X.npy exact two_stage
 
-X.npy is the float32 N x D input both result.json files were made from (anomaly-cluster cluster-vectors
+exact and two_stage are output folders (or their result.json) made from the float32 N x D input X.npy (anomaly-cluster cluster-vectors
 with --algorithm linear-memory-ward and --algorithm two-stage-ward). Prints, for K = 5, 10, 20:
   * fastcluster.linkage_vector(X, 'ward') wall time, and the ARI of its flat clusters with ours (exact);
   * scikit-learn Birch(n_clusters=AgglomerativeClustering(K, linkage='ward')) wall time and ARI with exact Ward;
   * the ARI of our two-stage clusters with our exact clusters.
 The trees are cut with scipy.cluster.hierarchy.fcluster(Z, K, 'maxclust'); a two-stage tree is cut over
-its micro-clusters and every image takes its leaf's cluster.
+its micro-clusters and every image takes its leaf's cluster. Each folder's tree is its linkage.npy, an image's leaf the
+leaf column of its clusters.csv (result.json is a bounded summary without them).
 """
+import csv
 import json
+import os
 import sys
 import time
 
@@ -25,12 +28,14 @@ KS = [5, 10, 20]
 
 
 def tree_and_leaves(path):
-    with open(path) as f:
+    folder = os.path.dirname(path) if os.path.isfile(path) else path
+    with open(os.path.join(folder, "result.json")) as f:
         doc = json.load(f)
-    z = np.array(doc["mergeTree"]["linkage"], dtype=np.float64)
-    leaves = None
-    if doc["mergeTree"].get("leaves") == "micro-clusters":
-        leaves = np.array([image["leaf"] for image in doc["images"]])
+    z = np.load(os.path.join(folder, "linkage.npy")).astype(np.float64)
+    with open(os.path.join(folder, "clusters.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    # Only a two-stage tree (leaves are micro-clusters) has the leaf column.
+    leaves = np.array([int(row["leaf"]) for row in rows]) if rows and "leaf" in rows[0] else None
     return doc["algorithm"]["name"], z, leaves, doc.get("timingsSeconds", {})
 
 

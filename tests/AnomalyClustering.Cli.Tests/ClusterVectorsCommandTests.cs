@@ -147,6 +147,19 @@ public sealed class ClusterVectorsCommandTests
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     [Fact]
+    public void AnOutputFolderThatIsAFileIsRefusedBeforeClustering()
+    {
+        using var folder = new TempFolder();
+        var outFile = folder.Combine("out.txt");
+        File.WriteAllText(outFile, "not a folder");
+        // -k 40 is more clusters than images: had the clustering run first, it would have refused that instead.
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "40", "--out", outFile);
+        run.AssertOneLineError(CliExitCodes.InputError, "is a file");
+        Assert.DoesNotContain("embeddings of dimension", run.Output, StringComparison.Ordinal);
+        Assert.Equal("not a folder", File.ReadAllText(outFile));
+    }
+
+    [Fact]
     public void MoreClustersThanImagesIsAnInputError() =>
         CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "40", "-o", Path.GetTempPath())
             .AssertOneLineError(CliExitCodes.InputError, "40 clusters");

@@ -77,9 +77,9 @@ public sealed class LineCommandTests
         CliRun.InProcess(["line", "create", "tiles", "--from-result", folder.Path, "--store", folder.Path]).AssertOneLineError(CliExitCodes.InputError, "does not exist");
         var notAResult = folder.WriteText("{\"hello\": 1}", "result.json");
         CliRun.InProcess(["line", "create", "tiles", "--from-result", notAResult, "--store", folder.Path]).AssertOneLineError(CliExitCodes.InputError, "is not a result.json of anomaly-cluster");
-        CliRun.InProcess(["line", "create", "tiles", "--from-result", notAResult, "--store", folder.Path, "--acceptance-factor", "0"]).AssertOneLineError(CliExitCodes.InputError, "--acceptance-factor a positive finite number; got 0.1 and 0");
+        CliRun.InProcess(["line", "create", "tiles", "--from-result", notAResult, "--store", folder.Path, "--acceptance-factor", "0"]).AssertOneLineError(CliExitCodes.InputError, "the acceptance factor is 0; it must be a positive finite number");
         CliRun.InProcess(["line", "evaluate", folder.Combine("missing.json")]).AssertOneLineError(CliExitCodes.InputError, "does not exist");
-        CliRun.InProcess(["line", "evaluate", folder.Combine("missing.json"), "--margin", "1"]).AssertOneLineError(CliExitCodes.InputError, "--margin must be a share in [0, 1)");
+        CliRun.InProcess(["line", "evaluate", folder.Combine("missing.json"), "--margin", "1"]).AssertOneLineError(CliExitCodes.InputError, "the margin is 1; it must be a share in [0, 1)");
         Assert.False(Directory.Exists(folder.Combine("lines")));
     }
 

@@ -2,15 +2,17 @@
 """The automatic-K table of docs/RESULTS.md: K found by each criterion vs the true number of classes, and NMI / ARI / F1
 at the found K next to those at the true K, all measured by this repository's CLI (`cluster-vectors`).
 
-Inputs are labelled embeddings: the result.json of an `anomaly-cluster cluster` run (every image's embedding and label is
-in it), or a seeded Gaussian mixture made here (numpy, float32). For each input it runs
+Inputs are labelled embeddings: the output folder of an `anomaly-cluster cluster` run with --labels (embeddings.npy holds
+every image's embedding, clusters.csv its label, in the same order; the folder or its result.json may be given), or a
+seeded Gaussian mixture made here (numpy, float32). For each input it runs
   cluster-vectors X.npy --labels L.csv                                  (K = the number of classes)
   cluster-vectors X.npy --labels L.csv --clusters auto --cluster-criterion C   for C in silhouette, calinski-harabasz, height-gap
 and prints one markdown row per input and criterion.
 
-Run: /usr/bin/python3 tools/benchmarks/auto_k_table.py --cli <anomaly-cluster> [--result name=path/result.json ...] [--mixtures]
+Run: /usr/bin/python3 tools/benchmarks/auto_k_table.py --cli <anomaly-cluster> [--result name=path/out-folder ...] [--mixtures]
 """
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -42,11 +44,14 @@ def mixture(rng, k, per, d, spread):
 
 
 def from_result(path):
-    with open(path) as f:
-        result = json.load(f)
-    images = result["images"]
-    x = np.array([image["embedding"] for image in images], dtype=np.float32)
-    return x, np.array([image["label"] for image in images])
+    # result.json is a bounded summary; the per-image rows are the folder's embeddings.npy and clusters.csv.
+    folder = os.path.dirname(path) if os.path.isfile(path) else path
+    x = np.load(os.path.join(folder, "embeddings.npy")).astype(np.float32)
+    with open(os.path.join(folder, "clusters.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and "label" not in rows[0]:
+        raise SystemExit(f"{folder}/clusters.csv has no label column: run anomaly-cluster with --labels")
+    return x, np.array([row["label"] for row in rows])
 
 
 def run(cli, npy, labels_csv, out, extra):
@@ -76,7 +81,7 @@ def evaluate(cli, name, x, labels, folder):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", required=True)
-    parser.add_argument("--result", action="append", default=[], help="name=path/to/result.json")
+    parser.add_argument("--result", action="append", default=[], help="name=path/to/output-folder (or its result.json)")
     parser.add_argument("--mixtures", action="store_true")
     args = parser.parse_args()
     print("| data | N | D | criterion | true K | found K | NMI / ARI / F1 at found K | NMI / ARI / F1 at true K |")

@@ -1,18 +1,21 @@
 #!/usr/bin/python3
-"""Offline experiment: detect-then-cluster (METHOD section 7b) on a finished job's result.json.
+"""Offline experiment: detect-then-cluster (METHOD section 7b) on a finished job's output folder.
 
 Reads the image embeddings x_i, the image anomaly scores and the label-free threshold that `anomaly-cluster cluster`
-recorded, and compares, against the labels, without re-running the backbone or the patch scores:
+recorded (embeddings.npy, the anomaly_score and label columns of clusters.csv, anomalyThreshold in result.json; the
+job must have run with --labels), and compares, against the labels, without re-running the backbone or the patch scores:
   plain  - Ward on all images into K clusters (what the job did; recomputed here as a check);
   detect - images at or under the threshold form the `good` cluster, Ward groups the rest into K - 1;
   oracle - the same with the threshold replaced by the score quantile that puts exactly as many images under it as
            there are good images (uses the labels: an upper bound for any threshold, not a usable setting).
 Metrics as METHOD section 5: scikit-learn NMI (arithmetic), ARI, Hungarian F1.
 
-Usage: /usr/bin/python3 tools/experiments/detect_then_cluster.py out/semi/result.json [--threshold X]
+Usage: /usr/bin/python3 tools/experiments/detect_then_cluster.py out/semi [--threshold X]   (the folder or its result.json)
 """
 import argparse
+import csv
 import json
+import os
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -45,15 +48,21 @@ def detect_then_cluster(x, s, threshold, k):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("result")
+    parser.add_argument("result", help="the job's output folder or its result.json")
     parser.add_argument("--threshold", type=float, default=None)
     args = parser.parse_args()
-    with open(args.result) as f:
+    # result.json is a bounded summary; the per-image rows are the folder's embeddings.npy and clusters.csv.
+    folder = os.path.dirname(args.result) if os.path.isfile(args.result) else args.result
+    with open(os.path.join(folder, "result.json")) as f:
         doc = json.load(f)
-    images = doc["images"]
-    x = np.array([i["embedding"] for i in images], dtype=np.float64)
-    s = np.array([i["anomalyScore"] for i in images], dtype=np.float64)
-    truth = np.array([i["label"] for i in images])
+    with open(os.path.join(folder, "clusters.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    for column in ("label", "anomaly_score"):
+        if rows and column not in rows[0]:
+            raise SystemExit(f"{folder}/clusters.csv has no {column} column: needs an image job run with --labels")
+    x = np.load(os.path.join(folder, "embeddings.npy")).astype(np.float64)
+    s = np.array([float(row["anomaly_score"]) for row in rows], dtype=np.float64)
+    truth = np.array([row["label"] for row in rows])
     k = doc["clusterCount"]
     threshold = args.threshold if args.threshold is not None else doc.get("anomalyThreshold")
     good = (truth == "good").sum()

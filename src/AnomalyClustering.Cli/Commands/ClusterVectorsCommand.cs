@@ -27,6 +27,8 @@ internal static class ClusterVectorsCommand
             var labelsPath = parseResult.GetValue(labelsOption);
             var labels = labelsPath is null ? null : ImageLabels.Read(labelsPath, table);
             var options = shared.Apply(parseResult, new ClusteringJobOptions());
+            // A wrong --out costs one line here instead of a whole clustering that could not be written.
+            ResultFiles.CheckOutputFolder(parseResult.GetValue(shared.Out)!);
 
             var rows = labels?.Rows ?? Enumerable.Range(0, table.Count).ToArray();
             // Every row in file order (no labels, or every row labelled) clusters the table's own array: no second copy.

@@ -48,7 +48,7 @@ internal static class LineCreateCommand
         }
         var mode = ClusteringOptionNames.Of(result.Options.Mode);
         var catalog = new LineCatalog(name, store.NextVersion(name),
-            new CatalogSource(source.Backbone ?? source.Kind, path, mode == "semi-supervised" ? source.NormalFolder : null, mode),
+            new CatalogSource(source.Backbone ?? source.Kind, path, result.Options.Mode == ClusteringMode.SemiSupervised ? source.NormalFolder : null, mode),
             result.AnomalyThreshold, settings, result.EmbeddingDimension, clusters);
         var written = store.Add(catalog);
         console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");

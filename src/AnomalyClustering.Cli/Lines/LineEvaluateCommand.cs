@@ -18,7 +18,7 @@ internal static class LineEvaluateCommand
     public static Command Create(CliConsole console)
     {
         var results = new Argument<string[]>("result") { Description = "result.json files of labelled jobs (cluster writes one; it holds every image's embedding).", Arity = ArgumentArity.OneOrMore };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the stratified split into catalog and assigned halves.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the stratified split into catalog and assigned halves.", DefaultValueFactory = _ => 0 };
         var fraction = new Option<double>("--catalog-fraction") { Description = "Share of each class that makes the catalog; the rest is assigned.", DefaultValueFactory = _ => 0.5 };
         var margin = new Option<double>("--margin") { Description = "Least relative lead of the nearest cluster's Ward increase over the second's for a clear decision.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.Margin };
         var factor = new Option<double>("--acceptance-factor") { Description = "Novel beyond this many times the nearest cluster's spread.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.AcceptanceFactor };
@@ -31,7 +31,9 @@ internal static class LineEvaluateCommand
         {
             var settings = new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor));
             LineRuleOptions.Check(settings);
-            return Run(console, parseResult.GetValue(results)!, settings, parseResult.GetValue(seed), parseResult.GetValue(fraction), parseResult.GetValue(normalClass)!);
+            return Run(console, parseResult.GetValue(results)!, settings,
+                // An int like every other --seed; the split takes it as its unsigned bit pattern (0.. keep their value).
+                unchecked((ulong)parseResult.GetValue(seed)), parseResult.GetValue(fraction), parseResult.GetValue(normalClass)!);
         });
         return command;
     }

@@ -80,20 +80,25 @@ internal static class ResultFiles
 
     /// <summary>
     /// One row per clustered image: image id, cluster (0-based), the label when the dataset has labels, the cluster's name when
-    /// any cluster is named, the image anomaly score when the images have one (a column added at the end, so readers of the
-    /// older columns keep working).
+    /// any cluster is named, the image anomaly score when the images have one, and the image's leaf of the merge tree (its
+    /// micro-cluster) when the tree's leaves are micro-clusters (two-stage Ward), so that a tree cut read from
+    /// <c>linkage.npy</c> can be mapped to images without a Parquet reader. New columns go at the end, so readers of the
+    /// older columns keep working.
     /// </summary>
     public static void WriteClustersCsv(string path, ClusteringResult result)
     {
         var hasLabels = result.Scores is not null;
         var hasNames = result.Names.Count > 0;
         var hasScores = result.Images.Count > 0 && result.Images.All(image => image.AnomalyScore is not null);
+        var leafOfImage = result.LeafOfImage;
         using var writer = new StreamWriter(path);
         writer.Write(hasLabels ? "image,cluster,label" : "image,cluster");
         writer.Write(hasNames ? ",cluster_name" : string.Empty);
-        writer.Write(hasScores ? ",anomaly_score\n" : "\n");
-        foreach (var image in result.Images)
+        writer.Write(hasScores ? ",anomaly_score" : string.Empty);
+        writer.Write(leafOfImage is not null ? ",leaf\n" : "\n");
+        for (var i = 0; i < result.Images.Count; i++)
         {
+            var image = result.Images[i];
             writer.Write(CsvText.Escape(image.Id));
             writer.Write(',');
             writer.Write(image.Cluster.ToString(CultureInfo.InvariantCulture));
@@ -111,6 +116,11 @@ internal static class ResultFiles
             {
                 writer.Write(',');
                 writer.Write(image.AnomalyScore!.Value.ToString("R", CultureInfo.InvariantCulture));
+            }
+            if (leafOfImage is not null)
+            {
+                writer.Write(',');
+                writer.Write(leafOfImage[i].ToString(CultureInfo.InvariantCulture));
             }
             writer.Write('\n');
         }

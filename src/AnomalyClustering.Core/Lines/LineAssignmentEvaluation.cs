@@ -146,6 +146,12 @@ public static class LineAssignmentEvaluation
         {
             cut = labels.Select(label => classes.IndexOf(label)).ToArray();
         }
+        else if (members.Count == 1)
+        {
+            // One catalog image (one class leaving a single image behind) is one cluster; the linkage refuses a single point
+            // with a message about the input that would mislead here.
+            cut = new int[members.Count];
+        }
         else
         {
             cut = HierarchicalClustering.Linkage(points, members.Count, dimension, LinkageMethod.Ward).CutToClusters(classes.Count);

@@ -1,3 +1,6 @@
+using System.Globalization;
+using AnomalyClustering.Core.Validation;
+
 namespace AnomalyClustering.Core.Lines;
 
 /// <summary>
@@ -84,16 +87,22 @@ public sealed record AssignmentRuleSettings(double Margin, double AcceptanceFact
     /// </summary>
     public static AssignmentRuleSettings Default { get; } = new(0.1, 1.5);
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a setting is outside its range.</summary>
+    /// <summary>
+    /// Throws when a setting is outside its range. The message is one line naming the value and the range, so that the CLI
+    /// and the catalog reader can show it as it is.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">A setting is out of range.</exception>
     public void Validate()
     {
         if (!(Margin >= 0 && Margin < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(Margin), Margin, "the margin is a relative lead in [0, 1).");
+            throw new InvalidClusteringInputException(string.Create(CultureInfo.InvariantCulture,
+                $"the margin is {Margin}; it must be a share in [0, 1) (the least relative lead of the nearest cluster)."), nameof(Margin));
         }
         if (!(AcceptanceFactor > 0) || double.IsInfinity(AcceptanceFactor))
         {
-            throw new ArgumentOutOfRangeException(nameof(AcceptanceFactor), AcceptanceFactor, "the acceptance factor must be a positive finite number.");
+            throw new InvalidClusteringInputException(string.Create(CultureInfo.InvariantCulture,
+                $"the acceptance factor is {AcceptanceFactor}; it must be a positive finite number."), nameof(AcceptanceFactor));
         }
     }
 }

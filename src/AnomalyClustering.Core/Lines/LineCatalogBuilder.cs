@@ -1,4 +1,3 @@
-using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Validation;
 
 namespace AnomalyClustering.Core.Lines;
@@ -83,25 +82,6 @@ public static class LineCatalogBuilder
             clusters[c] = new CatalogCluster(names[c], sizes[c], centroids[c], Math.Sqrt(squares[c] / sizes[c]));
         }
         return clusters;
-    }
-
-    /// <summary>
-    /// The clusters of <paramref name="tree"/> cut into <paramref name="clusterCount"/> clusters (SciPy's <c>maxclust</c>,
-    /// <see cref="MergeTree.CutToClusters"/>), named by <paramref name="nameOf"/> (cluster index to name).
-    /// </summary>
-    /// <exception cref="InvalidClusteringInputException">The tree's point count is not the number of embeddings, or see <see cref="FromCut"/>.</exception>
-    public static IReadOnlyList<CatalogCluster> FromMergeTree(MergeTree tree, int clusterCount, ReadOnlySpan<float> embeddings, int dimension, Func<int, string> nameOf)
-    {
-        ArgumentNullException.ThrowIfNull(tree);
-        ArgumentNullException.ThrowIfNull(nameOf);
-        if (dimension < 1 || embeddings.Length != (long)tree.PointCount * dimension)
-        {
-            throw new InvalidClusteringInputException(
-                $"the merge tree joins {tree.PointCount} points; expected as many embeddings of {dimension} values, got {embeddings.Length} floats.", nameof(embeddings));
-        }
-        var cut = tree.CutToClusters(clusterCount);
-        var found = cut.Max() + 1;
-        return FromCut(embeddings, tree.PointCount, dimension, cut, Enumerable.Range(0, found).Select(nameOf).ToList());
     }
 
     private static void CheckNames(IReadOnlyList<string> names)

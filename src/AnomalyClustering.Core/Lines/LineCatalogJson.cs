@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AnomalyClustering.Core.Validation;
 
 namespace AnomalyClustering.Core.Lines;
 
@@ -121,7 +122,7 @@ public static class LineCatalogJson
         {
             settings.Validate();
         }
-        catch (ArgumentOutOfRangeException e)
+        catch (InvalidClusteringInputException e)
         {
             throw new InvalidLineCatalogException($"the catalog's rule settings are out of range: {e.Message}", e);
         }

@@ -1,34 +1,11 @@
-using System.Text.Json;
 using AnomalyClustering.Core.Lines;
-using AnomalyClustering.Core.Metrics;
-using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Core.Tests.Lines;
 
-/// <summary>The offline evaluation: scikit-learn's AUROC, the seeded stratified split, and figures on separable and overlapping data.</summary>
+/// <summary>The offline evaluation: the seeded stratified split, and figures on separable and overlapping data (its AUROC is ReceiverOperatingCharacteristic's, tested there).</summary>
 public class LineAssignmentEvaluationTests
 {
-    [Fact]
-    public void AurocEqualsScikitLearn()
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestPaths.Fixture("lines", "auroc.json")));
-        foreach (var item in document.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            var scores = item.GetProperty("scores").EnumerateArray()
-                .Select(v => v.ValueKind == JsonValueKind.String ? double.PositiveInfinity : v.GetDouble()).ToList();
-            var positive = item.GetProperty("positive").EnumerateArray().Select(v => v.GetBoolean()).ToList();
-            Assert.Equal(item.GetProperty("auroc").GetDouble(), ReceiverOperatingCharacteristic.AreaUnderCurve(scores.ToArray(), positive.ToArray()), 1e-12);
-        }
-    }
-
-    [Fact]
-    public void AurocNeedsBothSides()
-    {
-        Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, 2.0], [true, true]));
-        Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, double.NaN], [true, false]));
-    }
-
     [Fact]
     public void TheSplitIsStratifiedSeededAndComplete()
     {
@@ -64,6 +41,21 @@ public class LineAssignmentEvaluationTests
             Assert.Equal(15, novelty.HeldOutImages);
             Assert.Equal(30, novelty.KnownImages);
         }
+    }
+
+    [Fact]
+    public void ACatalogOfOneImageIsOneCluster()
+    {
+        // Two images per class: holding "crack" out leaves one catalog image, which the Ward construction cannot link.
+        var data = new LabelledEmbeddings([0, 0, 0.1f, 0, 5, 5, 5.1f, 5], 2, ["good", "good", "crack", "crack"]);
+        var report = LineAssignmentEvaluation.Evaluate(data, new AssignmentRuleSettings(0.1, 2), 0);
+        Assert.Equal(2, report.CatalogImages);
+        var ward = Assert.Single(report.Novelty, n => n.Construction == CatalogConstruction.WardCut);
+        Assert.Equal("crack", ward.HeldOutClass);
+        Assert.Equal(1, ward.HeldOutImages);
+        Assert.Equal(1, ward.KnownImages);
+        // A one-image cluster has spread 0, so both assigned images score +inf novelty: a tie, AUROC one half.
+        Assert.Equal(0.5, ward.Auroc);
     }
 
     [Fact]

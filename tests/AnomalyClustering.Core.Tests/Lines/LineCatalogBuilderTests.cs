@@ -4,7 +4,7 @@ using AnomalyClustering.Core.Validation;
 
 namespace AnomalyClustering.Core.Tests.Lines;
 
-/// <summary>Catalog clusters from a cut: centroids, sizes and spreads checked by hand, and from a real merge tree.</summary>
+/// <summary>Catalog clusters from a cut: centroids, sizes and spreads checked by hand, and from a real Ward cut.</summary>
 public class LineCatalogBuilderTests
 {
     [Fact]
@@ -29,8 +29,8 @@ public class LineCatalogBuilderTests
         var random = new Random(5);
         var points = Enumerable.Range(0, 40 * 6).Select(_ => (float)random.NextDouble()).ToArray();
         var tree = HierarchicalClustering.Linkage(points, 40, 6, LinkageMethod.Ward);
-        var clusters = LineCatalogBuilder.FromMergeTree(tree, 4, points, 6, k => $"type {k}");
         var cut = tree.CutToClusters(4);
+        var clusters = LineCatalogBuilder.FromCut(points, 40, 6, cut, Enumerable.Range(0, 4).Select(k => $"type {k}").ToList());
         Assert.Equal(4, clusters.Count);
         Assert.Equal(40, clusters.Sum(c => c.Size));
         double within = 0;

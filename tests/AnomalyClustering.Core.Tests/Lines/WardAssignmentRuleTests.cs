@@ -131,7 +131,10 @@ public class WardAssignmentRuleTests
         Assert.Contains("NaN", Assert.Throws<InvalidClusteringInputException>(() => rule.Assign([float.NaN, 0])).Message);
         Assert.Throws<InvalidClusteringInputException>(() => new WardAssignmentRule(new LineCatalog("x", 1, Source, null, Wide, 2, [])));
         Assert.Throws<InvalidClusteringInputException>(() => new WardAssignmentRule(new LineCatalog("x", 1, Source, null, Wide, 3, [Cluster("a", 2, 1, 0, 0)])));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WardAssignmentRule(Catalog(new AssignmentRuleSettings(1, 2), Cluster("a", 2, 1, 0, 0))));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WardAssignmentRule(Catalog(new AssignmentRuleSettings(0.1, 0), Cluster("a", 2, 1, 0, 0))));
+        var margin = Assert.Throws<InvalidClusteringInputException>(() => new WardAssignmentRule(Catalog(new AssignmentRuleSettings(1, 2), Cluster("a", 2, 1, 0, 0))));
+        Assert.Contains("the margin is 1; it must be a share in [0, 1)", margin.Message);
+        Assert.DoesNotContain('\n', margin.Message);
+        var factor = Assert.Throws<InvalidClusteringInputException>(() => new WardAssignmentRule(Catalog(new AssignmentRuleSettings(0.1, 0), Cluster("a", 2, 1, 0, 0))));
+        Assert.Contains("the acceptance factor is 0; it must be a positive finite number", factor.Message);
     }
 }

@@ -5,7 +5,7 @@ using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Core.Tests.Metrics;
 
-/// <summary>Image AUROC against scikit-learn's roc_auc_score (tools/fixtures/gen_detection.py).</summary>
+/// <summary>Image AUROC against scikit-learn's roc_auc_score (tools/fixtures/gen_detection.py), +inf scores included.</summary>
 public class ReceiverOperatingCharacteristicTests
 {
     private static readonly Lazy<JsonElement> Fixture = new(() =>
@@ -29,7 +29,9 @@ public class ReceiverOperatingCharacteristicTests
     public void EqualsScikitLearn(string name)
     {
         var fixture = Fixture.Value.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
-        var scores = fixture.GetProperty("scores").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        // JSON has no infinity: the fixture writes +inf as the string "Infinity".
+        var scores = fixture.GetProperty("scores").EnumerateArray()
+            .Select(e => e.ValueKind == JsonValueKind.String ? double.Parse(e.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : e.GetDouble()).ToArray();
         var positive = fixture.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32() == 1).ToArray();
 
         var auroc = ReceiverOperatingCharacteristic.AreaUnderCurve(scores, positive);
@@ -45,7 +47,15 @@ public class ReceiverOperatingCharacteristicTests
     }
 
     [Fact]
-    public void NonFiniteScoresAndLengthMismatchAreRefused()
+    public void InfiniteScoresAreCovered()
+    {
+        // The fixture must keep its +inf cases: the line evaluation's novelty scores can be infinite.
+        Assert.Contains(Fixture.Value.GetProperty("cases").EnumerateArray(),
+            c => c.GetProperty("scores").EnumerateArray().Any(e => e.ValueKind == JsonValueKind.String));
+    }
+
+    [Fact]
+    public void NaNScoresAndLengthMismatchAreRefused()
     {
         Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, double.NaN], [true, false]));
         Assert.Throws<InvalidClusteringInputException>(() => ReceiverOperatingCharacteristic.AreaUnderCurve([1.0, 2.0, 3.0], [true, false]));
