@@ -26,7 +26,7 @@ public sealed record DetectedImageLayout(
     IReadOnlyDictionary<string, int> ExcludedImages)
 {
     /// <summary>Whether any of <see cref="Images"/> has an image extension; when none has, the dataset has no images (the caller words that error).</summary>
-    public bool HasImageFiles => Images.Any(image => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(image.RelativePath)));
+    public bool HasImageFiles => ImageDatasetLayout.AnyImageFile(Images.Select(image => image.RelativePath));
 }
 
 /// <summary>
@@ -71,6 +71,13 @@ public static class ImageDatasetLayout
     {
         ArgumentNullException.ThrowIfNull(fileName);
         return fileName.Length > 0 && fileName[0] != '.';
+    }
+
+    /// <summary>True when any of the '/'-separated <paramref name="relativePaths"/> names an image file (see <see cref="IsImageFileName"/>); stops at the first.</summary>
+    public static bool AnyImageFile(IEnumerable<string> relativePaths)
+    {
+        ArgumentNullException.ThrowIfNull(relativePaths);
+        return relativePaths.Any(path => IsImageFileName(LeafName(path)));
     }
 
     /// <summary>The last segment of a '/'-separated path.</summary>

@@ -111,4 +111,12 @@ public sealed class ImageDatasetLayoutTests
         Assert.NotNull(noImages.TrainGoodImages);
         Assert.Empty(noImages.TrainGoodImages);
     }
+
+    [Fact]
+    public void AnyImageFileLooksAtTheLeafName()
+    {
+        Assert.True(ImageDatasetLayout.AnyImageFile(["docs/README.md", "crack/a.PNG"]));
+        Assert.False(ImageDatasetLayout.AnyImageFile(["x.png/readme.txt", "crack/.a.png", "notes.md"]));
+        Assert.False(ImageDatasetLayout.AnyImageFile([]));
+    }
 }
