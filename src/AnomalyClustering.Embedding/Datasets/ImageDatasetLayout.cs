@@ -8,13 +8,15 @@ public sealed record LayoutImage(string RelativePath, string? Label);
 /// <summary>What <see cref="ImageDatasetLayout.Detect"/> found.</summary>
 /// <param name="Layout">The detected layout.</param>
 /// <param name="Images">
-/// The files to cluster, in output order: every visible file of the layout's image folders, also those without an image
-/// extension, so that the decoder refuses them with their reason and the result lists them as left out instead of
-/// dropping them in silence. See <see cref="HasImageFiles"/> for whether any image is among them.
+/// The files to cluster, in output order: every visible file of the layout's image folders (a folder with at least one
+/// image extension), also those without an image extension, so that the decoder refuses them with their reason and the
+/// result lists them as left out instead of dropping them in silence. See <see cref="HasImageFiles"/> for whether any
+/// image is among them.
 /// </param>
 /// <param name="TrainGoodImages">
 /// The images directly in <c>train/good/</c> (relative paths, ordinal order) when the layout is MVTec and that folder exists;
-/// null otherwise; like <paramref name="Images"/>, every visible file. Empty means the folder exists but holds no files.
+/// null otherwise; only the files with an image extension, since each takes one of the limited normal-image slots and
+/// none is a result row that could report it. Empty means the folder exists but holds no images.
 /// </param>
 /// <param name="ExcludedImages">Images left out by the evaluation protocol (the <c>combined</c> class), by class folder name.</param>
 public sealed record DetectedImageLayout(
@@ -24,15 +26,16 @@ public sealed record DetectedImageLayout(
     IReadOnlyDictionary<string, int> ExcludedImages)
 {
     /// <summary>Whether any of <see cref="Images"/> has an image extension; when none has, the dataset has no images (the caller words that error).</summary>
-    public bool HasImageFiles => Images.Any(image => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(image.RelativePath)));
+    public bool HasImageFiles => ImageDatasetLayout.AnyImageFile(Images.Select(image => image.RelativePath));
 }
 
 /// <summary>
 /// Detects a dataset's layout from the relative paths of its files, wherever they live (a folder on disk, blobs under a
 /// prefix, the parts of an upload): MVTec (<c>test/&lt;class&gt;/</c> with <c>train/good/</c> as normal images), one
 /// folder per class, or a flat set of unlabelled images. Names starting with '.' are hidden and ignored (system files such
-/// as .DS_Store). Files with an image extension decide the layout; every visible file of the chosen image folders is
-/// listed, so that one of an unsupported kind is left out with its reason, never skipped in silence. O(n log n) in the
+/// as .DS_Store). Files with an image extension decide the layout and which folders are image folders (a class folder
+/// without any, such as docs/ beside the classes, is no class); every visible file of those image folders is listed, so
+/// that one of an unsupported kind is left out with its reason, never skipped in silence. O(n log n) in the
 /// number of paths.
 /// </summary>
 public static class ImageDatasetLayout
@@ -68,6 +71,13 @@ public static class ImageDatasetLayout
     {
         ArgumentNullException.ThrowIfNull(fileName);
         return fileName.Length > 0 && fileName[0] != '.';
+    }
+
+    /// <summary>True when any of the '/'-separated <paramref name="relativePaths"/> names an image file (see <see cref="IsImageFileName"/>); stops at the first.</summary>
+    public static bool AnyImageFile(IEnumerable<string> relativePaths)
+    {
+        ArgumentNullException.ThrowIfNull(relativePaths);
+        return relativePaths.Any(path => IsImageFileName(LeafName(path)));
     }
 
     /// <summary>The last segment of a '/'-separated path.</summary>
@@ -123,7 +133,7 @@ public static class ImageDatasetLayout
             images = ClassFolderImages(files, subfolders, "", excluded);
         }
         var trainGood = layout == ImageFolderLayout.Mvtec && subfolders.ContainsKey(TrainGoodFolder)
-            ? FilesIn(files, TrainGoodFolder).Select(name => $"{TrainGoodFolder}/{name}").ToList()
+            ? ImagesIn(files, TrainGoodFolder).Select(name => $"{TrainGoodFolder}/{name}").ToList()
             : null;
         return new DetectedImageLayout(layout, images, trainGood, excluded);
     }
@@ -166,9 +176,19 @@ public static class ImageDatasetLayout
         Dictionary<string, List<string>> files, Dictionary<string, SortedSet<string>> subfolders, string classesFolder, Dictionary<string, int> excluded)
     {
         var images = new List<LayoutImage>();
-        foreach (var className in VisibleSubfolders(subfolders, classesFolder))
+        var classes = VisibleSubfolders(subfolders, classesFolder)
+            .Select(className => (Name: className, Folder: classesFolder.Length == 0 ? className : $"{classesFolder}/{className}"))
+            .ToList();
+        // Image extensions decide which folders are classes: docs/ holding README.md beside the classes is not a class
+        // whose every file would be reported as a failed image. When no folder has an image, all are listed as they are
+        // (the dataset has no images, which the caller reports).
+        var anyImages = classes.Any(c => ImagesIn(files, c.Folder).Any());
+        foreach (var (className, classFolder) in classes)
         {
-            var classFolder = classesFolder.Length == 0 ? className : $"{classesFolder}/{className}";
+            if (anyImages && !ImagesIn(files, classFolder).Any())
+            {
+                continue;
+            }
             var names = FilesIn(files, classFolder).ToList();
             if (string.Equals(className, CombinedClass, StringComparison.OrdinalIgnoreCase))
             {

@@ -32,9 +32,11 @@ internal static class TiffDecoding
         {
             DecodeChecked(encoded, imageId, destination, applyOrientation, checkLimits);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (e is not ImageDecodeException and not OutOfMemoryException)
         {
-            // LibTiff.NET seeks and reads past the end of cut data with exceptions rather than error codes.
+            // LibTiff.NET answers malformed data with whatever its code trips over (NullReference, InvalidCast,
+            // DivideByZero, IndexOutOfRange, seeks past the end...), not with error codes; any of them is this one
+            // image's failure, never the job's. Running out of memory is the process's problem, not the file's.
             var truncated = e is ArgumentOutOfRangeException or EndOfStreamException or IOException or IndexOutOfRangeException;
             throw new ImageDecodeException(imageId, truncated ? ImageDecodeFailure.Truncated : ImageDecodeFailure.Corrupt,
                 truncated
@@ -43,17 +45,25 @@ internal static class TiffDecoding
         }
     }
 
-    private static void DecodeChecked(ReadOnlySpan<byte> encoded, string imageId, RgbImage destination, bool applyOrientation, Action<int, int> checkLimits)
+    private static unsafe void DecodeChecked(ReadOnlySpan<byte> encoded, string imageId, RgbImage destination, bool applyOrientation, Action<int, int> checkLimits)
     {
         t_lastError = null;
-        // LibTiff reads from a Stream; one copy of the encoded bytes, no bigger than the file.
-        var bytes = encoded.ToArray();
-        using var stream = new MemoryStream(bytes, writable: false);
-        using var tiff = Tiff.ClientOpen(imageId, "r", stream, new TiffStream());
-        if (tiff is null)
+        fixed (byte* pointer = encoded)
         {
-            throw Failure(imageId, bytes.Length, "header");
+            // LibTiff reads from a Stream; this one wraps the caller's bytes without copying them, and the TIFF and the
+            // stream are disposed before the bytes unpin.
+            using var stream = new UnmanagedMemoryStream(pointer, encoded.Length);
+            using var tiff = Tiff.ClientOpen(imageId, "r", stream, new TiffStream());
+            if (tiff is null)
+            {
+                throw Failure(imageId, encoded.Length, "header");
+            }
+            DecodeOpened(tiff, imageId, encoded.Length, destination, applyOrientation, checkLimits);
         }
+    }
+
+    private static void DecodeOpened(Tiff tiff, string imageId, int length, RgbImage destination, bool applyOrientation, Action<int, int> checkLimits)
+    {
         var width = Int(tiff, TiffTag.IMAGEWIDTH, 0);
         var height = Int(tiff, TiffTag.IMAGELENGTH, 0);
         if (width < 1 || height < 1)
@@ -61,14 +71,22 @@ internal static class TiffDecoding
             throw new ImageDecodeException(imageId, ImageDecodeFailure.Corrupt, $"the TIFF header declares {width} x {height} pixels; the file is damaged, export it again.");
         }
         checkLimits(width, height);
-        var bits = Int(tiff, TiffTag.BITSPERSAMPLE, 1);
-        var samples = Int(tiff, TiffTag.SAMPLESPERPIXEL, 1);
+        var bits = UnsignedShort(tiff, TiffTag.BITSPERSAMPLE, 1);
+        var samples = UnsignedShort(tiff, TiffTag.SAMPLESPERPIXEL, 1);
         var photometric = (Photometric)Int(tiff, TiffTag.PHOTOMETRIC, (int)Photometric.MINISBLACK);
         var planar = (PlanarConfig)Int(tiff, TiffTag.PLANARCONFIG, (int)PlanarConfig.CONTIG);
         var format = (SampleFormat)Int(tiff, TiffTag.SAMPLEFORMAT, (int)SampleFormat.UINT);
         var orientation = (SKEncodedOrigin)Int(tiff, TiffTag.ORIENTATION, 1);
-        var grey = photometric is Photometric.MINISBLACK or Photometric.MINISWHITE && samples >= 1;
-        var rgb = photometric == Photometric.RGB && samples >= 3;
+        var grey = photometric is Photometric.MINISBLACK or Photometric.MINISWHITE;
+        var rgb = photometric == Photometric.RGB;
+        if (samples is < 1 or > 4 || (grey && samples > 2) || (rgb && samples < 3))
+        {
+            // The row buffers (ours and LibTiff's) are sized from these header fields, which CheckLimits does not
+            // bound: a tiny file declaring 65,535 samples a pixel would ask for gigabytes. Cameras write grey (plus
+            // alpha) or RGB (plus alpha), so anything else is refused before a buffer is sized from it.
+            throw new ImageDecodeException(imageId, ImageDecodeFailure.UnsupportedFormat,
+                $"the TIFF declares {samples} samples a pixel for photometric interpretation {(int)photometric}; only grey (1-2 samples) or RGB (3-4) and at most 4 samples are read, convert it to PNG.");
+        }
         var rowWise = (grey || rgb) && bits is 8 or 16 && format == SampleFormat.UINT && planar == PlanarConfig.CONTIG && !tiff.IsTiled();
 
         var scratch = ArrayPool<byte>.Shared.Rent(checked(width * height * 4));
@@ -76,11 +94,11 @@ internal static class TiffDecoding
         {
             if (rowWise)
             {
-                ReadRows(tiff, imageId, bytes.Length, width, height, bits, samples, grey, photometric == Photometric.MINISWHITE, scratch);
+                ReadRows(tiff, imageId, length, width, height, bits, samples, grey, photometric == Photometric.MINISWHITE, scratch);
             }
             else
             {
-                ReadThroughRgba(tiff, imageId, bytes.Length, width, height, scratch);
+                ReadThroughRgba(tiff, imageId, length, width, height, scratch);
                 orientation = SKEncodedOrigin.TopLeft; // the RGBA interface has applied it
             }
             if (!applyOrientation || !Enum.IsDefined(orientation))
@@ -177,6 +195,13 @@ internal static class TiffDecoding
     {
         var value = tiff.GetField(tag);
         return value is { Length: > 0 } ? value[0].ToInt() : fallback;
+    }
+
+    /// <summary>A SHORT field as TIFF defines it, 0..65535 (LibTiff hands SHORTs over signed, so 65535 would read as -1).</summary>
+    private static int UnsignedShort(Tiff tiff, TiffTag tag, int fallback)
+    {
+        var value = tiff.GetField(tag);
+        return value is { Length: > 0 } ? value[0].ToUShort() : fallback;
     }
 
     /// <summary>Keeps LibTiff's messages instead of printing them.</summary>

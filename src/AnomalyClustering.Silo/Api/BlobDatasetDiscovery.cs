@@ -91,7 +91,7 @@ public static class BlobDatasetDiscovery
         var images = detected.Images.Select(image => new JobImage(image.RelativePath, prefix + image.RelativePath, image.Label)).ToList();
         if (normals is null && detected.TrainGoodImages is { } trainGood)
         {
-            if (!trainGood.Any(relative => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(relative))))
+            if (!ImageDatasetLayout.AnyImageFile(trainGood))
             {
                 throw ApiProblemException.BadRequest(
                     $"normal images folder {ImageDatasetLayout.TrainGoodFolder}/ of {what} holds no images (looked for {ImageDatasetLayout.ExtensionList}).", "No normal images");

@@ -98,7 +98,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                     }
                 }
             }
-            if (!upload.ImageNames.Any(name => ImageDatasetLayout.IsImageFileName(ImageDatasetLayout.LeafName(name))))
+            if (!ImageDatasetLayout.AnyImageFile(upload.ImageNames))
             {
                 throw ApiProblemException.BadRequest(
                     $"the upload holds no image files (looked for {ImageDatasetLayout.ExtensionList}); send each image as a file part whose file name is its path in the dataset.", "No images");

@@ -83,4 +83,40 @@ public sealed class ImageDatasetLayoutTests
         Assert.Equal(["crack/notes.txt"], classes.Images.Select(i => i.RelativePath));
         Assert.False(classes.HasImageFiles);
     }
+
+    [Fact]
+    public void AClassFolderWithoutImagesIsNoClass()
+    {
+        // docs/ beside the classes holds no image: it is not a class of failed images; a class's own stray file still is listed.
+        var found = ImageDatasetLayout.Detect(["docs/README.md", "docs/notes.txt", "crack/a.png", "crack/notes.txt", "good/b.jpg"]);
+
+        Assert.Equal(ImageFolderLayout.ClassFolders, found.Layout);
+        Assert.Equal(["crack/a.png", "crack/notes.txt", "good/b.jpg"], found.Images.Select(i => i.RelativePath));
+        Assert.Equal(["crack", "crack", "good"], found.Images.Select(i => i.Label));
+
+        var mvtec = ImageDatasetLayout.Detect(["test/good/0.png", "test/docs/README.md", "test/combined/readme.txt"]);
+        Assert.Equal(ImageFolderLayout.Mvtec, mvtec.Layout);
+        Assert.Equal(["test/good/0.png"], mvtec.Images.Select(i => i.RelativePath));
+        Assert.Empty(mvtec.ExcludedImages);
+    }
+
+    [Fact]
+    public void OnlyImagesOfTrainGoodAreNormalImages()
+    {
+        // Non-images in train/good/ would take normal-image slots; they are no normal images.
+        var found = ImageDatasetLayout.Detect(["train/good/b.png", "train/good/Thumbs.db", "train/good/a.tif", "train/good/notes.txt", "test/good/0.png"]);
+
+        Assert.Equal(["train/good/a.tif", "train/good/b.png"], found.TrainGoodImages);
+        var noImages = ImageDatasetLayout.Detect(["train/good/notes.txt", "test/good/0.png"]);
+        Assert.NotNull(noImages.TrainGoodImages);
+        Assert.Empty(noImages.TrainGoodImages);
+    }
+
+    [Fact]
+    public void AnyImageFileLooksAtTheLeafName()
+    {
+        Assert.True(ImageDatasetLayout.AnyImageFile(["docs/README.md", "crack/a.PNG"]));
+        Assert.False(ImageDatasetLayout.AnyImageFile(["x.png/readme.txt", "crack/.a.png", "notes.md"]));
+        Assert.False(ImageDatasetLayout.AnyImageFile([]));
+    }
 }

@@ -121,4 +121,50 @@ public class CameraFormatDecodingTests
         Assert.Equal(ImageDecodeFailure.TooLarge, error.Reason);
         Assert.Contains("TIFF header declares 64 x 48", error.Message);
     }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(65535)]
+    public void ATiffWithTooManySamplesAPixelIsUnsupportedBeforeItsRowsAreSized(int samples)
+    {
+        // Written as 1 grey sample a pixel, then the SamplesPerPixel entry (tag 277, SHORT, count 1) is rewritten: a
+        // tiny file whose header alone would size a row buffer of width x samples bytes.
+        var bytes = CameraImageFiles.Tiff(40, 8, 8, 1, (x, _, _) => x);
+        byte[] entry = [0x15, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00];
+        var at = bytes.AsSpan().IndexOf(entry);
+        Assert.True(at > 0, "the SamplesPerPixel entry of the written TIFF");
+        BitConverter.TryWriteBytes(bytes.AsSpan(at + 8, 2), (ushort)samples);
+
+        var error = Assert.Throws<ImageDecodeException>(() => _decoder.Decode(bytes, "many.tif"));
+        Assert.Equal(ImageDecodeFailure.UnsupportedFormat, error.Reason);
+        Assert.StartsWith("many.tif: ", error.Message);
+        Assert.Contains($"{samples} samples a pixel", error.Message);
+    }
+
+    [Fact]
+    public void AGarbledTiffFailsWithATypedErrorNeverAnotherException()
+    {
+        // LibTiff.NET trips over damaged directories with NullReference, InvalidCast, DivideByZero... exceptions; each
+        // must come out as this image's ImageDecodeException so that one bad file never fails a whole job.
+        var original = CameraImageFiles.Tiff(24, 16, 16, 3, (x, y, c) => (x * 2000 + y * 300 + c * 7) % 65536, compression: Compression.LZW);
+        var random = new Random(20261202);
+        var failures = 0;
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (var change = 0; change < 6; change++)
+            {
+                // Past the 8-byte header, so that the signature still says TIFF and LibTiff reads the damage.
+                bytes[random.Next(8, bytes.Length)] = (byte)random.Next(256);
+            }
+            var thrown = Record.Exception(() => _decoder.Decode(bytes, "garbled.tif"));
+            if (thrown is not null)
+            {
+                var error = Assert.IsType<ImageDecodeException>(thrown);
+                Assert.True(error.Reason is ImageDecodeFailure.Corrupt or ImageDecodeFailure.Truncated or ImageDecodeFailure.UnsupportedFormat or ImageDecodeFailure.TooLarge, error.Message);
+                failures++;
+            }
+        }
+        Assert.True(failures > 0, "some of the garbled files must be refused");
+    }
 }
