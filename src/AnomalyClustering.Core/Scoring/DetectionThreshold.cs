@@ -47,16 +47,22 @@ public static class DetectionThreshold
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, normalBags.Count);
         var query = normalBags[index];
+        ScoringInput.CheckBag(query, nameof(normalBags));
+        ScoringInput.CheckShapes(normalBags, query.Dimension, nameof(normalBags));
+        ScoringInput.CheckParallelism(maxDegreeOfParallelism);
         var nearest = new double[query.PatchCount];
         nearest.AsSpan().Fill(double.PositiveInfinity);
         var distances = new double[query.PatchCount];
+        // One runner with the query packed once for all the other bags (the per-bag entry point would pack it N_n times).
+        var runner = new NearestPatchRunner(maxDegreeOfParallelism);
+        runner.SetQuery(query);
         for (var j = 0; j < normalBags.Count; j++)
         {
             if (j == index)
             {
                 continue;
             }
-            NearestPatchDistances.Compute(query, normalBags[j], distances, maxDegreeOfParallelism);
+            runner.Nearest(normalBags[j], distances);
             for (var k = 0; k < nearest.Length; k++)
             {
                 nearest[k] = Math.Min(nearest[k], distances[k]);
