@@ -81,7 +81,9 @@ internal sealed class ImageGrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed(request, "backbone", $"the backbone could not be opened on silo {SiloName}: {e.Message}");
+            // The exception can name model paths or storage endpoints: it goes to the log, the failure names an incident.
+            var message = JobIncidents.Record(logger, $"job {JobId}, image {request.ImageId}, silo {SiloName}", e, "the backbone could not be opened on a worker");
+            return Failed(request, "backbone", message);
         }
 
         var decoding = new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension };
