@@ -150,7 +150,7 @@ public static class JobApi
         {
             return Results.Ok(JobTenancy.ExistingFor(caller, existing));
         }
-        var options = JobOptionLimits.Apply(JobRequests.CheckOptions(body.Options ?? new JobOptions()), limits.Value);
+        var options = JobRequests.CheckOptions(body.Options ?? new JobOptions(), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
             store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages,
@@ -176,7 +176,7 @@ public static class JobApi
         }
         try
         {
-            var options = upload.Options ?? JobOptionLimits.Apply(JobRequests.CheckOptions(new JobOptions()), limits.Value);
+            var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions(), limits.Value);
             var backbone = upload.BackboneJson ?? backbones.DescriptionJsonFor(null);
             var imagesPrefix = JobBlobNames.UploadedImagesPrefix(upload.JobId);
             var normals = upload.NormalNames.Count == 0 ? null
