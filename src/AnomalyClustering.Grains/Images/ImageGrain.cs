@@ -169,10 +169,11 @@ internal sealed class ImageGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         using var span = AnomalyClusteringTelemetry.StartSpan("image.score_normal", JobId);
-        var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
-        var others = await Task.WhenAll(request.OtherNormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
-        PatchBag[] normals = [bag, .. others];
-        var score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, 0, _options.ScoringThreads)).ConfigureAwait(true);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(request.Index, request.NormalFeatureBlobs.Count);
+        var normals = await Task.WhenAll(request.NormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
+        // The image is scored in place against the others: no list without it is built.
+        var score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, request.Index, _options.ScoringThreads)).ConfigureAwait(true);
         DeactivateOnIdle();
         return score;
     }

@@ -365,7 +365,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         var scores = new double[normalBlobs.Length];
         await ForEachBoundedAsync(Enumerable.Range(0, normalBlobs.Length), async n =>
         {
-            var request = new NormalScoreRequest(normalBlobs[n], normalBlobs.Where((_, j) => j != n).ToArray());
+            var request = new NormalScoreRequest(normalBlobs, n);
             var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, n, isNormal: true));
             scores[n] = await BoundedFanOut.WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
         }, cancellationToken).ConfigureAwait(true);
