@@ -39,6 +39,23 @@ public sealed class JobRegistryStateTests
     }
 
     [Fact]
+    public void AnOlderStatusRecordedLateDoesNotReplaceANewerOne()
+    {
+        var registry = new JobRegistryState();
+        Assert.True(registry.Record(Status("job", 0, JobState.Queued), keepFinished: 10));
+        Assert.True(registry.Record(Status("job", 0, JobState.Weighting) with { UpdatedAt = Start.AddMinutes(2) }, keepFinished: 10));
+        // An Embedding status from before the Weighting one, arriving after it.
+        Assert.False(registry.Record(Status("job", 0, JobState.Embedding) with { UpdatedAt = Start.AddMinutes(1) }, keepFinished: 10));
+        Assert.Equal(JobState.Weighting, Assert.Single(registry.Page(0, 10)).State);
+
+        // Once finished, the job stays finished whatever arrives later (even stamped later).
+        Assert.True(registry.Record(Status("job", 0, JobState.Completed) with { UpdatedAt = Start.AddMinutes(3) }, keepFinished: 10));
+        Assert.False(registry.Record(Status("job", 0, JobState.Clustering) with { UpdatedAt = Start.AddMinutes(2) }, keepFinished: 10));
+        Assert.False(registry.Record(Status("job", 0, JobState.Clustering) with { UpdatedAt = Start.AddMinutes(4) }, keepFinished: 10));
+        Assert.Equal(JobState.Completed, Assert.Single(registry.Page(0, 10)).State);
+    }
+
+    [Fact]
     public void AJobRegisteredBeforeStatusesWereKeptIsListedAsUnknown()
     {
         // The registry's earlier form kept only ids and submission times; such a job must still be listed (its coordinator answers).

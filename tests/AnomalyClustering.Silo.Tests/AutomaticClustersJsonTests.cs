@@ -17,7 +17,7 @@ public sealed class AutomaticClustersJsonTests
         Assert.Null(pipeline.ClusterCount);
         Assert.Equal(8, pipeline.MaximumClusterCount);
         Assert.Equal(Core.Clustering.ClusterCountCriterion.CalinskiHarabasz, pipeline.ClusterCountCriterion);
-        Assert.True(JobRequests.CheckOptions(automatic).AutomaticClusters);
+        Assert.True(JobRequests.CheckOptions(automatic, new JobApiOptions()).AutomaticClusters);
 
         var given = JsonSerializer.Deserialize<JobOptions>("""{"clusters": 4}""", JobApiJson.Requests)!;
         Assert.False(given.AutomaticClusters);
@@ -30,7 +30,7 @@ public sealed class AutomaticClustersJsonTests
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<JobOptions>("""{"clusters": "many"}""", JobApiJson.Requests));
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<JobOptions>("""{"clusters": "auto", "clusterz": 3}""", JobApiJson.Requests));
         var both = JsonSerializer.Deserialize<JobOptions>("""{"clusters": "auto", "distanceThreshold": 2}""", JobApiJson.Requests)!;
-        var problem = Assert.Throws<ApiProblemException>(() => JobRequests.CheckOptions(both));
+        var problem = Assert.Throws<ApiProblemException>(() => JobRequests.CheckOptions(both, new JobApiOptions()));
         Assert.Contains("not two of them", problem.Message, StringComparison.Ordinal);
     }
 }

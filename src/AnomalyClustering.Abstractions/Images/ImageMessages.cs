@@ -51,12 +51,16 @@ public sealed record WeighImageRequest(
     [property: Id(6)] string OutcomeBlob);
 
 /// <summary>Asks a normal image's grain for its leave-one-out anomaly score against the other normal images.</summary>
-/// <param name="FeatureBlob">The normal image's own patch bag.</param>
-/// <param name="OtherNormalFeatureBlobs">The patch bags of the job's other normal images.</param>
+/// <param name="NormalFeatureBlobs">
+/// The patch bags of all the job's usable normal images, the same list for every image: one list shared by all requests
+/// rather than a copy without the image per request (which made the scoring's requests O(N^2) to build).
+/// </param>
+/// <param name="Index">The scored image's place in <paramref name="NormalFeatureBlobs"/>; the others are its references.</param>
+// Ids 0 and 1 (the image's own bag, the others' bags) are retired: new fields take new ids.
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.NormalScoreRequest")]
 public sealed record NormalScoreRequest(
-    [property: Id(0)] string FeatureBlob,
-    [property: Id(1)] IReadOnlyList<string> OtherNormalFeatureBlobs);
+    [property: Id(2)] IReadOnlyList<string> NormalFeatureBlobs,
+    [property: Id(3)] int Index);
 
 /// <summary>An image's patch weights (alpha map), its image embedding x_i and its anomaly score.</summary>
 /// <param name="Embedding">x_i, T floats.</param>

@@ -81,7 +81,9 @@ internal sealed class ImageGrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed(request, "backbone", $"the backbone could not be opened on silo {SiloName}: {e.Message}");
+            // The exception can name model paths or storage endpoints: it goes to the log, the failure names an incident.
+            var message = JobIncidents.Record(logger, $"job {JobId}, image {request.ImageId}, silo {SiloName}", e, "the backbone could not be opened on a worker");
+            return Failed(request, "backbone", message);
         }
 
         var decoding = new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension };
@@ -167,10 +169,11 @@ internal sealed class ImageGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         using var span = AnomalyClusteringTelemetry.StartSpan("image.score_normal", JobId);
-        var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
-        var others = await Task.WhenAll(request.OtherNormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
-        PatchBag[] normals = [bag, .. others];
-        var score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, 0, _options.ScoringThreads)).ConfigureAwait(true);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(request.Index, request.NormalFeatureBlobs.Count);
+        var normals = await Task.WhenAll(request.NormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
+        // The image is scored in place against the others: no list without it is built.
+        var score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, request.Index, _options.ScoringThreads)).ConfigureAwait(true);
         DeactivateOnIdle();
         return score;
     }

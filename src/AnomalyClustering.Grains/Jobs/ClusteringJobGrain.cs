@@ -213,8 +213,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Job {JobId} failed", JobId);
-            await FinishAsync(JobState.Failed, $"internal error: {e.Message}").ConfigureAwait(true);
+            // The job's error is served to the caller and written into nothing else; the exception text stays in the log.
+            var error = JobIncidents.Record(_logger, $"job {JobId}", e, "the job stopped on an unexpected error");
+            await FinishAsync(JobState.Failed, error).ConfigureAwait(true);
         }
         finally
         {
@@ -272,8 +273,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // One image's unexpected failure (a worker lost mid-call, a storage error) costs that image, not the job.
-                _logger.LogWarning(e, "Job {JobId}: embedding {ImageId} failed", JobId, image.Id);
-                outcome = new EmbeddedImage(null, false, 0, 0, new ImageFailure(image.Id, image.BlobName, "internal", e.Message, item.Normal));
+                // Failures reach the answers and the result document, so the exception text stays in the log.
+                var message = JobIncidents.Record(_logger, $"job {JobId}, image {image.Id}", e, "the image could not be embedded");
+                outcome = new EmbeddedImage(null, false, 0, 0, new ImageFailure(image.Id, image.BlobName, JobIncidents.InternalReason, message, item.Normal));
             }
             if (outcome.Failure is { } failure)
             {
@@ -363,7 +365,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         var scores = new double[normalBlobs.Length];
         await ForEachBoundedAsync(Enumerable.Range(0, normalBlobs.Length), async n =>
         {
-            var request = new NormalScoreRequest(normalBlobs[n], normalBlobs.Where((_, j) => j != n).ToArray());
+            var request = new NormalScoreRequest(normalBlobs, n);
             var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, n, isNormal: true));
             scores[n] = await BoundedFanOut.WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
         }, cancellationToken).ConfigureAwait(true);

@@ -42,12 +42,16 @@ public sealed class JobRegistryState
     /// <summary>
     /// Records <paramref name="status"/> (registering its job), then prunes: of the finished jobs only the
     /// <paramref name="keepFinished"/> newest stay listed (their state and results stay; <c>GET /jobs/{id}</c> finds them).
-    /// Running jobs are never pruned. Returns false when nothing changed. O(J log J) for J listed jobs.
+    /// Running jobs are never pruned. A status older than the recorded one, or any after a finished one, is ignored.
+    /// Returns false when nothing changed. O(J log J) for J listed jobs.
     /// </summary>
     public bool Record(JobStatus status, int keepFinished)
     {
         ArgumentNullException.ThrowIfNull(status);
-        if (Statuses.TryGetValue(status.JobId, out var previous) && previous.State == status.State && previous.UpdatedAt >= status.UpdatedAt)
+        // The reentrant coordinator's Record calls can arrive out of order: an older status (or any after the job finished,
+        // which is final) must not replace a newer one, or a finished job would be listed as running for good.
+        if (Statuses.TryGetValue(status.JobId, out var previous)
+            && (previous.State.IsFinished() || previous.UpdatedAt > status.UpdatedAt || (previous.State == status.State && previous.UpdatedAt >= status.UpdatedAt)))
         {
             return false;
         }

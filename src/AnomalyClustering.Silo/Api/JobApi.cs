@@ -150,7 +150,7 @@ public static class JobApi
         {
             return Results.Ok(JobTenancy.ExistingFor(caller, existing));
         }
-        var options = JobOptionLimits.Apply(JobRequests.CheckOptions(body.Options ?? new JobOptions()), limits.Value);
+        var options = JobRequests.CheckOptions(body.Options ?? new JobOptions(), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
             store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages,
@@ -176,7 +176,7 @@ public static class JobApi
         }
         try
         {
-            var options = upload.Options ?? JobOptionLimits.Apply(JobRequests.CheckOptions(new JobOptions()), limits.Value);
+            var options = upload.Options ?? JobRequests.CheckOptions(new JobOptions(), limits.Value);
             var backbone = upload.BackboneJson ?? backbones.DescriptionJsonFor(null);
             var imagesPrefix = JobBlobNames.UploadedImagesPrefix(upload.JobId);
             var normals = upload.NormalNames.Count == 0 ? null
@@ -215,22 +215,22 @@ public static class JobApi
         var statuses = await Task.WhenAll(listed.Select(status => status.State.IsFinished()
             ? Task.FromResult(status)
             : grains.GetGrain<IClusteringJobGrain>(status.JobId).GetStatus())).ConfigureAwait(false);
-        return Results.Ok(statuses.Where(caller.Sees).ToArray());
+        return Results.Ok(statuses);
     }
 
-    private static async Task<IResult> GetAsync(string jobId, IGrainFactory grains) =>
-        Results.Ok(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+    private static async Task<IResult> GetAsync(string jobId, IGrainFactory grains, HttpContext http) =>
+        Results.Ok(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
 
-    private static async Task<IResult> ResultAsync(string jobId, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ResultAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
         var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false);
         return Results.Stream(document, "application/json");
     }
 
-    private static async Task<IResult> ClustersAsync(string jobId, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ClustersAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
         ClusteringResult result;
         await using (var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false))
         {
@@ -250,21 +250,21 @@ public static class JobApi
         return Results.Ok(new JobClusters(jobId, result.Images.Count, result.ClusterCount, result.ClassNames, metrics, clusters, result.Errors.Count));
     }
 
-    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains)
+    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains, HttpContext http)
     {
-        await KnownJobAsync(grains, jobId).ConfigureAwait(false);
+        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).GetFailures().ConfigureAwait(false));
     }
 
-    private static async Task<IResult> CancelAsync(string jobId, IGrainFactory grains)
+    private static async Task<IResult> CancelAsync(string jobId, IGrainFactory grains, HttpContext http)
     {
-        await KnownJobAsync(grains, jobId).ConfigureAwait(false);
+        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
     }
 
-    private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains)
+    private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains, HttpContext http)
     {
-        CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        CompletedOrConflict(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
         var names = await grains.GetGrain<IClusteringJobGrain>(jobId).NameCluster(cluster, request?.Name).ConfigureAwait(false);
         return Results.Ok(new JobClusterNames(jobId, names));
     }
@@ -272,7 +272,7 @@ public static class JobApi
     private static async Task<IResult> ReportAsync(
         string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, IOptions<JobApiOptions> api, CancellationToken cancellationToken)
     {
-        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, request.HttpContext).ConfigureAwait(false));
         ClusteringResult result;
         ResultSource source;
         await using (var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false))
@@ -316,12 +316,31 @@ public static class JobApi
         return Results.Bytes(bytes, "image/jpeg");
     }
 
-    internal static async Task<JobStatus> KnownJobAsync(IGrainFactory grains, string jobId)
+    /// <summary>
+    /// The status of an existing job, or 404. Kept in <paramref name="http"/>'s items for the rest of the request: the
+    /// tenancy filter asks first, and the handler then reuses that answer instead of calling the coordinator again.
+    /// </summary>
+    internal static async Task<JobStatus> KnownJobAsync(IGrainFactory grains, string jobId, HttpContext? http)
     {
+        if (http?.Items[KnownJobItem] is JobStatus fetched && fetched.JobId == jobId)
+        {
+            return fetched;
+        }
         JobRequests.CheckJobId(jobId);
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
-        return status.State != JobState.Unknown ? status : throw UnknownJob(jobId);
+        if (status.State == JobState.Unknown)
+        {
+            throw UnknownJob(jobId);
+        }
+        if (http is not null)
+        {
+            http.Items[KnownJobItem] = status;
+        }
+        return status;
     }
+
+    // The key of the request's fetched job status in HttpContext.Items (an object, so no other code can collide with it).
+    private static readonly object KnownJobItem = new();
 
     /// <summary>The 404 of a job that does not exist, or that belongs to another tenant (<see cref="JobTenancy"/>): the same answer.</summary>
     internal static ApiProblemException UnknownJob(string jobId) =>

@@ -33,9 +33,9 @@ public static class JobRequests
         }
     }
 
-    /// <summary>Parses the JSON of job options (a form field) and checks them.</summary>
-    /// <exception cref="ApiProblemException">400: malformed JSON, an unknown member, or an invalid value.</exception>
-    public static JobOptions ParseOptions(string json, string what)
+    /// <summary>Parses the JSON of job options (a form field) and checks them, against <paramref name="limits"/> too.</summary>
+    /// <exception cref="ApiProblemException">400: malformed JSON, an unknown member, an invalid value or one over a limit.</exception>
+    public static JobOptions ParseOptions(string json, JobApiOptions limits, string what)
     {
         JobOptions? options;
         try
@@ -46,20 +46,22 @@ public static class JobRequests
         {
             throw ApiProblemException.BadRequest($"{what} is not valid JSON options: {e.Message}", "Invalid options");
         }
-        return CheckOptions(options ?? new JobOptions(), what);
+        return CheckOptions(options ?? new JobOptions(), limits, what);
     }
 
     /// <summary>
     /// Checks options as the coordinator will, so that a mistake is refused before any upload or listing, and returns them
-    /// in canonical form (names as the CLI spells them; a null mode or linkage becomes its default).
+    /// in canonical form (names as the CLI spells them; a null mode or linkage becomes its default) and within this server's
+    /// <paramref name="limits"/> (<see cref="JobOptionLimits.Apply"/>): every way options arrive passes both checks here.
     /// </summary>
     /// <exception cref="ApiProblemException">400 with the reason.</exception>
-    public static JobOptions CheckOptions(JobOptions options, string what = "options")
+    public static JobOptions CheckOptions(JobOptions options, JobApiOptions limits, string what = "options")
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(limits);
         try
         {
-            return JobOptionsMapping.FromPipelineOptions(JobOptionsMapping.ToPipelineOptions(options));
+            return JobOptionLimits.Apply(JobOptionsMapping.FromPipelineOptions(JobOptionsMapping.ToPipelineOptions(options)), limits);
         }
         catch (InvalidClusteringInputException e)
         {

@@ -87,10 +87,10 @@ public static class JobResultPages
     }
 
     private static async Task<IResult> ClusterImagesAsync(
-        string jobId, int cluster, int? offset, int? limit, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+        string jobId, int cluster, int? offset, int? limit, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var (skip, take) = CheckPage(offset, limit);
-        var result = await ReadAsync(jobId, grains, store, cancellationToken).ConfigureAwait(false);
+        var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
         if (cluster < 0 || cluster >= result.ClusterCount)
         {
             throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown cluster",
@@ -108,9 +108,9 @@ public static class JobResultPages
         return Results.Ok(new ClusterImagePage(jobId, cluster, members.Length, skip, page));
     }
 
-    private static async Task<IResult> ImageAsync(string jobId, string imageId, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ImageAsync(string jobId, string imageId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var result = await ReadAsync(jobId, grains, store, cancellationToken).ConfigureAwait(false);
+        var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
         var image = result.Images.FirstOrDefault(image => image.Id == imageId)
             ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown image",
                 $"job '{jobId}' clustered no image '{imageId}'; GET /jobs/{jobId}/clusters/{{cluster}}/images lists them.");
@@ -118,10 +118,10 @@ public static class JobResultPages
             image.AnomalyScore, result.AnomalyThreshold));
     }
 
-    private static async Task<IResult> ErrorPageAsync(string jobId, int? offset, int? limit, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ErrorPageAsync(string jobId, int? offset, int? limit, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var (skip, take) = CheckPage(offset, limit);
-        var result = await ReadAsync(jobId, grains, store, cancellationToken).ConfigureAwait(false);
+        var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
         return Results.Ok(new ResultErrorPage(jobId, result.Errors.Count, skip, result.Errors.Skip(skip).Take(take).ToList()));
     }
 
@@ -141,9 +141,9 @@ public static class JobResultPages
         return (skip, take);
     }
 
-    private static async Task<ClusteringResult> ReadAsync(string jobId, IGrainFactory grains, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<ClusteringResult> ReadAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var status = JobApi.CompletedOrConflict(await JobApi.KnownJobAsync(grains, jobId).ConfigureAwait(false));
+        var status = JobApi.CompletedOrConflict(await JobApi.KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
         await using var document = await JobApi.OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false);
         return ClusteringResultJson.Read(document).Result;
     }

@@ -29,9 +29,10 @@ public static class JobTenancy
         ArgumentNullException.ThrowIfNull(next);
         var http = context.HttpContext;
         var caller = CallerOf(http);
+        // KnownJobAsync keeps the status in the request's items: the handler's own KnownJobAsync reuses it.
         if (!caller.SeesAll && http.Request.RouteValues.TryGetValue("jobId", out var value) && value is string jobId)
         {
-            var job = await JobApi.KnownJobAsync(http.RequestServices.GetRequiredService<IGrainFactory>(), jobId).ConfigureAwait(false);
+            var job = await JobApi.KnownJobAsync(http.RequestServices.GetRequiredService<IGrainFactory>(), jobId, http).ConfigureAwait(false);
             if (!caller.Sees(job))
             {
                 throw JobApi.UnknownJob(jobId);

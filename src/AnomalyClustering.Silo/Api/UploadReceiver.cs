@@ -219,7 +219,7 @@ public sealed class UploadReceiver(IBlobStore store, IOptions<JobApiOptions> opt
                 upload.JobAlreadyExists = await jobExists(value).ConfigureAwait(false);
                 break;
             case "options":
-                upload.Options = JobOptionLimits.Apply(JobRequests.ParseOptions(value, "form field 'options'"), _limits);
+                upload.Options = JobRequests.ParseOptions(value, _limits, "form field 'options'");
                 break;
             case "backbone":
                 upload.BackboneJson = backbones.DescriptionJsonFor(value);
