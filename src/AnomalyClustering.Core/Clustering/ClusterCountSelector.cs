@@ -124,9 +124,9 @@ public static class ClusterCountSelector
     private sealed class SilhouetteSample
     {
         private readonly int[] _indices;
-        private readonly double[] _distances;
+        private readonly CondensedDistanceMatrix _distances;
 
-        private SilhouetteSample(int[] indices, double[] distances)
+        private SilhouetteSample(int[] indices, CondensedDistanceMatrix distances)
         {
             _indices = indices;
             _distances = distances;
@@ -142,7 +142,7 @@ public static class ClusterCountSelector
             {
                 points.Slice(indices[i] * dimension, dimension).CopyTo(sample.AsSpan(i * dimension, dimension));
             }
-            return new SilhouetteSample(indices, InternalClusteringScores.PairwiseDistances(sample, indices.Length, dimension));
+            return new SilhouetteSample(indices, CondensedDistanceMatrix.FromPoints(sample, indices.Length, dimension));
         }
 
         /// <summary>scikit-learn's silhouette_score of the sample with its labels renumbered; NaN when the sample holds fewer than 2 or more than S - 1 clusters.</summary>

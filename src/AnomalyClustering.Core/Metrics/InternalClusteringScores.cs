@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Validation;
 
 namespace AnomalyClustering.Core.Metrics;
@@ -12,7 +13,7 @@ public static class InternalClusteringScores
     /// <summary>
     /// The mean silhouette coefficient (b - a) / max(a, b) over all points, a the mean distance to the other points of the
     /// own cluster and b the smallest mean distance to another cluster; a point alone in its cluster scores 0
-    /// (scikit-learn's silhouette_score, metric 'euclidean'). O(N^2 D) time, O(N^2) memory for the distances.
+    /// (scikit-learn's silhouette_score, metric 'euclidean'). O(N^2 D) time, O(N^2) memory for the condensed distances.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">Fewer than 2 or more than N - 1 clusters, or mismatched lengths.</exception>
     public static double Silhouette(ReadOnlySpan<float> points, int dimension, ReadOnlySpan<int> labels)
@@ -20,18 +21,21 @@ public static class InternalClusteringScores
         var count = labels.Length;
         Guard.AtLeast(dimension, 1, "dimension");
         Guard.Length(points.Length, count * dimension, "points (N x D)");
-        return Silhouette(PairwiseDistances(points, count, dimension), labels);
+        return Silhouette(CondensedDistanceMatrix.FromPoints(points, count, dimension), labels);
     }
 
     /// <summary>
-    /// The silhouette from a full N x N matrix of Euclidean distances (row-major), so that several labelings of the same
-    /// points share one matrix. O(N^2 + N K) time.
+    /// The silhouette from the condensed Euclidean distances of the points (SciPy's pdist layout), so that several
+    /// labelings of the same points share one matrix. O(N^2 + N K) time.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">Fewer than 2 or more than N - 1 clusters, or mismatched lengths.</exception>
-    public static double Silhouette(ReadOnlySpan<double> distances, ReadOnlySpan<int> labels)
+    public static double Silhouette(CondensedDistanceMatrix distances, ReadOnlySpan<int> labels)
     {
+        ArgumentNullException.ThrowIfNull(distances);
         var count = labels.Length;
-        Guard.Length(distances.Length, count * count, "distances (N x N)");
+        Guard.Length(distances.PointCount, count, "distances (points)");
+        var values = distances.Values;
+        var bases = CondensedDistanceMatrix.RowBases(count);
         var clusters = CountClusters(labels);
         var sizes = new int[clusters];
         foreach (var label in labels)
@@ -43,10 +47,14 @@ public static class InternalClusteringScores
         for (var i = 0; i < count; i++)
         {
             Array.Clear(sums);
-            var row = distances.Slice(i * count, count);
-            for (var j = 0; j < count; j++)
+            // Row i of the symmetric matrix, j ascending: (j, i) below the diagonal, (i, j) above it.
+            for (var j = 0; j < i; j++)
             {
-                sums[labels[j]] += row[j];
+                sums[labels[j]] += values[bases[j] + i];
+            }
+            for (var j = i + 1; j < count; j++)
+            {
+                sums[labels[j]] += values[bases[i] + j];
             }
             var own = labels[i];
             if (sizes[own] == 1)
@@ -67,34 +75,6 @@ public static class InternalClusteringScores
             total += denominator == 0 ? 0 : (b - a) / denominator;
         }
         return total / count;
-    }
-
-    /// <summary>
-    /// The full N x N matrix of Euclidean distances between the rows of <paramref name="points"/>, in double. O(N^2 D) time,
-    /// O(N^2) memory: callers bound N (a seeded sample for the silhouette of a large set).
-    /// </summary>
-    public static double[] PairwiseDistances(ReadOnlySpan<float> points, int count, int dimension)
-    {
-        Guard.Length(points.Length, count * dimension, "points (N x D)");
-        var distances = new double[count * count];
-        for (var i = 0; i < count; i++)
-        {
-            var x = points.Slice(i * dimension, dimension);
-            for (var j = i + 1; j < count; j++)
-            {
-                var y = points.Slice(j * dimension, dimension);
-                var sum = 0.0;
-                for (var d = 0; d < dimension; d++)
-                {
-                    var difference = (double)x[d] - y[d];
-                    sum += difference * difference;
-                }
-                var distance = Math.Sqrt(sum);
-                distances[(i * count) + j] = distance;
-                distances[(j * count) + i] = distance;
-            }
-        }
-        return distances;
     }
 
     /// <summary>
