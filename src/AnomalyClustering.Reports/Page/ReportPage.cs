@@ -386,6 +386,16 @@ internal static class ReportPage
             json.WritePropertyName("names");
             result.Names.WriteTo(json);
             ClusterCountSection.WriteLinkage(json, result.MergeTree);
+            if (result.LeafOfImage is { } leafOfImage)
+            {
+                // A two-stage tree's leaves are micro-clusters: the script needs each image's leaf to re-cut per image.
+                json.WriteStartArray("leafOfImage");
+                foreach (var leaf in leafOfImage)
+                {
+                    json.WriteNumberValue(leaf);
+                }
+                json.WriteEndArray();
+            }
             json.WriteStartArray("clusters");
             foreach (var gallery in galleries)
             {
