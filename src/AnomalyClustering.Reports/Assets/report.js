@@ -178,8 +178,11 @@
   // ---- re-cut the merge tree at another K --------------------------------------------------------------------------
   // The same partition as SciPy's fcluster(Z, K, 'maxclust') and MergeTree.CutToClusters: the lowest merge height whose
   // cut leaves at most K clusters, labels numbered in order of each cluster's first image. O(N log N) per cut.
+  // The tree's leaves are the images, or for a two-stage tree the micro-clusters: data.leafOfImage then gives each image's
+  // leaf, and pointCount counts leaves, not images.
   const linkage = data.linkage;
   const pointCount = linkage.length + 1;
+  const leafOfImage = data.leafOfImage;
   const subtreeMax = new Float64Array(linkage.length);
   linkage.forEach(([left, right, height], r) => {
     let max = height;
@@ -225,7 +228,7 @@
     return labels;
   }
 
-  function cutToClusters(k) {
+  function cutLeaves(k) {
     if (k >= pointCount) return partition(-Infinity);
     let lower = -1;
     let upper = pointCount - 1;
@@ -234,6 +237,22 @@
       if (clustersAtOrBelow(subtreeMax[middle]) > k) lower = middle; else upper = middle;
     }
     return partition(subtreeMax[upper]);
+  }
+
+  // The cluster of each image. For a two-stage tree each image takes its leaf's cluster, renumbered in order of each
+  // cluster's first image, as ClusterTree.ToPoints does in C#, so the page's cut matches the result's.
+  function cutToClusters(k) {
+    const leafLabels = cutLeaves(k);
+    if (!leafOfImage) return leafLabels;
+    const renumber = new Int32Array(pointCount).fill(-1);
+    const labels = new Int32Array(leafOfImage.length);
+    let next = 0;
+    leafOfImage.forEach((leaf, i) => {
+      const label = leafLabels[leaf];
+      if (renumber[label] < 0) renumber[label] = next++;
+      labels[i] = renumber[label];
+    });
+    return labels;
   }
 
   let recut = null;

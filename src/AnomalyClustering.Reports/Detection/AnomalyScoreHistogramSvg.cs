@@ -57,17 +57,13 @@ public static class AnomalyScoreHistogramSvg
     /// <param name="threshold">A detection threshold to mark, or null.</param>
     public static string Render(IReadOnlyList<double> scores, IReadOnlyList<bool>? isGood, double? threshold)
     {
-        var (good, other, min, max) = Bins(scores, isGood);
-        if (threshold is { } t)
-        {
-            min = Math.Min(min, t);
-            max = Math.Max(max, t);
-        }
+        // The bins' range as Bins found it; the axis widens to show the threshold, the bins keep theirs.
+        var (good, other, binMin, binMax) = Bins(scores, isGood);
+        var (min, max) = threshold is { } t ? (Math.Min(binMin, t), Math.Max(binMax, t)) : (binMin, binMax);
         var span = max > min ? max - min : 1;
         var tallest = Math.Max(1, Enumerable.Range(0, BinCount).Max(b => good[b] + other[b]));
         var plotWidth = Width - MarginLeft - MarginRight;
         var plotHeight = Height - MarginTop - MarginBottom;
-        var (binMin, binMax) = scores.Count == 0 ? (0.0, 0.0) : (scores.Min(), scores.Max());
         var binWidth = (binMax > binMin ? binMax - binMin : 1) / BinCount;
         double X(double score) => MarginLeft + plotWidth * (score - min) / span;
         double Y(double count) => MarginTop + plotHeight * (1 - count / tallest);

@@ -28,6 +28,11 @@ internal static class ClusterCountSection
             html.Append(Invariant($"<p id=\"cluster-count-choice\" data-k=\"{choice.ClusterCount}\" data-criterion=\"{criterion}\">K = <b>{choice.ClusterCount}</b> was found without labels: the largest {criterion} of the cuts into K = {choice.Curve[0].ClusterCount}..{choice.Curve[^1].ClusterCount} clusters (docs/RESULTS.md compares the criteria). Click a point to cut there instead.</p>\n"));
             Curve(html, choice);
         }
+        else if (result.Options.DistanceThreshold is { } threshold)
+        {
+            // K was not given but followed from the threshold: say so, as the dendrogram's cut label does.
+            html.Append(Invariant($"<p class=\"note\">The tree was cut at distance {threshold:G4}, which gives K = {result.ClusterCount}. Another cut can be tried below.</p>\n"));
+        }
         else
         {
             html.Append(Invariant($"<p class=\"note\">K = {result.ClusterCount} was given (or taken from the labels). Another cut can be tried below.</p>\n"));

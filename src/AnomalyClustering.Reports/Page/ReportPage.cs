@@ -49,6 +49,8 @@ internal static class ReportPage
     public static string Render(ClusteringResult result, ResultSource source, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options)
     {
         var galleries = GalleryOrder.Of(result);
+        // Asked once here (O(N)) and passed down: the summary, toolbar, score section and every gallery's data depend on it.
+        var hasScores = HasAnomalyScores(result);
         var title = options.Title ?? $"Clusters of {Path.GetFileName(source.Path.TrimEnd('/', '\\'))}";
         var html = new StringBuilder(64 * 1024);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -63,23 +65,26 @@ internal static class ReportPage
         }
         html.Append(">\n");
 
-        Summary(html, title, result, source);
-        Toolbar(html, result, options);
+        Summary(html, title, result, source, hasScores);
+        Toolbar(html, result, options, hasScores);
         Legend(html, result);
         Clusters(html, result, galleries);
-        AnomalyScores(html, result);
+        if (hasScores)
+        {
+            AnomalyScores(html, result);
+        }
         Dendrogram(html, result, options.MaxDendrogramLeaves);
         ClusterCountSection.Render(html, result);
         Confusion(html, result);
         Errors(html, result);
         Options(html, result, source);
 
-        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, galleries, thumbnails, options)).Append("</script>\n");
+        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, galleries, thumbnails, options, hasScores)).Append("</script>\n");
         html.Append("<script>").Append(ScriptElementText).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
-    private static void Summary(StringBuilder html, string title, ClusteringResult result, ResultSource source)
+    private static void Summary(StringBuilder html, string title, ClusteringResult result, ResultSource source, bool hasScores)
     {
         html.Append("<header class=\"summary\">\n<h1>").Append(Encode(title)).Append("</h1>\n<p>");
         html.Append(Invariant($"{result.Images.Count} images in {result.ClusterCount} clusters"));
@@ -101,7 +106,7 @@ internal static class ReportPage
                 $"<p class=\"metrics\">image AUROC <b id=\"metric-image-auroc\">{detection.ImageAuroc:F3}</b> ({detection.DefectiveImages} defective vs {detection.GoodImages} good images, by the image anomaly score)</p>\n"));
         }
         html.Append("<nav><a href=\"#clusters\">Clusters</a>");
-        if (HasAnomalyScores(result))
+        if (hasScores)
         {
             html.Append(" <a href=\"#anomaly-scores\">Anomaly scores</a>");
         }
@@ -113,14 +118,14 @@ internal static class ReportPage
         html.Append(" <a href=\"#errors\">Errors</a> <a href=\"#options\">Options</a></nav>\n</header>\n");
     }
 
-    private static void Toolbar(StringBuilder html, ClusteringResult result, ReportOptions options)
+    private static void Toolbar(StringBuilder html, ClusteringResult result, ReportOptions options, bool hasScores)
     {
         html.Append("<div class=\"toolbar\">\n");
         if (result.PatchGridHeight > 0)
         {
             html.Append("<label><input type=\"checkbox\" id=\"show-heat\" checked> alpha heat maps</label>\n");
         }
-        if (HasAnomalyScores(result))
+        if (hasScores)
         {
             html.Append("<label>gallery order <select id=\"gallery-order\"><option value=\"typical\">most typical first</option>");
             html.Append("<option value=\"score\">highest anomaly score first</option></select></label>\n");
@@ -190,12 +195,9 @@ internal static class ReportPage
     private static bool HasAnomalyScores(ClusteringResult result) =>
         result.Images.Count > 0 && result.Images.All(image => image.AnomalyScore is not null);
 
+    /// <summary>The score histogram; only for a result whose every image has an anomaly score (<see cref="HasAnomalyScores"/>).</summary>
     private static void AnomalyScores(StringBuilder html, ClusteringResult result)
     {
-        if (!HasAnomalyScores(result))
-        {
-            return;
-        }
         var scores = result.Images.Select(image => image.AnomalyScore!.Value).ToArray();
         var labelled = result.Images.All(image => image.Label is not null);
         var isGood = labelled ? result.Images.Select(image => image.Label == ImageDetection.GoodLabel).ToArray() : null;
@@ -368,7 +370,7 @@ internal static class ReportPage
     }
 
     /// <summary>The JSON block the script reads: page size, API, names, the galleries and every image's addresses.</summary>
-    private static string Data(ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options)
+    private static string Data(ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options, bool hasScores)
     {
         using var buffer = new MemoryStream();
         // The default encoder escapes '<', '>', '&' and quotes as \uXXXX, so no string can close the script element.
@@ -386,6 +388,16 @@ internal static class ReportPage
             json.WritePropertyName("names");
             result.Names.WriteTo(json);
             ClusterCountSection.WriteLinkage(json, result.MergeTree);
+            if (result.LeafOfImage is { } leafOfImage)
+            {
+                // A two-stage tree's leaves are micro-clusters: the script needs each image's leaf to re-cut per image.
+                json.WriteStartArray("leafOfImage");
+                foreach (var leaf in leafOfImage)
+                {
+                    json.WriteNumberValue(leaf);
+                }
+                json.WriteEndArray();
+            }
             json.WriteStartArray("clusters");
             foreach (var gallery in galleries)
             {
@@ -398,7 +410,7 @@ internal static class ReportPage
                     json.WriteNumberValue(entry.ImageIndex);
                 }
                 json.WriteEndArray();
-                if (HasAnomalyScores(result))
+                if (hasScores)
                 {
                     // The same members, most anomalous first (ties in gallery order): the page's "highest anomaly score first".
                     json.WriteStartArray("byScore");
