@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Scoring;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -72,20 +73,10 @@ internal static unsafe class MicroClusters
     /// <summary>k-means++ on a seeded random sample: each next centre drawn with probability proportional to D^2. O(S C D).</summary>
     private static void Seed(Points data, float[] centres, int clusterCount, int seed, int threads)
     {
-        var random = new Random(seed);
         var sampleSize = (int)Math.Min(data.Count, 16L * clusterCount);
-        var order = new int[data.Count];
-        for (var i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-        // Partial Fisher-Yates: the first sampleSize entries are a uniform sample without replacement.
-        for (var i = 0; i < sampleSize; i++)
-        {
-            var j = random.Next(i, order.Length);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var sample = order.AsSpan(0, sampleSize).ToArray();
+        // The project's seeded sampler and generator (SplitMix64): the same micro-clusters on every machine and .NET version.
+        var sample = ReferenceSample.Draw(data.Count, sampleSize - 1, unchecked((ulong)seed)).Pool.ToArray();
+        var random = new SplitMix64(unchecked((ulong)seed) ^ 0x6B6D65616E73UL);
         var nearest = new double[sampleSize];
         Array.Fill(nearest, double.PositiveInfinity);
         var dimension = data.Dimension;
@@ -120,10 +111,10 @@ internal static unsafe class MicroClusters
             if (total <= 0)
             {
                 // Every sample point coincides with a centre: any further centre would duplicate one.
-                chosen = sample[random.Next(sampleSize)];
+                chosen = sample[(int)random.NextBelow((ulong)sampleSize)];
                 continue;
             }
-            var target = random.NextDouble() * total;
+            var target = (random.Next() >> 11) * (1.0 / (1UL << 53)) * total;
             var pick = sampleSize - 1;
             for (var s = 0; s < sampleSize; s++)
             {
