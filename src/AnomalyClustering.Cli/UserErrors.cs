@@ -12,7 +12,7 @@ internal static class UserErrors
     public static string? Describe(Exception exception) => exception switch
     {
         CliInputException e => e.Message,
-        InvalidClusteringInputException e => e.MessageWithoutParameterName(),
+        InvalidClusteringInputException e => e.Message,
         BackboneConfigurationException or OnnxModelException or ExecutionProviderUnavailableException or ImageDecodeException => exception.Message,
         DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException => exception.Message,
         IOException e => e.Message,

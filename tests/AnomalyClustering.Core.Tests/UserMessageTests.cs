@@ -12,7 +12,6 @@ public class UserMessageTests
 
         Assert.DoesNotContain("(Parameter", error.Message, StringComparison.Ordinal);
         Assert.EndsWith(".", error.Message.TrimEnd(), StringComparison.Ordinal);
-        Assert.Equal(error.Message, error.MessageWithoutParameterName());
     }
 
     [Fact]

@@ -395,7 +395,7 @@ public static class JobApi
         }
         catch (InvalidClusteringInputException e)
         {
-            return Results.Problem(e.MessageWithoutParameterName(), statusCode: StatusCodes.Status400BadRequest, title: "Invalid job",
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid job",
                 extensions: new Dictionary<string, object?> { ["field"] = e.ParamName });
         }
     }

@@ -65,7 +65,7 @@ public static class JobRequests
         }
         catch (InvalidClusteringInputException e)
         {
-            var problem = ApiProblemException.BadRequest($"{what}: {e.MessageWithoutParameterName()}", "Invalid options");
+            var problem = ApiProblemException.BadRequest($"{what}: {e.Message}", "Invalid options");
             problem.Extensions["field"] = e.ParamName;
             throw problem;
         }
