@@ -7,6 +7,7 @@ using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Embedding.Onnx;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
@@ -151,7 +152,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
             var client = host.Services.GetRequiredService<IClusterClient>();
             Console.WriteLine($"cluster: started in {started:F1} s (Redis, Azurite, {silos.Count} silos ready); {images.Count} images uploaded in {uploaded:F1} s");
 
-            var specification = new JobSpecification(jobImages, [], new JobOptions(), description.ToJson(), "benchmark");
+            var specification = new JobSubmission(jobImages, [], new JobOptions(), description.ToJson(), "benchmark");
             var (first, firstSeconds) = await RunJobAsync(client, store, new ClusterCpu(silos, redis, azurite), "overhead-1", specification);
             if (cliResult is not null)
             {
@@ -177,11 +178,11 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
 
     /// <summary>Submits a job, polls it to the end (200 ms), and prints its wall time, stage timings and each silo's CPU seconds.</summary>
     private static async Task<(ClusteringResult Result, double Seconds)> RunJobAsync(
-        IClusterClient client, IBlobStore store, ClusterCpu cpu, string jobId, JobSpecification specification)
+        IClusterClient client, IBlobStore store, ClusterCpu cpu, string jobId, JobSubmission specification)
     {
         var clock = Stopwatch.StartNew();
         var job = client.GetGrain<IClusteringJobGrain>(jobId);
-        var status = await job.Submit(specification);
+        var status = await JobSubmitter.SubmitAsync(store, client, jobId, specification);
         var embeddedAt = 0.0;
         while (!status.IsFinished)
         {

@@ -45,14 +45,25 @@ public static class JobPlan
     /// <exception cref="InvalidClusteringInputException">The dataset and options do not fit; the message says why.</exception>
     public static void CheckDataset(ClusteringJobOptions options, ClusteringDataset dataset)
     {
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dataset);
-        if (options.Mode == ClusteringMode.SemiSupervised && dataset.NormalImages.Count == 0)
+        CheckCounts(options, dataset.Images.Count, dataset.NormalImages.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
+    }
+
+    /// <summary>
+    /// <see cref="CheckDataset"/> from the dataset's counts alone: <paramref name="imageCount"/> images,
+    /// <paramref name="normalImageCount"/> normal images and <paramref name="classCount"/> label classes (null: unlabelled).
+    /// O(1), so that a coordinator checks a job of any size at submit without its image list.
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">The counts and options do not fit; the message says why.</exception>
+    public static void CheckCounts(ClusteringJobOptions options, int imageCount, int normalImageCount, int? classCount)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Mode == ClusteringMode.SemiSupervised && normalImageCount == 0)
         {
-            throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", nameof(dataset));
+            throw new InvalidClusteringInputException("semi-supervised mode needs normal (defect-free) images; none were given.", "dataset");
         }
-        EmbeddingClustering.CheckClusterCount(options, dataset.Images.Count, dataset.HasLabels ? dataset.ClassNames.Count : null);
-        JobLimits.CheckClustering(options, dataset.Images.Count);
+        EmbeddingClustering.CheckClusterCount(options, imageCount, classCount);
+        JobLimits.CheckClustering(options, imageCount);
     }
 
     /// <summary>

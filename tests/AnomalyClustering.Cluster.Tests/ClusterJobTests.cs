@@ -1,4 +1,5 @@
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Cluster.Tests;
@@ -98,9 +99,9 @@ public sealed class ClusterJobTests(LoopbackCluster cluster) : IClassFixture<Loo
         const string jobId = "resumed";
         var total = cluster.Specification.Images.Count;
 
-        var submitted = await cluster.Client.GetGrain<IClusteringJobGrain>(jobId).Submit(cluster.Specification);
-        // Kill once weighting has begun: the embedding progress is persisted by then (the state change is written at once),
-        // and weighting is never served by a cache, so the job is surely mid-way.
+        var submitted = await JobSubmitter.SubmitAsync(cluster.Store, cluster.Client, jobId, cluster.Specification, cancellationToken: TestContext.Current.CancellationToken);
+        // Kill once images are being processed: the references are fixed and persisted by then (the state change is written
+        // at once), and the shards keep their own progress, so the job is surely mid-way.
         var atKill = await cluster.WaitUntilAsync(jobId, TimeSpan.FromMinutes(3), status => status.State == JobState.Weighting && status.WeightedImages >= 1);
         Assert.True(atKill.State == JobState.Weighting && atKill.WeightedImages < total,
             $"the job was {LoopbackCluster.Describe(atKill)} when it should have been interrupted mid-way; it must run longer (more images or fewer in flight).");
@@ -118,7 +119,6 @@ public sealed class ClusterJobTests(LoopbackCluster cluster) : IClassFixture<Loo
         Assert.Equal(submitted.CreatedAt, firstAfterRestart.CreatedAt);
         Assert.True(firstAfterRestart.State is JobState.Weighting or JobState.Clustering or JobState.Completed,
             $"after the restart the job was {LoopbackCluster.Describe(firstAfterRestart)}");
-        Assert.Equal(total, firstAfterRestart.EmbeddedImages);
         Assert.True(restarted.Process.LogContains($"Job {jobId} resumes in state"), "the new coordinator did not log the resumption\n" + restarted.Process.Tail());
 
         var result = await cluster.ReadResultAsync(finished);

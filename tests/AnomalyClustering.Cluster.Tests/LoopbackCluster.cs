@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Demo;
@@ -65,7 +66,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
     public static BackboneDescription Backbone => BuiltInBackbone.WholeImageDescription;
 
     /// <summary>The job over <see cref="Dataset"/>: image id = path relative to the dataset root, label = class folder, default options.</summary>
-    public JobSpecification Specification { get; private set; } = null!;
+    public JobSubmission Specification { get; private set; } = null!;
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
@@ -219,9 +220,9 @@ public sealed class LoopbackCluster : IAsyncLifetime
     public Task<JobStatus> WaitFinishedAsync(string jobId, TimeSpan timeout) => WaitUntilAsync(jobId, timeout, status => status.IsFinished);
 
     /// <summary>Submits a job, waits for it, and returns its status and result; a job that did not complete fails the test with its error.</summary>
-    public async Task<(JobStatus Status, ClusteringResult Result)> RunJobAsync(string jobId, JobSpecification specification)
+    public async Task<(JobStatus Status, ClusteringResult Result)> RunJobAsync(string jobId, JobSubmission specification)
     {
-        var submitted = await Client.GetGrain<IClusteringJobGrain>(jobId).Submit(specification);
+        var submitted = await JobSubmitter.SubmitAsync(Store, Client, jobId, specification);
         Assert.Equal(jobId, submitted.JobId);
         var status = await WaitFinishedAsync(jobId, TimeSpan.FromMinutes(3));
         await AssertCompletedAsync(status);
@@ -287,7 +288,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
             new Dictionary<string, string> { ["AnomalyClustering__Coordinator__MaxInFlightImages"] = CoordinatorInFlightImages.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     /// <summary>Uploads every image of the dataset as <c>datasets/&lt;cluster id&gt;/&lt;image id&gt;</c> and builds the job.</summary>
-    private async Task<JobSpecification> UploadAsync()
+    private async Task<JobSubmission> UploadAsync()
     {
         var prefix = $"datasets/{settings!.ClusterId}/";
         async Task<JobImage> Upload(DatasetImage image)
@@ -306,6 +307,6 @@ public sealed class LoopbackCluster : IAsyncLifetime
         {
             normals.Add(await Upload(image));
         }
-        return new JobSpecification(images, normals, new JobOptions(), Backbone.ToJson(), Source: Dataset.Root);
+        return new JobSubmission(images, normals, new JobOptions(), Backbone.ToJson(), Source: Dataset.Root);
     }
 }

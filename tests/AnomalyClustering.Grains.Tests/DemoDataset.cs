@@ -1,3 +1,4 @@
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Datasets;
@@ -29,7 +30,7 @@ internal sealed record DemoDataset(string Root, DiscoveredImageFolder Found, IRe
     }
 
     /// <summary>A job over the dataset with <paramref name="options"/>.</summary>
-    public JobSpecification Job(JobOptions options) => new(Images, NormalImages, options, BackboneJson, Root);
+    public JobSubmission Job(JobOptions options) => new(Images, NormalImages, options, BackboneJson, Root);
 
     private static async Task<JobImage[]> UploadAsync(IBlobStore store, string prefix, IReadOnlyList<DatasetImage> images)
     {

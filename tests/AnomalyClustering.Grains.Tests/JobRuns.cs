@@ -1,3 +1,4 @@
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
@@ -8,10 +9,11 @@ namespace AnomalyClustering.Grains.Tests;
 internal static class JobRuns
 {
     /// <summary>Submits and polls until the job finishes (or two minutes pass, which fails the test with the last status).</summary>
-    public static async Task<JobStatus> RunAsync(IGrainFactory grains, string jobId, JobSpecification specification)
+    public static async Task<JobStatus> RunAsync(
+        IGrainFactory grains, IBlobStore store, string jobId, JobSubmission submission, int chunkSize = JobManifestStore.DefaultChunkSize)
     {
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
-        var status = await coordinator.Submit(specification);
+        var status = await JobRuns.SubmitAsync(store, grains, jobId, submission, chunkSize);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (!status.IsFinished)
         {
@@ -21,6 +23,11 @@ internal static class JobRuns
         }
         return status;
     }
+
+    /// <summary>Submits as the API does: the manifest written to <paramref name="store"/>, then the reference to the coordinator.</summary>
+    public static Task<JobStatus> SubmitAsync(
+        IBlobStore store, IGrainFactory grains, string jobId, JobSubmission submission, int chunkSize = JobManifestStore.DefaultChunkSize) =>
+        JobSubmitter.SubmitAsync(store, grains, jobId, submission, chunkSize, TestContext.Current.CancellationToken);
 
     /// <summary>The result document of a completed job.</summary>
     public static async Task<ClusteringResult> ResultAsync(IBlobStore store, JobStatus status)

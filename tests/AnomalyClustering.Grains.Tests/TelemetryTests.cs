@@ -37,17 +37,17 @@ public sealed partial class TelemetryTests(ThreeSiloCluster fixture) : IClassFix
         {
             Images = [.. data.Images, new JobImage("broken.png", "datasets/telemetry/broken.png", data.Images[0].Label)],
         };
-        var first = await JobRuns.RunAsync(fixture.Cluster.Client, "telemetry-first", spec);
+        var first = await JobRuns.RunAsync(fixture.Cluster.Client, fixture.Store, "telemetry-first", spec);
         Assert.Equal(JobState.Completed, first.State);
         // A second job over the same images reads the feature cache: the hit counters must move too.
-        var second = await JobRuns.RunAsync(fixture.Cluster.Client, "telemetry-second", spec);
+        var second = await JobRuns.RunAsync(fixture.Cluster.Client, fixture.Store, "telemetry-second", spec);
         Assert.True(second.CacheHits > 0);
 
         host.Services.GetRequiredService<TracerProvider>().ForceFlush();
         host.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
         var jobSpans = spans.Where(span => Equals(span.GetTagItem(AnomalyClusteringTelemetry.JobIdTag), "telemetry-first")).ToList();
-        foreach (var stage in new[] { "job", "image.embed", "decode", "embed", "image.weigh", "score", "cluster" })
+        foreach (var stage in new[] { "job", "image.embed", "decode", "embed", "image.process", "score", "cluster" })
         {
             Assert.Contains(jobSpans, span => span.OperationName == stage);
         }

@@ -23,7 +23,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     public async Task ClusterGivesTheSameClustersAsTheEmbeddedCliAndTheSingleProcessPipeline(string mode)
     {
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: mode == "unsupervised" ? 11 : 12);
-        var status = await JobRuns.RunAsync(Grains, $"same-{mode}", data.Job(new JobOptions { Mode = mode }));
+        var status = await JobRuns.RunAsync(Grains, fixture.Store, $"same-{mode}", data.Job(new JobOptions { Mode = mode }));
         var cluster = await JobRuns.ResultAsync(fixture.Store, status);
         Assert.Equal(data.Images.Count, cluster.Images.Count);
 
@@ -56,7 +56,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     {
         var before = fixture.Cluster.Silos.ToDictionary(silo => silo.Name, silo => fixture.BackbonesOf(silo).ImagesInferred);
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: 21);
-        var status = await JobRuns.RunAsync(Grains, "placement", data.Job(new JobOptions()));
+        var status = await JobRuns.RunAsync(Grains, fixture.Store, "placement", data.Job(new JobOptions()));
         Assert.Equal(JobState.Completed, status.State);
         var inferred = fixture.Cluster.Silos.ToDictionary(silo => silo.Name, silo => fixture.BackbonesOf(silo).ImagesInferred - before[silo.Name]);
 
@@ -75,11 +75,11 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     {
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: 31);
         var spec = data.Job(new JobOptions { Mode = "semi-supervised" });
-        var first = await JobRuns.RunAsync(Grains, "cache-first", spec);
+        var first = await JobRuns.RunAsync(Grains, fixture.Store, "cache-first", spec);
         Assert.Equal(0, first.CacheHits);
         var inferredAfterFirst = fixture.Cluster.Silos.Sum(silo => fixture.BackbonesOf(silo).ImagesInferred);
 
-        var second = await JobRuns.RunAsync(Grains, "cache-second", spec);
+        var second = await JobRuns.RunAsync(Grains, fixture.Store, "cache-second", spec);
         Assert.Equal(data.Images.Count + data.NormalImages.Count, second.CacheHits);
         Assert.Equal(inferredAfterFirst, fixture.Cluster.Silos.Sum(silo => fixture.BackbonesOf(silo).ImagesInferred));
 
@@ -102,7 +102,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
             .Append(new JobImage("bad/not-an-image.png", "datasets/bad/not-an-image.png", data.Images[0].Label))
             .Append(new JobImage("bad/missing.png", "datasets/bad/missing.png", data.Images[0].Label))
             .ToArray();
-        var status = await JobRuns.RunAsync(Grains, "bad-images", data.Job(new JobOptions()) with { Images = images });
+        var status = await JobRuns.RunAsync(Grains, fixture.Store, "bad-images", data.Job(new JobOptions()) with { Images = images });
         var result = await JobRuns.ResultAsync(fixture.Store, status);
 
         Assert.Equal(2, status.FailedImages);
@@ -117,14 +117,14 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     public async Task InvalidJobsAreRefusedWithAMessageAndUnknownJobsAreUnknown()
     {
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: 51, imagesPerClass: 2, normals: 2);
-        var tau = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-tau").Submit(data.Job(new JobOptions { Tau = -1 })));
+        var tau = await Assert.ThrowsAsync<InvalidJobException>(() => JobRuns.SubmitAsync(fixture.Store, Grains, "bad-tau", data.Job(new JobOptions { Tau = -1 })));
         Assert.Contains("tau", tau.Message);
-        var mode = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-mode").Submit(data.Job(new JobOptions { Mode = "fuzzy" })));
+        var mode = await Assert.ThrowsAsync<InvalidJobException>(() => JobRuns.SubmitAsync(fixture.Store, Grains, "bad-mode", data.Job(new JobOptions { Mode = "fuzzy" })));
         Assert.Contains("unknown mode 'fuzzy'", mode.Message);
         var duplicate = data.Job(new JobOptions()) with { Images = [.. data.Images, data.Images[0]] };
-        var twice = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-duplicate").Submit(duplicate));
+        var twice = await Assert.ThrowsAsync<InvalidJobException>(() => JobRuns.SubmitAsync(fixture.Store, Grains, "bad-duplicate", duplicate));
         Assert.Contains("occurs twice", twice.Message);
-        var id = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("../escape").Submit(data.Job(new JobOptions())));
+        var id = await Assert.ThrowsAsync<InvalidJobException>(() => JobRuns.SubmitAsync(fixture.Store, Grains, "../escape", data.Job(new JobOptions())));
         Assert.Contains("job id", id.Message);
         // More images than the clustering takes: refused at submit, naming the limit, before any image is embedded. Average
         // linkage needs the N x N matrix, which holds at most 23,170 images within the default 2 GiB clustering budget.
@@ -132,7 +132,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         {
             Images = Enumerable.Range(0, 23_171).Select(i => new JobImage($"many/{i:D6}.png", $"missing/{i:D6}.png", null)).ToArray(),
         };
-        var tooMany = await Assert.ThrowsAsync<InvalidJobException>(() => Grains.GetGrain<IClusteringJobGrain>("bad-too-many").Submit(many));
+        var tooMany = await Assert.ThrowsAsync<InvalidJobException>(() => JobRuns.SubmitAsync(fixture.Store, Grains, "bad-too-many", many));
         Assert.Contains("23,171 images", tooMany.Message);
         Assert.Contains("at most 23,170", tooMany.Message);
         Assert.Equal(JobState.Unknown, (await Grains.GetGrain<IClusteringJobGrain>("bad-too-many").GetStatus()).State);
@@ -146,7 +146,7 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     {
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: 61);
         var coordinator = Grains.GetGrain<IClusteringJobGrain>("cancel-me");
-        await coordinator.Submit(data.Job(new JobOptions()));
+        await JobRuns.SubmitAsync(fixture.Store, Grains, "cancel-me", data.Job(new JobOptions()));
         var cancelled = await coordinator.Cancel();
         Assert.Equal(JobState.Cancelled, cancelled.State);
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
@@ -160,8 +160,8 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     public async Task SubmittingTheSameJobIdAgainReturnsTheExistingJob()
     {
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: 71, imagesPerClass: 2, normals: 2);
-        var first = await JobRuns.RunAsync(Grains, "idempotent", data.Job(new JobOptions()));
-        var again = await Grains.GetGrain<IClusteringJobGrain>("idempotent").Submit(data.Job(new JobOptions { Tau = 2 }));
+        var first = await JobRuns.RunAsync(Grains, fixture.Store, "idempotent", data.Job(new JobOptions()));
+        var again = await JobRuns.SubmitAsync(fixture.Store, Grains, "idempotent", data.Job(new JobOptions { Tau = 2 }));
         Assert.Equal(first.State, again.State);
         Assert.Equal(first.CreatedAt, again.CreatedAt);
         var listed = await Grains.GetGrain<IJobRegistryGrain>(0).List(0, 1000);

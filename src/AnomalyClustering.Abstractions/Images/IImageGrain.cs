@@ -1,9 +1,10 @@
 namespace AnomalyClustering.Abstractions.Images;
 
 /// <summary>
-/// One image of one job (key <c>{jobId}/{kind}{index}</c>, see <see cref="ImageGrainKey"/>), placed on gpu-worker silos:
-/// embeds the image into a patch bag (or reads it from the feature cache), then scores its patches and forms its weights
-/// and image embedding. Images and patch bags travel through blobs; the messages carry blob names and small vectors.
+/// One image of one job (key <c>{jobId}/{kind}{index}</c>, see <see cref="ImageGrainKey"/>), placed on gpu-worker silos.
+/// A reference or normal image is embedded first and its patch bag stored, since every other image is weighed against it;
+/// every image is then processed in one go: decoded, embedded, its patches scored, its weights and image embedding formed,
+/// its patch bag never leaving the worker. Images and patch bags travel through blobs; messages carry names and small vectors.
 /// </summary>
 [Alias("AnomalyClustering.IImageGrain")]
 public interface IImageGrain : IGrainWithStringKey
@@ -18,9 +19,13 @@ public interface IImageGrain : IGrainWithStringKey
     [Alias("Embed"), ResponseTimeout(ImageWorkTimeout)]
     Task<EmbeddedImage> Embed(EmbedImageRequest request);
 
-    /// <summary>Scores the image's patches, forms alpha and x_i, writes them to the outcome blob and returns them.</summary>
-    [Alias("Weigh"), ResponseTimeout(ImageWorkTimeout)]
-    Task<WeightedImage> Weigh(WeighImageRequest request);
+    /// <summary>
+    /// Decodes and embeds the image (or reads its bag from the feature cache or the job's references), scores its patches
+    /// against the request's references or normal bank, writes its embedding, weights and score to the outcome blob and
+    /// returns the embedding and score. A bad image becomes a failure, not an exception.
+    /// </summary>
+    [Alias("Process"), ResponseTimeout(ImageWorkTimeout)]
+    Task<ProcessedImage> Process(ProcessImageRequest request);
 
     /// <summary>
     /// Semi-supervised: this normal image's leave-one-out anomaly score, its largest patch distance to the nearest patch of

@@ -31,24 +31,57 @@ public sealed record EmbeddedImage(
     [property: Id(4)] ImageFailure? Failure);
 
 /// <summary>
-/// Asks an image grain for its patch weights alpha and image embedding x_i. Unsupervised: against the patch bags of
-/// <paramref name="ReferenceFeatureBlobs"/> (the image's reference images). Semi-supervised: against the normal bank made of
-/// <paramref name="NormalFeatureBlobs"/> (built once per silo and job). Average: uniform weights.
+/// Asks an image grain to process its image in one go: embed it, weigh its patches and form x_i. Unsupervised: against the
+/// first <paramref name="ReferencesPerImage"/> patch bags of <paramref name="ReferenceFeatureBlobs"/> whose image is not this
+/// one. Semi-supervised: against the normal bank made of <paramref name="NormalFeatureBlobs"/> (built once per silo and job).
+/// Average: uniform weights.
 /// </summary>
-/// <param name="FeatureBlob">The image's own patch bag.</param>
-/// <param name="Mode">The job mode (<c>unsupervised</c>, <c>semi-supervised</c>, <c>average</c>).</param>
-/// <param name="Tau">Softmax temperature.</param>
-/// <param name="ReferenceFeatureBlobs">Unsupervised: the reference images' patch bags.</param>
+/// <param name="Image">The image: its id in the job, its blob, its index among the job's images.</param>
+/// <param name="BackboneDescriptionJson">The backbone to embed with (JSON of a backbone description).</param>
+/// <param name="Options">The job options (mode, tau, patch embedding sizes, the image size limit).</param>
+/// <param name="ReferenceImages">Unsupervised: the image indices of the reference pool, in drawing order.</param>
+/// <param name="ReferenceFeatureBlobs">The patch bags of <paramref name="ReferenceImages"/>, in the same order.</param>
+/// <param name="ReferencesPerImage">R: how many references (other than the image itself) it is compared with.</param>
 /// <param name="NormalFeatureBlobs">Semi-supervised: the normal images' patch bags, in the job's order.</param>
-/// <param name="OutcomeBlob">Where the grain writes its embedding and weights, so that a restarted coordinator can read them back.</param>
-[GenerateSerializer, Immutable, Alias("AnomalyClustering.WeighImageRequest")]
-public sealed record WeighImageRequest(
-    [property: Id(1)] string FeatureBlob,
-    [property: Id(2)] string Mode,
-    [property: Id(3)] double Tau,
+/// <param name="OutcomeBlob">Where the grain writes the image's embedding, weights and score.</param>
+/// <param name="CacheFeatures">True to look the patch bag up in the feature cache and store it there when computed.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.ProcessImageRequest")]
+public sealed record ProcessImageRequest(
+    [property: Id(0)] IndexedImage Image,
+    [property: Id(1)] string BackboneDescriptionJson,
+    [property: Id(2)] JobOptions Options,
+    [property: Id(3)] IReadOnlyList<int> ReferenceImages,
     [property: Id(4)] IReadOnlyList<string> ReferenceFeatureBlobs,
-    [property: Id(5)] IReadOnlyList<string> NormalFeatureBlobs,
-    [property: Id(6)] string OutcomeBlob);
+    [property: Id(5)] int ReferencesPerImage,
+    [property: Id(6)] IReadOnlyList<string> NormalFeatureBlobs,
+    [property: Id(7)] string OutcomeBlob,
+    [property: Id(8)] bool CacheFeatures);
+
+/// <summary>An image of a job with its place in the job's image list.</summary>
+/// <param name="Index">The image's index among the job's images (0-based, manifest order).</param>
+/// <param name="Id">The image id.</param>
+/// <param name="BlobName">The blob with the encoded image.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.IndexedImage")]
+public sealed record IndexedImage(
+    [property: Id(0)] int Index,
+    [property: Id(1)] string Id,
+    [property: Id(2)] string BlobName);
+
+/// <summary>The outcome of processing one image: its embedding and score, or why there is none.</summary>
+/// <param name="Embedding">x_i, T floats; empty when the image failed.</param>
+/// <param name="AnomalyScore">The image anomaly score (the largest patch score); null in the <c>average</c> mode or on failure.</param>
+/// <param name="GridHeight">Rows of the patch grid.</param>
+/// <param name="GridWidth">Columns of the patch grid.</param>
+/// <param name="CacheHit">True when the patch bag was read rather than computed (no backbone inference).</param>
+/// <param name="Failure">Why the image could not be used, or null.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.ProcessedImage")]
+public sealed record ProcessedImage(
+    [property: Id(0)] float[] Embedding,
+    [property: Id(1)] double? AnomalyScore,
+    [property: Id(2)] int GridHeight,
+    [property: Id(3)] int GridWidth,
+    [property: Id(4)] bool CacheHit,
+    [property: Id(5)] ImageFailure? Failure);
 
 /// <summary>Asks a normal image's grain for its leave-one-out anomaly score against the other normal images.</summary>
 /// <param name="NormalFeatureBlobs">

@@ -1,9 +1,9 @@
 namespace AnomalyClustering.Abstractions.Jobs;
 
 /// <summary>
-/// The coordinator of one job (key: the job id), placed on coordinator silos: fans the images out to image grains with
-/// bounded concurrency, fixes the reference sample or the normal bank, aggregates the image embeddings, clusters them and
-/// stores the result. Its state is persisted, so that a coordinator restarted elsewhere resumes the job.
+/// The coordinator of one job (key: the job id), placed on coordinator silos: fixes the reference sample or the normal
+/// bank, has the job's shard grains process the images, clusters the image embeddings they collect and stores the result.
+/// Its state is persisted and does not grow with the images, so that a coordinator restarted elsewhere resumes the job.
 /// </summary>
 [Alias("AnomalyClustering.IClusteringJobGrain")]
 public interface IClusteringJobGrain : IGrainWithStringKey
@@ -33,9 +33,9 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     [Alias("NameCluster")]
     Task<IReadOnlyDictionary<int, string>> NameCluster(int cluster, string? name);
 
-    /// <summary>The images of the job as submitted (ids, blobs, labels): where a report finds their pixels.</summary>
-    [Alias("GetImages")]
-    Task<IReadOnlyList<JobImage>> GetImages();
+    /// <summary>Where the job's images are listed (ids, blobs, labels: where a report finds their pixels); null for an unknown job.</summary>
+    [Alias("GetManifest")]
+    Task<JobManifestReference?> GetManifest();
 }
 
 /// <summary>

@@ -70,29 +70,59 @@ public sealed record JobOptions
     /// <c>two-stage-ward</c>; null lets the coordinator choose within its memory budget (a server setting, not a job option).
     /// </summary>
     [Id(16)] public string? Algorithm { get; init; }
+
+    /// <summary>
+    /// Whether every image's patch bag (about 800 KB with the defaults) is kept in the feature cache, so that a later job
+    /// over the same images skips the backbone: true or false as asked; null lets the coordinator decide (on for jobs up to
+    /// its <c>FeatureCacheUpToImages</c>). Reference and normal images are always stored: every image is weighed against them.
+    /// </summary>
+    [Id(17)] public bool? CacheFeatures { get; init; }
 }
 
-/// <summary>A clustering job as submitted: the images, the normal images of semi-supervised mode, the options and the backbone.</summary>
-/// <param name="Images">The images to cluster, in output order; ids unique; all labelled or none.</param>
-/// <param name="NormalImages">Defect-free images for semi-supervised mode; may be empty.</param>
+/// <summary>
+/// Where a job's image list is: a manifest in the blob store, written by the submitter before it submits, in chunks of
+/// <see cref="ChunkSize"/> images (one shard grain per chunk). A submission carries this reference, never the list, so that
+/// its message and the coordinator's state stay the same size for 500 images and for a million.
+/// </summary>
+/// <param name="Prefix">The blob prefix of the manifest's chunks (ends with '/').</param>
+/// <param name="ImageCount">Images to cluster, in output order.</param>
+/// <param name="NormalImageCount">Normal (defect-free) images of semi-supervised mode, listed after the images.</param>
+/// <param name="ChunkSize">Images per chunk; the last chunk of images and the normal chunks may hold fewer.</param>
+/// <param name="ClassNames">The distinct ground-truth labels, sorted ordinally; empty when the images carry no labels.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.JobManifestReference")]
+public sealed record JobManifestReference(
+    [property: Id(0)] string Prefix,
+    [property: Id(1)] int ImageCount,
+    [property: Id(2)] int NormalImageCount,
+    [property: Id(3)] int ChunkSize,
+    [property: Id(4)] IReadOnlyList<string> ClassNames)
+{
+    /// <summary>Chunks of images to cluster (shards of the job).</summary>
+    public int ImageChunkCount => (ImageCount + ChunkSize - 1) / ChunkSize;
+
+    /// <summary>True when every image carries a label.</summary>
+    public bool HasLabels => ClassNames.Count > 0;
+}
+
+/// <summary>A clustering job as submitted: where its images are listed, the options and the backbone.</summary>
+/// <param name="Manifest">The job's image list in the blob store.</param>
 /// <param name="Options">The clustering options.</param>
 /// <param name="BackboneDescriptionJson">
 /// The backbone description (the JSON of <c>BackboneDescription</c>); its model path must be readable on every
 /// gpu-worker silo (a mounted file, or the built-in backbone).
 /// </param>
 /// <param name="Source">Where the images came from, for people (a blob prefix, an upload, a folder).</param>
-/// <remarks><see cref="Tenant"/> is an optional field added later: specifications persisted before it read as no tenant.</remarks>
+// Ids 0 and 1 (the image lists themselves) are retired: the lists live in the manifest.
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.JobSpecification")]
 public sealed record JobSpecification(
-    [property: Id(0)] IReadOnlyList<JobImage> Images,
-    [property: Id(1)] IReadOnlyList<JobImage> NormalImages,
+    [property: Id(6)] JobManifestReference Manifest,
     [property: Id(2)] JobOptions Options,
     [property: Id(3)] string BackboneDescriptionJson,
     [property: Id(4)] string Source = "")
 {
     /// <summary>
     /// The tenant of the caller who submitted the job (the API's tenant claim); null: no tenant (anonymous development
-    /// clusters, the embedded CLI, jobs submitted before tenancy), a job every caller may see.
+    /// clusters, the embedded CLI), a job every caller may see.
     /// </summary>
     [Id(5)] public string? Tenant { get; init; }
 }

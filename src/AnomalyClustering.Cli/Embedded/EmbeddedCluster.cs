@@ -117,12 +117,13 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 throw new InvalidClusteringInputException(
                     $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.", "images");
             }
-            var specification = new JobSpecification(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
-            var coordinator = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusteringJobGrain>(jobId);
+            var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
+            var grains = _host.Services.GetRequiredService<IGrainFactory>();
+            var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
             JobStatus status;
             try
             {
-                status = await coordinator.Submit(specification).ConfigureAwait(false);
+                status = await JobSubmitter.SubmitAsync(Store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (InvalidJobException e)
             {

@@ -79,6 +79,52 @@ public sealed class ReferenceSample
     }
 
     /// <summary>
+    /// Every image index in the drawing order of <see cref="Draw"/> for <paramref name="seed"/>: its first min(R+1, N)
+    /// entries are the pool of any R, and the entries after them are the next seeded candidates, which replace pool members
+    /// that cannot be used (an image that fails to decode) without changing the pool when none fails. Lazy; O(N) memory.
+    /// </summary>
+    public static IEnumerable<int> DrawingOrder(int imageCount, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(imageCount);
+        var order = new int[imageCount];
+        for (var i = 0; i < imageCount; i++)
+        {
+            order[i] = i;
+        }
+        var random = new SplitMix64(seed);
+        for (var t = 0; t < imageCount; t++)
+        {
+            // The same swaps as Draw: the last entry has nothing left to swap with.
+            if (t < imageCount - 1)
+            {
+                var swapWith = t + (int)random.NextBelow((ulong)(imageCount - t));
+                (order[t], order[swapWith]) = (order[swapWith], order[t]);
+            }
+            yield return order[t];
+        }
+    }
+
+    /// <summary>
+    /// The references of <paramref name="image"/> among <paramref name="pool"/> (usable images in drawing order): the first
+    /// <paramref name="referenceCount"/> members other than the image, as positions in the pool, sorted by image index (the
+    /// order of <see cref="ReferencesFor"/>). Fewer when the pool has fewer others.
+    /// </summary>
+    public static int[] PoolReferencesFor(IReadOnlyList<int> pool, int referenceCount, int image)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var positions = new List<int>(Math.Min(referenceCount, pool.Count));
+        for (var p = 0; p < pool.Count && positions.Count < referenceCount; p++)
+        {
+            if (pool[p] != image)
+            {
+                positions.Add(p);
+            }
+        }
+        positions.Sort((a, b) => pool[a].CompareTo(pool[b]));
+        return [.. positions];
+    }
+
+    /// <summary>
     /// The R reference images of <paramref name="image"/>: the first R pool members other than it, sorted
     /// ascending (the order in which their distances are summed, so that R = N-1 reproduces the exact sum). O(R log R).
     /// </summary>

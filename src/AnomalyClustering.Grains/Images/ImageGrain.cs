@@ -18,10 +18,11 @@ using Orleans.Placement;
 namespace AnomalyClustering.Grains.Images;
 
 /// <summary>
-/// One image of one job, on a gpu-worker silo. Embedding: read the image blob, hash it, and either read its patch bag
-/// from the feature cache or decode, run the backbone (batched with the silo's other images) and cache the bag.
-/// Weighting: score the patches against the references or the normal bank, softmax them into alpha and form x_i.
-/// A bad image comes back as a failure; the job goes on without it.
+/// One image of one job, on a gpu-worker silo. Embedding (reference and normal images): read the image blob, hash it, and
+/// either read its patch bag from the feature cache or decode, run the backbone (batched with the silo's other images) and
+/// store the bag, which every other image is weighed against. Processing (every image): get the bag the same way (stored
+/// only when the job caches features), score its patches against the references or the normal bank, softmax them into
+/// alpha, form x_i and write the outcome. A bad image comes back as a failure; the job goes on without it.
 /// </summary>
 [RequiredSiloRole(SiloRoles.GpuWorker)]
 // Spread images over the workers by their activation counts: the default (resource-optimized) placement, deciding from
@@ -29,7 +30,7 @@ namespace AnomalyClustering.Grains.Images;
 [ActivationCountBasedPlacement]
 [CollectionAgeLimit(Minutes = 10)]
 internal sealed class ImageGrain(
-    IBlobStore store,
+    IBlobStore blobs,
     FeatureCache featureCache,
     BackboneSessions backbones,
     PatchBagMemoryCache bags,
@@ -74,66 +75,85 @@ internal sealed class ImageGrain(
 
     private async Task<EmbeddedImage> EmbedImageAsync(EmbedImageRequest request)
     {
+        var bag = await PatchBagAsync(request.ImageId, request.BlobName, request.BackboneDescriptionJson, request.Options, store: true).ConfigureAwait(true);
+        if (bag.Failure is { } failure)
+        {
+            return Failed(request.ImageId, request.BlobName, request.IsNormalImage, failure.Reason, failure.Message);
+        }
+        return new EmbeddedImage(bag.FeatureBlob, bag.CacheHit, bag.Bag!.GridHeight, bag.Bag.GridWidth, Failure: null);
+    }
+
+    /// <summary>
+    /// The image's patch bag: from the feature cache, or decoded and embedded (and then stored there when
+    /// <paramref name="store"/>). A bad image, a missing blob or a backbone that cannot open is a failure, not an exception.
+    /// </summary>
+    private async Task<ObtainedBag> PatchBagAsync(string imageId, string blobName, string backboneJson, JobOptions options, bool store)
+    {
         BatchingBackbone backbone;
         try
         {
-            backbone = backbones.Get(request.BackboneDescriptionJson);
+            backbone = backbones.Get(backboneJson);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The exception can name model paths or storage endpoints: it goes to the log, the failure names an incident.
-            var message = JobIncidents.Record(logger, $"job {JobId}, image {request.ImageId}, silo {SiloName}", e, "the backbone could not be opened on a worker");
-            return Failed(request, "backbone", message);
+            var message = JobIncidents.Record(logger, $"job {JobId}, image {imageId}, silo {SiloName}", e, "the backbone could not be opened on a worker");
+            return ObtainedBag.Failed("backbone", message);
         }
 
-        var decoding = new ImageDecodeOptions { MaxDimension = request.Options.MaxImageDimension };
+        // The job may lower the worker's size limit, never raise it.
+        var decoding = new ImageDecodeOptions { MaxDimension = Math.Min(options.MaxImageDimension, _options.MaxImageDimension) };
         byte[] encoded;
         try
         {
             // The decoder's own size limit, applied before the bytes are held.
-            encoded = await store.ReadAllBytesAsync(request.BlobName, decoding.MaxEncodedBytes).ConfigureAwait(true);
+            encoded = await blobs.ReadAllBytesAsync(blobName, decoding.MaxEncodedBytes).ConfigureAwait(true);
         }
         catch (BlobNotFoundException)
         {
-            return Failed(request, "missing", $"blob '{request.BlobName}' does not exist.");
+            return ObtainedBag.Failed("missing", $"blob '{blobName}' does not exist.");
         }
         catch (BlobTooLargeException e)
         {
-            var tooLarge = new ImageDecodeException(request.ImageId, ImageDecodeFailure.TooLarge,
+            var tooLarge = new ImageDecodeException(imageId, ImageDecodeFailure.TooLarge,
                 $"the image is over {e.LimitBytes} bytes, the limit of ImageDecodeOptions.MaxEncodedBytes.");
-            return Failed(request, tooLarge.ReasonCode, tooLarge.Detail);
+            return ObtainedBag.Failed(tooLarge.ReasonCode, tooLarge.Detail);
         }
 
-        var embedding = JobOptionsMapping.ToPipelineOptions(request.Options).PatchEmbedding;
-        var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage(encoded), backbone.Identity, embedding);
-        var cached = await featureCache.TryGetAsync(key).ConfigureAwait(true);
-        (cached is null ? AnomalyClusteringTelemetry.FeatureCacheMisses : AnomalyClusteringTelemetry.FeatureCacheHits).Add(1);
-        if (cached is not null)
-        {
-            bags.Add(key.BlobName, cached);
-            return new EmbeddedImage(key.BlobName, CacheHit: true, cached.GridHeight, cached.GridWidth, Failure: null);
-        }
-
+        var embedding = JobOptionsMapping.ToPipelineOptions(options).PatchEmbedding;
+        // The size limit is part of the key: a bag cached by a job with a larger limit is never a way past this one's.
+        var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage(encoded), $"{backbone.Identity}|max-side {decoding.MaxDimension}", embedding);
         var loader = new ImageLoader(backbone.Description.Preprocessing, decoding);
+        if (store)
+        {
+            var cached = await featureCache.TryGetAsync(key).ConfigureAwait(true);
+            (cached is null ? AnomalyClusteringTelemetry.FeatureCacheMisses : AnomalyClusteringTelemetry.FeatureCacheHits).Add(1);
+            if (cached is not null)
+            {
+                bags.Add(key.BlobName, cached);
+                return new ObtainedBag(cached, key.BlobName, CacheHit: true, Failure: null);
+            }
+        }
+
         var tensor = new float[loader.TensorLength];
         var clock = Stopwatch.StartNew();
-        var decodeSpan = AnomalyClusteringTelemetry.StartSpan("decode", JobId, request.ImageId);
+        var decodeSpan = AnomalyClusteringTelemetry.StartSpan("decode", JobId, imageId);
         try
         {
             // Decoding is CPU work: off the grain's scheduler, like the scoring below.
-            await Task.Run(() => loader.Load(encoded, request.ImageId, tensor)).ConfigureAwait(true);
+            await Task.Run(() => loader.Load(encoded, imageId, tensor)).ConfigureAwait(true);
         }
         catch (ImageDecodeException e)
         {
             decodeSpan?.SetStatus(ActivityStatusCode.Error, e.ReasonCode);
-            return Failed(request, e.ReasonCode, e.Detail);
+            return ObtainedBag.Failed(e.ReasonCode, e.Detail);
         }
         finally
         {
             AnomalyClusteringTelemetry.EndStage(decodeSpan, "decode", clock);
         }
         clock.Restart();
-        var embedSpan = AnomalyClusteringTelemetry.StartSpan("embed", JobId, request.ImageId);
+        var embedSpan = AnomalyClusteringTelemetry.StartSpan("embed", JobId, imageId);
         PatchBag bag;
         try
         {
@@ -143,20 +163,34 @@ internal sealed class ImageGrain(
         {
             AnomalyClusteringTelemetry.EndStage(embedSpan, "embed", clock);
         }
+        if (!store)
+        {
+            return new ObtainedBag(bag, FeatureBlob: null, CacheHit: false, Failure: null);
+        }
         await featureCache.PutAsync(key, bag).ConfigureAwait(true);
         bags.Add(key.BlobName, bag);
-        return new EmbeddedImage(key.BlobName, CacheHit: false, bag.GridHeight, bag.GridWidth, Failure: null);
+        return new ObtainedBag(bag, key.BlobName, CacheHit: false, Failure: null);
     }
 
     /// <inheritdoc />
-    public async Task<WeightedImage> Weigh(WeighImageRequest request)
+    public async Task<ProcessedImage> Process(ProcessImageRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var span = AnomalyClusteringTelemetry.StartSpan("image.weigh", JobId);
+        using var span = AnomalyClusteringTelemetry.StartSpan("image.process", JobId, request.Image.Id);
         AnomalyClusteringTelemetry.WorkInFlight.Add(1, SiloTag);
         try
         {
-            return await WeighImageAsync(request).ConfigureAwait(true);
+            var outcome = await ProcessImageAsync(request).ConfigureAwait(true);
+            if (outcome.Failure is { } failure)
+            {
+                AnomalyClusteringTelemetry.ImagesFailed.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
+                span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
+            }
+            else
+            {
+                AnomalyClusteringTelemetry.ImagesEmbedded.Add(1, new KeyValuePair<string, object?>("cache", outcome.CacheHit ? "hit" : "miss"));
+            }
+            return outcome;
         }
         finally
         {
@@ -178,15 +212,25 @@ internal sealed class ImageGrain(
         return score;
     }
 
-    private async Task<WeightedImage> WeighImageAsync(WeighImageRequest request)
+    private async Task<ProcessedImage> ProcessImageAsync(ProcessImageRequest request)
     {
-        var mode = ClusteringOptionNames.ParseMode(request.Mode);
-        var bag = await bags.GetAsync(request.FeatureBlob).ConfigureAwait(true);
+        var image = request.Image;
+        // A reference image was embedded (and its bag stored) before any image was processed: its bag is read, not recomputed.
+        var ownReference = IndexOf(request.ReferenceImages, image.Index);
+        ObtainedBag obtained = ownReference >= 0
+            ? new ObtainedBag(await bags.GetAsync(request.ReferenceFeatureBlobs[ownReference]).ConfigureAwait(true), request.ReferenceFeatureBlobs[ownReference], CacheHit: true, Failure: null)
+            : await PatchBagAsync(image.Id, image.BlobName, request.BackboneDescriptionJson, request.Options, request.CacheFeatures).ConfigureAwait(true);
+        if (obtained.Failure is { } failure)
+        {
+            logger.LogInformation("Image {ImageId} ({Blob}) failed: {Reason}: {Message}", image.Id, image.BlobName, failure.Reason, failure.Message);
+            return new ProcessedImage([], null, 0, 0, false, failure with { Id = image.Id, BlobName = image.BlobName });
+        }
+        var bag = obtained.Bag!;
         var clock = Stopwatch.StartNew();
         var scoreSpan = AnomalyClusteringTelemetry.StartSpan("score", JobId);
         float[] alpha;
         double? anomalyScore = null;
-        switch (mode)
+        switch (ClusteringOptionNames.ParseMode(request.Options.Mode))
         {
             case ClusteringMode.Average:
                 alpha = PatchWeights.Uniform(bag.PatchCount);
@@ -195,16 +239,17 @@ internal sealed class ImageGrain(
             {
                 var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs).ConfigureAwait(true);
                 var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
-                alpha = PatchWeights.Softmax(scores, request.Tau);
+                alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
                 break;
             }
             default:
             {
-                var references = await Task.WhenAll(request.ReferenceFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
+                var positions = ReferenceSample.PoolReferencesFor(request.ReferenceImages, request.ReferencesPerImage, image.Index);
+                var references = await Task.WhenAll(positions.Select(p => bags.GetAsync(request.ReferenceFeatureBlobs[p]))).ConfigureAwait(true);
                 var scores = new double[bag.PatchCount];
                 await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _options.ScoringThreads)).ConfigureAwait(true);
-                alpha = PatchWeights.Softmax(scores, request.Tau);
+                alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
                 break;
             }
@@ -213,16 +258,34 @@ internal sealed class ImageGrain(
         AnomalyClusteringTelemetry.EndStage(scoreSpan, "score", clock);
         using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha, anomalyScore), writable: false))
         {
-            await store.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);
+            await blobs.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);
         }
         // The image is done for this job; free the activation rather than wait for idle collection.
         DeactivateOnIdle();
-        return new WeightedImage(x, alpha, anomalyScore);
+        return new ProcessedImage(x, anomalyScore, bag.GridHeight, bag.GridWidth, obtained.CacheHit, Failure: null);
     }
 
-    private EmbeddedImage Failed(EmbedImageRequest request, string reason, string message)
+    private static int IndexOf(IReadOnlyList<int> values, int value)
     {
-        logger.LogInformation("Image {ImageId} ({Blob}) failed: {Reason}: {Message}", request.ImageId, request.BlobName, reason, message);
-        return new EmbeddedImage(null, false, 0, 0, new ImageFailure(request.ImageId, request.BlobName, reason, message, request.IsNormalImage));
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (values[i] == value)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private EmbeddedImage Failed(string imageId, string blobName, bool isNormal, string reason, string message)
+    {
+        logger.LogInformation("Image {ImageId} ({Blob}) failed: {Reason}: {Message}", imageId, blobName, reason, message);
+        return new EmbeddedImage(null, false, 0, 0, new ImageFailure(imageId, blobName, reason, message, isNormal));
+    }
+
+    /// <summary>A patch bag obtained for an image, where it is stored (null: not stored), or why there is none.</summary>
+    private sealed record ObtainedBag(PatchBag? Bag, string? FeatureBlob, bool CacheHit, ImageFailure? Failure)
+    {
+        public static ObtainedBag Failed(string reason, string message) => new(null, null, false, new ImageFailure("", "", reason, message));
     }
 }

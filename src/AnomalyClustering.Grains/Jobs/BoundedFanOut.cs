@@ -7,6 +7,9 @@ namespace AnomalyClustering.Grains.Jobs;
 /// </summary>
 internal static class BoundedFanOut
 {
+    private static readonly TimeSpan[] RetryDelays =
+        [.. new[] { 1, 2, 4, 8, 15, 15, 15, 15, 15 }.Select(seconds => TimeSpan.FromSeconds(seconds))];
+
     /// <summary>
     /// Runs <paramref name="process"/> for every item with at most <paramref name="maxInFlight"/> in flight, running
     /// <paramref name="afterEach"/> each time one finishes while items wait (the caller's checkpoint). A failed item's
@@ -16,38 +19,69 @@ internal static class BoundedFanOut
         IEnumerable<T> items, int maxInFlight, Func<T, Task> process, Func<Task> afterEach, CancellationToken cancellationToken)
     {
         var inFlight = new HashSet<Task>();
-        foreach (var item in items)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            while (inFlight.Count >= Math.Max(1, maxInFlight))
+            foreach (var item in items)
             {
-                var done = await Task.WhenAny(inFlight).ConfigureAwait(true);
-                inFlight.Remove(done);
-                await done.ConfigureAwait(true);
-                await afterEach().ConfigureAwait(true);
+                cancellationToken.ThrowIfCancellationRequested();
+                while (inFlight.Count >= Math.Max(1, maxInFlight))
+                {
+                    var done = await Task.WhenAny(inFlight).ConfigureAwait(true);
+                    inFlight.Remove(done);
+                    await done.ConfigureAwait(true);
+                    await afterEach().ConfigureAwait(true);
+                }
+                inFlight.Add(process(item));
             }
-            inFlight.Add(process(item));
+            await Task.WhenAll(inFlight).ConfigureAwait(true);
+            cancellationToken.ThrowIfCancellationRequested();
         }
-        await Task.WhenAll(inFlight).ConfigureAwait(true);
-        cancellationToken.ThrowIfCancellationRequested();
+        catch (Exception)
+        {
+            // The items still in flight finish before the exception leaves: none of them may touch the caller's state
+            // after the caller has moved on (a resumed run would count their images twice).
+            await SettleAsync(inFlight).ConfigureAwait(true);
+            throw;
+        }
+    }
+
+    private static async Task SettleAsync(IEnumerable<Task> tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(true);
+        }
+        catch (Exception)
+        {
+            // Only waited for: the first failure is the one reported.
+        }
     }
 
     /// <summary>
-    /// Calls an image grain, retrying what a cluster throws while it changes (a worker leaving mid-call, placement before
-    /// a new silo's metadata arrived, a timeout): 3 attempts, 1 s then 2 s apart. Anything else is the image's own problem.
+    /// Calls a grain, retrying what a cluster throws while it changes or a dependency is briefly away (a worker killed
+    /// mid-call, which the cluster declares dead only after tens of seconds; placement before a new silo's metadata
+    /// arrived; a timeout; the blob store unreachable): <see cref="RetryDelays"/> apart, about 90 s in all. After that the
+    /// exception goes to the caller, which must not read it as the image's fault: the work is left undone and resumed later.
     /// </summary>
     public static async Task<T> WithRetriesAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 0; ; attempt++)
         {
             try
             {
                 return await call().ConfigureAwait(true);
             }
-            catch (Exception e) when (attempt < 3 && e is TimeoutException or OrleansException)
+            catch (Exception e) when (attempt < RetryDelays.Length && IsTransient(e))
             {
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(true);
+                await Task.Delay(RetryDelays[attempt], cancellationToken).ConfigureAwait(true);
             }
         }
     }
+
+    /// <summary>
+    /// True for a fault of the cluster or a dependency rather than of the work itself: Orleans' own exceptions (a silo
+    /// gone, a connection lost), timeouts, and storage I/O (the blob store's errors are <see cref="IOException"/>s).
+    /// </summary>
+    public static bool IsTransient(Exception exception) =>
+        exception is TimeoutException or OrleansException or IOException or HttpRequestException;
 }

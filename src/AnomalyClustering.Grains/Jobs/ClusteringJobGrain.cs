@@ -17,11 +17,11 @@ using Orleans.Concurrency;
 namespace AnomalyClustering.Grains.Jobs;
 
 /// <summary>
-/// The coordinator of one job (METHOD sections 1-5, distributed): embeds every image through its image grain with
-/// bounded concurrency, fixes the seeded reference sample (unsupervised) or the normal set (semi-supervised), has every
-/// image grain weigh its patches, clusters the image embeddings and writes the result document. Reentrant, so that
-/// status and cancel calls are answered while the job runs; every step persists its progress so that a coordinator
-/// reactivated elsewhere (after a silo failure; a reminder wakes it) goes on from where the job was.
+/// The coordinator of one job (METHOD sections 1-5, distributed): its life (submit, status, cancel, naming) and the order
+/// of its stages: <see cref="JobReferencePhase"/> fixes what images are weighed against, <see cref="JobShardPhase"/> has the
+/// shard grains embed and weigh every image, <see cref="JobResultStage"/> clusters and writes the result. Reentrant, so
+/// that status and cancel calls are answered while the job runs; its state (O(1) in the images) is persisted at every
+/// stage, so that a coordinator reactivated elsewhere (after a silo failure; a reminder wakes it) goes on from there.
 /// </summary>
 [Reentrant]
 [RequiredSiloRole(SiloRoles.Coordinator)]
@@ -36,13 +36,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private readonly ILogger<ClusteringJobGrain> _logger;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SemaphoreSlim _namingGate = new(1, 1);
+    private JobRunContext _context = null!;
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
     private DateTimeOffset _lastCheckpoint;
-
-    // Progress counts kept beside the per-image flags (counted once at activation), so that a status is O(1) in the images.
-    private int _embeddedCount;
-    private int _weightedCount;
 
     public ClusteringJobGrain(
         [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
@@ -63,9 +60,14 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _embeddedCount = S.ImageEmbedded.Count(done => done) + S.NormalEmbedded.Count(done => done);
-        _weightedCount = S.ImageWeighted.Count(done => done);
-        if (S.State.IsActive())
+        _context = new JobRunContext(JobId, () => _state.State, GrainFactory, _store, _options, _logger, CheckpointAsync, WriteStateAsync);
+        if (S.State.IsActive() && S.Specification?.Manifest is null)
+        {
+            // A job persisted before manifests existed carries its images in a form this version does not read.
+            S.State = JobState.Failed;
+            S.Error = "the job was submitted to an earlier version of the cluster and cannot be resumed; submit it again.";
+        }
+        else if (S.State.IsActive())
         {
             _logger.LogInformation("Job {JobId} resumes in state {State}", JobId, S.State);
             StartRun();
@@ -84,21 +86,21 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         JobSubmissionCheck.Validate(specification, _options.ClusteringMemoryBudgetBytes);
         var now = DateTimeOffset.UtcNow;
+        var manifest = specification.Manifest;
         _state.State = new JobCoordinatorState
         {
             Specification = specification,
             State = JobState.Queued,
             CreatedAt = now,
             UpdatedAt = now,
-            ImageEmbedded = new bool[specification.Images.Count],
-            ImageFeatures = new string?[specification.Images.Count],
-            ImageWeighted = new bool[specification.Images.Count],
+            CacheFeatures = specification.Options.CacheFeatures ?? manifest.ImageCount <= _options.FeatureCacheUpToImages,
         };
         await WriteStateAsync().ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
         await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
-        AnomalyClusteringTelemetry.ImagesReceived.Add(specification.Images.Count + specification.NormalImages.Count);
-        _logger.LogInformation("Job {JobId} accepted: {Images} images, {Normals} normal images, mode {Mode}", JobId, specification.Images.Count, specification.NormalImages.Count, specification.Options.Mode);
+        AnomalyClusteringTelemetry.ImagesReceived.Add(manifest.ImageCount + manifest.NormalImageCount);
+        _logger.LogInformation("Job {JobId} accepted: {Images} images in {Shards} shards, {Normals} normal images, mode {Mode}",
+            JobId, manifest.ImageCount, manifest.ImageChunkCount, manifest.NormalImageCount, specification.Options.Mode);
         StartRun();
         return Status();
     }
@@ -107,7 +109,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task<JobStatus> GetStatus() => Task.FromResult(Status());
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<ImageFailure>> GetFailures() => Task.FromResult<IReadOnlyList<ImageFailure>>(S.Failures.ToArray());
+    public async Task<IReadOnlyList<ImageFailure>> GetFailures() =>
+        S.Specification is null ? [] : await JobResultStage.FailuresAsync(_context).ConfigureAwait(true);
 
     /// <inheritdoc />
     public async Task<JobStatus> Cancel()
@@ -117,6 +120,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             return Status();
         }
         await _cancellation.CancelAsync().ConfigureAwait(true);
+        await JobShardPhase.StopAsync(_context).ConfigureAwait(true);
         await FinishAsync(JobState.Cancelled, error: null).ConfigureAwait(true);
         return Status();
     }
@@ -167,7 +171,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<JobImage>> GetImages() => Task.FromResult(S.Specification?.Images ?? []);
+    public Task<JobManifestReference?> GetManifest() => Task.FromResult(S.Specification?.Manifest);
 
     /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
@@ -197,7 +201,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private async Task RunGuardedAsync(CancellationToken cancellationToken)
     {
         using var span = AnomalyClusteringTelemetry.StartSpan("job", JobId);
-        span?.SetTag("anomaly_clustering.images", S.Specification?.Images.Count);
+        span?.SetTag("anomaly_clustering.images", S.Specification?.Manifest.ImageCount);
         AnomalyClusteringTelemetry.JobsActive.Add(1);
         try
         {
@@ -226,209 +230,28 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var specification = S.Specification!;
-        var options = JobOptionsMapping.ToPipelineOptions(specification.Options, _options.ClusteringMemoryBudgetBytes);
-        if (S.State is JobState.Queued or JobState.Embedding)
+        var options = JobOptionsMapping.ToPipelineOptions(S.Specification!.Options, _options.ClusteringMemoryBudgetBytes);
+        if (!S.ReferencesFixed)
         {
-            await EmbedAsync(specification, options, cancellationToken).ConfigureAwait(true);
+            await SetStateAsync(JobState.Embedding).ConfigureAwait(true);
+            var references = Stopwatch.StartNew();
+            await JobReferencePhase.RunAsync(_context, options, cancellationToken).ConfigureAwait(true);
+            _context.AddStageTime(PipelineStage.EmbedImages, references.Elapsed);
         }
-        var kept = Enumerable.Range(0, specification.Images.Count).Where(i => S.ImageFeatures[i] is not null).ToArray();
-        if (kept.Length < 2)
+        if (S.State is not JobState.Clustering)
         {
-            throw new InvalidClusteringInputException(
-                $"only {kept.Length} of {specification.Images.Count} images could be used; clustering needs at least 2{MessageParts.InParentheses(S.Failures.FirstOrDefault(f => !f.IsNormalImage)?.Message)}.", "images");
+            await SetStateAsync(JobState.Weighting).ConfigureAwait(true);
+            var images = Stopwatch.StartNew();
+            await JobShardPhase.RunAsync(_context, cancellationToken).ConfigureAwait(true);
+            _context.AddStageTime(PipelineStage.WeightPatches, images.Elapsed);
         }
-        var labels = specification.Images[0].Label is null ? null : kept.Select(i => specification.Images[i].Label!).ToArray();
-        EmbeddingClustering.CheckClusterCount(options, kept.Length, labels?.Distinct(StringComparer.Ordinal).Count());
-
-        var (embeddings, weights, anomalyScores) = await WeighAsync(specification, options, kept, cancellationToken).ConfigureAwait(true);
-        var threshold = await DetectionThresholdAsync(options, cancellationToken).ConfigureAwait(true);
-        await ClusterAsync(specification, options, kept, labels, embeddings, weights, (anomalyScores, threshold), cancellationToken).ConfigureAwait(true);
-    }
-
-    private async Task EmbedAsync(JobSpecification specification, ClusteringJobOptions options, CancellationToken cancellationToken)
-    {
-        await SetStateAsync(JobState.Embedding).ConfigureAwait(true);
-        var clock = Stopwatch.StartNew();
-        if (options.Mode == ClusteringMode.SemiSupervised && S.NormalEmbedded.Length == 0)
-        {
-            S.SelectedNormals = JobPlan.SelectNormalImageIndices(specification.NormalImages.Count, options.NormalImageLimit, options.Seed);
-            S.NormalEmbedded = new bool[S.SelectedNormals.Length];
-            S.NormalFeatures = new string?[S.SelectedNormals.Length];
-        }
-
-        // Normal images first: the normal bank is needed by every image's weighting.
-        var work = Enumerable.Range(0, S.SelectedNormals.Length).Where(n => !S.NormalEmbedded[n]).Select(n => (Index: n, Normal: true))
-            .Concat(Enumerable.Range(0, specification.Images.Count).Where(i => !S.ImageEmbedded[i]).Select(i => (Index: i, Normal: false)));
-        await ForEachBoundedAsync(work, async item =>
-        {
-            var image = item.Normal ? specification.NormalImages[S.SelectedNormals[item.Index]] : specification.Images[item.Index];
-            var request = new EmbedImageRequest(image.Id, image.BlobName, specification.BackboneDescriptionJson, specification.Options, item.Normal);
-            EmbeddedImage outcome;
-            try
-            {
-                var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, item.Index, item.Normal));
-                outcome = await BoundedFanOut.WithRetriesAsync(() => grain.Embed(request), cancellationToken).ConfigureAwait(true);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // One image's unexpected failure (a worker lost mid-call, a storage error) costs that image, not the job.
-                // Failures reach the answers and the result document, so the exception text stays in the log.
-                var message = JobIncidents.Record(_logger, $"job {JobId}, image {image.Id}", e, "the image could not be embedded");
-                outcome = new EmbeddedImage(null, false, 0, 0, new ImageFailure(image.Id, image.BlobName, JobIncidents.InternalReason, message, item.Normal));
-            }
-            if (outcome.Failure is { } failure)
-            {
-                S.Failures.Add(failure);
-            }
-            else
-            {
-                S.CacheHits += outcome.CacheHit ? 1 : 0;
-                (S.GridHeight, S.GridWidth) = (outcome.GridHeight, outcome.GridWidth);
-            }
-            AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "embed"));
-            if (item.Normal)
-            {
-                S.NormalFeatures[item.Index] = outcome.FeatureBlob;
-                S.NormalEmbedded[item.Index] = true;
-                _embeddedCount++;
-            }
-            else
-            {
-                S.ImageFeatures[item.Index] = outcome.FeatureBlob;
-                S.ImageEmbedded[item.Index] = true;
-                _embeddedCount++;
-            }
-        }, cancellationToken).ConfigureAwait(true);
-        AddStageTime(PipelineStage.EmbedImages, clock.Elapsed);
-    }
-
-    private async Task<(float[][] Embeddings, float[][] Weights, double[]? AnomalyScores)> WeighAsync(
-        JobSpecification specification, ClusteringJobOptions options, int[] kept, CancellationToken cancellationToken)
-    {
-        string[] normalBlobs = [];
-        if (options.Mode == ClusteringMode.SemiSupervised)
-        {
-            normalBlobs = S.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray();
-            if (normalBlobs.Length == 0)
-            {
-                throw new InvalidClusteringInputException(
-                    $"none of the {S.SelectedNormals.Length} normal images could be used; semi-supervised mode needs at least one{MessageParts.InParentheses(S.Failures.FirstOrDefault(f => f.IsNormalImage)?.Message)}.", "normalImages");
-            }
-        }
-        var sample = JobPlan.UsesReferenceSample(options, kept.Length)
-            ? ReferenceSample.Draw(kept.Length, options.ReferenceCount, unchecked((ulong)options.Seed))
-            : null;
-        await SetStateAsync(JobState.Weighting).ConfigureAwait(true);
-        var clock = Stopwatch.StartNew();
-        var embeddings = new float[kept.Length][];
-        var weights = new float[kept.Length][];
-        var anomalyScores = new double?[kept.Length];
-        await ForEachBoundedAsync(Enumerable.Range(0, kept.Length), async k =>
-        {
-            var index = kept[k];
-            var outcomeBlob = JobBlobNames.ImageOutcome(JobId, index);
-            if (S.ImageWeighted[index])
-            {
-                (embeddings[k], weights[k], anomalyScores[k]) = await ReadOutcomeAsync(outcomeBlob, cancellationToken).ConfigureAwait(true);
-                return;
-            }
-            IReadOnlyList<string> references = options.Mode != ClusteringMode.Unsupervised ? []
-                : sample is null ? kept.Where(other => other != index).Select(other => S.ImageFeatures[other]!).ToArray()
-                : sample.ReferencesFor(k).Select(r => S.ImageFeatures[kept[r]]!).ToArray();
-            var request = new WeighImageRequest(S.ImageFeatures[index]!, specification.Options.Mode, options.Tau, references, normalBlobs, outcomeBlob);
-            var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, index));
-            var weighted = await BoundedFanOut.WithRetriesAsync(() => grain.Weigh(request), cancellationToken).ConfigureAwait(true);
-            embeddings[k] = weighted.Embedding;
-            weights[k] = weighted.PatchWeights;
-            anomalyScores[k] = weighted.AnomalyScore;
-            S.ImageWeighted[index] = true;
-            _weightedCount++;
-            AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "weight"));
-        }, cancellationToken).ConfigureAwait(true);
-        AddStageTime(PipelineStage.WeightPatches, clock.Elapsed);
-        // All or nothing: an outcome written before scores were recorded leaves the job without them rather than with gaps.
-        return (embeddings, weights, anomalyScores.All(score => score is not null) ? anomalyScores.Select(score => score!.Value).ToArray() : null);
-    }
-
-    /// <summary>
-    /// Semi-supervised with at least 2 usable normal images: the label-free detection threshold, a quantile of the normal
-    /// images' leave-one-out scores (<see cref="DetectionThreshold"/>), each scored by its own grain. Otherwise null.
-    /// </summary>
-    private async Task<double?> DetectionThresholdAsync(ClusteringJobOptions options, CancellationToken cancellationToken)
-    {
-        var normalBlobs = S.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray();
-        if (options.Mode != ClusteringMode.SemiSupervised || normalBlobs.Length < 2)
-        {
-            return null;
-        }
-        var scores = new double[normalBlobs.Length];
-        await ForEachBoundedAsync(Enumerable.Range(0, normalBlobs.Length), async n =>
-        {
-            var request = new NormalScoreRequest(normalBlobs, n);
-            var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, n, isNormal: true));
-            scores[n] = await BoundedFanOut.WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
-        }, cancellationToken).ConfigureAwait(true);
-        return DetectionThreshold.FromNormalScores(scores);
-    }
-
-    private async Task ClusterAsync(
-        JobSpecification specification, ClusteringJobOptions options, int[] kept, string[]? labels, float[][] embeddings, float[][] weights,
-        (double[]? Scores, double? Threshold) detection, CancellationToken cancellationToken)
-    {
         await SetStateAsync(JobState.Clustering).ConfigureAwait(true);
-        var clock = Stopwatch.StartNew();
-        var dimension = embeddings[0].Length;
-        var matrix = new float[kept.Length * dimension];
-        for (var k = 0; k < kept.Length; k++)
-        {
-            embeddings[k].CopyTo(matrix, k * dimension);
-        }
-        var ids = kept.Select(i => specification.Images[i].Id).ToArray();
-        var span = AnomalyClusteringTelemetry.StartSpan("cluster", JobId);
-        span?.SetTag("anomaly_clustering.images", kept.Length);
-        var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept.Length, dimension, ids, labels, options, weights, progress: null), cancellationToken)
-            .ConfigureAwait(true);
-        AnomalyClusteringTelemetry.ClusteringDuration.Record(clock.Elapsed.TotalSeconds);
-        AnomalyClusteringTelemetry.ClusteringImages.Record(kept.Length);
-        AnomalyClusteringTelemetry.EndStage(span, "cluster", clock);
-        AddStageTime(PipelineStage.Cluster, clock.Elapsed);
-
-        var description = BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
-        var result = ImageDetection.WithAnomalyScores(clustered, detection.Scores, detection.Threshold) with
-        {
-            Errors = S.Failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
-            PatchGridHeight = S.GridHeight,
-            PatchGridWidth = S.GridWidth,
-            Timings = S.StageSeconds.Select(pair => new StageTiming(Enum.Parse<PipelineStage>(pair.Key), TimeSpan.FromSeconds(pair.Value))).ToArray(),
-        };
-        var source = new ResultSource("job", specification.Source, Layout: null, NormalFolder: null, description.Name, new Dictionary<string, int>(), description.Preprocessing);
-        using (var document = new MemoryStream())
-        {
-            ClusteringResultJson.Write(document, result, source);
-            document.Position = 0;
-            await _store.PutAsync(JobBlobNames.Result(JobId), document, cancellationToken: cancellationToken).ConfigureAwait(true);
-        }
-        S.ResultBlob = JobBlobNames.Result(JobId);
+        var result = await JobResultStage.RunAsync(_context, options, cancellationToken).ConfigureAwait(true);
+        S.ResultBlob = await JobResultStage.WriteAsync(_context, result, cancellationToken).ConfigureAwait(true);
         S.ClusterCount = result.ClusterCount;
         await FinishAsync(JobState.Completed, error: null).ConfigureAwait(true);
-        _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed", JobId, kept.Length, result.ClusterCount, S.Failures.Count);
-    }
-
-    private async Task<(float[], float[], double?)> ReadOutcomeAsync(string blobName, CancellationToken cancellationToken)
-    {
-        var bytes = await _store.ReadAllBytesAsync(blobName, cancellationToken: cancellationToken).ConfigureAwait(true);
-        return ImageOutcomeFormat.FromBytes(bytes);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="process"/> for every item with at most <see cref="CoordinatorOptions.MaxInFlightImages"/> in flight,
-    /// on the grain's scheduler (so the state is only touched by one turn at a time), checkpointing as items complete.
-    /// </summary>
-    private async Task ForEachBoundedAsync<T>(IEnumerable<T> items, Func<T, Task> process, CancellationToken cancellationToken)
-    {
-        await BoundedFanOut.ForEachAsync(items, _options.MaxInFlightImages, process, CheckpointAsync, cancellationToken).ConfigureAwait(true);
-        await WriteStateAsync().ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed",
+            JobId, result.Images.Count, result.ClusterCount, result.Errors.Count);
     }
 
     private async Task CheckpointAsync()
@@ -513,22 +336,23 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
     }
 
-    private void AddStageTime(PipelineStage stage, TimeSpan elapsed) =>
-        S.StageSeconds[stage.ToString()] = S.StageSeconds.GetValueOrDefault(stage.ToString()) + elapsed.TotalSeconds;
-
     private JobStatus Status()
     {
         var specification = S.Specification;
+        var active = _context.ActiveShards.Values;
+        var processed = S.ProcessedInDoneShards + active.Sum(progress => progress.Processed);
+        var failed = S.FailedInDoneShards + active.Sum(progress => progress.Failed) + S.Failures.Count;
         return new JobStatus
         {
             JobId = JobId,
             State = S.State,
-            TotalImages = specification?.Images.Count ?? 0,
+            TotalImages = specification?.Manifest.ImageCount ?? 0,
             TotalNormalImages = S.SelectedNormals.Length,
-            EmbeddedImages = _embeddedCount,
-            CacheHits = S.CacheHits,
-            WeightedImages = _weightedCount,
-            FailedImages = S.Failures.Count,
+            // While the references are fixed, their progress; then the normal bank's and every processed image's.
+            EmbeddedImages = S.ReferencesFixed ? S.NormalEmbedded.Count(done => done) + processed : _context.ReferencesEmbedded,
+            CacheHits = S.CacheHits + active.Sum(progress => progress.CacheHits),
+            WeightedImages = processed - (failed - S.Failures.Count),
+            FailedImages = failed,
             Error = S.Error,
             CreatedAt = S.CreatedAt,
             UpdatedAt = S.UpdatedAt,

@@ -12,6 +12,28 @@ public sealed class CoordinatorOptions
     /// </summary>
     public int MaxInFlightImages { get; set; } = 32;
 
+    /// <summary>
+    /// Shards of a job that run at once (each a chunk of the manifest, 4,096 images by default). Two keep the workers busy
+    /// while one shard finishes its last images; the job's <see cref="MaxInFlightImages"/> is shared between them.
+    /// </summary>
+    public int MaxActiveShards { get; set; } = 2;
+
+    /// <summary>How often the coordinator asks its running shards for their progress (and resumes any that stopped).</summary>
+    public TimeSpan ShardPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Jobs with at most this many images keep every image's patch bag in the feature cache unless the job says otherwise
+    /// (<c>cacheFeatures</c>): a re-run skips the backbone. Larger jobs store only their reference or normal images' bags,
+    /// about 800 KB per image saved.
+    /// </summary>
+    public int FeatureCacheUpToImages { get; set; } = 2_000;
+
+    /// <summary>
+    /// Jobs with at most this many usable images carry every image's alpha map in the result document (the report's heat
+    /// maps); above it the maps stay in the per-image outcome blobs, which the API serves one at a time.
+    /// </summary>
+    public int AlphaMapsInResultUpTo { get; set; } = 20_000;
+
     /// <summary>How often progress is persisted while images complete.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
 

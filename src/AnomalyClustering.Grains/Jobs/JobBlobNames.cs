@@ -15,6 +15,15 @@ public static partial class JobBlobNames
     /// <summary>The outcome (x_i and alpha) of image <paramref name="index"/> of a job.</summary>
     public static string ImageOutcome(string jobId, int index) => $"{JobPrefix(jobId)}outcomes/{index}.bin";
 
+    /// <summary>
+    /// The prefix of one submission's manifest (<see cref="JobManifestStore"/>): per submission, so that two clients
+    /// submitting the same job id at once never write into each other's list; the one the coordinator accepted stays.
+    /// </summary>
+    public static string Manifest(string jobId, string submissionId) => $"{JobPrefix(jobId)}manifest-{submissionId}/";
+
+    /// <summary>The columnar blob of shard <paramref name="shard"/>'s image embeddings and scores.</summary>
+    public static string ShardEmbeddings(string jobId, int shard) => $"{JobPrefix(jobId)}shards/{shard}.bin";
+
     /// <summary>The prefix under which the images uploaded for a job are stored.</summary>
     public static string UploadPrefix(string jobId) => $"uploads/{jobId}/";
 

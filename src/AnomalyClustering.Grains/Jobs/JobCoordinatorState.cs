@@ -3,10 +3,12 @@ using AnomalyClustering.Abstractions.Jobs;
 namespace AnomalyClustering.Grains.Jobs;
 
 /// <summary>
-/// What a job coordinator persists (grain storage <c>jobs</c>: Redis in a cluster, memory in embedded mode): the job, its
-/// state and, per image, how far it got. Image embeddings are not here but in the image grains' outcome blobs, so the
-/// state stays small; a restarted coordinator resumes from the first image not done.
+/// What a job coordinator persists (grain storage <c>jobs</c>: Redis in a cluster, memory in embedded mode): the job (a
+/// manifest reference, not its images), its state, what every image is weighed against, and which shards are done. Its
+/// size does not grow with the images: per-image progress lives in the shard grains and their outcome blobs (the shard
+/// bitmap here is one bit per 4,096 images, 31 bytes at a million). A restarted coordinator resumes from it.
 /// </summary>
+// Ids 5, 6 and 11 (per-image flags and feature blobs) are retired: per-image progress belongs to the shards.
 [GenerateSerializer, Alias("AnomalyClustering.JobCoordinatorState")]
 public sealed class JobCoordinatorState
 {
@@ -25,12 +27,6 @@ public sealed class JobCoordinatorState
     /// <summary>The job-level error of a failed job.</summary>
     [Id(4)] public string? Error { get; set; }
 
-    /// <summary>Per image: true once its embedding step finished (successfully or not).</summary>
-    [Id(5)] public bool[] ImageEmbedded { get; set; } = [];
-
-    /// <summary>Per image: its feature-cache blob, or null (not done, or failed).</summary>
-    [Id(6)] public string?[] ImageFeatures { get; set; } = [];
-
     /// <summary>Indices of the normal images that feed the scores (after the seeded normal limit).</summary>
     [Id(7)] public int[] SelectedNormals { get; set; } = [];
 
@@ -40,13 +36,10 @@ public sealed class JobCoordinatorState
     /// <summary>Per selected normal image: its feature-cache blob, or null.</summary>
     [Id(9)] public string?[] NormalFeatures { get; set; } = [];
 
-    /// <summary>Images that could not be used.</summary>
+    /// <summary>Normal images that could not be used (the images' own failures are kept by their shards).</summary>
     [Id(10)] public List<ImageFailure> Failures { get; set; } = [];
 
-    /// <summary>Per image: true once its outcome blob (x_i and alpha) is written.</summary>
-    [Id(11)] public bool[] ImageWeighted { get; set; } = [];
-
-    /// <summary>Embeddings read from the feature cache.</summary>
+    /// <summary>Patch bags read from the feature cache, in the reference phase and in the shards that are done.</summary>
     [Id(12)] public int CacheHits { get; set; }
 
     /// <summary>The result document's blob once completed.</summary>
@@ -63,4 +56,40 @@ public sealed class JobCoordinatorState
 
     /// <summary>Columns of the patch grid.</summary>
     [Id(17)] public int GridWidth { get; set; }
+
+    /// <summary>True once the references (or the normal bank) are fixed and the shards may start.</summary>
+    [Id(18)] public bool ReferencesFixed { get; set; }
+
+    /// <summary>Unsupervised: the usable reference pool's image indices, in drawing order.</summary>
+    [Id(19)] public int[] ReferenceImages { get; set; } = [];
+
+    /// <summary>The patch bags of <see cref="ReferenceImages"/>.</summary>
+    [Id(20)] public string[] ReferenceFeatures { get; set; } = [];
+
+    /// <summary>R: references each image is compared with.</summary>
+    [Id(21)] public int ReferencesPerImage { get; set; }
+
+    /// <summary>Whether the shards keep every image's patch bag in the feature cache (decided when the job starts).</summary>
+    [Id(22)] public bool CacheFeatures { get; set; }
+
+    /// <summary>One bit per shard: set once the shard's embeddings blob is written.</summary>
+    [Id(23)] public ulong[] ShardsDone { get; set; } = [];
+
+    /// <summary>Images processed by the shards that are done.</summary>
+    [Id(24)] public int ProcessedInDoneShards { get; set; }
+
+    /// <summary>Of those, images that could not be used.</summary>
+    [Id(25)] public int FailedInDoneShards { get; set; }
+
+    /// <summary>
+    /// The last progress of each shard that runs now, as of the last checkpoint (at most
+    /// <see cref="CoordinatorOptions.MaxActiveShards"/> entries): a coordinator reactivated mid-job shows it at once.
+    /// </summary>
+    [Id(26)] public Dictionary<int, ShardProgress> ActiveShards { get; set; } = [];
+
+    /// <summary>True when shard <paramref name="shard"/> is done.</summary>
+    public bool IsShardDone(int shard) => ShardsDone.Length > 0 && (ShardsDone[shard >> 6] & (1UL << (shard & 63))) != 0;
+
+    /// <summary>Marks shard <paramref name="shard"/> done.</summary>
+    public void MarkShardDone(int shard) => ShardsDone[shard >> 6] |= 1UL << (shard & 63);
 }

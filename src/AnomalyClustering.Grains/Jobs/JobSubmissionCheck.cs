@@ -7,9 +7,9 @@ using AnomalyClustering.Storage;
 namespace AnomalyClustering.Grains.Jobs;
 
 /// <summary>
-/// Everything a coordinator refuses at submit, before any work: options, the dataset against them (normal images for
-/// semi-supervised mode, K at most the images, no more images than the clustering takes), blob names and the backbone.
-/// O(N) in the images.
+/// Everything a coordinator refuses at submit, before any work: options, and the dataset's counts against them (normal
+/// images for semi-supervised mode, K at most the images or classes, no more images than the clustering takes), and the
+/// backbone. O(1) in the images: the list itself was checked by its writer (<see cref="JobManifestStore"/>).
 /// </summary>
 internal static class JobSubmissionCheck
 {
@@ -17,18 +17,16 @@ internal static class JobSubmissionCheck
     /// <exception cref="InvalidJobException">The reason, for a person, with the offending field.</exception>
     public static void Validate(JobSpecification specification, long clusteringMemoryBudgetBytes)
     {
+        var manifest = specification.Manifest ?? throw new InvalidJobException("the job has no manifest; submit it with JobSubmitter.", "manifest");
+        if (manifest.ImageCount < 1 || manifest.NormalImageCount < 0 || manifest.ChunkSize < 1 || string.IsNullOrEmpty(manifest.Prefix))
+        {
+            throw new InvalidJobException(
+                $"the manifest reference is not valid ({manifest.ImageCount} images, {manifest.NormalImageCount} normal images, chunks of {manifest.ChunkSize}).", "manifest");
+        }
         try
         {
             var options = JobOptionsMapping.ToPipelineOptions(specification.Options, clusteringMemoryBudgetBytes);
-            var dataset = new ClusteringDataset(
-                specification.Images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
-                specification.NormalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
-            JobPlan.CheckDataset(options, dataset);
-            foreach (var image in specification.Images.Concat(specification.NormalImages))
-            {
-                // A bad name would otherwise surface per image as an internal error of the store.
-                BlobName.Validate(image.BlobName);
-            }
+            JobPlan.CheckCounts(options, manifest.ImageCount, manifest.NormalImageCount, manifest.HasLabels ? manifest.ClassNames.Count : null);
             // Only parsed here: the model file need exist on the gpu-worker silos only, which check it when they open it.
             BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
         }
@@ -39,10 +37,6 @@ internal static class JobSubmissionCheck
         catch (BackboneConfigurationException e)
         {
             throw new InvalidJobException(e.Message, "backbone");
-        }
-        catch (InvalidBlobNameException e)
-        {
-            throw new InvalidJobException($"image blob name '{e.RejectedName}' is not allowed: {e.Message}", "images");
         }
     }
 }

@@ -50,8 +50,8 @@ public static class AnomalyClusteringTelemetry
     /// <summary>Seconds from a job's submission to its end.</summary>
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("anomaly_clustering.job.duration", "s", "Seconds from submission to the end of a job.");
 
-    /// <summary>Images finished per job stage, tagged <c>stage</c> = embed | weight (job progress).</summary>
-    public static readonly Counter<long> JobImagesDone = Meter.CreateCounter<long>("anomaly_clustering.job.images.done", "{image}", "Images finished per job stage (embed, weight).");
+    /// <summary>Images finished per job stage, tagged <c>stage</c> = process (an image embedded and weighed; job progress).</summary>
+    public static readonly Counter<long> JobImagesDone = Meter.CreateCounter<long>("anomaly_clustering.job.images.done", "{image}", "Images finished per job stage (process: embedded and weighed).");
 
     /// <summary>Image work running on a silo now, tagged <c>silo</c>.</summary>
     public static readonly UpDownCounter<long> WorkInFlight = Meter.CreateUpDownCounter<long>("anomaly_clustering.work.in_flight", "{request}", "Image grain requests running now, per silo.");

@@ -22,6 +22,12 @@ public sealed class WorkerOptions
 
     /// <summary>Bytes of patch bags kept in memory per silo (own bags between the two phases, reference bags across images).</summary>
     public long PatchBagMemoryBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// The largest image width or height this worker decodes, whatever a job asks (a job's <c>maxImageDimension</c> can
+    /// only lower it): the bound of one decoded image's memory is the worker's setting, not the client's.
+    /// </summary>
+    public int MaxImageDimension { get; set; } = 8192;
 }
 
 /// <summary>How backbones run on this silo (configuration section <c>AnomalyClustering:Backbones</c>).</summary>

@@ -155,12 +155,13 @@ public static class JobApi
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
             store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages,
             JobOptionsMapping.ToPipelineOptions(options, coordinators.Value.ClusteringMemoryBudgetBytes), cancellationToken).ConfigureAwait(false);
-        return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix"), caller)
+        return await JobRequests.SubmitAsync(store, grains, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix"), caller, cancellationToken)
             .ConfigureAwait(false);
     }
 
     private static async Task<IResult> UploadAsync(
-        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
+        HttpRequest request, IGrainFactory grains, IBlobStore store, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits,
+        CancellationToken cancellationToken)
     {
         var caller = JobTenancy.CallerOf(request.HttpContext);
         JobStatus? existing = null;
@@ -182,7 +183,7 @@ public static class JobApi
             var normals = upload.NormalNames.Count == 0 ? null
                 : upload.NormalNames.Select(name => new JobImage(name, JobBlobNames.UploadedNormalImagesPrefix(upload.JobId) + name)).ToList();
             var dataset = BlobDatasetDiscovery.FromNames(imagesPrefix, upload.ImageNames, "the upload", normals);
-            return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), upload.JobId, dataset, options, backbone, imagesPrefix, caller)
+            return await JobRequests.SubmitAsync(store, grains, upload.JobId, dataset, options, backbone, imagesPrefix, caller, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is ApiProblemException { StatusCode: not StatusCodes.Status409Conflict } or InvalidJobException)
@@ -279,13 +280,20 @@ public static class JobApi
         {
             (result, source) = ClusteringResultJson.Read(document);
         }
-        var images = await grains.GetGrain<IClusteringJobGrain>(jobId).GetImages().ConfigureAwait(false);
+        var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is { } manifest)
+        {
+            await foreach (var image in JobManifestStore.ReadImagesAsync(store, manifest, cancellationToken).ConfigureAwait(false))
+            {
+                blobsById[image.Id] = image.BlobName;
+            }
+        }
         // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
         var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var input = new ClusterReportInput(
             result,
             source,
-            new BlobImageSource(store, images.ToDictionary(image => image.Id, image => image.BlobName, StringComparer.Ordinal)),
+            new BlobImageSource(store, blobsById),
             new BlobThumbnailCache(store, ThumbnailPrefix, $"{apiBase}/thumbnails/{{key}}"))
         {
             Options = new ReportOptions { ApiBaseUrl = apiBase, JobId = jobId, Title = $"Job {jobId}" },

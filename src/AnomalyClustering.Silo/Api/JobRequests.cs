@@ -2,6 +2,7 @@ using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
+using AnomalyClustering.Storage;
 using AnomalyClustering.Grains.Jobs;
 using Microsoft.Net.Http.Headers;
 
@@ -94,24 +95,22 @@ public static class JobRequests
     }
 
     /// <summary>
-    /// Submits the job of <paramref name="dataset"/> to its coordinator: 202 Accepted with the status and the job's location.
+    /// Submits the job of <paramref name="dataset"/> (its manifest written to <paramref name="store"/>, then the reference sent
+    /// to its coordinator): 202 Accepted with the status and the job's location.
     /// Normal images travel only in semi-supervised mode, the one that reads them.
     /// The job is recorded with the caller's tenant (none on an anonymous cluster).
     /// </summary>
     /// <exception cref="InvalidJobException">The coordinator refused the job (the caller's problem filter answers 400).</exception>
     /// <exception cref="ApiProblemException">409: another tenant's job took the id first.</exception>
     public static async Task<IResult> SubmitAsync(
-        IClusteringJobGrain coordinator, string jobId, DiscoveredBlobDataset dataset, JobOptions options, string backboneJson, string source, JobCaller caller)
+        IBlobStore store, IGrainFactory grains, string jobId, DiscoveredBlobDataset dataset, JobOptions options, string backboneJson, string source,
+        JobCaller caller, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(coordinator);
         ArgumentNullException.ThrowIfNull(dataset);
         var semiSupervised = ClusteringOptionNames.ParseMode(options.Mode) == ClusteringMode.SemiSupervised;
-        var specification = new JobSpecification(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source)
-        {
-            Tenant = caller.SeesAll ? null : caller.Tenant,
-        };
+        var submission = new JobSubmission(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source, caller.SeesAll ? null : caller.Tenant);
         // A job submitted with the same id in between is answered as an existing one.
-        var status = JobTenancy.ExistingFor(caller, await coordinator.Submit(specification).ConfigureAwait(false));
+        var status = JobTenancy.ExistingFor(caller, await JobSubmitter.SubmitAsync(store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false));
         return Results.Accepted($"/jobs/{jobId}", status);
     }
 }

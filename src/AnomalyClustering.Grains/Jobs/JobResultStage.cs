@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using AnomalyClustering.Abstractions.Images;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Grains.Images;
+using AnomalyClustering.Grains.Telemetry;
+using AnomalyClustering.Jobs;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// The last stage of a job: reads the shards' columnar embeddings (one blob per shard, in image order), the ids and labels
+/// from the manifest, clusters, adds the anomaly scores and the label-free threshold, and writes the result document.
+/// The embeddings are held once, as one N x T matrix.
+/// </summary>
+internal static class JobResultStage
+{
+    public static async Task<ClusteringResult> RunAsync(JobRunContext run, ClusteringJobOptions options, CancellationToken cancellationToken)
+    {
+        var manifest = run.Manifest;
+        var shardCount = manifest.ImageChunkCount;
+        var parts = new ShardEmbeddings[shardCount];
+        for (var shard = 0; shard < shardCount; shard++)
+        {
+            var bytes = await BoundedFanOut.WithRetriesAsync(
+                () => run.Store.ReadAllBytesAsync(JobBlobNames.ShardEmbeddings(run.JobId, shard), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(true);
+            parts[shard] = ShardEmbeddingsFormat.FromBytes(bytes);
+        }
+        var kept = parts.Sum(part => part.ImageIndices.Length);
+        var failures = await FailuresAsync(run).ConfigureAwait(true);
+        if (kept < 2)
+        {
+            throw new InvalidClusteringInputException(
+                $"only {kept} of {manifest.ImageCount} images could be used; clustering needs at least 2{MessageParts.InParentheses(failures.FirstOrDefault(f => !f.IsNormalImage)?.Message)}.", "images");
+        }
+        var dimension = parts.First(part => part.ImageIndices.Length > 0).Dimension;
+        var matrix = new float[(long)kept * dimension];
+        var scores = new double[kept];
+        var indices = new int[kept];
+        var ids = new string[kept];
+        var labels = manifest.HasLabels ? new string[kept] : null;
+        var row = 0;
+        for (var shard = 0; shard < shardCount; shard++)
+        {
+            var part = parts[shard];
+            var chunk = await JobManifestStore.ReadImageChunkAsync(run.Store, manifest, shard, cancellationToken).ConfigureAwait(true);
+            part.Embeddings.CopyTo(matrix, (long)row * dimension);
+            part.AnomalyScores.CopyTo(scores, row);
+            part.ImageIndices.CopyTo(indices, row);
+            foreach (var index in part.ImageIndices)
+            {
+                var image = chunk[index - (shard * manifest.ChunkSize)];
+                ids[row] = image.Id;
+                if (labels is not null)
+                {
+                    labels[row] = image.Label!;
+                }
+                row++;
+            }
+            // Each shard's copy goes as soon as it is in the matrix: the embeddings are held once.
+            parts[shard] = null!;
+        }
+        EmbeddingClustering.CheckClusterCount(options, kept, labels?.Distinct(StringComparer.Ordinal).Count());
+
+        var weights = kept <= run.Options.AlphaMapsInResultUpTo ? await AlphaMapsAsync(run, indices, cancellationToken).ConfigureAwait(true) : null;
+        var threshold = await DetectionThresholdAsync(run, options, cancellationToken).ConfigureAwait(true);
+
+        var clock = Stopwatch.StartNew();
+        var span = AnomalyClusteringTelemetry.StartSpan("cluster", run.JobId);
+        span?.SetTag("anomaly_clustering.images", kept);
+        var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept, dimension, ids, labels, options, weights, progress: null), cancellationToken)
+            .ConfigureAwait(true);
+        AnomalyClusteringTelemetry.ClusteringDuration.Record(clock.Elapsed.TotalSeconds);
+        AnomalyClusteringTelemetry.ClusteringImages.Record(kept);
+        AnomalyClusteringTelemetry.EndStage(span, "cluster", clock);
+        run.AddStageTime(PipelineStage.Cluster, clock.Elapsed);
+
+        // All or nothing: a job without scores (average mode) has none rather than gaps.
+        var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
+        return ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold) with
+        {
+            Errors = failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
+            PatchGridHeight = run.State.GridHeight,
+            PatchGridWidth = run.State.GridWidth,
+            Timings = run.State.StageSeconds.Select(pair => new StageTiming(Enum.Parse<PipelineStage>(pair.Key), TimeSpan.FromSeconds(pair.Value))).ToArray(),
+        };
+    }
+
+    /// <summary>Writes <paramref name="result"/> as the job's result document and returns its blob.</summary>
+    public static async Task<string> WriteAsync(JobRunContext run, ClusteringResult result, CancellationToken cancellationToken)
+    {
+        var specification = run.Specification;
+        var description = BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
+        var source = new ResultSource("job", specification.Source, Layout: null, NormalFolder: null, description.Name, new Dictionary<string, int>(), description.Preprocessing);
+        using var document = new MemoryStream();
+        ClusteringResultJson.Write(document, result, source);
+        document.Position = 0;
+        var blob = JobBlobNames.Result(run.JobId);
+        await run.Store.PutAsync(blob, document, cancellationToken: cancellationToken).ConfigureAwait(true);
+        return blob;
+    }
+
+    /// <summary>
+    /// Every image the job could not use: the normal images' failures (kept by the coordinator) and each shard's, in
+    /// image order. Only shards that ran are asked.
+    /// </summary>
+    public static async Task<List<ImageFailure>> FailuresAsync(JobRunContext run)
+    {
+        var failures = new List<ImageFailure>(run.State.Failures);
+        var state = run.State;
+        for (var shard = 0; shard < run.Manifest.ImageChunkCount; shard++)
+        {
+            if (state.IsShardDone(shard) || run.ActiveShards.ContainsKey(shard))
+            {
+                failures.AddRange(await run.Grains.GetGrain<IJobShardGrain>(JobShardKey.For(run.JobId, shard)).GetFailures().ConfigureAwait(true));
+            }
+        }
+        return failures;
+    }
+
+    private static async Task<float[][]> AlphaMapsAsync(JobRunContext run, int[] indices, CancellationToken cancellationToken)
+    {
+        var maps = new float[indices.Length][];
+        await run.ForEachBoundedAsync(Enumerable.Range(0, indices.Length), async k =>
+        {
+            var bytes = await BoundedFanOut.WithRetriesAsync(
+                () => run.Store.ReadAllBytesAsync(JobBlobNames.ImageOutcome(run.JobId, indices[k]), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(true);
+            maps[k] = ImageOutcomeFormat.FromBytes(bytes).Weights;
+        }, cancellationToken).ConfigureAwait(true);
+        return maps;
+    }
+
+    /// <summary>
+    /// Semi-supervised with at least 2 usable normal images: the label-free detection threshold, a quantile of the normal
+    /// images' leave-one-out scores (<see cref="DetectionThreshold"/>), each scored by its own grain. Otherwise null.
+    /// </summary>
+    private static async Task<double?> DetectionThresholdAsync(JobRunContext run, ClusteringJobOptions options, CancellationToken cancellationToken)
+    {
+        var normalBlobs = run.State.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray();
+        if (options.Mode != ClusteringMode.SemiSupervised || normalBlobs.Length < 2)
+        {
+            return null;
+        }
+        var scores = new double[normalBlobs.Length];
+        await run.ForEachBoundedAsync(Enumerable.Range(0, normalBlobs.Length), async n =>
+        {
+            var request = new NormalScoreRequest(normalBlobs, n);
+            var grain = run.Grains.GetGrain<IImageGrain>(ImageGrainKey.For(run.JobId, n, isNormal: true));
+            scores[n] = await BoundedFanOut.WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
+        }, cancellationToken).ConfigureAwait(true);
+        return DetectionThreshold.FromNormalScores(scores);
+    }
+}

@@ -1,0 +1,234 @@
+using AnomalyClustering.Abstractions.Images;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Grains.Images;
+using AnomalyClustering.Grains.Placement;
+using AnomalyClustering.Grains.Telemetry;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// One chunk of a job's images (see <see cref="IJobShardGrain"/>): processes each image not yet done through its image
+/// grain with bounded concurrency, records it in the bitmap, checkpoints what changed, and writes the chunk's embeddings
+/// blob at the end. A fault of the cluster or the store that outlasts the retries stops the run without marking any image
+/// failed; the coordinator's next call resumes it. Reentrant, so that the coordinator's calls are answered while it works.
+/// </summary>
+[Reentrant]
+[RequiredSiloRole(SiloRoles.Coordinator)]
+internal sealed class JobShardGrain : Grain, IJobShardGrain
+{
+    // A run stopped by a fault is not restarted at once: the dependency it waited for is likely still away.
+    private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
+
+    private readonly IPersistentState<JobShardState> _state;
+    private readonly IBlobStore _store;
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger<JobShardGrain> _logger;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private CancellationTokenSource _stop = new();
+    private Task? _run;
+    private DateTimeOffset _lastCheckpoint;
+    private DateTimeOffset _lastFault = DateTimeOffset.MinValue;
+
+    public JobShardGrain(
+        [PersistentState("shard", GrainStorageNames.Jobs)] IPersistentState<JobShardState> state,
+        IBlobStore store,
+        IOptions<CoordinatorOptions> options,
+        ILogger<JobShardGrain> logger)
+    {
+        _state = state;
+        _store = store;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private string JobId => JobShardKey.JobIdOf(this.GetPrimaryKeyString());
+
+    private int Shard => JobShardKey.ShardOf(this.GetPrimaryKeyString());
+
+    private JobShardState S => _state.State;
+
+    /// <inheritdoc />
+    public Task<ShardProgress> Run(ShardWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (S.EmbeddingsBlob is null && _run is not { IsCompleted: false } && DateTimeOffset.UtcNow - _lastFault >= RestartDelay)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                _stop = new CancellationTokenSource();
+            }
+            _run = RunGuardedAsync(work, _stop.Token);
+        }
+        return Task.FromResult(Progress());
+    }
+
+    /// <inheritdoc />
+    public async Task Stop()
+    {
+        await _stop.CancelAsync().ConfigureAwait(true);
+        if (_run is { } run)
+        {
+            await run.ConfigureAwait(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ImageFailure>> GetFailures() => Task.FromResult<IReadOnlyList<ImageFailure>>(S.Failures.ToArray());
+
+    private ShardProgress Progress() =>
+        new(S.Images, S.Processed, S.Failures.Count, S.CacheHits, S.EmbeddingsBlob, S.GridHeight, S.GridWidth);
+
+    private async Task RunGuardedAsync(ShardWork work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(work, cancellationToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("Job {JobId} shard {Shard} stopped", JobId, Shard);
+        }
+        catch (Exception e)
+        {
+            // Nothing is lost: done images are in the bitmap, the others are done by the run the coordinator starts next.
+            _lastFault = DateTimeOffset.UtcNow;
+            _logger.LogWarning(e, "Job {JobId} shard {Shard} paused after {Processed} of {Images} images; it resumes on the coordinator's next call",
+                JobId, Shard, S.Processed, S.Images);
+        }
+        finally
+        {
+            await SettleStateAsync().ConfigureAwait(true);
+        }
+    }
+
+    private async Task RunAsync(ShardWork work, CancellationToken cancellationToken)
+    {
+        var chunk = await JobManifestStore.ReadImageChunkAsync(_store, work.Manifest, Shard, cancellationToken).ConfigureAwait(true);
+        if (S.Done.Length == 0)
+        {
+            S.Images = chunk.Length;
+            S.Done = new ulong[(chunk.Length + 63) / 64];
+        }
+        var first = Shard * work.Manifest.ChunkSize;
+        var embeddings = new float[chunk.Length][];
+        var scores = new double[chunk.Length];
+        Array.Fill(scores, double.NaN);
+        var failed = S.Failures.Select(failure => failure.Id).ToHashSet(StringComparer.Ordinal);
+
+        // A resumed shard reads back what its images left in their outcome blobs.
+        var resumed = Enumerable.Range(0, chunk.Length).Where(p => S.IsDone(p) && !failed.Contains(chunk[p].Id));
+        await BoundedFanOut.ForEachAsync(resumed, work.MaxInFlightImages, async p =>
+        {
+            var bytes = await BoundedFanOut.WithRetriesAsync(
+                () => _store.ReadAllBytesAsync(JobBlobNames.ImageOutcome(JobId, first + p), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(true);
+            (embeddings[p], _, var score) = ImageOutcomeFormat.FromBytes(bytes);
+            scores[p] = score ?? double.NaN;
+        }, () => Task.CompletedTask, cancellationToken).ConfigureAwait(true);
+
+        var pending = Enumerable.Range(0, chunk.Length).Where(p => !S.IsDone(p));
+        await BoundedFanOut.ForEachAsync(pending, work.MaxInFlightImages, async p =>
+        {
+            var image = chunk[p];
+            var request = new ProcessImageRequest(
+                new IndexedImage(first + p, image.Id, image.BlobName), work.BackboneDescriptionJson, work.Options, work.ReferenceImages,
+                work.ReferenceFeatureBlobs, work.ReferencesPerImage, work.NormalFeatureBlobs, JobBlobNames.ImageOutcome(JobId, first + p), work.CacheFeatures);
+            var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, first + p));
+            ProcessedImage outcome;
+            try
+            {
+                outcome = await BoundedFanOut.WithRetriesAsync(() => grain.Process(request), cancellationToken).ConfigureAwait(true);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !BoundedFanOut.IsTransient(e))
+            {
+                // An unexpected error of this image's own costs the image, not the job. A transient fault that outlasted
+                // the retries is not the image's fault: it stops the run and the image is done when the shard resumes.
+                var message = JobIncidents.Record(_logger, $"job {JobId}, image {image.Id}", e, "the image could not be processed");
+                outcome = new ProcessedImage([], null, 0, 0, false, new ImageFailure(image.Id, image.BlobName, JobIncidents.InternalReason, message));
+            }
+            if (outcome.Failure is { } failure)
+            {
+                S.Failures.Add(failure);
+            }
+            else
+            {
+                embeddings[p] = outcome.Embedding;
+                scores[p] = outcome.AnomalyScore ?? double.NaN;
+                S.CacheHits += outcome.CacheHit ? 1 : 0;
+                (S.GridHeight, S.GridWidth) = (outcome.GridHeight, outcome.GridWidth);
+            }
+            S.MarkDone(p);
+            S.Processed++;
+            AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "process"));
+        }, CheckpointAsync, cancellationToken).ConfigureAwait(true);
+
+        await WriteEmbeddingsAsync(embeddings, scores, first, cancellationToken).ConfigureAwait(true);
+    }
+
+    private async Task WriteEmbeddingsAsync(float[][] embeddings, double[] scores, int first, CancellationToken cancellationToken)
+    {
+        var kept = Enumerable.Range(0, embeddings.Length).Where(p => embeddings[p] is not null).ToArray();
+        var dimension = kept.Length == 0 ? 0 : embeddings[kept[0]].Length;
+        var matrix = new float[kept.Length * dimension];
+        for (var k = 0; k < kept.Length; k++)
+        {
+            embeddings[kept[k]].CopyTo(matrix, k * dimension);
+        }
+        var columns = new ShardEmbeddings([.. kept.Select(p => first + p)], dimension, matrix, [.. kept.Select(p => scores[p])]);
+        var blob = JobBlobNames.ShardEmbeddings(JobId, Shard);
+        using (var content = new MemoryStream(ShardEmbeddingsFormat.ToBytes(columns), writable: false))
+        {
+            await BoundedFanOut.WithRetriesAsync(async () =>
+            {
+                content.Position = 0;
+                await _store.PutAsync(blob, content, cancellationToken: cancellationToken).ConfigureAwait(true);
+                return true;
+            }, cancellationToken).ConfigureAwait(true);
+        }
+        S.EmbeddingsBlob = blob;
+        await WriteStateAsync().ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} shard {Shard} complete: {Images} images, {Failed} failed", JobId, Shard, S.Images, S.Failures.Count);
+    }
+
+    private async Task CheckpointAsync()
+    {
+        // Keeps the grain alive while it works: a running shard has few incoming calls, which idle collection would read as idle.
+        DelayDeactivation(TimeSpan.FromMinutes(30));
+        if (DateTimeOffset.UtcNow - _lastCheckpoint >= _options.CheckpointInterval)
+        {
+            await WriteStateAsync().ConfigureAwait(true);
+        }
+    }
+
+    /// <summary>Persists the progress of a run that ended, if storage can be reached; otherwise the next checkpoint does.</summary>
+    private async Task SettleStateAsync()
+    {
+        try
+        {
+            await WriteStateAsync().ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning(e, "Job {JobId} shard {Shard}: progress could not be saved; images done since the last checkpoint are done again", JobId, Shard);
+        }
+    }
+
+    private async Task WriteStateAsync()
+    {
+        // Interleaved turns must not write concurrently: the storage's ETag check would refuse one.
+        await _writeGate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            await _state.WriteStateAsync().ConfigureAwait(true);
+            _lastCheckpoint = DateTimeOffset.UtcNow;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using AnomalyClustering.Abstractions.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// The second stage of a job: every image embedded and weighed, by the job's shard grains, at most
+/// <see cref="CoordinatorOptions.MaxActiveShards"/> at a time. The coordinator follows the running shards by calling them
+/// (which also resumes a shard whose silo was lost, or whose run a fault paused) and records each shard once it is done.
+/// </summary>
+internal static class JobShardPhase
+{
+    public static async Task RunAsync(JobRunContext run, CancellationToken cancellationToken)
+    {
+        var state = run.State;
+        var manifest = run.Manifest;
+        var shardCount = manifest.ImageChunkCount;
+        if (state.ShardsDone.Length == 0)
+        {
+            state.ShardsDone = new ulong[(shardCount + 63) / 64];
+        }
+        var activeLimit = Math.Max(1, run.Options.MaxActiveShards);
+        var work = new ShardWork(
+            manifest,
+            run.Specification.Options,
+            run.Specification.BackboneDescriptionJson,
+            state.ReferenceImages,
+            state.ReferenceFeatures,
+            state.ReferencesPerImage,
+            state.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray(),
+            // The job's in-flight budget, shared by its running shards.
+            Math.Max(1, (run.Options.MaxInFlightImages + activeLimit - 1) / activeLimit),
+            state.CacheFeatures);
+        // Shards that ran before a restart are followed first, then the others in order.
+        var active = state.ActiveShards.Keys.Where(shard => !state.IsShardDone(shard)).Order().ToList();
+        var waiting = new Queue<int>(Enumerable.Range(0, shardCount).Where(shard => !state.IsShardDone(shard) && !active.Contains(shard)));
+        while (waiting.Count > 0 || active.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            while (active.Count < activeLimit && waiting.TryDequeue(out var next))
+            {
+                active.Add(next);
+            }
+            foreach (var shard in active.ToArray())
+            {
+                ShardProgress progress;
+                try
+                {
+                    progress = await run.Grains.GetGrain<IJobShardGrain>(JobShardKey.For(run.JobId, shard)).Run(work).ConfigureAwait(true);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The shard's silo is gone or the call timed out: the next call activates it again, from its bitmap.
+                    run.Logger.LogWarning(e, "Job {JobId}: shard {Shard} did not answer; asking again", run.JobId, shard);
+                    continue;
+                }
+                if (!progress.IsComplete)
+                {
+                    run.ActiveShards[shard] = progress;
+                    continue;
+                }
+                state.MarkShardDone(shard);
+                state.ProcessedInDoneShards += progress.Processed;
+                state.FailedInDoneShards += progress.Failed;
+                state.CacheHits += progress.CacheHits;
+                if (progress.GridHeight > 0)
+                {
+                    (state.GridHeight, state.GridWidth) = (progress.GridHeight, progress.GridWidth);
+                }
+                active.Remove(shard);
+                run.ActiveShards.Remove(shard);
+                await run.WriteStateAsync().ConfigureAwait(true);
+            }
+            // Also keeps the coordinator alive: following its shards is not an incoming call.
+            await run.CheckpointAsync().ConfigureAwait(true);
+            if (active.Count > 0)
+            {
+                await Task.Delay(run.Options.ShardPollInterval, cancellationToken).ConfigureAwait(true);
+            }
+        }
+    }
+
+    /// <summary>Stops the shards that run now (a cancelled job); what they did stays.</summary>
+    public static async Task StopAsync(JobRunContext run)
+    {
+        foreach (var shard in run.ActiveShards.Keys.ToArray())
+        {
+            try
+            {
+                await run.Grains.GetGrain<IJobShardGrain>(JobShardKey.For(run.JobId, shard)).Stop().ConfigureAwait(true);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                run.Logger.LogWarning(e, "Job {JobId}: shard {Shard} could not be stopped", run.JobId, shard);
+            }
+        }
+        run.ActiveShards.Clear();
+    }
+}

@@ -1,0 +1,66 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>A job as a client holds it before submitting: the image lists themselves, which the submission writes to a manifest.</summary>
+/// <param name="Images">The images to cluster, in output order; ids unique; all labelled or none.</param>
+/// <param name="NormalImages">Defect-free images for semi-supervised mode; may be empty.</param>
+/// <param name="Options">The clustering options.</param>
+/// <param name="BackboneDescriptionJson">The backbone description (JSON).</param>
+/// <param name="Source">Where the images came from, for people.</param>
+/// <param name="Tenant">The submitting caller's tenant; null for none.</param>
+public sealed record JobSubmission(
+    IReadOnlyList<JobImage> Images,
+    IReadOnlyList<JobImage> NormalImages,
+    JobOptions Options,
+    string BackboneDescriptionJson,
+    string Source = "",
+    string? Tenant = null);
+
+/// <summary>
+/// Submits a job as every client does (the API, the embedded CLI, tests): writes its manifest to the blob store, then
+/// sends the coordinator the reference. A job id that exists already is answered with its status and nothing is written;
+/// a manifest the coordinator did not take (refused, or another submission of the same id won) is deleted again.
+/// </summary>
+public static class JobSubmitter
+{
+    /// <summary>Submits <paramref name="submission"/> as job <paramref name="jobId"/>; returns the coordinator's status.</summary>
+    /// <exception cref="InvalidJobException">The job was refused; the message says why.</exception>
+    public static async Task<JobStatus> SubmitAsync(
+        IBlobStore store, IGrainFactory grains, string jobId, JobSubmission submission,
+        int chunkSize = JobManifestStore.DefaultChunkSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(submission);
+        JobBlobNames.ValidateJobId(jobId);
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+        var existing = await coordinator.GetStatus().ConfigureAwait(false);
+        if (existing.State != JobState.Unknown)
+        {
+            return existing;
+        }
+        var prefix = JobBlobNames.Manifest(jobId, Guid.NewGuid().ToString("n"));
+        var accepted = false;
+        try
+        {
+            var manifest = await JobManifestStore.WriteAsync(store, prefix, submission.Images, submission.NormalImages, chunkSize, cancellationToken)
+                .ConfigureAwait(false);
+            var specification = new JobSpecification(manifest, submission.Options, submission.BackboneDescriptionJson, submission.Source)
+            {
+                Tenant = submission.Tenant,
+            };
+            var status = await coordinator.Submit(specification).ConfigureAwait(false);
+            accepted = (await coordinator.GetManifest().ConfigureAwait(false))?.Prefix == prefix;
+            return status;
+        }
+        finally
+        {
+            if (!accepted)
+            {
+                await store.DeletePrefixAsync(prefix, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+}
