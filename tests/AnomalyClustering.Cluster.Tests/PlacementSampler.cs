@@ -24,7 +24,8 @@ internal static class PlacementSampler
                 foreach (var statistic in statistics)
                 {
                     var key = statistic.GrainId.Key.ToString();
-                    if (key is not null && key.StartsWith(keyPrefix, StringComparison.Ordinal))
+                    // Image grain keys only ({job}/i{n}, {job}/n{n}): the job's shard grains ({job}/s{n}) belong on the coordinator.
+                    if (key is not null && key.StartsWith(keyPrefix, StringComparison.Ordinal) && key.Length > keyPrefix.Length && key[keyPrefix.Length] is 'i' or 'n')
                     {
                         var port = statistic.SiloAddress.Endpoint.Port;
                         if (!seen.TryGetValue(port, out var keys))

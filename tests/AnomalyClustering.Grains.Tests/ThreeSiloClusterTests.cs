@@ -167,4 +167,39 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
         var listed = await Grains.GetGrain<IJobRegistryGrain>(0).List(0, 1000);
         Assert.Equal(JobState.Completed, Assert.Single(listed, status => status.JobId == "idempotent").State);
     }
+
+    [Fact]
+    public async Task AJobSplitIntoManyShardsGivesTheSameResultAsOneShard()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 81);
+        var one = await JobRuns.ResultAsync(fixture.Store, await JobRuns.RunAsync(Grains, fixture.Store, "shards-one", data.Job(new JobOptions())));
+        // Chunks of 2 images: shards that run two at a time, finish out of order and are read back in order.
+        var many = await JobRuns.ResultAsync(fixture.Store, await JobRuns.RunAsync(Grains, fixture.Store, "shards-many", data.Job(new JobOptions()), chunkSize: 2));
+
+        Assert.Equal(one.Images.Select(image => image.Id), many.Images.Select(image => image.Id));
+        Assert.Equal(JobRuns.Clusters(one), JobRuns.Clusters(many));
+        Assert.Equal(one.Images.Select(image => image.AnomalyScore), many.Images.Select(image => image.AnomalyScore));
+        Assert.Equal(one.Images.Select(image => image.PatchWeights!), many.Images.Select(image => image.PatchWeights!));
+    }
+
+    [Fact]
+    public async Task AReferenceImageThatCannotBeUsedIsReplacedByTheNextSeededCandidate()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 91);
+        await fixture.Store.PutAsync("datasets/bad-reference/broken.png", new MemoryStream("not a PNG"u8.ToArray()), cancellationToken: TestContext.Current.CancellationToken);
+        var count = data.Images.Count + 1;
+        // The broken image goes where the seeded drawing puts the first reference.
+        var first = Core.Scoring.ReferenceSample.DrawingOrder(count, 0).First();
+        var images = data.Images.ToList();
+        images.Insert(first, new JobImage("broken.png", "datasets/bad-reference/broken.png", data.Images[0].Label));
+
+        var options = new JobOptions { Refs = 3 };
+        var status = await JobRuns.RunAsync(Grains, fixture.Store, "bad-reference", data.Job(options) with { Images = images });
+        var result = await JobRuns.ResultAsync(fixture.Store, status);
+
+        Assert.Equal(1, status.FailedImages);
+        Assert.Equal(data.Images.Select(image => image.Id), result.Images.Select(image => image.Id));
+        Assert.Equal("broken.png", Assert.Single(result.Errors).Id);
+        Assert.All(result.Images, image => Assert.NotNull(image.AnomalyScore));
+    }
 }

@@ -99,7 +99,7 @@ internal static class JobReferencePhase
         if (pool.Count == 0)
         {
             throw new InvalidClusteringInputException(
-                $"none of the {imageCount} images could be used as a reference; clustering needs at least 2 usable images{MessageParts.InParentheses(firstFailure?.Message)}.", "images");
+                $"only 0 of {imageCount} images could be used; clustering needs at least 2{MessageParts.InParentheses(firstFailure?.Message)}.", "images");
         }
         state.ReferenceImages = [.. pool.Select(member => member.Index)];
         state.ReferenceFeatures = [.. pool.Select(member => member.Blob)];

@@ -72,4 +72,40 @@ public class ReferenceSampleTests
         Assert.Throws<InvalidClusteringInputException>(() => ReferenceSample.Draw(1, 0, 0));
         Assert.Throws<InvalidClusteringInputException>(() => ReferenceSample.Draw(5, -1, 0));
     }
+
+    [Theory]
+    [InlineData(20, 3, 0UL)]
+    [InlineData(1000, 16, 42UL)]
+    [InlineData(5, 4, 7UL)]
+    public void TheDrawingOrderStartsWithThePoolAndTheImagesGetTheSameReferences(int images, int references, ulong seed)
+    {
+        var sample = ReferenceSample.Draw(images, references, seed);
+        var order = ReferenceSample.DrawingOrder(images, seed).ToArray();
+
+        // Every image once, and the pool first: with no failed image the pool is unchanged.
+        Assert.Equal(Enumerable.Range(0, images), order.Order());
+        Assert.Equal(sample.Pool, order.Take(sample.Pool.Count));
+        var pool = order.Take(sample.Pool.Count).ToArray();
+        for (var image = 0; image < images; image++)
+        {
+            var positions = ReferenceSample.PoolReferencesFor(pool, sample.ReferenceCount, image);
+            Assert.Equal(sample.ReferencesFor(image), positions.Select(p => pool[p]));
+        }
+    }
+
+    [Fact]
+    public void APoolMemberThatCannotBeUsedIsReplacedByTheNextCandidate()
+    {
+        const int images = 50;
+        const int references = 4;
+        var order = ReferenceSample.DrawingOrder(images, 9).ToArray();
+        // The second pool member failed: the pool is the first R+1 usable candidates in drawing order.
+        var pool = order.Where(index => index != order[1]).Take(references + 1).ToArray();
+        Assert.Equal(order[references + 1], pool[^1]);
+
+        var positions = ReferenceSample.PoolReferencesFor(pool, references, pool[0]);
+        Assert.Equal(references, positions.Length);
+        Assert.DoesNotContain(pool[0], positions.Select(p => pool[p]));
+        Assert.Equal(positions.Select(p => pool[p]).Order(), positions.Select(p => pool[p]));
+    }
 }
