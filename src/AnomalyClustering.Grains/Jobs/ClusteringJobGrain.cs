@@ -170,6 +170,23 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task<IReadOnlyList<JobImage>> GetImages() => Task.FromResult(S.Specification?.Images ?? []);
 
     /// <inheritdoc />
+    public async Task Delete()
+    {
+        // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
+        // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
+        await _cancellation.CancelAsync().ConfigureAwait(true);
+        if (_run is { } run)
+        {
+            await run.ConfigureAwait(true);
+        }
+        await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        await _state.ClearStateAsync().ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
+        // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.

@@ -14,7 +14,7 @@ namespace AnomalyClustering.Silo.Api;
 
 /// <summary>
 /// The HTTP API of jobs (mapped on coordinator silos): submit a job over a blob prefix or by upload, list jobs, follow one,
-/// fetch its result, clusters and failed images, cancel it. Every refusal is a ProblemDetails with a reason a person can
+/// fetch its result, clusters and failed images, cancel or delete it. Every refusal is a ProblemDetails with a reason a person can
 /// act on (400 invalid input, 404 unknown job, 409 result not ready, 413 too large, 415 wrong content type).
 /// </summary>
 public static class JobApi
@@ -103,6 +103,14 @@ public static class JobApi
             .WithName("CancelJob")
             .WithSummary("Cancel a job (a finished job stays as it is)")
             .Produces<JobStatus>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Cancel);
+
+        jobs.MapDelete("/{jobId}", DeleteAsync)
+            .WithName("DeleteJob")
+            .WithSummary("Delete a job: cancel it if it runs, delete its uploaded images, outcomes and result, and forget it")
+            .WithDescription("Afterwards the id is unknown (404) and free for a new job. Feature-cache blobs and report thumbnails stay: they are keyed by image content and shared with other jobs over the same images.")
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPermissions.Cancel);
 
@@ -260,6 +268,14 @@ public static class JobApi
     {
         await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> DeleteAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store)
+    {
+        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        // Not the request's token: a client that goes away mid-way must not leave half a job behind.
+        await JobDeletion.DeleteAsync(grains, store, jobId, CancellationToken.None).ConfigureAwait(false);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains, HttpContext http)
