@@ -6,7 +6,7 @@ namespace AnomalyClustering.Grains.Jobs;
 /// <summary>
 /// Deletes a job and everything it owns: stops it, clears its coordinator's state, deletes its blobs (its job prefix and
 /// its upload prefix, <see cref="JobBlobNames"/>) and removes it from the job registry. Used by <c>DELETE /jobs/{id}</c>
-/// and by retention (<c>JobRetentionService</c>). Feature-cache blobs and report thumbnails are not the job's:
+/// and by retention (<see cref="JobRetentionService"/>). Feature-cache blobs and report thumbnails are not the job's:
 /// they are keyed by image content and shared by every job over the same images.
 /// </summary>
 public static class JobDeletion
