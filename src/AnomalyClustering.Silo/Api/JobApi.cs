@@ -153,7 +153,7 @@ public static class JobApi
         var jobId = JobRequests.JobIdOrNew(body.JobId);
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         var caller = JobTenancy.CallerOf(request.HttpContext);
-        var existing = await coordinator.GetStatus().ConfigureAwait(false);
+        var existing = await ExistingJobAsync(grains, store, jobId, caller, cancellationToken).ConfigureAwait(false);
         if (existing.State != JobState.Unknown)
         {
             return Results.Ok(JobTenancy.ExistingFor(caller, existing));
@@ -163,18 +163,19 @@ public static class JobApi
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(
             store, body.Prefix, body.NormalPrefix, limits.Value.MaxPrefixImages,
             JobOptionsMapping.ToPipelineOptions(options, coordinators.Value.ClusteringMemoryBudgetBytes), cancellationToken).ConfigureAwait(false);
-        return await JobRequests.SubmitAsync(coordinator, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix"), caller)
+        return await JobRequests.SubmitAsync(coordinator, store, jobId, dataset, options, backbone, BlobDatasetDiscovery.NormalisePrefix(body.Prefix, "prefix"), caller)
             .ConfigureAwait(false);
     }
 
     private static async Task<IResult> UploadAsync(
-        HttpRequest request, IGrainFactory grains, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
+        HttpRequest request, IGrainFactory grains, IBlobStore store, UploadReceiver receiver, BackboneCatalog backbones, IOptions<JobApiOptions> limits,
+        CancellationToken cancellationToken)
     {
         var caller = JobTenancy.CallerOf(request.HttpContext);
         JobStatus? existing = null;
         var upload = await receiver.ReceiveAsync(request, async jobId =>
         {
-            var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+            var status = await ExistingJobAsync(grains, store, jobId, caller, cancellationToken).ConfigureAwait(false);
             existing = status.State == JobState.Unknown ? null : JobTenancy.ExistingFor(caller, status);
             return existing is not null;
         }, cancellationToken).ConfigureAwait(false);
@@ -190,7 +191,7 @@ public static class JobApi
             var normals = upload.NormalNames.Count == 0 ? null
                 : upload.NormalNames.Select(name => new JobImage(name, JobBlobNames.UploadedNormalImagesPrefix(upload.JobId) + name)).ToList();
             var dataset = BlobDatasetDiscovery.FromNames(imagesPrefix, upload.ImageNames, "the upload", normals);
-            return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), upload.JobId, dataset, options, backbone, imagesPrefix, caller)
+            return await JobRequests.SubmitAsync(grains.GetGrain<IClusteringJobGrain>(upload.JobId), store, upload.JobId, dataset, options, backbone, imagesPrefix, caller)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is ApiProblemException { StatusCode: not StatusCodes.Status409Conflict } or InvalidJobException)
@@ -258,15 +259,22 @@ public static class JobApi
         return Results.Ok(new JobClusters(jobId, result.Images.Count, result.ClusterCount, result.ClassNames, metrics, clusters, result.Errors.Count));
     }
 
-    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains, HttpContext http)
+    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
-        return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).GetFailures().ConfigureAwait(false));
+        var status = await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        return Results.Ok(IsRecovered(http)
+            ? await RecoveredJobs.FailuresAsync(store, status, cancellationToken).ConfigureAwait(false)
+            : await grains.GetGrain<IClusteringJobGrain>(jobId).GetFailures().ConfigureAwait(false));
     }
 
     private static async Task<IResult> CancelAsync(string jobId, IGrainFactory grains, HttpContext http)
     {
-        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        var status = await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        // A recovered job is completed, and a finished job stays as it is.
+        if (IsRecovered(http))
+        {
+            return Results.Ok(status);
+        }
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
     }
 
@@ -295,7 +303,10 @@ public static class JobApi
         {
             (result, source) = ClusteringResultJson.Read(document);
         }
-        var images = await grains.GetGrain<IClusteringJobGrain>(jobId).GetImages().ConfigureAwait(false);
+        // A recovered job's coordinator no longer lists its images: their blobs are the job's dataset prefix plus their ids.
+        var images = IsRecovered(request.HttpContext)
+            ? result.Images.Select(image => new JobImage(image.Id, status.Source + image.Id)).ToArray()
+            : await grains.GetGrain<IClusteringJobGrain>(jobId).GetImages().ConfigureAwait(false);
         // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
         var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var input = new ClusterReportInput(
@@ -346,7 +357,19 @@ public static class JobApi
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
         if (status.State == JobState.Unknown)
         {
-            throw UnknownJob(jobId);
+            // The coordinator has no state; a completed job's result may still be in the store (RecoveredJobs).
+            if (http is null)
+            {
+                throw UnknownJob(jobId);
+            }
+            var store = http.RequestServices.GetRequiredService<IBlobStore>();
+            var recovered = await RecoveredJobs.FromResultAsync(store, jobId, http.RequestAborted).ConfigureAwait(false);
+            if (recovered is not { } found || (!found.OwnerKnown && !JobTenancy.CallerOf(http).SeesAll))
+            {
+                throw UnknownJob(jobId);
+            }
+            status = found.Status;
+            http.Items[RecoveredJobItem] = true;
         }
         if (http is not null)
         {
@@ -354,6 +377,29 @@ public static class JobApi
         }
         return status;
     }
+
+    /// <summary>True when the request's job was rebuilt from its result document (<see cref="RecoveredJobs"/>): its coordinator has no state.</summary>
+    internal static bool IsRecovered(HttpContext http) => http.Items.ContainsKey(RecoveredJobItem);
+
+    /// <summary>
+    /// The job an id names for a submission: its coordinator's status, or a recovered one when only its result is left (a
+    /// new job must not overwrite that result); Unknown when the id is free. A recovered job of unknown owner is taken for
+    /// every caller who does not see every job.
+    /// </summary>
+    internal static async Task<JobStatus> ExistingJobAsync(IGrainFactory grains, IBlobStore store, string jobId, JobCaller caller, CancellationToken cancellationToken)
+    {
+        var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+        if (status.State != JobState.Unknown || await RecoveredJobs.FromResultAsync(store, jobId, cancellationToken).ConfigureAwait(false) is not { } recovered)
+        {
+            return status;
+        }
+        return recovered.OwnerKnown || caller.SeesAll ? recovered.Status : recovered.Status with { Tenant = UnknownOwner };
+    }
+
+    // A tenant no caller has: a recovered job whose owner record is missing is visible to no tenant-scoped caller.
+    private const string UnknownOwner = "\u0000unknown-owner";
+
+    private static readonly object RecoveredJobItem = new();
 
     // The key of the request's fetched job status in HttpContext.Items (an object, so no other code can collide with it).
     private static readonly object KnownJobItem = new();

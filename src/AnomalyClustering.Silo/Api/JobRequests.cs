@@ -3,6 +3,7 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Storage;
 using Microsoft.Net.Http.Headers;
 
 namespace AnomalyClustering.Silo.Api;
@@ -101,7 +102,7 @@ public static class JobRequests
     /// <exception cref="InvalidJobException">The coordinator refused the job (the caller's problem filter answers 400).</exception>
     /// <exception cref="ApiProblemException">409: another tenant's job took the id first.</exception>
     public static async Task<IResult> SubmitAsync(
-        IClusteringJobGrain coordinator, string jobId, DiscoveredBlobDataset dataset, JobOptions options, string backboneJson, string source, JobCaller caller)
+        IClusteringJobGrain coordinator, IBlobStore store, string jobId, DiscoveredBlobDataset dataset, JobOptions options, string backboneJson, string source, JobCaller caller)
     {
         ArgumentNullException.ThrowIfNull(coordinator);
         ArgumentNullException.ThrowIfNull(dataset);
@@ -112,6 +113,8 @@ public static class JobRequests
         };
         // A job submitted with the same id in between is answered as an existing one.
         var status = JobTenancy.ExistingFor(caller, await coordinator.Submit(specification).ConfigureAwait(false));
+        // Beside the result it will write: who the job belongs to, should the coordinator's state be lost (RecoveredJobs).
+        await RecoveredJobs.WriteOwnerAsync(store, status, CancellationToken.None).ConfigureAwait(false);
         return Results.Accepted($"/jobs/{jobId}", status);
     }
 }
