@@ -80,6 +80,29 @@ public sealed class JobRegistryStateTests
         Assert.Equal(5, registry.Page(0, 10).Count);
     }
 
+    [Fact]
+    public void RetentionFindsFinishedJobsOldestFirstIncludingThosePrunedFromTheListAndNeverRunningOnes()
+    {
+        var registry = new JobRegistryState();
+        registry.Record(Status("finished-0", 0, JobState.Completed), keepFinished: 1);
+        registry.Record(Status("running-1", 1, JobState.Embedding), keepFinished: 1);
+        registry.Record(Status("failed-2", 2, JobState.Failed), keepFinished: 1);
+        registry.Record(Status("cancelled-3", 3, JobState.Cancelled), keepFinished: 1);
+        // Only cancelled-3 stays listed; the two older finished jobs were pruned from the list but not forgotten.
+        Assert.Equal(["cancelled-3", "running-1"], registry.Page(0, 10).Select(status => status.JobId));
+        Assert.Equal(["finished-0", "failed-2", "cancelled-3"], registry.FinishedBefore(Start.AddMinutes(10), 10));
+        Assert.Equal(["finished-0", "failed-2"], registry.FinishedBefore(Start.AddMinutes(10), 2));
+        Assert.Equal(["finished-0"], registry.FinishedBefore(Start.AddMinutes(2), 10));
+        // A pruned job reporting late is not listed again.
+        Assert.False(registry.Record(Status("finished-0", 0, JobState.Clustering) with { UpdatedAt = Start.AddMinutes(5) }, keepFinished: 1));
+
+        Assert.True(registry.Remove("finished-0"));
+        Assert.True(registry.Remove("cancelled-3"));
+        Assert.False(registry.Remove("cancelled-3"));
+        Assert.Equal(["failed-2"], registry.FinishedBefore(Start.AddMinutes(10), 10));
+        Assert.Equal(["running-1"], registry.Page(0, 10).Select(status => status.JobId));
+    }
+
     private static JobStatus Status(string jobId, int minute, JobState state) =>
         new() { JobId = jobId, State = state, CreatedAt = Start.AddMinutes(minute), UpdatedAt = Start.AddMinutes(minute) };
 }

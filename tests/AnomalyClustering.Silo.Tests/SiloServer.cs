@@ -106,6 +106,9 @@ public sealed class SiloServer : IAsyncLifetime
         };
     }
 
+    /// <summary>The silo's grain factory: what tests use to reach grains behind the API (e.g. to clear a coordinator's state).</summary>
+    public IGrainFactory Grains => _app!.Services.GetRequiredService<IGrainFactory>();
+
     /// <summary>Every route the host maps (the job API's, health, metrics, OpenAPI, and any added later).</summary>
     public IReadOnlyList<RouteEndpoint> Routes() =>
         [.. ((IEndpointRouteBuilder)_app!).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()];

@@ -36,6 +36,13 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// <summary>Where the job's images are listed (ids, blobs, labels: where a report finds their pixels); null for an unknown job.</summary>
     [Alias("GetManifest")]
     Task<JobManifestReference?> GetManifest();
+    /// <summary>
+    /// Forgets the job: stops it if it runs (returning once no image work of it is in flight, so nothing of it is written
+    /// afterwards) and clears its persisted state, so that the id reads as <see cref="JobState.Unknown"/>. The job's blobs
+    /// and its registry entry are the caller's to delete (<c>JobDeletion</c> does all three).
+    /// </summary>
+    [Alias("Delete")]
+    Task Delete();
 }
 
 /// <summary>
@@ -62,6 +69,17 @@ public interface IJobRegistryGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("ListTenantPage")]
     Task<IReadOnlyList<JobStatus>> ListVisibleTo(string? tenant, int offset, int limit);
+
+    /// <summary>Forgets a job (listed or not): a deleted job is neither listed nor swept by retention again.</summary>
+    [Alias("Remove")]
+    Task Remove(string jobId);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> ids of finished jobs whose last state change was before <paramref name="finishedBefore"/>,
+    /// oldest first, including finished jobs no longer listed: what a retention pass deletes.
+    /// </summary>
+    [Alias("FinishedBefore")]
+    Task<IReadOnlyList<string>> FinishedBefore(DateTimeOffset finishedBefore, int limit);
 }
 
 /// <summary>A job specification or its options were refused; the message says what to change.</summary>

@@ -21,6 +21,10 @@ public interface IJobShardGrain : IGrainWithStringKey
     [Alias("Stop")]
     Task Stop();
 
+    /// <summary>Stops the shard's work and clears its persisted state (the job is deleted).</summary>
+    [Alias("Forget")]
+    Task Forget();
+
     /// <summary>The images of this shard that could not be used, and why.</summary>
     [Alias("GetFailures")]
     Task<IReadOnlyList<ImageFailure>> GetFailures();

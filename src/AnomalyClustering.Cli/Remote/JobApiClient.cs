@@ -92,6 +92,13 @@ internal sealed class JobApiClient : IDisposable
     public Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken) =>
         SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Post, $"jobs/{Uri.EscapeDataString(jobId)}/cancel"), CallTimeout, cancellationToken);
 
+    /// <summary>Deletes the job and its blobs (<c>DELETE /jobs/{id}</c>; 204, no body).</summary>
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"jobs/{Uri.EscapeDataString(jobId)}");
+        using var response = await SendRawAsync(request, CallTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The newest jobs (<c>GET /jobs</c>).</summary>
     public Task<JobStatus[]> ListAsync(int limit, CancellationToken cancellationToken) =>
         SendAsync<JobStatus[]>(new HttpRequestMessage(HttpMethod.Get, $"jobs?limit={limit}"), CallTimeout, cancellationToken);

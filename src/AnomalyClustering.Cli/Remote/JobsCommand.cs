@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Remote;
 
-/// <summary><c>jobs list|status|result|cancel --server URL</c>: the jobs of an anomaly-clustering server.</summary>
+/// <summary><c>jobs list|status|result|cancel|delete --server URL</c>: the jobs of an anomaly-clustering server.</summary>
 internal static class JobsCommand
 {
     /// <summary>Builds the command and its subcommands.</summary>
@@ -61,10 +61,23 @@ internal static class JobsCommand
 
         var cancel = StatusCommand("cancel", "Cancel a job (a finished job stays as it is).", (client, id, token) => client.CancelAsync(id, token));
 
+        var deleteId = JobIdArgument();
+        var delete = new Command("delete", "Delete a job: cancel it if it runs, delete its uploaded images and its result on the server.") { deleteId, server };
+        credentials.AddTo(delete);
+        delete.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var client = await ConnectAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            var jobId = parseResult.GetValue(deleteId)!;
+            await client.DeleteAsync(jobId, cancellationToken).ConfigureAwait(false);
+            console.Out.MarkupLine($"job [bold]{Markup.Escape(jobId)}[/] deleted");
+            return CliExitCodes.Success;
+        });
+
         command.Add(list);
         command.Add(status);
         command.Add(result);
         command.Add(cancel);
+        command.Add(delete);
         return command;
 
         async Task<JobApiClient> ConnectAsync(ParseResult parseResult, CancellationToken cancellationToken) =>

@@ -6,6 +6,7 @@ using AnomalyClustering.Grains.Workers;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Placement;
@@ -62,7 +63,7 @@ public static class AnomalyClusteringSiloExtensions
     /// <summary>
     /// The grains' side of a silo, whatever its clustering: publishes <paramref name="roles"/> as silo metadata, registers
     /// the role placement filter, the worker services (backbone sessions with batching, bag and normal-bank caches, the
-    /// feature cache) and the options of the <c>AnomalyClustering</c> section. Needs an <see cref="IBlobStore"/> service.
+    /// feature cache), retention on coordinator silos (<see cref="JobRetentionService"/>) and the options of the <c>AnomalyClustering</c> section. Needs an <see cref="IBlobStore"/> service.
     /// </summary>
     public static ISiloBuilder AddAnomalyClusteringGrains(this ISiloBuilder silo, IReadOnlyList<string> roles, IConfiguration? configuration = null)
     {
@@ -77,6 +78,14 @@ public static class AnomalyClusteringSiloExtensions
             silo.Services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.Section));
             silo.Services.Configure<BackboneHostOptions>(configuration.GetSection(BackboneHostOptions.Section));
             silo.Services.Configure<CoordinatorOptions>(configuration.GetSection(CoordinatorOptions.Section));
+            silo.Services.Configure<JobRetentionOptions>(configuration.GetSection(JobRetentionOptions.Section));
+        }
+        if (roles.Contains(SiloRoles.Coordinator))
+        {
+            // Retention walks the job registry, which lives on coordinator silos.
+            silo.Services.TryAddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<JobRetentionService>();
+            silo.Services.AddHostedService(services => services.GetRequiredService<JobRetentionService>());
         }
         silo.Services.AddSingleton(services => new FeatureCache(services.GetRequiredService<IBlobStore>()));
         silo.Services.AddSingleton<BackboneSessions>();

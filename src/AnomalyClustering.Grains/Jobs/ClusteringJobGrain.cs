@@ -174,6 +174,28 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task<JobManifestReference?> GetManifest() => Task.FromResult(S.Specification?.Manifest);
 
     /// <inheritdoc />
+    public async Task Delete()
+    {
+        // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
+        // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
+        await _cancellation.CancelAsync().ConfigureAwait(true);
+        if (_run is { } run)
+        {
+            await run.ConfigureAwait(true);
+        }
+        await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        // The shards run on their own: each is stopped and its state cleared with the job's.
+        for (var shard = 0; shard < (S.Specification?.Manifest?.ImageChunkCount ?? 0); shard++)
+        {
+            await GrainFactory.GetGrain<IJobShardGrain>(JobShardKey.For(JobId, shard)).Forget().ConfigureAwait(true);
+        }
+        await _state.ClearStateAsync().ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
+        // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.

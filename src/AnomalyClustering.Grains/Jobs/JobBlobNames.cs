@@ -12,6 +12,12 @@ public static partial class JobBlobNames
     /// <summary>The result document of a job.</summary>
     public static string Result(string jobId) => JobPrefix(jobId) + "result.json";
 
+    /// <summary>
+    /// Who a job belongs to and when it was submitted (written by the API at submission): with the result document, what
+    /// answers for a completed job whose coordinator state is lost.
+    /// </summary>
+    public static string Owner(string jobId) => JobPrefix(jobId) + "owner.json";
+
     /// <summary>The outcome (x_i and alpha) of image <paramref name="index"/> of a job.</summary>
     public static string ImageOutcome(string jobId, int index) => $"{JobPrefix(jobId)}outcomes/{index}.bin";
 

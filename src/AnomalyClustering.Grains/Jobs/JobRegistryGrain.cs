@@ -27,6 +27,17 @@ internal sealed class JobRegistryGrain(
 
     public Task<IReadOnlyList<JobStatus>> ListVisibleTo(string? tenant, int offset, int limit) =>
         Task.FromResult(state.State.Page(offset, limit, job => job.IsVisibleTo(tenant)));
+
+    public async Task Remove(string jobId)
+    {
+        if (state.State.Remove(jobId))
+        {
+            await state.WriteStateAsync().ConfigureAwait(true);
+        }
+    }
+
+    public Task<IReadOnlyList<string>> FinishedBefore(DateTimeOffset finishedBefore, int limit) =>
+        Task.FromResult(state.State.FinishedBefore(finishedBefore, limit));
 }
 
 /// <summary>The persisted job list: every listed job's submission time and last reported status.</summary>
@@ -38,6 +49,13 @@ public sealed class JobRegistryState
 
     /// <summary>Job id to the status its coordinator reported at its last state change.</summary>
     [Id(1)] public Dictionary<string, JobStatus> Statuses { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Job id to the time of its last state change, of finished jobs pruned from the list: retention still has to find
+    /// them (their blobs stay until it deletes them). Kept until the job is deleted, so it holds at most the jobs that
+    /// finished within the retention time.
+    /// </summary>
+    [Id(2)] public Dictionary<string, DateTimeOffset> UnlistedFinished { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Records <paramref name="status"/> (registering its job), then prunes: of the finished jobs only the
@@ -55,17 +73,43 @@ public sealed class JobRegistryState
         {
             return false;
         }
+        // A pruned job finished too: nothing it reports late changes it.
+        if (UnlistedFinished.ContainsKey(status.JobId))
+        {
+            return false;
+        }
         Statuses[status.JobId] = status;
         Jobs.TryAdd(status.JobId, status.CreatedAt);
         var dropped = Statuses.Values.Where(listed => listed.State.IsFinished()).OrderBy(listed => listed, NewestFirst)
             .Skip(Math.Max(0, keepFinished)).Select(listed => listed.JobId).ToArray();
         foreach (var jobId in dropped)
         {
+            UnlistedFinished[jobId] = Statuses[jobId].UpdatedAt;
             Statuses.Remove(jobId);
             Jobs.Remove(jobId);
         }
         return true;
     }
+
+    /// <summary>Forgets <paramref name="jobId"/>, listed or not; false when it was not known. O(1).</summary>
+    public bool Remove(string jobId)
+    {
+        var removed = Jobs.Remove(jobId);
+        removed |= Statuses.Remove(jobId);
+        removed |= UnlistedFinished.Remove(jobId);
+        return removed;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> ids of finished jobs, listed or pruned, whose last state change was before
+    /// <paramref name="finishedBefore"/>, oldest first. O(J log J) for J known jobs.
+    /// </summary>
+    public IReadOnlyList<string> FinishedBefore(DateTimeOffset finishedBefore, int limit) =>
+        Statuses.Values.Where(status => status.State.IsFinished()).Select(status => (status.JobId, status.UpdatedAt))
+            .Concat(UnlistedFinished.Select(pair => (JobId: pair.Key, UpdatedAt: pair.Value)))
+            .Where(job => job.UpdatedAt < finishedBefore)
+            .OrderBy(job => job.UpdatedAt).ThenBy(job => job.JobId, StringComparer.Ordinal)
+            .Take(Math.Max(0, limit)).Select(job => job.JobId).ToArray();
 
     /// <summary>
     /// Up to <paramref name="limit"/> jobs after the first <paramref name="offset"/>, newest first. A job registered before

@@ -78,6 +78,14 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
     }
 
     /// <inheritdoc />
+    public async Task Forget()
+    {
+        await Stop().ConfigureAwait(true);
+        await _state.ClearStateAsync().ConfigureAwait(true);
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<ImageFailure>> GetFailures() => Task.FromResult<IReadOnlyList<ImageFailure>>(S.Failures.ToArray());
 
     private ShardProgress Progress() =>

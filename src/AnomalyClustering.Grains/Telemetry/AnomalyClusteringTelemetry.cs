@@ -47,6 +47,9 @@ public static class AnomalyClusteringTelemetry
     /// <summary>Jobs finished, tagged <c>outcome</c> = completed | failed | cancelled.</summary>
     public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("anomaly_clustering.jobs.completed", "{job}", "Jobs finished, by outcome.");
 
+    /// <summary>Finished jobs deleted by retention (with their uploads, outcomes and result).</summary>
+    public static readonly Counter<long> JobsExpired = Meter.CreateCounter<long>("anomaly_clustering.jobs.expired", "{job}", "Finished jobs deleted by retention with their blobs.");
+
     /// <summary>Seconds from a job's submission to its end.</summary>
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("anomaly_clustering.job.duration", "s", "Seconds from submission to the end of a job.");
 

@@ -14,7 +14,7 @@ namespace AnomalyClustering.Silo.Api;
 
 /// <summary>
 /// The HTTP API of jobs (mapped on coordinator silos): submit a job over a blob prefix or by upload, list jobs, follow one,
-/// fetch its result, clusters and failed images, cancel it. Every refusal is a ProblemDetails with a reason a person can
+/// fetch its result, clusters and failed images, cancel or delete it. Every refusal is a ProblemDetails with a reason a person can
 /// act on (400 invalid input, 404 unknown job, 409 result not ready, 413 too large, 415 wrong content type).
 /// </summary>
 public static class JobApi
@@ -106,6 +106,14 @@ public static class JobApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPermissions.Cancel);
 
+        jobs.MapDelete("/{jobId}", DeleteAsync)
+            .WithName("DeleteJob")
+            .WithSummary("Delete a job: cancel it if it runs, delete its uploaded images, outcomes and result, and forget it")
+            .WithDescription("Afterwards the id is unknown (404) and free for a new job. Feature-cache blobs and report thumbnails stay: they are keyed by image content and shared with other jobs over the same images.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Cancel);
+
         jobs.MapPut("/{jobId}/clusters/{cluster:int}/name", NameClusterAsync)
             .WithName("NameCluster")
             .WithSummary("Name a cluster of a completed job (an empty name removes it)")
@@ -143,9 +151,8 @@ public static class JobApi
     {
         var body = await JobRequests.ReadJsonAsync<SubmitJobRequest>(request, cancellationToken).ConfigureAwait(false);
         var jobId = JobRequests.JobIdOrNew(body.JobId);
-        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         var caller = JobTenancy.CallerOf(request.HttpContext);
-        var existing = await coordinator.GetStatus().ConfigureAwait(false);
+        var existing = await ExistingJobAsync(grains, store, jobId, caller, cancellationToken).ConfigureAwait(false);
         if (existing.State != JobState.Unknown)
         {
             return Results.Ok(JobTenancy.ExistingFor(caller, existing));
@@ -167,7 +174,7 @@ public static class JobApi
         JobStatus? existing = null;
         var upload = await receiver.ReceiveAsync(request, async jobId =>
         {
-            var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+            var status = await ExistingJobAsync(grains, store, jobId, caller, cancellationToken).ConfigureAwait(false);
             existing = status.State == JobState.Unknown ? null : JobTenancy.ExistingFor(caller, status);
             return existing is not null;
         }, cancellationToken).ConfigureAwait(false);
@@ -251,16 +258,31 @@ public static class JobApi
         return Results.Ok(new JobClusters(jobId, result.Images.Count, result.ClusterCount, result.ClassNames, metrics, clusters, result.Errors.Count));
     }
 
-    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains, HttpContext http)
+    private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
-        return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).GetFailures().ConfigureAwait(false));
+        var status = await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        return Results.Ok(IsRecovered(http)
+            ? await RecoveredJobs.FailuresAsync(store, status, cancellationToken).ConfigureAwait(false)
+            : await grains.GetGrain<IClusteringJobGrain>(jobId).GetFailures().ConfigureAwait(false));
     }
 
     private static async Task<IResult> CancelAsync(string jobId, IGrainFactory grains, HttpContext http)
     {
-        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        var status = await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        // A recovered job is completed, and a finished job stays as it is.
+        if (IsRecovered(http))
+        {
+            return Results.Ok(status);
+        }
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> DeleteAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store)
+    {
+        await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        // Not the request's token: a client that goes away mid-way must not leave half a job behind.
+        await JobDeletion.DeleteAsync(grains, store, jobId, CancellationToken.None).ConfigureAwait(false);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains, HttpContext http)
@@ -280,8 +302,16 @@ public static class JobApi
         {
             (result, source) = ClusteringResultJson.Read(document);
         }
+        // A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's dataset prefix plus their ids.
         var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is { } manifest)
+        if (IsRecovered(request.HttpContext))
+        {
+            foreach (var image in result.Images)
+            {
+                blobsById[image.Id] = status.Source + image.Id;
+            }
+        }
+        else if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is { } manifest)
         {
             await foreach (var image in JobManifestStore.ReadImagesAsync(store, manifest, cancellationToken).ConfigureAwait(false))
             {
@@ -338,7 +368,19 @@ public static class JobApi
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
         if (status.State == JobState.Unknown)
         {
-            throw UnknownJob(jobId);
+            // The coordinator has no state; a completed job's result may still be in the store (RecoveredJobs).
+            if (http is null)
+            {
+                throw UnknownJob(jobId);
+            }
+            var store = http.RequestServices.GetRequiredService<IBlobStore>();
+            var recovered = await RecoveredJobs.FromResultAsync(store, jobId, http.RequestAborted).ConfigureAwait(false);
+            if (recovered is not { } found || (!found.OwnerKnown && !JobTenancy.CallerOf(http).SeesAll))
+            {
+                throw UnknownJob(jobId);
+            }
+            status = found.Status;
+            http.Items[RecoveredJobItem] = true;
         }
         if (http is not null)
         {
@@ -346,6 +388,29 @@ public static class JobApi
         }
         return status;
     }
+
+    /// <summary>True when the request's job was rebuilt from its result document (<see cref="RecoveredJobs"/>): its coordinator has no state.</summary>
+    internal static bool IsRecovered(HttpContext http) => http.Items.ContainsKey(RecoveredJobItem);
+
+    /// <summary>
+    /// The job an id names for a submission: its coordinator's status, or a recovered one when only its result is left (a
+    /// new job must not overwrite that result); Unknown when the id is free. A recovered job of unknown owner is taken for
+    /// every caller who does not see every job.
+    /// </summary>
+    internal static async Task<JobStatus> ExistingJobAsync(IGrainFactory grains, IBlobStore store, string jobId, JobCaller caller, CancellationToken cancellationToken)
+    {
+        var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+        if (status.State != JobState.Unknown || await RecoveredJobs.FromResultAsync(store, jobId, cancellationToken).ConfigureAwait(false) is not { } recovered)
+        {
+            return status;
+        }
+        return recovered.OwnerKnown || caller.SeesAll ? recovered.Status : recovered.Status with { Tenant = UnknownOwner };
+    }
+
+    // A tenant no caller has: a recovered job whose owner record is missing is visible to no tenant-scoped caller.
+    private const string UnknownOwner = "\u0000unknown-owner";
+
+    private static readonly object RecoveredJobItem = new();
 
     // The key of the request's fetched job status in HttpContext.Items (an object, so no other code can collide with it).
     private static readonly object KnownJobItem = new();

@@ -2,8 +2,8 @@ using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
-using AnomalyClustering.Storage;
 using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Storage;
 using Microsoft.Net.Http.Headers;
 
 namespace AnomalyClustering.Silo.Api;
@@ -111,6 +111,8 @@ public static class JobRequests
         var submission = new JobSubmission(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source, caller.SeesAll ? null : caller.Tenant);
         // A job submitted with the same id in between is answered as an existing one.
         var status = JobTenancy.ExistingFor(caller, await JobSubmitter.SubmitAsync(store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false));
+        // Beside the result it will write: who the job belongs to, should the coordinator's state be lost (RecoveredJobs).
+        await RecoveredJobs.WriteOwnerAsync(store, status, CancellationToken.None).ConfigureAwait(false);
         return Results.Accepted($"/jobs/{jobId}", status);
     }
 }

@@ -6,8 +6,8 @@ using Orleans.Runtime;
 namespace AnomalyClustering.Silo.Health;
 
 /// <summary>
-/// Liveness (<c>/health/live</c>: the process answers) and readiness (<c>/health/ready</c>: this silo is an active member of
-/// the cluster and the blob store answers). Kubernetes restarts a pod that is not live and sends no traffic to one not ready.
+/// Liveness (<c>/health/live</c>: the process answers) and readiness (<c>/health/ready</c>: this silo reads the cluster
+/// membership and is an active member, and the blob store answers). Kubernetes restarts a pod that is not live and sends no traffic to one not ready.
 /// </summary>
 public static class SiloHealthChecks
 {
@@ -32,16 +32,41 @@ public static class SiloHealthChecks
     }
 }
 
-/// <summary>Healthy when this silo is Active in the cluster's membership.</summary>
+/// <summary>
+/// Healthy when this silo can read the cluster's membership table now and is Active in it. Reading the table, not only the
+/// silo's cached snapshot, is the point: a silo cut off from Redis keeps its last snapshot (saying Active) for as long as
+/// the outage lasts, while it can place no grain and answer no job correctly.
+/// </summary>
 internal sealed class SiloMembershipHealthCheck(ILocalSiloDetails silo, IClusterMembershipService membership) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    /// <summary>How long a read of the membership table may take before the silo counts as cut off from it.</summary>
+    internal static readonly TimeSpan MembershipReadTimeout = TimeSpan.FromSeconds(5);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
-        return Task.FromResult(status == SiloStatus.Active
-            ? HealthCheckResult.Healthy($"silo {silo.Name} is active")
-            : HealthCheckResult.Unhealthy($"silo {silo.Name} is {status}"));
+        Exception? readFailure = null;
+        try
+        {
+            // The default version asks for one read of the table, whatever version the snapshot has.
+            await membership.Refresh(default, cancellationToken).AsTask().WaitAsync(MembershipReadTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            readFailure = e;
+        }
+        return Decide(silo.Name, membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress), readFailure);
     }
+
+    /// <summary>
+    /// The decision: unhealthy when the membership table could not be read (<paramref name="membershipReadFailure"/>), or
+    /// when this silo's status in it is anything but Active (joining, shutting down, declared dead).
+    /// </summary>
+    internal static HealthCheckResult Decide(string siloName, SiloStatus status, Exception? membershipReadFailure) =>
+        membershipReadFailure is not null
+            ? HealthCheckResult.Unhealthy($"silo {siloName} cannot read the cluster membership ({membershipReadFailure.GetType().Name}); its view of the cluster is stale", membershipReadFailure)
+            : status == SiloStatus.Active
+                ? HealthCheckResult.Healthy($"silo {siloName} is active")
+                : HealthCheckResult.Unhealthy($"silo {siloName} is {status}");
 }
 
 /// <summary>Healthy when the blob store answers an existence query.</summary>

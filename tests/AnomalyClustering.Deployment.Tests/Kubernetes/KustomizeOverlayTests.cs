@@ -91,6 +91,23 @@ public sealed class KustomizeOverlayTests
     }
 
     [Fact]
+    public void Dev_redis_keeps_its_data_in_an_append_only_file_on_a_persistent_volume()
+    {
+        // An in-cluster Redis that restarts empty loses every job's state; AOF on a claimed volume keeps it.
+        var manifests = Render("dev");
+        var redis = Assert.Single(manifests.All<V1Deployment>(), d => d.Metadata.Name == "redis");
+        var container = Assert.Single(redis.Spec.Template.Spec.Containers);
+        var args = container.Args ?? [];
+        var appendOnly = args.IndexOf("--appendonly");
+        Assert.True(appendOnly >= 0 && appendOnly + 1 < args.Count && args[appendOnly + 1] == "yes", $"redis args: {string.Join(' ', args)}");
+        var data = Assert.Single(container.VolumeMounts, mount => mount.MountPath == "/data");
+        var volume = Assert.Single(redis.Spec.Template.Spec.Volumes, v => v.Name == data.Name);
+        Assert.NotNull(volume.PersistentVolumeClaim);
+        Assert.Contains(manifests.All<V1PersistentVolumeClaim>(), claim => claim.Metadata.Name == volume.PersistentVolumeClaim.ClaimName);
+        Assert.Equal("Recreate", redis.Spec.Strategy?.Type);
+    }
+
+    [Fact]
     public void Production_renders_no_secret_and_the_template_covers_what_the_silos_read()
     {
         var manifests = Render("production");

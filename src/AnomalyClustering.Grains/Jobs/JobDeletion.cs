@@ -1,0 +1,43 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// Deletes a job and everything it owns: stops it, clears its coordinator's state, deletes its blobs (its job prefix and
+/// its upload prefix, <see cref="JobBlobNames"/>) and removes it from the job registry. Used by <c>DELETE /jobs/{id}</c>
+/// and by retention (<see cref="JobRetentionService"/>). Feature-cache blobs and report thumbnails are not the job's:
+/// they are keyed by image content and shared by every job over the same images.
+/// </summary>
+public static class JobDeletion
+{
+    /// <summary>
+    /// Deletes job <paramref name="jobId"/>. Idempotent: deleting a deleted (or unknown) job deletes nothing and succeeds,
+    /// so a deletion that failed half-way is finished by running it again.
+    /// </summary>
+    public static async Task DeleteAsync(IGrainFactory grains, IBlobStore store, string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(store);
+        JobBlobNames.ValidateJobId(jobId);
+        // The coordinator first: once it returns, no image work of the job is in flight to write blobs behind our back.
+        await grains.GetGrain<IClusteringJobGrain>(jobId).Delete().ConfigureAwait(false);
+        await store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId), cancellationToken).ConfigureAwait(false);
+        // The result and the owner record last: while they exist the job is still found (the API rebuilds its status from
+        // them), so a deletion that fails before the end can be asked for again by the job's own tenant.
+        string[] last = [JobBlobNames.Result(jobId), JobBlobNames.Owner(jobId)];
+        var owned = new List<string>();
+        await foreach (var blob in store.ListAsync(JobBlobNames.JobPrefix(jobId), cancellationToken).ConfigureAwait(false))
+        {
+            if (!last.Contains(blob.Name))
+            {
+                owned.Add(blob.Name);
+            }
+        }
+        foreach (var name in owned.Concat(last))
+        {
+            await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        await grains.GetGrain<IJobRegistryGrain>(0).Remove(jobId).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,77 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Grains.Telemetry;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// Retention on coordinator silos: every <see cref="JobRetentionOptions.SweepInterval"/>, deletes (<see cref="JobDeletion"/>)
+/// up to <see cref="JobRetentionOptions.MaxJobsPerSweep"/> finished jobs, oldest first, whose last state change is older
+/// than <see cref="JobRetentionOptions.FinishedJobRetention"/>, as the job registry knows them (listed or pruned from the
+/// list). Each coordinator silo sweeps; deletion is idempotent, so two passes meeting on one job cost a repeated delete only.
+/// </summary>
+public sealed class JobRetentionService(
+    IGrainFactory grains, IBlobStore store, IOptions<JobRetentionOptions> options, ILogger<JobRetentionService> logger, TimeProvider time) : BackgroundService
+{
+    /// <summary>One pass: deletes the expired jobs (at most the per-pass bound) and returns their ids.</summary>
+    public Task<IReadOnlyList<string>> SweepAsync(CancellationToken cancellationToken) =>
+        SweepAsync(time.GetUtcNow() - options.Value.FinishedJobRetention, cancellationToken);
+
+    /// <summary>
+    /// One pass over the jobs that finished before <paramref name="finishedBefore"/>: deletes up to the per-pass bound, oldest
+    /// first, and returns their ids. A job whose deletion fails is logged and left for the next pass.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SweepAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    {
+        var expired = await grains.GetGrain<IJobRegistryGrain>(0).FinishedBefore(finishedBefore, options.Value.MaxJobsPerSweep).ConfigureAwait(false);
+        var deleted = new List<string>(expired.Count);
+        foreach (var jobId in expired)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                await JobDeletion.DeleteAsync(grains, store, jobId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Retention could not delete job {JobId}; the next pass tries again", jobId);
+                continue;
+            }
+            deleted.Add(jobId);
+            AnomalyClusteringTelemetry.JobsExpired.Add(1);
+            logger.LogInformation("Retention deleted job {JobId} (finished before {FinishedBefore:u}) with its uploads, outcomes and result", jobId, finishedBefore);
+        }
+        if (expired.Count > 0)
+        {
+            logger.LogInformation("Retention pass: {Deleted} of {Expired} expired jobs deleted (at most {Bound} a pass)", deleted.Count, expired.Count, options.Value.MaxJobsPerSweep);
+        }
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            logger.LogInformation("Retention is off ({Section}:Enabled=false): finished jobs keep their blobs until deleted", JobRetentionOptions.Section);
+            return;
+        }
+        // The first pass one interval after start: by then the silo has joined the cluster and the registry can be reached.
+        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The registry unreachable (a silo shutting down, Redis away): the next tick tries again.
+                logger.LogWarning(e, "Retention pass failed; the next one runs in {Interval}", options.Value.SweepInterval);
+            }
+        }
+    }
+}

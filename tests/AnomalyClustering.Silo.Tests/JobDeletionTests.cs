@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli;
+using AnomalyClustering.Cli.Tests;
+using AnomalyClustering.Silo.Security;
+
+namespace AnomalyClustering.Silo.Tests;
+
+/// <summary>
+/// <c>DELETE /jobs/{id}</c> (and <c>jobs delete</c>): the job is stopped if it runs, every blob it owns (its upload and job
+/// prefixes) is deleted, it leaves the list, and the id reads as unknown; another tenant, or a caller without
+/// <c>Jobs.Cancel</c>, deletes nothing.
+/// </summary>
+public sealed class JobDeletionTests(SiloServer server)
+{
+    private HttpClient Client => server.Client;
+
+    [Fact]
+    public async Task DeletingACompletedJobDeletesItsBlobsAndTheIdBecomesUnknown()
+    {
+        var jobId = await UploadAsync(Client, gated: false);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId)).State);
+        Assert.NotEmpty(await BlobsOfAsync(jobId));
+
+        using (var deleted = await Client.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.Empty(await BlobsOfAsync(jobId));
+        foreach (var route in new[] { "", "/result", "/clusters", "/errors" })
+        {
+            await JobApiTests.ProblemAsync(await Client.GetAsync($"/jobs/{jobId}{route}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, $"there is no job '{jobId}'");
+        }
+        var listed = (await Client.GetFromJsonAsync<JobStatus[]>("/jobs?limit=1000", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.DoesNotContain(listed, job => job.JobId == jobId);
+        await JobApiTests.ProblemAsync(await Client.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, jobId);
+    }
+
+    [Fact]
+    public async Task DeletingARunningJobStopsItBeforeItsBlobsGo()
+    {
+        var jobId = await UploadAsync(Client, gated: true);
+        var uploads = $"uploads/{jobId}/";
+        await WaitUntilAsync(() => server.Store.IsWaiting(uploads));
+
+        // The deletion waits for the job's image work to end; the held image is let go once the deletion has begun.
+        var deleting = Client.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken);
+        server.Store.Release(uploads);
+        using (var deleted = await deleting)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, jobId);
+        Assert.Empty(await BlobsOfAsync(jobId));
+        // The id is free again: a new job under it starts from nothing.
+        var again = await UploadAsync(Client, gated: false, jobId);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(again)).State);
+    }
+
+    [Fact]
+    public async Task AnotherTenantOrACallerWithoutCancelDeletesNothing()
+    {
+        using var owner = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-owner"));
+        using var stranger = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-stranger"));
+        using var reader = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Read, ApiPermissions.Submit], tenant: "tenant-owner"));
+        using var canceller = ClientOf(server.Tokens.Mint(scopes: [ApiPermissions.Cancel, ApiPermissions.Read], tenant: "tenant-owner"));
+        var jobId = await UploadAsync(owner, gated: false);
+        Assert.Equal(JobState.Completed, (await WaitAsync(owner, jobId)).State);
+
+        await JobApiTests.ProblemAsync(await stranger.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, $"there is no job '{jobId}'");
+        using (var refused = await reader.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        Assert.NotEmpty(await BlobsOfAsync(jobId));
+        Assert.Equal(JobState.Completed, (await WaitAsync(owner, jobId)).State);
+
+        using (var deleted = await canceller.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        Assert.Empty(await BlobsOfAsync(jobId));
+    }
+
+    [Fact]
+    public async Task TheCliDeletesAJobAndSaysWhenThereIsNone()
+    {
+        var jobId = await UploadAsync(Client, gated: false);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId)).State);
+        var url = server.BaseAddress.ToString();
+
+        var deleted = CliRun.InProcess(["jobs", "delete", jobId, "--server", url, "--token", server.AdminToken]);
+
+        Assert.True(deleted.ExitCode == 0, deleted.Error);
+        Assert.Contains($"job {jobId} deleted", deleted.Output);
+        Assert.Empty(await BlobsOfAsync(jobId));
+        CliRun.InProcess(["jobs", "delete", jobId, "--server", url, "--token", server.AdminToken])
+            .AssertOneLineError(CliExitCodes.InputError, $"there is no job '{jobId}'");
+        CliRun.InProcess(["jobs", "delete", "no-such-job", "--server", url, "--token", server.Tokens.Mint(roles: [ApiPermissions.Read])])
+            .AssertOneLineError(CliExitCodes.InputError, "Jobs.Cancel");
+    }
+
+    /// <summary>Every blob under the job's two prefixes.</summary>
+    private async Task<List<string>> BlobsOfAsync(string jobId)
+    {
+        var names = new List<string>();
+        foreach (var prefix in new[] { $"jobs/{jobId}/", $"uploads/{jobId}/" })
+        {
+            await foreach (var blob in server.Store.ListAsync(prefix, TestContext.Current.CancellationToken))
+            {
+                names.Add(blob.Name);
+            }
+        }
+        return names;
+    }
+
+    /// <summary>Uploads two small classes as a new job (one image held at the store's gate when <paramref name="gated"/>).</summary>
+    private static async Task<string> UploadAsync(HttpClient client, bool gated, string? jobId = null)
+    {
+        jobId ??= "delete-" + Guid.NewGuid().ToString("N");
+        using var folder = new TempFolder();
+        ApiDatasets.WriteClassFolders(folder.Path, perClass: 2, seed: 131);
+        if (gated)
+        {
+            File.Move(folder.Combine("hole", "hole_001.png"), folder.Combine("hole", $"{GatedBlobStore.GateMarker}hole_001.png"));
+        }
+        using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small, jobId);
+        using var response = await client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return jobId;
+    }
+
+    private HttpClient ClientOf(string token)
+    {
+        var client = server.AnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static async Task<JobStatus> WaitAsync(HttpClient client, string jobId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var status = (await client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, TestContext.Current.CancellationToken))!;
+            Assert.True(status.IsFinished || DateTime.UtcNow < deadline, $"job {jobId} did not finish: {status}");
+            if (status.IsFinished)
+            {
+                return status;
+            }
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+}
