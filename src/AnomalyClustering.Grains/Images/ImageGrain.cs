@@ -246,6 +246,11 @@ internal sealed class ImageGrain(
             default:
             {
                 var positions = ReferenceSample.PoolReferencesFor(request.ReferenceImages, request.ReferencesPerImage, image.Index);
+                if (positions.Length == 0)
+                {
+                    return new ProcessedImage([], null, 0, 0, false, new ImageFailure(image.Id, image.BlobName, "no-reference",
+                        "no other image of the job could be decoded, so this one has nothing to be compared with."));
+                }
                 var references = await Task.WhenAll(positions.Select(p => bags.GetAsync(request.ReferenceFeatureBlobs[p]))).ConfigureAwait(true);
                 var scores = new double[bag.PatchCount];
                 await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _options.ScoringThreads)).ConfigureAwait(true);

@@ -75,7 +75,6 @@ internal static class JobReferencePhase
         using var candidates = (exact ? Enumerable.Range(0, imageCount) : ReferenceSample.DrawingOrder(imageCount, unchecked((ulong)options.Seed))).GetEnumerator();
         var chunks = new ManifestChunks(run, normal: false);
         var pool = new List<(int Index, string Blob)>(wanted);
-        ImageFailure? firstFailure = null;
         var exhausted = false;
         while (pool.Count < wanted && !exhausted)
         {
@@ -90,17 +89,13 @@ internal static class JobReferencePhase
                 var image = await chunks.ImageAsync(batch[b], cancellationToken).ConfigureAwait(true);
                 var outcome = await EmbedAsync(run, image, ImageGrainKey.For(run.JobId, batch[b]), isNormal: false, cancellationToken).ConfigureAwait(true);
                 blobs[b] = outcome.FeatureBlob;
-                firstFailure ??= outcome.Failure;
                 run.ReferencesEmbedded++;
             }, cancellationToken).ConfigureAwait(true);
             // In drawing order, whatever order the embeddings finished in: the pool must not depend on timing.
             pool.AddRange(batch.Select((index, b) => (index, blobs[b])).Where(member => member.Item2 is not null).Select(member => (member.index, member.Item2!)));
         }
-        if (pool.Count == 0)
-        {
-            throw new InvalidClusteringInputException(
-                $"only 0 of {imageCount} images could be used; clustering needs at least 2{MessageParts.InParentheses(firstFailure?.Message)}.", "images");
-        }
+        // A short pool (every candidate tried) means almost every image is bad: the shards still process them all, so that
+        // each failure is listed with its reason, and the result stage says how many could be used.
         state.ReferenceImages = [.. pool.Select(member => member.Index)];
         state.ReferenceFeatures = [.. pool.Select(member => member.Blob)];
         state.ReferencesPerImage = wanted - 1;
