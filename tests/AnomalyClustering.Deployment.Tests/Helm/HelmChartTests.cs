@@ -144,7 +144,8 @@ public sealed partial class HelmChartTests
         var chart = RenderChart("dev");
         var kustomizeKinds = new[] { "dev", "production" }
             .SelectMany(o => Kustomize.Render("overlays/" + o).ApiKinds)
-            .Where(k => k != "v1/Namespace")
+            // The dev overlay's own Redis keeps its append-only file on a claim; the chart takes Redis from outside.
+            .Where(k => k is not ("v1/Namespace" or "v1/PersistentVolumeClaim"))
             .ToHashSet(StringComparer.Ordinal);
         Assert.Equal(kustomizeKinds.Order(), chart.ApiKinds.Order());
 
