@@ -48,22 +48,36 @@ internal sealed class ImageGrain(
     private KeyValuePair<string, object?> SiloTag => new("silo", SiloName);
 
     /// <inheritdoc />
-    public async Task<EmbeddedImage> Embed(EmbedImageRequest request)
+    public Task<EmbeddedImage> Embed(EmbedImageRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var span = AnomalyClusteringTelemetry.StartSpan("image.embed", JobId, request.ImageId);
+        return ObservedAsync("image.embed", request.ImageId, () => EmbedImageAsync(request), outcome => (outcome.Failure, outcome.CacheHit));
+    }
+
+    /// <inheritdoc />
+    public Task<ProcessedImage> Process(ProcessImageRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ObservedAsync("image.process", request.Image.Id, () => ProcessImageAsync(request), outcome => (outcome.Failure, outcome.CacheHit));
+    }
+
+    /// <summary>One image's work in a span, counted in flight on this silo, its outcome counted as embedded or failed.</summary>
+    private async Task<T> ObservedAsync<T>(string spanName, string imageId, Func<Task<T>> work, Func<T, (ImageFailure? Failure, bool CacheHit)> outcomeOf)
+    {
+        using var span = AnomalyClusteringTelemetry.StartSpan(spanName, JobId, imageId);
         AnomalyClusteringTelemetry.WorkInFlight.Add(1, SiloTag);
         try
         {
-            var outcome = await EmbedImageAsync(request).ConfigureAwait(true);
-            if (outcome.Failure is { } failure)
+            var outcome = await work().ConfigureAwait(true);
+            var (failure, cacheHit) = outcomeOf(outcome);
+            if (failure is not null)
             {
                 AnomalyClusteringTelemetry.ImagesFailed.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
                 span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
             }
             else
             {
-                AnomalyClusteringTelemetry.ImagesEmbedded.Add(1, new KeyValuePair<string, object?>("cache", outcome.CacheHit ? "hit" : "miss"));
+                AnomalyClusteringTelemetry.ImagesEmbedded.Add(1, new KeyValuePair<string, object?>("cache", cacheHit ? "hit" : "miss"));
             }
             return outcome;
         }
@@ -170,32 +184,6 @@ internal sealed class ImageGrain(
         await featureCache.PutAsync(key, bag).ConfigureAwait(true);
         bags.Add(key.BlobName, bag);
         return new ObtainedBag(bag, key.BlobName, CacheHit: false, Failure: null);
-    }
-
-    /// <inheritdoc />
-    public async Task<ProcessedImage> Process(ProcessImageRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        using var span = AnomalyClusteringTelemetry.StartSpan("image.process", JobId, request.Image.Id);
-        AnomalyClusteringTelemetry.WorkInFlight.Add(1, SiloTag);
-        try
-        {
-            var outcome = await ProcessImageAsync(request).ConfigureAwait(true);
-            if (outcome.Failure is { } failure)
-            {
-                AnomalyClusteringTelemetry.ImagesFailed.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
-                span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
-            }
-            else
-            {
-                AnomalyClusteringTelemetry.ImagesEmbedded.Add(1, new KeyValuePair<string, object?>("cache", outcome.CacheHit ? "hit" : "miss"));
-            }
-            return outcome;
-        }
-        finally
-        {
-            AnomalyClusteringTelemetry.WorkInFlight.Add(-1, SiloTag);
-        }
     }
 
     /// <inheritdoc />

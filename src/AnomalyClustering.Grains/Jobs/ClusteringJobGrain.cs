@@ -34,12 +34,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private readonly IBlobStore _store;
     private readonly CoordinatorOptions _options;
     private readonly ILogger<ClusteringJobGrain> _logger;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly CheckpointedState<JobCoordinatorState> _checkpoints;
     private readonly SemaphoreSlim _namingGate = new(1, 1);
     private JobRunContext _context = null!;
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
-    private DateTimeOffset _lastCheckpoint;
 
     public ClusteringJobGrain(
         [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
@@ -51,6 +50,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         _store = store;
         _options = options.Value;
         _logger = logger;
+        _checkpoints = new CheckpointedState<JobCoordinatorState>(state, _options.CheckpointInterval, job => job.UpdatedAt = DateTimeOffset.UtcNow);
     }
 
     private string JobId => this.GetPrimaryKeyString();
@@ -280,10 +280,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     {
         // Keeps the grain alive while it works: a running job has no incoming calls, which idle collection would read as idle.
         DelayDeactivation(TimeSpan.FromMinutes(30));
-        if (DateTimeOffset.UtcNow - _lastCheckpoint >= _options.CheckpointInterval)
-        {
-            await WriteStateAsync().ConfigureAwait(true);
-        }
+        await _checkpoints.CheckpointAsync().ConfigureAwait(true);
     }
 
     private async Task SetStateAsync(JobState state)
@@ -317,21 +314,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
     }
 
-    private async Task WriteStateAsync()
-    {
-        // Interleaved turns (progress, cancel) must not write concurrently: the storage's ETag check would refuse one.
-        await _writeGate.WaitAsync().ConfigureAwait(true);
-        try
-        {
-            S.UpdatedAt = DateTimeOffset.UtcNow;
-            await _state.WriteStateAsync().ConfigureAwait(true);
-            _lastCheckpoint = DateTimeOffset.UtcNow;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    private Task WriteStateAsync() => _checkpoints.WriteAsync();
 
     /// <summary>
     /// Tells the job registry this job's status at a state change, so that listings need not activate coordinators. The

@@ -28,10 +28,9 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
     private readonly IBlobStore _store;
     private readonly CoordinatorOptions _options;
     private readonly ILogger<JobShardGrain> _logger;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly CheckpointedState<JobShardState> _checkpoints;
     private CancellationTokenSource _stop = new();
     private Task? _run;
-    private DateTimeOffset _lastCheckpoint;
     private DateTimeOffset _lastFault = DateTimeOffset.MinValue;
 
     public JobShardGrain(
@@ -44,6 +43,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
         _store = store;
         _options = options.Value;
         _logger = logger;
+        _checkpoints = new CheckpointedState<JobShardState>(state, _options.CheckpointInterval);
     }
 
     private string JobId => JobShardKey.JobIdOf(this.GetPrimaryKeyString());
@@ -206,10 +206,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
     {
         // Keeps the grain alive while it works: a running shard has few incoming calls, which idle collection would read as idle.
         DelayDeactivation(TimeSpan.FromMinutes(30));
-        if (DateTimeOffset.UtcNow - _lastCheckpoint >= _options.CheckpointInterval)
-        {
-            await WriteStateAsync().ConfigureAwait(true);
-        }
+        await _checkpoints.CheckpointAsync().ConfigureAwait(true);
     }
 
     /// <summary>Persists the progress of a run that ended, if storage can be reached; otherwise the next checkpoint does.</summary>
@@ -225,18 +222,5 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
         }
     }
 
-    private async Task WriteStateAsync()
-    {
-        // Interleaved turns must not write concurrently: the storage's ETag check would refuse one.
-        await _writeGate.WaitAsync().ConfigureAwait(true);
-        try
-        {
-            await _state.WriteStateAsync().ConfigureAwait(true);
-            _lastCheckpoint = DateTimeOffset.UtcNow;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    private Task WriteStateAsync() => _checkpoints.WriteAsync();
 }

@@ -1,0 +1,30 @@
+namespace AnomalyClustering.Grains.Jobs;
+
+/// <summary>
+/// A reentrant grain's persisted state, written one write at a time (interleaved turns must not write concurrently: the
+/// storage's ETag check would refuse one), and checkpointed at most once per interval while work completes.
+/// </summary>
+internal sealed class CheckpointedState<T>(IPersistentState<T> state, TimeSpan interval, Action<T>? beforeWrite = null)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private DateTimeOffset _lastWrite;
+
+    /// <summary>Writes the state now.</summary>
+    public async Task WriteAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            beforeWrite?.Invoke(state.State);
+            await state.WriteStateAsync().ConfigureAwait(true);
+            _lastWrite = DateTimeOffset.UtcNow;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Writes the state if the interval has passed since the last write.</summary>
+    public Task CheckpointAsync() => DateTimeOffset.UtcNow - _lastWrite >= interval ? WriteAsync() : Task.CompletedTask;
+}
