@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace AnomalyClustering.Core.Clustering;
 
@@ -7,17 +6,28 @@ namespace AnomalyClustering.Core.Clustering;
 /// Exact Ward linkage without a distance matrix: SciPy's nearest-neighbour chain run on cluster
 /// centroids and sizes, with Ward's distance in centroid form,
 /// d(A,B) = sqrt(2 |A||B| / (|A|+|B|)) * ||c_A - c_B||, which is the value SciPy's Lance-Williams
-/// update produces (up to rounding). O(N D) memory (the centroids in double, 8 N D bytes, plus
-/// O(N)), O(N^2 D) time: every chain step (about 2-3 N of them) scans the live centroids once.
+/// update produces (up to rounding). O(N D) memory (<see cref="SplitFloatCentroids"/>: N x D floats
+/// for float points, plus <see cref="CentroidProjection"/>'s N x P floats and O(N)), O(N^2 D)
+/// time: every chain step (about 2-3 N of them) scans the live centroids once.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The chain, the tie-breaking (smallest distance, ties to the lowest index, the previous chain
 /// element kept unless something is strictly closer) and the slot a merged cluster lives in (the
 /// larger index) are SciPy's <c>_hierarchy.nn_chain</c>, so the merges and their order are
-/// SciPy's wherever rounding does not turn a near-tie around. Each scan is a SIMD pass over the
-/// live centroids split into at most <c>maxDegreeOfParallelism</c> contiguous ranges; every
-/// pair's distance is computed the same way whatever the split, so the result does not depend on
-/// the thread count. Comparisons use the squared distance (monotone, no square root per pair).
+/// SciPy's wherever rounding does not turn a near-tie around. Comparisons use the squared distance.
+/// </para>
+/// <para>
+/// A scan is a filter, then an exact choice. The filter skips a row whose projected distance
+/// bound already exceeds the best upper bound found, and otherwise computes the distance of the
+/// float high rows, turns it into a lower and an upper bound on the exact distance (its rounding
+/// and the low parts it ignored), keeps the row as a candidate if the lower bound does not exceed
+/// the best upper bound, and lowers that. The exact choice computes the candidates' distances in
+/// double (high + low) and takes the smallest, ties to the lowest index: the answer a full double
+/// scan gives, because every row it could pick is a candidate. Each scan is split over at most
+/// <c>maxDegreeOfParallelism</c> contiguous ranges of the live clusters; the candidates depend on
+/// the split, the exact choice does not, so neither does the tree.
+/// </para>
 /// </remarks>
 internal static unsafe class CentroidWardChain
 {
@@ -25,15 +35,17 @@ internal static unsafe class CentroidWardChain
     private const long ParallelScanThreshold = 1 << 16;
 
     /// <summary>
-    /// Links <paramref name="count"/> clusters whose centroids are <paramref name="centroids"/>
-    /// (row-major, overwritten: merged centroids are written into the larger index's row) and
-    /// whose initial sizes are <paramref name="weights"/> (1 for points; member counts for
-    /// micro-clusters). Returns the merges in the order found.
+    /// Links the clusters of <paramref name="centroids"/> (overwritten: merged centroids live in the
+    /// larger index's row) whose initial sizes are <paramref name="weights"/> (1 for points; member
+    /// counts for micro-clusters). Returns the merges in the order found.
     /// </summary>
-    public static UnsortedMerges Run(double[] centroids, long[] weights, int count, int dimension, int maxDegreeOfParallelism)
+    public static UnsortedMerges Run(SplitFloatCentroids centroids, long[] weights, int maxDegreeOfParallelism)
     {
+        var count = centroids.Count;
+        var dimension = centroids.Dimension;
         var merges = new UnsortedMerges(count);
         var size = (long[])weights.Clone();
+        var projection = CentroidProjection.Create(centroids);
         // The live clusters in ascending order; a cluster lives at the index of its larger member.
         var alive = new int[count];
         for (var i = 0; i < count; i++)
@@ -44,126 +56,156 @@ internal static unsafe class CentroidWardChain
         var chain = new int[count];
         var chainLength = 0;
         var threads = Math.Max(1, maxDegreeOfParallelism);
-        var partial = new (double Value, int Index)[threads];
+        var scan = new Scan(centroids, projection, size, alive, new int[count], new double[count], new (double, int)[threads]);
+        var scratch = new double[dimension];
+        var merged = new double[dimension];
 
-        fixed (double* c = centroids)
-        fixed (long* sizes = size)
-        fixed (int* live = alive)
+        for (var k = 0; k < count - 1; k++)
         {
-            var scan = new Scan(c, sizes, live, dimension);
-            for (var k = 0; k < count - 1; k++)
+            if (chainLength == 0)
             {
-                if (chainLength == 0)
-                {
-                    chain[0] = live[0];
-                    chainLength = 1;
-                }
+                chain[0] = alive[0];
+                chainLength = 1;
+            }
 
-                int x, y;
-                double nearest;
-                while (true)
+            int x, y;
+            double nearest;
+            while (true)
+            {
+                x = chain[chainLength - 1];
+                if (chainLength > 1)
                 {
-                    x = chain[chainLength - 1];
-                    (nearest, y) = NearestNeighbour(scan, x, aliveCount, threads, partial);
+                    // SciPy starts the scan at the previous element's distance and only a strictly
+                    // smaller one displaces it, so the chain never cycles on ties; that distance is
+                    // also the first bound of the filter.
+                    var previous = chain[chainLength - 2];
+                    var toPrevious = scan.SquaredWardDistance(x, previous);
+                    (nearest, y) = NearestNeighbour(scan, x, toPrevious, aliveCount, threads);
+                    if (!(y >= 0 && nearest < toPrevious))
+                    {
+                        nearest = toPrevious;
+                        y = previous;
+                        break;
+                    }
+                }
+                else
+                {
+                    (nearest, y) = NearestNeighbour(scan, x, double.PositiveInfinity, aliveCount, threads);
                     if (y < 0)
                     {
                         throw new InvalidOperationException($"cluster {x} has no neighbour closer than infinity; the centroids overflowed.");
                     }
-                    if (chainLength > 1)
-                    {
-                        // SciPy starts the scan at the previous element's distance and only a
-                        // strictly smaller one displaces it, so the chain never cycles on ties.
-                        var previous = chain[chainLength - 2];
-                        var toPrevious = scan.SquaredWardDistance(x, previous);
-                        if (!(nearest < toPrevious))
-                        {
-                            nearest = toPrevious;
-                            y = previous;
-                            break;
-                        }
-                    }
-                    chain[chainLength++] = y;
                 }
-                chainLength -= 2;
-
-                if (x > y)
-                {
-                    (x, y) = (y, x);
-                }
-                merges.Add(x, y, Math.Sqrt(nearest));
-                MergeInto(c + (long)x * dimension, c + (long)y * dimension, sizes[x], sizes[y], dimension);
-                sizes[y] += sizes[x];
-                sizes[x] = 0;
-                var removeAt = Array.BinarySearch(alive, 0, aliveCount, x);
-                Array.Copy(alive, removeAt + 1, alive, removeAt, aliveCount - removeAt - 1);
-                aliveCount--;
+                chain[chainLength++] = y;
             }
+            chainLength -= 2;
+
+            if (x > y)
+            {
+                (x, y) = (y, x);
+            }
+            merges.Add(x, y, Math.Sqrt(nearest));
+            centroids.Merge(x, y, size[x], size[y], scratch, merged);
+            projection?.Update(y, merged);
+            size[y] += size[x];
+            size[x] = 0;
+            var removeAt = Array.BinarySearch(alive, 0, aliveCount, x);
+            Array.Copy(alive, removeAt + 1, alive, removeAt, aliveCount - removeAt - 1);
+            aliveCount--;
         }
         return merges;
     }
 
-    /// <summary>c_y = (n_x c_x + n_y c_y) / (n_x + n_y), written over c_y. O(D).</summary>
-    private static void MergeInto(double* cx, double* cy, long sizeX, long sizeY, int dimension)
-    {
-        double nx = sizeX;
-        double ny = sizeY;
-        var total = nx + ny;
-        for (var k = 0; k < dimension; k++)
-        {
-            cy[k] = (nx * cx[k] + ny * cy[k]) / total;
-        }
-    }
-
     /// <summary>
-    /// The live cluster nearest to x by Ward's distance (squared): the smallest value, ties to the
-    /// lowest index, x itself skipped. Index -1 when every distance is infinite. O(N D).
+    /// The live cluster nearest to x by Ward's distance (squared) among those strictly closer than
+    /// <paramref name="bound"/> (or at it): the smallest value, ties to the lowest index, x itself
+    /// skipped. Index -1 when none is. O(N D) at most.
     /// </summary>
-    private static (double Value, int Index) NearestNeighbour(Scan scan, int x, int aliveCount, int threads, (double Value, int Index)[] partial)
+    private static (double Value, int Index) NearestNeighbour(Scan scan, int x, double bound, int aliveCount, int threads)
     {
         var ranges = (long)aliveCount * scan.Dimension < ParallelScanThreshold ? 1 : threads;
         if (ranges == 1)
         {
-            return scan.Minimum(x, 0, aliveCount);
+            scan.Filter(x, bound, 0, aliveCount, 0);
         }
-        // Contiguous ranges in index order, so combining (value, lowest index) equals one sequential scan.
-        Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = ranges }, r =>
+        else
         {
-            var start = (int)((long)aliveCount * r / ranges);
-            var end = (int)((long)aliveCount * (r + 1) / ranges);
-            partial[r] = scan.Minimum(x, start, end);
-        });
+            // Contiguous ranges in index order, so the candidates taken range by range are in index order.
+            Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = ranges }, r =>
+            {
+                scan.Filter(x, bound, (int)((long)aliveCount * r / ranges), (int)((long)aliveCount * (r + 1) / ranges), r);
+            });
+        }
+        var upper = bound;
+        for (var r = 0; r < ranges; r++)
+        {
+            upper = Math.Min(upper, scan.Ranges[r].Upper);
+        }
         var best = double.PositiveInfinity;
         var bestIndex = -1;
         for (var r = 0; r < ranges; r++)
         {
-            if (partial[r].Index >= 0 && (partial[r].Value < best || (partial[r].Value == best && partial[r].Index < bestIndex)))
+            var start = (int)((long)aliveCount * r / ranges);
+            var end = start + scan.Ranges[r].Candidates;
+            for (var i = start; i < end; i++)
             {
-                (best, bestIndex) = partial[r];
+                var lower = scan.CandidateLower[i];
+                // A candidate whose lower bound exceeds the best exact value cannot be the nearest or tie with it.
+                if (lower > upper || lower > best)
+                {
+                    continue;
+                }
+                var j = scan.Candidates[i];
+                var value = scan.SquaredWardDistance(x, j);
+                if (value < best)
+                {
+                    best = value;
+                    bestIndex = j;
+                }
             }
         }
         return (best, bestIndex);
     }
 
-    /// <summary>Pointers into the chain's state that a scan reads (a struct so lambdas can capture it).</summary>
-    private readonly struct Scan(double* centroids, long* sizes, int* live, int dimension)
+    /// <summary>What a scan reads and writes (a class, so that the parallel ranges share it).</summary>
+    private sealed class Scan(SplitFloatCentroids centroids, CentroidProjection? projection, long[] sizes, int[] live, int[] candidates, double[] candidateLower, (double Upper, int Candidates)[] ranges)
     {
-        public int Dimension => dimension;
+        private readonly double _relativeError = SplitFloatCentroids.FloatScanRelativeError(centroids.Dimension);
+        private readonly double _absoluteError = SplitFloatCentroids.FloatScanAbsoluteError(centroids.Dimension);
 
-        /// <summary>Squared Ward distance 2 n_a n_b / (n_a + n_b) ||c_a - c_b||^2; symmetric bit for bit.</summary>
+        public int Dimension => centroids.Dimension;
+
+        /// <summary>Candidate clusters, written at the live positions of the range that found them.</summary>
+        public int[] Candidates => candidates;
+
+        /// <summary>Each candidate's lower bound on its squared Ward distance.</summary>
+        public double[] CandidateLower => candidateLower;
+
+        /// <summary>Per range: the smallest upper bound it found and its number of candidates.</summary>
+        public (double Upper, int Candidates)[] Ranges => ranges;
+
+        /// <summary>Squared Ward distance 2 n_a n_b / (n_a + n_b) ||c_a - c_b||^2 in double; symmetric bit for bit.</summary>
+        public double SquaredWardDistance(int a, int b) => Weight(sizes[a], sizes[b]) * centroids.SquaredDistance(a, b);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public double SquaredWardDistance(int a, int b)
-        {
-            double na = sizes[a];
-            double nb = sizes[b];
-            return 2.0 * (na * nb / (na + nb)) * SquaredDistance(centroids + (long)a * dimension, centroids + (long)b * dimension, dimension);
-        }
+        private static double Weight(double na, double nb) => 2.0 * (na * nb / (na + nb));
 
-        /// <summary>Smallest squared Ward distance from x to the live clusters at positions [start, end), lowest index on ties.</summary>
+        /// <summary>
+        /// The filter over live positions [start, end): every cluster whose exact squared Ward
+        /// distance to x can be at most min(bound, the smallest upper bound seen) becomes a candidate
+        /// at its position. Writes ranges[range].
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public (double Value, int Index) Minimum(int x, int start, int end)
+        public void Filter(int x, double bound, int start, int end, int range)
         {
-            var best = double.PositiveInfinity;
-            var bestIndex = -1;
+            var highX = centroids.High(x);
+            var lowNormX = centroids.LowNorm(x);
+            double sizeX = sizes[x];
+            var projectedX = projection is null ? null : projection.Coordinates(x);
+            var projectionErrorX = projection is null ? 0 : projection.Error(x);
+            var dimension = centroids.Dimension;
+            var upper = bound;
+            var found = start;
             for (var t = start; t < end; t++)
             {
                 var j = live[t];
@@ -171,41 +213,44 @@ internal static unsafe class CentroidWardChain
                 {
                     continue;
                 }
-                var value = SquaredWardDistance(x, j);
-                if (value < best)
+                var weight = Weight(sizeX, sizes[j]);
+                if (projection is not null)
                 {
-                    best = value;
-                    bestIndex = j;
+                    var projected = projection.LowerBound(projectedX, projectionErrorX, j);
+                    if (weight * projected * projected * (1 - 1e-9) > upper)
+                    {
+                        continue;
+                    }
+                }
+                var squared = SplitFloatCentroids.FloatSquaredDistance(highX, centroids.High(j), dimension);
+                double lower, upperJ;
+                if (float.IsFinite(squared))
+                {
+                    // ||c_x - c_j|| is within ||low_x|| + ||low_j|| of ||high_x - high_j||.
+                    var lowNorms = lowNormX + centroids.LowNorm(j);
+                    var below = Math.Sqrt(Math.Max(0, squared * (1 - _relativeError) - _absoluteError)) - lowNorms;
+                    var above = Math.Sqrt(squared * (1 + _relativeError) + _absoluteError) + lowNorms;
+                    lower = below > 0 ? weight * below * below * (1 - 1e-9) : 0;
+                    upperJ = weight * above * above * (1 + 1e-9);
+                }
+                else
+                {
+                    // The float square overflowed; only the double distance can tell.
+                    lower = 0;
+                    upperJ = double.PositiveInfinity;
+                }
+                if (lower <= upper)
+                {
+                    candidates[found] = j;
+                    candidateLower[found] = lower;
+                    found++;
+                    if (upperJ < upper)
+                    {
+                        upper = upperJ;
+                    }
                 }
             }
-            return (best, bestIndex);
+            ranges[range] = (upper, found - start);
         }
-    }
-
-    /// <summary>||a - b||^2 in double with 256-bit vectors; the same operations in the same order for (a, b) and (b, a).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static double SquaredDistance(double* a, double* b, int dimension)
-    {
-        var k = 0;
-        var sum = 0.0;
-        if (dimension >= 8)
-        {
-            var acc0 = Vector256<double>.Zero;
-            var acc1 = Vector256<double>.Zero;
-            for (; k + 8 <= dimension; k += 8)
-            {
-                var t0 = Vector256.Load(a + k) - Vector256.Load(b + k);
-                var t1 = Vector256.Load(a + k + 4) - Vector256.Load(b + k + 4);
-                acc0 += t0 * t0;
-                acc1 += t1 * t1;
-            }
-            sum = Vector256.Sum(acc0 + acc1);
-        }
-        for (; k < dimension; k++)
-        {
-            var t = a[k] - b[k];
-            sum += t * t;
-        }
-        return sum;
     }
 }
