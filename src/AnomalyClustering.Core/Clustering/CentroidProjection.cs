@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using AnomalyClustering.Core.Scoring;
 
 namespace AnomalyClustering.Core.Clustering;
@@ -9,12 +7,11 @@ namespace AnomalyClustering.Core.Clustering;
 /// on P orthonormal directions (P = 4, 8 or 16, at most D / 8), the leading principal directions of
 /// a sample of the points found by subspace iteration. For orthonormal directions
 /// ||Q^T (a - b)|| &lt;= ||a - b||, so a row whose projected distance already exceeds the best Ward
-/// distance found is skipped without reading its D values. Which directions are chosen changes
-/// only how much is skipped, never the result. P floats per cluster (at most 1/8 of the
-/// centroids' memory) and O(N); O(S D P) to find the directions (S &lt;= 2048 sampled rows), O(D P)
-/// per centroid to project it.
+/// distance found is skipped without reading its D values (<see cref="LiveClusterTable"/> keeps the
+/// coordinates). Which directions are chosen changes only how much is skipped, never the result.
+/// O(S D P) to find the directions (S &lt;= 2048 sampled rows), O(D P) per centroid to project it.
 /// </summary>
-internal sealed unsafe class CentroidProjection
+internal sealed class CentroidProjection
 {
     private const int SampleRows = 2048;
     private const int Iterations = 4;
@@ -22,19 +19,13 @@ internal sealed unsafe class CentroidProjection
     private readonly int _dimension;
     private readonly double[] _basis;
     private readonly double[] _mean;
-    private readonly float[] _coordinates;
-    private readonly float* _coordinatesBase;
-    private readonly double[] _error;
 
-    private CentroidProjection(int count, int dimension, int width, double[] basis, double[] mean)
+    private CentroidProjection(int dimension, int width, double[] basis, double[] mean)
     {
         _dimension = dimension;
         Width = width;
         _basis = basis;
         _mean = mean;
-        _coordinates = GC.AllocateUninitializedArray<float>(checked(count * width), pinned: true);
-        _coordinatesBase = (float*)Unsafe.AsPointer(ref _coordinates[0]);
-        _error = new double[count];
     }
 
     /// <summary>Number of directions P.</summary>
@@ -43,7 +34,7 @@ internal sealed unsafe class CentroidProjection
     /// <summary>Directions to keep for dimension D: none below 32 (a full scan is cheap there).</summary>
     public static int WidthFor(int dimension) => dimension >= 128 ? 16 : dimension >= 64 ? 8 : dimension >= 32 ? 4 : 0;
 
-    /// <summary>The projection of every centroid, or null when D is too small for it to pay.</summary>
+    /// <summary>The directions for these centroids, or null when D is too small for them to pay.</summary>
     public static CentroidProjection? Create(SplitFloatCentroids centroids)
     {
         var count = centroids.Count;
@@ -107,25 +98,14 @@ internal sealed unsafe class CentroidProjection
             Orthonormalise(basis, width, dimension);
         }
 
-        var projection = new CentroidProjection(count, dimension, width, basis, mean);
-        for (var i = 0; i < count; i++)
-        {
-            centroids.Load(i, row);
-            projection.Update(i, row);
-        }
-        return projection;
+        return new CentroidProjection(dimension, width, basis, mean);
     }
 
-    /// <summary>The P projected coordinates of a live cluster (float).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float* Coordinates(int cluster) => _coordinatesBase + (long)cluster * Width;
-
-    /// <summary>A bound on || stored coordinates - exact projection || of a live cluster.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public double Error(int cluster) => _error[cluster];
-
-    /// <summary>Projects a cluster's (new) centroid, given in double. O(D P). Overwrites <paramref name="centroid"/>.</summary>
-    public void Update(int cluster, Span<double> centroid)
+    /// <summary>
+    /// Projects a centroid given in double into <paramref name="coordinates"/> (P floats) and returns a
+    /// bound on || stored coordinates - exact projection ||. O(D P). Overwrites <paramref name="centroid"/>.
+    /// </summary>
+    public double Project(Span<double> centroid, Span<float> coordinates)
     {
         var centredSquares = 0.0;
         for (var k = 0; k < _dimension; k++)
@@ -133,45 +113,16 @@ internal sealed unsafe class CentroidProjection
             centroid[k] -= _mean[k];
             centredSquares += centroid[k] * centroid[k];
         }
-        var target = Coordinates(cluster);
         var storedSquares = 0.0;
         for (var p = 0; p < Width; p++)
         {
             var value = (float)Dot(_basis.AsSpan(p * _dimension, _dimension), centroid);
-            target[p] = value;
+            coordinates[p] = value;
             storedSquares += (double)value * value;
         }
         // Float rounding of each coordinate (u |value|) plus the double dot products' error (a few D ulps of ||c - mean||).
-        _error[cluster] = Math.Sqrt(storedSquares) * Math.ScaleB(1.0, -22) + Math.Sqrt(centredSquares) * (_dimension + 16) * Math.ScaleB(1.0, -50);
-    }
-
-    /// <summary>
-    /// A lower bound on ||c_a - c_b|| from the projections (0 when none is known): the float
-    /// distance of the coordinates less its rounding (relative 1e-5, far above the P + 4 roundings
-    /// of a P-term float sum and the directions' departure from orthonormality) and both stored errors.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public double LowerBound(float* a, double errorA, int b)
-    {
-        var q = SquaredDistance(a, Coordinates(b), Width);
-        if (!float.IsFinite(q))
-        {
-            return 0;
-        }
-        var bound = Math.Sqrt(q) * (1 - 1e-5) - (errorA + _error[b]);
-        return bound > 0 ? bound : 0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float SquaredDistance(float* a, float* b, int width)
-    {
-        var acc = Vector128<float>.Zero;
-        for (var k = 0; k < width; k += 4)
-        {
-            var t = Vector128.Load(a + k) - Vector128.Load(b + k);
-            acc = Vector128.FusedMultiplyAdd(t, t, acc);
-        }
-        return Vector128.Sum(acc);
+        var error = Math.Sqrt(storedSquares) * Math.ScaleB(1.0, -22) + Math.Sqrt(centredSquares) * (_dimension + 16) * Math.ScaleB(1.0, -50);
+        return double.IsFinite(error) ? error : double.PositiveInfinity;
     }
 
     private static int SampleRow(int s, int sample, int count) => (int)((long)s * count / sample);

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AnomalyClustering.Core.Clustering;
 
@@ -34,6 +36,9 @@ internal static unsafe class CentroidWardChain
     /// <summary>Below this many live values (clusters x D) a scan runs on one thread: a fork costs more than it saves.</summary>
     private const long ParallelScanThreshold = 1 << 16;
 
+    /// <summary>Positions a scan bounds before it reads the kept rows (a multiple of 8).</summary>
+    private const int ChunkPositions = 512;
+
     /// <summary>
     /// Links the clusters of <paramref name="centroids"/> (overwritten: merged centroids live in the
     /// larger index's row) whose initial sizes are <paramref name="weights"/> (1 for points; member
@@ -46,25 +51,30 @@ internal static unsafe class CentroidWardChain
         var merges = new UnsortedMerges(count);
         var size = (long[])weights.Clone();
         var projection = CentroidProjection.Create(centroids);
-        // The live clusters in ascending order; a cluster lives at the index of its larger member.
-        var alive = new int[count];
+        var table = new LiveClusterTable(count, projection?.Width ?? 0);
+        var scratch = new double[dimension];
+        var merged = new double[dimension];
+        var coordinates = new float[table.Width];
         for (var i = 0; i < count; i++)
         {
-            alive[i] = i;
+            var error = 0.0;
+            if (projection is not null)
+            {
+                centroids.Load(i, merged);
+                error = projection.Project(merged, coordinates);
+            }
+            table.Set(i, size[i], coordinates, error);
         }
-        var aliveCount = count;
         var chain = new int[count];
         var chainLength = 0;
         var threads = Math.Max(1, maxDegreeOfParallelism);
-        var scan = new Scan(centroids, projection, size, alive, new int[count], new double[count], new (double, int)[threads]);
-        var scratch = new double[dimension];
-        var merged = new double[dimension];
+        var scan = new Scan(centroids, table, size, new int[table.Stride], new double[table.Stride], new (double, int)[threads]);
 
         for (var k = 0; k < count - 1; k++)
         {
             if (chainLength == 0)
             {
-                chain[0] = alive[0];
+                chain[0] = table.First();
                 chainLength = 1;
             }
 
@@ -80,7 +90,7 @@ internal static unsafe class CentroidWardChain
                     // also the first bound of the filter.
                     var previous = chain[chainLength - 2];
                     var toPrevious = scan.SquaredWardDistance(x, previous);
-                    (nearest, y) = NearestNeighbour(scan, x, toPrevious, aliveCount, threads);
+                    (nearest, y) = NearestNeighbour(scan, x, toPrevious, threads);
                     if (!(y >= 0 && nearest < toPrevious))
                     {
                         nearest = toPrevious;
@@ -90,7 +100,7 @@ internal static unsafe class CentroidWardChain
                 }
                 else
                 {
-                    (nearest, y) = NearestNeighbour(scan, x, double.PositiveInfinity, aliveCount, threads);
+                    (nearest, y) = NearestNeighbour(scan, x, double.PositiveInfinity, threads);
                     if (y < 0)
                     {
                         throw new InvalidOperationException($"cluster {x} has no neighbour closer than infinity; the centroids overflowed.");
@@ -106,12 +116,10 @@ internal static unsafe class CentroidWardChain
             }
             merges.Add(x, y, Math.Sqrt(nearest));
             centroids.Merge(x, y, size[x], size[y], scratch, merged);
-            projection?.Update(y, merged);
             size[y] += size[x];
             size[x] = 0;
-            var removeAt = Array.BinarySearch(alive, 0, aliveCount, x);
-            Array.Copy(alive, removeAt + 1, alive, removeAt, aliveCount - removeAt - 1);
-            aliveCount--;
+            table.Set(y, size[y], coordinates, projection is null ? 0 : projection.Project(merged, coordinates));
+            table.Remove(x);
         }
         return merges;
     }
@@ -121,19 +129,20 @@ internal static unsafe class CentroidWardChain
     /// <paramref name="bound"/> (or at it): the smallest value, ties to the lowest index, x itself
     /// skipped. Index -1 when none is. O(N D) at most.
     /// </summary>
-    private static (double Value, int Index) NearestNeighbour(Scan scan, int x, double bound, int aliveCount, int threads)
+    private static (double Value, int Index) NearestNeighbour(Scan scan, int x, double bound, int threads)
     {
-        var ranges = (long)aliveCount * scan.Dimension < ParallelScanThreshold ? 1 : threads;
+        var length = scan.Table.Length;
+        var ranges = (long)scan.Table.LiveCount * scan.Dimension < ParallelScanThreshold ? 1 : threads;
         if (ranges == 1)
         {
-            scan.Filter(x, bound, 0, aliveCount, 0);
+            scan.Filter(x, bound, 0, length, 0);
         }
         else
         {
             // Contiguous ranges in index order, so the candidates taken range by range are in index order.
             Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = ranges }, r =>
             {
-                scan.Filter(x, bound, (int)((long)aliveCount * r / ranges), (int)((long)aliveCount * (r + 1) / ranges), r);
+                scan.Filter(x, bound, RangeStart(length, r, ranges), RangeStart(length, r + 1, ranges), r);
             });
         }
         var upper = bound;
@@ -145,7 +154,7 @@ internal static unsafe class CentroidWardChain
         var bestIndex = -1;
         for (var r = 0; r < ranges; r++)
         {
-            var start = (int)((long)aliveCount * r / ranges);
+            var start = RangeStart(length, r, ranges);
             var end = start + scan.Ranges[r].Candidates;
             for (var i = start; i < end; i++)
             {
@@ -167,15 +176,21 @@ internal static unsafe class CentroidWardChain
         return (best, bestIndex);
     }
 
+    /// <summary>Start of range r of n over [0, length), a multiple of 8 (the last range ends at length).</summary>
+    private static int RangeStart(int length, int r, int n) => r == n ? length : (int)((long)length * r / n) & ~7;
+
     /// <summary>What a scan reads and writes (a class, so that the parallel ranges share it).</summary>
-    private sealed class Scan(SplitFloatCentroids centroids, CentroidProjection? projection, long[] sizes, int[] live, int[] candidates, double[] candidateLower, (double Upper, int Candidates)[] ranges)
+    private sealed class Scan(SplitFloatCentroids centroids, LiveClusterTable table, long[] sizes, int[] candidates, double[] candidateLower, (double Upper, int Candidates)[] ranges)
     {
         private readonly double _relativeError = SplitFloatCentroids.FloatScanRelativeError(centroids.Dimension);
         private readonly double _absoluteError = SplitFloatCentroids.FloatScanAbsoluteError(centroids.Dimension);
 
         public int Dimension => centroids.Dimension;
 
-        /// <summary>Candidate clusters, written at the live positions of the range that found them.</summary>
+        /// <summary>The live clusters by position.</summary>
+        public LiveClusterTable Table => table;
+
+        /// <summary>Candidate clusters, written at the positions of the range that found them.</summary>
         public int[] Candidates => candidates;
 
         /// <summary>Each candidate's lower bound on its squared Ward distance.</summary>
@@ -187,13 +202,26 @@ internal static unsafe class CentroidWardChain
         /// <summary>Squared Ward distance 2 n_a n_b / (n_a + n_b) ||c_a - c_b||^2 in double; symmetric bit for bit.</summary>
         public double SquaredWardDistance(int a, int b) => Weight(sizes[a], sizes[b]) * centroids.SquaredDistance(a, b);
 
+        /// <summary>Asks for a row's cache lines ahead of its use.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Prefetch(float* row, int dimension)
+        {
+            if (Sse.IsSupported)
+            {
+                for (var k = 0; k < dimension; k += 16)
+                {
+                    Sse.Prefetch0(row + k);
+                }
+            }
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static double Weight(double na, double nb) => 2.0 * (na * nb / (na + nb));
 
         /// <summary>
-        /// The filter over live positions [start, end): every cluster whose exact squared Ward
-        /// distance to x can be at most min(bound, the smallest upper bound seen) becomes a candidate
-        /// at its position. Writes ranges[range].
+        /// The filter over positions [start, end) (start a multiple of 8): every live cluster whose
+        /// exact squared Ward distance to x can be at most min(bound, the smallest upper bound seen)
+        /// becomes a candidate, written from position start on. Writes ranges[range].
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Filter(int x, double bound, int start, int end, int range)
@@ -201,52 +229,84 @@ internal static unsafe class CentroidWardChain
             var highX = centroids.High(x);
             var lowNormX = centroids.LowNorm(x);
             double sizeX = sizes[x];
-            var projectedX = projection is null ? null : projection.Coordinates(x);
-            var projectionErrorX = projection is null ? 0 : projection.Error(x);
             var dimension = centroids.Dimension;
-            var upper = bound;
-            var found = start;
-            for (var t = start; t < end; t++)
+            var index = table.Index;
+            // x's projection, gathered from its column position.
+            var positionX = table.PositionOf(x);
+            var projectedX = stackalloc float[Math.Max(1, table.Width)];
+            for (var p = 0; p < table.Width; p++)
             {
-                var j = live[t];
-                if (j == x)
+                projectedX[p] = table.Coordinates[(long)p * table.Stride + positionX];
+            }
+            var errorX = Vector256.Create(table.Error[positionX]);
+            var sizeXVector = Vector256.Create((float)sizeX);
+            var upper = bound;
+            var upperVector = LiveClusterTable.UpperAsFloat(upper);
+            var found = start;
+            var columns = table.Coordinates;
+            var stride = table.Stride;
+            var survivors = stackalloc int[ChunkPositions];
+            for (var chunk = start; chunk < end; chunk += ChunkPositions)
+            {
+                // First the projected bound over a chunk, then the float rows of what it kept, each
+                // prefetched while the one before it is read (they are scattered through the rows).
+                var chunkEnd = Math.Min(end, chunk + ChunkPositions);
+                var kept = 0;
+                for (var block = chunk; block < chunkEnd; block += 8)
                 {
-                    continue;
-                }
-                var weight = Weight(sizeX, sizes[j]);
-                if (projection is not null)
-                {
-                    var projected = projection.LowerBound(projectedX, projectionErrorX, j);
-                    if (weight * projected * projected * (1 - 1e-9) > upper)
+                    var mask = table.PossibleMask(block, columns, stride, projectedX, errorX, sizeXVector, upperVector);
+                    if (block + 8 > chunkEnd)
                     {
-                        continue;
+                        mask &= (1u << (chunkEnd - block)) - 1;
+                    }
+                    while (mask != 0)
+                    {
+                        var j = index[block + LiveClusterTable.NextBit(ref mask)];
+                        if (j >= 0 && j != x)
+                        {
+                            survivors[kept++] = j;
+                        }
                     }
                 }
-                var squared = SplitFloatCentroids.FloatSquaredDistance(highX, centroids.High(j), dimension);
-                double lower, upperJ;
-                if (float.IsFinite(squared))
+                if (kept > 0)
                 {
-                    // ||c_x - c_j|| is within ||low_x|| + ||low_j|| of ||high_x - high_j||.
-                    var lowNorms = lowNormX + centroids.LowNorm(j);
-                    var below = Math.Sqrt(Math.Max(0, squared * (1 - _relativeError) - _absoluteError)) - lowNorms;
-                    var above = Math.Sqrt(squared * (1 + _relativeError) + _absoluteError) + lowNorms;
-                    lower = below > 0 ? weight * below * below * (1 - 1e-9) : 0;
-                    upperJ = weight * above * above * (1 + 1e-9);
+                    Prefetch(centroids.High(survivors[0]), dimension);
                 }
-                else
+                for (var s = 0; s < kept; s++)
                 {
-                    // The float square overflowed; only the double distance can tell.
-                    lower = 0;
-                    upperJ = double.PositiveInfinity;
-                }
-                if (lower <= upper)
-                {
-                    candidates[found] = j;
-                    candidateLower[found] = lower;
-                    found++;
-                    if (upperJ < upper)
+                    var j = survivors[s];
+                    if (s + 1 < kept)
                     {
-                        upper = upperJ;
+                        Prefetch(centroids.High(survivors[s + 1]), dimension);
+                    }
+                    var weight = Weight(sizeX, sizes[j]);
+                    var squared = SplitFloatCentroids.FloatSquaredDistance(highX, centroids.High(j), dimension);
+                    double lower, upperJ;
+                    if (float.IsFinite(squared))
+                    {
+                        // ||c_x - c_j|| is within ||low_x|| + ||low_j|| of ||high_x - high_j||.
+                        var lowNorms = lowNormX + centroids.LowNorm(j);
+                        var below = Math.Sqrt(Math.Max(0, squared * (1 - _relativeError) - _absoluteError)) - lowNorms;
+                        var above = Math.Sqrt(squared * (1 + _relativeError) + _absoluteError) + lowNorms;
+                        lower = below > 0 ? weight * below * below * (1 - 1e-9) : 0;
+                        upperJ = weight * above * above * (1 + 1e-9);
+                    }
+                    else
+                    {
+                        // The float square overflowed; only the double distance can tell.
+                        lower = 0;
+                        upperJ = double.PositiveInfinity;
+                    }
+                    if (lower <= upper)
+                    {
+                        candidates[found] = j;
+                        candidateLower[found] = lower;
+                        found++;
+                        if (upperJ < upper)
+                        {
+                            upper = upperJ;
+                            upperVector = LiveClusterTable.UpperAsFloat(upper);
+                        }
                     }
                 }
             }

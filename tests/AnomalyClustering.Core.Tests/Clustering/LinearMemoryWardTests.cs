@@ -51,6 +51,8 @@ public class LinearMemoryWardTests
     [InlineData(700, 5, 1)]
     [InlineData(1500, 32, 2)]
     [InlineData(3000, 64, 3)]
+    [InlineData(1200, 130, 2)]
+    [InlineData(1500, 256, 1)]
     public void EqualsTheMatrixPathOnRandomData(int count, int dimension, int threads)
     {
         var random = new Random(count + dimension);
