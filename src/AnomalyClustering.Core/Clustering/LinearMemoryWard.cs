@@ -6,7 +6,9 @@ namespace AnomalyClustering.Core.Clustering;
 /// Exact Ward linkage in O(N D) memory (no distance matrix): the same merges and heights as
 /// <c>scipy.cluster.hierarchy.linkage(X, 'ward')</c> (heights to rounding, see
 /// <see cref="CentroidWardChain"/>), for any N whose centroids fit in memory. O(N^2 D) time,
-/// 8 N D + O(N) bytes; the matrix path (<see cref="HierarchicalClustering"/>) needs 4 N(N-1).
+/// 4 N D + O(N) bytes for float points (a float copy; merged centroids keep ~48 bits as a float
+/// high row plus a float low row in a freed row), 8 N D + O(N) for double input; the matrix path
+/// (<see cref="HierarchicalClustering"/>) needs 4 N(N-1).
 /// </summary>
 public static class LinearMemoryWard
 {
