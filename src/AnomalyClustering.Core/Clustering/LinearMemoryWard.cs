@@ -12,8 +12,8 @@ namespace AnomalyClustering.Core.Clustering;
 /// </summary>
 public static class LinearMemoryWard
 {
-    /// <summary>Largest magnitude of a double input: float32 holds it, and float squares of differences stay finite.</summary>
-    public const double MaxMagnitude = 1e18;
+    /// <summary>Largest magnitude of a double input: float32 holds it (a float square that overflows is redone in double).</summary>
+    public const double MaxMagnitude = 1e36;
 
     /// <summary>Ward linkage of <paramref name="count"/> points of <paramref name="dimension"/> floats (row-major).</summary>
     /// <param name="points">The points, row-major.</param>

@@ -72,6 +72,42 @@ public class LinearMemoryWardTests
     }
 
     [Fact]
+    public void DoublePointsGiveTheFloatPointsTree()
+    {
+        // Double input keeps a low row per point (the float scan's high + low path from the start).
+        var (points, count, dimension) = Mixture(900, 64, seed: 5);
+        var fromFloats = LinearMemoryWard.Linkage(points, count, dimension, 2);
+        var fromDoubles = LinearMemoryWard.Linkage(points.Select(v => (double)v).ToArray(), count, dimension, 1);
+        LinkageFixtures.AssertSameLinkage(fromFloats.ToLinkageArray(), fromDoubles, "double input");
+    }
+
+    [Theory]
+    [InlineData(1e19f)]
+    [InlineData(1e-19f)]
+    public void HugeAndTinyValuesGiveTheScaledTree(float scale)
+    {
+        // 1e19: the float squares overflow and the scan falls back to double for every pair;
+        // 1e-19: they underflow. Ward's tree scales with the data.
+        var (points, count, dimension) = Mixture(300, 48, seed: 7);
+        var scaled = points.Select(v => v * scale).ToArray();
+        var expected = LinearMemoryWard.Linkage(scaled.Select(v => (double)v).ToArray(), count, dimension, 1);
+        var tree = LinearMemoryWard.Linkage(scaled, count, dimension, 2);
+        LinkageFixtures.AssertSameLinkage(expected.ToLinkageArray(), tree, $"scaled by {scale}");
+        Assert.Equal(LinearMemoryWard.Linkage(points, count, dimension, 1).CutToClusters(6), tree.CutToClusters(6));
+    }
+
+    private static (float[] Points, int Count, int Dimension) Mixture(int count, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        var points = new float[count * dimension];
+        for (var i = 0; i < points.Length; i++)
+        {
+            points[i] = (float)(random.NextDouble() * 2 - 1 + ((i / dimension) % 5) * 2);
+        }
+        return (points, count, dimension);
+    }
+
+    [Fact]
     public void WeightedCentroidsGiveTheTreeAboveTheirMembers()
     {
         // duplicates_n60 is 20 distinct points, each three times: Ward first joins the copies at height 0,
@@ -106,5 +142,6 @@ public class LinearMemoryWardTests
         Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage(new float[5], 2, 3, 1));
         Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage([0f, float.NaN, 1f, 2f], 2, 2, 1));
         Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.WeightedLinkage(new double[4], [1L, 0L], 2, 2, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage([0.0, 1e37, 1.0, 2.0], 2, 2, 1));
     }
 }
