@@ -43,6 +43,10 @@ public class LinearMemoryWardTests
         var one = LinearMemoryWard.Linkage(points, count, dimension, 1);
         var three = LinearMemoryWard.Linkage(points, count, dimension, 3);
         Assert.Equal(one.LinkageMatrix, three.LinkageMatrix);
+        // The same with every scan split over three threads.
+        var ones = Enumerable.Repeat(1L, count).ToArray();
+        var split = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromDoubles(points, count, dimension), ones, 3, parallelScanThreshold: 0));
+        Assert.Equal(one.LinkageMatrix, split.LinkageMatrix);
         // Ties change which equal-height merge comes first, not that the root holds every point.
         Assert.Equal(count, one.LinkageMatrix[^1].Size);
     }
@@ -94,6 +98,23 @@ public class LinearMemoryWardTests
         var tree = LinearMemoryWard.Linkage(scaled, count, dimension, 2);
         LinkageFixtures.AssertSameLinkage(expected.ToLinkageArray(), tree, $"scaled by {scale}");
         Assert.Equal(LinearMemoryWard.Linkage(points, count, dimension, 1).CutToClusters(6), tree.CutToClusters(6));
+    }
+
+    [Theory]
+    [InlineData(700, 5)]
+    [InlineData(1100, 40)]
+    [InlineData(900, 256)]
+    public void EveryScanSplitOverThreadsGivesTheOneThreadTree(int count, int dimension)
+    {
+        // Scans split only past a size no test reaches, so force every scan to split.
+        var (points, _, _) = Mixture(count, dimension, seed: count);
+        var ones = Enumerable.Repeat(1L, count).ToArray();
+        var one = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), ones, 1));
+        foreach (var threads in new[] { 2, 3, 5 })
+        {
+            var split = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), ones, threads, parallelScanThreshold: 0));
+            Assert.Equal(one.LinkageMatrix, split.LinkageMatrix);
+        }
     }
 
     private static (float[] Points, int Count, int Dimension) Mixture(int count, int dimension, int seed)
