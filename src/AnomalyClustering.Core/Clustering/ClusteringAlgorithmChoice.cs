@@ -145,7 +145,7 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
         {
             return matrix;
         }
-        var linear = (int)Math.Min(LinearMemoryWardMaxPoints, memoryBudgetBytes / (8L * dimension + 40));
+        var linear = (int)Math.Min(LinearMemoryWardMaxPoints, memoryBudgetBytes / (4L * dimension + LinearMemoryWardBytesPerPoint(dimension)));
         long micro = TwoStageWard.DefaultMicroClusterCount;
         // Two-stage: 28 min(N, C) D + 8 N bytes; past C points only the 8 bytes per point grow.
         var twoStage = memoryBudgetBytes >= TwoStageBytes((int)micro, dimension)
@@ -163,8 +163,14 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
     /// <summary>Bytes of the condensed distance matrix: 8 bytes for each of N(N-1)/2 pairs.</summary>
     public static long MatrixBytes(int count) => 8 * CondensedDistanceMatrix.LengthFor(count);
 
-    /// <summary>Bytes of exact linear-memory Ward: N x D double centroids plus about 40 bytes of bookkeeping per point.</summary>
-    public static long LinearMemoryWardBytes(int count, int dimension) => 8L * count * dimension + 40L * count;
+    /// <summary>Bytes of exact linear-memory Ward: a float32 copy of the N x D points (merged centroids keep their low parts in freed rows) plus the O(N) part.</summary>
+    public static long LinearMemoryWardBytes(int count, int dimension) => 4L * count * dimension + LinearMemoryWardBytesPerPoint(dimension) * count;
+
+    /// <summary>
+    /// Linear-memory Ward's O(N) part per point: the scan table (P projected floats, index, size,
+    /// error, position), the candidates, sizes, low-row bookkeeping, the chain and the merges.
+    /// </summary>
+    private static long LinearMemoryWardBytesPerPoint(int dimension) => 4L * CentroidProjection.WidthFor(dimension) + 96;
 
     /// <summary>Bytes of two-stage Ward: the micro-clusters' centres, sums and Ward centroids, plus a leaf index per point.</summary>
     public static long TwoStageBytes(int count, int dimension)

@@ -6,10 +6,15 @@ namespace AnomalyClustering.Core.Clustering;
 /// Exact Ward linkage in O(N D) memory (no distance matrix): the same merges and heights as
 /// <c>scipy.cluster.hierarchy.linkage(X, 'ward')</c> (heights to rounding, see
 /// <see cref="CentroidWardChain"/>), for any N whose centroids fit in memory. O(N^2 D) time,
-/// 8 N D + O(N) bytes; the matrix path (<see cref="HierarchicalClustering"/>) needs 4 N(N-1).
+/// 4 N D + O(N) bytes for float points (a float copy; merged centroids keep ~48 bits as a float
+/// high row plus a float low row in a freed row), 8 N D + O(N) for double input; the matrix path
+/// (<see cref="HierarchicalClustering"/>) needs 4 N(N-1).
 /// </summary>
 public static class LinearMemoryWard
 {
+    /// <summary>Largest magnitude of a double input: float32 holds it (a float square that overflows is redone in double).</summary>
+    public const double MaxMagnitude = 1e36;
+
     /// <summary>Ward linkage of <paramref name="count"/> points of <paramref name="dimension"/> floats (row-major).</summary>
     /// <param name="points">The points, row-major.</param>
     /// <param name="count">Number of points N (at least 2).</param>
@@ -20,12 +25,7 @@ public static class LinearMemoryWard
     {
         ValidateShape(points.Length, count, dimension, maxDegreeOfParallelism);
         Guard.Finite(points, "points");
-        var centroids = GC.AllocateUninitializedArray<double>(points.Length);
-        for (var i = 0; i < points.Length; i++)
-        {
-            centroids[i] = points[i];
-        }
-        return Run(centroids, Ones(count), count, dimension, maxDegreeOfParallelism);
+        return Run(SplitFloatCentroids.FromSingles(points, count, dimension), Ones(count), maxDegreeOfParallelism);
     }
 
     /// <summary>Ward linkage of <paramref name="count"/> points of <paramref name="dimension"/> doubles (row-major).</summary>
@@ -34,7 +34,8 @@ public static class LinearMemoryWard
     {
         ValidateShape(points.Length, count, dimension, maxDegreeOfParallelism);
         Guard.Finite(points, "points");
-        return Run(points.ToArray(), Ones(count), count, dimension, maxDegreeOfParallelism);
+        GuardFloatRange(points, "points");
+        return Run(SplitFloatCentroids.FromDoubles(points, count, dimension), Ones(count), maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -55,11 +56,24 @@ public static class LinearMemoryWard
                 throw new InvalidClusteringInputException($"a centroid weight is {weight}; every weight must be at least 1 (a member count).", nameof(weights));
             }
         }
-        return Run(centroids.ToArray(), weights.ToArray(), count, dimension, maxDegreeOfParallelism);
+        GuardFloatRange(centroids, "centroids");
+        return Run(SplitFloatCentroids.FromDoubles(centroids, count, dimension), weights.ToArray(), maxDegreeOfParallelism);
     }
 
-    private static MergeTree Run(double[] centroids, long[] weights, int count, int dimension, int maxDegreeOfParallelism) =>
-        MergeTree.FromUnsorted(CentroidWardChain.Run(centroids, weights, count, dimension, maxDegreeOfParallelism));
+    private static MergeTree Run(SplitFloatCentroids centroids, long[] weights, int maxDegreeOfParallelism) =>
+        MergeTree.FromUnsorted(CentroidWardChain.Run(centroids, weights, maxDegreeOfParallelism));
+
+    /// <summary>The scans work on float32 copies, so a double input must lie well inside float's range.</summary>
+    private static void GuardFloatRange(ReadOnlySpan<double> values, string name)
+    {
+        foreach (var value in values)
+        {
+            if (Math.Abs(value) > MaxMagnitude)
+            {
+                throw new InvalidClusteringInputException($"{name} holds {value:G6}; exact Ward works on float32 copies and takes values up to {MaxMagnitude:G1} in magnitude (scale the data down).", name);
+            }
+        }
+    }
 
     private static long[] Ones(int count)
     {

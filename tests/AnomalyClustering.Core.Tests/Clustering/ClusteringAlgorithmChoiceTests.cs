@@ -30,8 +30,8 @@ public class ClusteringAlgorithmChoiceTests
         var twoStage = ClusteringAlgorithmChoice.For(1_000_000, 256, LinkageMethod.Ward);
         Assert.Equal(ClusteringAlgorithm.TwoStageWard, twoStage.Algorithm);
         Assert.Contains("two-stage", twoStage.Reason, StringComparison.Ordinal);
-        // A budget too small for the centroids of exact Ward falls through to two-stage.
-        Assert.Equal(ClusteringAlgorithm.TwoStageWard, ClusteringAlgorithmChoice.For(50_000, 1024, LinkageMethod.Ward, 256L << 20).Algorithm);
+        // A budget too small for the centroids of exact Ward (50,000 x 1,024 floats: 205 MB) falls through to two-stage.
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, ClusteringAlgorithmChoice.For(50_000, 1024, LinkageMethod.Ward, 128L << 20).Algorithm);
     }
 
     [Fact]

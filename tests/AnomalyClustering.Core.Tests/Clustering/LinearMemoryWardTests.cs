@@ -43,6 +43,10 @@ public class LinearMemoryWardTests
         var one = LinearMemoryWard.Linkage(points, count, dimension, 1);
         var three = LinearMemoryWard.Linkage(points, count, dimension, 3);
         Assert.Equal(one.LinkageMatrix, three.LinkageMatrix);
+        // The same with every scan split over three threads.
+        var ones = Enumerable.Repeat(1L, count).ToArray();
+        var split = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromDoubles(points, count, dimension), ones, 3, parallelScanThreshold: 0));
+        Assert.Equal(one.LinkageMatrix, split.LinkageMatrix);
         // Ties change which equal-height merge comes first, not that the root holds every point.
         Assert.Equal(count, one.LinkageMatrix[^1].Size);
     }
@@ -51,6 +55,8 @@ public class LinearMemoryWardTests
     [InlineData(700, 5, 1)]
     [InlineData(1500, 32, 2)]
     [InlineData(3000, 64, 3)]
+    [InlineData(1200, 130, 2)]
+    [InlineData(1500, 256, 1)]
     public void EqualsTheMatrixPathOnRandomData(int count, int dimension, int threads)
     {
         var random = new Random(count + dimension);
@@ -67,6 +73,59 @@ public class LinearMemoryWardTests
         {
             Assert.Equal(matrix.CutToClusters(k), centroid.CutToClusters(k));
         }
+    }
+
+    [Fact]
+    public void DoublePointsGiveTheFloatPointsTree()
+    {
+        // Double input keeps a low row per point (the float scan's high + low path from the start).
+        var (points, count, dimension) = Mixture(900, 64, seed: 5);
+        var fromFloats = LinearMemoryWard.Linkage(points, count, dimension, 2);
+        var fromDoubles = LinearMemoryWard.Linkage(points.Select(v => (double)v).ToArray(), count, dimension, 1);
+        LinkageFixtures.AssertSameLinkage(fromFloats.ToLinkageArray(), fromDoubles, "double input");
+    }
+
+    [Theory]
+    [InlineData(1e19f)]
+    [InlineData(1e-19f)]
+    public void HugeAndTinyValuesGiveTheScaledTree(float scale)
+    {
+        // 1e19: the float squares overflow and the scan falls back to double for every pair;
+        // 1e-19: they underflow. Ward's tree scales with the data.
+        var (points, count, dimension) = Mixture(300, 48, seed: 7);
+        var scaled = points.Select(v => v * scale).ToArray();
+        var expected = LinearMemoryWard.Linkage(scaled.Select(v => (double)v).ToArray(), count, dimension, 1);
+        var tree = LinearMemoryWard.Linkage(scaled, count, dimension, 2);
+        LinkageFixtures.AssertSameLinkage(expected.ToLinkageArray(), tree, $"scaled by {scale}");
+        Assert.Equal(LinearMemoryWard.Linkage(points, count, dimension, 1).CutToClusters(6), tree.CutToClusters(6));
+    }
+
+    [Theory]
+    [InlineData(700, 5)]
+    [InlineData(1100, 40)]
+    [InlineData(900, 256)]
+    public void EveryScanSplitOverThreadsGivesTheOneThreadTree(int count, int dimension)
+    {
+        // Scans split only past a size no test reaches, so force every scan to split.
+        var (points, _, _) = Mixture(count, dimension, seed: count);
+        var ones = Enumerable.Repeat(1L, count).ToArray();
+        var one = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), ones, 1));
+        foreach (var threads in new[] { 2, 3, 5 })
+        {
+            var split = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), ones, threads, parallelScanThreshold: 0));
+            Assert.Equal(one.LinkageMatrix, split.LinkageMatrix);
+        }
+    }
+
+    private static (float[] Points, int Count, int Dimension) Mixture(int count, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        var points = new float[count * dimension];
+        for (var i = 0; i < points.Length; i++)
+        {
+            points[i] = (float)(random.NextDouble() * 2 - 1 + ((i / dimension) % 5) * 2);
+        }
+        return (points, count, dimension);
     }
 
     [Fact]
@@ -104,5 +163,6 @@ public class LinearMemoryWardTests
         Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage(new float[5], 2, 3, 1));
         Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage([0f, float.NaN, 1f, 2f], 2, 2, 1));
         Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.WeightedLinkage(new double[4], [1L, 0L], 2, 2, 1));
+        Assert.Throws<InvalidClusteringInputException>(() => LinearMemoryWard.Linkage([0.0, 1e37, 1.0, 2.0], 2, 2, 1));
     }
 }
