@@ -31,13 +31,14 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
     public string Description =>
         "one average-mode job of N synthetic images through the real coordinator, shards, manifest and clustering on an in-process 3-silo cluster; "
         + "ImageGrain is REPLACED by a synthetic grain (x_i from a seeded 8-centre Gaussian mixture, D = 256; outcome blobs still written). "
-        + "Args: [--images 100000] [--in-flight 32] [--active-shards 2] [--store DIR (default /tmp/ac-scale-<random>; deleted afterwards)] [--keep]";
+        + "Args: [--images 100000] [--algorithm auto|linear-memory-ward|two-stage-ward (the job option; auto lets the coordinator choose)] [--in-flight 32] [--active-shards 2] [--store DIR (default /tmp/ac-scale-<random>; deleted afterwards)] [--keep]";
 
     public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
     private static async Task RunAsync(string[] args)
     {
         var imageCount = BenchmarkArgs.Int(args, "--images", 100_000);
+        var algorithm = BenchmarkArgs.Option(args, "--algorithm", "auto");
         var inFlight = BenchmarkArgs.Int(args, "--in-flight", 32);
         var activeShards = BenchmarkArgs.Int(args, "--active-shards", 2);
         var folder = BenchmarkArgs.Option(args, "--store", Path.Combine(Path.GetTempPath(), "ac-scale-" + Guid.NewGuid().ToString("n")[..8]));
@@ -76,7 +77,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         try
         {
             await cluster.DeployAsync();
-            await RunJobAsync(cluster, store, calls, states, imageCount);
+            await RunJobAsync(cluster, store, calls, states, imageCount, algorithm == "auto" ? null : algorithm);
         }
         finally
         {
@@ -94,7 +95,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         }
     }
 
-    private static async Task RunJobAsync(InProcessTestCluster cluster, CountingBlobStore store, GrainCallCounter calls, GrainStateRecords states, int imageCount)
+    private static async Task RunJobAsync(InProcessTestCluster cluster, CountingBlobStore store, GrainCallCounter calls, GrainStateRecords states, int imageCount, string? algorithm)
     {
         var images = new JobImage[imageCount];
         for (var i = 0; i < imageCount; i++)
@@ -102,7 +103,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
             images[i] = new JobImage($"img-{i:D7}", $"synthetic/{i:D7}.png", SyntheticMixture.LabelOf(i));
         }
         var description = new Embedding.Backbones.BackboneDescription { Name = "synthetic", ModelPath = "synthetic.onnx", InputName = "input", FeatureOutputs = ["features"] };
-        var submission = new JobSubmission(images, [], new JobOptions { Mode = "average" }, description.ToJson(), "scale simulation");
+        var submission = new JobSubmission(images, [], new JobOptions { Mode = "average", Algorithm = algorithm }, description.ToJson(), "scale simulation");
         var baselineRss = PeakRss.Current();
         PeakRss.Reset();
         var heap = new HeapSampler();
@@ -158,7 +159,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         var stage = result.Timings.ToDictionary(timing => timing.Stage, timing => timing.Elapsed.TotalSeconds);
 
         Console.WriteLine();
-        Console.WriteLine($"job: {status.TotalImages:N0} images, {result.ClusterCount} clusters, {status.FailedImages} failed, NMI vs the mixture's components {result.Scores?.NormalizedMutualInformation:F4}");
+        Console.WriteLine($"job: {status.TotalImages:N0} images, algorithm {algorithm ?? "auto"}, {result.ClusterCount} clusters, {status.FailedImages} failed, NMI vs the mixture's components {result.Scores?.NormalizedMutualInformation:F4}");
         Console.WriteLine($"wall: submit {submitSeconds:F1} s (manifest written in {manifestSeconds:F1} s), then to completed {totalSeconds:F1} s:");
         Console.WriteLine($"  shard phase (coordination + synthetic images) {stage.GetValueOrDefault(PipelineStage.WeightPatches):F1} s as the coordinator timed it "
                           + $"({status.TotalImages / Math.Max(1e-9, stage.GetValueOrDefault(PipelineStage.WeightPatches)):F0} images/s); clustering state reached at {clusteringAt:F1} s");
