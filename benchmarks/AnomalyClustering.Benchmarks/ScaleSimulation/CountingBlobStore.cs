@@ -6,7 +6,7 @@ namespace AnomalyClustering.Benchmarks.ScaleSimulation;
 
 /// <summary>
 /// A blob store that counts what passes through it by kind of blob (manifest, outcomes, shard embeddings, result, other),
-/// and notes when the last manifest chunk was written, around the real store of the simulation.
+/// and the deletes, and notes when the last manifest chunk was written, around the real store of the simulation.
 /// </summary>
 internal sealed class CountingBlobStore(IBlobStore inner) : IBlobStore
 {
@@ -51,7 +51,11 @@ internal sealed class CountingBlobStore(IBlobStore inner) : IBlobStore
     public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        _traffic.GetOrAdd(KindOf(name), _ => new Traffic()).AddDelete();
+        return inner.DeleteAsync(name, cancellationToken);
+    }
 
     private static string KindOf(string name) =>
         name.Contains("/manifest-", StringComparison.Ordinal) ? "manifest"
@@ -60,13 +64,14 @@ internal sealed class CountingBlobStore(IBlobStore inner) : IBlobStore
         : name.EndsWith("/result.json", StringComparison.Ordinal) ? "result"
         : "other";
 
-    /// <summary>Blobs and bytes written and read.</summary>
+    /// <summary>Blobs and bytes written and read, and blobs deleted.</summary>
     internal sealed class Traffic
     {
         private long _writes;
         private long _writtenBytes;
         private long _reads;
         private long _readBytes;
+        private long _deletes;
 
         public long Writes => Interlocked.Read(ref _writes);
 
@@ -75,6 +80,10 @@ internal sealed class CountingBlobStore(IBlobStore inner) : IBlobStore
         public long Reads => Interlocked.Read(ref _reads);
 
         public long ReadBytes => Interlocked.Read(ref _readBytes);
+
+        public long Deletes => Interlocked.Read(ref _deletes);
+
+        public void AddDelete() => Interlocked.Increment(ref _deletes);
 
         public void AddWrite(long bytes)
         {

@@ -31,7 +31,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
     public string Description =>
         "one average-mode job of N synthetic images through the real coordinator, shards, manifest and clustering on an in-process 3-silo cluster; "
         + "ImageGrain is REPLACED by a synthetic grain (x_i from a seeded 8-centre Gaussian mixture, D = 256; outcome blobs still written). "
-        + "Args: [--images 100000] [--algorithm auto|linear-memory-ward|two-stage-ward (the job option; auto lets the coordinator choose)] [--in-flight 32] [--active-shards 2] [--store DIR (default /tmp/ac-scale-<random>; deleted afterwards)] [--keep]";
+        + "Args: [--images 100000] [--algorithm auto|linear-memory-ward|two-stage-ward (the job option; auto lets the coordinator choose)] [--in-flight 32] [--active-shards 2] [--store DIR (default /tmp/ac-scale-<random>; deleted afterwards)] [--keep] [--delete-job (time the product's JobDeletion of the finished job)]";
 
     public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -78,6 +78,14 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         {
             await cluster.DeployAsync();
             await RunJobAsync(cluster, store, calls, states, imageCount, algorithm == "auto" ? null : algorithm);
+            if (args.Contains("--delete-job"))
+            {
+                // What DELETE /jobs/{id} and retention do: list the job's blobs, then delete them one by one.
+                var deletion = Stopwatch.StartNew();
+                await JobDeletion.DeleteAsync(cluster.Client, store, JobId);
+                Console.WriteLine($"JobDeletion.DeleteAsync: {deletion.Elapsed.TotalSeconds:F1} s for {imageCount:N0} images "
+                                  + $"({store.ByKind.Values.Sum(t => t.Deletes):N0} blob deletes, one at a time)");
+            }
         }
         finally
         {
@@ -121,11 +129,23 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         long shardPhaseRss = 0;
         long shardPhaseHeap = 0;
         var lastReport = TimeSpan.Zero;
+        // The coordinator is reentrant: a status call waits only for the synchronous stretches of its running turn.
+        double slowestStatus = 0, slowestStatusClustering = 0;
         while (!status.IsFinished)
         {
             await Task.Delay(250);
             heap.Sample();
+            var asked = Stopwatch.GetTimestamp();
             status = await job.GetStatus();
+            var answered = Stopwatch.GetElapsedTime(asked).TotalSeconds;
+            if (clusteringAt is null)
+            {
+                slowestStatus = Math.Max(slowestStatus, answered);
+            }
+            else
+            {
+                slowestStatusClustering = Math.Max(slowestStatusClustering, answered);
+            }
             if (clusteringAt is null && status.State is JobState.Clustering or JobState.Completed)
             {
                 clusteringAt = clock.Elapsed.TotalSeconds;
@@ -165,6 +185,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
                           + $"({status.TotalImages / Math.Max(1e-9, stage.GetValueOrDefault(PipelineStage.WeightPatches)):F0} images/s); clustering state reached at {clusteringAt:F1} s");
         Console.WriteLine($"  clustering stage {totalSeconds - clusteringAt:F1} s (observed: read shards + manifest, cluster, write result.json), "
                           + $"of which EmbeddingClustering {stage.GetValueOrDefault(PipelineStage.Cluster):F1} s");
+        Console.WriteLine($"status: the slowest GetStatus answer took {slowestStatus * 1000:F0} ms before the clustering stage, {slowestStatusClustering * 1000:F0} ms during it");
         Console.WriteLine($"memory (the whole process: 3 silos, the client and the submitted list share it): RSS before the job {Mib(baselineRss)}; "
                           + $"peak RSS submit + shard phase {Mib(shardPhaseRss)}, clustering stage {Mib(clusteringRss)}; "
                           + $"peak managed heap (sampled every 250 ms) {Mib(shardPhaseHeap)} and {Mib(clusteringHeap)}");
