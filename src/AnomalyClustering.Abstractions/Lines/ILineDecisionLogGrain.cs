@@ -36,6 +36,9 @@ public static class LineBlobNames
     public static string DecisionHour(string linePrefix, DateTimeOffset at) =>
         Decisions(linePrefix) + at.UtcDateTime.ToString("yyyy-MM-dd-HH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl";
 
-    /// <summary>The blob holding the decision made for image <paramref name="imageId"/> (the idempotency record).</summary>
-    public static string DecisionOf(string linePrefix, string imageId) => Decisions(linePrefix) + "ids/" + imageId + ".json";
+    /// <summary>
+    /// The blob holding the decision made for image <paramref name="imageId"/> (the idempotency record); outside
+    /// <see cref="Decisions"/>, so that paging the log lists only the hourly blobs.
+    /// </summary>
+    public static string DecisionOf(string linePrefix, string imageId) => linePrefix + "decided/" + imageId + ".json";
 }
