@@ -155,6 +155,14 @@ public sealed class LineApiTests(SiloServer server)
         {
             await JobApiTests.ProblemAsync(await tenantA.PostAsync($"/lines/{name}/images", many, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "1 to 32");
         }
+        // A file over the per-file limit is that image's error, not the request's.
+        using (var large = Form([("large.png", new byte[SiloServer.MaxUploadFileBytes + 1])]))
+        using (var response = await tenantA.PostAsync($"/lines/{name}/images", large, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var answer = (await response.Content.ReadFromJsonAsync<LineImagesResponse>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+            Assert.Equal("too-large", Assert.Single(answer.Images).Error!.Reason);
+        }
         using (var json = new StringContent("{}", Encoding.UTF8, "application/json"))
         {
             await JobApiTests.ProblemAsync(await tenantA.PostAsync($"/lines/{name}/images", json, TestContext.Current.CancellationToken), HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
