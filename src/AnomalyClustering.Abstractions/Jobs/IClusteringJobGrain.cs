@@ -36,6 +36,13 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// <summary>Where the job's images are listed (ids, blobs, labels: where a report finds their pixels); null for an unknown job.</summary>
     [Alias("GetManifest")]
     Task<JobManifestReference?> GetManifest();
+
+    /// <summary>
+    /// What a new image must be processed with to be comparable with this job's images (its options, backbone, references
+    /// or normal bank); null for an unknown job or one whose references are not fixed yet. Production lines use it.
+    /// </summary>
+    [Alias("GetScoringBasis")]
+    Task<JobScoringBasis?> GetScoringBasis();
     /// <summary>
     /// Forgets the job: stops it if it runs (returning once no image work of it is in flight, so nothing of it is written
     /// afterwards) and clears its persisted state, so that the id reads as <see cref="JobState.Unknown"/>. The job's blobs

@@ -126,3 +126,22 @@ public sealed record JobSpecification(
     /// </summary>
     [Id(5)] public string? Tenant { get; init; }
 }
+
+/// <summary>
+/// What an image outside a job must be processed with to be weighed exactly as the job's images were: the job's options and
+/// backbone, its unsupervised reference pool, or its semi-supervised normal bank (feature-cache blobs, kept after the job).
+/// </summary>
+/// <param name="Options">The job's options.</param>
+/// <param name="BackboneDescriptionJson">The job's backbone description.</param>
+/// <param name="ReferenceImages">Unsupervised: the reference pool's image indices, in drawing order.</param>
+/// <param name="ReferenceFeatureBlobs">The patch bags of <paramref name="ReferenceImages"/>.</param>
+/// <param name="ReferencesPerImage">R: references each image is compared with.</param>
+/// <param name="NormalFeatureBlobs">Semi-supervised: the usable normal images' patch bags, in the job's order.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.JobScoringBasis")]
+public sealed record JobScoringBasis(
+    [property: Id(0)] JobOptions Options,
+    [property: Id(1)] string BackboneDescriptionJson,
+    [property: Id(2)] IReadOnlyList<int> ReferenceImages,
+    [property: Id(3)] IReadOnlyList<string> ReferenceFeatureBlobs,
+    [property: Id(4)] int ReferencesPerImage,
+    [property: Id(5)] IReadOnlyList<string> NormalFeatureBlobs);

@@ -34,24 +34,18 @@ internal static class LineCreateCommand
     {
         LocalLineStore.CheckName(name);
         LineRuleOptions.Check(settings);
-        var (result, source, path, embeddings) = LineResultFile.Read(resultPath);
-        var cut = result.Images.Select(image => image.Cluster).ToArray();
-        var names = Enumerable.Range(0, result.ClusterCount).Select(k => result.Names.NameOf(k) ?? $"cluster {k}").ToList();
-        IReadOnlyList<CatalogCluster> clusters;
+        var (result, source, path, _) = LineResultFile.Read(resultPath);
+        LineCatalog catalog;
         try
         {
-            clusters = LineCatalogBuilder.FromCut(embeddings, result.Images.Count, result.EmbeddingDimension, cut, names);
+            catalog = JobLineCatalog.Create(name, store.NextVersion(name), result, source, path, settings);
         }
         catch (InvalidClusteringInputException e)
         {
             throw new CliInputException($"{path}: {e.Message}", e);
         }
-        var mode = ClusteringOptionNames.Of(result.Options.Mode);
-        var catalog = new LineCatalog(name, store.NextVersion(name),
-            new CatalogSource(source.Backbone ?? source.Kind, path, result.Options.Mode == ClusteringMode.SemiSupervised ? source.NormalFolder : null, mode),
-            result.AnomalyThreshold, settings, result.EmbeddingDimension, clusters);
         var written = store.Add(catalog);
-        console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");
+        console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {catalog.Clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");
         return CliExitCodes.Success;
     }
 }

@@ -34,19 +34,14 @@ internal static class LineResultFile
         {
             throw new CliInputException($"'{file}' is not a result.json of anomaly-cluster: {e.Message}", e);
         }
-        var dimension = result.EmbeddingDimension;
-        if (result.Images.Count == 0)
+        float[] values;
+        try
         {
-            throw new CliInputException($"'{file}' holds no clustered image.");
+            values = JobLineCatalog.Embeddings(result);
         }
-        if (dimension < 1 || result.Images.Any(image => image.Embedding is null || image.Embedding.Length != dimension))
+        catch (AnomalyClustering.Core.Validation.InvalidClusteringInputException e)
         {
-            throw new CliInputException($"'{file}' records no embedding for some images (written by an older version?); run the job again.");
-        }
-        var values = new float[result.Images.Count * dimension];
-        for (var i = 0; i < result.Images.Count; i++)
-        {
-            result.Images[i].Embedding.AsSpan().CopyTo(values.AsSpan(i * dimension, dimension));
+            throw new CliInputException($"'{file}': {e.Message}", e);
         }
         return new Contents(result, source, System.IO.Path.GetFullPath(file), values);
     }

@@ -25,6 +25,12 @@ public sealed record LineCatalog(
     IReadOnlyList<CatalogCluster> Clusters)
 {
     /// <summary>
+    /// How the source job processed its images, so that a server can process a new image the same way before assigning
+    /// it; null for a catalog made from a result file (offline assignment of embeddings only).
+    /// </summary>
+    public CatalogScoring? Scoring { get; init; }
+
+    /// <summary>
     /// The pooled spread: the root-mean-square distance of all members to their own cluster's centroid over the clusters
     /// of two or more members, sqrt(sum_c n_c s_c^2 / sum_c n_c); 0 when every cluster is a singleton. A singleton's own
     /// spread is 0 and says nothing about how far its type reaches, so its acceptance radius uses this instead. O(K).
@@ -65,6 +71,26 @@ public sealed record LineCatalog(
 /// <param name="ReferenceBank">The normal bank (semi-supervised) or reference set (unsupervised) new images are scored against, by reference (a blob prefix or folder); null when the source had none (average weighting).</param>
 /// <param name="Mode">The patch-weighting mode of the job (<c>unsupervised</c>, <c>semi-supervised</c>, <c>average</c>).</param>
 public sealed record CatalogSource(string Backbone, string OptionsReference, string? ReferenceBank, string Mode);
+
+/// <summary>
+/// The source job's processing of an image, as a server repeats it for a new one: the job, its options and backbone (JSON
+/// documents of the job API, kept as they are), and what its images were weighed against (feature-cache blobs).
+/// </summary>
+/// <param name="JobId">The source job.</param>
+/// <param name="OptionsJson">The job's options (a JSON object).</param>
+/// <param name="BackboneJson">The job's backbone description (a JSON object).</param>
+/// <param name="ReferenceImages">Unsupervised: the reference pool's image indices, in drawing order.</param>
+/// <param name="ReferenceFeatureBlobs">The patch bags of <paramref name="ReferenceImages"/>.</param>
+/// <param name="ReferencesPerImage">R: references each image is compared with.</param>
+/// <param name="NormalFeatureBlobs">Semi-supervised: the normal bank's patch bags.</param>
+public sealed record CatalogScoring(
+    string JobId,
+    string OptionsJson,
+    string BackboneJson,
+    IReadOnlyList<int> ReferenceImages,
+    IReadOnlyList<string> ReferenceFeatureBlobs,
+    int ReferencesPerImage,
+    IReadOnlyList<string> NormalFeatureBlobs);
 
 /// <summary>One named cluster (defect type) of a catalog: its centroid, its size and how far its members spread.</summary>
 /// <param name="Name">The name people gave it ("crack"), or the cut's default name ("cluster 3").</param>

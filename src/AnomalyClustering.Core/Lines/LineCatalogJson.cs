@@ -7,7 +7,9 @@ namespace AnomalyClustering.Core.Lines;
 /// The catalog's JSON document, a stable format other tools may read:
 /// <c>{"format": "anomaly-clustering/line-catalog", "formatVersion": 1, "line", "version", "source": {"backbone",
 /// "optionsReference", "referenceBank", "mode"}, "detectionThreshold", "rule": {"name": "ward-increase", "margin",
-/// "acceptanceFactor"}, "embeddingDimension", "clusters": [{"name", "size", "spread", "centroid": [D numbers]}]}</c>.
+/// "acceptanceFactor"}, "embeddingDimension", "clusters": [{"name", "size", "spread", "centroid": [D numbers]}]}</c>, and for
+/// a catalog made by the server <c>"scoring": {"jobId", "options": {...}, "backbone": {...}, "referenceImages",
+/// "referenceFeatureBlobs", "referencesPerImage", "normalFeatureBlobs"}</c> (<see cref="CatalogScoring"/>).
 /// Numbers are written shortest-round-trip, so a catalog read back decides exactly as the one written. Fields are only ever
 /// added; a reader of version 1 ignores fields it does not know. O(K D) time.
 /// </summary>
@@ -69,8 +71,51 @@ public static class LineCatalogJson
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (catalog.Scoring is { } scoring)
+        {
+            WriteScoring(json, scoring);
+        }
         json.WriteEndObject();
     }
+
+    private static void WriteScoring(Utf8JsonWriter json, CatalogScoring scoring)
+    {
+        json.WriteStartObject("scoring");
+        json.WriteString("jobId", scoring.JobId);
+        json.WritePropertyName("options");
+        json.WriteRawValue(scoring.OptionsJson);
+        json.WritePropertyName("backbone");
+        json.WriteRawValue(scoring.BackboneJson);
+        json.WriteStartArray("referenceImages");
+        foreach (var image in scoring.ReferenceImages)
+        {
+            json.WriteNumberValue(image);
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("referenceFeatureBlobs");
+        foreach (var blob in scoring.ReferenceFeatureBlobs)
+        {
+            json.WriteStringValue(blob);
+        }
+        json.WriteEndArray();
+        json.WriteNumber("referencesPerImage", scoring.ReferencesPerImage);
+        json.WriteStartArray("normalFeatureBlobs");
+        foreach (var blob in scoring.NormalFeatureBlobs)
+        {
+            json.WriteStringValue(blob);
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static CatalogScoring ReadScoring(JsonElement scoring) => new(
+        Required(scoring, "jobId").GetString() ?? "",
+        Required(scoring, "options").GetRawText(),
+        Required(scoring, "backbone").GetRawText(),
+        [.. Required(scoring, "referenceImages").EnumerateArray().Select(value => value.GetInt32())],
+        [.. Required(scoring, "referenceFeatureBlobs").EnumerateArray().Select(value => value.GetString() ?? "")],
+        Required(scoring, "referencesPerImage").GetInt32(),
+        [.. Required(scoring, "normalFeatureBlobs").EnumerateArray().Select(value => value.GetString() ?? "")]);
 
     /// <summary>Reads a catalog written by <see cref="Write"/> and checks it.</summary>
     /// <exception cref="InvalidLineCatalogException">Not JSON, not a catalog, a newer format version, or a field missing, mistyped or out of range.</exception>
@@ -174,7 +219,10 @@ public static class LineCatalogJson
             threshold,
             settings,
             dimension,
-            clusters);
+            clusters)
+        {
+            Scoring = root.TryGetProperty("scoring", out var scoring) && scoring.ValueKind == JsonValueKind.Object ? ReadScoring(scoring) : null,
+        };
     }
 
     private static JsonElement Required(JsonElement element, string name) =>

@@ -174,6 +174,17 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task<JobManifestReference?> GetManifest() => Task.FromResult(S.Specification?.Manifest);
 
     /// <inheritdoc />
+    public Task<JobScoringBasis?> GetScoringBasis() => Task.FromResult(S.Specification is { } specification && S.ReferencesFixed
+        ? new JobScoringBasis(
+            specification.Options,
+            specification.BackboneDescriptionJson,
+            [.. S.ReferenceImages],
+            [.. S.ReferenceFeatures],
+            S.ReferencesPerImage,
+            [.. S.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!)])
+        : null);
+
+    /// <inheritdoc />
     public async Task Delete()
     {
         // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the

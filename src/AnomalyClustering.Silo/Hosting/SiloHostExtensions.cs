@@ -1,6 +1,7 @@
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Silo.Lines;
 using AnomalyClustering.ServiceDefaults;
 using AnomalyClustering.Silo.Health;
 using AnomalyClustering.Silo.Security;
@@ -29,6 +30,7 @@ public static class SiloHostExtensions
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         builder.Services.AddJobApi(builder.Configuration);
+        builder.Services.AddLineApi();
         if (hosting.Roles.Contains(SiloRoles.Coordinator))
         {
             builder.Services.AddApiSecurity(builder.Configuration);
@@ -61,6 +63,7 @@ public static class SiloHostExtensions
         {
             app.MapOpenApi();
             app.MapJobApi();
+            app.MapLineApi();
         }
         return app;
     }

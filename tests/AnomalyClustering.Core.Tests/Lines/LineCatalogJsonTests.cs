@@ -45,6 +45,24 @@ public class LineCatalogJsonTests
     }
 
     [Fact]
+    public void TheScoringOfAServerCatalogRoundTripsAndIsAbsentOtherwise()
+    {
+        var scoring = new CatalogScoring("job-7", "{\"mode\":\"unsupervised\",\"tau\":0.3}", "{\"kind\":\"builtin\"}", [4, 1], ["features/a", "features/b"], 1, []);
+        var json = Write(Sample() with { Scoring = scoring });
+        var back = Read(json).Scoring!;
+
+        Assert.Equal("job-7", back.JobId);
+        Assert.Equal("{\"mode\":\"unsupervised\",\"tau\":0.3}", back.OptionsJson);
+        Assert.Equal("{\"kind\":\"builtin\"}", back.BackboneJson);
+        Assert.Equal([4, 1], back.ReferenceImages);
+        Assert.Equal(["features/a", "features/b"], back.ReferenceFeatureBlobs);
+        Assert.Equal(1, back.ReferencesPerImage);
+        Assert.Empty(back.NormalFeatureBlobs);
+        Assert.Null(Read(Write(Sample())).Scoring);
+        Assert.DoesNotContain("\"scoring\"", Write(Sample()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheFieldNamesAreTheDocumentedOnes()
     {
         var json = Write(Sample());

@@ -1,0 +1,287 @@
+using System.Text;
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Jobs;
+using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Silo.Security;
+using AnomalyClustering.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace AnomalyClustering.Silo.Lines;
+
+/// <summary>
+/// The HTTP API of production lines (mapped on coordinator silos, beside the job API): make a line's next catalog version
+/// from a completed job, show a line, decide posted images against it, and page its decision log. A line belongs to the
+/// caller's tenant (<see cref="LineCatalogStore"/>); refusals are ProblemDetails like the job API's (400 bad name or
+/// input, 404 unknown line or job, 409 job not completed, 413 too large, 415 wrong content type).
+/// </summary>
+public static class LineApi
+{
+    /// <summary>The most files one <c>POST /lines/{name}/images</c> takes.</summary>
+    public const int MaxImagesPerPost = 32;
+
+    private const int DefaultPageLimit = 100;
+    private const int MaxPageLimit = 1000;
+
+    /// <summary>Registers the line API's services.</summary>
+    public static IServiceCollection AddLineApi(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddSingleton<LineCatalogStore>();
+        services.AddSingleton<LineImageProcessing>();
+        return services;
+    }
+
+    /// <summary>Maps the line endpoints under <c>/lines</c>.</summary>
+    public static IEndpointRouteBuilder MapLineApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var lines = endpoints.MapGroup("/lines").WithTags("Lines").AddEndpointFilter(AnswerProblems);
+
+        lines.MapPost("", CreateAsync)
+            .WithName("CreateLine")
+            .WithSummary("Make the next catalog version of a line from a completed job")
+            .WithDescription("Body `{\"name\": \"plate-a\", \"fromJob\": \"<jobId>\"}` (optional `margin`, `acceptanceFactor`). The job's clusters as cut, named as the job's names say (`cluster k` otherwise), become the catalog's defect types; the job's options, backbone and references or normal bank are kept with it, so that new images are processed as the job's were. Version 1 for a new line, the next version otherwise; versions are never overwritten.")
+            .Accepts<CreateLineRequest>("application/json")
+            .Produces<LineView>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiPermissions.Submit);
+
+        lines.MapGet("/{name}", ShowAsync)
+            .WithName("GetLine")
+            .WithSummary("A line's newest catalog: versions, and per defect type its name, size, spread and acceptance radius")
+            .Produces<LineView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        lines.MapPost("/{name}/images", DecideAsync)
+            .WithName("DecideLineImages")
+            .WithSummary("Decide images against a line's newest catalog: a known defect type, or novel")
+            .WithDescription($"multipart/form-data with 1 to {MaxImagesPerPost} image files (each at most AnomalyClustering:Api:MaxUploadFileBytes). Each is processed as the catalog's job processed its images, then assigned by the Ward-increase rule; the answer lists per file its id (the SHA-256 of its bytes), the decision with its anomaly score, distances and catalog version, or a per-image error. An image posted again is answered from the decision log (`repeated: true`) and logged once.")
+            .Accepts<IFormFileCollection>("multipart/form-data")
+            .Produces<LineImagesResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ApiPermissions.Submit);
+
+        lines.MapGet("/{name}/decisions", DecisionsAsync)
+            .WithName("GetLineDecisions")
+            .WithSummary("A line's decisions, oldest first")
+            .WithDescription("Paged: `limit` (1-1000, default 100) decisions after the first `offset` (default 0). Read from the hourly JSON-lines blobs `lines/{tenant}/{name}/decisions/{yyyy-MM-dd-HH}.jsonl`.")
+            .Produces<LineDecisionPage>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return endpoints;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        var body = await JobRequests.ReadJsonAsync<CreateLineRequest>(request, cancellationToken).ConfigureAwait(false);
+        var caller = JobTenancy.CallerOf(request.HttpContext);
+        var prefix = LineCatalogStore.PrefixOf(caller.Tenant, body.Name!);
+        if (string.IsNullOrEmpty(body.FromJob))
+        {
+            throw ApiProblemException.BadRequest("fromJob is missing: name the completed job whose clusters make the catalog.");
+        }
+        var settings = new AssignmentRuleSettings(body.Margin ?? AssignmentRuleSettings.Default.Margin, body.AcceptanceFactor ?? AssignmentRuleSettings.Default.AcceptanceFactor);
+        settings.Validate();
+        var job = await JobApi.KnownJobAsync(grains, body.FromJob, request.HttpContext).ConfigureAwait(false);
+        if (!caller.Sees(job))
+        {
+            throw JobApi.UnknownJob(body.FromJob);
+        }
+        JobApi.CompletedOrConflict(job);
+        ClusteringResult result;
+        ResultSource source;
+        await using (var document = await JobApi.OpenResultAsync(store, job, cancellationToken).ConfigureAwait(false))
+        {
+            (result, source) = ClusteringResultJson.Read(document);
+        }
+        if (Enumerable.Range(0, result.ClusterCount).Any(k => result.Names.NameOf(k) == "novel"))
+        {
+            throw ApiProblemException.BadRequest($"job '{job.JobId}' has a cluster named 'novel', the decision for an image of no known type; rename it (PUT /jobs/{job.JobId}/clusters/{{cluster}}/name) first.");
+        }
+        // A recovered job's coordinator has no state: its catalog is made, but cannot process new images (no scoring basis).
+        var basis = JobApi.IsRecovered(request.HttpContext) ? null : await grains.GetGrain<IClusteringJobGrain>(job.JobId).GetScoringBasis().ConfigureAwait(false);
+        var scoring = basis is null ? null : new CatalogScoring(
+            job.JobId,
+            JsonSerializer.Serialize(basis.Options, JobApiJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web))),
+            basis.BackboneDescriptionJson,
+            basis.ReferenceImages,
+            basis.ReferenceFeatureBlobs,
+            basis.ReferencesPerImage,
+            basis.NormalFeatureBlobs);
+        var catalog = await lines.AddAsync(prefix,
+            version => JobLineCatalog.Create(body.Name!, version, result, source, $"job:{job.JobId}", settings) with { Scoring = scoring },
+            cancellationToken).ConfigureAwait(false);
+        var versions = await lines.VersionsAsync(prefix, cancellationToken).ConfigureAwait(false);
+        return Results.Created($"/lines/{catalog.Line}", ViewOf(catalog, versions));
+    }
+
+    private static async Task<IResult> ShowAsync(string name, HttpContext http, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        var (catalog, versions) = await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(ViewOf(catalog, versions));
+    }
+
+    private static async Task<IResult> DecideAsync(
+        string name, HttpRequest request, LineCatalogStore lines, LineImageProcessing processing, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
+    {
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(request.HttpContext).Tenant, name);
+        var (catalog, _) = await KnownLineAsync(lines, name, request.HttpContext, cancellationToken).ConfigureAwait(false);
+        var options = LineImageProcessing.OptionsOf(catalog);
+        if (!request.HasFormContentType || request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                $"POST /lines/{name}/images takes multipart/form-data with 1 to {MaxImagesPerPost} image files (got '{request.ContentType ?? "none"}').");
+        }
+        var fileLimit = limits.Value.MaxUploadFileBytes;
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = (fileLimit + 4096) * MaxImagesPerPost, ValueCountLimit = MaxImagesPerPost + 16 }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            throw new ApiProblemException(e.StatusCode, "Invalid images", $"the form could not be read: {e.Message}");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ApiProblemException(StatusCodes.Status413PayloadTooLarge, "Request too large",
+                $"the form is larger than this endpoint accepts ({MaxImagesPerPost} files of at most {fileLimit} bytes) or malformed: {e.Message}");
+        }
+        if (form.Files.Count is 0 or > MaxImagesPerPost)
+        {
+            throw ApiProblemException.BadRequest($"the request has {form.Files.Count} image files; send 1 to {MaxImagesPerPost} per request.", "Invalid images");
+        }
+        var images = new List<LineImageProcessing.PostedImage>(form.Files.Count);
+        foreach (var file in form.Files)
+        {
+            images.Add(await ReadPostedAsync(file, fileLimit, cancellationToken).ConfigureAwait(false));
+        }
+        var decided = await processing.DecideAsync(prefix, catalog, options, images, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new LineImagesResponse(catalog.Line, catalog.Version, decided));
+    }
+
+    private static async Task<LineImageProcessing.PostedImage> ReadPostedAsync(IFormFile file, long fileLimit, CancellationToken cancellationToken)
+    {
+        var fileName = string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName;
+        if (file.Length == 0)
+        {
+            return new(fileName, null, new LineImageError("empty", "the file is empty."));
+        }
+        if (file.Length > fileLimit)
+        {
+            return new(fileName, null, new LineImageError("too-large", $"the file has {file.Length} bytes; the limit is {fileLimit} (AnomalyClustering:Api:MaxUploadFileBytes)."));
+        }
+        using var bytes = new MemoryStream((int)file.Length);
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        return new(fileName, bytes.ToArray(), null);
+    }
+
+    private static async Task<IResult> DecisionsAsync(string name, int? offset, int? limit, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        var take = limit ?? DefaultPageLimit;
+        if (take is < 1 or > MaxPageLimit)
+        {
+            throw ApiProblemException.BadRequest($"limit is {take}; use 1 to {MaxPageLimit}.");
+        }
+        var skip = offset ?? 0;
+        if (skip < 0)
+        {
+            throw ApiProblemException.BadRequest($"offset is {skip}; use 0 or more (the number of older decisions to skip).");
+        }
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        var hours = new List<string>();
+        await foreach (var entry in store.ListAsync(LineBlobNames.Decisions(prefix), cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.Name.EndsWith(".jsonl", StringComparison.Ordinal) && !entry.Name[LineBlobNames.Decisions(prefix).Length..].Contains('/', StringComparison.Ordinal))
+            {
+                hours.Add(entry.Name);
+            }
+        }
+        hours.Sort(StringComparer.Ordinal);
+        var page = new List<LineDecision>(Math.Min(take, 1024));
+        var seen = 0;
+        var more = false;
+        foreach (var hour in hours)
+        {
+            var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(hour, cancellationToken: cancellationToken).ConfigureAwait(false));
+            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (seen++ < skip)
+                {
+                    continue;
+                }
+                if (page.Count == take)
+                {
+                    more = true;
+                    break;
+                }
+                page.Add(LineImageProcessing.ParseLogged(line));
+            }
+            if (more)
+            {
+                break;
+            }
+        }
+        return Results.Ok(new LineDecisionPage(name, skip, take, page, more));
+    }
+
+    private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
+    {
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        return await lines.NewestAsync(prefix, cancellationToken).ConfigureAwait(false)
+            ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown line",
+                $"there is no line '{name}'; make it from a completed job with POST /lines {{\"name\": \"{name}\", \"fromJob\": \"<jobId>\"}}.");
+    }
+
+    private static LineView ViewOf(LineCatalog catalog, IReadOnlyList<int> versions) => new(
+        catalog.Line,
+        catalog.Version,
+        versions,
+        catalog.Scoring?.JobId ?? (catalog.Source.OptionsReference.StartsWith("job:", StringComparison.Ordinal) ? catalog.Source.OptionsReference[4..] : null),
+        catalog.Source.Mode,
+        catalog.Source.Backbone,
+        catalog.DetectionThreshold,
+        catalog.Rule.Margin,
+        catalog.Rule.AcceptanceFactor,
+        catalog.EmbeddingDimension,
+        [.. catalog.Clusters.Select((cluster, index) => new LineClusterView(index, cluster.Name, cluster.Size, cluster.Spread, catalog.AcceptanceRadius(index)))]);
+
+    /// <summary>Turns the typed refusals of the handlers into ProblemDetails responses.</summary>
+    private static async ValueTask<object?> AnswerProblems(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (ApiProblemException e)
+        {
+            return Results.Problem(e.Message, statusCode: e.StatusCode, title: e.Title, extensions: e.Extensions);
+        }
+        catch (InvalidJobException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request",
+                extensions: new Dictionary<string, object?> { ["field"] = e.Field });
+        }
+        catch (InvalidClusteringInputException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid line",
+                extensions: new Dictionary<string, object?> { ["field"] = e.ParamName });
+        }
+    }
+}
