@@ -9,9 +9,9 @@ namespace AnomalyClustering.Cli.Tests;
 /// <summary>Progress written to a file or pipe: whole plain lines, each once, no live redraw, no wrapping.</summary>
 public sealed partial class RedirectedProgressTests
 {
-    private static readonly string[] StageNames = ["embedding normal images", "embedding images", "weighting patches", "clustering"];
+    private static readonly string[] StageNames = ["embedding normal images", "embedding reference images", "embedding and weighing images", "clustering"];
 
-    [GeneratedRegex(@"^(embedding normal images|embedding images|weighting patches|clustering): (started(, \d+ to do)?|\d+ % \(\d+/\d+\)|done, (\d+/\d+ )?in \d+\.\d s)$")]
+    [GeneratedRegex(@"^(embedding normal images|embedding reference images|embedding and weighing images|clustering): (started(, \d+ to do)?|\d+ % \(\d+/\d+\)|done, (\d+/\d+ )?in \d+\.\d s)$")]
     private static partial Regex ProgressLine();
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed partial class RedirectedProgressTests
         Assert.True(run.ExitCode == 0, run.Error);
         AssertWholeLines(run.Output);
         var lines = run.Output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
-        Assert.Contains("embedding images: started, 6 to do", lines);
+        Assert.Contains("embedding and weighing images: started, 6 to do", lines);
         Assert.Contains(lines, l => l.StartsWith("clustering: done", StringComparison.Ordinal));
         Assert.DoesNotContain('\u001b', run.Output);
     }
@@ -47,11 +47,11 @@ public sealed partial class RedirectedProgressTests
 
         AssertWholeLines(output.ToString());
         var text = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-        Assert.Equal("embedding images: started, 1000 to do", text[0]);
-        Assert.StartsWith("embedding images: done, 1000/1000 in ", text.Single(l => l.StartsWith("embedding images: done", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.Equal(["embedding images: started, 1000 to do", "weighting patches: started", "clustering: started, 1 to do"],
+        Assert.Equal("embedding reference images: started, 1000 to do", text[0]);
+        Assert.StartsWith("embedding reference images: done, 1000/1000 in ", text.Single(l => l.StartsWith("embedding reference images: done", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal(["embedding reference images: started, 1000 to do", "embedding and weighing images: started", "clustering: started, 1 to do"],
             text.Where(l => l.Contains(": started", StringComparison.Ordinal)));
-        Assert.Single(text, l => l.StartsWith("weighting patches: done", StringComparison.Ordinal));
+        Assert.Single(text, l => l.StartsWith("embedding and weighing images: done", StringComparison.Ordinal));
         Assert.Single(text, l => l.StartsWith("clustering: done", StringComparison.Ordinal));
     }
 

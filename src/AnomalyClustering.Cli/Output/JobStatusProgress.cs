@@ -12,7 +12,8 @@ internal static class JobStatusProgress
         switch (status.State)
         {
             case JobState.Queued or JobState.Embedding:
-                progress.Report(new PipelineProgress(PipelineStage.EmbedImages, status.EmbeddedImages, status.TotalImages + status.TotalNormalImages));
+                // The references (R+1 images, all when exact) or the normal bank; the status knows the count of the latter only.
+                progress.Report(new PipelineProgress(PipelineStage.EmbedImages, status.EmbeddedImages, status.TotalNormalImages));
                 break;
             case JobState.Weighting:
                 progress.Report(new PipelineProgress(PipelineStage.WeightPatches, status.WeightedImages, Math.Max(0, status.TotalImages - status.FailedImages)));

@@ -58,8 +58,8 @@ internal sealed class PipelineProgressDisplay : IProgress<PipelineProgress>
     public static string Describe(PipelineStage stage) => stage switch
     {
         PipelineStage.EmbedNormalImages => "embedding normal images",
-        PipelineStage.EmbedImages => "embedding images",
-        PipelineStage.WeightPatches => "weighting patches",
+        PipelineStage.EmbedImages => "embedding reference images",
+        PipelineStage.WeightPatches => "embedding and weighing images",
         PipelineStage.Cluster => "clustering",
         _ => stage.ToString(),
     };
