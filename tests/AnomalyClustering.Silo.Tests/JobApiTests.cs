@@ -306,7 +306,25 @@ public sealed class JobApiTests(SiloServer server)
         using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs/upload") { Content = form };
         request.Headers.ExpectContinue = true;
 
-        await ProblemAsync(await Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.RequestEntityTooLarge, "MaxUploadBytes");
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+        catch (HttpRequestException e) when (!declaredLength && e.InnerException is IOException)
+        {
+            // Chunked: the server stops reading at the limit, answers 413 and closes the connection; a client still
+            // writing the rest of its body can see the closed connection before it reads the answer (a race of the
+            // transport, seen on loaded machines). The refusal itself is checked below: nothing of the upload is kept.
+            TestContext.Current.TestOutputHelper?.WriteLine($"the connection closed before the answer was read: {e.InnerException.Message}");
+        }
+        if (response is not null)
+        {
+            using (response)
+            {
+                await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "MaxUploadBytes");
+            }
+        }
 
         Assert.Empty(await server.Store.ListAsync($"uploads/{jobId}/", TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
     }
