@@ -19,6 +19,8 @@ namespace AnomalyClustering.Silo.Api;
 /// </summary>
 public static class JobApi
 {
+    private static readonly Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> ApiProblems = ApiProblemAnswers.For("Invalid job");
+
     private const int DefaultListLimit = 100;
     private const int MaxListLimit = 1000;
     private const string ThumbnailPrefix = "thumbnails/";
@@ -40,7 +42,7 @@ public static class JobApi
     public static IEndpointRouteBuilder MapJobApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(AnswerProblems)
+        var jobs = endpoints.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(ApiProblems)
             .AddEndpointFilter(JobTenancy.FilterAsync).AddEndpointFilter(CallerVisibleJobs.FilterAsync);
 
         jobs.MapPost("", SubmitAsync)
@@ -141,7 +143,7 @@ public static class JobApi
             .WithSummary("A cached report thumbnail or heat map (JPEG; content-addressed, so cacheable forever)")
             .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .AddEndpointFilter(AnswerProblems);
+            .AddEndpointFilter(ApiProblems);
         return endpoints;
     }
 
@@ -447,29 +449,6 @@ public static class JobApi
         {
             throw new ApiProblemException(StatusCodes.Status404NotFound, "Result missing",
                 $"job '{status.JobId}' completed but its result blob '{status.ResultBlob}' is gone from the store (deleted by a retention policy?).");
-        }
-    }
-
-    /// <summary>Turns the typed refusals of the handlers into ProblemDetails responses.</summary>
-    private static async ValueTask<object?> AnswerProblems(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        try
-        {
-            return await next(context).ConfigureAwait(false);
-        }
-        catch (ApiProblemException e)
-        {
-            return Results.Problem(e.Message, statusCode: e.StatusCode, title: e.Title, extensions: e.Extensions);
-        }
-        catch (InvalidJobException e)
-        {
-            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid job",
-                extensions: new Dictionary<string, object?> { ["field"] = e.Field });
-        }
-        catch (InvalidClusteringInputException e)
-        {
-            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid job",
-                extensions: new Dictionary<string, object?> { ["field"] = e.ParamName });
         }
     }
 }

@@ -21,6 +21,8 @@ namespace AnomalyClustering.Silo.Lines;
 /// </summary>
 public static class LineApi
 {
+    private static readonly Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> ApiProblems = ApiProblemAnswers.For("Invalid line");
+
     /// <summary>The most files one <c>POST /lines/{name}/images</c> takes.</summary>
     public const int MaxImagesPerPost = 32;
 
@@ -40,7 +42,7 @@ public static class LineApi
     public static IEndpointRouteBuilder MapLineApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var lines = endpoints.MapGroup("/lines").WithTags("Lines").AddEndpointFilter(AnswerProblems);
+        var lines = endpoints.MapGroup("/lines").WithTags("Lines").AddEndpointFilter(ApiProblems);
 
         lines.MapPost("", CreateAsync)
             .WithName("CreateLine")
@@ -261,27 +263,4 @@ public static class LineApi
         catalog.Rule.AcceptanceFactor,
         catalog.EmbeddingDimension,
         [.. catalog.Clusters.Select((cluster, index) => new LineClusterView(index, cluster.Name, cluster.Size, cluster.Spread, catalog.AcceptanceRadius(index)))]);
-
-    /// <summary>Turns the typed refusals of the handlers into ProblemDetails responses.</summary>
-    private static async ValueTask<object?> AnswerProblems(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        try
-        {
-            return await next(context).ConfigureAwait(false);
-        }
-        catch (ApiProblemException e)
-        {
-            return Results.Problem(e.Message, statusCode: e.StatusCode, title: e.Title, extensions: e.Extensions);
-        }
-        catch (InvalidJobException e)
-        {
-            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request",
-                extensions: new Dictionary<string, object?> { ["field"] = e.Field });
-        }
-        catch (InvalidClusteringInputException e)
-        {
-            return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid line",
-                extensions: new Dictionary<string, object?> { ["field"] = e.ParamName });
-        }
-    }
 }
