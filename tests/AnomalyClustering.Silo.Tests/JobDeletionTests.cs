@@ -64,12 +64,12 @@ public sealed class JobDeletionTests(SiloServer server)
     [Fact]
     public async Task AnotherTenantOrACallerWithoutCancelDeletesNothing()
     {
-        using var owner = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-owner"));
-        using var stranger = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-stranger"));
-        using var reader = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Read, ApiPermissions.Submit], tenant: "tenant-owner"));
-        using var canceller = ClientOf(server.Tokens.Mint(scopes: [ApiPermissions.Cancel, ApiPermissions.Read], tenant: "tenant-owner"));
+        using var owner = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-owner"));
+        using var stranger = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-stranger"));
+        using var reader = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Read, ApiPermissions.Submit], tenant: "tenant-owner"));
+        using var canceller = server.ClientOf(server.Tokens.Mint(scopes: [ApiPermissions.Cancel, ApiPermissions.Read], tenant: "tenant-owner"));
         var jobId = await UploadAsync(owner, gated: false);
-        Assert.Equal(JobState.Completed, (await WaitAsync(owner, jobId)).State);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId, owner)).State);
 
         await JobApiTests.ProblemAsync(await stranger.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, $"there is no job '{jobId}'");
         using (var refused = await reader.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken))
@@ -77,7 +77,7 @@ public sealed class JobDeletionTests(SiloServer server)
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         }
         Assert.NotEmpty(await BlobsOfAsync(jobId));
-        Assert.Equal(JobState.Completed, (await WaitAsync(owner, jobId)).State);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId, owner)).State);
 
         using (var deleted = await canceller.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken))
         {
@@ -132,28 +132,6 @@ public sealed class JobDeletionTests(SiloServer server)
         using var response = await client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         return jobId;
-    }
-
-    private HttpClient ClientOf(string token)
-    {
-        var client = server.AnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
-    private static async Task<JobStatus> WaitAsync(HttpClient client, string jobId)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            var status = (await client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, TestContext.Current.CancellationToken))!;
-            Assert.True(status.IsFinished || DateTime.UtcNow < deadline, $"job {jobId} did not finish: {status}");
-            if (status.IsFinished)
-            {
-                return status;
-            }
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

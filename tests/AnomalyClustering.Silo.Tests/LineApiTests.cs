@@ -126,8 +126,8 @@ public sealed class LineApiTests(SiloServer server)
     [Fact]
     public async Task ALineBelongsToItsTenantAndBadRequestsAreRefused()
     {
-        using var tenantA = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-a"));
-        using var tenantB = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-b"));
+        using var tenantA = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-a"));
+        using var tenantB = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-b"));
         var jobId = await CompletedJobAsync(tenantA, seed: 53, ApiDatasets.Small with { Clusters = 2 }, perClass: 2);
         var name = "line-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal(1, (await CreateAsync(tenantA, name, jobId)).Version);
@@ -258,11 +258,4 @@ public sealed class LineApiTests(SiloServer server)
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
     }
-
-    private HttpClient ClientOf(string token) => new()
-    {
-        BaseAddress = server.BaseAddress,
-        Timeout = TimeSpan.FromMinutes(2),
-        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
-    };
 }

@@ -18,14 +18,14 @@ public sealed class RecoveredJobTests(SiloServer server)
     [Fact]
     public async Task ACompletedJobWhoseCoordinatorStateIsLostStillAnswersFromItsResult()
     {
-        using var owner = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-recover"));
-        using var stranger = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-other"));
+        using var owner = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-recover"));
+        using var stranger = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-other"));
         var jobId = "recover-" + Guid.NewGuid().ToString("N");
         using var folder = new TempFolder();
         ApiDatasets.WriteClassFolders(folder.Path, perClass: 2, seed: 151);
         folder.Write([.. "not a picture"u8], "hole", "broken.png");
         await UploadAsync(owner, folder.Path, jobId, HttpStatusCode.Accepted);
-        var completed = await WaitAsync(owner, jobId);
+        var completed = await server.WaitAsync(jobId, owner);
         Assert.Equal(JobState.Completed, completed.State);
         var clustersBefore = await owner.GetStringAsync($"/jobs/{jobId}/clusters", TestContext.Current.CancellationToken);
 
@@ -77,27 +77,5 @@ public sealed class RecoveredJobTests(SiloServer server)
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == expected, $"expected {expected}, got {response.StatusCode}: {text}");
         return expected == HttpStatusCode.Conflict ? null! : System.Text.Json.JsonSerializer.Deserialize<JobStatus>(text, SiloServer.Json)!;
-    }
-
-    private HttpClient ClientOf(string token)
-    {
-        var client = server.AnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
-    private static async Task<JobStatus> WaitAsync(HttpClient client, string jobId)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            var status = (await client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, TestContext.Current.CancellationToken))!;
-            Assert.True(status.IsFinished || DateTime.UtcNow < deadline, $"job {jobId} did not finish: {status}");
-            if (status.IsFinished)
-            {
-                return status;
-            }
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 }

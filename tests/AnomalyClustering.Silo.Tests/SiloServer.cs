@@ -138,12 +138,12 @@ public sealed class SiloServer : IAsyncLifetime
     }
 
     /// <summary>Polls the job until it is finished (fails the test after a generous limit, so a hung job cannot hang the run).</summary>
-    public async Task<JobStatus> WaitAsync(string jobId)
+    public async Task<JobStatus> WaitAsync(string jobId, HttpClient? client = null)
     {
         var deadline = DateTime.UtcNow + JobTimeout;
         while (true)
         {
-            var status = await Client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", Json);
+            var status = await (client ?? Client).GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", Json);
             if (status!.IsFinished)
             {
                 return status;
@@ -154,6 +154,14 @@ public sealed class SiloServer : IAsyncLifetime
             }
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>A client that sends <paramref name="token"/> as its bearer token (tests of permissions and tenancy).</summary>
+    public HttpClient ClientOf(string token)
+    {
+        var client = AnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
     }
 
 }

@@ -16,8 +16,8 @@ public sealed class TenancyTests(SiloServer server)
     [Fact]
     public async Task AnotherTenantGets404OnEveryJobRouteAndDoesNotSeeTheJobInTheList()
     {
-        using var tenantA = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-a"));
-        using var tenantB = ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-b"));
+        using var tenantA = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-a"));
+        using var tenantB = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-b"));
         using var folder = new AnomalyClustering.Cli.Tests.TempFolder();
         ApiDatasets.WriteClassFolders(folder.Path, perClass: 2, seed: 97);
         var jobId = "tenancy-" + Guid.NewGuid().ToString("N");
@@ -28,7 +28,7 @@ public sealed class TenancyTests(SiloServer server)
             var accepted = await submitted.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken);
             Assert.Equal("tenant-a", accepted!.Tenant);
         }
-        var finished = await WaitAsync(tenantA, jobId);
+        var finished = await server.WaitAsync(jobId, tenantA);
         Assert.Equal(JobState.Completed, finished.State);
 
         // Exactly the answer of a job that does not exist: tenant B cannot tell the job is there.
@@ -68,7 +68,7 @@ public sealed class TenancyTests(SiloServer server)
         {
             Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         }
-        Assert.Equal(JobState.Completed, (await WaitAsync(tenantA, jobId)).State);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId, tenantA)).State);
     }
 
     [Fact]
@@ -84,27 +84,6 @@ public sealed class TenancyTests(SiloServer server)
         Assert.True(new AnomalyClustering.Silo.Api.JobCaller(SeesAll: true, Tenant: null).Sees(owned));
     }
 
-    private HttpClient ClientOf(string token)
-    {
-        var client = server.AnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
     private static async Task<JobStatus[]> ListAsync(HttpClient client) =>
         (await client.GetFromJsonAsync<JobStatus[]>("/jobs?limit=1000", SiloServer.Json, TestContext.Current.CancellationToken))!;
-
-    private static async Task<JobStatus> WaitAsync(HttpClient client, string jobId)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
-        while (true)
-        {
-            var status = (await client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, TestContext.Current.CancellationToken))!;
-            if (status.IsFinished || DateTime.UtcNow > deadline)
-            {
-                return status;
-            }
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
 }

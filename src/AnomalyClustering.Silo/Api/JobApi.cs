@@ -21,8 +21,6 @@ public static class JobApi
 {
     private static readonly Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> ApiProblems = ApiProblemAnswers.For("Invalid job");
 
-    private const int DefaultListLimit = 100;
-    private const int MaxListLimit = 1000;
     private const string ThumbnailPrefix = "thumbnails/";
 
     /// <summary>Registers the API's services (limits, backbone catalog, upload receiver) and its JSON conventions.</summary>
@@ -206,20 +204,12 @@ public static class JobApi
 
     private static async Task<IResult> ListAsync(HttpContext http, IGrainFactory grains, int? limit, int? offset)
     {
-        var take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
-        {
-            throw ApiProblemException.BadRequest($"limit is {take}; use 1 to {MaxListLimit}.");
-        }
-        if (offset is < 0)
-        {
-            throw ApiProblemException.BadRequest($"offset is {offset}; use 0 or more (the number of newer jobs to skip).");
-        }
+        var (skip, take) = ApiPage.Check(offset, limit);
         var caller = JobTenancy.CallerOf(http);
         var registry = grains.GetGrain<IJobRegistryGrain>(0);
         var listed = caller.SeesAll
-            ? await registry.List(offset ?? 0, take).ConfigureAwait(false)
-            : await registry.ListVisibleTo(caller.Tenant, offset ?? 0, take).ConfigureAwait(false);
+            ? await registry.List(skip, take).ConfigureAwait(false)
+            : await registry.ListVisibleTo(caller.Tenant, skip, take).ConfigureAwait(false);
         // Finished jobs are answered from the registry; a running job's progress comes from its coordinator, which is active
         // anyway while the job runs (and so is one registered before the registry kept statuses, state Unknown there).
         var statuses = await Task.WhenAll(listed.Select(status => status.State.IsFinished()

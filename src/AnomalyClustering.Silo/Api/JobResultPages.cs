@@ -49,12 +49,6 @@ public sealed record ResultErrorPage(string JobId, int Total, int Offset, IReadO
 /// </remarks>
 public static class JobResultPages
 {
-    /// <summary>The page size when none is asked for.</summary>
-    public const int DefaultLimit = 100;
-
-    /// <summary>The largest page.</summary>
-    public const int MaxLimit = 1000;
-
     /// <summary>Maps the paged endpoints on the <c>/jobs</c> group.</summary>
     public static RouteGroupBuilder MapJobResultPages(this RouteGroupBuilder jobs)
     {
@@ -89,7 +83,7 @@ public static class JobResultPages
     private static async Task<IResult> ClusterImagesAsync(
         string jobId, int cluster, int? offset, int? limit, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var (skip, take) = CheckPage(offset, limit);
+        var (skip, take) = ApiPage.Check(offset, limit);
         var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
         if (cluster < 0 || cluster >= result.ClusterCount)
         {
@@ -120,25 +114,9 @@ public static class JobResultPages
 
     private static async Task<IResult> ErrorPageAsync(string jobId, int? offset, int? limit, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var (skip, take) = CheckPage(offset, limit);
+        var (skip, take) = ApiPage.Check(offset, limit);
         var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
         return Results.Ok(new ResultErrorPage(jobId, result.Errors.Count, skip, result.Errors.Skip(skip).Take(take).ToList()));
-    }
-
-    /// <exception cref="ApiProblemException">400: offset negative or limit outside 1 .. <see cref="MaxLimit"/>.</exception>
-    private static (int Offset, int Limit) CheckPage(int? offset, int? limit)
-    {
-        var skip = offset ?? 0;
-        var take = limit ?? DefaultLimit;
-        if (skip < 0)
-        {
-            throw ApiProblemException.BadRequest($"offset is {skip}; use 0 or more.");
-        }
-        if (take is < 1 or > MaxLimit)
-        {
-            throw ApiProblemException.BadRequest($"limit is {take}; use 1 to {MaxLimit}.");
-        }
-        return (skip, take);
     }
 
     private static async Task<ClusteringResult> ReadAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)

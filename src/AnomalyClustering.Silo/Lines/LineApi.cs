@@ -26,8 +26,6 @@ public static class LineApi
     /// <summary>The most files one <c>POST /lines/{name}/images</c> takes.</summary>
     public const int MaxImagesPerPost = 32;
 
-    private const int DefaultPageLimit = 100;
-    private const int MaxPageLimit = 1000;
 
     /// <summary>Registers the line API's services.</summary>
     public static IServiceCollection AddLineApi(this IServiceCollection services)
@@ -195,16 +193,7 @@ public static class LineApi
 
     private static async Task<IResult> DecisionsAsync(string name, int? offset, int? limit, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
     {
-        var take = limit ?? DefaultPageLimit;
-        if (take is < 1 or > MaxPageLimit)
-        {
-            throw ApiProblemException.BadRequest($"limit is {take}; use 1 to {MaxPageLimit}.");
-        }
-        var skip = offset ?? 0;
-        if (skip < 0)
-        {
-            throw ApiProblemException.BadRequest($"offset is {skip}; use 0 or more (the number of older decisions to skip).");
-        }
+        var (skip, take) = ApiPage.Check(offset, limit);
         await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
         var hours = new List<string>();
