@@ -21,25 +21,29 @@ public sealed class ClusterCentres
     /// <summary>Per cluster 0 .. K-1, the id of the member nearest to the centroid (ties: the first); null without embeddings.</summary>
     public IReadOnlyList<string?> CentreImages { get; }
 
-    /// <summary>Computes the distances and representatives of <paramref name="result"/>.</summary>
-    public static ClusterCentres Of(ClusteringResult result)
+    /// <summary>
+    /// Computes the distances and representatives of <paramref name="result"/>, from its images' embeddings or, when
+    /// given, from <paramref name="embeddings"/> (N x D row-major in image order: large results carry no per-image copy).
+    /// </summary>
+    public static ClusterCentres Of(ClusteringResult result, float[]? embeddings = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var count = result.Images.Count;
         var clusters = result.ClusterCount;
         var dimension = result.EmbeddingDimension;
-        var hasEmbeddings = count > 0 && result.Images.All(image => image.Embedding is { } e && e.Length == dimension);
-        if (!hasEmbeddings)
+        var rows = EmbeddingRows.Of(result, embeddings);
+        if (rows is null)
         {
             return new ClusterCentres(Enumerable.Repeat(double.NaN, count).ToArray(), new string?[clusters]);
         }
         var centroids = new float[clusters * dimension];
         var sizes = new int[clusters];
-        foreach (var image in result.Images)
+        for (var i = 0; i < count; i++)
         {
-            var centroid = centroids.AsSpan(image.Cluster * dimension, dimension);
-            TensorPrimitives.Add(centroid, image.Embedding!, centroid);
-            sizes[image.Cluster]++;
+            var cluster = result.Images[i].Cluster;
+            var centroid = centroids.AsSpan(cluster * dimension, dimension);
+            TensorPrimitives.Add(centroid, rows(i).Span, centroid);
+            sizes[cluster]++;
         }
         for (var c = 0; c < clusters; c++)
         {
@@ -54,12 +58,35 @@ public sealed class ClusterCentres
         for (var i = 0; i < count; i++)
         {
             var cluster = result.Images[i].Cluster;
-            distances[i] = TensorPrimitives.Distance(result.Images[i].Embedding!, centroids.AsSpan(cluster * dimension, dimension));
+            distances[i] = TensorPrimitives.Distance(rows(i).Span, centroids.AsSpan(cluster * dimension, dimension));
             if (nearest[cluster] < 0 || distances[i] < distances[nearest[cluster]])
             {
                 nearest[cluster] = i;
             }
         }
         return new ClusterCentres(distances, nearest.Select(i => i < 0 ? null : result.Images[i].Id).ToArray());
+    }
+}
+
+/// <summary>The rows x_i of a result's embeddings, wherever they are held.</summary>
+internal static class EmbeddingRows
+{
+    /// <summary>
+    /// Row i of <paramref name="embeddings"/> when it is N x D, else each image's own embedding when every image has one;
+    /// null when the result has no embeddings.
+    /// </summary>
+    public static Func<int, ReadOnlyMemory<float>>? Of(ClusteringResult result, float[]? embeddings)
+    {
+        var count = result.Images.Count;
+        var dimension = result.EmbeddingDimension;
+        if (count == 0 || dimension < 1)
+        {
+            return null;
+        }
+        if (embeddings is not null && embeddings.LongLength == (long)count * dimension)
+        {
+            return i => embeddings.AsMemory(i * dimension, dimension);
+        }
+        return result.Images.All(image => image.Embedding is { } e && e.Length == dimension) ? i => result.Images[i].Embedding : null;
     }
 }

@@ -86,6 +86,9 @@ public static class ResultFolder
     /// <summary>The alpha maps' file name.</summary>
     public const string AlphaFileName = "alpha.npy";
 
+    /// <summary>The files beside the summary, in the order they are written (some are absent for some results).</summary>
+    public static IReadOnlyList<string> DataFileNames { get; } = [ImagesFileName, ErrorsFileName, LinkageFileName, EmbeddingsFileName, AlphaFileName];
+
     /// <summary>The <c>format</c> value of a summary (a full result document has none).</summary>
     public const string SummaryFormat = "summary-v1";
 
@@ -103,18 +106,26 @@ public static class ResultFolder
     private static readonly DataField<string> MessageField = new("message");
     private static readonly DataField<bool> NormalImageField = new("normal_image");
 
-    /// <summary>Writes every file of <paramref name="result"/> into <paramref name="folder"/> (which must exist) and returns the summary's path.</summary>
-    public static string Write(string folder, ClusteringResult result, ResultSource source)
+    /// <summary>
+    /// Writes every file of <paramref name="result"/> into <paramref name="folder"/> (which must exist) and returns the summary's
+    /// path. <paramref name="embeddings"/> (N x D, image order), when given, is where x_i is read from: results past
+    /// <see cref="EmbeddingClustering.EmbeddingsKeptUpTo"/> images carry no per-image copy.
+    /// </summary>
+    public static string Write(string folder, ClusteringResult result, ResultSource source, float[]? embeddings = null) =>
+        Write(folder, result, source, ClusterCentres.Of(result, embeddings), embeddings);
+
+    /// <summary>As <see cref="Write(string, ClusteringResult, ResultSource, float[])"/>, with the centres already computed.</summary>
+    public static string Write(string folder, ClusteringResult result, ResultSource source, ClusterCentres centres, float[]? embeddings)
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(source);
-        var centres = ClusterCentres.Of(result);
+        ArgumentNullException.ThrowIfNull(centres);
         WriteImages(Path.Combine(folder, ImagesFileName), result, centres);
         WriteErrors(Path.Combine(folder, ErrorsFileName), result.Errors);
         File.WriteAllBytes(Path.Combine(folder, LinkageFileName), LinkageArray(result.MergeTree).ToBytes());
 
-        WriteRows(Path.Combine(folder, EmbeddingsFileName), result.Images.Select(image => image.Embedding).ToArray(), result.EmbeddingDimension);
+        WriteEmbeddings(Path.Combine(folder, EmbeddingsFileName), result, embeddings);
         // No alpha maps for precomputed embeddings: no alpha file.
         WriteRows(Path.Combine(folder, AlphaFileName), result.Images.Select(image => image.PatchWeights).ToArray(), result.PatchGridHeight * result.PatchGridWidth);
 
@@ -126,10 +137,10 @@ public static class ResultFolder
         return summaryPath;
     }
 
-    /// <summary>True when <paramref name="folder"/> holds a result written by <see cref="Write"/> (rather than one full result.json).</summary>
+    /// <summary>True when <paramref name="folder"/> holds a result written by <see cref="Write(string, ClusteringResult, ResultSource, float[])"/> (rather than one full result.json).</summary>
     public static bool Holds(string folder) => File.Exists(Path.Combine(folder, ImagesFileName));
 
-    /// <summary>Reads a folder written by <see cref="Write"/> back into the result it was written from (metrics recomputed).</summary>
+    /// <summary>Reads a folder written by <see cref="Write(string, ClusteringResult, ResultSource, float[])"/> back into the result it was written from (metrics recomputed).</summary>
     /// <exception cref="InvalidDataException">A file is missing, is not what this tool writes, or the files disagree.</exception>
     public static (ClusteringResult Result, ResultSource Source) Read(string folder)
     {
@@ -159,7 +170,7 @@ public static class ResultFolder
     }
 
     /// <summary>
-    /// Reads the result whose <c>result.json</c> is at <paramref name="resultPath"/>: a folder written by <see cref="Write"/>,
+    /// Reads the result whose <c>result.json</c> is at <paramref name="resultPath"/>: a folder written by <see cref="Write(string, ClusteringResult, ResultSource, float[])"/>,
     /// or one full document (<see cref="ClusteringResultJson.Write"/>, results of earlier versions and job stores).
     /// </summary>
     /// <exception cref="InvalidDataException">Neither form could be read; the message says why.</exception>
@@ -224,6 +235,18 @@ public static class ResultFolder
         NpyArray.WriteSingleRows(stream, rows.Length, width, i => rows[i]);
     }
 
+    /// <summary>Writes x_i as an N x D float32 .npy file; deletes the file instead when the result has no embeddings.</summary>
+    private static void WriteEmbeddings(string path, ClusteringResult result, float[]? embeddings)
+    {
+        if (EmbeddingRows.Of(result, embeddings) is not { } rows)
+        {
+            File.Delete(path);
+            return;
+        }
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        NpyArray.WriteSingleRows(stream, result.Images.Count, result.EmbeddingDimension, rows);
+    }
+
     /// <summary>The rows of an N x <paramref name="width"/> .npy file; null when the file is absent.</summary>
     private static float[][]? ReadRows(string path, int count, int width)
     {
@@ -275,7 +298,7 @@ public static class ResultFolder
     }
 
     /// <summary>The rows of <see cref="ImagesFileName"/>, in file order.</summary>
-    /// <exception cref="InvalidDataException">The file is not what <see cref="Write"/> writes.</exception>
+    /// <exception cref="InvalidDataException">The file is not what <see cref="Write(string, ClusteringResult, ResultSource, float[])"/> writes.</exception>
     public static IReadOnlyList<ImageRow> ReadImages(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

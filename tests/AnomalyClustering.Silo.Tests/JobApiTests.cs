@@ -43,7 +43,8 @@ public sealed class JobApiTests(SiloServer server)
         Assert.Equal(["good", "hole"], clusters.Classes);
         Assert.NotNull(clusters.Metrics);
         Assert.Equal([0, 1], clusters.Clusters.Select(c => c.Cluster));
-        var members = clusters.Clusters.SelectMany(c => c.Images).Order(StringComparer.Ordinal).ToList();
+        var document = await server.DownloadResultAsync(accepted.JobId);
+        var members = document.Images.Select(i => i.Id).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(Directory.GetFiles(folder.Path, "*_*.png", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(folder.Path, p)).Order(StringComparer.Ordinal), members);
         Assert.All(clusters.Clusters, c => Assert.Equal(c.Size, c.Labels.Values.Sum()));
         Assert.Equal(1, clusters.FailedImages);
@@ -56,8 +57,9 @@ public sealed class JobApiTests(SiloServer server)
 
         using var result = await Client.GetAsync($"/jobs/{accepted.JobId}/result", TestContext.Current.CancellationToken);
         Assert.Equal("application/json", result.Content.Headers.ContentType?.MediaType);
-        var (document, _) = ClusteringResultJson.Read(await result.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
-        Assert.Equal(members, document.Images.Select(i => i.Id).Order(StringComparer.Ordinal));
+        var summary = ResultSummary.Read(await result.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(clusters.Clusters.Select(c => c.Size), summary.Clusters.Select(c => c.Size));
+        Assert.All(clusters.Clusters, c => Assert.Equal(document.Images.Count(i => i.Cluster == c.Cluster), c.Size));
         Assert.Equal(clusters.Metrics!.Nmi, document.Scores!.NormalizedMutualInformation, 12);
         Assert.Equal("hole/broken.png", Assert.Single(document.Errors).Id);
     }
@@ -87,7 +89,7 @@ public sealed class JobApiTests(SiloServer server)
         Assert.Equal(0, done.FailedImages);
         var clusters = (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{status.JobId}/clusters", SiloServer.Json, TestContext.Current.CancellationToken))!;
         Assert.Equal(["good", "hole"], clusters.Classes);
-        Assert.All(clusters.Clusters.SelectMany(c => c.Images), id => Assert.Matches("^test/(good|hole)/", id));
+        Assert.All((await server.DownloadResultAsync(status.JobId)).Images, image => Assert.Matches("^test/(good|hole)/", image.Id));
     }
 
     [Fact]

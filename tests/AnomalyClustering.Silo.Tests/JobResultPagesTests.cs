@@ -25,6 +25,8 @@ public sealed class JobResultPagesTests(SiloServer server)
         Assert.True(done.State == JobState.Completed, done.Error);
         var jobId = accepted.JobId;
         var clusters = (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{jobId}/clusters", SiloServer.Json, cancellation))!;
+        // The files a client downloads are the independent account of every image's cluster.
+        var result = await server.DownloadResultAsync(jobId);
 
         foreach (var cluster in clusters.Clusters)
         {
@@ -38,17 +40,22 @@ public sealed class JobResultPagesTests(SiloServer server)
                 Assert.InRange(page.Images.Count, 1, 2);
                 paged.AddRange(page.Images);
             }
-            Assert.Equal(cluster.Images.Order(StringComparer.Ordinal), paged.Select(image => image.Id).Order(StringComparer.Ordinal));
+            Assert.Equal(
+                result.Images.Where(image => image.Cluster == cluster.Cluster).Select(image => image.Id).Order(StringComparer.Ordinal),
+                paged.Select(image => image.Id).Order(StringComparer.Ordinal));
+            // The cluster's most typical image heads its first page.
+            Assert.Equal(cluster.CentreImage, paged[0].Id);
             Assert.Equal(paged.Select(image => image.DistanceToCentre!.Value).Order(), paged.Select(image => image.DistanceToCentre!.Value));
             Assert.All(paged, image => Assert.True(image.AnomalyScore > 0));
         }
 
-        var first = clusters.Clusters[0].Images[0];
+        var first = clusters.Clusters[0].CentreImage!;
         var detail = (await Client.GetFromJsonAsync<JobImageDetail>($"/jobs/{jobId}/images/{first}", SiloServer.Json, cancellation))!;
         Assert.Equal(first, detail.Id);
         Assert.Equal(clusters.Clusters[0].Cluster, detail.Cluster);
         Assert.Equal(detail.GridHeight * detail.GridWidth, detail.Alpha!.Count);
         Assert.Equal(1.0, detail.Alpha.Sum(), 1e-4);
+        Assert.Equal(result.Images.Single(image => image.Id == first).PatchWeights, detail.Alpha);
         Assert.True(detail.AnomalyScore > 0);
 
         var errors = (await Client.GetFromJsonAsync<ResultErrorPage>($"/jobs/{jobId}/result/errors?limit=1", SiloServer.Json, cancellation))!;

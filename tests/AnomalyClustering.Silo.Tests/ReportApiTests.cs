@@ -40,8 +40,9 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         Assert.Null(clusters.Clusters.Single(c => c.Cluster == 0).Name);
         using (var result = await Client.GetAsync($"/jobs/{jobId}/result", TestContext.Current.CancellationToken))
         {
-            var (document, _) = ClusteringResultJson.Read(await result.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
-            Assert.Equal("hole", document.Names.NameOf(1));
+            var summary = ResultSummary.Read(await result.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("hole", summary.Names.NameOf(1));
+            Assert.Equal("hole", summary.Clusters[1].Name);
         }
         Assert.Contains(">hole<", await Client.GetStringAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken));
 

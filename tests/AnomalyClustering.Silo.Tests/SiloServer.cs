@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli.Tests;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Silo.Hosting;
 using AnomalyClustering.Silo.Security;
@@ -154,6 +156,27 @@ public sealed class SiloServer : IAsyncLifetime
             }
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>
+    /// A completed job's whole result as a client gets it: the summary from <c>/result</c>, the files from
+    /// <c>/result/files/{name}</c> (absent ones skipped), read back with <see cref="ResultFolder"/>.
+    /// </summary>
+    public async Task<ClusteringResult> DownloadResultAsync(string jobId, HttpClient? client = null)
+    {
+        using var folder = new TempFolder();
+        var http = client ?? Client;
+        await File.WriteAllBytesAsync(Path.Combine(folder.Path, ResultFolder.SummaryFileName), await http.GetByteArrayAsync($"/jobs/{jobId}/result"));
+        foreach (var name in ResultFolder.DataFileNames)
+        {
+            using var file = await http.GetAsync($"/jobs/{jobId}/result/files/{name}");
+            if (file.StatusCode != HttpStatusCode.NotFound)
+            {
+                file.EnsureSuccessStatusCode();
+                await File.WriteAllBytesAsync(Path.Combine(folder.Path, name), await file.Content.ReadAsByteArrayAsync());
+            }
+        }
+        return ResultFolder.Read(folder.Path).Result;
     }
 
     /// <summary>A client that sends <paramref name="token"/> as its bearer token (tests of permissions and tenancy).</summary>

@@ -135,11 +135,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             {
                 throw new InvalidClusteringInputException(status.Error ?? "the job failed.", "images");
             }
-            ClusteringResult result;
-            await using (var document = await Store.OpenReadAsync(status.ResultBlob!, cancellationToken).ConfigureAwait(false))
-            {
-                result = ClusteringResultJson.Read(document).Result;
-            }
+            var (result, _) = await JobResultFiles.ReadAsync(Store, status.ResultBlob!, cancellationToken).ConfigureAwait(false);
             return result with
             {
                 // The wire options leave out how the work ran (batch size, threads); report the ones the user gave.

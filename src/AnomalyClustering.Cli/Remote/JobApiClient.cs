@@ -103,15 +103,37 @@ internal sealed class JobApiClient : IDisposable
     public Task<JobStatus[]> ListAsync(int limit, CancellationToken cancellationToken) =>
         SendAsync<JobStatus[]>(new HttpRequestMessage(HttpMethod.Get, $"jobs?limit={limit}"), CallTimeout, cancellationToken);
 
-    /// <summary>The job's result document (<c>GET /jobs/{id}/result</c>), in memory.</summary>
-    public async Task<MemoryStream> GetResultAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Downloads the job's result into <paramref name="folder"/>: its summary (<c>GET /jobs/{id}/result</c>) as result.json and
+    /// every result file the server has (<c>GET /jobs/{id}/result/files/{name}</c>; optional ones may be absent), each
+    /// streamed to disk. Returns the summary's path.
+    /// </summary>
+    public async Task<string> DownloadResultAsync(string jobId, string folder, IReadOnlyList<string> fileNames, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"jobs/{Uri.EscapeDataString(jobId)}/result");
-        using var response = await SendRawAsync(request, timeout: null, cancellationToken).ConfigureAwait(false);
-        var document = new MemoryStream();
-        await response.Content.CopyToAsync(document, cancellationToken).ConfigureAwait(false);
-        document.Position = 0;
-        return document;
+        ArgumentNullException.ThrowIfNull(fileNames);
+        var job = Uri.EscapeDataString(jobId);
+        var summaryPath = Path.Combine(folder, "result.json");
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"jobs/{job}/result"))
+        {
+            await DownloadAsync(request, summaryPath, notFoundIsAbsent: false, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var name in fileNames)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"jobs/{job}/result/files/{Uri.EscapeDataString(name)}");
+            await DownloadAsync(request, Path.Combine(folder, name), notFoundIsAbsent: true, cancellationToken).ConfigureAwait(false);
+        }
+        return summaryPath;
+    }
+
+    private async Task DownloadAsync(HttpRequestMessage request, string path, bool notFoundIsAbsent, CancellationToken cancellationToken)
+    {
+        using var response = await SendRawAsync(request, timeout: null, cancellationToken, notFoundIsAbsent).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return;
+        }
+        await using var file = File.Create(path);
+        await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -134,7 +156,7 @@ internal sealed class JobApiClient : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken, bool notFoundIsAnswer = false)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timeout is { } limit)
@@ -161,7 +183,7 @@ internal sealed class JobApiClient : IDisposable
         {
             throw new CliInputException($"the server at {Server} did not answer {request.Method} {request.RequestUri} within {timeout?.TotalSeconds} s.", e);
         }
-        if (response.IsSuccessStatusCode)
+        if (response.IsSuccessStatusCode || (notFoundIsAnswer && response.StatusCode == HttpStatusCode.NotFound))
         {
             return response;
         }

@@ -65,7 +65,8 @@ internal static class RemoteClusterRun
     }
 
     /// <summary>
-    /// Downloads a completed job's result document; a job that failed or was cancelled is a one-line error.
+    /// Downloads a completed job's result (its summary and files, through a temporary folder); a job that failed or was
+    /// cancelled is a one-line error.
     /// </summary>
     public static async Task<(ClusteringResult Result, ResultSource Source)> DownloadResultAsync(JobApiClient client, JobStatus status, CancellationToken cancellationToken)
     {
@@ -76,14 +77,19 @@ internal static class RemoteClusterRun
             case JobState.Cancelled:
                 throw new CliInputException($"job {status.JobId} was cancelled on the server.");
         }
-        await using var document = await client.GetResultAsync(status.JobId, cancellationToken).ConfigureAwait(false);
+        var local = Directory.CreateTempSubdirectory("anomaly-cluster-result-");
         try
         {
-            return ClusteringResultJson.Read(document);
+            var summary = await client.DownloadResultAsync(status.JobId, local.FullName, ResultFolder.DataFileNames, cancellationToken).ConfigureAwait(false);
+            return ResultFolder.ReadResultFile(summary);
         }
         catch (InvalidDataException e)
         {
             throw new CliInputException($"the server's result of job {status.JobId} cannot be read: {e.Message}", e);
+        }
+        finally
+        {
+            local.Delete(recursive: true);
         }
     }
 

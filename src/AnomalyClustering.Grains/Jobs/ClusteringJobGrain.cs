@@ -140,28 +140,18 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         await _namingGate.WaitAsync().ConfigureAwait(true);
         try
         {
-            ClusteringResult result;
-            ResultSource source;
-            await using (var document = await _store.OpenReadAsync(S.ResultBlob).ConfigureAwait(true))
-            {
-                (result, source) = ClusteringResultJson.Read(document);
-            }
-            // The result document is where names live; the grain keeps no second copy.
+            // The result summary is where names live; the grain keeps no second copy.
+            var summary = await JobResultFiles.ReadSummaryAsync(_store, S.ResultBlob, CancellationToken.None).ConfigureAwait(true);
             ClusterNames names;
             try
             {
-                names = result.Names.With(cluster, name);
+                names = summary.Names.With(cluster, name);
             }
             catch (InvalidClusteringInputException e)
             {
                 throw new InvalidJobException(e.Message, "name");
             }
-            using (var updated = new MemoryStream())
-            {
-                ClusteringResultJson.Write(updated, result with { Names = names }, source);
-                updated.Position = 0;
-                await _store.PutAsync(S.ResultBlob, updated).ConfigureAwait(true);
-            }
+            await JobResultFiles.WriteNamesAsync(_store, S.ResultBlob, names, CancellationToken.None).ConfigureAwait(true);
             return names.ByCluster;
         }
         finally
@@ -279,8 +269,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             _context.AddStageTime(PipelineStage.WeightPatches, images.Elapsed);
         }
         await SetStateAsync(JobState.Clustering).ConfigureAwait(true);
-        var result = await JobResultStage.RunAsync(_context, options, cancellationToken).ConfigureAwait(true);
-        S.ResultBlob = await JobResultStage.WriteAsync(_context, result, cancellationToken).ConfigureAwait(true);
+        var data = await JobResultStage.RunAsync(_context, options, cancellationToken).ConfigureAwait(true);
+        var result = data.Result;
+        S.ResultBlob = await JobResultStage.WriteAsync(_context, data, cancellationToken).ConfigureAwait(true);
         S.ClusterCount = result.ClusterCount;
         await FinishAsync(JobState.Completed, error: null).ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed",

@@ -9,8 +9,8 @@ public static partial class JobBlobNames
     /// <summary>The prefix of everything a job writes itself (outcomes, result).</summary>
     public static string JobPrefix(string jobId) => $"jobs/{jobId}/";
 
-    /// <summary>The result document of a job.</summary>
-    public static string Result(string jobId) => JobPrefix(jobId) + "result.json";
+    /// <summary>The result summary of a job (<see cref="JobResultFiles"/>: the other result files lie beside it).</summary>
+    public static string Result(string jobId) => JobPrefix(jobId) + "result/result.json";
 
     /// <summary>
     /// Who a job belongs to and when it was submitted (written by the API at submission): with the result document, what

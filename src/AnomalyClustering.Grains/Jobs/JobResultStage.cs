@@ -8,17 +8,24 @@ using AnomalyClustering.Grains.Images;
 using AnomalyClustering.Grains.Telemetry;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace AnomalyClustering.Grains.Jobs;
 
+/// <summary>A job's clustered result with what its files need besides it.</summary>
+/// <param name="Result">The result (its images carry x_i only for small jobs).</param>
+/// <param name="Embeddings">Every image's x_i, N x D row-major in result order.</param>
+/// <param name="ImageIndices">Each result row's index in the job's manifest (where its outcome blob is).</param>
+internal sealed record JobResultData(ClusteringResult Result, float[] Embeddings, int[] ImageIndices);
+
 /// <summary>
 /// The last stage of a job: reads the shards' columnar embeddings (one blob per shard, in image order), the ids and labels
-/// from the manifest, clusters, adds the anomaly scores and the label-free threshold, and writes the result document.
+/// from the manifest, clusters, adds the anomaly scores and the label-free threshold, and writes the result files.
 /// The embeddings are held once, as one N x T matrix filled shard by shard.
 /// </summary>
 internal static class JobResultStage
 {
-    public static async Task<ClusteringResult> RunAsync(JobRunContext run, ClusteringJobOptions options, CancellationToken cancellationToken)
+    public static async Task<JobResultData> RunAsync(JobRunContext run, ClusteringJobOptions options, CancellationToken cancellationToken)
     {
         var manifest = run.Manifest;
         var shardCount = manifest.ImageChunkCount;
@@ -92,26 +99,24 @@ internal static class JobResultStage
 
         // All or nothing: a job without scores (average mode) has none rather than gaps.
         var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
-        return ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold) with
+        return new JobResultData(ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold) with
         {
             Errors = failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
             PatchGridHeight = run.State.GridHeight,
             PatchGridWidth = run.State.GridWidth,
             Timings = run.State.StageSeconds.Select(pair => new StageTiming(Enum.Parse<PipelineStage>(pair.Key), TimeSpan.FromSeconds(pair.Value))).ToArray(),
-        };
+        }, matrix, indices);
     }
 
-    /// <summary>Writes <paramref name="result"/> as the job's result document and returns its blob.</summary>
-    public static async Task<string> WriteAsync(JobRunContext run, ClusteringResult result, CancellationToken cancellationToken)
+    /// <summary>Writes the job's result files (<see cref="JobResultFiles"/>) and returns the summary's blob.</summary>
+    public static async Task<string> WriteAsync(JobRunContext run, JobResultData data, CancellationToken cancellationToken)
     {
         var specification = run.Specification;
         var description = BackboneDescription.FromJson(specification.BackboneDescriptionJson, "the job's backbone description");
         var source = new ResultSource("job", specification.Source, Layout: null, NormalFolder: null, description.Name, new Dictionary<string, int>(), description.Preprocessing);
-        using var document = new MemoryStream();
-        ClusteringResultJson.Write(document, result, source);
-        document.Position = 0;
-        var blob = JobBlobNames.Result(run.JobId);
-        await run.Store.PutAsync(blob, document, cancellationToken: cancellationToken).ConfigureAwait(true);
+        var clock = Stopwatch.StartNew();
+        var blob = await JobResultFiles.WriteAsync(run.Store, run.JobId, data.Result, source, data.Embeddings, data.ImageIndices, cancellationToken).ConfigureAwait(true);
+        run.Logger.LogInformation("Job {JobId}: result files written in {Seconds:F1} s", run.JobId, clock.Elapsed.TotalSeconds);
         return blob;
     }
 

@@ -81,14 +81,23 @@ public static class JobApi
 
         jobs.MapGet("/{jobId}/result", ResultAsync)
             .WithName("GetJobResult")
-            .WithSummary("The result document of a completed job (result.json)")
+            .WithSummary("The result summary of a completed job (result.json): clusters with sizes, medoids, label counts and names, metrics, options, the top of the merge tree, error counts")
+            .WithDescription("Its size does not grow with the number of images. The per-image data is in the result files (GET /jobs/{jobId}/result/files/{name}) and the paged routes.")
             .Produces<JsonElement>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        jobs.MapGet("/{jobId}/result/files/{name}", ResultFileAsync)
+            .WithName("GetJobResultFile")
+            .WithSummary("One file of a completed job's result folder")
+            .WithDescription("`images.parquet` (one row per clustered image: id, cluster, label, distance to the centre, anomaly score), `errors.parquet`, `linkage.npy` (SciPy's linkage matrix), `embeddings.npy` (x_i, N x D float32), `alpha.npy` (alpha maps, small jobs), `result.json` (the summary). Rows of every file are in the same image order.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         jobs.MapGet("/{jobId}/clusters", ClustersAsync)
             .WithName("GetJobClusters")
-            .WithSummary("The clusters of a completed job: members, label counts, and NMI / ARI / F1 when labels exist")
+            .WithSummary("The clusters of a completed job: size, most typical image, label counts, name, and NMI / ARI / F1 when labels exist")
             .Produces<JobClusters>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -231,23 +240,39 @@ public static class JobApi
     private static async Task<IResult> ClustersAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
-        ClusteringResult result;
-        await using (var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false))
-        {
-            result = ClusteringResultJson.Read(document).Result;
-        }
-        var members = result.Images.ToLookup(image => image.Cluster, image => image.Id);
-        var clusters = ClusterSummary.Of(result, examples: 0)
+        var summary = await ReadSummaryAsync(store, status, cancellationToken).ConfigureAwait(false);
+        var clusters = summary.Clusters
             .OrderBy(cluster => cluster.Cluster)
             .Select(cluster => new JobCluster(
                 cluster.Cluster,
                 cluster.Size,
-                members[cluster.Cluster].ToList(),
-                cluster.LabelCounts.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal),
-                result.Names.NameOf(cluster.Cluster)))
+                cluster.CentreImage,
+                cluster.Labels.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal).ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal),
+                cluster.Name))
             .ToList();
-        var metrics = result.Scores is { } scores ? new ClusterMetrics(scores.NormalizedMutualInformation, scores.AdjustedRandIndex, scores.HungarianF1) : null;
-        return Results.Ok(new JobClusters(jobId, result.Images.Count, result.ClusterCount, result.ClassNames, metrics, clusters, result.Errors.Count));
+        var metrics = summary.Metrics is { } scores ? new ClusterMetrics(scores.Nmi, scores.Ari, scores.F1) : null;
+        return Results.Ok(new JobClusters(jobId, summary.ImageCount, summary.ClusterCount, summary.Classes, metrics, clusters, summary.ErrorCount));
+    }
+
+    private static async Task<IResult> ResultFileAsync(string jobId, string name, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
+    {
+        var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
+        if (!JobResultFiles.DownloadableFiles.Contains(name))
+        {
+            throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown result file",
+                $"'{name}' is not a result file; the files are {string.Join(", ", JobResultFiles.DownloadableFiles)}.");
+        }
+        try
+        {
+            var file = await JobResultFiles.OpenFileAsync(store, status.JobId, name, cancellationToken).ConfigureAwait(false);
+            var type = name.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/octet-stream";
+            return Results.Stream(file, type, fileDownloadName: name);
+        }
+        catch (BlobNotFoundException)
+        {
+            throw new ApiProblemException(StatusCodes.Status404NotFound, "Result file missing",
+                $"job '{status.JobId}' has no {name} (alpha maps are kept in the result up to a size, embeddings only for jobs from pixels or vectors, and results written before results were folders have only result.json).");
+        }
     }
 
     private static async Task<IResult> ErrorsAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
@@ -288,12 +313,7 @@ public static class JobApi
         string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, IOptions<JobApiOptions> api, CancellationToken cancellationToken)
     {
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, request.HttpContext).ConfigureAwait(false));
-        ClusteringResult result;
-        ResultSource source;
-        await using (var document = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false))
-        {
-            (result, source) = ClusteringResultJson.Read(document);
-        }
+        var (result, source) = await ReadResultAsync(store, status, cancellationToken).ConfigureAwait(false);
         // A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's dataset prefix plus their ids.
         var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
         if (IsRecovered(request.HttpContext))
@@ -437,8 +457,46 @@ public static class JobApi
         }
         catch (BlobNotFoundException)
         {
-            throw new ApiProblemException(StatusCodes.Status404NotFound, "Result missing",
-                $"job '{status.JobId}' completed but its result blob '{status.ResultBlob}' is gone from the store (deleted by a retention policy?).");
+            throw ResultMissing(status);
         }
     }
+
+    /// <summary>A completed job's result summary (what its overview routes answer from, whatever N is).</summary>
+    internal static async Task<ResultSummary> ReadSummaryAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JobResultFiles.ReadSummaryAsync(store, status.ResultBlob!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobNotFoundException)
+        {
+            throw ResultMissing(status);
+        }
+        catch (InvalidDataException)
+        {
+            // A full document of an earlier version: its summary is computed from it.
+            var (result, source) = await ReadResultAsync(store, status, cancellationToken).ConfigureAwait(false);
+            using var summary = new MemoryStream();
+            ClusteringResultJson.WriteSummary(summary, result, source, ClusterCentres.Of(result).CentreImages);
+            summary.Position = 0;
+            return ResultSummary.Read(summary);
+        }
+    }
+
+    /// <summary>A completed job's whole result, every file read (reports and catalogs; pages read less).</summary>
+    internal static async Task<(ClusteringResult Result, ResultSource Source)> ReadResultAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JobResultFiles.ReadAsync(store, status.ResultBlob!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobNotFoundException)
+        {
+            throw ResultMissing(status);
+        }
+    }
+
+    private static ApiProblemException ResultMissing(JobStatus status) =>
+        new(StatusCodes.Status404NotFound, "Result missing",
+            $"job '{status.JobId}' completed but its result '{status.ResultBlob}' is gone from the store (deleted by a retention policy?).");
 }

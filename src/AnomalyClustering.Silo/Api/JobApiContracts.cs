@@ -68,13 +68,16 @@ public sealed record JobClusters(
     IReadOnlyList<JobCluster> Clusters,
     int FailedImages);
 
-/// <summary>One cluster: its index, size, member image ids (dataset order) and label counts (most frequent first).</summary>
+/// <summary>
+/// One cluster: its index, size, the image nearest to its centroid and label counts. Its members are paged by
+/// <c>GET /jobs/{jobId}/clusters/{cluster}/images</c> (a list of every member would grow with N).
+/// </summary>
 /// <param name="Cluster">0-based cluster index.</param>
 /// <param name="Size">Number of images.</param>
-/// <param name="Images">The member image ids.</param>
+/// <param name="CentreImage">The member nearest to the cluster's centroid (its most typical image); null without embeddings.</param>
 /// <param name="Labels">Label to count; empty without labels.</param>
 /// <param name="Name">The name people gave the cluster (PUT /jobs/{jobId}/clusters/{cluster}/name), or null.</param>
-public sealed record JobCluster(int Cluster, int Size, IReadOnlyList<string> Images, IReadOnlyDictionary<string, int> Labels, string? Name = null);
+public sealed record JobCluster(int Cluster, int Size, string? CentreImage, IReadOnlyDictionary<string, int> Labels, string? Name = null);
 
 /// <summary>The body of <c>PUT /jobs/{jobId}/clusters/{cluster}/name</c>.</summary>
 /// <param name="Name">The cluster's name (e.g. "crack"); null or blank removes it.</param>

@@ -1,4 +1,5 @@
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 
@@ -45,7 +46,8 @@ public sealed record ResultErrorPage(string JobId, int Total, int Offset, IReadO
 /// first), one image's alpha map, the unusable images. A client fetches what it shows instead of the whole result.
 /// </summary>
 /// <remarks>
-/// Each request reads the job's result document from the store, O(N (D + M)); the pages it answers are O(limit).
+/// Each request reads the result's page index and the one or two pages it answers from (<see cref="JobResultFiles"/>):
+/// O(limit) whatever N is. One image is found by reading its id bucket, about a page.
 /// </remarks>
 public static class JobResultPages
 {
@@ -84,45 +86,51 @@ public static class JobResultPages
         string jobId, int cluster, int? offset, int? limit, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var (skip, take) = ApiPage.Check(offset, limit);
-        var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
-        if (cluster < 0 || cluster >= result.ClusterCount)
+        var index = await ReadIndexAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
+        if (cluster < 0 || cluster >= index.ClusterSizes.Count)
         {
             throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown cluster",
-                $"job '{jobId}' has clusters 0 to {result.ClusterCount - 1}; there is no cluster {cluster}.");
+                $"job '{jobId}' has clusters 0 to {index.ClusterSizes.Count - 1}; there is no cluster {cluster}.");
         }
-        var centres = ClusterCentres.Of(result);
-        var members = Enumerable.Range(0, result.Images.Count)
-            .Where(i => result.Images[i].Cluster == cluster)
-            .OrderBy(i => double.IsNaN(centres.Distances[i]) ? 0 : centres.Distances[i])
-            .ThenBy(i => i)
-            .ToArray();
-        var page = members.Skip(skip).Take(take)
-            .Select(i => new ClusterImage(result.Images[i].Id, result.Images[i].Label, double.IsNaN(centres.Distances[i]) ? null : centres.Distances[i], result.Images[i].AnomalyScore))
-            .ToList();
-        return Results.Ok(new ClusterImagePage(jobId, cluster, members.Length, skip, page));
+        var rows = await JobResultFiles.ReadClusterImagesAsync(store, jobId, index, cluster, skip, take, cancellationToken).ConfigureAwait(false);
+        var page = rows.Select(row => new ClusterImage(row.Id, row.Label, row.DistanceToCentre, row.AnomalyScore)).ToList();
+        return Results.Ok(new ClusterImagePage(jobId, cluster, index.ClusterSizes[cluster], skip, page));
     }
 
     private static async Task<IResult> ImageAsync(string jobId, string imageId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
-        var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
-        var image = result.Images.FirstOrDefault(image => image.Id == imageId)
+        var index = await ReadIndexAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
+        var image = await JobResultFiles.FindImageAsync(store, jobId, index, imageId, cancellationToken).ConfigureAwait(false)
             ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown image",
                 $"job '{jobId}' clustered no image '{imageId}'; GET /jobs/{jobId}/clusters/{{cluster}}/images lists them.");
-        return Results.Ok(new JobImageDetail(jobId, image.Id, image.Cluster, image.Label, result.PatchGridHeight, result.PatchGridWidth, image.PatchWeights,
-            image.AnomalyScore, result.AnomalyThreshold));
+        var status = JobApi.CompletedOrConflict(await JobApi.KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
+        var summary = await JobApi.ReadSummaryAsync(store, status, cancellationToken).ConfigureAwait(false);
+        var alpha = image.ImageIndex is { } at && summary.PatchGridHeight > 0
+            ? await JobResultFiles.ReadAlphaMapAsync(store, jobId, at, cancellationToken).ConfigureAwait(false)
+            : null;
+        return Results.Ok(new JobImageDetail(jobId, image.Id, image.Cluster, image.Label, summary.PatchGridHeight, summary.PatchGridWidth, alpha,
+            image.AnomalyScore, summary.AnomalyThreshold));
     }
 
     private static async Task<IResult> ErrorPageAsync(string jobId, int? offset, int? limit, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var (skip, take) = ApiPage.Check(offset, limit);
-        var result = await ReadAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new ResultErrorPage(jobId, result.Errors.Count, skip, result.Errors.Skip(skip).Take(take).ToList()));
+        var index = await ReadIndexAsync(jobId, grains, http, store, cancellationToken).ConfigureAwait(false);
+        var errors = await JobResultFiles.ReadErrorsAsync(store, jobId, index, skip, take, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new ResultErrorPage(jobId, index.ErrorCount, skip, errors));
     }
 
-    private static async Task<ClusteringResult> ReadAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
+    private static async Task<ResultPageIndex> ReadIndexAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var status = JobApi.CompletedOrConflict(await JobApi.KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
-        await using var document = await JobApi.OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false);
-        return ClusteringResultJson.Read(document).Result;
+        try
+        {
+            return await JobResultFiles.ReadIndexAsync(store, status.JobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobNotFoundException)
+        {
+            throw new ApiProblemException(StatusCodes.Status404NotFound, "Result pages missing",
+                $"job '{jobId}' has no result pages: its result is gone, or was written by an earlier version (GET /jobs/{jobId}/result has it whole then).");
+        }
     }
 }

@@ -54,32 +54,31 @@ public static class RecoveredJobs
             return null;
         }
         var owner = await ReadOwnerAsync(store, jobId, cancellationToken).ConfigureAwait(false);
-        ClusteringResult result;
-        ResultSource source;
+        ResultSummary summary;
         try
         {
-            await using var document = await store.OpenReadAsync(resultBlob, cancellationToken).ConfigureAwait(false);
-            (result, source) = ClusteringResultJson.Read(document);
+            summary = await JobResultFiles.ReadSummaryAsync(store, resultBlob, cancellationToken).ConfigureAwait(false);
         }
         catch (BlobNotFoundException)
         {
             // Deleted between the listing and the read: the job is gone.
             return null;
         }
-        var clustered = result.Images.Count;
+        var clustered = summary.ImageCount;
         var status = new JobStatus
         {
             JobId = jobId,
             State = JobState.Completed,
-            TotalImages = clustered + result.Errors.Count(error => !error.IsNormalImage),
+            // The summary counts errors by reason only: the normal images' failures are among them (they are few).
+            TotalImages = clustered + summary.ErrorCount,
             EmbeddedImages = clustered,
             WeightedImages = clustered,
-            FailedImages = result.Errors.Count,
+            FailedImages = summary.ErrorCount,
             CreatedAt = owner?.CreatedAt ?? written.LastModified,
             UpdatedAt = written.LastModified,
             ResultBlob = resultBlob,
-            ClusterCount = result.ClusterCount,
-            Source = owner?.Source ?? source.Path,
+            ClusterCount = summary.ClusterCount,
+            Source = owner?.Source ?? summary.SourcePath,
             Tenant = owner?.Tenant,
         };
         return (status, owner is not null);
@@ -89,9 +88,18 @@ public static class RecoveredJobs
     public static async Task<IReadOnlyList<ImageFailure>> FailuresAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        await using var document = await JobApi.OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false);
-        return ClusteringResultJson.Read(document).Result.Errors
-            .Select(error => new ImageFailure(error.Id, error.Path, error.Reason, error.Message, error.IsNormalImage)).ToArray();
+        IReadOnlyList<ImageError> errors;
+        try
+        {
+            var index = await JobResultFiles.ReadIndexAsync(store, status.JobId, cancellationToken).ConfigureAwait(false);
+            errors = await JobResultFiles.ReadErrorsAsync(store, status.JobId, index, 0, index.ErrorCount, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobNotFoundException)
+        {
+            // A result of an earlier version (one document, no pages).
+            errors = (await JobApi.ReadResultAsync(store, status, cancellationToken).ConfigureAwait(false)).Result.Errors;
+        }
+        return errors.Select(error => new ImageFailure(error.Id, error.Path, error.Reason, error.Message, error.IsNormalImage)).ToArray();
     }
 
     private static async Task<OwnerRecord?> ReadOwnerAsync(IBlobStore store, string jobId, CancellationToken cancellationToken)

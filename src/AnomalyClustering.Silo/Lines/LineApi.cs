@@ -100,12 +100,7 @@ public static class LineApi
             throw JobApi.UnknownJob(body.FromJob);
         }
         JobApi.CompletedOrConflict(job);
-        ClusteringResult result;
-        ResultSource source;
-        await using (var document = await JobApi.OpenResultAsync(store, job, cancellationToken).ConfigureAwait(false))
-        {
-            (result, source) = ClusteringResultJson.Read(document);
-        }
+        var (result, source) = await JobApi.ReadResultAsync(store, job, cancellationToken).ConfigureAwait(false);
         if (Enumerable.Range(0, result.ClusterCount).Any(k => result.Names.NameOf(k) == "novel"))
         {
             throw ApiProblemException.BadRequest($"job '{job.JobId}' has a cluster named 'novel', the decision for an image of no known type; rename it (PUT /jobs/{job.JobId}/clusters/{{cluster}}/name) first.");
