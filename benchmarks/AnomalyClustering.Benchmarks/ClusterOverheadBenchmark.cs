@@ -198,8 +198,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         {
             throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Error}\n{cpu.Tails()}");
         }
-        await using var stream = await store.OpenReadAsync(status.ResultBlob!);
-        var result = ClusteringResultJson.Read(stream).Result;
+        var (result, _) = await JobResultFiles.ReadAsync(store, status.ResultBlob!, CancellationToken.None);
         Console.WriteLine($"cluster job {jobId}: {seconds:F1} s wall (submit to completed; embedding done at {embeddedAt:F1} s); cache hits {status.CacheHits}/{status.TotalImages}; "
                           + $"stages {Stages(result)}; CPU s during the job: {cpu.Report()}; NMI {result.Scores?.NormalizedMutualInformation:F4}");
         return (result, seconds);

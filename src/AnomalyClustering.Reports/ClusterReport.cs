@@ -1,5 +1,6 @@
 using System.Text;
 using AnomalyClustering.Jobs;
+using AnomalyClustering.Reports.Galleries;
 using AnomalyClustering.Reports.Images;
 using AnomalyClustering.Reports.Page;
 using AnomalyClustering.Reports.Thumbnails;
@@ -19,7 +20,8 @@ public sealed record ClusterReportInput(ClusteringResult Result, ResultSource So
 
 /// <summary>
 /// The HTML report of a clustering job, one self-contained page (inline CSS and script, no web framework): per cluster a
-/// paged gallery of thumbnails (medoid first, then by distance to the centroid) with size and label purity, each image's
+/// paged gallery of thumbnails (medoid first, then by distance to the centroid; the first
+/// <see cref="ReportOptions.MaxImagesPerCluster"/>, so that the page is bounded at any N) with size and label purity, each image's
 /// alpha heat map with a colour scale, cluster names that can be edited (and downloaded as names.json, or saved through
 /// the API when the API serves the page), the dendrogram with its cut, the confusion matrix against the labels, the
 /// per-image errors and the options used. Small jobs carry their thumbnails inline; large ones link to the cache.
@@ -41,9 +43,11 @@ public static class ClusterReport
         ArgumentNullException.ThrowIfNull(output);
         input.Options.Validate();
         input.Result.Names.CheckAgainst(input.Result.ClusterCount);
+        // Only the images the galleries show are read and rendered: K x MaxImagesPerCluster at most, whatever N is.
+        var selection = ReportSelection.Of(input.Result, input.Options, ReportPage.HasAnomalyScores(input.Result));
         var thumbnails = await ReportThumbnails.PrepareAsync(
-            input.Result, input.Source.Preprocessing, input.Images, input.Thumbnails, input.Options, cancellationToken).ConfigureAwait(false);
-        var html = ReportPage.Render(input.Result, input.Source, thumbnails, input.Options);
+            input.Result, selection.Pictured, input.Source.Preprocessing, input.Images, input.Thumbnails, input.Options, cancellationToken).ConfigureAwait(false);
+        var html = ReportPage.Render(input.Result, input.Source, selection, thumbnails, input.Options);
         var bytes = Encoding.UTF8.GetBytes(html);
         await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }

@@ -6,6 +6,22 @@ public sealed record ReportOptions
     /// <summary>Thumbnails per gallery page.</summary>
     public int PageSize { get; init; } = 48;
 
+    /// <summary>
+    /// Most images a cluster's gallery shows (most typical first; as many again sorted by anomaly score): what the page
+    /// renders and the thumbnails made are bounded by K times this, not by N. The full list is in images.parquet, and the
+    /// API pages it (GET /jobs/{id}/clusters/{c}/images).
+    /// </summary>
+    public int MaxImagesPerCluster { get; init; } = 240;
+
+    /// <summary>
+    /// Results of at most this many images list every image in the page, so that the merge tree can be re-cut at another
+    /// K in the page; larger results list only the images the galleries show.
+    /// </summary>
+    public int FullImageListUpTo { get; init; } = 20_000;
+
+    /// <summary>Most rows of the "images left out" table; the rest are counted (errors.parquet has them all).</summary>
+    public int MaxErrorRows { get; init; } = 200;
+
     /// <summary>Longer side of a thumbnail in pixels.</summary>
     public int ThumbnailSize { get; init; } = 160;
 
@@ -41,6 +57,9 @@ public sealed record ReportOptions
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PageSize, 1, nameof(PageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxImagesPerCluster, 1, nameof(MaxImagesPerCluster));
+        ArgumentOutOfRangeException.ThrowIfNegative(FullImageListUpTo, nameof(FullImageListUpTo));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxErrorRows, nameof(MaxErrorRows));
         ArgumentOutOfRangeException.ThrowIfLessThan(ThumbnailSize, 16, nameof(ThumbnailSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(JpegQuality, 1, nameof(JpegQuality));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(JpegQuality, 100, nameof(JpegQuality));

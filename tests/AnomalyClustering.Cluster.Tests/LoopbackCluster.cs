@@ -178,8 +178,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
     public async Task<ClusteringResult> ReadResultAsync(JobStatus status)
     {
         Assert.True(status.ResultBlob is not null, $"job {status.JobId} has no result blob (state {status.State}).");
-        await using var stream = await Store.OpenReadAsync(status.ResultBlob);
-        return ClusteringResultJson.Read(stream).Result;
+        return (await JobResultFiles.ReadAsync(Store, status.ResultBlob, CancellationToken.None)).Result;
     }
 
     /// <summary>

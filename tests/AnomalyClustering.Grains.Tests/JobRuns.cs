@@ -33,8 +33,7 @@ internal static class JobRuns
     public static async Task<ClusteringResult> ResultAsync(IBlobStore store, JobStatus status)
     {
         Assert.True(status.State == JobState.Completed, $"job {status.JobId} ended {status.State}: {status.Error}");
-        await using var document = await store.OpenReadAsync(status.ResultBlob!);
-        return ClusteringResultJson.Read(document).Result;
+        return (await JobResultFiles.ReadAsync(store, status.ResultBlob!, TestContext.Current.CancellationToken)).Result;
     }
 
     /// <summary>Image id to cluster.</summary>

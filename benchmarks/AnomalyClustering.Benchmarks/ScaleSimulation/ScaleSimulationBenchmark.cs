@@ -170,12 +170,8 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         var callSnapshot = calls.Snapshot();
         var traffic = store.ByKind.ToDictionary(pair => pair.Key, pair => pair.Value);
 
-        // Read after the peaks are taken: the document of a large job is big.
-        ClusteringResult result;
-        await using (var document = await store.OpenReadAsync(status.ResultBlob!))
-        {
-            result = ClusteringResultJson.Read(document).Result;
-        }
+        // Read after the peaks are taken: the files of a large job are big.
+        var (result, _) = await JobResultFiles.ReadAsync(store, status.ResultBlob!, CancellationToken.None);
         var stage = result.Timings.ToDictionary(timing => timing.Stage, timing => timing.Elapsed.TotalSeconds);
 
         Console.WriteLine();

@@ -176,134 +176,137 @@
   });
 
   // ---- re-cut the merge tree at another K --------------------------------------------------------------------------
-  // The same partition as SciPy's fcluster(Z, K, 'maxclust') and MergeTree.CutToClusters: the lowest merge height whose
-  // cut leaves at most K clusters, labels numbered in order of each cluster's first image. O(N log N) per cut.
-  // The tree's leaves are the images, or for a two-stage tree the micro-clusters: data.leafOfImage then gives each image's
-  // leaf, and pointCount counts leaves, not images.
-  const linkage = data.linkage;
-  const pointCount = linkage.length + 1;
-  const leafOfImage = data.leafOfImage;
-  const subtreeMax = new Float64Array(linkage.length);
-  linkage.forEach(([left, right, height], r) => {
-    let max = height;
-    if (left >= pointCount) max = Math.max(max, subtreeMax[left - pointCount]);
-    if (right >= pointCount) max = Math.max(max, subtreeMax[right - pointCount]);
-    subtreeMax[r] = max;
-  });
-
-  function clustersAtOrBelow(cut) {
-    let clusters = pointCount;
-    for (const max of subtreeMax) if (max <= cut) clusters--;
-    return clusters;
-  }
-
-  function partition(cut) {
-    const representative = new Int32Array(2 * pointCount - 1);
-    const parent = new Int32Array(pointCount);
-    for (let i = 0; i < pointCount; i++) { representative[i] = i; parent[i] = i; }
-    const find = (node) => {
-      let root = node;
-      while (parent[root] !== root) root = parent[root];
-      while (node !== root) { const next = parent[node]; parent[node] = root; node = next; }
-      return root;
-    };
-    linkage.forEach(([left, right], r) => {
-      const a = representative[left];
-      const b = representative[right];
-      if (subtreeMax[r] <= cut) {
-        const rootA = find(a);
-        const rootB = find(b);
-        parent[Math.max(rootA, rootB)] = Math.min(rootA, rootB);
-      }
-      representative[pointCount + r] = a;
+  // Only when the page lists every image (results up to ReportOptions.FullImageListUpTo): the cut is per image.
+  if (data.linkage) {
+    // The same partition as SciPy's fcluster(Z, K, 'maxclust') and MergeTree.CutToClusters: the lowest merge height whose
+    // cut leaves at most K clusters, labels numbered in order of each cluster's first image. O(N log N) per cut.
+    // The tree's leaves are the images, or for a two-stage tree the micro-clusters: data.leafOfImage then gives each image's
+    // leaf, and pointCount counts leaves, not images.
+    const linkage = data.linkage;
+    const pointCount = linkage.length + 1;
+    const leafOfImage = data.leafOfImage;
+    const subtreeMax = new Float64Array(linkage.length);
+    linkage.forEach(([left, right, height], r) => {
+      let max = height;
+      if (left >= pointCount) max = Math.max(max, subtreeMax[left - pointCount]);
+      if (right >= pointCount) max = Math.max(max, subtreeMax[right - pointCount]);
+      subtreeMax[r] = max;
     });
-    const labelOfRoot = new Int32Array(pointCount).fill(-1);
-    const labels = new Int32Array(pointCount);
-    let next = 0;
-    for (let i = 0; i < pointCount; i++) {
-      const root = find(i);
-      if (labelOfRoot[root] < 0) labelOfRoot[root] = next++;
-      labels[i] = labelOfRoot[root];
+
+    function clustersAtOrBelow(cut) {
+      let clusters = pointCount;
+      for (const max of subtreeMax) if (max <= cut) clusters--;
+      return clusters;
     }
-    return labels;
-  }
 
-  function cutLeaves(k) {
-    if (k >= pointCount) return partition(-Infinity);
-    let lower = -1;
-    let upper = pointCount - 1;
-    while (upper - lower > 1) {
-      const middle = (lower + upper) >> 1;
-      if (clustersAtOrBelow(subtreeMax[middle]) > k) lower = middle; else upper = middle;
-    }
-    return partition(subtreeMax[upper]);
-  }
-
-  // The cluster of each image. For a two-stage tree each image takes its leaf's cluster, renumbered in order of each
-  // cluster's first image, as ClusterTree.ToPoints does in C#, so the page's cut matches the result's.
-  function cutToClusters(k) {
-    const leafLabels = cutLeaves(k);
-    if (!leafOfImage) return leafLabels;
-    const renumber = new Int32Array(pointCount).fill(-1);
-    const labels = new Int32Array(leafOfImage.length);
-    let next = 0;
-    leafOfImage.forEach((leaf, i) => {
-      const label = leafLabels[leaf];
-      if (renumber[label] < 0) renumber[label] = next++;
-      labels[i] = renumber[label];
-    });
-    return labels;
-  }
-
-  let recut = null;
-  function showCut(k) {
-    k = Math.min(Math.max(1, Math.round(k)), pointCount);
-    const labels = cutToClusters(k);
-    const count = labels.reduce((max, label) => Math.max(max, label + 1), 0);
-    const sizes = new Array(count).fill(0);
-    const labelCounts = Array.from({ length: count }, () => new Map());
-    labels.forEach((cluster, i) => {
-      sizes[cluster]++;
-      const label = data.images[i].label;
-      if (label !== undefined) labelCounts[cluster].set(label, (labelCounts[cluster].get(label) || 0) + 1);
-    });
-    const rows = sizes.map((size, cluster) => {
-      const row = document.createElement('tr');
-      row.dataset.cluster = String(cluster);
-      const counts = [...labelCounts[cluster]].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
-      for (const text of [String(cluster), String(size), counts.map(([label, n]) => `${label} ${n}`).join(', ') || '-']) {
-        const cell = document.createElement('td');
-        cell.textContent = text;
-        row.append(cell);
+    function partition(cut) {
+      const representative = new Int32Array(2 * pointCount - 1);
+      const parent = new Int32Array(pointCount);
+      for (let i = 0; i < pointCount; i++) { representative[i] = i; parent[i] = i; }
+      const find = (node) => {
+        let root = node;
+        while (parent[root] !== root) root = parent[root];
+        while (node !== root) { const next = parent[node]; parent[node] = root; node = next; }
+        return root;
+      };
+      linkage.forEach(([left, right], r) => {
+        const a = representative[left];
+        const b = representative[right];
+        if (subtreeMax[r] <= cut) {
+          const rootA = find(a);
+          const rootB = find(b);
+          parent[Math.max(rootA, rootB)] = Math.min(rootA, rootB);
+        }
+        representative[pointCount + r] = a;
+      });
+      const labelOfRoot = new Int32Array(pointCount).fill(-1);
+      const labels = new Int32Array(pointCount);
+      let next = 0;
+      for (let i = 0; i < pointCount; i++) {
+        const root = find(i);
+        if (labelOfRoot[root] < 0) labelOfRoot[root] = next++;
+        labels[i] = labelOfRoot[root];
       }
-      return row;
+      return labels;
+    }
+
+    function cutLeaves(k) {
+      if (k >= pointCount) return partition(-Infinity);
+      let lower = -1;
+      let upper = pointCount - 1;
+      while (upper - lower > 1) {
+        const middle = (lower + upper) >> 1;
+        if (clustersAtOrBelow(subtreeMax[middle]) > k) lower = middle; else upper = middle;
+      }
+      return partition(subtreeMax[upper]);
+    }
+
+    // The cluster of each image. For a two-stage tree each image takes its leaf's cluster, renumbered in order of each
+    // cluster's first image, as ClusterTree.ToPoints does in C#, so the page's cut matches the result's.
+    function cutToClusters(k) {
+      const leafLabels = cutLeaves(k);
+      if (!leafOfImage) return leafLabels;
+      const renumber = new Int32Array(pointCount).fill(-1);
+      const labels = new Int32Array(leafOfImage.length);
+      let next = 0;
+      leafOfImage.forEach((leaf, i) => {
+        const label = leafLabels[leaf];
+        if (renumber[label] < 0) renumber[label] = next++;
+        labels[i] = renumber[label];
+      });
+      return labels;
+    }
+
+    let recut = null;
+    function showCut(k) {
+      k = Math.min(Math.max(1, Math.round(k)), pointCount);
+      const labels = cutToClusters(k);
+      const count = labels.reduce((max, label) => Math.max(max, label + 1), 0);
+      const sizes = new Array(count).fill(0);
+      const labelCounts = Array.from({ length: count }, () => new Map());
+      labels.forEach((cluster, i) => {
+        sizes[cluster]++;
+        const label = data.images[i].label;
+        if (label !== undefined) labelCounts[cluster].set(label, (labelCounts[cluster].get(label) || 0) + 1);
+      });
+      const rows = sizes.map((size, cluster) => {
+        const row = document.createElement('tr');
+        row.dataset.cluster = String(cluster);
+        const counts = [...labelCounts[cluster]].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+        for (const text of [String(cluster), String(size), counts.map(([label, n]) => `${label} ${n}`).join(', ') || '-']) {
+          const cell = document.createElement('td');
+          cell.textContent = text;
+          row.append(cell);
+        }
+        return row;
+      });
+      document.querySelector('#recut-table tbody').replaceChildren(...rows);
+      for (const point of document.querySelectorAll('.curve-point')) point.classList.toggle('selected', Number(point.dataset.k) === k);
+      document.getElementById('recut-k').value = String(k);
+      document.getElementById('recut-status').textContent =
+        count === k ? `${count} clusters` : `${count} clusters (ties in the merge heights leave fewer than ${k})`;
+      recut = labels;
+    }
+
+    function csvField(text) {
+      return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+    }
+
+    document.getElementById('recut-k').addEventListener('change', (event) => showCut(Number(event.target.value)));
+    for (const point of document.querySelectorAll('.curve-point')) point.addEventListener('click', () => showCut(Number(point.dataset.k)));
+    document.getElementById('recut-download').addEventListener('click', () => {
+      const labelled = data.images.length > 0 && data.images.every((image) => image.label !== undefined);
+      const lines = [labelled ? 'image,cluster,label' : 'image,cluster'];
+      data.images.forEach((image, i) => lines.push([csvField(image.id), String(recut[i])].concat(labelled ? [csvField(image.label)] : []).join(',')));
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
+      link.download = `clusters-k${document.getElementById('recut-k').value}.csv`;
+      document.body.append(link);
+      link.click();
+      link.remove();
     });
-    document.querySelector('#recut-table tbody').replaceChildren(...rows);
-    for (const point of document.querySelectorAll('.curve-point')) point.classList.toggle('selected', Number(point.dataset.k) === k);
-    document.getElementById('recut-k').value = String(k);
-    document.getElementById('recut-status').textContent =
-      count === k ? `${count} clusters` : `${count} clusters (ties in the merge heights leave fewer than ${k})`;
-    recut = labels;
+    showCut(Number(document.getElementById('recut-k').value));
   }
-
-  function csvField(text) {
-    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
-
-  document.getElementById('recut-k').addEventListener('change', (event) => showCut(Number(event.target.value)));
-  for (const point of document.querySelectorAll('.curve-point')) point.addEventListener('click', () => showCut(Number(point.dataset.k)));
-  document.getElementById('recut-download').addEventListener('click', () => {
-    const labelled = data.images.length > 0 && data.images.every((image) => image.label !== undefined);
-    const lines = [labelled ? 'image,cluster,label' : 'image,cluster'];
-    data.images.forEach((image, i) => lines.push([csvField(image.id), String(recut[i])].concat(labelled ? [csvField(image.label)] : []).join(',')));
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
-    link.download = `clusters-k${document.getElementById('recut-k').value}.csv`;
-    document.body.append(link);
-    link.click();
-    link.remove();
-  });
-  showCut(Number(document.getElementById('recut-k').value));
 
   document.body.dataset.ready = 'true';
 })();

@@ -20,9 +20,16 @@ public sealed record ClusterGallery(int Cluster, IReadOnlyList<GalleryEntry> Ent
 /// cluster's centroid, the most typical first. Without embeddings (result documents from before they were recorded)
 /// the dataset order is kept and no medoid is marked.
 /// </summary>
-/// <remarks>O(sum over clusters of n_c^2 D) time for the medoids, O(D) extra memory per cluster.</remarks>
+/// <remarks>
+/// O(sum over clusters of min(n_c, <see cref="ExactMedoidUpTo"/>)^2 D + n_c D) time, O(D) extra memory per cluster: the
+/// medoid's all-pairs sum is only paid for clusters of at most <see cref="ExactMedoidUpTo"/> images; larger galleries start
+/// with the image nearest to the centroid instead (marked as no medoid), which keeps a report of a million images linear.
+/// </remarks>
 public static class GalleryOrder
 {
+    /// <summary>Largest cluster whose medoid is computed (quadratic in the cluster's size).</summary>
+    public const int ExactMedoidUpTo = 2000;
+
     /// <summary>The galleries of all clusters, by cluster index 0 .. K-1.</summary>
     public static IReadOnlyList<ClusterGallery> Of(ClusteringResult result)
     {
@@ -57,6 +64,15 @@ public static class GalleryOrder
         }
         TensorPrimitives.Divide(centroid, indices.Count, centroid);
 
+        var entries = indices
+            .Select(imageIndex => new GalleryEntry(imageIndex, TensorPrimitives.Distance(result.Images[imageIndex].Embedding!, centroid), IsMedoid: false))
+            .ToList();
+        if (indices.Count > ExactMedoidUpTo)
+        {
+            // Stable: equal distances keep dataset order.
+            return new ClusterGallery(cluster, entries.OrderBy(entry => entry.CentroidDistance).ToList());
+        }
+
         // Sum of distances to the other members, each pair computed once.
         var sums = new double[indices.Count];
         for (var a = 0; a < indices.Count; a++)
@@ -77,10 +93,7 @@ public static class GalleryOrder
                 medoid = a;
             }
         }
-        var entries = indices
-            .Select((imageIndex, a) => new GalleryEntry(imageIndex, TensorPrimitives.Distance(result.Images[imageIndex].Embedding!, centroid), a == medoid))
-            .ToList();
-        var first = entries[medoid];
+        var first = entries[medoid] with { IsMedoid = true };
         entries.RemoveAt(medoid);
         // Stable: equal distances keep dataset order.
         var rest = entries.OrderBy(entry => entry.CentroidDistance).ToList();

@@ -18,8 +18,11 @@ internal static class ClusterCountSection
     private const int Height = 200;
     private const int Margin = 36;
 
-    /// <summary>Appends the section's markup. O(points on the curve).</summary>
-    public static void Render(StringBuilder html, ClusteringResult result)
+    /// <summary>
+    /// Appends the section's markup. O(points on the curve). The re-cut control only when the page lists every image
+    /// (<paramref name="canRecut"/>): the cut is per image.
+    /// </summary>
+    public static void Render(StringBuilder html, ClusteringResult result, bool canRecut = true, int recutUpTo = 0)
     {
         html.Append("<section id=\"cluster-count\">\n<h2>Number of clusters</h2>\n");
         if (result.ClusterCountChoice is { } choice)
@@ -36,6 +39,11 @@ internal static class ClusterCountSection
         else
         {
             html.Append(Invariant($"<p class=\"note\">K = {result.ClusterCount} was given (or taken from the labels). Another cut can be tried below.</p>\n"));
+        }
+        if (!canRecut)
+        {
+            html.Append(Invariant($"<p class=\"note\" id=\"recut-unavailable\">Re-cutting the tree in the page is offered up to {recutUpTo} images (it needs every image in the page); this result has {result.Images.Count}. Cut it at another K from its files: linkage.npy is SciPy's linkage matrix (scipy.cluster.hierarchy.fcluster).</p>\n</section>\n"));
+            return;
         }
         html.Append(Invariant($"<p class=\"recut-tools\"><label>Cut the tree at K = <input type=\"number\" id=\"recut-k\" min=\"1\" max=\"{result.MergeTree.PointCount}\" value=\"{result.ClusterCount}\"></label> "));
         html.Append("<button type=\"button\" id=\"recut-download\">Download clusters.csv of this cut</button> <span id=\"recut-status\" role=\"status\"></span></p>\n");

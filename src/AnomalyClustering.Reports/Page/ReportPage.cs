@@ -45,12 +45,16 @@ internal static class ReportPage
     /// <summary>The colour of cluster <paramref name="cluster"/>.</summary>
     public static string ColorOf(int cluster) => Palette[cluster % Palette.Length];
 
-    /// <summary>The whole page.</summary>
-    public static string Render(ClusteringResult result, ResultSource source, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options)
+    /// <summary>The whole page, with thumbnails by image index (null for images no gallery shows).</summary>
+    public static string Render(ClusteringResult result, ResultSource source, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options) =>
+        Render(result, source, ReportSelection.Of(result, options, HasAnomalyScores(result)), thumbnails, options);
+
+    /// <summary>The whole page, showing <paramref name="selection"/>.</summary>
+    public static string Render(ClusteringResult result, ResultSource source, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options)
     {
-        var galleries = GalleryOrder.Of(result);
+        var galleries = selection.Galleries;
         // Asked once here (O(N)) and passed down: the summary, toolbar, score section and every gallery's data depend on it.
-        var hasScores = HasAnomalyScores(result);
+        var hasScores = selection.ByScore is not null;
         var title = options.Title ?? $"Clusters of {Path.GetFileName(source.Path.TrimEnd('/', '\\'))}";
         var html = new StringBuilder(64 * 1024);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -68,18 +72,18 @@ internal static class ReportPage
         Summary(html, title, result, source, hasScores);
         Toolbar(html, result, options, hasScores);
         Legend(html, result);
-        Clusters(html, result, galleries);
+        Clusters(html, result, galleries, options.MaxImagesPerCluster);
         if (hasScores)
         {
             AnomalyScores(html, result);
         }
         Dendrogram(html, result, options.MaxDendrogramLeaves);
-        ClusterCountSection.Render(html, result);
+        ClusterCountSection.Render(html, result, selection.ListsEveryImage, options.FullImageListUpTo);
         Confusion(html, result);
-        Errors(html, result);
+        Errors(html, result, options.MaxErrorRows);
         Options(html, result, source);
 
-        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, galleries, thumbnails, options, hasScores)).Append("</script>\n");
+        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, selection, thumbnails, options)).Append("</script>\n");
         html.Append("<script>").Append(ScriptElementText).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
@@ -154,14 +158,18 @@ internal static class ReportPage
         html.Append("</div>\n");
     }
 
-    private static void Clusters(StringBuilder html, ClusteringResult result, IReadOnlyList<ClusterGallery> galleries)
+    private static void Clusters(StringBuilder html, ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, int maxImagesPerCluster)
     {
-        var ordered = galleries.Count > 0 && galleries.SelectMany(g => g.Entries).Any(e => e.IsMedoid);
+        var ordered = galleries.Count > 0 && galleries.SelectMany(g => g.Entries.Take(1)).Any(e => !double.IsNaN(e.CentroidDistance));
         html.Append("<section id=\"clusters\">\n<h2>Clusters</h2>\n<p class=\"note\">")
             .Append(ordered
-                ? "Each gallery starts with the cluster's medoid (the image closest to all others in embedding space), then the images closest to the cluster's centre."
+                ? Invariant($"Each gallery starts with the cluster's medoid (the image closest to all others in embedding space; for clusters of more than {GalleryOrder.ExactMedoidUpTo} images, the image closest to the centre), then the images closest to the cluster's centre.")
                 : "This result has no image embeddings (written by an older version), so galleries are in dataset order and no medoid is marked.")
             .Append("</p>\n");
+        if (galleries.Any(gallery => gallery.Entries.Count > maxImagesPerCluster))
+        {
+            html.Append(Invariant($"<p class=\"note\" id=\"gallery-limit\">Galleries show the {maxImagesPerCluster} most typical images of each cluster (and, sorted by anomaly score, its {maxImagesPerCluster} most anomalous); every image and its cluster is in images.parquet, and the API pages each cluster whole (GET /jobs/{{id}}/clusters/{{c}}/images).</p>\n"));
+        }
         // Label counts per cluster, most frequent first: the same summary the CLI prints and result.json records.
         var summaryList = ClusterSummary.Of(result, examples: 0);
         var summaries = summaryList.ToDictionary(summary => summary.Cluster);
@@ -175,7 +183,7 @@ internal static class ReportPage
             html.Append(Invariant($"<article class=\"cluster\" id=\"cluster-{c}\" data-cluster=\"{c}\" data-size=\"{size}\">\n<header>"));
             html.Append(Invariant($"<span class=\"swatch\" style=\"background:{ColorOf(c)}\"></span><h3>Cluster {c}"));
             html.Append(Invariant($"<span class=\"cluster-name\" data-name-of=\"{c}\">")).Append(Encode(name)).Append("</span></h3>");
-            html.Append(Invariant($"<span class=\"size\">{size} images</span>"));
+            html.Append(Invariant($"<span class=\"size\">{size} images{(size > maxImagesPerCluster ? $" ({maxImagesPerCluster} shown)" : "")}</span>"));
             if (result.Scores is not null && size > 0)
             {
                 var labels = summaries[c].LabelCounts;
@@ -192,7 +200,8 @@ internal static class ReportPage
         html.Append("</section>\n");
     }
 
-    private static bool HasAnomalyScores(ClusteringResult result) =>
+    /// <summary>True when every image has an anomaly score (the page then offers the score order and histogram).</summary>
+    public static bool HasAnomalyScores(ClusteringResult result) =>
         result.Images.Count > 0 && result.Images.All(image => image.AnomalyScore is not null);
 
     /// <summary>The score histogram; only for a result whose every image has an anomaly score (<see cref="HasAnomalyScores"/>).</summary>
@@ -305,7 +314,7 @@ internal static class ReportPage
         html.Append("</tbody>\n</table>\n</section>\n");
     }
 
-    private static void Errors(StringBuilder html, ClusteringResult result)
+    private static void Errors(StringBuilder html, ClusteringResult result, int maxRows)
     {
         html.Append("<section id=\"errors\">\n<h2>Images left out</h2>\n");
         if (result.Errors.Count == 0)
@@ -314,12 +323,17 @@ internal static class ReportPage
             return;
         }
         html.Append("<table class=\"errors\">\n<thead><tr><th>image</th><th>set</th><th>reason</th><th>message</th></tr></thead>\n<tbody>\n");
-        foreach (var error in result.Errors)
+        foreach (var error in result.Errors.Take(maxRows))
         {
             html.Append("<tr><td>").Append(Encode(error.Id)).Append("</td><td>").Append(error.IsNormalImage ? "normal images" : "images")
                 .Append("</td><td>").Append(Encode(error.Reason)).Append("</td><td>").Append(Encode(error.Message)).Append("</td></tr>\n");
         }
-        html.Append("</tbody>\n</table>\n</section>\n");
+        html.Append("</tbody>\n</table>\n");
+        if (result.Errors.Count > maxRows)
+        {
+            html.Append(Invariant($"<p class=\"note\">and {result.Errors.Count - maxRows} more; errors.parquet lists all {result.Errors.Count}.</p>\n"));
+        }
+        html.Append("</section>\n");
     }
 
     private static void Options(StringBuilder html, ClusteringResult result, ResultSource source)
@@ -369,8 +383,11 @@ internal static class ReportPage
         html.Append("</tbody>\n</table>\n</section>\n");
     }
 
-    /// <summary>The JSON block the script reads: page size, API, names, the galleries and every image's addresses.</summary>
-    private static string Data(ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, IReadOnlyList<ThumbnailLinks> thumbnails, ReportOptions options, bool hasScores)
+    /// <summary>
+    /// The JSON block the script reads: page size, API, names, the galleries (positions in <c>images</c>), the listed
+    /// images with their addresses, and the merge tree while every image is listed (re-cutting needs them all).
+    /// </summary>
+    private static string Data(ClusteringResult result, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options)
     {
         using var buffer = new MemoryStream();
         // The default encoder escapes '<', '>', '&' and quotes as \uXXXX, so no string can close the script element.
@@ -387,46 +404,43 @@ internal static class ReportPage
             }
             json.WritePropertyName("names");
             result.Names.WriteTo(json);
-            ClusterCountSection.WriteLinkage(json, result.MergeTree);
-            if (result.LeafOfImage is { } leafOfImage)
+            if (selection.ListsEveryImage)
             {
-                // A two-stage tree's leaves are micro-clusters: the script needs each image's leaf to re-cut per image.
-                json.WriteStartArray("leafOfImage");
-                foreach (var leaf in leafOfImage)
+                ClusterCountSection.WriteLinkage(json, result.MergeTree);
+                if (result.LeafOfImage is { } leafOfImage)
                 {
-                    json.WriteNumberValue(leaf);
+                    // A two-stage tree's leaves are micro-clusters: the script needs each image's leaf to re-cut per image.
+                    json.WriteStartArray("leafOfImage");
+                    foreach (var leaf in leafOfImage)
+                    {
+                        json.WriteNumberValue(leaf);
+                    }
+                    json.WriteEndArray();
                 }
-                json.WriteEndArray();
             }
             json.WriteStartArray("clusters");
-            foreach (var gallery in galleries)
+            foreach (var gallery in selection.Galleries)
             {
                 json.WriteStartObject();
                 json.WriteNumber("index", gallery.Cluster);
                 json.WriteString("color", ColorOf(gallery.Cluster));
-                json.WriteStartArray("members");
-                foreach (var entry in gallery.Entries)
+                WritePositions(json, "members", selection.Typical[gallery.Cluster]);
+                if (selection.ByScore is { } byScore)
                 {
-                    json.WriteNumberValue(entry.ImageIndex);
-                }
-                json.WriteEndArray();
-                if (hasScores)
-                {
-                    // The same members, most anomalous first (ties in gallery order): the page's "highest anomaly score first".
-                    json.WriteStartArray("byScore");
-                    foreach (var entry in gallery.Entries.OrderByDescending(e => result.Images[e.ImageIndex].AnomalyScore!.Value))
-                    {
-                        json.WriteNumberValue(entry.ImageIndex);
-                    }
-                    json.WriteEndArray();
+                    // The same cluster, most anomalous first (ties in gallery order): the page's "highest anomaly score first".
+                    WritePositions(json, "byScore", byScore[gallery.Cluster]);
                 }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            var medoids = galleries.SelectMany(g => g.Entries).Where(e => e.IsMedoid).Select(e => e.ImageIndex).ToHashSet();
-            var distances = galleries.SelectMany(g => g.Entries).ToDictionary(e => e.ImageIndex, e => e.CentroidDistance);
+            var medoids = selection.Galleries.SelectMany(g => g.Entries.Take(1)).Where(e => e.IsMedoid).Select(e => e.ImageIndex).ToHashSet();
+            var distances = new double[result.Images.Count];
+            foreach (var entry in selection.Galleries.SelectMany(g => g.Entries))
+            {
+                distances[entry.ImageIndex] = entry.CentroidDistance;
+            }
             json.WriteStartArray("images");
-            for (var i = 0; i < result.Images.Count; i++)
+            foreach (var i in selection.Listed)
             {
                 var image = result.Images[i];
                 var links = thumbnails[i];
@@ -437,17 +451,17 @@ internal static class ReportPage
                 {
                     json.WriteString("label", image.Label);
                 }
-                if (links.Image is not null)
+                if (links?.Image is { } thumb)
                 {
-                    json.WriteString("thumb", links.Image);
+                    json.WriteString("thumb", thumb);
                 }
-                if (links.Heat is not null)
+                if (links?.Heat is { } heat)
                 {
-                    json.WriteString("heat", links.Heat);
+                    json.WriteString("heat", heat);
                 }
-                if (links.Problem is not null)
+                if (links?.Problem is { } problem)
                 {
-                    json.WriteString("problem", links.Problem);
+                    json.WriteString("problem", problem);
                 }
                 if (double.IsFinite(distances[i]))
                 {
@@ -471,6 +485,16 @@ internal static class ReportPage
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WritePositions(Utf8JsonWriter json, string name, int[] positions)
+    {
+        json.WriteStartArray(name);
+        foreach (var position in positions)
+        {
+            json.WriteNumberValue(position);
+        }
+        json.WriteEndArray();
     }
 
     private static string Asset(string name)

@@ -14,24 +14,28 @@ public sealed record ThumbnailLinks(string? Image, string? Heat, string? Problem
 /// Finds or makes the thumbnail and heat map of every image of a result: reads the image, looks both up in the cache by
 /// content key, renders and stores what is missing, and returns how the page addresses them (inline or by link).
 /// </summary>
-/// <remarks>O(N) cache look-ups; O(pixels) per image rendered. Images run <see cref="ReportOptions.MaxDegreeOfParallelism"/> at a time.</remarks>
+/// <remarks>
+/// One cache look-up per image asked for; O(pixels) per image rendered. Images run
+/// <see cref="ReportOptions.MaxDegreeOfParallelism"/> at a time.
+/// </remarks>
 public static class ReportThumbnails
 {
-    /// <summary>The links of every image of <paramref name="result"/>, in image order.</summary>
-    public static async Task<ThumbnailLinks[]> PrepareAsync(
-        ClusteringResult result, PreprocessingOptions? preprocessing, IReportImageSource images, IThumbnailCache cache, ReportOptions options,
-        CancellationToken cancellationToken = default)
+    /// <summary>The links of the images <paramref name="imageIndices"/> of <paramref name="result"/>, by image index (null for the others).</summary>
+    public static async Task<ThumbnailLinks?[]> PrepareAsync(
+        ClusteringResult result, IReadOnlyList<int> imageIndices, PreprocessingOptions? preprocessing, IReportImageSource images, IThumbnailCache cache,
+        ReportOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(imageIndices);
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(options);
         var renderer = new ThumbnailRenderer(options.ThumbnailSize, preprocessing, options.JpegQuality);
         var inline = result.Images.Count <= options.InlineImageLimit;
         var hasGrid = result.PatchGridHeight > 0 && result.PatchGridWidth > 0;
-        var links = new ThumbnailLinks[result.Images.Count];
+        var links = new ThumbnailLinks?[result.Images.Count];
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, result.Images.Count),
+            imageIndices,
             new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken },
             async (i, token) =>
             {
