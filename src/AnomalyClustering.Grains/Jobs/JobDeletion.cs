@@ -34,7 +34,9 @@ public static class JobDeletion
                 owned.Add(blob.Name);
             }
         }
-        foreach (var name in owned.Concat(last))
+        await store.DeleteAllAsync(owned, cancellationToken).ConfigureAwait(false);
+        // One after the other, and after everything else: see above.
+        foreach (var name in last)
         {
             await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
         }

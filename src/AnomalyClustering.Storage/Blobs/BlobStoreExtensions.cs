@@ -41,9 +41,21 @@ public static class BlobStoreExtensions
         {
             names.Add(entry.Name);
         }
-        foreach (var name in names)
-        {
-            await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
-        }
+        await store.DeleteAllAsync(names, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How many deletions <see cref="DeleteAllAsync"/> keeps in flight.</summary>
+    public const int ParallelDeletions = 16;
+
+    /// <summary>
+    /// Deletes the blobs <paramref name="names"/>, <see cref="ParallelDeletions"/> at a time: a job of 10^5 images leaves
+    /// about as many blobs, and one round trip after the other made deleting it take minutes.
+    /// </summary>
+    public static async Task DeleteAllAsync(this IBlobStore store, IEnumerable<string> names, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(names);
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = ParallelDeletions, CancellationToken = cancellationToken },
+            async (name, token) => await store.DeleteAsync(name, token).ConfigureAwait(false)).ConfigureAwait(false);
     }
 }
