@@ -88,6 +88,12 @@ public sealed record ClusteringResult
     /// <summary>Detection metrics (image AUROC, good vs defective) when the images have scores and labels with <c>good</c> and a defect; else null.</summary>
     public DetectionScores? Detection { get; init; }
 
+    /// <summary>
+    /// Pixel AUROC and PRO of the patch-score maps against the dataset's ground-truth masks, when it has masks and the job
+    /// patch scores and <see cref="Detection"/>; else null. Set by whoever has the masks (the CLI), not by the job.
+    /// </summary>
+    public PixelDetectionScores? PixelDetection { get; init; }
+
     /// <summary>The distinct labels in ordinal order (the class order of <see cref="Scores"/>); empty without labels.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 

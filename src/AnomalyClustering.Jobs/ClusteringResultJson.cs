@@ -155,6 +155,10 @@ public static class ClusteringResultJson
                 json.WriteNumber("goodAboveThreshold", falseAlarms);
                 json.WriteNumber("defectiveAboveThreshold", detected);
             }
+            if (result.PixelDetection is { } pixels)
+            {
+                WritePixelDetection(json, pixels);
+            }
             json.WriteEndObject();
         }
 
@@ -519,6 +523,7 @@ public static class ClusteringResultJson
             root.TryGetProperty("clusterNames", out var names) ? ClusterNames.FromJson(names) : ClusterNames.Empty)
         {
             AnomalyThreshold = root.TryGetProperty("anomalyThreshold", out var threshold) ? threshold.GetDouble() : null,
+            PixelDetection = root.TryGetProperty("detection", out var detection) ? ReadPixelDetection(detection) : null,
             // Documents written before the algorithm was recorded all came from the distance matrix.
             Algorithm = root.TryGetProperty("algorithm", out var algorithm)
                 ? ClusteringOptionNames.ParseAlgorithm(algorithm.GetProperty("name").GetString()!)
@@ -568,6 +573,35 @@ public static class ClusteringResultJson
             ? root.GetProperty("images").EnumerateArray().Select(image => image.GetProperty("leaf").GetInt32()).ToArray()
             : null;
         return (head.ToResult(images, errors, MergeTree.FromLinkageArray(linkage), leaves), source);
+    }
+
+    /// <summary>The pixel metrics inside the detection object, and how the maps were made (the method is fixed: see Core's AnomalyMap).</summary>
+    private static void WritePixelDetection(Utf8JsonWriter json, PixelDetectionScores pixels)
+    {
+        json.WriteNumber("pixelAuroc", pixels.PixelAuroc);
+        json.WriteNumber("pro", pixels.Pro);
+        json.WriteNumber("proIntegrationLimit", pixels.ProIntegrationLimit);
+        json.WriteNumber("pixelImages", pixels.Images);
+        json.WriteNumber("pixels", pixels.Pixels);
+        json.WriteNumber("defectPixels", pixels.DefectPixels);
+        json.WriteNumber("defectRegions", pixels.Regions);
+        json.WriteString("anomalyMap", PixelAnomalyMapDescription);
+    }
+
+    /// <summary>How pixel anomaly maps are made, as result.json records it next to the pixel metrics.</summary>
+    public const string PixelAnomalyMapDescription =
+        "raw patch scores, bilinear (align_corners=false) to the mask's size, Gaussian sigma 4 backbone-input pixels (PatchCore's), masks binarised at 128";
+
+    private static PixelDetectionScores? ReadPixelDetection(JsonElement detection)
+    {
+        if (detection.ValueKind != JsonValueKind.Object || !detection.TryGetProperty("pixelAuroc", out var auroc))
+        {
+            return null;
+        }
+        return new PixelDetectionScores(
+            auroc.GetDouble(), detection.GetProperty("pro").GetDouble(), detection.GetProperty("proIntegrationLimit").GetDouble(),
+            detection.GetProperty("pixelImages").GetInt32(), detection.GetProperty("pixels").GetInt64(), detection.GetProperty("defectPixels").GetInt64(),
+            detection.GetProperty("defectRegions").GetInt32());
     }
 
     private static string? OptionalString(JsonElement element, string name) =>

@@ -24,6 +24,9 @@ internal sealed record ResultHead(
     /// <summary>The label-free detection threshold on image anomaly scores, when the job had normal images to set it.</summary>
     public double? AnomalyThreshold { get; init; }
 
+    /// <summary>Pixel AUROC and PRO against ground-truth masks, when the result had them (they cannot be recomputed from the files).</summary>
+    public PixelDetectionScores? PixelDetection { get; init; }
+
     /// <summary>
     /// The result with these settings and the given per-image data (<paramref name="leafOfImage"/>: each image's
     /// micro-cluster for two-stage trees, else null); the metrics recomputed from the labels.
@@ -43,6 +46,7 @@ internal sealed record ResultHead(
             ClusterCountChoice = ClusterCountChoice,
             AnomalyThreshold = AnomalyThreshold,
             Detection = ImageDetection.Evaluate(images, AnomalyThreshold),
+            PixelDetection = PixelDetection,
             PatchGridHeight = PatchGridHeight,
             PatchGridWidth = PatchGridWidth,
             EmbeddingDimension = EmbeddingDimension,

@@ -24,7 +24,7 @@ public sealed class EvalCommandTests
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var rows = File.ReadAllLines(Path.Combine(output, "eval.csv"));
-        Assert.Equal("category,group,mode,tau,images,classes,failed_images,nmi,ari,f1,embed_s,weight_s,cluster_s,wall_s,image_auroc", rows[0]);
+        Assert.Equal("category,group,mode,tau,images,classes,failed_images,nmi,ari,f1,embed_s,weight_s,cluster_s,wall_s,image_auroc,pixel_auroc,pro", rows[0]);
         var jobs = rows.Skip(1).Select(line => line.Split(',')).ToList();
         Assert.Equal(["plates_a unsupervised", "plates_a semi-supervised", "plates_b unsupervised"], jobs.Select(j => $"{j[0]} {j[2]}"));
         Assert.Equal(["9", "9", "12"], jobs.Select(j => j[4]));

@@ -4,7 +4,10 @@ using AnomalyClustering.Grains.Images;
 
 namespace AnomalyClustering.Grains.Tests;
 
-/// <summary>The image outcome blob: embedding, weights and anomaly score round-trip; blobs written before scores still read.</summary>
+/// <summary>
+/// The image outcome blob: embedding, weights, patch scores and anomaly score round-trip; blobs written before patch scores
+/// (version 2) and before anomaly scores (version 1) still read.
+/// </summary>
 public sealed class ImageOutcomeFormatTests
 {
     [Fact]
@@ -19,6 +22,52 @@ public sealed class ImageOutcomeFormatTests
         Assert.Equal(6.46196988103099, score);
 
         Assert.Null(ImageOutcomeFormat.FromBytes(ImageOutcomeFormat.ToBytes(embedding, weights, null)).AnomalyScore);
+    }
+
+    [Fact]
+    public void PatchScoresRoundTripExactly()
+    {
+        float[] patchScores = [4.5f, 0.125f, 7.75f, 1e-3f];
+
+        var bytes = ImageOutcomeFormat.ToBytes([0.5f], [0.1f, 0.2f, 0.3f, 0.4f], 7.75, patchScores);
+
+        Assert.Equal(patchScores, ImageOutcomeFormat.PatchScoresFromBytes(bytes));
+        var (embedding, weights, score) = ImageOutcomeFormat.FromBytes(bytes);
+        Assert.Equal([0.5f], embedding);
+        Assert.Equal([0.1f, 0.2f, 0.3f, 0.4f], weights);
+        Assert.Equal(7.75, score);
+        // The average mode has no patch scores.
+        Assert.Null(ImageOutcomeFormat.PatchScoresFromBytes(ImageOutcomeFormat.ToBytes([0.5f], [0.5f, 0.5f], null)));
+    }
+
+    [Fact]
+    public void VersionTwoBlobsReadWithoutPatchScores()
+    {
+        // Version 2: magic, version, T, M, T + M floats, the anomaly score as a double, CRC-32.
+        var bytes = new byte[16 + (2 * sizeof(float)) + sizeof(double) + sizeof(uint)];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0x4F494341);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), 2);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), 1);
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(16), 2.5f);
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(20), 1f);
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(24), 3.25);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(32), Crc32.HashToUInt32(bytes.AsSpan(0, 32)));
+
+        var (embedding, weights, score) = ImageOutcomeFormat.FromBytes(bytes);
+
+        Assert.Equal([2.5f], embedding);
+        Assert.Equal([1f], weights);
+        Assert.Equal(3.25, score);
+        Assert.Null(ImageOutcomeFormat.PatchScoresFromBytes(bytes));
+    }
+
+    [Fact]
+    public void ACorruptedPatchScoreFailsTheChecksum()
+    {
+        var bytes = ImageOutcomeFormat.ToBytes([1f], [1f], 2.0, [2f]);
+        bytes[^14] ^= 0x01;
+        Assert.Throws<InvalidDataException>(() => ImageOutcomeFormat.PatchScoresFromBytes(bytes));
     }
 
     [Fact]

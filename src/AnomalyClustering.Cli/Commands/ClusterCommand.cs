@@ -68,7 +68,8 @@ internal static class ClusterCommand
         ResultFiles.CheckOutputFolder(outputFolder);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         DescribeInput(console.Out, found, options, description);
-        var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, options, description, runtime, storeFolder, progress, cancellationToken));
+        var masks = MasksOf(console.Out, found);
+        var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, masks, options, description, runtime, storeFolder, progress, cancellationToken));
         WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
         // The stage times above leave out starting the silo and writing the report; this is what the run cost.
         console.Out.MarkupLine(FormattableString.Invariant($"clustered {result.Images.Count} images in {clock.Elapsed.TotalSeconds:F1} s in total"));
@@ -114,9 +115,21 @@ internal static class ClusterCommand
         CancellationToken cancellationToken)
     {
         Check(found, options);
+        var masks = MasksOf(console.Out, found);
         return PipelineProgressDisplay.Run(
             console.Out,
-            progress => cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken).GetAwaiter().GetResult());
+            progress => cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
+    }
+
+    /// <summary>The folder's ground-truth masks for pixel metrics, if it has them; says so when some are missing.</summary>
+    private static GroundTruthMasks? MasksOf(IAnsiConsole console, DiscoveredImageFolder found)
+    {
+        var (masks, problem) = GroundTruthMasks.Find(found);
+        if (problem is not null)
+        {
+            console.MarkupLine($"  [yellow]{Markup.Escape(problem)}[/]");
+        }
+        return masks;
     }
 
     /// <summary>Where a result came from, as result.json records it.</summary>
@@ -129,7 +142,7 @@ internal static class ClusterCommand
 
     /// <summary>The job through an in-process silo (embedded mode): the same grains a cluster runs, one process.</summary>
     private static ClusteringResult RunEmbedded(
-        DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime, string? storeFolder,
+        DiscoveredImageFolder found, GroundTruthMasks? masks, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime, string? storeFolder,
         IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
     {
         return RunAsync().GetAwaiter().GetResult();
@@ -138,7 +151,7 @@ internal static class ClusterCommand
         {
             await using var cluster = await EmbeddedCluster.StartAsync(storeFolder ?? EmbeddedCluster.DefaultStoreFolder, runtime, options.BatchSize, options.ClusteringMemoryBudgetBytes, cancellationToken)
                 .ConfigureAwait(false);
-            return await cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken).ConfigureAwait(false);
+            return await cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken, masks).ConfigureAwait(false);
         }
     }
 

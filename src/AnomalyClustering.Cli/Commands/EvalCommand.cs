@@ -167,7 +167,7 @@ internal static class EvalCommand
                             }
                             rows.Add(row);
                             screen.MarkupLine(FormattableString.Invariant(
-                                $"  NMI {row.Scores.NormalizedMutualInformation:F3}  ARI {row.Scores.AdjustedRandIndex:F3}  F1 {row.Scores.HungarianF1:F3}  image AUROC {row.ImageAurocText}  (embed {row.EmbedSeconds:F1} s, weight {row.WeightSeconds:F1} s, cluster {row.ClusterSeconds:F2} s)"));
+                                $"  NMI {row.Scores.NormalizedMutualInformation:F3}  ARI {row.Scores.AdjustedRandIndex:F3}  F1 {row.Scores.HungarianF1:F3}  image AUROC {row.ImageAurocText}  pixel AUROC {row.PixelAurocText}  PRO {row.ProText}  (embed {row.EmbedSeconds:F1} s, weight {row.WeightSeconds:F1} s, cluster {row.ClusterSeconds:F2} s)"));
                         }
                         catch (Exception e) when (e is not OperationCanceledException && UserErrors.Describe(e) is { } message)
                         {

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Cli.Datasets;
+using AnomalyClustering.Cli.Evaluation;
 using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Embedding.Backbones;
@@ -95,10 +97,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// and returns its result with the per-image errors naming the original files. The job's blobs are removed afterwards
     /// (the CLI writes its own outputs); the feature cache stays.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="masks"/> (a dataset with ground-truth masks), the result also gets pixel AUROC and PRO, from the
+    /// patch scores in the job's outcome blobs, read before those are removed.
+    /// </remarks>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
     public async Task<ClusteringResult> RunAsync(
         ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, GroundTruthMasks? masks = null)
     {
         // Opening the backbone here, before any work, turns a missing model or GPU into the CLI's usual typed error.
         Backbones.Get(description.ToJson());
@@ -136,6 +142,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 throw new InvalidClusteringInputException(status.Error ?? "the job failed.", "images");
             }
             var (result, _) = await JobResultFiles.ReadAsync(Store, status.ResultBlob!, cancellationToken).ConfigureAwait(false);
+            if (masks is not null && result.Detection is not null)
+            {
+                var files = images.Select((image, index) => new PixelDetectionEvaluation.JobImageFile(image.Id, pathsByBlob[image.BlobName], index)).ToArray();
+                result = result with
+                {
+                    PixelDetection = await PixelDetectionEvaluation.EvaluateAsync(Store, jobId, files, result, masks, description.Preprocessing, cancellationToken).ConfigureAwait(false),
+                };
+            }
             return result with
             {
                 // The wire options leave out how the work ran (batch size, threads); report the ones the user gave.

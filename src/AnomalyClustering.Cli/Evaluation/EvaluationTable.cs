@@ -21,9 +21,11 @@ namespace AnomalyClustering.Cli.Evaluation;
 /// <param name="ClusterSeconds">Distances, linkage, cut and metrics.</param>
 /// <param name="WallSeconds">The whole job as the command saw it (copying images into the store included).</param>
 /// <param name="Detection">Image AUROC of the anomaly scores (good vs defective); null in the average mode or without a <c>good</c> class.</param>
+/// <param name="PixelDetection">Pixel AUROC and PRO against the category's ground-truth masks; null without masks.</param>
 internal sealed record EvaluationRow(
     string Category, string Group, ClusteringMode Mode, double Tau, int Images, int Classes, int FailedImages, ClusteringScores Scores,
-    double EmbedSeconds, double WeightSeconds, double ClusterSeconds, double WallSeconds, DetectionScores? Detection = null)
+    double EmbedSeconds, double WeightSeconds, double ClusterSeconds, double WallSeconds, DetectionScores? Detection = null,
+    PixelDetectionScores? PixelDetection = null)
 {
     /// <summary>The row's scores as <see cref="GroupAverage"/> takes them.</summary>
     public CategoryScores CategoryScores => CategoryScores.From(Category, Group, Scores);
@@ -37,11 +39,17 @@ internal sealed record EvaluationRow(
             category.Name, category.Group, result.Options.Mode, result.Options.Tau, result.Images.Count, result.ClassNames.Count,
             result.Errors.Count(e => !e.IsNormalImage), scores,
             Stage(PipelineStage.EmbedNormalImages) + Stage(PipelineStage.EmbedImages), Stage(PipelineStage.WeightPatches), Stage(PipelineStage.Cluster),
-            wall.TotalSeconds, result.Detection);
+            wall.TotalSeconds, result.Detection, result.PixelDetection);
     }
 
     /// <summary>The image AUROC to three decimals, or a dash when there is none.</summary>
     public string ImageAurocText => Detection is { } detection ? detection.ImageAuroc.ToString("F3", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>The pixel AUROC to three decimals, or a dash when there is none.</summary>
+    public string PixelAurocText => PixelDetection is { } pixels ? pixels.PixelAuroc.ToString("F3", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>The PRO to three decimals, or a dash when there is none.</summary>
+    public string ProText => PixelDetection is { } pixels ? pixels.Pro.ToString("F3", CultureInfo.InvariantCulture) : "-";
 }
 
 /// <summary>A job the protocol could not run for a category (semi-supervised without normal images), and why.</summary>
@@ -91,7 +99,7 @@ internal static class EvaluationTable
     /// <summary>Writes eval.csv: one row per job, full precision.</summary>
     public static void WriteCsv(string path, IReadOnlyList<EvaluationRow> rows)
     {
-        var text = new StringBuilder("category,group,mode,tau,images,classes,failed_images,nmi,ari,f1,embed_s,weight_s,cluster_s,wall_s,image_auroc\n");
+        var text = new StringBuilder("category,group,mode,tau,images,classes,failed_images,nmi,ari,f1,embed_s,weight_s,cluster_s,wall_s,image_auroc,pixel_auroc,pro\n");
         foreach (var row in rows)
         {
             text.Append(CultureInfo.InvariantCulture,
@@ -99,7 +107,9 @@ internal static class EvaluationTable
             text.Append(CultureInfo.InvariantCulture,
                 $"{row.Scores.NormalizedMutualInformation:R},{row.Scores.AdjustedRandIndex:R},{row.Scores.HungarianF1:R},");
             text.Append(CultureInfo.InvariantCulture, $"{row.EmbedSeconds:F3},{row.WeightSeconds:F3},{row.ClusterSeconds:F3},{row.WallSeconds:F3},");
-            text.Append(row.Detection is { } detection ? detection.ImageAuroc.ToString("R", CultureInfo.InvariantCulture) : string.Empty).Append('\n');
+            text.Append(row.Detection is { } detection ? detection.ImageAuroc.ToString("R", CultureInfo.InvariantCulture) : string.Empty).Append(',');
+            text.Append(row.PixelDetection is { } pixels ? pixels.PixelAuroc.ToString("R", CultureInfo.InvariantCulture) : string.Empty).Append(',');
+            text.Append(row.PixelDetection is { } pro ? pro.Pro.ToString("R", CultureInfo.InvariantCulture) : string.Empty).Append('\n');
         }
         File.WriteAllText(path, text.ToString());
     }
@@ -109,12 +119,12 @@ internal static class EvaluationTable
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Command: `{command}`\n\n");
-        text.Append("| category | mode | tau | images | classes | NMI | ARI | F1 | image AUROC | embed (s) | weight (s) | cluster (s) | wall (s) |\n");
-        text.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        text.Append("| category | mode | tau | images | classes | NMI | ARI | F1 | image AUROC | pixel AUROC | PRO | embed (s) | weight (s) | cluster (s) | wall (s) |\n");
+        text.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var row in rows)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"| {row.Category} | {ClusteringOptionNames.Of(row.Mode)} | {row.Tau:G} | {row.Images} | {row.Classes} | {Score(row.Scores.NormalizedMutualInformation)} | {Score(row.Scores.AdjustedRandIndex)} | {Score(row.Scores.HungarianF1)} | {row.ImageAurocText} | {row.EmbedSeconds:F1} | {row.WeightSeconds:F1} | {row.ClusterSeconds:F2} | {row.WallSeconds:F0} |\n");
+                $"| {row.Category} | {ClusteringOptionNames.Of(row.Mode)} | {row.Tau:G} | {row.Images} | {row.Classes} | {Score(row.Scores.NormalizedMutualInformation)} | {Score(row.Scores.AdjustedRandIndex)} | {Score(row.Scores.HungarianF1)} | {row.ImageAurocText} | {row.PixelAurocText} | {row.ProText} | {row.EmbedSeconds:F1} | {row.WeightSeconds:F1} | {row.ClusterSeconds:F2} | {row.WallSeconds:F0} |\n");
         }
         text.Append("\nAverages weighted by image count (METHOD section 5):\n\n");
         text.Append("| group | mode | tau | categories | images | NMI | ARI | F1 |\n|---|---|---|---|---|---|---|---|\n");
@@ -142,7 +152,7 @@ internal static class EvaluationTable
         foreach (var (name, right) in new[]
         {
             ("category", false), ("mode", false), ("tau", true), ("images", true), ("NMI", true), ("ARI", true), ("F1", true), ("image AUROC", true),
-            ("embed s", true), ("weight s", true), ("cluster s", true), ("wall s", true),
+            ("pixel AUROC", true), ("PRO", true), ("embed s", true), ("weight s", true), ("cluster s", true), ("wall s", true),
         })
         {
             table.AddColumn(right ? new TableColumn(name).RightAligned() : new TableColumn(name));
@@ -151,7 +161,7 @@ internal static class EvaluationTable
         {
             table.AddRow(
                 Markup.Escape(row.Category), ClusteringOptionNames.Of(row.Mode), Invariant($"{row.Tau:G}"), Invariant($"{row.Images}"),
-                Score(row.Scores.NormalizedMutualInformation), Score(row.Scores.AdjustedRandIndex), Score(row.Scores.HungarianF1), row.ImageAurocText,
+                Score(row.Scores.NormalizedMutualInformation), Score(row.Scores.AdjustedRandIndex), Score(row.Scores.HungarianF1), row.ImageAurocText, row.PixelAurocText, row.ProText,
                 Invariant($"{row.EmbedSeconds:F1}"), Invariant($"{row.WeightSeconds:F1}"), Invariant($"{row.ClusterSeconds:F2}"), Invariant($"{row.WallSeconds:F0}"));
         }
         console.Write(table);

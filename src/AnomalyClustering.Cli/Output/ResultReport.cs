@@ -63,6 +63,11 @@ internal static class ResultReport
             console.MarkupLine(FormattableString.Invariant(
                 $"[bold]image AUROC {detection.ImageAuroc:F3}[/]   (anomaly score = largest patch score; {detection.DefectiveImages} defective vs {detection.GoodImages} good images)"));
         }
+        if (result.PixelDetection is { } pixels)
+        {
+            console.MarkupLine(FormattableString.Invariant(
+                $"[bold]pixel AUROC {pixels.PixelAuroc:F3}   PRO {pixels.Pro:F3}[/]   (patch-score maps against the ground-truth masks: {pixels.Regions} defect regions in {pixels.Images} images; PRO to FPR {pixels.ProIntegrationLimit:G})"));
+        }
         if (result.AnomalyThreshold is { } threshold)
         {
             var above = result.Images.Count(image => image.AnomalyScore > threshold);

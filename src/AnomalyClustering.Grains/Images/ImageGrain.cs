@@ -218,6 +218,8 @@ internal sealed class ImageGrain(
         var scoreSpan = AnomalyClusteringTelemetry.StartSpan("score", JobId);
         float[] alpha;
         double? anomalyScore = null;
+        // The raw s_ik, kept in the outcome for pixel anomaly maps (alpha is normalised per image, so it cannot serve).
+        float[] patchScores = [];
         switch (ClusteringOptionNames.ParseMode(request.Options.Mode))
         {
             case ClusteringMode.Average:
@@ -229,6 +231,7 @@ internal sealed class ImageGrain(
                 var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
+                patchScores = Array.ConvertAll(scores, score => (float)score);
                 break;
             }
             default:
@@ -244,12 +247,13 @@ internal sealed class ImageGrain(
                 await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _options.ScoringThreads)).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
+                patchScores = Array.ConvertAll(scores, score => (float)score);
                 break;
             }
         }
         var x = BagEmbedding.Compute(bag, alpha);
         AnomalyClusteringTelemetry.EndStage(scoreSpan, "score", clock);
-        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha, anomalyScore), writable: false))
+        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha, anomalyScore, patchScores), writable: false))
         {
             await blobs.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);
         }
