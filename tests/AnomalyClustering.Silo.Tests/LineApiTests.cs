@@ -7,6 +7,7 @@ using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
 using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Silo.Lines;
 using AnomalyClustering.Silo.Security;
 using SkiaSharp;

@@ -82,7 +82,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "anomaly-cluster-cli", clusterId: "embedded");
             silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();
+            // Production-line intake (line feed) on Orleans' in-memory streams: the same consumer as a cluster's queue.
+            silo.AddLineIntakeStreams(configuration: null);
             silo.AddAnomalyClusteringGrains(SiloRoles.All);
         });
         var host = builder.Build();
