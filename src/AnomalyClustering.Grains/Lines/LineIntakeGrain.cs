@@ -66,7 +66,7 @@ internal sealed partial class LineIntakeGrain(LineImageDecider decider, LineCata
         if (await NewestCatalogAsync(prefix).ConfigureAwait(true) is not { } catalog)
         {
             await decider.RecordFailureAsync(prefix, 0, image, new LineImageError("unknown-line",
-                $"line '{item.Line}' has no catalog; make one from a completed job (POST /lines) before sending its images.")).ConfigureAwait(true);
+                $"line '{item.Line}' has no catalog; make one from a completed job (POST /lines, or line create) before sending its images.")).ConfigureAwait(true);
             return;
         }
         try
