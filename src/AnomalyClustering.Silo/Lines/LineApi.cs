@@ -17,7 +17,7 @@ namespace AnomalyClustering.Silo.Lines;
 
 /// <summary>
 /// The HTTP API of production lines (mapped on coordinator silos, beside the job API): make a line's next catalog version
-/// from a completed job, show a line, decide posted images against it, and page its decision log. A line belongs to the
+/// from a completed job, show a line, decide posted images against it, page its decision log, and delete it. A line belongs to the
 /// caller's tenant (<see cref="LineCatalogStore"/>); refusals are ProblemDetails like the job API's (400 bad name or
 /// input, 404 unknown line or job, 409 job not completed, 413 too large, 415 wrong content type).
 /// </summary>
@@ -59,6 +59,15 @@ public static class LineApi
             .Produces<LineView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        lines.MapDelete("/{name}", DeleteAsync)
+            .WithName("DeleteLine")
+            .WithSummary("Delete a line of the caller's tenant: every catalog version, its images, outcomes and decisions")
+            .WithDescription("Afterwards the name is unknown (404) and free for a new line. Intake messages still queued for it are logged as `unknown-line` errors under the name (an intake consumer may keep a catalog it read for up to 10 s).")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Cancel);
 
         lines.MapPost("/{name}/images", DecideAsync)
             .WithName("DecideLineImages")
@@ -131,6 +140,14 @@ public static class LineApi
     {
         var (catalog, versions) = await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         return Results.Ok(ViewOf(catalog, versions));
+    }
+
+    private static async Task<IResult> DeleteAsync(string name, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        // The prefix ends with '/': line "plate" never takes "plate-b" with it.
+        await store.DeletePrefixAsync(LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name), cancellationToken).ConfigureAwait(false);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> DecideAsync(
