@@ -36,7 +36,7 @@ public sealed class LineCommandTests
         Assert.True(second.ExitCode == 0, second.Error);
         Assert.Contains("version 2", second.Output);
 
-        using (var stream = File.OpenRead(Path.Combine(store, "lines", "tiles", "v1.json")))
+        using (var stream = File.OpenRead(Path.Combine(store, "blobs", "lines", "_", "tiles", "v1.json")))
         {
             var catalog = LineCatalogJson.Read(stream);
             Assert.Equal(1, catalog.Version);
@@ -62,7 +62,7 @@ public sealed class LineCommandTests
         var third = CliRun.InProcess(["line", "create", "tiles", "--from-result", result, "--store", store]);
         Assert.True(third.ExitCode == 0, third.Error);
         Assert.Contains("version 3", third.Output);
-        Assert.Equal(["v1.json", "v2.json", "v3.json"], Directory.GetFiles(Path.Combine(store, "lines", "tiles")).Select(Path.GetFileName).Order());
+        Assert.Equal(["v1.json", "v2.json", "v3.json"], Directory.GetFiles(Path.Combine(store, "blobs", "lines", "_", "tiles")).Select(Path.GetFileName).Order());
         CliRun.InProcess(["line", "show", "tiles", "--version", "4", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "line 'tiles' has no version 4; it has 1, 2, 3");
         CliRun.InProcess(["line", "show", "tiles", "--version", "0", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "--version must be 1 or more");
     }
@@ -80,7 +80,7 @@ public sealed class LineCommandTests
         CliRun.InProcess(["line", "create", "tiles", "--from-result", notAResult, "--store", folder.Path, "--acceptance-factor", "0"]).AssertOneLineError(CliExitCodes.InputError, "the acceptance factor is 0; it must be a positive finite number");
         CliRun.InProcess(["line", "evaluate", folder.Combine("missing.json")]).AssertOneLineError(CliExitCodes.InputError, "does not exist");
         CliRun.InProcess(["line", "evaluate", folder.Combine("missing.json"), "--margin", "1"]).AssertOneLineError(CliExitCodes.InputError, "the margin is 1; it must be a share in [0, 1)");
-        Assert.False(Directory.Exists(folder.Combine("lines")));
+        Assert.False(Directory.Exists(folder.Combine("blobs", "lines")));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Cli.Datasets;
@@ -11,6 +12,7 @@ using AnomalyClustering.Embedding.Imaging;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -25,7 +27,7 @@ namespace AnomalyClustering.Cluster.Tests;
 /// the blob store. Everything is stopped (process trees killed) and removed at the end. Missing redis-server, Azurite or
 /// silo build: <see cref="SkipReason"/> says which, and the tests skip.
 /// </summary>
-public sealed class LoopbackCluster : IAsyncLifetime
+public class LoopbackCluster : IAsyncLifetime
 {
     /// <summary>Orleans__ServiceId of the test silos.</summary>
     public const string ServiceId = "anomaly-clustering-tests";
@@ -43,6 +45,12 @@ public sealed class LoopbackCluster : IAsyncLifetime
     private string? siloAssembly;
     private ClusterSettings? settings;
     private string? dataFolder;
+
+    /// <summary>
+    /// Settings of the production-line intake for every silo and the test's client (keys with '__'); none here, so the
+    /// silos' default (in-memory streams) applies. <see cref="IntakeQueueCluster"/> puts it on Azurite's queue service.
+    /// </summary>
+    protected virtual IReadOnlyDictionary<string, string> IntakeSettings => new Dictionary<string, string>();
 
     /// <summary>Why the cluster cannot run here, or null when it is running.</summary>
     public string? SkipReason { get; private set; }
@@ -100,7 +108,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
 
         // Redis and Azurite start side by side; whichever started is stopped by DisposeAsync if the other failed.
         var redisStart = RedisServer.StartAsync(redisExecutable);
-        var azuriteStart = AzuriteProcess.StartAsync(AzuriteFixture.Launcher);
+        var azuriteStart = AzuriteProcess.StartAsync(AzuriteFixture.Launcher, queueLauncher: IntakeSettings.Count > 0 ? AzuriteFixture.QueueLauncher : null);
         try
         {
             await Task.WhenAll(redisStart, azuriteStart);
@@ -111,8 +119,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
             azurite = azuriteStart.IsCompletedSuccessfully ? azuriteStart.Result : null;
         }
 
-        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString,
-            new Dictionary<string, string>());
+        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString, IntakeSettings);
         silos.Add(StartCoordinator());
         silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-1", SiloRoles.GpuWorker));
         silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-2", SiloRoles.GpuWorker));
@@ -122,7 +129,10 @@ public sealed class LoopbackCluster : IAsyncLifetime
         Specification = await UploadAsync();
         await Task.WhenAll(silos.Select(silo => silo.WaitReadyAsync(ReadyTimeout)));
 
-        clientHost = ClusterClientHost.Build(settings, responseTimeout: TimeSpan.FromSeconds(30));
+        clientHost = ClusterClientHost.Build(settings, responseTimeout: TimeSpan.FromSeconds(30), configure: IntakeSettings.Count == 0 ? null
+            : client => client.AddLineIntakeStreams(new ConfigurationBuilder().AddInMemoryCollection(
+                IntakeSettings.Select(pair => KeyValuePair.Create(pair.Key.Replace("__", ":", StringComparison.Ordinal), (string?)pair.Value))
+                    .Append(KeyValuePair.Create("ConnectionStrings:Blobs", (string?)settings.BlobConnectionString))).Build()));
         using var connectTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await clientHost.StartAsync(connectTimeout.Token);
     }
@@ -142,6 +152,9 @@ public sealed class LoopbackCluster : IAsyncLifetime
         await restarted.WaitReadyAsync(ReadyTimeout);
         return restarted;
     }
+
+    /// <summary>Kills a worker process (a crash: no graceful shutdown); it stays dead.</summary>
+    internal Task KillAsync(SiloProcess worker) => worker.KillAsync();
 
     /// <summary>
     /// The outcome of <paramref name="compute"/>, computed once for all tests of the class (the first caller runs it;
@@ -170,6 +183,10 @@ public sealed class LoopbackCluster : IAsyncLifetime
         if (redis is not null)
         {
             text.AppendLine(redis.Tail());
+        }
+        if (azurite is not null)
+        {
+            text.AppendLine(azurite.Tail());
         }
         return text.ToString();
     }

@@ -7,6 +7,7 @@ using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
 using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Silo.Lines;
 using AnomalyClustering.Silo.Security;
 using SkiaSharp;
@@ -167,6 +168,21 @@ public sealed class LineApiTests(SiloServer server)
         {
             await JobApiTests.ProblemAsync(await tenantA.PostAsync($"/lines/{name}/images", json, TestContext.Current.CancellationToken), HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
         }
+
+        // Deleting: another tenant cannot; the owner deletes every version and decision, and a line whose name extends it stays.
+        Assert.Equal(1, (await CreateAsync(tenantA, name + "-b", jobId)).Version);
+        await JobApiTests.ProblemAsync(await tenantB.DeleteAsync($"/lines/{name}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, name);
+        using (var deleted = await tenantA.DeleteAsync($"/lines/{name}", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, name);
+        await JobApiTests.ProblemAsync(await tenantA.DeleteAsync($"/lines/{name}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, name);
+        await foreach (var left in server.Store.ListAsync($"lines/tenant-a/{name}/", TestContext.Current.CancellationToken))
+        {
+            Assert.Fail($"blob {left.Name} outlived its line");
+        }
+        Assert.True(await server.Store.ExistsAsync($"lines/tenant-a/{name}-b/v1.json", TestContext.Current.CancellationToken));
     }
 
     [Fact]

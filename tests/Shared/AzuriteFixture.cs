@@ -1,7 +1,7 @@
 namespace AnomalyClustering.Testing;
 
 /// <summary>
-/// A real Azurite blob emulator (<see cref="AzuriteProcess"/>) for the tests of one class, stopped at the end.
+/// A real Azurite emulator, its blob and queue services (<see cref="AzuriteProcess"/>), for the tests of one class, stopped at the end.
 /// Absent installation: <see cref="SkipReason"/> says so and the tests skip.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
@@ -17,10 +17,13 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>The azurite-blob launcher inside the committed npm manifest's install.</summary>
     public static string Launcher => AzuriteProcess.Launcher(TestPaths.RepositoryRoot);
 
-    /// <summary>Why Azurite cannot be started here (its launcher is not installed), or null.</summary>
-    public static string? MissingReason => File.Exists(Launcher)
+    /// <summary>The azurite-queue launcher inside the committed npm manifest's install.</summary>
+    public static string QueueLauncher => AzuriteProcess.QueueLauncher(TestPaths.RepositoryRoot);
+
+    /// <summary>Why Azurite cannot be started here (its launchers are not installed), or null.</summary>
+    public static string? MissingReason => File.Exists(Launcher) && File.Exists(QueueLauncher)
         ? null
-        : $"Azurite is not installed ({Launcher} is missing); run: npm ci --prefix tools/azurite";
+        : $"Azurite is not installed ({Launcher} or {QueueLauncher} is missing); run: npm ci --prefix tools/azurite";
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
@@ -28,7 +31,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         SkipReason = MissingReason;
         if (SkipReason is null)
         {
-            process = await AzuriteProcess.StartAsync(Launcher);
+            process = await AzuriteProcess.StartAsync(Launcher, queueLauncher: QueueLauncher);
         }
     }
 

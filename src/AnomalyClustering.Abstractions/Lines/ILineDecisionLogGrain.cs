@@ -36,6 +36,9 @@ public static class LineBlobNames
     public static string DecisionHour(string linePrefix, DateTimeOffset at) =>
         Decisions(linePrefix) + at.UtcDateTime.ToString("yyyy-MM-dd-HH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl";
 
+    /// <summary>The blob of a posted image (by its id, the SHA-256 of its bytes); edge gateways write theirs under the line too.</summary>
+    public static string ImageOf(string linePrefix, string imageId) => linePrefix + "images/" + imageId;
+
     /// <summary>
     /// The blob holding the decision made for image <paramref name="imageId"/> (the idempotency record); outside
     /// <see cref="Decisions"/>, so that paging the log lists only the hourly blobs.

@@ -39,6 +39,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>The store the silo reads images from and writes features and results to.</summary>
     public IBlobStore Store { get; }
 
+    /// <summary>The silo's own client: grains and the intake stream (<c>line feed</c>).</summary>
+    public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
+
     /// <summary>Backbone runs of this silo (for the feature-cache checks of tests and the run summary).</summary>
     public BackboneSessions Backbones => _host.Services.GetRequiredService<BackboneSessions>();
 
@@ -84,7 +87,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "anomaly-cluster-cli", clusterId: "embedded");
             silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();
+            // Production-line intake (line feed) on Orleans' in-memory streams: the same consumer as a cluster's queue.
+            silo.AddLineIntakeStreams(configuration: null);
             silo.AddAnomalyClusteringGrains(SiloRoles.All);
         });
         var host = builder.Build();

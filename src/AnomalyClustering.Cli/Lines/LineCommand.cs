@@ -4,8 +4,8 @@ namespace AnomalyClustering.Cli.Lines;
 
 /// <summary>
 /// <c>line</c>: production lines, whose catalog of named defect types assigns every new image to a known type or flags it
-/// as new: a line's versioned catalogs in the local store (<c>line create</c>, <c>line show</c>) and the offline measurement
-/// of the assignment rule (<c>line evaluate</c>).
+/// as new: a line's versioned catalogs in the local store (<c>line create</c>, <c>line show</c>), the offline measurement
+/// of the assignment rule (<c>line evaluate</c>), and sending a folder's images to a line (<c>line feed</c>).
 /// </summary>
 internal static class LineCommand
 {
@@ -16,5 +16,6 @@ internal static class LineCommand
             LineCreateCommand.Create(console),
             LineShowCommand.Create(console),
             LineEvaluateCommand.Create(console),
+            LineFeedCommand.Create(console),
         };
 }

@@ -9,7 +9,8 @@ namespace AnomalyClustering.Cli.Lines;
 
 /// <summary>
 /// <c>line create NAME --from-result DIR</c>: makes the next catalog version of a line from a completed job's result (its
-/// clusters as cut, named as the job's names say, "cluster k" otherwise) and stores it in the local line store.
+/// clusters as cut, named as the job's names say, "cluster k" otherwise) and stores it in the local line store, with how
+/// <c>line feed</c> processes new images when the result says it (<see cref="LocalLineScoring"/>).
 /// </summary>
 internal static class LineCreateCommand
 {
@@ -36,9 +37,12 @@ internal static class LineCreateCommand
         LineRuleOptions.Check(settings);
         var (result, source, path, _) = LineResultFile.Read(resultPath);
         LineCatalog catalog;
+        string? missing;
         try
         {
-            catalog = JobLineCatalog.Create(name, store.NextVersion(name), result, source, path, settings);
+            var version = store.NextVersion(name);
+            (var scoring, missing) = LocalLineScoring.For(name, version, result, source);
+            catalog = JobLineCatalog.Create(name, version, result, source, path, settings) with { Scoring = scoring };
         }
         catch (InvalidClusteringInputException e)
         {
@@ -46,6 +50,9 @@ internal static class LineCreateCommand
         }
         var written = store.Add(catalog);
         console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {catalog.Clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");
+        console.Out.MarkupLine(missing is null
+            ? "  takes new images here: [bold]line feed[/] processes them as the job did"
+            : $"  [yellow]line feed cannot decide new images of this version here[/]: {Markup.Escape(missing)}");
         return CliExitCodes.Success;
     }
 }

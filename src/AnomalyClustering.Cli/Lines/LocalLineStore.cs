@@ -6,13 +6,18 @@ namespace AnomalyClustering.Cli.Lines;
 
 /// <summary>
 /// Lines kept in a local folder, one sub-folder per line and one immutable file per catalog version:
-/// <c>&lt;store&gt;/lines/&lt;name&gt;/v1.json, v2.json, ...</c> (<see cref="LineCatalogJson"/>). A new version is a new file,
-/// never an edit, so that a decision made with version 3 can always be explained with version 3.
+/// <c>&lt;store&gt;/blobs/lines/_/&lt;name&gt;/v1.json, v2.json, ...</c> (<see cref="LineCatalogJson"/>): the blobs of the
+/// embedded silo's store, laid out as a server's store keeps lines of no tenant, so that the embedded silo (<c>line feed</c>)
+/// finds them and logs decisions beside them. A new
+/// version is a new file, never an edit, so that a decision made with version 3 can always be explained with version 3.
 /// </summary>
 internal sealed partial class LocalLineStore(string storeFolder)
 {
     /// <summary>The folder holding the lines.</summary>
-    public string Root { get; } = Path.Combine(storeFolder, "lines");
+    public string Root { get; } = Path.Combine(Storage.LocalDirectoryBlobStore.BlobsFolderOf(storeFolder), "lines", "_");
+
+    /// <summary>The blob prefix of line <paramref name="name"/> in the store (<see cref="Grains.Lines.LineCatalogStore.PrefixOf"/> of no tenant).</summary>
+    public static string PrefixOf(string name) => Grains.Lines.LineCatalogStore.PrefixOf(null, name);
 
     /// <summary>Throws <see cref="CliInputException"/> unless <paramref name="name"/> is 1-64 letters, digits, '.', '_' or '-' (not starting with '.').</summary>
     public static void CheckName(string name)

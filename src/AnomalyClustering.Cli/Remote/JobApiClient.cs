@@ -139,6 +139,18 @@ internal sealed class JobApiClient : IDisposable
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 
+    /// <summary>Decides images against line <paramref name="line"/> (<c>POST /lines/{line}/images</c>, at most 32 files a call).</summary>
+    public Task<LineImagesAnswer> DecideLineImagesAsync(string line, IReadOnlyList<(string FileName, byte[] Bytes)> files, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var form = new MultipartFormDataContent();
+        foreach (var (fileName, bytes) in files)
+        {
+            form.Add(new ByteArrayContent(bytes), "images", fileName);
+        }
+        return SendAsync<LineImagesAnswer>(new HttpRequestMessage(HttpMethod.Post, $"lines/{Uri.EscapeDataString(line)}/images") { Content = form }, CallTimeout * 5, cancellationToken);
+    }
+
     private async Task<T> SendAsync<T>(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using (request)
@@ -259,3 +271,6 @@ internal sealed class JobApiClient : IDisposable
         }
     }
 }
+
+/// <summary>The answer of <c>POST /lines/{line}/images</c>: the catalog version, and per posted file its decision or error.</summary>
+internal sealed record LineImagesAnswer(string Line, int CatalogVersion, IReadOnlyList<AnomalyClustering.Grains.Lines.LineImageResult> Images);

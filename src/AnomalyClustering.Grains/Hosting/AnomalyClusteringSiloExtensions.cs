@@ -1,6 +1,7 @@
 using System.Net;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Grains.Placement;
 using AnomalyClustering.Grains.Workers;
 using AnomalyClustering.Storage;
@@ -20,7 +21,8 @@ public static class AnomalyClusteringSiloExtensions
 {
     /// <summary>
     /// A whole silo: membership, grain state and reminders as <paramref name="hosting"/> says (Redis in a cluster; localhost
-    /// and memory embedded), endpoints and cluster ids from the <c>Orleans</c> section, and
+    /// and memory embedded), endpoints and cluster ids from the <c>Orleans</c> section, the intake stream of production lines
+    /// (<see cref="LineIntakeStreaming"/>), and
     /// <see cref="AddAnomalyClusteringGrains"/>. The blob store must be registered as <see cref="IBlobStore"/>.
     /// </summary>
     public static ISiloBuilder AddAnomalyClustering(this ISiloBuilder silo, ClusterHostingOptions hosting, IConfiguration configuration)
@@ -41,6 +43,7 @@ public static class AnomalyClusteringSiloExtensions
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
             silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();
         }
         else
@@ -55,8 +58,10 @@ public static class AnomalyClusteringSiloExtensions
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(options => options.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(GrainStorageNames.Jobs, options => options.ConfigurationOptions = redis.Clone());
+            silo.AddRedisGrainStorage(GrainStorageNames.StreamPubSub, options => options.ConfigurationOptions = redis.Clone());
             silo.UseRedisReminderService(options => options.ConfigurationOptions = redis.Clone());
         }
+        silo.AddLineIntakeStreams(configuration);
         return silo.AddAnomalyClusteringGrains(hosting.Roles, configuration);
     }
 
@@ -91,6 +96,10 @@ public static class AnomalyClusteringSiloExtensions
         silo.Services.AddSingleton<BackboneSessions>();
         silo.Services.AddSingleton<PatchBagMemoryCache>();
         silo.Services.AddSingleton<NormalBankCache>();
+        // Production lines: the decisions of posted and queued images, and the catalogs they are made with.
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton<LineCatalogStore>();
+        silo.Services.AddSingleton<LineImageDecider>();
         return silo;
     }
 }

@@ -139,4 +139,7 @@ public static class GrainStorageNames
 {
     /// <summary>Job coordinators' state and the job registry.</summary>
     public const string Jobs = "jobs";
+
+    /// <summary>Orleans' stream pub-sub (the producers and subscriptions of streams such as the line intake); the name Orleans looks for.</summary>
+    public const string StreamPubSub = "PubSubStore";
 }

@@ -1,5 +1,6 @@
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Grains.Lines;
 
 namespace AnomalyClustering.Silo.Api;
 
@@ -17,6 +18,15 @@ internal static class ApiProblemAnswers
             catch (ApiProblemException e)
             {
                 return Results.Problem(e.Message, statusCode: e.StatusCode, title: e.Title, extensions: e.Extensions);
+            }
+            catch (InvalidLineNameException e)
+            {
+                return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid line name");
+            }
+            catch (LineCannotTakeImagesException e)
+            {
+                return Results.Problem(e.Message, statusCode: e.IsConflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest,
+                    title: e.IsConflict ? "Line cannot take images" : "Unsupported line");
             }
             catch (InvalidJobException e)
             {

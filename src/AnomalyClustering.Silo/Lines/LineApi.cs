@@ -1,9 +1,11 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Silo.Security;
@@ -15,7 +17,7 @@ namespace AnomalyClustering.Silo.Lines;
 
 /// <summary>
 /// The HTTP API of production lines (mapped on coordinator silos, beside the job API): make a line's next catalog version
-/// from a completed job, show a line, decide posted images against it, and page its decision log. A line belongs to the
+/// from a completed job, show a line, decide posted images against it, page its decision log, and delete it. A line belongs to the
 /// caller's tenant (<see cref="LineCatalogStore"/>); refusals are ProblemDetails like the job API's (400 bad name or
 /// input, 404 unknown line or job, 409 job not completed, 413 too large, 415 wrong content type).
 /// </summary>
@@ -27,12 +29,10 @@ public static class LineApi
     public const int MaxImagesPerPost = 32;
 
 
-    /// <summary>Registers the line API's services.</summary>
+    /// <summary>Registers the line API's services (the silo registers the shared ones: <see cref="LineCatalogStore"/>, <see cref="LineImageDecider"/>).</summary>
     public static IServiceCollection AddLineApi(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddSingleton<LineCatalogStore>();
-        services.AddSingleton<LineImageProcessing>();
         return services;
     }
 
@@ -59,6 +59,15 @@ public static class LineApi
             .Produces<LineView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        lines.MapDelete("/{name}", DeleteAsync)
+            .WithName("DeleteLine")
+            .WithSummary("Delete a line of the caller's tenant: every catalog version, its images, outcomes and decisions")
+            .WithDescription("Afterwards the name is unknown (404) and free for a new line. Intake messages still queued for it are logged as `unknown-line` errors under the name (an intake consumer may keep a catalog it read for up to 10 s).")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Cancel);
 
         lines.MapPost("/{name}/images", DecideAsync)
             .WithName("DecideLineImages")
@@ -128,12 +137,20 @@ public static class LineApi
         return Results.Ok(ViewOf(catalog, versions));
     }
 
+    private static async Task<IResult> DeleteAsync(string name, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        // The prefix ends with '/': line "plate" never takes "plate-b" with it.
+        await store.DeletePrefixAsync(LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name), cancellationToken).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
     private static async Task<IResult> DecideAsync(
-        string name, HttpRequest request, LineCatalogStore lines, LineImageProcessing processing, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
+        string name, HttpRequest request, LineCatalogStore lines, LineImageDecider decider, IBlobStore store, IOptions<JobApiOptions> limits, CancellationToken cancellationToken)
     {
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(request.HttpContext).Tenant, name);
         var (catalog, _) = await KnownLineAsync(lines, name, request.HttpContext, cancellationToken).ConfigureAwait(false);
-        var options = LineImageProcessing.OptionsOf(catalog);
+        LineImageDecider.OptionsOf(catalog);
         if (!request.HasFormContentType || request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) != true)
         {
             throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
@@ -158,32 +175,48 @@ public static class LineApi
         {
             throw ApiProblemException.BadRequest($"the request has {form.Files.Count} image files; send 1 to {MaxImagesPerPost} per request.", "Invalid images");
         }
-        var images = new List<LineImageProcessing.PostedImage>(form.Files.Count);
-        foreach (var file in form.Files)
+        // Each readable file is stored under the line by its content hash (its image id) and decided by the same path as
+        // the intake queue's images; a file that cannot be read is answered with its error in its place.
+        var results = new LineImageResult?[form.Files.Count];
+        var stored = new List<(int Index, LineImageDecider.StoredImage Image)>(form.Files.Count);
+        for (var f = 0; f < form.Files.Count; f++)
         {
-            images.Add(await ReadPostedAsync(file, fileLimit, cancellationToken).ConfigureAwait(false));
+            var file = form.Files[f];
+            var fileName = string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName;
+            if (ReadError(file, fileLimit) is { } error)
+            {
+                results[f] = new LineImageResult(null, fileName, false, null, error);
+                continue;
+            }
+            stored.Add((f, await StoreAsync(store, prefix, file, fileName, cancellationToken).ConfigureAwait(false)));
         }
-        var decided = await processing.DecideAsync(prefix, catalog, options, images, cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new LineImagesResponse(catalog.Line, catalog.Version, decided));
+        var decided = await decider.DecideAsync(prefix, catalog, [.. stored.Select(s => s.Image)], logFailures: false, cancellationToken).ConfigureAwait(false);
+        for (var s = 0; s < stored.Count; s++)
+        {
+            results[stored[s].Index] = decided[s];
+        }
+        return Results.Ok(new LineImagesResponse(catalog.Line, catalog.Version, [.. results.Select(r => r!)]));
     }
 
-    private static async Task<LineImageProcessing.PostedImage> ReadPostedAsync(IFormFile file, long fileLimit, CancellationToken cancellationToken)
+    private static LineImageError? ReadError(IFormFile file, long fileLimit) => file.Length switch
     {
-        var fileName = string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName;
-        if (file.Length == 0)
-        {
-            return new(fileName, null, new LineImageError("empty", "the file is empty."));
-        }
-        if (file.Length > fileLimit)
-        {
-            return new(fileName, null, new LineImageError("too-large", $"the file has {file.Length} bytes; the limit is {fileLimit} (AnomalyClustering:Api:MaxUploadFileBytes)."));
-        }
+        0 => new LineImageError("empty", "the file is empty."),
+        _ when file.Length > fileLimit => new LineImageError("too-large", $"the file has {file.Length} bytes; the limit is {fileLimit} (AnomalyClustering:Api:MaxUploadFileBytes)."),
+        _ => null,
+    };
+
+    private static async Task<LineImageDecider.StoredImage> StoreAsync(IBlobStore store, string prefix, IFormFile file, string fileName, CancellationToken cancellationToken)
+    {
         using var bytes = new MemoryStream((int)file.Length);
         await using (var stream = file.OpenReadStream())
         {
             await stream.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
         }
-        return new(fileName, bytes.ToArray(), null);
+        var imageId = Convert.ToHexStringLower(SHA256.HashData(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)));
+        var blob = LineBlobNames.ImageOf(prefix, imageId);
+        bytes.Position = 0;
+        await store.PutAsync(blob, bytes, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new LineImageDecider.StoredImage(imageId, fileName, blob);
     }
 
     private static async Task<IResult> DecisionsAsync(string name, int? offset, int? limit, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -217,7 +250,7 @@ public static class LineApi
                     more = true;
                     break;
                 }
-                page.Add(LineImageProcessing.ParseLogged(line));
+                page.Add(LineImageDecider.ParseLogged(line));
             }
             if (more)
             {

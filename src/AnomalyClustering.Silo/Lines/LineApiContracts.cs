@@ -1,3 +1,5 @@
+using AnomalyClustering.Grains.Lines;
+
 namespace AnomalyClustering.Silo.Lines;
 
 /// <summary>The body of <c>POST /lines</c>.</summary>
@@ -39,50 +41,6 @@ public sealed record LineView(
 /// <param name="Spread">Root-mean-square distance of the members to the centroid.</param>
 /// <param name="AcceptanceRadius">Beyond this distance an image is novel.</param>
 public sealed record LineClusterView(int Index, string Name, int Size, double Spread, double AcceptanceRadius);
-
-/// <summary>One decision of a line, as logged and as answered.</summary>
-/// <param name="ImageId">The image id: the SHA-256 of its bytes (hex), the idempotency key.</param>
-/// <param name="FileName">The file name the image was posted with, for people.</param>
-/// <param name="DecidedAt">When it was decided.</param>
-/// <param name="CatalogVersion">The catalog version it was decided with.</param>
-/// <param name="Decision">The defect type's name, or <c>novel</c>.</param>
-/// <param name="Outcome"><c>assigned</c>, <c>ambiguous</c> (within the margin of a second type) or <c>novel</c>.</param>
-/// <param name="Nearest">The nearest type (also for a novel image).</param>
-/// <param name="AnomalyScore">The image anomaly score (null in the <c>average</c> mode).</param>
-/// <param name="Defective">Whether the score is above the catalog's detection threshold; null without either.</param>
-/// <param name="Distances">Per type, the distance to its centroid.</param>
-/// <param name="WardIncreases">Per type, the growth of Ward's criterion if the image joined it.</param>
-/// <param name="Margin">The nearest type's relative lead over the second.</param>
-/// <param name="AcceptanceRadius">The nearest type's acceptance radius.</param>
-/// <param name="NoveltyScore">Distance over radius (above 1: novel); null when the radius is 0.</param>
-public sealed record LineDecision(
-    string ImageId,
-    string? FileName,
-    DateTimeOffset DecidedAt,
-    int CatalogVersion,
-    string Decision,
-    string Outcome,
-    string Nearest,
-    double? AnomalyScore,
-    bool? Defective,
-    IReadOnlyDictionary<string, double> Distances,
-    IReadOnlyDictionary<string, double> WardIncreases,
-    double Margin,
-    double AcceptanceRadius,
-    double? NoveltyScore);
-
-/// <summary>What <c>POST /lines/{name}/images</c> answers per image: its decision, or why there is none.</summary>
-/// <param name="ImageId">The image id (null when the file could not even be read).</param>
-/// <param name="FileName">The posted file name.</param>
-/// <param name="Repeated">True when the image was decided before: the stored decision is returned, nothing is recomputed.</param>
-/// <param name="Decision">The decision, or null on error.</param>
-/// <param name="Error">Why the image has no decision, or null.</param>
-public sealed record LineImageResult(string? ImageId, string? FileName, bool Repeated, LineDecision? Decision, LineImageError? Error);
-
-/// <summary>Why one posted image has no decision.</summary>
-/// <param name="Reason">A stable code (<c>not-an-image</c>, <c>too-large</c>, <c>empty</c>, <c>dimension</c>, ...).</param>
-/// <param name="Message">What was wrong, for a person.</param>
-public sealed record LineImageError(string Reason, string Message);
 
 /// <summary>The answer of <c>POST /lines/{name}/images</c>.</summary>
 /// <param name="Line">The line.</param>

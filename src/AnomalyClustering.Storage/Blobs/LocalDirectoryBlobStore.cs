@@ -19,12 +19,18 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
     private readonly string blobsRoot;
     private readonly string stagingRoot;
 
+    /// <summary>
+    /// The folder of the blobs of a store in <paramref name="rootFolder"/>: blob <c>a/b/c</c> is its file <c>a/b/c</c> (the
+    /// CLI keeps its lines there, where the embedded silo reads them as blobs).
+    /// </summary>
+    public static string BlobsFolderOf(string rootFolder) => Path.Combine(Path.GetFullPath(rootFolder), "blobs");
+
     /// <summary>A store in <paramref name="rootFolder"/> (created when missing).</summary>
     public LocalDirectoryBlobStore(string rootFolder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(rootFolder);
         RootFolder = Path.GetFullPath(rootFolder);
-        blobsRoot = Path.Combine(RootFolder, "blobs") + Path.DirectorySeparatorChar;
+        blobsRoot = BlobsFolderOf(RootFolder) + Path.DirectorySeparatorChar;
         stagingRoot = Path.Combine(RootFolder, "staging");
         Directory.CreateDirectory(blobsRoot);
         Directory.CreateDirectory(stagingRoot);

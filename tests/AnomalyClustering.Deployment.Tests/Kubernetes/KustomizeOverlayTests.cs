@@ -83,11 +83,15 @@ public sealed class KustomizeOverlayTests
         var redisEndpoint = RenderedManifests.ValueOf(secret, "redis-connection-string")!.Split(',')[0].Split(':');
         AssertServicePort(manifests, redisEndpoint[0], int.Parse(redisEndpoint[1], System.Globalization.CultureInfo.InvariantCulture));
 
-        var blobEndpoint = RenderedManifests.ValueOf(secret, "blob-connection-string")!.Split(';')
+        var storage = RenderedManifests.ValueOf(secret, "blob-connection-string")!.Split(';')
             .Select(part => part.Split('=', 2)).Where(pair => pair.Length == 2)
-            .ToDictionary(pair => pair[0], pair => pair[1])["BlobEndpoint"];
-        var uri = new Uri(blobEndpoint);
-        AssertServicePort(manifests, uri.Host, uri.Port);
+            .ToDictionary(pair => pair[0], pair => pair[1]);
+        // Blobs, and the queues of production-line intake on the same account.
+        foreach (var endpoint in new[] { "BlobEndpoint", "QueueEndpoint" })
+        {
+            var uri = new Uri(storage[endpoint]);
+            AssertServicePort(manifests, uri.Host, uri.Port);
+        }
     }
 
     [Fact]

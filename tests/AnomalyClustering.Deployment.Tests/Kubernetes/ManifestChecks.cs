@@ -25,6 +25,7 @@ internal static partial class ManifestChecks
         "AnomalyClustering__Clustering",
         "AnomalyClustering__Storage__Kind",
         "AnomalyClustering__Storage__Container",
+        "AnomalyClustering__Intake__Queue",
         "AnomalyClustering__Backbones__ExecutionProvider",
         "AnomalyClustering__Telemetry__PrometheusEndpoint",
         "ConnectionStrings__Redis",

@@ -3,10 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using AnomalyClustering.Core.Lines;
-using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Storage;
 
-namespace AnomalyClustering.Silo.Lines;
+namespace AnomalyClustering.Grains.Lines;
 
 /// <summary>
 /// Lines in the blob store, per tenant: <c>lines/{tenant or _}/{name}/v{N}.json</c>, one immutable blob per catalog version
@@ -19,20 +18,20 @@ public sealed partial class LineCatalogStore(IBlobStore store)
     private const int CreateAttempts = 5;
 
     /// <summary>The blob prefix of line <paramref name="name"/> of <paramref name="tenant"/>.</summary>
-    /// <exception cref="ApiProblemException">400: the name is not allowed.</exception>
+    /// <exception cref="InvalidLineNameException">The name is not allowed.</exception>
     public static string PrefixOf(string? tenant, string name)
     {
         CheckName(name);
         return $"lines/{TenantFolder(tenant)}/{name}/";
     }
 
-    /// <summary>Throws a 400 unless <paramref name="name"/> is 1-64 letters, digits, '.', '_' or '-' (not starting with '.').</summary>
+    /// <summary>Throws <see cref="InvalidLineNameException"/> unless <paramref name="name"/> is 1-64 letters, digits, '.', '_' or '-' (not starting with '.').</summary>
     public static void CheckName(string? name)
     {
         if (name is null || !LineName().IsMatch(name))
         {
-            throw ApiProblemException.BadRequest(
-                $"line name '{name}' is not valid; use 1-64 letters, digits, '.', '_' or '-', not starting with '.'.", "Invalid line name");
+            throw new InvalidLineNameException(
+                $"line name '{name}' is not valid; use 1-64 letters, digits, '.', '_' or '-', not starting with '.'.");
         }
     }
 
@@ -119,3 +118,6 @@ public sealed partial class LineCatalogStore(IBlobStore store)
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")]
     private static partial Regex TenantName();
 }
+
+/// <summary>A line name that is not allowed (the API answers 400, the CLI its input error).</summary>
+public sealed class InvalidLineNameException(string message) : ArgumentException(message);
