@@ -331,7 +331,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             if (e is InconsistentStateException)
             {
                 // A write whose answer was lost (Redis restarted) may have landed: the stored state is the truth to go on from.
-                await _state.ReadStateAsync().ConfigureAwait(true);
+                await ReadStoredStateAsync().ConfigureAwait(true);
             }
             return false;
         }
@@ -418,6 +418,19 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private Task WriteStateAsync() => _checkpoints.WriteAsync();
 
+    /// <summary>Reads the stored state (and its ETag) back; while Redis is still away the next attempt reads it.</summary>
+    private async Task ReadStoredStateAsync()
+    {
+        try
+        {
+            await _state.ReadStateAsync().ConfigureAwait(true);
+        }
+        catch (Exception e) when (BoundedFanOut.IsTransient(e))
+        {
+            _logger.LogWarning(e, "Job {JobId}: its stored state could not be read yet", JobId);
+        }
+    }
+
     private async Task WriteFinalStateAsync()
     {
         for (var attempt = 1; ; attempt++)
@@ -434,7 +447,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
                 {
                     // The stored state moved on (a lost answer that had landed): take its ETag, keep this outcome.
                     var outcome = S;
-                    await _state.ReadStateAsync().ConfigureAwait(true);
+                    await ReadStoredStateAsync().ConfigureAwait(true);
                     _state.State = outcome;
                 }
                 await Task.Delay(FinalWriteRetryDelay).ConfigureAwait(true);
