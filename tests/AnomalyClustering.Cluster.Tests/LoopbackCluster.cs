@@ -25,7 +25,8 @@ namespace AnomalyClustering.Cluster.Tests;
 /// reminders) and Azurite (blobs) started here, one coordinator silo and two gpu-worker silos running the built
 /// AnomalyClustering.Silo.dll, an Orleans client in the test process, and a small labelled synthetic dataset uploaded to
 /// the blob store. Everything is stopped (process trees killed) and removed at the end. Missing redis-server, Azurite or
-/// silo build: <see cref="SkipReason"/> says which, and the tests skip.
+/// silo build: <see cref="SkipReason"/> says which, and the tests skip. A durable cluster (the fault tests') keeps Redis's
+/// data in an append-only file and Azurite's on disk, so that either can be stopped and started again with its data.
 /// </summary>
 public class LoopbackCluster : IAsyncLifetime
 {
@@ -45,6 +46,16 @@ public class LoopbackCluster : IAsyncLifetime
     private string? siloAssembly;
     private ClusterSettings? settings;
     private string? dataFolder;
+    private readonly bool durable;
+    private int workersStarted;
+
+    /// <summary>A cluster whose Redis and Azurite keep their data in memory.</summary>
+    public LoopbackCluster() : this(durable: false)
+    {
+    }
+
+    /// <summary>A cluster whose Redis and Azurite keep their data on disk when <paramref name="durable"/>.</summary>
+    protected LoopbackCluster(bool durable) => this.durable = durable;
 
     /// <summary>
     /// Settings of the production-line intake for every silo and the test's client (keys with '__'); none here, so the
@@ -107,8 +118,9 @@ public class LoopbackCluster : IAsyncLifetime
         Dataset = ImageFolderDiscovery.Discover(written.Root);
 
         // Redis and Azurite start side by side; whichever started is stopped by DisposeAsync if the other failed.
-        var redisStart = RedisServer.StartAsync(redisExecutable);
-        var azuriteStart = AzuriteProcess.StartAsync(AzuriteFixture.Launcher, queueLauncher: IntakeSettings.Count > 0 ? AzuriteFixture.QueueLauncher : null);
+        var redisStart = RedisServer.StartAsync(redisExecutable, appendOnly: durable);
+        var azuriteStart = AzuriteProcess.StartAsync(
+            AzuriteFixture.Launcher, queueLauncher: IntakeSettings.Count > 0 ? AzuriteFixture.QueueLauncher : null, onDisk: durable);
         try
         {
             await Task.WhenAll(redisStart, azuriteStart);
@@ -121,8 +133,8 @@ public class LoopbackCluster : IAsyncLifetime
 
         settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString, IntakeSettings);
         silos.Add(StartCoordinator());
-        silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-1", SiloRoles.GpuWorker));
-        silos.Add(SiloProcess.Start(siloAssembly!, settings, "worker-2", SiloRoles.GpuWorker));
+        silos.Add(StartWorker());
+        silos.Add(StartWorker());
         Coordinator = silos[0];
 
         Store = await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "anomaly-clustering");
@@ -155,6 +167,43 @@ public class LoopbackCluster : IAsyncLifetime
 
     /// <summary>Kills a worker process (a crash: no graceful shutdown); it stays dead.</summary>
     internal Task KillAsync(SiloProcess worker) => worker.KillAsync();
+
+    /// <summary>
+    /// Stops a gpu-worker: a kill (a crash) or, when <paramref name="graceful"/>, SIGTERM with 60 s for Orleans' graceful
+    /// shutdown. It leaves the cluster's worker list; <see cref="StartMissingWorkersAsync"/> replaces it.
+    /// </summary>
+    internal async Task StopWorkerAsync(SiloProcess worker, bool graceful)
+    {
+        if (graceful)
+        {
+            await worker.TerminateAsync(TimeSpan.FromSeconds(60));
+        }
+        else
+        {
+            await worker.KillAsync();
+        }
+        silos.Remove(worker);
+        await worker.DisposeAsync();
+    }
+
+    /// <summary>Starts new gpu-workers (as Kubernetes replaces lost pods) until there are two, and waits until they are ready.</summary>
+    internal async Task StartMissingWorkersAsync()
+    {
+        var started = new List<SiloProcess>();
+        while (Workers.Count < 2)
+        {
+            var worker = StartWorker();
+            silos.Add(worker);
+            started.Add(worker);
+        }
+        await Task.WhenAll(started.Select(worker => worker.WaitReadyAsync(ReadyTimeout)));
+    }
+
+    /// <summary>Redis (the durable cluster's keeps its data in an append-only file).</summary>
+    internal RedisServer Redis => redis!;
+
+    /// <summary>Azurite (the durable cluster's keeps its blobs on disk).</summary>
+    internal AzuriteProcess Azurite => azurite!;
 
     /// <summary>
     /// The outcome of <paramref name="compute"/>, computed once for all tests of the class (the first caller runs it;
@@ -298,6 +347,9 @@ public class LoopbackCluster : IAsyncLifetime
             dataFolder = null;
         }
     }
+
+    private SiloProcess StartWorker() =>
+        SiloProcess.Start(siloAssembly!, settings!, $"worker-{++workersStarted}", SiloRoles.GpuWorker);
 
     private SiloProcess StartCoordinator(int? siloPort = null, int? gatewayPort = null, string name = "coordinator") =>
         SiloProcess.Start(siloAssembly!, settings!, name, SiloRoles.Coordinator, siloPort, gatewayPort,

@@ -169,6 +169,61 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task AFailedJobResubmittedWithItsIdRunsAgainFromItsManifest()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 73, imagesPerClass: 2, normals: 3);
+        var semiSupervised = new JobOptions { Mode = "semi-supervised" };
+        var reference = await JobRuns.ResultAsync(fixture.Store, await JobRuns.RunAsync(Grains, fixture.Store, "retry-reference", data.Job(semiSupervised)));
+        // The normal images are named where nothing is yet: the job fails (semi-supervised needs at least one).
+        var late = data.NormalImages.Select(image => image with { BlobName = "datasets/retry-late/" + image.Id }).ToArray();
+        var failed = await JobRuns.RunAsync(Grains, fixture.Store, "retry-failed", data.Job(semiSupervised) with { NormalImages = late });
+        Assert.Equal(JobState.Failed, failed.State);
+        var coordinator = Grains.GetGrain<IClusteringJobGrain>("retry-failed");
+        var manifest = await coordinator.GetManifest();
+
+        foreach (var (image, copy) in data.NormalImages.Zip(late))
+        {
+            await using var content = await fixture.Store.OpenReadAsync(image.BlobName, TestContext.Current.CancellationToken);
+            await fixture.Store.PutAsync(copy.BlobName, content, cancellationToken: TestContext.Current.CancellationToken);
+        }
+        // Resubmitted with other images and options: the job runs again from what it was submitted with.
+        var retried = await JobRuns.RunAsync(Grains, fixture.Store, "retry-failed", data.Job(new JobOptions { Tau = 2 }) with { Images = data.Images.Take(2).ToArray() });
+
+        Assert.True(retried.State == JobState.Completed, $"the retried job ended {retried.State}: {retried.Error}");
+        Assert.Null(retried.Error);
+        Assert.Equal(failed.CreatedAt, retried.CreatedAt);
+        Assert.Equal(manifest!.Prefix, (await coordinator.GetManifest())!.Prefix);
+        var result = await JobRuns.ResultAsync(fixture.Store, retried);
+        Assert.Equal(JobRuns.Clusters(reference), JobRuns.Clusters(result));
+        Assert.Equal(reference.Images.Select(image => image.AnomalyScore), result.Images.Select(image => image.AnomalyScore));
+        var listed = await Grains.GetGrain<IJobRegistryGrain>(0).List(0, 1000);
+        Assert.Equal(JobState.Completed, Assert.Single(listed, status => status.JobId == "retry-failed").State);
+
+        // A completed job's resubmission (and retry) leaves it as it is.
+        var again = await JobRuns.SubmitAsync(fixture.Store, Grains, "retry-failed", data.Job(semiSupervised) with { NormalImages = late });
+        Assert.Equal((JobState.Completed, retried.UpdatedAt, retried.ResultBlob), (again.State, again.UpdatedAt, again.ResultBlob));
+        Assert.Equal(retried.UpdatedAt, (await coordinator.Retry()).UpdatedAt);
+    }
+
+    [Fact]
+    public async Task ACancelledJobRetriedRunsToTheClustersOfAnUninterruptedRun()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 79, imagesPerClass: 2, normals: 2);
+        var reference = await JobRuns.ResultAsync(fixture.Store, await JobRuns.RunAsync(Grains, fixture.Store, "retry-cancel-reference", data.Job(new JobOptions())));
+        var coordinator = Grains.GetGrain<IClusteringJobGrain>("retry-cancelled");
+        await JobRuns.SubmitAsync(fixture.Store, Grains, "retry-cancelled", data.Job(new JobOptions()));
+        Assert.Equal(JobState.Cancelled, (await coordinator.Cancel()).State);
+
+        var restarted = await coordinator.Retry();
+        Assert.True(restarted.State.IsActive(), $"the retried job is {restarted.State}");
+        var finished = await JobRuns.RunAsync(Grains, fixture.Store, "retry-cancelled", data.Job(new JobOptions()));
+
+        Assert.Equal(JobState.Completed, finished.State);
+        Assert.Equal(0, finished.FailedImages);
+        Assert.Equal(JobRuns.Clusters(reference), JobRuns.Clusters(await JobRuns.ResultAsync(fixture.Store, finished)));
+    }
+
+    [Fact]
     public async Task AJobSplitIntoManyShardsGivesTheSameResultAsOneShard()
     {
         var data = await DemoDataset.CreateAsync(fixture.Store, seed: 81);

@@ -173,6 +173,42 @@ public sealed class JobApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task ACancelledJobIsRetriedFromItsManifestAndACompletedOneStaysAsItIs()
+    {
+        var prefix = await PutClassFoldersAsync(gateOne: true);
+        var status = await SubmitAsync(new { prefix, options = ApiDatasets.Small });
+        try
+        {
+            await WaitUntilAsync(() => server.Store.IsWaiting(prefix));
+            using var cancel = await Client.PostAsync($"/jobs/{status.JobId}/cancel", null, TestContext.Current.CancellationToken);
+            Assert.Equal(JobState.Cancelled, (await cancel.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!.State);
+        }
+        finally
+        {
+            server.Store.Release(prefix);
+        }
+        Assert.Equal(JobState.Cancelled, (await server.WaitAsync(status.JobId)).State);
+
+        using var retry = await Client.PostAsync($"/jobs/{status.JobId}/retry", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var retried = (await retry.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.True(retried.State.IsActive(), $"the retried job is {retried.State}");
+        Assert.Equal(status.CreatedAt, retried.CreatedAt);
+        var done = await server.WaitAsync(status.JobId);
+        Assert.True(done.State == JobState.Completed, done.Error);
+        Assert.Equal((6, 0), (done.TotalImages, done.FailedImages));
+
+        // A completed job: a retry and a resubmission with the same id both answer it unchanged.
+        using var again = await Client.PostAsync($"/jobs/{status.JobId}/retry", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        using var resubmit = await Client.PostAsJsonAsync("/jobs", new { jobId = status.JobId, prefix, options = ApiDatasets.Small }, SiloServer.Json, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, resubmit.StatusCode);
+        var unchanged = (await resubmit.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal((JobState.Completed, done.UpdatedAt), (unchanged.State, unchanged.UpdatedAt));
+        await ProblemAsync(await Client.PostAsync("/jobs/no-such-job/retry", null, TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no-such-job");
+    }
+
+    [Fact]
     public async Task AJobWhoseImagesAreAllBrokenFailsWithTheReasonAndHasNoResult()
     {
         using var folder = new TempFolder();

@@ -69,6 +69,10 @@ public sealed partial class RemoteCliTests(SiloServer server)
         var cancel = CliRun.InProcess(["jobs", "cancel", jobId, "--server", Url, "--token", server.AdminToken]);
         Assert.True(cancel.ExitCode == 0, cancel.Error);
         Assert.Contains("completed", cancel.Output);
+        // Only a failed or cancelled job is started again: a completed one stays as it is.
+        var retry = CliRun.InProcess(["jobs", "retry", jobId, "--server", Url, "--token", server.AdminToken]);
+        Assert.True(retry.ExitCode == 0, retry.Error);
+        Assert.Contains($"job {jobId}: completed", retry.Output);
     }
 
     [Fact]

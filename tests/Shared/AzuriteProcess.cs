@@ -6,16 +6,16 @@ namespace AnomalyClustering.Testing;
 /// <summary>
 /// A real Azurite emulator (tools/azurite, installed by <c>npm ci --prefix tools/azurite</c>): its blob service and, when
 /// asked, its queue service (the <c>azurite-queue</c> launcher, a process of its own), each on a free loopback port with
-/// in-memory persistence; the process trees are killed and the working folder removed on dispose.
+/// in-memory persistence, or on disk when the fault tests stop it and start it again; the process trees are killed and
+/// the working folder removed on dispose.
 /// </summary>
 internal sealed class AzuriteProcess : IAsyncDisposable
 {
-    /// <summary>Azurite's fixed development account and key (public, documented by Microsoft).</summary>
     private const string AccountName = "devstoreaccount1";
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly List<LoggedProcess> processes = [];
+    private readonly List<Service> services = [];
     private readonly string workFolder;
 
     private AzuriteProcess(string workFolder) => this.workFolder = workFolder;
@@ -24,7 +24,10 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     public string ConnectionString { get; private set; } = "";
 
     /// <summary>CPU time the emulator has used so far (the benchmarks count it as part of the cluster's cost).</summary>
-    public TimeSpan TotalProcessorTime => processes.Aggregate(TimeSpan.Zero, (sum, process) => sum + process.TotalProcessorTime);
+    public TimeSpan TotalProcessorTime => services.Aggregate(TimeSpan.Zero, (sum, service) => sum + service.Process.TotalProcessorTime);
+
+    /// <summary>True while every service's process runs.</summary>
+    public bool IsRunning => services.All(service => !service.Process.HasExited);
 
     /// <summary>The azurite-blob launcher of the npm install under <paramref name="repositoryRoot"/>.</summary>
     public static string Launcher(string repositoryRoot) => LauncherOf(repositoryRoot, "azurite-blob");
@@ -39,8 +42,12 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     /// benchmarks turn it off, since Azure Blob Storage spends none of the cluster's CPU on it.
     /// </param>
     /// <param name="queueLauncher">The azurite-queue launcher (<see cref="QueueLauncher"/>) to start the queue service too; null: blobs only.</param>
+    /// <param name="onDisk">
+    /// Keep the data in its working folder rather than in memory, so that <see cref="StopAsync"/> and
+    /// <see cref="RestartAsync"/> keep it (a storage outage, not a loss).
+    /// </param>
     /// <exception cref="InvalidOperationException">It did not start; the message holds its output.</exception>
-    public static async Task<AzuriteProcess> StartAsync(string launcher, bool accessLog = true, string? queueLauncher = null)
+    public static async Task<AzuriteProcess> StartAsync(string launcher, bool accessLog = true, string? queueLauncher = null, bool onDisk = false)
     {
         var azurite = new AzuriteProcess(Directory.CreateTempSubdirectory("azurite-").FullName);
         try
@@ -48,14 +55,14 @@ internal sealed class AzuriteProcess : IAsyncDisposable
             var blobPort = LoggedProcess.FreeLoopbackPort();
             var connection = $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};"
                 + $"BlobEndpoint=http://127.0.0.1:{blobPort}/{AccountName};";
-            var starts = new List<Task> { azurite.StartServiceAsync(launcher, "blob", blobPort, accessLog) };
+            azurite.services.Add(new Service("blob", blobPort, azurite.StartInfo(launcher, "blob", blobPort, accessLog, onDisk)));
             if (queueLauncher is not null)
             {
                 var queuePort = LoggedProcess.FreeLoopbackPort();
                 connection += $"QueueEndpoint=http://127.0.0.1:{queuePort}/{AccountName};";
-                starts.Add(azurite.StartServiceAsync(queueLauncher, "queue", queuePort, accessLog));
+                azurite.services.Add(new Service("queue", queuePort, azurite.StartInfo(queueLauncher, "queue", queuePort, accessLog, onDisk)));
             }
-            await Task.WhenAll(starts).ConfigureAwait(false);
+            await Task.WhenAll(azurite.services.Select(service => service.StartAsync())).ConfigureAwait(false);
             azurite.ConnectionString = connection;
             return azurite;
         }
@@ -66,18 +73,51 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The output tails of the emulator's processes, for failure messages.</summary>
-    public string Tail() => string.Join(Environment.NewLine, processes.Select(process => process.Tail()));
+    /// <summary>Stops the emulator as a pod is stopped (SIGTERM; Azurite saves its metadata and exits), killing it after 30 s.</summary>
+    public Task StopAsync() => Task.WhenAll(services.Select(service => service.Process.TerminateAsync(TimeSpan.FromSeconds(30))));
 
-    private async Task StartServiceAsync(string launcher, string service, int port, bool accessLog)
+    /// <summary>Starts the stopped emulator again on the same ports and folder, and waits until it listens.</summary>
+    public async Task RestartAsync()
+    {
+        if (services.Any(service => !service.Process.HasExited))
+        {
+            throw new InvalidOperationException("Azurite is still running; stop it first.");
+        }
+        foreach (var service in services)
+        {
+            await service.Process.DisposeAsync().ConfigureAwait(false);
+        }
+        await Task.WhenAll(services.Select(service => service.StartAsync())).ConfigureAwait(false);
+    }
+
+    /// <summary>The output tails of the emulator's processes, for failure messages.</summary>
+    public string Tail() => string.Join(Environment.NewLine, services.Where(service => service.Started).Select(service => service.Process.Tail()));
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in services.Where(service => service.Started))
+        {
+            await service.Process.DisposeAsync().ConfigureAwait(false);
+        }
+        services.Clear();
+        try
+        {
+            Directory.Delete(workFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind must not hide the caller's own outcome.
+        }
+    }
+
+    private ProcessStartInfo StartInfo(string launcher, string service, int port, bool accessLog, bool onDisk)
     {
         var start = new ProcessStartInfo(launcher) { WorkingDirectory = workFolder };
         // No --skipApiVersionCheck: the tests prove that the clients' pinned service versions are ones Azurite accepts.
         // --disableTelemetry: Azurite otherwise reports every request to Application Insights, from the tests' machine.
-        var arguments = new List<string>
-        {
-            $"--{service}Host", "127.0.0.1", $"--{service}Port", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence", "--disableTelemetry",
-        };
+        var arguments = new List<string> { $"--{service}Host", "127.0.0.1", $"--{service}Port", port.ToString(CultureInfo.InvariantCulture), "--disableTelemetry" };
+        arguments.AddRange(onDisk ? ["--location", workFolder] : ["--inMemoryPersistence"]);
         if (!accessLog)
         {
             arguments.Add("--silent");
@@ -86,39 +126,32 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
-        var process = LoggedProcess.Start($"azurite-{service}", start);
-        lock (processes)
-        {
-            processes.Add(process);
-        }
-        try
-        {
-            await process.WaitForLineAsync("successfully listens", StartTimeout).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new InvalidOperationException($"Azurite's {service} service did not start on port {port}: {e.Message}", e);
-        }
+        return start;
     }
 
     private static string LauncherOf(string repositoryRoot, string name) => Path.Combine(repositoryRoot, "tools", "azurite", "node_modules", ".bin",
         OperatingSystem.IsWindows() ? name + ".cmd" : name);
 
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    /// <summary>One Azurite service: its process, started again on the same port by a restart.</summary>
+    private sealed class Service(string name, int port, ProcessStartInfo start)
     {
-        foreach (var process in processes)
+        private LoggedProcess? process;
+
+        public LoggedProcess Process => process ?? throw new InvalidOperationException($"Azurite's {name} service was not started.");
+
+        public bool Started => process is not null;
+
+        public async Task StartAsync()
         {
-            await process.DisposeAsync().ConfigureAwait(false);
-        }
-        processes.Clear();
-        try
-        {
-            Directory.Delete(workFolder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp folder left behind must not hide the caller's own outcome.
+            process = LoggedProcess.Start($"azurite-{name}", start);
+            try
+            {
+                await process.WaitForLineAsync("successfully listens", StartTimeout).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"Azurite's {name} service did not start on port {port}: {e.Message}", e);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace AnomalyClustering.Testing;
@@ -10,7 +11,7 @@ namespace AnomalyClustering.Testing;
 /// test can wait for a line, search the log, and show its tail when something goes wrong. <see cref="DisposeAsync"/>
 /// kills the whole process tree: nothing is left running after a test, whatever happened.
 /// </summary>
-internal sealed class LoggedProcess : IAsyncDisposable
+internal sealed partial class LoggedProcess : IAsyncDisposable
 {
     private const int TailLines = 60;
 
@@ -141,6 +142,39 @@ internal sealed class LoggedProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} (pid {process.Id}) did not exit within 20 s of being killed.");
         }
     }
+
+    /// <summary>
+    /// Asks the process to stop (SIGTERM, as Kubernetes stops a pod) and waits up to <paramref name="gracePeriod"/> for it
+    /// to exit on its own; after that it is killed, as Kubernetes would. Returns true when it exited on its own.
+    /// </summary>
+    public async Task<bool> TerminateAsync(TimeSpan gracePeriod)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            await KillAsync().ConfigureAwait(false);
+            return false;
+        }
+        if (!process.HasExited && SendSignal(process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"{Name} (pid {process.Id}): SIGTERM could not be sent (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        using var timeout = new CancellationTokenSource(gracePeriod);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -8,7 +8,10 @@ namespace AnomalyClustering.Abstractions.Jobs;
 [Alias("AnomalyClustering.IClusteringJobGrain")]
 public interface IClusteringJobGrain : IGrainWithStringKey
 {
-    /// <summary>Accepts the job and starts it; submitting the same job id again returns its status unchanged.</summary>
+    /// <summary>
+    /// Accepts the job and starts it; submitting the same job id again returns its status unchanged (a failed or cancelled
+    /// job is started again by <see cref="Retry"/>, which <c>JobSubmitter</c> calls for a resubmission).
+    /// </summary>
     /// <exception cref="InvalidJobException">The specification or its options are invalid.</exception>
     [Alias("Submit")]
     Task<JobStatus> Submit(JobSpecification specification);
@@ -24,6 +27,14 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// <summary>Stops the job: no new image work starts; the state becomes <see cref="JobState.Cancelled"/> unless it had finished.</summary>
     [Alias("Cancel")]
     Task<JobStatus> Cancel();
+
+    /// <summary>
+    /// Starts a failed or cancelled job again from its own manifest, options and backbone, with none of its previous
+    /// progress (the feature cache keeps the patch bags it computed, so the backbone does not run again for them). Any other
+    /// job is left as it is: a completed job stays completed, a running one runs on. Returns the status.
+    /// </summary>
+    [Alias("Retry")]
+    Task<JobStatus> Retry();
 
     /// <summary>
     /// Names cluster <paramref name="cluster"/> of a completed job (null or blank removes its name). The names are kept in

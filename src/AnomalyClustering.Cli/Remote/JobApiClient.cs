@@ -88,6 +88,10 @@ internal sealed class JobApiClient : IDisposable
     public Task<JobStatus> GetStatusAsync(string jobId, CancellationToken cancellationToken) =>
         SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Get, $"jobs/{Uri.EscapeDataString(jobId)}"), CallTimeout, cancellationToken);
 
+    /// <summary>Starts a failed or cancelled job again (<c>POST /jobs/{id}/retry</c>); any other job's status as it is.</summary>
+    public Task<JobStatus> RetryAsync(string jobId, CancellationToken cancellationToken) =>
+        SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Post, $"jobs/{Uri.EscapeDataString(jobId)}/retry"), CallTimeout, cancellationToken);
+
     /// <summary>Cancels the job (<c>POST /jobs/{id}/cancel</c>).</summary>
     public Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken) =>
         SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Post, $"jobs/{Uri.EscapeDataString(jobId)}/cancel"), CallTimeout, cancellationToken);

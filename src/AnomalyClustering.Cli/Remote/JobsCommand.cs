@@ -60,6 +60,8 @@ internal static class JobsCommand
         });
 
         var cancel = StatusCommand("cancel", "Cancel a job (a finished job stays as it is).", (client, id, token) => client.CancelAsync(id, token));
+        var retry = StatusCommand("retry", "Start a failed or cancelled job again from its own images and options (any other job stays as it is).",
+            (client, id, token) => client.RetryAsync(id, token));
 
         var deleteId = JobIdArgument();
         var delete = new Command("delete", "Delete a job: cancel it if it runs, delete its uploaded images and its result on the server.") { deleteId, server };
@@ -77,6 +79,7 @@ internal static class JobsCommand
         command.Add(status);
         command.Add(result);
         command.Add(cancel);
+        command.Add(retry);
         command.Add(delete);
         return command;
 

@@ -1,3 +1,6 @@
+using Azure;
+using StackExchange.Redis;
+
 namespace AnomalyClustering.Grains.Jobs;
 
 /// <summary>
@@ -80,8 +83,21 @@ internal static class BoundedFanOut
 
     /// <summary>
     /// True for a fault of the cluster or a dependency rather than of the work itself: Orleans' own exceptions (a silo
-    /// gone, a connection lost), timeouts, and storage I/O (the blob store's errors are <see cref="IOException"/>s).
+    /// gone, a connection lost), timeouts, storage I/O (the blob store's errors are <see cref="IOException"/>s; the Azure
+    /// SDK's own, when the service cannot be reached, arrive as its retries' <see cref="AggregateException"/>), and Redis
+    /// (grain state, reminders) unreachable; also any exception caused by one of those.
     /// </summary>
-    public static bool IsTransient(Exception exception) =>
-        exception is TimeoutException or OrleansException or IOException or HttpRequestException;
+    public static bool IsTransient(Exception exception)
+    {
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is TimeoutException or OrleansException or IOException or HttpRequestException or RedisException
+                || cause is RequestFailedException { Status: 0 or 408 or 429 or >= 500 }
+                || (cause is AggregateException aggregate && aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsTransient)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

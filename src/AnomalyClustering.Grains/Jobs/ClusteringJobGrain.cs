@@ -13,6 +13,7 @@ using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace AnomalyClustering.Grains.Jobs;
 
@@ -29,6 +30,13 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 {
     private const string ResumeReminder = "resume";
     private static readonly TimeSpan ResumePeriod = TimeSpan.FromMinutes(1);
+
+    // A run stopped by an outage waits this long before it goes on: the dependency is likely still away.
+    private static readonly TimeSpan PauseAfterFault = TimeSpan.FromSeconds(5);
+
+    // A finished job's state is written until it is stored: the outcome must not be lost to a brief Redis outage.
+    private static readonly TimeSpan FinalWriteRetryDelay = TimeSpan.FromSeconds(5);
+    private const int FinalWriteAttempts = 120;
 
     private readonly IPersistentState<JobCoordinatorState> _state;
     private readonly IBlobStore _store;
@@ -126,6 +134,44 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     }
 
     /// <inheritdoc />
+    public async Task<JobStatus> Retry()
+    {
+        if (S.State is not (JobState.Failed or JobState.Cancelled) || S.Specification is not { } specification)
+        {
+            return Status();
+        }
+        // The previous run must be over before its state is replaced: a cancelled run may still be settling its image calls.
+        if (_run is { } previous)
+        {
+            await previous.ConfigureAwait(true);
+        }
+        if (S.State is not (JobState.Failed or JobState.Cancelled))
+        {
+            return Status(); // another Retry, interleaved while this one waited, has started it
+        }
+        // The shards' bitmaps and failures are the previous run's: cleared, so that every image is processed again.
+        await ForgetShardsAsync().ConfigureAwait(true);
+        var now = DateTimeOffset.UtcNow;
+        _state.State = new JobCoordinatorState
+        {
+            Specification = specification,
+            State = JobState.Queued,
+            CreatedAt = S.CreatedAt,
+            UpdatedAt = now,
+            CacheFeatures = S.CacheFeatures,
+        };
+        _context.ReferencesEmbedded = 0;
+        await WriteStateAsync().ConfigureAwait(true);
+        // The registry keeps a finished job's last status for good: the retried job is recorded afresh.
+        await GrainFactory.GetGrain<IJobRegistryGrain>(0).Remove(JobId).ConfigureAwait(true);
+        await RecordInRegistryAsync().ConfigureAwait(true);
+        await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} retried: started again from its manifest", JobId);
+        StartRun();
+        return Status();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<int, string>> NameCluster(int cluster, string? name)
     {
         if (S.State != JobState.Completed || S.ResultBlob is null || S.ClusterCount is not { } clusterCount)
@@ -185,11 +231,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             await run.ConfigureAwait(true);
         }
         await UnregisterResumeReminderAsync().ConfigureAwait(true);
-        // The shards run on their own: each is stopped and its state cleared with the job's.
-        for (var shard = 0; shard < (S.Specification?.Manifest?.ImageChunkCount ?? 0); shard++)
-        {
-            await GrainFactory.GetGrain<IJobShardGrain>(JobShardKey.For(JobId, shard)).Forget().ConfigureAwait(true);
-        }
+        await ForgetShardsAsync().ConfigureAwait(true);
         await _state.ClearStateAsync().ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
         // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
@@ -206,6 +248,15 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         StartRun();
         return Task.CompletedTask;
+    }
+
+    /// <summary>The shards run on their own: each is stopped and its state cleared.</summary>
+    private async Task ForgetShardsAsync()
+    {
+        for (var shard = 0; shard < (S.Specification?.Manifest?.ImageChunkCount ?? 0); shard++)
+        {
+            await GrainFactory.GetGrain<IJobShardGrain>(JobShardKey.For(JobId, shard)).Forget().ConfigureAwait(true);
+        }
     }
 
     private void StartRun()
@@ -228,6 +279,31 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         AnomalyClusteringTelemetry.JobsActive.Add(1);
         try
         {
+            while (!await RunOnceAsync(cancellationToken).ConfigureAwait(true))
+            {
+                await Task.Delay(PauseAfterFault, cancellationToken).ConfigureAwait(true);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("Job {JobId} stopped: cancelled", JobId);
+        }
+        finally
+        {
+            AnomalyClusteringTelemetry.JobsActive.Add(-1);
+            span?.SetTag("anomaly_clustering.state", S.State.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Runs the job from its state; false when a fault of the cluster or a dependency (a worker lost, Redis or the blob store
+    /// away for longer than the calls' retries) stopped it. That is never the job's fault: it pauses and goes on from
+    /// where its state says, however long the outage lasts. Only the job's own errors fail it.
+    /// </summary>
+    private async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
             await RunAsync(cancellationToken).ConfigureAwait(true);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || !S.State.IsActive())
@@ -238,17 +314,24 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             await FinishAsync(JobState.Failed, e.Message).ConfigureAwait(true);
         }
+        catch (Exception e) when (S.State.IsActive() && BoundedFanOut.IsTransient(e))
+        {
+            _logger.LogWarning(e, "Job {JobId} paused in state {State} by a fault of the cluster or a dependency; it goes on in {Delay}",
+                JobId, S.State, PauseAfterFault);
+            if (e is InconsistentStateException)
+            {
+                // A write whose answer was lost (Redis restarted) may have landed: the stored state is the truth to go on from.
+                await ReadStoredStateAsync().ConfigureAwait(true);
+            }
+            return false;
+        }
         catch (Exception e)
         {
             // The job's error is served to the caller and written into nothing else; the exception text stays in the log.
             var error = JobIncidents.Record(_logger, $"job {JobId}", e, "the job stopped on an unexpected error");
             await FinishAsync(JobState.Failed, error).ConfigureAwait(true);
         }
-        finally
-        {
-            AnomalyClusteringTelemetry.JobsActive.Add(-1);
-            span?.SetTag("anomaly_clustering.state", S.State.ToString());
-        }
+        return true;
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -305,9 +388,17 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         S.State = state;
         S.Error = error;
-        await WriteStateAsync().ConfigureAwait(true);
+        await WriteFinalStateAsync().ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
-        await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        try
+        {
+            await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        }
+        catch (Exception e) when (BoundedFanOut.IsTransient(e))
+        {
+            // Harmless: the reminder's next tick finds the job finished and unregisters it then.
+            _logger.LogWarning(e, "Job {JobId}: the resume reminder could not be unregistered yet", JobId);
+        }
         AnomalyClusteringTelemetry.JobsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", state.ToString().ToLowerInvariant()));
         AnomalyClusteringTelemetry.JobDuration.Record((DateTimeOffset.UtcNow - S.CreatedAt).TotalSeconds);
         if (error is not null)
@@ -317,6 +408,43 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     }
 
     private Task WriteStateAsync() => _checkpoints.WriteAsync();
+
+    /// <summary>Reads the stored state (and its ETag) back; while Redis is still away the next attempt reads it.</summary>
+    private async Task ReadStoredStateAsync()
+    {
+        try
+        {
+            await _state.ReadStateAsync().ConfigureAwait(true);
+        }
+        catch (Exception e) when (BoundedFanOut.IsTransient(e))
+        {
+            _logger.LogWarning(e, "Job {JobId}: its stored state could not be read yet", JobId);
+        }
+    }
+
+    private async Task WriteFinalStateAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await WriteStateAsync().ConfigureAwait(true);
+                return;
+            }
+            catch (Exception e) when (attempt < FinalWriteAttempts && BoundedFanOut.IsTransient(e))
+            {
+                _logger.LogWarning(e, "Job {JobId}: state {State} could not be stored yet (attempt {Attempt}); trying again", JobId, S.State, attempt);
+                if (e is InconsistentStateException)
+                {
+                    // The stored state moved on (a lost answer that had landed): take its ETag, keep this outcome.
+                    var outcome = S;
+                    await ReadStoredStateAsync().ConfigureAwait(true);
+                    _state.State = outcome;
+                }
+                await Task.Delay(FinalWriteRetryDelay).ConfigureAwait(true);
+            }
+        }
+    }
 
     /// <summary>
     /// Tells the job registry this job's status at a state change, so that listings need not activate coordinators. The

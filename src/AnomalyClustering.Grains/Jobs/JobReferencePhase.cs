@@ -41,6 +41,8 @@ internal static class JobReferencePhase
             state.NormalFeatures = new string?[state.SelectedNormals.Length];
         }
         var chunks = new ManifestChunks(run, normal: true);
+        // A run resumed after a fault counts from what is already embedded.
+        run.ReferencesEmbedded = state.NormalEmbedded.Count(done => done);
         var pending = Enumerable.Range(0, state.SelectedNormals.Length).Where(n => !state.NormalEmbedded[n]).ToArray();
         await run.ForEachBoundedAsync(pending, async n =>
         {
@@ -74,6 +76,8 @@ internal static class JobReferencePhase
         var wanted = exact ? imageCount : options.ReferenceCount + 1;
         using var candidates = (exact ? Enumerable.Range(0, imageCount) : ReferenceSample.DrawingOrder(imageCount, unchecked((ulong)options.Seed))).GetEnumerator();
         var chunks = new ManifestChunks(run, normal: false);
+        // A run resumed after a fault draws the pool again (its bags are in the feature cache by then).
+        run.ReferencesEmbedded = 0;
         var pool = new List<(int Index, string Blob)>(wanted);
         var exhausted = false;
         while (pool.Count < wanted && !exhausted)

@@ -8,6 +8,7 @@ using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace AnomalyClustering.Grains.Jobs;
 
@@ -107,6 +108,12 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
             _lastFault = DateTimeOffset.UtcNow;
             _logger.LogWarning(e, "Job {JobId} shard {Shard} paused after {Processed} of {Images} images; it resumes on the coordinator's next call",
                 JobId, Shard, S.Processed, S.Images);
+            if (e is InconsistentStateException)
+            {
+                // A write whose answer was lost (Redis restarted) may have landed: go on from the stored bitmap (what it
+                // lacks is done again; outcome blobs are overwritten with the same values).
+                await ReadStoredStateAsync().ConfigureAwait(true);
+            }
         }
         finally
         {
@@ -223,4 +230,16 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
     }
 
     private Task WriteStateAsync() => _checkpoints.WriteAsync();
+
+    private async Task ReadStoredStateAsync()
+    {
+        try
+        {
+            await _state.ReadStateAsync().ConfigureAwait(true);
+        }
+        catch (Exception e) when (BoundedFanOut.IsTransient(e))
+        {
+            _logger.LogWarning(e, "Job {JobId} shard {Shard}: its stored state could not be read yet", JobId, Shard);
+        }
+    }
 }

@@ -20,7 +20,8 @@ public sealed record JobSubmission(
 
 /// <summary>
 /// Submits a job as every client does (the API, the embedded CLI, tests): writes its manifest to the blob store, then
-/// sends the coordinator the reference. A job id that exists already is answered with its status and nothing is written;
+/// sends the coordinator the reference. A job id that exists already is answered with its status and nothing is written
+/// (a failed or cancelled one is started again from its own manifest first: see <see cref="IClusteringJobGrain.Retry"/>);
 /// a manifest the coordinator did not take (refused, or another submission of the same id won) is deleted again.
 /// </summary>
 public static class JobSubmitter
@@ -37,6 +38,11 @@ public static class JobSubmitter
         JobBlobNames.ValidateJobId(jobId);
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         var existing = await coordinator.GetStatus().ConfigureAwait(false);
+        if (existing.State is JobState.Failed or JobState.Cancelled)
+        {
+            // Resubmitting a job that did not complete starts it again, from the manifest it was submitted with.
+            return await coordinator.Retry().ConfigureAwait(false);
+        }
         if (existing.State != JobState.Unknown)
         {
             return existing;

@@ -46,7 +46,7 @@ public static class JobApi
         jobs.MapPost("", SubmitAsync)
             .WithName("SubmitJob")
             .WithSummary("Submit a job over a dataset in the blob store")
-            .WithDescription("Lists the image blobs under `prefix`, detects the layout like the CLI (MVTec test/<class>/ with train/good/, one folder per class, or flat) and starts the job. A `jobId` that exists returns that job (200) unchanged.")
+            .WithDescription("Lists the image blobs under `prefix`, detects the layout like the CLI (MVTec test/<class>/ with train/good/, one folder per class, or flat) and starts the job. A `jobId` that exists returns that job (200) unchanged, except a failed or cancelled one, which starts again from its own manifest (202, as `POST /jobs/{jobId}/retry`).")
             .Accepts<SubmitJobRequest>("application/json")
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Produces<JobStatus>(StatusCodes.Status200OK)
@@ -115,6 +115,15 @@ public static class JobApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPermissions.Cancel);
 
+        jobs.MapPost("/{jobId}/retry", RetryAsync)
+            .WithName("RetryJob")
+            .WithSummary("Start a failed or cancelled job again from its own images, options and backbone (any other job stays as it is)")
+            .WithDescription("The previous run's progress is dropped; the feature cache keeps the patch bags it computed, so those images skip the backbone. 202 with the restarted job's status; 200 with the status of a job that was not failed or cancelled.")
+            .Produces<JobStatus>(StatusCodes.Status202Accepted)
+            .Produces<JobStatus>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiPermissions.Submit);
+
         jobs.MapDelete("/{jobId}", DeleteAsync)
             .WithName("DeleteJob")
             .WithSummary("Delete a job: cancel it if it runs, delete its uploaded images, outcomes and result, and forget it")
@@ -164,7 +173,7 @@ public static class JobApi
         var existing = await ExistingJobAsync(grains, store, jobId, caller, cancellationToken).ConfigureAwait(false);
         if (existing.State != JobState.Unknown)
         {
-            return Results.Ok(JobTenancy.ExistingFor(caller, existing));
+            return await RetriedOrUnchangedAsync(grains, jobId, JobTenancy.ExistingFor(caller, existing)).ConfigureAwait(false);
         }
         var options = JobRequests.CheckOptions(body.Options ?? new JobOptions(), limits.Value);
         var backbone = backbones.DescriptionJsonFor(body.Backbone);
@@ -293,6 +302,19 @@ public static class JobApi
         }
         return Results.Ok(await grains.GetGrain<IClusteringJobGrain>(jobId).Cancel().ConfigureAwait(false));
     }
+
+    private static async Task<IResult> RetryAsync(string jobId, IGrainFactory grains, HttpContext http)
+    {
+        var status = await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
+        // A recovered job is completed: nothing to retry.
+        return IsRecovered(http) ? Results.Ok(status) : await RetriedOrUnchangedAsync(grains, jobId, status).ConfigureAwait(false);
+    }
+
+    /// <summary>A failed or cancelled job started again (202); any other job's status as it is (200).</summary>
+    private static async Task<IResult> RetriedOrUnchangedAsync(IGrainFactory grains, string jobId, JobStatus existing) =>
+        existing.State is JobState.Failed or JobState.Cancelled
+            ? Results.Accepted($"/jobs/{jobId}", await grains.GetGrain<IClusteringJobGrain>(jobId).Retry().ConfigureAwait(false))
+            : Results.Ok(existing);
 
     private static async Task<IResult> DeleteAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store)
     {

@@ -156,6 +156,12 @@ internal sealed class SiloProcess : IAsyncDisposable
         throw new InvalidOperationException($"silo {Name} was not ready after {timeout.TotalSeconds:F0} s (last /health/ready: {last}).\n{Process.Tail()}");
     }
 
+    /// <summary>
+    /// Stops the silo as Kubernetes stops a pod: SIGTERM, then up to <paramref name="gracePeriod"/> for Orleans' graceful
+    /// shutdown (leave the cluster, deactivate its grains), then a kill. Returns true when it exited on its own.
+    /// </summary>
+    public Task<bool> TerminateAsync(TimeSpan gracePeriod) => Process.TerminateAsync(gracePeriod);
+
     /// <summary>Kills the silo process at once (a crash: no graceful leave).</summary>
     public Task KillAsync() => Process.KillAsync();
 
