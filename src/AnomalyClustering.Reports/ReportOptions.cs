@@ -15,9 +15,10 @@ public sealed record ReportOptions
 
     /// <summary>
     /// Results of at most this many images list every image in the page, so that the merge tree can be re-cut at another
-    /// K in the page; larger results list only the images the galleries show.
+    /// K in the page (the default is the largest tree exact Ward builds by default; the page grows by an id, a label and
+    /// a linkage row per image); larger results list only the images the galleries show.
     /// </summary>
-    public int FullImageListUpTo { get; init; } = 20_000;
+    public int FullImageListUpTo { get; init; } = 100_000;
 
     /// <summary>Most rows of the "images left out" table; the rest are counted (errors.parquet has them all).</summary>
     public int MaxErrorRows { get; init; } = 200;
