@@ -84,7 +84,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
                 var deletion = Stopwatch.StartNew();
                 await JobDeletion.DeleteAsync(cluster.Client, store, JobId);
                 Console.WriteLine($"JobDeletion.DeleteAsync: {deletion.Elapsed.TotalSeconds:F1} s for {imageCount:N0} images "
-                                  + $"({store.ByKind.Values.Sum(t => t.Deletes):N0} blob deletes, one at a time)");
+                                  + $"({store.ByKind.Values.Sum(t => t.Deletes):N0} blob deletes, {BlobStoreExtensions.ParallelDeletions} at a time)");
             }
         }
         finally
