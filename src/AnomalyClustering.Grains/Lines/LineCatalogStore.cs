@@ -109,6 +109,15 @@ public sealed partial class LineCatalogStore(IBlobStore store)
         }
     }
 
+    /// <summary>Catalog version <paramref name="version"/> of the line at <paramref name="prefix"/>.</summary>
+    /// <exception cref="BlobNotFoundException">The line has no such version.</exception>
+    /// <exception cref="InvalidLineCatalogException">The blob is not a valid catalog.</exception>
+    public async Task<LineCatalog> ReadAsync(string prefix, int version, CancellationToken cancellationToken)
+    {
+        await using var document = await store.OpenReadAsync(CatalogBlob(prefix, version), cancellationToken).ConfigureAwait(false);
+        return LineCatalogJson.Read(document);
+    }
+
     /// <summary>The blob of version <paramref name="version"/>.</summary>
     public static string CatalogBlob(string prefix, int version) => prefix + "v" + version.ToString(CultureInfo.InvariantCulture) + ".json";
 
