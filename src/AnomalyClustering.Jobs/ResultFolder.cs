@@ -105,6 +105,9 @@ public static class ResultFolder
     private static readonly DataField<double> DistanceField = new("distance_to_centre");
     private static readonly DataField<int?> LeafField = new("leaf");
     private static readonly DataField<double?> AnomalyScoreField = new("anomaly_score");
+    // The errors file's own "id" field: a Parquet.Net field belongs to the schema it is put in, and one instance in both
+    // schemas let two results written at once (two jobs finishing on one coordinator) re-parent it under each other.
+    private static readonly DataField<string> ErrorIdField = new("id");
     private static readonly DataField<string> PathField = new("path");
     private static readonly DataField<string> ReasonField = new("reason");
     private static readonly DataField<string> MessageField = new("message");
@@ -290,10 +293,10 @@ public static class ResultFolder
 
     private static void WriteErrors(string path, IReadOnlyList<ImageError> errors)
     {
-        WriteRowGroups(path, new ParquetSchema(IdField, PathField, ReasonField, MessageField, NormalImageField), errors.Count, async (group, start, count) =>
+        WriteRowGroups(path, new ParquetSchema(ErrorIdField, PathField, ReasonField, MessageField, NormalImageField), errors.Count, async (group, start, count) =>
         {
             var part = errors.Skip(start).Take(count).ToArray();
-            await group.WriteAsync(IdField, part.Select(e => e.Id).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(ErrorIdField, part.Select(e => e.Id).ToArray()).ConfigureAwait(false);
             await group.WriteAsync(PathField, part.Select(e => e.Path).ToArray()).ConfigureAwait(false);
             await group.WriteAsync(ReasonField, part.Select(e => e.Reason).ToArray()).ConfigureAwait(false);
             await group.WriteAsync(MessageField, part.Select(e => e.Message).ToArray()).ConfigureAwait(false);
@@ -345,7 +348,7 @@ public static class ResultFolder
             var reasons = new string?[count];
             var messages = new string?[count];
             var normal = new bool[count];
-            await group.ReadAsync(Field(reader, IdField), ids.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, ErrorIdField), ids.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync(Field(reader, PathField), paths.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync(Field(reader, ReasonField), reasons.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync(Field(reader, MessageField), messages.AsMemory()).ConfigureAwait(false);
