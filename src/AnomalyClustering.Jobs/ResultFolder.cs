@@ -99,19 +99,19 @@ public static class ResultFolder
     /// <summary>Rows per Parquet row group: bounds the writer's buffers at any N.</summary>
     private const int RowGroupSize = 65_536;
 
-    private static readonly DataField<string> IdField = new("id");
-    private static readonly DataField<int> ClusterField = new("cluster");
-    private static readonly DataField<string> LabelField = new("label", nullable: true);
-    private static readonly DataField<double> DistanceField = new("distance_to_centre");
-    private static readonly DataField<int?> LeafField = new("leaf");
-    private static readonly DataField<double?> AnomalyScoreField = new("anomaly_score");
-    // The errors file's own "id" field: a Parquet.Net field belongs to the schema it is put in, and one instance in both
-    // schemas let two results written at once (two jobs finishing on one coordinator) re-parent it under each other.
-    private static readonly DataField<string> ErrorIdField = new("id");
-    private static readonly DataField<string> PathField = new("path");
-    private static readonly DataField<string> ReasonField = new("reason");
-    private static readonly DataField<string> MessageField = new("message");
-    private static readonly DataField<bool> NormalImageField = new("normal_image");
+    // The column names; every write makes its own field instances (ImageColumns, ErrorColumns): a Parquet.Net field
+    // belongs to the schema it is put in, and shared instances let two results written at once (two jobs finishing on one
+    // coordinator) re-parent them under each other (a CI run read empty ids back).
+    private const string IdColumn = "id";
+    private const string ClusterColumn = "cluster";
+    private const string LabelColumn = "label";
+    private const string DistanceColumn = "distance_to_centre";
+    private const string LeafColumn = "leaf";
+    private const string AnomalyScoreColumn = "anomaly_score";
+    private const string PathColumn = "path";
+    private const string ReasonColumn = "reason";
+    private const string MessageColumn = "message";
+    private const string NormalImageColumn = "normal_image";
 
     /// <summary>
     /// Writes every file of <paramref name="result"/> into <paramref name="folder"/> (which must exist) and returns the summary's
@@ -278,29 +278,31 @@ public static class ResultFolder
     {
         var images = result.Images;
         var leaves = result.LeafOfImage;
-        WriteRowGroups(path, new ParquetSchema(IdField, ClusterField, LabelField, DistanceField, LeafField, AnomalyScoreField), images.Count, async (group, start, count) =>
+        var columns = new ImageColumns();
+        WriteRowGroups(path, columns.Schema, images.Count, async (group, start, count) =>
         {
-            await group.WriteAsync(IdField, Enumerable.Range(start, count).Select(i => images[i].Id).ToArray()).ConfigureAwait(false);
-            await group.WriteAsync<int>(ClusterField, Enumerable.Range(start, count).Select(i => images[i].Cluster).ToArray()).ConfigureAwait(false);
-            await group.WriteAsync(LabelField, Enumerable.Range(start, count).Select(i => images[i].Label).ToArray()!).ConfigureAwait(false);
-            await group.WriteAsync<double>(DistanceField, Enumerable.Range(start, count).Select(i => centres.Distances[i]).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(columns.Id, Enumerable.Range(start, count).Select(i => images[i].Id).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync<int>(columns.Cluster, Enumerable.Range(start, count).Select(i => images[i].Cluster).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(columns.Label, Enumerable.Range(start, count).Select(i => images[i].Label).ToArray()!).ConfigureAwait(false);
+            await group.WriteAsync<double>(columns.Distance, Enumerable.Range(start, count).Select(i => centres.Distances[i]).ToArray()).ConfigureAwait(false);
             // Null unless the tree is over micro-clusters (two-stage Ward): then the image's leaf in linkage.npy.
-            await group.WriteAsync<int>(LeafField, Enumerable.Range(start, count).Select(i => leaves is null ? (int?)null : leaves[i]).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync<int>(columns.Leaf, Enumerable.Range(start, count).Select(i => leaves is null ? (int?)null : leaves[i]).ToArray()).ConfigureAwait(false);
             // The image's largest patch score (null for precomputed embeddings).
-            await group.WriteAsync<double>(AnomalyScoreField, Enumerable.Range(start, count).Select(i => images[i].AnomalyScore).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync<double>(columns.AnomalyScore, Enumerable.Range(start, count).Select(i => images[i].AnomalyScore).ToArray()).ConfigureAwait(false);
         });
     }
 
     private static void WriteErrors(string path, IReadOnlyList<ImageError> errors)
     {
-        WriteRowGroups(path, new ParquetSchema(ErrorIdField, PathField, ReasonField, MessageField, NormalImageField), errors.Count, async (group, start, count) =>
+        var columns = new ErrorColumns();
+        WriteRowGroups(path, columns.Schema, errors.Count, async (group, start, count) =>
         {
             var part = errors.Skip(start).Take(count).ToArray();
-            await group.WriteAsync(ErrorIdField, part.Select(e => e.Id).ToArray()).ConfigureAwait(false);
-            await group.WriteAsync(PathField, part.Select(e => e.Path).ToArray()).ConfigureAwait(false);
-            await group.WriteAsync(ReasonField, part.Select(e => e.Reason).ToArray()).ConfigureAwait(false);
-            await group.WriteAsync(MessageField, part.Select(e => e.Message).ToArray()).ConfigureAwait(false);
-            await group.WriteAsync<bool>(NormalImageField, part.Select(e => e.IsNormalImage).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(columns.Id, part.Select(e => e.Id).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(columns.Path, part.Select(e => e.Path).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(columns.Reason, part.Select(e => e.Reason).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync(columns.Message, part.Select(e => e.Message).ToArray()).ConfigureAwait(false);
+            await group.WriteAsync<bool>(columns.NormalImage, part.Select(e => e.IsNormalImage).ToArray()).ConfigureAwait(false);
         });
     }
 
@@ -318,17 +320,17 @@ public static class ResultFolder
             var distances = new double[count];
             var leaves = new int?[count];
             var scores = new double?[count];
-            await group.ReadAsync(Field(reader, IdField), ids.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync<int>(Field(reader, ClusterField), clusters.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync(Field(reader, LabelField), labels.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync<double>(Field(reader, DistanceField), distances.AsMemory()).ConfigureAwait(false);
-            if (reader.Schema.DataFields.Any(f => f.Name == LeafField.Name))
+            await group.ReadAsync(Field(reader, IdColumn), ids.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync<int>(Field(reader, ClusterColumn), clusters.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, LabelColumn), labels.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync<double>(Field(reader, DistanceColumn), distances.AsMemory()).ConfigureAwait(false);
+            if (reader.Schema.DataFields.Any(f => f.Name == LeafColumn))
             {
-                await group.ReadAsync<int>(Field(reader, LeafField), leaves.AsMemory()).ConfigureAwait(false);
+                await group.ReadAsync<int>(Field(reader, LeafColumn), leaves.AsMemory()).ConfigureAwait(false);
             }
-            if (reader.Schema.DataFields.Any(f => f.Name == AnomalyScoreField.Name))
+            if (reader.Schema.DataFields.Any(f => f.Name == AnomalyScoreColumn))
             {
-                await group.ReadAsync<double>(Field(reader, AnomalyScoreField), scores.AsMemory()).ConfigureAwait(false);
+                await group.ReadAsync<double>(Field(reader, AnomalyScoreColumn), scores.AsMemory()).ConfigureAwait(false);
             }
             for (var i = 0; i < count; i++)
             {
@@ -348,11 +350,11 @@ public static class ResultFolder
             var reasons = new string?[count];
             var messages = new string?[count];
             var normal = new bool[count];
-            await group.ReadAsync(Field(reader, ErrorIdField), ids.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync(Field(reader, PathField), paths.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync(Field(reader, ReasonField), reasons.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync(Field(reader, MessageField), messages.AsMemory()).ConfigureAwait(false);
-            await group.ReadAsync<bool>(Field(reader, NormalImageField), normal.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, IdColumn), ids.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, PathColumn), paths.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, ReasonColumn), reasons.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync(Field(reader, MessageColumn), messages.AsMemory()).ConfigureAwait(false);
+            await group.ReadAsync<bool>(Field(reader, NormalImageColumn), normal.AsMemory()).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
             {
                 errors.Add(new ImageError(ids[i]!, paths[i]!, reasons[i]!, messages[i]!, normal[i]));
@@ -392,9 +394,43 @@ public static class ResultFolder
     }
 
     /// <summary>The file's own field of that name (its schema, not ours, is what the reader matches columns by).</summary>
-    private static DataField Field(ParquetReader reader, DataField field) =>
-        reader.Schema.DataFields.FirstOrDefault(f => f.Name == field.Name)
-        ?? throw new InvalidDataException($"the Parquet file has no column '{field.Name}'.");
+    private static DataField Field(ParquetReader reader, string column) =>
+        reader.Schema.DataFields.FirstOrDefault(f => f.Name == column)
+        ?? throw new InvalidDataException($"the Parquet file has no column '{column}'.");
+
+    /// <summary>The images file's fields, new for each write.</summary>
+    private sealed class ImageColumns
+    {
+        public DataField<string> Id { get; } = new(IdColumn);
+
+        public DataField<int> Cluster { get; } = new(ClusterColumn);
+
+        public DataField<string> Label { get; } = new(LabelColumn, nullable: true);
+
+        public DataField<double> Distance { get; } = new(DistanceColumn);
+
+        public DataField<int?> Leaf { get; } = new(LeafColumn);
+
+        public DataField<double?> AnomalyScore { get; } = new(AnomalyScoreColumn);
+
+        public ParquetSchema Schema => new(Id, Cluster, Label, Distance, Leaf, AnomalyScore);
+    }
+
+    /// <summary>The errors file's fields, new for each write.</summary>
+    private sealed class ErrorColumns
+    {
+        public DataField<string> Id { get; } = new(IdColumn);
+
+        public DataField<string> Path { get; } = new(PathColumn);
+
+        public DataField<string> Reason { get; } = new(ReasonColumn);
+
+        public DataField<string> Message { get; } = new(MessageColumn);
+
+        public DataField<bool> NormalImage { get; } = new(NormalImageColumn);
+
+        public ParquetSchema Schema => new(Id, Path, Reason, Message, NormalImage);
+    }
 
     private static void Run(Func<Task> work) => Task.Run(work).GetAwaiter().GetResult();
 }

@@ -43,6 +43,27 @@ public sealed class ResultFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task ResultsWrittenAtOnceEachReadBackTheirOwnIds()
+    {
+        // Two jobs can finish on one coordinator at once: each write must use its own Parquet fields (a CI run once read
+        // empty ids back when a field instance was shared between schemas).
+        var results = Enumerable.Range(0, 8).Select(n => Clustered(300 + n, labelled: true, withAlpha: false) with
+        {
+            Errors = [new ImageError($"broken-{n}.png", $"/data/broken-{n}.png", "corrupt", "not an image", IsNormalImage: false)],
+        }).ToArray();
+        var folders = results.Select((_, n) => Directory.CreateDirectory(Path.Combine(_folder, $"job-{n}")).FullName).ToArray();
+
+        await Task.WhenAll(Enumerable.Range(0, results.Length).Select(n => Task.Run(() => ResultFolder.Write(folders[n], results[n], Source), TestContext.Current.CancellationToken)));
+
+        for (var n = 0; n < results.Length; n++)
+        {
+            var (read, _) = ResultFolder.Read(folders[n]);
+            Assert.Equal(results[n].Images.Select(i => i.Id), read.Images.Select(i => i.Id));
+            Assert.Equal(results[n].Errors, read.Errors);
+        }
+    }
+
+    [Fact]
     public void TwoStageLeavesAnomalyScoresTheThresholdTheAlgorithmAndTheAutomaticKReadBack()
     {
         // Two-stage Ward forced on 60 points (its tree is over micro-clusters, each image on a leaf), K found automatically.
