@@ -13,7 +13,14 @@ namespace AnomalyClustering.Jobs;
 /// The image anomaly score (METHOD section 7b, the largest patch score; higher is more anomalous); null in the <c>average</c>
 /// mode, for precomputed embeddings and in result documents written before it was recorded.
 /// </param>
-public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights, float[]? Embedding = null, double? AnomalyScore = null);
+public sealed record ClusteredImage(string Id, int Cluster, string? Label, float[]? PatchWeights, float[]? Embedding = null, double? AnomalyScore = null)
+{
+    /// <summary>
+    /// The distance of x_i to its cluster's centroid as the result's files recorded it, when the result was read without
+    /// its embeddings (a large result read for a report); null otherwise (then it is computed from <see cref="Embedding"/>).
+    /// </summary>
+    public double? DistanceToCentre { get; init; }
+}
 
 /// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>
 /// <param name="Id">The image id of the dataset.</param>

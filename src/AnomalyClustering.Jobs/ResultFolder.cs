@@ -166,7 +166,11 @@ public static class ResultFolder
             var embeddings = ReadRows(Path.Combine(folder, EmbeddingsFileName), rows.Count, head.EmbeddingDimension);
             var patches = head.PatchGridHeight * head.PatchGridWidth;
             var alpha = patches > 0 ? ReadRows(Path.Combine(folder, AlphaFileName), rows.Count, patches) : null;
-            var images = rows.Select((row, i) => new ClusteredImage(row.Id, row.Cluster, row.Label, alpha?[i], embeddings?[i], row.AnomalyScore)).ToArray();
+            // Without embeddings.npy (a large result fetched for a report) the recorded distances order the galleries.
+            var images = rows.Select((row, i) => new ClusteredImage(row.Id, row.Cluster, row.Label, alpha?[i], embeddings?[i], row.AnomalyScore)
+            {
+                DistanceToCentre = embeddings is null && double.IsFinite(row.DistanceToCentre) ? row.DistanceToCentre : null,
+            }).ToArray();
             var leaves = rows.Count > 0 && rows.All(row => row.Leaf is not null) ? rows.Select(row => row.Leaf!.Value).ToArray() : null;
             return (head.ToResult(images, errors, tree, leaves), source);
         }

@@ -54,6 +54,14 @@ public sealed record ResultSummary
     /// <summary>Where the images came from (the source's path).</summary>
     public required string SourcePath { get; init; }
 
+    /// <summary>Where the result summarised in <paramref name="stream"/> came from (dataset, backbone, preprocessing).</summary>
+    /// <exception cref="InvalidDataException">The document is not a result summary written by this tool.</exception>
+    public static ResultSource ReadSource(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return ClusteringResultJson.ReadSummary(stream).Source;
+    }
+
     /// <summary>Reads a summary.</summary>
     /// <exception cref="InvalidDataException">The document is not a result summary written by this tool.</exception>
     public static ResultSummary Read(Stream stream)

@@ -53,6 +53,18 @@ public static class ClusterReport
     }
 
     /// <summary>
+    /// The ids of the images the page for <paramref name="result"/> pictures (at most K x 2 x
+    /// <see cref="ReportOptions.MaxImagesPerCluster"/>): a server finds only these images' blobs, not every image's.
+    /// </summary>
+    public static IReadOnlySet<string> PicturedImageIds(ClusteringResult result, ReportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(options);
+        var selection = ReportSelection.Of(result, options, ReportPage.HasAnomalyScores(result));
+        return selection.Pictured.Select(i => result.Images[i].Id).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// Writes <see cref="FileName"/> into <paramref name="folder"/> with its thumbnails in <c>thumbnails/</c> beside it (the
     /// CLI's layout), reading images by their ids from <paramref name="images"/>. Returns the page's path.
     /// </summary>

@@ -98,6 +98,43 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
     }
 
     [Fact]
+    public async Task AServedGalleryFetchesTheImagesItDoesNotEmbedFromTheApi()
+    {
+        var jobId = await CompletedJobAsync();
+        // One image of each cluster embedded: the rest of each gallery's first page comes from the cluster pages and the
+        // per-image thumbnail route, as past the 240 embedded images of a large job.
+        await using var page = await chromium.OpenAsync(new Uri(server.BaseAddress, $"/jobs/{jobId}/report?galleryImages=1").AbsoluteUri, server.AdminToken);
+        var clusters = (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{jobId}/clusters", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        var paged = clusters.Clusters.Where(c => c.Size > 1).ToArray();
+        Assert.NotEmpty(paged);
+        foreach (var cluster in paged)
+        {
+            var members = (await Client.GetFromJsonAsync<ClusterImagePage>(
+                $"/jobs/{jobId}/clusters/{cluster.Cluster}/images?limit=1000", SiloServer.Json, TestContext.Current.CancellationToken))!.Images.Select(i => i.Id).ToArray();
+            var gallery = $".gallery[data-cluster='{cluster.Cluster}']";
+            await page.Page.WaitForFunctionAsync(
+                $"() => !document.querySelector(\"{gallery}\").classList.contains('loading') && document.querySelectorAll(\"{gallery} figure\").length > 1",
+                options: new() { Timeout = 120_000 });
+            var shown = await page.Page.EvaluateAsync<string[]>($"() => [...document.querySelectorAll(\"{gallery} figure\")].map(f => f.title.split('\\n')[0])");
+            Assert.Equal(members.Order(StringComparer.Ordinal), shown.Order(StringComparer.Ordinal));
+        }
+        // The fetched images' thumbnails and heat maps come from GET /jobs/{id}/thumbnail, and every picture loads.
+        var fetched = paged.Sum(c => c.Size - 1);
+        Assert.Equal(fetched, await page.Page.EvaluateAsync<int>("() => document.querySelectorAll(\".gallery img.plain[src*='/thumbnail?image=']\").length"));
+        Assert.Equal(fetched, await page.Page.EvaluateAsync<int>("() => document.querySelectorAll(\".gallery img.heat[src*='heat=true']\").length"));
+        var pictures = await page.Page.EvaluateAsync<int>("() => document.querySelectorAll('.gallery img').length");
+        Assert.Equal(pictures, await page.LoadAllImagesAsync(".gallery img"));
+        Assert.True(page.Errors.Count == 0, string.Join("\n", page.Errors));
+
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/jobs/{jobId}/report?galleryImages=0", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "galleryImages");
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/jobs/{jobId}/thumbnail", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "image");
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/jobs/{jobId}/thumbnail?image=no-such.png", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no-such.png");
+        using var heat = await Client.GetAsync($"/jobs/{jobId}/thumbnail?image={Uri.EscapeDataString(clusters.Clusters[0].CentreImage!)}&heat=true", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, heat.StatusCode);
+        Assert.Equal("image/jpeg", heat.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task TheServedReportIgnoresTheHostHeaderAndCarriesAContentSecurityPolicy()
     {
         var jobId = await CompletedJobAsync();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Hosting;
@@ -128,6 +129,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         double? clusteringAt = null;
         long shardPhaseRss = 0;
         long shardPhaseHeap = 0;
+        long shardPhaseCommitted = 0;
         var lastReport = TimeSpan.Zero;
         // The coordinator is reentrant: a status call waits only for the synchronous stretches of its running turn.
         double slowestStatus = 0, slowestStatusClustering = 0;
@@ -149,7 +151,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
             if (clusteringAt is null && status.State is JobState.Clustering or JobState.Completed)
             {
                 clusteringAt = clock.Elapsed.TotalSeconds;
-                (shardPhaseRss, shardPhaseHeap) = (PeakRss.Read(), heap.Peak);
+                (shardPhaseRss, shardPhaseHeap, shardPhaseCommitted) = (PeakRss.Read(), heap.Peak, heap.PeakCommitted);
                 PeakRss.Reset();
                 heap.Restart();
             }
@@ -184,7 +186,8 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         Console.WriteLine($"status: the slowest GetStatus answer took {slowestStatus * 1000:F0} ms before the clustering stage, {slowestStatusClustering * 1000:F0} ms during it");
         Console.WriteLine($"memory (the whole process: 3 silos, the client and the submitted list share it): RSS before the job {Mib(baselineRss)}; "
                           + $"peak RSS submit + shard phase {Mib(shardPhaseRss)}, clustering stage {Mib(clusteringRss)}; "
-                          + $"peak managed heap (sampled every 250 ms) {Mib(shardPhaseHeap)} and {Mib(clusteringHeap)}");
+                          + $"peak managed heap (sampled every 250 ms) {Mib(shardPhaseHeap)} and {Mib(clusteringHeap)}; "
+                          + $"peak GC committed {Mib(shardPhaseCommitted)} and {Mib(heap.PeakCommitted)} ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)");
         Console.WriteLine("grain state writes (serialized with the Orleans serializer):");
         foreach (var (type, writes) in states.Writes.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {
@@ -274,8 +277,16 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
     {
         public long Peak { get; private set; }
 
-        public void Sample() => Peak = Math.Max(Peak, Math.Max(GC.GetTotalMemory(false), GC.GetGCMemoryInfo().HeapSizeBytes));
+        /// <summary>The most memory the GC held committed (live, garbage and free space it kept from the OS).</summary>
+        public long PeakCommitted { get; private set; }
 
-        public void Restart() => Peak = 0;
+        public void Sample()
+        {
+            var info = GC.GetGCMemoryInfo();
+            Peak = Math.Max(Peak, Math.Max(GC.GetTotalMemory(false), info.HeapSizeBytes));
+            PeakCommitted = Math.Max(PeakCommitted, info.TotalCommittedBytes);
+        }
+
+        public void Restart() => (Peak, PeakCommitted) = (0, 0);
     }
 }

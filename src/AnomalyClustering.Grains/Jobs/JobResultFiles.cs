@@ -67,19 +67,30 @@ public static class JobResultFiles
         }
     }
 
+    /// <summary>The whole result whose summary is <paramref name="summaryBlob"/>, embeddings included (see the overload).</summary>
+    /// <exception cref="BlobNotFoundException">The result is gone.</exception>
+    /// <exception cref="InvalidDataException">A file is not what this tool writes.</exception>
+    public static Task<(ClusteringResult Result, ResultSource Source)> ReadAsync(IBlobStore store, string summaryBlob, CancellationToken cancellationToken) =>
+        ReadAsync(store, summaryBlob, withEmbeddings: true, cancellationToken);
+
     /// <summary>
     /// The whole result whose summary is <paramref name="summaryBlob"/> (every file read into memory: for the CLI, reports
     /// and catalogs, not for pages). A result written before results were folders (one full document) reads too.
     /// </summary>
     /// <exception cref="BlobNotFoundException">The result is gone.</exception>
     /// <exception cref="InvalidDataException">A file is not what this tool writes.</exception>
-    public static async Task<(ClusteringResult Result, ResultSource Source)> ReadAsync(IBlobStore store, string summaryBlob, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="withEmbeddings"/> false leaves embeddings.npy in the store (N x D floats: 1 GB at a million images);
+    /// the images then carry their recorded distance to the centre instead (what a report's galleries need).
+    /// </remarks>
+    public static async Task<(ClusteringResult Result, ResultSource Source)> ReadAsync(
+        IBlobStore store, string summaryBlob, bool withEmbeddings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         var local = Directory.CreateTempSubdirectory("anomaly-clustering-result-");
         try
         {
-            var summaryPath = await DownloadAsync(store, summaryBlob, local.FullName, cancellationToken).ConfigureAwait(false);
+            var summaryPath = await DownloadAsync(store, summaryBlob, local.FullName, withEmbeddings, cancellationToken).ConfigureAwait(false);
             return ResultFolder.ReadResultFile(summaryPath);
         }
         finally
@@ -92,14 +103,14 @@ public static class JobResultFiles
     /// Copies the result whose summary is <paramref name="summaryBlob"/> into <paramref name="folder"/> (its files under
     /// their names; a full document of an earlier version as result.json alone) and returns the summary's path there.
     /// </summary>
-    public static async Task<string> DownloadAsync(IBlobStore store, string summaryBlob, string folder, CancellationToken cancellationToken)
+    public static async Task<string> DownloadAsync(IBlobStore store, string summaryBlob, string folder, bool withEmbeddings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(summaryBlob);
         var summaryFolder = summaryBlob[..(summaryBlob.LastIndexOf('/') + 1)];
         // Only the folder's own result files: never pages, and nothing of the job beside them for a legacy document.
         var isFolder = summaryFolder.EndsWith("/result/", StringComparison.Ordinal);
-        foreach (var name in isFolder ? ResultFolder.DataFileNames : [])
+        foreach (var name in isFolder ? ResultFolder.DataFileNames.Where(name => withEmbeddings || name != ResultFolder.EmbeddingsFileName) : [])
         {
             try
             {

@@ -21,7 +21,7 @@ internal sealed record JobResultData(ClusteringResult Result, float[] Embeddings
 /// <summary>
 /// The last stage of a job: reads the shards' columnar embeddings (one blob per shard, in image order), the ids and labels
 /// from the manifest, clusters, adds the anomaly scores and the label-free threshold, and writes the result files.
-/// The embeddings are held once, as one N x T matrix filled shard by shard.
+/// The embeddings are held once, as one N x D matrix each shard's blob is streamed into.
 /// </summary>
 internal static class JobResultStage
 {
@@ -44,27 +44,34 @@ internal static class JobResultStage
         var indices = new int[kept];
         var ids = new string[kept];
         var labels = manifest.HasLabels ? new string[kept] : null;
+        // One string per class, not per image: each manifest chunk reads its own copies (30 MB at a million images).
+        var classes = new Dictionary<string, string>(StringComparer.Ordinal);
         var row = 0;
         for (var shard = 0; shard < shardCount; shard++)
         {
-            var bytes = await BoundedFanOut.WithRetriesAsync(
-                () => run.Store.ReadAllBytesAsync(JobBlobNames.ShardEmbeddings(run.JobId, shard), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(true);
-            var part = ShardEmbeddingsFormat.FromBytes(bytes);
+            var start = row;
+            var part = await BoundedFanOut.WithRetriesAsync(async () =>
+            {
+                await using var stream = await run.Store.OpenReadAsync(JobBlobNames.ShardEmbeddings(run.JobId, shard), cancellationToken).ConfigureAwait(false);
+                return await ShardEmbeddingsFormat.ReadIntoAsync(stream, (rows, width) =>
+                {
+                    if (start + rows > kept || (matrix is not null && width != dimension))
+                    {
+                        throw new InvalidDataException($"shard {shard} of job {run.JobId} does not match the counts its shards reported.");
+                    }
+                    if (matrix is null)
+                    {
+                        dimension = width;
+                        matrix = new float[(long)kept * dimension];
+                    }
+                    return matrix.AsMemory(start * dimension, rows * dimension);
+                }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(true);
             if (part.ImageIndices.Length == 0)
             {
                 continue;
             }
-            if (row + part.ImageIndices.Length > kept || (matrix is not null && part.Dimension != dimension))
-            {
-                throw new InvalidDataException($"shard {shard} of job {run.JobId} does not match the counts its shards reported.");
-            }
-            if (matrix is null)
-            {
-                dimension = part.Dimension;
-                matrix = new float[(long)kept * dimension];
-            }
             var chunk = await JobManifestStore.ReadImageChunkAsync(run.Store, manifest, shard, cancellationToken).ConfigureAwait(true);
-            part.Embeddings.CopyTo(matrix, (long)row * dimension);
             part.AnomalyScores.CopyTo(scores, row);
             part.ImageIndices.CopyTo(indices, row);
             foreach (var index in part.ImageIndices)
@@ -73,7 +80,7 @@ internal static class JobResultStage
                 ids[row] = image.Id;
                 if (labels is not null)
                 {
-                    labels[row] = image.Label!;
+                    labels[row] = classes.TryGetValue(image.Label!, out var known) ? known : classes[image.Label!] = image.Label!;
                 }
                 row++;
             }

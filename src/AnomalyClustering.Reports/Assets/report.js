@@ -35,10 +35,13 @@
   }
 
   function tile(imageIndex) {
-    const image = data.images[imageIndex];
+    return tileOf(data.images[imageIndex], String(imageIndex));
+  }
+
+  function tileOf(image, key) {
     const figure = document.createElement('figure');
     figure.className = 'tile';
-    figure.dataset.image = String(imageIndex);
+    figure.dataset.image = key;
     const details = [image.id];
     if (image.label !== undefined) details.push('label: ' + image.label);
     if (image.distance !== undefined) details.push('distance to the centroid: ' + image.distance);
@@ -73,20 +76,71 @@
 
   const orderSwitch = document.getElementById('gallery-order');
 
+  // ---- pages past the embedded images (served page only) ---------------------------------------------------------
+  // The page embeds each cluster's most typical images; a served page fetches the rest, page by page, from the API's
+  // cluster pages (the same order: nearest to the centroid first) and the images' thumbnails from GET /jobs/{id}/thumbnail.
+  function apiUrl(path) {
+    return `${data.api.base.replace(/\/+$/, '')}/jobs/${encodeURIComponent(data.api.jobId)}${path}`;
+  }
+
+  function remoteImage(entry, cluster) {
+    const image = { id: entry.id, cluster };
+    if (entry.label !== null && entry.label !== undefined) image.label = entry.label;
+    if (typeof entry.distanceToCentre === 'number') image.distance = Math.round(entry.distanceToCentre * 1e4) / 1e4;
+    if (typeof entry.anomalyScore === 'number') image.score = entry.anomalyScore;
+    image.thumb = apiUrl(`/thumbnail?image=${encodeURIComponent(entry.id)}`);
+    if (data.api.heat) image.heat = apiUrl(`/thumbnail?image=${encodeURIComponent(entry.id)}&heat=true`);
+    return image;
+  }
+
+  // Rows from..from+count-1 of the cluster in the API's order, less those the page embeds. At the boundary it asks one row
+  // early: the embedded gallery puts the medoid first, so the API's last embedded row is either among the embedded images
+  // (dropped here) or the one the medoid displaced.
+  async function fetchRemoteRows(cluster, from, count) {
+    const members = data.clusters[cluster].members;
+    const shown = new Set(members.map(i => data.images[i].id));
+    const early = from === members.length ? 1 : 0;
+    const response = await fetch(apiUrl(`/clusters/${cluster}/images?offset=${from - early}&limit=${count + early}`));
+    if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 200)}`);
+    const body = await response.json();
+    return body.images.filter(entry => !shown.has(entry.id)).map(entry => remoteImage(entry, cluster));
+  }
+
   function showPage(cluster, page) {
     const byScore = orderSwitch && orderSwitch.value === 'score' && data.clusters[cluster].byScore;
     const members = byScore || data.clusters[cluster].members;
-    const pages = Math.max(1, Math.ceil(members.length / data.pageSize));
+    const remote = !byScore && data.api !== undefined && data.clusters[cluster].size > members.length;
+    const total = remote ? data.clusters[cluster].size : members.length;
+    const pages = Math.max(1, Math.ceil(total / data.pageSize));
     page = Math.min(Math.max(0, page), pages - 1);
     pageOf.set(cluster, page);
     const gallery = document.querySelector(`.gallery[data-cluster="${cluster}"]`);
     gallery.dataset.page = String(page);
-    gallery.replaceChildren(...members.slice(page * data.pageSize, (page + 1) * data.pageSize).map(tile));
     const pager = document.querySelector(`.pager[data-cluster="${cluster}"]`);
     pager.hidden = pages === 1;
     pager.querySelector('.page-info').textContent = `page ${page + 1} of ${pages}`;
     pager.querySelector('.prev').disabled = page === 0;
     pager.querySelector('.next').disabled = page === pages - 1;
+    const start = page * data.pageSize;
+    const end = start + data.pageSize;
+    const embedded = members.slice(start, end).map(tile);
+    if (!remote || end <= members.length) {
+      gallery.classList.remove('loading');
+      gallery.replaceChildren(...embedded);
+      return;
+    }
+    const from = Math.max(start, members.length);
+    gallery.classList.add('loading');
+    gallery.replaceChildren(...embedded, Object.assign(document.createElement('p'), { className: 'note', textContent: 'loading…' }));
+    fetchRemoteRows(cluster, from, end - from).then(images => {
+      if (pageOf.get(cluster) !== page) return;
+      gallery.classList.remove('loading');
+      gallery.replaceChildren(...embedded, ...images.map(image => tileOf(image, image.id)));
+    }, error => {
+      if (pageOf.get(cluster) !== page) return;
+      gallery.classList.remove('loading');
+      gallery.replaceChildren(...embedded, Object.assign(document.createElement('p'), { className: 'note failed', textContent: `this page could not be loaded: ${error.message}` }));
+    });
   }
 
   for (const cluster of data.clusters) {

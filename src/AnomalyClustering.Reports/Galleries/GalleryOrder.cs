@@ -44,8 +44,17 @@ public static class GalleryOrder
             members[result.Images[i].Cluster].Add(i);
         }
         var hasEmbeddings = result.Images.Count > 0 && result.Images.All(image => image.Embedding is { Length: > 0 } e && e.Length == result.Images[0].Embedding!.Length);
-        return members.Select((indices, cluster) => hasEmbeddings ? Ordered(result, cluster, indices) : Unordered(cluster, indices)).ToList();
+        var hasDistances = !hasEmbeddings && result.Images.Count > 0 && result.Images.All(image => image.DistanceToCentre is not null);
+        return members.Select((indices, cluster) =>
+            hasEmbeddings ? Ordered(result, cluster, indices)
+            : hasDistances ? ByRecordedDistance(result, cluster, indices)
+            : Unordered(cluster, indices)).ToList();
     }
+
+    // A result read without its embeddings (large results): the distances its files recorded, nearest first; no medoid
+    // (that needs the embeddings), so the first image is the one nearest the centroid, as the result's pages list them.
+    private static ClusterGallery ByRecordedDistance(ClusteringResult result, int cluster, List<int> indices) =>
+        new(cluster, indices.Select(i => new GalleryEntry(i, result.Images[i].DistanceToCentre!.Value, IsMedoid: false)).OrderBy(entry => entry.CentroidDistance).ToList());
 
     private static ClusterGallery Unordered(int cluster, List<int> indices) =>
         new(cluster, indices.Select(i => new GalleryEntry(i, double.NaN, IsMedoid: false)).ToList());

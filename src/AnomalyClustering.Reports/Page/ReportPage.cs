@@ -72,7 +72,7 @@ internal static class ReportPage
         Summary(html, title, result, source, hasScores);
         Toolbar(html, result, options, hasScores);
         Legend(html, result);
-        Clusters(html, result, galleries, options.MaxImagesPerCluster);
+        Clusters(html, result, galleries, options.MaxImagesPerCluster, served: options.ApiBaseUrl is not null && options.JobId is not null);
         if (hasScores)
         {
             AnomalyScores(html, result);
@@ -158,7 +158,7 @@ internal static class ReportPage
         html.Append("</div>\n");
     }
 
-    private static void Clusters(StringBuilder html, ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, int maxImagesPerCluster)
+    private static void Clusters(StringBuilder html, ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, int maxImagesPerCluster, bool served)
     {
         var ordered = galleries.Count > 0 && galleries.SelectMany(g => g.Entries.Take(1)).Any(e => !double.IsNaN(e.CentroidDistance));
         html.Append("<section id=\"clusters\">\n<h2>Clusters</h2>\n<p class=\"note\">")
@@ -168,7 +168,9 @@ internal static class ReportPage
             .Append("</p>\n");
         if (galleries.Any(gallery => gallery.Entries.Count > maxImagesPerCluster))
         {
-            html.Append(Invariant($"<p class=\"note\" id=\"gallery-limit\">Galleries show the {maxImagesPerCluster} most typical images of each cluster (and, sorted by anomaly score, its {maxImagesPerCluster} most anomalous); every image and its cluster is in images.parquet, and the API pages each cluster whole (GET /jobs/{{id}}/clusters/{{c}}/images).</p>\n"));
+            html.Append(served
+                ? Invariant($"<p class=\"note\" id=\"gallery-limit\">This page holds the {maxImagesPerCluster} most typical images of each cluster (and, sorted by anomaly score, its {maxImagesPerCluster} most anomalous); paging on past them fetches the cluster's further images from the API, nearest to the centre first.</p>\n")
+                : Invariant($"<p class=\"note\" id=\"gallery-limit\">Galleries show the {maxImagesPerCluster} most typical images of each cluster (and, sorted by anomaly score, its {maxImagesPerCluster} most anomalous); every image and its cluster is in images.parquet, and the API pages each cluster whole (GET /jobs/{{id}}/clusters/{{c}}/images).</p>\n"));
         }
         // Label counts per cluster, most frequent first: the same summary the CLI prints and result.json records.
         var summaryList = ClusterSummary.Of(result, examples: 0);
@@ -183,7 +185,7 @@ internal static class ReportPage
             html.Append(Invariant($"<article class=\"cluster\" id=\"cluster-{c}\" data-cluster=\"{c}\" data-size=\"{size}\">\n<header>"));
             html.Append(Invariant($"<span class=\"swatch\" style=\"background:{ColorOf(c)}\"></span><h3>Cluster {c}"));
             html.Append(Invariant($"<span class=\"cluster-name\" data-name-of=\"{c}\">")).Append(Encode(name)).Append("</span></h3>");
-            html.Append(Invariant($"<span class=\"size\">{size} images{(size > maxImagesPerCluster ? $" ({maxImagesPerCluster} shown)" : "")}</span>"));
+            html.Append(Invariant($"<span class=\"size\">{size} images{(size > maxImagesPerCluster && !served ? $" ({maxImagesPerCluster} shown)" : "")}</span>"));
             if (result.Scores is not null && size > 0)
             {
                 var labels = summaries[c].LabelCounts;
@@ -400,6 +402,8 @@ internal static class ReportPage
                 json.WriteStartObject("api");
                 json.WriteString("base", options.ApiBaseUrl);
                 json.WriteString("jobId", options.JobId);
+                // Whether the API has heat maps to give for images fetched page by page.
+                json.WriteBoolean("heat", result.PatchGridHeight > 0 && result.PatchGridWidth > 0);
                 json.WriteEndObject();
             }
             json.WritePropertyName("names");
@@ -423,6 +427,8 @@ internal static class ReportPage
             {
                 json.WriteStartObject();
                 json.WriteNumber("index", gallery.Cluster);
+                // All its images: a served page fetches those past "members" from the API's cluster pages.
+                json.WriteNumber("size", gallery.Entries.Count);
                 json.WriteString("color", ColorOf(gallery.Cluster));
                 WritePositions(json, "members", selection.Typical[gallery.Cluster]);
                 if (selection.ByScore is { } byScore)

@@ -10,6 +10,14 @@ namespace AnomalyClustering.Reports.Thumbnails;
 /// <param name="Problem">Why there is no thumbnail, or null.</param>
 public sealed record ThumbnailLinks(string? Image, string? Heat, string? Problem);
 
+/// <summary>One image's thumbnail and heat map as JPEG bytes with their cache keys, or why there are none.</summary>
+/// <param name="ImageKey">The thumbnail's cache key.</param>
+/// <param name="Image">The thumbnail (JPEG).</param>
+/// <param name="HeatKey">The heat map's cache key; null without an alpha map.</param>
+/// <param name="Heat">The heat map (JPEG); null without an alpha map.</param>
+/// <param name="Problem">Why the image could not be rendered (it does not decode), or null.</param>
+public sealed record ThumbnailPictures(string? ImageKey, byte[]? Image, string? HeatKey, byte[]? Heat, string? Problem);
+
 /// <summary>
 /// Finds or makes the thumbnail and heat map of every image of a result: reads the image, looks both up in the cache by
 /// content key, renders and stores what is missing, and returns how the page addresses them (inline or by link).
@@ -55,6 +63,25 @@ public static class ReportThumbnails
         {
             return new ThumbnailLinks(null, null, "image file not found");
         }
+        var pictures = await GetOrRenderAsync(encoded, id, alpha, gridHeight, gridWidth, renderer, cache, cancellationToken).ConfigureAwait(false);
+        if (pictures.Problem is { } problem)
+        {
+            return new ThumbnailLinks(null, null, problem);
+        }
+        return new ThumbnailLinks(
+            Address(pictures.ImageKey!, pictures.Image!, cache, inline), pictures.HeatKey is null ? null : Address(pictures.HeatKey, pictures.Heat!, cache, inline), null);
+    }
+
+    /// <summary>
+    /// The thumbnail and heat map of one image (<paramref name="encoded"/>, its file's bytes) from the cache by content key,
+    /// rendered and stored when missing: what a server answers when a page asks for one image beyond those it embeds.
+    /// </summary>
+    public static async Task<ThumbnailPictures> GetOrRenderAsync(
+        byte[] encoded, string id, float[]? alpha, int gridHeight, int gridWidth, ThumbnailRenderer renderer, IThumbnailCache cache, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        ArgumentNullException.ThrowIfNull(renderer);
+        ArgumentNullException.ThrowIfNull(cache);
         var hash = ThumbnailKeys.ContentHash(encoded);
         var imageKey = ThumbnailKeys.Image(hash, renderer.Size, renderer.Preprocessing);
         var heatKey = alpha is null ? null : ThumbnailKeys.Heat(hash, renderer.Size, renderer.Preprocessing, alpha, gridHeight, gridWidth);
@@ -69,7 +96,7 @@ public static class ReportThumbnails
             }
             catch (ImageDecodeException e)
             {
-                return new ThumbnailLinks(null, null, e.Message);
+                return new ThumbnailPictures(null, null, null, null, e.Message);
             }
             imageBytes = rendered.Image;
             heatBytes = rendered.Heat;
@@ -79,7 +106,7 @@ public static class ReportThumbnails
                 await cache.PutAsync(heatKey, heatBytes!, cancellationToken).ConfigureAwait(false);
             }
         }
-        return new ThumbnailLinks(Address(imageKey, imageBytes, cache, inline), heatKey is null ? null : Address(heatKey, heatBytes!, cache, inline), null);
+        return new ThumbnailPictures(imageKey, imageBytes, heatKey, heatKey is null ? null : heatBytes, null);
     }
 
     private static string Address(string key, byte[] jpeg, IThumbnailCache cache, bool inline) =>

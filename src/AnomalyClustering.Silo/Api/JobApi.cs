@@ -146,12 +146,14 @@ public static class JobApi
         jobs.MapGet("/{jobId}/report", ReportAsync)
             .WithName("GetJobReport")
             .WithSummary("The HTML report of a completed job: galleries, alpha heat maps, dendrogram, confusion matrix, names")
-            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name.")
+            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Each gallery embeds its cluster's `galleryImages` most typical images (1 to 240, default 240) and fetches further pages from GET /jobs/{jobId}/clusters/{cluster}/images and GET /jobs/{jobId}/thumbnail when paged to. Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name.")
             .Produces(StatusCodes.Status200OK, contentType: "text/html")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         jobs.MapJobResultPages();
+        jobs.MapJobImageThumbnails(ThumbnailPrefix);
 
         endpoints.MapGet("/thumbnails/{key}", ThumbnailAsync)
             .WithTags("Jobs")
@@ -332,35 +334,54 @@ public static class JobApi
     }
 
     private static async Task<IResult> ReportAsync(
-        string jobId, HttpRequest request, IGrainFactory grains, IBlobStore store, IOptions<JobApiOptions> api, CancellationToken cancellationToken)
+        string jobId, int? galleryImages, HttpRequest request, IGrainFactory grains, IBlobStore store, IOptions<JobApiOptions> api, CancellationToken cancellationToken)
     {
+        var defaults = new ReportOptions();
+        if (galleryImages is < 1 || galleryImages > defaults.MaxImagesPerCluster)
+        {
+            throw new ApiProblemException(StatusCodes.Status400BadRequest, "Bad galleryImages",
+                $"galleryImages is how many images of each cluster the page embeds: 1 to {defaults.MaxImagesPerCluster} (default {defaults.MaxImagesPerCluster}); the page fetches the others when paged to.");
+        }
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, request.HttpContext).ConfigureAwait(false));
-        var (result, source) = await ReadResultAsync(store, status, cancellationToken).ConfigureAwait(false);
-        // A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's dataset prefix plus their ids.
+        // Embeddings only where the galleries compute exact medoids from them; beyond, the recorded distances order them
+        // (embeddings.npy is 1 GB at a million images).
+        var summary = await ReadSummaryAsync(store, status, cancellationToken).ConfigureAwait(false);
+        var (result, source) = await ReadResultAsync(store, status, withEmbeddings: summary.ImageCount <= EmbeddingClustering.EmbeddingsKeptUpTo, cancellationToken)
+            .ConfigureAwait(false);
+        // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
+        var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
+        var options = new ReportOptions
+        {
+            ApiBaseUrl = apiBase, JobId = jobId, Title = $"Job {jobId}", MaxImagesPerCluster = galleryImages ?? defaults.MaxImagesPerCluster,
+        };
+        // The blobs of the pictured images only (K x 480 at most), found in one streaming pass over the manifest.
+        var pictured = ClusterReport.PicturedImageIds(result, options);
         var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
         if (IsRecovered(request.HttpContext))
         {
-            foreach (var image in result.Images)
+            // A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's dataset prefix plus their ids.
+            foreach (var id in pictured)
             {
-                blobsById[image.Id] = status.Source + image.Id;
+                blobsById[id] = status.Source + id;
             }
         }
         else if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is { } manifest)
         {
             await foreach (var image in JobManifestStore.ReadImagesAsync(store, manifest, cancellationToken).ConfigureAwait(false))
             {
-                blobsById[image.Id] = image.BlobName;
+                if (pictured.Contains(image.Id))
+                {
+                    blobsById[image.Id] = image.BlobName;
+                }
             }
         }
-        // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
-        var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var input = new ClusterReportInput(
             result,
             source,
             new BlobImageSource(store, blobsById),
             new BlobThumbnailCache(store, ThumbnailPrefix, $"{apiBase}/thumbnails/{{key}}"))
         {
-            Options = new ReportOptions { ApiBaseUrl = apiBase, JobId = jobId, Title = $"Job {jobId}" },
+            Options = options,
         };
         var page = new MemoryStream();
         await ClusterReport.WriteAsync(input, page, cancellationToken).ConfigureAwait(false);
@@ -506,11 +527,16 @@ public static class JobApi
     }
 
     /// <summary>A completed job's whole result, every file read (reports and catalogs; pages read less).</summary>
-    internal static async Task<(ClusteringResult Result, ResultSource Source)> ReadResultAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
+    internal static Task<(ClusteringResult Result, ResultSource Source)> ReadResultAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken) =>
+        ReadResultAsync(store, status, withEmbeddings: true, cancellationToken);
+
+    /// <summary>A completed job's result, with or without its embeddings (<see cref="JobResultFiles.ReadAsync(IBlobStore, string, bool, CancellationToken)"/>).</summary>
+    internal static async Task<(ClusteringResult Result, ResultSource Source)> ReadResultAsync(
+        IBlobStore store, JobStatus status, bool withEmbeddings, CancellationToken cancellationToken)
     {
         try
         {
-            return await JobResultFiles.ReadAsync(store, status.ResultBlob!, cancellationToken).ConfigureAwait(false);
+            return await JobResultFiles.ReadAsync(store, status.ResultBlob!, withEmbeddings, cancellationToken).ConfigureAwait(false);
         }
         catch (BlobNotFoundException)
         {

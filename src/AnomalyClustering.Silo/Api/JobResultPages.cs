@@ -120,7 +120,7 @@ public static class JobResultPages
         return Results.Ok(new ResultErrorPage(jobId, index.ErrorCount, skip, errors));
     }
 
-    private static async Task<ResultPageIndex> ReadIndexAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
+    internal static async Task<ResultPageIndex> ReadIndexAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         var status = JobApi.CompletedOrConflict(await JobApi.KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
         try
