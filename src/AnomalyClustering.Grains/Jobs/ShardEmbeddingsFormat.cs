@@ -140,35 +140,4 @@ internal static class ShardEmbeddingsFormat
         }
     }
 
-
-    /// <exception cref="InvalidDataException">The bytes are not a valid shard embeddings blob.</exception>
-    public static ShardEmbeddings FromBytes(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length < HeaderSize + sizeof(uint) || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != Magic)
-        {
-            throw new InvalidDataException("not a shard embeddings blob (bad magic or too short).");
-        }
-        if (BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]) != Version)
-        {
-            throw new InvalidDataException("shard embeddings version is not supported.");
-        }
-        var count = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
-        var dimension = BinaryPrimitives.ReadInt32LittleEndian(bytes[12..]);
-        if (count < 0 || dimension < 0
-            || bytes.Length != HeaderSize + (count * (long)sizeof(int)) + ((long)count * dimension * sizeof(float)) + (count * (long)sizeof(double)) + sizeof(uint))
-        {
-            throw new InvalidDataException("shard embeddings blob has the wrong length.");
-        }
-        if (Crc32.HashToUInt32(bytes[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]))
-        {
-            throw new InvalidDataException("shard embeddings blob fails its checksum.");
-        }
-        var body = bytes[HeaderSize..^4];
-        var indices = MemoryMarshal.Cast<byte, int>(body[..(count * sizeof(int))]).ToArray();
-        body = body[(count * sizeof(int))..];
-        var embeddings = MemoryMarshal.Cast<byte, float>(body[..(count * dimension * sizeof(float))]).ToArray();
-        body = body[(count * dimension * sizeof(float))..];
-        var scores = MemoryMarshal.Cast<byte, double>(body).ToArray();
-        return new ShardEmbeddings(indices, dimension, embeddings, scores);
-    }
 }
