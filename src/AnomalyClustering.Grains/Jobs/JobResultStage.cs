@@ -104,9 +104,11 @@ internal static class JobResultStage
         AnomalyClusteringTelemetry.EndStage(span, "cluster", clock);
         run.AddStageTime(PipelineStage.Cluster, clock.Elapsed);
 
-        // All or nothing: a job without scores (average mode) has none rather than gaps.
+        // All or nothing: a job without scores (average mode) has none rather than gaps. Off the turn like the clustering:
+        // at a million images this copies every per-image record and sorts the scores for the detection figures.
         var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
-        return new JobResultData(ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold) with
+        var scored = await Task.Run(() => ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold), cancellationToken).ConfigureAwait(true);
+        return new JobResultData(scored with
         {
             Errors = failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
             PatchGridHeight = run.State.GridHeight,
