@@ -48,7 +48,13 @@ public static class ReportThumbnails
             async (i, token) =>
             {
                 var image = result.Images[i];
-                var alpha = hasGrid && image.PatchWeights is { } weights && weights.Length == result.PatchGridHeight * result.PatchGridWidth ? weights : null;
+                var cells = result.PatchGridHeight * result.PatchGridWidth;
+                var alpha = hasGrid && image.PatchWeights is { } weights && weights.Length == cells ? weights : null;
+                if (hasGrid && alpha is null && await images.ReadAlphaMapAsync(image.Id, token).ConfigureAwait(false) is { } kept && kept.Length == cells)
+                {
+                    // A large result has no alpha maps of its own: the pictured images' come from where they are kept.
+                    alpha = kept;
+                }
                 links[i] = await PrepareOneAsync(image.Id, alpha, result.PatchGridHeight, result.PatchGridWidth, renderer, images, cache, inline, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return links;

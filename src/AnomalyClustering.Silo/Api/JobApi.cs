@@ -357,6 +357,7 @@ public static class JobApi
         // The blobs of the pictured images only (K x 480 at most), found in one streaming pass over the manifest.
         var pictured = ClusterReport.PicturedImageIds(result, options);
         var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
+        var indexById = new Dictionary<string, int>(StringComparer.Ordinal);
         if (IsRecovered(request.HttpContext))
         {
             // A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's dataset prefix plus their ids.
@@ -367,18 +368,22 @@ public static class JobApi
         }
         else if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is { } manifest)
         {
+            // The manifest lists the images in index order: an image's position is its outcome blob's index.
+            var index = 0;
             await foreach (var image in JobManifestStore.ReadImagesAsync(store, manifest, cancellationToken).ConfigureAwait(false))
             {
                 if (pictured.Contains(image.Id))
                 {
                     blobsById[image.Id] = image.BlobName;
+                    indexById[image.Id] = index;
                 }
+                index++;
             }
         }
         var input = new ClusterReportInput(
             result,
             source,
-            new BlobImageSource(store, blobsById),
+            new JobReportImages(store, jobId, blobsById, indexById),
             new BlobThumbnailCache(store, ThumbnailPrefix, $"{apiBase}/thumbnails/{{key}}"))
         {
             Options = options,

@@ -60,7 +60,23 @@ public sealed partial class BoundedReportTests
         Assert.Contains("id=\"recut-k\"", html, StringComparison.Ordinal);
     }
 
-    private static async Task<(string Html, JsonElement Data)> RenderAsync(ClusteringResult result, CountingImages images, ReportOptions options)
+    [Fact]
+    public async Task AResultWithoutAlphaMapsGetsThePicturedImagesHeatMapsFromTheImageSource()
+    {
+        // A large job's result keeps no alpha file: the served report reads the pictured images' maps from their outcomes.
+        var result = TwoBlobs() with { PatchGridHeight = 2, PatchGridWidth = 2 };
+        var images = new ImagesWithAlphaMaps();
+
+        var (_, data) = await RenderAsync(result, images, new ReportOptions { MaxImagesPerCluster = 5 });
+
+        var listed = data.GetProperty("images").EnumerateArray().ToArray();
+        var shown = data.GetProperty("clusters").EnumerateArray().SelectMany(c => c.GetProperty("members").EnumerateArray().Select(p => listed[p.GetInt32()])).ToArray();
+        Assert.Equal(10, shown.Length);
+        Assert.All(shown, image => Assert.StartsWith("data:image/jpeg", image.GetProperty("heat").GetString(), StringComparison.Ordinal));
+        Assert.Equal(shown.Select(image => image.GetProperty("id").GetString()!).Order(StringComparer.Ordinal), images.AlphaAsked.Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<(string Html, JsonElement Data)> RenderAsync(ClusteringResult result, IReportImageSource images, ReportOptions options)
     {
         var source = new ResultSource("vectors", "/data/points.npy", null, null, null, new Dictionary<string, int>());
         using var page = new MemoryStream();
@@ -90,6 +106,22 @@ public sealed partial class BoundedReportTests
         {
             Read.Add(imageId);
             return Task.FromResult<byte[]?>(null);
+        }
+    }
+
+    /// <summary>Every image a small grey PNG with a 2 x 2 alpha map; records whose maps were asked for.</summary>
+    private sealed class ImagesWithAlphaMaps : IReportImageSource
+    {
+        private static readonly byte[] Png = ThumbnailTests.GreyPng(16, 16);
+
+        public ConcurrentBag<string> AlphaAsked { get; } = [];
+
+        public Task<byte[]?> ReadAsync(string imageId, CancellationToken cancellationToken = default) => Task.FromResult<byte[]?>(Png);
+
+        public Task<float[]?> ReadAlphaMapAsync(string imageId, CancellationToken cancellationToken = default)
+        {
+            AlphaAsked.Add(imageId);
+            return Task.FromResult<float[]?>([0.7f, 0.1f, 0.1f, 0.1f]);
         }
     }
 
