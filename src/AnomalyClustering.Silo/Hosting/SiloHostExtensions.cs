@@ -26,7 +26,7 @@ public static class SiloHostExtensions
         builder.Services.AddSingleton(store);
         builder.AddServiceDefaults();
         builder.UseOrleans(silo => silo.AddAnomalyClustering(hosting, builder.Configuration));
-        builder.Services.AddAnomalyClusteringHealthChecks();
+        builder.Services.AddAnomalyClusteringHealthChecks(builder.Configuration);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         builder.Services.AddJobApi(builder.Configuration);
