@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -68,6 +69,10 @@ public sealed class StandaloneSilo : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new StandaloneSilo(app, new Uri(address), tokens);
     }
+
+    /// <summary>Every route the host maps.</summary>
+    public IReadOnlyList<RouteEndpoint> Routes() =>
+        [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()];
 
     /// <summary>A client that sends <paramref name="token"/> (none: anonymous); the caller disposes it.</summary>
     public HttpClient Client(string? token = null)
