@@ -87,6 +87,29 @@ public sealed class ImageDecoder
         }
     }
 
+    /// <summary>
+    /// The width and height the image's header declares, read without decoding a pixel (what a caller needs to reserve
+    /// memory before <see cref="Decode(ReadOnlySpan{byte}, string, RgbImage)"/>); null when the header cannot be read, in
+    /// which case decoding fails on the same header before allocating pixels.
+    /// </summary>
+    public static unsafe (int Width, int Height)? ReadDimensions(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.IsEmpty || ImageSignature.Detect(encoded) is { Supported: false })
+        {
+            return null;
+        }
+        if (ImageSignature.Detect(encoded) is { Name: "TIFF" })
+        {
+            return TiffDecoding.ReadDimensions(encoded);
+        }
+        fixed (byte* encodedPointer = encoded)
+        {
+            using var data = SKData.Create((IntPtr)encodedPointer, encoded.Length);
+            using var codec = SKCodec.Create(new SKMemoryStream(data), out _);
+            return codec is null ? null : (codec.Info.Width, codec.Info.Height);
+        }
+    }
+
     /// <summary>Decodes encoded bytes into <paramref name="destination"/>, reusing its buffer.</summary>
     /// <exception cref="ImageDecodeException">See <see cref="Decode(ReadOnlySpan{byte}, string)"/>.</exception>
     public unsafe void Decode(ReadOnlySpan<byte> encoded, string imageId, RgbImage destination)

@@ -45,6 +45,31 @@ internal static class TiffDecoding
         }
     }
 
+    /// <summary>The header's width and height, or null when the data is no readable TIFF.</summary>
+    public static unsafe (int Width, int Height)? ReadDimensions(ReadOnlySpan<byte> encoded)
+    {
+        try
+        {
+            fixed (byte* pointer = encoded)
+            {
+                using var stream = new UnmanagedMemoryStream(pointer, encoded.Length);
+                using var tiff = Tiff.ClientOpen("header", "r", stream, new TiffStream());
+                if (tiff is null)
+                {
+                    return null;
+                }
+                var width = Int(tiff, TiffTag.IMAGEWIDTH, 0);
+                var height = Int(tiff, TiffTag.IMAGELENGTH, 0);
+                return width < 1 || height < 1 ? null : (width, height);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // As in Decode: LibTiff.NET answers malformed data with whatever it trips over; the decode reports it properly.
+            return null;
+        }
+    }
+
     private static unsafe void DecodeChecked(ReadOnlySpan<byte> encoded, string imageId, RgbImage destination, bool applyOrientation, Action<int, int> checkLimits)
     {
         t_lastError = null;

@@ -35,6 +35,7 @@ internal sealed class ImageGrain(
     BackboneSessions backbones,
     PatchBagMemoryCache bags,
     NormalBankCache normalBanks,
+    DecodedPixelBudget pixelBudget,
     IOptions<WorkerOptions> workerOptions,
     ILocalSiloDetails silo,
     ILogger<ImageGrain> logger) : Grain, IImageGrain
@@ -149,6 +150,21 @@ internal sealed class ImageGrain(
             }
         }
 
+        // The decoded pixels are reserved from the worker's budget before they are allocated, so that many large images at
+        // once wait for each other instead of running the pod out of memory. One that breaks the decoder's own limits
+        // reserves nothing: the decoder refuses it at its header.
+        var (width, height) = ImageDecoder.ReadDimensions(encoded) ?? (0, 0);
+        var pixels = Math.Max(width, height) <= decoding.MaxDimension && (long)width * height <= decoding.MaxPixels ? (long)width * height : 0;
+        if (!pixelBudget.Fits(pixels))
+        {
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            var refused = new ImageDecodeException(imageId, ImageDecodeFailure.TooLarge,
+                $"the header declares {width} x {height} = {pixels.ToString("N0", invariant)} pixels, more than a worker decodes at once ({pixelBudget.Capacity.ToString("N0", invariant)} pixels, "
+                + $"{WorkerOptions.Section}:MaxInFlightDecodedPixels, by default a quarter of the worker's memory limit at {DecodedPixelBudget.BytesPerPixel} bytes a pixel); "
+                + "give the gpu-workers more memory, raise the setting, or lower maxImageDimension.");
+            return ObtainedBag.Failed(refused.ReasonCode, refused.Detail);
+        }
+        var reservation = await pixelBudget.AcquireAsync(pixels).ConfigureAwait(true);
         var tensor = new float[loader.TensorLength];
         var clock = Stopwatch.StartNew();
         var decodeSpan = AnomalyClusteringTelemetry.StartSpan("decode", JobId, imageId);
@@ -164,6 +180,8 @@ internal sealed class ImageGrain(
         }
         finally
         {
+            // Decoded and resized into the tensor: the pixels are garbage now (the embedding holds none).
+            reservation.Dispose();
             AnomalyClusteringTelemetry.EndStage(decodeSpan, "decode", clock);
         }
         clock.Restart();

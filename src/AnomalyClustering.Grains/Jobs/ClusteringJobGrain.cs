@@ -412,9 +412,16 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <summary>Reads the stored state (and its ETag) back; while Redis is still away the next attempt reads it.</summary>
     private async Task ReadStoredStateAsync()
     {
+        var held = _state.State;
         try
         {
             await _state.ReadStateAsync().ConfigureAwait(true);
+            if (!_state.RecordExists)
+            {
+                // The stored state is gone (Redis restarted without its data): what this activation holds is the only copy;
+                // the next write stores it again.
+                _state.State = held;
+            }
         }
         catch (Exception e) when (BoundedFanOut.IsTransient(e))
         {

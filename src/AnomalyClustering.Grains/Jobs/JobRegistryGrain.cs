@@ -2,6 +2,7 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Placement;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace AnomalyClustering.Grains.Jobs;
 
@@ -19,7 +20,7 @@ internal sealed class JobRegistryGrain(
     {
         if (state.State.Record(status, options.Value.ListedFinishedJobs))
         {
-            await state.WriteStateAsync().ConfigureAwait(true);
+            await WriteAsync().ConfigureAwait(true);
         }
     }
 
@@ -32,6 +33,27 @@ internal sealed class JobRegistryGrain(
     {
         if (state.State.Remove(jobId))
         {
+            await WriteAsync().ConfigureAwait(true);
+        }
+    }
+
+    /// <summary>
+    /// Writes the list. A refused ETag means the stored list is not the one this activation read: Redis restarted without
+    /// its data (the record is gone), or a write whose answer was lost landed. This activation is the registry's only
+    /// writer and holds every change so far, so it takes the stored ETag and writes its own list again; without this
+    /// every later submission would fail to be listed until the silo restarted.
+    /// </summary>
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync().ConfigureAwait(true);
+        }
+        catch (InconsistentStateException)
+        {
+            var held = state.State;
+            await state.ReadStateAsync().ConfigureAwait(true);
+            state.State = held;
             await state.WriteStateAsync().ConfigureAwait(true);
         }
     }

@@ -28,6 +28,13 @@ public sealed class WorkerOptions
     /// only lower it): the bound of one decoded image's memory is the worker's setting, not the client's.
     /// </summary>
     public int MaxImageDimension { get; set; } = 8192;
+
+    /// <summary>
+    /// The most decoded pixels this worker holds at once, over all the images it decodes concurrently (about
+    /// <see cref="DecodedPixelBudget.BytesPerPixel"/> bytes each). 0 (the default) takes a quarter of the process's memory
+    /// limit (the pod's, as the GC sees it). An image waits until its pixels fit; one larger than the whole budget is refused.
+    /// </summary>
+    public long MaxInFlightDecodedPixels { get; set; }
 }
 
 /// <summary>How backbones run on this silo (configuration section <c>AnomalyClustering:Backbones</c>).</summary>

@@ -31,6 +31,7 @@ public static class JobApi
         services.Configure<JobApiOptions>(configuration.GetSection(JobApiOptions.Section));
         services.AddSingleton<BackboneCatalog>();
         services.AddSingleton<UploadReceiver>();
+        services.AddExceptionHandler<DependencyOutageAnswer>();
         services.ConfigureHttpJsonOptions(options => JobApiJson.Configure(options.SerializerOptions));
         services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails += JobApiProblems.Describe);
         return services;

@@ -1,6 +1,7 @@
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Silo.Api;
+using AnomalyClustering.Silo.Dashboard;
 using AnomalyClustering.Silo.Lines;
 using AnomalyClustering.ServiceDefaults;
 using AnomalyClustering.Silo.Health;
@@ -25,8 +26,8 @@ public static class SiloHostExtensions
         var store = await BlobStoreConfiguration.OpenAsync(builder.Configuration).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
         builder.AddServiceDefaults();
-        builder.UseOrleans(silo => silo.AddAnomalyClustering(hosting, builder.Configuration));
-        builder.Services.AddAnomalyClusteringHealthChecks();
+        builder.UseOrleans(silo => silo.AddAnomalyClustering(hosting, builder.Configuration).AddOperatorDashboard(builder.Configuration));
+        builder.Services.AddAnomalyClusteringHealthChecks(builder.Configuration);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         builder.Services.AddJobApi(builder.Configuration);
@@ -64,6 +65,7 @@ public static class SiloHostExtensions
             app.MapOpenApi();
             app.MapJobApi();
             app.MapLineApi();
+            app.MapOperatorDashboard(app.Configuration);
         }
         return app;
     }

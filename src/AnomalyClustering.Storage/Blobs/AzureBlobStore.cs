@@ -83,7 +83,7 @@ public sealed class AzureBlobStore : IBlobStore
         {
             throw new BlobAlreadyExistsException(name, Description, e);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or AggregateException)
         {
             throw Failure("write", name, e);
         }
@@ -121,7 +121,7 @@ public sealed class AzureBlobStore : IBlobStore
         {
             throw new BlobNotFoundException(name, Description, e);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or AggregateException)
         {
             throw Failure("read", name, e);
         }
@@ -135,7 +135,7 @@ public sealed class AzureBlobStore : IBlobStore
         {
             return (await container.GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or AggregateException)
         {
             throw Failure("check", name, e);
         }
@@ -158,7 +158,7 @@ public sealed class AzureBlobStore : IBlobStore
                 }
                 item = enumerator.Current;
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (e is RequestFailedException or AggregateException)
             {
                 throw Failure("list", prefix, e);
             }
@@ -175,7 +175,7 @@ public sealed class AzureBlobStore : IBlobStore
         {
             return (await container.GetBlobClient(name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or AggregateException)
         {
             throw Failure("delete", name, e);
         }
@@ -187,11 +187,16 @@ public sealed class AzureBlobStore : IBlobStore
         {
             await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or AggregateException)
         {
+            var where = $"container '{container.Name}' at {container.Uri.GetLeftPart(UriPartial.Authority)}";
+            if (IsOutage(e))
+            {
+                throw new BlobStoreUnavailableException($"Cannot open {where}: the service cannot be reached ({Summary(e)}). Check that it runs and the network.",
+                    innerException: e);
+            }
             throw new BlobStoreException(
-                $"Cannot open container '{container.Name}' at {container.Uri.GetLeftPart(UriPartial.Authority)}: "
-                + $"{e.Status} {e.ErrorCode}. Check the account, the credential's role (Storage Blob Data Contributor) and the network.",
+                $"Cannot open {where}: {Summary(e)}. Check the account, the credential's role (Storage Blob Data Contributor) and the network.",
                 innerException: e);
         }
         return new AzureBlobStore(container);
@@ -212,6 +217,32 @@ public sealed class AzureBlobStore : IBlobStore
         }
     }
 
-    private BlobStoreException Failure(string action, string name, RequestFailedException e) =>
-        new($"Cannot {action} blob '{name}' in {Description}: {e.Status} {e.ErrorCode}.", name, e);
+    /// <summary>
+    /// The typed error for what the SDK threw: an outage (<see cref="IsOutage"/>) is a <see cref="BlobStoreUnavailableException"/>,
+    /// so that callers wait and retry instead of taking it as the blob's fault (and the API answers 503, not 500).
+    /// </summary>
+    private BlobStoreException Failure(string action, string name, Exception e) => IsOutage(e)
+        ? new BlobStoreUnavailableException($"Cannot {action} blob '{name}': {Description} cannot be reached ({Summary(e)}).", name, e)
+        : new BlobStoreException($"Cannot {action} blob '{name}' in {Description}: {Summary(e)}.", name, e);
+
+    /// <summary>
+    /// True when the service was not reached or answered busy or failing: status 0 (no answer), 408, 429, 5xx, or the
+    /// <see cref="AggregateException"/> the SDK throws once its retries of such failures (or of network errors and
+    /// timeouts) are used up.
+    /// </summary>
+    internal static bool IsOutage(Exception e) => e switch
+    {
+        RequestFailedException failed => failed.Status is 0 or 408 or 429 or >= 500,
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsOutage),
+        HttpRequestException or TimeoutException or IOException or OperationCanceledException => true,
+        _ => false,
+    };
+
+    private static string Summary(Exception e) => e switch
+    {
+        RequestFailedException { Status: 0 } failed => $"no answer: {failed.InnerException?.GetType().Name ?? failed.Message}",
+        RequestFailedException failed => $"{failed.Status} {failed.ErrorCode}",
+        AggregateException aggregate => $"{aggregate.InnerExceptions.Count} attempts failed, the last: {Summary(aggregate.InnerExceptions[^1])}",
+        _ => e.GetType().Name,
+    };
 }

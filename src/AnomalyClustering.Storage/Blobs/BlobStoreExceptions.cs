@@ -62,3 +62,16 @@ public sealed class BlobTooLargeException : BlobStoreException
     /// <summary>The limit that was exceeded.</summary>
     public long LimitBytes { get; }
 }
+
+/// <summary>
+/// The store could not be reached or answered that it is busy or failing (the client's own retries gave up): an outage of
+/// the dependency, not a fault of the blob or the request. Callers wait and try again.
+/// </summary>
+public sealed class BlobStoreUnavailableException : BlobStoreException
+{
+    /// <summary>An error naming the operation, the blob and the store that could not be reached.</summary>
+    public BlobStoreUnavailableException(string message, string? blobName = null, Exception? innerException = null)
+        : base(message, blobName, innerException)
+    {
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using AnomalyClustering.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Runtime;
+using StackExchange.Redis;
+
+namespace AnomalyClustering.Silo.Api;
+
+/// <summary>
+/// Answers a request that failed because a dependency is away (the blob store unreachable, Redis down, the silo that holds
+/// the job gone) with 503 Service Unavailable and <c>Retry-After</c>, instead of a 500 that says "report it": the request
+/// can simply be sent again. What failed goes to the log under an incident id; the answer names only which dependency.
+/// </summary>
+internal sealed partial class DependencyOutageAnswer(IProblemDetailsService problems, ILogger<DependencyOutageAnswer> logger) : IExceptionHandler
+{
+    /// <summary>The seconds a client is told to wait: longer than a pod restart's first probes, short next to a job.</summary>
+    public const int RetryAfterSeconds = 30;
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        if (Dependency(exception) is not { } dependency || httpContext.Response.HasStarted)
+        {
+            return false;
+        }
+        var incident = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        LogOutage(logger, exception, incident, dependency, $"{httpContext.Request.Method} {httpContext.Request.Path}");
+        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Service unavailable",
+                Detail = $"the cluster's {dependency} cannot be reached right now; send the request again in {RetryAfterSeconds} s "
+                    + $"(incident {incident}: the server's log has the details under this id).",
+                Extensions = { ["dependency"] = dependency, ["incident"] = incident },
+            },
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The dependency whose outage <paramref name="exception"/> (or an exception it wraps) reports, or null when it is
+    /// something else (a bug stays a 500).
+    /// </summary>
+    internal static string? Dependency(Exception exception)
+    {
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            switch (cause)
+            {
+                case BlobStoreUnavailableException or Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 }:
+                    return "blob store";
+                case RedisException:
+                    return "state store (Redis)";
+                case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException:
+                    return "cluster";
+                case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
+                    var each = aggregate.InnerExceptions.Select(Dependency).Distinct().ToList();
+                    return each is [{ } only] ? only : null;
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {Incident}: {Request} answered 503, the {Dependency} is unavailable")]
+    private static partial void LogOutage(ILogger logger, Exception exception, string incident, string dependency, string request);
+}
