@@ -84,8 +84,8 @@ public static class LineApi
 
         lines.MapGet("/{name}/decisions", DecisionsAsync)
             .WithName("GetLineDecisions")
-            .WithSummary("A line's decisions, oldest first")
-            .WithDescription("Paged: `limit` (1-1000, default 100) decisions after the first `offset` (default 0). Read from the hourly JSON-lines blobs `lines/{tenant}/{name}/decisions/{yyyy-MM-dd-HH}.jsonl`.")
+            .WithSummary("A line's decisions, in log order")
+            .WithDescription("Paged: up to `limit` (1-1000, default 100) decisions made in [`since`, `until`) (ISO 8601 times, both optional); pass the answer's `next` as `continuation` (with the same window) for the next page. Read from the Parquet parts `lines/{tenant}/{name}/decisions/date=yyyy-MM-dd/hour=HH/part-*.parquet`; a page reads only the parts that hold it.")
             .Produces<LineDecisionPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -219,46 +219,32 @@ public static class LineApi
         return new LineImageDecider.StoredImage(imageId, fileName, blob);
     }
 
-    private static async Task<IResult> DecisionsAsync(string name, int? offset, int? limit, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    private static async Task<IResult> DecisionsAsync(
+        string name, string? since, string? until, int? limit, string? continuation, HttpContext http, IGrainFactory grains, IBlobStore store, LineCatalogStore lines,
+        CancellationToken cancellationToken)
     {
-        var (skip, take) = ApiPage.Check(offset, limit);
+        var (_, take) = ApiPage.Check(null, limit);
+        var from = TimeParameter("since", since);
+        var to = TimeParameter("until", until);
         await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
-        var hours = new List<string>();
-        await foreach (var entry in store.ListAsync(LineBlobNames.Decisions(prefix), cancellationToken).ConfigureAwait(false))
+        // The log grain buffers decisions before it writes a part: a reader sees every decision answered so far.
+        await grains.GetGrain<ILineDecisionLogGrain>(prefix).Flush().ConfigureAwait(false);
+        try
         {
-            if (entry.Name.EndsWith(".jsonl", StringComparison.Ordinal) && !entry.Name[LineBlobNames.Decisions(prefix).Length..].Contains('/', StringComparison.Ordinal))
-            {
-                hours.Add(entry.Name);
-            }
+            var slice = await LineDecisionLog.PageAsync(store, prefix, from, to, take, continuation, cancellationToken).ConfigureAwait(false);
+            return Results.Ok(new LineDecisionPage(name, from, to, take, slice.Decisions, slice.Next));
         }
-        hours.Sort(StringComparer.Ordinal);
-        var page = new List<LineDecision>(Math.Min(take, 1024));
-        var seen = 0;
-        var more = false;
-        foreach (var hour in hours)
+        catch (InvalidLineDecisionQueryException e)
         {
-            var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(hour, cancellationToken: cancellationToken).ConfigureAwait(false));
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (seen++ < skip)
-                {
-                    continue;
-                }
-                if (page.Count == take)
-                {
-                    more = true;
-                    break;
-                }
-                page.Add(LineImageDecider.ParseLogged(line));
-            }
-            if (more)
-            {
-                break;
-            }
+            throw ApiProblemException.BadRequest(e.Message, "Invalid decision query");
         }
-        return Results.Ok(new LineDecisionPage(name, skip, take, page, more));
     }
+
+    private static DateTimeOffset? TimeParameter(string parameter, string? text) =>
+        text is null ? null
+        : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at
+        : throw ApiProblemException.BadRequest($"{parameter} '{text}' is not a time; give an ISO 8601 time such as 2026-12-02T16:00:00Z.", "Invalid decision query");
 
     private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
     {
