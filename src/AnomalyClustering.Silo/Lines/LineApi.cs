@@ -82,6 +82,20 @@ public static class LineApi
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .RequireAuthorization(ApiPermissions.Submit);
 
+        lines.MapGet("/{name}/images/{imageId}", ImageAsync)
+            .WithName("GetLineImage")
+            .WithSummary("A posted image of a line, as stored")
+            .WithDescription("The bytes of an image posted to the line (stored by its SHA-256, its id), for reports; 404 for an id the line does not hold (an edge gateway's blob of another name).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        lines.MapGet("/{name}/images/{imageId}/weights", WeightsAsync)
+            .WithName("GetLineImageWeights")
+            .WithSummary("A decided image's patch weights")
+            .WithDescription("`{\"imageId\": ..., \"weights\": [...]}`: the patch weights alpha of the image (row-major on the backbone's patch grid), from which reports draw heat maps; 404 when the image has no outcome.")
+            .Produces<LineImageWeights>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         lines.MapGet("/{name}/decisions", DecisionsAsync)
             .WithName("GetLineDecisions")
             .WithSummary("A line's decisions, in log order")
@@ -218,6 +232,39 @@ public static class LineApi
         await store.PutAsync(blob, bytes, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new LineImageDecider.StoredImage(imageId, fileName, blob);
     }
+
+    private static async Task<IResult> ImageAsync(string name, string imageId, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        try
+        {
+            var bytes = await store.ReadAllBytesAsync(LineBlobNames.ImageOf(prefix, CheckedImageId(imageId)), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return Results.File(bytes, "application/octet-stream");
+        }
+        catch (BlobNotFoundException)
+        {
+            throw UnknownImage(name, imageId);
+        }
+    }
+
+    private static async Task<IResult> WeightsAsync(string name, string imageId, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        return await LineImageOutcomes.ReadPatchWeightsAsync(store, prefix, CheckedImageId(imageId), cancellationToken).ConfigureAwait(false) is { } weights
+            ? Results.Ok(new LineImageWeights(imageId, weights))
+            : throw UnknownImage(name, imageId);
+    }
+
+    /// <summary>An image id as ids are made (hex hashes, camera names): never a path out of the line's folder.</summary>
+    private static string CheckedImageId(string imageId) =>
+        imageId.Length is > 0 and <= 128 && imageId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-') && !imageId.StartsWith('.')
+            ? imageId
+            : throw ApiProblemException.BadRequest($"image id '{imageId}' is not one: 1-128 letters, digits, '.', '_' or '-', not starting with '.'.", "Invalid image id");
+
+    private static ApiProblemException UnknownImage(string name, string imageId) =>
+        new(StatusCodes.Status404NotFound, "Unknown image", $"line '{name}' holds no image '{imageId}' (only posted and fed images are stored under the line).");
 
     private static async Task<IResult> DecisionsAsync(
         string name, string? since, string? until, int? limit, string? continuation, HttpContext http, IGrainFactory grains, IBlobStore store, LineCatalogStore lines,

@@ -60,3 +60,8 @@ public sealed record LineDecisionPage(string Line, DateTimeOffset? Since, DateTi
     /// <summary>True when decisions follow the page.</summary>
     public bool HasMore => Next is not null;
 }
+
+/// <summary>The answer of <c>GET /lines/{name}/images/{imageId}/weights</c>.</summary>
+/// <param name="ImageId">The image.</param>
+/// <param name="Weights">Its patch weights alpha, row-major on the backbone's patch grid.</param>
+public sealed record LineImageWeights(string ImageId, float[] Weights);
