@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
 using AnomalyClustering.Core.Lines;
@@ -120,6 +121,23 @@ public sealed class LineApiTests(SiloServer server)
         }
         Assert.NotEmpty(parts);
         Assert.All(parts, part => Assert.Matches(@"/decisions/date=\d{4}-\d{2}-\d{2}/hour=\d{2}/part-[^/]+\.parquet$", part));
+
+        // What line report draws: the stored image and its patch weights; then the report itself through --server.
+        var holeId = answer.Images[0].ImageId!;
+        Assert.Equal(File.ReadAllBytes(holes[0]), await Client.GetByteArrayAsync($"/lines/{name}/images/{holeId}", TestContext.Current.CancellationToken));
+        var weights = (await Client.GetFromJsonAsync<LineImageWeights>($"/lines/{name}/images/{holeId}/weights", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.NotEmpty(weights.Weights);
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/lines/{name}/images/{new string('0', 64)}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "holds no image");
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/lines/{name}/images/..x/weights", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "image id");
+        var html = folder.Combine("report.html");
+        var reported = CliRun.InProcess(["line", "report", name, "--since", "1h", "--server", server.BaseAddress.ToString(), "--token", server.AdminToken, "-o", html]);
+        Assert.True(reported.ExitCode == 0, reported.Error + reported.Output);
+        var text = File.ReadAllText(html);
+        Assert.Contains("<span id=\"decision-count\">3</span>", text);
+        Assert.Contains($"data-image-id=\"{holeId}\"", text);
+        Assert.Contains("class=\"heat\"", text);
+        CliRun.InProcess(["line", "report", "no-such-line", "--server", server.BaseAddress.ToString(), "--token", server.AdminToken, "-o", html])
+            .AssertOneLineError(CliExitCodes.InputError, "no-such-line");
     }
 
     [Fact]
