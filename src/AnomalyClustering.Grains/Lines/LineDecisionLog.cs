@@ -70,11 +70,7 @@ public static partial class LineDecisionLog
                 {
                     continue;
                 }
-                IReadOnlyList<LineDecision> rows;
-                await using (var content = await store.OpenReadAsync(entry.Name, cancellationToken).ConfigureAwait(false))
-                {
-                    rows = await LineDecisionParquet.ReadAsync(content, cancellationToken).ConfigureAwait(false);
-                }
+                var rows = await LineDecisionParquet.ReadAsync(store, entry.Name, cancellationToken).ConfigureAwait(false);
                 for (var r = cursor is not null && part == cursor.Part ? cursor.Row : 0; r < rows.Count; r++)
                 {
                     if ((since is { } lower && rows[r].DecidedAt < lower) || (until is { } upper && rows[r].DecidedAt >= upper))

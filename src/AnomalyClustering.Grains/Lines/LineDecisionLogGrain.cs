@@ -187,8 +187,7 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
         var ids = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var part in blobs.ListAsync(LineBlobNames.DecisionHourFolder(LinePrefix, hour), cancellationToken).ConfigureAwait(true))
         {
-            await using var content = await blobs.OpenReadAsync(part.Name, cancellationToken).ConfigureAwait(true);
-            foreach (var decision in await LineDecisionParquet.ReadAsync(content, cancellationToken).ConfigureAwait(true))
+            foreach (var decision in await LineDecisionParquet.ReadAsync(blobs, part.Name, cancellationToken).ConfigureAwait(true))
             {
                 ids.Add(decision.ImageId);
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AnomalyClustering.Storage;
 using Parquet;
 using Parquet.Schema;
 
@@ -46,7 +47,19 @@ public static class LineDecisionParquet
         await group.WriteAsync(fields.ErrorMessage, Column(decisions, d => d.Error?.Message)!).ConfigureAwait(false);
     }
 
-    /// <summary>Reads every row of a part, in file order.</summary>
+    /// <summary>
+    /// Reads every row of the part stored as blob <paramref name="name"/>: whole into memory first, since Parquet's reader
+    /// seeks (to the footer) and a cloud store's read stream does not.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The blob is not a decision part.</exception>
+    public static async Task<IReadOnlyList<LineDecision>> ReadAsync(IBlobStore store, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        using var content = new MemoryStream(await store.ReadAllBytesAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false), writable: false);
+        return await ReadAsync(content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads every row of a part (a readable, seekable stream), in file order.</summary>
     /// <exception cref="InvalidDataException">The file is not a decision part (a column is missing).</exception>
     public static async Task<IReadOnlyList<LineDecision>> ReadAsync(Stream source, CancellationToken cancellationToken = default)
     {
