@@ -41,8 +41,8 @@ public static class LineBlobNames
         Decisions(linePrefix) + at.UtcDateTime.ToString("'date='yyyy-MM-dd'/hour='HH", System.Globalization.CultureInfo.InvariantCulture) + "/";
 
     /// <summary>
-    /// One Parquet part of the decisions of the hour of <paramref name="at"/>: <paramref name="partKey"/> starts with the time
-    /// of its first batch (UTC ticks, 19 digits), so that the ordinal order of part names is the order they were logged in.
+    /// One Parquet part of the decisions of the hour of <paramref name="at"/>: <paramref name="partKey"/> is its first batch's
+    /// journal key (the hour, then UTC ticks in 19 digits), so that the ordinal order of part names is the order they were logged in.
     /// </summary>
     public static string DecisionPart(string linePrefix, DateTimeOffset at, string partKey) =>
         DecisionHourFolder(linePrefix, at) + "part-" + partKey + ".parquet";
