@@ -1,6 +1,8 @@
 using System.Text.Json;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Embedding.Imaging;
+using AnomalyClustering.Grains.Lines;
+using AnomalyClustering.Storage;
 using AnomalyClustering.Testing.Imaging;
 
 namespace AnomalyClustering.Cli.Tests;
@@ -94,12 +96,14 @@ public sealed class LineFeedCommandTests
         CliRun.InProcess(["line", "feed", "plates", images, "--token", "t"]).AssertOneLineError(CliExitCodes.InputError, "go with --server");
     }
 
+    /// <summary>
+    /// The line's decision log as its Parquet parts hold it: the embedded silo's log grain writes its buffered decisions as a
+    /// part when the feed stops the silo (deactivation), so every decision of the run is in a part by now.
+    /// </summary>
     private static List<JsonElement> LoggedDecisions(string store)
     {
-        var folder = Path.Combine(store, "blobs", "lines", "_", "plates", "decisions");
-        return [.. Directory.GetFiles(folder, "*.jsonl")
-            .SelectMany(File.ReadAllLines)
-            .Where(line => line.Length > 0)
-            .Select(line => JsonDocument.Parse(line).RootElement.Clone())];
+        var slice = LineDecisionLog.PageAsync(new LocalDirectoryBlobStore(store), "lines/_/plates/", null, null, 1000, null, CancellationToken.None).GetAwaiter().GetResult();
+        Assert.Null(slice.Next);
+        return [.. slice.Decisions.Select(d => JsonSerializer.SerializeToElement(d, LineImageDecider.LogJson))];
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Grains.Lines;
@@ -74,12 +73,9 @@ public sealed class LineIntakeQueueTests(IntakeQueueCluster cluster) : IClassFix
         TestContext.Current.TestOutputHelper?.WriteLine($"killed {cluster.Workers[0].Name} after {decidedAtKill} of {messages.Count} decisions");
         await WaitForDecisionsAsync(prefix, messages, count => count == messages.Count);
 
-        var logged = new List<LineDecision>();
-        await foreach (var hour in cluster.Store.ListAsync(LineBlobNames.Decisions(prefix), cancellation))
-        {
-            var text = Encoding.UTF8.GetString(await cluster.Store.ReadAllBytesAsync(hour.Name, cancellationToken: cancellation));
-            logged.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(LineImageDecider.ParseLogged));
-        }
+        // The log buffers decisions before it writes a Parquet part; a reader flushes it first, as the API does.
+        await cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix).Flush();
+        var logged = (await LineDecisionLog.PageAsync(cluster.Store, prefix, null, null, 1000, null, cancellation)).Decisions;
         Assert.Equal(messages.Select(m => m.ImageId).Order(StringComparer.Ordinal), logged.Select(d => d.ImageId).Order(StringComparer.Ordinal));
         var byId = logged.ToDictionary(d => d.ImageId);
         Assert.Contains(byId["camera-bad"].Error!.Reason, new[] { "not-an-image", "corrupt", "unsupported-format" });

@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using System.Text.Json;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Lines;
+using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Telemetry;
 using AnomalyClustering.ServiceDefaults;
 using AnomalyClustering.Testing;
@@ -44,9 +49,13 @@ public sealed partial class TelemetryTests(ThreeSiloCluster fixture) : IClassFix
         Assert.True(second.CacheHits > 0);
 
         host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        // Copied now: a line's image spans carry its source job's id too, in a trace of their own.
+        var jobSpans = spans.Where(span => Equals(span.GetTagItem(AnomalyClusteringTelemetry.JobIdTag), "telemetry-first")).ToList();
+        // A production line made from the first job decides one of its images: the line instruments move too.
+        var decided = await DecideOnALineAsync(first, data.Images[1]);
+        Assert.Null(decided.Error);
         host.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
-        var jobSpans = spans.Where(span => Equals(span.GetTagItem(AnomalyClusteringTelemetry.JobIdTag), "telemetry-first")).ToList();
         foreach (var stage in new[] { "job", "image.embed", "decode", "embed", "image.process", "score", "cluster" })
         {
             Assert.Contains(jobSpans, span => span.OperationName == stage);
@@ -62,6 +71,22 @@ public sealed partial class TelemetryTests(ThreeSiloCluster fixture) : IClassFix
         var missing = queried.Where(name => !emitted.Contains(name)).ToList();
         Assert.True(missing.Count == 0, $"not emitted: {string.Join(", ", missing)}; emitted: {string.Join(", ", emitted.Order())}");
         await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Makes a line's catalog from <paramref name="job"/>, as <c>POST /lines</c> does, and decides <paramref name="image"/> with it.</summary>
+    private async Task<LineImageResult> DecideOnALineAsync(JobStatus job, JobImage image)
+    {
+        var (result, source) = await JobResultFiles.ReadAsync(fixture.Store, job.ResultBlob!, TestContext.Current.CancellationToken);
+        var basis = (await fixture.Cluster.Client.GetGrain<IClusteringJobGrain>(job.JobId).GetScoringBasis())!;
+        var catalog = JobLineCatalog.Create("telemetry", 1, result, source, $"job:{job.JobId}", AssignmentRuleSettings.Default) with
+        {
+            Scoring = new CatalogScoring(job.JobId, JsonSerializer.Serialize(basis.Options, LineImageDecider.LogJson), basis.BackboneDescriptionJson,
+                basis.ReferenceImages, basis.ReferenceFeatureBlobs, basis.ReferencesPerImage, basis.NormalFeatureBlobs),
+        };
+        var decider = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<LineImageDecider>();
+        var answer = await decider.DecideAsync("lines/_/telemetry/", catalog, [new LineImageDecider.StoredImage("telemetry-image", image.Id, image.BlobName)],
+            logFailures: false, TestContext.Current.CancellationToken);
+        return Assert.Single(answer);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Cli;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
 using AnomalyClustering.Core.Lines;
@@ -93,9 +94,50 @@ public sealed class LineApiTests(SiloServer server)
         Assert.Equal(3, page.Decisions.Count);
         Assert.False(page.HasMore);
         Assert.Equal(answer.Images.Take(3).Select(i => i.ImageId).Order(StringComparer.Ordinal), page.Decisions.Select(d => d.ImageId).Order(StringComparer.Ordinal));
-        var paged = (await Client.GetFromJsonAsync<LineDecisionPage>($"/lines/{name}/decisions?offset=1&limit=1", SiloServer.Json, TestContext.Current.CancellationToken))!;
-        Assert.Equal(page.Decisions[1].ImageId, Assert.Single(paged.Decisions).ImageId);
-        Assert.True(paged.HasMore);
+        // Page by page with the continuation token: the same decisions in the same order, each once.
+        var walked = new List<string>();
+        string? next = null;
+        do
+        {
+            var query = $"/lines/{name}/decisions?limit=1" + (next is null ? "" : "&continuation=" + Uri.EscapeDataString(next));
+            var one = (await Client.GetFromJsonAsync<LineDecisionPage>(query, SiloServer.Json, TestContext.Current.CancellationToken))!;
+            walked.Add(Assert.Single(one.Decisions).ImageId);
+            next = one.Next;
+            Assert.Equal(next is not null, one.HasMore);
+        }
+        while (next is not null);
+        Assert.Equal(page.Decisions.Select(d => d.ImageId), walked);
+        // The window: nothing before the first decision, all of them from it on.
+        var firstAt = page.Decisions.Min(d => d.DecidedAt);
+        var before = (await Client.GetFromJsonAsync<LineDecisionPage>($"/lines/{name}/decisions?until={Uri.EscapeDataString(firstAt.ToString("O"))}", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Empty(before.Decisions);
+        var from = (await Client.GetFromJsonAsync<LineDecisionPage>($"/lines/{name}/decisions?since={Uri.EscapeDataString(firstAt.ToString("O"))}", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal(3, from.Decisions.Count);
+        // Stored in Parquet parts under the hour of their decision.
+        var parts = new List<string>();
+        await foreach (var blob in server.Store.ListAsync($"lines/_/{name}/decisions/", TestContext.Current.CancellationToken))
+        {
+            parts.Add(blob.Name);
+        }
+        Assert.NotEmpty(parts);
+        Assert.All(parts, part => Assert.Matches(@"/decisions/date=\d{4}-\d{2}-\d{2}/hour=\d{2}/part-[^/]+\.parquet$", part));
+
+        // What line report draws: the stored image and its patch weights; then the report itself through --server.
+        var holeId = answer.Images[0].ImageId!;
+        Assert.Equal(File.ReadAllBytes(holes[0]), await Client.GetByteArrayAsync($"/lines/{name}/images/{holeId}", TestContext.Current.CancellationToken));
+        var weights = (await Client.GetFromJsonAsync<LineImageWeights>($"/lines/{name}/images/{holeId}/weights", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.NotEmpty(weights.Weights);
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/lines/{name}/images/{new string('0', 64)}", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "holds no image");
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/lines/{name}/images/..x/weights", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "image id");
+        var html = folder.Combine("report.html");
+        var reported = CliRun.InProcess(["line", "report", name, "--since", "1h", "--server", server.BaseAddress.ToString(), "--token", server.AdminToken, "-o", html]);
+        Assert.True(reported.ExitCode == 0, reported.Error + reported.Output);
+        var text = File.ReadAllText(html);
+        Assert.Contains("<span id=\"decision-count\">3</span>", text);
+        Assert.Contains($"data-image-id=\"{holeId}\"", text);
+        Assert.Contains("class=\"heat\"", text);
+        CliRun.InProcess(["line", "report", "no-such-line", "--server", server.BaseAddress.ToString(), "--token", server.AdminToken, "-o", html])
+            .AssertOneLineError(CliExitCodes.InputError, "no-such-line");
     }
 
     [Fact]
@@ -148,6 +190,9 @@ public sealed class LineApiTests(SiloServer server)
         await JobApiTests.ProblemAsync(await tenantA.PostAsJsonAsync("/lines", new { name, fromJob = "no-such-job" }, TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no-such-job");
         await JobApiTests.ProblemAsync(await tenantA.PostAsJsonAsync("/lines", new { name, fromJob = jobId, margin = 2.0 }, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "margin");
         await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?limit=0", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "limit");
+        await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?since=yesterday", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "since");
+        await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?since=2026-12-02T10:00:00Z&until=2026-12-02T09:00:00Z", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "until");
+        await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?continuation=not-a-token", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "continuation");
         using (var empty = new MultipartFormDataContent { { new StringContent("x"), "note" } })
         {
             await JobApiTests.ProblemAsync(await tenantA.PostAsync($"/lines/{name}/images", empty, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "image files");

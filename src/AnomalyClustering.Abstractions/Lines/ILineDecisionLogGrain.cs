@@ -2,8 +2,8 @@ namespace AnomalyClustering.Abstractions.Lines;
 
 /// <summary>
 /// The decision log of one production line (key: the line's blob prefix, <c>lines/{tenant}/{name}/</c>), placed on
-/// coordinator silos: one activation per line serialises the appends to its hourly JSON-lines blobs, and records each
-/// image id once, so that posting an image again never logs it twice.
+/// coordinator silos: one activation per line records each image id once (so that posting an image again never logs it
+/// twice) and writes the decisions as Parquet parts partitioned by hour (<see cref="LineBlobNames.DecisionPart"/>).
 /// </summary>
 [Alias("AnomalyClustering.ILineDecisionLogGrain")]
 public interface ILineDecisionLogGrain : IGrainWithStringKey
@@ -14,6 +14,10 @@ public interface ILineDecisionLogGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Append")]
     Task<IReadOnlyList<string>> Append(IReadOnlyList<LineDecisionEntry> entries);
+
+    /// <summary>Writes the decisions buffered since the last part as parts now (readers of the log call it first).</summary>
+    [Alias("Flush")]
+    Task Flush();
 }
 
 /// <summary>One decision to log.</summary>
@@ -32,16 +36,29 @@ public static class LineBlobNames
     /// <summary>The prefix of the line's decision log.</summary>
     public static string Decisions(string linePrefix) => linePrefix + "decisions/";
 
-    /// <summary>The hourly JSON-lines blob of decisions made in the hour of <paramref name="at"/> (UTC).</summary>
-    public static string DecisionHour(string linePrefix, DateTimeOffset at) =>
-        Decisions(linePrefix) + at.UtcDateTime.ToString("yyyy-MM-dd-HH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl";
+    /// <summary>The folder of the parts of the hour of <paramref name="at"/> (UTC): <c>decisions/date=yyyy-MM-dd/hour=HH/</c>.</summary>
+    public static string DecisionHourFolder(string linePrefix, DateTimeOffset at) =>
+        Decisions(linePrefix) + at.UtcDateTime.ToString("'date='yyyy-MM-dd'/hour='HH", System.Globalization.CultureInfo.InvariantCulture) + "/";
+
+    /// <summary>
+    /// One Parquet part of the decisions of the hour of <paramref name="at"/>: <paramref name="partKey"/> is its first batch's
+    /// journal key (the hour, then UTC ticks in 19 digits), so that the ordinal order of part names is the order they were logged in.
+    /// </summary>
+    public static string DecisionPart(string linePrefix, DateTimeOffset at, string partKey) =>
+        DecisionHourFolder(linePrefix, at) + "part-" + partKey + ".parquet";
+
+    /// <summary>
+    /// The journal of decisions recorded but not yet in a part (one JSON-lines blob per logged batch and hour); outside
+    /// <see cref="Decisions"/>, so that paging the log lists only parts.
+    /// </summary>
+    public static string PendingDecisions(string linePrefix) => linePrefix + "pending-decisions/";
 
     /// <summary>The blob of a posted image (by its id, the SHA-256 of its bytes); edge gateways write theirs under the line too.</summary>
     public static string ImageOf(string linePrefix, string imageId) => linePrefix + "images/" + imageId;
 
     /// <summary>
     /// The blob holding the decision made for image <paramref name="imageId"/> (the idempotency record); outside
-    /// <see cref="Decisions"/>, so that paging the log lists only the hourly blobs.
+    /// <see cref="Decisions"/>, so that paging the log lists only parts.
     /// </summary>
     public static string DecisionOf(string linePrefix, string imageId) => linePrefix + "decided/" + imageId + ".json";
 }

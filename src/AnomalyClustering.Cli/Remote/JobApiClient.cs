@@ -155,6 +155,40 @@ internal sealed class JobApiClient : IDisposable
         return SendAsync<LineImagesAnswer>(new HttpRequestMessage(HttpMethod.Post, $"lines/{Uri.EscapeDataString(line)}/images") { Content = form }, CallTimeout * 5, cancellationToken);
     }
 
+    /// <summary>A line's catalog as the server shows it (<c>GET /lines/{line}</c>); a 404 is a one-line error naming the line.</summary>
+    public Task<LineShownAnswer> GetLineAsync(string line, CancellationToken cancellationToken) =>
+        SendAsync<LineShownAnswer>(new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}"), CallTimeout, cancellationToken);
+
+    /// <summary>One page of a line's decisions in a window (<c>GET /lines/{line}/decisions</c>).</summary>
+    public Task<LineDecisionsAnswer> GetLineDecisionsAsync(
+        string line, DateTimeOffset since, DateTimeOffset until, int limit, string? continuation, CancellationToken cancellationToken)
+    {
+        var query = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"lines/{Uri.EscapeDataString(line)}/decisions?since={Uri.EscapeDataString(since.ToString("O"))}&until={Uri.EscapeDataString(until.ToString("O"))}&limit={limit}");
+        if (continuation is not null)
+        {
+            query += "&continuation=" + Uri.EscapeDataString(continuation);
+        }
+        return SendAsync<LineDecisionsAnswer>(new HttpRequestMessage(HttpMethod.Get, query), CallTimeout, cancellationToken);
+    }
+
+    /// <summary>A posted image of a line (<c>GET /lines/{line}/images/{imageId}</c>), or null when the line does not hold it.</summary>
+    public async Task<byte[]?> GetLineImageAsync(string line, string imageId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}/images/{Uri.EscapeDataString(imageId)}");
+        using var response = await SendRawAsync(request, CallTimeout, cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An image's patch weights (<c>GET /lines/{line}/images/{imageId}/weights</c>), or null when it has none.</summary>
+    public async Task<float[]?> GetLineImageWeightsAsync(string line, string imageId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}/images/{Uri.EscapeDataString(imageId)}/weights");
+        using var response = await SendRawAsync(request, CallTimeout, cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound ? null
+            : (await response.Content.ReadFromJsonAsync<LineWeightsAnswer>(Json, cancellationToken).ConfigureAwait(false))?.Weights;
+    }
+
     private async Task<T> SendAsync<T>(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using (request)
@@ -278,3 +312,12 @@ internal sealed class JobApiClient : IDisposable
 
 /// <summary>The answer of <c>POST /lines/{line}/images</c>: the catalog version, and per posted file its decision or error.</summary>
 internal sealed record LineImagesAnswer(string Line, int CatalogVersion, IReadOnlyList<AnomalyClustering.Grains.Lines.LineImageResult> Images);
+
+/// <summary>What <c>line report</c> needs of <c>GET /lines/{line}</c>: that the line exists, and its newest version.</summary>
+internal sealed record LineShownAnswer(string Name, int Version);
+
+/// <summary>A page of <c>GET /lines/{line}/decisions</c>.</summary>
+internal sealed record LineDecisionsAnswer(string Line, IReadOnlyList<AnomalyClustering.Grains.Lines.LineDecision> Decisions, string? Next);
+
+/// <summary>The answer of <c>GET /lines/{line}/images/{imageId}/weights</c>.</summary>
+internal sealed record LineWeightsAnswer(string ImageId, float[] Weights);

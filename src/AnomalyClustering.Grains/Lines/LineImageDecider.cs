@@ -24,8 +24,11 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
     /// <summary>How decisions are written to the log: the API's conventions (camelCase, enums as camelCase strings).</summary>
     public static JsonSerializerOptions LogJson { get; } = CreateLogJson();
 
-    /// <summary>An image to decide: its id (the idempotency key), its file name for people, and the blob holding it.</summary>
-    public sealed record StoredImage(string ImageId, string? FileName, string BlobName);
+    /// <summary>
+    /// An image to decide: its id (the idempotency key), its file name for people, the blob holding it, and when it arrived
+    /// (its intake message's time; null: when the decider got it), which the decision latency metric counts from.
+    /// </summary>
+    public sealed record StoredImage(string ImageId, string? FileName, string BlobName, DateTimeOffset? ReceivedAt = null);
 
     /// <summary>The job options a catalog's images are processed with.</summary>
     /// <exception cref="LineCannotTakeImagesException">The catalog does not record what its images must be weighed against.</exception>
@@ -63,6 +66,7 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
         ArgumentNullException.ThrowIfNull(images);
         var options = OptionsOf(catalog);
         var rule = new WardAssignmentRule(catalog);
+        var started = DateTimeOffset.UtcNow;
         var results = await Task.WhenAll(images.Select(image => DecideOneAsync(prefix, catalog, rule, options, image, logFailures, cancellationToken))).ConfigureAwait(false);
         // New decisions are logged together; the log answers with the decision stored per id (an earlier one wins).
         var fresh = results.Select((result, index) => (result, index)).Where(pair => pair.result is { Repeated: false, Decision: not null }).ToList();
@@ -78,6 +82,10 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
             var own = fresh[f].result.Decision!;
             var repeated = decision.DecidedAt != own.DecidedAt || decision.FileName != own.FileName;
             results[fresh[f].index] = AnswerOf(fresh[f].result.ImageId!, fresh[f].result.FileName, repeated, decision);
+            if (!repeated)
+            {
+                LineDecisionMetrics.Record(prefix, decision, images[fresh[f].index].ReceivedAt ?? started, DateTimeOffset.UtcNow);
+            }
         }
         return results;
     }
@@ -104,8 +112,12 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
     {
         ArgumentNullException.ThrowIfNull(image);
         var decision = ErrorDecision(catalogVersion, image, error);
-        await grains.GetGrain<ILineDecisionLogGrain>(prefix).Append(
-            [new LineDecisionEntry(image.ImageId, decision.DecidedAt, JsonSerializer.Serialize(decision, LogJson))]).ConfigureAwait(false);
+        var json = JsonSerializer.Serialize(decision, LogJson);
+        var stored = await grains.GetGrain<ILineDecisionLogGrain>(prefix).Append([new LineDecisionEntry(image.ImageId, decision.DecidedAt, json)]).ConfigureAwait(false);
+        if (stored[0] == json)
+        {
+            LineDecisionMetrics.Record(prefix, decision, image.ReceivedAt ?? decision.DecidedAt, DateTimeOffset.UtcNow);
+        }
     }
 
     /// <summary>Parses one line of the decision log.</summary>
@@ -138,7 +150,7 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
                 scoring.ReferenceFeatureBlobs,
                 scoring.ReferencesPerImage,
                 scoring.NormalFeatureBlobs,
-                prefix + "outcomes/" + image.ImageId + ".bin",
+                LineImageOutcomes.BlobOf(prefix, image.ImageId),
                 CacheFeatures: false)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)

@@ -47,7 +47,7 @@ internal sealed partial class LineIntakeGrain(LineImageDecider decider, LineCata
             logger.LogError("Intake message for image {ImageId} dropped: {Reason}", item.ImageId, e.Message);
             return;
         }
-        var image = new LineImageDecider.StoredImage(item.ImageId, item.FileName, item.BlobName);
+        var image = new LineImageDecider.StoredImage(item.ImageId, item.FileName, item.BlobName, item.EnqueuedAt);
         if (!ImageId().IsMatch(item.ImageId))
         {
             logger.LogError("Intake message for line {Line} dropped: image id '{ImageId}' is not valid", prefix, item.ImageId);

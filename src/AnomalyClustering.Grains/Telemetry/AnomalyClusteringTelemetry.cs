@@ -65,6 +65,21 @@ public static class AnomalyClusteringTelemetry
     /// <summary>N of each clustering step.</summary>
     public static readonly Histogram<long> ClusteringImages = Meter.CreateHistogram<long>("anomaly_clustering.clustering.images", "{image}", "Images clustered by one job.");
 
+    /// <summary>Images decided per production line (stored decisions, repeats not counted), tagged <c>line</c>, <c>tenant</c> and <c>outcome</c> = assigned | ambiguous | novel | error.</summary>
+    public static readonly Counter<long> LineImages = Meter.CreateCounter<long>("anomaly_clustering.line.images", "{image}", "Images decided per production line, by outcome.");
+
+    /// <summary>Of <see cref="LineImages"/>, those scored above the catalog's detection threshold (0 is added for the others, so the defective rate is this over images).</summary>
+    public static readonly Counter<long> LineDefective = Meter.CreateCounter<long>("anomaly_clustering.line.defective", "{image}", "Images of a line scored above its catalog's detection threshold.");
+
+    /// <summary>Images assigned to a defect type, tagged <c>line</c>, <c>tenant</c> and <c>type</c> (the catalog's name).</summary>
+    public static readonly Counter<long> LineAssignments = Meter.CreateCounter<long>("anomaly_clustering.line.assignments", "{image}", "Images of a line assigned to a defect type, by type.");
+
+    /// <summary>Images flagged novel (no known type), tagged <c>line</c> and <c>tenant</c> (0 is added for the others).</summary>
+    public static readonly Counter<long> LineNovel = Meter.CreateCounter<long>("anomaly_clustering.line.novel", "{image}", "Images of a line flagged as a type never seen before.");
+
+    /// <summary>Seconds from an image's arrival (its intake message sent, or its post received) to its stored decision, tagged <c>line</c> and <c>tenant</c>.</summary>
+    public static readonly Histogram<double> LineDecisionDuration = Meter.CreateHistogram<double>("anomaly_clustering.line.decision.duration", "s", "Seconds from an image's arrival to its stored decision.");
+
     /// <summary>Starts a span tagged with the job (and image) id; null when nobody listens.</summary>
     public static Activity? StartSpan(string name, string jobId, string? imageId = null, ActivityKind kind = ActivityKind.Internal)
     {

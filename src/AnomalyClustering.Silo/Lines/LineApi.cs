@@ -82,10 +82,24 @@ public static class LineApi
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .RequireAuthorization(ApiPermissions.Submit);
 
+        lines.MapGet("/{name}/images/{imageId}", ImageAsync)
+            .WithName("GetLineImage")
+            .WithSummary("A posted image of a line, as stored")
+            .WithDescription("The bytes of an image posted to the line (stored by its SHA-256, its id), for reports; 404 for an id the line does not hold (an edge gateway's blob of another name).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        lines.MapGet("/{name}/images/{imageId}/weights", WeightsAsync)
+            .WithName("GetLineImageWeights")
+            .WithSummary("A decided image's patch weights")
+            .WithDescription("`{\"imageId\": ..., \"weights\": [...]}`: the patch weights alpha of the image (row-major on the backbone's patch grid), from which reports draw heat maps; 404 when the image has no outcome.")
+            .Produces<LineImageWeights>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         lines.MapGet("/{name}/decisions", DecisionsAsync)
             .WithName("GetLineDecisions")
-            .WithSummary("A line's decisions, oldest first")
-            .WithDescription("Paged: `limit` (1-1000, default 100) decisions after the first `offset` (default 0). Read from the hourly JSON-lines blobs `lines/{tenant}/{name}/decisions/{yyyy-MM-dd-HH}.jsonl`.")
+            .WithSummary("A line's decisions, in log order")
+            .WithDescription("Paged: up to `limit` (1-1000, default 100) decisions made in [`since`, `until`) (ISO 8601 times, both optional); pass the answer's `next` as `continuation` (with the same window) for the next page. Read from the Parquet parts `lines/{tenant}/{name}/decisions/date=yyyy-MM-dd/hour=HH/part-*.parquet`; a page reads only the parts that hold it.")
             .Produces<LineDecisionPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -219,46 +233,65 @@ public static class LineApi
         return new LineImageDecider.StoredImage(imageId, fileName, blob);
     }
 
-    private static async Task<IResult> DecisionsAsync(string name, int? offset, int? limit, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    private static async Task<IResult> ImageAsync(string name, string imageId, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
     {
-        var (skip, take) = ApiPage.Check(offset, limit);
         await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
-        var hours = new List<string>();
-        await foreach (var entry in store.ListAsync(LineBlobNames.Decisions(prefix), cancellationToken).ConfigureAwait(false))
+        try
         {
-            if (entry.Name.EndsWith(".jsonl", StringComparison.Ordinal) && !entry.Name[LineBlobNames.Decisions(prefix).Length..].Contains('/', StringComparison.Ordinal))
-            {
-                hours.Add(entry.Name);
-            }
+            var bytes = await store.ReadAllBytesAsync(LineBlobNames.ImageOf(prefix, CheckedImageId(imageId)), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return Results.File(bytes, "application/octet-stream");
         }
-        hours.Sort(StringComparer.Ordinal);
-        var page = new List<LineDecision>(Math.Min(take, 1024));
-        var seen = 0;
-        var more = false;
-        foreach (var hour in hours)
+        catch (BlobNotFoundException)
         {
-            var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(hour, cancellationToken: cancellationToken).ConfigureAwait(false));
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (seen++ < skip)
-                {
-                    continue;
-                }
-                if (page.Count == take)
-                {
-                    more = true;
-                    break;
-                }
-                page.Add(LineImageDecider.ParseLogged(line));
-            }
-            if (more)
-            {
-                break;
-            }
+            throw UnknownImage(name, imageId);
         }
-        return Results.Ok(new LineDecisionPage(name, skip, take, page, more));
     }
+
+    private static async Task<IResult> WeightsAsync(string name, string imageId, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        return await LineImageOutcomes.ReadPatchWeightsAsync(store, prefix, CheckedImageId(imageId), cancellationToken).ConfigureAwait(false) is { } weights
+            ? Results.Ok(new LineImageWeights(imageId, weights))
+            : throw UnknownImage(name, imageId);
+    }
+
+    /// <summary>An image id as ids are made (hex hashes, camera names): never a path out of the line's folder.</summary>
+    private static string CheckedImageId(string imageId) =>
+        imageId.Length is > 0 and <= 128 && imageId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-') && !imageId.StartsWith('.')
+            ? imageId
+            : throw ApiProblemException.BadRequest($"image id '{imageId}' is not one: 1-128 letters, digits, '.', '_' or '-', not starting with '.'.", "Invalid image id");
+
+    private static ApiProblemException UnknownImage(string name, string imageId) =>
+        new(StatusCodes.Status404NotFound, "Unknown image", $"line '{name}' holds no image '{imageId}' (only posted and fed images are stored under the line).");
+
+    private static async Task<IResult> DecisionsAsync(
+        string name, string? since, string? until, int? limit, string? continuation, HttpContext http, IGrainFactory grains, IBlobStore store, LineCatalogStore lines,
+        CancellationToken cancellationToken)
+    {
+        var (_, take) = ApiPage.Check(null, limit);
+        var from = TimeParameter("since", since);
+        var to = TimeParameter("until", until);
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        // The log grain buffers decisions before it writes a part: a reader sees every decision answered so far.
+        await grains.GetGrain<ILineDecisionLogGrain>(prefix).Flush().ConfigureAwait(false);
+        try
+        {
+            var slice = await LineDecisionLog.PageAsync(store, prefix, from, to, take, continuation, cancellationToken).ConfigureAwait(false);
+            return Results.Ok(new LineDecisionPage(name, from, to, take, slice.Decisions, slice.Next));
+        }
+        catch (InvalidLineDecisionQueryException e)
+        {
+            throw ApiProblemException.BadRequest(e.Message, "Invalid decision query");
+        }
+    }
+
+    private static DateTimeOffset? TimeParameter(string parameter, string? text) =>
+        text is null ? null
+        : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at
+        : throw ApiProblemException.BadRequest($"{parameter} '{text}' is not a time; give an ISO 8601 time such as 2026-12-02T16:00:00Z.", "Invalid decision query");
 
     private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
     {

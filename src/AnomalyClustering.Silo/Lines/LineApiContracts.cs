@@ -48,10 +48,20 @@ public sealed record LineClusterView(int Index, string Name, int Size, double Sp
 /// <param name="Images">Per posted file, in order.</param>
 public sealed record LineImagesResponse(string Line, int CatalogVersion, IReadOnlyList<LineImageResult> Images);
 
-/// <summary>A page of a line's decision log, oldest first.</summary>
+/// <summary>A page of a line's decision log, in log order.</summary>
 /// <param name="Line">The line.</param>
-/// <param name="Offset">Decisions skipped.</param>
+/// <param name="Since">The window's start (inclusive), or null.</param>
+/// <param name="Until">The window's end (exclusive), or null.</param>
 /// <param name="Limit">The most decisions on the page.</param>
 /// <param name="Decisions">The page.</param>
-/// <param name="HasMore">True when decisions follow the page.</param>
-public sealed record LineDecisionPage(string Line, int Offset, int Limit, IReadOnlyList<LineDecision> Decisions, bool HasMore);
+/// <param name="Next">The <c>continuation</c> of the next page; null when no decision follows in the window.</param>
+public sealed record LineDecisionPage(string Line, DateTimeOffset? Since, DateTimeOffset? Until, int Limit, IReadOnlyList<LineDecision> Decisions, string? Next)
+{
+    /// <summary>True when decisions follow the page.</summary>
+    public bool HasMore => Next is not null;
+}
+
+/// <summary>The answer of <c>GET /lines/{name}/images/{imageId}/weights</c>.</summary>
+/// <param name="ImageId">The image.</param>
+/// <param name="Weights">Its patch weights alpha, row-major on the backbone's patch grid.</param>
+public sealed record LineImageWeights(string ImageId, float[] Weights);

@@ -133,8 +133,8 @@ public sealed class DashboardTests
             Assert.True(queried.Contains(metric) || HistogramSuffixes.Any(s => queried.Contains(metric + s)),
                 $"{Repository.TelemetryMetricsPath} lists {metric}, but no dashboard panel queries it.");
         }
-        // Each of the silo's own instruments of OPS_CONTRACT is in the list.
-        Assert.Equal(13, listed.Count(m => m.StartsWith("anomaly_clustering_", StringComparison.Ordinal)));
+        // Each of the silo's own instruments is in the list: 13 of jobs and silos (OPS_CONTRACT), 5 of production lines.
+        Assert.Equal(18, listed.Count(m => m.StartsWith("anomaly_clustering_", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -152,6 +152,11 @@ public sealed class DashboardTests
         Shows("work in flight per silo", @"sum by \(silo\) \(anomaly_clustering_work_in_flight\)");
         Shows("CPU per silo", @"rate\(dotnet_process_cpu_time_seconds_total");
         Shows("memory per silo", @"dotnet_process_memory_working_set_bytes");
+        Shows("images decided per line", @"sum by \(line, outcome\) \(rate\(anomaly_clustering_line_images_total");
+        Shows("the defective rate per line", @"anomaly_clustering_line_defective_total.*/.*anomaly_clustering_line_images_total");
+        Shows("assignments per defect type", @"sum by \(line, type\) \(rate\(anomaly_clustering_line_assignments_total");
+        Shows("novel images per line", @"sum by \(line\) \(rate\(anomaly_clustering_line_novel_total");
+        Shows("decision latency quantiles per line", @"histogram_quantile\(0\.99, sum by \(le, line\) \(rate\(anomaly_clustering_line_decision_duration_seconds_bucket");
     }
 
     [Fact]

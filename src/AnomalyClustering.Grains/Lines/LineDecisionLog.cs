@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Grains.Lines;
+
+/// <summary>A page of a line's decision log and where the next one starts.</summary>
+/// <param name="Decisions">The decisions, in log order (parts in the order they were written, rows by decision time).</param>
+/// <param name="Next">The continuation token of the next page, or null when the log (within the window) has no more.</param>
+public sealed record LineDecisionSlice(IReadOnlyList<LineDecision> Decisions, string? Next);
+
+/// <summary>A query of the decision log the caller got wrong (a window that ends before it starts, a token that is not one).</summary>
+/// <param name="message">What was wrong, for a person.</param>
+/// <param name="parameter">The query parameter at fault.</param>
+public sealed class InvalidLineDecisionQueryException(string message, string parameter) : ArgumentException(message, parameter);
+
+/// <summary>
+/// Reads a line's decision log (the Parquet parts of <see cref="LineDecisionLogGrain"/>) a page at a time. A page costs
+/// one listing per day of the window it walks (a day without decisions: one empty listing) and the reads of the parts that
+/// hold its rows, plus at most the next part to know whether more follow: O(page), not O(log). Decisions buffered in the
+/// log grain are not seen: callers with a cluster flush it first (<see cref="ILineDecisionLogGrain.Flush"/>).
+/// </summary>
+public static partial class LineDecisionLog
+{
+    /// <summary>
+    /// The decisions of the line under <paramref name="prefix"/> decided in [<paramref name="since"/>, <paramref name="until"/>)
+    /// (either bound may be null), at most <paramref name="limit"/>, starting where <paramref name="continuation"/> (a
+    /// previous page's <see cref="LineDecisionSlice.Next"/>, with the same window) says.
+    /// </summary>
+    /// <exception cref="InvalidLineDecisionQueryException">The window is empty, the limit is below 1, or the token is not one of this log's.</exception>
+    public static async Task<LineDecisionSlice> PageAsync(
+        IBlobStore store, string prefix, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (limit < 1)
+        {
+            throw new InvalidLineDecisionQueryException($"limit is {limit}; ask for 1 or more decisions.", "limit");
+        }
+        if (since is { } from && until is { } to && to <= from)
+        {
+            throw new InvalidLineDecisionQueryException($"until ({to:O}) is not after since ({from:O}); the window holds no decision.", "until");
+        }
+        var cursor = continuation is null ? null : Cursor.Parse(continuation);
+        var root = LineBlobNames.Decisions(prefix);
+        DateTime? first = null;
+        await foreach (var entry in store.ListAsync(root, cancellationToken).ConfigureAwait(false))
+        {
+            first = HourOfPart(entry.Name[root.Length..]);
+            break;
+        }
+        if (first is not { } firstHour)
+        {
+            return new LineDecisionSlice([], null);
+        }
+        var start = new[] { firstHour, cursor?.Hour ?? DateTime.MinValue, since is { } s ? Floor(s.UtcDateTime) : DateTime.MinValue }.Max();
+        // Without an end, a little past now: a silo's clock may run ahead of this one.
+        var end = until is { } u ? Floor(u.UtcDateTime.AddTicks(-1)) : Floor(DateTime.UtcNow).AddHours(2);
+        var page = new List<LineDecision>(Math.Min(limit, 1024));
+        for (var day = start.Date; day <= end.Date; day = day.AddDays(1))
+        {
+            var dayFolder = root + day.ToString("'date='yyyy-MM-dd'/'", CultureInfo.InvariantCulture);
+            await foreach (var entry in store.ListAsync(dayFolder, cancellationToken).ConfigureAwait(false))
+            {
+                var part = entry.Name[root.Length..];
+                if (HourOfPart(part) is not { } hour || hour < start || hour > end
+                    || (cursor is not null && string.CompareOrdinal(part, cursor.Part) < 0))
+                {
+                    continue;
+                }
+                var rows = await LineDecisionParquet.ReadAsync(store, entry.Name, cancellationToken).ConfigureAwait(false);
+                for (var r = cursor is not null && part == cursor.Part ? cursor.Row : 0; r < rows.Count; r++)
+                {
+                    if ((since is { } lower && rows[r].DecidedAt < lower) || (until is { } upper && rows[r].DecidedAt >= upper))
+                    {
+                        continue;
+                    }
+                    if (page.Count == limit)
+                    {
+                        return new LineDecisionSlice(page, new Cursor(part, r).ToToken());
+                    }
+                    page.Add(rows[r]);
+                }
+            }
+        }
+        return new LineDecisionSlice(page, null);
+    }
+
+    private static DateTime Floor(DateTime utc) => new(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>The hour of a part's path under <c>decisions/</c>, or null for a blob that is not a part.</summary>
+    private static DateTime? HourOfPart(string part)
+    {
+        var match = PartPath().Match(part);
+        return match.Success && DateTime.TryParseExact(match.Groups["day"].Value + match.Groups["hour"].Value, "yyyy-MM-ddHH",
+            CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour)
+            ? hour
+            : null;
+    }
+
+    [GeneratedRegex(@"^date=(?<day>\d{4}-\d{2}-\d{2})/hour=(?<hour>\d{2})/part-[0-9A-Za-z_-]{1,100}\.parquet$", RegexOptions.CultureInvariant)]
+    private static partial Regex PartPath();
+
+    /// <summary>A position in the log: a part (its path under <c>decisions/</c>) and a row in it; its token is base64url.</summary>
+    private sealed record Cursor(string Part, int Row)
+    {
+        public DateTime Hour => HourOfPart(Part)!.Value;
+
+        public string ToToken() => Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Part}|{Row}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        public static Cursor Parse(string token)
+        {
+            var invalid = new InvalidLineDecisionQueryException(
+                $"continuation '{(token.Length > 80 ? token[..80] + "..." : token)}' is not a token this log gave; pass the 'next' of the previous page unchanged.", "continuation");
+            string text;
+            try
+            {
+                var base64 = token.Replace('-', '+').Replace('_', '/');
+                text = Encoding.UTF8.GetString(Convert.FromBase64String(base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=')));
+            }
+            catch (FormatException)
+            {
+                throw invalid;
+            }
+            var bar = text.LastIndexOf('|');
+            if (bar < 0 || HourOfPart(text[..bar]) is null
+                || !int.TryParse(text[(bar + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var row))
+            {
+                throw invalid;
+            }
+            return new Cursor(text[..bar], row);
+        }
+    }
+}
