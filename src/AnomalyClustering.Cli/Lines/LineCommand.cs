@@ -5,7 +5,7 @@ namespace AnomalyClustering.Cli.Lines;
 /// <summary>
 /// <c>line</c>: production lines, whose catalog of named defect types assigns every new image to a known type or flags it
 /// as new: a line's versioned catalogs in the local store (<c>line create</c>, <c>line show</c>), the offline measurement
-/// of the assignment rule (<c>line evaluate</c>), and sending a folder's images to a line (<c>line feed</c>).
+/// of the assignment rule (<c>line evaluate</c>), sending a folder's images to a line (<c>line feed</c>), and turning its novel images into new defect types (<c>line recluster</c>, <c>line name</c>).
 /// </summary>
 internal static class LineCommand
 {
@@ -17,5 +17,7 @@ internal static class LineCommand
             LineShowCommand.Create(console),
             LineEvaluateCommand.Create(console),
             LineFeedCommand.Create(console),
+            LineReclusterCommand.Create(console),
+            LineNameCommand.Create(console),
         };
 }

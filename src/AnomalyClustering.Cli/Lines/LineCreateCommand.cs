@@ -1,5 +1,7 @@
 using System.CommandLine;
+using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Cli.Embedded;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
@@ -21,20 +23,24 @@ internal static class LineCreateCommand
         var fromResult = new Option<string>("--from-result") { Description = "The result folder (or its result.json) of a completed job.", HelpName = "dir", Required = true };
         var margin = new Option<double>("--margin") { Description = "Least relative lead of the nearest cluster's Ward increase over the second's for a clear decision.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.Margin };
         var factor = new Option<double>("--acceptance-factor") { Description = "Novel beyond this many times the nearest cluster's spread.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.AcceptanceFactor };
+        var reclusterEvery = new Option<int?>("--recluster-every") { Description = "Recluster the novel pool automatically each time this many images joined it (0: never). Default: as before, never for a new line.", HelpName = "m" };
+        var poolCapacity = new Option<int?>("--pool-capacity") { Description = $"The most novel images the pool keeps; the oldest leave first. Default: as before, {NovelPoolSettings.DefaultCapacity} for a new line.", HelpName = "n" };
         var store = LineStoreOption.Create();
         var command = new Command("create", "Make the next catalog version of a line from a job's result (named clusters, centroids, sizes, spreads).")
         {
-            name, fromResult, margin, factor, store,
+            name, fromResult, margin, factor, reclusterEvery, poolCapacity, store,
         };
         command.SetAction(parseResult => Run(console, parseResult.GetValue(name)!, parseResult.GetValue(fromResult)!,
-            new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor)), new LocalLineStore(parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder)));
+            new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor)), new LocalLineStore(parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder),
+            parseResult.GetValue(reclusterEvery), parseResult.GetValue(poolCapacity)));
         return command;
     }
 
-    private static int Run(CliConsole console, string name, string resultPath, AssignmentRuleSettings settings, LocalLineStore store)
+    private static int Run(CliConsole console, string name, string resultPath, AssignmentRuleSettings settings, LocalLineStore store, int? reclusterEvery, int? poolCapacity)
     {
         LocalLineStore.CheckName(name);
         LineRuleOptions.Check(settings);
+        LineNovelPool.Check(new NovelPoolSettings(poolCapacity ?? NovelPoolSettings.DefaultCapacity, reclusterEvery ?? 0));
         var (result, source, path, _) = LineResultFile.Read(resultPath);
         LineCatalog catalog;
         string? missing;
@@ -49,6 +55,14 @@ internal static class LineCreateCommand
             throw new CliInputException($"{path}: {e.Message}", e);
         }
         var written = store.Add(catalog);
+        if (reclusterEvery is not null || poolCapacity is not null)
+        {
+            var pool = store.Pool(name);
+            var before = pool.SettingsAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var pooled = before with { Capacity = poolCapacity ?? before.Capacity, ReclusterEvery = reclusterEvery ?? before.ReclusterEvery };
+            pool.SaveSettingsAsync(pooled, CancellationToken.None).GetAwaiter().GetResult();
+            console.Out.MarkupLine($"  novel pool: at most {pooled.Capacity} images, {(pooled.ReclusterEvery == 0 ? "reclustered on request" : $"reclustered every {pooled.ReclusterEvery} novel images")}");
+        }
         console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {catalog.Clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");
         console.Out.MarkupLine(missing is null
             ? "  takes new images here: [bold]line feed[/] processes them as the job did"

@@ -89,6 +89,7 @@ public static class LineApi
             .Produces<LineDecisionPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        lines.MapLineNovelPoolApi();
         return endpoints;
     }
 
@@ -260,6 +261,13 @@ public static class LineApi
         return Results.Ok(new LineDecisionPage(name, skip, take, page, more));
     }
 
+    /// <summary>The blob prefix of the caller's line <paramref name="name"/>; 404 when it does not exist.</summary>
+    internal static async Task<string> KnownPrefixAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        return LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+    }
+
     private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
     {
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
@@ -268,7 +276,8 @@ public static class LineApi
                 $"there is no line '{name}'; make it from a completed job with POST /lines {{\"name\": \"{name}\", \"fromJob\": \"<jobId>\"}}.");
     }
 
-    private static LineView ViewOf(LineCatalog catalog, IReadOnlyList<int> versions) => new(
+    /// <summary>The view of <paramref name="catalog"/>, one of <paramref name="versions"/>.</summary>
+    internal static LineView ViewOf(LineCatalog catalog, IReadOnlyList<int> versions) => new(
         catalog.Line,
         catalog.Version,
         versions,
