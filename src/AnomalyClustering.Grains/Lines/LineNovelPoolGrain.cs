@@ -16,23 +16,31 @@ namespace AnomalyClustering.Grains.Lines;
 internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogStore catalogs, TimeProvider clock, ILogger<LineNovelPoolGrain> logger)
     : Grain, ILineNovelPoolGrain
 {
-    private LineNovelPool? pool;
-
-    private LineNovelPool Pool => pool ??= new LineNovelPool(blobs, catalogs, this.GetPrimaryKeyString());
+    // A fresh view per call: its index is one listing of the pool, so a line deleted and made again under the same name
+    // (or a pool changed by the API's settings) is never seen through a stale index.
+    private LineNovelPool Pool() => new(blobs, catalogs, this.GetPrimaryKeyString());
 
     /// <inheritdoc />
     public async Task Add(IReadOnlyList<NovelPoolImage> images)
     {
-        var settings = await Pool.SettingsAsync(CancellationToken.None).ConfigureAwait(true);
-        if (await Pool.AddAsync(images, settings, CancellationToken.None).ConfigureAwait(true) == 0 || settings.ReclusterEvery == 0)
+        var pool = Pool();
+        var settings = await pool.SettingsAsync(CancellationToken.None).ConfigureAwait(true);
+        if (await pool.AddAsync(images, settings, CancellationToken.None).ConfigureAwait(true) == 0 || settings.ReclusterEvery == 0
+            || await pool.AddedSinceReclusterAsync(CancellationToken.None).ConfigureAwait(true) < settings.ReclusterEvery)
         {
             return;
         }
-        if (await Pool.AddedSinceReclusterAsync(CancellationToken.None).ConfigureAwait(true) >= settings.ReclusterEvery)
+        try
         {
-            var set = await Pool.ReclusterAsync(settings.ClusterCount is { } k ? Math.Min(k, await Pool.CountAsync(CancellationToken.None).ConfigureAwait(true)) : null,
+            var set = await pool.ReclusterAsync(settings.ClusterCount is { } k ? Math.Min(k, await pool.CountAsync(CancellationToken.None).ConfigureAwait(true)) : null,
                 clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(true);
             LogReclustered(logger, this.GetPrimaryKeyString(), set.Run, set.PoolSize, set.Proposals.Count);
+        }
+        catch (Exception e) when (e is Core.Validation.InvalidClusteringInputException or NovelPoolException)
+        {
+            // The images are pooled and their decisions stand; an automatic recluster that cannot cut the pool (ties) waits
+            // for the next images or a recluster on request, which reports the reason.
+            LogReclusterFailed(logger, this.GetPrimaryKeyString(), e.Message);
         }
     }
 
@@ -41,7 +49,7 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     {
         try
         {
-            return await Pool.ReclusterAsync(clusterCount, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(true);
+            return await Pool().ReclusterAsync(clusterCount, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(true);
         }
         catch (Core.Validation.InvalidClusteringInputException e)
         {
@@ -51,8 +59,11 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     }
 
     /// <inheritdoc />
-    public async Task<int> Name(string proposalId, string name) => (await Pool.NameAsync(proposalId, name, CancellationToken.None).ConfigureAwait(true)).Version;
+    public async Task<int> Name(string proposalId, string name) => (await Pool().NameAsync(proposalId, name, CancellationToken.None).ConfigureAwait(true)).Version;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Line {Line}: novel pool reclustered automatically (run {Run}, {PoolSize} images, {Proposals} proposals)")]
     private static partial void LogReclustered(ILogger logger, string line, int run, int poolSize, int proposals);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Line {Line}: the automatic recluster of the novel pool failed: {Reason}")]
+    private static partial void LogReclusterFailed(ILogger logger, string line, string reason);
 }
