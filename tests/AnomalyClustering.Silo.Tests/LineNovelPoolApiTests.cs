@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Cli;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
 using AnomalyClustering.Silo.Lines;
@@ -67,6 +68,30 @@ public sealed class LineNovelPoolApiTests(SiloServer server)
         // Posted again, an image keeps the decision of version 1 and does not join the pool twice.
         var again = await PostAsync(name, files[..1]);
         Assert.Equal((true, 1), (again.Images[0].Repeated, again.Images[0].Decision!.CatalogVersion));
+    }
+
+    [Fact]
+    public async Task TheCliReclustersAndNamesThroughTheServer()
+    {
+        var jobId = await CompletedJobAsync();
+        var name = "pool-cli-" + Guid.NewGuid().ToString("N")[..8];
+        using (var created = await Client.PostAsJsonAsync("/lines", new { name, fromJob = jobId, acceptanceFactor = 0.000001 }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        await PostAsync(name, [.. Enumerable.Range(0, 4).Select(i => ($"hole_{i}.png", SyntheticSurfacePainter.PaintPng(DefectType.Hole, new Random(900 + i))))]);
+        string[] remote = ["--server", server.BaseAddress.ToString(), "--token", server.AdminToken];
+
+        var reclustered = CliRun.InProcess(["line", "recluster", name, "--clusters", "2", .. remote]);
+        Assert.True(reclustered.ExitCode == 0, reclustered.Error + reclustered.Output);
+        Assert.Contains("recluster 1 of 4 novel images: 2 proposals (number given)", reclustered.Output);
+        var named = CliRun.InProcess(["line", "name", name, "p1", "dent", .. remote]);
+        Assert.True(named.ExitCode == 0, named.Error + named.Output);
+        Assert.Contains("version 2: proposal p1 is now the defect type dent", named.Output);
+
+        CliRun.InProcess(["line", "name", name, "p1", "pit", .. remote]).AssertOneLineError(CliExitCodes.InputError, "already named 'dent'");
+        CliRun.InProcess(["line", "recluster", "no-such-line", .. remote]).AssertOneLineError(CliExitCodes.InputError, "no line");
+        CliRun.InProcess(["line", "recluster", name, "--server", server.BaseAddress.ToString(), "--store", "somewhere"]).AssertOneLineError(CliExitCodes.InputError, "--store");
     }
 
     private async Task<string> CompletedJobAsync()
