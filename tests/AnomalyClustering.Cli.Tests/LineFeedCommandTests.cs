@@ -83,9 +83,12 @@ public sealed class LineFeedCommandTests
         SyntheticImages.Write(Path.Combine(images, "good"), DefectType.Good, 2, seed: 5);
         SyntheticImages.Write(Path.Combine(images, "hole"), DefectType.Hole, 2, seed: 6);
         var store = folder.Combine("store");
-        // The default (unsupervised) mode: the result does not record the references new images are weighed against.
+        // The default (unsupervised) mode: line create embeds the job's reference images again, from the folder the result
+        // names; a result whose images are gone makes a line that cannot decide images here.
         var clustered = CliRun.InProcess(["cluster", images, "-k", "2", "-o", folder.Combine("out"), "--store", store, "--pretrain-dim", "64", "--target-dim", "64"]);
         Assert.True(clustered.ExitCode == 0, clustered.Error);
+        Directory.Move(images, folder.Combine("moved"));
+        images = folder.Combine("moved");
         var created = CliRun.InProcess(["line", "create", "plates", "--from-result", folder.Combine("out"), "--store", store]);
         Assert.True(created.ExitCode == 0, created.Error);
         Assert.Contains("line feed cannot decide new images of this version here", created.Output);

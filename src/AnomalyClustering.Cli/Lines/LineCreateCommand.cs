@@ -1,5 +1,9 @@
 using System.CommandLine;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Embedded;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
@@ -10,7 +14,8 @@ namespace AnomalyClustering.Cli.Lines;
 /// <summary>
 /// <c>line create NAME --from-result DIR</c>: makes the next catalog version of a line from a completed job's result (its
 /// clusters as cut, named as the job's names say, "cluster k" otherwise) and stores it in the local line store, with how
-/// <c>line feed</c> processes new images when the result says it (<see cref="LocalLineScoring"/>).
+/// <c>line feed</c> processes new images as the job did (<see cref="LocalLineScoring"/>: the job's normal bank or reference
+/// images are embedded again and stored with the catalog).
 /// </summary>
 internal static class LineCreateCommand
 {
@@ -21,34 +26,62 @@ internal static class LineCreateCommand
         var fromResult = new Option<string>("--from-result") { Description = "The result folder (or its result.json) of a completed job.", HelpName = "dir", Required = true };
         var margin = new Option<double>("--margin") { Description = "Least relative lead of the nearest cluster's Ward increase over the second's for a clear decision.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.Margin };
         var factor = new Option<double>("--acceptance-factor") { Description = "Novel beyond this many times the nearest cluster's spread.", DefaultValueFactory = _ => AssignmentRuleSettings.Default.AcceptanceFactor };
+        var reclusterEvery = new Option<int?>("--recluster-every") { Description = "Recluster the novel pool automatically each time this many images joined it (0: never). Default: as before, never for a new line.", HelpName = "m" };
+        var poolCapacity = new Option<int?>("--pool-capacity") { Description = $"The most novel images the pool keeps; the oldest leave first. Default: as before, {NovelPoolSettings.DefaultCapacity} for a new line.", HelpName = "n" };
+        var model = new Option<string?>("--model") { Description = "The job's ONNX backbone, when it was not the built-in one: line feed embeds new images with it.", HelpName = "model.onnx" };
+        var featureOutputs = new Option<string[]>("--feature-output") { Description = "With --model: the feature maps the job took (repeat, finest first), when it named them.", HelpName = "name", AllowMultipleArgumentsPerToken = false };
+        var backbone = new Option<string?>("--backbone") { Description = "The job's backbone description (JSON), when it used one.", HelpName = "backbone.json" };
         var store = LineStoreOption.Create();
         var command = new Command("create", "Make the next catalog version of a line from a job's result (named clusters, centroids, sizes, spreads).")
         {
-            name, fromResult, margin, factor, store,
+            name, fromResult, margin, factor, reclusterEvery, poolCapacity, model, featureOutputs, backbone, store,
         };
-        command.SetAction(parseResult => Run(console, parseResult.GetValue(name)!, parseResult.GetValue(fromResult)!,
-            new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor)), new LocalLineStore(parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder)));
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var storeFolder = parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder;
+            var given = parseResult.GetValue(model) is null && parseResult.GetValue(backbone) is null && parseResult.GetValue(featureOutputs) is not { Length: > 0 }
+                ? null
+                : BackboneSelection.Describe(parseResult.GetValue(model), parseResult.GetValue(backbone), parseResult.GetValue(featureOutputs) ?? []);
+            return RunAsync(console, parseResult.GetValue(name)!, parseResult.GetValue(fromResult)!,
+                new AssignmentRuleSettings(parseResult.GetValue(margin), parseResult.GetValue(factor)), new LocalLineStore(storeFolder), storeFolder, given,
+                parseResult.GetValue(reclusterEvery), parseResult.GetValue(poolCapacity), cancellationToken);
+        });
         return command;
     }
 
-    private static int Run(CliConsole console, string name, string resultPath, AssignmentRuleSettings settings, LocalLineStore store)
+    private static async Task<int> RunAsync(
+        CliConsole console, string name, string resultPath, AssignmentRuleSettings settings, LocalLineStore store, string storeFolder, BackboneDescription? given,
+        int? reclusterEvery, int? poolCapacity, CancellationToken cancellationToken)
     {
         LocalLineStore.CheckName(name);
         LineRuleOptions.Check(settings);
+        LineNovelPool.Check(new NovelPoolSettings(poolCapacity ?? NovelPoolSettings.DefaultCapacity, reclusterEvery ?? 0));
         var (result, source, path, _) = LineResultFile.Read(resultPath);
         LineCatalog catalog;
         string? missing;
         try
         {
             var version = store.NextVersion(name);
-            (var scoring, missing) = LocalLineScoring.For(name, version, result, source);
-            catalog = JobLineCatalog.Create(name, version, result, source, path, settings) with { Scoring = scoring };
+            catalog = JobLineCatalog.Create(name, version, result, source, path, settings);
+            var defaults = new ClusteringJobOptions();
+            (var scoring, var bank, missing) = await LocalLineScoring.RecordAsync(name, version, result, source, given,
+                () => EmbeddedCluster.StartAsync(storeFolder, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+            catalog = catalog with { Scoring = scoring, Source = catalog.Source with { ReferenceBank = bank ?? catalog.Source.ReferenceBank } };
         }
         catch (InvalidClusteringInputException e)
         {
             throw new CliInputException($"{path}: {e.Message}", e);
         }
         var written = store.Add(catalog);
+        if (reclusterEvery is not null || poolCapacity is not null)
+        {
+            var pool = store.Pool(name);
+            var before = await pool.SettingsAsync(cancellationToken).ConfigureAwait(false);
+            var pooled = before with { Capacity = poolCapacity ?? before.Capacity, ReclusterEvery = reclusterEvery ?? before.ReclusterEvery };
+            await pool.SaveSettingsAsync(pooled, cancellationToken).ConfigureAwait(false);
+            console.Out.MarkupLine($"  novel pool: at most {pooled.Capacity} images, {(pooled.ReclusterEvery == 0 ? "reclustered on request" : $"reclustered every {pooled.ReclusterEvery} novel images")}");
+        }
         console.Out.MarkupLine($"line [bold]{Markup.Escape(name)}[/] version {catalog.Version}: {catalog.Clusters.Count} clusters from {result.Images.Count} images; wrote [blue]{Markup.Escape(written)}[/]");
         console.Out.MarkupLine(missing is null
             ? "  takes new images here: [bold]line feed[/] processes them as the job did"

@@ -65,7 +65,7 @@ internal static class LineFeedCommand
         if (catalog.Scoring is null)
         {
             throw new CliInputException(
-                $"line '{name}' version {catalog.Version} cannot decide new images here: its catalog does not record how its job processed images ('line create --from-result' records it for results of the average mode with the built-in backbone); make the line on a server from a job and feed it with --server.");
+                $"line '{name}' version {catalog.Version} cannot decide new images here: its catalog does not record how its job processed images ('line create' said why: give it the job's --model, and keep the job's image folder where the result says); or make the line on a server from a job and feed it with --server.");
         }
         var defaults = new ClusteringJobOptions();
         await using var cluster = await EmbeddedCluster.StartAsync(storePath, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellationToken).ConfigureAwait(false);

@@ -5,13 +5,15 @@ namespace AnomalyClustering.Cli.Lines;
 
 /// <summary>
 /// What <c>line feed</c> did: one progress line per decided or left-out file as it happens, and at the end the counts per
-/// defect type, novel images, errors by reason, images decided before, and every file left out with its reason.
+/// defect type, novel images, errors by reason, images decided before, every file left out with its reason, and for a folder
+/// of class folders the accuracy and novelty figures against those labels (<see cref="LabelledFeedFigures"/>).
 /// </summary>
 internal sealed class LineFeedSummary(CliConsole console)
 {
     private readonly SortedDictionary<string, int> byDecision = new(StringComparer.Ordinal);
     private readonly List<(string Name, LineImageError Error)> errors = [];
     private readonly List<LeftOutFile> leftOut = [];
+    private readonly LabelledFeedFigures labelled = new();
     private int repeated;
 
     /// <summary>Images with a decision (errors included).</summary>
@@ -40,6 +42,7 @@ internal sealed class LineFeedSummary(CliConsole console)
         }
         var decision = result.Decision!;
         byDecision[decision.Decision] = byDecision.GetValueOrDefault(decision.Decision) + 1;
+        labelled.Add(file.Name, decision);
         var novelty = decision.NoveltyScore is { } score ? $", novelty {score:F2}" : "";
         console.Out.MarkupLine($"  {Markup.Escape(file.Name)}: [bold]{Markup.Escape(decision.Decision)}[/] ({Markup.Escape(decision.Outcome)}, nearest {Markup.Escape(decision.Nearest)}{novelty}){again}");
     }
@@ -69,6 +72,10 @@ internal sealed class LineFeedSummary(CliConsole console)
         foreach (var file in leftOut)
         {
             console.Out.MarkupLine($"  left out {Markup.Escape(file.Name)} ({Markup.Escape(file.Reason)})");
+        }
+        foreach (var text in labelled.Describe())
+        {
+            console.Out.MarkupLine(Markup.Escape(text));
         }
     }
 }

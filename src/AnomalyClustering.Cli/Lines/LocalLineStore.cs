@@ -13,7 +13,10 @@ namespace AnomalyClustering.Cli.Lines;
 /// </summary>
 internal sealed class LocalLineStore(string storeFolder)
 {
-    private readonly LineCatalogStore catalogs = new(new LocalDirectoryBlobStore(storeFolder));
+    private readonly LocalDirectoryBlobStore blobs = new(storeFolder);
+    private LineCatalogStore? catalogs;
+
+    private LineCatalogStore Catalogs => catalogs ??= new LineCatalogStore(blobs);
 
     /// <summary>The folder that holds the lines.</summary>
     public string Root { get; } = Path.Combine(LocalDirectoryBlobStore.BlobsFolderOf(storeFolder), "lines", "_");
@@ -36,7 +39,7 @@ internal sealed class LocalLineStore(string storeFolder)
     }
 
     /// <summary>The line's catalog versions, ascending; empty when it does not exist.</summary>
-    public IReadOnlyList<int> Versions(string name) => Wait(catalogs.VersionsAsync(PrefixOfChecked(name), CancellationToken.None));
+    public IReadOnlyList<int> Versions(string name) => Wait(Catalogs.VersionsAsync(PrefixOfChecked(name), CancellationToken.None));
 
     /// <summary>The version the next catalog of the line gets.</summary>
     public int NextVersion(string name) => Versions(name) is { Count: > 0 } versions ? versions[^1] + 1 : 1;
@@ -47,7 +50,7 @@ internal sealed class LocalLineStore(string storeFolder)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var prefix = PrefixOfChecked(catalog.Line);
-        var stored = Wait(catalogs.AddAsync(prefix, version => version == catalog.Version
+        var stored = Wait(Catalogs.AddAsync(prefix, version => version == catalog.Version
             ? catalog
             : throw new CliInputException($"line '{catalog.Line}' is at version {version - 1}; a new catalog must be version {version}, not {catalog.Version}. Run the command again."),
             CancellationToken.None));
@@ -74,12 +77,20 @@ internal sealed class LocalLineStore(string storeFolder)
         }
         try
         {
-            return Wait(catalogs.ReadAsync(PrefixOf(name), wanted, CancellationToken.None));
+            return Wait(Catalogs.ReadAsync(PrefixOf(name), wanted, CancellationToken.None));
         }
         catch (InvalidLineCatalogException e)
         {
             throw new CliInputException($"{Path.Combine(Root, name, $"v{wanted}.json")}: {e.Message}", e);
         }
+    }
+
+    /// <summary>The novel pool of line <paramref name="name"/> (which must exist), over the same store.</summary>
+    /// <exception cref="CliInputException">The line does not exist.</exception>
+    public LineNovelPool Pool(string name)
+    {
+        Read(name);
+        return new LineNovelPool(blobs, Catalogs, PrefixOf(name));
     }
 
     private static string PrefixOfChecked(string name)

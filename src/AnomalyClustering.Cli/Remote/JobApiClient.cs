@@ -189,6 +189,23 @@ internal sealed class JobApiClient : IDisposable
             : (await response.Content.ReadFromJsonAsync<LineWeightsAnswer>(Json, cancellationToken).ConfigureAwait(false))?.Weights;
     }
 
+    /// <summary>Clusters line <paramref name="line"/>'s novel pool into <paramref name="clusters"/> proposals, or an automatic number (<c>POST /lines/{line}/recluster</c>).</summary>
+    public Task<AnomalyClustering.Abstractions.Lines.NovelProposalSet> ReclusterLineAsync(string line, int? clusters, CancellationToken cancellationToken) =>
+        SendAsync<AnomalyClustering.Abstractions.Lines.NovelProposalSet>(new HttpRequestMessage(HttpMethod.Post, $"lines/{Uri.EscapeDataString(line)}/recluster")
+        {
+            Content = JsonContent.Create(new Dictionary<string, object> { ["clusters"] = clusters is { } k ? k : "auto" }, options: Json),
+        }, CallTimeout * 5, cancellationToken);
+
+    /// <summary>Names proposal <paramref name="proposal"/> of line <paramref name="line"/>; answers the line's new catalog version (<c>POST /lines/{line}/proposals/{proposal}/name</c>).</summary>
+    public async Task<int> NameLineProposalAsync(string line, string proposal, string name, CancellationToken cancellationToken)
+    {
+        var view = await SendAsync<LineVersionAnswer>(new HttpRequestMessage(HttpMethod.Post, $"lines/{Uri.EscapeDataString(line)}/proposals/{Uri.EscapeDataString(proposal)}/name")
+        {
+            Content = JsonContent.Create(new Dictionary<string, string> { ["name"] = name }, options: Json),
+        }, CallTimeout, cancellationToken).ConfigureAwait(false);
+        return view.Version;
+    }
+
     private async Task<T> SendAsync<T>(HttpRequestMessage request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using (request)
@@ -321,3 +338,6 @@ internal sealed record LineDecisionsAnswer(string Line, IReadOnlyList<AnomalyClu
 
 /// <summary>The answer of <c>GET /lines/{line}/images/{imageId}/weights</c>.</summary>
 internal sealed record LineWeightsAnswer(string ImageId, float[] Weights);
+
+/// <summary>The part of a line's view the CLI reads after naming a proposal: the new catalog version.</summary>
+internal sealed record LineVersionAnswer(string Name, int Version);

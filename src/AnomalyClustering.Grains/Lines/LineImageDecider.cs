@@ -21,6 +21,9 @@ namespace AnomalyClustering.Grains.Lines;
 /// </summary>
 public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILogger<LineImageDecider> logger)
 {
+    /// <summary>The <see cref="LineDecision.Outcome"/> of an image of no known type: it joins the line's novel pool.</summary>
+    public const string NovelOutcome = "novel";
+
     /// <summary>How decisions are written to the log: the API's conventions (camelCase, enums as camelCase strings).</summary>
     public static JsonSerializerOptions LogJson { get; } = CreateLogJson();
 
@@ -67,12 +70,24 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
         var options = OptionsOf(catalog);
         var rule = new WardAssignmentRule(catalog);
         var started = DateTimeOffset.UtcNow;
-        var results = await Task.WhenAll(images.Select(image => DecideOneAsync(prefix, catalog, rule, options, image, logFailures, cancellationToken))).ConfigureAwait(false);
+        var decided = await Task.WhenAll(images.Select(image => DecideOneAsync(prefix, catalog, rule, options, image, logFailures, cancellationToken))).ConfigureAwait(false);
+        var results = decided.Select(d => d.Result).ToArray();
         // New decisions are logged together; the log answers with the decision stored per id (an earlier one wins).
         var fresh = results.Select((result, index) => (result, index)).Where(pair => pair.result is { Repeated: false, Decision: not null }).ToList();
         if (fresh.Count == 0)
         {
             return results;
+        }
+        // Novel images join the line's pool before they are logged: a crash in between leaves an image pooled but not
+        // logged, which is decided again and pooled once (by id); never one logged novel and missing from the pool.
+        var novel = decided
+            .Where(d => d is { Embedding: not null, Result: { Repeated: false, Decision.Outcome: NovelOutcome } })
+            .Select(d => new NovelPoolImage(d.Result.ImageId!, d.Result.FileName, d.Embedding!, d.Result.Decision!.AnomalyScore,
+                d.Result.Decision.NoveltyScore, d.Result.Decision.DecidedAt, d.Result.Decision.CatalogVersion))
+            .ToList();
+        if (novel.Count > 0)
+        {
+            await grains.GetGrain<ILineNovelPoolGrain>(prefix).Add(novel).ConfigureAwait(false);
         }
         var stored = await grains.GetGrain<ILineDecisionLogGrain>(prefix).Append(
             [.. fresh.Select(pair => new LineDecisionEntry(pair.result.ImageId!, pair.result.Decision!.DecidedAt, JsonSerializer.Serialize(pair.result.Decision, LogJson)))]).ConfigureAwait(false);
@@ -128,12 +143,12 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
             ? new LineImageResult(imageId, fileName, repeated, null, error)
             : new LineImageResult(imageId, fileName, repeated, decision, null);
 
-    private async Task<LineImageResult> DecideOneAsync(
+    private async Task<(LineImageResult Result, float[]? Embedding)> DecideOneAsync(
         string prefix, LineCatalog catalog, WardAssignmentRule rule, JobOptions options, StoredImage image, bool logFailures, CancellationToken cancellationToken)
     {
         if (await StoredDecisionAsync(prefix, image.ImageId, cancellationToken).ConfigureAwait(false) is { } earlier)
         {
-            return AnswerOf(image.ImageId, image.FileName, true, earlier);
+            return (AnswerOf(image.ImageId, image.FileName, true, earlier), null);
         }
         var scoring = catalog.Scoring!;
         ProcessedImage processed;
@@ -156,8 +171,8 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             logger.LogWarning(e, "Line image {ImageId} of {Line} could not be processed now", image.ImageId, prefix);
-            return new LineImageResult(image.ImageId, image.FileName, false, null, new LineImageError(LineImageError.Unavailable,
-                "the image could not be processed now (no worker answered in time, or the store was away); send it again."));
+            return (new LineImageResult(image.ImageId, image.FileName, false, null, new LineImageError(LineImageError.Unavailable,
+                "the image could not be processed now (no worker answered in time, or the store was away); send it again.")), null);
         }
         var failure = processed.Failure is { } failed ? new LineImageError(failed.Reason, failed.Message)
             : processed.Embedding.Length != catalog.EmbeddingDimension ? new LineImageError("dimension",
@@ -165,12 +180,12 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
             : null;
         if (failure is not null)
         {
-            return logFailures
+            return (logFailures
                 ? new LineImageResult(image.ImageId, image.FileName, false, ErrorDecision(catalog.Version, image, failure), failure)
-                : new LineImageResult(image.ImageId, image.FileName, false, null, failure);
+                : new LineImageResult(image.ImageId, image.FileName, false, null, failure), null);
         }
         var decision = rule.Assign(processed.Embedding);
-        return new LineImageResult(image.ImageId, image.FileName, false, ToLineDecision(catalog, image, decision, processed.AnomalyScore), null);
+        return (new LineImageResult(image.ImageId, image.FileName, false, ToLineDecision(catalog, image, decision, processed.AnomalyScore), null), processed.Embedding);
     }
 
     private static LineDecision ErrorDecision(int catalogVersion, StoredImage image, LineImageError error) => new(

@@ -1,4 +1,5 @@
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Grains.Lines;
 
@@ -27,6 +28,19 @@ internal static class ApiProblemAnswers
             {
                 return Results.Problem(e.Message, statusCode: e.IsConflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest,
                     title: e.IsConflict ? "Line cannot take images" : "Unsupported line");
+            }
+            catch (NovelPoolException e)
+            {
+                var (status, title) = e.Error switch
+                {
+                    NovelPoolError.UnknownLine => (StatusCodes.Status404NotFound, "Unknown line"),
+                    NovelPoolError.UnknownProposal => (StatusCodes.Status404NotFound, "Unknown proposal"),
+                    NovelPoolError.EmptyPool => (StatusCodes.Status409Conflict, "Empty novel pool"),
+                    NovelPoolError.NameClash => (StatusCodes.Status409Conflict, "Name taken"),
+                    NovelPoolError.Conflict => (StatusCodes.Status409Conflict, "Novel pool conflict"),
+                    _ => (StatusCodes.Status400BadRequest, invalidTitle),
+                };
+                return Results.Problem(e.Message, statusCode: status, title: title);
             }
             catch (InvalidJobException e)
             {

@@ -103,6 +103,7 @@ public static class LineApi
             .Produces<LineDecisionPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        lines.MapLineNovelPoolApi();
         return endpoints;
     }
 
@@ -293,6 +294,13 @@ public static class LineApi
         : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at
         : throw ApiProblemException.BadRequest($"{parameter} '{text}' is not a time; give an ISO 8601 time such as 2026-12-02T16:00:00Z.", "Invalid decision query");
 
+    /// <summary>The blob prefix of the caller's line <paramref name="name"/>; 404 when it does not exist.</summary>
+    internal static async Task<string> KnownPrefixAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
+    {
+        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        return LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+    }
+
     private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
     {
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
@@ -301,7 +309,8 @@ public static class LineApi
                 $"there is no line '{name}'; make it from a completed job with POST /lines {{\"name\": \"{name}\", \"fromJob\": \"<jobId>\"}}.");
     }
 
-    private static LineView ViewOf(LineCatalog catalog, IReadOnlyList<int> versions) => new(
+    /// <summary>The view of <paramref name="catalog"/>, one of <paramref name="versions"/>.</summary>
+    internal static LineView ViewOf(LineCatalog catalog, IReadOnlyList<int> versions) => new(
         catalog.Line,
         catalog.Version,
         versions,

@@ -1,0 +1,123 @@
+namespace AnomalyClustering.Abstractions.Lines;
+
+/// <summary>
+/// The novel pool of one production line (key: the line's blob prefix, <c>lines/{tenant}/{name}/</c>), placed on
+/// coordinator silos: one activation per line serialises additions, reclustering and naming, so that the pool's bound and
+/// the automatic recluster every M novel images hold under concurrent intake.
+/// </summary>
+[Alias("AnomalyClustering.ILineNovelPoolGrain")]
+public interface ILineNovelPoolGrain : IGrainWithStringKey
+{
+    /// <summary>Adds the images not pooled before (by image id); reclusters when the line's setting says the pool grew enough.</summary>
+    [Alias("Add")]
+    Task Add(IReadOnlyList<NovelPoolImage> images);
+
+    /// <summary>Clusters the pool into proposals (<paramref name="clusterCount"/> null: chosen automatically) and stores them.</summary>
+    [Alias("Recluster")]
+    Task<NovelProposalSet> Recluster(int? clusterCount);
+
+    /// <summary>Makes proposal <paramref name="proposalId"/> of the newest recluster a defect type named <paramref name="name"/> of the next catalog version; returns that version.</summary>
+    [Alias("Name")]
+    Task<int> Name(string proposalId, string name);
+}
+
+/// <summary>One image decided novel, as the pool keeps it.</summary>
+/// <param name="ImageId">The image id (the idempotency key).</param>
+/// <param name="FileName">The file name it was sent with, for people.</param>
+/// <param name="Embedding">Its bag embedding x_i.</param>
+/// <param name="AnomalyScore">Its image anomaly score (null in the average mode).</param>
+/// <param name="NoveltyScore">Its distance to the nearest known type over that type's acceptance radius (null when the radius is 0).</param>
+/// <param name="DecidedAt">When it was decided.</param>
+/// <param name="CatalogVersion">The catalog version that found it novel.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelPoolImage")]
+public sealed record NovelPoolImage(
+    [property: Id(0)] string ImageId,
+    [property: Id(1)] string? FileName,
+    [property: Id(2)] float[] Embedding,
+    [property: Id(3)] double? AnomalyScore,
+    [property: Id(4)] double? NoveltyScore,
+    [property: Id(5)] DateTimeOffset DecidedAt,
+    [property: Id(6)] int CatalogVersion);
+
+/// <summary>The proposals of one recluster of a line's novel pool.</summary>
+/// <param name="Run">The recluster's number, 1 for the line's first; proposal ids are only valid for the newest run.</param>
+/// <param name="CreatedAt">When it ran.</param>
+/// <param name="PoolSize">Images in the pool when it ran.</param>
+/// <param name="Automatic">True when the number of clusters was chosen automatically.</param>
+/// <param name="Proposals">The proposals, largest first.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelProposalSet")]
+public sealed record NovelProposalSet(
+    [property: Id(0)] int Run,
+    [property: Id(1)] DateTimeOffset CreatedAt,
+    [property: Id(2)] int PoolSize,
+    [property: Id(3)] bool Automatic,
+    [property: Id(4)] IReadOnlyList<NovelProposal> Proposals);
+
+/// <summary>One proposed defect type: a cluster of the novel pool.</summary>
+/// <param name="Id">Its id within the run (<c>p1</c>, <c>p2</c>, ..., largest first).</param>
+/// <param name="Size">Its member count.</param>
+/// <param name="Spread">The root-mean-square distance of its members to its centroid.</param>
+/// <param name="Centroid">The mean of its members' embeddings.</param>
+/// <param name="Members">Its members' image ids.</param>
+/// <param name="NamedAs">The name it was given, once it was (null before).</param>
+/// <param name="CatalogVersion">The catalog version it became part of, once named (null before).</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelProposal")]
+public sealed record NovelProposal(
+    [property: Id(0)] string Id,
+    [property: Id(1)] int Size,
+    [property: Id(2)] double Spread,
+    [property: Id(3)] float[] Centroid,
+    [property: Id(4)] IReadOnlyList<string> Members,
+    [property: Id(5)] string? NamedAs = null,
+    [property: Id(6)] int? CatalogVersion = null);
+
+/// <summary>The novel-pool settings of a line.</summary>
+/// <param name="Capacity">The most images the pool holds; beyond it the oldest (by decision time) leaves.</param>
+/// <param name="ReclusterEvery">Recluster automatically once this many images joined the pool since the last recluster; 0 never.</param>
+/// <param name="ClusterCount">The number of clusters of an automatic recluster; null chooses it.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelPoolSettings")]
+public sealed record NovelPoolSettings(
+    [property: Id(0)] int Capacity = NovelPoolSettings.DefaultCapacity,
+    [property: Id(1)] int ReclusterEvery = 0,
+    [property: Id(2)] int? ClusterCount = null)
+{
+    /// <summary>The default bound: 2,000 images keep a recluster's Ward distance matrix at 16 MB and its time in seconds.</summary>
+    public const int DefaultCapacity = 2000;
+
+    /// <summary>The largest bound a line may set: 20,000 images (a 1.6 GB distance matrix for a recluster).</summary>
+    public const int MaximumCapacity = 20000;
+}
+
+/// <summary>What went wrong with a novel-pool request; the API answers 404, 409 or 400 by it, the CLI one line.</summary>
+[GenerateSerializer, Alias("AnomalyClustering.NovelPoolError")]
+public enum NovelPoolError
+{
+    /// <summary>The line does not exist.</summary>
+    UnknownLine,
+
+    /// <summary>The pool holds no image.</summary>
+    EmptyPool,
+
+    /// <summary>The newest recluster has no such proposal, or it was named already.</summary>
+    UnknownProposal,
+
+    /// <summary>The name is a defect type's of the catalog already, or a reserved decision.</summary>
+    NameClash,
+
+    /// <summary>The pool's or proposal's embeddings do not fit together or with the catalog.</summary>
+    Conflict,
+
+    /// <summary>The request itself is not valid (a blank name).</summary>
+    Invalid,
+}
+
+/// <summary>A novel-pool request that cannot be done, with a message a person can act on.</summary>
+[GenerateSerializer, Alias("AnomalyClustering.NovelPoolException")]
+public sealed class NovelPoolException : Exception
+{
+    /// <summary>Creates the exception with what went wrong and a message for a person.</summary>
+    public NovelPoolException(NovelPoolError error, string message) : base(message) => Error = error;
+
+    /// <summary>What went wrong.</summary>
+    [Id(0)] public NovelPoolError Error { get; init; }
+}

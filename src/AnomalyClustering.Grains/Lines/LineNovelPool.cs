@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Core.Validation;
+using AnomalyClustering.Storage;
+
+namespace AnomalyClustering.Grains.Lines;
+
+/// <summary>
+/// A line's pool of images decided <c>novel</c>, in the blob store beside its catalogs:
+/// <c>{line}/novel/images/{decision ticks}-{image id}.json</c> per image (id, x_i, scores, time, catalog version; by name in
+/// decision order), <c>novel/proposals.json</c> (the newest recluster's proposals) and <c>novel/settings.json</c>
+/// (<see cref="NovelPoolSettings"/>). An image is pooled once (by id); beyond the line's capacity the oldest leaves, so the
+/// pool holds the newest novel images and a recluster stays O(capacity^2). A named proposal becomes a defect type of the
+/// next catalog version and its members leave the pool. One instance is used by one caller at a time (the line's
+/// <see cref="ILineNovelPoolGrain"/> on a server, one CLI command locally); it caches the pool's index after the first read.
+/// </summary>
+public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, string prefix)
+{
+    /// <summary>The names a proposal cannot take: the decisions for an image of no known type and for one that failed.</summary>
+    public static readonly IReadOnlyList<string> ReservedNames = ["novel", LineDecision.ErrorDecision];
+
+    private static readonly JsonSerializerOptions Json = LineImageDecider.LogJson;
+    private List<(string Blob, string ImageId, long Ticks)>? index;
+
+    /// <summary>The blob prefix of the pool's images.</summary>
+    public string ImagesPrefix => prefix + "novel/images/";
+
+    private string ProposalsBlob => prefix + "novel/proposals.json";
+
+    private string SettingsBlob => prefix + "novel/settings.json";
+
+    /// <summary>The line's pool settings (the defaults when none were stored).</summary>
+    public async Task<NovelPoolSettings> SettingsAsync(CancellationToken cancellationToken) =>
+        await ReadJsonAsync<NovelPoolSettings>(SettingsBlob, cancellationToken).ConfigureAwait(false) ?? new NovelPoolSettings();
+
+    /// <summary>Stores the line's pool settings.</summary>
+    /// <exception cref="InvalidClusteringInputException">A setting is out of range.</exception>
+    public Task SaveSettingsAsync(NovelPoolSettings settings, CancellationToken cancellationToken)
+    {
+        Check(settings);
+        return WriteJsonAsync(SettingsBlob, settings, cancellationToken);
+    }
+
+    /// <summary>Throws unless <paramref name="settings"/> are in range; the message names the setting.</summary>
+    public static void Check(NovelPoolSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Capacity is < 1 or > NovelPoolSettings.MaximumCapacity)
+        {
+            throw new InvalidClusteringInputException($"the novel pool's capacity is {settings.Capacity}; it must be 1 to {NovelPoolSettings.MaximumCapacity} images.", nameof(settings.Capacity));
+        }
+        if (settings.ReclusterEvery < 0)
+        {
+            throw new InvalidClusteringInputException($"recluster-every is {settings.ReclusterEvery}; it must be 0 (never) or a number of novel images.", nameof(settings.ReclusterEvery));
+        }
+        if (settings.ClusterCount is < 1)
+        {
+            throw new InvalidClusteringInputException($"the recluster's number of clusters is {settings.ClusterCount}; it must be 1 or more, or automatic.", nameof(settings.ClusterCount));
+        }
+    }
+
+    /// <summary>The number of pooled images.</summary>
+    public async Task<int> CountAsync(CancellationToken cancellationToken) => (await IndexAsync(cancellationToken).ConfigureAwait(false)).Count;
+
+    /// <summary>
+    /// Pools the images whose ids are not pooled yet and evicts the oldest beyond the capacity; returns how many joined.
+    /// An image is written before it is indexed, so a failed write leaves no trace and a retry adds it.
+    /// </summary>
+    public async Task<int> AddAsync(IReadOnlyList<NovelPoolImage> images, NovelPoolSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(settings);
+        var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
+        var known = pooled.Select(entry => entry.ImageId).ToHashSet(StringComparer.Ordinal);
+        var added = 0;
+        foreach (var image in images)
+        {
+            if (!known.Add(image.ImageId))
+            {
+                continue;
+            }
+            var ticks = image.DecidedAt.UtcTicks;
+            var blob = ImagesPrefix + ticks.ToString("D19", CultureInfo.InvariantCulture) + "-" + image.ImageId + ".json";
+            await WriteJsonAsync(blob, image, cancellationToken).ConfigureAwait(false);
+            var at = pooled.FindLastIndex(entry => string.CompareOrdinal(entry.Blob, blob) < 0) + 1;
+            pooled.Insert(at, (blob, image.ImageId, ticks));
+            added++;
+        }
+        while (pooled.Count > settings.Capacity)
+        {
+            await store.DeleteAsync(pooled[0].Blob, cancellationToken).ConfigureAwait(false);
+            pooled.RemoveAt(0);
+        }
+        return added;
+    }
+
+    /// <summary>Pooled images decided after the newest recluster ran (all of them before the first).</summary>
+    public async Task<int> AddedSinceReclusterAsync(CancellationToken cancellationToken)
+    {
+        var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
+        var since = (await ProposalsAsync(cancellationToken).ConfigureAwait(false))?.CreatedAt.UtcTicks ?? long.MinValue;
+        return pooled.Count(entry => entry.Ticks > since);
+    }
+
+    /// <summary>Every pooled image, oldest first.</summary>
+    public async Task<IReadOnlyList<NovelPoolImage>> ImagesAsync(CancellationToken cancellationToken)
+    {
+        var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
+        var images = new List<NovelPoolImage>(pooled.Count);
+        foreach (var entry in pooled)
+        {
+            // An image evicted or named by another process since the listing is simply not there any more.
+            if (await ReadJsonAsync<NovelPoolImage>(entry.Blob, cancellationToken).ConfigureAwait(false) is { } image)
+            {
+                images.Add(image);
+            }
+        }
+        return images;
+    }
+
+    /// <summary>The newest recluster's proposals, or null before the first.</summary>
+    public Task<NovelProposalSet?> ProposalsAsync(CancellationToken cancellationToken) => ReadJsonAsync<NovelProposalSet>(ProposalsBlob, cancellationToken);
+
+    /// <summary>
+    /// Clusters the pool (<see cref="NovelPoolClustering"/>: Ward, <paramref name="clusterCount"/> clusters or chosen
+    /// automatically) and stores the proposals as the line's newest recluster, replacing the earlier ones.
+    /// </summary>
+    /// <exception cref="NovelPoolException">The pool is empty, or its images disagree in dimension.</exception>
+    /// <exception cref="InvalidClusteringInputException">The number of clusters is outside 1..pool size.</exception>
+    public async Task<NovelProposalSet> ReclusterAsync(int? clusterCount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var images = await ImagesAsync(cancellationToken).ConfigureAwait(false);
+        if (images.Count == 0)
+        {
+            throw new NovelPoolException(NovelPoolError.EmptyPool,
+                "the line's novel pool is empty: no image has been decided novel since its last named proposal; feed it images first.");
+        }
+        var dimension = images[^1].Embedding.Length;
+        if (images.Any(image => image.Embedding.Length != dimension))
+        {
+            throw new NovelPoolException(NovelPoolError.Conflict,
+                $"the pool holds embeddings of different dimensions (the line's catalogs changed backbone); only images of dimension {dimension} can be clustered together.");
+        }
+        var points = new float[images.Count * dimension];
+        for (var i = 0; i < images.Count; i++)
+        {
+            images[i].Embedding.CopyTo(points, i * dimension);
+        }
+        var clustering = NovelPoolClustering.Propose(points, images.Count, dimension, clusterCount);
+        var previous = await ProposalsAsync(cancellationToken).ConfigureAwait(false);
+        var proposals = clustering.Proposals.Select((proposal, p) => new NovelProposal(
+            "p" + (p + 1).ToString(CultureInfo.InvariantCulture),
+            proposal.Cluster.Size,
+            proposal.Cluster.Spread,
+            proposal.Cluster.Centroid,
+            [.. proposal.Members.Select(m => images[m].ImageId)])).ToList();
+        var set = new NovelProposalSet((previous?.Run ?? 0) + 1, now, images.Count, clustering.Automatic, proposals);
+        await WriteJsonAsync(ProposalsBlob, set, cancellationToken).ConfigureAwait(false);
+        return set;
+    }
+
+    /// <summary>
+    /// Makes proposal <paramref name="proposalId"/> of the newest recluster a defect type named <paramref name="name"/>: the
+    /// next catalog version is the newest one plus that cluster (centroid, size, spread as proposed; the rule, source and
+    /// scoring unchanged), and the proposal's members leave the pool. Decisions made before keep their version.
+    /// </summary>
+    /// <exception cref="NovelPoolException">The line does not exist, there is no such proposal (or it was named), or the name is taken or reserved.</exception>
+    public async Task<LineCatalog> NameAsync(string proposalId, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proposalId);
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 100 || name.Any(char.IsControl))
+        {
+            throw new NovelPoolException(NovelPoolError.Invalid, $"the name '{name}' is not valid; give 1-100 characters, not only spaces, without control characters.");
+        }
+        if (await catalogs.NewestAsync(prefix, cancellationToken).ConfigureAwait(false) is not { } newest)
+        {
+            throw new NovelPoolException(NovelPoolError.UnknownLine, $"the line at '{prefix}' has no catalog.");
+        }
+        var set = await ProposalsAsync(cancellationToken).ConfigureAwait(false);
+        var proposal = set?.Proposals.FirstOrDefault(p => string.Equals(p.Id, proposalId, StringComparison.OrdinalIgnoreCase));
+        if (set is null || proposal is null)
+        {
+            throw new NovelPoolException(NovelPoolError.UnknownProposal, set is null
+                ? $"the line has no proposals; recluster its novel pool first."
+                : $"recluster {set.Run} has no proposal '{proposalId}'; it has {string.Join(", ", set.Proposals.Select(p => p.Id))}.");
+        }
+        if (proposal.NamedAs is { } earlier)
+        {
+            throw new NovelPoolException(NovelPoolError.UnknownProposal,
+                $"proposal '{proposal.Id}' was already named '{earlier}' (catalog version {proposal.CatalogVersion}); recluster the pool for new proposals.");
+        }
+        CheckNameFree(newest.Catalog, name);
+        if (proposal.Centroid.Length != newest.Catalog.EmbeddingDimension)
+        {
+            throw new NovelPoolException(NovelPoolError.Conflict,
+                $"proposal '{proposal.Id}' has embeddings of {proposal.Centroid.Length} values; the newest catalog has {newest.Catalog.EmbeddingDimension}.");
+        }
+        var cluster = new CatalogCluster(name, proposal.Size, proposal.Centroid, proposal.Spread);
+        var catalog = await catalogs.AddAsync(prefix, version => version == newest.Catalog.Version + 1
+            ? newest.Catalog with { Version = version, Clusters = [.. newest.Catalog.Clusters, cluster] }
+            // Another version was stored since this one was read: its types may clash with the name, so the caller decides again.
+            : throw new NovelPoolException(NovelPoolError.Conflict, $"the line got catalog version {version - 1} while proposal '{proposal.Id}' was being named; name it again."),
+            cancellationToken).ConfigureAwait(false);
+        var named = set with
+        {
+            Proposals = [.. set.Proposals.Select(p => p.Id == proposal.Id ? p with { NamedAs = name, CatalogVersion = catalog.Version } : p)],
+        };
+        await WriteJsonAsync(ProposalsBlob, named, cancellationToken).ConfigureAwait(false);
+        await RemoveAsync(proposal.Members, cancellationToken).ConfigureAwait(false);
+        return catalog;
+    }
+
+    private static void CheckNameFree(LineCatalog catalog, string name)
+    {
+        if (ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase)
+            || catalog.Clusters.Any(cluster => string.Equals(cluster.Name, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new NovelPoolException(NovelPoolError.NameClash, ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase)
+                ? $"'{name}' is a decision of its own, not a defect type's name; choose another."
+                : $"catalog version {catalog.Version} already has a defect type named '{name}'; choose another name.");
+        }
+    }
+
+    private async Task RemoveAsync(IReadOnlyList<string> imageIds, CancellationToken cancellationToken)
+    {
+        var leaving = imageIds.ToHashSet(StringComparer.Ordinal);
+        var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var entry in pooled.Where(entry => leaving.Contains(entry.ImageId)).ToList())
+        {
+            await store.DeleteAsync(entry.Blob, cancellationToken).ConfigureAwait(false);
+            pooled.Remove(entry);
+        }
+    }
+
+    private async Task<List<(string Blob, string ImageId, long Ticks)>> IndexAsync(CancellationToken cancellationToken)
+    {
+        if (index is not null)
+        {
+            return index;
+        }
+        var entries = new List<(string Blob, string ImageId, long Ticks)>();
+        await foreach (var entry in store.ListAsync(ImagesPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var file = entry.Name[ImagesPrefix.Length..];
+            if (file.Length > 25 && file[19] == '-' && file.EndsWith(".json", StringComparison.Ordinal)
+                && long.TryParse(file.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+            {
+                entries.Add((entry.Name, file[20..^5], ticks));
+            }
+        }
+        entries.Sort((a, b) => string.CompareOrdinal(a.Blob, b.Blob));
+        return index = entries;
+    }
+
+    private async Task<T?> ReadJsonAsync<T>(string blob, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            var bytes = await store.ReadAllBytesAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return JsonSerializer.Deserialize<T>(bytes, Json);
+        }
+        catch (BlobNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private async Task WriteJsonAsync<T>(string blob, T value, CancellationToken cancellationToken)
+    {
+        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(value, Json), writable: false);
+        await store.PutAsync(blob, content, overwrite: true, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using AnomalyClustering.Cli.Demo;
+
+namespace AnomalyClustering.Cli.Tests;
+
+/// <summary>
+/// The novel pool through the CLI on the embedded store: images decided novel by <c>line feed</c> join the pool once each,
+/// <c>line recluster</c> proposes clusters of them, <c>line name</c> makes one a defect type of the next catalog version
+/// (earlier decisions keep theirs), and the pool's typed errors (unknown line, empty pool, unknown proposal, name clash)
+/// are one-line input errors. The line's acceptance factor is tiny, so that every new image is novel whatever the
+/// built-in backbone makes of it.
+/// </summary>
+public sealed class LineNovelPoolCommandTests
+{
+    private static readonly string[] Small = ["--pretrain-dim", "64", "--target-dim", "64", "--mode", "average"];
+
+    [Fact]
+    public void NovelImagesArePooledOnceReclusteredAndANamedProposalBecomesTheNextVersionsDefectType()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        CreateLine(folder, store, "plates", []);
+        var feed = folder.Combine("feed");
+        SyntheticImages.Write(Path.Combine(feed, "a"), DefectType.Scratch, 3, seed: 11);
+        SyntheticImages.Write(Path.Combine(feed, "b"), DefectType.Stain, 3, seed: 12);
+
+        CliRun.InProcess(["line", "recluster", "plates", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "novel pool is empty");
+        var fed = CliRun.InProcess(["line", "feed", "plates", feed, "--store", store]);
+        Assert.True(fed.ExitCode == 0, fed.Error + fed.Output);
+        Assert.Contains("novel: 6", fed.Output);
+        Assert.Equal(6, PooledImages(store, "plates").Count);
+        var refed = CliRun.InProcess(["line", "feed", "plates", feed, "--store", store]);
+        Assert.True(refed.ExitCode == 0, refed.Error + refed.Output);
+        Assert.Equal(6, PooledImages(store, "plates").Count);
+        var pooled = PooledImages(store, "plates");
+        Assert.All(pooled, image => Assert.Equal(1, image.GetProperty("catalogVersion").GetInt32()));
+        Assert.All(pooled, image => Assert.Equal(64, image.GetProperty("embedding").GetArrayLength()));
+
+        var reclustered = CliRun.InProcess(["line", "recluster", "plates", "--clusters", "2", "--store", store]);
+
+        Assert.True(reclustered.ExitCode == 0, reclustered.Error + reclustered.Output);
+        Assert.Contains("recluster 1 of 6 novel images: 2 proposals (number given)", reclustered.Output);
+        var proposals = Proposals(store, "plates");
+        var sizes = proposals.GetProperty("proposals").EnumerateArray().Select(p => p.GetProperty("size").GetInt32()).ToList();
+        Assert.Equal(6, sizes.Sum());
+        Assert.True(sizes[0] >= sizes[1], "largest first");
+        var members = proposals.GetProperty("proposals").EnumerateArray().SelectMany(p => p.GetProperty("members").EnumerateArray().Select(m => m.GetString()!)).ToHashSet();
+        Assert.Equal(pooled.Select(image => image.GetProperty("imageId").GetString()!).ToHashSet(), members);
+        var firstSize = sizes[0];
+
+        CliRun.InProcess(["line", "name", "plates", "p7", "dent", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "has no proposal 'p7'");
+        CliRun.InProcess(["line", "name", "plates", "p1", "cluster 0", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "already has a defect type named 'cluster 0'");
+        CliRun.InProcess(["line", "name", "plates", "p1", "novel", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "decision of its own");
+        var named = CliRun.InProcess(["line", "name", "plates", "p1", "dent", "--store", store]);
+
+        Assert.True(named.ExitCode == 0, named.Error + named.Output);
+        Assert.Contains("version 2: proposal p1 is now the defect type dent", named.Output);
+        var shown = CliRun.InProcess(["line", "show", "plates", "--store", store]);
+        Assert.Contains("versions 1, 2", shown.Output);
+        Assert.Contains("dent", shown.Output);
+        Assert.DoesNotContain("dent", CliRun.InProcess(["line", "show", "plates", "--version", "1", "--store", store]).Output);
+        Assert.Equal(6 - firstSize, PooledImages(store, "plates").Count);
+        CliRun.InProcess(["line", "name", "plates", "p1", "pit", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "was already named 'dent'");
+        // Decisions made before keep the version they were made with: fed again, nothing is decided anew by version 2.
+        var again = CliRun.InProcess(["line", "feed", "plates", feed, "--store", store]);
+        Assert.True(again.ExitCode == 0, again.Error + again.Output);
+        Assert.Contains("(catalog version 2): 6 images decided, 6 of them before this run", again.Output);
+        Assert.Equal(6 - firstSize, PooledImages(store, "plates").Count);
+
+        CliRun.InProcess(["line", "recluster", "nothing", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "does not exist");
+        CliRun.InProcess(["line", "recluster", "plates", "--clusters", "9", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "between 1 and");
+        CliRun.InProcess(["line", "recluster", "plates", "--clusters", "two", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "--clusters is 'two'");
+    }
+
+    [Fact]
+    public void APoolWithReclusterEveryMReclustersByItselfAndKeepsOnlyItsCapacity()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        CreateLine(folder, store, "rolls", ["--recluster-every", "3", "--pool-capacity", "4"]);
+        var feed = folder.Combine("feed");
+        SyntheticImages.Write(Path.Combine(feed, "a"), DefectType.Crack, 3, seed: 21);
+        SyntheticImages.Write(Path.Combine(feed, "b"), DefectType.Contamination, 3, seed: 22);
+
+        var fed = CliRun.InProcess(["line", "feed", "rolls", feed, "--store", store]);
+
+        Assert.True(fed.ExitCode == 0, fed.Error + fed.Output);
+        Assert.Contains("novel: 6", fed.Output);
+        // Six novel images, a bound of four (which four stay, the newest, LineNovelPoolTests checks).
+        Assert.Equal(4, PooledImages(store, "rolls").Count);
+        // The third novel image reclustered the pool without being asked (more may follow: a recluster per three).
+        var proposals = Proposals(store, "rolls");
+        Assert.True(proposals.GetProperty("run").GetInt32() >= 1);
+        Assert.InRange(proposals.GetProperty("poolSize").GetInt32(), 3, 4);
+        Assert.True(proposals.GetProperty("automatic").GetBoolean());
+    }
+
+    private static void CreateLine(TempFolder folder, string store, string line, string[] poolOptions)
+    {
+        var images = folder.Combine("images");
+        SyntheticImages.Write(Path.Combine(images, "good"), DefectType.Good, 3, seed: 1);
+        SyntheticImages.Write(Path.Combine(images, "hole"), DefectType.Hole, 3, seed: 2);
+        var clustered = CliRun.InProcess(["cluster", images, "-k", "2", "-o", folder.Combine("out"), "--store", store, .. Small]);
+        Assert.True(clustered.ExitCode == 0, clustered.Error);
+        // A radius of a millionth of each cluster's spread: any image that is not a member itself is novel.
+        var created = CliRun.InProcess(["line", "create", line, "--from-result", folder.Combine("out"), "--acceptance-factor", "0.000001", "--store", store, .. poolOptions]);
+        Assert.True(created.ExitCode == 0, created.Error + created.Output);
+    }
+
+    private static string LineFolder(string store, string line) => Path.Combine(store, "blobs", "lines", "_", line);
+
+    private static List<JsonElement> PooledImages(string store, string line)
+    {
+        var images = Path.Combine(LineFolder(store, line), "novel", "images");
+        return Directory.Exists(images) ? [.. Directory.GetFiles(images, "*.json").Select(file => JsonDocument.Parse(File.ReadAllBytes(file)).RootElement.Clone())] : [];
+    }
+
+    private static JsonElement Proposals(string store, string line) =>
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(LineFolder(store, line), "novel", "proposals.json"))).RootElement.Clone();
+}
