@@ -65,7 +65,7 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         try
         {
             var subset = WriteSubset(data, imageCount, Path.Combine(work, "images"));
-            var description = Describe(model);
+            var description = BenchmarkBackbones.Describe(model);
             Console.WriteLine($"{subset.Count} images of {data} ({string.Join(", ", subset.GroupBy(i => i.Label).Select(g => $"{g.Key} {g.Count()}"))}); backbone {description.Name}; "
                               + $"{Environment.ProcessorCount} cores; silo {silo}");
 
@@ -325,19 +325,6 @@ internal sealed class ClusterOverheadBenchmark : IBenchmark
         Path.GetExtension(path).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".webp";
 
     /// <summary>The description the CLI makes for <c>--model</c>: every 4-D float output, whole images stretched.</summary>
-    private static BackboneDescription Describe(string model)
-    {
-        var signature = OnnxModelInspector.Inspect(model);
-        return new BackboneDescription
-        {
-            Name = Path.GetFileNameWithoutExtension(model),
-            ModelPath = model,
-            InputName = signature.Inputs[0].Name,
-            FeatureOutputs = signature.Outputs.Where(o => o.ElementType == OnnxElementType.Float && o.Shape is { Count: 4 }).Select(o => o.Name).ToList(),
-            Preprocessing = PreprocessingOptions.Default with { ResizeMode = ImageResizeMode.Stretch },
-        };
-    }
-
     private static string? Recorded(string key)
     {
         var path = typeof(ClusterOverheadBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;

@@ -31,7 +31,8 @@ internal sealed class LineIntakeBenchmark : IBenchmark
     public string Name => "line-intake";
 
     public string Description =>
-        "the line intake queue (Azurite queues + blobs, one in-process silo, built-in backbone): images/s and decision latency p50/p99. Args: [--images 200] [--queues 4]";
+        "the line intake queue (Azurite queues + blobs, one in-process silo): images/s and decision latency p50/p99. "
+        + "Args: [--images 200] [--queues 4] [--rate R (images/s enqueued, paced; default 0: all at once)] [--model PATH.onnx (default: the built-in backbone)]";
 
     public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -39,6 +40,9 @@ internal sealed class LineIntakeBenchmark : IBenchmark
     {
         var count = BenchmarkArgs.Int(args, "--images", 200);
         var queues = BenchmarkArgs.Int(args, "--queues", 4);
+        var rate = double.Parse(BenchmarkArgs.Option(args, "--rate", "0"), CultureInfo.InvariantCulture);
+        var model = BenchmarkArgs.OptionalFile(args, "--model");
+        var backbone = model is null ? BuiltInBackbone.WholeImageDescription : BenchmarkBackbones.Describe(model);
         var root = BenchmarkArgs.RepositoryRoot();
         await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.Launcher(root), accessLog: false, queueLauncher: AzuriteProcess.QueueLauncher(root));
         var store = await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "intake-benchmark");
@@ -60,8 +64,9 @@ internal sealed class LineIntakeBenchmark : IBenchmark
 
         var line = "bench";
         var prefix = LineCatalogStore.PrefixOf(null, line);
-        await CreateLineAsync(store, client, line, prefix);
-        Console.WriteLine($"line '{line}' made from a 24-image unsupervised job; feeding {count} images on {queues} Azure queues");
+        await CreateLineAsync(store, client, line, prefix, backbone);
+        Console.WriteLine($"line '{line}' made from a 24-image unsupervised job (backbone {backbone.Name}); feeding {count} images on {queues} Azure queues"
+                          + (rate > 0 ? $", paced at {rate:0.###} images/s" : ", all at once"));
 
         var random = new Random(17);
         var messages = new List<LineIntakeMessage>(count);
@@ -73,8 +78,14 @@ internal sealed class LineIntakeBenchmark : IBenchmark
         }
         var enqueued = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            var message = messages[i];
+            if (rate > 0 && TimeSpan.FromSeconds(i / rate) - clock.Elapsed is { } wait && wait > TimeSpan.Zero)
+            {
+                // Paced like a camera: latency without a backlog.
+                await Task.Delay(wait);
+            }
             var now = DateTimeOffset.UtcNow;
             enqueued[message.ImageId] = now;
             await client.SendAsync(message with { EnqueuedAt = now });
@@ -115,7 +126,7 @@ internal sealed class LineIntakeBenchmark : IBenchmark
     }
 
     /// <summary>A 24-image unsupervised job (built-in backbone), its result as the catalog's clusters, the job's references as its scoring.</summary>
-    private static async Task CreateLineAsync(IBlobStore store, IClusterClient client, string line, string prefix)
+    private static async Task CreateLineAsync(IBlobStore store, IClusterClient client, string line, string prefix, BackboneDescription backbone)
     {
         var random = new Random(5);
         var images = new List<JobImage>();
@@ -127,7 +138,7 @@ internal sealed class LineIntakeBenchmark : IBenchmark
         }
         var jobId = "bench-" + Guid.NewGuid().ToString("N")[..8];
         var options = new JobOptions { Clusters = 2 };
-        await JobSubmitter.SubmitAsync(store, client, jobId, new JobSubmission(images, [], options, BuiltInBackbone.WholeImageDescription.ToJson(), "benchmark"));
+        await JobSubmitter.SubmitAsync(store, client, jobId, new JobSubmission(images, [], options, backbone.ToJson(), "benchmark"));
         var coordinator = client.GetGrain<IClusteringJobGrain>(jobId);
         JobStatus status;
         while (!(status = await coordinator.GetStatus()).IsFinished)
@@ -138,12 +149,7 @@ internal sealed class LineIntakeBenchmark : IBenchmark
         {
             throw new InvalidOperationException($"the line's job ended {status.State}: {status.Error}");
         }
-        ClusteringResult result;
-        ResultSource source;
-        await using (var document = await store.OpenReadAsync(status.ResultBlob!))
-        {
-            (result, source) = ClusteringResultJson.Read(document);
-        }
+        var (result, source) = await JobResultFiles.ReadAsync(store, status.ResultBlob!, CancellationToken.None);
         var basis = (await coordinator.GetScoringBasis())!;
         var scoring = new CatalogScoring(jobId, JsonSerializer.Serialize(basis.Options, LineImageDecider.LogJson), basis.BackboneDescriptionJson,
             basis.ReferenceImages, basis.ReferenceFeatureBlobs, basis.ReferencesPerImage, basis.NormalFeatureBlobs);

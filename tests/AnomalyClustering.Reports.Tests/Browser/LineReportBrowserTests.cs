@@ -4,7 +4,6 @@ using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing.Browser;
-using SkiaSharp;
 
 namespace AnomalyClustering.Reports.Tests.Browser;
 
@@ -33,7 +32,7 @@ public sealed class LineReportBrowserTests(ChromiumFixture chromium)
         File.Copy(Directory.GetFiles(Path.Combine(images, "good"))[0], Path.Combine(feed, "known-good.png"));
         File.Copy(Directory.GetFiles(Path.Combine(images, "hole"))[0], Path.Combine(feed, "known-hole.png"));
         Paint(Path.Combine(feed, "new"), DefectType.Hole, 2, seed: 13);
-        File.WriteAllBytes(Path.Combine(feed, "grey.png"), GreyPng());
+        File.WriteAllBytes(Path.Combine(feed, "grey.png"), Unit.ThumbnailTests.GreyPng(256, 256));
         File.WriteAllText(Path.Combine(feed, "broken.png"), "this is not a picture");
         CliJobs.Run("line", "feed", "plates", feed, "--store", store);
         var html = Path.Combine(folder, "report.html");
@@ -99,14 +98,5 @@ public sealed class LineReportBrowserTests(ChromiumFixture chromium)
         {
             File.WriteAllBytes(Path.Combine(folder, $"{defect.ToString().ToLowerInvariant()}_{seed}_{i}.png"), SyntheticSurfacePainter.PaintPng(defect, random));
         }
-    }
-
-    private static byte[] GreyPng()
-    {
-        using var bitmap = new SKBitmap(256, 256);
-        bitmap.Erase(new SKColor(128, 128, 128));
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
     }
 }
