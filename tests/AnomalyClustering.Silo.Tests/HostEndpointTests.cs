@@ -23,13 +23,22 @@ public sealed class HostEndpointTests(SiloServer server)
         using var folder = new TempFolder();
         ApiDatasets.WriteClassFolders(folder.Path);
         folder.Write([.. "this is not a picture"u8], "hole", "broken.png");
+        string? jobId = null;
         for (var run = 0; run < 2; run++)
         {
             using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small);
             using var response = await server.Client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
             var accepted = (await response.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!;
             Assert.Equal(JobState.Completed, (await server.WaitAsync(accepted.JobId)).State);
+            jobId = accepted.JobId;
         }
+        // A line made from the job decides the job's own images (the line metrics): some are assigned to a type.
+        var line = "metrics-" + Guid.NewGuid().ToString("N")[..8];
+        await LineApiTests.CreateAsync(server.Client, line, jobId!);
+        var images = Directory.GetFiles(folder.Path, "*.png", SearchOption.AllDirectories).Where(path => !path.EndsWith("broken.png", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).Take(32).ToList();
+        var decided = await LineApiTests.PostImagesAsync(server.Client, line, images);
+        Assert.Contains(decided.Images, image => image.Decision?.Outcome == "assigned");
 
         // The metrics port serves /metrics without a token and nothing else; the API port does not serve it.
         using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}") };

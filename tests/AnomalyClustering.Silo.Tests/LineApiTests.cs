@@ -279,7 +279,7 @@ public sealed class LineApiTests(SiloServer server)
         }
     }
 
-    private static async Task<LineView> CreateAsync(HttpClient client, string name, string jobId)
+    internal static async Task<LineView> CreateAsync(HttpClient client, string name, string jobId)
     {
         using var response = await client.PostAsJsonAsync("/lines", new { name, fromJob = jobId }, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -287,7 +287,7 @@ public sealed class LineApiTests(SiloServer server)
         return System.Text.Json.JsonSerializer.Deserialize<LineView>(text, SiloServer.Json)!;
     }
 
-    private static async Task<LineImagesResponse> PostImagesAsync(HttpClient client, string name, IReadOnlyList<string> paths)
+    internal static async Task<LineImagesResponse> PostImagesAsync(HttpClient client, string name, IReadOnlyList<string> paths)
     {
         using var form = Form([.. paths.Select(path => (Path.GetFileName(path), File.ReadAllBytes(path)))]);
         using var response = await client.PostAsync($"/lines/{name}/images", form, TestContext.Current.CancellationToken);
