@@ -78,6 +78,10 @@ public static class AnomalyClusteringSiloExtensions
         // Trace context flows with grain calls, so an image's spans on a worker join its job's trace on the coordinator.
         silo.AddActivityPropagation();
         silo.Services.AddPlacementFilter<SiloRolePlacementFilterStrategy, SiloRolePlacementFilterDirector>(ServiceLifetime.Transient);
+        // The product's exceptions cross grain calls (a worker's BlobStoreUnavailableException tells its shard to retry the
+        // image). Orleans serializes exceptions only of the namespaces it is given and answers any other with a
+        // CodecNotFoundException, which is not transient: a storage outage then cost images (a fault-table case did).
+        silo.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("AnomalyClustering."));
         if (configuration is not null)
         {
             silo.Services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.Section));
