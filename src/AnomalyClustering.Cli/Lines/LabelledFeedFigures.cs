@@ -43,14 +43,14 @@ internal sealed class LabelledFeedFigures
         if (known.Count > 0)
         {
             double n = known.Count;
-            lines.Add(Invariant($"  assignment accuracy {known.Count(d => d.Decision.Outcome != LineImageDecider.NovelOutcome && IsOf(d.Decision.Nearest, d.Label)) / n:F3}, nearest-type accuracy {known.Count(d => IsOf(d.Decision.Nearest, d.Label)) / n:F3}, flagged novel {known.Count(d => d.Decision.Outcome == LineImageDecider.NovelOutcome) / n:F3}, ambiguous {known.Count(d => d.Decision.Outcome == "ambiguous") / n:F3}"));
+            lines.Add(Invariant($"  assignment accuracy {known.Count(d => d.Decision.Outcome != LineDecision.Novel && IsOf(d.Decision.Nearest, d.Label)) / n:F3}, nearest-type accuracy {known.Count(d => IsOf(d.Decision.Nearest, d.Label)) / n:F3}, flagged novel {known.Count(d => d.Decision.Outcome == LineDecision.Novel) / n:F3}, ambiguous {known.Count(d => d.Decision.Outcome == "ambiguous") / n:F3}"));
         }
         foreach (var heldOut in decisions.Where(d => !HasType(types, d.Label)).GroupBy(d => d.Label, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var scores = heldOut.Concat(known).Select(d => d.Decision.NoveltyScore ?? double.PositiveInfinity).ToArray();
             var positive = heldOut.Select(_ => true).Concat(known.Select(_ => false)).ToArray();
             var auroc = known.Count > 0 ? ReceiverOperatingCharacteristic.AreaUnderCurve(scores, positive).ToString("F3", CultureInfo.InvariantCulture) : "n/a (no known images)";
-            lines.Add(Invariant($"  class '{heldOut.Key}' has no type (held out): {heldOut.Count()} images, novelty AUROC {auroc} against the known classes' images, flagged novel {heldOut.Count(d => d.Decision.Outcome == LineImageDecider.NovelOutcome) / (double)heldOut.Count():F3}"));
+            lines.Add(Invariant($"  class '{heldOut.Key}' has no type (held out): {heldOut.Count()} images, novelty AUROC {auroc} against the known classes' images, flagged novel {heldOut.Count(d => d.Decision.Outcome == LineDecision.Novel) / (double)heldOut.Count():F3}"));
         }
         return lines;
     }

@@ -59,11 +59,11 @@ internal sealed class LineFeedSummary(CliConsole console)
     {
         console.Out.MarkupLine($"line [bold]{Markup.Escape(line)}[/] (catalog version {catalogVersion}): {Decided} images decided, {repeated} of them before this run; {leftOut.Count} files left out"
             + (pending > 0 ? $"; [yellow]{pending} sent but not decided yet[/] (their decisions are logged when made)" : ""));
-        foreach (var (decision, count) in byDecision.Where(pair => pair.Key != "novel"))
+        foreach (var (decision, count) in byDecision.Where(pair => pair.Key != LineDecision.Novel))
         {
             console.Out.MarkupLine($"  {Markup.Escape(decision)}: {count}");
         }
-        console.Out.MarkupLine($"  novel: {byDecision.GetValueOrDefault("novel")}");
+        console.Out.MarkupLine($"  novel: {byDecision.GetValueOrDefault(LineDecision.Novel)}");
         console.Out.MarkupLine($"  errors: {errors.Count}");
         foreach (var (name, error) in errors)
         {

@@ -82,7 +82,7 @@ internal static class LineReportCommand
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllTextAsync(path, LineReportPage.Render(model), cancellationToken).ConfigureAwait(false);
             console.Out.MarkupLine($"{model.Decisions.Count} decisions of line [bold]{Markup.Escape(name)}[/] since {since.UtcDateTime:yyyy-MM-dd HH:mm} UTC "
-                                   + $"({model.NewestByType.Count} defect types, {model.Decisions.Count(d => d.Outcome == "novel")} novel); report written to {Markup.Escape(path)}");
+                                   + $"({model.NewestByType.Count} defect types, {model.Decisions.Count(d => d.Outcome == LineDecision.Novel)} novel); report written to {Markup.Escape(path)}");
             return CliExitCodes.Success;
         }
         finally
@@ -100,7 +100,7 @@ internal static class LineReportCommand
         {
             byType[type.Key] = await ImagesAsync(type.OrderByDescending(d => d.DecidedAt).Take(ImagesPerType), source, renderer, cancellationToken).ConfigureAwait(false);
         }
-        var novel = await ImagesAsync(decisions.Where(d => d.Outcome == "novel").OrderByDescending(d => d.DecidedAt).Take(NovelImages), source, renderer, cancellationToken).ConfigureAwait(false);
+        var novel = await ImagesAsync(decisions.Where(d => d.Outcome == LineDecision.Novel).OrderByDescending(d => d.DecidedAt).Take(NovelImages), source, renderer, cancellationToken).ConfigureAwait(false);
         return new LineReportModel(name, since, until, decisions, byType, novel);
     }
 

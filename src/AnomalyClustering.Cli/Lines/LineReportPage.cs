@@ -78,7 +78,7 @@ internal static class LineReportPage
         }
         html.Append("</section>\n");
 
-        var novelCount = model.Decisions.Count(d => d.Outcome == "novel");
+        var novelCount = model.Decisions.Count(d => d.Outcome == LineDecision.Novel);
         html.Append("<section id=\"novel\" data-novel-count=\"").Append(novelCount.ToString(invariant)).Append("\">\n<h2>Novel pool</h2>\n");
         html.Append(string.Create(invariant, $"<p>{novelCount} images in this window are of no known type (farther from every defect type than its acceptance radius)"))
             .Append(novelCount > model.NovelPool.Count ? string.Create(invariant, $"; the newest {model.NovelPool.Count} are shown") : "")
@@ -109,13 +109,13 @@ internal static class LineReportPage
         var types = decisions.Where(d => d.Outcome is "assigned" or "ambiguous").GroupBy(d => d.Decision, StringComparer.Ordinal)
             .Select(g => (Name: g.Key, Count: g.Count())).OrderByDescending(t => t.Count).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();
         var series = types.Select((t, i) => new Series(t.Name, Palette[i % Palette.Length], t.Count)).ToList();
-        series.Add(new Series("novel", NovelColour, decisions.Count(d => d.Outcome == "novel")));
+        series.Add(new Series(LineDecision.Novel, NovelColour, decisions.Count(d => d.Outcome == LineDecision.Novel)));
         series.Add(new Series(LineDecision.ErrorDecision, ErrorColour, decisions.Count(d => d.Error is not null)));
         return series;
     }
 
     private static string SeriesOf(LineDecision decision) =>
-        decision.Error is not null ? LineDecision.ErrorDecision : decision.Outcome == "novel" ? "novel" : decision.Decision;
+        decision.Error is not null ? LineDecision.ErrorDecision : decision.Outcome == LineDecision.Novel ? LineDecision.Novel : decision.Decision;
 
     /// <summary>Stacked bars per time bucket (an hour up to 3 days, else a day); each bar segment carries its counts as data attributes.</summary>
     private static void Chart(StringBuilder html, LineReportModel model, List<Series> series)

@@ -19,7 +19,7 @@ public static class LineDecisionMetrics
         var tenant = new KeyValuePair<string, object?>("tenant", segments.Length > 1 ? segments[1] : "_");
         AnomalyClusteringTelemetry.LineImages.Add(1, line, tenant, new("outcome", decision.Outcome));
         AnomalyClusteringTelemetry.LineDefective.Add(decision.Defective == true ? 1 : 0, line, tenant);
-        AnomalyClusteringTelemetry.LineNovel.Add(decision.Outcome == "novel" ? 1 : 0, line, tenant);
+        AnomalyClusteringTelemetry.LineNovel.Add(decision.Outcome == LineDecision.Novel ? 1 : 0, line, tenant);
         if (decision.Outcome is "assigned" or "ambiguous")
         {
             AnomalyClusteringTelemetry.LineAssignments.Add(1, line, tenant, new("type", decision.Decision));

@@ -38,6 +38,9 @@ public sealed record LineDecision(
 {
     /// <summary>The <see cref="Decision"/> of an image that could not be decided.</summary>
     public const string ErrorDecision = "error";
+
+    /// <summary>The <see cref="Outcome"/> (and <see cref="Decision"/>) of an image of no known type: it joins the line's novel pool.</summary>
+    public const string Novel = "novel";
 }
 
 /// <summary>What <c>POST /lines/{name}/images</c> answers per image: its decision, or why there is none.</summary>

@@ -21,9 +21,6 @@ namespace AnomalyClustering.Grains.Lines;
 /// </summary>
 public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILogger<LineImageDecider> logger)
 {
-    /// <summary>The <see cref="LineDecision.Outcome"/> of an image of no known type: it joins the line's novel pool.</summary>
-    public const string NovelOutcome = "novel";
-
     /// <summary>How decisions are written to the log: the API's conventions (camelCase, enums as camelCase strings).</summary>
     public static JsonSerializerOptions LogJson { get; } = CreateLogJson();
 
@@ -81,7 +78,7 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
         // Novel images join the line's pool before they are logged: a crash in between leaves an image pooled but not
         // logged, which is decided again and pooled once (by id); never one logged novel and missing from the pool.
         var novel = decided
-            .Where(d => d is { Embedding: not null, Result: { Repeated: false, Decision.Outcome: NovelOutcome } })
+            .Where(d => d is { Embedding: not null, Result: { Repeated: false, Decision.Outcome: LineDecision.Novel } })
             .Select(d => new NovelPoolImage(d.Result.ImageId!, d.Result.FileName, d.Embedding!, d.Result.Decision!.AnomalyScore,
                 d.Result.Decision.NoveltyScore, d.Result.Decision.DecidedAt, d.Result.Decision.CatalogVersion))
             .ToList();
@@ -207,7 +204,7 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
             image.FileName,
             DateTimeOffset.UtcNow,
             catalog.Version,
-            decision.AssignedName ?? "novel",
+            decision.AssignedName ?? LineDecision.Novel,
             outcome,
             decision.NearestName,
             anomalyScore,

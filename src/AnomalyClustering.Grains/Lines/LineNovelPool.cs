@@ -19,7 +19,7 @@ namespace AnomalyClustering.Grains.Lines;
 public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, string prefix)
 {
     /// <summary>The names a proposal cannot take: the decisions for an image of no known type and for one that failed.</summary>
-    public static readonly IReadOnlyList<string> ReservedNames = ["novel", LineDecision.ErrorDecision];
+    public static readonly IReadOnlyList<string> ReservedNames = [LineDecision.Novel, LineDecision.ErrorDecision];
 
     private static readonly JsonSerializerOptions Json = LineImageDecider.LogJson;
     private List<(string Blob, string ImageId, long Ticks)>? index;

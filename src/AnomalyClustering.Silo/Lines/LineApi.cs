@@ -125,7 +125,7 @@ public static class LineApi
         }
         JobApi.CompletedOrConflict(job);
         var (result, source) = await JobApi.ReadResultAsync(store, job, cancellationToken).ConfigureAwait(false);
-        if (Enumerable.Range(0, result.ClusterCount).Any(k => result.Names.NameOf(k) == "novel"))
+        if (Enumerable.Range(0, result.ClusterCount).Any(k => result.Names.NameOf(k) == LineDecision.Novel))
         {
             throw ApiProblemException.BadRequest($"job '{job.JobId}' has a cluster named 'novel', the decision for an image of no known type; rename it (PUT /jobs/{job.JobId}/clusters/{{cluster}}/name) first.");
         }
