@@ -76,13 +76,7 @@ public sealed partial class TelemetryTests(ThreeSiloCluster fixture) : IClassFix
     /// <summary>Makes a line's catalog from <paramref name="job"/>, as <c>POST /lines</c> does, and decides <paramref name="image"/> with it.</summary>
     private async Task<LineImageResult> DecideOnALineAsync(JobStatus job, JobImage image)
     {
-        var (result, source) = await JobResultFiles.ReadAsync(fixture.Store, job.ResultBlob!, TestContext.Current.CancellationToken);
-        var basis = (await fixture.Cluster.Client.GetGrain<IClusteringJobGrain>(job.JobId).GetScoringBasis())!;
-        var catalog = JobLineCatalog.Create("telemetry", 1, result, source, $"job:{job.JobId}", AssignmentRuleSettings.Default) with
-        {
-            Scoring = new CatalogScoring(job.JobId, JsonSerializer.Serialize(basis.Options, LineImageDecider.LogJson), basis.BackboneDescriptionJson,
-                basis.ReferenceImages, basis.ReferenceFeatureBlobs, basis.ReferencesPerImage, basis.NormalFeatureBlobs),
-        };
+        var catalog = await JobLines.CatalogOfAsync(fixture, job, "telemetry");
         var decider = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<LineImageDecider>();
         var answer = await decider.DecideAsync("lines/_/telemetry/", catalog, [new LineImageDecider.StoredImage("telemetry-image", image.Id, image.BlobName)],
             logFailures: false, TestContext.Current.CancellationToken);

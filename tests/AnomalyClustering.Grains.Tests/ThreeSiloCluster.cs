@@ -13,7 +13,7 @@ namespace AnomalyClustering.Grains.Tests;
 /// role, as in a deployment with one CPU pod and two GPU pods. All share one local-folder blob store (the stand-in for the
 /// Azure container). Shared by the tests of a class; disposed at the end.
 /// </summary>
-public sealed class ThreeSiloCluster : IAsyncLifetime
+public class ThreeSiloCluster : IAsyncLifetime
 {
     private readonly string _storeFolder = Path.Combine(Path.GetTempPath(), "ac-grains-tests-" + Guid.NewGuid().ToString("n"));
 
@@ -38,12 +38,15 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
             silo.Services.AddSingleton<IBlobStore>(store);
             silo.Services.Configure<WorkerOptions>(worker => worker.MaxBatchSize = 8);
             silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
-            silo.UseInMemoryReminderService();
+            ConfigureReminders(silo);
             silo.AddAnomalyClusteringGrains([RoleOf(options.SiloName)]);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
+
+    /// <summary>The silos' reminder service: in memory; a test cluster can put a faulty table in front of it.</summary>
+    protected virtual void ConfigureReminders(ISiloBuilder silo) => silo.UseInMemoryReminderService();
 
     /// <summary>The backbone sessions of a silo (to count inferences per silo).</summary>
     public BackboneSessions BackbonesOf(InProcessSiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<BackboneSessions>();

@@ -2,7 +2,7 @@
 """The production-line acceptance flow's two helpers (docs/RESULTS.md, "Production lines: the magnetic-tile acceptance flow").
 
 split: a seeded split, stratified by class, of an MVTec-layout dataset's test images into a job half (JOB/test/<class>/,
-  with JOB/train/good linking the dataset's normal images) and a feed half (FEED/<class>/), as symbolic links; with
+  with JOB/train/good linking the dataset's normal images, where it has them) and a feed half (FEED/<class>/), as symbolic links; with
   --hold-out CLASS the job half leaves that class out (the feed half keeps it: a type the line has never seen).
 names: names.json for a result folder, each cluster named by the majority label of its members (as an engineer reading
   its gallery would); a second cluster of the same majority is "<label> (2)". Ties go to the alphabetically first label.
@@ -35,8 +35,10 @@ def split(args):
             for name in members:
                 os.symlink(os.path.abspath(os.path.join(test, label, name)), os.path.join(folder, name))
         counts[label] = (len(job), len(feed))
-    os.makedirs(os.path.join(args.out, "job", "train"), exist_ok=True)
-    os.symlink(os.path.abspath(os.path.join(args.dataset, "train", "good")), os.path.join(args.out, "job", "train", "good"))
+    normal = os.path.join(args.dataset, "train", "good")
+    if os.path.isdir(normal):  # NEU-DET has no normal images: its jobs run unsupervised or average
+        os.makedirs(os.path.join(args.out, "job", "train"), exist_ok=True)
+        os.symlink(os.path.abspath(normal), os.path.join(args.out, "job", "train", "good"))
     for label, (job, feed) in counts.items():
         print(f"{label}: job {job}, feed {feed}")
     print(f"total: job {sum(j for j, _ in counts.values())}, feed {sum(f for _, f in counts.values())}")

@@ -47,6 +47,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private JobRunContext _context = null!;
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
+    private bool _resumeReminderRegistered;
 
     public ClusteringJobGrain(
         [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
@@ -105,7 +106,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         };
         await WriteStateAsync().ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
-        await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
+        await EnsureResumeReminderAsync().ConfigureAwait(true);
         AnomalyClusteringTelemetry.ImagesReceived.Add(manifest.ImageCount + manifest.NormalImageCount);
         _logger.LogInformation("Job {JobId} accepted: {Images} images in {Shards} shards, {Normals} normal images, mode {Mode}",
             JobId, manifest.ImageCount, manifest.ImageChunkCount, manifest.NormalImageCount, specification.Options.Mode);
@@ -165,7 +166,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         // The registry keeps a finished job's last status for good: the retried job is recorded afresh.
         await GrainFactory.GetGrain<IJobRegistryGrain>(0).Remove(JobId).ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
-        await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
+        await EnsureResumeReminderAsync().ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} retried: started again from its manifest", JobId);
         StartRun();
         return Status();
@@ -378,6 +379,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         S.State = state;
         await WriteStateAsync().ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
+        await EnsureResumeReminderAsync().ConfigureAwait(true);
     }
 
     private async Task FinishAsync(JobState state, string? error)
@@ -469,8 +471,32 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
     }
 
+    /// <summary>
+    /// Registers the resume reminder, which only re-activates the coordinator after its silo failed. A reminder table
+    /// that is slow or away (Redis under load answered a registration with a cancellation in a clean CI run) does not fail
+    /// the submission, whose state is already written: the job runs on, and the registration is tried again at its
+    /// next stage.
+    /// </summary>
+    private async Task EnsureResumeReminderAsync()
+    {
+        if (_resumeReminderRegistered)
+        {
+            return;
+        }
+        try
+        {
+            await this.RegisterOrUpdateReminder(ResumeReminder, ResumePeriod, ResumePeriod).ConfigureAwait(true);
+            _resumeReminderRegistered = true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning(e, "Job {JobId}: the resume reminder could not be registered now; it is tried again at the next stage", JobId);
+        }
+    }
+
     private async Task UnregisterResumeReminderAsync()
     {
+        _resumeReminderRegistered = false;
         var reminder = await this.GetReminder(ResumeReminder).ConfigureAwait(true);
         if (reminder is not null)
         {

@@ -6,6 +6,7 @@ using AnomalyClustering.Abstractions.Images;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
@@ -82,12 +83,28 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
             .Select(d => new NovelPoolImage(d.Result.ImageId!, d.Result.FileName, d.Embedding!, d.Result.Decision!.AnomalyScore,
                 d.Result.Decision.NoveltyScore, d.Result.Decision.DecidedAt, d.Result.Decision.CatalogVersion))
             .ToList();
-        if (novel.Count > 0)
+        IReadOnlyList<string> stored;
+        try
         {
-            await grains.GetGrain<ILineNovelPoolGrain>(prefix).Add(novel).ConfigureAwait(false);
+            if (novel.Count > 0)
+            {
+                await grains.GetGrain<ILineNovelPoolGrain>(prefix).Add(novel).ConfigureAwait(false);
+            }
+            stored = await grains.GetGrain<ILineDecisionLogGrain>(prefix).Append(
+                [.. fresh.Select(pair => new LineDecisionEntry(pair.result.ImageId!, pair.result.Decision!.DecidedAt, JsonSerializer.Serialize(pair.result.Decision, LogJson)))]).ConfigureAwait(false);
         }
-        var stored = await grains.GetGrain<ILineDecisionLogGrain>(prefix).Append(
-            [.. fresh.Select(pair => new LineDecisionEntry(pair.result.ImageId!, pair.result.Decision!.DecidedAt, JsonSerializer.Serialize(pair.result.Decision, LogJson)))]).ConfigureAwait(false);
+        catch (Exception e) when (e is not OperationCanceledException && BoundedFanOut.IsTransient(e))
+        {
+            // The pool's or the log's grain could not be reached (its silo gone, the store away): nothing is stored, so
+            // the images are answered as unavailable like a worker that did not answer, and the caller (the queue's
+            // redelivery, the CLI's retry) sends them again; an image pooled before the failure is pooled once by id.
+            logger.LogWarning(e, "{Count} decisions of {Line} could not be stored now", fresh.Count, prefix);
+            foreach (var (result, index) in fresh)
+            {
+                results[index] = new LineImageResult(result.ImageId, result.FileName, false, null, StorageUnavailable);
+            }
+            return results;
+        }
         for (var f = 0; f < fresh.Count; f++)
         {
             var decision = ParseLogged(stored[f]);
@@ -135,6 +152,12 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
     /// <summary>Parses one line of the decision log.</summary>
     public static LineDecision ParseLogged(string json) => JsonSerializer.Deserialize<LineDecision>(json, LogJson)!;
 
+    private static readonly LineImageError ProcessingUnavailable = new(LineImageError.Unavailable,
+        "the image could not be processed now (no worker answered in time, or the store was away); send it again.");
+
+    private static readonly LineImageError StorageUnavailable = new(LineImageError.Unavailable,
+        "the image was decided but its decision could not be stored now (the line's log or novel pool did not answer); send it again.");
+
     private static LineImageResult AnswerOf(string imageId, string? fileName, bool repeated, LineDecision decision) =>
         decision.Error is { } error
             ? new LineImageResult(imageId, fileName, repeated, null, error)
@@ -168,8 +191,7 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             logger.LogWarning(e, "Line image {ImageId} of {Line} could not be processed now", image.ImageId, prefix);
-            return (new LineImageResult(image.ImageId, image.FileName, false, null, new LineImageError(LineImageError.Unavailable,
-                "the image could not be processed now (no worker answered in time, or the store was away); send it again.")), null);
+            return (new LineImageResult(image.ImageId, image.FileName, false, null, ProcessingUnavailable), null);
         }
         var failure = processed.Failure is { } failed ? new LineImageError(failed.Reason, failed.Message)
             : processed.Embedding.Length != catalog.EmbeddingDimension ? new LineImageError("dimension",
