@@ -6,8 +6,11 @@ split: a seeded split, stratified by class, of an MVTec-layout dataset's test im
   --hold-out CLASS the job half leaves that class out (the feed half keeps it: a type the line has never seen).
 names: names.json for a result folder, each cluster named by the majority label of its members (as an engineer reading
   its gallery would); a second cluster of the same majority is "<label> (2)". Ties go to the alphabetically first label.
+pool: the class make-up of a line's novel pool and of its latest recluster proposals (labels read from the fed file
+  names, CLASS/NAME), from the line's folder in a local store (STORE/blobs/lines/_/LINE).
 """
 import argparse
+import glob
 import collections
 import csv
 import json
@@ -60,6 +63,20 @@ def names(args):
         json.dump(named, out, indent=2)
 
 
+def pool(args):
+    images = {}
+    for path in glob.glob(os.path.join(args.line, "novel", "images", "*.json")):
+        with open(path) as entry:
+            image = json.load(entry)
+        images[image["imageId"]] = image["fileName"].split("/")[0]
+    print("pool:", dict(collections.Counter(images.values())))
+    proposals = os.path.join(args.line, "novel", "proposals.json")
+    if os.path.exists(proposals):
+        with open(proposals) as made:
+            for proposal in json.load(made)["proposals"]:
+                print(proposal["id"], proposal["size"], dict(collections.Counter(images.get(m, "?") for m in proposal["members"])))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,8 +88,10 @@ def main():
     n = commands.add_parser("names")
     n.add_argument("result")
     n.add_argument("out")
+    p = commands.add_parser("pool")
+    p.add_argument("line")
     args = parser.parse_args()
-    {"split": split, "names": names}[args.command](args)
+    {"split": split, "names": names, "pool": pool}[args.command](args)
 
 
 if __name__ == "__main__":
