@@ -20,6 +20,13 @@ public sealed record ClusteredImage(string Id, int Cluster, string? Label, float
     /// its embeddings (a large result read for a report); null otherwise (then it is computed from <see cref="Embedding"/>).
     /// </summary>
     public double? DistanceToCentre { get; init; }
+
+    /// <summary>
+    /// The SHA-256 of the image file (64 lowercase hex digits) as the job's image grain computed it when it read the image;
+    /// reports find the image's cached thumbnail by it without reading the image. Null when unknown (precomputed
+    /// embeddings, results written before it was recorded).
+    /// </summary>
+    public string? ContentSha256 { get; init; }
 }
 
 /// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>

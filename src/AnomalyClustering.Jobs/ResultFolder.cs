@@ -61,7 +61,7 @@ internal sealed record ResultHead(
 /// <summary>
 /// A result as files whose size per image is constant and that common tools read: <c>result.json</c>, a bounded summary
 /// (<see cref="ClusteringResultJson.WriteSummary"/>); <c>images.parquet</c>, one row per clustered image (id, cluster,
-/// label, distance to the cluster's centroid); <c>errors.parquet</c>, one row per unusable image; <c>linkage.npy</c>, the
+/// label, distance to the cluster's centroid, anomaly score, the image file's SHA-256); <c>errors.parquet</c>, one row per unusable image; <c>linkage.npy</c>, the
 /// whole merge tree as SciPy's linkage matrix ((N-1) x 4 float64); <c>embeddings.npy</c>, the image embeddings x_i
 /// (N x D float32); <c>alpha.npy</c>, the alpha maps (N x M float32, row i the map of image i on the alpha grid) when the
 /// images came from pixels. Rows of every file are in the order of <see cref="ClusteringResult.Images"/>.
@@ -108,6 +108,7 @@ public static class ResultFolder
     private const string DistanceColumn = "distance_to_centre";
     private const string LeafColumn = "leaf";
     private const string AnomalyScoreColumn = "anomaly_score";
+    private const string ContentSha256Column = "content_sha256";
     private const string PathColumn = "path";
     private const string ReasonColumn = "reason";
     private const string MessageColumn = "message";
@@ -170,6 +171,7 @@ public static class ResultFolder
             var images = rows.Select((row, i) => new ClusteredImage(row.Id, row.Cluster, row.Label, alpha?[i], embeddings?[i], row.AnomalyScore)
             {
                 DistanceToCentre = embeddings is null && double.IsFinite(row.DistanceToCentre) ? row.DistanceToCentre : null,
+                ContentSha256 = row.ContentSha256,
             }).ToArray();
             var leaves = rows.Count > 0 && rows.All(row => row.Leaf is not null) ? rows.Select(row => row.Leaf!.Value).ToArray() : null;
             return (head.ToResult(images, errors, tree, leaves), source);
@@ -293,6 +295,8 @@ public static class ResultFolder
             await group.WriteAsync<int>(columns.Leaf, Enumerable.Range(start, count).Select(i => leaves is null ? (int?)null : leaves[i]).ToArray()).ConfigureAwait(false);
             // The image's largest patch score (null for precomputed embeddings).
             await group.WriteAsync<double>(columns.AnomalyScore, Enumerable.Range(start, count).Select(i => images[i].AnomalyScore).ToArray()).ConfigureAwait(false);
+            // The SHA-256 of the image file as the job read it (null when unknown): thumbnails are found by it.
+            await group.WriteAsync(columns.ContentSha256, Enumerable.Range(start, count).Select(i => images[i].ContentSha256).ToArray()!).ConfigureAwait(false);
         });
     }
 
@@ -324,6 +328,7 @@ public static class ResultFolder
             var distances = new double[count];
             var leaves = new int?[count];
             var scores = new double?[count];
+            var hashes = new string?[count];
             await group.ReadAsync(Field(reader, IdColumn), ids.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync<int>(Field(reader, ClusterColumn), clusters.AsMemory()).ConfigureAwait(false);
             await group.ReadAsync(Field(reader, LabelColumn), labels.AsMemory()).ConfigureAwait(false);
@@ -336,9 +341,13 @@ public static class ResultFolder
             {
                 await group.ReadAsync<double>(Field(reader, AnomalyScoreColumn), scores.AsMemory()).ConfigureAwait(false);
             }
+            if (reader.Schema.DataFields.Any(f => f.Name == ContentSha256Column))
+            {
+                await group.ReadAsync(Field(reader, ContentSha256Column), hashes.AsMemory()).ConfigureAwait(false);
+            }
             for (var i = 0; i < count; i++)
             {
-                rows.Add(new ImageRow(ids[i]!, clusters[i], labels[i], distances[i]) { Leaf = leaves[i], AnomalyScore = scores[i] });
+                rows.Add(new ImageRow(ids[i]!, clusters[i], labels[i], distances[i]) { Leaf = leaves[i], AnomalyScore = scores[i], ContentSha256 = hashes[i] });
             }
         });
         return rows;
@@ -417,7 +426,9 @@ public static class ResultFolder
 
         public DataField<double?> AnomalyScore { get; } = new(AnomalyScoreColumn);
 
-        public ParquetSchema Schema => new(Id, Cluster, Label, Distance, Leaf, AnomalyScore);
+        public DataField<string> ContentSha256 { get; } = new(ContentSha256Column, nullable: true);
+
+        public ParquetSchema Schema => new(Id, Cluster, Label, Distance, Leaf, AnomalyScore, ContentSha256);
     }
 
     /// <summary>The errors file's fields, new for each write.</summary>
@@ -451,4 +462,7 @@ public sealed record ImageRow(string Id, int Cluster, string? Label, double Dist
 
     /// <summary>The image's anomaly score (its largest patch score); null for precomputed embeddings.</summary>
     public double? AnomalyScore { get; init; }
+
+    /// <summary>The SHA-256 of the image file (64 hex digits) as the job read it; null when unknown or in files written before it was recorded.</summary>
+    public string? ContentSha256 { get; init; }
 }

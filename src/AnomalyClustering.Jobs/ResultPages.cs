@@ -11,7 +11,9 @@ namespace AnomalyClustering.Jobs;
 /// <param name="DistanceToCentre">Euclidean distance of x_i to its cluster's centroid; null without embeddings.</param>
 /// <param name="AnomalyScore">The image's anomaly score (its largest patch score); null for precomputed embeddings.</param>
 /// <param name="ImageIndex">The image's index in the job's manifest (where its outcome blob is), when the result came from a job.</param>
-public sealed record ResultImageEntry(int Row, string Id, int Cluster, string? Label, double? DistanceToCentre, double? AnomalyScore, int? ImageIndex);
+/// <param name="ContentSha256">The SHA-256 of the image file as the job read it (its thumbnail's key); null when unknown.</param>
+public sealed record ResultImageEntry(
+    int Row, string Id, int Cluster, string? Label, double? DistanceToCentre, double? AnomalyScore, int? ImageIndex, string? ContentSha256 = null);
 
 /// <summary>How a result's pages are laid out: what a reader needs to find a page without listing anything.</summary>
 /// <param name="PageSize">Rows per page (the last page of each sequence may hold fewer).</param>
@@ -184,6 +186,7 @@ public static class ResultPages
     {
         var image = result.Images[row];
         var distance = centres.Distances[row];
-        return new ResultImageEntry(row, image.Id, image.Cluster, image.Label, double.IsNaN(distance) ? null : distance, image.AnomalyScore, imageIndices?[row]);
+        return new ResultImageEntry(
+            row, image.Id, image.Cluster, image.Label, double.IsNaN(distance) ? null : distance, image.AnomalyScore, imageIndices?[row], image.ContentSha256);
     }
 }

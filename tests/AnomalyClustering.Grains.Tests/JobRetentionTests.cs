@@ -11,7 +11,8 @@ namespace AnomalyClustering.Grains.Tests;
 /// <summary>
 /// Retention in an in-process cluster: a pass deletes the finished jobs older than the cutoff (a real job's coordinator
 /// state, outcomes and result, and its uploads), oldest first and at most the per-pass bound, never a running job or a
-/// newer one; and the background service does it on its own with a short retention.
+/// newer one; feature-cache entries written before the cache's retention go too, at most the per-pass bound, and nothing
+/// else; and the background service does both on its own with a short retention.
 /// </summary>
 public sealed class JobRetentionTests
 {
@@ -56,13 +57,62 @@ public sealed class JobRetentionTests
     }
 
     [Fact]
+    public async Task AFeatureCachePassDeletesTheEntriesWrittenBeforeTheCutoffWithinTheBoundAndNothingElse()
+    {
+        await using var cluster = await RetentionCluster.StartAsync(retention =>
+        {
+            retention.Enabled = false;
+            retention.FeatureCacheRetention = TimeSpan.FromDays(7);
+            retention.MaxFeatureCacheEntriesPerSweep = 2;
+        });
+        var old = new[] { FeatureBlob(1), FeatureBlob(2), FeatureBlob(3) };
+        var recent = FeatureBlob(4);
+        var oldThumbnail = "thumbnails/img-0123-160-whole.jpg";
+        foreach (var name in old.Append(recent).Append(oldThumbnail))
+        {
+            await PutAsync(cluster.Store, name);
+        }
+        foreach (var name in old.Append(oldThumbnail))
+        {
+            cluster.Age(name, LongAgo);
+        }
+        var cutoff = DateTimeOffset.UtcNow.AddDays(-7);
+
+        Assert.Equal(2, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+        Assert.Equal(1, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+        Assert.Equal(0, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+        foreach (var name in old)
+        {
+            Assert.False(await cluster.Store.ExistsAsync(name, TestContext.Current.CancellationToken), name);
+        }
+        Assert.True(await cluster.Store.ExistsAsync(recent, TestContext.Current.CancellationToken), "an entry written after the cutoff stays");
+        Assert.True(await cluster.Store.ExistsAsync(oldThumbnail, TestContext.Current.CancellationToken), "only feature-cache entries expire here");
+    }
+
+    [Fact]
+    public async Task WithoutAFeatureCacheRetentionNoEntryExpires()
+    {
+        await using var cluster = await RetentionCluster.StartAsync(retention => retention.Enabled = false);
+        var entry = FeatureBlob(5);
+        await PutAsync(cluster.Store, entry);
+        cluster.Age(entry, LongAgo);
+
+        Assert.Equal(0, await cluster.Retention.SweepFeatureCacheAsync(DateTimeOffset.MaxValue, TestContext.Current.CancellationToken));
+        Assert.True(await cluster.Store.ExistsAsync(entry, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task TheServiceDeletesExpiredJobsOnItsOwn()
     {
         await using var cluster = await RetentionCluster.StartAsync(retention =>
         {
             retention.FinishedJobRetention = TimeSpan.FromDays(1);
+            retention.FeatureCacheRetention = TimeSpan.FromDays(1);
             retention.SweepInterval = TimeSpan.FromMilliseconds(100);
         });
+        var expiredEntry = FeatureBlob(6);
+        await PutAsync(cluster.Store, expiredEntry);
+        cluster.Age(expiredEntry, DateTimeOffset.UtcNow.AddDays(-2));
         await RecordWithBlobsAsync(cluster, "expired", DateTimeOffset.UtcNow.AddDays(-2), JobState.Completed);
         await RecordWithBlobsAsync(cluster, "recent", DateTimeOffset.UtcNow.AddHours(-1), JobState.Completed);
         var registry = cluster.Grains.GetGrain<IJobRegistryGrain>(0);
@@ -77,6 +127,19 @@ public sealed class JobRetentionTests
         Assert.Empty(await cluster.BlobsOfAsync("expired"));
         Assert.NotEmpty(await cluster.BlobsOfAsync("recent"));
         Assert.Equal(["recent"], (await registry.List(0, 10)).Select(job => job.JobId));
+        // The feature cache is swept in the same pass, after the jobs.
+        while (await cluster.Store.ExistsAsync(expiredEntry, TestContext.Current.CancellationToken))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "retention did not delete the expired feature-cache entry");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>A feature-cache blob name as <see cref="FeatureCacheKey.BlobName"/> makes them.</summary>
+    private static string FeatureBlob(int seed)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(seed)));
+        return $"{FeatureCacheKey.BlobPrefix}{hash[..2]}/{hash}.bag";
     }
 
     /// <summary>A finished (or running) job as its coordinator would have reported it, with an upload and a result blob.</summary>
@@ -123,6 +186,13 @@ public sealed class JobRetentionTests
             cluster._cluster = builder.Build();
             await cluster._cluster.DeployAsync();
             return cluster;
+        }
+
+        /// <summary>Backdates a blob's write time (what the store lists as its last change).</summary>
+        public void Age(string name, DateTimeOffset writtenAt)
+        {
+            var file = Directory.EnumerateFiles(_storeFolder, Path.GetFileName(name), SearchOption.AllDirectories).Single();
+            File.SetLastWriteTimeUtc(file, writtenAt.UtcDateTime);
         }
 
         public async Task<List<string>> BlobsOfAsync(string jobId)

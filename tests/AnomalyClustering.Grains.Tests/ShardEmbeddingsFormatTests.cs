@@ -26,6 +26,42 @@ public sealed class ShardEmbeddingsFormatTests
     }
 
     [Fact]
+    public async Task ContentHashesRoundTripAndUnknownOnesStayNull()
+    {
+        const string hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        var shard = new ShardEmbeddings([4, 7], 1, [1f, 2f], [0.5, 1.5], [hash, null]);
+
+        var read = await ReadAsync(ShardEmbeddingsFormat.ToBytes(shard), (rows, width) => new float[rows * width]);
+
+        Assert.Equal([hash, null], read.ContentHashes);
+        Assert.Equal([null, null], (await ReadAsync(ShardEmbeddingsFormat.ToBytes(shard with { ContentHashes = null }), (rows, width) => new float[rows * width])).ContentHashes);
+        Assert.Throws<ArgumentException>(() => ShardEmbeddingsFormat.ToBytes(shard with { ContentHashes = ["abcd", null] }));
+    }
+
+    [Fact]
+    public async Task VersionOneBlobsReadWithoutContentHashes()
+    {
+        // Version 1: magic, version, count, T, the indices, the embeddings, the scores, CRC-32 (no hashes).
+        var bytes = new byte[16 + sizeof(int) + sizeof(float) + sizeof(double) + sizeof(uint)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0x45534341);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(16), 42);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(20), 1.5f);
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(24), 2.5);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(32), System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, 32)));
+        var matrix = new float[1];
+
+        var read = await ReadAsync(bytes, (rows, width) => matrix.AsMemory(0, rows * width));
+
+        Assert.Equal([42], read.ImageIndices);
+        Assert.Equal([1.5f], matrix);
+        Assert.Equal([2.5], read.AnomalyScores);
+        Assert.Equal([null], read.ContentHashes);
+    }
+
+    [Fact]
     public async Task ABlobLargerThanTheReadBufferIsCopiedWhole()
     {
         var random = new Random(3);

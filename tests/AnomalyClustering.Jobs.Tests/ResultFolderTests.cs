@@ -73,7 +73,12 @@ public sealed class ResultFolderTests : IDisposable
         var clustered = EmbeddingClustering.Run(points, 60, 3, ids, labels, options, patchWeights: null, progress: null);
         var scored = clustered with
         {
-            Images = clustered.Images.Select((image, i) => image with { AnomalyScore = i % 3 == 0 ? 0.5 + i : 0.25 * i }).ToArray(),
+            Images = clustered.Images.Select((image, i) => image with
+            {
+                AnomalyScore = i % 3 == 0 ? 0.5 + i : 0.25 * i,
+                // The image file's hash as a job's image grain records it; unknown for some.
+                ContentSha256 = i % 4 == 0 ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))),
+            }).ToArray(),
             AnomalyThreshold = 7.5,
         };
         Assert.NotNull(scored.LeafOfImage);
@@ -85,6 +90,7 @@ public sealed class ResultFolderTests : IDisposable
         Assert.Equal(scored.LeafOfImage, read.LeafOfImage);
         Assert.Equal(scored.MergeTree.PointCount, read.MergeTree.PointCount);
         Assert.Equal(scored.Images.Select(i => i.AnomalyScore), read.Images.Select(i => i.AnomalyScore));
+        Assert.Equal(scored.Images.Select(i => i.ContentSha256), read.Images.Select(i => i.ContentSha256));
         Assert.Equal(7.5, read.AnomalyThreshold);
         Assert.Equal(ClusteringAlgorithm.TwoStageWard, read.Algorithm);
         Assert.Equal("requested", read.AlgorithmReason);

@@ -5,7 +5,8 @@ namespace AnomalyClustering.Silo.Tests;
 
 /// <summary>
 /// A blob store whose reads of blobs with <see cref="GateMarker"/> in their name wait until the test releases their prefix:
-/// a job over such an image is held in its embedding stage for as long as the test needs (no sleeps, no races).
+/// a job over such an image is held in its embedding stage for as long as the test needs (no sleeps, no races). It also
+/// counts the reads of every blob, so that a test can say what a request read.
 /// </summary>
 public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
 {
@@ -14,6 +15,10 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _released = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _reads = new();
+
+    /// <summary>How many reads were opened of blobs whose names start with <paramref name="prefix"/>, so far.</summary>
+    public int ReadsUnder(string prefix) => _reads.Count(name => name.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>Lets reads of every gated blob under <paramref name="prefix"/> go on, now and later.</summary>
     public void Release(string prefix)
@@ -41,6 +46,7 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
     /// <inheritdoc />
     public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
     {
+        _reads.Enqueue(name);
         if (name.Contains(GateMarker, StringComparison.Ordinal))
         {
             // Registered before the released check, so a Release between the two cannot be missed.

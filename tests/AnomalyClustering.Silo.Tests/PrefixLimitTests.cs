@@ -68,8 +68,8 @@ public sealed class PrefixLimitTests
     {
         var store = new GeneratedListingStore("small/", i => $"test/{(i < 500 ? "crack" : "good")}/{i:D7}.png", 1_000);
         var dataset = await BlobDatasetDiscovery.DiscoverAsync(store, "small/", null, Million, Options, CancellationToken.None);
-        Assert.Equal(1_000, dataset.Images.Count);
-        Assert.Equal(500, dataset.Images.Count(image => image.Label == "crack"));
+        Assert.Equal(1_000, dataset.ImageCount);
+        Assert.Equal(500, dataset.Folders.Single(folder => folder.Label == "crack").Files);
     }
 
     /// <summary>

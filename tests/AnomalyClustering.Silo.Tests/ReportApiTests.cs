@@ -135,6 +135,40 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
     }
 
     [Fact]
+    public async Task ASecondRenderOfTheServedGalleryReadsNoImage()
+    {
+        // Images no other test uploads, so that their thumbnails are not cached yet when this job's first report renders.
+        var jobId = await CompletedJobAsync(seed: 9_101);
+        var status = (await Client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        var images = status.Source!;
+        var clusters = (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{jobId}/clusters", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        var centre = Uri.EscapeDataString(clusters.Clusters[0].CentreImage!);
+        var readsBefore = server.Store.ReadsUnder(images);
+
+        async Task<string> RenderAsync()
+        {
+            var html = await Client.GetStringAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken);
+            foreach (var heat in new[] { "false", "true" })
+            {
+                using var thumbnail = await Client.GetAsync($"/jobs/{jobId}/thumbnail?image={centre}&heat={heat}", TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, thumbnail.StatusCode);
+            }
+            return html;
+        }
+
+        var first = await RenderAsync();
+        var readsByFirst = server.Store.ReadsUnder(images) - readsBefore;
+        var second = await RenderAsync();
+
+        // The first render read the images to make their thumbnails; the second found them by the hash the job recorded.
+        Assert.True(readsByFirst >= 6, $"the first render read {readsByFirst} image blobs");
+        Assert.Equal(readsBefore + readsByFirst, server.Store.ReadsUnder(images));
+        Assert.Equal(first, second);
+        Assert.True(second.Split("data:image/jpeg;base64,").Length - 1 >= 6, "the page embeds a thumbnail of each of the 6 images");
+        Assert.DoesNotContain("image file not found", second, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheServedReportIgnoresTheHostHeaderAndCarriesAContentSecurityPolicy()
     {
         var jobId = await CompletedJobAsync();
@@ -151,10 +185,10 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         Assert.Equal(Reports.ClusterReport.ContentSecurityPolicy, policy);
     }
 
-    private async Task<string> CompletedJobAsync()
+    private async Task<string> CompletedJobAsync(int seed = 11)
     {
         using var folder = new TempFolder();
-        ApiDatasets.WriteClassFolders(folder.Path);
+        ApiDatasets.WriteClassFolders(folder.Path, seed: seed);
         using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small);
         using var response = await Client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);

@@ -22,13 +22,15 @@ public sealed record EmbedImageRequest(
 /// <param name="GridHeight">Rows of the patch grid.</param>
 /// <param name="GridWidth">Columns of the patch grid.</param>
 /// <param name="Failure">Why the image could not be used, or null.</param>
+/// <param name="ContentSha256">The SHA-256 of the image file the grain read (64 hex digits); null when the image failed.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.EmbeddedImage")]
 public sealed record EmbeddedImage(
     [property: Id(0)] string? FeatureBlob,
     [property: Id(1)] bool CacheHit,
     [property: Id(2)] int GridHeight,
     [property: Id(3)] int GridWidth,
-    [property: Id(4)] ImageFailure? Failure);
+    [property: Id(4)] ImageFailure? Failure,
+    [property: Id(5)] string? ContentSha256 = null);
 
 /// <summary>
 /// Asks an image grain to process its image in one go: embed it, weigh its patches and form x_i. Unsupervised: against the
@@ -45,6 +47,10 @@ public sealed record EmbeddedImage(
 /// <param name="NormalFeatureBlobs">Semi-supervised: the normal images' patch bags, in the job's order.</param>
 /// <param name="OutcomeBlob">Where the grain writes the image's embedding, weights and score.</param>
 /// <param name="CacheFeatures">True to look the patch bag up in the feature cache and store it there when computed.</param>
+/// <param name="ReferenceContentHashes">
+/// The SHA-256 of each of <paramref name="ReferenceImages"/>' files, in the same order (recorded when they were embedded), so
+/// that a reference image's outcome carries its hash without its file being read again; null when unknown.
+/// </param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.ProcessImageRequest")]
 public sealed record ProcessImageRequest(
     [property: Id(0)] IndexedImage Image,
@@ -55,7 +61,8 @@ public sealed record ProcessImageRequest(
     [property: Id(5)] int ReferencesPerImage,
     [property: Id(6)] IReadOnlyList<string> NormalFeatureBlobs,
     [property: Id(7)] string OutcomeBlob,
-    [property: Id(8)] bool CacheFeatures);
+    [property: Id(8)] bool CacheFeatures,
+    [property: Id(9)] IReadOnlyList<string?>? ReferenceContentHashes = null);
 
 /// <summary>An image of a job with its place in the job's image list.</summary>
 /// <param name="Index">The image's index among the job's images (0-based, manifest order).</param>
@@ -74,6 +81,10 @@ public sealed record IndexedImage(
 /// <param name="GridWidth">Columns of the patch grid.</param>
 /// <param name="CacheHit">True when the patch bag was read rather than computed (no backbone inference).</param>
 /// <param name="Failure">Why the image could not be used, or null.</param>
+/// <param name="ContentSha256">
+/// The SHA-256 of the image file (64 hex digits), as the grain computed it for its feature-cache key: what report thumbnails
+/// are keyed by. Null on failure or when unknown.
+/// </param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.ProcessedImage")]
 public sealed record ProcessedImage(
     [property: Id(0)] float[] Embedding,
@@ -81,7 +92,8 @@ public sealed record ProcessedImage(
     [property: Id(2)] int GridHeight,
     [property: Id(3)] int GridWidth,
     [property: Id(4)] bool CacheHit,
-    [property: Id(5)] ImageFailure? Failure);
+    [property: Id(5)] ImageFailure? Failure,
+    [property: Id(6)] string? ContentSha256 = null);
 
 /// <summary>Asks a normal image's grain for its leave-one-out anomaly score against the other normal images.</summary>
 /// <param name="NormalFeatureBlobs">

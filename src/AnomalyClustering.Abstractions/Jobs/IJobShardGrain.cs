@@ -59,6 +59,7 @@ public static class JobShardKey
 /// <param name="NormalFeatureBlobs">Semi-supervised: the usable normal images' patch bags, in the job's order.</param>
 /// <param name="MaxInFlightImages">Image grain calls the shard keeps in flight.</param>
 /// <param name="CacheFeatures">True to keep every image's patch bag in the feature cache (the coordinator's decision).</param>
+/// <param name="ReferenceContentHashes">The SHA-256 of each of <paramref name="ReferenceImages"/>' files, in the same order; null when unknown.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.ShardWork")]
 public sealed record ShardWork(
     [property: Id(0)] JobManifestReference Manifest,
@@ -69,7 +70,8 @@ public sealed record ShardWork(
     [property: Id(5)] int ReferencesPerImage,
     [property: Id(6)] IReadOnlyList<string> NormalFeatureBlobs,
     [property: Id(7)] int MaxInFlightImages,
-    [property: Id(8)] bool CacheFeatures);
+    [property: Id(8)] bool CacheFeatures,
+    [property: Id(9)] IReadOnlyList<string?>? ReferenceContentHashes = null);
 
 /// <summary>How far a shard is.</summary>
 /// <param name="Images">Images in the shard.</param>

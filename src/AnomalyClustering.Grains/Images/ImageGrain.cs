@@ -95,7 +95,7 @@ internal sealed class ImageGrain(
         {
             return Failed(request.ImageId, request.BlobName, request.IsNormalImage, failure.Reason, failure.Message);
         }
-        return new EmbeddedImage(bag.FeatureBlob, bag.CacheHit, bag.Bag!.GridHeight, bag.Bag.GridWidth, Failure: null);
+        return new EmbeddedImage(bag.FeatureBlob, bag.CacheHit, bag.Bag!.GridHeight, bag.Bag.GridWidth, Failure: null, bag.ContentSha256);
     }
 
     /// <summary>
@@ -137,7 +137,10 @@ internal sealed class ImageGrain(
 
         var embedding = JobOptionsMapping.ToPipelineOptions(options).PatchEmbedding;
         // The size limit is part of the key: a bag cached by a job with a larger limit is never a way past this one's.
-        var key = FeatureCacheKey.Create(FeatureCacheKey.HashImage(encoded), $"{backbone.Identity}|max-side {decoding.MaxDimension}", embedding);
+        // The one hash of the image's bytes: it names the feature-cache entry and goes into the outcome, where reports find
+        // the image's thumbnail by it without reading the image again.
+        var contentSha256 = FeatureCacheKey.HashImage(encoded);
+        var key = FeatureCacheKey.Create(contentSha256, $"{backbone.Identity}|max-side {decoding.MaxDimension}", embedding);
         var loader = new ImageLoader(backbone.Description.Preprocessing, decoding);
         if (store)
         {
@@ -146,7 +149,7 @@ internal sealed class ImageGrain(
             if (cached is not null)
             {
                 bags.Add(key.BlobName, cached);
-                return new ObtainedBag(cached, key.BlobName, CacheHit: true, Failure: null);
+                return new ObtainedBag(cached, key.BlobName, CacheHit: true, Failure: null, contentSha256);
             }
         }
 
@@ -197,11 +200,11 @@ internal sealed class ImageGrain(
         }
         if (!store)
         {
-            return new ObtainedBag(bag, FeatureBlob: null, CacheHit: false, Failure: null);
+            return new ObtainedBag(bag, FeatureBlob: null, CacheHit: false, Failure: null, contentSha256);
         }
         await featureCache.PutAsync(key, bag).ConfigureAwait(true);
         bags.Add(key.BlobName, bag);
-        return new ObtainedBag(bag, key.BlobName, CacheHit: false, Failure: null);
+        return new ObtainedBag(bag, key.BlobName, CacheHit: false, Failure: null, contentSha256);
     }
 
     /// <inheritdoc />
@@ -221,10 +224,13 @@ internal sealed class ImageGrain(
     private async Task<ProcessedImage> ProcessImageAsync(ProcessImageRequest request)
     {
         var image = request.Image;
-        // A reference image was embedded (and its bag stored) before any image was processed: its bag is read, not recomputed.
+        // A reference image was embedded (and its bag stored) before any image was processed: its bag is read, not recomputed,
+        // and its content hash is the one its embedding recorded.
         var ownReference = IndexOf(request.ReferenceImages, image.Index);
         ObtainedBag obtained = ownReference >= 0
-            ? new ObtainedBag(await bags.GetAsync(request.ReferenceFeatureBlobs[ownReference]).ConfigureAwait(true), request.ReferenceFeatureBlobs[ownReference], CacheHit: true, Failure: null)
+            ? new ObtainedBag(
+                await bags.GetAsync(request.ReferenceFeatureBlobs[ownReference]).ConfigureAwait(true), request.ReferenceFeatureBlobs[ownReference], CacheHit: true, Failure: null,
+                request.ReferenceContentHashes is { } hashes && ownReference < hashes.Count ? hashes[ownReference] : null)
             : await PatchBagAsync(image.Id, image.BlobName, request.BackboneDescriptionJson, request.Options, request.CacheFeatures).ConfigureAwait(true);
         if (obtained.Failure is { } failure)
         {
@@ -271,13 +277,13 @@ internal sealed class ImageGrain(
         }
         var x = BagEmbedding.Compute(bag, alpha);
         AnomalyClusteringTelemetry.EndStage(scoreSpan, "score", clock);
-        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha, anomalyScore, patchScores), writable: false))
+        using (var outcome = new MemoryStream(ImageOutcomeFormat.ToBytes(x, alpha, anomalyScore, patchScores, obtained.ContentSha256), writable: false))
         {
             await blobs.PutAsync(request.OutcomeBlob, outcome).ConfigureAwait(true);
         }
         // The image is done for this job; free the activation rather than wait for idle collection.
         DeactivateOnIdle();
-        return new ProcessedImage(x, anomalyScore, bag.GridHeight, bag.GridWidth, obtained.CacheHit, Failure: null);
+        return new ProcessedImage(x, anomalyScore, bag.GridHeight, bag.GridWidth, obtained.CacheHit, Failure: null, obtained.ContentSha256);
     }
 
     private static int IndexOf(IReadOnlyList<int> values, int value)
@@ -298,8 +304,8 @@ internal sealed class ImageGrain(
         return new EmbeddedImage(null, false, 0, 0, new ImageFailure(imageId, blobName, reason, message, isNormal));
     }
 
-    /// <summary>A patch bag obtained for an image, where it is stored (null: not stored), or why there is none.</summary>
-    private sealed record ObtainedBag(PatchBag? Bag, string? FeatureBlob, bool CacheHit, ImageFailure? Failure)
+    /// <summary>A patch bag obtained for an image, where it is stored (null: not stored), the image file's SHA-256 when known, or why there is none.</summary>
+    private sealed record ObtainedBag(PatchBag? Bag, string? FeatureBlob, bool CacheHit, ImageFailure? Failure, string? ContentSha256 = null)
     {
         public static ObtainedBag Failed(string reason, string message) => new(null, null, false, new ImageFailure("", "", reason, message));
     }

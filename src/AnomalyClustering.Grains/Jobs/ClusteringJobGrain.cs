@@ -355,12 +355,31 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         await SetStateAsync(JobState.Clustering).ConfigureAwait(true);
         var data = await JobResultStage.RunAsync(_context, options, cancellationToken).ConfigureAwait(true);
         var result = data.Result;
-        S.ResultBlob = await JobResultStage.WriteAsync(_context, data, cancellationToken).ConfigureAwait(true);
+        string resultBlob;
+        try
+        {
+            resultBlob = await JobResultStage.WriteAsync(_context, data, cancellationToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || !S.State.IsActive())
+        {
+            await DeleteResultFilesAsync().ConfigureAwait(true);
+            throw;
+        }
+        // A cancel that landed while the files were written (writes already in flight land anyway) leaves no result.
+        if (!S.State.IsActive())
+        {
+            await DeleteResultFilesAsync().ConfigureAwait(true);
+            throw new OperationCanceledException($"job {JobId} is {S.State}");
+        }
+        S.ResultBlob = resultBlob;
         S.ClusterCount = result.ClusterCount;
         await FinishAsync(JobState.Completed, error: null).ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed",
             JobId, result.Images.Count, result.ClusterCount, result.Errors.Count);
     }
+
+    /// <summary>Deletes what a result write that was cut short by a cancel left (a cancelled job has no result).</summary>
+    private Task DeleteResultFilesAsync() => _store.DeletePrefixAsync(JobResultFiles.Folder(JobId), CancellationToken.None);
 
     private async Task CheckpointAsync()
     {

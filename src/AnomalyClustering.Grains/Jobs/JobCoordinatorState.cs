@@ -66,6 +66,9 @@ public sealed class JobCoordinatorState
     /// <summary>The patch bags of <see cref="ReferenceImages"/>.</summary>
     [Id(20)] public string[] ReferenceFeatures { get; set; } = [];
 
+    /// <summary>The SHA-256 of each of <see cref="ReferenceImages"/>' files, as their embedding recorded it (empty in states stored before it was).</summary>
+    [Id(27)] public string?[] ReferenceContentHashes { get; set; } = [];
+
     /// <summary>R: references each image is compared with.</summary>
     [Id(21)] public int ReferencesPerImage { get; set; }
 

@@ -10,7 +10,8 @@ namespace AnomalyClustering.Grains.Jobs;
 /// <summary>
 /// A job's image list in the blob store: the images to cluster in chunks of <see cref="JobManifestReference.ChunkSize"/>
 /// (<c>images-000000.json</c>, ...), then the normal images in chunks of the same size (<c>normal-000000.json</c>, ...), each
-/// chunk a JSON array of <see cref="JobImage"/>. Written once by the submitter, read by the coordinator (a reference or
+/// chunk a JSON array of <see cref="JobImage"/>. Written once by the submitter (from lists, or streamed in as a prefix
+/// listing arrives: <see cref="JobManifestWriter"/>), read by the coordinator (a reference or
 /// normal image by index), by each shard (its chunk) and by the result stage (ids and labels), each reading only what it needs.
 /// </summary>
 public static class JobManifestStore
@@ -33,25 +34,27 @@ public static class JobManifestStore
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(normalImages);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
-        var classNames = Check(images, normalImages);
-        for (var chunk = 0; chunk * chunkSize < images.Count; chunk++)
+        // The whole-list checks first, so that a list that is no dataset writes nothing; the writer then need not keep the ids.
+        Check(images, normalImages);
+        var writer = new JobManifestWriter(store, prefix, chunkSize, idsAreUnique: true);
+        foreach (var image in images)
         {
-            await WriteChunkAsync(store, ImageChunk(prefix, chunk), Slice(images, chunk, chunkSize), cancellationToken).ConfigureAwait(false);
+            await writer.AddImageAsync(image, cancellationToken).ConfigureAwait(false);
         }
-        for (var chunk = 0; chunk * chunkSize < normalImages.Count; chunk++)
+        foreach (var image in normalImages)
         {
-            await WriteChunkAsync(store, NormalChunk(prefix, chunk), Slice(normalImages, chunk, chunkSize), cancellationToken).ConfigureAwait(false);
+            await writer.AddNormalImageAsync(image, cancellationToken).ConfigureAwait(false);
         }
-        return new JobManifestReference(prefix, images.Count, normalImages.Count, chunkSize, classNames);
+        return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Chunk <paramref name="chunk"/> of the images to cluster.</summary>
     public static Task<JobImage[]> ReadImageChunkAsync(IBlobStore store, JobManifestReference manifest, int chunk, CancellationToken cancellationToken = default) =>
-        ReadChunkAsync(store, ImageChunk(manifest.Prefix, chunk), cancellationToken);
+        ReadChunkAsync(store, ImageChunkName(manifest.Prefix, chunk), cancellationToken);
 
     /// <summary>Chunk <paramref name="chunk"/> of the normal images.</summary>
     public static Task<JobImage[]> ReadNormalChunkAsync(IBlobStore store, JobManifestReference manifest, int chunk, CancellationToken cancellationToken = default) =>
-        ReadChunkAsync(store, NormalChunk(manifest.Prefix, chunk), cancellationToken);
+        ReadChunkAsync(store, NormalChunkName(manifest.Prefix, chunk), cancellationToken);
 
     /// <summary>Image <paramref name="index"/> of the images to cluster (or of the normal images when <paramref name="normal"/>).</summary>
     public static async Task<JobImage> ReadImageAsync(
@@ -60,7 +63,7 @@ public static class JobManifestStore
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, normal ? manifest.NormalImageCount : manifest.ImageCount);
-        var name = normal ? NormalChunk(manifest.Prefix, index / manifest.ChunkSize) : ImageChunk(manifest.Prefix, index / manifest.ChunkSize);
+        var name = normal ? NormalChunkName(manifest.Prefix, index / manifest.ChunkSize) : ImageChunkName(manifest.Prefix, index / manifest.ChunkSize);
         var chunk = await ReadChunkAsync(store, name, cancellationToken).ConfigureAwait(false);
         return chunk[index % manifest.ChunkSize];
     }
@@ -79,22 +82,14 @@ public static class JobManifestStore
         }
     }
 
-    private static string ImageChunk(string prefix, int chunk) => $"{prefix}images-{chunk:D6}.json";
+    /// <summary>The blob of chunk <paramref name="chunk"/> of the images to cluster.</summary>
+    internal static string ImageChunkName(string prefix, int chunk) => $"{prefix}images-{chunk:D6}.json";
 
-    private static string NormalChunk(string prefix, int chunk) => $"{prefix}normal-{chunk:D6}.json";
+    /// <summary>The blob of chunk <paramref name="chunk"/> of the normal images.</summary>
+    internal static string NormalChunkName(string prefix, int chunk) => $"{prefix}normal-{chunk:D6}.json";
 
-    private static ArraySegment<JobImage> Slice(IReadOnlyList<JobImage> images, int chunk, int chunkSize)
-    {
-        var start = chunk * chunkSize;
-        var slice = new JobImage[Math.Min(chunkSize, images.Count - start)];
-        for (var i = 0; i < slice.Length; i++)
-        {
-            slice[i] = images[start + i];
-        }
-        return slice;
-    }
-
-    private static async Task WriteChunkAsync(IBlobStore store, string name, ArraySegment<JobImage> chunk, CancellationToken cancellationToken)
+    /// <summary>Writes one chunk as its JSON array.</summary>
+    internal static async Task WriteChunkAsync(IBlobStore store, string name, IReadOnlyList<JobImage> chunk, CancellationToken cancellationToken)
     {
         using var content = new MemoryStream();
         await JsonSerializer.SerializeAsync(content, chunk, Json, cancellationToken).ConfigureAwait(false);
@@ -109,13 +104,12 @@ public static class JobManifestStore
             ?? throw new InvalidDataException($"manifest chunk '{name}' is empty.");
     }
 
-    /// <summary>The checks that need the whole list (those of a dataset), made once by the submitter; returns the class names.</summary>
-    private static IReadOnlyList<string> Check(IReadOnlyList<JobImage> images, IReadOnlyList<JobImage> normalImages)
+    /// <summary>The checks that need the whole list (those of a dataset), made once by the submitter.</summary>
+    private static void Check(IReadOnlyList<JobImage> images, IReadOnlyList<JobImage> normalImages)
     {
-        ClusteringDataset dataset;
         try
         {
-            dataset = new ClusteringDataset(
+            _ = new ClusteringDataset(
                 images.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray(),
                 normalImages.Select(image => new DatasetImage(image.Id, image.BlobName, image.Label)).ToArray());
         }
@@ -127,7 +121,7 @@ public static class JobManifestStore
         {
             try
             {
-                // A bad name would otherwise surface per image as an internal error of the store.
+                // Before anything is written (the writer checks each name again as it comes).
                 BlobName.Validate(image.BlobName);
             }
             catch (InvalidBlobNameException e)
@@ -135,6 +129,5 @@ public static class JobManifestStore
                 throw new InvalidJobException($"image blob name '{e.RejectedName}' is not allowed: {e.Message}", "images");
             }
         }
-        return dataset.HasLabels ? dataset.ClassNames : [];
     }
 }

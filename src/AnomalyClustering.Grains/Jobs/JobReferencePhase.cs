@@ -78,7 +78,7 @@ internal static class JobReferencePhase
         var chunks = new ManifestChunks(run, normal: false);
         // A run resumed after a fault draws the pool again (its bags are in the feature cache by then).
         run.ReferencesEmbedded = 0;
-        var pool = new List<(int Index, string Blob)>(wanted);
+        var pool = new List<(int Index, string Blob, string? Hash)>(wanted);
         var exhausted = false;
         while (pool.Count < wanted && !exhausted)
         {
@@ -88,20 +88,24 @@ internal static class JobReferencePhase
                 batch.Add(candidates.Current);
             }
             var blobs = new string?[batch.Count];
+            var hashes = new string?[batch.Count];
             await run.ForEachBoundedAsync(Enumerable.Range(0, batch.Count), async b =>
             {
                 var image = await chunks.ImageAsync(batch[b], cancellationToken).ConfigureAwait(true);
                 var outcome = await EmbedAsync(run, image, ImageGrainKey.For(run.JobId, batch[b]), isNormal: false, cancellationToken).ConfigureAwait(true);
                 blobs[b] = outcome.FeatureBlob;
+                hashes[b] = outcome.ContentSha256;
                 run.ReferencesEmbedded++;
             }, cancellationToken).ConfigureAwait(true);
             // In drawing order, whatever order the embeddings finished in: the pool must not depend on timing.
-            pool.AddRange(batch.Select((index, b) => (index, blobs[b])).Where(member => member.Item2 is not null).Select(member => (member.index, member.Item2!)));
+            pool.AddRange(batch.Select((index, b) => (Index: index, Blob: blobs[b], Hash: hashes[b])).Where(member => member.Blob is not null)
+                .Select(member => (member.Index, member.Blob!, member.Hash)));
         }
         // A short pool (every candidate tried) means almost every image is bad: the shards still process them all, so that
         // each failure is listed with its reason, and the result stage says how many could be used.
         state.ReferenceImages = [.. pool.Select(member => member.Index)];
         state.ReferenceFeatures = [.. pool.Select(member => member.Blob)];
+        state.ReferenceContentHashes = [.. pool.Select(member => member.Hash)];
         state.ReferencesPerImage = wanted - 1;
     }
 

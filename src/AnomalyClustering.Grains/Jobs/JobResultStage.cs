@@ -41,6 +41,7 @@ internal static class JobResultStage
         float[]? matrix = null;
         var dimension = 0;
         var scores = new double[kept];
+        var hashes = new string?[kept];
         var indices = new int[kept];
         var ids = new string[kept];
         var labels = manifest.HasLabels ? new string[kept] : null;
@@ -73,6 +74,7 @@ internal static class JobResultStage
             }
             var chunk = await JobManifestStore.ReadImageChunkAsync(run.Store, manifest, shard, cancellationToken).ConfigureAwait(true);
             part.AnomalyScores.CopyTo(scores, row);
+            part.ContentHashes.CopyTo(hashes, row);
             part.ImageIndices.CopyTo(indices, row);
             foreach (var index in part.ImageIndices)
             {
@@ -107,7 +109,8 @@ internal static class JobResultStage
         // All or nothing: a job without scores (average mode) has none rather than gaps. Off the turn like the clustering:
         // at a million images this copies every per-image record and sorts the scores for the detection figures.
         var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
-        var scored = await Task.Run(() => ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold), cancellationToken).ConfigureAwait(true);
+        var scored = await Task.Run(() => WithContentHashes(ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold), hashes), cancellationToken)
+            .ConfigureAwait(true);
         return new JobResultData(scored with
         {
             Errors = failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
@@ -116,6 +119,12 @@ internal static class JobResultStage
             Timings = run.State.StageSeconds.Select(pair => new StageTiming(Enum.Parse<PipelineStage>(pair.Key), TimeSpan.FromSeconds(pair.Value))).ToArray(),
         }, matrix, indices);
     }
+
+    /// <summary>Each image with the content hash its grain recorded (rows in result order), which reports key thumbnails by.</summary>
+    private static ClusteringResult WithContentHashes(ClusteringResult result, string?[] hashes) =>
+        hashes.All(hash => hash is null)
+            ? result
+            : result with { Images = result.Images.Select((image, row) => image with { ContentSha256 = hashes[row] }).ToArray() };
 
     /// <summary>Writes the job's result files (<see cref="JobResultFiles"/>) and returns the summary's blob.</summary>
     public static async Task<string> WriteAsync(JobRunContext run, JobResultData data, CancellationToken cancellationToken)

@@ -21,6 +21,17 @@ public sealed class JobRetentionOptions
     /// </summary>
     public int MaxJobsPerSweep { get; set; } = 100;
 
+    /// <summary>
+    /// Feature-cache entries (patch bags, <c>features/v1/</c>, about 800 KB each) written longer ago than this are deleted by
+    /// the same passes; null (the default) keeps them until removed by hand. They are shared by every job over the same images,
+    /// so job deletion never removes them. Set it longer than any job runs and than any line made from a job is used: a job's
+    /// reference (or normal) bags are entries too, which its shards and its lines read.
+    /// </summary>
+    public TimeSpan? FeatureCacheRetention { get; set; }
+
+    /// <summary>The most feature-cache entries one pass deletes (a backlog goes in steps).</summary>
+    public int MaxFeatureCacheEntriesPerSweep { get; set; } = 10_000;
+
     /// <summary>False switches retention off: blobs stay until <c>DELETE /jobs/{id}</c>.</summary>
     public bool Enabled { get; set; } = true;
 }

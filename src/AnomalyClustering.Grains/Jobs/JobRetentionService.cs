@@ -11,7 +11,10 @@ namespace AnomalyClustering.Grains.Jobs;
 /// Retention on coordinator silos: every <see cref="JobRetentionOptions.SweepInterval"/>, deletes (<see cref="JobDeletion"/>)
 /// up to <see cref="JobRetentionOptions.MaxJobsPerSweep"/> finished jobs, oldest first, whose last state change is older
 /// than <see cref="JobRetentionOptions.FinishedJobRetention"/>, as the job registry knows them (listed or pruned from the
-/// list). Each coordinator silo sweeps; deletion is idempotent, so two passes meeting on one job cost a repeated delete only.
+/// list); and, when <see cref="JobRetentionOptions.FeatureCacheRetention"/> is set, up to
+/// <see cref="JobRetentionOptions.MaxFeatureCacheEntriesPerSweep"/> feature-cache entries written before it
+/// (<see cref="FeatureCacheExpiry"/>). Each coordinator silo sweeps; deletion is idempotent, so two passes meeting on one
+/// job or entry cost a repeated delete only.
 /// </summary>
 public sealed class JobRetentionService(
     IGrainFactory grains, IBlobStore store, IOptions<JobRetentionOptions> options, ILogger<JobRetentionService> logger, TimeProvider time) : BackgroundService
@@ -51,6 +54,26 @@ public sealed class JobRetentionService(
         return deleted;
     }
 
+    /// <summary>
+    /// One pass over the feature cache: deletes up to the per-pass bound of entries written before
+    /// <paramref name="writtenBefore"/> and returns how many; none when <see cref="JobRetentionOptions.FeatureCacheRetention"/> is unset.
+    /// </summary>
+    public async Task<int> SweepFeatureCacheAsync(DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    {
+        if (options.Value.FeatureCacheRetention is null)
+        {
+            return 0;
+        }
+        var deleted = await FeatureCacheExpiry.DeleteWrittenBeforeAsync(store, writtenBefore, options.Value.MaxFeatureCacheEntriesPerSweep, cancellationToken)
+            .ConfigureAwait(false);
+        if (deleted > 0)
+        {
+            logger.LogInformation("Retention deleted {Deleted} feature-cache entries written before {WrittenBefore:u} (at most {Bound} a pass)",
+                deleted, writtenBefore, options.Value.MaxFeatureCacheEntriesPerSweep);
+        }
+        return deleted;
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -66,6 +89,10 @@ public sealed class JobRetentionService(
             try
             {
                 await SweepAsync(stoppingToken).ConfigureAwait(false);
+                if (options.Value.FeatureCacheRetention is { } keep)
+                {
+                    await SweepFeatureCacheAsync(time.GetUtcNow() - keep, stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -133,6 +133,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
         var embeddings = new float[chunk.Length][];
         var scores = new double[chunk.Length];
         Array.Fill(scores, double.NaN);
+        var hashes = new string?[chunk.Length];
         var failed = S.Failures.Select(failure => failure.Id).ToHashSet(StringComparer.Ordinal);
 
         // A resumed shard reads back what its images left in their outcome blobs.
@@ -143,6 +144,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
                 () => _store.ReadAllBytesAsync(JobBlobNames.ImageOutcome(JobId, first + p), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(true);
             (embeddings[p], _, var score) = ImageOutcomeFormat.FromBytes(bytes);
             scores[p] = score ?? double.NaN;
+            hashes[p] = ImageOutcomeFormat.ContentSha256FromBytes(bytes);
         }, () => Task.CompletedTask, cancellationToken).ConfigureAwait(true);
 
         var pending = Enumerable.Range(0, chunk.Length).Where(p => !S.IsDone(p));
@@ -151,7 +153,8 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
             var image = chunk[p];
             var request = new ProcessImageRequest(
                 new IndexedImage(first + p, image.Id, image.BlobName), work.BackboneDescriptionJson, work.Options, work.ReferenceImages,
-                work.ReferenceFeatureBlobs, work.ReferencesPerImage, work.NormalFeatureBlobs, JobBlobNames.ImageOutcome(JobId, first + p), work.CacheFeatures);
+                work.ReferenceFeatureBlobs, work.ReferencesPerImage, work.NormalFeatureBlobs, JobBlobNames.ImageOutcome(JobId, first + p), work.CacheFeatures,
+                work.ReferenceContentHashes);
             var grain = GrainFactory.GetGrain<IImageGrain>(ImageGrainKey.For(JobId, first + p));
             ProcessedImage outcome;
             try
@@ -173,6 +176,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
             {
                 embeddings[p] = outcome.Embedding;
                 scores[p] = outcome.AnomalyScore ?? double.NaN;
+                hashes[p] = outcome.ContentSha256;
                 S.CacheHits += outcome.CacheHit ? 1 : 0;
                 (S.GridHeight, S.GridWidth) = (outcome.GridHeight, outcome.GridWidth);
             }
@@ -181,10 +185,10 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
             AnomalyClusteringTelemetry.JobImagesDone.Add(1, new KeyValuePair<string, object?>("stage", "process"));
         }, CheckpointAsync, cancellationToken).ConfigureAwait(true);
 
-        await WriteEmbeddingsAsync(embeddings, scores, first, cancellationToken).ConfigureAwait(true);
+        await WriteEmbeddingsAsync(embeddings, scores, hashes, first, cancellationToken).ConfigureAwait(true);
     }
 
-    private async Task WriteEmbeddingsAsync(float[][] embeddings, double[] scores, int first, CancellationToken cancellationToken)
+    private async Task WriteEmbeddingsAsync(float[][] embeddings, double[] scores, string?[] hashes, int first, CancellationToken cancellationToken)
     {
         var kept = Enumerable.Range(0, embeddings.Length).Where(p => embeddings[p] is not null).ToArray();
         var dimension = kept.Length == 0 ? 0 : embeddings[kept[0]].Length;
@@ -193,7 +197,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
         {
             embeddings[kept[k]].CopyTo(matrix, k * dimension);
         }
-        var columns = new ShardEmbeddings([.. kept.Select(p => first + p)], dimension, matrix, [.. kept.Select(p => scores[p])]);
+        var columns = new ShardEmbeddings([.. kept.Select(p => first + p)], dimension, matrix, [.. kept.Select(p => scores[p])], [.. kept.Select(p => hashes[p])]);
         var blob = JobBlobNames.ShardEmbeddings(JobId, Shard);
         using (var content = new MemoryStream(ShardEmbeddingsFormat.ToBytes(columns), writable: false))
         {

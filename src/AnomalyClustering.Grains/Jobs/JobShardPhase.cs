@@ -30,7 +30,8 @@ internal static class JobShardPhase
             state.NormalFeatures.Where(blob => blob is not null).Select(blob => blob!).ToArray(),
             // The job's in-flight budget, shared by its running shards.
             Math.Max(1, (run.Options.MaxInFlightImages + activeLimit - 1) / activeLimit),
-            state.CacheFeatures);
+            state.CacheFeatures,
+            state.ReferenceContentHashes);
         // Shards that ran before a restart are followed first, then the others in order.
         var active = state.ActiveShards.Keys.Where(shard => !state.IsShardDone(shard)).Order().ToList();
         var waiting = new Queue<int>(Enumerable.Range(0, shardCount).Where(shard => !state.IsShardDone(shard) && !active.Contains(shard)));

@@ -19,6 +19,24 @@ public sealed record JobSubmission(
     string? Tenant = null);
 
 /// <summary>
+/// A job whose images are written into its manifest as they are found, never held as lists: a prefix listing of a
+/// million names streams through <paramref name="WriteImages"/> into the manifest's chunks.
+/// </summary>
+/// <param name="WriteImages">Adds the images (and normal images) to the writer, in output order; throws to refuse the job.</param>
+/// <param name="Options">The clustering options.</param>
+/// <param name="BackboneDescriptionJson">The backbone description (JSON).</param>
+/// <param name="Source">Where the images came from, for people.</param>
+/// <param name="Tenant">The submitting caller's tenant; null for none.</param>
+/// <param name="IdsAreUnique">True when the ids are unique by construction (the paths of one listing), so the writer does not keep them to check.</param>
+public sealed record StreamedJobSubmission(
+    Func<JobManifestWriter, CancellationToken, Task> WriteImages,
+    JobOptions Options,
+    string BackboneDescriptionJson,
+    string Source = "",
+    string? Tenant = null,
+    bool IdsAreUnique = false);
+
+/// <summary>
 /// Submits a job as every client does (the API, the embedded CLI, tests): writes its manifest to the blob store, then
 /// sends the coordinator the reference. A job id that exists already is answered with its status and nothing is written
 /// (a failed or cancelled one is started again from its own manifest first: see <see cref="IClusteringJobGrain.Retry"/>);
@@ -32,9 +50,37 @@ public static class JobSubmitter
         IBlobStore store, IGrainFactory grains, string jobId, JobSubmission submission,
         int chunkSize = JobManifestStore.DefaultChunkSize, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(submission);
+        return await SubmitAsync(
+            store, grains, jobId, prefix => JobManifestStore.WriteAsync(store, prefix, submission.Images, submission.NormalImages, chunkSize, cancellationToken),
+            submission.Options, submission.BackboneDescriptionJson, submission.Source, submission.Tenant).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Submits <paramref name="submission"/> as job <paramref name="jobId"/>, its images written into the manifest's chunks as
+    /// <see cref="StreamedJobSubmission.WriteImages"/> finds them; returns the coordinator's status. A job that exists
+    /// already is answered before anything is listed.
+    /// </summary>
+    /// <exception cref="InvalidJobException">The job was refused; the message says why.</exception>
+    public static async Task<JobStatus> SubmitAsync(
+        IBlobStore store, IGrainFactory grains, string jobId, StreamedJobSubmission submission,
+        int chunkSize = JobManifestStore.DefaultChunkSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        return await SubmitAsync(store, grains, jobId, async prefix =>
+        {
+            var writer = new JobManifestWriter(store, prefix, chunkSize, submission.IdsAreUnique);
+            await submission.WriteImages(writer, cancellationToken).ConfigureAwait(false);
+            return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }, submission.Options, submission.BackboneDescriptionJson, submission.Source, submission.Tenant).ConfigureAwait(false);
+    }
+
+    private static async Task<JobStatus> SubmitAsync(
+        IBlobStore store, IGrainFactory grains, string jobId, Func<string, Task<JobManifestReference>> writeManifest,
+        JobOptions options, string backboneDescriptionJson, string source, string? tenant)
+    {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(grains);
-        ArgumentNullException.ThrowIfNull(submission);
         JobBlobNames.ValidateJobId(jobId);
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         var existing = await coordinator.GetStatus().ConfigureAwait(false);
@@ -51,12 +97,8 @@ public static class JobSubmitter
         var accepted = false;
         try
         {
-            var manifest = await JobManifestStore.WriteAsync(store, prefix, submission.Images, submission.NormalImages, chunkSize, cancellationToken)
-                .ConfigureAwait(false);
-            var specification = new JobSpecification(manifest, submission.Options, submission.BackboneDescriptionJson, submission.Source)
-            {
-                Tenant = submission.Tenant,
-            };
+            var manifest = await writeManifest(prefix).ConfigureAwait(false);
+            var specification = new JobSpecification(manifest, options, backboneDescriptionJson, source) { Tenant = tenant };
             var status = await coordinator.Submit(specification).ConfigureAwait(false);
             accepted = (await coordinator.GetManifest().ConfigureAwait(false))?.Prefix == prefix;
             return status;

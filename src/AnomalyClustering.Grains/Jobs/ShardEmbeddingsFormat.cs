@@ -5,38 +5,43 @@ using System.Runtime.InteropServices;
 
 namespace AnomalyClustering.Grains.Jobs;
 
-/// <summary>The usable images of one shard: their indices in the job, their embeddings x_i (row-major) and anomaly scores.</summary>
+/// <summary>The usable images of one shard: their indices in the job, their embeddings x_i (row-major), anomaly scores and content hashes.</summary>
 /// <param name="ImageIndices">Job image indices, ascending.</param>
 /// <param name="Dimension">T, floats per embedding (0 when the shard has no usable image).</param>
 /// <param name="Embeddings">Count x T floats, row-major in the order of <paramref name="ImageIndices"/>.</param>
 /// <param name="AnomalyScores">One per image; NaN where the image has none (average mode).</param>
-internal sealed record ShardEmbeddings(int[] ImageIndices, int Dimension, float[] Embeddings, double[] AnomalyScores);
+/// <param name="ContentHashes">One per image: the SHA-256 of its file (64 hex digits), null where unknown; null for none known.</param>
+internal sealed record ShardEmbeddings(int[] ImageIndices, int Dimension, float[] Embeddings, double[] AnomalyScores, string?[]? ContentHashes = null);
 
 /// <summary>What <see cref="ShardEmbeddingsFormat.ReadIntoAsync"/> returns of a shard blob: all but the embeddings, which went to the caller's matrix.</summary>
 /// <param name="ImageIndices">Each row's image index in the job.</param>
 /// <param name="Dimension">D.</param>
 /// <param name="AnomalyScores">Each row's anomaly score (NaN when the mode has none).</param>
-internal sealed record ShardColumns(int[] ImageIndices, int Dimension, double[] AnomalyScores);
+/// <param name="ContentHashes">Each row's image file SHA-256 (64 hex digits), null where unknown (and in version 1 blobs).</param>
+internal sealed record ShardColumns(int[] ImageIndices, int Dimension, double[] AnomalyScores, string?[] ContentHashes);
 
 /// <summary>
 /// The columnar blob a shard writes when all its images are done, so that the clustering stage reads one blob per shard
-/// instead of one per image. Layout (little-endian): magic <c>ACSE</c>, version 1, count, T, then count int32 image
-/// indices, count x T float32 embeddings, count float64 scores (NaN: none), then CRC-32 of everything before it.
+/// instead of one per image. Layout (little-endian): magic <c>ACSE</c>, version 2, count, T, then count int32 image
+/// indices, count x T float32 embeddings, count float64 scores (NaN: none), count x 32 bytes of image SHA-256 (all zero:
+/// unknown), then CRC-32 of everything before it. Version 1 (no hashes) is still read.
 /// </summary>
 internal static class ShardEmbeddingsFormat
 {
     private const uint Magic = 0x45534341; // "ACSE"
-    private const int Version = 1;
+    private const int Version = 2;
+    private const int VersionWithoutHashes = 1;
     private const int HeaderSize = 16;
+    private const int HashLength = 32;
 
     public static byte[] ToBytes(ShardEmbeddings shard)
     {
         var count = shard.ImageIndices.Length;
-        if (shard.Embeddings.Length != (long)count * shard.Dimension || shard.AnomalyScores.Length != count)
+        if (shard.Embeddings.Length != (long)count * shard.Dimension || shard.AnomalyScores.Length != count || (shard.ContentHashes is { } given && given.Length != count))
         {
-            throw new ArgumentException("the embeddings and scores do not match the image count.", nameof(shard));
+            throw new ArgumentException("the embeddings, scores and hashes do not match the image count.", nameof(shard));
         }
-        var bytes = new byte[HeaderSize + (count * sizeof(int)) + (shard.Embeddings.Length * sizeof(float)) + (count * sizeof(double)) + sizeof(uint)];
+        var bytes = new byte[HeaderSize + (count * sizeof(int)) + (shard.Embeddings.Length * sizeof(float)) + (count * sizeof(double)) + (count * HashLength) + sizeof(uint)];
         var span = bytes.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(span[4..], Version);
@@ -48,6 +53,20 @@ internal static class ShardEmbeddingsFormat
         MemoryMarshal.AsBytes(shard.Embeddings.AsSpan()).CopyTo(body);
         body = body[(shard.Embeddings.Length * sizeof(float))..];
         MemoryMarshal.AsBytes(shard.AnomalyScores.AsSpan()).CopyTo(body);
+        body = body[(count * sizeof(double))..];
+        for (var i = 0; i < count; i++)
+        {
+            if (shard.ContentHashes?[i] is not { } hash)
+            {
+                continue;
+            }
+            var raw = hash.Length == 2 * HashLength ? Convert.FromHexString(hash) : [];
+            if (raw.Length != HashLength)
+            {
+                throw new ArgumentException($"content hash '{hash}' is not a SHA-256 (64 hex digits).", nameof(shard));
+            }
+            raw.CopyTo(body[(i * HashLength)..]);
+        }
         BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], Crc32.HashToUInt32(span[..^4]));
         return bytes;
     }
@@ -72,7 +91,8 @@ internal static class ShardEmbeddingsFormat
             {
                 throw new InvalidDataException("not a shard embeddings blob (bad magic or too short).");
             }
-            if (BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4)) != Version)
+            var version = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+            if (version is not (Version or VersionWithoutHashes))
             {
                 throw new InvalidDataException("shard embeddings version is not supported.");
             }
@@ -92,6 +112,17 @@ internal static class ShardEmbeddingsFormat
             await ReadExactlyAsync(stream, target.Length * sizeof(float), buffer, crc, (piece, offset) => piece.Span.CopyTo(MemoryMarshal.AsBytes(target.Span)[offset..]), cancellationToken).ConfigureAwait(false);
             var scores = new double[count];
             await ReadExactlyAsync(stream, count * sizeof(double), buffer, crc, (piece, offset) => piece.Span.CopyTo(MemoryMarshal.AsBytes(scores.AsSpan())[offset..]), cancellationToken).ConfigureAwait(false);
+            var hashes = new string?[count];
+            if (version == Version)
+            {
+                var raw = new byte[count * HashLength];
+                await ReadExactlyAsync(stream, raw.Length, buffer, crc, (piece, offset) => piece.Span.CopyTo(raw.AsSpan(offset)), cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < count; i++)
+                {
+                    var hash = raw.AsSpan(i * HashLength, HashLength);
+                    hashes[i] = hash.ContainsAnyExcept((byte)0) ? Convert.ToHexStringLower(hash) : null;
+                }
+            }
             var expected = crc.GetCurrentHashAsUInt32();
             var trailer = new byte[sizeof(uint)];
             await ReadExactlyAsync(stream, trailer, crc: null, cancellationToken).ConfigureAwait(false);
@@ -103,7 +134,7 @@ internal static class ShardEmbeddingsFormat
             {
                 throw new InvalidDataException("shard embeddings blob has the wrong length.");
             }
-            return new ShardColumns(indices, dimension, scores);
+            return new ShardColumns(indices, dimension, scores, hashes);
         }
         finally
         {

@@ -19,11 +19,13 @@ public sealed record ThumbnailLinks(string? Image, string? Heat, string? Problem
 public sealed record ThumbnailPictures(string? ImageKey, byte[]? Image, string? HeatKey, byte[]? Heat, string? Problem);
 
 /// <summary>
-/// Finds or makes the thumbnail and heat map of every image of a result: reads the image, looks both up in the cache by
-/// content key, renders and stores what is missing, and returns how the page addresses them (inline or by link).
+/// Finds or makes the thumbnail and heat map of every image of a result: looks both up in the cache by content key (from
+/// the SHA-256 the job recorded for the image, or else from the image's bytes), reads and renders what is missing, stores
+/// it, and returns how the page addresses them (inline or by link).
 /// </summary>
 /// <remarks>
-/// One cache look-up per image asked for; O(pixels) per image rendered. Images run
+/// One cache look-up per image asked for; an image whose job recorded its hash is read only when its thumbnail is not
+/// cached yet; O(pixels) per image rendered. Images run
 /// <see cref="ReportOptions.MaxDegreeOfParallelism"/> at a time.
 /// </remarks>
 public static class ReportThumbnails
@@ -55,27 +57,57 @@ public static class ReportThumbnails
                     // A large result has no alpha maps of its own: the pictured images' come from where they are kept.
                     alpha = kept;
                 }
-                links[i] = await PrepareOneAsync(image.Id, alpha, result.PatchGridHeight, result.PatchGridWidth, renderer, images, cache, inline, token).ConfigureAwait(false);
+                links[i] = await PrepareOneAsync(image, alpha, result.PatchGridHeight, result.PatchGridWidth, renderer, images, cache, inline, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return links;
     }
 
     private static async Task<ThumbnailLinks> PrepareOneAsync(
-        string id, float[]? alpha, int gridHeight, int gridWidth, ThumbnailRenderer renderer, IReportImageSource images, IThumbnailCache cache, bool inline,
+        ClusteredImage image, float[]? alpha, int gridHeight, int gridWidth, ThumbnailRenderer renderer, IReportImageSource images, IThumbnailCache cache, bool inline,
         CancellationToken cancellationToken)
     {
-        var encoded = await images.ReadAsync(id, cancellationToken).ConfigureAwait(false);
-        if (encoded is null)
+        var known = image.ContentSha256 is { } sha256 ? ThumbnailKeys.ContentHashOfSha256(sha256) : null;
+        var pictures = known is null ? null : await TryCachedAsync(known, alpha, gridHeight, gridWidth, renderer, cache, cancellationToken).ConfigureAwait(false);
+        if (pictures is null)
         {
-            return new ThumbnailLinks(null, null, "image file not found");
+            var encoded = await images.ReadAsync(image.Id, cancellationToken).ConfigureAwait(false);
+            if (encoded is null)
+            {
+                return new ThumbnailLinks(null, null, "image file not found");
+            }
+            pictures = await GetOrRenderAsync(encoded, image.Id, alpha, gridHeight, gridWidth, renderer, cache, cancellationToken).ConfigureAwait(false);
         }
-        var pictures = await GetOrRenderAsync(encoded, id, alpha, gridHeight, gridWidth, renderer, cache, cancellationToken).ConfigureAwait(false);
         if (pictures.Problem is { } problem)
         {
             return new ThumbnailLinks(null, null, problem);
         }
         return new ThumbnailLinks(
             Address(pictures.ImageKey!, pictures.Image!, cache, inline), pictures.HeatKey is null ? null : Address(pictures.HeatKey, pictures.Heat!, cache, inline), null);
+    }
+
+    /// <summary>
+    /// The thumbnail and heat map (when <paramref name="alpha"/> is given) of the image whose content hash is
+    /// <paramref name="contentHash"/> (<see cref="ThumbnailKeys.ContentHash"/>) when the cache holds both; null otherwise.
+    /// Reads no image: what a server answers from when the job recorded the image's hash.
+    /// </summary>
+    public static async Task<ThumbnailPictures?> TryCachedAsync(
+        string contentHash, float[]? alpha, int gridHeight, int gridWidth, ThumbnailRenderer renderer, IThumbnailCache cache, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contentHash);
+        ArgumentNullException.ThrowIfNull(renderer);
+        ArgumentNullException.ThrowIfNull(cache);
+        var imageKey = ThumbnailKeys.Image(contentHash, renderer.Size, renderer.Preprocessing);
+        var heatKey = alpha is null ? null : ThumbnailKeys.Heat(contentHash, renderer.Size, renderer.Preprocessing, alpha, gridHeight, gridWidth);
+        if (await cache.TryGetAsync(imageKey, cancellationToken).ConfigureAwait(false) is not { } imageBytes)
+        {
+            return null;
+        }
+        byte[]? heatBytes = null;
+        if (heatKey is not null && (heatBytes = await cache.TryGetAsync(heatKey, cancellationToken).ConfigureAwait(false)) is null)
+        {
+            return null;
+        }
+        return new ThumbnailPictures(imageKey, imageBytes, heatKey, heatBytes, null);
     }
 
     /// <summary>

@@ -17,6 +17,21 @@ public static class ThumbnailKeys
     /// <summary>The content hash of an encoded image: SHA-256, the first 16 bytes as lowercase hex.</summary>
     public static string ContentHash(ReadOnlySpan<byte> encodedImage) => Convert.ToHexStringLower(SHA256.HashData(encodedImage)[..16]);
 
+    /// <summary>
+    /// The content hash of an image whose SHA-256 is already known (64 hex digits, as a job's image grain records it): the
+    /// same value <see cref="ContentHash"/> gives for its bytes, so the image need not be read to find its thumbnail.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not 64 hex digits.</exception>
+    public static string ContentHashOfSha256(string sha256)
+    {
+        ArgumentNullException.ThrowIfNull(sha256);
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigit))
+        {
+            throw new ArgumentException($"'{sha256}' is not a SHA-256 (64 hex digits).", nameof(sha256));
+        }
+        return sha256[..32].ToLowerInvariant();
+    }
+
     /// <summary>The key of an image's plain thumbnail.</summary>
     public static string Image(string contentHash, int size, PreprocessingOptions? preprocessing) =>
         string.Create(CultureInfo.InvariantCulture, $"img-{contentHash}-{size}-{Geometry(preprocessing)}.jpg");

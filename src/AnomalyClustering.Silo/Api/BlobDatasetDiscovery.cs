@@ -20,43 +20,59 @@ public sealed record DiscoveredBlobDataset(
 
 /// <summary>
 /// Finds a dataset among blob names exactly as the CLI finds one in a folder (<see cref="ImageDatasetLayout"/>): the blobs
-/// below a prefix are the folder's files. O(n log n) in the number of blobs listed.
+/// below a prefix are the folder's files. A prefix is listed without keeping its names (O(1) per name, O(class folders)
+/// memory); a list of names (an upload) is detected in O(n log n).
 /// </summary>
 public static class BlobDatasetDiscovery
 {
     /// <summary>
-    /// Lists the blobs below <paramref name="prefix"/> (and <paramref name="normalPrefix"/>) and detects the dataset.
-    /// Image ids are paths below <paramref name="prefix"/>; normal images below another prefix keep their blob name as id.
-    /// The listing stops as soon as it is certain to hold more images than the clustering of <paramref name="clustering"/>
-    /// takes (<see cref="JobLimits"/>; see <see cref="ListedImageCount"/> for when that is known early).
+    /// Lists the blobs below <paramref name="prefix"/> (and <paramref name="normalPrefix"/>) and detects the dataset, keeping
+    /// no image names: the plan's <see cref="BlobDatasetPlan.WriteImagesAsync"/> lists the image folders again straight into
+    /// a manifest. Image ids are paths below <paramref name="prefix"/>; normal images below another prefix keep their blob
+    /// name as id. The listing stops as soon as it is certain to hold more images than the clustering of
+    /// <paramref name="clustering"/> takes (<see cref="JobLimits"/>; see <see cref="ListedImageCount"/> for when that is known early).
     /// </summary>
     /// <exception cref="ApiProblemException">400: a prefix is malformed, holds no images, or holds more than <paramref name="maxImages"/> blobs.</exception>
     /// <exception cref="InvalidClusteringInputException">The prefix holds more images than the clustering takes.</exception>
-    public static async Task<DiscoveredBlobDataset> DiscoverAsync(
+    public static async Task<BlobDatasetPlan> DiscoverAsync(
         IBlobStore store, string prefix, string? normalPrefix, int maxImages, ClusteringJobOptions clustering, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(clustering);
         prefix = NormalisePrefix(prefix, "prefix");
-        var count = new ListedImageCount(await ListedImageCount.IsMvtecAsync(store, prefix, cancellationToken).ConfigureAwait(false));
+        var mvtec = await ListedImageCount.IsMvtecAsync(store, prefix, cancellationToken).ConfigureAwait(false);
+        var count = new ListedImageCount(mvtec);
+        var layout = new ListedLayout(mvtec);
         var clusteredLimit = JobLimits.MaxClusteredImages(clustering);
-        var names = await ListRelativeAsync(store, prefix, maxImages, cancellationToken, name =>
+        var listed = 0;
+        await foreach (var entry in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
+            if (listed++ == maxImages)
+            {
+                throw TooManyBlobs(prefix, maxImages);
+            }
+            var name = entry.Name[prefix.Length..];
             count.Add(name);
+            layout.Add(name);
             if (count.AtLeast > clusteredLimit)
             {
                 throw JobLimits.TooManyImages(clustering, $"more than {clusteredLimit.ToString("N0", CultureInfo.InvariantCulture)} images (prefix '{prefix}'; its listing stopped there)");
             }
-        }).ConfigureAwait(false);
-        if (names.Count == 0)
+        }
+        if (listed == 0)
         {
             throw ApiProblemException.BadRequest($"no blobs found under prefix '{prefix}'; upload the dataset first or check the prefix.", "No images");
+        }
+        var what = $"prefix '{prefix}'";
+        if (!layout.HasImageFiles)
+        {
+            throw NoImages(layout.Layout, what);
         }
         List<JobImage>? normals = null;
         if (!string.IsNullOrWhiteSpace(normalPrefix))
         {
             normalPrefix = NormalisePrefix(normalPrefix, "normalPrefix");
-            var normalNames = await ListRelativeAsync(store, normalPrefix, maxImages, cancellationToken, onListed: null).ConfigureAwait(false);
+            var normalNames = await ListRelativeAsync(store, normalPrefix, maxImages, cancellationToken).ConfigureAwait(false);
             var inside = normalPrefix.StartsWith(prefix, StringComparison.Ordinal);
             normals = ImageDatasetLayout.ImagesAtRoot(normalNames)
                 .Select(name => new JobImage(inside ? normalPrefix[prefix.Length..] + name : normalPrefix + name, normalPrefix + name))
@@ -67,10 +83,15 @@ public static class BlobDatasetDiscovery
                     $"normal prefix '{normalPrefix}' holds no images directly below it (looked for {ImageDatasetLayout.ExtensionList}).", "No normal images");
             }
         }
-        var dataset = FromNames(prefix, names, $"prefix '{prefix}'", normals);
+        if (normals is null && layout.TrainGoodImages is { } trainGood)
+        {
+            normals = trainGood.Count > 0 ? trainGood.Select(relative => new JobImage(relative, prefix + relative)).ToList() : throw NoTrainGoodImages(what);
+        }
+        var (folders, excluded) = layout.ImageFolders();
+        var plan = new BlobDatasetPlan(prefix, layout.Layout, folders, normals ?? [], excluded, maxImages, clustering);
         // A class-folder dataset is only known to be too large here (see ListedImageCount).
-        JobLimits.CheckClustering(clustering, dataset.Images.Count);
-        return dataset;
+        JobLimits.CheckClustering(clustering, plan.ImageCount);
+        return plan;
     }
 
     /// <summary>
@@ -84,22 +105,32 @@ public static class BlobDatasetDiscovery
         var detected = ImageDatasetLayout.Detect(relativeNames);
         if (!detected.HasImageFiles)
         {
-            throw ApiProblemException.BadRequest(detected.Layout == ImageFolderLayout.Mvtec
-                ? $"{what} looks like MVTec (it has test/) but test/<class>/ holds no images ({ImageDatasetLayout.ExtensionList})."
-                : $"no images found in {what} or its class folders (looked for {ImageDatasetLayout.ExtensionList}).", "No images");
+            throw NoImages(detected.Layout, what);
         }
         var images = detected.Images.Select(image => new JobImage(image.RelativePath, prefix + image.RelativePath, image.Label)).ToList();
         if (normals is null && detected.TrainGoodImages is { } trainGood)
         {
             if (!ImageDatasetLayout.AnyImageFile(trainGood))
             {
-                throw ApiProblemException.BadRequest(
-                    $"normal images folder {ImageDatasetLayout.TrainGoodFolder}/ of {what} holds no images (looked for {ImageDatasetLayout.ExtensionList}).", "No normal images");
+                throw NoTrainGoodImages(what);
             }
             normals = trainGood.Select(relative => new JobImage(relative, prefix + relative)).ToList();
         }
         return new DiscoveredBlobDataset(detected.Layout, images, normals ?? [], detected.ExcludedImages);
     }
+
+    private static ApiProblemException NoImages(ImageFolderLayout layout, string what) =>
+        ApiProblemException.BadRequest(layout == ImageFolderLayout.Mvtec
+            ? $"{what} looks like MVTec (it has test/) but test/<class>/ holds no images ({ImageDatasetLayout.ExtensionList})."
+            : $"no images found in {what} or its class folders (looked for {ImageDatasetLayout.ExtensionList}).", "No images");
+
+    private static ApiProblemException NoTrainGoodImages(string what) =>
+        ApiProblemException.BadRequest(
+            $"normal images folder {ImageDatasetLayout.TrainGoodFolder}/ of {what} holds no images (looked for {ImageDatasetLayout.ExtensionList}).", "No normal images");
+
+    internal static ApiProblemException TooManyBlobs(string prefix, int maxImages) =>
+        ApiProblemException.BadRequest(
+            $"prefix '{prefix}' holds more than {maxImages} blobs, the most one job may list ({JobApiOptions.Section}:MaxPrefixImages).", "Dataset too large");
 
     /// <summary>The prefix with one trailing '/', checked against the blob naming rules.</summary>
     /// <exception cref="ApiProblemException">400: empty or malformed.</exception>
@@ -125,20 +156,16 @@ public static class BlobDatasetDiscovery
         return normalised;
     }
 
-    private static async Task<List<string>> ListRelativeAsync(
-        IBlobStore store, string prefix, int maxImages, CancellationToken cancellationToken, Action<string>? onListed)
+    private static async Task<List<string>> ListRelativeAsync(IBlobStore store, string prefix, int maxImages, CancellationToken cancellationToken)
     {
         var names = new List<string>();
         await foreach (var entry in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (names.Count == maxImages)
             {
-                throw ApiProblemException.BadRequest(
-                    $"prefix '{prefix}' holds more than {maxImages} blobs, the most one job may list ({JobApiOptions.Section}:MaxPrefixImages).", "Dataset too large");
+                throw TooManyBlobs(prefix, maxImages);
             }
-            var name = entry.Name[prefix.Length..];
-            onListed?.Invoke(name);
-            names.Add(name);
+            names.Add(entry.Name[prefix.Length..]);
         }
         return names;
     }

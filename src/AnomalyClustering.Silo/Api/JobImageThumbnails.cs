@@ -16,8 +16,9 @@ namespace AnomalyClustering.Silo.Api;
 /// the images it shows.
 /// </summary>
 /// <remarks>
-/// A request reads the page index and the image's id bucket (about a page), its manifest chunk, the image and, for a heat
-/// map, its outcome blob; the thumbnail cache (keyed by the image's content) saves the rendering the next time.
+/// A request reads the page index, the image's id bucket (about a page) and, for a heat map, its outcome blob. The id bucket
+/// carries the SHA-256 the image grain recorded, which keys the thumbnail cache: a cached thumbnail is answered without
+/// reading the image. Otherwise the manifest chunk and the image are read, and the rendering is cached for the next time.
 /// </remarks>
 public static class JobImageThumbnails
 {
@@ -53,18 +54,6 @@ public static class JobImageThumbnails
         var summaryBytes = await store.ReadAllBytesAsync(status.ResultBlob!, cancellationToken: cancellationToken).ConfigureAwait(false);
         var summary = ResultSummary.Read(new MemoryStream(summaryBytes, writable: false));
         var source = ResultSummary.ReadSource(new MemoryStream(summaryBytes, writable: false));
-
-        var blob = await BlobOfAsync(status, entry, grains, http, store, cancellationToken).ConfigureAwait(false);
-        byte[] encoded;
-        try
-        {
-            encoded = await store.ReadAllBytesAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (BlobNotFoundException)
-        {
-            throw new ApiProblemException(StatusCodes.Status404NotFound, "Image gone",
-                $"the file of image '{imageId}' ({blob}) is no longer in the store (deleted by a retention policy?).");
-        }
         var alpha = heat && entry.ImageIndex is { } at && summary.PatchGridHeight > 0
             ? await JobResultFiles.ReadAlphaMapAsync(store, jobId, at, cancellationToken).ConfigureAwait(false)
             : null;
@@ -74,8 +63,27 @@ public static class JobImageThumbnails
         }
         var options = new ReportOptions();
         var renderer = new ThumbnailRenderer(options.ThumbnailSize, source.Preprocessing, options.JpegQuality);
-        var pictures = await ReportThumbnails.GetOrRenderAsync(
-            encoded, imageId, alpha, summary.PatchGridHeight, summary.PatchGridWidth, renderer, new BlobThumbnailCache(store, thumbnailPrefix), cancellationToken).ConfigureAwait(false);
+        var cache = new BlobThumbnailCache(store, thumbnailPrefix);
+        var pictures = entry.ContentSha256 is { } sha256
+            ? await ReportThumbnails.TryCachedAsync(ThumbnailKeys.ContentHashOfSha256(sha256), alpha, summary.PatchGridHeight, summary.PatchGridWidth, renderer, cache, cancellationToken)
+                .ConfigureAwait(false)
+            : null;
+        if (pictures is null)
+        {
+            var blob = await BlobOfAsync(status, entry, grains, http, store, cancellationToken).ConfigureAwait(false);
+            byte[] encoded;
+            try
+            {
+                encoded = await store.ReadAllBytesAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (BlobNotFoundException)
+            {
+                throw new ApiProblemException(StatusCodes.Status404NotFound, "Image gone",
+                    $"the file of image '{imageId}' ({blob}) is no longer in the store (deleted by a retention policy?).");
+            }
+            pictures = await ReportThumbnails.GetOrRenderAsync(
+                encoded, imageId, alpha, summary.PatchGridHeight, summary.PatchGridWidth, renderer, cache, cancellationToken).ConfigureAwait(false);
+        }
         if (pictures.Problem is { } problem)
         {
             throw new ApiProblemException(StatusCodes.Status422UnprocessableEntity, "Image does not decode", problem);

@@ -107,10 +107,43 @@ public static class JobRequests
         JobCaller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        var semiSupervised = ClusteringOptionNames.ParseMode(options.Mode) == ClusteringMode.SemiSupervised;
-        var submission = new JobSubmission(dataset.Images, semiSupervised ? dataset.NormalImages : [], options, backboneJson, source, caller.SeesAll ? null : caller.Tenant);
+        var submission = new JobSubmission(dataset.Images, IsSemiSupervised(options) ? dataset.NormalImages : [], options, backboneJson, source, caller.SeesAll ? null : caller.Tenant);
+        return await AcceptedAsync(store, jobId, caller, await JobSubmitter.SubmitAsync(store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false))
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Submits the job of a listed prefix (<paramref name="dataset"/>): its images are listed again and written into the
+    /// manifest's chunks as the listing arrives, never held; then as <see cref="SubmitAsync(IBlobStore, IGrainFactory, string, DiscoveredBlobDataset, JobOptions, string, string, JobCaller, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="InvalidJobException">The coordinator refused the job, or the prefix no longer holds images.</exception>
+    /// <exception cref="ApiProblemException">409: another tenant's job took the id first; 400: the prefix grew past a limit since it was listed.</exception>
+    public static async Task<IResult> SubmitAsync(
+        IBlobStore store, IGrainFactory grains, string jobId, BlobDatasetPlan dataset, JobOptions options, string backboneJson, string source,
+        JobCaller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var semiSupervised = IsSemiSupervised(options);
+        var submission = new StreamedJobSubmission(
+            async (writer, token) =>
+            {
+                await dataset.WriteImagesAsync(store, writer, token).ConfigureAwait(false);
+                foreach (var normal in semiSupervised ? dataset.NormalImages : [])
+                {
+                    await writer.AddNormalImageAsync(normal, token).ConfigureAwait(false);
+                }
+            },
+            options, backboneJson, source, caller.SeesAll ? null : caller.Tenant, IdsAreUnique: true);
+        return await AcceptedAsync(store, jobId, caller, await JobSubmitter.SubmitAsync(store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false))
+            .ConfigureAwait(false);
+    }
+
+    private static bool IsSemiSupervised(JobOptions options) => ClusteringOptionNames.ParseMode(options.Mode) == ClusteringMode.SemiSupervised;
+
+    private static async Task<IResult> AcceptedAsync(IBlobStore store, string jobId, JobCaller caller, JobStatus submitted)
+    {
         // A job submitted with the same id in between is answered as an existing one.
-        var status = JobTenancy.ExistingFor(caller, await JobSubmitter.SubmitAsync(store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false));
+        var status = JobTenancy.ExistingFor(caller, submitted);
         // Beside the result it will write: who the job belongs to, should the coordinator's state be lost (RecoveredJobs).
         await RecoveredJobs.WriteOwnerAsync(store, status, CancellationToken.None).ConfigureAwait(false);
         return Results.Accepted($"/jobs/{jobId}", status);

@@ -1,0 +1,40 @@
+namespace AnomalyClustering.Storage;
+
+/// <summary>
+/// Expires feature-cache entries (<see cref="FeatureCacheKey.BlobPrefix"/>) by the time they were written: the entries
+/// are content-keyed and shared by every job over the same images, so no job's deletion removes them; a retention time
+/// does. An entry read again (a cache hit) is not rewritten, so its age is that of its first write.
+/// </summary>
+/// <remarks>One listing of the cache's blobs per pass, O(1) memory; at most the bound's deletes.</remarks>
+public static class FeatureCacheExpiry
+{
+    /// <summary>
+    /// Deletes up to <paramref name="maxEntries"/> entries written before <paramref name="writtenBefore"/>, in listing order,
+    /// and returns how many it deleted.
+    /// </summary>
+    /// <exception cref="BlobStoreException">The store failed (the entries deleted by then stay deleted).</exception>
+    public static async Task<int> DeleteWrittenBeforeAsync(IBlobStore store, DateTimeOffset writtenBefore, int maxEntries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
+        var expired = new List<string>();
+        await foreach (var entry in store.ListAsync(FeatureCacheKey.BlobPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (expired.Count == maxEntries)
+            {
+                break;
+            }
+            if (entry.LastModified < writtenBefore)
+            {
+                expired.Add(entry.Name);
+            }
+        }
+        // After the listing, not during it: a store need not allow deletes under a listing that is still open.
+        var deleted = 0;
+        foreach (var name in expired)
+        {
+            deleted += await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        }
+        return deleted;
+    }
+}
