@@ -231,6 +231,45 @@ public sealed class LineApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task TheCliMakesAndShowsALineOnTheServerFromItsJob()
+    {
+        var jobId = await CompletedJobAsync(Client, seed: 43, new JobOptions { Clusters = 2, Seed = 3 }, perClass: 3);
+        var name = "cli-" + Guid.NewGuid().ToString("N")[..8];
+        string[] remote = ["--server", server.BaseAddress.ToString(), "--token", server.AdminToken];
+
+        var created = CliRun.InProcess(["line", "create", name, "--from-job", jobId, "--margin", "0.2", "--recluster-every", "7", .. remote]);
+        Assert.True(created.ExitCode == 0, created.Error + created.Output);
+        Assert.Contains($"line {name} version 1: 2 defect types from job {jobId} on the server", created.Output);
+        Assert.Contains("reclustered every 7 novel images", created.Output);
+        var again = CliRun.InProcess(["line", "create", name, "--from-job", jobId, .. remote]);
+        Assert.True(again.ExitCode == 0, again.Error + again.Output);
+        Assert.Contains("version 2:", again.Output);
+        var shown = (await Client.GetFromJsonAsync<LineView>($"/lines/{name}?version=1", SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal(1, shown.Version);
+        Assert.Equal(0.2, shown.Margin);
+        Assert.Equal(jobId, shown.SourceJob);
+
+        var first = CliRun.InProcess(["line", "show", name, "--version", "1", .. remote]);
+        Assert.True(first.ExitCode == 0, first.Error + first.Output);
+        Assert.Contains($"line {name}, version 1 (versions 1, 2)", first.Output);
+        Assert.Contains("margin 0.2", first.Output);
+        foreach (var type in shown.Clusters)
+        {
+            Assert.Contains(type.Name, first.Output);
+        }
+        var newest = CliRun.InProcess(["line", "show", name, .. remote]);
+        Assert.Contains("version 2 (versions 1, 2)", newest.Output);
+
+        CliRun.InProcess(["line", "show", name, "--version", "9", .. remote]).AssertOneLineError(CliExitCodes.InputError, "no version 9");
+        CliRun.InProcess(["line", "create", name, "--from-job", "no-such-job", .. remote]).AssertOneLineError(CliExitCodes.InputError, "no-such-job");
+        CliRun.InProcess(["line", "create", name, "--from-job", jobId]).AssertOneLineError(CliExitCodes.InputError, "--server");
+        CliRun.InProcess(["line", "create", name, "--from-result", "somewhere", .. remote]).AssertOneLineError(CliExitCodes.InputError, "--from-job");
+        CliRun.InProcess(["line", "create", name]).AssertOneLineError(CliExitCodes.InputError, "--from-result");
+        using var missing = await Client.GetAsync($"/lines/{name}?version=9", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task AJobThatHasNotCompletedMakesNoLine()
     {
         using var folder = new TempFolder();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -158,6 +159,30 @@ internal sealed class JobApiClient : IDisposable
     /// <summary>A line's catalog as the server shows it (<c>GET /lines/{line}</c>); a 404 is a one-line error naming the line.</summary>
     public Task<LineShownAnswer> GetLineAsync(string line, CancellationToken cancellationToken) =>
         SendAsync<LineShownAnswer>(new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}"), CallTimeout, cancellationToken);
+
+    /// <summary>Makes the next catalog version of line <paramref name="line"/> from completed job <paramref name="jobId"/> (<c>POST /lines</c>).</summary>
+    public Task<LineCatalogAnswer> CreateLineAsync(string line, string jobId, AnomalyClustering.Core.Lines.AssignmentRuleSettings rule, CancellationToken cancellationToken) =>
+        SendAsync<LineCatalogAnswer>(new HttpRequestMessage(HttpMethod.Post, "lines")
+        {
+            Content = JsonContent.Create(new { name = line, fromJob = jobId, margin = rule.Margin, acceptanceFactor = rule.AcceptanceFactor }, options: Json),
+        }, CallTimeout, cancellationToken);
+
+    /// <summary>Catalog version <paramref name="version"/> (null: the newest) of line <paramref name="line"/> (<c>GET /lines/{line}?version=</c>).</summary>
+    public Task<LineCatalogAnswer> GetLineCatalogAsync(string line, int? version, CancellationToken cancellationToken) =>
+        SendAsync<LineCatalogAnswer>(new HttpRequestMessage(HttpMethod.Get,
+            $"lines/{Uri.EscapeDataString(line)}" + (version is { } v ? string.Create(CultureInfo.InvariantCulture, $"?version={v}") : "")), CallTimeout, cancellationToken);
+
+    /// <summary>The novel-pool settings of line <paramref name="line"/> (<c>GET /lines/{line}/novel</c>).</summary>
+    public async Task<AnomalyClustering.Abstractions.Lines.NovelPoolSettings> GetLinePoolSettingsAsync(string line, CancellationToken cancellationToken) =>
+        (await SendAsync<LinePoolAnswer>(new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}/novel"), CallTimeout, cancellationToken).ConfigureAwait(false)).Settings;
+
+    /// <summary>Sets the novel-pool settings of line <paramref name="line"/> (<c>PUT /lines/{line}/novel/settings</c>).</summary>
+    public Task<AnomalyClustering.Abstractions.Lines.NovelPoolSettings> SetLinePoolSettingsAsync(
+        string line, AnomalyClustering.Abstractions.Lines.NovelPoolSettings settings, CancellationToken cancellationToken) =>
+        SendAsync<AnomalyClustering.Abstractions.Lines.NovelPoolSettings>(new HttpRequestMessage(HttpMethod.Put, $"lines/{Uri.EscapeDataString(line)}/novel/settings")
+        {
+            Content = JsonContent.Create(settings, options: Json),
+        }, CallTimeout, cancellationToken);
 
     /// <summary>One page of a line's decisions in a window (<c>GET /lines/{line}/decisions</c>).</summary>
     public Task<LineDecisionsAnswer> GetLineDecisionsAsync(
@@ -338,6 +363,26 @@ internal sealed record LineDecisionsAnswer(string Line, IReadOnlyList<AnomalyClu
 
 /// <summary>The answer of <c>GET /lines/{line}/images/{imageId}/weights</c>.</summary>
 internal sealed record LineWeightsAnswer(string ImageId, float[] Weights);
+
+/// <summary>A line's catalog as <c>GET /lines/{line}</c> and <c>POST /lines</c> answer it.</summary>
+internal sealed record LineCatalogAnswer(
+    string Name,
+    int Version,
+    IReadOnlyList<int> Versions,
+    string? SourceJob,
+    string Mode,
+    string Backbone,
+    double? DetectionThreshold,
+    double Margin,
+    double AcceptanceFactor,
+    int EmbeddingDimension,
+    IReadOnlyList<LineTypeAnswer> Clusters);
+
+/// <summary>A defect type of a line's catalog.</summary>
+internal sealed record LineTypeAnswer(int Index, string Name, int Size, double Spread, double AcceptanceRadius);
+
+/// <summary>The part of <c>GET /lines/{line}/novel</c> the CLI reads: the pool's settings.</summary>
+internal sealed record LinePoolAnswer(AnomalyClustering.Abstractions.Lines.NovelPoolSettings Settings);
 
 /// <summary>The part of a line's view the CLI reads after naming a proposal: the new catalog version.</summary>
 internal sealed record LineVersionAnswer(string Name, int Version);

@@ -55,7 +55,7 @@ public static class LineApi
 
         lines.MapGet("/{name}", ShowAsync)
             .WithName("GetLine")
-            .WithSummary("A line's newest catalog: versions, and per defect type its name, size, spread and acceptance radius")
+            .WithSummary("A line's newest catalog (or `?version=n`): versions, and per defect type its name, size, spread and acceptance radius")
             .Produces<LineView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -146,9 +146,18 @@ public static class LineApi
         return Results.Created($"/lines/{catalog.Line}", ViewOf(catalog, versions));
     }
 
-    private static async Task<IResult> ShowAsync(string name, HttpContext http, LineCatalogStore lines, CancellationToken cancellationToken)
+    private static async Task<IResult> ShowAsync(string name, int? version, HttpContext http, LineCatalogStore lines, CancellationToken cancellationToken)
     {
         var (catalog, versions) = await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        if (version is { } asked && asked != catalog.Version)
+        {
+            if (!versions.Contains(asked))
+            {
+                throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown catalog version",
+                    $"line '{name}' has catalog versions {string.Join(", ", versions)}; there is no version {asked}.");
+            }
+            catalog = await lines.ReadAsync(LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name), asked, cancellationToken).ConfigureAwait(false);
+        }
         return Results.Ok(ViewOf(catalog, versions));
     }
 
