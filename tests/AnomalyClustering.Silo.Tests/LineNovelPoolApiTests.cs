@@ -6,6 +6,7 @@ using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Cli;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
+using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Silo.Lines;
 
 namespace AnomalyClustering.Silo.Tests;

@@ -3,6 +3,7 @@ using System.Globalization;
 using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Core.Lines;
+using AnomalyClustering.Grains.Lines;
 using Spectre.Console;
 
 namespace AnomalyClustering.Cli.Lines;
@@ -48,7 +49,7 @@ internal static class LineShowCommand
     }
 
     /// <summary>Prints a catalog: versions, source, rule, and a table of its defect types.</summary>
-    public static void Write(CliConsole console, LineCatalogAnswer catalog)
+    public static void Write(CliConsole console, LineView catalog)
     {
         var invariant = CultureInfo.InvariantCulture;
         console.Out.MarkupLine($"line [bold]{Markup.Escape(catalog.Name)}[/], version {catalog.Version} (versions {string.Join(", ", catalog.Versions)})");
@@ -66,17 +67,9 @@ internal static class LineShowCommand
         console.Out.Write(table);
     }
 
-    /// <summary>A local catalog as the server would show it.</summary>
-    private static LineCatalogAnswer Shown(LineCatalog catalog, IReadOnlyList<int> versions) => new(
-        catalog.Line,
-        catalog.Version,
-        versions,
-        catalog.Source.ReferenceBank is { } bank ? $"{catalog.Source.OptionsReference} (normal bank {bank})" : catalog.Source.OptionsReference,
-        catalog.Source.Mode,
-        catalog.Source.Backbone,
-        catalog.DetectionThreshold,
-        catalog.Rule.Margin,
-        catalog.Rule.AcceptanceFactor,
-        catalog.EmbeddingDimension,
-        [.. catalog.Clusters.Select((cluster, c) => new LineTypeAnswer(c, cluster.Name, cluster.Size, cluster.Spread, catalog.AcceptanceRadius(c)))]);
+    /// <summary>A local catalog as the server would show it, with where it came from (a result folder, and its normal bank).</summary>
+    private static LineView Shown(LineCatalog catalog, IReadOnlyList<int> versions) => LineView.Of(catalog, versions) with
+    {
+        SourceJob = catalog.Source.ReferenceBank is { } bank ? $"{catalog.Source.OptionsReference} (normal bank {bank})" : catalog.Source.OptionsReference,
+    };
 }

@@ -161,15 +161,15 @@ internal sealed class JobApiClient : IDisposable
         SendAsync<LineShownAnswer>(new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}"), CallTimeout, cancellationToken);
 
     /// <summary>Makes the next catalog version of line <paramref name="line"/> from completed job <paramref name="jobId"/> (<c>POST /lines</c>).</summary>
-    public Task<LineCatalogAnswer> CreateLineAsync(string line, string jobId, AnomalyClustering.Core.Lines.AssignmentRuleSettings rule, CancellationToken cancellationToken) =>
-        SendAsync<LineCatalogAnswer>(new HttpRequestMessage(HttpMethod.Post, "lines")
+    public Task<AnomalyClustering.Grains.Lines.LineView> CreateLineAsync(string line, string jobId, AnomalyClustering.Core.Lines.AssignmentRuleSettings rule, CancellationToken cancellationToken) =>
+        SendAsync<AnomalyClustering.Grains.Lines.LineView>(new HttpRequestMessage(HttpMethod.Post, "lines")
         {
             Content = JsonContent.Create(new { name = line, fromJob = jobId, margin = rule.Margin, acceptanceFactor = rule.AcceptanceFactor }, options: Json),
         }, CallTimeout, cancellationToken);
 
     /// <summary>Catalog version <paramref name="version"/> (null: the newest) of line <paramref name="line"/> (<c>GET /lines/{line}?version=</c>).</summary>
-    public Task<LineCatalogAnswer> GetLineCatalogAsync(string line, int? version, CancellationToken cancellationToken) =>
-        SendAsync<LineCatalogAnswer>(new HttpRequestMessage(HttpMethod.Get,
+    public Task<AnomalyClustering.Grains.Lines.LineView> GetLineCatalogAsync(string line, int? version, CancellationToken cancellationToken) =>
+        SendAsync<AnomalyClustering.Grains.Lines.LineView>(new HttpRequestMessage(HttpMethod.Get,
             $"lines/{Uri.EscapeDataString(line)}" + (version is { } v ? string.Create(CultureInfo.InvariantCulture, $"?version={v}") : "")), CallTimeout, cancellationToken);
 
     /// <summary>The novel-pool settings of line <paramref name="line"/> (<c>GET /lines/{line}/novel</c>).</summary>
@@ -363,23 +363,6 @@ internal sealed record LineDecisionsAnswer(string Line, IReadOnlyList<AnomalyClu
 
 /// <summary>The answer of <c>GET /lines/{line}/images/{imageId}/weights</c>.</summary>
 internal sealed record LineWeightsAnswer(string ImageId, float[] Weights);
-
-/// <summary>A line's catalog as <c>GET /lines/{line}</c> and <c>POST /lines</c> answer it.</summary>
-internal sealed record LineCatalogAnswer(
-    string Name,
-    int Version,
-    IReadOnlyList<int> Versions,
-    string? SourceJob,
-    string Mode,
-    string Backbone,
-    double? DetectionThreshold,
-    double Margin,
-    double AcceptanceFactor,
-    int EmbeddingDimension,
-    IReadOnlyList<LineTypeAnswer> Clusters);
-
-/// <summary>A defect type of a line's catalog.</summary>
-internal sealed record LineTypeAnswer(int Index, string Name, int Size, double Spread, double AcceptanceRadius);
 
 /// <summary>The part of <c>GET /lines/{line}/novel</c> the CLI reads: the pool's settings.</summary>
 internal sealed record LinePoolAnswer(AnomalyClustering.Abstractions.Lines.NovelPoolSettings Settings);

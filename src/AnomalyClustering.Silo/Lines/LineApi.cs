@@ -143,7 +143,7 @@ public static class LineApi
             version => JobLineCatalog.Create(body.Name!, version, result, source, $"job:{job.JobId}", settings) with { Scoring = scoring },
             cancellationToken).ConfigureAwait(false);
         var versions = await lines.VersionsAsync(prefix, cancellationToken).ConfigureAwait(false);
-        return Results.Created($"/lines/{catalog.Line}", ViewOf(catalog, versions));
+        return Results.Created($"/lines/{catalog.Line}", LineView.Of(catalog, versions));
     }
 
     private static async Task<IResult> ShowAsync(string name, int? version, HttpContext http, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -158,7 +158,7 @@ public static class LineApi
             }
             catalog = await lines.ReadAsync(LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name), asked, cancellationToken).ConfigureAwait(false);
         }
-        return Results.Ok(ViewOf(catalog, versions));
+        return Results.Ok(LineView.Of(catalog, versions));
     }
 
     private static async Task<IResult> DeleteAsync(string name, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -317,18 +317,4 @@ public static class LineApi
             ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown line",
                 $"there is no line '{name}'; make it from a completed job with POST /lines {{\"name\": \"{name}\", \"fromJob\": \"<jobId>\"}}.");
     }
-
-    /// <summary>The view of <paramref name="catalog"/>, one of <paramref name="versions"/>.</summary>
-    internal static LineView ViewOf(LineCatalog catalog, IReadOnlyList<int> versions) => new(
-        catalog.Line,
-        catalog.Version,
-        versions,
-        catalog.Scoring?.JobId ?? (catalog.Source.OptionsReference.StartsWith("job:", StringComparison.Ordinal) ? catalog.Source.OptionsReference[4..] : null),
-        catalog.Source.Mode,
-        catalog.Source.Backbone,
-        catalog.DetectionThreshold,
-        catalog.Rule.Margin,
-        catalog.Rule.AcceptanceFactor,
-        catalog.EmbeddingDimension,
-        [.. catalog.Clusters.Select((cluster, index) => new LineClusterView(index, cluster.Name, cluster.Size, cluster.Spread, catalog.AcceptanceRadius(index)))]);
 }

@@ -9,39 +9,6 @@ namespace AnomalyClustering.Silo.Lines;
 /// <param name="AcceptanceFactor">The rule's acceptance factor (default 1.5).</param>
 public sealed record CreateLineRequest(string? Name, string? FromJob, double? Margin = null, double? AcceptanceFactor = null);
 
-/// <summary>A line's newest catalog, as <c>GET /lines/{name}</c> and <c>POST /lines</c> answer.</summary>
-/// <param name="Name">The line.</param>
-/// <param name="Version">The catalog version shown.</param>
-/// <param name="Versions">Every version of the line, ascending.</param>
-/// <param name="SourceJob">The job the catalog was made from, when the server made it.</param>
-/// <param name="Mode">The job's patch-weighting mode.</param>
-/// <param name="Backbone">The job's backbone.</param>
-/// <param name="DetectionThreshold">The job's anomaly-score threshold, or null.</param>
-/// <param name="Margin">The rule's margin.</param>
-/// <param name="AcceptanceFactor">The rule's acceptance factor.</param>
-/// <param name="EmbeddingDimension">D.</param>
-/// <param name="Clusters">The named clusters.</param>
-public sealed record LineView(
-    string Name,
-    int Version,
-    IReadOnlyList<int> Versions,
-    string? SourceJob,
-    string Mode,
-    string Backbone,
-    double? DetectionThreshold,
-    double Margin,
-    double AcceptanceFactor,
-    int EmbeddingDimension,
-    IReadOnlyList<LineClusterView> Clusters);
-
-/// <summary>One cluster (defect type) of a catalog.</summary>
-/// <param name="Index">Its index in the catalog (the cut's cluster number).</param>
-/// <param name="Name">Its name.</param>
-/// <param name="Size">Member images.</param>
-/// <param name="Spread">Root-mean-square distance of the members to the centroid.</param>
-/// <param name="AcceptanceRadius">Beyond this distance an image is novel.</param>
-public sealed record LineClusterView(int Index, string Name, int Size, double Spread, double AcceptanceRadius);
-
 /// <summary>The answer of <c>POST /lines/{name}/images</c>.</summary>
 /// <param name="Line">The line.</param>
 /// <param name="CatalogVersion">The catalog version new decisions were made with.</param>

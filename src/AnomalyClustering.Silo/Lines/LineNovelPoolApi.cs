@@ -100,7 +100,7 @@ public static class LineNovelPoolApi
         var body = await JobRequests.ReadJsonAsync<NameProposalRequest>(request, cancellationToken).ConfigureAwait(false);
         var version = await grains.GetGrain<ILineNovelPoolGrain>(prefix).Name(proposal, body.Name ?? "").ConfigureAwait(false);
         var catalog = await lines.ReadAsync(prefix, version, cancellationToken).ConfigureAwait(false);
-        return Results.Created($"/lines/{catalog.Line}", LineApi.ViewOf(catalog, await lines.VersionsAsync(prefix, cancellationToken).ConfigureAwait(false)));
+        return Results.Created($"/lines/{catalog.Line}", LineView.Of(catalog, await lines.VersionsAsync(prefix, cancellationToken).ConfigureAwait(false)));
     }
 }
 
