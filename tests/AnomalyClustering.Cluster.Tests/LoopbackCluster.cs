@@ -39,6 +39,8 @@ public class LoopbackCluster : IAsyncLifetime
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(2);
 
     private readonly List<SiloProcess> silos = [];
+    // Silos killed or stopped by a test: their output still tells what happened before a failure.
+    private readonly List<SiloProcess> retired = [];
     private readonly ConcurrentDictionary<string, Lazy<Task<object>>> shared = new(StringComparer.Ordinal);
     private RedisServer? redis;
     private AzuriteProcess? azurite;
@@ -48,6 +50,7 @@ public class LoopbackCluster : IAsyncLifetime
     private string? dataFolder;
     private readonly bool durable;
     private int workersStarted;
+    private int coordinatorRestarts;
 
     /// <summary>A cluster whose Redis and Azurite keep their data in memory.</summary>
     public LoopbackCluster() : this(durable: false)
@@ -157,9 +160,10 @@ public class LoopbackCluster : IAsyncLifetime
     {
         var old = Coordinator;
         await old.KillAsync();
-        var restarted = StartCoordinator(old.SiloPort, old.GatewayPort, name: old.Name + "-restarted");
+        var restarted = StartCoordinator(old.SiloPort, old.GatewayPort, name: $"coordinator-restart{++coordinatorRestarts}");
         silos[silos.IndexOf(old)] = restarted;
         Coordinator = restarted;
+        retired.Add(old);
         await old.DisposeAsync();
         await restarted.WaitReadyAsync(ReadyTimeout);
         return restarted;
@@ -183,6 +187,7 @@ public class LoopbackCluster : IAsyncLifetime
             await worker.KillAsync();
         }
         silos.Remove(worker);
+        retired.Add(worker);
         await worker.DisposeAsync();
     }
 
@@ -221,10 +226,18 @@ public class LoopbackCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>The tails of every silo's output and of Redis, for failure messages.</summary>
+    /// <summary>
+    /// The tails of the output of every silo (those killed or stopped before too), Redis and Azurite, for failure messages;
+    /// each names the file that holds its whole output.
+    /// </summary>
     public string Diagnostics()
     {
         var text = new StringBuilder();
+        text.AppendLine($"(every process's whole output: {LoggedProcess.LogFolder})");
+        foreach (var silo in retired)
+        {
+            text.AppendLine("(stopped or killed) " + silo.Process.Tail());
+        }
         foreach (var silo in silos)
         {
             text.AppendLine(silo.Process.Tail());
