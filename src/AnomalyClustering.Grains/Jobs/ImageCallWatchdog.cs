@@ -30,13 +30,27 @@ internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, s
                     run, image, TimeSpan.FromMilliseconds(Environment.TickCount64 - started).TotalSeconds);
                 throw new ImageCallStalledException($"{run}: the call for image {image} stalled for {quiet.TotalSeconds:F0} s.");
             }
-            var finished = await Task.WhenAny(call, Task.Delay(stallTimeout - quiet, cancellationToken)).ConfigureAwait(true);
-            if (finished == call)
+            try
             {
-                Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
-                return await call.ConfigureAwait(true);
+                // WaitAsync drops its timer as soon as the call ends: no timer outlives a finished call.
+                return await call.WaitAsync(stallTimeout - quiet, cancellationToken).ConfigureAwait(true);
             }
-            cancellationToken.ThrowIfCancellationRequested();
+            catch (TimeoutException) when (!call.IsCompleted)
+            {
+                // The wait ended, not the call: look again at how long the run has been quiet.
+            }
+            catch (TimeoutException) when (call.IsCompletedSuccessfully)
+            {
+                // The call ended just as the wait did: its answer counts.
+                return call.Result;
+            }
+            finally
+            {
+                if (call.IsCompleted)
+                {
+                    Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+                }
+            }
         }
     }
 }
