@@ -39,6 +39,8 @@ public class LoopbackCluster : IAsyncLifetime
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(2);
 
     private readonly List<SiloProcess> silos = [];
+    // Silos killed or stopped by a test: their output still tells what happened before a failure.
+    private readonly List<SiloProcess> retired = [];
     private readonly ConcurrentDictionary<string, Lazy<Task<object>>> shared = new(StringComparer.Ordinal);
     private RedisServer? redis;
     private AzuriteProcess? azurite;
@@ -48,6 +50,7 @@ public class LoopbackCluster : IAsyncLifetime
     private string? dataFolder;
     private readonly bool durable;
     private int workersStarted;
+    private int coordinatorRestarts;
 
     /// <summary>A cluster whose Redis and Azurite keep their data in memory.</summary>
     public LoopbackCluster() : this(durable: false)
@@ -62,6 +65,9 @@ public class LoopbackCluster : IAsyncLifetime
     /// silos' default (in-memory streams) applies. <see cref="IntakeQueueCluster"/> puts it on Azurite's queue service.
     /// </summary>
     protected virtual IReadOnlyDictionary<string, string> IntakeSettings => new Dictionary<string, string>();
+
+    /// <summary>More settings for every silo (keys with '__'), beside <see cref="IntakeSettings"/>; none here.</summary>
+    protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>();
 
     /// <summary>Why the cluster cannot run here, or null when it is running.</summary>
     public string? SkipReason { get; private set; }
@@ -131,7 +137,8 @@ public class LoopbackCluster : IAsyncLifetime
             azurite = azuriteStart.IsCompletedSuccessfully ? azuriteStart.Result : null;
         }
 
-        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString, IntakeSettings);
+        settings = new ClusterSettings($"tests-{Guid.NewGuid():N}"[..20], ServiceId, redis!.ConnectionString, azurite!.ConnectionString,
+            IntakeSettings.Concat(SiloSettings).ToDictionary());
         silos.Add(StartCoordinator());
         silos.Add(StartWorker());
         silos.Add(StartWorker());
@@ -140,11 +147,21 @@ public class LoopbackCluster : IAsyncLifetime
         Store = await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "anomaly-clustering");
         Specification = await UploadAsync();
         await Task.WhenAll(silos.Select(silo => silo.WaitReadyAsync(ReadyTimeout)));
+        await ConnectClientAsync();
+    }
 
-        clientHost = ClusterClientHost.Build(settings, responseTimeout: TimeSpan.FromSeconds(30), configure: IntakeSettings.Count == 0 ? null
+    /// <summary>
+    /// Connects the test's Orleans client, replacing the one it had (a cluster rebuilt after its membership table was lost is
+    /// a new cluster to a client, as to the coordinators' own API).
+    /// </summary>
+    internal async Task ConnectClientAsync()
+    {
+        await StopClientAsync();
+        var cluster = settings!;
+        clientHost = ClusterClientHost.Build(cluster, responseTimeout: TimeSpan.FromSeconds(30), configure: IntakeSettings.Count == 0 ? null
             : client => client.AddLineIntakeStreams(new ConfigurationBuilder().AddInMemoryCollection(
                 IntakeSettings.Select(pair => KeyValuePair.Create(pair.Key.Replace("__", ":", StringComparison.Ordinal), (string?)pair.Value))
-                    .Append(KeyValuePair.Create("ConnectionStrings:Blobs", (string?)settings.BlobConnectionString))).Build()));
+                    .Append(KeyValuePair.Create("ConnectionStrings:Blobs", (string?)cluster.BlobConnectionString))).Build()));
         using var connectTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await clientHost.StartAsync(connectTimeout.Token);
     }
@@ -157,13 +174,45 @@ public class LoopbackCluster : IAsyncLifetime
     {
         var old = Coordinator;
         await old.KillAsync();
-        var restarted = StartCoordinator(old.SiloPort, old.GatewayPort, name: old.Name + "-restarted");
+        var restarted = StartCoordinator(old.SiloPort, old.GatewayPort, name: $"coordinator-restart{++coordinatorRestarts}");
         silos[silos.IndexOf(old)] = restarted;
         Coordinator = restarted;
+        retired.Add(old);
         await old.DisposeAsync();
         await restarted.WaitReadyAsync(ReadyTimeout);
         return restarted;
     }
+
+    /// <summary>
+    /// Kills a silo and starts a new process of the same role on the same ports (what Kubernetes does to a container whose
+    /// liveness probe fails); returns when the new one is ready.
+    /// </summary>
+    internal async Task<SiloProcess> RestartSiloAsync(SiloProcess old)
+    {
+        if (old == Coordinator)
+        {
+            return await RestartCoordinatorAsync();
+        }
+        await old.KillAsync();
+        var restarted = SiloProcess.Start(siloAssembly!, settings!, $"{old.Name}-restart", old.Roles, old.SiloPort, old.GatewayPort, httpPort: old.HttpPort);
+        silos[silos.IndexOf(old)] = restarted;
+        retired.Add(old);
+        await old.DisposeAsync();
+        await restarted.WaitReadyAsync(ReadyTimeout);
+        return restarted;
+    }
+
+    /// <summary>Starts one more gpu-worker and waits until it is ready.</summary>
+    internal async Task<SiloProcess> StartExtraWorkerAsync()
+    {
+        var worker = StartWorker();
+        silos.Add(worker);
+        await worker.WaitReadyAsync(ReadyTimeout);
+        return worker;
+    }
+
+    /// <summary>Every silo now running.</summary>
+    internal IReadOnlyList<SiloProcess> Silos => silos;
 
     /// <summary>Kills a worker process (a crash: no graceful shutdown); it stays dead.</summary>
     internal Task KillAsync(SiloProcess worker) => worker.KillAsync();
@@ -183,6 +232,7 @@ public class LoopbackCluster : IAsyncLifetime
             await worker.KillAsync();
         }
         silos.Remove(worker);
+        retired.Add(worker);
         await worker.DisposeAsync();
     }
 
@@ -221,10 +271,18 @@ public class LoopbackCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>The tails of every silo's output and of Redis, for failure messages.</summary>
+    /// <summary>
+    /// The tails of the output of every silo (those killed or stopped before too), Redis and Azurite, for failure messages;
+    /// each names the file that holds its whole output.
+    /// </summary>
     public string Diagnostics()
     {
         var text = new StringBuilder();
+        text.AppendLine($"(every process's whole output: {LoggedProcess.LogFolder})");
+        foreach (var silo in retired)
+        {
+            text.AppendLine("(stopped or killed) " + silo.Process.Tail());
+        }
         foreach (var silo in silos)
         {
             text.AppendLine(silo.Process.Tail());
@@ -312,20 +370,7 @@ public class LoopbackCluster : IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (clientHost is not null)
-        {
-            try
-            {
-                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await clientHost.StopAsync(stopTimeout.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or OrleansException or ObjectDisposedException)
-            {
-                // The silos go next anyway.
-            }
-            clientHost.Dispose();
-            clientHost = null;
-        }
+        await StopClientAsync();
         foreach (var silo in silos)
         {
             await silo.DisposeAsync();
@@ -345,6 +390,24 @@ public class LoopbackCluster : IAsyncLifetime
         {
             Directory.Delete(dataFolder, recursive: true);
             dataFolder = null;
+        }
+    }
+
+    private async Task StopClientAsync()
+    {
+        if (clientHost is not null)
+        {
+            try
+            {
+                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await clientHost.StopAsync(stopTimeout.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or OrleansException or ObjectDisposedException)
+            {
+                // The silos go next anyway.
+            }
+            clientHost.Dispose();
+            clientHost = null;
         }
     }
 

@@ -8,17 +8,24 @@ namespace AnomalyClustering.Testing;
 
 /// <summary>
 /// A child process of a test (an emulator, a server, a silo) whose stdout and stderr are kept line by line, so that a
-/// test can wait for a line, search the log, and show its tail when something goes wrong. <see cref="DisposeAsync"/>
-/// kills the whole process tree: nothing is left running after a test, whatever happened.
+/// test can wait for a line, search the log, and show its tail when something goes wrong. Every line is also written, as
+/// it arrives, to a file of its own under <see cref="LogFolder"/>, so that the whole output of a process (one killed and
+/// replaced mid-test too) can be read after a failure, even one that hung the test. <see cref="DisposeAsync"/> kills the
+/// whole process tree: nothing is left running after a test, whatever happened.
 /// </summary>
 internal sealed partial class LoggedProcess : IAsyncDisposable
 {
     private const int TailLines = 60;
 
+    private static readonly Lazy<string> Folder = new(() => Directory.CreateDirectory(Path.Combine(
+        AppContext.BaseDirectory, "process-logs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}")).FullName);
+
     private readonly Process process;
     private readonly List<string> lines = [];
     private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> waiters = [];
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private StreamWriter? logFile;
+    private int processId;
 
     private LoggedProcess(string name, Process process)
     {
@@ -26,8 +33,17 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         this.process = process;
     }
 
+    /// <summary>
+    /// The folder of this test run's process logs (<c>process-logs/&lt;UTC time&gt;-&lt;test process id&gt;</c> beside the
+    /// test assembly): one file per process, named after it and its process id.
+    /// </summary>
+    public static string LogFolder => Folder.Value;
+
     /// <summary>A name for messages (e.g. <c>redis</c>, <c>silo worker-1</c>).</summary>
     public string Name { get; }
+
+    /// <summary>The file that holds the process's whole output (null before it started).</summary>
+    public string? LogPath { get; private set; }
 
     /// <summary>True once the process has exited.</summary>
     public bool HasExited => exited.Task.IsCompleted;
@@ -64,6 +80,7 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
             process.Dispose();
             throw new InvalidOperationException($"{name}: cannot start '{start.FileName}': {e.Message}", e);
         }
+        logged.OpenLogFile(process.Id);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return logged;
@@ -84,7 +101,8 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         lock (lines)
         {
             var tail = lines.Skip(Math.Max(0, lines.Count - TailLines));
-            return $"--- last output of {Name} (pid {process.Id}{(HasExited ? $", exited with {ExitCodeText()}" : "")}) ---\n" + string.Join('\n', tail);
+            return $"--- last {Math.Min(TailLines, lines.Count)} of {lines.Count} lines of {Name} (pid {processId}{(HasExited ? $", exited with {ExitCodeText()}" : "")}; "
+                + $"all of them in {LogPath}) ---\n" + string.Join('\n', tail);
         }
     }
 
@@ -139,7 +157,7 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new InvalidOperationException($"{Name} (pid {process.Id}) did not exit within 20 s of being killed.");
+            throw new InvalidOperationException($"{Name} (pid {processId}) did not exit within 20 s of being killed.");
         }
     }
 
@@ -156,7 +174,7 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         }
         if (!process.HasExited && SendSignal(process.Id, SigTerm) != 0)
         {
-            throw new InvalidOperationException($"{Name} (pid {process.Id}): SIGTERM could not be sent (errno {Marshal.GetLastPInvokeError()}).");
+            throw new InvalidOperationException($"{Name} (pid {processId}): SIGTERM could not be sent (errno {Marshal.GetLastPInvokeError()}).");
         }
         using var timeout = new CancellationTokenSource(gracePeriod);
         try
@@ -186,6 +204,12 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         finally
         {
             process.Dispose();
+            // The output was read to its end by the wait for exit: nothing more arrives.
+            lock (lines)
+            {
+                logFile?.Dispose();
+                logFile = null;
+            }
         }
     }
 
@@ -206,6 +230,7 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         lock (lines)
         {
             lines.Add(line);
+            logFile?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
             for (var i = waiters.Count - 1; i >= 0; i--)
             {
                 if (waiters[i].Match(line))
@@ -214,6 +239,17 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
                     waiters.RemoveAt(i);
                 }
             }
+        }
+    }
+
+    private void OpenLogFile(int id)
+    {
+        processId = id;
+        var safeName = string.Concat(Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        LogPath = Path.Combine(LogFolder, $"{safeName}-{id.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log");
+        lock (lines)
+        {
+            logFile = new StreamWriter(LogPath, append: false, Encoding.UTF8) { AutoFlush = true };
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using SkiaSharp;
@@ -17,7 +16,7 @@ namespace AnomalyClustering.Embedding.Imaging;
 /// 16-bit PNG samples keep their high byte, v >> 8 (SkiaSharp's conversion; it refuses a 16-bit destination, so exact
 /// rounding is not available; at most one level below round(v * 255 / 65535)); PIL keeps the high byte of 16-bit RGB too
 /// and clips 16-bit grey at 255, which whitens any image brighter than 0.4 %. 16-bit TIFF samples are rounded exactly.
-/// Stateless and thread-safe: scratch memory comes from <see cref="ArrayPool{T}.Shared"/>.
+/// Stateless and thread-safe: scratch memory comes from <see cref="ScratchArrays"/> (small arrays pooled, huge ones not).
 /// Cost: O(encoded bytes + pixels), one RGBA scratch of 4 bytes a pixel.
 /// </remarks>
 public sealed class ImageDecoder
@@ -69,7 +68,7 @@ public sealed class ImageDecoder
                     throw new ImageDecodeException(path, ImageDecodeFailure.TooLarge,
                         $"the file is {FormatBytes(fileLength)}, over the limit of {FormatBytes(Options.MaxEncodedBytes)} (ImageDecodeOptions.MaxEncodedBytes); raise the limit if such files are expected.");
                 }
-                rented = ArrayPool<byte>.Shared.Rent((int)Math.Max(fileLength, 1));
+                rented = ScratchArrays.Rent<byte>((int)Math.Max(fileLength, 1));
                 length = ReadWhole(handle, rented.AsSpan(0, (int)fileLength));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException or NotSupportedException or ArgumentException)
@@ -82,7 +81,7 @@ public sealed class ImageDecoder
         {
             if (rented is not null)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                ScratchArrays.Return(rented);
             }
         }
     }
@@ -160,7 +159,7 @@ public sealed class ImageDecoder
             }
             // Unpremultiplied RGBA and no colour space: the stored RGB values, untouched by alpha or ICC.
             var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul, null);
-            var scratch = ArrayPool<byte>.Shared.Rent(checked(width * height * 4));
+            var scratch = ScratchArrays.Rent<byte>(checked(width * height * 4));
             try
             {
                 var (result, rowsDecoded) = DecodePixels(codec, info, scratch);
@@ -172,7 +171,7 @@ public sealed class ImageDecoder
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(scratch);
+                ScratchArrays.Return(scratch);
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -19,7 +18,7 @@ namespace AnomalyClustering.Embedding.Imaging;
 /// Normalisation uses a 256-entry table per channel holding (v / 255f - mean) / std computed in float32,
 /// the same operations in the same order as torchvision, so the tensor matches to the last bit.
 /// Cost: O(rows used x crop width x horizontal taps + crop pixels x vertical taps); thread-safe,
-/// scratch from <see cref="ArrayPool{T}.Shared"/>.
+/// scratch from <see cref="ScratchArrays"/>.
 /// </remarks>
 public sealed class ImagePreprocessor
 {
@@ -105,7 +104,7 @@ public sealed class ImagePreprocessor
         var rows = y1 - y0;
         var kernelX = PilBilinearAxis.KernelSize(image.Width, resizedWidth);
         var kernelY = PilBilinearAxis.KernelSize(image.Height, resizedHeight);
-        var ints = ArrayPool<int>.Shared.Rent(2 * columns + columns * kernelX + 2 * rows + rows * kernelY + columns * 4);
+        var ints = ScratchArrays.Rent<int>(2 * columns + columns * kernelX + 2 * rows + rows * kernelY + columns * 4);
         int[]? intermediate = null;
         try
         {
@@ -124,7 +123,7 @@ public sealed class ImagePreprocessor
             var firstRow = startsY[0];
             var lastRow = startsY[rows - 1] + tapsY[rows - 1];
             var stride = columns * 4;
-            intermediate = ArrayPool<int>.Shared.Rent((lastRow - firstRow) * stride);
+            intermediate = ScratchArrays.Rent<int>((lastRow - firstRow) * stride);
             for (var r = firstRow; r < lastRow; r++)
             {
                 ResampleRow(image.Buffer.AsSpan(r * image.Width * 3), startsX, tapsX, weightsX, kernelX,
@@ -151,10 +150,10 @@ public sealed class ImagePreprocessor
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(ints);
+            ScratchArrays.Return(ints);
             if (intermediate is not null)
             {
-                ArrayPool<int>.Shared.Return(intermediate);
+                ScratchArrays.Return(intermediate);
             }
         }
     }

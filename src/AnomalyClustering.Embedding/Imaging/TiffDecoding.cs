@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using BitMiracle.LibTiff.Classic;
 using SkiaSharp;
@@ -114,7 +113,7 @@ internal static class TiffDecoding
         }
         var rowWise = (grey || rgb) && bits is 8 or 16 && format == SampleFormat.UINT && planar == PlanarConfig.CONTIG && !tiff.IsTiled();
 
-        var scratch = ArrayPool<byte>.Shared.Rent(checked(width * height * 4));
+        var scratch = ScratchArrays.Rent<byte>(checked(width * height * 4));
         try
         {
             if (rowWise)
@@ -137,7 +136,7 @@ internal static class TiffDecoding
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            ScratchArrays.Return(scratch);
         }
     }
 

@@ -55,7 +55,10 @@ public static class AnomalyClusteringSiloExtensions
                 options.ServiceId = serviceId;
             });
             var advertised = orleans["AdvertisedIPAddress"] is { Length: > 0 } address ? IPAddress.Parse(address) : IPAddress.Loopback;
-            silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
+            // Orleans authenticates nothing on its silo and gateway ports: they listen on the advertised address only (the
+            // pod's IP, or loopback), not on every interface of the host, unless a deployment behind an address translation
+            // asks for it (Orleans:ListenOnAnyHostAddress).
+            silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
             silo.UseRedisClustering(options => options.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(GrainStorageNames.Jobs, options => options.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(GrainStorageNames.StreamPubSub, options => options.ConfigurationOptions = redis.Clone());

@@ -141,7 +141,6 @@ internal sealed class ImageGrain(
         // the image's thumbnail by it without reading the image again.
         var contentSha256 = FeatureCacheKey.HashImage(encoded);
         var key = FeatureCacheKey.Create(contentSha256, $"{backbone.Identity}|max-side {decoding.MaxDimension}", embedding);
-        var loader = new ImageLoader(backbone.Description.Preprocessing, decoding);
         if (store)
         {
             var cached = await featureCache.TryGetAsync(key).ConfigureAwait(true);
@@ -168,13 +167,15 @@ internal sealed class ImageGrain(
             return ObtainedBag.Failed(refused.ReasonCode, refused.Detail);
         }
         var reservation = await pixelBudget.AcquireAsync(pixels).ConfigureAwait(true);
-        var tensor = new float[loader.TensorLength];
+        var tensor = new float[new ImagePreprocessor(backbone.Description.Preprocessing).TensorLength];
         var clock = Stopwatch.StartNew();
         var decodeSpan = AnomalyClusteringTelemetry.StartSpan("decode", JobId, imageId);
         try
         {
             // Decoding is CPU work: off the grain's scheduler, like the scoring below.
-            await Task.Run(() => loader.Load(encoded, imageId, tensor)).ConfigureAwait(true);
+            // The loader (and the decoded image it holds, up to 300 MB) lives only in this call: a local of this async
+            // method would be kept by its state machine until the embedding below is done, long after the reservation.
+            await Task.Run(() => new ImageLoader(backbone.Description.Preprocessing, decoding).Load(encoded, imageId, tensor)).ConfigureAwait(true);
         }
         catch (ImageDecodeException e)
         {

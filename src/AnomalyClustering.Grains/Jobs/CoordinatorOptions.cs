@@ -34,6 +34,13 @@ public sealed class CoordinatorOptions
     /// </summary>
     public int AlphaMapsInResultUpTo { get; set; } = 20_000;
 
+    /// <summary>
+    /// How long an image call may wait while no other image of its shard (or reference stage) finishes before it is sent
+    /// again (<see cref="ImageCallWatchdog"/>): a request lost while the cluster changes would otherwise hold the run for
+    /// the image calls' ten-minute response timeout. Raise it only if one batch of a worker's backbone takes longer.
+    /// </summary>
+    public TimeSpan ImageCallStallTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>How often progress is persisted while images complete.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -116,7 +116,7 @@ internal static class JobReferencePhase
         try
         {
             var grain = run.Grains.GetGrain<IImageGrain>(grainKey);
-            return await BoundedFanOut.WithRetriesAsync(() => grain.Embed(request), cancellationToken).ConfigureAwait(true);
+            return await BoundedFanOut.WithRetriesAsync(() => run.ImageCalls.WatchAsync(grain.Embed(request), image.Id, cancellationToken), cancellationToken).ConfigureAwait(true);
         }
         catch (Exception e) when (e is not OperationCanceledException && !BoundedFanOut.IsTransient(e))
         {

@@ -188,7 +188,8 @@ internal static class JobResultStage
         {
             var request = new NormalScoreRequest(normalBlobs, n);
             var grain = run.Grains.GetGrain<IImageGrain>(ImageGrainKey.For(run.JobId, n, isNormal: true));
-            scores[n] = await BoundedFanOut.WithRetriesAsync(() => grain.ScoreNormalLeaveOneOut(request), cancellationToken).ConfigureAwait(true);
+            scores[n] = await BoundedFanOut.WithRetriesAsync(
+                () => run.ImageCalls.WatchAsync(grain.ScoreNormalLeaveOneOut(request), $"normal {n}", cancellationToken), cancellationToken).ConfigureAwait(true);
         }, cancellationToken).ConfigureAwait(true);
         return DetectionThreshold.FromNormalScores(scores);
     }

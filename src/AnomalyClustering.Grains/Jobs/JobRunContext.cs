@@ -29,6 +29,9 @@ internal sealed class JobRunContext(
 
     public ILogger Logger => logger;
 
+    /// <summary>Gives up on the coordinator's own image calls (references, normal scores) that stall (see <see cref="ImageCallWatchdog"/>).</summary>
+    public ImageCallWatchdog ImageCalls { get; } = new(options.ImageCallStallTimeout, logger, $"Job {jobId}");
+
     /// <summary>The latest progress of each shard that runs now.</summary>
     public Dictionary<int, ShardProgress> ActiveShards => State.ActiveShards;
 

@@ -63,6 +63,8 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
             {
                 _stop = new CancellationTokenSource();
             }
+            // A shard that starts again after a fault or on another silo says so: its resumption is visible in the log.
+            _logger.LogInformation("Job {JobId} shard {Shard} runs: {Processed} of {Images} images done so far", JobId, Shard, S.Processed, S.Images);
             _run = RunGuardedAsync(work, _stop.Token);
         }
         return Task.FromResult(Progress());
@@ -148,6 +150,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
         }, () => Task.CompletedTask, cancellationToken).ConfigureAwait(true);
 
         var pending = Enumerable.Range(0, chunk.Length).Where(p => !S.IsDone(p));
+        var watchdog = new ImageCallWatchdog(_options.ImageCallStallTimeout, _logger, $"Job {JobId} shard {Shard}");
         await BoundedFanOut.ForEachAsync(pending, work.MaxInFlightImages, async p =>
         {
             var image = chunk[p];
@@ -159,7 +162,7 @@ internal sealed class JobShardGrain : Grain, IJobShardGrain
             ProcessedImage outcome;
             try
             {
-                outcome = await BoundedFanOut.WithRetriesAsync(() => grain.Process(request), cancellationToken).ConfigureAwait(true);
+                outcome = await BoundedFanOut.WithRetriesAsync(() => watchdog.WatchAsync(grain.Process(request), image.Id, cancellationToken), cancellationToken).ConfigureAwait(true);
             }
             catch (Exception e) when (e is not OperationCanceledException && !BoundedFanOut.IsTransient(e))
             {

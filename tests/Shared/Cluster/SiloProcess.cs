@@ -73,9 +73,9 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>Starts a silo (new free ports unless given) without waiting for it; see <see cref="WaitReadyAsync"/>.</summary>
     public static SiloProcess Start(
         string assembly, ClusterSettings cluster, string name, string roles, int? siloPort = null, int? gatewayPort = null,
-        IReadOnlyDictionary<string, string>? extra = null)
+        IReadOnlyDictionary<string, string>? extra = null, int? httpPort = null)
     {
-        var ports = (Silo: siloPort ?? LoggedProcess.FreeLoopbackPort(), Gateway: gatewayPort ?? LoggedProcess.FreeLoopbackPort(), Http: LoggedProcess.FreeLoopbackPort());
+        var ports = (Silo: siloPort ?? LoggedProcess.FreeLoopbackPort(), Gateway: gatewayPort ?? LoggedProcess.FreeLoopbackPort(), Http: httpPort ?? LoggedProcess.FreeLoopbackPort());
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(assembly)! };
         start.ArgumentList.Add(assembly);
         // Settings of the developer's shell or CI must not leak into the silos: only the test's own count.
