@@ -307,6 +307,18 @@ def normal_project_out(count):
     return transform
 
 
+OTHER_X = {}  # filled in main from --concat-embeddings: another backbone's x_i of the same images, same order
+
+
+def concat_other(weight):
+    """[x, w * x'] with x' another run's embeddings, each scaled to mean norm 1 so that neither dominates by scale."""
+    def transform(x):
+        other = OTHER_X["x"].astype(np.float64)
+        unit = lambda v: v / np.linalg.norm(v, axis=1).mean()
+        return np.concatenate([unit(x), weight * unit(other)], axis=1)
+    return transform
+
+
 # name -> (pooling, post-transform or None, tau multiplier or absolute tau)
 VARIANTS = {
     "default": (pool_softmax, None),
@@ -326,6 +338,8 @@ VARIANTS = {
 }
 VARIANTS.update({f"normal-whiten{e}": (pool_softmax, normal_whiten(e)) for e in (0.01, 0.1, 1.0)})
 VARIANTS.update({f"normal-project-out{q}": (pool_softmax, normal_project_out(q)) for q in (2, 4, 8, 16)})
+VARIANTS.update({f"centred-l2-tau{t}": (pool_softmax, centred_l2) for t in (0.2, 0.25, 0.35, 0.4, 0.5)})
+VARIANTS.update({f"concat-other{w}": (pool_softmax, concat_other(w)) for w in (0.5, 1.0, 2.0)})
 VARIANTS.update({"minus-mean": (pool_minus_mean, None), "concat-mean0.5": (pool_concat_mean(0.5), None),
                  "concat-mean1": (pool_concat_mean(1.0), None)})
 VARIANTS.update({f"softmax-tau{t}": (pool_softmax, None) for t in (0.2, 0.4, 0.25, 0.275, 0.325, 0.35)})
@@ -357,10 +371,13 @@ def main():
                         "(s_ik = tau log alpha_ik + c_i: the softmax is invertible up to a per-image constant, which no variant here "
                         "depends on) instead of scoring again")
     parser.add_argument("--normal-embeddings", help="embeddings.npy of an average-mode run over the normal images (normal-* variants)")
+    parser.add_argument("--concat-embeddings", help="embeddings.npy of another run over the same images (concat-other* variants)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.cache, exist_ok=True)
+    if args.concat_embeddings:
+        OTHER_X["x"] = np.load(args.concat_embeddings)
     if args.normal_embeddings:
         NORMAL_X["x"] = np.load(args.normal_embeddings)
     name = os.path.basename(os.path.normpath(args.dataset))
