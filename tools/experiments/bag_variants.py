@@ -13,9 +13,11 @@ Nearest-patch distances: squared distances by one float32 matrix product, the ne
 that distance recomputed exactly in float64 (the product's exact distances); the k smallest are kept for k-NN variants.
 Scores are cached in --cache as .npy so that variants of the pooling reuse one scoring pass.
 
-Usage:
-  /usr/bin/python3 tools/experiments/bag_variants.py magnetic_tile --store /work/cache8/store --cache /work/cache8/scores
-      [--modes semi-supervised unsupervised] [--variants default l2 ...] [--normal-limit 64] [--refs 16]
+Usage (docs/RESULTS.md, "Issue 13 clustering acceptance", has the commands behind every figure):
+  /usr/bin/python3 tools/experiments/bag_variants.py ../shared/data/magnetic_tile --store /work/cache8/store --cache /work/cache8/scores
+      [--modes semi-supervised unsupervised] [--variants default l2 ...] [--linkages ward average complete]
+      [--alpha-from RUN] [--normal-embeddings RUN/embeddings.npy] [--concat-embeddings RUN/embeddings.npy]
+      [--normal-limit 64] [--coreset 0.01] [--knn 3] [--refs 16]
 """
 import argparse
 import hashlib
@@ -62,7 +64,7 @@ def bag_path(store, image_path, identity, layer_norm=True, p=1024, t=256, k=3, m
 
 def read_bag(path):
     with open(path, "rb") as f:
-        data = f.read()
+        data = bytearray(f.read())  # writable, so torch can wrap the array without a copy
     if data[:4] != b"ACPB":
         raise ValueError(f"{path}: not a patch bag")
     h, w, t = struct.unpack_from("<iii", data, 8)
