@@ -115,7 +115,9 @@ public sealed class JobManifestWriter
             await FlushAsync(_normals, NormalChunkName(_normalChunks++), cancellationToken).ConfigureAwait(false);
         }
         _completed = true;
-        return new JobManifestReference(_prefix, ImageCount, NormalImageCount, _chunkSize, _labelled == true ? [.. _classNames] : []);
+        // A string[], not a collection expression: the Redis grain storage writes the runtime type with the state (Newtonsoft
+        // type names), and the compiler's read-only list type behind [.. x] cannot be resolved when the state is read back.
+        return new JobManifestReference(_prefix, ImageCount, NormalImageCount, _chunkSize, _labelled == true ? _classNames.ToArray() : Array.Empty<string>());
     }
 
     private string ImageChunkName(int chunk) => JobManifestStore.ImageChunkName(_prefix, chunk);
