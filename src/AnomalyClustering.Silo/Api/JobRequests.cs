@@ -30,7 +30,7 @@ public static class JobRequests
         }
         catch (JsonException e)
         {
-            throw ApiProblemException.BadRequest($"the body is not a valid request: {e.Message}", "Malformed JSON");
+            throw ApiProblemException.BadRequest($"the body is not a valid request: {JsonRequestErrors.Describe(e)}", "Malformed JSON");
         }
     }
 
@@ -45,7 +45,7 @@ public static class JobRequests
         }
         catch (JsonException e)
         {
-            throw ApiProblemException.BadRequest($"{what} is not valid JSON options: {e.Message}", "Invalid options");
+            throw ApiProblemException.BadRequest($"{what} is not valid JSON options: {JsonRequestErrors.Describe(e)}", "Invalid options");
         }
         return CheckOptions(options ?? new JobOptions(), limits, what);
     }
