@@ -273,6 +273,23 @@ public sealed class JobApiTests(SiloServer server)
         Assert.DoesNotContain(".NET", detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"tau\": -1}", "tau")]
+    [InlineData("{\"refs\": -1}", "refs")]
+    [InlineData("{\"normalLimit\": -1}", "normalLimit")]
+    [InlineData("{\"clusters\": 0}", "clusters")]
+    [InlineData("{\"distanceThreshold\": -1}", "distanceThreshold")]
+    [InlineData("{\"minClusters\": 9, \"maxClusters\": 3}", "minClusters")]
+    [InlineData("{\"maxImageDimension\": 0}", "maxImageDimension")]
+    [InlineData("{\"pretrainDimension\": 0}", "pretrainDimension")]
+    [InlineData("{\"targetDimension\": 0}", "targetDimension")]
+    public async Task AnInvalidOptionsFieldIsTheOneTheCallerSent(string options, string field)
+    {
+        using var content = new StringContent($"{{\"prefix\": \"x/\", \"options\": {options}}}", Encoding.UTF8, "application/json");
+        var problem = await ProblemAsync(await Client.PostAsync("/jobs", content, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "options: ");
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
+
     [Fact]
     public async Task JobsTheCoordinatorRefusesAre400AndLeaveNoUpload()
     {

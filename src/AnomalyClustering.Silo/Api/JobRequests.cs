@@ -67,10 +67,31 @@ public static class JobRequests
         catch (InvalidClusteringInputException e)
         {
             var problem = ApiProblemException.BadRequest($"{what}: {e.Message}", "Invalid options");
-            problem.Extensions["field"] = e.ParamName;
+            problem.Extensions["field"] = OptionField(e.ParamName);
             throw problem;
         }
     }
+
+    /// <summary>
+    /// The JSON name of the job option that the pipeline's check names (its own member names, or words), so that the
+    /// problem's <c>field</c> is one the caller sent.
+    /// </summary>
+    internal static string? OptionField(string? pipelineName) => pipelineName switch
+    {
+        "Tau" => "tau",
+        "ClusterCount" => "clusters",
+        "AutomaticClusterCount" => "clusters",
+        "DistanceThreshold" => "distanceThreshold",
+        "MinimumClusterCount" or "MaximumClusterCount" => "minClusters",
+        "Criterion" => "clusterCountCriterion",
+        "ReferenceCount" => "refs",
+        "NormalImageLimit" => "normalLimit",
+        "Mode" => "mode",
+        "Linkage" => "linkage",
+        "Algorithm" => "algorithm",
+        "maximum image dimension" => "maxImageDimension",
+        _ => pipelineName,
+    };
 
     /// <summary>The job id of a request, or a new one; checked against <see cref="JobBlobNames.ValidateJobId"/>.</summary>
     /// <exception cref="ApiProblemException">400: the id is not allowed.</exception>
