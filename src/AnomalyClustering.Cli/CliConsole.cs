@@ -8,14 +8,18 @@ namespace AnomalyClustering.Cli;
 /// <param name="Error">Standard error.</param>
 internal sealed record CliConsole(IAnsiConsole Out, TextWriter OutWriter, TextWriter Error)
 {
+    /// <summary>The width of a redirected output: wider than any line the CLI writes, so that none is wrapped.</summary>
+    public const int RedirectedWidth = 10_000;
+
     /// <summary>The process's own console.</summary>
     public static CliConsole ForProcess()
     {
         var console = AnsiConsole.Console;
         if (Console.IsOutputRedirected)
         {
-            // A file or pipe has no width; 80 columns would wrap the cluster table and the summary lines.
-            console.Profile.Width = 120;
+            // A file or pipe has no width, so no line is wrapped: a wrapped path or suggested command line would be
+            // copied back broken (Spectre's 80 columns, and 120 before, split both). Tables take only their content's width.
+            console.Profile.Width = RedirectedWidth;
             // Nor a live display: progress comes as whole plain lines (PipelineProgressDisplay), each once.
             console.Profile.Capabilities.Interactive = false;
         }

@@ -23,12 +23,15 @@ public sealed partial class RedirectedProgressTests
         SyntheticImages.Write(images, DefectType.Hole, 3, seed: 2);
 
         // The built executable with its standard output redirected to a pipe, as in `anomaly-cluster ... > log`.
-        var run = CliRun.Executable("cluster", images, "-k", "2", "-o", folder.Combine("out"), "--store", folder.Combine("store"),
+        // An output folder whose "wrote ..." line is longer than any terminal: it must come as one line, not wrapped.
+        var output = folder.Combine("out", new string('o', 80), "results");
+        var run = CliRun.Executable("cluster", images, "-k", "2", "-o", output, "--store", folder.Combine("store"),
             "--pretrain-dim", "64", "--target-dim", "64", "--tau", "0.5");
 
         Assert.True(run.ExitCode == 0, run.Error);
         AssertWholeLines(run.Output);
         var lines = run.Output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Contains($"wrote {Path.Combine(output, "clusters.csv")} and {Path.Combine(output, "result.json")}", lines);
         Assert.Contains("embedding and weighing images: started, 6 to do", lines);
         Assert.Contains(lines, l => l.StartsWith("clustering: done", StringComparison.Ordinal));
         Assert.DoesNotContain('\u001b', run.Output);

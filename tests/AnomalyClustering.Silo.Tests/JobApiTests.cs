@@ -254,10 +254,40 @@ public sealed class JobApiTests(SiloServer server)
     [InlineData("{\"prefix\": \"x/\", \"jobId\": \"a/b\"}", "job id 'a/b' is not allowed")]
     [InlineData("{\"prefix\": \"x/\", \"backbone\": \"resnet-9000\"}", "unknown backbone 'resnet-9000'; this server has: builtin")]
     [InlineData("{\"prefix\": \"nothing-here/\"}", "no blobs found under prefix 'nothing-here/'")]
+    // What System.Text.Json says in .NET terms (System.Int32, System.Nullable`1[System.Boolean], a request type's full
+    // name, ".NET member"), said in the caller's.
+    [InlineData("{\"prefix\": \"x/\", \"options\": {\"cacheFeatures\": 1}}", "cacheFeatures must be true or false")]
+    [InlineData("{\"prefix\": \"x/\", \"options\": {\"pretrainDimension\": 1e100}}", "pretrainDimension must be a whole number")]
+    [InlineData("{\"prefix\": \"x/\", \"options\": {\"seed\": null}}", "seed must be a whole number")]
+    [InlineData("{\"prefix\": \"x/\", \"options\": {\"neighbourhoodSize\": 3}}", "unknown field 'neighbourhoodSize'")]
+    [InlineData("[1, 2, 3]", "the body must be a JSON object")]
+    [InlineData("{\"prefix\": \"x/\", \"options\": {\"pretrainDimension\": -1}}", "the pretrain dimension P is -1; it must be at least 1")]
     public async Task BadSubmissionsAre400WithTheReason(string body, string fragment)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        await ProblemAsync(await Client.PostAsync("/jobs", content, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, fragment);
+        var problem = await ProblemAsync(await Client.PostAsync("/jobs", content, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, fragment);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain("System.", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("`", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("AnomalyClustering.", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(".NET", detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"tau\": -1}", "tau")]
+    [InlineData("{\"refs\": -1}", "refs")]
+    [InlineData("{\"normalLimit\": -1}", "normalLimit")]
+    [InlineData("{\"clusters\": 0}", "clusters")]
+    [InlineData("{\"distanceThreshold\": -1}", "distanceThreshold")]
+    [InlineData("{\"minClusters\": 9, \"maxClusters\": 3}", "minClusters")]
+    [InlineData("{\"maxImageDimension\": 0}", "maxImageDimension")]
+    [InlineData("{\"pretrainDimension\": 0}", "pretrainDimension")]
+    [InlineData("{\"targetDimension\": 0}", "targetDimension")]
+    public async Task AnInvalidOptionsFieldIsTheOneTheCallerSent(string options, string field)
+    {
+        using var content = new StringContent($"{{\"prefix\": \"x/\", \"options\": {options}}}", Encoding.UTF8, "application/json");
+        var problem = await ProblemAsync(await Client.PostAsync("/jobs", content, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "options: ");
+        Assert.Equal(field, problem.GetProperty("field").GetString());
     }
 
     [Fact]

@@ -44,6 +44,9 @@ public sealed partial class RemoteCliTests(SiloServer server)
         Assert.Contains("9 files uploaded", OneLine(remote.Output));
         Assert.Contains("NMI", remote.Output);
         Assert.Contains("1 image(s) could not be used", remote.Output);
+        // Both end with what the run cost, the remote one counting its upload and download.
+        Assert.Matches(@"clustered 8 images in \d+\.\d s in total", local.Output);
+        Assert.Matches(@"clustered 8 images in \d+\.\d s in total", remote.Output);
         using var localResult = ResultJson.Load(folder.Combine("local"));
         using var remoteResult = ResultJson.Load(folder.Combine("remote"));
         Assert.Equal(localResult.Metric("nmi"), remoteResult.Metric("nmi"), 12);

@@ -72,9 +72,13 @@ internal static class ClusterCommand
         var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, masks, options, description, runtime, storeFolder, progress, cancellationToken));
         WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
         // The stage times above leave out starting the silo and writing the report; this is what the run cost.
-        console.Out.MarkupLine(FormattableString.Invariant($"clustered {result.Images.Count} images in {clock.Elapsed.TotalSeconds:F1} s in total"));
+        PrintTotalTime(console, result.Images.Count, clock.Elapsed);
         return CliExitCodes.Success;
     }
+
+    /// <summary>The run's last line: what it cost from the first image read to the last file written.</summary>
+    public static void PrintTotalTime(CliConsole console, int images, TimeSpan elapsed) =>
+        console.Out.MarkupLine(FormattableString.Invariant($"clustered {images} images in {elapsed.TotalSeconds:F1} s in total"));
 
     /// <summary>
     /// Throws unless the job can run: options in range, the dataset fits them (the pipeline's own checks: normal images for

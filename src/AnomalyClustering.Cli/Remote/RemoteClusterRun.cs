@@ -34,6 +34,7 @@ internal static class RemoteClusterRun
         var outputFolder = parseResult.GetValue(shared.Out)!;
         ResultFiles.CheckOutputFolder(outputFolder);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var files = UploadFiles(found, options);
         DescribeInput(console.Out, found, options, server, backboneName ?? BackboneHostOptions.BuiltInName);
         using var client = new JobApiClient(server, await remote.Credentials.ResolveAsync(parseResult, cancellationToken).ConfigureAwait(false));
@@ -61,6 +62,8 @@ internal static class RemoteClusterRun
             Errors = result.Errors.Select(error => error with { Path = localPaths.GetValueOrDefault(error.Path, error.Path) }).ToArray(),
         };
         ClusterCommand.WriteOutputs(console, found, result, ClusterCommand.Source(found, source.Backbone, source.Preprocessing), names, outputFolder, cancellationToken);
+        // Upload, the job on the server and the download: what the user waited for, as a local run reports it.
+        ClusterCommand.PrintTotalTime(console, result.Images.Count, clock.Elapsed);
         return CliExitCodes.Success;
     }
 

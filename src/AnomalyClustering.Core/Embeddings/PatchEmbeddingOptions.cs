@@ -27,14 +27,24 @@ public sealed record PatchEmbeddingOptions
     /// <summary>Throws <see cref="InvalidClusteringInputException"/> unless every option is usable.</summary>
     public void Validate()
     {
-        Guard.AtLeast(PretrainDimension, 1, nameof(PretrainDimension));
-        Guard.AtLeast(TargetDimension, 1, nameof(TargetDimension));
-        Guard.AtLeast(NeighbourhoodSize, 1, nameof(NeighbourhoodSize));
+        AtLeastOne(PretrainDimension, "the pretrain dimension P", "pretrainDimension");
+        AtLeastOne(TargetDimension, "the target dimension T", "targetDimension");
+        AtLeastOne(NeighbourhoodSize, "the neighbourhood size k", "neighbourhoodSize");
         if (NeighbourhoodSize % 2 == 0)
         {
             throw new InvalidClusteringInputException(
-                $"{nameof(NeighbourhoodSize)} is {NeighbourhoodSize}; it must be odd (3 in the reference) so that zero padding keeps the grid size.",
-                nameof(NeighbourhoodSize));
+                $"the neighbourhood size k is {NeighbourhoodSize}; it must be odd (3 in the reference) so that zero padding keeps the grid size.",
+                "neighbourhoodSize");
+        }
+    }
+
+    // The message names the value as a person reads it (the CLI's --pretrain-dim, the API's pretrainDimension), never as a
+    // C# member; the field is the job option's JSON name, which the API returns as the problem's "field".
+    private static void AtLeastOne(int value, string what, string field)
+    {
+        if (value < 1)
+        {
+            throw new InvalidClusteringInputException($"{what} is {value}; it must be at least 1.", field);
         }
     }
 }

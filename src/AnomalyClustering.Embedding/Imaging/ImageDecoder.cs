@@ -66,7 +66,7 @@ public sealed class ImageDecoder
                 if (fileLength > Options.MaxEncodedBytes)
                 {
                     throw new ImageDecodeException(path, ImageDecodeFailure.TooLarge,
-                        $"the file is {FormatBytes(fileLength)}, over the limit of {FormatBytes(Options.MaxEncodedBytes)} (ImageDecodeOptions.MaxEncodedBytes); raise the limit if such files are expected.");
+                        $"the file is {FormatBytes(fileLength)}, over the limit of {FormatBytes(Options.MaxEncodedBytes)} that a decoder reads whole; save the image smaller or with more compression.");
                 }
                 rented = ScratchArrays.Rent<byte>((int)Math.Max(fileLength, 1));
                 length = ReadWhole(handle, rented.AsSpan(0, (int)fileLength));
@@ -123,7 +123,7 @@ public sealed class ImageDecoder
         if (encoded.Length > Options.MaxEncodedBytes)
         {
             throw new ImageDecodeException(imageId, ImageDecodeFailure.TooLarge,
-                $"the data is {FormatBytes(encoded.Length)}, over the limit of {FormatBytes(Options.MaxEncodedBytes)} (ImageDecodeOptions.MaxEncodedBytes).");
+                $"the data is {FormatBytes(encoded.Length)}, over the limit of {FormatBytes(Options.MaxEncodedBytes)} that a decoder reads whole; save the image smaller or with more compression.");
         }
         var signature = ImageSignature.Detect(encoded);
         if (signature is { Supported: false } unsupported)
@@ -199,12 +199,12 @@ public sealed class ImageDecoder
         if (largestSide > Options.MaxDimension)
         {
             throw new ImageDecodeException(imageId, ImageDecodeFailure.TooLarge,
-                $"the {format} header declares {width} x {height} pixels; a side of {largestSide} is over the limit of {Options.MaxDimension} (ImageDecodeOptions.MaxDimension). Refused before decoding; raise the limit if such images are expected.");
+                $"the {format} header declares {width} x {height} pixels; a side of {largestSide} is over the limit of {Options.MaxDimension} pixels (the job's maximum image dimension: --max-image-dimension, or maxImageDimension within a server's own limit). Refused before decoding; scale the image down, or raise that limit if such images are expected.");
         }
         if (pixels > Options.MaxPixels)
         {
             throw new ImageDecodeException(imageId, ImageDecodeFailure.TooLarge,
-                $"the {format} header declares {width} x {height} = {Count(pixels)} pixels, over the limit of {Count(Options.MaxPixels)} (ImageDecodeOptions.MaxPixels). Refused before decoding; raise the limit if such images are expected.");
+                $"the {format} header declares {width} x {height} = {Count(pixels)} pixels, over the limit of {Count(Options.MaxPixels)} pixels that one image may decode to. Refused before decoding; scale the image down.");
         }
         if (pixels * 4 > Array.MaxLength)
         {

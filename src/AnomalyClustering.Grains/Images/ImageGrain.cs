@@ -131,7 +131,7 @@ internal sealed class ImageGrain(
         catch (BlobTooLargeException e)
         {
             var tooLarge = new ImageDecodeException(imageId, ImageDecodeFailure.TooLarge,
-                $"the image is over {e.LimitBytes} bytes, the limit of ImageDecodeOptions.MaxEncodedBytes.");
+                $"the image is over {e.LimitBytes} bytes, the limit of encoded data a decoder reads whole; save the image smaller or with more compression.");
             return ObtainedBag.Failed(tooLarge.ReasonCode, tooLarge.Detail);
         }
 

@@ -30,7 +30,7 @@ public static class JobRequests
         }
         catch (JsonException e)
         {
-            throw ApiProblemException.BadRequest($"the body is not a valid request: {e.Message}", "Malformed JSON");
+            throw ApiProblemException.BadRequest($"the body is not a valid request: {JsonRequestErrors.Describe(e)}", "Malformed JSON");
         }
     }
 
@@ -45,7 +45,7 @@ public static class JobRequests
         }
         catch (JsonException e)
         {
-            throw ApiProblemException.BadRequest($"{what} is not valid JSON options: {e.Message}", "Invalid options");
+            throw ApiProblemException.BadRequest($"{what} is not valid JSON options: {JsonRequestErrors.Describe(e)}", "Invalid options");
         }
         return CheckOptions(options ?? new JobOptions(), limits, what);
     }
@@ -67,10 +67,31 @@ public static class JobRequests
         catch (InvalidClusteringInputException e)
         {
             var problem = ApiProblemException.BadRequest($"{what}: {e.Message}", "Invalid options");
-            problem.Extensions["field"] = e.ParamName;
+            problem.Extensions["field"] = OptionField(e.ParamName);
             throw problem;
         }
     }
+
+    /// <summary>
+    /// The JSON name of the job option that the pipeline's check names (its own member names, or words), so that the
+    /// problem's <c>field</c> is one the caller sent.
+    /// </summary>
+    internal static string? OptionField(string? pipelineName) => pipelineName switch
+    {
+        "Tau" => "tau",
+        "ClusterCount" => "clusters",
+        "AutomaticClusterCount" => "clusters",
+        "DistanceThreshold" => "distanceThreshold",
+        "MinimumClusterCount" or "MaximumClusterCount" => "minClusters",
+        "Criterion" => "clusterCountCriterion",
+        "ReferenceCount" => "refs",
+        "NormalImageLimit" => "normalLimit",
+        "Mode" => "mode",
+        "Linkage" => "linkage",
+        "Algorithm" => "algorithm",
+        "maximum image dimension" => "maxImageDimension",
+        _ => pipelineName,
+    };
 
     /// <summary>The job id of a request, or a new one; checked against <see cref="JobBlobNames.ValidateJobId"/>.</summary>
     /// <exception cref="ApiProblemException">400: the id is not allowed.</exception>

@@ -147,7 +147,7 @@ public class ImageDecoderTests
         // 60000 x 60000 RGBA would be 14.4 GB; refusing it must cost next to nothing.
         Assert.True(allocated < 1_000_000, $"allocated {allocated} bytes");
         Assert.Contains("60000 x 60000", error.Message);
-        Assert.Contains("MaxDimension", error.Message);
+        Assert.Contains("--max-image-dimension", error.Message);
     }
 
     [Fact]
@@ -157,17 +157,19 @@ public class ImageDecoderTests
         Assert.Equal(96, new ImageDecoder(new ImageDecodeOptions { MaxDimension = 96 }).Decode(path).Width);
         var side = Assert.Throws<ImageDecodeException>(() => new ImageDecoder(new ImageDecodeOptions { MaxDimension = 95 }).Decode(path));
         Assert.Equal(ImageDecodeFailure.TooLarge, side.Reason);
-        Assert.Contains("MaxDimension", side.Message);
+        // Each names what a user can change (or that nothing can), never a C# member such as ImageDecodeOptions.MaxDimension.
+        Assert.Contains("limit of 95 pixels (the job's maximum image dimension: --max-image-dimension", side.Message);
 
         Assert.Equal(72, new ImageDecoder(new ImageDecodeOptions { MaxPixels = 96 * 72 }).Decode(path).Height);
         var pixels = Assert.Throws<ImageDecodeException>(() => new ImageDecoder(new ImageDecodeOptions { MaxPixels = 96 * 72 - 1 }).Decode(path));
         Assert.Equal(ImageDecodeFailure.TooLarge, pixels.Reason);
-        Assert.Contains("MaxPixels", pixels.Message);
+        Assert.Contains("limit of 6,911 pixels that one image may decode to", pixels.Message);
 
         var size = new FileInfo(path).Length;
         var bytes = Assert.Throws<ImageDecodeException>(() => new ImageDecoder(new ImageDecodeOptions { MaxEncodedBytes = size - 1 }).Decode(path));
         Assert.Equal(ImageDecodeFailure.TooLarge, bytes.Reason);
-        Assert.Contains("MaxEncodedBytes", bytes.Message);
+        Assert.Contains("that a decoder reads whole; save the image smaller", bytes.Message);
+        Assert.All(new[] { side, pixels, bytes }, e => Assert.DoesNotContain("ImageDecodeOptions", e.Message, StringComparison.Ordinal));
 
         // Even with the limits raised, the bomb is refused before any pixel memory is taken.
         var bomb = Assert.Throws<ImageDecodeException>(() => new ImageDecoder(new ImageDecodeOptions { MaxDimension = 60000, MaxPixels = 60000L * 60000 }).Decode(ImageFixtures.Path("bomb.png")));
