@@ -40,8 +40,11 @@ public sealed class StandaloneSilo : IAsyncDisposable
     /// <summary>The host's services.</summary>
     public IServiceProvider Services => app.Services;
 
-    /// <summary>Starts a host with <paramref name="settings"/> over the defaults (a local store in a temp folder, test issuer).</summary>
-    public static async Task<StandaloneSilo> StartAsync(TestTokens tokens, IDictionary<string, string?> settings)
+    /// <summary>
+    /// Starts a host with <paramref name="settings"/> over the defaults (a local store in a temp folder, test issuer);
+    /// <paramref name="services"/>, when given, registers last (e.g. a blob store that holds some writes).
+    /// </summary>
+    public static async Task<StandaloneSilo> StartAsync(TestTokens tokens, IDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         var defaults = new Dictionary<string, string?>
@@ -63,6 +66,7 @@ public sealed class StandaloneSilo : IAsyncDisposable
         builder.Logging.ClearProviders();
         var hosting = await builder.AddAnomalyClusteringSiloAsync();
         builder.Services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, options => options.Configuration = tokens.Configuration());
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapAnomalyClusteringEndpoints(hosting);
         await app.StartAsync();

@@ -88,6 +88,12 @@ public sealed record JobStatus
     [Id(14)] public string? Tenant { get; init; }
 
     /// <summary>
+    /// Something the caller should know about the job's history, or null: e.g. that it was resumed from its manifest after
+    /// the state store lost its state (its progress then started again).
+    /// </summary>
+    [Id(15)] public string? Note { get; init; }
+
+    /// <summary>
     /// True when a caller of tenant <paramref name="tenant"/> (null: a caller with no tenant) may see the job: the job has no
     /// tenant, or the same one (ordinal). The one rule of tenancy, used by the API and the job registry.
     /// </summary>

@@ -167,6 +167,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             await Store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId)).ConfigureAwait(false);
             await Store.DeletePrefixAsync(JobBlobNames.JobPrefix(jobId)).ConfigureAwait(false);
+            await JobRecordStore.DeleteAsync(Store, jobId).ConfigureAwait(false);
         }
     }
 

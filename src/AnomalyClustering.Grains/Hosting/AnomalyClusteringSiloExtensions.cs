@@ -65,6 +65,12 @@ public static class AnomalyClusteringSiloExtensions
             silo.UseRedisReminderService(options => options.ConfigurationOptions = redis.Clone());
         }
         silo.AddLineIntakeStreams(configuration);
+        if (hosting.Roles.Contains(SiloRoles.Coordinator))
+        {
+            // A cluster's grain state can be lost with Redis's data: jobs that have a record are resumed at start. (Not in
+            // embedded mode, whose state is in memory and whose jobs end with the process.)
+            silo.Services.AddHostedService<JobRecordResumption>();
+        }
         return silo.AddAnomalyClusteringGrains(hosting.Roles, configuration);
     }
 

@@ -67,10 +67,14 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private JobCoordinatorState S => _state.State;
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _context = new JobRunContext(JobId, () => _state.State, GrainFactory, _store, _options, _logger, CheckpointAsync, WriteStateAsync);
-        if (S.State.IsActive() && S.Specification?.Manifest is null)
+        if (!_state.RecordExists && S.State == JobState.Unknown)
+        {
+            await RestoreFromJobRecordAsync(cancellationToken).ConfigureAwait(true);
+        }
+        else if (S.State.IsActive() && S.Specification?.Manifest is null)
         {
             // A job persisted before manifests existed carries its images in a form this version does not read.
             S.State = JobState.Failed;
@@ -81,8 +85,64 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             _logger.LogInformation("Job {JobId} resumes in state {State}", JobId, S.State);
             StartRun();
         }
-        return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// A coordinator with no stored state (never submitted, deleted, or its state lost with Redis's data) looks for the job's
+    /// record (<see cref="JobRecordStore"/>). A job without a result whose record is unmarked is started again from its
+    /// manifest as <see cref="Retry"/> does, keeping its id, tenant and submission time; a cancelled or failed one is shown
+    /// so again. A completed job (its result exists) stays unknown here: the API answers for it from the result.
+    /// </summary>
+    private async Task RestoreFromJobRecordAsync(CancellationToken cancellationToken)
+    {
+        JobRecordStore.JobRecord? record;
+        try
+        {
+            record = await JobRecordStore.ReadAsync(_store, JobId, cancellationToken).ConfigureAwait(true);
+            if (record is null || await _store.ExistsAsync(JobBlobNames.Result(JobId), cancellationToken).ConfigureAwait(true))
+            {
+                return;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The store away: this activation answers Unknown for now; the next one (after idle collection) looks again.
+            _logger.LogWarning(e, "Job {JobId}: its record could not be read; the job is looked for again at its next activation", JobId);
+            DeactivateOnIdle();
+            return;
+        }
+        if (record.FinishedState is { } finished)
+        {
+            _state.State = new JobCoordinatorState
+            {
+                Specification = record.Specification,
+                State = finished,
+                Error = record.Error,
+                CreatedAt = record.CreatedAt,
+                UpdatedAt = DateTimeOffset.UtcNow,
+                CacheFeatures = record.CacheFeatures,
+                Note = StateLostNote + $"; it had been {finished.ToString().ToLowerInvariant()}, so it was not resumed.",
+            };
+            await RecordInRegistryAsync().ConfigureAwait(true);
+            _logger.LogWarning("Job {JobId}: its state was lost; its record says {State}", JobId, finished);
+            return;
+        }
+        _logger.LogWarning("Job {JobId}: its state was lost (the state store restarted empty); it is resumed from its record", JobId);
+        try
+        {
+            await StartAgainAsync(record.Specification, record.CreatedAt, record.CacheFeatures, StateLostNote + "; it was resumed from its manifest.")
+                .ConfigureAwait(true);
+        }
+        catch (Exception e) when (BoundedFanOut.IsTransient(e))
+        {
+            // Its state not stored yet (Redis still away): the next activation starts it again from the record.
+            _logger.LogWarning(e, "Job {JobId}: could not be resumed yet; it is tried again at its next activation", JobId);
+            _state.State = new JobCoordinatorState();
+            DeactivateOnIdle();
+        }
+    }
+
+    private const string StateLostNote = "the job's state was lost by the state store (Redis restarted empty)";
 
     /// <inheritdoc />
     public async Task<JobStatus> Submit(JobSpecification specification)
@@ -104,7 +164,19 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             UpdatedAt = now,
             CacheFeatures = specification.Options.CacheFeatures ?? manifest.ImageCount <= _options.FeatureCacheUpToImages,
         };
-        await WriteStateAsync().ConfigureAwait(true);
+        try
+        {
+            // The record first: a job whose state is stored can always be rebuilt from the store.
+            await WriteJobRecordAsync().ConfigureAwait(true);
+            await WriteStateAsync().ConfigureAwait(true);
+        }
+        catch
+        {
+            // Not accepted: the submitter deletes the manifest, which the record would name.
+            _state.State = new JobCoordinatorState();
+            await JobRecordStore.DeleteAsync(_store, JobId, CancellationToken.None).ConfigureAwait(true);
+            throw;
+        }
         await RecordInRegistryAsync().ConfigureAwait(true);
         await EnsureResumeReminderAsync().ConfigureAwait(true);
         AnomalyClusteringTelemetry.ImagesReceived.Add(manifest.ImageCount + manifest.NormalImageCount);
@@ -150,27 +222,42 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             return Status(); // another Retry, interleaved while this one waited, has started it
         }
+        await StartAgainAsync(specification, S.CreatedAt, S.CacheFeatures, note: null).ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId} retried: started again from its manifest", JobId);
+        return Status();
+    }
+
+    /// <summary>
+    /// Starts the job again from its manifest with none of its previous progress (a retry, or a job whose state was lost):
+    /// the feature cache keeps the patch bags already computed, so the backbone does not run again for them.
+    /// </summary>
+    private async Task StartAgainAsync(JobSpecification specification, DateTimeOffset createdAt, bool cacheFeatures, string? note)
+    {
         // The shards' bitmaps and failures are the previous run's: cleared, so that every image is processed again.
-        await ForgetShardsAsync().ConfigureAwait(true);
-        var now = DateTimeOffset.UtcNow;
+        await ForgetShardsAsync(specification.Manifest).ConfigureAwait(true);
         _state.State = new JobCoordinatorState
         {
             Specification = specification,
             State = JobState.Queued,
-            CreatedAt = S.CreatedAt,
-            UpdatedAt = now,
-            CacheFeatures = S.CacheFeatures,
+            CreatedAt = createdAt,
+            UpdatedAt = DateTimeOffset.UtcNow,
+            CacheFeatures = cacheFeatures,
+            Note = note,
         };
         _context.ReferencesEmbedded = 0;
+        // A cancelled or failed job's record is marked: it runs again, so the mark goes.
+        await WriteJobRecordAsync().ConfigureAwait(true);
         await WriteStateAsync().ConfigureAwait(true);
-        // The registry keeps a finished job's last status for good: the retried job is recorded afresh.
+        // The registry keeps a finished job's last status for good: the job is recorded afresh.
         await GrainFactory.GetGrain<IJobRegistryGrain>(0).Remove(JobId).ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
         await EnsureResumeReminderAsync().ConfigureAwait(true);
-        _logger.LogInformation("Job {JobId} retried: started again from its manifest", JobId);
         StartRun();
-        return Status();
     }
+
+    /// <summary>Writes the job's record as the state says: unmarked while it runs, marked once cancelled or failed.</summary>
+    private Task WriteJobRecordAsync() => JobRecordStore.WriteAsync(_store, JobId, new JobRecordStore.JobRecord(
+        S.Specification!, S.CreatedAt, S.CacheFeatures, S.State.IsFinished() ? S.State : null, S.Error), CancellationToken.None);
 
     /// <inheritdoc />
     public async Task<IReadOnlyDictionary<int, string>> NameCluster(int cluster, string? name)
@@ -232,7 +319,12 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             await run.ConfigureAwait(true);
         }
         await UnregisterResumeReminderAsync().ConfigureAwait(true);
-        await ForgetShardsAsync().ConfigureAwait(true);
+        if (S.Specification is { } specification)
+        {
+            await ForgetShardsAsync(specification.Manifest).ConfigureAwait(true);
+        }
+        // Before the state: a coordinator that activates in between must not find the record and resume the job.
+        await JobRecordStore.DeleteAsync(_store, JobId, CancellationToken.None).ConfigureAwait(true);
         await _state.ClearStateAsync().ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
         // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
@@ -252,9 +344,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     }
 
     /// <summary>The shards run on their own: each is stopped and its state cleared.</summary>
-    private async Task ForgetShardsAsync()
+    private async Task ForgetShardsAsync(JobManifestReference manifest)
     {
-        for (var shard = 0; shard < (S.Specification?.Manifest?.ImageChunkCount ?? 0); shard++)
+        for (var shard = 0; shard < manifest.ImageChunkCount; shard++)
         {
             await GrainFactory.GetGrain<IJobShardGrain>(JobShardKey.For(JobId, shard)).Forget().ConfigureAwait(true);
         }
@@ -411,6 +503,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         S.Error = error;
         await WriteFinalStateAsync().ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
+        await SettleJobRecordAsync().ConfigureAwait(true);
         try
         {
             await UnregisterResumeReminderAsync().ConfigureAwait(true);
@@ -429,6 +522,34 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     }
 
     private Task WriteStateAsync() => _checkpoints.WriteAsync();
+
+    /// <summary>
+    /// A completed job's record is deleted (its result answers for it now); a cancelled or failed one's is marked, so that a
+    /// coordinator that lost the state does not run it again. Tried until stored, like the final state.
+    /// </summary>
+    private async Task SettleJobRecordAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (S.State == JobState.Completed)
+                {
+                    await JobRecordStore.DeleteAsync(_store, JobId, CancellationToken.None).ConfigureAwait(true);
+                }
+                else if (S.Specification is not null)
+                {
+                    await WriteJobRecordAsync().ConfigureAwait(true);
+                }
+                return;
+            }
+            catch (Exception e) when (attempt < FinalWriteAttempts && BoundedFanOut.IsTransient(e))
+            {
+                _logger.LogWarning(e, "Job {JobId}: its record could not be settled as {State} yet (attempt {Attempt}); trying again", JobId, S.State, attempt);
+                await Task.Delay(FinalWriteRetryDelay).ConfigureAwait(true);
+            }
+        }
+    }
 
     /// <summary>Reads the stored state (and its ETag) back; while Redis is still away the next attempt reads it.</summary>
     private async Task ReadStoredStateAsync()
@@ -547,6 +668,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             ClusterCount = S.ClusterCount,
             Source = specification?.Source ?? "",
             Tenant = specification?.Tenant,
+            Note = S.Note,
         };
     }
 }

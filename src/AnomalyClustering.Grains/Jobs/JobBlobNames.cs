@@ -18,6 +18,15 @@ public static partial class JobBlobNames
     /// </summary>
     public static string Owner(string jobId) => JobPrefix(jobId) + "owner.json";
 
+    /// <summary>
+    /// The prefix of the job records (<see cref="JobRecordStore"/>), one blob per job that has no result: outside the jobs'
+    /// own prefixes, so that a listing of it names only jobs, never their per-image blobs.
+    /// </summary>
+    public const string RecordPrefix = "job-records/";
+
+    /// <summary>The record that lets a job be resumed when its coordinator's state is lost (<see cref="JobRecordStore"/>).</summary>
+    public static string Record(string jobId) => $"{RecordPrefix}{jobId}.json";
+
     /// <summary>The outcome (x_i and alpha) of image <paramref name="index"/> of a job.</summary>
     public static string ImageOutcome(string jobId, int index) => $"{JobPrefix(jobId)}outcomes/{index}.bin";
 

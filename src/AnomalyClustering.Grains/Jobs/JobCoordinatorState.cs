@@ -90,6 +90,9 @@ public sealed class JobCoordinatorState
     /// </summary>
     [Id(26)] public Dictionary<int, ShardProgress> ActiveShards { get; set; } = [];
 
+    /// <summary>Why the job was started again without being asked (its state lost by the state store), or null.</summary>
+    [Id(28)] public string? Note { get; set; }
+
     /// <summary>True when shard <paramref name="shard"/> is done.</summary>
     public bool IsShardDone(int shard) => ShardsDone.Length > 0 && (ShardsDone[shard >> 6] & (1UL << (shard & 63))) != 0;
 
