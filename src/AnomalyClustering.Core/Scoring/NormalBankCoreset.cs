@@ -60,21 +60,51 @@ public static class NormalBankCoreset
     /// (PatchCore's percentage: size = floor(P x fraction), at least 1). O(P T D + P D (S + C)).
     /// </summary>
     public static NormalBank Build(IReadOnlyList<PatchBag> normalBags, double fraction, ulong seed,
+        int projectionDimension = DefaultProjectionDimension, int startingPoints = DefaultStartingPoints, int maxDegreeOfParallelism = -1) =>
+        Select(normalBags, fraction, seed, projectionDimension, startingPoints, maxDegreeOfParallelism).ToBank();
+
+    /// <summary>
+    /// The coreset that keeps <paramref name="fraction"/> of the patches (as <see cref="Build"/>), with the normal image each
+    /// kept patch came from, so that a normal image can also be scored against the coreset without its own patches.
+    /// O(P T D + P D (S + C)).
+    /// </summary>
+    public static NormalCoreset Select(IReadOnlyList<PatchBag> normalBags, double fraction, ulong seed,
         int projectionDimension = DefaultProjectionDimension, int startingPoints = DefaultStartingPoints, int maxDegreeOfParallelism = -1)
+    {
+        CheckFraction(fraction);
+        var (rows, count, dimension) = Concatenate(normalBags);
+        var size = Math.Max(1, (int)(count * fraction));
+        var indices = SelectIndices(normalBags, size, seed, projectionDimension, startingPoints, maxDegreeOfParallelism);
+        var firstPatch = new int[normalBags.Count + 1];
+        for (var n = 0; n < normalBags.Count; n++)
+        {
+            firstPatch[n + 1] = firstPatch[n] + normalBags[n].PatchCount;
+        }
+        var kept = new float[indices.Length * dimension];
+        var owners = new int[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            rows.AsSpan(indices[i] * dimension, dimension).CopyTo(kept.AsSpan(i * dimension));
+            // The last image whose first patch is at or before the index (bags of no patches are never owners).
+            var owner = Array.BinarySearch(firstPatch, indices[i]);
+            owner = owner >= 0 ? owner : ~owner - 1;
+            while (firstPatch[owner + 1] == indices[i])
+            {
+                owner++;
+            }
+            owners[i] = owner;
+        }
+        return new NormalCoreset(kept, owners, dimension, normalBags.Count);
+    }
+
+    /// <summary>Throws unless <paramref name="fraction"/> is in (0, 1].</summary>
+    /// <exception cref="InvalidClusteringInputException">The fraction is outside (0, 1] or not a number.</exception>
+    public static void CheckFraction(double fraction)
     {
         if (!(fraction > 0 && fraction <= 1))
         {
             throw new InvalidClusteringInputException($"The coreset fraction is {fraction}; it must be in (0, 1] (PatchCore uses 0.1 or 0.01).", nameof(fraction));
         }
-        var (rows, count, dimension) = Concatenate(normalBags);
-        var size = Math.Max(1, (int)(count * fraction));
-        var indices = SelectIndices(normalBags, size, seed, projectionDimension, startingPoints, maxDegreeOfParallelism);
-        var kept = new float[indices.Length * dimension];
-        for (var i = 0; i < indices.Length; i++)
-        {
-            rows.AsSpan(indices[i] * dimension, dimension).CopyTo(kept.AsSpan(i * dimension));
-        }
-        return NormalBank.FromRows(kept, indices.Length, dimension);
     }
 
     private static (float[] Rows, int Count, int Dimension) Concatenate(IReadOnlyList<PatchBag> normalBags)
