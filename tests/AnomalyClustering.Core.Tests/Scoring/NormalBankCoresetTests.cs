@@ -36,6 +36,36 @@ public class NormalBankCoresetTests
     }
 
     [Fact]
+    public void ALongSelectionOnClusteredPatchesEqualsAStraightforwardGreedyKCentre()
+    {
+        // 40 clusters of 60 patches in 12 dimensions, 400 kept: most patches are skipped by the triangle inequality once
+        // every cluster has a kept patch, and the selection must still be the plain loop's, patch for patch.
+        const int Dimension = 12;
+        var random = new Random(21);
+        var centres = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, Dimension).Select(_ => 20 * random.NextDouble()).ToArray()).ToArray();
+        var points = Enumerable.Range(0, 2400).Select(i => centres[i % 40].Select(c => (float)(c + random.NextDouble() - 0.5)).ToArray()).ToList();
+        var bags = Enumerable.Range(0, 4).Select(b => new PatchBag(points.Skip(b * 600).Take(600).SelectMany(p => p).ToArray(), 20, 30, Dimension)).ToList();
+        const int Size = 400;
+        const ulong Seed = 5;
+        var actual = NormalBankCoreset.SelectIndices(bags, Size, Seed, maxDegreeOfParallelism: 2);
+
+        var starts = ReferenceSample.Draw(points.Count, 9, Seed).Pool;
+        double Distance(float[] a, float[] b) => Math.Sqrt(a.Zip(b).Sum(p => ((double)p.First - p.Second) * ((double)p.First - p.Second)));
+        var value = points.Select(p => starts.Average(s => Distance(p, points[s]))).ToArray();
+        var expected = new List<int>();
+        for (var s = 0; s < Size; s++)
+        {
+            var chosen = Array.IndexOf(value, value.Max());
+            expected.Add(chosen);
+            for (var i = 0; i < points.Count; i++)
+            {
+                value[i] = Math.Min(value[i], Distance(points[i], points[chosen]));
+            }
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void ProjectedSelectionIsDeterministicAndReachesEverySmallCluster()
     {
         // 12 well separated clusters in 300 dimensions: one of 170 patches and 11 of 2 patches each.
