@@ -153,12 +153,9 @@ public sealed record ClusteringJobOptions
         {
             throw new InvalidClusteringInputException($"the normal image limit is {NormalImageLimit}; use 0 for all normal images or a positive number.", nameof(NormalImageLimit));
         }
-        if (CoresetFraction != 0)
+        if (CoresetFraction != 0 && !(CoresetFraction > 0 && CoresetFraction <= 1))
         {
-            if (!(CoresetFraction > 0 && CoresetFraction <= 1))
-            {
-                throw new InvalidClusteringInputException($"the coreset fraction is {CoresetFraction}; use 0 for the whole normal bank or a fraction in (0, 1] (PatchCore uses 0.1 or 0.01).", nameof(CoresetFraction));
-            }
+            throw new InvalidClusteringInputException($"the coreset fraction is {CoresetFraction}; use 0 for the whole normal bank or a fraction in (0, 1] (PatchCore uses 0.1 or 0.01).", nameof(CoresetFraction));
         }
         if (!Enum.IsDefined(Mode))
         {
