@@ -71,6 +71,13 @@ public sealed record ClusteringJobOptions
     /// </summary>
     public int NormalImageLimit { get; init; } = 64;
 
+    /// <summary>
+    /// Semi-supervised: the normal bank is PatchCore's greedy coreset keeping this fraction of the normal patches (METHOD
+    /// section 7), selected with <see cref="Seed"/>; 0 (the default) keeps every patch. Scoring costs O(N M C T) for C kept
+    /// patches instead of O(N M P T), the selection O(P C D) once per job (D = 128); PatchCore uses 0.1 or 0.01.
+    /// </summary>
+    public double CoresetFraction { get; init; }
+
     /// <summary>Seed of every random choice of the job (the reference sample, the normal-image subset).</summary>
     public int Seed { get; init; }
 
@@ -145,6 +152,10 @@ public sealed record ClusteringJobOptions
         if (NormalImageLimit < 0)
         {
             throw new InvalidClusteringInputException($"the normal image limit is {NormalImageLimit}; use 0 for all normal images or a positive number.", nameof(NormalImageLimit));
+        }
+        if (CoresetFraction != 0 && !(CoresetFraction > 0 && CoresetFraction <= 1))
+        {
+            throw new InvalidClusteringInputException($"the coreset fraction is {CoresetFraction}; use 0 for the whole normal bank or a fraction in (0, 1] (PatchCore uses 0.1 or 0.01).", nameof(CoresetFraction));
         }
         if (!Enum.IsDefined(Mode))
         {

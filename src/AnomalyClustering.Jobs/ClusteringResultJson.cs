@@ -332,6 +332,7 @@ public static class ClusteringResultJson
         json.WriteString("linkage", ClusteringOptionNames.Of(options.Linkage));
         json.WriteNumber("refs", options.ReferenceCount);
         json.WriteNumber("normalLimit", options.NormalImageLimit);
+        json.WriteNumber("coreset", options.CoresetFraction);
         json.WriteNumber("seed", options.Seed);
         json.WriteNumber("pretrainDimension", options.PretrainDimension);
         json.WriteNumber("targetDimension", options.TargetDimension);
@@ -501,6 +502,7 @@ public static class ClusteringResultJson
             Linkage = ClusteringOptionNames.ParseLinkage(o.GetProperty("linkage").GetString()!),
             ReferenceCount = o.GetProperty("refs").GetInt32(),
             NormalImageLimit = o.GetProperty("normalLimit").GetInt32(),
+            CoresetFraction = o.TryGetProperty("coreset", out var coreset) ? coreset.GetDouble() : 0,
             Seed = o.GetProperty("seed").GetInt32(),
             PretrainDimension = o.GetProperty("pretrainDimension").GetInt32(),
             TargetDimension = o.GetProperty("targetDimension").GetInt32(),

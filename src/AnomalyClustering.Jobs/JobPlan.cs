@@ -1,3 +1,4 @@
+using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Core.Validation;
 
@@ -35,6 +36,19 @@ public static class JobPlan
         // The pool holds min(limit + 1, N) > limit entries; its first `limit` are a uniform random subset.
         return ReferenceSample.Draw(count, limit, unchecked((ulong)seed)).Pool.Take(limit).Order().ToArray();
     }
+
+    /// <summary>
+    /// The job's normal-bank coreset (<see cref="ClusteringJobOptions.CoresetFraction"/> of the patches of
+    /// <paramref name="normalBags"/>, the usable normal images in the job's order), selected with the job seed: the same job
+    /// gets the same bank on every worker. O(P T D + P C D) (P normal patches, C kept, D = 128).
+    /// </summary>
+    /// <exception cref="InvalidClusteringInputException">The fraction is outside (0, 1], or the bags are unusable.</exception>
+    public static NormalCoreset SelectNormalCoreset(IReadOnlyList<PatchBag> normalBags, double coresetFraction, int seed, int maxDegreeOfParallelism = -1) =>
+        // Its own stream of the seed: the normal-image subset and the reference sample draw from the plain seed.
+        NormalBankCoreset.Select(normalBags, coresetFraction, unchecked((ulong)seed) ^ CoresetSeedSalt, maxDegreeOfParallelism: maxDegreeOfParallelism);
+
+    /// <summary>"CORESET" in ASCII, mixed into the job seed for the coreset's random choices.</summary>
+    private const ulong CoresetSeedSalt = 0x434F5245534554UL;
 
     /// <summary>
     /// Throws unless <paramref name="options"/> can run on <paramref name="dataset"/> at all: semi-supervised mode needs normal

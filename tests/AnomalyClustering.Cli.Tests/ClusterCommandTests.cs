@@ -190,6 +190,16 @@ public sealed class ClusterCommandTests
         CliRun.InProcess("cluster", folder.Path, "-k", "2", "--tau", tau).AssertOneLineError(CliExitCodes.InputError, "tau");
     }
 
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("-0.01")]
+    public void ACoresetFractionOutsideZeroToOneIsAnInputError(string fraction)
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Path, DefectType.Good, 2, seed: 9);
+        CliRun.InProcess("cluster", folder.Path, "-k", "2", "--coreset", fraction).AssertOneLineError(CliExitCodes.InputError, "coreset fraction");
+    }
+
     [Fact]
     public void NegativeNormalLimitIsAnInputError()
     {
@@ -206,7 +216,7 @@ public sealed class ClusterCommandTests
         var command = new System.CommandLine.Command("probe");
         set.AddTo(command);
         var parsed = command.Parse(Array.Empty<string>());
-        var scrambled = new ClusteringJobOptions { Tau = 9, ReferenceCount = 3, NormalImageLimit = 5, PretrainDimension = 7, TargetDimension = 5, BatchSize = 2, LayerNorm = false };
+        var scrambled = new ClusteringJobOptions { Tau = 9, ReferenceCount = 3, NormalImageLimit = 5, CoresetFraction = 0.5, PretrainDimension = 7, TargetDimension = 5, BatchSize = 2, LayerNorm = false };
 
         Assert.Equal(new ClusteringJobOptions(), set.Apply(parsed, scrambled));
     }

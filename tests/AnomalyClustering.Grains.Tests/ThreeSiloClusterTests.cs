@@ -52,6 +52,43 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task ACoresetJobGivesThePipelinesClustersAndThresholdAndTheSameResultForTheSameSeed()
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 13);
+        var wire = new JobOptions { Mode = "semi-supervised", Coreset = 0.25 };
+        var first = await JobRuns.ResultAsync(fixture.Store, await JobRuns.RunAsync(Grains, fixture.Store, "coreset-a", data.Job(wire)));
+        var again = await JobRuns.ResultAsync(fixture.Store, await JobRuns.RunAsync(Grains, fixture.Store, "coreset-b", data.Job(wire)));
+        Assert.Equal(0.25, first.Options.CoresetFraction);
+
+        // The same seed selects the same coreset, whichever job and worker: bit for bit the same weights and threshold.
+        Assert.Equal(first.AnomalyThreshold, again.AnomalyThreshold);
+        foreach (var (a, b) in first.Images.Zip(again.Images))
+        {
+            Assert.Equal(a.PatchWeights, b.PatchWeights);
+        }
+
+        // A direct Core computation (the single-process pipeline selects the coreset itself) gives the job's clusters and threshold.
+        var options = JobOptionsMapping.ToPipelineOptions(wire);
+        using var backbone = new OnnxBackbone(BackboneDescription.FromJson(DemoDataset.BackboneJson));
+        var pipeline = new ClusteringPipeline(backbone, options).Run(data.Found.Dataset, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(JobRuns.Clusters(pipeline), JobRuns.Clusters(first));
+        Assert.Equal(pipeline.AnomalyThreshold!.Value, first.AnomalyThreshold!.Value, 5);
+        foreach (var (expected, actual) in pipeline.Images.Zip(first.Images))
+        {
+            Assert.Equal(expected.AnomalyScore!.Value, actual.AnomalyScore!.Value, 5);
+            for (var m = 0; m < expected.PatchWeights!.Length; m++)
+            {
+                Assert.Equal(expected.PatchWeights[m], actual.PatchWeights![m], 1e-5f);
+            }
+        }
+
+        // The coreset is really the bank: against every normal patch the anomaly scores are smaller (a subset is never nearer).
+        var whole = new ClusteringPipeline(backbone, options with { CoresetFraction = 0 }).Run(data.Found.Dataset, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.All(whole.Images.Zip(first.Images), pair => Assert.True(pair.First.AnomalyScore <= pair.Second.AnomalyScore + 1e-9));
+        Assert.Contains(whole.Images.Zip(first.Images), pair => pair.First.AnomalyScore < pair.Second.AnomalyScore - 1e-6);
+    }
+
+    [Fact]
     public async Task EmbeddingRunsOnlyOnGpuWorkerSilos()
     {
         var before = fixture.Cluster.Silos.ToDictionary(silo => silo.Name, silo => fixture.BackbonesOf(silo).ImagesInferred);

@@ -18,11 +18,28 @@ public sealed class JobOptionLimitsTests(SiloServer server)
         Assert.Contains("AnomalyClustering:Api:MaxPretrainDimension", refused.Message, StringComparison.Ordinal);
         Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { TargetDimension = limits.MaxTargetDimension + 1 }, limits));
         Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { Refs = limits.MaxReferenceImages + 1 }, limits));
+        var coreset = Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { Coreset = 0.5 }, limits));
+        Assert.Equal(400, coreset.StatusCode);
+        Assert.Contains("AnomalyClustering:Api:MaxCoresetFraction", coreset.Message, StringComparison.Ordinal);
+        Assert.Equal("coreset", coreset.Extensions["field"]);
+        var atTheCap = new JobOptions { Coreset = limits.MaxCoresetFraction };
+        Assert.Same(atTheCap, JobOptionLimits.Apply(atTheCap, limits));
 
         Assert.Equal(limits.MaxImageDimension, JobOptionLimits.Apply(new JobOptions { MaxImageDimension = 100_000 }, limits).MaxImageDimension);
         Assert.Equal(512, JobOptionLimits.Apply(new JobOptions { MaxImageDimension = 512 }, limits).MaxImageDimension);
         var within = new JobOptions { PretrainDimension = limits.MaxPretrainDimension, Refs = 0 };
         Assert.Same(within, JobOptionLimits.Apply(within, limits));
+    }
+
+    [Theory]
+    [InlineData(1.5, "coreset fraction")]
+    [InlineData(-0.1, "coreset fraction")]
+    [InlineData(0.5, "MaxCoresetFraction")]
+    public async Task TheApiRefusesACoresetFractionOutsideZeroToOneOrAboveTheCap(double fraction, string fragment)
+    {
+        var response = await server.Client.PostAsJsonAsync("/jobs", new { prefix = "nothing-here/", options = new JobOptions { Coreset = fraction } },
+            SiloServer.Json, TestContext.Current.CancellationToken);
+        await JobApiTests.ProblemAsync(response, HttpStatusCode.BadRequest, fragment);
     }
 
     [Fact]

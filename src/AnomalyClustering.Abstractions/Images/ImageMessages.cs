@@ -101,11 +101,15 @@ public sealed record ProcessedImage(
 /// rather than a copy without the image per request (which made the scoring's requests O(N^2) to build).
 /// </param>
 /// <param name="Index">The scored image's place in <paramref name="NormalFeatureBlobs"/>; the others are its references.</param>
+/// <param name="CoresetFraction">The job's coreset fraction (0: none); with one, the references are the coreset's patches of the others.</param>
+/// <param name="Seed">The job seed, which selects the coreset.</param>
 // Ids 0 and 1 (the image's own bag, the others' bags) are retired: new fields take new ids.
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.NormalScoreRequest")]
 public sealed record NormalScoreRequest(
     [property: Id(2)] IReadOnlyList<string> NormalFeatureBlobs,
-    [property: Id(3)] int Index);
+    [property: Id(3)] int Index,
+    [property: Id(4)] double CoresetFraction = 0,
+    [property: Id(5)] int Seed = 0);
 
 /// <summary>An image's patch weights (alpha map), its image embedding x_i and its anomaly score.</summary>
 /// <param name="Embedding">x_i, T floats.</param>

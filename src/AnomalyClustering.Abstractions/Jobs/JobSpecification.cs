@@ -77,6 +77,9 @@ public sealed record JobOptions
     /// its <c>FeatureCacheUpToImages</c>). Reference and normal images are always stored: every image is weighed against them.
     /// </summary>
     [Id(17)] public bool? CacheFeatures { get; init; }
+
+    /// <summary>Semi-supervised: keep this fraction of the normal patches, PatchCore's greedy coreset seeded by the job seed; 0 keeps all.</summary>
+    [Id(18)] public double Coreset { get; init; }
 }
 
 /// <summary>

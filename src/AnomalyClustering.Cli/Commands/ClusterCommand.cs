@@ -165,6 +165,10 @@ internal static class ClusterCommand
         var use = options.Mode != ClusteringMode.SemiSupervised ? "not used in this mode"
             : limit == 0 || found.Dataset.NormalImages.Count <= limit ? "normal set"
             : $"normal set: a random {limit} of them, --normal-limit";
+        if (options.Mode == ClusteringMode.SemiSupervised && options.CoresetFraction > 0)
+        {
+            use += $"; bank: a greedy coreset of {options.CoresetFraction.ToString("G", System.Globalization.CultureInfo.InvariantCulture)} of their patches, --coreset";
+        }
         JobInputDescription.WriteDataset(console, found, use);
         var cut = JobInputDescription.Cut(options, found);
         console.MarkupLine(

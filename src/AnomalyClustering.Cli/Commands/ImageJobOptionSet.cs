@@ -30,6 +30,7 @@ internal sealed class ImageJobOptionSet
         Tau = new Option<double>("--tau") { Description = "Softmax temperature of the patch weights (0 = only the most anomalous patch).", DefaultValueFactory = _ => Defaults.Tau };
         Refs = new Option<int>("--refs") { Description = "Reference images R per image for unsupervised scores (0 = all other images, exact; cost grows as N x R).", DefaultValueFactory = _ => Defaults.ReferenceCount, HelpName = "R" };
         NormalLimit = new Option<int>("--normal-limit") { Description = "Semi-supervised: use at most this many normal images, a random subset chosen by --seed (0 = all; cost grows with it).", DefaultValueFactory = _ => Defaults.NormalImageLimit, HelpName = "N" };
+        Coreset = new Option<double>("--coreset") { Description = "Semi-supervised: keep this fraction of the normal patches, PatchCore's greedy coreset chosen by --seed (0 = all; PatchCore uses 0.1 or 0.01). Makes --normal-limit 0 affordable.", DefaultValueFactory = _ => Defaults.CoresetFraction, HelpName = "FRACTION" };
         PretrainDimension = new Option<int>("--pretrain-dim") { Description = "Per-layer pooled dimension P.", DefaultValueFactory = _ => Defaults.PretrainDimension, HelpName = "P" };
         TargetDimension = new Option<int>("--target-dim") { Description = "Patch embedding dimension T.", DefaultValueFactory = _ => Defaults.TargetDimension, HelpName = "T" };
         NoLayerNorm = new Option<bool>("--no-layer-norm") { Description = "Skip the per-image LayerNorm of the feature maps." };
@@ -77,6 +78,9 @@ internal sealed class ImageJobOptionSet
     /// <summary><c>--normal-limit</c>.</summary>
     public Option<int> NormalLimit { get; }
 
+    /// <summary><c>--coreset</c>.</summary>
+    public Option<double> Coreset { get; }
+
     /// <summary><c>--pretrain-dim</c>.</summary>
     public Option<int> PretrainDimension { get; }
 
@@ -101,7 +105,7 @@ internal sealed class ImageJobOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
+        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, Coreset, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
         {
             if (_singleJob || (option != Mode && option != Tau && option != Normal))
             {
@@ -124,6 +128,7 @@ internal sealed class ImageJobOptionSet
             Tau = _singleJob ? parseResult.GetValue(Tau) : options.Tau,
             ReferenceCount = parseResult.GetValue(Refs),
             NormalImageLimit = parseResult.GetValue(NormalLimit),
+            CoresetFraction = parseResult.GetValue(Coreset),
             PretrainDimension = parseResult.GetValue(PretrainDimension),
             TargetDimension = parseResult.GetValue(TargetDimension),
             LayerNorm = !parseResult.GetValue(NoLayerNorm),

@@ -72,6 +72,18 @@ public static class DetectionThreshold
     }
 
     /// <summary>
+    /// The leave-one-out image score of normal image <paramref name="index"/> when the job's bank is the coreset
+    /// <paramref name="coreset"/> of the normal images: its patches against the kept patches of the other images
+    /// (<see cref="NormalCoreset.ToBankWithout"/>). O(C T + M C T).
+    /// </summary>
+    public static double LeaveOneOutScore(NormalCoreset coreset, PatchBag query, int index, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(coreset);
+        var bank = coreset.ToBankWithout(index);
+        return ImageAnomalyScore.FromPatchScores(SemiSupervisedPatchScores.Compute(query, bank, maxDegreeOfParallelism));
+    }
+
+    /// <summary>
     /// The <paramref name="quantile"/> of <paramref name="normalScores"/> with linear interpolation between order
     /// statistics (numpy's default <c>np.quantile(..., method="linear")</c>). O(n log n).
     /// </summary>

@@ -215,9 +215,21 @@ internal sealed class ImageGrain(
         using var span = AnomalyClusteringTelemetry.StartSpan("image.score_normal", JobId);
         ArgumentOutOfRangeException.ThrowIfNegative(request.Index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(request.Index, request.NormalFeatureBlobs.Count);
-        var normals = await Task.WhenAll(request.NormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
-        // The image is scored in place against the others: no list without it is built.
-        var score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, request.Index, _options.ScoringThreads)).ConfigureAwait(true);
+        double score;
+        if (request.CoresetFraction > 0)
+        {
+            // The job's bank is a coreset: the image against the kept patches of the other normal images (the same cached selection).
+            var coreset = await normalBanks.GetCoresetAsync(JobId, request.NormalFeatureBlobs, request.CoresetFraction, request.Seed, maxDegreeOfParallelism: -1)
+                .ConfigureAwait(true);
+            var own = await bags.GetAsync(request.NormalFeatureBlobs[request.Index]).ConfigureAwait(true);
+            score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(coreset, own, request.Index, _options.ScoringThreads)).ConfigureAwait(true);
+        }
+        else
+        {
+            var normals = await Task.WhenAll(request.NormalFeatureBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(true);
+            // The image is scored in place against the others: no list without it is built.
+            score = await Task.Run(() => DetectionThreshold.LeaveOneOutScore(normals, request.Index, _options.ScoringThreads)).ConfigureAwait(true);
+        }
         DeactivateOnIdle();
         return score;
     }
@@ -252,7 +264,9 @@ internal sealed class ImageGrain(
                 break;
             case ClusteringMode.SemiSupervised:
             {
-                var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs).ConfigureAwait(true);
+                // The coreset selection uses every core: all of this job's image grains on this silo wait for it.
+                var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs, request.Options.Coreset, request.Options.Seed, maxDegreeOfParallelism: -1)
+                    .ConfigureAwait(true);
                 var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);

@@ -186,7 +186,7 @@ internal static class JobResultStage
         var scores = new double[normalBlobs.Length];
         await run.ForEachBoundedAsync(Enumerable.Range(0, normalBlobs.Length), async n =>
         {
-            var request = new NormalScoreRequest(normalBlobs, n);
+            var request = new NormalScoreRequest(normalBlobs, n, options.CoresetFraction, options.Seed);
             var grain = run.Grains.GetGrain<IImageGrain>(ImageGrainKey.For(run.JobId, n, isNormal: true));
             scores[n] = await BoundedFanOut.WithRetriesAsync(
                 () => run.ImageCalls.WatchAsync(grain.ScoreNormalLeaveOneOut(request), $"normal {n}", cancellationToken), cancellationToken).ConfigureAwait(true);

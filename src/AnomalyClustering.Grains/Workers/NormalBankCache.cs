@@ -1,23 +1,42 @@
 using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Grains.Workers;
 
 /// <summary>
-/// The normal bank of each recent semi-supervised job on this silo, built once from the job's normal patch bags and
-/// shared by all its image grains here (a bank is N_normal x M patches; rebuilding it per image would dominate the cost).
-/// Keeps the few most recently used jobs.
+/// The normal bank of each recent semi-supervised job on this silo, built once from the job's normal patch bags (or their
+/// greedy coreset, when the job asks for one) and shared by all its image grains here (a bank is N_normal x M patches;
+/// rebuilding it, let alone selecting a coreset, per image would dominate the cost). Keeps the few most recently used jobs.
 /// </summary>
 public sealed class NormalBankCache(PatchBagMemoryCache bags)
 {
     private const int JobsKept = 4;
     private readonly Lock _gate = new();
-    private readonly LinkedList<(string Key, Task<NormalBank> Bank)> _banks = new();
+    private readonly LinkedList<(string Key, Task<JobNormalBank> Bank)> _banks = new();
 
-    /// <summary>The bank of <paramref name="jobId"/> made of the bags at <paramref name="normalFeatureBlobs"/>, in that order.</summary>
-    public Task<NormalBank> GetAsync(string jobId, IReadOnlyList<string> normalFeatureBlobs, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The bank of <paramref name="jobId"/> made of the bags at <paramref name="normalFeatureBlobs"/>, in that order: all their
+    /// patches, or the coreset keeping <paramref name="coresetFraction"/> of them (0: all) selected with <paramref name="seed"/>
+    /// on <paramref name="maxDegreeOfParallelism"/> threads.
+    /// </summary>
+    public async Task<NormalBank> GetAsync(string jobId, IReadOnlyList<string> normalFeatureBlobs, double coresetFraction = 0, int seed = 0,
+        int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default) =>
+        (await GetJobBankAsync(jobId, normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken).ConfigureAwait(false)).Bank;
+
+    /// <summary>The coreset behind <see cref="GetAsync"/>'s bank (the same cached selection), for leave-one-out scores of the normal images.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="coresetFraction"/> is 0: there is no coreset.</exception>
+    public async Task<NormalCoreset> GetCoresetAsync(string jobId, IReadOnlyList<string> normalFeatureBlobs, double coresetFraction, int seed,
+        int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default)
     {
-        // The key includes the blob list, so a job resumed with a different normal set never reuses a stale bank.
-        var key = jobId + "\n" + string.Join("\n", normalFeatureBlobs);
+        ArgumentOutOfRangeException.ThrowIfZero(coresetFraction);
+        return (await GetJobBankAsync(jobId, normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken).ConfigureAwait(false)).Coreset!;
+    }
+
+    private Task<JobNormalBank> GetJobBankAsync(string jobId, IReadOnlyList<string> normalFeatureBlobs, double coresetFraction, int seed,
+        int maxDegreeOfParallelism, CancellationToken cancellationToken)
+    {
+        // The key includes the blob list and the coreset's settings, so a job resumed with a different normal set never reuses a stale bank.
+        var key = FormattableString.Invariant($"{jobId}\n{coresetFraction:R}\n{seed}\n") + string.Join("\n", normalFeatureBlobs);
         lock (_gate)
         {
             for (var node = _banks.First; node is not null; node = node.Next)
@@ -29,7 +48,9 @@ public sealed class NormalBankCache(PatchBagMemoryCache bags)
                     return node.Value.Bank;
                 }
             }
-            var bank = BuildAsync(normalFeatureBlobs, cancellationToken);
+            // On the thread pool: with every bag in memory the build would otherwise run here, inside the lock and on the caller's
+            // (grain) thread, for as long as a coreset selection takes.
+            var bank = Task.Run(() => BuildAsync(normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken), CancellationToken.None);
             _banks.AddFirst((key, bank));
             while (_banks.Count > JobsKept)
             {
@@ -39,9 +60,17 @@ public sealed class NormalBankCache(PatchBagMemoryCache bags)
         }
     }
 
-    private async Task<NormalBank> BuildAsync(IReadOnlyList<string> blobs, CancellationToken cancellationToken)
+    private async Task<JobNormalBank> BuildAsync(IReadOnlyList<string> blobs, double coresetFraction, int seed, int maxDegreeOfParallelism,
+        CancellationToken cancellationToken)
     {
         var loaded = await Task.WhenAll(blobs.Select(blob => bags.GetAsync(blob, cancellationToken))).ConfigureAwait(false);
-        return NormalBank.FromBags(loaded);
+        if (coresetFraction == 0)
+        {
+            return new JobNormalBank(NormalBank.FromBags(loaded), Coreset: null);
+        }
+        var coreset = JobPlan.SelectNormalCoreset(loaded, coresetFraction, seed, maxDegreeOfParallelism);
+        return new JobNormalBank(coreset.ToBank(), coreset);
     }
+
+    private sealed record JobNormalBank(NormalBank Bank, NormalCoreset? Coreset);
 }

@@ -364,6 +364,7 @@ internal static class ReportPage
             ("linkage", ClusteringOptionNames.Of(o.Linkage)),
             ("reference images R", o.ReferenceCount == 0 ? "all (exact)" : o.ReferenceCount.ToString(CultureInfo.InvariantCulture)),
             ("normal image limit", o.NormalImageLimit == 0 ? "all" : o.NormalImageLimit.ToString(CultureInfo.InvariantCulture)),
+            ("normal bank coreset", o.CoresetFraction == 0 ? "off (every normal patch)" : Invariant($"{o.CoresetFraction:G} of the normal patches")),
             ("seed", o.Seed.ToString(CultureInfo.InvariantCulture)),
             ("P / T", Invariant($"{o.PretrainDimension} / {o.TargetDimension}")),
             ("layer norm", o.LayerNorm ? "on" : "off"),

@@ -34,6 +34,13 @@ public sealed class JobApiOptions
     public int MaxReferenceImages { get; set; } = 1024;
 
     /// <summary>
+    /// The largest normal-bank <c>coreset</c> fraction a job may ask for; larger is refused (400) with this setting named.
+    /// Selecting C of P normal patches costs a worker O(P C) distances, so a fraction near 1 of a large normal set would hold
+    /// it for hours; 0.25 by default, PatchCore's largest published setting. 0 (no coreset) is always allowed.
+    /// </summary>
+    public double MaxCoresetFraction { get; set; } = 0.25;
+
+    /// <summary>
     /// The address clients reach the API at (e.g. <c>https://clusters.example.com/api</c>): the served report's thumbnail
     /// links and its API calls start with it. Unset, they are relative to this host's root. Never taken from the request's
     /// Host header, which a client chooses.

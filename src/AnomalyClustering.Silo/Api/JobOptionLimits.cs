@@ -20,10 +20,11 @@ public static class JobOptionLimits
         Refuse("pretrainDimension", options.PretrainDimension, limits.MaxPretrainDimension, nameof(JobApiOptions.MaxPretrainDimension));
         Refuse("targetDimension", options.TargetDimension, limits.MaxTargetDimension, nameof(JobApiOptions.MaxTargetDimension));
         Refuse("refs", options.Refs, limits.MaxReferenceImages, nameof(JobApiOptions.MaxReferenceImages));
+        Refuse("coreset", options.Coreset, limits.MaxCoresetFraction, nameof(JobApiOptions.MaxCoresetFraction));
         return options.MaxImageDimension > limits.MaxImageDimension ? options with { MaxImageDimension = limits.MaxImageDimension } : options;
     }
 
-    private static void Refuse(string field, int value, int limit, string setting)
+    private static void Refuse(string field, double value, double limit, string setting)
     {
         if (value <= limit)
         {

@@ -182,9 +182,16 @@ public sealed class ClusteringPipelineTests : IDisposable
     [InlineData(1.0, null, -1.0, 0, "threshold")]
     [InlineData(1.0, null, null, -3, "reference count")]
     [InlineData(1.0, null, null, 0, "normal image limit", -1)]
-    public void InvalidOptionsAreRefused(double tau, int? clusters, double? threshold, int refs, string fragment, int normalLimit = 64)
+    [InlineData(1.0, null, null, 0, "coreset fraction", 64, -0.1)]
+    [InlineData(1.0, null, null, 0, "coreset fraction", 64, 1.5)]
+    [InlineData(1.0, null, null, 0, "coreset fraction", 64, double.NaN)]
+    [InlineData(1.0, null, null, 0, "coreset fraction", 64, double.PositiveInfinity)]
+    public void InvalidOptionsAreRefused(double tau, int? clusters, double? threshold, int refs, string fragment, int normalLimit = 64, double coreset = 0)
     {
-        var options = new ClusteringJobOptions { Tau = tau, ClusterCount = clusters, DistanceThreshold = threshold, ReferenceCount = refs, NormalImageLimit = normalLimit };
+        var options = new ClusteringJobOptions
+        {
+            Tau = tau, ClusterCount = clusters, DistanceThreshold = threshold, ReferenceCount = refs, NormalImageLimit = normalLimit, CoresetFraction = coreset,
+        };
         var error = Assert.Throws<InvalidClusteringInputException>(() => new ClusteringPipeline(_backbone, options));
         Assert.Contains(fragment, error.Message);
     }

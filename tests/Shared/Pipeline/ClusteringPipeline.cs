@@ -63,10 +63,23 @@ internal sealed class ClusteringPipeline
             {
                 throw new InvalidClusteringInputException($"none of the {dataset.NormalImages.Count} normal images could be decoded; semi-supervised mode needs at least one.", nameof(dataset));
             }
-            normalBank = NormalBank.FromBags(usable);
-            if (usable.Count >= 2)
+            if (Options.CoresetFraction > 0)
             {
-                threshold = DetectionThreshold.FromNormalScores(DetectionThreshold.LeaveOneOutNormalScores(usable, Options.MaxDegreeOfParallelism));
+                var coreset = JobPlan.SelectNormalCoreset(usable, Options.CoresetFraction, Options.Seed, Options.MaxDegreeOfParallelism);
+                normalBank = coreset.ToBank();
+                if (usable.Count >= 2)
+                {
+                    threshold = DetectionThreshold.FromNormalScores(Enumerable.Range(0, usable.Count)
+                        .Select(n => DetectionThreshold.LeaveOneOutScore(coreset, usable[n], n, Options.MaxDegreeOfParallelism)).ToArray());
+                }
+            }
+            else
+            {
+                normalBank = NormalBank.FromBags(usable);
+                if (usable.Count >= 2)
+                {
+                    threshold = DetectionThreshold.FromNormalScores(DetectionThreshold.LeaveOneOutNormalScores(usable, Options.MaxDegreeOfParallelism));
+                }
             }
             timings.Add(Lap(PipelineStage.EmbedNormalImages, clock));
         }
