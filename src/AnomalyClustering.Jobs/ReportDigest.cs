@@ -159,7 +159,8 @@ public sealed record ReportDigest
             Rows = rows,
             Clusters = clusters,
             Histogram = histogram,
-            Detection = result.Detection,
+            // As a result read back computes it (ResultHead.ToResult), so that both reports show the same.
+            Detection = ImageDetection.Evaluate(images, result.AnomalyThreshold),
             ErrorCount = result.Errors.Count,
             Errors = result.Errors.Take(errorRows).ToList(),
             Tree = TreeTop(result, Math.Max(treeLeaves, result.ClusterCount)),
