@@ -147,7 +147,7 @@ public static class JobApi
         jobs.MapGet("/{jobId}/report", ReportAsync)
             .WithName("GetJobReport")
             .WithSummary("The HTML report of a completed job: galleries, alpha heat maps, dendrogram, confusion matrix, names")
-            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Each gallery embeds its cluster's `galleryImages` most typical images (1 to 240, default 240) and fetches further pages from GET /jobs/{jobId}/clusters/{cluster}/images and GET /jobs/{jobId}/thumbnail when paged to. Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name.")
+            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Each gallery embeds its cluster's `galleryImages` most typical images (1 to 240, default 240) and fetches further pages from GET /jobs/{jobId}/clusters/{cluster}/images and GET /jobs/{jobId}/thumbnail when paged to. Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name. Results of more than AnomalyClustering:Api:ReportWholeReadUpTo images (default 100,000) render from result.json and report-digest.json alone, O(K x 480 + top of the tree) bytes whatever N is.")
             .Produces(StatusCodes.Status200OK, contentType: "text/html")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
