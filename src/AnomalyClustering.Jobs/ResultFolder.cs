@@ -92,7 +92,7 @@ public static class ResultFolder
     public const string AlphaFileName = "alpha.npy";
 
     /// <summary>The files beside the summary, in the order they are written (some are absent for some results).</summary>
-    public static IReadOnlyList<string> DataFileNames { get; } = [ImagesFileName, ErrorsFileName, LinkageFileName, EmbeddingsFileName, AlphaFileName];
+    public static IReadOnlyList<string> DataFileNames { get; } = [ImagesFileName, ErrorsFileName, LinkageFileName, EmbeddingsFileName, AlphaFileName, ReportDigest.FileName];
 
     /// <summary>The <c>format</c> value of a summary (a full result document has none).</summary>
     public const string SummaryFormat = "summary-v1";

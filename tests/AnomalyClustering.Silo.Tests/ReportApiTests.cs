@@ -192,6 +192,12 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         Assert.Contains("id=\"recut-k\"", html, StringComparison.Ordinal);
         Assert.Contains("\"linkage\":[[", html, StringComparison.Ordinal);
         Assert.Contains("6 images in 2 clusters", html, StringComparison.Ordinal);
+
+        // A client gets the digest like the other result files.
+        await using var digest = await Client.GetStreamAsync($"/jobs/{jobId}/result/files/{ReportDigest.FileName}", TestContext.Current.CancellationToken);
+        var read = ReportDigest.Read(digest);
+        Assert.Equal(6, read.ImageCount);
+        Assert.Equal(6, read.Rows.Count);
     }
 
     [Fact]

@@ -91,7 +91,7 @@ public static class JobApi
         jobs.MapGet("/{jobId}/result/files/{name}", ResultFileAsync)
             .WithName("GetJobResultFile")
             .WithSummary("One file of a completed job's result folder")
-            .WithDescription("`images.parquet` (one row per clustered image: id, cluster, label, distance to the centre, anomaly score), `errors.parquet`, `linkage.npy` (SciPy's linkage matrix), `embeddings.npy` (x_i, N x D float32), `alpha.npy` (alpha maps, small jobs), `result.json` (the summary). Rows of every file are in the same image order.")
+            .WithDescription("`images.parquet` (one row per clustered image: id, cluster, label, distance to the centre, anomaly score), `errors.parquet`, `linkage.npy` (SciPy's linkage matrix), `embeddings.npy` (x_i, N x D float32), `alpha.npy` (alpha maps, small jobs), `report-digest.json` (what a report shows, bounded at any N), `result.json` (the summary). Rows of every file are in the same image order.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
