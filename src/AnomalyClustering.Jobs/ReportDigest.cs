@@ -28,6 +28,9 @@ public sealed record ReportDigestCluster(int Cluster, int Size, IReadOnlyList<Ke
 /// <summary>The anomaly-score histogram's bins over every image (<see cref="ScoreHistogram"/>) and how many score above the threshold.</summary>
 public sealed record ReportDigestHistogram(int[] Good, int[] Other, double Min, double Max, bool Labelled, int AboveThreshold);
 
+/// <summary>NMI, ARI and F1 of the whole result against its labels, and the label each cluster is matched to for F1 (Hungarian matching).</summary>
+public sealed record ReportDigestMetrics(double NormalizedMutualInformation, double AdjustedRandIndex, double HungarianF1, IReadOnlyDictionary<int, string> MatchedLabels);
+
 /// <summary>
 /// The top of the merge tree: linkage rows <see cref="FirstRow"/> .. N-2 (SciPy numbering), and for every node they
 /// touch its flat cluster (-1 when its images are in several) and size, and the image id of each touched point.
@@ -95,6 +98,9 @@ public sealed record ReportDigest
     /// <summary>Image AUROC and counts over every image; null as in <see cref="ImageDetection.Evaluate"/>.</summary>
     public DetectionScores? Detection { get; init; }
 
+    /// <summary>The clusters against the labels over every image; null unless every image has a label.</summary>
+    public ReportDigestMetrics? Metrics { get; init; }
+
     /// <summary>Images that could not be used.</summary>
     public required int ErrorCount { get; init; }
 
@@ -159,8 +165,9 @@ public sealed record ReportDigest
             Rows = rows,
             Clusters = clusters,
             Histogram = histogram,
-            // As a result read back computes it (ResultHead.ToResult), so that both reports show the same.
+            // As a result read back computes them (ResultHead.ToResult), so that both reports show the same.
             Detection = ImageDetection.Evaluate(images, result.AnomalyThreshold),
+            Metrics = MetricsOf(images),
             ErrorCount = result.Errors.Count,
             Errors = result.Errors.Take(errorRows).ToList(),
             Tree = TreeTop(result, Math.Max(treeLeaves, result.ClusterCount)),
@@ -185,33 +192,25 @@ public sealed record ReportDigest
         }
     }
 
-    /// <summary>True when every image has a label (the label counts add up to the sizes).</summary>
-    [JsonIgnore]
-    public bool EveryImageLabelled => ImageCount > 0 && Clusters.All(cluster => cluster.LabelCounts.Sum(pair => pair.Value) == cluster.Size);
-
-    /// <summary>
-    /// NMI, ARI and F1 of the clusters against the labels, from the label counts (every metric is a function of the
-    /// contingency table, so these equal the whole result's); null unless every image is labelled. O(N) time.
-    /// </summary>
-    public ClusteringScores? Scores()
+    // The metrics and the F1 matching by cluster, as the report's summary and confusion matrix show them. O(N).
+    private static ReportDigestMetrics? MetricsOf(IReadOnlyList<ClusteredImage> images)
     {
-        if (!EveryImageLabelled)
+        if (images.Count == 0 || images.Any(image => image.Label is null))
         {
             return null;
         }
-        var labels = new string[ImageCount];
-        var clusters = new int[ImageCount];
-        var at = 0;
-        foreach (var cluster in Clusters)
+        var scores = ClusteringMetrics.Evaluate(images.Select(image => image.Label!).ToArray(), images.Select(image => image.Cluster).ToArray());
+        var table = scores.Contingency;
+        var matched = new Dictionary<int, string>();
+        for (var column = 0; column < table.ClusterCount; column++)
         {
-            foreach (var (label, count) in cluster.LabelCounts)
+            var row = scores.Matching.ClassIndexOf(column);
+            if (row >= 0)
             {
-                Array.Fill(labels, label, at, count);
-                Array.Fill(clusters, cluster.Cluster, at, count);
-                at += count;
+                matched[table.Clusters[column]] = table.ClassEncoding.Names[row];
             }
         }
-        return ClusteringMetrics.Evaluate(labels, clusters);
+        return new ReportDigestMetrics(scores.NormalizedMutualInformation, scores.AdjustedRandIndex, scores.HungarianF1, matched);
     }
 
     // NaN distances (no embeddings) sort last and keep dataset order among themselves.

@@ -158,7 +158,8 @@ public static class ResultFolder
     /// <summary>
     /// The result a report of the summary <paramref name="summary"/> and its <paramref name="digest"/> shows: the digest's
     /// rows as its images (their recorded distances ordering the galleries), its first errors, the top of the tree with
-    /// the subtrees below as points, and the metrics of the whole result (from the digest's totals). O(K x M + tree top).
+    /// the subtrees below as points, and the detection scores of the whole result (its NMI / ARI / F1 are the digest's
+    /// <see cref="ReportDigest.Metrics"/>; <see cref="ClusteringResult.Scores"/> is null). O(K x M + tree top).
     /// </summary>
     /// <exception cref="InvalidDataException">The summary is not one.</exception>
     public static (ClusteringResult Result, ResultSource Source) ReadForReport(Stream summary, ReportDigest digest)
@@ -181,7 +182,8 @@ public static class ResultFolder
             ContentSha256 = row.ContentSha256,
         }).ToArray();
         var result = head.ToResult(images, digest.Errors, TopOfTree(digest.Tree), leafOfImage: null);
-        return (result with { Scores = digest.Scores(), Detection = digest.Detection }, source);
+        // The digest's rows are not every image: the whole result's metrics are the digest's (ReportDigest.Metrics), not these.
+        return (result with { Scores = null, Detection = digest.Detection }, source);
     }
 
     /// <summary>The digest's tree top as a tree of its own: the collapsed subtrees (and images) below it are its points, numbered in node order.</summary>

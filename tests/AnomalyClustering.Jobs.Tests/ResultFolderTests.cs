@@ -137,9 +137,11 @@ public sealed class ResultFolderTests : IDisposable
         Assert.Equal(ReportDigest.DefaultErrorRows, digest.Errors.Count);
         // The tree's last 120 rows (the 119 merges over 120 drawn leaves and the row below them), as linkage.npy has them.
         Assert.Equal(result.MergeTree.LinkageMatrix.Skip(899 - 120), digest.Tree.Rows);
-        // Metrics from the label counts are the whole result's.
-        Assert.Equal(result.Scores!.NormalizedMutualInformation, digest.Scores()!.NormalizedMutualInformation);
-        Assert.Equal(result.Scores.AdjustedRandIndex, digest.Scores()!.AdjustedRandIndex);
+        // The whole result's metrics, and each cluster's label matched for F1.
+        Assert.Equal(result.Scores!.NormalizedMutualInformation, digest.Metrics!.NormalizedMutualInformation);
+        Assert.Equal(result.Scores.AdjustedRandIndex, digest.Metrics.AdjustedRandIndex);
+        Assert.Equal(result.Scores.HungarianF1, digest.Metrics.HungarianF1);
+        Assert.Equal(3, digest.Metrics.MatchedLabels.Count);
 
         // The result a report shows from the summary and the digest: the digest's rows and a tree over the top.
         using var summary = File.OpenRead(Path.Combine(_folder, ResultFolder.SummaryFileName));
@@ -147,7 +149,8 @@ public sealed class ResultFolderTests : IDisposable
         Assert.Equal(digest.Rows.Select(row => row.Id), forReport.Images.Select(image => image.Id));
         Assert.Equal(3, forReport.ClusterCount);
         Assert.Equal(digest.Tree.Rows.Count + 1, forReport.MergeTree.PointCount);
-        Assert.Equal(result.Scores.HungarianF1, forReport.Scores!.HungarianF1);
+        // Its own images are only the digest's rows: the whole result's metrics are the digest's, not recomputed from them.
+        Assert.Null(forReport.Scores);
     }
 
     [Fact]

@@ -110,7 +110,7 @@ internal static class ReportPage
             html.Append(Invariant($" · <a href=\"#errors\">{totals.ErrorCount} image(s) left out</a>"));
         }
         html.Append("</p>\n");
-        if (result.Scores is { } scores)
+        if (totals.Metrics is { } scores)
         {
             html.Append(Invariant(
                 $"<p class=\"metrics\">NMI <b id=\"metric-nmi\">{scores.NormalizedMutualInformation:F3}</b> · ARI <b id=\"metric-ari\">{scores.AdjustedRandIndex:F3}</b> · F1 <b id=\"metric-f1\">{scores.HungarianF1:F3}</b> against {result.ClassNames.Count} label classes</p>\n"));
@@ -126,7 +126,7 @@ internal static class ReportPage
             html.Append(" <a href=\"#anomaly-scores\">Anomaly scores</a>");
         }
         html.Append(" <a href=\"#dendrogram\">Dendrogram</a> <a href=\"#cluster-count\">Number of clusters</a>");
-        if (result.Scores is not null)
+        if (totals.Metrics is not null)
         {
             html.Append(" <a href=\"#confusion\">Confusion matrix</a>");
         }
@@ -198,7 +198,7 @@ internal static class ReportPage
             html.Append(Invariant($"<span class=\"swatch\" style=\"background:{ColorOf(c)}\"></span><h3>Cluster {c}"));
             html.Append(Invariant($"<span class=\"cluster-name\" data-name-of=\"{c}\">")).Append(Encode(name)).Append("</span></h3>");
             html.Append(Invariant($"<span class=\"size\">{size} images{(size > maxImagesPerCluster && !served ? $" ({maxImagesPerCluster} shown)" : "")}</span>"));
-            if (result.Scores is not null && size > 0)
+            if (totals.Metrics is not null && size > 0)
             {
                 var labels = summaries[c].LabelCounts;
                 html.Append(Invariant($"<span class=\"purity\" title=\"share of the most frequent label\">purity {(double)labels[0].Value / size:P0} ")).Append(Encode(labels[0].Key)).Append("</span>");
@@ -260,7 +260,7 @@ internal static class ReportPage
 
     private static void Confusion(StringBuilder html, ClusteringResult result, ReportDigest totals)
     {
-        if (result.Scores is not { } scores)
+        if (totals.Metrics is not { } metrics)
         {
             return;
         }
@@ -275,16 +275,7 @@ internal static class ReportPage
             }
         }
         // The Hungarian matching behind F1, by cluster.
-        var table = scores.Contingency;
-        var matched = new Dictionary<int, string>();
-        for (var column = 0; column < table.ClusterCount; column++)
-        {
-            var row = scores.Matching.ClassIndexOf(column);
-            if (row >= 0)
-            {
-                matched[table.Clusters[column]] = table.ClassEncoding.Names[row];
-            }
-        }
+        var matched = metrics.MatchedLabels;
 
         html.Append("<section id=\"confusion\">\n<h2>Confusion matrix</h2>\n<p class=\"note\">Images per cluster (rows) and label (columns); outlined: the label each cluster is matched to for F1 (Hungarian matching).</p>\n");
         html.Append("<table class=\"confusion\">\n<thead><tr><th>cluster</th>");
