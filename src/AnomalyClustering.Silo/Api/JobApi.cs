@@ -345,7 +345,7 @@ public static class JobApi
         }
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, request.HttpContext).ConfigureAwait(false));
         var summary = await ReadSummaryAsync(store, status, cancellationToken).ConfigureAwait(false);
-        var digest = summary.ImageCount > api.Value.ReportWholeReadUpTo ? await TryReadDigestAsync(store, status, cancellationToken).ConfigureAwait(false) : null;
+        var digest = summary.ImageCount > api.Value.ReportWholeReadUpTo ? await ServedReportReads.TryReadDigestAsync(store, status, cancellationToken).ConfigureAwait(false) : null;
         // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
         var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var options = new ReportOptions
@@ -353,14 +353,14 @@ public static class JobApi
             ApiBaseUrl = apiBase, JobId = jobId, Title = $"Job {jobId}", MaxImagesPerCluster = galleryImages ?? defaults.MaxImagesPerCluster,
         };
         var (result, source) = digest is not null
-            ? await ReadForReportAsync(store, status, digest, cancellationToken).ConfigureAwait(false)
+            ? await ServedReportReads.ReadFromDigestAsync(store, status, digest, cancellationToken).ConfigureAwait(false)
             // The whole result: small results (their page lists every image), and results written before report digests
             // existed (O(N) bytes per render). Embeddings only where the galleries compute exact medoids from them; beyond,
             // the recorded distances order them (embeddings.npy is 1 GB at a million images).
             : await ReadResultAsync(store, status, withEmbeddings: summary.ImageCount <= EmbeddingClustering.EmbeddingsKeptUpTo, cancellationToken).ConfigureAwait(false);
         // The blobs of the pictured images only (K x 480 at most).
         var pictured = ClusterReport.PicturedImageIds(result, options, digest);
-        var (blobsById, indexById) = await PicturedBlobsAsync(grains, store, status, jobId, pictured, digest, IsRecovered(request.HttpContext), cancellationToken)
+        var (blobsById, indexById) = await ServedReportReads.PicturedBlobsAsync(grains, store, status, pictured, digest, IsRecovered(request.HttpContext), cancellationToken)
             .ConfigureAwait(false);
         var input = new ClusterReportInput(
             result,
@@ -377,85 +377,6 @@ public static class JobApi
         request.HttpContext.Response.Headers.ContentSecurityPolicy = ClusterReport.ContentSecurityPolicy;
         request.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Stream(page, "text/html; charset=utf-8");
-    }
-
-    /// <summary>
-    /// The pictured images' blobs and manifest indices. A digest's rows carry their manifest indices, so only the manifest
-    /// chunks holding them are read (at most one per pictured image, whatever N is); otherwise one streaming pass over the
-    /// manifest finds them. A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's
-    /// dataset prefix plus their ids.
-    /// </summary>
-    private static async Task<(Dictionary<string, string> Blobs, Dictionary<string, int> Indices)> PicturedBlobsAsync(
-        IGrainFactory grains, IBlobStore store, JobStatus status, string jobId, IReadOnlySet<string> pictured, ReportDigest? digest, bool recovered,
-        CancellationToken cancellationToken)
-    {
-        var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
-        var indexById = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (recovered)
-        {
-            foreach (var id in pictured)
-            {
-                blobsById[id] = status.Source + id;
-            }
-            return (blobsById, indexById);
-        }
-        if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is not { } manifest)
-        {
-            return (blobsById, indexById);
-        }
-        var rows = digest?.Rows.Where(row => pictured.Contains(row.Id)).ToList();
-        if (rows is not null && rows.All(row => row.ImageIndex is not null))
-        {
-            foreach (var chunk in rows.GroupBy(row => row.ImageIndex!.Value / manifest.ChunkSize))
-            {
-                var images = await JobManifestStore.ReadImageChunkAsync(store, manifest, chunk.Key, cancellationToken).ConfigureAwait(false);
-                foreach (var row in chunk)
-                {
-                    blobsById[row.Id] = images[row.ImageIndex!.Value % manifest.ChunkSize].BlobName;
-                    indexById[row.Id] = row.ImageIndex.Value;
-                }
-            }
-            return (blobsById, indexById);
-        }
-        // The manifest lists the images in index order: an image's position is its outcome blob's index.
-        var index = 0;
-        await foreach (var image in JobManifestStore.ReadImagesAsync(store, manifest, cancellationToken).ConfigureAwait(false))
-        {
-            if (pictured.Contains(image.Id))
-            {
-                blobsById[image.Id] = image.BlobName;
-                indexById[image.Id] = index;
-            }
-            index++;
-        }
-        return (blobsById, indexById);
-    }
-
-    /// <summary>The report digest beside the result's summary; null for a result written before digests existed (or a legacy full document).</summary>
-    private static async Task<ReportDigest?> TryReadDigestAsync(IBlobStore store, JobStatus status, CancellationToken cancellationToken)
-    {
-        var folder = status.ResultBlob![..(status.ResultBlob!.LastIndexOf('/') + 1)];
-        try
-        {
-            await using var stream = await store.OpenReadAsync(folder + ReportDigest.FileName, cancellationToken).ConfigureAwait(false);
-            return ReportDigest.Read(stream);
-        }
-        catch (Exception e) when (e is BlobNotFoundException or InvalidDataException)
-        {
-            // No digest, or one of another format: the whole result still renders (today's O(N) read).
-            return null;
-        }
-    }
-
-    /// <summary>The result a report shows, from the summary and the digest only (<see cref="ResultFolder.ReadForReport"/>).</summary>
-    private static async Task<(ClusteringResult Result, ResultSource Source)> ReadForReportAsync(
-        IBlobStore store, JobStatus status, ReportDigest digest, CancellationToken cancellationToken)
-    {
-        await using var summary = await OpenResultAsync(store, status, cancellationToken).ConfigureAwait(false);
-        using var buffered = new MemoryStream();
-        await summary.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
-        buffered.Position = 0;
-        return ResultFolder.ReadForReport(buffered, digest);
     }
 
     private static async Task<IResult> ThumbnailAsync(string key, HttpResponse response, IBlobStore store, CancellationToken cancellationToken)
