@@ -64,7 +64,8 @@ internal sealed record ResultHead(
 /// label, distance to the cluster's centroid, anomaly score, the image file's SHA-256); <c>errors.parquet</c>, one row per unusable image; <c>linkage.npy</c>, the
 /// whole merge tree as SciPy's linkage matrix ((N-1) x 4 float64); <c>embeddings.npy</c>, the image embeddings x_i
 /// (N x D float32); <c>alpha.npy</c>, the alpha maps (N x M float32, row i the map of image i on the alpha grid) when the
-/// images came from pixels. Rows of every file are in the order of <see cref="ClusteringResult.Images"/>.
+/// images came from pixels; <c>report-digest.json</c>, what a report shows, bounded at any N (<see cref="ReportDigest"/>).
+/// Rows of every file are in the order of <see cref="ClusteringResult.Images"/>.
 /// </summary>
 /// <remarks>
 /// Writing and reading are O(N (D + M)) time; the summary is O(K C) bytes for K clusters and C classes. Parquet.Net's API
@@ -91,7 +92,7 @@ public static class ResultFolder
     public const string AlphaFileName = "alpha.npy";
 
     /// <summary>The files beside the summary, in the order they are written (some are absent for some results).</summary>
-    public static IReadOnlyList<string> DataFileNames { get; } = [ImagesFileName, ErrorsFileName, LinkageFileName, EmbeddingsFileName, AlphaFileName];
+    public static IReadOnlyList<string> DataFileNames { get; } = [ImagesFileName, ErrorsFileName, LinkageFileName, EmbeddingsFileName, AlphaFileName, ReportDigest.FileName];
 
     /// <summary>The <c>format</c> value of a summary (a full result document has none).</summary>
     public const string SummaryFormat = "summary-v1";
@@ -122,8 +123,11 @@ public static class ResultFolder
     public static string Write(string folder, ClusteringResult result, ResultSource source, float[]? embeddings = null) =>
         Write(folder, result, source, ClusterCentres.Of(result, embeddings), embeddings);
 
-    /// <summary>As <see cref="Write(string, ClusteringResult, ResultSource, float[])"/>, with the centres already computed.</summary>
-    public static string Write(string folder, ClusteringResult result, ResultSource source, ClusterCentres centres, float[]? embeddings)
+    /// <summary>
+    /// As <see cref="Write(string, ClusteringResult, ResultSource, float[])"/>, with the centres already computed and, for a
+    /// job, each image's manifest index (kept in the report digest, so that a report finds its pictured images' files).
+    /// </summary>
+    public static string Write(string folder, ClusteringResult result, ResultSource source, ClusterCentres centres, float[]? embeddings, IReadOnlyList<int>? imageIndices = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(result);
@@ -137,12 +141,69 @@ public static class ResultFolder
         // No alpha maps for precomputed embeddings: no alpha file.
         WriteRows(Path.Combine(folder, AlphaFileName), result.Images.Select(image => image.PatchWeights).ToArray(), result.PatchGridHeight * result.PatchGridWidth);
 
+        // What a report shows, bounded at any N: a served report reads it instead of the files above.
+        using (var digest = File.Create(Path.Combine(folder, ReportDigest.FileName)))
+        {
+            ReportDigest.Of(result, centres.Distances, imageIndices).Write(digest);
+        }
+
         var summaryPath = Path.Combine(folder, SummaryFileName);
         using (var stream = File.Create(summaryPath))
         {
             ClusteringResultJson.WriteSummary(stream, result, source, centres.CentreImages);
         }
         return summaryPath;
+    }
+
+    /// <summary>
+    /// The result a report of the summary <paramref name="summary"/> and its <paramref name="digest"/> shows: the digest's
+    /// rows as its images (their recorded distances ordering the galleries), its first errors, the top of the tree with
+    /// the subtrees below as points, and the detection scores of the whole result (its NMI / ARI / F1 are the digest's
+    /// <see cref="ReportDigest.Metrics"/>; <see cref="ClusteringResult.Scores"/> is null). O(K x M + tree top).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The summary is not one.</exception>
+    public static (ClusteringResult Result, ResultSource Source) ReadForReport(Stream summary, ReportDigest digest)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(digest);
+        ResultHead head;
+        ResultSource source;
+        try
+        {
+            (head, source) = ClusteringResultJson.ReadSummary(summary);
+        }
+        catch (Exception e) when (ClusteringResultJson.IsMalformed(e))
+        {
+            throw new InvalidDataException($"cannot read the result summary: {e.Message}", e);
+        }
+        var images = digest.Rows.Select(row => new ClusteredImage(row.Id, row.Cluster, row.Label, PatchWeights: null, Embedding: null, row.Score)
+        {
+            DistanceToCentre = double.IsFinite(row.Distance) ? row.Distance : null,
+            ContentSha256 = row.ContentSha256,
+        }).ToArray();
+        var result = head.ToResult(images, digest.Errors, TopOfTree(digest.Tree), leafOfImage: null);
+        // The digest's rows are not every image: the whole result's metrics are the digest's (ReportDigest.Metrics), not these.
+        return (result with { Scores = null, Detection = digest.Detection }, source);
+    }
+
+    /// <summary>The digest's tree top as a tree of its own: the collapsed subtrees (and images) below it are its points, numbered in node order.</summary>
+    private static MergeTree TopOfTree(ReportDigestTree top)
+    {
+        var n = top.PointCount;
+        var produced = top.Rows.Count;
+        var points = top.ClusterOfNode.Keys.Where(node => node < n + top.FirstRow).Order().ToArray();
+        var idOf = points.Select((node, id) => (node, id)).ToDictionary(pair => pair.node, pair => pair.id);
+        int Id(int node) => node >= n + top.FirstRow ? points.Length + (node - n - top.FirstRow) : idOf[node];
+        var sizes = new int[points.Length + produced];
+        Array.Fill(sizes, 1, 0, points.Length);
+        var linkage = new double[produced, 4];
+        for (var r = 0; r < produced; r++)
+        {
+            var (left, right) = (Id(top.Rows[r].Left), Id(top.Rows[r].Right));
+            sizes[points.Length + r] = sizes[left] + sizes[right];
+            (linkage[r, 0], linkage[r, 1], linkage[r, 2], linkage[r, 3]) = (Math.Min(left, right), Math.Max(left, right), top.Rows[r].Height, sizes[points.Length + r]);
+        }
+        return MergeTree.FromLinkageArray(linkage);
     }
 
     /// <summary>True when <paramref name="folder"/> holds a result written by <see cref="Write(string, ClusteringResult, ResultSource, float[])"/> (rather than one full result.json).</summary>

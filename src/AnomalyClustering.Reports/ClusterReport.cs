@@ -16,6 +16,12 @@ public sealed record ClusterReportInput(ClusteringResult Result, ResultSource So
 {
     /// <summary>Sizes, inlining and the API the page talks to.</summary>
     public ReportOptions Options { get; init; } = new();
+
+    /// <summary>
+    /// The result's report digest when <see cref="Result"/> was built from it (<see cref="ResultFolder.ReadForReport"/>: its
+    /// images are only the digest's rows); the page's totals then come from it. Null for a result read whole.
+    /// </summary>
+    public ReportDigest? Digest { get; init; }
 }
 
 /// <summary>
@@ -44,10 +50,11 @@ public static class ClusterReport
         input.Options.Validate();
         input.Result.Names.CheckAgainst(input.Result.ClusterCount);
         // Only the images the galleries show are read and rendered: K x MaxImagesPerCluster at most, whatever N is.
-        var selection = ReportSelection.Of(input.Result, input.Options, ReportPage.HasAnomalyScores(input.Result));
+        var selection = SelectionOf(input.Result, input.Options, input.Digest);
         var thumbnails = await ReportThumbnails.PrepareAsync(
             input.Result, selection.Pictured, input.Source.Preprocessing, input.Images, input.Thumbnails, input.Options, cancellationToken).ConfigureAwait(false);
-        var html = ReportPage.Render(input.Result, input.Source, selection, thumbnails, input.Options);
+        var totals = input.Digest ?? ReportPage.TotalsOf(input.Result, input.Options);
+        var html = ReportPage.Render(input.Result, input.Source, selection, thumbnails, input.Options, totals);
         var bytes = Encoding.UTF8.GetBytes(html);
         await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
@@ -56,13 +63,21 @@ public static class ClusterReport
     /// The ids of the images the page for <paramref name="result"/> pictures (at most K x 2 x
     /// <see cref="ReportOptions.MaxImagesPerCluster"/>): a server finds only these images' blobs, not every image's.
     /// </summary>
-    public static IReadOnlySet<string> PicturedImageIds(ClusteringResult result, ReportOptions options)
+    public static IReadOnlySet<string> PicturedImageIds(ClusteringResult result, ReportOptions options, ReportDigest? digest = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(options);
-        var selection = ReportSelection.Of(result, options, ReportPage.HasAnomalyScores(result));
+        var selection = SelectionOf(result, options, digest);
         return selection.Pictured.Select(i => result.Images[i].Id).ToHashSet(StringComparer.Ordinal);
     }
+
+    // A result built from a digest holds every image only when the digest kept them all and its tree is the whole tree
+    // over the images (a small job): then the page lists them and can re-cut, as for the result read whole.
+    private static ReportSelection SelectionOf(ClusteringResult result, ReportOptions options, ReportDigest? digest) =>
+        digest is null
+            ? ReportSelection.Of(result, options, ReportPage.HasAnomalyScores(result))
+            : ReportSelection.Of(result, options, hasScores: digest.Histogram is not null,
+                holdsEveryImage: digest.Rows.Count == digest.ImageCount && digest.Tree.FirstRow == 0 && digest.Tree.PointCount == digest.ImageCount);
 
     /// <summary>
     /// Writes <see cref="FileName"/> into <paramref name="folder"/> with its thumbnails in <c>thumbnails/</c> beside it (the

@@ -101,6 +101,68 @@ public sealed class ResultFolderTests : IDisposable
     }
 
     [Fact]
+    public void TheReportDigestKeepsEachClustersNearestAndMostAnomalousRowsTheTotalsAndTheTreeTop()
+    {
+        var clustered = Clustered(900, labelled: true, withAlpha: false);
+        var result = clustered with
+        {
+            Images = clustered.Images.Select((image, i) => image with { AnomalyScore = (i * 7919 % 1000) / 10.0 }).ToArray(),
+            Errors = Enumerable.Range(0, 230).Select(i => new ImageError($"bad{i}.png", $"/data/bad{i}.png", "corrupt", "not an image")).ToArray(),
+        };
+        var indices = Enumerable.Range(0, 900).Select(i => 10_000 + i).ToArray();
+
+        ResultFolder.Write(_folder, result, Source, ClusterCentres.Of(result), embeddings: null, indices);
+        ReportDigest digest;
+        using (var stream = File.OpenRead(Path.Combine(_folder, ReportDigest.FileName)))
+        {
+            digest = ReportDigest.Read(stream);
+        }
+
+        var distances = ClusterCentres.Of(result).Distances;
+        for (var c = 0; c < 3; c++)
+        {
+            var members = Enumerable.Range(0, 900).Where(i => result.Images[i].Cluster == c).ToArray();
+            var kept = digest.Rows.Where(row => row.Cluster == c).Select(row => row.Index).ToHashSet();
+            // Its 240 nearest to the centre and its 240 highest scores, no other row.
+            var nearest = members.OrderBy(i => distances[i]).ThenBy(i => i).Take(ReportDigest.DefaultRowsPerList);
+            var highest = members.OrderBy(i => distances[i]).ThenBy(i => i).OrderByDescending(i => result.Images[i].AnomalyScore).Take(ReportDigest.DefaultRowsPerList);
+            Assert.Equal(nearest.Union(highest).Order(), kept.Order());
+            Assert.Equal(members.Length, digest.Clusters.Single(cluster => cluster.Cluster == c).Size);
+        }
+        Assert.All(digest.Rows, row => Assert.Equal(10_000 + row.Index, row.ImageIndex));
+        Assert.All(digest.Rows, row => Assert.Equal(result.Images[row.Index].Id, row.Id));
+        Assert.Equal(900, digest.ImageCount);
+        Assert.Equal(900, digest.Histogram!.Good.Sum() + digest.Histogram.Other.Sum());
+        Assert.Equal(230, digest.ErrorCount);
+        Assert.Equal(ReportDigest.DefaultErrorRows, digest.Errors.Count);
+        // The tree's last 120 rows (the 119 merges over 120 drawn leaves and the row below them), as linkage.npy has them.
+        Assert.Equal(result.MergeTree.LinkageMatrix.Skip(899 - 120), digest.Tree.Rows);
+        // The whole result's metrics, and each cluster's label matched for F1.
+        Assert.Equal(result.Scores!.NormalizedMutualInformation, digest.Metrics!.NormalizedMutualInformation);
+        Assert.Equal(result.Scores.AdjustedRandIndex, digest.Metrics.AdjustedRandIndex);
+        Assert.Equal(result.Scores.HungarianF1, digest.Metrics.HungarianF1);
+        Assert.Equal(3, digest.Metrics.MatchedLabels.Count);
+
+        // The result a report shows from the summary and the digest: the digest's rows and a tree over the top.
+        using var summary = File.OpenRead(Path.Combine(_folder, ResultFolder.SummaryFileName));
+        var (forReport, _) = ResultFolder.ReadForReport(summary, digest);
+        Assert.Equal(digest.Rows.Select(row => row.Id), forReport.Images.Select(image => image.Id));
+        Assert.Equal(3, forReport.ClusterCount);
+        Assert.Equal(digest.Tree.Rows.Count + 1, forReport.MergeTree.PointCount);
+        // Its own images are only the digest's rows: the whole result's metrics are the digest's, not recomputed from them.
+        Assert.Null(forReport.Scores);
+    }
+
+    [Fact]
+    public void AReportDigestOfAnotherFormatIsAnInvalidDataError()
+    {
+        using var stream = new MemoryStream("{\"format\":\"report-digest-v0\",\"imageCount\":1}"u8.ToArray());
+        Assert.Throws<InvalidDataException>(() => ReportDigest.Read(stream));
+        using var garbage = new MemoryStream("not json"u8.ToArray());
+        Assert.Throws<InvalidDataException>(() => ReportDigest.Read(garbage));
+    }
+
+    [Fact]
     public void TheDocumentNotAStaleParquetFileDecidesTheForm()
     {
         var result = Clustered(12, labelled: true, withAlpha: false);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Tests;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Testing.Browser;
@@ -166,6 +167,66 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         Assert.Equal(first, second);
         Assert.True(second.Split("data:image/jpeg;base64,").Length - 1 >= 6, "the page embeds a thumbnail of each of the 6 images");
         Assert.DoesNotContain("image file not found", second, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheServedReportReadsItsResultsSummaryAndDigestButNoPerImageFile()
+    {
+        var jobId = await CompletedJobAsync(seed: 9_201);
+        var folder = JobResultFiles.Folder(jobId);
+        string[] perImage = [ResultFolder.ImagesFileName, ResultFolder.ErrorsFileName, ResultFolder.LinkageFileName, ResultFolder.EmbeddingsFileName, ResultFolder.AlphaFileName];
+        var before = perImage.ToDictionary(name => name, name => server.Store.ReadsUnder(folder + name));
+        var digestReads = server.Store.ReadsUnder(folder + ReportDigest.FileName);
+
+        var html = await Client.GetStringAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken);
+
+        // O(K x M + top of the tree) bytes: result.json and report-digest.json, never a file with a row per image.
+        Assert.All(perImage, name => Assert.Equal(before[name], server.Store.ReadsUnder(folder + name)));
+        Assert.Equal(digestReads + 1, server.Store.ReadsUnder(folder + ReportDigest.FileName));
+        // Still the whole page: both galleries with their thumbnails, the score histogram, the dendrogram, and (the digest
+        // of a small job holds every image and the whole tree) the re-cut control with the linkage it cuts.
+        Assert.Equal(2, html.Split("<article class=\"cluster\"").Length - 1);
+        Assert.True(html.Split("data:image/jpeg;base64,").Length - 1 >= 6, "the page embeds a thumbnail of each of the 6 images");
+        Assert.Contains("id=\"score-histogram\"", html, StringComparison.Ordinal);
+        Assert.Contains("<section id=\"dendrogram\">", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"recut-k\"", html, StringComparison.Ordinal);
+        Assert.Contains("\"linkage\":[[", html, StringComparison.Ordinal);
+        Assert.Contains("6 images in 2 clusters", html, StringComparison.Ordinal);
+
+        // A client gets the digest like the other result files.
+        await using var digest = await Client.GetStreamAsync($"/jobs/{jobId}/result/files/{ReportDigest.FileName}", TestContext.Current.CancellationToken);
+        var read = ReportDigest.Read(digest);
+        Assert.Equal(6, read.ImageCount);
+        Assert.Equal(6, read.Rows.Count);
+    }
+
+    [Fact]
+    public async Task AResultWrittenBeforeReportDigestsStillRendersFromItsWholeFiles()
+    {
+        var jobId = await CompletedJobAsync(seed: 9_301);
+        var folder = JobResultFiles.Folder(jobId);
+        var digestPage = await Client.GetStringAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken);
+        Assert.True(await server.Store.DeleteAsync(folder + ReportDigest.FileName, TestContext.Current.CancellationToken));
+        var imagesRead = server.Store.ReadsUnder(folder + ResultFolder.ImagesFileName);
+
+        using var response = await Client.GetAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(imagesRead + 1, server.Store.ReadsUnder(folder + ResultFolder.ImagesFileName));
+        Assert.Equal(2, html.Split("<article class=\"cluster\"").Length - 1);
+        Assert.Contains("id=\"recut-k\"", html, StringComparison.Ordinal);
+        Assert.Contains("6 images in 2 clusters", html, StringComparison.Ordinal);
+        // The same clusters and histogram as the digest's page (a small job's whole read also orders by medoid).
+        Assert.Equal(Section(digestPage, "anomaly-scores"), Section(html, "anomaly-scores"));
+        Assert.Equal(Section(digestPage, "dendrogram"), Section(html, "dendrogram"));
+    }
+
+    private static string Section(string html, string id)
+    {
+        var start = html.IndexOf($"<section id=\"{id}\">", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no section {id}");
+        return html[start..html.IndexOf("</section>", start, StringComparison.Ordinal)];
     }
 
     [Fact]

@@ -175,6 +175,11 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         // Read after the peaks are taken: the files of a large job are big.
         var (result, _) = await JobResultFiles.ReadAsync(store, status.ResultBlob!, CancellationToken.None);
         var stage = result.Timings.ToDictionary(timing => timing.Stage, timing => timing.Elapsed.TotalSeconds);
+        var resultFiles = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var entry in store.ListAsync(JobResultFiles.Folder(status.JobId)))
+        {
+            resultFiles[entry.Name[JobResultFiles.Folder(status.JobId).Length..]] = entry.Size;
+        }
 
         Console.WriteLine();
         Console.WriteLine($"job: {status.TotalImages:N0} images, algorithm {algorithm ?? "auto"}, {result.ClusterCount} clusters, {status.FailedImages} failed, NMI vs the mixture's components {result.Scores?.NormalizedMutualInformation:F4}");
@@ -204,6 +209,14 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         var written = traffic.Values.Sum(t => t.WrittenBytes);
         var read = traffic.Values.Sum(t => t.ReadBytes);
         Console.WriteLine($"store: {written / (double)imageCount:F0} B written and {read / (double)imageCount:F0} B read per image");
+        // What a served report (GET /jobs/{id}/report past AnomalyClustering:Api:ReportWholeReadUpTo) reads of the result:
+        // result.json (twice: the summary, then the page's head) and report-digest.json, against the whole read of before.
+        long SizeOf(string name) => resultFiles.GetValueOrDefault(name);
+        var digestRead = 2 * SizeOf(ResultFolder.SummaryFileName) + SizeOf(ReportDigest.FileName);
+        var wholeRead = SizeOf(ResultFolder.SummaryFileName) + SizeOf(ResultFolder.ImagesFileName) + SizeOf(ResultFolder.ErrorsFileName) + SizeOf(ResultFolder.LinkageFileName);
+        Console.WriteLine($"served report, result bytes read per render: {digestRead:N0} B from result.json ({SizeOf(ResultFolder.SummaryFileName):N0} B, read twice) and "
+            + $"{ReportDigest.FileName} ({SizeOf(ReportDigest.FileName):N0} B); the whole read it replaces: {wholeRead:N0} B (images.parquet {SizeOf(ResultFolder.ImagesFileName):N0} B, "
+            + $"errors.parquet {SizeOf(ResultFolder.ErrorsFileName):N0} B, linkage.npy {SizeOf(ResultFolder.LinkageFileName):N0} B, result.json)");
         foreach (var (kind, t) in traffic.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {
             Console.WriteLine($"  {kind}: {t.Writes:N0} blobs written, {t.WrittenBytes / (double)imageCount:F1} B/image ({Mib(t.WrittenBytes)}); "

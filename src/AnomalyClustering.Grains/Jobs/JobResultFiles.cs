@@ -39,7 +39,7 @@ public static class JobResultFiles
         var local = Directory.CreateTempSubdirectory("anomaly-clustering-result-");
         try
         {
-            ResultFolder.Write(local.FullName, result, source, centres, embeddings);
+            ResultFolder.Write(local.FullName, result, source, centres, embeddings, imageIndices);
             var files = Directory.GetFiles(local.FullName).Select(Path.GetFileName).Where(name => name != ResultFolder.SummaryFileName).ToArray();
             await ForEachAsync(files, async name =>
             {

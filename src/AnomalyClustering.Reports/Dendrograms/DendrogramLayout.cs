@@ -1,4 +1,5 @@
 using AnomalyClustering.Core.Clustering;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Reports.Dendrograms;
 
@@ -26,7 +27,7 @@ public readonly record struct DendrogramLink(int Row, double LeftX, double Right
 /// merges are drawn and the p subtrees below them become leaves. The cut line is at the distance threshold, or for a cut
 /// into K clusters halfway between the last merge kept and the first merge undone.
 /// </summary>
-/// <remarks>O(N) time and memory.</remarks>
+/// <remarks>O(N) time and memory from a whole tree; O(leaves) from a digest's tree top.</remarks>
 public sealed class DendrogramLayout
 {
     private DendrogramLayout(IReadOnlyList<DendrogramLeaf> leaves, IReadOnlyList<DendrogramLink> links, double cutHeight, double maxHeight)
@@ -69,10 +70,6 @@ public sealed class DendrogramLayout
             throw new ArgumentException($"{clusterOfPoint.Count} cluster labels for {n} points.", nameof(clusterOfPoint));
         }
         var rows = tree.LinkageMatrix;
-        var leafCount = Math.Clamp(Math.Max(maxLeaves, clusterCount ?? 0), 2, n);
-        // Rows below this one are collapsed: nodes with id < n + firstDrawnRow become leaves.
-        var firstDrawnRow = n - leafCount;
-
         // The flat cluster of every node, -1 when its points span several.
         var clusterOfNode = new int[2 * n - 1];
         for (var i = 0; i < n; i++)
@@ -87,7 +84,28 @@ public sealed class DendrogramLayout
             clusterOfNode[n + r] = left == right ? left : -1;
             sizeOfNode[n + r] = rows[r].Size;
         }
+        return Lay(n, r => rows[r], node => clusterOfNode[node], node => sizeOfNode[node], clusterCount, distanceThreshold, maxLeaves);
+    }
 
+    /// <summary>
+    /// Lays out the top of a tree as a report digest keeps it (<see cref="ReportDigestTree"/>): the same drawing as
+    /// <see cref="Of(MergeTree, IReadOnlyList{int}, int?, double?, int)"/> of the whole tree, for at most the leaves the
+    /// digest kept. O(leaves) time, whatever N is.
+    /// </summary>
+    public static DendrogramLayout Of(ReportDigestTree top, int? clusterCount, double? distanceThreshold, int maxLeaves = 120)
+    {
+        ArgumentNullException.ThrowIfNull(top);
+        // A top from row 0 is the whole tree; otherwise it keeps the row below its drawn merges, so it draws one leaf fewer than its rows.
+        var drawable = top.FirstRow == 0 ? top.PointCount : top.PointCount - top.FirstRow - 1;
+        return Lay(top.PointCount, top.Row, node => top.ClusterOfNode[node], node => top.SizeOfNode[node], clusterCount, distanceThreshold, Math.Min(maxLeaves, Math.Max(2, drawable)));
+    }
+
+    private static DendrogramLayout Lay(
+        int n, Func<int, MergeStep> row, Func<int, int> clusterOfNode, Func<int, int> sizeOfNode, int? clusterCount, double? distanceThreshold, int maxLeaves)
+    {
+        var leafCount = Math.Clamp(Math.Max(maxLeaves, clusterCount ?? 0), 2, n);
+        // Rows below this one are collapsed: nodes with id < n + firstDrawnRow become leaves.
+        var firstDrawnRow = n - leafCount;
         // Depth-first from the root, left child first (an explicit stack: trees can be N deep).
         var leaves = new List<DendrogramLeaf>(leafCount);
         var stack = new Stack<int>();
@@ -97,33 +115,33 @@ public sealed class DendrogramLayout
             var node = stack.Pop();
             if (node < n + firstDrawnRow)
             {
-                leaves.Add(new DendrogramLeaf(node, leaves.Count + 0.5, sizeOfNode[node], clusterOfNode[node]));
+                leaves.Add(new DendrogramLeaf(node, leaves.Count + 0.5, sizeOfNode(node), clusterOfNode(node)));
                 continue;
             }
-            stack.Push(rows[node - n].Right);
-            stack.Push(rows[node - n].Left);
+            stack.Push(row(node - n).Right);
+            stack.Push(row(node - n).Left);
         }
-
-        var x = new double[2 * n - 1];
-        var height = new double[2 * n - 1];
+        // Positions and heights of the drawn nodes only (leaves and merges from firstDrawnRow): O(leaves), not O(N).
+        var x = new Dictionary<int, double>(2 * leafCount);
+        var height = new Dictionary<int, double>(2 * leafCount);
         foreach (var leaf in leaves)
         {
             x[leaf.Node] = leaf.X;
+            height[leaf.Node] = 0;
         }
         var links = new List<DendrogramLink>(leafCount - 1);
-        for (var r = firstDrawnRow; r < rows.Count; r++)
+        for (var r = firstDrawnRow; r < n - 1; r++)
         {
-            var step = rows[r];
+            var step = row(r);
             x[n + r] = (x[step.Left] + x[step.Right]) / 2;
             height[n + r] = step.Height;
-            links.Add(new DendrogramLink(r, x[step.Left], x[step.Right], height[step.Left], height[step.Right], step.Height, clusterOfNode[n + r]));
+            links.Add(new DendrogramLink(r, x[step.Left], x[step.Right], height[step.Left], height[step.Right], step.Height, clusterOfNode(n + r)));
         }
-
-        var maxHeight = rows[^1].Height;
-        return new DendrogramLayout(leaves, links, CutHeightOf(rows, clusterCount, distanceThreshold, maxHeight), maxHeight);
+        var maxHeight = row(n - 2).Height;
+        return new DendrogramLayout(leaves, links, CutHeightOf(n, row, clusterCount, distanceThreshold, maxHeight), maxHeight);
     }
 
-    private static double CutHeightOf(IReadOnlyList<MergeStep> rows, int? clusterCount, double? distanceThreshold, double maxHeight)
+    private static double CutHeightOf(int n, Func<int, MergeStep> rows, int? clusterCount, double? distanceThreshold, double maxHeight)
     {
         if (distanceThreshold is { } threshold)
         {
@@ -133,16 +151,15 @@ public sealed class DendrogramLayout
         {
             throw new ArgumentException("give the cluster count or the distance threshold the tree was cut at.", nameof(clusterCount));
         }
-        var n = rows.Count + 1;
         if (k <= 1)
         {
             return maxHeight * 1.05;
         }
         if (k >= n)
         {
-            return rows[0].Height / 2;
+            return rows(0).Height / 2;
         }
         // Rows 0 .. n-k-1 are kept, row n-k is the first undone.
-        return (rows[n - k - 1].Height + rows[n - k].Height) / 2;
+        return (rows(n - k - 1).Height + rows(n - k).Height) / 2;
     }
 }

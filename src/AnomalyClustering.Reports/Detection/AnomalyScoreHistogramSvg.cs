@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AnomalyClustering.Jobs;
 
 namespace AnomalyClustering.Reports.Detection;
 
@@ -11,7 +12,7 @@ namespace AnomalyClustering.Reports.Detection;
 public static class AnomalyScoreHistogramSvg
 {
     /// <summary>Number of bins.</summary>
-    public const int BinCount = 40;
+    public const int BinCount = ScoreHistogram.BinCount;
 
     private const double Width = 1000;
     private const double Height = 240;
@@ -24,32 +25,8 @@ public static class AnomalyScoreHistogramSvg
     private const string UnlabelledColor = "#1f77b4";
 
     /// <summary>Bin counts of <paramref name="scores"/> split by <paramref name="isGood"/> (null: one unlabelled series), and the range they cover.</summary>
-    public static (int[] Good, int[] Other, double Min, double Max) Bins(IReadOnlyList<double> scores, IReadOnlyList<bool>? isGood)
-    {
-        ArgumentNullException.ThrowIfNull(scores);
-        var good = new int[BinCount];
-        var other = new int[BinCount];
-        if (scores.Count == 0)
-        {
-            return (good, other, 0, 0);
-        }
-        var min = scores.Min();
-        var max = scores.Max();
-        var width = max > min ? (max - min) / BinCount : 1;
-        for (var i = 0; i < scores.Count; i++)
-        {
-            var bin = Math.Clamp((int)((scores[i] - min) / width), 0, BinCount - 1);
-            if (isGood is not null && isGood[i])
-            {
-                good[bin]++;
-            }
-            else
-            {
-                other[bin]++;
-            }
-        }
-        return (good, other, min, max);
-    }
+    public static (int[] Good, int[] Other, double Min, double Max) Bins(IReadOnlyList<double> scores, IReadOnlyList<bool>? isGood) =>
+        ScoreHistogram.Of(scores, isGood);
 
     /// <summary>The SVG element.</summary>
     /// <param name="scores">One anomaly score per image.</param>
@@ -57,8 +34,22 @@ public static class AnomalyScoreHistogramSvg
     /// <param name="threshold">A detection threshold to mark, or null.</param>
     public static string Render(IReadOnlyList<double> scores, IReadOnlyList<bool>? isGood, double? threshold)
     {
-        // The bins' range as Bins found it; the axis widens to show the threshold, the bins keep theirs.
         var (good, other, binMin, binMax) = Bins(scores, isGood);
+        return Render(good, other, binMin, binMax, labelled: isGood is not null, threshold);
+    }
+
+    /// <summary>The SVG element from bins already counted (<see cref="ScoreHistogram"/>; a report digest carries them).</summary>
+    /// <param name="good">Good images per bin.</param>
+    /// <param name="other">The other images per bin.</param>
+    /// <param name="binMin">The smallest score (the first bin's left edge).</param>
+    /// <param name="binMax">The largest score.</param>
+    /// <param name="labelled">Whether the images have labels (good and defective drawn apart).</param>
+    /// <param name="threshold">A detection threshold to mark, or null.</param>
+    public static string Render(int[] good, int[] other, double binMin, double binMax, bool labelled, double? threshold)
+    {
+        ArgumentNullException.ThrowIfNull(good);
+        ArgumentNullException.ThrowIfNull(other);
+        // The bins' range as Bins found it; the axis widens to show the threshold, the bins keep theirs.
         var (min, max) = threshold is { } t ? (Math.Min(binMin, t), Math.Max(binMax, t)) : (binMin, binMax);
         var span = max > min ? max - min : 1;
         var tallest = Math.Max(1, Enumerable.Range(0, BinCount).Max(b => good[b] + other[b]));
@@ -84,8 +75,8 @@ public static class AnomalyScoreHistogramSvg
             var barWidth = Math.Max(0.5, right - left);
             if (other[b] > 0)
             {
-                var color = isGood is null ? UnlabelledColor : DefectColor;
-                var kind = isGood is null ? "images" : "defective";
+                var color = !labelled ? UnlabelledColor : DefectColor;
+                var kind = !labelled ? "images" : "defective";
                 Append(svg, $"<rect class=\"bar-{kind}\" x=\"{left:F1}\" y=\"{Y(other[b]):F1}\" width=\"{barWidth:F1}\" height=\"{Y(0) - Y(other[b]):F1}\" fill=\"{color}\"><title>{other[b]} {kind}</title></rect>");
             }
             if (good[b] > 0)

@@ -40,8 +40,11 @@ internal sealed class ReportSelection
     /// <summary>True when <see cref="Listed"/> is every image (re-cutting the tree in the page is possible).</summary>
     public bool ListsEveryImage { get; }
 
-    /// <summary>The selection for <paramref name="result"/>.</summary>
-    public static ReportSelection Of(ClusteringResult result, ReportOptions options, bool hasScores)
+    /// <summary>
+    /// The selection for <paramref name="result"/>; <paramref name="holdsEveryImage"/> false when its images are only some of
+    /// the job's (a report digest's rows), so that the page never lists them as if they were all.
+    /// </summary>
+    public static ReportSelection Of(ClusteringResult result, ReportOptions options, bool hasScores, bool holdsEveryImage = true)
     {
         var galleries = GalleryOrder.Of(result);
         var limit = options.MaxImagesPerCluster;
@@ -53,7 +56,7 @@ internal sealed class ReportSelection
                 .Take(limit).Select(entry => entry.ImageIndex).ToArray()).ToArray()
             : null;
         var pictured = typical.SelectMany(ids => ids).Concat(byScore?.SelectMany(ids => ids) ?? []).Distinct().Order().ToArray();
-        var listsEveryImage = result.Images.Count <= options.FullImageListUpTo;
+        var listsEveryImage = holdsEveryImage && result.Images.Count <= options.FullImageListUpTo;
         var listed = listsEveryImage ? Enumerable.Range(0, result.Images.Count).ToArray() : pictured;
         var position = new Dictionary<int, int>(listed.Length);
         for (var p = 0; p < listed.Length; p++)

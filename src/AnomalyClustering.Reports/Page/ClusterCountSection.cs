@@ -20,9 +20,9 @@ internal static class ClusterCountSection
 
     /// <summary>
     /// Appends the section's markup. O(points on the curve). The re-cut control only when the page lists every image
-    /// (<paramref name="canRecut"/>): the cut is per image.
+    /// (<paramref name="canRecut"/>): the cut is per image. <paramref name="imageCount"/>: the result's N (its images, when not given).
     /// </summary>
-    public static void Render(StringBuilder html, ClusteringResult result, bool canRecut = true, int recutUpTo = 0)
+    public static void Render(StringBuilder html, ClusteringResult result, bool canRecut = true, int recutUpTo = 0, int? imageCount = null)
     {
         html.Append("<section id=\"cluster-count\">\n<h2>Number of clusters</h2>\n");
         if (result.ClusterCountChoice is { } choice)
@@ -42,7 +42,7 @@ internal static class ClusterCountSection
         }
         if (!canRecut)
         {
-            html.Append(Invariant($"<p class=\"note\" id=\"recut-unavailable\">Re-cutting the tree in the page is offered up to {recutUpTo} images (it needs every image in the page); this result has {result.Images.Count}. Cut it at another K from its files: linkage.npy is SciPy's linkage matrix (scipy.cluster.hierarchy.fcluster).</p>\n</section>\n"));
+            html.Append(Invariant($"<p class=\"note\" id=\"recut-unavailable\">Re-cutting the tree in the page is offered up to {recutUpTo} images (it needs every image in the page); this result has {imageCount ?? result.Images.Count}. Cut it at another K from its files: linkage.npy is SciPy's linkage matrix (scipy.cluster.hierarchy.fcluster).</p>\n</section>\n"));
             return;
         }
         html.Append(Invariant($"<p class=\"recut-tools\"><label>Cut the tree at K = <input type=\"number\" id=\"recut-k\" min=\"1\" max=\"{result.MergeTree.PointCount}\" value=\"{result.ClusterCount}\"></label> "));

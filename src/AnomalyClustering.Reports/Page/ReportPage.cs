@@ -47,10 +47,21 @@ internal static class ReportPage
 
     /// <summary>The whole page, with thumbnails by image index (null for images no gallery shows).</summary>
     public static string Render(ClusteringResult result, ResultSource source, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options) =>
-        Render(result, source, ReportSelection.Of(result, options, HasAnomalyScores(result)), thumbnails, options);
+        Render(result, source, ReportSelection.Of(result, options, HasAnomalyScores(result)), thumbnails, options, TotalsOf(result, options));
 
-    /// <summary>The whole page, showing <paramref name="selection"/>.</summary>
-    public static string Render(ClusteringResult result, ResultSource source, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options)
+    /// <summary>
+    /// The totals of the whole <paramref name="result"/> the page shows (sizes, label counts, histogram, errors, tree top):
+    /// a digest without rows, computed here for a result read whole. O(N log N).
+    /// </summary>
+    public static ReportDigest TotalsOf(ClusteringResult result, ReportOptions options) =>
+        ReportDigest.Of(result, new double[result.Images.Count], rowsPerList: 0, treeLeaves: options.MaxDendrogramLeaves, errorRows: options.MaxErrorRows);
+
+    /// <summary>
+    /// The whole page, showing <paramref name="selection"/> of <paramref name="result"/>'s images, with the totals of the whole
+    /// result from <paramref name="totals"/> (for a result built from a report digest, its images are only the digest's rows).
+    /// </summary>
+    public static string Render(
+        ClusteringResult result, ResultSource source, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options, ReportDigest totals)
     {
         var galleries = selection.Galleries;
         // Asked once here (O(N)) and passed down: the summary, toolbar, score section and every gallery's data depend on it.
@@ -69,37 +80,37 @@ internal static class ReportPage
         }
         html.Append(">\n");
 
-        Summary(html, title, result, source, hasScores);
+        Summary(html, title, result, totals, source, hasScores);
         Toolbar(html, result, options, hasScores);
         Legend(html, result);
-        Clusters(html, result, galleries, options.MaxImagesPerCluster, served: options.ApiBaseUrl is not null && options.JobId is not null);
-        if (hasScores)
+        Clusters(html, result, totals, galleries, options.MaxImagesPerCluster, served: options.ApiBaseUrl is not null && options.JobId is not null);
+        if (hasScores && totals.Histogram is { } histogram)
         {
-            AnomalyScores(html, result);
+            AnomalyScores(html, result, histogram, totals.ImageCount);
         }
-        Dendrogram(html, result, options.MaxDendrogramLeaves);
-        ClusterCountSection.Render(html, result, selection.ListsEveryImage, options.FullImageListUpTo);
-        Confusion(html, result);
-        Errors(html, result, options.MaxErrorRows);
+        Dendrogram(html, result, totals.Tree, options.MaxDendrogramLeaves);
+        ClusterCountSection.Render(html, result, selection.ListsEveryImage, options.FullImageListUpTo, totals.ImageCount);
+        Confusion(html, result, totals);
+        Errors(html, totals, options.MaxErrorRows);
         Options(html, result, source);
 
-        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, selection, thumbnails, options)).Append("</script>\n");
+        html.Append("<script type=\"application/json\" id=\"report-data\">").Append(Data(result, totals, selection, thumbnails, options)).Append("</script>\n");
         html.Append("<script>").Append(ScriptElementText).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
-    private static void Summary(StringBuilder html, string title, ClusteringResult result, ResultSource source, bool hasScores)
+    private static void Summary(StringBuilder html, string title, ClusteringResult result, ReportDigest totals, ResultSource source, bool hasScores)
     {
         html.Append("<header class=\"summary\">\n<h1>").Append(Encode(title)).Append("</h1>\n<p>");
-        html.Append(Invariant($"{result.Images.Count} images in {result.ClusterCount} clusters"));
+        html.Append(Invariant($"{totals.ImageCount} images in {result.ClusterCount} clusters"));
         html.Append(" · mode ").Append(Encode(ClusteringOptionNames.Of(result.Options.Mode)));
         html.Append(" · backbone ").Append(Encode(source.Backbone ?? "none (precomputed embeddings)"));
-        if (result.Errors.Count > 0)
+        if (totals.ErrorCount > 0)
         {
-            html.Append(Invariant($" · <a href=\"#errors\">{result.Errors.Count} image(s) left out</a>"));
+            html.Append(Invariant($" · <a href=\"#errors\">{totals.ErrorCount} image(s) left out</a>"));
         }
         html.Append("</p>\n");
-        if (result.Scores is { } scores)
+        if (totals.Metrics is { } scores)
         {
             html.Append(Invariant(
                 $"<p class=\"metrics\">NMI <b id=\"metric-nmi\">{scores.NormalizedMutualInformation:F3}</b> · ARI <b id=\"metric-ari\">{scores.AdjustedRandIndex:F3}</b> · F1 <b id=\"metric-f1\">{scores.HungarianF1:F3}</b> against {result.ClassNames.Count} label classes</p>\n"));
@@ -115,7 +126,7 @@ internal static class ReportPage
             html.Append(" <a href=\"#anomaly-scores\">Anomaly scores</a>");
         }
         html.Append(" <a href=\"#dendrogram\">Dendrogram</a> <a href=\"#cluster-count\">Number of clusters</a>");
-        if (result.Scores is not null)
+        if (totals.Metrics is not null)
         {
             html.Append(" <a href=\"#confusion\">Confusion matrix</a>");
         }
@@ -158,35 +169,36 @@ internal static class ReportPage
         html.Append("</div>\n");
     }
 
-    private static void Clusters(StringBuilder html, ClusteringResult result, IReadOnlyList<ClusterGallery> galleries, int maxImagesPerCluster, bool served)
+    private static void Clusters(StringBuilder html, ClusteringResult result, ReportDigest totals, IReadOnlyList<ClusterGallery> galleries, int maxImagesPerCluster, bool served)
     {
+        var sizes = SizesOf(totals);
         var ordered = galleries.Count > 0 && galleries.SelectMany(g => g.Entries.Take(1)).Any(e => !double.IsNaN(e.CentroidDistance));
         html.Append("<section id=\"clusters\">\n<h2>Clusters</h2>\n<p class=\"note\">")
             .Append(ordered
                 ? Invariant($"Each gallery starts with the cluster's medoid (the image closest to all others in embedding space; for clusters of more than {GalleryOrder.ExactMedoidUpTo} images, the image closest to the centre), then the images closest to the cluster's centre.")
                 : "This result has no image embeddings (written by an older version), so galleries are in dataset order and no medoid is marked.")
             .Append("</p>\n");
-        if (galleries.Any(gallery => gallery.Entries.Count > maxImagesPerCluster))
+        if (galleries.Any(gallery => sizes.GetValueOrDefault(gallery.Cluster) > maxImagesPerCluster))
         {
             html.Append(served
                 ? Invariant($"<p class=\"note\" id=\"gallery-limit\">This page holds the {maxImagesPerCluster} most typical images of each cluster (and, sorted by anomaly score, its {maxImagesPerCluster} most anomalous); paging on past them fetches the cluster's further images from the API, nearest to the centre first.</p>\n")
                 : Invariant($"<p class=\"note\" id=\"gallery-limit\">Galleries show the {maxImagesPerCluster} most typical images of each cluster (and, sorted by anomaly score, its {maxImagesPerCluster} most anomalous); every image and its cluster is in images.parquet, and the API pages each cluster whole (GET /jobs/{{id}}/clusters/{{c}}/images).</p>\n"));
         }
         // Label counts per cluster, most frequent first: the same summary the CLI prints and result.json records.
-        var summaryList = ClusterSummary.Of(result, examples: 0);
+        var summaryList = totals.Clusters;
         var summaries = summaryList.ToDictionary(summary => summary.Cluster);
         // In the CLI's order (largest first, ties by index), so the page and the console list the clusters alike.
         var rank = summaryList.Select((summary, index) => (summary.Cluster, index)).ToDictionary(pair => pair.Cluster, pair => pair.index);
         foreach (var gallery in galleries.OrderBy(gallery => rank.GetValueOrDefault(gallery.Cluster, int.MaxValue)).ThenBy(gallery => gallery.Cluster))
         {
             var c = gallery.Cluster;
-            var size = gallery.Entries.Count;
+            var size = sizes.GetValueOrDefault(gallery.Cluster);
             var name = result.Names.NameOf(c) ?? string.Empty;
             html.Append(Invariant($"<article class=\"cluster\" id=\"cluster-{c}\" data-cluster=\"{c}\" data-size=\"{size}\">\n<header>"));
             html.Append(Invariant($"<span class=\"swatch\" style=\"background:{ColorOf(c)}\"></span><h3>Cluster {c}"));
             html.Append(Invariant($"<span class=\"cluster-name\" data-name-of=\"{c}\">")).Append(Encode(name)).Append("</span></h3>");
             html.Append(Invariant($"<span class=\"size\">{size} images{(size > maxImagesPerCluster && !served ? $" ({maxImagesPerCluster} shown)" : "")}</span>"));
-            if (result.Scores is not null && size > 0)
+            if (totals.Metrics is not null && size > 0)
             {
                 var labels = summaries[c].LabelCounts;
                 html.Append(Invariant($"<span class=\"purity\" title=\"share of the most frequent label\">purity {(double)labels[0].Value / size:P0} ")).Append(Encode(labels[0].Key)).Append("</span>");
@@ -206,12 +218,13 @@ internal static class ReportPage
     public static bool HasAnomalyScores(ClusteringResult result) =>
         result.Images.Count > 0 && result.Images.All(image => image.AnomalyScore is not null);
 
-    /// <summary>The score histogram; only for a result whose every image has an anomaly score (<see cref="HasAnomalyScores"/>).</summary>
-    private static void AnomalyScores(StringBuilder html, ClusteringResult result)
+    /// <summary>Every cluster's size, by cluster index (from the totals: a digest's result holds only some images).</summary>
+    private static Dictionary<int, int> SizesOf(ReportDigest totals) => totals.Clusters.ToDictionary(cluster => cluster.Cluster, cluster => cluster.Size);
+
+    /// <summary>The score histogram of every image (its bins counted once, in the totals).</summary>
+    private static void AnomalyScores(StringBuilder html, ClusteringResult result, ReportDigestHistogram histogram, int imageCount)
     {
-        var scores = result.Images.Select(image => image.AnomalyScore!.Value).ToArray();
-        var labelled = result.Images.All(image => image.Label is not null);
-        var isGood = labelled ? result.Images.Select(image => image.Label == ImageDetection.GoodLabel).ToArray() : null;
+        var labelled = histogram.Labelled;
         html.Append("<section id=\"anomaly-scores\">\n<h2>Anomaly scores</h2>\n<p class=\"note\">");
         html.Append(result.Options.Mode == ClusteringMode.SemiSupervised
             ? "Each image's anomaly score is the distance of its most anomalous patch to the nearest patch of the normal images (METHOD section 7b)."
@@ -219,34 +232,18 @@ internal static class ReportPage
         html.Append(labelled ? " Green: images labelled good; red: the others." : string.Empty);
         if (result.AnomalyThreshold is { } threshold)
         {
-            html.Append(Invariant($" Dashed: the detection threshold {threshold:G4}, set from the normal images alone (the 0.99 quantile of their leave-one-out scores); {scores.Count(s => s > threshold)} of {scores.Length} images score above it."));
+            html.Append(Invariant($" Dashed: the detection threshold {threshold:G4}, set from the normal images alone (the 0.99 quantile of their leave-one-out scores); {histogram.AboveThreshold} of {imageCount} images score above it."));
         }
         html.Append(" Choose \"highest anomaly score first\" above to sort every gallery by it.</p>\n");
-        html.Append(AnomalyScoreHistogramSvg.Render(scores, isGood, result.AnomalyThreshold));
+        html.Append(AnomalyScoreHistogramSvg.Render(histogram.Good, histogram.Other, histogram.Min, histogram.Max, histogram.Labelled, result.AnomalyThreshold));
         html.Append("\n</section>\n");
     }
 
-    /// <summary>The cluster of each leaf of the merge tree: the images, or for a two-stage tree the micro-clusters (all of whose images share one cluster).</summary>
-    private static int[] ClusterOfTreeLeaf(ClusteringResult result)
-    {
-        if (result.LeafOfImage is not { } leafOfImage)
-        {
-            return result.Images.Select(i => i.Cluster).ToArray();
-        }
-        var clusterOfLeaf = new int[result.MergeTree.PointCount];
-        for (var i = 0; i < leafOfImage.Count; i++)
-        {
-            clusterOfLeaf[leafOfImage[i]] = result.Images[i].Cluster;
-        }
-        return clusterOfLeaf;
-    }
-
-    private static void Dendrogram(StringBuilder html, ClusteringResult result, int maxLeaves)
+    private static void Dendrogram(StringBuilder html, ClusteringResult result, ReportDigestTree top, int maxLeaves)
     {
         html.Append("<section id=\"dendrogram\">\n<h2>Dendrogram</h2>\n");
-        var layout = DendrogramLayout.Of(
-            result.MergeTree, ClusterOfTreeLeaf(result), result.Options.DistanceThreshold is null ? result.ClusterCount : null,
-            result.Options.DistanceThreshold, maxLeaves);
+        // From the tree's top only (the drawn merges are the last ones): the same drawing whatever N is.
+        var layout = DendrogramLayout.Of(top, result.Options.DistanceThreshold is null ? result.ClusterCount : null, result.Options.DistanceThreshold, maxLeaves);
         var cutLabel = result.Options.DistanceThreshold is { } t ? Invariant($"cut at distance {t:G4}") : Invariant($"cut: K = {result.ClusterCount}");
         html.Append("<p class=\"note\">").Append(Encode(ClusteringOptionNames.Of(result.Options.Linkage))).Append(" linkage of the image embeddings; merges below the cut in their cluster's colour.");
         if (layout.IsTruncated)
@@ -256,35 +253,29 @@ internal static class ReportPage
         html.Append("</p>\n");
         html.Append(DendrogramSvg.Render(
             layout, ColorOf,
-            leaf => leaf.Size == 1 ? result.Images[leaf.Node].Id : Invariant($"{leaf.Size} images"),
+            leaf => leaf.Size == 1 && top.PointIds.TryGetValue(leaf.Node, out var id) ? id : Invariant($"{leaf.Size} images"),
             cutLabel));
         html.Append("\n</section>\n");
     }
 
-    private static void Confusion(StringBuilder html, ClusteringResult result)
+    private static void Confusion(StringBuilder html, ClusteringResult result, ReportDigest totals)
     {
-        if (result.Scores is not { } scores)
+        if (totals.Metrics is not { } metrics)
         {
             return;
         }
         var classes = result.ClassNames;
         var counts = new int[result.ClusterCount, classes.Count];
         var classIndex = classes.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.Ordinal);
-        foreach (var image in result.Images)
+        foreach (var cluster in totals.Clusters)
         {
-            counts[image.Cluster, classIndex[image.Label!]]++;
-        }
-        // The Hungarian matching behind F1, by cluster.
-        var table = scores.Contingency;
-        var matched = new Dictionary<int, string>();
-        for (var column = 0; column < table.ClusterCount; column++)
-        {
-            var row = scores.Matching.ClassIndexOf(column);
-            if (row >= 0)
+            foreach (var (label, count) in cluster.LabelCounts)
             {
-                matched[table.Clusters[column]] = table.ClassEncoding.Names[row];
+                counts[cluster.Cluster, classIndex[label]] += count;
             }
         }
+        // The Hungarian matching behind F1, by cluster.
+        var matched = metrics.MatchedLabels;
 
         html.Append("<section id=\"confusion\">\n<h2>Confusion matrix</h2>\n<p class=\"note\">Images per cluster (rows) and label (columns); outlined: the label each cluster is matched to for F1 (Hungarian matching).</p>\n");
         html.Append("<table class=\"confusion\">\n<thead><tr><th>cluster</th>");
@@ -316,24 +307,25 @@ internal static class ReportPage
         html.Append("</tbody>\n</table>\n</section>\n");
     }
 
-    private static void Errors(StringBuilder html, ClusteringResult result, int maxRows)
+    private static void Errors(StringBuilder html, ReportDigest totals, int maxRows)
     {
         html.Append("<section id=\"errors\">\n<h2>Images left out</h2>\n");
-        if (result.Errors.Count == 0)
+        if (totals.ErrorCount == 0)
         {
             html.Append("<p class=\"note\">None: every image was decoded and clustered.</p>\n</section>\n");
             return;
         }
         html.Append("<table class=\"errors\">\n<thead><tr><th>image</th><th>set</th><th>reason</th><th>message</th></tr></thead>\n<tbody>\n");
-        foreach (var error in result.Errors.Take(maxRows))
+        var shown = totals.Errors.Take(maxRows).ToList();
+        foreach (var error in shown)
         {
             html.Append("<tr><td>").Append(Encode(error.Id)).Append("</td><td>").Append(error.IsNormalImage ? "normal images" : "images")
                 .Append("</td><td>").Append(Encode(error.Reason)).Append("</td><td>").Append(Encode(error.Message)).Append("</td></tr>\n");
         }
         html.Append("</tbody>\n</table>\n");
-        if (result.Errors.Count > maxRows)
+        if (totals.ErrorCount > shown.Count)
         {
-            html.Append(Invariant($"<p class=\"note\">and {result.Errors.Count - maxRows} more; errors.parquet lists all {result.Errors.Count}.</p>\n"));
+            html.Append(Invariant($"<p class=\"note\">and {totals.ErrorCount - shown.Count} more; errors.parquet lists all {totals.ErrorCount}.</p>\n"));
         }
         html.Append("</section>\n");
     }
@@ -390,8 +382,9 @@ internal static class ReportPage
     /// The JSON block the script reads: page size, API, names, the galleries (positions in <c>images</c>), the listed
     /// images with their addresses, and the merge tree while every image is listed (re-cutting needs them all).
     /// </summary>
-    private static string Data(ClusteringResult result, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options)
+    private static string Data(ClusteringResult result, ReportDigest totals, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options)
     {
+        var sizes = SizesOf(totals);
         using var buffer = new MemoryStream();
         // The default encoder escapes '<', '>', '&' and quotes as \uXXXX, so no string can close the script element.
         using (var json = new Utf8JsonWriter(buffer))
@@ -429,7 +422,7 @@ internal static class ReportPage
                 json.WriteStartObject();
                 json.WriteNumber("index", gallery.Cluster);
                 // All its images: a served page fetches those past "members" from the API's cluster pages.
-                json.WriteNumber("size", gallery.Entries.Count);
+                json.WriteNumber("size", sizes.GetValueOrDefault(gallery.Cluster));
                 json.WriteString("color", ColorOf(gallery.Cluster));
                 WritePositions(json, "members", selection.Typical[gallery.Cluster]);
                 if (selection.ByScore is { } byScore)

@@ -91,7 +91,7 @@ public static class JobApi
         jobs.MapGet("/{jobId}/result/files/{name}", ResultFileAsync)
             .WithName("GetJobResultFile")
             .WithSummary("One file of a completed job's result folder")
-            .WithDescription("`images.parquet` (one row per clustered image: id, cluster, label, distance to the centre, anomaly score), `errors.parquet`, `linkage.npy` (SciPy's linkage matrix), `embeddings.npy` (x_i, N x D float32), `alpha.npy` (alpha maps, small jobs), `result.json` (the summary). Rows of every file are in the same image order.")
+            .WithDescription("`images.parquet` (one row per clustered image: id, cluster, label, distance to the centre, anomaly score), `errors.parquet`, `linkage.npy` (SciPy's linkage matrix), `embeddings.npy` (x_i, N x D float32), `alpha.npy` (alpha maps, small jobs), `report-digest.json` (what a report shows, bounded at any N), `result.json` (the summary). Rows of every file are in the same image order.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -147,7 +147,7 @@ public static class JobApi
         jobs.MapGet("/{jobId}/report", ReportAsync)
             .WithName("GetJobReport")
             .WithSummary("The HTML report of a completed job: galleries, alpha heat maps, dendrogram, confusion matrix, names")
-            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Each gallery embeds its cluster's `galleryImages` most typical images (1 to 240, default 240) and fetches further pages from GET /jobs/{jobId}/clusters/{cluster}/images and GET /jobs/{jobId}/thumbnail when paged to. Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name.")
+            .WithDescription("One page; thumbnails and heat maps are made once per image content and cached as blobs (served by GET /thumbnails/{key}). Each gallery embeds its cluster's `galleryImages` most typical images (1 to 240, default 240) and fetches further pages from GET /jobs/{jobId}/clusters/{cluster}/images and GET /jobs/{jobId}/thumbnail when paged to. Cluster names typed into the page are saved through PUT /jobs/{jobId}/clusters/{cluster}/name. Results of more than AnomalyClustering:Api:ReportWholeReadUpTo images (default 100,000) render from result.json and report-digest.json alone, O(K x 480 + top of the tree) bytes whatever N is.")
             .Produces(StatusCodes.Status200OK, contentType: "text/html")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -344,43 +344,24 @@ public static class JobApi
                 $"galleryImages is how many images of each cluster the page embeds: 1 to {defaults.MaxImagesPerCluster} (default {defaults.MaxImagesPerCluster}); the page fetches the others when paged to.");
         }
         var status = CompletedOrConflict(await KnownJobAsync(grains, jobId, request.HttpContext).ConfigureAwait(false));
-        // Embeddings only where the galleries compute exact medoids from them; beyond, the recorded distances order them
-        // (embeddings.npy is 1 GB at a million images).
         var summary = await ReadSummaryAsync(store, status, cancellationToken).ConfigureAwait(false);
-        var (result, source) = await ReadResultAsync(store, status, withEmbeddings: summary.ImageCount <= EmbeddingClustering.EmbeddingsKeptUpTo, cancellationToken)
-            .ConfigureAwait(false);
+        var digest = summary.ImageCount > api.Value.ReportWholeReadUpTo ? await ServedReportReads.TryReadDigestAsync(store, status, cancellationToken).ConfigureAwait(false) : null;
         // Never from the Host header: a client chooses it, and the page's links and its name-saving calls would follow it.
         var apiBase = api.Value.PublicBaseUrl?.TrimEnd('/') ?? request.PathBase.ToString();
         var options = new ReportOptions
         {
             ApiBaseUrl = apiBase, JobId = jobId, Title = $"Job {jobId}", MaxImagesPerCluster = galleryImages ?? defaults.MaxImagesPerCluster,
         };
-        // The blobs of the pictured images only (K x 480 at most), found in one streaming pass over the manifest.
-        var pictured = ClusterReport.PicturedImageIds(result, options);
-        var blobsById = new Dictionary<string, string>(StringComparer.Ordinal);
-        var indexById = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (IsRecovered(request.HttpContext))
-        {
-            // A recovered job's coordinator no longer knows its manifest: its images' blobs are the job's dataset prefix plus their ids.
-            foreach (var id in pictured)
-            {
-                blobsById[id] = status.Source + id;
-            }
-        }
-        else if (await grains.GetGrain<IClusteringJobGrain>(jobId).GetManifest().ConfigureAwait(false) is { } manifest)
-        {
-            // The manifest lists the images in index order: an image's position is its outcome blob's index.
-            var index = 0;
-            await foreach (var image in JobManifestStore.ReadImagesAsync(store, manifest, cancellationToken).ConfigureAwait(false))
-            {
-                if (pictured.Contains(image.Id))
-                {
-                    blobsById[image.Id] = image.BlobName;
-                    indexById[image.Id] = index;
-                }
-                index++;
-            }
-        }
+        var (result, source) = digest is not null
+            ? await ServedReportReads.ReadFromDigestAsync(store, status, digest, cancellationToken).ConfigureAwait(false)
+            // The whole result: small results (their page lists every image), and results written before report digests
+            // existed (O(N) bytes per render). Embeddings only where the galleries compute exact medoids from them; beyond,
+            // the recorded distances order them (embeddings.npy is 1 GB at a million images).
+            : await ReadResultAsync(store, status, withEmbeddings: summary.ImageCount <= EmbeddingClustering.EmbeddingsKeptUpTo, cancellationToken).ConfigureAwait(false);
+        // The blobs of the pictured images only (K x 480 at most).
+        var pictured = ClusterReport.PicturedImageIds(result, options, digest);
+        var (blobsById, indexById) = await ServedReportReads.PicturedBlobsAsync(grains, store, status, pictured, digest, IsRecovered(request.HttpContext), cancellationToken)
+            .ConfigureAwait(false);
         var input = new ClusterReportInput(
             result,
             source,
@@ -388,6 +369,7 @@ public static class JobApi
             new BlobThumbnailCache(store, ThumbnailPrefix, $"{apiBase}/thumbnails/{{key}}"))
         {
             Options = options,
+            Digest = digest,
         };
         var page = new MemoryStream();
         await ClusterReport.WriteAsync(input, page, cancellationToken).ConfigureAwait(false);

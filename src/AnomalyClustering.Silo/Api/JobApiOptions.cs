@@ -41,6 +41,14 @@ public sealed class JobApiOptions
     public double MaxCoresetFraction { get; set; } = 0.25;
 
     /// <summary>
+    /// The most images whose served report reads the whole result (images.parquet, errors.parquet, linkage.npy): up to
+    /// this the page lists every image (for re-cutting the tree in it), so it is O(N) anyway. Larger results render from
+    /// result.json and report-digest.json alone, O(K x M + top of the tree) bytes whatever N is. Default 100,000 (the
+    /// report's own limit for listing every image); 0 renders every result that has a digest from it.
+    /// </summary>
+    public int ReportWholeReadUpTo { get; set; } = 100_000;
+
+    /// <summary>
     /// The address clients reach the API at (e.g. <c>https://clusters.example.com/api</c>): the served report's thumbnail
     /// links and its API calls start with it. Unset, they are relative to this host's root. Never taken from the request's
     /// Host header, which a client chooses.
