@@ -41,6 +41,52 @@ public sealed record ReportDigestTree(
 {
     /// <summary>Linkage row <paramref name="row"/> (full numbering; at least <see cref="FirstRow"/>).</summary>
     public MergeStep Row(int row) => Rows[row - FirstRow];
+
+    /// <summary>
+    /// The top of <paramref name="tree"/> that draws <paramref name="leaves"/> leaves: rows N-leaves-1 .. N-2 (the drawn merges
+    /// and the row below them, between which the cut into K = leaves clusters lies), with the flat cluster of every node they
+    /// touch (<paramref name="clusterOfLeaf"/> for the tree's points; -1 for a node whose points span several), its size, and
+    /// <paramref name="pointId"/> of each touched point (null: none). O(N) time, O(leaves) kept.
+    /// </summary>
+    /// <exception cref="ArgumentException">The cluster list does not have one entry per point of the tree.</exception>
+    public static ReportDigestTree Of(MergeTree tree, IReadOnlyList<int> clusterOfLeaf, int leaves, Func<int, string?>? pointId = null)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(clusterOfLeaf);
+        var n = tree.PointCount;
+        if (clusterOfLeaf.Count != n)
+        {
+            throw new ArgumentException($"{clusterOfLeaf.Count} cluster labels for {n} points.", nameof(clusterOfLeaf));
+        }
+        var steps = tree.LinkageMatrix;
+        var firstRow = Math.Max(0, n - leaves - 1);
+        var clusterOfNode = new int[Math.Max(1, 2 * n - 1)];
+        for (var i = 0; i < n; i++)
+        {
+            clusterOfNode[i] = clusterOfLeaf[i];
+        }
+        for (var r = 0; r < steps.Count; r++)
+        {
+            var (left, right) = (clusterOfNode[steps[r].Left], clusterOfNode[steps[r].Right]);
+            clusterOfNode[n + r] = left == right ? left : -1;
+        }
+        var touched = new Dictionary<int, int>();
+        var sizes = new Dictionary<int, int>();
+        var pointIds = new Dictionary<int, string>();
+        for (var r = firstRow; r < steps.Count; r++)
+        {
+            foreach (var node in new[] { steps[r].Left, steps[r].Right, n + r })
+            {
+                touched[node] = clusterOfNode[node];
+                sizes[node] = node < n ? 1 : steps[node - n].Size;
+                if (node < n && pointId?.Invoke(node) is { } id)
+                {
+                    pointIds[node] = id;
+                }
+            }
+        }
+        return new ReportDigestTree(n, firstRow, steps.Skip(firstRow).ToList(), touched, sizes, pointIds);
+    }
 }
 
 /// <summary>
@@ -167,7 +213,7 @@ public sealed record ReportDigest
             Histogram = histogram,
             // As a result read back computes them (ResultHead.ToResult), so that both reports show the same.
             Detection = ImageDetection.Evaluate(images, result.AnomalyThreshold),
-            Metrics = MetricsOf(images),
+            Metrics = MetricsOf(result.Scores ?? ScoresOf(images)),
             ErrorCount = result.Errors.Count,
             Errors = result.Errors.Take(errorRows).ToList(),
             Tree = TreeTop(result, Math.Max(treeLeaves, result.ClusterCount)),
@@ -192,14 +238,20 @@ public sealed record ReportDigest
         }
     }
 
-    // The metrics and the F1 matching by cluster, as the report's summary and confusion matrix show them. O(N).
-    private static ReportDigestMetrics? MetricsOf(IReadOnlyList<ClusteredImage> images)
+    // A result clustered with labels or read back carries its scores; one whose labels were set afterwards is evaluated
+    // here, as ResultHead.ToResult would on reading it back, so that both reports show the same. O(N) only then.
+    private static ClusteringScores? ScoresOf(IReadOnlyList<ClusteredImage> images) =>
+        images.Count == 0 || images.Any(image => image.Label is null)
+            ? null
+            : ClusteringMetrics.Evaluate(images.Select(image => image.Label!).ToArray(), images.Select(image => image.Cluster).ToArray());
+
+    // The metrics and the F1 matching by cluster, as the report's summary and confusion matrix show them.
+    private static ReportDigestMetrics? MetricsOf(ClusteringScores? scores)
     {
-        if (images.Count == 0 || images.Any(image => image.Label is null))
+        if (scores is null)
         {
             return null;
         }
-        var scores = ClusteringMetrics.Evaluate(images.Select(image => image.Label!).ToArray(), images.Select(image => image.Cluster).ToArray());
         var table = scores.Contingency;
         var matched = new Dictionary<int, string>();
         for (var column = 0; column < table.ClusterCount; column++)
@@ -216,42 +268,8 @@ public sealed record ReportDigest
     // NaN distances (no embeddings) sort last and keep dataset order among themselves.
     private static double Finite(double distance) => double.IsFinite(distance) ? distance : double.PositiveInfinity;
 
-    // Rows N-leaves-1 .. N-2: the drawn merges and the row below them (the cut into K = leaves clusters lies between).
-    private static ReportDigestTree TreeTop(ClusteringResult result, int leaves)
-    {
-        var tree = result.MergeTree;
-        var n = tree.PointCount;
-        var steps = tree.LinkageMatrix;
-        var firstRow = Math.Max(0, n - leaves - 1);
-        var clusterOfPoint = ClusterOfTreeLeaf(result);
-        // The flat cluster of every node, -1 when its points span several (as the report's dendrogram computes it).
-        var clusterOfNode = new int[Math.Max(1, 2 * n - 1)];
-        for (var i = 0; i < n; i++)
-        {
-            clusterOfNode[i] = clusterOfPoint[i];
-        }
-        for (var r = 0; r < steps.Count; r++)
-        {
-            var (left, right) = (clusterOfNode[steps[r].Left], clusterOfNode[steps[r].Right]);
-            clusterOfNode[n + r] = left == right ? left : -1;
-        }
-        var touched = new Dictionary<int, int>();
-        var sizes = new Dictionary<int, int>();
-        var pointIds = new Dictionary<int, string>();
-        for (var r = firstRow; r < steps.Count; r++)
-        {
-            foreach (var node in new[] { steps[r].Left, steps[r].Right, n + r })
-            {
-                touched[node] = clusterOfNode[node];
-                sizes[node] = node < n ? 1 : steps[node - n].Size;
-                if (node < n && node < result.Images.Count)
-                {
-                    pointIds[node] = result.Images[node].Id;
-                }
-            }
-        }
-        return new ReportDigestTree(n, firstRow, steps.Skip(firstRow).ToList(), touched, sizes, pointIds);
-    }
+    private static ReportDigestTree TreeTop(ClusteringResult result, int leaves) =>
+        ReportDigestTree.Of(result.MergeTree, ClusterOfTreeLeaf(result), leaves, point => point < result.Images.Count ? result.Images[point].Id : null);
 
     /// <summary>The cluster of each leaf of the merge tree: the images, or for a two-stage tree its micro-clusters.</summary>
     public static int[] ClusterOfTreeLeaf(ClusteringResult result)

@@ -98,9 +98,9 @@ public static class NormalBankCoreset
         return new NormalCoreset(kept, owners, dimension, normalBags.Count);
     }
 
-    /// <summary>Throws unless <paramref name="fraction"/> is in (0, 1].</summary>
-    /// <exception cref="InvalidClusteringInputException">The fraction is outside (0, 1] or not a number.</exception>
-    public static void CheckFraction(double fraction)
+    // Throws InvalidClusteringInputException unless the fraction is in (0, 1] (NaN included). A job's options allow 0 too
+    // (no coreset) and say so in their own check (ClusteringJobOptions).
+    private static void CheckFraction(double fraction)
     {
         if (!(fraction > 0 && fraction <= 1))
         {

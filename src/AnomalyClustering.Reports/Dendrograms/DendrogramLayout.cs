@@ -63,28 +63,10 @@ public sealed class DendrogramLayout
     public static DendrogramLayout Of(MergeTree tree, IReadOnlyList<int> clusterOfPoint, int? clusterCount, double? distanceThreshold, int maxLeaves = 120)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        ArgumentNullException.ThrowIfNull(clusterOfPoint);
         var n = tree.PointCount;
-        if (clusterOfPoint.Count != n)
-        {
-            throw new ArgumentException($"{clusterOfPoint.Count} cluster labels for {n} points.", nameof(clusterOfPoint));
-        }
-        var rows = tree.LinkageMatrix;
-        // The flat cluster of every node, -1 when its points span several.
-        var clusterOfNode = new int[2 * n - 1];
-        for (var i = 0; i < n; i++)
-        {
-            clusterOfNode[i] = clusterOfPoint[i];
-        }
-        var sizeOfNode = new int[2 * n - 1];
-        Array.Fill(sizeOfNode, 1, 0, n);
-        for (var r = 0; r < rows.Count; r++)
-        {
-            var (left, right) = (clusterOfNode[rows[r].Left], clusterOfNode[rows[r].Right]);
-            clusterOfNode[n + r] = left == right ? left : -1;
-            sizeOfNode[n + r] = rows[r].Size;
-        }
-        return Lay(n, r => rows[r], node => clusterOfNode[node], node => sizeOfNode[node], clusterCount, distanceThreshold, maxLeaves);
+        // The same top a report digest keeps, for the leaves drawn here (the digest's computation, not a second one).
+        var leafCount = Math.Clamp(Math.Max(maxLeaves, clusterCount ?? 0), 2, n);
+        return Of(ReportDigestTree.Of(tree, clusterOfPoint, leafCount), clusterCount, distanceThreshold, leafCount);
     }
 
     /// <summary>

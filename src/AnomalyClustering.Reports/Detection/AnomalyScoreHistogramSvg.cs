@@ -11,9 +11,6 @@ namespace AnomalyClustering.Reports.Detection;
 /// </summary>
 public static class AnomalyScoreHistogramSvg
 {
-    /// <summary>Number of bins.</summary>
-    public const int BinCount = ScoreHistogram.BinCount;
-
     private const double Width = 1000;
     private const double Height = 240;
     private const double MarginLeft = 48;
@@ -23,20 +20,6 @@ public static class AnomalyScoreHistogramSvg
     private const string GoodColor = "#2ca02c";
     private const string DefectColor = "#d62728";
     private const string UnlabelledColor = "#1f77b4";
-
-    /// <summary>Bin counts of <paramref name="scores"/> split by <paramref name="isGood"/> (null: one unlabelled series), and the range they cover.</summary>
-    public static (int[] Good, int[] Other, double Min, double Max) Bins(IReadOnlyList<double> scores, IReadOnlyList<bool>? isGood) =>
-        ScoreHistogram.Of(scores, isGood);
-
-    /// <summary>The SVG element.</summary>
-    /// <param name="scores">One anomaly score per image.</param>
-    /// <param name="isGood">Per image, whether it is labelled <c>good</c>; null when the images have no labels.</param>
-    /// <param name="threshold">A detection threshold to mark, or null.</param>
-    public static string Render(IReadOnlyList<double> scores, IReadOnlyList<bool>? isGood, double? threshold)
-    {
-        var (good, other, binMin, binMax) = Bins(scores, isGood);
-        return Render(good, other, binMin, binMax, labelled: isGood is not null, threshold);
-    }
 
     /// <summary>The SVG element from bins already counted (<see cref="ScoreHistogram"/>; a report digest carries them).</summary>
     /// <param name="good">Good images per bin.</param>
@@ -49,13 +32,13 @@ public static class AnomalyScoreHistogramSvg
     {
         ArgumentNullException.ThrowIfNull(good);
         ArgumentNullException.ThrowIfNull(other);
-        // The bins' range as Bins found it; the axis widens to show the threshold, the bins keep theirs.
+        // The bins' range as ScoreHistogram found it; the axis widens to show the threshold, the bins keep theirs.
         var (min, max) = threshold is { } t ? (Math.Min(binMin, t), Math.Max(binMax, t)) : (binMin, binMax);
         var span = max > min ? max - min : 1;
-        var tallest = Math.Max(1, Enumerable.Range(0, BinCount).Max(b => good[b] + other[b]));
+        var tallest = Math.Max(1, Enumerable.Range(0, ScoreHistogram.BinCount).Max(b => good[b] + other[b]));
         var plotWidth = Width - MarginLeft - MarginRight;
         var plotHeight = Height - MarginTop - MarginBottom;
-        var binWidth = (binMax > binMin ? binMax - binMin : 1) / BinCount;
+        var binWidth = (binMax > binMin ? binMax - binMin : 1) / ScoreHistogram.BinCount;
         double X(double score) => MarginLeft + plotWidth * (score - min) / span;
         double Y(double count) => MarginTop + plotHeight * (1 - count / tallest);
 
@@ -68,7 +51,7 @@ public static class AnomalyScoreHistogramSvg
             Append(svg, $"<text x=\"{X(value):F1}\" y=\"{Height - 10}\" font-size=\"11\" text-anchor=\"middle\">{value:G4}</text>");
         }
         Append(svg, $"<text x=\"{MarginLeft - 6}\" y=\"{MarginTop + 10}\" font-size=\"11\" text-anchor=\"end\">{tallest}</text>");
-        for (var b = 0; b < BinCount; b++)
+        for (var b = 0; b < ScoreHistogram.BinCount; b++)
         {
             var left = X(binMin + b * binWidth) + 0.5;
             var right = X(binMin + (b + 1) * binWidth) - 0.5;
