@@ -179,7 +179,7 @@ public sealed record ClusteringJobOptions
         {
             throw new InvalidClusteringInputException($"unknown clustering algorithm {algorithm}.", nameof(Algorithm));
         }
-        if (Algorithm is ClusteringAlgorithm.LinearMemoryWard or ClusteringAlgorithm.TwoStageWard && Linkage != LinkageMethod.Ward)
+        if (Algorithm is ClusteringAlgorithm.LinearMemoryWard or ClusteringAlgorithm.TwoStageWard or ClusteringAlgorithm.RefinedTwoStageWard && Linkage != LinkageMethod.Ward)
         {
             throw new InvalidClusteringInputException($"the {ClusteringOptionNames.Of(Algorithm.Value)} algorithm builds Ward trees only; use --linkage ward or the distance-matrix algorithm.", nameof(Algorithm));
         }

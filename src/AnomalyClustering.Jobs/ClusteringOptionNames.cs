@@ -69,7 +69,7 @@ public static class ClusteringOptionNames
     };
 
     /// <summary>The clustering algorithm names, as written in result.json and accepted by <c>--algorithm</c>.</summary>
-    public static readonly string[] Algorithms = ["distance-matrix", "linear-memory-ward", "two-stage-ward"];
+    public static readonly string[] Algorithms = ["distance-matrix", "linear-memory-ward", "two-stage-ward", "refined-two-stage-ward"];
 
     /// <summary>The name of a clustering algorithm (one of <see cref="Algorithms"/>).</summary>
     public static string Of(ClusteringAlgorithm algorithm) => algorithm switch
@@ -77,6 +77,7 @@ public static class ClusteringOptionNames
         ClusteringAlgorithm.DistanceMatrix => "distance-matrix",
         ClusteringAlgorithm.LinearMemoryWard => "linear-memory-ward",
         ClusteringAlgorithm.TwoStageWard => "two-stage-ward",
+        ClusteringAlgorithm.RefinedTwoStageWard => "refined-two-stage-ward",
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown clustering algorithm"),
     };
 
@@ -87,6 +88,7 @@ public static class ClusteringOptionNames
         "distance-matrix" => ClusteringAlgorithm.DistanceMatrix,
         "linear-memory-ward" => ClusteringAlgorithm.LinearMemoryWard,
         "two-stage-ward" => ClusteringAlgorithm.TwoStageWard,
+        "refined-two-stage-ward" => ClusteringAlgorithm.RefinedTwoStageWard,
         _ => throw new InvalidClusteringInputException($"unknown clustering algorithm '{name}'; use one of {string.Join(", ", Algorithms)}.", "algorithm"),
     };
 }

@@ -12,7 +12,8 @@ namespace AnomalyClustering.Jobs;
 /// </summary>
 /// <remarks>
 /// The distance matrix (O(N^2 D) time, O(N^2) memory) while it fits the memory budget; then exact Ward in O(N D) memory
-/// (O(N^2 D) time) up to 100,000 images; then two-stage Ward (k-means micro-clusters, Ward above them).
+/// (O(N^2 D) time) up to 100,000 images; then two-stage Ward (k-means micro-clusters, Ward above them), refined by exact
+/// Ward inside its subtrees of at most 20,000 images up to 200,000 images.
 /// </remarks>
 public static class EmbeddingClustering
 {
@@ -52,6 +53,8 @@ public static class EmbeddingClustering
         {
             ClusteringAlgorithm.DistanceMatrix => new ClusterTree(HierarchicalClustering.Linkage(embeddings, count, dimension, options.Linkage), null, algorithm, reason),
             ClusteringAlgorithm.LinearMemoryWard => new ClusterTree(LinearMemoryWard.Linkage(embeddings, count, dimension, threads), null, algorithm, reason),
+            ClusteringAlgorithm.RefinedTwoStageWard => RefinedTwoStageWard.Run(
+                embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, RefinedTwoStageWard.DefaultGroupMaxPoints, options.Seed, threads, reason),
             _ => TwoStageWard.Run(embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, options.Seed, threads, reason),
         };
     }

@@ -66,8 +66,8 @@ public sealed record JobOptions
     [Id(15)] public int MaxClusters { get; init; } = 20;
 
     /// <summary>
-    /// The clustering algorithm, when the caller forces one: <c>distance-matrix</c>, <c>linear-memory-ward</c> or
-    /// <c>two-stage-ward</c>; null lets the coordinator choose within its memory budget (a server setting, not a job option).
+    /// The clustering algorithm, when the caller forces one: <c>distance-matrix</c>, <c>linear-memory-ward</c>,
+    /// <c>two-stage-ward</c> or <c>refined-two-stage-ward</c>; null lets the coordinator choose within its memory budget (a server setting, not a job option).
     /// </summary>
     [Id(16)] public string? Algorithm { get; init; }
 

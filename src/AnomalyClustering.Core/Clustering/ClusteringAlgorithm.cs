@@ -11,4 +11,10 @@ public enum ClusteringAlgorithm
 
     /// <summary>Seeded k-means micro-clusters, then exact Ward on their centroids weighted by size (<see cref="TwoStageWard"/>): approximate, for millions of points.</summary>
     TwoStageWard,
+
+    /// <summary>
+    /// Two-stage Ward, then exact Ward inside its largest subtrees of at most 20,000 points and Ward on their centroids above
+    /// (<see cref="RefinedTwoStageWard"/>): exact Ward's tree whenever those subtrees are clusters of it; leaves are the points.
+    /// </summary>
+    RefinedTwoStageWard,
 }

@@ -24,8 +24,8 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
 
     /// <summary>
     /// Chooses the algorithm: the distance matrix whenever it fits the budget (fastest, exact, any linkage); otherwise
-    /// for Ward exact linear-memory Ward up to <see cref="LinearMemoryWardMaxPoints"/> points and two-stage Ward beyond;
-    /// otherwise (average, complete, single) a refusal.
+    /// for Ward exact linear-memory Ward up to <see cref="LinearMemoryWardMaxPoints"/> points, refined two-stage Ward up to
+    /// <see cref="RefinedTwoStageWard.MaxPoints"/> and two-stage Ward beyond; otherwise (average, complete, single) a refusal.
     /// </summary>
     /// <param name="count">Number of points N (at least 2).</param>
     /// <param name="dimension">Dimension D (at least 1).</param>
@@ -83,6 +83,14 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
         {
             matrixProblem += $"; exact Ward runs in linear memory up to {Count(LinearMemoryWardMaxPoints)} points (its time grows as N^2 D)";
         }
+        var refinedBytes = RefinedTwoStageBytes(count, dimension);
+        if (count <= RefinedTwoStageWard.MaxPoints && refinedBytes <= memoryBudgetBytes)
+        {
+            return new ClusteringAlgorithmChoice(
+                ClusteringAlgorithm.RefinedTwoStageWard,
+                $"{matrixProblem}; refined two-stage Ward ({Count(TwoStageWard.DefaultMicroClusterCount)} k-means micro-clusters, exact Ward on them, then exact Ward again inside its subtrees of at most {Count(RefinedTwoStageWard.DefaultGroupMaxPoints)} points) needs {Bytes(refinedBytes)}",
+                refinedBytes);
+        }
         var twoStageBytes = TwoStageBytes(count, dimension);
         if (twoStageBytes <= memoryBudgetBytes)
         {
@@ -118,6 +126,7 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
         {
             ClusteringAlgorithm.DistanceMatrix => (MatrixBytes(count), CondensedDistanceMatrix.MaxPointCount),
             ClusteringAlgorithm.LinearMemoryWard => (LinearMemoryWardBytes(count, dimension), LinearMemoryWardMaxPoints),
+            ClusteringAlgorithm.RefinedTwoStageWard => (RefinedTwoStageBytes(count, dimension), RefinedTwoStageWard.MaxPoints),
             _ => (TwoStageBytes(count, dimension), int.MaxValue),
         };
         if (count > pointLimit)
@@ -152,9 +161,13 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
             ? (memoryBudgetBytes - micro * dimension * 28) / 8
             : memoryBudgetBytes / (28L * dimension + 8);
         var twoStagePoints = (int)Math.Min(int.MaxValue - 1, twoStage);
+        var refined = memoryBudgetBytes >= RefinedTwoStageBytes(RefinedTwoStageWard.MaxPoints, dimension)
+            ? RefinedTwoStageWard.MaxPoints
+            : LargestWithin(RefinedTwoStageWard.MaxPoints, n => RefinedTwoStageBytes(n, dimension) <= memoryBudgetBytes);
         return requested switch
         {
             ClusteringAlgorithm.LinearMemoryWard => linear,
+            ClusteringAlgorithm.RefinedTwoStageWard => refined,
             ClusteringAlgorithm.TwoStageWard => twoStagePoints,
             _ => Math.Max(matrix, Math.Max(linear, twoStagePoints)),
         };
@@ -177,6 +190,34 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
     {
         long micro = Math.Min(count, TwoStageWard.DefaultMicroClusterCount);
         return micro * dimension * (4 + 8 + 8 + 8) + 8L * count;
+    }
+
+    /// <summary>
+    /// Bytes of refined two-stage Ward: two-stage Ward's, float copies of the groups refined at once (each within linear-memory
+    /// Ward's bytes for the largest group), and the tree over the points (merges, their sort and relabelling: 72 bytes a point).
+    /// </summary>
+    public static long RefinedTwoStageBytes(int count, int dimension) =>
+        TwoStageBytes(count, dimension)
+        + RefinedTwoStageWard.ConcurrentGroups * 2 * LinearMemoryWardBytes(Math.Min(count, RefinedTwoStageWard.DefaultGroupMaxPoints), dimension)
+        + 72L * count;
+
+    /// <summary>The largest N in [2, <paramref name="limit"/>] that <paramref name="fits"/> (monotone), or 1 when none does. O(log limit).</summary>
+    private static int LargestWithin(int limit, Func<int, bool> fits)
+    {
+        int low = 1, high = limit;
+        while (low < high)
+        {
+            var middle = low + (high - low + 1) / 2;
+            if (middle >= 2 && fits(middle))
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+        return low;
     }
 
     /// <summary>The largest N whose distance matrix fits the budget (and the 65,535-point limit).</summary>
@@ -202,6 +243,7 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
     {
         ClusteringAlgorithm.DistanceMatrix => "distance-matrix",
         ClusteringAlgorithm.LinearMemoryWard => "linear-memory-ward",
+        ClusteringAlgorithm.RefinedTwoStageWard => "refined-two-stage-ward",
         _ => "two-stage-ward",
     };
 

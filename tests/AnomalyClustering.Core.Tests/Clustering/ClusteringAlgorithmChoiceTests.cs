@@ -27,6 +27,11 @@ public class ClusteringAlgorithmChoiceTests
         var pastMatrix = ClusteringAlgorithmChoice.For(100_000, 256, LinkageMethod.Ward);
         Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, pastMatrix.Algorithm);
         Assert.Contains("at most 65,535 points", pastMatrix.Reason, StringComparison.Ordinal);
+        var refined = ClusteringAlgorithmChoice.For(150_000, 256, LinkageMethod.Ward);
+        Assert.Equal(ClusteringAlgorithm.RefinedTwoStageWard, refined.Algorithm);
+        Assert.Contains("exact Ward again inside its subtrees of at most 20,000 points", refined.Reason, StringComparison.Ordinal);
+        Assert.Equal(ClusteringAlgorithm.RefinedTwoStageWard, ClusteringAlgorithmChoice.For(RefinedTwoStageWard.MaxPoints, 256, LinkageMethod.Ward).Algorithm);
+        Assert.Equal(ClusteringAlgorithm.TwoStageWard, ClusteringAlgorithmChoice.For(RefinedTwoStageWard.MaxPoints + 1, 256, LinkageMethod.Ward).Algorithm);
         var twoStage = ClusteringAlgorithmChoice.For(1_000_000, 256, LinkageMethod.Ward);
         Assert.Equal(ClusteringAlgorithm.TwoStageWard, twoStage.Algorithm);
         Assert.Contains("two-stage", twoStage.Reason, StringComparison.Ordinal);
@@ -51,6 +56,8 @@ public class ClusteringAlgorithmChoiceTests
         Assert.Equal(ClusteringAlgorithm.LinearMemoryWard, ClusteringAlgorithmChoice.For(1_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.LinearMemoryWard).Algorithm);
         Assert.Equal("requested", ClusteringAlgorithmChoice.For(1_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.TwoStageWard).Reason);
         // Exact Ward's O(N^2 D) time past 100,000 points, the matrix past its limit, Ward algorithms for another linkage.
+        var pastRefined = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(300_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.RefinedTwoStageWard));
+        Assert.Contains("refined-two-stage-ward takes at most 200,000 points", pastRefined.Message, StringComparison.Ordinal);
         var slow = Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(1_000_000, 256, LinkageMethod.Ward, TwoGiB, ClusteringAlgorithm.LinearMemoryWard));
         Assert.Contains("at most 100,000 points", slow.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidClusteringInputException>(() => ClusteringAlgorithmChoice.For(70_000, 8, LinkageMethod.Ward, 1L << 40, ClusteringAlgorithm.DistanceMatrix));
@@ -69,6 +76,8 @@ public class ClusteringAlgorithmChoiceTests
     [InlineData(LinkageMethod.Ward, 2048, 64L << 20, ClusteringAlgorithm.LinearMemoryWard)]
     [InlineData(LinkageMethod.Ward, 256, 2L << 30, ClusteringAlgorithm.DistanceMatrix)]
     [InlineData(LinkageMethod.Ward, 256, 2L << 30, ClusteringAlgorithm.TwoStageWard)]
+    [InlineData(LinkageMethod.Ward, 256, 2L << 30, ClusteringAlgorithm.RefinedTwoStageWard)]
+    [InlineData(LinkageMethod.Ward, 1024, 256L << 20, ClusteringAlgorithm.RefinedTwoStageWard)]
     public void MaxPointsIsTheLastCountTheChoiceAccepts(LinkageMethod method, int dimension, long budget, ClusteringAlgorithm? requested)
     {
         var limit = ClusteringAlgorithmChoice.MaxPoints(dimension, method, budget, requested);
