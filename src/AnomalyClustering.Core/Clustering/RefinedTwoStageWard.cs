@@ -83,7 +83,7 @@ public static class RefinedTwoStageWard
         }
         var raised = AddMergesAboveGroups(merges, points, dimension, members, topOfGroup, maxDegreeOfParallelism);
         var largest = members.Max(m => m.Length);
-        var note = $"; refined: exact Ward inside {groupCount:N0} subtrees of the two-stage tree (at most {groupMaxPoints:N0} points each"
+        var note = $"; refined: exact Ward inside {groupCount:N0} {(groupCount == 1 ? "subtree" : "subtrees")} of the two-stage tree (at most {groupMaxPoints:N0} points each"
             + (largest > groupMaxPoints ? $", but one micro-cluster holds {largest:N0}" : "")
             + $"; largest {largest:N0}), Ward above them"
             + (raised > 0 ? $"; {raised:N0} merges above the subtrees were lower than one inside and were raised to it" : "");
