@@ -62,6 +62,9 @@ public sealed class ThreeSiloClusterTests(ThreeSiloCluster fixture) : IClassFixt
 
         // The same seed selects the same coreset, whichever job and worker: bit for bit the same weights and threshold.
         Assert.Equal(first.AnomalyThreshold, again.AnomalyThreshold);
+        // Scores and the image files' hashes land on the same per-image records (one copy of them in the result stage).
+        Assert.All(first.Images, image => Assert.Equal(64, image.ContentSha256?.Length));
+        Assert.All(first.Images, image => Assert.NotNull(image.AnomalyScore));
         foreach (var (a, b) in first.Images.Zip(again.Images))
         {
             Assert.Equal(a.PatchWeights, b.PatchWeights);
