@@ -328,17 +328,18 @@ public static class ResultFolder
         {
             return null;
         }
-        float[] values;
+        float[][] values;
         int rows, columns;
+        // Row by row: the rows are the only copy (a matrix split into rows held the embeddings twice, 2 GB at a million).
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16))
         {
-            values = NpyArray.ReadSingleMatrix(stream, out rows, out columns);
+            values = NpyArray.ReadSingleRows(stream, out rows, out columns);
         }
         if (rows != count || columns != width)
         {
             throw new InvalidDataException($"{Path.GetFileName(path)} has shape ({rows}, {columns}); expected ({count}, {width}).");
         }
-        return Enumerable.Range(0, count).Select(i => values.AsSpan(i * width, width).ToArray()).ToArray();
+        return values;
     }
 
     private static void WriteImages(string path, ClusteringResult result, ClusterCentres centres)
