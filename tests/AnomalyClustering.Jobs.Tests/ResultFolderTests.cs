@@ -101,6 +101,44 @@ public sealed class ResultFolderTests : IDisposable
     }
 
     [Fact]
+    public void ImageRowsOfSeveralRowGroupsReadBackWholeAndOneGroupAtATime()
+    {
+        // 70,000 rows: two Parquet row groups (65,536 rows each at most), written from one set of column buffers.
+        const int count = 70_000;
+        var leaves = Enumerable.Range(0, count).Select(i => i % 4).ToArray();
+        var images = Enumerable.Range(0, count).Select(i => new ClusteredImage($"img-{i:D6}", leaves[i] / 2, i % 5 == 0 ? null : $"c{i % 3}", PatchWeights: null,
+            Embedding: [i, -i], AnomalyScore: i % 7 == 0 ? null : i * 0.5)
+        {
+            ContentSha256 = i % 3 == 0 ? null : $"{i:x64}",
+        }).ToArray();
+        var tree = MergeTree.FromLinkageArray(new double[,] { { 0, 1, 1, 2 }, { 2, 3, 2, 2 }, { 4, 5, 3, 4 } });
+        var result = new ClusteringResult
+        {
+            Options = new ClusteringJobOptions { ClusterCount = 2 },
+            Images = images,
+            Errors = [],
+            MergeTree = tree,
+            LeafOfImage = leaves,
+            Algorithm = ClusteringAlgorithm.TwoStageWard,
+            EmbeddingDimension = 2,
+            Timings = [],
+        };
+
+        ResultFolder.Write(_folder, result, Source);
+        var path = Path.Combine(_folder, ResultFolder.ImagesFileName);
+        var whole = ResultFolder.ReadImages(path);
+        var groups = new List<IReadOnlyList<ImageRow>>();
+        ResultFolder.ReadImages(path, groups.Add);
+
+        var centres = ClusterCentres.Of(result);
+        Assert.Equal(
+            images.Select((image, i) => (image.Id, image.Cluster, image.Label, centres.Distances[i], (int?)leaves[i], image.AnomalyScore, image.ContentSha256)),
+            whole.Select(row => (row.Id, row.Cluster, row.Label, row.DistanceToCentre, row.Leaf, row.AnomalyScore, row.ContentSha256)));
+        Assert.Equal([65_536, count - 65_536], groups.Select(group => group.Count));
+        Assert.Equal(whole, groups.SelectMany(group => group));
+    }
+
+    [Fact]
     public void TheReportDigestKeepsEachClustersNearestAndMostAnomalousRowsTheTotalsAndTheTreeTop()
     {
         var clustered = Clustered(900, labelled: true, withAlpha: false);

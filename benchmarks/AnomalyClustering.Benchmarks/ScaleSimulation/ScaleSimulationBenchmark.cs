@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
+using System.Text.Json;
+using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Hosting;
@@ -32,7 +34,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
     public string Description =>
         "one average-mode job of N synthetic images through the real coordinator, shards, manifest and clustering on an in-process 3-silo cluster; "
         + "ImageGrain is REPLACED by a synthetic grain (x_i from a seeded 8-centre Gaussian mixture, D = 256; outcome blobs still written). "
-        + "Args: [--images 100000] [--algorithm auto|linear-memory-ward|two-stage-ward (the job option; auto lets the coordinator choose)] [--in-flight 32] [--active-shards 2] [--store DIR (default /tmp/ac-scale-<random>; deleted afterwards)] [--keep] [--delete-job (time the product's JobDeletion of the finished job)]";
+        + "Args: [--images 100000] [--algorithm auto|linear-memory-ward|two-stage-ward (the job option; auto lets the coordinator choose)] [--in-flight 32] [--active-shards 2] [--store DIR (default /tmp/ac-scale-<random>; deleted afterwards)] [--keep] [--delete-job (time the product's JobDeletion of the finished job)] [--read-whole-result (also read the result as the embedded CLI does, and report that read's peak RSS)] [--memory-trace FILE (RSS and managed heap every 200 ms, with the clustering span and the benchmark's steps marked)]";
 
     public void Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -74,18 +76,23 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
                 types.Classes.Add(typeof(SyntheticImageGrain));
             });
         });
+        var tracePath = BenchmarkArgs.Option(args, "--memory-trace", "");
+        await using var trace = tracePath.Length > 0 ? new MemoryTrace(tracePath) : null;
         var cluster = builder.Build();
         try
         {
             await cluster.DeployAsync();
-            await RunJobAsync(cluster, store, calls, states, imageCount, algorithm == "auto" ? null : algorithm);
+            await RunJobAsync(cluster, store, calls, states, imageCount, algorithm == "auto" ? null : algorithm, trace, args.Contains("--read-whole-result"));
             if (args.Contains("--delete-job"))
             {
                 // What DELETE /jobs/{id} and retention do: list the job's blobs, then delete them one by one.
+                trace?.Mark("JobDeletion start");
+                PeakRss.Reset();
                 var deletion = Stopwatch.StartNew();
                 await JobDeletion.DeleteAsync(cluster.Client, store, JobId);
+                trace?.Mark("JobDeletion stop");
                 Console.WriteLine($"JobDeletion.DeleteAsync: {deletion.Elapsed.TotalSeconds:F1} s for {imageCount:N0} images "
-                                  + $"({store.ByKind.Values.Sum(t => t.Deletes):N0} blob deletes, {BlobStoreExtensions.ParallelDeletions} at a time)");
+                                  + $"({store.ByKind.Values.Sum(t => t.Deletes):N0} blob deletes, {BlobStoreExtensions.ParallelDeletions} at a time), peak RSS {Mib(PeakRss.Read())}");
             }
         }
         finally
@@ -99,12 +106,19 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
             else
             {
                 Console.WriteLine($"store on disk: {DiskUsage(folder)}; deleting it");
+                trace?.Mark("store folder deletion start");
+                PeakRss.Reset();
+                var deletion = Stopwatch.StartNew();
                 Directory.Delete(folder, recursive: true);
+                trace?.Mark("store folder deletion stop");
+                Console.WriteLine($"store folder deleted (Directory.Delete, the benchmark's own clean-up) in {deletion.Elapsed.TotalSeconds:F1} s, peak RSS {Mib(PeakRss.Read())}");
             }
         }
     }
 
-    private static async Task RunJobAsync(InProcessTestCluster cluster, CountingBlobStore store, GrainCallCounter calls, GrainStateRecords states, int imageCount, string? algorithm)
+    private static async Task RunJobAsync(
+        InProcessTestCluster cluster, CountingBlobStore store, GrainCallCounter calls, GrainStateRecords states, int imageCount, string? algorithm, MemoryTrace? trace,
+        bool readWholeResult)
     {
         var images = new JobImage[imageCount];
         for (var i = 0; i < imageCount; i++)
@@ -150,6 +164,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
             }
             if (clusteringAt is null && status.State is JobState.Clustering or JobState.Completed)
             {
+                trace?.Mark("clustering state seen");
                 clusteringAt = clock.Elapsed.TotalSeconds;
                 (shardPhaseRss, shardPhaseHeap, shardPhaseCommitted) = (PeakRss.Read(), heap.Peak, heap.PeakCommitted);
                 PeakRss.Reset();
@@ -163,6 +178,7 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
             }
         }
         var totalSeconds = clock.Elapsed.TotalSeconds;
+        trace?.Mark($"{status.State} seen");
         var clusteringRss = PeakRss.Read();
         var clusteringHeap = heap.Peak;
         if (status.State != JobState.Completed)
@@ -172,9 +188,27 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         var callSnapshot = calls.Snapshot();
         var traffic = store.ByKind.ToDictionary(pair => pair.Key, pair => pair.Value);
 
-        // Read after the peaks are taken: the files of a large job are big.
-        var (result, _) = await JobResultFiles.ReadAsync(store, status.ResultBlob!, CancellationToken.None);
-        var stage = result.Timings.ToDictionary(timing => timing.Stage, timing => timing.Elapsed.TotalSeconds);
+        // Read after the peaks are taken, and streamed: the summary, then images.parquet one row group at a time (the whole
+        // result read into memory took 3.9 GB at a million images, more than the job).
+        trace?.Mark("streamed read start");
+        PeakRss.Reset();
+        var readClock = Stopwatch.StartNew();
+        var (stage, clusterCount, nmi) = await StreamedReadAsync(store, status);
+        trace?.Mark("streamed read stop");
+        var streamedRead = $"the result read back streamed (summary, then images.parquet by row group, NMI from its cluster column): {readClock.Elapsed.TotalSeconds:F1} s, peak RSS {Mib(PeakRss.Read())}";
+        if (readWholeResult)
+        {
+            // What the embedded CLI does with a finished job: every file into one ClusteringResult. Measured on its own.
+            trace?.Mark("whole read start");
+            PeakRss.Reset();
+            readClock.Restart();
+            var (whole, _) = await JobResultFiles.ReadAsync(store, status.ResultBlob!, CancellationToken.None);
+            trace?.Mark("whole read stop");
+            streamedRead += $"; the whole result read (JobResultFiles.ReadAsync, as the embedded CLI reads one): {readClock.Elapsed.TotalSeconds:F1} s, "
+                            + $"peak RSS {Mib(PeakRss.Read())}, {whole.Images.Count:N0} images, NMI {whole.Scores?.NormalizedMutualInformation:F4}";
+            whole = null!;
+            GC.Collect();
+        }
         var resultFiles = new Dictionary<string, long>(StringComparer.Ordinal);
         await foreach (var entry in store.ListAsync(JobResultFiles.Folder(status.JobId)))
         {
@@ -182,7 +216,8 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine($"job: {status.TotalImages:N0} images, algorithm {algorithm ?? "auto"}, {result.ClusterCount} clusters, {status.FailedImages} failed, NMI vs the mixture's components {result.Scores?.NormalizedMutualInformation:F4}");
+        Console.WriteLine($"job: {status.TotalImages:N0} images, algorithm {algorithm ?? "auto"}, {clusterCount} clusters, {status.FailedImages} failed, NMI vs the mixture's components {nmi:F4}");
+        Console.WriteLine(streamedRead);
         Console.WriteLine($"wall: submit {submitSeconds:F1} s (manifest written in {manifestSeconds:F1} s), then to completed {totalSeconds:F1} s:");
         Console.WriteLine($"  shard phase (coordination + synthetic images) {stage.GetValueOrDefault(PipelineStage.WeightPatches):F1} s as the coordinator timed it "
                           + $"({status.TotalImages / Math.Max(1e-9, stage.GetValueOrDefault(PipelineStage.WeightPatches)):F0} images/s); clustering state reached at {clusteringAt:F1} s");
@@ -221,6 +256,52 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
         {
             Console.WriteLine($"  {kind}: {t.Writes:N0} blobs written, {t.WrittenBytes / (double)imageCount:F1} B/image ({Mib(t.WrittenBytes)}); "
                               + $"{t.Reads:N0} read, {Mib(t.ReadBytes)}");
+        }
+    }
+
+    /// <summary>
+    /// The stage times (the summary's timingsSeconds), the cluster count and the NMI of the clusters in images.parquet against
+    /// the mixture's components (each id's index names its component), reading one row group at a time.
+    /// </summary>
+    private static async Task<(Dictionary<PipelineStage, double> Stages, int ClusterCount, double Nmi)> StreamedReadAsync(IBlobStore store, JobStatus status)
+    {
+        var stages = new Dictionary<PipelineStage, double>();
+        await using (var summary = await store.OpenReadAsync(status.ResultBlob!))
+        using (var json = await JsonDocument.ParseAsync(summary))
+        {
+            foreach (var timing in json.RootElement.GetProperty("timingsSeconds").EnumerateObject())
+            {
+                stages[Enum.Parse<PipelineStage>(timing.Name, ignoreCase: true)] = timing.Value.GetDouble();
+            }
+        }
+        var local = Path.GetTempFileName();
+        try
+        {
+            await using (var source = await store.OpenReadAsync(JobResultFiles.Folder(status.JobId) + ResultFolder.ImagesFileName))
+            await using (var target = File.Create(local))
+            {
+                await source.CopyToAsync(target);
+            }
+            var components = new int[status.TotalImages - status.FailedImages];
+            var clusters = new int[components.Length];
+            var row = 0;
+            ResultFolder.ReadImages(local, group =>
+            {
+                foreach (var image in group)
+                {
+                    components[row] = SyntheticMixture.ComponentOf(int.Parse(image.Id.AsSpan("img-".Length), CultureInfo.InvariantCulture));
+                    clusters[row++] = image.Cluster;
+                }
+            });
+            if (row != components.Length)
+            {
+                throw new InvalidDataException($"images.parquet has {row:N0} rows; the job clustered {components.Length:N0} images.");
+            }
+            return (stages, clusters.Max() + 1, ClusteringMetrics.Evaluate(components, clusters).NormalizedMutualInformation);
+        }
+        finally
+        {
+            File.Delete(local);
         }
     }
 

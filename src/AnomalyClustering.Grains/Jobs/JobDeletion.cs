@@ -26,15 +26,9 @@ public static class JobDeletion
         // The result and the owner record last: while they exist the job is still found (the API rebuilds its status from
         // them), so a deletion that fails before the end can be asked for again by the job's own tenant.
         string[] last = [JobBlobNames.Result(jobId), JobBlobNames.Owner(jobId)];
-        var owned = new List<string>();
-        await foreach (var blob in store.ListAsync(JobBlobNames.JobPrefix(jobId), cancellationToken).ConfigureAwait(false))
-        {
-            if (!last.Contains(blob.Name))
-            {
-                owned.Add(blob.Name);
-            }
-        }
-        await store.DeleteAllAsync(owned, cancellationToken).ConfigureAwait(false);
+        // In rounds of listed names (BlobStoreExtensions.DeletionBatch): a million-image job's names are not held at once.
+        await store.DeletePrefixAsync(JobBlobNames.JobPrefix(jobId), keep: name => last.Contains(name), BlobStoreExtensions.DeletionBatch, cancellationToken)
+            .ConfigureAwait(false);
         // One after the other, and after everything else: see above.
         foreach (var name in last)
         {

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
 
@@ -47,12 +50,14 @@ public static class JobResultFiles
                 await store.PutAsync(folder + name, file, cancellationToken: cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
 
+            // One JSON buffer per concurrent write, reused page after page (ParallelWrites of them at most).
+            var buffers = new ConcurrentBag<ArrayBufferWriter<byte>>();
             await ForEachAsync(ResultPages.ClusterPages(result, centres, imageIndices), page =>
-                PutAsync(store, ClusterPage(jobId, page.Cluster, page.Page), ResultPages.ToJson(page.Rows), cancellationToken), cancellationToken).ConfigureAwait(false);
+                PutPageAsync(store, ClusterPage(jobId, page.Cluster, page.Page), page.Rows, buffers, cancellationToken), cancellationToken).ConfigureAwait(false);
             await ForEachAsync(ResultPages.IdBuckets(result, centres, imageIndices), bucket =>
-                PutAsync(store, IdBucket(jobId, bucket.Bucket), ResultPages.ToJson(bucket.Rows), cancellationToken), cancellationToken).ConfigureAwait(false);
+                PutPageAsync(store, IdBucket(jobId, bucket.Bucket), bucket.Rows, buffers, cancellationToken), cancellationToken).ConfigureAwait(false);
             await ForEachAsync(ResultPages.ErrorPages(result.Errors), page =>
-                PutAsync(store, ErrorPage(jobId, page.Page), ResultPages.ToJson(page.Rows), cancellationToken), cancellationToken).ConfigureAwait(false);
+                PutPageAsync(store, ErrorPage(jobId, page.Page), page.Rows, buffers, cancellationToken), cancellationToken).ConfigureAwait(false);
             await PutAsync(store, PageIndex(jobId), ResultPages.IndexToJson(ResultPages.IndexOf(result)), cancellationToken).ConfigureAwait(false);
 
             await using (var summary = File.OpenRead(Path.Combine(local.FullName, ResultFolder.SummaryFileName)))
@@ -241,6 +246,30 @@ public static class JobResultFiles
             rows.AddRange(entries.Skip(Math.Max(0, offset - first)).Take(offset + limit - Math.Max(offset, first)));
         }
         return rows;
+    }
+
+    /// <summary>Writes a page's JSON (<see cref="ResultPages.WriteJson"/>) through a buffer taken from <paramref name="buffers"/> and given back after the put.</summary>
+    private static async Task PutPageAsync<T>(IBlobStore store, string name, IReadOnlyList<T> rows, ConcurrentBag<ArrayBufferWriter<byte>> buffers, CancellationToken cancellationToken)
+    {
+        if (!buffers.TryTake(out var buffer))
+        {
+            buffer = new ArrayBufferWriter<byte>();
+        }
+        try
+        {
+            buffer.ResetWrittenCount();
+            ResultPages.WriteJson(buffer, rows);
+            if (!MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var written))
+            {
+                throw new InvalidOperationException("an ArrayBufferWriter's memory is an array.");
+            }
+            using var content = new MemoryStream(written.Array!, written.Offset, written.Count, writable: false);
+            await store.PutAsync(name, content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            buffers.Add(buffer);
+        }
     }
 
     private static async Task PutAsync(IBlobStore store, string name, byte[] bytes, CancellationToken cancellationToken)

@@ -109,8 +109,7 @@ internal static class JobResultStage
         // All or nothing: a job without scores (average mode) has none rather than gaps. Off the turn like the clustering:
         // at a million images this copies every per-image record and sorts the scores for the detection figures.
         var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
-        var scored = await Task.Run(() => WithContentHashes(ImageDetection.WithAnomalyScores(clustered, anomalyScores, threshold), hashes), cancellationToken)
-            .ConfigureAwait(true);
+        var scored = await Task.Run(() => WithScoresAndContentHashes(clustered, anomalyScores, threshold, hashes), cancellationToken).ConfigureAwait(true);
         return new JobResultData(scored with
         {
             Errors = failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
@@ -120,11 +119,32 @@ internal static class JobResultStage
         }, matrix, indices);
     }
 
-    /// <summary>Each image with the content hash its grain recorded (rows in result order), which reports key thumbnails by.</summary>
-    private static ClusteringResult WithContentHashes(ClusteringResult result, string?[] hashes) =>
-        hashes.All(hash => hash is null)
-            ? result
-            : result with { Images = result.Images.Select((image, row) => image with { ContentSha256 = hashes[row] }).ToArray() };
+    /// <summary>
+    /// Each image with its anomaly score (null: none, and then no threshold or detection figures either) and the content hash
+    /// its grain recorded (rows in result order; reports key thumbnails by it), in one copy of the per-image records: one
+    /// for the scores and another for the hashes were two million records more at a million images.
+    /// </summary>
+    private static ClusteringResult WithScoresAndContentHashes(ClusteringResult result, double[]? scores, double? threshold, string?[] hashes)
+    {
+        var anyHash = hashes.Any(hash => hash is not null);
+        if (scores is null && !anyHash)
+        {
+            return result;
+        }
+        var images = new ClusteredImage[result.Images.Count];
+        for (var row = 0; row < images.Length; row++)
+        {
+            var image = result.Images[row];
+            images[row] = image with
+            {
+                AnomalyScore = scores is null ? image.AnomalyScore : scores[row],
+                ContentSha256 = anyHash ? hashes[row] : image.ContentSha256,
+            };
+        }
+        return scores is null
+            ? result with { Images = images }
+            : result with { Images = images, AnomalyThreshold = threshold, Detection = ImageDetection.Evaluate(images, threshold) };
+    }
 
     /// <summary>Writes the job's result files (<see cref="JobResultFiles"/>) and returns the summary's blob.</summary>
     public static async Task<string> WriteAsync(JobRunContext run, JobResultData data, CancellationToken cancellationToken)

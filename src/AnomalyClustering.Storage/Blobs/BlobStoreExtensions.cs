@@ -32,30 +32,57 @@ public static class BlobStoreExtensions
     }
 
     /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>: what a job or an upload left.</summary>
-    public static async Task DeletePrefixAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        // Listed first: deleting while listing could skip names on stores that page by position.
-        var names = new List<string>();
-        await foreach (var entry in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-        {
-            names.Add(entry.Name);
-        }
-        await store.DeleteAllAsync(names, cancellationToken).ConfigureAwait(false);
-    }
+    public static Task DeletePrefixAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default) =>
+        DeletePrefixAsync(store, prefix, keep: null, DeletionBatch, cancellationToken);
 
-    /// <summary>How many deletions <see cref="DeleteAllAsync"/> keeps in flight.</summary>
-    public const int ParallelDeletions = 16;
+    /// <summary>Names <see cref="DeletePrefixAsync(IBlobStore, string, CancellationToken)"/> lists, and then deletes, per round.</summary>
+    public const int DeletionBatch = 10_000;
 
     /// <summary>
-    /// Deletes the blobs <paramref name="names"/>, <see cref="ParallelDeletions"/> at a time: a job of 10^5 images leaves
-    /// about as many blobs, and one round trip after the other made deleting it take minutes.
+    /// Deletes every blob under <paramref name="prefix"/> that <paramref name="keep"/> (null: none) does not keep, in rounds:
+    /// up to <paramref name="batchSize"/> names listed, those deleted, then the listing starts again. Memory is O(batch) at
+    /// any count (a million-image job's million names were held at once), and no deletion runs beside a listing (a store
+    /// that pages by position could skip names). Ends when a listing finds nothing more to delete, or when a round deleted
+    /// none of the names it listed (a store that lists what it cannot delete would otherwise be asked forever).
     /// </summary>
-    public static async Task DeleteAllAsync(this IBlobStore store, IEnumerable<string> names, CancellationToken cancellationToken = default)
+    public static async Task DeletePrefixAsync(this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(names);
-        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = ParallelDeletions, CancellationToken = cancellationToken },
-            async (name, token) => await store.DeleteAsync(name, token).ConfigureAwait(false)).ConfigureAwait(false);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        while (true)
+        {
+            var names = new List<string>();
+            await foreach (var entry in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+            {
+                if (keep?.Invoke(entry.Name) == true)
+                {
+                    continue;
+                }
+                names.Add(entry.Name);
+                if (names.Count == batchSize)
+                {
+                    break;
+                }
+            }
+            var deleted = 0;
+            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = ParallelDeletions, CancellationToken = cancellationToken },
+                async (name, token) =>
+                {
+                    if (await store.DeleteAsync(name, token).ConfigureAwait(false))
+                    {
+                        Interlocked.Increment(ref deleted);
+                    }
+                }).ConfigureAwait(false);
+            if (names.Count < batchSize || deleted == 0)
+            {
+                return;
+            }
+        }
     }
+
+    /// <summary>
+    /// How many deletions <see cref="DeletePrefixAsync(IBlobStore, string, Func{string, bool}, int, CancellationToken)"/> keeps
+    /// in flight: a job of 10^5 images leaves about as many blobs, and one round trip after the other made deleting it take minutes.
+    /// </summary>
+    public const int ParallelDeletions = 16;
 }
