@@ -221,6 +221,8 @@ def hungarian_f1(truth, pred):
 def evaluate(x, truth, k, method="ward"):
     """NMI / ARI / F1 of x cut into K by `method` (clusterers.cluster: a SciPy linkage name or a session-11 method)."""
     pred = cluster(x, k, method)
+    if pred is None:
+        return float("nan"), float("nan"), float("nan")
     return normalized_mutual_info_score(truth, pred), adjusted_rand_score(truth, pred), hungarian_f1(truth, pred)
 
 

@@ -13,6 +13,9 @@ labels, and each fixed choice (minimum size, neighbour count, seeds) is a consta
   kmeans                                     k-means, 50 k-means++ starts (seed 0), the lowest inertia kept;
   spherical-kmeans                           k-means on the unit sphere (centroids renormalised, cosine similarity),
                                              50 k-means++ starts (seed 0), the highest total similarity kept;
+  ward-over<m>-average                       Ward cut into m x K clusters, which average linkage (mean pairwise
+                                             distance of their members) then merges into K: Ward's compact groups
+                                             without its pull towards equal sizes at the top of the tree;
   spectral-nn<n>                             scikit-learn SpectralClustering, symmetrised n-nearest-neighbour graph,
                                              cluster_qr labels (no random restarts), seed 0.
 """
@@ -34,7 +37,7 @@ def cut_large(tree, k, minimum):
         large = ids[sizes >= minimum]
         if len(large) >= k:
             return labels, large
-    raise ValueError(f"no cut has {k} clusters of {minimum} or more")
+    return None, None  # average linkage can chain: no cut of its tree may have K large clusters
 
 
 def fold_small(x, labels, large):
@@ -89,7 +92,33 @@ def spherical_kmeans(x, k, starts=50, seed=0, iterations=300):
     return best + 1
 
 
+def merge_average(x, labels, k):
+    """Average-linkage merging of the given clusters down to K (UPGMA over the clusters' mean pairwise distances)."""
+    ids = list(np.unique(labels))
+    groups = {c: x[labels == c] for c in ids}
+    sizes = {c: len(groups[c]) for c in ids}
+    mean = {(a, b): cdist(groups[a], groups[b]).mean() for i, a in enumerate(ids) for b in ids[i + 1:]}
+    parent = {c: c for c in ids}
+    while len(ids) > k:
+        a, b = min(((a, b) for i, a in enumerate(ids) for b in ids[i + 1:]), key=lambda pair: mean[pair])
+        for c in ids:
+            if c in (a, b):
+                continue
+            d = (sizes[a] * mean[tuple(sorted((a, c)))] + sizes[b] * mean[tuple(sorted((b, c)))]) / (sizes[a] + sizes[b])
+            mean[tuple(sorted((a, c)))] = d
+        sizes[a] += sizes[b]
+        ids.remove(b)
+        parent[b] = a
+    def root(c):
+        while parent[c] != c:
+            c = parent[c]
+        return c
+    merged = np.array([root(c) for c in labels])
+    return np.searchsorted(np.unique(merged), merged) + 1
+
+
 def cluster(x, k, method):
+    """N cluster ids 1..K, or None where the method has no answer (a fold whose tree never has K large clusters)."""
     x = np.asarray(x, dtype=np.float64)
     if method in LINKAGES:
         return fcluster(linkage(x, method=method), k, criterion="maxclust")
@@ -103,6 +132,9 @@ def cluster(x, k, method):
         neighbours = int(method.removeprefix("spectral-nn"))
         return SpectralClustering(k, affinity="nearest_neighbors", n_neighbors=neighbours, assign_labels="cluster_qr",
                                   random_state=0).fit_predict(x) + 1
+    if method.startswith("ward-over") and method.endswith("-average"):
+        over = int(method.removeprefix("ward-over").removesuffix("-average"))
+        return merge_average(x, fcluster(linkage(x, method="ward"), over * k, criterion="maxclust"), k)
     base, _, rest = method.partition("-")
     if base in LINKAGES:
         refine = rest.endswith("kmeans")
@@ -110,6 +142,8 @@ def cluster(x, k, method):
         tree = linkage(x, method=base)
         if rest.startswith("fold"):
             labels, large = cut_large(tree, k, max(2, int(np.ceil(float(rest.removeprefix("fold")) * len(x)))))
+            if labels is None:
+                return None
             labels = fold_small(x, labels, large)
         elif rest == "":
             labels = fcluster(tree, k, criterion="maxclust")

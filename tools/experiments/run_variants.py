@@ -65,6 +65,9 @@ def main():
             data = transform(t, x, scores)
             for method in args.methods:
                 pred = cluster(data, k, method)
+                if pred is None:
+                    print(f"| {name} | {t} | {method} | - | - | - | no cut of the tree has K large clusters |", flush=True)
+                    continue
                 figures = (normalized_mutual_info_score(truth, pred), adjusted_rand_score(truth, pred), hungarian_f1(truth, pred))
                 sizes = f" {sorted(np.unique(pred, return_counts=True)[1].tolist(), reverse=True)} |" if args.sizes else ""
                 print(f"| {name} | {t} | {method} | %.3f | %.3f | %.3f |{sizes}" % figures, flush=True)
