@@ -28,10 +28,11 @@ import time
 
 import numpy as np
 import torch
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
+
+from clusterers import cluster
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
 MASK64 = (1 << 64) - 1
@@ -218,7 +219,10 @@ def hungarian_f1(truth, pred):
 
 
 def evaluate(x, truth, k, method="ward"):
-    pred = fcluster(linkage(x.astype(np.float64), method=method), k, criterion="maxclust")
+    """NMI / ARI / F1 of x cut into K by `method` (clusterers.cluster: a SciPy linkage name or a session-11 method)."""
+    pred = cluster(x, k, method)
+    if pred is None:
+        return float("nan"), float("nan"), float("nan")
     return normalized_mutual_info_score(truth, pred), adjusted_rand_score(truth, pred), hungarian_f1(truth, pred)
 
 
@@ -376,7 +380,7 @@ def main():
     parser.add_argument("--model", default=os.path.join(os.path.dirname(__file__), "../../../shared/models/resnet50_imagenet_layer2_layer3.onnx"))
     parser.add_argument("--modes", nargs="+", default=["semi-supervised", "unsupervised"])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
-    parser.add_argument("--linkages", nargs="+", default=["ward"], help="SciPy linkage methods (Euclidean)")
+    parser.add_argument("--linkages", nargs="+", default=["ward"], help="SciPy linkage methods (Euclidean) or clusterers.py methods (average-fold0.02, spectral-nn10, ...)")
     parser.add_argument("--tau", type=float, default=0.3)
     parser.add_argument("--refs", type=int, default=16)
     parser.add_argument("--normal-limit", type=int, default=64)
