@@ -36,8 +36,17 @@ public static class ImageDetection
         {
             throw new ArgumentException($"{scores.Count} anomaly scores for {result.Images.Count} images.", nameof(scores));
         }
-        var images = result.Images.Select((image, i) => image with { AnomalyScore = scores[i] }).ToArray();
-        return result with { Images = images, AnomalyThreshold = threshold, Detection = Evaluate(images, threshold) };
+        return WithDetection(result with { Images = result.Images.Select((image, i) => image with { AnomalyScore = scores[i] }).ToArray() }, threshold);
+    }
+
+    /// <summary>
+    /// <paramref name="result"/>, whose images already carry their anomaly scores, with the detection threshold and the
+    /// detection figures over them (<see cref="Evaluate"/>). O(N log N).
+    /// </summary>
+    public static ClusteringResult WithDetection(ClusteringResult result, double? threshold)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result with { AnomalyThreshold = threshold, Detection = Evaluate(result.Images, threshold) };
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public enum ClusteringAlgorithm
     TwoStageWard,
 
     /// <summary>
-    /// Two-stage Ward, then exact Ward inside its largest subtrees of at most 20,000 points and Ward on their centroids above
+    /// Two-stage Ward, then exact Ward inside its largest subtrees of at most 20,000 points, the two-stage merges kept above
     /// (<see cref="RefinedTwoStageWard"/>): exact Ward's tree whenever those subtrees are clusters of it; leaves are the points.
     /// </summary>
     RefinedTwoStageWard,

@@ -5,8 +5,8 @@ namespace AnomalyClustering.Core.Clustering;
 /// <summary>
 /// Two-stage Ward with its low part made exact: the two-stage tree (<see cref="TwoStageWard"/>) is cut into its
 /// largest subtrees of at most G points (the groups), exact Ward (<see cref="LinearMemoryWard"/>) rebuilds the tree
-/// inside each group from its points, and Ward on the groups' centroids weighted by their sizes joins them. The
-/// leaves are the points, so any K up to N can be cut.
+/// inside each group from its points, and the two-stage tree's own merges above the groups (Ward on the groups' centroids
+/// weighted by their sizes) join them. The leaves are the points, so any K up to N can be cut.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -54,8 +54,8 @@ public static class RefinedTwoStageWard
         Guard.AtLeast(groupMaxPoints, 2, "largest group refined by exact Ward");
         var twoStage = TwoStageWard.Run(points, count, dimension, microClusterCount, seed, maxDegreeOfParallelism, reason);
         var leafOfPoint = twoStage.LeafOfPoint!;
-        var groupOfLeaf = Groups(twoStage.Tree, leafOfPoint, groupMaxPoints, out var groupCount);
-        var members = MembersOfGroups(leafOfPoint, groupOfLeaf, groupCount);
+        var groupOfNode = Groups(twoStage.Tree, leafOfPoint, groupMaxPoints, out var groupCount);
+        var members = MembersOfGroups(leafOfPoint, groupOfNode, groupCount);
 
         var groupTrees = new MergeTree?[groupCount];
         var concurrency = Math.Min(maxDegreeOfParallelism, ConcurrentGroups);
@@ -81,7 +81,7 @@ public static class RefinedTwoStageWard
         {
             topOfGroup[g] = AddGroupMerges(merges, groupTrees[g], members[g]);
         }
-        var raised = AddMergesAboveGroups(merges, points, dimension, members, topOfGroup, maxDegreeOfParallelism);
+        var raised = AddMergesAboveGroups(merges, twoStage.Tree, groupOfNode, members, topOfGroup);
         var largest = members.Max(m => m.Length);
         var note = $"; refined: exact Ward inside {groupCount:N0} {(groupCount == 1 ? "subtree" : "subtrees")} of the two-stage tree (at most {groupMaxPoints:N0} points each"
             + (largest > groupMaxPoints ? $", but one micro-cluster holds {largest:N0}" : "")
@@ -92,7 +92,8 @@ public static class RefinedTwoStageWard
 
     /// <summary>
     /// The largest subtrees of the two-stage tree with at most <paramref name="groupMaxPoints"/> points (a leaf, one
-    /// micro-cluster, is a group whatever its size): the group of every leaf. O(C).
+    /// micro-cluster, is a group whatever its size): the group of every node of the tree (leaves first, then row r as node
+    /// C + r), -1 for the nodes above the groups. O(C).
     /// </summary>
     private static int[] Groups(MergeTree tree, IReadOnlyList<int> leafOfPoint, int groupMaxPoints, out int groupCount)
     {
@@ -107,7 +108,7 @@ public static class RefinedTwoStageWard
         {
             pointsOfNode[leaves + r] = pointsOfNode[rows[r].Left] + pointsOfNode[rows[r].Right];
         }
-        var groupOfLeaf = new int[leaves];
+        var groupOfNode = new int[2 * leaves - 1];
         groupCount = 0;
         var pending = new Stack<(int Node, int Group)>();
         pending.Push((2 * leaves - 2, -1));
@@ -118,25 +119,25 @@ public static class RefinedTwoStageWard
             {
                 group = groupCount++;
             }
+            groupOfNode[node] = group;
             if (node < leaves)
             {
-                groupOfLeaf[node] = group;
                 continue;
             }
             // Right first so that the left child's leaves are numbered first (a deterministic, readable order).
             pending.Push((rows[node - leaves].Right, group));
             pending.Push((rows[node - leaves].Left, group));
         }
-        return groupOfLeaf;
+        return groupOfNode;
     }
 
     /// <summary>The points of each group, ascending. O(N).</summary>
-    private static int[][] MembersOfGroups(IReadOnlyList<int> leafOfPoint, int[] groupOfLeaf, int groupCount)
+    private static int[][] MembersOfGroups(IReadOnlyList<int> leafOfPoint, int[] groupOfNode, int groupCount)
     {
         var sizes = new int[groupCount];
         foreach (var leaf in leafOfPoint)
         {
-            sizes[groupOfLeaf[leaf]]++;
+            sizes[groupOfNode[leaf]]++;
         }
         var members = new int[groupCount][];
         for (var g = 0; g < groupCount; g++)
@@ -146,7 +147,7 @@ public static class RefinedTwoStageWard
         Array.Clear(sizes);
         for (var i = 0; i < leafOfPoint.Count; i++)
         {
-            var g = groupOfLeaf[leafOfPoint[i]];
+            var g = groupOfNode[leafOfPoint[i]];
             members[g][sizes[g]++] = i;
         }
         return members;
@@ -190,49 +191,35 @@ public static class RefinedTwoStageWard
     }
 
     /// <summary>
-    /// Ward on the groups' centroids weighted by their sizes (the merges above the groups), each merge raised to the
-    /// highest merge below it when it is lower; returns how many were raised. O(N D + G^2 D).
+    /// The two-stage tree's merges above the groups, each naming its clusters by member points and raised to the highest
+    /// merge below it when it is lower; returns how many were raised. These merges are already Ward on the groups' exact
+    /// centroids and sizes (the micro-clusters' centroids are their members' means, and Ward is reducible), so they are not
+    /// computed again. O(C).
     /// </summary>
-    private static int AddMergesAboveGroups(
-        UnsortedMerges merges, ReadOnlySpan<float> points, int dimension, int[][] members, double[] topOfGroup, int maxDegreeOfParallelism)
+    private static int AddMergesAboveGroups(UnsortedMerges merges, MergeTree twoStage, int[] groupOfNode, int[][] members, double[] topOfGroup)
     {
-        var groupCount = members.Length;
-        if (groupCount < 2)
-        {
-            return 0;
-        }
-        var centroids = new double[groupCount * dimension];
-        var sizes = new long[groupCount];
-        for (var g = 0; g < groupCount; g++)
-        {
-            var centroid = centroids.AsSpan(g * dimension, dimension);
-            foreach (var i in members[g])
-            {
-                var row = points.Slice(i * dimension, dimension);
-                for (var k = 0; k < dimension; k++)
-                {
-                    centroid[k] += row[k];
-                }
-            }
-            for (var k = 0; k < dimension; k++)
-            {
-                centroid[k] /= members[g].Length;
-            }
-            sizes[g] = members[g].Length;
-        }
-        var above = LinearMemoryWard.WeightedLinkage(centroids, sizes, groupCount, dimension, maxDegreeOfParallelism);
-        var pointOfNode = new int[2 * groupCount - 1];
-        var heightOfNode = new double[2 * groupCount - 1];
-        for (var g = 0; g < groupCount; g++)
-        {
-            pointOfNode[g] = members[g][0];
-            heightOfNode[g] = topOfGroup[g];
-        }
+        var leaves = twoStage.PointCount;
+        var pointOfNode = new int[2 * leaves - 1];
+        var heightOfNode = new double[2 * leaves - 1];
         var raised = 0;
-        var rows = above.LinkageMatrix;
+        var rows = twoStage.LinkageMatrix;
+        // Rows are in height order, so a merge's children come before it.
         for (var r = 0; r < rows.Count; r++)
         {
+            var node = leaves + r;
+            if (groupOfNode[node] >= 0)
+            {
+                continue;
+            }
             var row = rows[r];
+            foreach (var child in (ReadOnlySpan<int>)[row.Left, row.Right])
+            {
+                if (groupOfNode[child] is var g and >= 0)
+                {
+                    // A group's root: named by its first point, at its exact tree's top height.
+                    (pointOfNode[child], heightOfNode[child]) = (members[g][0], topOfGroup[g]);
+                }
+            }
             var below = Math.Max(heightOfNode[row.Left], heightOfNode[row.Right]);
             var height = row.Height;
             if (height < below)
@@ -242,8 +229,7 @@ public static class RefinedTwoStageWard
             }
             // Added after every group's merges: where a raised height ties a merge below, the stable sort keeps the child first.
             merges.Add(pointOfNode[row.Left], pointOfNode[row.Right], height);
-            pointOfNode[groupCount + r] = pointOfNode[row.Left];
-            heightOfNode[groupCount + r] = height;
+            (pointOfNode[node], heightOfNode[node]) = (pointOfNode[row.Left], height);
         }
         return raised;
     }

@@ -141,9 +141,7 @@ internal static class JobResultStage
                 ContentSha256 = anyHash ? hashes[row] : image.ContentSha256,
             };
         }
-        return scores is null
-            ? result with { Images = images }
-            : result with { Images = images, AnomalyThreshold = threshold, Detection = ImageDetection.Evaluate(images, threshold) };
+        return scores is null ? result with { Images = images } : ImageDetection.WithDetection(result with { Images = images }, threshold);
     }
 
     /// <summary>Writes the job's result files (<see cref="JobResultFiles"/>) and returns the summary's blob.</summary>
