@@ -32,6 +32,16 @@ public sealed record ReportDigestHistogram(int[] Good, int[] Other, double Min, 
 public sealed record ReportDigestMetrics(double NormalizedMutualInformation, double AdjustedRandIndex, double HungarianF1, IReadOnlyDictionary<int, string> MatchedLabels);
 
 /// <summary>
+/// One of the subtrees the top of the merge tree joins (a child of a kept row that no kept row makes): what a cut of the
+/// tree top into at most as many clusters as there are branches adds up, without a row per image.
+/// </summary>
+/// <param name="Node">The subtree's node in the tree (SciPy numbering: a point below N, linkage row N + r above).</param>
+/// <param name="Size">Its images (for a two-stage tree, the images of its micro-clusters).</param>
+/// <param name="FirstImage">Its first image in result order: clusters of a cut are numbered in order of their first image.</param>
+/// <param name="LabelCounts">Its images per label, most frequent first (ties by label); empty without labels.</param>
+public sealed record ReportDigestBranch(int Node, int Size, int FirstImage, IReadOnlyList<KeyValuePair<string, int>> LabelCounts);
+
+/// <summary>
 /// The top of the merge tree: linkage rows <see cref="FirstRow"/> .. N-2 (SciPy numbering), and for every node they
 /// touch its flat cluster (-1 when its images are in several) and size, and the image id of each touched point.
 /// </summary>
@@ -39,6 +49,12 @@ public sealed record ReportDigestTree(
     int PointCount, int FirstRow, IReadOnlyList<MergeStep> Rows, IReadOnlyDictionary<int, int> ClusterOfNode, IReadOnlyDictionary<int, int> SizeOfNode,
     IReadOnlyDictionary<int, string> PointIds)
 {
+    /// <summary>
+    /// The subtrees the kept rows join, in order of their first image, with their image and label counts: the page re-cuts
+    /// the tree top into up to this many clusters from them at any N. Null in digests written before they were kept.
+    /// </summary>
+    public IReadOnlyList<ReportDigestBranch>? Branches { get; init; }
+
     /// <summary>Linkage row <paramref name="row"/> (full numbering; at least <see cref="FirstRow"/>).</summary>
     public MergeStep Row(int row) => Rows[row - FirstRow];
 
@@ -268,8 +284,72 @@ public sealed record ReportDigest
     // NaN distances (no embeddings) sort last and keep dataset order among themselves.
     private static double Finite(double distance) => double.IsFinite(distance) ? distance : double.PositiveInfinity;
 
-    private static ReportDigestTree TreeTop(ClusteringResult result, int leaves) =>
-        ReportDigestTree.Of(result.MergeTree, ClusterOfTreeLeaf(result), leaves, point => point < result.Images.Count ? result.Images[point].Id : null);
+    private static ReportDigestTree TreeTop(ClusteringResult result, int leaves)
+    {
+        var top = ReportDigestTree.Of(result.MergeTree, ClusterOfTreeLeaf(result), leaves, point => point < result.Images.Count ? result.Images[point].Id : null);
+        return top with { Branches = BranchesOf(result, top) };
+    }
+
+    /// <summary>
+    /// The subtrees <paramref name="top"/>'s rows join, with their images and label counts, in order of their first image.
+    /// Every node below the kept rows lies in exactly one of them, so each image is counted once. O(N) time, O(N) memory
+    /// for the walk (one int per node), O(branches x labels) kept.
+    /// </summary>
+    private static List<ReportDigestBranch> BranchesOf(ClusteringResult result, ReportDigestTree top)
+    {
+        var n = top.PointCount;
+        var steps = result.MergeTree.LinkageMatrix;
+        var firstMadeByTop = n + top.FirstRow;
+        var branchOfNode = new int[Math.Max(1, 2 * n - 1)];
+        Array.Fill(branchOfNode, -1);
+        var branchNodes = new List<int>();
+        if (steps.Count == 0)
+        {
+            // One point: the tree is that point.
+            branchNodes.Add(0);
+            branchOfNode[0] = 0;
+        }
+        for (var r = top.FirstRow; r < steps.Count; r++)
+        {
+            foreach (var child in new[] { steps[r].Left, steps[r].Right })
+            {
+                if (child < firstMadeByTop)
+                {
+                    branchOfNode[child] = branchNodes.Count;
+                    branchNodes.Add(child);
+                }
+            }
+        }
+        // A row's children are made earlier than the row, so walking down from the highest row below the top reaches
+        // every node after its parent.
+        for (var r = top.FirstRow - 1; r >= 0; r--)
+        {
+            var branch = branchOfNode[n + r];
+            branchOfNode[steps[r].Left] = branch;
+            branchOfNode[steps[r].Right] = branch;
+        }
+        var sizes = new int[branchNodes.Count];
+        var firstImages = new int[branchNodes.Count];
+        Array.Fill(firstImages, int.MaxValue);
+        var labelCounts = branchNodes.Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToArray();
+        var leafOfImage = result.LeafOfImage;
+        for (var i = 0; i < result.Images.Count; i++)
+        {
+            var branch = branchOfNode[leafOfImage?[i] ?? i];
+            sizes[branch]++;
+            firstImages[branch] = Math.Min(firstImages[branch], i);
+            if (result.Images[i].Label is { } label)
+            {
+                labelCounts[branch][label] = labelCounts[branch].GetValueOrDefault(label) + 1;
+            }
+        }
+        return Enumerable.Range(0, branchNodes.Count)
+            .Select(b => new ReportDigestBranch(
+                branchNodes[b], sizes[b], firstImages[b],
+                labelCounts[b].OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal).ToList()))
+            .OrderBy(branch => branch.FirstImage)
+            .ToList();
+    }
 
     /// <summary>The cluster of each leaf of the merge tree: the images, or for a two-stage tree its micro-clusters.</summary>
     public static int[] ClusterOfTreeLeaf(ClusteringResult result)

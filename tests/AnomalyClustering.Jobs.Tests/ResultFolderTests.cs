@@ -191,6 +191,49 @@ public sealed class ResultFolderTests : IDisposable
         Assert.Null(forReport.Scores);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheDigestsBranchesAreTheClustersOfTheCutIntoAsManyClusters(bool twoStage)
+    {
+        // Exact Ward on 900 points (tree over images), or two-stage Ward with more points than micro-clusters (tree over
+        // micro-clusters): the subtrees the tree top joins, counted from the digest alone, must be the whole tree's cut.
+        var count = twoStage ? TwoStageWard.DefaultMicroClusterCount + 700 : 900;
+        var points = Points(count, out var labels);
+        var ids = Enumerable.Range(0, count).Select(i => $"images/{i:D5}.png").ToArray();
+        var options = new ClusteringJobOptions { ClusterCount = 3, Algorithm = twoStage ? ClusteringAlgorithm.TwoStageWard : null };
+        var result = EmbeddingClustering.Run(points, count, 3, ids, labels, options, patchWeights: null, progress: null);
+        Assert.Equal(twoStage, result.LeafOfImage is not null);
+
+        ResultFolder.Write(_folder, result, Source);
+        ReportDigest digest;
+        using (var stream = File.OpenRead(Path.Combine(_folder, ReportDigest.FileName)))
+        {
+            digest = ReportDigest.Read(stream);
+        }
+
+        var branches = digest.Tree.Branches!;
+        // The top keeps 120 rows (the 119 merges over 120 drawn leaves and the row below them), which join 121 subtrees.
+        Assert.Equal(digest.Tree.Rows.Count + 1, branches.Count);
+        Assert.Equal(ReportDigest.DefaultTreeLeaves + 1, branches.Count);
+        // In order of their first image, numbered as the cut numbers its clusters: branch b is cluster b of the cut into B.
+        var cut = result.ClusterTree.CutToClusters(branches.Count);
+        Assert.Equal(branches.Count, cut.Max() + 1);
+        for (var b = 0; b < branches.Count; b++)
+        {
+            var members = Enumerable.Range(0, count).Where(i => cut[i] == b).ToArray();
+            Assert.Equal(members.Length, branches[b].Size);
+            Assert.Equal(members[0], branches[b].FirstImage);
+            var expectedLabels = members.GroupBy(i => labels[i]).Select(g => KeyValuePair.Create(g.Key, g.Count()))
+                .OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal);
+            Assert.Equal(expectedLabels, branches[b].LabelCounts);
+        }
+        // At the result's K every branch lies in one cluster, and their sums are the clusters' totals.
+        Assert.All(branches, branch => Assert.NotEqual(-1, digest.Tree.ClusterOfNode[branch.Node]));
+        var sizes = branches.GroupBy(branch => digest.Tree.ClusterOfNode[branch.Node]).ToDictionary(g => g.Key, g => g.Sum(branch => branch.Size));
+        Assert.All(digest.Clusters, cluster => Assert.Equal(cluster.Size, sizes[cluster.Cluster]));
+    }
+
     [Fact]
     public void AReportDigestOfAnotherFormatIsAnInvalidDataError()
     {

@@ -230,15 +230,21 @@
   });
 
   // ---- re-cut the merge tree at another K --------------------------------------------------------------------------
-  // Only when the page lists every image (results up to ReportOptions.FullImageListUpTo): the cut is per image.
-  if (data.linkage) {
+  // Per image when the page lists every image (results up to ReportOptions.FullImageListUpTo: data.linkage); past that,
+  // the top of the tree (data.treeTop: a linkage of its own whose leaves are the subtrees it joins, numbered in order of
+  // their first image, each with its images and label counts), into at most as many clusters as it has leaves.
+  const recutTree = data.linkage ? { linkage: data.linkage, leafOfImage: data.leafOfImage }
+    : data.treeTop ? { linkage: data.treeTop.linkage, branches: data.treeTop.branches } : null;
+  if (recutTree) {
     // The same partition as SciPy's fcluster(Z, K, 'maxclust') and MergeTree.CutToClusters: the lowest merge height whose
     // cut leaves at most K clusters, labels numbered in order of each cluster's first image. O(N log N) per cut.
     // The tree's leaves are the images, or for a two-stage tree the micro-clusters: data.leafOfImage then gives each image's
-    // leaf, and pointCount counts leaves, not images.
-    const linkage = data.linkage;
+    // leaf, and pointCount counts leaves, not images. A cut of the tree top at K up to its leaves is the whole tree's cut
+    // (the heights are monotone, so no cut there splits a branch).
+    const linkage = recutTree.linkage;
     const pointCount = linkage.length + 1;
-    const leafOfImage = data.leafOfImage;
+    const leafOfImage = recutTree.leafOfImage;
+    const branches = recutTree.branches;
     const subtreeMax = new Float64Array(linkage.length);
     linkage.forEach(([left, right, height], r) => {
       let max = height;
@@ -318,11 +324,19 @@
       const count = labels.reduce((max, label) => Math.max(max, label + 1), 0);
       const sizes = new Array(count).fill(0);
       const labelCounts = Array.from({ length: count }, () => new Map());
-      labels.forEach((cluster, i) => {
-        sizes[cluster]++;
-        const label = data.images[i].label;
-        if (label !== undefined) labelCounts[cluster].set(label, (labelCounts[cluster].get(label) || 0) + 1);
-      });
+      const add = (cluster, label, n) => labelCounts[cluster].set(label, (labelCounts[cluster].get(label) || 0) + n);
+      if (branches) {
+        labels.forEach((cluster, b) => {
+          sizes[cluster] += branches[b].size;
+          for (const [label, n] of branches[b].labels) add(cluster, label, n);
+        });
+      } else {
+        labels.forEach((cluster, i) => {
+          sizes[cluster]++;
+          const label = data.images[i].label;
+          if (label !== undefined) add(cluster, label, 1);
+        });
+      }
       const rows = sizes.map((size, cluster) => {
         const row = document.createElement('tr');
         row.dataset.cluster = String(cluster);
@@ -348,7 +362,8 @@
 
     document.getElementById('recut-k').addEventListener('change', (event) => showCut(Number(event.target.value)));
     for (const point of document.querySelectorAll('.curve-point')) point.addEventListener('click', () => showCut(Number(point.dataset.k)));
-    document.getElementById('recut-download').addEventListener('click', () => {
+    // No per-image file of a tree-top cut: the page does not hold every image.
+    document.getElementById('recut-download')?.addEventListener('click', () => {
       const labelled = data.images.length > 0 && data.images.every((image) => image.label !== undefined);
       const lines = [labelled ? 'image,cluster,label' : 'image,cluster'];
       data.images.forEach((image, i) => lines.push([csvField(image.id), String(recut[i])].concat(labelled ? [csvField(image.label)] : []).join(',')));

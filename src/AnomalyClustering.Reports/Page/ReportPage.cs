@@ -51,10 +51,13 @@ internal static class ReportPage
 
     /// <summary>
     /// The totals of the whole <paramref name="result"/> the page shows (sizes, label counts, histogram, errors, tree top):
-    /// a digest without rows, computed here for a result read whole. O(N log N).
+    /// a digest without rows, computed here for a result read whole. Its tree top is at least as tall as a stored digest's
+    /// (<see cref="ReportDigest.DefaultTreeLeaves"/>), so that the page re-cuts the top into as many clusters as a page
+    /// served from the digest. O(N log N).
     /// </summary>
     public static ReportDigest TotalsOf(ClusteringResult result, ReportOptions options) =>
-        ReportDigest.Of(result, new double[result.Images.Count], rowsPerList: 0, treeLeaves: options.MaxDendrogramLeaves, errorRows: options.MaxErrorRows);
+        ReportDigest.Of(
+            result, new double[result.Images.Count], rowsPerList: 0, treeLeaves: Math.Max(options.MaxDendrogramLeaves, ReportDigest.DefaultTreeLeaves), errorRows: options.MaxErrorRows);
 
     /// <summary>
     /// The whole page, showing <paramref name="selection"/> of <paramref name="result"/>'s images, with the totals of the whole
@@ -89,7 +92,7 @@ internal static class ReportPage
             AnomalyScores(html, result, histogram, totals.ImageCount);
         }
         Dendrogram(html, result, totals.Tree, options.MaxDendrogramLeaves);
-        ClusterCountSection.Render(html, result, selection.ListsEveryImage, options.FullImageListUpTo, totals.ImageCount);
+        ClusterCountSection.Render(html, result, selection.ListsEveryImage, options.FullImageListUpTo, totals.ImageCount, totals.Tree);
         Confusion(html, result, totals);
         Errors(html, totals, options.MaxErrorRows);
         Options(html, result, source);
@@ -380,7 +383,8 @@ internal static class ReportPage
 
     /// <summary>
     /// The JSON block the script reads: page size, API, names, the galleries (positions in <c>images</c>), the listed
-    /// images with their addresses, and the merge tree while every image is listed (re-cutting needs them all).
+    /// images with their addresses, and the merge tree while every image is listed (re-cutting per image needs them all), or
+    /// else the digest's tree top with its branches' image and label counts (re-cutting the top needs only those).
     /// </summary>
     private static string Data(ClusteringResult result, ReportDigest totals, ReportSelection selection, IReadOnlyList<ThumbnailLinks?> thumbnails, ReportOptions options)
     {
@@ -415,6 +419,10 @@ internal static class ReportPage
                     }
                     json.WriteEndArray();
                 }
+            }
+            else if (ClusterCountSection.CanRecutTop(totals.Tree))
+            {
+                ClusterCountSection.WriteTreeTop(json, totals.Tree);
             }
             json.WriteStartArray("clusters");
             foreach (var gallery in selection.Galleries)

@@ -9,7 +9,7 @@ namespace AnomalyClustering.Reports.Tests.Unit;
 
 /// <summary>
 /// A report's size and the images it reads are bounded by K x MaxImagesPerCluster, not N: the galleries show the most
-/// typical images, only those are read, and past FullImageListUpTo the page lists only them and offers no re-cut.
+/// typical images, only those are read, and past FullImageListUpTo the page lists only them and re-cuts only the tree top.
 /// </summary>
 public sealed partial class BoundedReportTests
 {
@@ -41,8 +41,15 @@ public sealed partial class BoundedReportTests
         }
         Assert.False(data.TryGetProperty("linkage", out _));
         Assert.Contains("id=\"gallery-limit\"", html, StringComparison.Ordinal);
-        Assert.Contains("id=\"recut-unavailable\"", html, StringComparison.Ordinal);
-        Assert.DoesNotContain("id=\"recut-k\"", html, StringComparison.Ordinal);
+        // The re-cut works on the tree top: its own linkage over the subtrees it joins, with their image counts.
+        Assert.Contains("id=\"recut-top\"", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"recut-k\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"recut-download\"", html, StringComparison.Ordinal);
+        var top = data.GetProperty("treeTop");
+        var branches = top.GetProperty("branches").EnumerateArray().ToArray();
+        Assert.Equal(ReportDigest.DefaultTreeLeaves + 1, branches.Length);
+        Assert.Equal(branches.Length - 1, top.GetProperty("linkage").GetArrayLength());
+        Assert.Equal(Count, branches.Sum(branch => branch.GetProperty("size").GetInt32()));
         Assert.Contains("(50 shown)", html, StringComparison.Ordinal);
     }
 
