@@ -1,8 +1,6 @@
 using System.Globalization;
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Jobs;
-using AnomalyClustering.Reports.Images;
-using AnomalyClustering.Reports.Thumbnails;
 using AnomalyClustering.Testing.Browser;
 
 namespace AnomalyClustering.Reports.Tests.Browser;
@@ -79,19 +77,5 @@ public sealed class TreeTopRecutBrowserTests(ChromiumFixture chromium)
                 .Select(g => $"{g.Key} {g.Count()}");
             Assert.Equal([c.ToString(CultureInfo.InvariantCulture), members.Length.ToString(CultureInfo.InvariantCulture), string.Join(", ", labels)], rows[c]);
         }
-    }
-
-    private sealed class NoImages : IReportImageSource
-    {
-        public Task<byte[]?> ReadAsync(string imageId, CancellationToken cancellationToken = default) => Task.FromResult<byte[]?>(null);
-    }
-
-    private sealed class NoThumbnails : IThumbnailCache
-    {
-        public Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken = default) => Task.FromResult<byte[]?>(null);
-
-        public Task PutAsync(string key, byte[] jpeg, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public string? LinkFor(string key) => null;
     }
 }

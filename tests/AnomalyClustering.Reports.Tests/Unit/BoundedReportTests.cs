@@ -131,13 +131,4 @@ public sealed partial class BoundedReportTests
             return Task.FromResult<float[]?>([0.7f, 0.1f, 0.1f, 0.1f]);
         }
     }
-
-    private sealed class NoThumbnails : IThumbnailCache
-    {
-        public Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken = default) => Task.FromResult<byte[]?>(null);
-
-        public Task PutAsync(string key, byte[] jpeg, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public string? LinkFor(string key) => null;
-    }
 }

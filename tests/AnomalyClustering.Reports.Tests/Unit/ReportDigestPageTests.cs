@@ -1,7 +1,5 @@
 using System.Text;
 using AnomalyClustering.Jobs;
-using AnomalyClustering.Reports.Images;
-using AnomalyClustering.Reports.Thumbnails;
 
 namespace AnomalyClustering.Reports.Tests.Unit;
 
@@ -104,20 +102,6 @@ public sealed class ReportDigestPageTests
             ClassNames = ["crack", "good", "hole"],
             AnomalyThreshold = withThreshold ? 1.5 : null,
         };
-    }
-
-    private sealed class NoImages : IReportImageSource
-    {
-        public Task<byte[]?> ReadAsync(string imageId, CancellationToken cancellationToken = default) => Task.FromResult<byte[]?>(null);
-    }
-
-    private sealed class NoThumbnails : IThumbnailCache
-    {
-        public Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken = default) => Task.FromResult<byte[]?>(null);
-
-        public Task PutAsync(string key, byte[] jpeg, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public string? LinkFor(string key) => null;
     }
 
     private sealed class TempDirectory : IDisposable
