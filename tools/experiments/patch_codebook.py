@@ -15,7 +15,10 @@ its single highest-scoring patch (so no histogram is empty). Representations and
                     linkage on the centred cosine of the concatenation.
 Prints NMI / ARI / F1 (bag_variants.py's metrics) per k, representation and method.
 
-Usage: /usr/bin/python3 tools/experiments/patch_codebook.py DATASET --store S --run RUN [--ks 32 64 128] [--quantile 0.95]
+With --probe it also prints zoom_variants.py's label-using diagnostic (5-fold logistic regression on the centred cosine:
+good against uneven, all classes) for the Hellinger histogram.
+
+Usage: /usr/bin/python3 tools/experiments/patch_codebook.py DATASET --store S --run RUN [--ks 32 64 128] [--quantile 0.95] [--probe]
 """
 import argparse
 import csv
@@ -32,6 +35,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from bag_variants import backbone_identity, centred_l2, hungarian_f1, inner_products, load_bags, load_dataset
 from clusterers import cluster
+from zoom_variants import probe
 
 
 def squared_distances(points, centres):
@@ -108,6 +112,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--probe", action="store_true", help="also the supervised logistic-regression diagnostic")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     images, truth, _ = load_dataset(args.dataset)
@@ -138,6 +143,8 @@ def main():
             rows.append((f"x+hist {w:g}", "centred-average", cluster(centred_l2(both), k_classes, "average")))
         for representation, method, pred in rows:
             print(f"| {name} | k {k} | {representation} | {method} | %.3f | %.3f | %.3f |" % scores_of(truth, pred), flush=True)
+        if args.probe:
+            probe(f"{name} | k {k}", {"hist hellinger": hellinger}, truth)
 
 
 if __name__ == "__main__":
