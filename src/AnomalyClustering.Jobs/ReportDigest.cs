@@ -340,7 +340,8 @@ public sealed record ReportDigest
             firstImages[branch] = Math.Min(firstImages[branch], i);
             if (result.Images[i].Label is { } label)
             {
-                labelCounts[branch][label] = labelCounts[branch].GetValueOrDefault(label) + 1;
+                // One lookup per image: this runs over every image when a job's result is written.
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(labelCounts[branch], label, out _)++;
             }
         }
         return Enumerable.Range(0, branchNodes.Count)
