@@ -69,7 +69,7 @@ internal static class ClusterCommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         DescribeInput(console.Out, found, options, description);
         var masks = MasksOf(console.Out, found);
-        var result = PipelineProgressDisplay.Run(console.Out, progress => RunEmbedded(found, masks, options, description, runtime, storeFolder, progress, cancellationToken));
+        var result = RunEmbedded(console.Out, found, masks, options, description, runtime, storeFolder, cancellationToken);
         WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
         // The stage times above leave out starting the silo and writing the report; this is what the run cost.
         PrintTotalTime(console, result.Images.Count, clock.Elapsed);
@@ -144,18 +144,31 @@ internal static class ClusterCommand
     public static ResultSource Source(DiscoveredImageFolder found, string? backbone, PreprocessingOptions? preprocessing) =>
         new("images", found.Root, found.Layout.JsonName(), found.NormalFolder, backbone, found.ExcludedImages, preprocessing);
 
-    /// <summary>The job through an in-process silo (embedded mode): the same grains a cluster runs, one process.</summary>
+    /// <summary>
+    /// The job through an in-process silo (embedded mode): the same grains a cluster runs, one process. A job that a killed run
+    /// of the same command left in the store is resumed, and the run says so before its progress.
+    /// </summary>
     private static ClusteringResult RunEmbedded(
-        DiscoveredImageFolder found, GroundTruthMasks? masks, ClusteringJobOptions options, BackboneDescription description, BackboneRuntimeOptions runtime, string? storeFolder,
-        IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
+        IAnsiConsole console, DiscoveredImageFolder found, GroundTruthMasks? masks, ClusteringJobOptions options, BackboneDescription description,
+        BackboneRuntimeOptions runtime, string? storeFolder, CancellationToken cancellationToken)
     {
         return RunAsync().GetAwaiter().GetResult();
 
         async Task<ClusteringResult> RunAsync()
         {
-            await using var cluster = await EmbeddedCluster.StartAsync(storeFolder ?? EmbeddedCluster.DefaultStoreFolder, runtime, options.BatchSize, options.ClusteringMemoryBudgetBytes, cancellationToken)
+            var folder = storeFolder ?? EmbeddedCluster.DefaultStoreFolder;
+            await using var cluster = await EmbeddedCluster.StartAsync(folder, runtime, options.BatchSize, options.ClusteringMemoryBudgetBytes, cancellationToken)
                 .ConfigureAwait(false);
-            return await cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken, masks).ConfigureAwait(false);
+            // Opening the backbone before any work turns a missing model or GPU into the CLI's usual typed error.
+            cluster.Backbones.Get(description.ToJson());
+            var job = await cluster.PrepareAsync(found.Dataset, options, description).ConfigureAwait(false);
+            if (job.Resumed is { } kept)
+            {
+                console.MarkupLine(Markup.Escape(FormattableString.Invariant(
+                    $"  resuming the job that an interrupted run of this command left in {Path.GetFullPath(folder)}: {kept.WeightedImages} of {kept.TotalImages} images were done")));
+            }
+            return PipelineProgressDisplay.Run(
+                console, progress => cluster.RunAsync(job, found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
         }
     }
 

@@ -17,23 +17,27 @@ using AnomalyClustering.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Persistence.FileStorage;
 
 namespace AnomalyClustering.Cli.Embedded;
 
 /// <summary>
 /// The CLI's embedded mode: one in-process silo holding both roles, on loopback ports of its own, with a local-folder blob
 /// store. A job runs through the same grains as in a cluster; only the transport and the storage differ. The store keeps
-/// the feature cache between runs, so a second run over the same images skips the backbone.
+/// the feature cache between runs, so a second run over the same images skips the backbone, and the jobs' grain state
+/// (coordinator, shards, registry: its <c>grain-state</c> folder), so that a killed run resumes when run again.
 /// </summary>
 internal sealed class EmbeddedCluster : IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private readonly IHost _host;
+    private readonly string _storeFolder;
 
-    private EmbeddedCluster(IHost host, IBlobStore store)
+    private EmbeddedCluster(IHost host, IBlobStore store, string storeFolder)
     {
         _host = host;
         Store = store;
+        _storeFolder = storeFolder;
     }
 
     /// <summary>The store the silo reads images from and writes features and results to.</summary>
@@ -86,7 +90,8 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "anomaly-cluster-cli", clusterId: "embedded");
-            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            // In the store folder rather than in memory: a job's progress outlives a killed process (see PrepareAsync).
+            silo.AddFileGrainStorage(GrainStorageNames.Jobs, options => options.RootDirectory = Path.Combine(store.RootFolder, "grain-state"));
             silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();
             // Production-line intake (line feed) on Orleans' in-memory streams: the same consumer as a cluster's queue.
@@ -95,18 +100,43 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new EmbeddedCluster(host, store);
+        return new EmbeddedCluster(host, store, store.RootFolder);
     }
 
     /// <summary>
-    /// Runs one job: copies the images into the store, submits the job to its coordinator, reports progress until it ends,
-    /// and returns its result with the per-image errors naming the original files. The job's blobs are removed afterwards
-    /// (the CLI writes its own outputs); the feature cache stays.
+    /// Finds out how the job of these images and options starts: as a new job, or as the one a killed run of the same command
+    /// left in the store, which it then resumes (its coordinator and shards kept their state there; images already done are
+    /// not done again). A finished one (failed or cancelled) is deleted first, so that it runs afresh.
     /// </summary>
-    /// <remarks>
-    /// With <paramref name="masks"/> (a dataset with ground-truth masks), the result also gets pixel AUROC and PRO, from the
-    /// patch scores in the job's outcome blobs, read before those are removed.
-    /// </remarks>
+    public async Task<EmbeddedJob> PrepareAsync(ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(options);
+        var id = EmbeddedJobIdentity.Of(dataset, JobOptionsMapping.FromPipelineOptions(options), description.ToJson());
+        if (EmbeddedJobLock.TryTake(_storeFolder, id) is not { } jobLock)
+        {
+            // The same job runs in another process on this store: this run is a job of its own, as if the images differed.
+            return new EmbeddedJob(EmbeddedJobIdentity.Unique(), resumed: null, jobLock: null);
+        }
+        try
+        {
+            var grains = _host.Services.GetRequiredService<IGrainFactory>();
+            // Activating the coordinator of a kept job resumes it (its stored state says it is running).
+            var status = await grains.GetGrain<IClusteringJobGrain>(id).GetStatus().ConfigureAwait(false);
+            if (status.State is JobState.Failed or JobState.Cancelled)
+            {
+                await JobDeletion.DeleteAsync(grains, Store, id).ConfigureAwait(false);
+            }
+            return new EmbeddedJob(id, status.State is JobState.Unknown or JobState.Failed or JobState.Cancelled ? null : status, jobLock);
+        }
+        catch
+        {
+            jobLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the job of <paramref name="dataset"/> as <see cref="RunAsync(EmbeddedJob, ClusteringDataset, ClusteringJobOptions, BackboneDescription, IProgress{PipelineProgress}?, CancellationToken, GroundTruthMasks?)"/> does, prepared here.</summary>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
     public async Task<ClusteringResult> RunAsync(
         ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
@@ -114,32 +144,71 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     {
         // Opening the backbone here, before any work, turns a missing model or GPU into the CLI's usual typed error.
         Backbones.Get(description.ToJson());
-        var jobId = $"cli-{Guid.NewGuid():n}";
+        var job = await PrepareAsync(dataset, options, description).ConfigureAwait(false);
+        return await RunAsync(job, dataset, options, description, progress, cancellationToken, masks).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs one job: copies the images into the store and submits the job to its coordinator (or, for a job resumed from the
+    /// store, follows it where it stands), reports progress until it ends, and returns its result with the per-image errors
+    /// naming the original files. The job's blobs and state are removed afterwards (the CLI writes its own outputs), also when
+    /// it fails or is cancelled; only a killed process leaves them, for the next run of the same command to resume.
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="masks"/> (a dataset with ground-truth masks), the result also gets pixel AUROC and PRO, from the
+    /// patch scores in the job's outcome blobs, read before those are removed.
+    /// </remarks>
+    /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
+    public async Task<ClusteringResult> RunAsync(
+        EmbeddedJob job, ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
+        CancellationToken cancellationToken, GroundTruthMasks? masks = null)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            Backbones.Get(description.ToJson());
+        }
+        catch
+        {
+            // Nothing ran: a kept job stays in the store for a run that can open the backbone.
+            job.Dispose();
+            throw;
+        }
+        var grains = _host.Services.GetRequiredService<IGrainFactory>();
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(job.Id);
+        var normalImages = options.Mode == ClusteringMode.SemiSupervised
+            // Only the normal images the job will use (the seeded subset of --normal-limit); the coordinator keeps them all.
+            ? JobPlan.SelectNormalImages(dataset.NormalImages, options)
+            : [];
         var pathsByBlob = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             var unreadable = new List<ImageError>();
-            var images = await UploadAsync(dataset.Images, JobBlobNames.UploadedImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
-            var normals = options.Mode == ClusteringMode.SemiSupervised
-                // Only the normal images the job will use (the seeded subset of --normal-limit); the coordinator keeps them all.
-                ? await UploadAsync(JobPlan.SelectNormalImages(dataset.NormalImages, options), JobBlobNames.UploadedNormalImagesPrefix(jobId), pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false)
-                : [];
-            if (images.Length < 2)
-            {
-                throw new InvalidClusteringInputException(
-                    $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.", "images");
-            }
-            var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
-            var grains = _host.Services.GetRequiredService<IGrainFactory>();
-            var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+            JobImage[] images;
             JobStatus status;
-            try
+            if (job.Resumed is { } resumed)
             {
-                status = await JobSubmitter.SubmitAsync(Store, grains, jobId, submission, cancellationToken: cancellationToken).ConfigureAwait(false);
+                images = await SubmittedImagesAsync(job.Id, coordinator, dataset.Images, normalImages, pathsByBlob, unreadable, cancellationToken).ConfigureAwait(false);
+                status = resumed;
             }
-            catch (InvalidJobException e)
+            else
             {
-                throw new InvalidClusteringInputException(e.Message, e.Field);
+                images = await UploadAsync(dataset.Images, JobBlobNames.UploadedImagesPrefix(job.Id), pathsByBlob, unreadable, isNormal: false, cancellationToken).ConfigureAwait(false);
+                var normals = await UploadAsync(normalImages, JobBlobNames.UploadedNormalImagesPrefix(job.Id), pathsByBlob, unreadable, isNormal: true, cancellationToken).ConfigureAwait(false);
+                if (images.Length < 2)
+                {
+                    throw new InvalidClusteringInputException(
+                        $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.", "images");
+                }
+                var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
+                try
+                {
+                    status = await JobSubmitter.SubmitAsync(Store, grains, job.Id, submission, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidJobException e)
+                {
+                    throw new InvalidClusteringInputException(e.Message, e.Field);
+                }
             }
             status = await JobStatusProgress.FollowAsync(
                 status, _ => coordinator.GetStatus(), () => coordinator.Cancel(), PollInterval, progress, cancellationToken).ConfigureAwait(false);
@@ -153,7 +222,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 var files = images.Select((image, index) => new PixelDetectionEvaluation.JobImageFile(image.Id, pathsByBlob[image.BlobName], index)).ToArray();
                 result = result with
                 {
-                    PixelDetection = await PixelDetectionEvaluation.EvaluateAsync(Store, jobId, files, result, masks, description.Preprocessing, cancellationToken).ConfigureAwait(false),
+                    PixelDetection = await PixelDetectionEvaluation.EvaluateAsync(Store, job.Id, files, result, masks, description.Preprocessing, cancellationToken).ConfigureAwait(false),
                 };
             }
             return result with
@@ -165,9 +234,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
         finally
         {
-            await Store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId)).ConfigureAwait(false);
-            await Store.DeletePrefixAsync(JobBlobNames.JobPrefix(jobId)).ConfigureAwait(false);
-            await JobRecordStore.DeleteAsync(Store, jobId).ConfigureAwait(false);
+            // Stops the job if it still runs (Ctrl+C, an error here), then clears its state and deletes its blobs and uploads.
+            await JobDeletion.DeleteAsync(grains, Store, job.Id, CancellationToken.None).ConfigureAwait(false);
+            job.Dispose();
         }
     }
 
@@ -179,8 +248,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         for (var i = 0; i < images.Count; i++)
         {
             var image = images[i];
-            // Blob names by position: file names may hold characters blob names refuse; the id keeps the user's name.
-            var blob = $"{prefix}{i}{Path.GetExtension(image.Path).ToLowerInvariant()}";
+            var blob = UploadedBlobName(prefix, i, image);
             try
             {
                 await using var file = File.OpenRead(image.Path);
@@ -197,6 +265,55 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
         return [.. uploaded];
     }
+
+    /// <summary>
+    /// The images a resumed job was submitted with, read back from its manifest (the store already holds their uploads), and
+    /// the files its first run could not read: those the manifest lacks.
+    /// </summary>
+    private async Task<JobImage[]> SubmittedImagesAsync(
+        string jobId, IClusteringJobGrain coordinator, IReadOnlyList<DatasetImage> images, IReadOnlyList<DatasetImage> normalImages,
+        Dictionary<string, string> pathsByBlob, List<ImageError> unreadable, CancellationToken cancellationToken)
+    {
+        var manifest = await coordinator.GetManifest().ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"job {jobId} was resumed but its coordinator holds no manifest.");
+        var submitted = new List<JobImage>(manifest.ImageCount);
+        await foreach (var image in JobManifestStore.ReadImagesAsync(Store, manifest, cancellationToken).ConfigureAwait(false))
+        {
+            submitted.Add(image);
+        }
+        var submittedNormals = new HashSet<string>(StringComparer.Ordinal);
+        for (var chunk = 0; chunk * manifest.ChunkSize < manifest.NormalImageCount; chunk++)
+        {
+            foreach (var image in await JobManifestStore.ReadNormalChunkAsync(Store, manifest, chunk, cancellationToken).ConfigureAwait(false))
+            {
+                submittedNormals.Add(image.BlobName);
+            }
+        }
+        var submittedImages = submitted.Select(image => image.BlobName).ToHashSet(StringComparer.Ordinal);
+        Recall(images, JobBlobNames.UploadedImagesPrefix(jobId), submittedImages, isNormal: false);
+        Recall(normalImages, JobBlobNames.UploadedNormalImagesPrefix(jobId), submittedNormals, isNormal: true);
+        return [.. submitted];
+
+        void Recall(IReadOnlyList<DatasetImage> files, string prefix, HashSet<string> inManifest, bool isNormal)
+        {
+            for (var i = 0; i < files.Count; i++)
+            {
+                var blob = UploadedBlobName(prefix, i, files[i]);
+                if (inManifest.Contains(blob))
+                {
+                    pathsByBlob[blob] = files[i].Path;
+                }
+                else
+                {
+                    unreadable.Add(new ImageError(files[i].Id, files[i].Path, "unreadable", "the file could not be read when the job was started.", isNormal));
+                }
+            }
+        }
+    }
+
+    /// <summary>Blob names by position: file names may hold characters blob names refuse; the id keeps the user's name.</summary>
+    private static string UploadedBlobName(string prefix, int position, DatasetImage image) =>
+        $"{prefix}{position}{Path.GetExtension(image.Path).ToLowerInvariant()}";
 
     private static int FreeLoopbackPort()
     {

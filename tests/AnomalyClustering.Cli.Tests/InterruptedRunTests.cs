@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Cli.Embedded;
+using AnomalyClustering.Jobs;
+
+namespace AnomalyClustering.Cli.Tests;
+
+/// <summary>
+/// A killed embedded run (power cut, out of memory, SIGKILL) loses nothing: its job stays in the store and the same command
+/// resumes it, doing only the images not yet done, to the same clusters as a run that was never interrupted.
+/// </summary>
+public sealed partial class InterruptedRunTests
+{
+    // Small embeddings and one thread: a run of a few seconds that is still long enough to be killed half-way.
+    private static readonly string[] Options = ["--mode", "unsupervised", "-k", "3", "--threads", "1", "--pretrain-dim", "64", "--target-dim", "64"];
+    private const int ImagesPerType = 40;
+
+    [Fact]
+    public void AKilledRunIsResumedByTheSameCommandToTheSameClusters()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, ImagesPerType, seed: 1, prefix: "good-");
+        SyntheticImages.Write(images, DefectType.Hole, ImagesPerType, seed: 2, prefix: "hole-");
+        SyntheticImages.Write(images, DefectType.Scratch, ImagesPerType, seed: 3, prefix: "scratch-");
+        var store = folder.Combine("store");
+        string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
+
+        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 10);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(store, "grain-state"), "*.grain"));
+
+        var resumed = CliRun.Executable(command);
+        Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
+        var done = ResumedLine().Match(resumed.Output);
+        Assert.True(done.Success, "the resumed run does not say it resumed:\n" + resumed.Output);
+        // Images done before the kill are not done again (at least the first shard checkpoint was written), and some were left.
+        Assert.InRange(int.Parse(done.Groups["done"].Value), 1, 3 * ImagesPerType - 1);
+        Assert.Equal($"{3 * ImagesPerType}", done.Groups["total"].Value);
+
+        var uninterrupted = CliRun.Executable(["cluster", images, "-o", folder.Combine("reference"), "--store", folder.Combine("reference-store"), .. Options]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Error);
+        Assert.DoesNotContain("resuming", uninterrupted.Output);
+        Assert.Equal(File.ReadAllText(folder.Combine("reference", "clusters.csv")), File.ReadAllText(folder.Combine("out", "clusters.csv")));
+
+        // The finished job left nothing to resume: its state, blobs and uploads are gone, so the next run starts afresh.
+        Assert.False(Directory.Exists(Path.Combine(store, "blobs", "jobs")) && Directory.EnumerateFileSystemEntries(Path.Combine(store, "blobs", "jobs")).Any());
+        Assert.False(Directory.Exists(Path.Combine(store, "blobs", "uploads")) && Directory.EnumerateFileSystemEntries(Path.Combine(store, "blobs", "uploads")).Any());
+        var again = CliRun.Executable(command);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.DoesNotContain("resuming", again.Output);
+    }
+
+    [Fact]
+    public void TheJobIdIsTheSameForTheSameFilesAndOptionsOnly()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 2, seed: 1);
+        SyntheticImages.Write(images, DefectType.Hole, 2, seed: 2);
+        var dataset = new ClusteringDataset(Directory.GetFiles(images).Order().Select(path => new DatasetImage(Path.GetFileName(path), path)).ToArray());
+        var options = Grains.Jobs.JobOptionsMapping.FromPipelineOptions(new ClusteringJobOptions { ClusterCount = 2 });
+
+        var id = EmbeddedJobIdentity.Of(dataset, options, "{}");
+        Assert.Equal(id, EmbeddedJobIdentity.Of(dataset, options, "{}"));
+        Assert.NotEqual(id, EmbeddedJobIdentity.Of(dataset, options with { Clusters = 3 }, "{}"));
+        Assert.NotEqual(id, EmbeddedJobIdentity.Of(dataset, options, """{"name":"other"}"""));
+        // A file rewritten since (a new last-write time) makes another job: the kept one clustered other bytes.
+        File.SetLastWriteTimeUtc(dataset.Images[0].Path, DateTime.UtcNow.AddMinutes(-5));
+        Assert.NotEqual(id, EmbeddedJobIdentity.Of(dataset, options, "{}"));
+    }
+
+    [Fact]
+    public void AJobRunningInAnotherProcessKeepsItsLockUntilThatProcessEnds()
+    {
+        using var folder = new TempFolder();
+        using (var held = EmbeddedJobLock.TryTake(folder.Path, "cli-a"))
+        {
+            Assert.NotNull(held);
+            Assert.Null(EmbeddedJobLock.TryTake(folder.Path, "cli-a"));
+            using var other = EmbeddedJobLock.TryTake(folder.Path, "cli-b");
+            Assert.NotNull(other);
+        }
+        using var again = EmbeddedJobLock.TryTake(folder.Path, "cli-a");
+        Assert.NotNull(again);
+    }
+
+    /// <summary>Starts the command as a process and kills it (SIGKILL) once its progress shows <paramref name="atLeast"/> images done.</summary>
+    private static void KillOnceImagesAreDone(string[] command, int atLeast)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "anomaly-cluster.dll"));
+        foreach (var arg in command)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment.Remove(CliApplication.TraceVariable);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var seen = new List<string>();
+        // Generous: a loaded CI machine starts the silo and the backbone slowly; the progress line is the signal, not a time.
+        var deadline = Stopwatch.StartNew();
+        var limit = TimeSpan.FromMinutes(5);
+        string? line;
+        while (deadline.Elapsed < limit && (line = ReadLine(process, limit - deadline.Elapsed)) is not null)
+        {
+            seen.Add(line);
+            if (ProgressLine().Match(line) is { Success: true } progress && int.Parse(progress.Groups["done"].Value) >= atLeast)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                return;
+            }
+        }
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        Assert.Fail($"the run ended or stalled for {limit.TotalMinutes} minutes before {atLeast} images were done (exit {process.ExitCode}):\n"
+            + string.Join('\n', seen) + "\n" + error.Result);
+    }
+
+    private static string? ReadLine(Process process, TimeSpan wait)
+    {
+        try
+        {
+            return process.StandardOutput.ReadLineAsync().WaitAsync(wait).GetAwaiter().GetResult();
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    [GeneratedRegex(@"embedding and weighing images: \d+ % \((?<done>\d+)/\d+\)")]
+    private static partial Regex ProgressLine();
+
+    [GeneratedRegex(@"resuming the job .*: (?<done>\d+) of (?<total>\d+) images were done")]
+    private static partial Regex ResumedLine();
+}
