@@ -15,7 +15,10 @@ internal sealed record CliRun(int ExitCode, string Output, string Error)
     }
 
     /// <summary>Runs the built executable (anomaly-cluster.dll next to the tests) as a child process.</summary>
-    public static CliRun Executable(params string[] args)
+    public static CliRun Executable(params string[] args) => Executable(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the built executable as a child process with <paramref name="environment"/> added to its environment.</summary>
+    public static CliRun Executable(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -30,6 +33,10 @@ internal sealed record CliRun(int ExitCode, string Output, string Error)
         }
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment.Remove(CliApplication.TraceVariable);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -161,6 +161,10 @@ internal static class ClusterCommand
                 .ConfigureAwait(false);
             // Opening the backbone before any work turns a missing model or GPU into the CLI's usual typed error.
             cluster.Backbones.Get(description.ToJson());
+            if (options.Mode != ClusteringMode.Average && cluster.PatchScoring.UsesOnnxKernel)
+            {
+                console.MarkupLine($"  patch scores: the nearest-patch search runs as an ONNX graph on the {runtime.ExecutionProvider.ToString().ToLowerInvariant()} execution provider");
+            }
             var job = await cluster.PrepareAsync(found.Dataset, options, description).ConfigureAwait(false);
             if (job.Resumed is { } kept)
             {

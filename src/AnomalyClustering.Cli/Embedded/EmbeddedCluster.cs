@@ -49,6 +49,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>Backbone runs of this silo (for the feature-cache checks of tests and the run summary).</summary>
     public BackboneSessions Backbones => _host.Services.GetRequiredService<BackboneSessions>();
 
+    /// <summary>The silo's patch scoring (which nearest-patch kernel its workers use).</summary>
+    public PatchScoring PatchScoring => _host.Services.GetRequiredService<PatchScoring>();
+
     /// <summary>The folder the CLI keeps its store in unless <c>--store</c> says otherwise: the user's cache folder.</summary>
     public static string DefaultStoreFolder =>
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache
@@ -76,6 +79,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             options.DeviceId = runtime.DeviceId;
             options.IntraOpThreads = runtime.IntraOpThreads;
         });
+        // The worker settings a cluster reads from AnomalyClustering:Worker (e.g. AnomalyClustering__Worker__NearestPatchKernel=Onnx
+        // in the environment), then the CLI's own.
+        builder.Services.Configure<WorkerOptions>(builder.Configuration.GetSection(WorkerOptions.Section));
         builder.Services.Configure<WorkerOptions>(options => options.MaxBatchSize = batchSize);
         builder.Services.Configure<CoordinatorOptions>(options =>
         {

@@ -61,6 +61,17 @@ public static class NearestPatchDistances
         }
     }
 
+    /// <summary>
+    /// ||a - b||_2 computed exactly as every nearest-patch distance here is once its patch was chosen: in double precision
+    /// from the float32 values, in a fixed order (the same value on every machine). Other nearest-patch searches (the ONNX
+    /// kernel of GPU workers) use it so that the same choice gives the same score. O(T).
+    /// </summary>
+    public static double Exact(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Guard.Length(b.Length, a.Length, nameof(b));
+        return NearestPatchSearch.ExactDistance(a, b);
+    }
+
     /// <summary>Writes distances[k] = min over the bank's patches t of ||a_k - t|| (length M). O(M P T).</summary>
     public static void Compute(PatchBag query, NormalBank bank, Span<double> distances, int maxDegreeOfParallelism = -1)
     {

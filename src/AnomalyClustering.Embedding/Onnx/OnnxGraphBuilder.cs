@@ -39,6 +39,24 @@ internal sealed class OnnxGraphBuilder
         _graph.Initializer.Add(tensor);
     }
 
+    /// <summary>An int64 constant (shapes, axes) stored as little-endian raw data.</summary>
+    public void AddInt64Initializer(string name, params long[] values)
+    {
+        var bytes = new byte[values.Length * sizeof(long)];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * sizeof(long)), values[i]);
+        }
+        var tensor = new TensorProto
+        {
+            Name = name,
+            DataType = (int)TensorProto.Types.DataType.Int64,
+            RawData = UnsafeByteOperations.UnsafeWrap(bytes),
+        };
+        tensor.Dims.Add(values.Length);
+        _graph.Initializer.Add(tensor);
+    }
+
     public void AddNode(string opType, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = name };
@@ -47,6 +65,9 @@ internal sealed class OnnxGraphBuilder
         node.Attribute.AddRange(attributes);
         _graph.Node.Add(node);
     }
+
+    public static AttributeProto Int(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     public static AttributeProto Ints(string name, params long[] values)
     {

@@ -35,6 +35,7 @@ internal sealed class ImageGrain(
     BackboneSessions backbones,
     PatchBagMemoryCache bags,
     NormalBankCache normalBanks,
+    PatchScoring scoring,
     DecodedPixelBudget pixelBudget,
     IOptions<WorkerOptions> workerOptions,
     ILocalSiloDetails silo,
@@ -267,7 +268,8 @@ internal sealed class ImageGrain(
                 // The coreset selection uses every core: all of this job's image grains on this silo wait for it.
                 var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs, request.Options.Coreset, request.Options.Seed, maxDegreeOfParallelism: -1)
                     .ConfigureAwait(true);
-                var scores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _options.ScoringThreads)).ConfigureAwait(true);
+                var bankKey = FormattableString.Invariant($"{JobId}\n{request.Options.Coreset:R}\n{request.Options.Seed}\n") + string.Join("\n", request.NormalFeatureBlobs);
+                var scores = await scoring.AgainstBankAsync(bankKey, bank, bag).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
                 patchScores = Array.ConvertAll(scores, score => (float)score);
@@ -281,9 +283,7 @@ internal sealed class ImageGrain(
                     return new ProcessedImage([], null, 0, 0, false, new ImageFailure(image.Id, image.BlobName, "no-reference",
                         "no other image of the job could be decoded, so this one has nothing to be compared with."));
                 }
-                var references = await Task.WhenAll(positions.Select(p => bags.GetAsync(request.ReferenceFeatureBlobs[p]))).ConfigureAwait(true);
-                var scores = new double[bag.PatchCount];
-                await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _options.ScoringThreads)).ConfigureAwait(true);
+                var scores = await scoring.AgainstReferencesAsync(JobId, request.ReferenceFeatureBlobs, positions, bag).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);
                 patchScores = Array.ConvertAll(scores, score => (float)score);

@@ -35,6 +35,9 @@ public static class AnomalyClusteringTelemetry
     /// <summary>Seconds per stage, tagged <c>stage</c> = decode | embed | score | cluster.</summary>
     public static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("anomaly_clustering.stage.duration", "s", "Duration of one stage of one image (decode, embed, score) or job (cluster).");
 
+    /// <summary>Images whose patch scores were computed, by nearest-patch kernel (cpu: the SIMD kernel; onnx: the graph on the backbone's provider).</summary>
+    public static readonly Counter<long> PatchScores = Meter.CreateCounter<long>("anomaly_clustering.patch_scores", "{image}", "Images whose patch scores were computed, by kernel (cpu or onnx).");
+
     /// <summary>Feature-cache reads that found the bag.</summary>
     public static readonly Counter<long> FeatureCacheHits = Meter.CreateCounter<long>("anomaly_clustering.feature_cache.hits", "{read}", "Feature-cache reads that found the patch bag.");
 

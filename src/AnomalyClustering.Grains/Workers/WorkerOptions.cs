@@ -20,6 +20,13 @@ public sealed class WorkerOptions
     /// <summary>Threads of one image's patch scoring; 1 because many image grains score at once.</summary>
     public int ScoringThreads { get; set; } = 1;
 
+    /// <summary>
+    /// The nearest-patch search of the patch scores: <c>Auto</c> (default) runs it as a small ONNX graph on the backbone's
+    /// GPU when the backbones run on CUDA or TensorRT, and as the SIMD kernel on the CPU cores otherwise; <c>Cpu</c> and
+    /// <c>Onnx</c> force one (<c>Onnx</c> on a CPU worker runs the graph on ONNX Runtime's CPU provider).
+    /// </summary>
+    public NearestPatchKernel NearestPatchKernel { get; set; } = NearestPatchKernel.Auto;
+
     /// <summary>Bytes of patch bags kept in memory per silo (own bags between the two phases, reference bags across images).</summary>
     public long PatchBagMemoryBytes { get; set; } = 1L << 30;
 
