@@ -1,18 +1,22 @@
 using System.Diagnostics;
 using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Core.Scoring;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Kernels;
 
 namespace AnomalyClustering.Benchmarks;
 
 /// <summary>
 /// Unsupervised nearest-patch distances of one image (784 patches) against R reference images of
-/// 784 patches at T = 1024, through the public API; compare with benchmarks/reference/sgemm_numpy.py.
+/// 784 patches at T = 1024, through the public API; compare with benchmarks/reference/sgemm_numpy.py. Then the same
+/// search as the ONNX graph GPU workers run (<see cref="OnnxNearestPatchSearch"/>), here on ONNX Runtime's CPU provider:
+/// same inputs, same scores, to compare the two on one machine.
 /// </summary>
 internal sealed class NearestPatchBenchmark : IBenchmark
 {
     public string Name => "nearest-patch";
 
-    public string Description => "one image's 784 patches vs R reference images, T = 1024 (args: R=16 repeats=3)";
+    public string Description => "one image's 784 patches vs R reference images, T = 1024, SIMD kernel and ONNX graph on the CPU provider (args: R=16 repeats=3)";
 
     public void Run(string[] args)
     {
@@ -55,6 +59,32 @@ internal sealed class NearestPatchBenchmark : IBenchmark
             // GFLOP per CPU-second shows the per-core efficiency even when other work shares the cores.
             Console.WriteLine($"  threads {threads}: best of {repeats} {best * 1e3:F1} ms, {flops / best / 1e9:F1} GFLOP/s " +
                 $"(cpu {bestCpu * 1e3:F0} ms, {flops / bestCpu / 1e9:F1} GFLOP per cpu-second)");
+        }
+        foreach (var threads in new[] { Environment.ProcessorCount, 1 }.Distinct())
+        {
+            using var search = OnnxNearestPatchSearch.ForGroups(bags, new BackboneRuntimeOptions { IntraOpThreads = threads });
+            var groups = Enumerable.Range(0, references).ToArray();
+            var scores = new double[query.PatchCount];
+            search.MeanOverGroups(query, groups, scores); // warm-up (session's first run plans its buffers)
+            var best = double.PositiveInfinity;
+            var bestCpu = double.PositiveInfinity;
+            var process = Process.GetCurrentProcess();
+            for (var r = 0; r < repeats; r++)
+            {
+                process.Refresh();
+                var cpuBefore = process.TotalProcessorTime;
+                var watch = Stopwatch.StartNew();
+                search.MeanOverGroups(query, groups, scores);
+                best = Math.Min(best, watch.Elapsed.TotalSeconds);
+                process.Refresh();
+                bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpuBefore).TotalSeconds);
+            }
+            var expected = new double[query.PatchCount];
+            UnsupervisedPatchScores.ForImage(query, bags, expected, threads);
+            var same = expected.Zip(scores).Count(pair => pair.First == pair.Second);
+            var largest = expected.Zip(scores).Max(pair => Math.Abs(pair.First - pair.Second) / pair.First);
+            Console.WriteLine($"  onnx graph, CPU provider, threads {threads}: best of {repeats} {best * 1e3:F1} ms, {flops / best / 1e9:F1} GFLOP/s " +
+                $"(cpu {bestCpu * 1e3:F0} ms); scores equal to the SIMD kernel's: {same} of {scores.Length}, largest relative difference {largest:G3}");
         }
     }
 }
