@@ -30,6 +30,12 @@ public sealed partial class InterruptedRunTests
         KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 10);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(store, "grain-state"), "*.grain"));
 
+        // Another job on the same store (other options) runs afresh and says that the kept one waits there.
+        var other = CliRun.Executable(["cluster", images, "-o", folder.Combine("other"), "--store", store, .. Options, "--tau", "0.5"]);
+        Assert.True(other.ExitCode == 0, other.Error);
+        Assert.DoesNotContain("resuming", other.Output);
+        Assert.Matches(@"also holds 1 job\(s\) that interrupted runs left with other images or options \([1-9][0-9.]* MB", other.Output);
+
         var resumed = CliRun.Executable(command);
         Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
         var done = ResumedLine().Match(resumed.Output);

@@ -171,6 +171,12 @@ internal static class ClusterCommand
                 console.MarkupLine(Markup.Escape(FormattableString.Invariant(
                     $"  resuming the job that an interrupted run of this command left in {Path.GetFullPath(folder)}: {kept.WeightedImages} of {kept.TotalImages} images were done")));
             }
+            var (otherJobs, otherBytes) = await cluster.KeptJobsAsync(job.Id, cancellationToken).ConfigureAwait(false);
+            if (otherJobs > 0)
+            {
+                console.MarkupLine("  [yellow]" + Markup.Escape(FormattableString.Invariant(
+                    $"note: {Path.GetFullPath(folder)} also holds {otherJobs} job(s) that interrupted runs left with other images or options ({otherBytes / 1e6:F1} MB of uploads and outcomes): the command that started each resumes it; deleting the folder drops them, with the feature cache")) + "[/]");
+            }
             return PipelineProgressDisplay.Run(
                 console, progress => cluster.RunAsync(job, found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
         }

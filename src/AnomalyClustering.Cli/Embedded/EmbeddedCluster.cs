@@ -142,6 +142,39 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The jobs that interrupted runs left in the store and that no process runs now (other than <paramref name="exceptJobId"/>),
+    /// with the bytes their uploads and outcomes take: a kept job waits for its own command to be run again, so one whose
+    /// images or options then changed would otherwise hold its disk space unnoticed.
+    /// </summary>
+    public async Task<(int Jobs, long Bytes)> KeptJobsAsync(string exceptJobId, CancellationToken cancellationToken = default)
+    {
+        var (jobs, bytes) = (0, 0L);
+        await foreach (var jobId in JobRecordStore.ListJobIdsAsync(Store, cancellationToken).ConfigureAwait(false))
+        {
+            if (jobId == exceptJobId || !jobId.StartsWith(EmbeddedJobIdentity.Prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            using (var jobLock = EmbeddedJobLock.TryTake(_storeFolder, jobId))
+            {
+                if (jobLock is null)
+                {
+                    continue; // another process runs it
+                }
+            }
+            jobs++;
+            foreach (var prefix in new[] { JobBlobNames.UploadPrefix(jobId), JobBlobNames.JobPrefix(jobId) })
+            {
+                await foreach (var blob in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+                {
+                    bytes += blob.Size;
+                }
+            }
+        }
+        return (jobs, bytes);
+    }
+
     /// <summary>Runs the job of <paramref name="dataset"/> as <see cref="RunAsync(EmbeddedJob, ClusteringDataset, ClusteringJobOptions, BackboneDescription, IProgress{PipelineProgress}?, CancellationToken, GroundTruthMasks?)"/> does, prepared here.</summary>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
     public async Task<ClusteringResult> RunAsync(
