@@ -43,19 +43,7 @@ internal sealed class NearestPatchBenchmark : IBenchmark
         foreach (var threads in new[] { Environment.ProcessorCount, 1 }.Distinct())
         {
             NearestPatchDistances.Accumulate(query, bags.Take(1).ToList(), sums, threads); // warm-up (JIT tiers, page faults)
-            var best = double.PositiveInfinity;
-            var bestCpu = double.PositiveInfinity;
-            var process = Process.GetCurrentProcess();
-            for (var r = 0; r < repeats; r++)
-            {
-                process.Refresh();
-                var cpuBefore = process.TotalProcessorTime;
-                var watch = Stopwatch.StartNew();
-                NearestPatchDistances.Accumulate(query, bags, sums, threads);
-                best = Math.Min(best, watch.Elapsed.TotalSeconds);
-                process.Refresh();
-                bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpuBefore).TotalSeconds);
-            }
+            var (best, bestCpu) = BestOf(repeats, () => NearestPatchDistances.Accumulate(query, bags, sums, threads));
             // GFLOP per CPU-second shows the per-core efficiency even when other work shares the cores.
             Console.WriteLine($"  threads {threads}: best of {repeats} {best * 1e3:F1} ms, {flops / best / 1e9:F1} GFLOP/s " +
                 $"(cpu {bestCpu * 1e3:F0} ms, {flops / bestCpu / 1e9:F1} GFLOP per cpu-second)");
@@ -66,19 +54,7 @@ internal sealed class NearestPatchBenchmark : IBenchmark
             var groups = Enumerable.Range(0, references).ToArray();
             var scores = new double[query.PatchCount];
             search.MeanOverGroups(query, groups, scores); // warm-up (session's first run plans its buffers)
-            var best = double.PositiveInfinity;
-            var bestCpu = double.PositiveInfinity;
-            var process = Process.GetCurrentProcess();
-            for (var r = 0; r < repeats; r++)
-            {
-                process.Refresh();
-                var cpuBefore = process.TotalProcessorTime;
-                var watch = Stopwatch.StartNew();
-                search.MeanOverGroups(query, groups, scores);
-                best = Math.Min(best, watch.Elapsed.TotalSeconds);
-                process.Refresh();
-                bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpuBefore).TotalSeconds);
-            }
+            var (best, bestCpu) = BestOf(repeats, () => search.MeanOverGroups(query, groups, scores));
             var expected = new double[query.PatchCount];
             UnsupervisedPatchScores.ForImage(query, bags, expected, threads);
             var same = expected.Zip(scores).Count(pair => pair.First == pair.Second);
@@ -86,5 +62,23 @@ internal sealed class NearestPatchBenchmark : IBenchmark
             Console.WriteLine($"  onnx graph, CPU provider, threads {threads}: best of {repeats} {best * 1e3:F1} ms, {flops / best / 1e9:F1} GFLOP/s " +
                 $"(cpu {bestCpu * 1e3:F0} ms); scores equal to the SIMD kernel's: {same} of {scores.Length}, largest relative difference {largest:G3}");
         }
+    }
+
+    /// <summary>The shortest wall time and the smallest process CPU time of <paramref name="repeats"/> runs, in seconds.</summary>
+    private static (double Wall, double Cpu) BestOf(int repeats, Action run)
+    {
+        var (best, bestCpu) = (double.PositiveInfinity, double.PositiveInfinity);
+        var process = Process.GetCurrentProcess();
+        for (var r = 0; r < repeats; r++)
+        {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            run();
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            process.Refresh();
+            bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpuBefore).TotalSeconds);
+        }
+        return (best, bestCpu);
     }
 }

@@ -29,17 +29,10 @@ internal sealed class OnnxGraphBuilder
         {
             BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
         }
-        var tensor = new TensorProto
-        {
-            Name = name,
-            DataType = (int)TensorProto.Types.DataType.Float,
-            RawData = UnsafeByteOperations.UnsafeWrap(bytes),
-        };
-        tensor.Dims.AddRange(dims);
-        _graph.Initializer.Add(tensor);
+        AddRawInitializer(name, TensorProto.Types.DataType.Float, bytes, dims);
     }
 
-    /// <summary>An int64 constant (shapes, axes) stored as little-endian raw data.</summary>
+    /// <summary>A one-dimensional int64 constant (shapes, axes) stored as little-endian raw data.</summary>
     public void AddInt64Initializer(string name, params long[] values)
     {
         var bytes = new byte[values.Length * sizeof(long)];
@@ -47,13 +40,13 @@ internal sealed class OnnxGraphBuilder
         {
             BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * sizeof(long)), values[i]);
         }
-        var tensor = new TensorProto
-        {
-            Name = name,
-            DataType = (int)TensorProto.Types.DataType.Int64,
-            RawData = UnsafeByteOperations.UnsafeWrap(bytes),
-        };
-        tensor.Dims.Add(values.Length);
+        AddRawInitializer(name, TensorProto.Types.DataType.Int64, bytes, values.Length);
+    }
+
+    private void AddRawInitializer(string name, TensorProto.Types.DataType dataType, byte[] littleEndian, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)dataType, RawData = UnsafeByteOperations.UnsafeWrap(littleEndian) };
+        tensor.Dims.AddRange(dims);
         _graph.Initializer.Add(tensor);
     }
 

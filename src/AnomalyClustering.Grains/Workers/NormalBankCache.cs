@@ -11,8 +11,7 @@ namespace AnomalyClustering.Grains.Workers;
 public sealed class NormalBankCache(PatchBagMemoryCache bags)
 {
     private const int JobsKept = 4;
-    private readonly Lock _gate = new();
-    private readonly LinkedList<(string Key, Task<JobNormalBank> Bank)> _banks = new();
+    private readonly RecentlyUsedTasks<JobNormalBank> _banks = new(JobsKept);
 
     /// <summary>
     /// The bank of <paramref name="jobId"/> made of the bags at <paramref name="normalFeatureBlobs"/>, in that order: all their
@@ -37,27 +36,7 @@ public sealed class NormalBankCache(PatchBagMemoryCache bags)
     {
         // The key includes the blob list and the coreset's settings, so a job resumed with a different normal set never reuses a stale bank.
         var key = FormattableString.Invariant($"{jobId}\n{coresetFraction:R}\n{seed}\n") + string.Join("\n", normalFeatureBlobs);
-        lock (_gate)
-        {
-            for (var node = _banks.First; node is not null; node = node.Next)
-            {
-                if (node.Value.Key == key && !node.Value.Bank.IsFaulted)
-                {
-                    _banks.Remove(node);
-                    _banks.AddFirst(node);
-                    return node.Value.Bank;
-                }
-            }
-            // On the thread pool: with every bag in memory the build would otherwise run here, inside the lock and on the caller's
-            // (grain) thread, for as long as a coreset selection takes.
-            var bank = Task.Run(() => BuildAsync(normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken), CancellationToken.None);
-            _banks.AddFirst((key, bank));
-            while (_banks.Count > JobsKept)
-            {
-                _banks.RemoveLast();
-            }
-            return bank;
-        }
+        return _banks.GetOrStart(key, () => BuildAsync(normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken));
     }
 
     private async Task<JobNormalBank> BuildAsync(IReadOnlyList<string> blobs, double coresetFraction, int seed, int maxDegreeOfParallelism,

@@ -33,8 +33,9 @@ public sealed class PatchScoring(
     private const int SearchesKept = 4;
     private readonly WorkerOptions _worker = workerOptions.Value;
     private readonly BackboneRuntimeOptions _runtime = backboneOptions.Value.Runtime;
-    private readonly Lock _gate = new();
-    private readonly LinkedList<(string Key, Task<SharedSearch> Search)> _searches = new();
+    // An evicted search's device memory goes once the image grains still using it are done.
+    private readonly RecentlyUsedTasks<SharedSearch> _searches = new(SearchesKept, evicted =>
+        evicted.ContinueWith(task => task.Result.Evict(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default));
 
     /// <summary>Whether the nearest-patch searches run as the ONNX graph (on the backbone's execution provider).</summary>
     public bool UsesOnnxKernel => _worker.NearestPatchKernel switch
@@ -122,32 +123,9 @@ public sealed class PatchScoring(
         }
     }
 
-    private Task<SharedSearch> SearchFor(string key, Func<Task<OnnxNearestPatchSearch>> build)
-    {
-        lock (_gate)
-        {
-            for (var node = _searches.First; node is not null; node = node.Next)
-            {
-                if (node.Value.Key == key && !node.Value.Search.IsFaulted)
-                {
-                    _searches.Remove(node);
-                    _searches.AddFirst(node);
-                    return node.Value.Search;
-                }
-            }
-            // Off the grain's thread and outside the lock: building the graph copies the references (tens of MB).
-            var search = Task.Run(async () => new SharedSearch(await build().ConfigureAwait(false)));
-            _searches.AddFirst((key, search));
-            while (_searches.Count > SearchesKept)
-            {
-                var evicted = _searches.Last!.Value.Search;
-                _searches.RemoveLast();
-                // Its device memory goes once the image grains still using it are done.
-                _ = evicted.ContinueWith(task => task.Result.Evict(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            }
-            return search;
-        }
-    }
+    // Built off the grain's thread: building the graph copies the references (tens of MB).
+    private Task<SharedSearch> SearchFor(string key, Func<Task<OnnxNearestPatchSearch>> build) =>
+        _searches.GetOrStart(key, async () => new SharedSearch(await build().ConfigureAwait(false)));
 
     /// <summary>A search shared by image grains: disposed when evicted and no grain holds it any more.</summary>
     private sealed class SharedSearch(OnnxNearestPatchSearch search)
