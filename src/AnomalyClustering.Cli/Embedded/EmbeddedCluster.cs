@@ -121,8 +121,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         var id = EmbeddedJobIdentity.Of(dataset, JobOptionsMapping.FromPipelineOptions(options), description.ToJson());
         if (EmbeddedJobLock.TryTake(_storeFolder, id) is not { } jobLock)
         {
-            // The same job runs in another process on this store: this run is a job of its own, as if the images differed.
-            return new EmbeddedJob(EmbeddedJobIdentity.Unique(), resumed: null, jobLock: null);
+            // The same job runs in another process on this store: this run is a job of its own, as if the images differed (locked
+            // too, so that other runs do not count it as left by an interrupted one).
+            var unique = EmbeddedJobIdentity.Unique();
+            return new EmbeddedJob(unique, resumed: null, EmbeddedJobLock.TryTake(_storeFolder, unique));
         }
         try
         {

@@ -268,7 +268,7 @@ internal sealed class ImageGrain(
                 // The coreset selection uses every core: all of this job's image grains on this silo wait for it.
                 var bank = await normalBanks.GetAsync(JobId, request.NormalFeatureBlobs, request.Options.Coreset, request.Options.Seed, maxDegreeOfParallelism: -1)
                     .ConfigureAwait(true);
-                var bankKey = FormattableString.Invariant($"{JobId}\n{request.Options.Coreset:R}\n{request.Options.Seed}\n") + string.Join("\n", request.NormalFeatureBlobs);
+                var bankKey = NormalBankCache.KeyOf(JobId, request.NormalFeatureBlobs, request.Options.Coreset, request.Options.Seed);
                 var scores = await scoring.AgainstBankAsync(bankKey, bank, bag).ConfigureAwait(true);
                 alpha = PatchWeights.Softmax(scores, request.Options.Tau);
                 anomalyScore = ImageAnomalyScore.FromPatchScores(scores);

@@ -31,12 +31,17 @@ public sealed class NormalBankCache(PatchBagMemoryCache bags)
         return (await GetJobBankAsync(jobId, normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken).ConfigureAwait(false)).Coreset!;
     }
 
+    /// <summary>
+    /// What identifies a bank: the job, the blob list and the coreset's settings, so that a job resumed with a different normal
+    /// set never reuses a stale bank (nor a device search made from one, <see cref="PatchScoring"/>).
+    /// </summary>
+    public static string KeyOf(string jobId, IReadOnlyList<string> normalFeatureBlobs, double coresetFraction, int seed) =>
+        FormattableString.Invariant($"{jobId}\n{coresetFraction:R}\n{seed}\n") + string.Join("\n", normalFeatureBlobs);
+
     private Task<JobNormalBank> GetJobBankAsync(string jobId, IReadOnlyList<string> normalFeatureBlobs, double coresetFraction, int seed,
         int maxDegreeOfParallelism, CancellationToken cancellationToken)
     {
-        // The key includes the blob list and the coreset's settings, so a job resumed with a different normal set never reuses a stale bank.
-        var key = FormattableString.Invariant($"{jobId}\n{coresetFraction:R}\n{seed}\n") + string.Join("\n", normalFeatureBlobs);
-        return _banks.GetOrStart(key, () => BuildAsync(normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken));
+        return _banks.GetOrStart(KeyOf(jobId, normalFeatureBlobs, coresetFraction, seed), () => BuildAsync(normalFeatureBlobs, coresetFraction, seed, maxDegreeOfParallelism, cancellationToken));
     }
 
     private async Task<JobNormalBank> BuildAsync(IReadOnlyList<string> blobs, double coresetFraction, int seed, int maxDegreeOfParallelism,
