@@ -64,9 +64,15 @@ internal static class CliApplication
             };
             return await parseResult.InvokeAsync(configuration, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            console.Error.WriteLine("cancelled.");
+            // A kept job says where it waits (cluster said so already, before its silo stopped); anything else stopped is gone.
+            console.Error.WriteLine(e switch
+            {
+                Embedded.EmbeddedJobKeptException => e.Message,
+                { InnerException: Embedded.EmbeddedJobKeptException } => "cancelled: the job is kept.",
+                _ => "cancelled.",
+            });
             return CliExitCodes.Cancelled;
         }
         catch (Exception exception) when (UserErrors.Describe(exception) is { } message)

@@ -27,7 +27,7 @@ public sealed partial class InterruptedRunTests
         var store = folder.Combine("store");
         string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
 
-        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 10);
+        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(store, "grain-state"), "*.grain"));
 
         // Another job on the same store (other options) runs afresh and says that the kept one waits there.
@@ -40,7 +40,8 @@ public sealed partial class InterruptedRunTests
         Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
         var done = ResumedLine().Match(resumed.Output);
         Assert.True(done.Success, "the resumed run does not say it resumed:\n" + resumed.Output);
-        // Images done before the kill are not done again (at least the first shard checkpoint was written), and some were left.
+        // Images done before the kill are not done again, and some were left. The count is the coordinator's last checkpoint
+        // (every 2 s), behind the shards' own: stopping at half the images rather than at the first ones leaves it time to write one.
         Assert.InRange(int.Parse(done.Groups["done"].Value), 1, 3 * ImagesPerType - 1);
         Assert.Equal($"{3 * ImagesPerType}", done.Groups["total"].Value);
 
@@ -55,6 +56,27 @@ public sealed partial class InterruptedRunTests
         var again = CliRun.Executable(command);
         Assert.True(again.ExitCode == 0, again.Error);
         Assert.DoesNotContain("resuming", again.Output);
+    }
+
+    [Fact]
+    public void CtrlCKeepsASubmittedJobForTheSameCommandToResume()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, ImagesPerType, seed: 4, prefix: "good-");
+        SyntheticImages.Write(images, DefectType.Stain, ImagesPerType, seed: 5, prefix: "stain-");
+        SyntheticImages.Write(images, DefectType.Crack, ImagesPerType, seed: 6, prefix: "crack-");
+        string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Options];
+
+        var (exitCode, error) = StopOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2, signal: "INT");
+
+        Assert.Equal(CliExitCodes.Cancelled, exitCode);
+        Assert.Contains("stopped: the job is kept in", error);
+        var resumed = CliRun.Executable(command);
+        Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
+        var done = ResumedLine().Match(resumed.Output);
+        Assert.True(done.Success, "the run after Ctrl+C does not say it resumed:\n" + resumed.Output);
+        Assert.InRange(int.Parse(done.Groups["done"].Value), 1, 3 * ImagesPerType - 1);
     }
 
     [Fact]
@@ -92,7 +114,14 @@ public sealed partial class InterruptedRunTests
     }
 
     /// <summary>Starts the command as a process and kills it (SIGKILL) once its progress shows <paramref name="atLeast"/> images done.</summary>
-    private static void KillOnceImagesAreDone(string[] command, int atLeast)
+    private static void KillOnceImagesAreDone(string[] command, int atLeast) => StopOnceImagesAreDone(command, atLeast, signal: null);
+
+    /// <summary>
+    /// Starts the command as a process and, once its progress shows <paramref name="atLeast"/> images done, kills it (no
+    /// <paramref name="signal"/>) or sends it <paramref name="signal"/> (e.g. INT, as Ctrl+C does) and waits for it to end;
+    /// returns its exit code and standard error.
+    /// </summary>
+    private static (int ExitCode, string Error) StopOnceImagesAreDone(string[] command, int atLeast, string? signal)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "anomaly-cluster.dll"));
@@ -113,9 +142,23 @@ public sealed partial class InterruptedRunTests
             seen.Add(line);
             if (ProgressLine().Match(line) is { Success: true } progress && int.Parse(progress.Groups["done"].Value) >= atLeast)
             {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-                return;
+                if (signal is null)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+                else
+                {
+                    using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    kill.WaitForExit();
+                    // The rest of its output, so that it is not blocked writing while it stops.
+                    _ = process.StandardOutput.ReadToEndAsync();
+                }
+                if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+                {
+                    process.Kill(entireProcessTree: true);
+                    Assert.Fail($"the run did not end within 2 minutes of SIG{signal}.");
+                }
+                return (process.ExitCode, error.Result);
             }
         }
         if (!process.HasExited)
@@ -123,7 +166,7 @@ public sealed partial class InterruptedRunTests
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
-        Assert.Fail($"the run ended or stalled for {limit.TotalMinutes} minutes before {atLeast} images were done (exit {process.ExitCode}):\n"
+        throw new Xunit.Sdk.XunitException($"the run ended or stalled for {limit.TotalMinutes} minutes before {atLeast} images were done (exit {process.ExitCode}):\n"
             + string.Join('\n', seen) + "\n" + error.Result);
     }
 

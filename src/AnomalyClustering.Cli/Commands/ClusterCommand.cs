@@ -69,7 +69,7 @@ internal static class ClusterCommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         DescribeInput(console.Out, found, options, description);
         var masks = MasksOf(console.Out, found);
-        var result = RunEmbedded(console.Out, found, masks, options, description, runtime, storeFolder, cancellationToken);
+        var result = RunEmbedded(console, found, masks, options, description, runtime, storeFolder, cancellationToken);
         WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
         // The stage times above leave out starting the silo and writing the report; this is what the run cost.
         PrintTotalTime(console, result.Images.Count, clock.Elapsed);
@@ -149,9 +149,10 @@ internal static class ClusterCommand
     /// of the same command left in the store is resumed, and the run says so before its progress.
     /// </summary>
     private static ClusteringResult RunEmbedded(
-        IAnsiConsole console, DiscoveredImageFolder found, GroundTruthMasks? masks, ClusteringJobOptions options, BackboneDescription description,
+        CliConsole cliConsole, DiscoveredImageFolder found, GroundTruthMasks? masks, ClusteringJobOptions options, BackboneDescription description,
         BackboneRuntimeOptions runtime, string? storeFolder, CancellationToken cancellationToken)
     {
+        var console = cliConsole.Out;
         return RunAsync().GetAwaiter().GetResult();
 
         async Task<ClusteringResult> RunAsync()
@@ -177,8 +178,17 @@ internal static class ClusterCommand
                 console.MarkupLine("  [yellow]" + Markup.Escape(FormattableString.Invariant(
                     $"note: {Path.GetFullPath(folder)} also holds {otherJobs} job(s) that interrupted runs left with other images or options ({otherBytes / 1e6:F1} MB of uploads and outcomes): the command that started each resumes it; deleting the folder drops them, with the feature cache")) + "[/]");
             }
-            return PipelineProgressDisplay.Run(
-                console, progress => cluster.RunAsync(job, found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
+            try
+            {
+                return PipelineProgressDisplay.Run(
+                    console, progress => cluster.RunAsync(job, found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
+            }
+            catch (EmbeddedJobKeptException stopped)
+            {
+                // Said before the silo shuts down: that may outlast the grace period a stopping process gets.
+                cliConsole.Error.WriteLine(stopped.Message);
+                throw new OperationCanceledException(stopped.Message, stopped);
+            }
         }
     }
 

@@ -124,7 +124,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             // The same job runs in another process on this store: this run is a job of its own, as if the images differed (locked
             // too, so that other runs do not count it as left by an interrupted one).
             var unique = EmbeddedJobIdentity.Unique();
-            return new EmbeddedJob(unique, resumed: null, EmbeddedJobLock.TryTake(_storeFolder, unique));
+            return new EmbeddedJob(unique, resumed: null, EmbeddedJobLock.TryTake(_storeFolder, unique), resumable: false);
         }
         try
         {
@@ -135,7 +135,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             {
                 await JobDeletion.DeleteAsync(grains, Store, id).ConfigureAwait(false);
             }
-            return new EmbeddedJob(id, status.State is JobState.Unknown or JobState.Failed or JobState.Cancelled ? null : status, jobLock);
+            return new EmbeddedJob(id, status.State is JobState.Unknown or JobState.Failed or JobState.Cancelled ? null : status, jobLock, resumable: true);
         }
         catch
         {
@@ -193,7 +193,8 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// Runs one job: copies the images into the store and submits the job to its coordinator (or, for a job resumed from the
     /// store, follows it where it stands), reports progress until it ends, and returns its result with the per-image errors
     /// naming the original files. The job's blobs and state are removed afterwards (the CLI writes its own outputs), also when
-    /// it fails or is cancelled; only a killed process leaves them, for the next run of the same command to resume.
+    /// it fails; a job stopped once submitted (Ctrl+C, SIGTERM: <see cref="EmbeddedJobKeptException"/>) or killed is kept,
+    /// for the next run of the same command to resume.
     /// </summary>
     /// <remarks>
     /// With <paramref name="masks"/> (a dataset with ground-truth masks), the result also gets pixel AUROC and PRO, from the
@@ -222,6 +223,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             ? JobPlan.SelectNormalImages(dataset.NormalImages, options)
             : [];
         var pathsByBlob = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Once submitted, a job stopped by Ctrl+C or SIGTERM is kept for the same command to resume, not deleted.
+        var submitted = job.Resumed is not null;
+        var kept = false;
         try
         {
             var unreadable = new List<ImageError>();
@@ -245,14 +249,25 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 try
                 {
                     status = await JobSubmitter.SubmitAsync(Store, grains, job.Id, submission, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    submitted = true;
                 }
                 catch (InvalidJobException e)
                 {
                     throw new InvalidClusteringInputException(e.Message, e.Field);
                 }
             }
-            status = await JobStatusProgress.FollowAsync(
-                status, _ => coordinator.GetStatus(), () => coordinator.Cancel(), PollInterval, progress, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                status = await JobStatusProgress.FollowAsync(
+                    status, _ => coordinator.GetStatus(), () => job.Resumable ? Task.CompletedTask : coordinator.Cancel(), PollInterval, progress, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && submitted && job.Resumable)
+            {
+                kept = true;
+                throw new EmbeddedJobKeptException(
+                    $"stopped: the job is kept in {_storeFolder}; run the same command again to resume it where it stopped (deleting the folder drops it).");
+            }
             if (status.State == JobState.Failed)
             {
                 throw new InvalidClusteringInputException(status.Error ?? "the job failed.", "images");
@@ -275,8 +290,11 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
         finally
         {
-            // Stops the job if it still runs (Ctrl+C, an error here), then clears its state and deletes its blobs and uploads.
-            await JobDeletion.DeleteAsync(grains, Store, job.Id, CancellationToken.None).ConfigureAwait(false);
+            if (!kept)
+            {
+                // Stops the job if it still runs (an error here), then clears its state and deletes its blobs and uploads.
+                await JobDeletion.DeleteAsync(grains, Store, job.Id, CancellationToken.None).ConfigureAwait(false);
+            }
             job.Dispose();
         }
     }
