@@ -21,9 +21,7 @@ public sealed partial class InterruptedRunTests
     {
         using var folder = new TempFolder();
         var images = folder.Combine("images");
-        SyntheticImages.Write(images, DefectType.Good, ImagesPerType, seed: 1, prefix: "good-");
-        SyntheticImages.Write(images, DefectType.Hole, ImagesPerType, seed: 2, prefix: "hole-");
-        SyntheticImages.Write(images, DefectType.Scratch, ImagesPerType, seed: 3, prefix: "scratch-");
+        WriteImages(images, (DefectType.Good, 1), (DefectType.Hole, 2), (DefectType.Scratch, 3));
         var store = folder.Combine("store");
         string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
 
@@ -63,9 +61,7 @@ public sealed partial class InterruptedRunTests
     {
         using var folder = new TempFolder();
         var images = folder.Combine("images");
-        SyntheticImages.Write(images, DefectType.Good, ImagesPerType, seed: 4, prefix: "good-");
-        SyntheticImages.Write(images, DefectType.Stain, ImagesPerType, seed: 5, prefix: "stain-");
-        SyntheticImages.Write(images, DefectType.Crack, ImagesPerType, seed: 6, prefix: "crack-");
+        WriteImages(images, (DefectType.Good, 4), (DefectType.Stain, 5), (DefectType.Crack, 6));
         string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Options];
 
         var (exitCode, error) = StopOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2, signal: "INT");
@@ -111,6 +107,15 @@ public sealed partial class InterruptedRunTests
         }
         using var again = EmbeddedJobLock.TryTake(folder.Path, "cli-a");
         Assert.NotNull(again);
+    }
+
+    /// <summary>ImagesPerType generated images of each type into one flat folder, named by type.</summary>
+    private static void WriteImages(string folder, params (DefectType Type, int Seed)[] types)
+    {
+        foreach (var (type, seed) in types)
+        {
+            SyntheticImages.Write(folder, type, ImagesPerType, seed, prefix: type.ToString().ToLowerInvariant() + "-");
+        }
     }
 
     /// <summary>Starts the command as a process and kills it (SIGKILL) once its progress shows <paramref name="atLeast"/> images done.</summary>

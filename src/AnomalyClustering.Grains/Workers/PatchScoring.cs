@@ -53,15 +53,15 @@ public sealed class PatchScoring(
     {
         ArgumentNullException.ThrowIfNull(bank);
         ArgumentNullException.ThrowIfNull(bag);
-        if (!UsesOnnxKernel || !OnnxNearestPatchSearch.Fits(bank.PatchCount, bank.Dimension))
+        var scores = new double[bag.PatchCount];
+        if (!UsesOnnxKernel || !await WithSearchAsync("bank\n" + bankKey,
+                () => Task.FromResult(OnnxNearestPatchSearch.Fits(bank.PatchCount, bank.Dimension) ? OnnxNearestPatchSearch.ForBank(bank, _runtime) : null),
+                search => search.Nearest(bag, scores)).ConfigureAwait(false))
         {
             var cpuScores = await Task.Run(() => SemiSupervisedPatchScores.Compute(bag, bank, _worker.ScoringThreads)).ConfigureAwait(false);
             Count("cpu");
             return cpuScores;
         }
-        var scores = new double[bag.PatchCount];
-        await WithSearchAsync("bank\n" + bankKey, () => Task.FromResult(OnnxNearestPatchSearch.ForBank(bank, _runtime)), search => search.Nearest(bag, scores))
-            .ConfigureAwait(false);
         Count("onnx");
         return scores;
     }
@@ -77,36 +77,44 @@ public sealed class PatchScoring(
         ArgumentNullException.ThrowIfNull(positions);
         ArgumentNullException.ThrowIfNull(bag);
         var scores = new double[bag.PatchCount];
-        if (!UsesOnnxKernel)
+        // The pool's bags are read once per job and silo, when its search is built; each image then sends only its own patches.
+        var onDevice = UsesOnnxKernel && await WithSearchAsync($"pool\n{jobId}\n" + string.Join("\n", poolBlobs), async () =>
+        {
+            var pool = await Task.WhenAll(poolBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(false);
+            if (OnnxNearestPatchSearch.Fits(pool.Sum(reference => (long)reference.PatchCount), pool[0].Dimension))
+            {
+                return OnnxNearestPatchSearch.ForGroups(pool, _runtime);
+            }
+            // An exact job (every image a reference) on a large set: more patches than a graph holds.
+            logger.LogInformation("Job {JobId}: its {References} reference images exceed the nearest-patch graph; the CPU kernel scores them", jobId, pool.Length);
+            return null;
+        }, search => search.MeanOverGroups(bag, positions, scores)).ConfigureAwait(false);
+        if (!onDevice)
         {
             var references = await Task.WhenAll(positions.Select(p => bags.GetAsync(poolBlobs[p]))).ConfigureAwait(false);
             await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, references, scores, _worker.ScoringThreads)).ConfigureAwait(false);
             Count("cpu");
             return scores;
         }
-        var pool = await Task.WhenAll(poolBlobs.Select(blob => bags.GetAsync(blob))).ConfigureAwait(false);
-        if (!OnnxNearestPatchSearch.Fits(pool.Sum(reference => (long)reference.PatchCount), bag.Dimension))
-        {
-            // An exact job (every image a reference) on a large set: more patches than a graph holds.
-            logger.LogInformation("Job {JobId}: its {References} reference images exceed the nearest-patch graph; the CPU kernel scores them", jobId, pool.Length);
-            await Task.Run(() => UnsupervisedPatchScores.ForImage(bag, [.. positions.Select(p => pool[p])], scores, _worker.ScoringThreads)).ConfigureAwait(false);
-            Count("cpu");
-            return scores;
-        }
-        await WithSearchAsync($"pool\n{jobId}\n" + string.Join("\n", poolBlobs), () => Task.FromResult(OnnxNearestPatchSearch.ForGroups(pool, _runtime)),
-            search => search.MeanOverGroups(bag, positions, scores)).ConfigureAwait(false);
         Count("onnx");
         return scores;
     }
 
     private static void Count(string kernel) => AnomalyClusteringTelemetry.PatchScores.Add(1, new KeyValuePair<string, object?>("kernel", kernel));
 
-    /// <summary>Runs <paramref name="use"/> on the search kept under <paramref name="key"/> (built by <paramref name="build"/> when missing).</summary>
-    private async Task WithSearchAsync(string key, Func<Task<OnnxNearestPatchSearch>> build, Action<OnnxNearestPatchSearch> use)
+    /// <summary>
+    /// Runs <paramref name="use"/> on the search kept under <paramref name="key"/> (built by <paramref name="build"/> when
+    /// missing); false, without running it, when the build found the references too large for a graph (kept so too).
+    /// </summary>
+    private async Task<bool> WithSearchAsync(string key, Func<Task<OnnxNearestPatchSearch?>> build, Action<OnnxNearestPatchSearch> use)
     {
         while (true)
         {
-            var shared = await SearchFor(key, build).ConfigureAwait(false);
+            var shared = await _searches.GetOrStart(key, async () => new SharedSearch(await build().ConfigureAwait(false))).ConfigureAwait(false);
+            if (shared.Search is null)
+            {
+                return false;
+            }
             if (!shared.TryAcquire())
             {
                 continue; // evicted between the lookup and now: build it again
@@ -114,7 +122,7 @@ public sealed class PatchScoring(
             try
             {
                 await Task.Run(() => use(shared.Search)).ConfigureAwait(false);
-                return;
+                return true;
             }
             finally
             {
@@ -123,18 +131,15 @@ public sealed class PatchScoring(
         }
     }
 
-    // Built off the grain's thread: building the graph copies the references (tens of MB).
-    private Task<SharedSearch> SearchFor(string key, Func<Task<OnnxNearestPatchSearch>> build) =>
-        _searches.GetOrStart(key, async () => new SharedSearch(await build().ConfigureAwait(false)));
-
     /// <summary>A search shared by image grains: disposed when evicted and no grain holds it any more.</summary>
-    private sealed class SharedSearch(OnnxNearestPatchSearch search)
+    private sealed class SharedSearch(OnnxNearestPatchSearch? search)
     {
         private readonly Lock _gate = new();
         private int _holders;
         private bool _evicted;
 
-        public OnnxNearestPatchSearch Search => search;
+        /// <summary>The search; null when the references do not fit a graph (the CPU kernel scores them).</summary>
+        public OnnxNearestPatchSearch? Search => search;
 
         public bool TryAcquire()
         {
@@ -155,7 +160,7 @@ public sealed class PatchScoring(
             {
                 if (--_holders == 0 && _evicted)
                 {
-                    search.Dispose();
+                    search?.Dispose();
                 }
             }
         }
@@ -167,7 +172,7 @@ public sealed class PatchScoring(
                 _evicted = true;
                 if (_holders == 0)
                 {
-                    search.Dispose();
+                    search?.Dispose();
                 }
             }
         }
