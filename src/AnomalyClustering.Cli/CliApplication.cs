@@ -30,6 +30,7 @@ internal static class CliApplication
             ReportCommand.Create(console),
             ModelCommand.Create(console),
             JobsCommand.Create(console),
+            StoreCommand.Create(console),
             LineCommand.Create(console),
         };
         // Also when hosted by another executable (the tests run the commands in-process).

@@ -76,6 +76,48 @@ public sealed partial class InterruptedRunTests
     }
 
     [Fact]
+    public void StoreListShowsAKeptJobAndStoreDropDeletesItButNotTheFeatureCache()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        WriteImages(images, (DefectType.Good, 7), (DefectType.Hole, 8), (DefectType.Scratch, 9));
+        var store = folder.Combine("store");
+        string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
+        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2);
+
+        var list = CliRun.Executable("store", "list", "--store", store);
+        Assert.True(list.ExitCode == 0, list.Error);
+        var row = KeptJobRow().Match(list.Output);
+        Assert.True(row.Success, "store list shows no kept job:\n" + list.Output);
+        Assert.InRange(int.Parse(row.Groups["done"].Value), 1, 3 * ImagesPerType);
+        Assert.Equal($"{3 * ImagesPerType}", row.Groups["total"].Value);
+        Assert.Contains("kept: its command resumes it", list.Output);
+        Assert.Contains(Path.GetFullPath(images), list.Output);
+        var id = row.Groups["id"].Value;
+
+        // While a process holds the job (here: this one), it is not dropped.
+        using (EmbeddedJobLock.TryTake(store, id))
+        {
+            CliRun.Executable("store", "drop", id, "--store", store).AssertOneLineError(CliExitCodes.InputError, "runs in another process");
+            Assert.Contains("holds no kept jobs to drop (1 run in other processes now)", CliRun.Executable("store", "drop", "--all", "--store", store).Output);
+        }
+        CliRun.InProcess("store", "drop", "cli-unknown", "--store", store).AssertOneLineError(CliExitCodes.InputError, "holds no job 'cli-unknown'");
+        CliRun.InProcess("store", "drop", "--store", store).AssertOneLineError(CliExitCodes.InputError, "name the jobs to drop");
+
+        // The feature cache (keyed by image content, shared by every job over the same images) is not the job's.
+        var cacheFiles = Directory.GetFiles(Path.Combine(store, "blobs", "features"), "*", SearchOption.AllDirectories);
+        Assert.NotEmpty(cacheFiles);
+        var drop = CliRun.Executable("store", "drop", id, "--store", store);
+        Assert.True(drop.ExitCode == 0, drop.Error + drop.Output);
+        Assert.Contains($"dropped {id}", drop.Output);
+        Assert.Contains("holds no kept jobs", CliRun.Executable("store", "list", "--store", store).Output);
+        Assert.All(cacheFiles, path => Assert.True(File.Exists(path), path + " was deleted with the job"));
+        var again = CliRun.Executable(command);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.DoesNotContain("resuming", again.Output);
+    }
+
+    [Fact]
     public void TheJobIdIsTheSameForTheSameFilesAndOptionsOnly()
     {
         using var folder = new TempFolder();
@@ -189,6 +231,9 @@ public sealed partial class InterruptedRunTests
 
     [GeneratedRegex(@"embedding and weighing images: \d+ % \((?<done>\d+)/\d+\)")]
     private static partial Regex ProgressLine();
+
+    [GeneratedRegex(@"(?<id>cli-[0-9a-f]{32}) +│ [0-9-]+ [0-9:]+ +│ (?<done>\d+) of (?<total>\d+) +│ unsupervised, 3 ")]
+    private static partial Regex KeptJobRow();
 
     [GeneratedRegex(@"resuming the job .*: (?<done>\d+) of (?<total>\d+) images were done")]
     private static partial Regex ResumedLine();

@@ -176,7 +176,7 @@ internal static class ClusterCommand
             if (otherJobs > 0)
             {
                 console.MarkupLine("  [yellow]" + Markup.Escape(FormattableString.Invariant(
-                    $"note: {Path.GetFullPath(folder)} also holds {otherJobs} job(s) that interrupted runs left with other images or options ({otherBytes / 1e6:F1} MB of uploads and outcomes): the command that started each resumes it; deleting the folder drops them, with the feature cache")) + "[/]");
+                    $"note: {Path.GetFullPath(folder)} also holds {otherJobs} job(s) that interrupted runs left with other images or options ({otherBytes / 1e6:F1} MB of uploads and outcomes): the command that started each resumes it; 'anomaly-cluster store list --store {Path.GetFullPath(folder)}' shows them, 'store drop' deletes them")) + "[/]");
             }
             try
             {

@@ -147,35 +147,22 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>
     /// The jobs that interrupted runs left in the store and that no process runs now (other than <paramref name="exceptJobId"/>),
     /// with the bytes their uploads and outcomes take: a kept job waits for its own command to be run again, so one whose
-    /// images or options then changed would otherwise hold its disk space unnoticed.
+    /// images or options then changed would otherwise hold its disk space unnoticed (<c>store list</c> names them).
     /// </summary>
     public async Task<(int Jobs, long Bytes)> KeptJobsAsync(string exceptJobId, CancellationToken cancellationToken = default)
     {
-        var (jobs, bytes) = (0, 0L);
-        await foreach (var jobId in JobRecordStore.ListJobIdsAsync(Store, cancellationToken).ConfigureAwait(false))
-        {
-            if (jobId == exceptJobId || !jobId.StartsWith(EmbeddedJobIdentity.Prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-            using (var jobLock = EmbeddedJobLock.TryTake(_storeFolder, jobId))
-            {
-                if (jobLock is null)
-                {
-                    continue; // another process runs it
-                }
-            }
-            jobs++;
-            foreach (var prefix in new[] { JobBlobNames.UploadPrefix(jobId), JobBlobNames.JobPrefix(jobId) })
-            {
-                await foreach (var blob in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-                {
-                    bytes += blob.Size;
-                }
-            }
-        }
-        return (jobs, bytes);
+        var kept = (await StoredJob.ListAsync(Store, _storeFolder, cancellationToken).ConfigureAwait(false))
+            .Where(job => job.Id != exceptJobId && !job.RunningElsewhere)
+            .ToList();
+        return (kept.Count, kept.Sum(job => job.Bytes));
     }
+
+    /// <summary>
+    /// Deletes a job of the store (<c>store drop</c>): stops it if this silo resumed it, clears its state, deletes its uploads
+    /// and what it wrote. The feature cache stays (it is keyed by image content, not by job).
+    /// </summary>
+    public Task DeleteJobAsync(string jobId, CancellationToken cancellationToken = default) =>
+        JobDeletion.DeleteAsync(_host.Services.GetRequiredService<IGrainFactory>(), Store, jobId, cancellationToken);
 
     /// <summary>Runs the job of <paramref name="dataset"/> as <see cref="RunAsync(EmbeddedJob, ClusteringDataset, ClusteringJobOptions, BackboneDescription, IProgress{PipelineProgress}?, CancellationToken, GroundTruthMasks?)"/> does, prepared here.</summary>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
@@ -245,7 +232,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                     throw new InvalidClusteringInputException(
                         $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.", "images");
                 }
-                var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded)");
+                var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), SourceOf(dataset));
                 try
                 {
                     status = await JobSubmitter.SubmitAsync(Store, grains, job.Id, submission, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -297,6 +284,21 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             }
             job.Dispose();
         }
+    }
+
+    /// <summary>The job's source for people (<c>store list</c> shows it): the folder that holds all its images.</summary>
+    private static string SourceOf(ClusteringDataset dataset)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dataset.Images[0].Path)) ?? "";
+        foreach (var image in dataset.Images)
+        {
+            var path = Path.GetFullPath(image.Path);
+            while (folder.Length > 0 && !path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                folder = Path.GetDirectoryName(folder) ?? "";
+            }
+        }
+        return "anomaly-cluster (embedded): " + (folder.Length > 0 ? folder : Path.GetPathRoot(Path.GetFullPath(dataset.Images[0].Path)));
     }
 
     private async Task<JobImage[]> UploadAsync(

@@ -6,8 +6,14 @@ namespace AnomalyClustering.Grains.Jobs;
 /// <summary>Where a job's blobs live in the store, and which job ids are allowed (they become blob path segments).</summary>
 public static partial class JobBlobNames
 {
+    /// <summary>The prefix of every job's own prefix (<see cref="JobPrefix"/>): a job id follows it, up to the next '/'.</summary>
+    public const string JobsRoot = "jobs/";
+
+    /// <summary>The prefix of every upload prefix (<see cref="UploadPrefix"/>): a job id follows it, up to the next '/'.</summary>
+    public const string UploadsRoot = "uploads/";
+
     /// <summary>The prefix of everything a job writes itself (outcomes, result).</summary>
-    public static string JobPrefix(string jobId) => $"jobs/{jobId}/";
+    public static string JobPrefix(string jobId) => $"{JobsRoot}{jobId}/";
 
     /// <summary>The result summary of a job (<see cref="JobResultFiles"/>: the other result files lie beside it).</summary>
     public static string Result(string jobId) => JobPrefix(jobId) + "result/result.json";
@@ -27,8 +33,11 @@ public static partial class JobBlobNames
     /// <summary>The record that lets a job be resumed when its coordinator's state is lost (<see cref="JobRecordStore"/>).</summary>
     public static string Record(string jobId) => $"{RecordPrefix}{jobId}.json";
 
+    /// <summary>The prefix of a job's image outcomes (<see cref="ImageOutcome"/>): one blob per image done.</summary>
+    public static string OutcomesPrefix(string jobId) => $"{JobPrefix(jobId)}outcomes/";
+
     /// <summary>The outcome (x_i and alpha) of image <paramref name="index"/> of a job.</summary>
-    public static string ImageOutcome(string jobId, int index) => $"{JobPrefix(jobId)}outcomes/{index}.bin";
+    public static string ImageOutcome(string jobId, int index) => $"{OutcomesPrefix(jobId)}{index}.bin";
 
     /// <summary>
     /// The prefix of one submission's manifest (<see cref="JobManifestStore"/>): per submission, so that two clients
@@ -40,7 +49,7 @@ public static partial class JobBlobNames
     public static string ShardEmbeddings(string jobId, int shard) => $"{JobPrefix(jobId)}shards/{shard}.bin";
 
     /// <summary>The prefix under which the images uploaded for a job are stored.</summary>
-    public static string UploadPrefix(string jobId) => $"uploads/{jobId}/";
+    public static string UploadPrefix(string jobId) => $"{UploadsRoot}{jobId}/";
 
     /// <summary>Where the images of an upload are stored: the job's dataset prefix (names below it are the image ids).</summary>
     public static string UploadedImagesPrefix(string jobId) => UploadPrefix(jobId) + "images/";
