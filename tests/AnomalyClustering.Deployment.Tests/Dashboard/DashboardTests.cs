@@ -133,8 +133,8 @@ public sealed class DashboardTests
             Assert.True(queried.Contains(metric) || HistogramSuffixes.Any(s => queried.Contains(metric + s)),
                 $"{Repository.TelemetryMetricsPath} lists {metric}, but no dashboard panel queries it.");
         }
-        // Each of the silo's own instruments is in the list: 13 of jobs and silos (OPS_CONTRACT), 5 of production lines.
-        Assert.Equal(18, listed.Count(m => m.StartsWith("anomaly_clustering_", StringComparison.Ordinal)));
+        // Each of the silo's own instruments is in the list: 13 of jobs and silos (OPS_CONTRACT), 1 of patch scoring (its kernel), 5 of production lines.
+        Assert.Equal(19, listed.Count(m => m.StartsWith("anomaly_clustering_", StringComparison.Ordinal)));
     }
 
     [Fact]
