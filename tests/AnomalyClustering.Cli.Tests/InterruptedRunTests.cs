@@ -20,12 +20,7 @@ public sealed partial class InterruptedRunTests
     public void AKilledRunIsResumedByTheSameCommandToTheSameClusters()
     {
         using var folder = new TempFolder();
-        var images = folder.Combine("images");
-        WriteImages(images, (DefectType.Good, 1), (DefectType.Hole, 2), (DefectType.Scratch, 3));
-        var store = folder.Combine("store");
-        string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
-
-        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2);
+        var (images, store, command) = KillHalfWay(folder, seed: 1);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(store, "grain-state"), "*.grain"));
 
         // Another job on the same store (other options) runs afresh and says that the kept one waits there.
@@ -79,11 +74,7 @@ public sealed partial class InterruptedRunTests
     public void StoreListShowsAKeptJobAndStoreDropDeletesItButNotTheFeatureCache()
     {
         using var folder = new TempFolder();
-        var images = folder.Combine("images");
-        WriteImages(images, (DefectType.Good, 7), (DefectType.Hole, 8), (DefectType.Scratch, 9));
-        var store = folder.Combine("store");
-        string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
-        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2);
+        var (images, store, command) = KillHalfWay(folder, seed: 7);
 
         var list = CliRun.Executable("store", "list", "--store", store);
         Assert.True(list.ExitCode == 0, list.Error);
@@ -149,6 +140,21 @@ public sealed partial class InterruptedRunTests
         }
         using var again = EmbeddedJobLock.TryTake(folder.Path, "cli-a");
         Assert.NotNull(again);
+    }
+
+    /// <summary>
+    /// Writes images of three defect types (seeds from <paramref name="seed"/>) under <paramref name="folder"/>, runs the cluster
+    /// command on them with a store there and kills it half-way: the job is then kept in the store. Returns the images' folder,
+    /// the store and the command.
+    /// </summary>
+    private static (string Images, string Store, string[] Command) KillHalfWay(TempFolder folder, int seed)
+    {
+        var images = folder.Combine("images");
+        WriteImages(images, (DefectType.Good, seed), (DefectType.Hole, seed + 1), (DefectType.Scratch, seed + 2));
+        var store = folder.Combine("store");
+        string[] command = ["cluster", images, "-o", folder.Combine("out"), "--store", store, .. Options];
+        KillOnceImagesAreDone(command, atLeast: ImagesPerType * 3 / 2);
+        return (images, store, command);
     }
 
     /// <summary>ImagesPerType generated images of each type into one flat folder, named by type.</summary>
