@@ -13,7 +13,7 @@ namespace AnomalyClustering.Grains.Jobs;
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
 internal sealed class JobRegistryGrain(
-    [PersistentState("registry", GrainStorageNames.Jobs)] IPersistentState<JobRegistryState> state,
+    [PersistentState(GrainStorageNames.RegistryState, GrainStorageNames.Jobs)] IPersistentState<JobRegistryState> state,
     IOptions<CoordinatorOptions> options) : Grain, IJobRegistryGrain
 {
     public async Task Record(JobStatus status)
@@ -161,6 +161,9 @@ public static class GrainStorageNames
 {
     /// <summary>Job coordinators' state and the job registry.</summary>
     public const string Jobs = "jobs";
+
+    /// <summary>The state name of the job registry (one grain, key 0) in <see cref="Jobs"/>.</summary>
+    public const string RegistryState = "registry";
 
     /// <summary>Orleans' stream pub-sub (the producers and subscriptions of streams such as the line intake); the name Orleans looks for.</summary>
     public const string StreamPubSub = "PubSubStore";
