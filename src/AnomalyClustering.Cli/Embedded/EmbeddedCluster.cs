@@ -17,7 +17,7 @@ using AnomalyClustering.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Persistence.FileStorage;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace AnomalyClustering.Cli.Embedded;
@@ -99,10 +99,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "anomaly-cluster-cli", clusterId: "embedded");
             // In the store folder rather than in memory: a job's progress outlives a killed process (see PrepareAsync); the job
             // registry, which every run on the store would share, stays in memory (EmbeddedJobStorage).
-            silo.AddFileGrainStorage(EmbeddedJobStorage.FilesName, options => options.RootDirectory = Path.Combine(store.RootFolder, "grain-state"));
             silo.AddMemoryGrainStorage(EmbeddedJobStorage.RegistryName);
             silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Jobs, (services, _) => new EmbeddedJobStorage(
-                services.GetRequiredKeyedService<IGrainStorage>(EmbeddedJobStorage.FilesName), services.GetRequiredKeyedService<IGrainStorage>(EmbeddedJobStorage.RegistryName)));
+                new AtomicFileGrainStorage(Path.Combine(store.RootFolder, "grain-state"), services.GetRequiredService<Serializer>()),
+                services.GetRequiredKeyedService<IGrainStorage>(EmbeddedJobStorage.RegistryName)));
             silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();
             // Production-line intake (line feed) on Orleans' in-memory streams: the same consumer as a cluster's queue.

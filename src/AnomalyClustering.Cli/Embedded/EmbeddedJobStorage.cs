@@ -5,16 +5,13 @@ namespace AnomalyClustering.Cli.Embedded;
 
 /// <summary>
 /// The embedded silo's job storage (<see cref="GrainStorageNames.Jobs"/>): coordinators and shards in files in the store
-/// folder, so that a killed run resumes (one process runs a job id at a time: <see cref="EmbeddedJobLock"/>); the job registry
+/// folder (<see cref="AtomicFileGrainStorage"/>), so that a killed run resumes (one process runs a job id at a time: <see cref="EmbeddedJobLock"/>); the job registry
 /// in this process's memory. The registry is one grain (key 0) that every embedded silo on a store would write: two runs
 /// on one store at once (two terminals, or the tests' parallel runs) wrote its one file concurrently and failed with
 /// "the file storage record ... has an invalid format". The CLI lists kept jobs from their records (<see cref="StoredJob"/>), not from the registry.
 /// </summary>
 internal sealed class EmbeddedJobStorage(IGrainStorage files, IGrainStorage processMemory) : IGrainStorage
 {
-    /// <summary>The name the file storage is registered under (the router takes <see cref="GrainStorageNames.Jobs"/>).</summary>
-    public const string FilesName = "jobs-files";
-
     /// <summary>The name the registry's in-memory storage is registered under.</summary>
     public const string RegistryName = "jobs-registry";
 
