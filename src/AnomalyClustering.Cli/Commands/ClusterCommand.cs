@@ -122,7 +122,7 @@ internal static class ClusterCommand
         var masks = MasksOf(console.Out, found);
         return PipelineProgressDisplay.Run(
             console.Out,
-            progress => cluster.RunAsync(found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
+            progress => cluster.RunAsync(found, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
     }
 
     /// <summary>The folder's ground-truth masks for pixel metrics, if it has them; says so when some are missing.</summary>
@@ -181,7 +181,7 @@ internal static class ClusterCommand
             try
             {
                 return PipelineProgressDisplay.Run(
-                    console, progress => cluster.RunAsync(job, found.Dataset, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
+                    console, progress => cluster.RunAsync(job, found, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
             }
             catch (EmbeddedJobKeptException stopped)
             {

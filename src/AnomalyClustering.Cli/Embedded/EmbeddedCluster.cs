@@ -169,16 +169,16 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     public Task DeleteJobAsync(string jobId, CancellationToken cancellationToken = default) =>
         JobDeletion.DeleteAsync(_host.Services.GetRequiredService<IGrainFactory>(), Store, jobId, cancellationToken);
 
-    /// <summary>Runs the job of <paramref name="dataset"/> as <see cref="RunAsync(EmbeddedJob, ClusteringDataset, ClusteringJobOptions, BackboneDescription, IProgress{PipelineProgress}?, CancellationToken, GroundTruthMasks?)"/> does, prepared here.</summary>
+    /// <summary>Runs the job of <paramref name="found"/> as <see cref="RunAsync(EmbeddedJob, DiscoveredImageFolder, ClusteringJobOptions, BackboneDescription, IProgress{PipelineProgress}?, CancellationToken, GroundTruthMasks?)"/> does, prepared here.</summary>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
     public async Task<ClusteringResult> RunAsync(
-        ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
+        DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
         CancellationToken cancellationToken, GroundTruthMasks? masks = null)
     {
         // Opening the backbone here, before any work, turns a missing model or GPU into the CLI's usual typed error.
         Backbones.Get(description.ToJson());
-        var job = await PrepareAsync(dataset, options, description).ConfigureAwait(false);
-        return await RunAsync(job, dataset, options, description, progress, cancellationToken, masks).ConfigureAwait(false);
+        var job = await PrepareAsync(found.Dataset, options, description).ConfigureAwait(false);
+        return await RunAsync(job, found, options, description, progress, cancellationToken, masks).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -194,10 +194,11 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// </remarks>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
     public async Task<ClusteringResult> RunAsync(
-        EmbeddedJob job, ClusteringDataset dataset, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
+        EmbeddedJob job, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description, IProgress<PipelineProgress>? progress,
         CancellationToken cancellationToken, GroundTruthMasks? masks = null)
     {
         ArgumentNullException.ThrowIfNull(job);
+        var dataset = found.Dataset;
         try
         {
             Backbones.Get(description.ToJson());
@@ -237,7 +238,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                     throw new InvalidClusteringInputException(
                         $"only {images.Length} of {dataset.Images.Count} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.", "images");
                 }
-                var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), SourceOf(dataset));
+                var submission = new JobSubmission(images, normals, JobOptionsMapping.FromPipelineOptions(options), description.ToJson(), "anomaly-cluster (embedded): " + Path.GetFullPath(found.Root));
                 try
                 {
                     status = await JobSubmitter.SubmitAsync(Store, grains, job.Id, submission, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -289,21 +290,6 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             }
             job.Dispose();
         }
-    }
-
-    /// <summary>The job's source for people (<c>store list</c> shows it): the folder that holds all its images.</summary>
-    private static string SourceOf(ClusteringDataset dataset)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(dataset.Images[0].Path)) ?? "";
-        foreach (var image in dataset.Images)
-        {
-            var path = Path.GetFullPath(image.Path);
-            while (folder.Length > 0 && !path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            {
-                folder = Path.GetDirectoryName(folder) ?? "";
-            }
-        }
-        return "anomaly-cluster (embedded): " + (folder.Length > 0 ? folder : Path.GetPathRoot(Path.GetFullPath(dataset.Images[0].Path)));
     }
 
     private async Task<JobImage[]> UploadAsync(
