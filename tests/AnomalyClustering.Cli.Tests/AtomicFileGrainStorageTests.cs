@@ -14,7 +14,7 @@ public sealed class AtomicFileGrainStorageTests
     private static readonly GrainId Grain = GrainId.Create("clusteringjob", "cli-test");
 
     [Fact]
-    public async Task StateRoundTripsAndALeftOverTemporaryFileChangesNothing()
+    public async Task StateRoundTripsAndALeftOverTemporaryFileChangesNothingAndIsRemoved()
     {
         using var folder = new TempFolder();
         var storage = new AtomicFileGrainStorage(folder.Path, NewSerializer());
@@ -30,6 +30,8 @@ public sealed class AtomicFileGrainStorageTests
         Assert.Equal(["a", "b"], read.State);
         Assert.Equal(written.ETag, read.ETag);
         Assert.True(read.RecordExists);
+        // Reading is the grain's activation: the left-over of the killed write goes, the state stays.
+        Assert.Equal([stateFile], Directory.GetFiles(folder.Path));
 
         var missing = new GrainState<List<string>>();
         await storage.ReadStateAsync("job", GrainId.Create("clusteringjob", "cli-other"), missing);

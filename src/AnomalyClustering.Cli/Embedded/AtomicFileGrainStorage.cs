@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Orleans.Serialization;
@@ -20,6 +21,9 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
 {
     private const int ETagLength = 32;
 
+    /// <summary>The temporary files this process is writing now: every other one in the folder is a killed process's left-over.</summary>
+    private readonly ConcurrentDictionary<string, byte> _writing = new();
+
     /// <inheritdoc />
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
@@ -27,7 +31,9 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
-        var (etag, payload) = await ReadAsync(PathOf(stateName, grainId), cancellationToken).ConfigureAwait(false);
+        var path = PathOf(stateName, grainId);
+        DeleteLeftOverTemporaries(path);
+        var (etag, payload) = await ReadAsync(path, cancellationToken).ConfigureAwait(false);
         grainState.State = payload is null ? Activator.CreateInstance<T>() : serializer.Deserialize<T>(payload);
         grainState.ETag = etag;
         grainState.RecordExists = etag is not null;
@@ -45,16 +51,29 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
         var etag = Guid.NewGuid().ToString("N");
         var temporary = $"{path}.{etag}.tmp";
         Directory.CreateDirectory(folder);
+        _writing[temporary] = 0;
+        try
+        {
+            await WriteTemporaryAsync(temporary, etag, grainState.State, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            _writing.TryRemove(temporary, out _);
+        }
+        grainState.ETag = etag;
+        grainState.RecordExists = true;
+    }
+
+    private async Task WriteTemporaryAsync<T>(string temporary, string etag, T state, CancellationToken cancellationToken)
+    {
         await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true))
         {
             await file.WriteAsync(Encoding.ASCII.GetBytes(etag + "\n"), cancellationToken).ConfigureAwait(false);
-            await file.WriteAsync(serializer.SerializeToArray(grainState.State), cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(serializer.SerializeToArray(state), cancellationToken).ConfigureAwait(false);
             // On the disk before the rename, so that a power cut cannot leave the new name on unwritten data.
             file.Flush(flushToDisk: true);
         }
-        File.Move(temporary, path, overwrite: true);
-        grainState.ETag = etag;
-        grainState.RecordExists = true;
     }
 
     /// <inheritdoc />
@@ -67,9 +86,31 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
         var path = PathOf(stateName, grainId);
         await CheckETagAsync(path, grainState.ETag, cancellationToken).ConfigureAwait(false);
         File.Delete(path);
+        DeleteLeftOverTemporaries(path);
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
+    }
+
+    /// <summary>
+    /// Removes the temporary files that writes of a killed process left beside <paramref name="path"/> when the grain reads
+    /// or clears its state. One process runs a job (<see cref="EmbeddedJobLock"/>), so a temporary file this process is
+    /// not writing belongs to no live write.
+    /// </summary>
+    private void DeleteLeftOverTemporaries(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+        foreach (var temporary in Directory.EnumerateFiles(directory, Path.GetFileName(path) + ".*.tmp"))
+        {
+            if (!_writing.ContainsKey(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
     }
 
     private async Task CheckETagAsync(string path, string? expected, CancellationToken cancellationToken)
