@@ -43,7 +43,10 @@ public sealed class LostImageCallTests : IAsyncLifetime
             silo.Services.Configure<CoordinatorOptions>(coordinator =>
             {
                 coordinator.MaxInFlightImages = 2;
-                coordinator.ImageCallStallTimeout = TimeSpan.FromSeconds(2);
+                // Short, so that the test waits little for the lost calls, but not so short that a loaded machine's merely
+                // slow image calls are sent again and again (with 2 s a CI run on a saturated machine was at 8 of 24 images
+                // after two minutes; which of the two caused it was not established).
+                coordinator.ImageCallStallTimeout = TimeSpan.FromSeconds(5);
             });
             silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
             silo.UseInMemoryReminderService();
