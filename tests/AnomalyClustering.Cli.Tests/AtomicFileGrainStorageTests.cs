@@ -14,7 +14,7 @@ public sealed class AtomicFileGrainStorageTests
     private static readonly GrainId Grain = GrainId.Create("clusteringjob", "cli-test");
 
     [Fact]
-    public async Task StateRoundTripsAndALeftOverTemporaryFileChangesNothingAndIsRemoved()
+    public async Task StateRoundTripsAndALeftOverTemporaryFileChangesNothingAndIsReplaced()
     {
         using var folder = new TempFolder();
         var storage = new AtomicFileGrainStorage(folder.Path, NewSerializer());
@@ -23,14 +23,15 @@ public sealed class AtomicFileGrainStorageTests
 
         // What a process killed during its next write leaves: a torn temporary file beside the state.
         var stateFile = Assert.Single(Directory.GetFiles(folder.Path, "*.grain"));
-        await File.WriteAllBytesAsync(stateFile + ".0123.tmp", [1, 2, 3], TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(stateFile + ".tmp", [1, 2, 3], TestContext.Current.CancellationToken);
 
         var read = new GrainState<List<string>>();
         await storage.ReadStateAsync("job", Grain, read);
         Assert.Equal(["a", "b"], read.State);
         Assert.Equal(written.ETag, read.ETag);
         Assert.True(read.RecordExists);
-        // Reading is the grain's activation: the left-over of the killed write goes, the state stays.
+        // The grain's next write goes through the same temporary name: the left-over of the killed write is gone after it.
+        await storage.WriteStateAsync("job", Grain, read);
         Assert.Equal([stateFile], Directory.GetFiles(folder.Path));
 
         var missing = new GrainState<List<string>>();
@@ -50,8 +51,11 @@ public sealed class AtomicFileGrainStorageTests
         var stale = new GrainState<List<string>>(["two"]) { ETag = "00000000000000000000000000000000" };
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("job", Grain, stale));
 
+        var stateFile = Assert.Single(Directory.GetFiles(folder.Path, "*.grain"));
+        await File.WriteAllBytesAsync(stateFile + ".tmp", [1, 2, 3], TestContext.Current.CancellationToken);
         await storage.ClearStateAsync("job", Grain, first);
         Assert.Empty(Directory.GetFiles(folder.Path, "*.grain"));
+        Assert.Empty(Directory.GetFiles(folder.Path));
         Assert.False(first.RecordExists);
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Orleans.Serialization;
@@ -15,14 +14,13 @@ namespace AnomalyClustering.Cli.Embedded;
 /// </summary>
 /// <remarks>
 /// A file holds a 32-character ETag line, then the state in Orleans' binary serialization. ETags are checked as any grain
-/// storage does (<see cref="InconsistentStateException"/>); one process writes a grain at a time (<see cref="EmbeddedJobLock"/>).
+/// storage does (<see cref="InconsistentStateException"/>); one process writes a grain at a time (<see cref="EmbeddedJobLock"/>),
+/// and a grain one write at a time (the job grains' <c>CheckpointedState</c>), so each state file has one temporary file
+/// name: what a killed write left there is overwritten by the next write, and removed when the state is cleared.
 /// </remarks>
 internal sealed class AtomicFileGrainStorage(string folder, Serializer serializer) : IGrainStorage
 {
     private const int ETagLength = 32;
-
-    /// <summary>The temporary files this process is writing now: every other one in the folder is a killed process's left-over.</summary>
-    private readonly ConcurrentDictionary<string, byte> _writing = new();
 
     /// <inheritdoc />
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -31,9 +29,7 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
-        var path = PathOf(stateName, grainId);
-        DeleteLeftOverTemporaries(path);
-        var (etag, payload) = await ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        var (etag, payload) = await ReadAsync(PathOf(stateName, grainId), cancellationToken).ConfigureAwait(false);
         grainState.State = payload is null ? Activator.CreateInstance<T>() : serializer.Deserialize<T>(payload);
         grainState.ETag = etag;
         grainState.RecordExists = etag is not null;
@@ -49,25 +45,16 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
         var path = PathOf(stateName, grainId);
         await CheckETagAsync(path, grainState.ETag, cancellationToken).ConfigureAwait(false);
         var etag = Guid.NewGuid().ToString("N");
-        var temporary = $"{path}.{etag}.tmp";
         Directory.CreateDirectory(folder);
-        _writing[temporary] = 0;
-        try
-        {
-            await WriteTemporaryAsync(temporary, etag, grainState.State, cancellationToken).ConfigureAwait(false);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            _writing.TryRemove(temporary, out _);
-        }
+        await WriteTemporaryAsync(TemporaryOf(path), etag, grainState.State, cancellationToken).ConfigureAwait(false);
+        File.Move(TemporaryOf(path), path, overwrite: true);
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }
 
     private async Task WriteTemporaryAsync<T>(string temporary, string etag, T state, CancellationToken cancellationToken)
     {
-        await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true))
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true))
         {
             await file.WriteAsync(Encoding.ASCII.GetBytes(etag + "\n"), cancellationToken).ConfigureAwait(false);
             await file.WriteAsync(serializer.SerializeToArray(state), cancellationToken).ConfigureAwait(false);
@@ -86,31 +73,10 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
         var path = PathOf(stateName, grainId);
         await CheckETagAsync(path, grainState.ETag, cancellationToken).ConfigureAwait(false);
         File.Delete(path);
-        DeleteLeftOverTemporaries(path);
+        File.Delete(TemporaryOf(path));
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
-    }
-
-    /// <summary>
-    /// Removes the temporary files that writes of a killed process left beside <paramref name="path"/> when the grain reads
-    /// or clears its state. One process runs a job (<see cref="EmbeddedJobLock"/>), so a temporary file this process is
-    /// not writing belongs to no live write.
-    /// </summary>
-    private void DeleteLeftOverTemporaries(string path)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(directory))
-        {
-            return;
-        }
-        foreach (var temporary in Directory.EnumerateFiles(directory, Path.GetFileName(path) + ".*.tmp"))
-        {
-            if (!_writing.ContainsKey(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
     }
 
     private async Task CheckETagAsync(string path, string? expected, CancellationToken cancellationToken)
@@ -146,6 +112,8 @@ internal sealed class AtomicFileGrainStorage(string folder, Serializer serialize
         var head = new byte[ETagLength + 1];
         return head[..file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
     }
+
+    private static string TemporaryOf(string path) => path + ".tmp";
 
     /// <summary>One file per state of a grain: a hash of both, so any grain id makes a valid file name.</summary>
     private string PathOf(string stateName, GrainId grainId) =>
