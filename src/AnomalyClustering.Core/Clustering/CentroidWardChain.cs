@@ -34,10 +34,13 @@ namespace AnomalyClustering.Core.Clustering;
 internal static unsafe class CentroidWardChain
 {
     /// <summary>
-    /// Below this many live values (clusters x D) a scan runs on one thread. The bounds skip most
-    /// rows, so a scan of 20,000 x 256 takes about 0.1 ms on one core, no more than a fork and join
-    /// costs on a busy machine (measured: 2 threads took 2x the CPU time and 7x the wall time of 1
-    /// at 20,000 x 256 under load).
+    /// Below this many live values (clusters x D) a scan runs on one thread, unless the scan before
+    /// it read at least an eighth of this many values of rows (<see cref="Scan.RowsRead"/>). Where
+    /// the bounds skip most rows a scan of 20,000 x 256 takes about 0.1 ms on one core, no more
+    /// than a fork and join costs on a busy machine (measured: 2 threads took 2x the CPU time and
+    /// 7x the wall time of 1 at 20,000 x 256 mixtures under load); where they skip little (data
+    /// without cluster structure) a scan reads megabytes of rows at memory speed, and two cores
+    /// read them faster than one.
     /// </summary>
     internal const long DefaultParallelScanThreshold = 1 << 23;
 
@@ -48,9 +51,10 @@ internal static unsafe class CentroidWardChain
     /// Links the clusters of <paramref name="centroids"/> (overwritten: merged centroids live in the
     /// larger index's row) whose initial sizes are <paramref name="weights"/> (1 for points; member
     /// counts for micro-clusters). Returns the merges in the order found. Scans of fewer than
-    /// <paramref name="parallelScanThreshold"/> live values run on one thread (tests lower it).
+    /// <paramref name="parallelScanThreshold"/> live values run on one thread (tests lower it);
+    /// <paramref name="counts"/>, when given, receives how many scans ran and how many were split.
     /// </summary>
-    public static UnsortedMerges Run(SplitFloatCentroids centroids, long[] weights, int maxDegreeOfParallelism, long parallelScanThreshold = DefaultParallelScanThreshold)
+    public static UnsortedMerges Run(SplitFloatCentroids centroids, long[] weights, int maxDegreeOfParallelism, long parallelScanThreshold = DefaultParallelScanThreshold, ScanCounts? counts = null)
     {
         var count = centroids.Count;
         var dimension = centroids.Dimension;
@@ -74,7 +78,7 @@ internal static unsafe class CentroidWardChain
         var chain = new int[count];
         var chainLength = 0;
         var threads = Math.Max(1, maxDegreeOfParallelism);
-        var scan = new Scan(centroids, table, size, parallelScanThreshold, new int[table.Stride], new double[table.Stride], new (double, int)[threads]);
+        var scan = new Scan(centroids, table, size, parallelScanThreshold, new int[table.Stride], new double[table.Stride], new (double, int, int)[threads]) { Counts = counts ?? new ScanCounts() };
 
         for (var k = 0; k < count - 1; k++)
         {
@@ -138,7 +142,14 @@ internal static unsafe class CentroidWardChain
     private static (double Value, int Index) NearestNeighbour(Scan scan, int x, double bound, int threads)
     {
         var length = scan.Table.Length;
-        var ranges = (long)scan.Table.LiveCount * scan.Dimension < scan.ParallelScanThreshold ? 1 : threads;
+        var wide = (long)scan.Table.LiveCount * scan.Dimension >= scan.ParallelScanThreshold
+            || scan.RowsRead * scan.Dimension >= scan.ParallelScanThreshold / 8;
+        var ranges = wide ? threads : 1;
+        scan.Counts.Scans++;
+        if (ranges > 1)
+        {
+            scan.Counts.SplitScans++;
+        }
         if (ranges == 1)
         {
             scan.Filter(x, bound, 0, length, 0);
@@ -152,10 +163,13 @@ internal static unsafe class CentroidWardChain
             });
         }
         var upper = bound;
+        var rowsRead = 0L;
         for (var r = 0; r < ranges; r++)
         {
             upper = Math.Min(upper, scan.Ranges[r].Upper);
+            rowsRead += scan.Ranges[r].RowsRead;
         }
+        scan.RowsRead = rowsRead;
         var best = double.PositiveInfinity;
         var bestIndex = -1;
         for (var r = 0; r < ranges; r++)
@@ -186,7 +200,7 @@ internal static unsafe class CentroidWardChain
     private static int RangeStart(int length, int r, int n) => r == n ? length : (int)((long)length * r / n) & ~7;
 
     /// <summary>What a scan reads and writes (a class, so that the parallel ranges share it).</summary>
-    private sealed class Scan(SplitFloatCentroids centroids, LiveClusterTable table, long[] sizes, long parallelScanThreshold, int[] candidates, double[] candidateLower, (double Upper, int Candidates)[] ranges)
+    private sealed class Scan(SplitFloatCentroids centroids, LiveClusterTable table, long[] sizes, long parallelScanThreshold, int[] candidates, double[] candidateLower, (double Upper, int Candidates, int RowsRead)[] ranges)
     {
         private readonly double _relativeError = SplitFloatCentroids.FloatScanRelativeError(centroids.Dimension);
         private readonly double _absoluteError = SplitFloatCentroids.FloatScanAbsoluteError(centroids.Dimension);
@@ -205,8 +219,14 @@ internal static unsafe class CentroidWardChain
         /// <summary>Each candidate's lower bound on its squared Ward distance.</summary>
         public double[] CandidateLower => candidateLower;
 
-        /// <summary>Per range: the smallest upper bound it found and its number of candidates.</summary>
-        public (double Upper, int Candidates)[] Ranges => ranges;
+        /// <summary>Per range: the smallest upper bound it found, its number of candidates and the rows whose floats it read.</summary>
+        public (double Upper, int Candidates, int RowsRead)[] Ranges => ranges;
+
+        /// <summary>How many scans ran and were split.</summary>
+        public required ScanCounts Counts { get; init; }
+
+        /// <summary>Rows whose floats the last scan read (past the projected bound): the next scan's expected work.</summary>
+        public long RowsRead { get; set; }
 
         /// <summary>Squared Ward distance 2 n_a n_b / (n_a + n_b) ||c_a - c_b||^2 in double; symmetric bit for bit.</summary>
         public double SquaredWardDistance(int a, int b) => Weight(sizes[a], sizes[b]) * centroids.SquaredDistance(a, b);
@@ -255,6 +275,7 @@ internal static unsafe class CentroidWardChain
             var columns = table.Coordinates;
             var stride = table.Stride;
             var survivors = stackalloc int[ChunkPositions];
+            var rowsRead = 0;
             for (var chunk = start; chunk < end; chunk += ChunkPositions)
             {
                 // First the projected bound over a chunk, then the float rows of what it kept, each
@@ -277,6 +298,7 @@ internal static unsafe class CentroidWardChain
                         }
                     }
                 }
+                rowsRead += kept;
                 if (kept > 0)
                 {
                     Prefetch(centroids.High(survivors[0]), dimension);
@@ -319,7 +341,15 @@ internal static unsafe class CentroidWardChain
                     }
                 }
             }
-            ranges[range] = (upper, found - start);
+            ranges[range] = (upper, found - start, rowsRead);
         }
     }
+}
+
+/// <summary>How many nearest-neighbour scans a <see cref="CentroidWardChain"/> run made, and how many it split over threads.</summary>
+internal sealed class ScanCounts
+{
+    public long Scans { get; set; }
+
+    public long SplitScans { get; set; }
 }

@@ -117,6 +117,29 @@ public class LinearMemoryWardTests
         }
     }
 
+    [Fact]
+    public void ScansThatReadMostRowsSplitOverThreadsAndGiveTheOneThreadTree()
+    {
+        // One isotropic blob: the projected bound skips few rows, so scans read most of them. Below the
+        // live-values threshold (1,200 x 64 = 76,800 < 100,000) a scan still splits once the scan before
+        // it read an eighth of the threshold in row values (196 rows of 64).
+        const int count = 1200, dimension = 64;
+        var random = new Random(7);
+        var points = new float[count * dimension];
+        for (var i = 0; i < points.Length; i++)
+        {
+            points[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        var ones = Enumerable.Repeat(1L, count).ToArray();
+        var oneCounts = new ScanCounts();
+        var one = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), ones, 1, 100_000, oneCounts));
+        var twoCounts = new ScanCounts();
+        var two = MergeTree.FromUnsorted(CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), ones, 2, 100_000, twoCounts));
+        Assert.Equal(0, oneCounts.SplitScans);
+        Assert.InRange(twoCounts.SplitScans, 1, twoCounts.Scans - 1);
+        Assert.Equal(one.LinkageMatrix, two.LinkageMatrix);
+    }
+
     private static (float[] Points, int Count, int Dimension) Mixture(int count, int dimension, int seed)
     {
         var random = new Random(seed);
