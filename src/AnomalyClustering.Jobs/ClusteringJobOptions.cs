@@ -78,6 +78,14 @@ public sealed record ClusteringJobOptions
     /// </summary>
     public double CoresetFraction { get; init; }
 
+    /// <summary>
+    /// Detect, then cluster (semi-supervised only): the images whose anomaly score is at or under the job's label-free
+    /// detection threshold form one cluster, and the tree is built over the others, so a cut into K gives that group plus
+    /// K - 1 clusters of the rest (<see cref="AnomalyClustering.Core.Clustering.DetectedGoodTree"/>). Off by default: on
+    /// the three shared datasets it lost to plain clustering (docs/RESULTS.md, "Detect, then cluster").
+    /// </summary>
+    public bool DetectThenCluster { get; init; }
+
     /// <summary>Seed of every random choice of the job (the reference sample, the normal-image subset).</summary>
     public int Seed { get; init; }
 
@@ -156,6 +164,11 @@ public sealed record ClusteringJobOptions
         if (CoresetFraction != 0 && !(CoresetFraction > 0 && CoresetFraction <= 1))
         {
             throw new InvalidClusteringInputException($"the coreset fraction is {CoresetFraction}; use 0 for the whole normal bank or a fraction in (0, 1] (PatchCore uses 0.1 or 0.01).", nameof(CoresetFraction));
+        }
+        if (DetectThenCluster && Mode != ClusteringMode.SemiSupervised)
+        {
+            throw new InvalidClusteringInputException(
+                $"detect-then-cluster needs semi-supervised mode (its threshold comes from the normal images' own scores); the mode is {ClusteringOptionNames.Of(Mode)}.", nameof(DetectThenCluster));
         }
         if (!Enum.IsDefined(Mode))
         {

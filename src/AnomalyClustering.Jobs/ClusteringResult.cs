@@ -29,6 +29,12 @@ public sealed record ClusteredImage(string Id, int Cluster, string? Label, float
     public string? ContentSha256 { get; init; }
 }
 
+/// <summary>The good group of a detect-then-cluster job (<see cref="ClusteringJobOptions.DetectThenCluster"/>).</summary>
+/// <param name="Images">Images at or under the threshold, all in one cluster.</param>
+/// <param name="Threshold">The detection threshold they were compared with.</param>
+/// <param name="Cluster">Their cluster at the result's cut.</param>
+public sealed record DetectedGoodGroup(int Images, double Threshold, int Cluster);
+
 /// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>
 /// <param name="Id">The image id of the dataset.</param>
 /// <param name="Path">The file that failed.</param>
@@ -98,6 +104,12 @@ public sealed record ClusteringResult
     /// leave-one-out scores, see Core's DetectionThreshold); null when the job has none.
     /// </summary>
     public double? AnomalyThreshold { get; init; }
+
+    /// <summary>
+    /// With <see cref="ClusteringJobOptions.DetectThenCluster"/>: the images the threshold called good and their cluster;
+    /// null otherwise, and when the job could not apply it (<see cref="AlgorithmReason"/> says why).
+    /// </summary>
+    public DetectedGoodGroup? DetectedGood { get; init; }
 
     /// <summary>Detection metrics (image AUROC, good vs defective) when the images have scores and labels with <c>good</c> and a defect; else null.</summary>
     public DetectionScores? Detection { get; init; }

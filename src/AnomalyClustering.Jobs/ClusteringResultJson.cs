@@ -68,8 +68,8 @@ public static class ClusteringResultJson
         json.WriteStartObject("mergeTreeTop");
         json.WriteNumber("pointCount", result.MergeTree.PointCount);
         json.WriteNumber("firstStep", steps.Count - top);
-        // Two-stage trees are over micro-clusters; images.parquet then names each image's leaf.
-        json.WriteString("leaves", result.LeafOfImage is null ? "images" : "micro-clusters");
+        // Two-stage and detect-then-cluster trees are over groups of images; images.parquet then names each image's leaf.
+        json.WriteString("leaves", LeavesName(result));
         json.WriteString("format", "the last rows of the scipy linkage matrix [left, right, height, size]; the whole matrix is in " + ResultFolder.LinkageFileName);
         json.WriteStartArray("linkage");
         for (var r = steps.Count - top; r < steps.Count; r++)
@@ -144,6 +144,14 @@ public static class ClusteringResultJson
         {
             json.WriteNumber("anomalyThreshold", threshold);
         }
+        if (result.DetectedGood is { } detectedGood)
+        {
+            json.WriteStartObject("detectedGood");
+            json.WriteNumber("images", detectedGood.Images);
+            json.WriteNumber("threshold", detectedGood.Threshold);
+            json.WriteNumber("cluster", detectedGood.Cluster);
+            json.WriteEndObject();
+        }
         if (result.Detection is { } detection)
         {
             json.WriteStartObject("detection");
@@ -200,12 +208,21 @@ public static class ClusteringResultJson
         json.WriteEndObject();
     }
 
+    /// <summary>
+    /// What the tree's leaves are: <c>images</c>; <c>micro-clusters</c> (two-stage Ward); or, detect-then-cluster,
+    /// <c>good-group-and-images</c> / <c>good-group-and-micro-clusters</c> (leaf 0 is the good group).
+    /// </summary>
+    private static string LeavesName(ClusteringResult result) => result.LeafOfImage is null ? "images"
+        : result.DetectedGood is null ? "micro-clusters"
+        : result.Algorithm is ClusteringAlgorithm.TwoStageWard or ClusteringAlgorithm.RefinedTwoStageWard ? "good-group-and-micro-clusters"
+        : "good-group-and-images";
+
     private static void WriteFullBody(Utf8JsonWriter json, ClusteringResult result)
     {
         json.WriteStartObject("mergeTree");
         json.WriteNumber("pointCount", result.MergeTree.PointCount);
-        // Two-stage trees are over micro-clusters; each image row then names its leaf.
-        json.WriteString("leaves", result.LeafOfImage is null ? "images" : "micro-clusters");
+        // Two-stage and detect-then-cluster trees are over groups of images; each image row then names its leaf.
+        json.WriteString("leaves", LeavesName(result));
         json.WriteString("format", "scipy linkage matrix rows [left, right, height, size]; ids >= pointCount are earlier merges");
         json.WriteStartArray("linkage");
         foreach (var step in result.MergeTree.LinkageMatrix)
@@ -333,6 +350,7 @@ public static class ClusteringResultJson
         json.WriteNumber("refs", options.ReferenceCount);
         json.WriteNumber("normalLimit", options.NormalImageLimit);
         json.WriteNumber("coreset", options.CoresetFraction);
+        json.WriteBoolean("detectThenCluster", options.DetectThenCluster);
         json.WriteNumber("seed", options.Seed);
         json.WriteNumber("pretrainDimension", options.PretrainDimension);
         json.WriteNumber("targetDimension", options.TargetDimension);
@@ -503,6 +521,7 @@ public static class ClusteringResultJson
             ReferenceCount = o.GetProperty("refs").GetInt32(),
             NormalImageLimit = o.GetProperty("normalLimit").GetInt32(),
             CoresetFraction = o.TryGetProperty("coreset", out var coreset) ? coreset.GetDouble() : 0,
+            DetectThenCluster = o.TryGetProperty("detectThenCluster", out var detectThenCluster) && detectThenCluster.GetBoolean(),
             Seed = o.GetProperty("seed").GetInt32(),
             PretrainDimension = o.GetProperty("pretrainDimension").GetInt32(),
             TargetDimension = o.GetProperty("targetDimension").GetInt32(),
@@ -525,6 +544,9 @@ public static class ClusteringResultJson
             root.TryGetProperty("clusterNames", out var names) ? ClusterNames.FromJson(names) : ClusterNames.Empty)
         {
             AnomalyThreshold = root.TryGetProperty("anomalyThreshold", out var threshold) ? threshold.GetDouble() : null,
+            DetectedGood = root.TryGetProperty("detectedGood", out var detectedGood)
+                ? new DetectedGoodGroup(detectedGood.GetProperty("images").GetInt32(), detectedGood.GetProperty("threshold").GetDouble(), detectedGood.GetProperty("cluster").GetInt32())
+                : null,
             PixelDetection = root.TryGetProperty("detection", out var detection) ? ReadPixelDetection(detection) : null,
             // Documents written before the algorithm was recorded all came from the distance matrix.
             Algorithm = root.TryGetProperty("algorithm", out var algorithm)
@@ -571,7 +593,7 @@ public static class ClusteringResultJson
             error.GetProperty("message").GetString()!,
             error.GetProperty("normalImage").GetBoolean())).ToArray();
 
-        var leaves = tree.TryGetProperty("leaves", out var leavesName) && leavesName.GetString() == "micro-clusters"
+        var leaves = tree.TryGetProperty("leaves", out var leavesName) && leavesName.GetString() != "images"
             ? root.GetProperty("images").EnumerateArray().Select(image => image.GetProperty("leaf").GetInt32()).ToArray()
             : null;
         return (head.ToResult(images, errors, MergeTree.FromLinkageArray(linkage), leaves), source);

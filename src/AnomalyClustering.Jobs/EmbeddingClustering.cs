@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Core.Metrics;
 using AnomalyClustering.Core.Validation;
+using static System.FormattableString;
 
 namespace AnomalyClustering.Jobs;
 
@@ -95,10 +96,14 @@ public static class EmbeddingClustering
     /// The clustering with per-image patch weights attached (null for precomputed embeddings) and no timings: the last step
     /// of a job whose image embeddings were formed elsewhere (the pipeline, or a job coordinator).
     /// </summary>
+    /// <remarks>
+    /// <c>anomalyScores</c> (one per image) and <c>anomalyThreshold</c> (the job's label-free detection threshold), null
+    /// when the job has none, serve <see cref="ClusteringJobOptions.DetectThenCluster"/>.
+    /// </remarks>
     /// <exception cref="InvalidClusteringInputException">As for the other overload.</exception>
     public static ClusteringResult Run(
         ReadOnlySpan<float> embeddings, int count, int dimension, IReadOnlyList<string> ids, IReadOnlyList<string>? labels, ClusteringJobOptions options,
-        float[][]? patchWeights, IProgress<PipelineProgress>? progress)
+        float[][]? patchWeights, IProgress<PipelineProgress>? progress, IReadOnlyList<double>? anomalyScores = null, double? anomalyThreshold = null)
     {
         ArgumentNullException.ThrowIfNull(ids);
         Guard.AtLeast(count, 2, "number of images to cluster");
@@ -118,7 +123,13 @@ public static class EmbeddingClustering
             ? options with { AutomaticClusterCount = true }
             : options.ClusterCount is null && options.DistanceThreshold is null ? options with { ClusterCount = classNames.Length } : options;
 
-        var tree = BuildTree(embeddings, count, dimension, resolved);
+        var isGood = resolved.DetectThenCluster ? DetectedGood(anomalyScores, anomalyThreshold, count) : null;
+        var tree = isGood is null ? BuildTree(embeddings, count, dimension, resolved) : BuildDetectThenClusterTree(embeddings, dimension, resolved, isGood, anomalyThreshold!.Value);
+        if (resolved.DetectThenCluster && isGood is null)
+        {
+            tree = new ClusterTree(tree.Tree, tree.LeafOfPoint?.ToArray(), tree.Algorithm,
+                $"{tree.Reason}; detect-then-cluster was asked for but not applied: {WhyNotDetected(anomalyScores, anomalyThreshold, count)}, so every image was clustered together");
+        }
         var choice = automatic ? ClusterCountSelector.Select(tree, embeddings, dimension, resolved.ClusterCountSearch) : null;
         var assignment = choice is not null ? tree.CutToClusters(choice.ClusterCount)
             : resolved.ClusterCount is { } k ? tree.CutToClusters(k)
@@ -141,10 +152,72 @@ public static class EmbeddingClustering
             Algorithm = tree.Algorithm,
             AlgorithmReason = tree.Reason,
             ClusterCountChoice = choice,
+            DetectedGood = isGood is null ? null
+                : new DetectedGoodGroup(isGood.Count(good => good), anomalyThreshold!.Value, assignment[Array.IndexOf(isGood, true)]),
             EmbeddingDimension = dimension,
             Scores = labels is null ? null : ClusteringMetrics.Evaluate(labels, assignment),
             ClassNames = classNames,
             Timings = [],
         };
+    }
+
+    /// <summary>Per image, whether its score is at or under the threshold; null when the split cannot be made (no scores or threshold, or one side empty).</summary>
+    private static bool[]? DetectedGood(IReadOnlyList<double>? scores, double? threshold, int count)
+    {
+        if (scores is null || threshold is not { } t || scores.Count != count)
+        {
+            return null;
+        }
+        var isGood = scores.Select(score => score <= t).ToArray();
+        var good = isGood.Count(g => g);
+        return good == 0 || good == count ? null : isGood;
+    }
+
+    private static string WhyNotDetected(IReadOnlyList<double>? scores, double? threshold, int count)
+    {
+        if (scores is null || scores.Count != count)
+        {
+            return "the images have no anomaly scores";
+        }
+        if (threshold is not { } t)
+        {
+            return "the job has no detection threshold (it needs at least 2 usable normal images)";
+        }
+        return scores.All(score => score <= t)
+            ? Invariant($"every image scored at or under the threshold {t:G6}")
+            : Invariant($"every image scored above the threshold {t:G6}");
+    }
+
+    /// <summary>
+    /// The tree over the images above the threshold (by the algorithm the options and their number choose) with the good
+    /// group joined last (<see cref="DetectedGoodTree"/>). A fixed K larger than the number of images above the threshold
+    /// plus one cannot be cut from it: that is refused with the counts.
+    /// </summary>
+    private static ClusterTree BuildDetectThenClusterTree(ReadOnlySpan<float> embeddings, int dimension, ClusteringJobOptions options, bool[] isGood, double threshold)
+    {
+        var defects = isGood.Count(good => !good);
+        var good = isGood.Length - defects;
+        if (options.ClusterCount is { } k && k > defects + 1)
+        {
+            throw new InvalidClusteringInputException(
+                $"{k} clusters were asked for with detect-then-cluster, but only {defects} images score above the threshold {threshold.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} "
+                + $"({good} at or under it form one cluster); ask for at most {defects + 1} clusters.", nameof(options));
+        }
+        ClusterTree? defectTree = null;
+        if (defects >= 2)
+        {
+            var rows = new float[(long)defects * dimension];
+            var row = 0;
+            for (var i = 0; i < isGood.Length; i++)
+            {
+                if (!isGood[i])
+                {
+                    embeddings.Slice(i * dimension, dimension).CopyTo(rows.AsSpan(row++ * dimension, dimension));
+                }
+            }
+            defectTree = BuildTree(rows, defects, dimension, options);
+        }
+        var reason = Invariant($"{defectTree?.Reason ?? "one image above the threshold"}; detect-then-cluster: {good} images at or under the detection threshold {threshold:G6} form one cluster, the tree is over the other {defects}");
+        return DetectedGoodTree.Compose(defectTree, isGood, embeddings, dimension, reason);
     }
 }

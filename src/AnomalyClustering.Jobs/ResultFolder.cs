@@ -24,6 +24,9 @@ internal sealed record ResultHead(
     /// <summary>The label-free detection threshold on image anomaly scores, when the job had normal images to set it.</summary>
     public double? AnomalyThreshold { get; init; }
 
+    /// <summary>The good group of a detect-then-cluster job, when it had one.</summary>
+    public DetectedGoodGroup? DetectedGood { get; init; }
+
     /// <summary>Pixel AUROC and PRO against ground-truth masks, when the result had them (they cannot be recomputed from the files).</summary>
     public PixelDetectionScores? PixelDetection { get; init; }
 
@@ -45,6 +48,7 @@ internal sealed record ResultHead(
             AlgorithmReason = AlgorithmReason,
             ClusterCountChoice = ClusterCountChoice,
             AnomalyThreshold = AnomalyThreshold,
+            DetectedGood = DetectedGood,
             Detection = ImageDetection.Evaluate(images, AnomalyThreshold),
             PixelDetection = PixelDetection,
             PatchGridHeight = PatchGridHeight,

@@ -80,6 +80,12 @@ public sealed record JobOptions
 
     /// <summary>Semi-supervised: keep this fraction of the normal patches, PatchCore's greedy coreset seeded by the job seed; 0 keeps all.</summary>
     [Id(18)] public double Coreset { get; init; }
+
+    /// <summary>
+    /// Semi-supervised: images at or under the job's label-free detection threshold form one cluster and the rest are
+    /// clustered into K - 1 (detect, then cluster); off by default.
+    /// </summary>
+    [Id(19)] public bool DetectThenCluster { get; init; }
 }
 
 /// <summary>

@@ -31,6 +31,7 @@ internal sealed class ImageJobOptionSet
         Refs = new Option<int>("--refs") { Description = "Reference images R per image for unsupervised scores (0 = all other images, exact; cost grows as N x R).", DefaultValueFactory = _ => Defaults.ReferenceCount, HelpName = "R" };
         NormalLimit = new Option<int>("--normal-limit") { Description = "Semi-supervised: use at most this many normal images, a random subset chosen by --seed (0 = all; cost grows with it).", DefaultValueFactory = _ => Defaults.NormalImageLimit, HelpName = "N" };
         Coreset = new Option<double>("--coreset") { Description = "Semi-supervised: keep this fraction of the normal patches, PatchCore's greedy coreset chosen by --seed (0 = all; PatchCore uses 0.1 or 0.01). Makes --normal-limit 0 affordable.", DefaultValueFactory = _ => Defaults.CoresetFraction, HelpName = "FRACTION" };
+        DetectThenCluster = new Option<bool>("--detect-then-cluster") { Description = "Semi-supervised: images at or under the label-free detection threshold form one cluster, the rest are clustered into K - 1 (off by default: it clustered worse on the shared datasets, docs/RESULTS.md)." };
         PretrainDimension = new Option<int>("--pretrain-dim") { Description = "Per-layer pooled dimension P.", DefaultValueFactory = _ => Defaults.PretrainDimension, HelpName = "P" };
         TargetDimension = new Option<int>("--target-dim") { Description = "Patch embedding dimension T.", DefaultValueFactory = _ => Defaults.TargetDimension, HelpName = "T" };
         NoLayerNorm = new Option<bool>("--no-layer-norm") { Description = "Skip the per-image LayerNorm of the feature maps." };
@@ -44,6 +45,9 @@ internal sealed class ImageJobOptionSet
         Resize = new Option<int?>("--resize") { Description = "Shorter side after resizing, in crop mode. Default: the backbone's (256).", HelpName = "pixels" };
         Crop = new Option<int?>("--crop") { Description = "Side of the square backbone input (the centre crop, or the stretched image). Default: the backbone's (224).", HelpName = "pixels" };
     }
+
+    /// <summary><c>--detect-then-cluster</c>.</summary>
+    public Option<bool> DetectThenCluster { get; }
 
     /// <summary><c>--resize-mode</c>.</summary>
     public Option<string?> ResizeMode { get; }
@@ -105,9 +109,9 @@ internal sealed class ImageJobOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, Coreset, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
+        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, Coreset, DetectThenCluster, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
         {
-            if (_singleJob || (option != Mode && option != Tau && option != Normal))
+            if (_singleJob || (option != Mode && option != Tau && option != Normal && option != DetectThenCluster))
             {
                 command.Add(option);
             }
@@ -129,6 +133,7 @@ internal sealed class ImageJobOptionSet
             ReferenceCount = parseResult.GetValue(Refs),
             NormalImageLimit = parseResult.GetValue(NormalLimit),
             CoresetFraction = parseResult.GetValue(Coreset),
+            DetectThenCluster = _singleJob && parseResult.GetValue(DetectThenCluster),
             PretrainDimension = parseResult.GetValue(PretrainDimension),
             TargetDimension = parseResult.GetValue(TargetDimension),
             LayerNorm = !parseResult.GetValue(NoLayerNorm),

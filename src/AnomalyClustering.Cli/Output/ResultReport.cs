@@ -77,6 +77,15 @@ internal static class ResultReport
             console.MarkupLine(FormattableString.Invariant(
                 $"detection threshold {threshold:G4} (from the normal images alone): {above} of {result.Images.Count} images above it{counts}"));
         }
+        if (result.DetectedGood is { } good)
+        {
+            console.MarkupLine(FormattableString.Invariant(
+                $"detect, then cluster: the {good.Images} images at or under the threshold are cluster {good.Cluster}; the other {result.Images.Count - good.Images} are clustered into the rest"));
+        }
+        else if (result.Options.DetectThenCluster)
+        {
+            console.MarkupLine($"[yellow]detect-then-cluster was not applied[/]: {Markup.Escape(result.AlgorithmReason ?? "no reason recorded")}");
+        }
         if (result.Errors.Count > 0)
         {
             // Each file left out by name with its reason (up to a screenful; result.json has them all), never in silence.

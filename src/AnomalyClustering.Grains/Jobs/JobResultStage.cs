@@ -99,16 +99,17 @@ internal static class JobResultStage
         var clock = Stopwatch.StartNew();
         var span = AnomalyClusteringTelemetry.StartSpan("cluster", run.JobId);
         span?.SetTag("anomaly_clustering.images", kept);
-        var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept, dimension, ids, labels, options, weights, progress: null), cancellationToken)
+        // All or nothing: a job without scores (average mode) has none rather than gaps.
+        var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
+        var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept, dimension, ids, labels, options, weights, progress: null, anomalyScores, threshold), cancellationToken)
             .ConfigureAwait(true);
         AnomalyClusteringTelemetry.ClusteringDuration.Record(clock.Elapsed.TotalSeconds);
         AnomalyClusteringTelemetry.ClusteringImages.Record(kept);
         AnomalyClusteringTelemetry.EndStage(span, "cluster", clock);
         run.AddStageTime(PipelineStage.Cluster, clock.Elapsed);
 
-        // All or nothing: a job without scores (average mode) has none rather than gaps. Off the turn like the clustering:
-        // at a million images this copies every per-image record and sorts the scores for the detection figures.
-        var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
+        // Off the turn like the clustering: at a million images this copies every per-image record and sorts the scores
+        // for the detection figures.
         var scored = await Task.Run(() => WithScoresAndContentHashes(clustered, anomalyScores, threshold, hashes), cancellationToken).ConfigureAwait(true);
         return new JobResultData(scored with
         {

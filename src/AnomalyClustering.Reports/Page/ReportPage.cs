@@ -360,6 +360,7 @@ internal static class ReportPage
             ("reference images R", o.ReferenceCount == 0 ? "all (exact)" : o.ReferenceCount.ToString(CultureInfo.InvariantCulture)),
             ("normal image limit", o.NormalImageLimit == 0 ? "all" : o.NormalImageLimit.ToString(CultureInfo.InvariantCulture)),
             ("normal bank coreset", o.CoresetFraction == 0 ? "off (every normal patch)" : Invariant($"{o.CoresetFraction:G} of the normal patches")),
+            ("detect, then cluster", DetectThenClusterText(result)),
             ("seed", o.Seed.ToString(CultureInfo.InvariantCulture)),
             ("P / T", Invariant($"{o.PretrainDimension} / {o.TargetDimension}")),
             ("layer norm", o.LayerNorm ? "on" : "off"),
@@ -516,4 +517,10 @@ internal static class ReportPage
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The settings row of detect-then-cluster: off, the good group and its cluster, or why it was not applied.</summary>
+    private static string DetectThenClusterText(ClusteringResult result) =>
+        !result.Options.DetectThenCluster ? "off"
+        : result.DetectedGood is { } good ? Invariant($"on: the {good.Images} images at or under the detection threshold {good.Threshold:G4} are cluster {good.Cluster}; the others are clustered into the rest")
+        : "asked for, not applied (see the algorithm's reason)";
 }
