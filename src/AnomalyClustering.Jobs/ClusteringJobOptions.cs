@@ -98,6 +98,12 @@ public sealed record ClusteringJobOptions
     /// </summary>
     public int TargetDimension { get; init; } = 256;
 
+    /// <summary>
+    /// The patch size k (PatchCore's <c>patchsize</c>, METHOD section 1 step 3): every position aggregates its k x k
+    /// neighbourhood; odd. 3 as in the reference; the work and memory of the aggregation grow as k^2.
+    /// </summary>
+    public int PatchSize { get; init; } = 3;
+
     /// <summary>Per-image LayerNorm of every feature map before aggregation (the reference applies it).</summary>
     public bool LayerNorm { get; init; } = true;
 
@@ -126,6 +132,7 @@ public sealed record ClusteringJobOptions
         LayerNorm = LayerNorm,
         PretrainDimension = PretrainDimension,
         TargetDimension = TargetDimension,
+        NeighbourhoodSize = PatchSize,
     };
 
     /// <summary>Checks every value that does not depend on the dataset.</summary>

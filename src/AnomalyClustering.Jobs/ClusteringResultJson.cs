@@ -354,6 +354,7 @@ public static class ClusteringResultJson
         json.WriteNumber("seed", options.Seed);
         json.WriteNumber("pretrainDimension", options.PretrainDimension);
         json.WriteNumber("targetDimension", options.TargetDimension);
+        json.WriteNumber("patchSize", options.PatchSize);
         json.WriteBoolean("layerNorm", options.LayerNorm);
         json.WriteNumber("batchSize", options.BatchSize);
         json.WriteNumber("maxImageDimension", options.MaxImageDimension);
@@ -525,6 +526,8 @@ public static class ClusteringResultJson
             Seed = o.GetProperty("seed").GetInt32(),
             PretrainDimension = o.GetProperty("pretrainDimension").GetInt32(),
             TargetDimension = o.GetProperty("targetDimension").GetInt32(),
+            // Documents written before the patch size was an option all used 3.
+            PatchSize = o.TryGetProperty("patchSize", out var patchSize) ? patchSize.GetInt32() : 3,
             LayerNorm = o.GetProperty("layerNorm").GetBoolean(),
             BatchSize = o.GetProperty("batchSize").GetInt32(),
             MaxImageDimension = o.GetProperty("maxImageDimension").GetInt32(),

@@ -256,6 +256,26 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void ThePatchSizeChangesTheEmbeddingsIsRecordedAndAnEvenOneIsAnInputError()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 2, seed: 13);
+        SyntheticImages.Write(images, DefectType.Hole, 2, seed: 14);
+        var three = CliRun.InProcess(["cluster", images, "-k", "2", "-o", folder.Combine("k3"), "--store", folder.Combine("store"), .. Small]);
+        var one = CliRun.InProcess(["cluster", images, "-k", "2", "--patch-size", "1", "-o", folder.Combine("k1"), "--store", folder.Combine("store"), .. Small]);
+
+        Assert.True(three.ExitCode == 0 && one.ExitCode == 0, three.Error + one.Error);
+        using var k3 = ResultJson.Load(folder.Combine("k3"));
+        using var k1 = ResultJson.Load(folder.Combine("k1"));
+        Assert.Equal(3, k3.Result.Options.PatchSize);
+        Assert.Equal(1, k1.Result.Options.PatchSize);
+        Assert.Equal(1, k1.Root.GetProperty("options").GetProperty("patchSize").GetInt32());
+        Assert.NotEqual(k3.Result.Images[0].Embedding, k1.Result.Images[0].Embedding);
+        CliRun.InProcess(["cluster", images, "-k", "2", "--patch-size", "4", "-o", folder.Combine("k4"), .. Small]).AssertOneLineError(CliExitCodes.InputError, "patch size k is 4");
+    }
+
+    [Fact]
     public void SemiSupervisedWithoutNormalImagesIsAnInputError()
     {
         using var folder = new TempFolder();

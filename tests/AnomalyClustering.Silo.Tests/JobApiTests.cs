@@ -283,6 +283,8 @@ public sealed class JobApiTests(SiloServer server)
     [InlineData("{\"maxImageDimension\": 0}", "maxImageDimension")]
     [InlineData("{\"pretrainDimension\": 0}", "pretrainDimension")]
     [InlineData("{\"targetDimension\": 0}", "targetDimension")]
+    [InlineData("{\"patchSize\": 4}", "patchSize")]
+    [InlineData("{\"mode\": \"unsupervised\", \"detectThenCluster\": true}", "detectThenCluster")]
     public async Task AnInvalidOptionsFieldIsTheOneTheCallerSent(string options, string field)
     {
         using var content = new StringContent($"{{\"prefix\": \"x/\", \"options\": {options}}}", Encoding.UTF8, "application/json");

@@ -18,6 +18,9 @@ public sealed class JobOptionLimitsTests(SiloServer server)
         Assert.Contains("AnomalyClustering:Api:MaxPretrainDimension", refused.Message, StringComparison.Ordinal);
         Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { TargetDimension = limits.MaxTargetDimension + 1 }, limits));
         Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { Refs = limits.MaxReferenceImages + 1 }, limits));
+        var patch = Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { PatchSize = limits.MaxPatchSize + 2 }, limits));
+        Assert.Equal("patchSize", patch.Extensions["field"]);
+        Assert.Contains("AnomalyClustering:Api:MaxPatchSize", patch.Message, StringComparison.Ordinal);
         var coreset = Assert.Throws<ApiProblemException>(() => JobOptionLimits.Apply(new JobOptions { Coreset = 0.5 }, limits));
         Assert.Equal(400, coreset.StatusCode);
         Assert.Contains("AnomalyClustering:Api:MaxCoresetFraction", coreset.Message, StringComparison.Ordinal);

@@ -86,6 +86,9 @@ public sealed record JobOptions
     /// clustered into K - 1 (detect, then cluster); off by default.
     /// </summary>
     [Id(19)] public bool DetectThenCluster { get; init; }
+
+    /// <summary>The patch size k: every position aggregates its k x k neighbourhood (odd; 3 as in the reference).</summary>
+    [Id(20)] public int PatchSize { get; init; } = 3;
 }
 
 /// <summary>

@@ -33,6 +33,7 @@ internal sealed class ImageJobOptionSet
         Coreset = new Option<double>("--coreset") { Description = "Semi-supervised: keep this fraction of the normal patches, PatchCore's greedy coreset chosen by --seed (0 = all; PatchCore uses 0.1 or 0.01). Makes --normal-limit 0 affordable.", DefaultValueFactory = _ => Defaults.CoresetFraction, HelpName = "FRACTION" };
         DetectThenCluster = new Option<bool>("--detect-then-cluster") { Description = "Semi-supervised: images at or under the label-free detection threshold form one cluster, the rest are clustered into K - 1 (off by default: it clustered worse on the shared datasets, docs/RESULTS.md)." };
         PretrainDimension = new Option<int>("--pretrain-dim") { Description = "Per-layer pooled dimension P.", DefaultValueFactory = _ => Defaults.PretrainDimension, HelpName = "P" };
+        PatchSize = new Option<int>("--patch-size") { Description = "Patch size k: every position aggregates its k x k neighbourhood (odd; work grows as k^2).", DefaultValueFactory = _ => Defaults.PatchSize, HelpName = "k" };
         TargetDimension = new Option<int>("--target-dim") { Description = "Patch embedding dimension T.", DefaultValueFactory = _ => Defaults.TargetDimension, HelpName = "T" };
         NoLayerNorm = new Option<bool>("--no-layer-norm") { Description = "Skip the per-image LayerNorm of the feature maps." };
         BatchSize = new Option<int>("--batch-size") { Description = "Images per backbone run.", DefaultValueFactory = _ => Defaults.BatchSize };
@@ -45,6 +46,9 @@ internal sealed class ImageJobOptionSet
         Resize = new Option<int?>("--resize") { Description = "Shorter side after resizing, in crop mode. Default: the backbone's (256).", HelpName = "pixels" };
         Crop = new Option<int?>("--crop") { Description = "Side of the square backbone input (the centre crop, or the stretched image). Default: the backbone's (224).", HelpName = "pixels" };
     }
+
+    /// <summary><c>--patch-size</c>.</summary>
+    public Option<int> PatchSize { get; }
 
     /// <summary><c>--detect-then-cluster</c>.</summary>
     public Option<bool> DetectThenCluster { get; }
@@ -109,7 +113,7 @@ internal sealed class ImageJobOptionSet
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, Coreset, DetectThenCluster, PretrainDimension, TargetDimension, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
+        foreach (var option in new Option[] { Model, FeatureOutputs, Backbone, Mode, Normal, Tau, Refs, NormalLimit, Coreset, DetectThenCluster, PretrainDimension, TargetDimension, PatchSize, NoLayerNorm, BatchSize, MaxImageDimension, Threads, ExecutionProvider, ResizeMode, Resize, Crop })
         {
             if (_singleJob || (option != Mode && option != Tau && option != Normal && option != DetectThenCluster))
             {
@@ -136,6 +140,7 @@ internal sealed class ImageJobOptionSet
             DetectThenCluster = _singleJob && parseResult.GetValue(DetectThenCluster),
             PretrainDimension = parseResult.GetValue(PretrainDimension),
             TargetDimension = parseResult.GetValue(TargetDimension),
+            PatchSize = parseResult.GetValue(PatchSize),
             LayerNorm = !parseResult.GetValue(NoLayerNorm),
             BatchSize = parseResult.GetValue(BatchSize),
             MaxImageDimension = parseResult.GetValue(MaxImageDimension),

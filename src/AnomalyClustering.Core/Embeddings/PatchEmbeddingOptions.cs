@@ -29,12 +29,12 @@ public sealed record PatchEmbeddingOptions
     {
         AtLeastOne(PretrainDimension, "the pretrain dimension P", "pretrainDimension");
         AtLeastOne(TargetDimension, "the target dimension T", "targetDimension");
-        AtLeastOne(NeighbourhoodSize, "the neighbourhood size k", "neighbourhoodSize");
+        AtLeastOne(NeighbourhoodSize, "the patch size k", "patchSize");
         if (NeighbourhoodSize % 2 == 0)
         {
             throw new InvalidClusteringInputException(
-                $"the neighbourhood size k is {NeighbourhoodSize}; it must be odd (3 in the reference) so that zero padding keeps the grid size.",
-                "neighbourhoodSize");
+                $"the patch size k is {NeighbourhoodSize}; it must be odd (3 in the reference) so that zero padding keeps the grid size.",
+                "patchSize");
         }
     }
 

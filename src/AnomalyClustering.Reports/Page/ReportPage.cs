@@ -363,6 +363,7 @@ internal static class ReportPage
             ("detect, then cluster", DetectThenClusterText(result)),
             ("seed", o.Seed.ToString(CultureInfo.InvariantCulture)),
             ("P / T", Invariant($"{o.PretrainDimension} / {o.TargetDimension}")),
+            ("patch size k", o.PatchSize.ToString(CultureInfo.InvariantCulture)),
             ("layer norm", o.LayerNorm ? "on" : "off"),
             ("embedding dimension", result.EmbeddingDimension.ToString(CultureInfo.InvariantCulture)),
         ]);

@@ -30,6 +30,12 @@ public sealed class JobApiOptions
     /// <summary>The largest <c>targetDimension</c> (T) a job may ask for; larger is refused (400) with this setting named.</summary>
     public int MaxTargetDimension { get; set; } = 2048;
 
+    /// <summary>
+    /// The largest <c>patchSize</c> (k) a job may ask for: a worker aggregates C x k^2 values per position before pooling
+    /// (ResNet-50's layer3 at k = 7: 50,176 per position, 157 MB per image); larger is refused (400) with this setting named.
+    /// </summary>
+    public int MaxPatchSize { get; set; } = 7;
+
     /// <summary>The most reference images (<c>refs</c>) a job may ask for; 0 (every image, exact) is allowed.</summary>
     public int MaxReferenceImages { get; set; } = 1024;
 

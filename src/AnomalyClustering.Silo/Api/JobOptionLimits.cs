@@ -19,6 +19,7 @@ public static class JobOptionLimits
         ArgumentNullException.ThrowIfNull(limits);
         Refuse("pretrainDimension", options.PretrainDimension, limits.MaxPretrainDimension, nameof(JobApiOptions.MaxPretrainDimension));
         Refuse("targetDimension", options.TargetDimension, limits.MaxTargetDimension, nameof(JobApiOptions.MaxTargetDimension));
+        Refuse("patchSize", options.PatchSize, limits.MaxPatchSize, nameof(JobApiOptions.MaxPatchSize));
         Refuse("refs", options.Refs, limits.MaxReferenceImages, nameof(JobApiOptions.MaxReferenceImages));
         Refuse("coreset", options.Coreset, limits.MaxCoresetFraction, nameof(JobApiOptions.MaxCoresetFraction));
         return options.MaxImageDimension > limits.MaxImageDimension ? options with { MaxImageDimension = limits.MaxImageDimension } : options;

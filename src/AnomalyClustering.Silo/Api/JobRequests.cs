@@ -89,6 +89,7 @@ public static class JobRequests
         "Mode" => "mode",
         "Linkage" => "linkage",
         "Algorithm" => "algorithm",
+        "DetectThenCluster" => "detectThenCluster",
         "maximum image dimension" => "maxImageDimension",
         _ => pipelineName,
     };
