@@ -30,10 +30,9 @@ public sealed record ClusteredImage(string Id, int Cluster, string? Label, float
 }
 
 /// <summary>The good group of a detect-then-cluster job (<see cref="ClusteringJobOptions.DetectThenCluster"/>).</summary>
-/// <param name="Images">Images at or under the threshold, all in one cluster.</param>
-/// <param name="Threshold">The detection threshold they were compared with.</param>
+/// <param name="Images">Images at or under the result's <see cref="ClusteringResult.AnomalyThreshold"/>, all in one cluster.</param>
 /// <param name="Cluster">Their cluster at the result's cut.</param>
-public sealed record DetectedGoodGroup(int Images, double Threshold, int Cluster);
+public sealed record DetectedGoodGroup(int Images, int Cluster);
 
 /// <summary>An image the job could not use, and why; the other images are clustered without it.</summary>
 /// <param name="Id">The image id of the dataset.</param>

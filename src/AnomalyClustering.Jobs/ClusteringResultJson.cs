@@ -148,7 +148,6 @@ public static class ClusteringResultJson
         {
             json.WriteStartObject("detectedGood");
             json.WriteNumber("images", detectedGood.Images);
-            json.WriteNumber("threshold", detectedGood.Threshold);
             json.WriteNumber("cluster", detectedGood.Cluster);
             json.WriteEndObject();
         }
@@ -548,7 +547,7 @@ public static class ClusteringResultJson
         {
             AnomalyThreshold = root.TryGetProperty("anomalyThreshold", out var threshold) ? threshold.GetDouble() : null,
             DetectedGood = root.TryGetProperty("detectedGood", out var detectedGood)
-                ? new DetectedGoodGroup(detectedGood.GetProperty("images").GetInt32(), detectedGood.GetProperty("threshold").GetDouble(), detectedGood.GetProperty("cluster").GetInt32())
+                ? new DetectedGoodGroup(detectedGood.GetProperty("images").GetInt32(), detectedGood.GetProperty("cluster").GetInt32())
                 : null,
             PixelDetection = root.TryGetProperty("detection", out var detection) ? ReadPixelDetection(detection) : null,
             // Documents written before the algorithm was recorded all came from the distance matrix.

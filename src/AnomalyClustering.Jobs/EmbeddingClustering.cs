@@ -123,13 +123,10 @@ public static class EmbeddingClustering
             ? options with { AutomaticClusterCount = true }
             : options.ClusterCount is null && options.DistanceThreshold is null ? options with { ClusterCount = classNames.Length } : options;
 
-        var isGood = resolved.DetectThenCluster ? DetectedGood(anomalyScores, anomalyThreshold, count) : null;
+        var (isGood, notDetected) = resolved.DetectThenCluster ? SplitAtThreshold(anomalyScores, anomalyThreshold, count) : (null, null);
         var tree = isGood is null ? BuildTree(embeddings, count, dimension, resolved) : BuildDetectThenClusterTree(embeddings, dimension, resolved, isGood, anomalyThreshold!.Value);
-        if (resolved.DetectThenCluster && isGood is null)
-        {
-            tree = new ClusterTree(tree.Tree, tree.LeafOfPoint?.ToArray(), tree.Algorithm,
-                $"{tree.Reason}; detect-then-cluster was asked for but not applied: {WhyNotDetected(anomalyScores, anomalyThreshold, count)}, so every image was clustered together");
-        }
+        var reason = notDetected is null ? tree.Reason
+            : $"{tree.Reason}; detect-then-cluster was asked for but not applied: {notDetected}, so every image was clustered together";
         var choice = automatic ? ClusterCountSelector.Select(tree, embeddings, dimension, resolved.ClusterCountSearch) : null;
         var assignment = choice is not null ? tree.CutToClusters(choice.ClusterCount)
             : resolved.ClusterCount is { } k ? tree.CutToClusters(k)
@@ -150,10 +147,10 @@ public static class EmbeddingClustering
             MergeTree = tree.Tree,
             LeafOfImage = tree.LeafOfPoint,
             Algorithm = tree.Algorithm,
-            AlgorithmReason = tree.Reason,
+            AlgorithmReason = reason,
             ClusterCountChoice = choice,
-            DetectedGood = isGood is null ? null
-                : new DetectedGoodGroup(isGood.Count(good => good), anomalyThreshold!.Value, assignment[Array.IndexOf(isGood, true)]),
+            AnomalyThreshold = anomalyThreshold,
+            DetectedGood = isGood is null ? null : new DetectedGoodGroup(isGood.Count(good => good), assignment[Array.IndexOf(isGood, true)]),
             EmbeddingDimension = dimension,
             Scores = labels is null ? null : ClusteringMetrics.Evaluate(labels, assignment),
             ClassNames = classNames,
@@ -161,31 +158,26 @@ public static class EmbeddingClustering
         };
     }
 
-    /// <summary>Per image, whether its score is at or under the threshold; null when the split cannot be made (no scores or threshold, or one side empty).</summary>
-    private static bool[]? DetectedGood(IReadOnlyList<double>? scores, double? threshold, int count)
+    /// <summary>
+    /// Per image, whether its score is at or under the threshold; or, when that split cannot be made (no scores, no
+    /// threshold, every image on one side), why not.
+    /// </summary>
+    private static (bool[]? IsGood, string? WhyNot) SplitAtThreshold(IReadOnlyList<double>? scores, double? threshold, int count)
     {
-        if (scores is null || threshold is not { } t || scores.Count != count)
+        if (scores is null)
         {
-            return null;
+            return (null, "the images have no anomaly scores");
+        }
+        Guard.Length(scores.Count, count, "anomaly scores");
+        if (threshold is not { } t)
+        {
+            return (null, "the job has no detection threshold (it needs at least 2 usable normal images)");
         }
         var isGood = scores.Select(score => score <= t).ToArray();
         var good = isGood.Count(g => g);
-        return good == 0 || good == count ? null : isGood;
-    }
-
-    private static string WhyNotDetected(IReadOnlyList<double>? scores, double? threshold, int count)
-    {
-        if (scores is null || scores.Count != count)
-        {
-            return "the images have no anomaly scores";
-        }
-        if (threshold is not { } t)
-        {
-            return "the job has no detection threshold (it needs at least 2 usable normal images)";
-        }
-        return scores.All(score => score <= t)
-            ? Invariant($"every image scored at or under the threshold {t:G6}")
-            : Invariant($"every image scored above the threshold {t:G6}");
+        return good == count ? (null, Invariant($"every image scored at or under the threshold {t:G6}"))
+            : good == 0 ? (null, Invariant($"every image scored above the threshold {t:G6}"))
+            : (isGood, null);
     }
 
     /// <summary>
@@ -200,8 +192,8 @@ public static class EmbeddingClustering
         if (options.ClusterCount is { } k && k > defects + 1)
         {
             throw new InvalidClusteringInputException(
-                $"{k} clusters were asked for with detect-then-cluster, but only {defects} images score above the threshold {threshold.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} "
-                + $"({good} at or under it form one cluster); ask for at most {defects + 1} clusters.", nameof(options));
+                Invariant($"{k} clusters were asked for with detect-then-cluster, but only {defects} images score above the threshold {threshold:G6} ({good} at or under it form one cluster); ask for at most {defects + 1} clusters."),
+                nameof(options));
         }
         ClusterTree? defectTree = null;
         if (defects >= 2)

@@ -17,7 +17,8 @@ public sealed class DetectThenClusterTests
     {
         var result = EmbeddingClustering.Run(Points, 6, 1, Ids, null, Options, null, null, Scores, anomalyThreshold: 1.0);
 
-        Assert.Equal(new DetectedGoodGroup(2, 1.0, 0), result.DetectedGood);
+        Assert.Equal(new DetectedGoodGroup(2, 0), result.DetectedGood);
+        Assert.Equal(1.0, result.AnomalyThreshold);
         var others = HierarchicalClustering.Linkage(Points.AsSpan(2), 4, 1, LinkageMethod.Ward).CutToClusters(2);
         Assert.Equal([0, 0, .. others.Select(label => label + 1)], result.Images.Select(image => image.Cluster));
         Assert.Equal([0, 0, 1, 2, 3, 4], result.LeafOfImage);

@@ -170,14 +170,18 @@ def semi_scores(bags, bank, k):
     return np.stack([r[0] for r in results]), np.stack([r[1] for r in results])
 
 
+def reference_partners(pool, i, r):
+    """ReferencesFor: the first r images of the pool that are not i, in index order."""
+    return sorted([m for m in pool if m != i][:r])
+
+
 def unsup_scores(bags, refs, seed):
     pool, r = reference_pool(len(bags), refs, seed)
     tensors = [torch.from_numpy(b) for b in bags]
     squares = [(t * t).sum(1) for t in tensors]
     scores = np.zeros((len(bags), bags[0].shape[0]))
     for i in range(len(bags)):
-        partners = sorted([m for m in pool if m != i][:r])  # ReferencesFor: the first r of the pool that are not i
-        for j in partners:
+        for j in reference_partners(pool, i, r):
             scores[i] += nearest(bags[i], tensors[j], squares[j], 1)[:, 0]
         scores[i] /= r
     return scores

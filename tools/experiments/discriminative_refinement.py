@@ -19,7 +19,7 @@ from sklearn.cluster import KMeans
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from bag_variants import hungarian_f1
+from bag_variants import centred_l2, hungarian_f1
 
 
 def scores(truth, pred):
@@ -32,8 +32,7 @@ def main():
         with open(os.path.join(run, "clusters.csv"), newline="") as f:
             truth = np.array([r["label"] for r in csv.DictReader(f)])
         k = len(set(truth))
-        centred = x - x.mean(axis=0)
-        centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+        centred = centred_l2(x)
         for start, v, method in (("Ward on x_i", x, "ward"), ("centred cosine, average", centred, "average")):
             pred = fcluster(linkage(v, method), k, criterion="maxclust")
             rounds = [scores(truth, pred)]

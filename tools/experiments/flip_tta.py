@@ -18,6 +18,8 @@ import os
 
 import numpy as np
 
+from bag_variants import centred_l2
+
 FLIPS = {"h": ["FLIP_LEFT_RIGHT"], "v": ["FLIP_TOP_BOTTOM"], "hv": ["FLIP_LEFT_RIGHT", "FLIP_TOP_BOTTOM"]}
 
 
@@ -59,8 +61,7 @@ def average(runs, out, tag):
             raise SystemExit(f"{run} lacks {len(missing)} images of {runs[0]}, e.g. {missing[0]}")
         stack.append(np.array([other[k] for k in keys]))
     mean = np.mean(stack, axis=0)
-    centred = mean - mean.mean(axis=0)
-    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    centred = centred_l2(mean)
     os.makedirs(out, exist_ok=True)
     np.save(os.path.join(out, f"{tag}.npy"), mean.astype(np.float32))
     np.save(os.path.join(out, f"{tag}-cc.npy"), centred.astype(np.float32))

@@ -29,6 +29,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from bag_variants import centred_l2
+
 
 def purity(truth, pred):
     return sum(np.unique(truth[pred == c], return_counts=True)[1].max() for c in np.unique(pred)) / len(truth)
@@ -56,8 +58,7 @@ def main():
             rows = list(csv.DictReader(f))
         truth = np.array([r["label"] for r in rows])
         k = len(set(truth))
-        centred = x - x.mean(axis=0)
-        centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+        centred = centred_l2(x)
         name = os.path.basename(os.path.normpath(run))
         splits = [("stratified", StratifiedKFold(5, shuffle=True, random_state=0), None)]
         if args.group_pattern:

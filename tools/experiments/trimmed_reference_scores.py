@@ -15,7 +15,8 @@ import os
 import numpy as np
 import torch
 
-from bag_variants import (backbone_identity, centred_l2, evaluate, load_bags, load_dataset, nearest, reference_pool)
+from bag_variants import (backbone_identity, centred_l2, evaluate, load_bags, load_dataset, nearest, reference_partners,
+                          reference_pool)
 
 
 def per_reference_distances(bags, refs, seed):
@@ -24,8 +25,7 @@ def per_reference_distances(bags, refs, seed):
     squares = [(t * t).sum(1) for t in tensors]
     distances = np.zeros((len(bags), bags[0].shape[0], r))
     for i in range(len(bags)):
-        partners = sorted([m for m in pool if m != i][:r])  # as unsup_scores: the first r of the pool that are not i
-        for q, j in enumerate(partners):
+        for q, j in enumerate(reference_partners(pool, i, r)):
             distances[i, :, q] = nearest(bags[i], tensors[j], squares[j], 1)[:, 0]
     return distances
 

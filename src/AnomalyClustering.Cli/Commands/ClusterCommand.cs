@@ -203,7 +203,7 @@ internal static class ClusterCommand
             use += $"; bank: a greedy coreset of {options.CoresetFraction.ToString("G", System.Globalization.CultureInfo.InvariantCulture)} of their patches, --coreset";
         }
         JobInputDescription.WriteDataset(console, found, use);
-        var cut = JobInputDescription.Cut(options, found) + (options.DetectThenCluster ? ", detect then cluster (the images under the threshold are one of them)" : string.Empty);
+        var cut = JobInputDescription.Cut(options, found);
         console.MarkupLine(
             $"  backbone {Markup.Escape(description.Name)}, mode {ClusteringOptionNames.Of(options.Mode)}, tau {options.Tau}, {ClusteringOptionNames.Of(options.Linkage)} linkage, {cut}");
     }

@@ -26,10 +26,14 @@ internal static class JobInputDescription
         }
     }
 
-    /// <summary>How the tree is cut: at a distance, at K (given, or the number of classes), or at a K found from the tree.</summary>
+    /// <summary>
+    /// How the tree is cut: at a distance, at K (given, or the number of classes), or at a K found from the tree; and
+    /// whether the images under the detection threshold are one of the clusters (detect, then cluster).
+    /// </summary>
     public static string Cut(ClusteringJobOptions options, DiscoveredImageFolder found) =>
-        options.DistanceThreshold is { } t ? $"cut at distance {t}"
+        (options.DistanceThreshold is { } t ? $"cut at distance {t}"
         : EmbeddingClustering.FindsClusterCount(options, found.Dataset.HasLabels)
             ? $"K found automatically ({ClusteringOptionNames.Of(options.ClusterCountCriterion)}, {options.MinimumClusterCount}..{options.MaximumClusterCount})"
-        : $"K = {options.ClusterCount?.ToString() ?? $"{found.Dataset.ClassNames.Count} (the number of classes)"}";
+        : $"K = {options.ClusterCount?.ToString() ?? $"{found.Dataset.ClassNames.Count} (the number of classes)"}")
+        + (options.DetectThenCluster ? ", detect then cluster (the images under the threshold are one of them)" : string.Empty);
 }

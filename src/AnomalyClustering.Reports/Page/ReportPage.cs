@@ -522,6 +522,6 @@ internal static class ReportPage
     /// <summary>The settings row of detect-then-cluster: off, the good group and its cluster, or why it was not applied.</summary>
     private static string DetectThenClusterText(ClusteringResult result) =>
         !result.Options.DetectThenCluster ? "off"
-        : result.DetectedGood is { } good ? Invariant($"on: the {good.Images} images at or under the detection threshold {good.Threshold:G4} are cluster {good.Cluster}; the others are clustered into the rest")
+        : result.DetectedGood is { } good ? Invariant($"on: the {good.Images} images at or under the detection threshold {result.AnomalyThreshold:G4} are cluster {good.Cluster}; the others are clustered into the rest")
         : "asked for, not applied (see the algorithm's reason)";
 }
