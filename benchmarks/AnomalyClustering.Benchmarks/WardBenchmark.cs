@@ -13,7 +13,7 @@ internal sealed class WardBenchmark : IBenchmark
 {
     public string Name => "ward";
 
-    public string Description => "exact linear-memory Ward and two-stage Ward of an .npy; args: X.npy [which=both|exact|two-stage] [threads=all] [micro-clusters=2048]";
+    public string Description => "exact linear-memory Ward and two-stage Ward of an .npy; args: X.npy [which=both|exact|two-stage|counts (exact, with what its scans did)] [threads=all] [micro-clusters=2048]";
 
     public void Run(string[] args)
     {
@@ -36,6 +36,15 @@ internal sealed class WardBenchmark : IBenchmark
             var clock = Stopwatch.StartNew();
             var tree = LinearMemoryWard.Linkage(points, count, dimension, threads);
             Console.WriteLine($"  linear-memory Ward: {clock.Elapsed.TotalSeconds:F1} s, root height {tree.LinkageMatrix[^1].Height:G8}");
+        }
+        if (which is "counts")
+        {
+            // The exact chain on float points as LinearMemoryWard runs it, with what its scans did.
+            var counts = new ScanCounts();
+            var clock = Stopwatch.StartNew();
+            var merges = CentroidWardChain.Run(SplitFloatCentroids.FromSingles(points, count, dimension), Enumerable.Repeat(1L, count).ToArray(), threads, CentroidWardChain.DefaultParallelScanThreshold, counts);
+            var tree = MergeTree.FromUnsorted(merges);
+            Console.WriteLine($"  linear-memory Ward: {clock.Elapsed.TotalSeconds:F1} s, root height {tree.LinkageMatrix[^1].Height:G8}; {counts.Scans} scans ({counts.SplitScans} split), {counts.RowsRead} rows read, {counts.ExactDistances} exact distances");
         }
         if (which is "both" or "two-stage")
         {

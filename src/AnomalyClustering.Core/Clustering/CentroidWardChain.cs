@@ -21,12 +21,14 @@ namespace AnomalyClustering.Core.Clustering;
 /// </para>
 /// <para>
 /// A scan is a filter, then an exact choice. The filter skips a row whose projected distance
-/// bound already exceeds the best upper bound found, and otherwise computes the distance of the
-/// float high rows, turns it into a lower and an upper bound on the exact distance (its rounding
-/// and the low parts it ignored), keeps the row as a candidate if the lower bound does not exceed
-/// the best upper bound, and lowers that. The exact choice computes the candidates' distances in
-/// double (high + low) and takes the smallest, ties to the lowest index: the answer a full double
-/// scan gives, because every row it could pick is a candidate. Each scan is split over at most
+/// bound already exceeds the best upper bound found, and otherwise computes the float distance
+/// from x's high row to the row's upper halves (<see cref="SplitFloatCentroids.Top"/>: half the
+/// bytes), turns it into a lower and an upper bound on the exact distance (its rounding, x's low
+/// part and the row's slack), keeps the row as a candidate if the lower bound does not exceed the
+/// best upper bound, and lowers that. The exact choice computes the candidates' distances in
+/// double (high + low), in order of their lower bounds until one exceeds the best value, and takes
+/// the smallest, ties to the lowest index: the answer a full double scan gives, because every row
+/// it could pick is a candidate. Each scan is split over at most
 /// <c>maxDegreeOfParallelism</c> contiguous ranges of the live clusters; the candidates depend on
 /// the split, the exact choice does not, so neither does the tree.
 /// </para>
@@ -46,6 +48,9 @@ internal static unsafe class CentroidWardChain
 
     /// <summary>Positions a scan bounds before it reads the kept rows (a multiple of 8).</summary>
     private const int ChunkPositions = 512;
+
+    /// <summary>How many kept rows ahead of the one being read a scan asks for.</summary>
+    private const int PrefetchAhead = 2;
 
     /// <summary>
     /// Links the clusters of <paramref name="centroids"/> (overwritten: merged centroids live in the
@@ -145,6 +150,8 @@ internal static unsafe class CentroidWardChain
         var wide = (long)scan.Table.LiveCount * scan.Dimension >= scan.ParallelScanThreshold
             || scan.RowsRead * scan.Dimension >= scan.ParallelScanThreshold / 8;
         var ranges = wide ? threads : 1;
+        scan.Centroids.LoadHigh(x, scan.QueryRow);
+        SplitFloatCentroids.ToScanOrder(scan.QueryRow, new Span<float>(scan.Query, scan.Dimension));
         scan.Counts.Scans++;
         if (ranges > 1)
         {
@@ -170,27 +177,35 @@ internal static unsafe class CentroidWardChain
             rowsRead += scan.Ranges[r].RowsRead;
         }
         scan.RowsRead = rowsRead;
-        var best = double.PositiveInfinity;
-        var bestIndex = -1;
+        scan.Counts.RowsRead += rowsRead;
+        // The candidates that can still win, in order of their lower bounds: the exact distances
+        // stop at the first lower bound past the best value found (it cannot be the nearest or tie with it).
+        var kept = 0;
         for (var r = 0; r < ranges; r++)
         {
             var start = RangeStart(length, r, ranges);
             var end = start + scan.Ranges[r].Candidates;
             for (var i = start; i < end; i++)
             {
-                var lower = scan.CandidateLower[i];
-                // A candidate whose lower bound exceeds the best exact value cannot be the nearest or tie with it.
-                if (lower > upper || lower > best)
+                if (scan.CandidateLower[i] <= upper)
                 {
-                    continue;
+                    scan.OrderedLower[kept] = scan.CandidateLower[i];
+                    scan.OrderedCandidates[kept++] = scan.Candidates[i];
                 }
-                var j = scan.Candidates[i];
-                var value = scan.SquaredWardDistance(x, j);
-                if (value < best)
-                {
-                    best = value;
-                    bestIndex = j;
-                }
+            }
+        }
+        scan.OrderedLower.AsSpan(0, kept).Sort(scan.OrderedCandidates.AsSpan(0, kept));
+        var best = double.PositiveInfinity;
+        var bestIndex = -1;
+        for (var i = 0; i < kept && scan.OrderedLower[i] <= best; i++)
+        {
+            var j = scan.OrderedCandidates[i];
+            scan.Counts.ExactDistances++;
+            var value = scan.SquaredWardDistance(x, j);
+            if (value < best || (value == best && j < bestIndex))
+            {
+                best = value;
+                bestIndex = j;
             }
         }
         return (best, bestIndex);
@@ -202,10 +217,21 @@ internal static unsafe class CentroidWardChain
     /// <summary>What a scan reads and writes (a class, so that the parallel ranges share it).</summary>
     private sealed class Scan(SplitFloatCentroids centroids, LiveClusterTable table, long[] sizes, long parallelScanThreshold, int[] candidates, double[] candidateLower, (double Upper, int Candidates, int RowsRead)[] ranges)
     {
+        private readonly float[] _queryRow = new float[centroids.Dimension];
+        private readonly float[] _queryInScanOrder = GC.AllocateArray<float>(Math.Max(1, centroids.Dimension), pinned: true);
+
         private readonly double _relativeError = SplitFloatCentroids.FloatScanRelativeError(centroids.Dimension);
         private readonly double _absoluteError = SplitFloatCentroids.FloatScanAbsoluteError(centroids.Dimension);
 
         public int Dimension => centroids.Dimension;
+
+        public SplitFloatCentroids Centroids => centroids;
+
+        /// <summary>The float high row of the cluster being scanned for (written before each scan).</summary>
+        public Span<float> QueryRow => _queryRow;
+
+        /// <summary><see cref="QueryRow"/> in <see cref="SplitFloatCentroids.ToScanOrder"/>, what the filter reads.</summary>
+        public float* Query => (float*)Unsafe.AsPointer(ref _queryInScanOrder[0]);
 
         /// <summary>Live values (clusters x D) from which a scan is split over threads.</summary>
         public long ParallelScanThreshold => parallelScanThreshold;
@@ -219,6 +245,12 @@ internal static unsafe class CentroidWardChain
         /// <summary>Each candidate's lower bound on its squared Ward distance.</summary>
         public double[] CandidateLower => candidateLower;
 
+        /// <summary>The candidates that can still win, sorted by <see cref="OrderedLower"/> before their exact distances.</summary>
+        public int[] OrderedCandidates { get; } = new int[candidates.Length];
+
+        /// <summary>The lower bounds of <see cref="OrderedCandidates"/>.</summary>
+        public double[] OrderedLower { get; } = new double[candidates.Length];
+
         /// <summary>Per range: the smallest upper bound it found, its number of candidates and the rows whose floats it read.</summary>
         public (double Upper, int Candidates, int RowsRead)[] Ranges => ranges;
 
@@ -231,15 +263,16 @@ internal static unsafe class CentroidWardChain
         /// <summary>Squared Ward distance 2 n_a n_b / (n_a + n_b) ||c_a - c_b||^2 in double; symmetric bit for bit.</summary>
         public double SquaredWardDistance(int a, int b) => Weight(sizes[a], sizes[b]) * centroids.SquaredDistance(a, b);
 
-        /// <summary>Asks for a row's cache lines ahead of its use.</summary>
+        /// <summary>Asks for the cache lines of a cluster's upper halves ahead of their use.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Prefetch(float* row, int dimension)
+        private void Prefetch(int cluster)
         {
             if (Sse.IsSupported)
             {
-                for (var k = 0; k < dimension; k += 16)
+                var upper = centroids.Top(cluster);
+                for (var k = 0; k < centroids.Dimension; k += 32)
                 {
-                    Sse.Prefetch0(row + k);
+                    Sse.Prefetch0(upper + k);
                 }
             }
         }
@@ -250,12 +283,13 @@ internal static unsafe class CentroidWardChain
         /// <summary>
         /// The filter over positions [start, end) (start a multiple of 8): every live cluster whose
         /// exact squared Ward distance to x can be at most min(bound, the smallest upper bound seen)
-        /// becomes a candidate, written from position start on. Writes ranges[range].
+        /// becomes a candidate, written from position start on. It reads only the upper halves of
+        /// the rows' bits (<see cref="SplitFloatCentroids.Top"/>). Writes ranges[range].
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Filter(int x, double bound, int start, int end, int range)
         {
-            var highX = centroids.High(x);
+            var highX = Query;
             var lowNormX = centroids.LowNorm(x);
             double sizeX = sizes[x];
             var dimension = centroids.Dimension;
@@ -299,24 +333,24 @@ internal static unsafe class CentroidWardChain
                     }
                 }
                 rowsRead += kept;
-                if (kept > 0)
+                for (var s = 0; s < Math.Min(kept, PrefetchAhead); s++)
                 {
-                    Prefetch(centroids.High(survivors[0]), dimension);
+                    Prefetch(survivors[s]);
                 }
                 for (var s = 0; s < kept; s++)
                 {
                     var j = survivors[s];
-                    if (s + 1 < kept)
+                    if (s + PrefetchAhead < kept)
                     {
-                        Prefetch(centroids.High(survivors[s + 1]), dimension);
+                        Prefetch(survivors[s + PrefetchAhead]);
                     }
                     var weight = Weight(sizeX, sizes[j]);
-                    var squared = SplitFloatCentroids.FloatSquaredDistance(highX, centroids.High(j), dimension);
+                    var squared = SplitFloatCentroids.TopSquaredDistance(highX, centroids.Top(j), dimension);
                     double lower, upperJ;
                     if (float.IsFinite(squared))
                     {
-                        // ||c_x - c_j|| is within ||low_x|| + ||low_j|| of ||high_x - high_j||.
-                        var lowNorms = lowNormX + centroids.LowNorm(j);
+                        // ||c_x - c_j|| is within ||low_x|| + ||c_j - top_j|| of ||high_x - top_j||.
+                        var lowNorms = lowNormX + centroids.TopSlack(j);
                         var below = Math.Sqrt(Math.Max(0, squared * (1 - _relativeError) - _absoluteError)) - lowNorms;
                         var above = Math.Sqrt(squared * (1 + _relativeError) + _absoluteError) + lowNorms;
                         lower = below > 0 ? weight * below * below * (1 - 1e-9) : 0;
@@ -352,4 +386,10 @@ internal sealed class ScanCounts
     public long Scans { get; set; }
 
     public long SplitScans { get; set; }
+
+    /// <summary>Rows whose distance the filters computed (past the projected bound).</summary>
+    public long RowsRead { get; set; }
+
+    /// <summary>Candidates whose exact distance was computed.</summary>
+    public long ExactDistances { get; set; }
 }

@@ -176,14 +176,15 @@ public sealed record ClusteringAlgorithmChoice(ClusteringAlgorithm Algorithm, st
     /// <summary>Bytes of the condensed distance matrix: 8 bytes for each of N(N-1)/2 pairs.</summary>
     public static long MatrixBytes(int count) => 8 * CondensedDistanceMatrix.LengthFor(count);
 
-    /// <summary>Bytes of exact linear-memory Ward: a float32 copy of the N x D points (merged centroids keep their low parts in freed rows) plus the O(N) part.</summary>
+    /// <summary>Bytes of exact linear-memory Ward: a float32 copy of the N x D points (as two planes of 16-bit halves; merged centroids keep their low parts in freed rows) plus the O(N) part.</summary>
     public static long LinearMemoryWardBytes(int count, int dimension) => 4L * count * dimension + LinearMemoryWardBytesPerPoint(dimension) * count;
 
     /// <summary>
     /// Linear-memory Ward's O(N) part per point: the scan table (P projected floats, index, size,
-    /// error, position), the candidates, sizes, low-row bookkeeping, the chain and the merges.
+    /// error, position), the candidates and their sorted copy, sizes, low-row bookkeeping and
+    /// slacks, the chain and the merges.
     /// </summary>
-    private static long LinearMemoryWardBytesPerPoint(int dimension) => 4L * CentroidProjection.WidthFor(dimension) + 96;
+    private static long LinearMemoryWardBytesPerPoint(int dimension) => 4L * CentroidProjection.WidthFor(dimension) + 116;
 
     /// <summary>Bytes of two-stage Ward: the micro-clusters' centres, sums and Ward centroids, plus a leaf index per point.</summary>
     public static long TwoStageBytes(int count, int dimension)

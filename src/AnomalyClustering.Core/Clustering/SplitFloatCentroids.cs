@@ -6,31 +6,48 @@ namespace AnomalyClustering.Core.Clustering;
 /// <summary>
 /// The cluster centroids of the centroid Ward chain in float32 rows: each centroid is a "high" row
 /// (its value rounded to float) and, once it is a merge or came in as doubles, a "low" row with the
-/// rounding residual, so high + low carries about 48 bits of the double centroid. The scans read
-/// only the high rows (half the bytes of doubles); the exact distances read both. A merge frees
-/// the smaller member's row, which takes the new low part, so N points given as floats never need
-/// more than their own N x D floats (4 N D bytes) plus O(N).
+/// rounding residual, so high + low carries about 48 bits of the double centroid. The exact
+/// distances read both; the scans read only the high rows (half the bytes of doubles), and where
+/// the rows no longer fit in cache only the top half of each high value's bits (see below).
+/// A merge frees the smaller member's row, which takes the new low part, so N points given as
+/// floats never need more than their own N x D floats (4 N D bytes) plus O(N).
 /// </summary>
+/// <remarks>
+/// The rows are stored bit-split in two planes: one holds the upper 16 bits of every value (sign,
+/// exponent and 7 mantissa bits: the value truncated to bfloat16), the other the lower 16 bits.
+/// Same bytes as the floats, and the floats come back exactly; but a scan that reads only the
+/// upper plane streams half the bytes, with an error per row known in advance
+/// (<see cref="TopSlack"/>: the norm of what the truncation dropped, measured when the row is
+/// written). The scans run at memory speed where they read most rows, so half the bytes is what
+/// counts; the candidates they keep still get their exact distances from both planes.
+/// </remarks>
 internal sealed unsafe class SplitFloatCentroids
 {
-    private readonly float[] _rows;
-    private readonly float* _base;
-    private readonly float[] _zeroRow;
-    private readonly float* _zero;
+    private readonly ushort[] _upperPlane;
+    private readonly ushort[] _lowerPlane;
+    private readonly ushort* _upper;
+    private readonly ushort* _lower;
+    private readonly int _zeroRow;
     private readonly int[] _lowRow;
     private readonly double[] _lowNorm;
+    private readonly double[] _topSlack;
 
     private SplitFloatCentroids(int count, int rows, int dimension)
     {
         Count = count;
         Dimension = dimension;
-        _rows = GC.AllocateUninitializedArray<float>(checked(rows * dimension), pinned: true);
-        _base = (float*)Unsafe.AsPointer(ref _rows[0]);
-        _zeroRow = GC.AllocateArray<float>(dimension, pinned: true);
-        _zero = (float*)Unsafe.AsPointer(ref _zeroRow[0]);
+        // One more row than needed: zeros, the low row of a cluster whose high row is exact.
+        _zeroRow = rows;
+        _upperPlane = GC.AllocateUninitializedArray<ushort>(checked((rows + 1) * dimension), pinned: true);
+        _lowerPlane = GC.AllocateUninitializedArray<ushort>(checked((rows + 1) * dimension), pinned: true);
+        _upper = (ushort*)Unsafe.AsPointer(ref _upperPlane[0]);
+        _lower = (ushort*)Unsafe.AsPointer(ref _lowerPlane[0]);
+        new Span<ushort>(Upper(_zeroRow), dimension).Clear();
+        new Span<ushort>(Lower(_zeroRow), dimension).Clear();
         _lowRow = new int[count];
         Array.Fill(_lowRow, -1);
         _lowNorm = new double[count];
+        _topSlack = new double[count];
     }
 
     /// <summary>Number of clusters the chain starts with (cluster i lives in high row i).</summary>
@@ -43,7 +60,18 @@ internal sealed unsafe class SplitFloatCentroids
     public static SplitFloatCentroids FromSingles(ReadOnlySpan<float> points, int count, int dimension)
     {
         var centroids = new SplitFloatCentroids(count, count, dimension);
-        points.CopyTo(centroids._rows);
+        for (var i = 0; i < count; i++)
+        {
+            var truncated = 0.0;
+            for (var k = 0; k < dimension; k++)
+            {
+                var value = points[i * dimension + k];
+                centroids.StoreValue(i, k, value);
+                var dropped = (double)value - TruncatedToTop(value);
+                truncated += dropped * dropped;
+            }
+            centroids._topSlack[i] = RoundUp(Math.Sqrt(truncated));
+        }
         return centroids;
     }
 
@@ -63,9 +91,18 @@ internal sealed unsafe class SplitFloatCentroids
         return centroids;
     }
 
-    /// <summary>The high (float-rounded) row of a live cluster.</summary>
+    /// <summary>The upper 16 bits of each high value of a live cluster (D of them, contiguous; bfloat16 truncations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float* High(int cluster) => _base + (long)cluster * Dimension;
+    public ushort* Top(int cluster) => Upper(cluster);
+
+    /// <summary>The high (float-rounded) row of a live cluster, rebuilt from its halves.</summary>
+    public void LoadHigh(int cluster, Span<float> into)
+    {
+        for (var k = 0; k < Dimension; k++)
+        {
+            into[k] = Value(cluster, k);
+        }
+    }
 
     /// <summary>
     /// An upper bound on || low row || of a live cluster (0 when its high row is exact): how far
@@ -74,14 +111,20 @@ internal sealed unsafe class SplitFloatCentroids
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double LowNorm(int cluster) => _lowNorm[cluster];
 
+    /// <summary>
+    /// An upper bound on || centroid - top row ||: the low row's norm plus the norm of the bits the
+    /// truncation to the upper halves dropped; the slack a scan of <see cref="Top"/> must allow.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double TopSlack(int cluster) => _topSlack[cluster];
+
     /// <summary>The centroid of a live cluster in double (high + low).</summary>
     public void Load(int cluster, Span<double> into)
     {
-        var high = High(cluster);
-        var low = Low(cluster);
+        var low = LowRow(cluster);
         for (var k = 0; k < Dimension; k++)
         {
-            into[k] = (double)high[k] + low[k];
+            into[k] = (double)Value(cluster, k) + Value(low, k);
         }
     }
 
@@ -105,31 +148,69 @@ internal sealed unsafe class SplitFloatCentroids
         _lowRow[y] = x;
         _lowRow[x] = -1;
         _lowNorm[x] = 0;
+        _topSlack[x] = 0;
         Store(y, merged);
     }
 
-    /// <summary>Writes a centroid as high = float(c), low = float(c - high); records || low || rounded up.</summary>
+    /// <summary>
+    /// Writes a centroid as high = float(c), low = float(c - high); records || low || and
+    /// || low || + || high - top(high) ||, rounded up.
+    /// </summary>
     private void Store(int cluster, ReadOnlySpan<double> centroid)
     {
-        var high = High(cluster);
-        var low = _base + (long)_lowRow[cluster] * Dimension;
+        var low = _lowRow[cluster];
         var lowSquares = 0.0;
+        var truncated = 0.0;
         for (var k = 0; k < Dimension; k++)
         {
             var h = (float)centroid[k];
             var l = (float)(centroid[k] - h);
-            high[k] = h;
-            low[k] = l;
+            StoreValue(cluster, k, h);
+            StoreValue(low, k, l);
             lowSquares += (double)l * l;
+            var dropped = (double)h - TruncatedToTop(h);
+            truncated += dropped * dropped;
         }
-        _lowNorm[cluster] = Math.Sqrt(lowSquares) * (1 + 1e-9);
+        var lowNorm = RoundUp(Math.Sqrt(lowSquares));
+        _lowNorm[cluster] = lowNorm;
+        _topSlack[cluster] = RoundUp(lowNorm + Math.Sqrt(truncated));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float* Low(int cluster)
+    private static double RoundUp(double value) => value * (1 + 1e-9);
+
+    /// <summary>A float with its lower 16 bits cleared: what its upper half holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float TruncatedToTop(float value) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(value) & 0xFFFF0000u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreValue(int row, int k, float value)
     {
-        var row = _lowRow[cluster];
-        return row < 0 ? _zero : _base + (long)row * Dimension;
+        var bits = BitConverter.SingleToUInt32Bits(value);
+        Upper(row)[k] = (ushort)(bits >> 16);
+        Lower(row)[k] = (ushort)bits;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Value(int row, int k) => BitConverter.UInt32BitsToSingle(((uint)Upper(row)[k] << 16) | Lower(row)[k]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ushort* Upper(int row) => _upper + (long)row * Dimension;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ushort* Lower(int row) => _lower + (long)row * Dimension;
+
+    /// <summary>The row holding a live cluster's low part (the zero row when its high row is exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int LowRow(int cluster) => _lowRow[cluster] < 0 ? _zeroRow : _lowRow[cluster];
+
+    /// <summary>Eight floats k..k+7 of a row, rebuilt from their halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<float> LoadEight(int row, int k)
+    {
+        var (upper0, upper1) = Vector128.Widen(Vector128.Load(Upper(row) + k));
+        var (lower0, lower1) = Vector128.Widen(Vector128.Load(Lower(row) + k));
+        return (Vector256.ShiftLeft(Vector256.Create(upper0, upper1), 16) | Vector256.Create(lower0, lower1)).AsSingle();
     }
 
     /// <summary>
@@ -138,22 +219,21 @@ internal sealed unsafe class SplitFloatCentroids
     /// </summary>
     public double SquaredDistance(int a, int b)
     {
-        var highA = High(a);
-        var lowA = Low(a);
-        var highB = High(b);
-        var lowB = Low(b);
+        var lowA = LowRow(a);
+        var lowB = LowRow(b);
+        var dimension = Dimension;
         var k = 0;
         var sum = 0.0;
-        if (Dimension >= 8)
+        if (dimension >= 8)
         {
             var acc0 = Vector256<double>.Zero;
             var acc1 = Vector256<double>.Zero;
-            for (; k + 8 <= Dimension; k += 8)
+            for (; k + 8 <= dimension; k += 8)
             {
-                var (ha0, ha1) = Vector256.Widen(Vector256.Load(highA + k));
-                var (la0, la1) = Vector256.Widen(Vector256.Load(lowA + k));
-                var (hb0, hb1) = Vector256.Widen(Vector256.Load(highB + k));
-                var (lb0, lb1) = Vector256.Widen(Vector256.Load(lowB + k));
+                var (ha0, ha1) = Vector256.Widen(LoadEight(a, k));
+                var (la0, la1) = Vector256.Widen(LoadEight(lowA, k));
+                var (hb0, hb1) = Vector256.Widen(LoadEight(b, k));
+                var (lb0, lb1) = Vector256.Widen(LoadEight(lowB, k));
                 var t0 = (ha0 + la0) - (hb0 + lb0);
                 var t1 = (ha1 + la1) - (hb1 + lb1);
                 acc0 += t0 * t0;
@@ -161,60 +241,85 @@ internal sealed unsafe class SplitFloatCentroids
             }
             sum = Vector256.Sum(acc0 + acc1);
         }
-        for (; k < Dimension; k++)
+        for (; k < dimension; k++)
         {
-            var t = ((double)highA[k] + lowA[k]) - ((double)highB[k] + lowB[k]);
+            var t = ((double)Value(a, k) + Value(lowA, k)) - ((double)Value(b, k) + Value(lowB, k));
             sum += t * t;
         }
         return sum;
     }
 
     /// <summary>
-    /// Relative error bound of <see cref="FloatSquaredDistance"/> against the exact squared distance
-    /// of the high rows: every term is non-negative, so the error of a sum of D squares with at most
-    /// D / 8 + 8 sequential roundings per lane is below (D / 8 + 8) u; this doubles u and adds 40 for margin.
+    /// Relative error bound of <see cref="TopSquaredDistance"/> against the exact squared distance of
+    /// the rows it reads: every term is non-negative, so the
+    /// error of a sum of D squares with at most D / 8 + 8 sequential roundings per lane is below
+    /// (D / 8 + 8) u; this doubles u and adds 40 for margin.
     /// </summary>
     public static double FloatScanRelativeError(int dimension) => (dimension / 8 + 48) * Math.ScaleB(1.0, -23);
 
     /// <summary>
-    /// Absolute error bound of <see cref="FloatSquaredDistance"/> from underflow (each rounding of a
-    /// subnormal loses at most half of 2^-149).
+    /// Absolute error bound of <see cref="TopSquaredDistance"/> from underflow (each rounding of a subnormal loses at most half of 2^-149).
     /// </summary>
     public static double FloatScanAbsoluteError(int dimension) => (dimension + 64) * Math.ScaleB(1.0, -148);
 
-    /// <summary>||a - b||^2 of two float rows in float with 256-bit vectors and fused multiply-adds. O(D).</summary>
+    /// <summary>
+    /// The order in which the scan kernels want the query's values: within each block of 16, the
+    /// even positions, then the odd ones (a 32-bit lane of upper halves holds an even and an odd
+    /// value: a shift and a mask make floats of them, cheaper than widening); the values past the
+    /// last whole block stay in place.
+    /// </summary>
+    public static void ToScanOrder(ReadOnlySpan<float> row, Span<float> into)
+    {
+        var blocks = row.Length / 16 * 16;
+        for (var b = 0; b < blocks; b += 16)
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                into[b + i] = row[b + 2 * i];
+                into[b + 8 + i] = row[b + 2 * i + 1];
+            }
+        }
+        row[blocks..].CopyTo(into[blocks..]);
+    }
+
+    /// <summary>
+    /// ||x - top_b||^2 in float, x a float row in <see cref="ToScanOrder"/> and top_b the upper
+    /// halves of a high row (<see cref="Top"/>) read as floats: 2 bytes a value instead of 4. O(D).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float FloatSquaredDistance(float* a, float* b, int dimension)
+    public static float TopSquaredDistance(float* x, ushort* top, int dimension)
     {
         var k = 0;
         var acc0 = Vector256<float>.Zero;
-        if (dimension >= 32)
+        var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
+        var highHalves = Vector256.Create(0xFFFF0000u);
+        for (; k + 32 <= dimension; k += 32)
         {
-            var acc1 = Vector256<float>.Zero;
-            var acc2 = Vector256<float>.Zero;
-            var acc3 = Vector256<float>.Zero;
-            for (; k + 32 <= dimension; k += 32)
-            {
-                var t0 = Vector256.Load(a + k) - Vector256.Load(b + k);
-                var t1 = Vector256.Load(a + k + 8) - Vector256.Load(b + k + 8);
-                var t2 = Vector256.Load(a + k + 16) - Vector256.Load(b + k + 16);
-                var t3 = Vector256.Load(a + k + 24) - Vector256.Load(b + k + 24);
-                acc0 = Vector256.FusedMultiplyAdd(t0, t0, acc0);
-                acc1 = Vector256.FusedMultiplyAdd(t1, t1, acc1);
-                acc2 = Vector256.FusedMultiplyAdd(t2, t2, acc2);
-                acc3 = Vector256.FusedMultiplyAdd(t3, t3, acc3);
-            }
-            acc0 = (acc0 + acc1) + (acc2 + acc3);
+            var upper0 = Vector256.Load(top + k).AsUInt32();
+            var upper1 = Vector256.Load(top + k + 16).AsUInt32();
+            var t0 = Vector256.Load(x + k) - Vector256.ShiftLeft(upper0, 16).AsSingle();
+            var t1 = Vector256.Load(x + k + 8) - (upper0 & highHalves).AsSingle();
+            var t2 = Vector256.Load(x + k + 16) - Vector256.ShiftLeft(upper1, 16).AsSingle();
+            var t3 = Vector256.Load(x + k + 24) - (upper1 & highHalves).AsSingle();
+            acc0 = Vector256.FusedMultiplyAdd(t0, t0, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(t1, t1, acc1);
+            acc2 = Vector256.FusedMultiplyAdd(t2, t2, acc2);
+            acc3 = Vector256.FusedMultiplyAdd(t3, t3, acc3);
         }
-        for (; k + 8 <= dimension; k += 8)
+        for (; k + 16 <= dimension; k += 16)
         {
-            var t = Vector256.Load(a + k) - Vector256.Load(b + k);
-            acc0 = Vector256.FusedMultiplyAdd(t, t, acc0);
+            var upper = Vector256.Load(top + k).AsUInt32();
+            var t0 = Vector256.Load(x + k) - Vector256.ShiftLeft(upper, 16).AsSingle();
+            var t1 = Vector256.Load(x + k + 8) - (upper & highHalves).AsSingle();
+            acc0 = Vector256.FusedMultiplyAdd(t0, t0, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(t1, t1, acc1);
         }
-        var sum = Vector256.Sum(acc0);
+        var sum = Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
         for (; k < dimension; k++)
         {
-            var t = a[k] - b[k];
+            var t = x[k] - BitConverter.UInt32BitsToSingle((uint)top[k] << 16);
             sum = MathF.FusedMultiplyAdd(t, t, sum);
         }
         return sum;

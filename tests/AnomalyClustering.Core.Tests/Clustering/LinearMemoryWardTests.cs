@@ -101,6 +101,21 @@ public class LinearMemoryWardTests
     }
 
     [Theory]
+    [InlineData(1e4f, 40)]
+    [InlineData(-3e3f, 256)]
+    public void PointsFarFromTheOriginGiveTheMatrixPathTree(float offset, int dimension)
+    {
+        // The scans read the values' upper 16 bits, off by up to 1/128 of each value: here far more than the
+        // distances between points, so nearly every row becomes a candidate and the exact distances decide.
+        var (points, count, _) = Mixture(500, dimension, seed: 11);
+        var shifted = points.Select(v => v + offset).ToArray();
+        var matrix = HierarchicalClustering.Linkage(shifted, count, dimension, LinkageMethod.Ward);
+        var centroid = LinearMemoryWard.Linkage(shifted, count, dimension, 2);
+        LinkageFixtures.AssertSameLinkage(matrix.ToLinkageArray(), centroid, $"offset {offset}");
+        Assert.Equal(LinearMemoryWard.Linkage(points, count, dimension, 1).CutToClusters(5), centroid.CutToClusters(5));
+    }
+
+    [Theory]
     [InlineData(700, 5)]
     [InlineData(1100, 40)]
     [InlineData(900, 256)]
