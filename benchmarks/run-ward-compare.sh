@@ -11,13 +11,15 @@ py=/usr/bin/python3
 [ -f flat20k.npy ] || $py "$here/reference/ward_mixture.py" 20000 256 1 flat20k
 [ -f mix20k.npy ] || $py "$here/reference/ward_mixture.py" 20000 256 10 mix20k
 [ -f mix50k.npy ] || $py "$here/reference/ward_mixture.py" 50000 256 10 mix50k
+# The same blob 1,000 away from the origin in every dimension (values far from 0 next to their spread).
+[ -f flat20k_off1e3.npy ] || $py -c "import numpy as np; np.save('flat20k_off1e3.npy', (np.load('flat20k.npy') + 1000).astype(np.float32))"
 t() { /usr/bin/time -v dotnet "$1" ward "$2" exact "$3" 2>&1 | grep -E "linear|User time|System time|Elapsed|Maximum resident" | tr '\n' ' '; echo; }
 date; uptime
 for threads in 1 2; do
   echo "== flat20k $threads thread(s), base"; t "$base" flat20k.npy $threads
   echo "== flat20k $threads thread(s), new"; t "$new" flat20k.npy $threads
 done
-for f in mix20k mix50k; do
+for f in flat20k_off1e3 mix20k mix50k; do
   echo "== $f 1 thread, base"; t "$base" $f.npy 1
   echo "== $f 1 thread, new"; t "$new" $f.npy 1
 done

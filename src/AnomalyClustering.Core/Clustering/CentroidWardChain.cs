@@ -150,6 +150,11 @@ internal static unsafe class CentroidWardChain
         var wide = (long)scan.Table.LiveCount * scan.Dimension >= scan.ParallelScanThreshold
             || scan.RowsRead * scan.Dimension >= scan.ParallelScanThreshold / 8;
         var ranges = wide ? threads : 1;
+        var top = scan.Choice.ReadTopHalves();
+        if (top)
+        {
+            scan.Counts.TopScans++;
+        }
         scan.Centroids.LoadHigh(x, scan.QueryRow);
         SplitFloatCentroids.ToScanOrder(scan.QueryRow, new Span<float>(scan.Query, scan.Dimension));
         scan.Counts.Scans++;
@@ -159,14 +164,14 @@ internal static unsafe class CentroidWardChain
         }
         if (ranges == 1)
         {
-            scan.Filter(x, bound, 0, length, 0);
+            scan.Filter(x, bound, top, 0, length, 0);
         }
         else
         {
             // Contiguous ranges in index order, so the candidates taken range by range are in index order.
             Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = ranges }, r =>
             {
-                scan.Filter(x, bound, RangeStart(length, r, ranges), RangeStart(length, r + 1, ranges), r);
+                scan.Filter(x, bound, top, RangeStart(length, r, ranges), RangeStart(length, r + 1, ranges), r);
             });
         }
         var upper = bound;
@@ -197,10 +202,10 @@ internal static unsafe class CentroidWardChain
         scan.OrderedLower.AsSpan(0, kept).Sort(scan.OrderedCandidates.AsSpan(0, kept));
         var best = double.PositiveInfinity;
         var bestIndex = -1;
-        for (var i = 0; i < kept && scan.OrderedLower[i] <= best; i++)
+        var exact = 0;
+        for (; exact < kept && scan.OrderedLower[exact] <= best; exact++)
         {
-            var j = scan.OrderedCandidates[i];
-            scan.Counts.ExactDistances++;
+            var j = scan.OrderedCandidates[exact];
             var value = scan.SquaredWardDistance(x, j);
             if (value < best || (value == best && j < bestIndex))
             {
@@ -208,7 +213,28 @@ internal static unsafe class CentroidWardChain
                 bestIndex = j;
             }
         }
+        scan.Counts.ExactDistances += exact;
+        if (top)
+        {
+            scan.Choice.AfterTopScan(rowsRead, exact);
+        }
         return (best, bestIndex);
+    }
+
+    /// <summary>Asks for the cache lines of D 16-bit halves from <paramref name="halves"/> on, ahead of their use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void PrefetchHalves(ushort* halves, int dimension)
+    {
+        if (Sse.IsSupported)
+        {
+            // Every 64-byte line the D halves touch, the last one included when the row does not start on a line.
+            var first = (nuint)halves & ~(nuint)63;
+            var last = (nuint)(halves + dimension - 1);
+            for (var line = first; line <= last; line += 64)
+            {
+                Sse.Prefetch0((void*)line);
+            }
+        }
     }
 
     /// <summary>Start of range r of n over [0, length), a multiple of 8 (the last range ends at length).</summary>
@@ -226,6 +252,9 @@ internal static unsafe class CentroidWardChain
         public int Dimension => centroids.Dimension;
 
         public SplitFloatCentroids Centroids => centroids;
+
+        /// <summary>Whether the next scan reads the rows' upper halves only, from what the last ones cost.</summary>
+        public ScanRowChoice Choice { get; } = new();
 
         /// <summary>The float high row of the cluster being scanned for (written before each scan).</summary>
         public Span<float> QueryRow => _queryRow;
@@ -263,32 +292,34 @@ internal static unsafe class CentroidWardChain
         /// <summary>Squared Ward distance 2 n_a n_b / (n_a + n_b) ||c_a - c_b||^2 in double; symmetric bit for bit.</summary>
         public double SquaredWardDistance(int a, int b) => Weight(sizes[a], sizes[b]) * centroids.SquaredDistance(a, b);
 
-        /// <summary>Asks for the cache lines of a cluster's upper halves ahead of their use.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Prefetch(int cluster)
-        {
-            if (Sse.IsSupported)
-            {
-                var upper = centroids.Top(cluster);
-                for (var k = 0; k < centroids.Dimension; k += 32)
-                {
-                    Sse.Prefetch0(upper + k);
-                }
-            }
-        }
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static double Weight(double na, double nb) => 2.0 * (na * nb / (na + nb));
 
         /// <summary>
         /// The filter over positions [start, end) (start a multiple of 8): every live cluster whose
         /// exact squared Ward distance to x can be at most min(bound, the smallest upper bound seen)
-        /// becomes a candidate, written from position start on. It reads only the upper halves of
-        /// the rows' bits (<see cref="SplitFloatCentroids.Top"/>). Writes ranges[range].
+        /// becomes a candidate, written from position start on. With <paramref name="top"/> it reads
+        /// only the upper halves of the rows' bits (<see cref="SplitFloatCentroids.Top"/>), otherwise
+        /// the whole float rows. Writes ranges[range].
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Filter(int x, double bound, int start, int end, int range)
+        public void Filter(int x, double bound, bool top, int start, int end, int range)
         {
+            if (top)
+            {
+                Filter<TopHalves>(x, bound, start, end, range);
+            }
+            else
+            {
+                Filter<WholeFloats>(x, bound, start, end, range);
+            }
+        }
+
+        /// <summary>The filter with the row reads of <typeparamref name="TRows"/> (a struct, so each reading is compiled on its own).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Filter<TRows>(int x, double bound, int start, int end, int range)
+            where TRows : struct, IScanRows
+        {
+            var rows = default(TRows);
             var highX = Query;
             var lowNormX = centroids.LowNorm(x);
             double sizeX = sizes[x];
@@ -335,22 +366,22 @@ internal static unsafe class CentroidWardChain
                 rowsRead += kept;
                 for (var s = 0; s < Math.Min(kept, PrefetchAhead); s++)
                 {
-                    Prefetch(survivors[s]);
+                    rows.Prefetch(centroids, survivors[s]);
                 }
                 for (var s = 0; s < kept; s++)
                 {
                     var j = survivors[s];
                     if (s + PrefetchAhead < kept)
                     {
-                        Prefetch(survivors[s + PrefetchAhead]);
+                        rows.Prefetch(centroids, survivors[s + PrefetchAhead]);
                     }
                     var weight = Weight(sizeX, sizes[j]);
-                    var squared = SplitFloatCentroids.TopSquaredDistance(highX, centroids.Top(j), dimension);
+                    var squared = rows.SquaredDistance(highX, centroids, j);
                     double lower, upperJ;
                     if (float.IsFinite(squared))
                     {
-                        // ||c_x - c_j|| is within ||low_x|| + ||c_j - top_j|| of ||high_x - top_j||.
-                        var lowNorms = lowNormX + centroids.TopSlack(j);
+                        // ||c_x - c_j|| is within ||low_x|| + ||c_j - r_j|| of ||high_x - r_j||, r_j the row as read.
+                        var lowNorms = lowNormX + rows.Slack(centroids, j);
                         var below = Math.Sqrt(Math.Max(0, squared * (1 - _relativeError) - _absoluteError)) - lowNorms;
                         var above = Math.Sqrt(squared * (1 + _relativeError) + _absoluteError) + lowNorms;
                         lower = below > 0 ? weight * below * below * (1 - 1e-9) : 0;
@@ -380,12 +411,104 @@ internal static unsafe class CentroidWardChain
     }
 }
 
+/// <summary>How a scan reads a live cluster's row: its distance to the query, how far that row may be from the centroid, its prefetch.</summary>
+internal unsafe interface IScanRows
+{
+    /// <summary>||query - row||^2 in float, the query in <see cref="SplitFloatCentroids.ToScanOrder"/>.</summary>
+    float SquaredDistance(float* query, SplitFloatCentroids centroids, int cluster);
+
+    /// <summary>An upper bound on ||centroid - row as read||.</summary>
+    double Slack(SplitFloatCentroids centroids, int cluster);
+
+    /// <summary>Asks for the bytes <see cref="SquaredDistance"/> will read.</summary>
+    void Prefetch(SplitFloatCentroids centroids, int cluster);
+}
+
+/// <summary>The upper halves only: 2 bytes a value, the truncation in the slack.</summary>
+internal readonly unsafe struct TopHalves : IScanRows
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float SquaredDistance(float* query, SplitFloatCentroids centroids, int cluster) =>
+        SplitFloatCentroids.TopSquaredDistance(query, centroids.Top(cluster), centroids.Dimension);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double Slack(SplitFloatCentroids centroids, int cluster) => centroids.TopSlack(cluster);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(SplitFloatCentroids centroids, int cluster) => CentroidWardChain.PrefetchHalves(centroids.Top(cluster), centroids.Dimension);
+}
+
+/// <summary>The whole float rows, rebuilt from both halves: 4 bytes a value, only the low row in the slack.</summary>
+internal readonly unsafe struct WholeFloats : IScanRows
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float SquaredDistance(float* query, SplitFloatCentroids centroids, int cluster) =>
+        SplitFloatCentroids.FloatSquaredDistance(query, centroids.Top(cluster), centroids.Bottom(cluster), centroids.Dimension);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double Slack(SplitFloatCentroids centroids, int cluster) => centroids.LowNorm(cluster);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(SplitFloatCentroids centroids, int cluster)
+    {
+        CentroidWardChain.PrefetchHalves(centroids.Top(cluster), centroids.Dimension);
+        CentroidWardChain.PrefetchHalves(centroids.Bottom(cluster), centroids.Dimension);
+    }
+}
+
+/// <summary>
+/// Chooses per scan between the upper halves and the whole rows. The upper halves halve the bytes
+/// a scan reads but are off by up to 1/128 of each value, so where the values are large next to
+/// the distances between centroids (data far from the origin) nearly every row becomes a
+/// candidate and its exact distance costs ten times a row read. A scan of upper halves whose exact
+/// distances exceed <see cref="AllowedExact"/> sends the next scans to the whole rows; the upper
+/// halves are tried again after 64 scans, then after twice as many each time they lose again.
+/// The choice changes what the scans cost, never which cluster they return.
+/// </summary>
+internal sealed class ScanRowChoice
+{
+    private const int FirstWait = 64;
+    private const int LongestWait = 4096;
+
+    private int _wholeScansLeft;
+    private int _wait = FirstWait;
+
+    /// <summary>Whether the next scan reads only the upper halves.</summary>
+    public bool ReadTopHalves()
+    {
+        if (_wholeScansLeft > 0)
+        {
+            _wholeScansLeft--;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Exact distances a scan of upper halves that read this many rows may take and keep the choice: 8, plus 1 in 32 rows.</summary>
+    public static long AllowedExact(long rowsRead) => 16 + rowsRead / 16;
+
+    /// <summary>Records what a scan of upper halves cost.</summary>
+    public void AfterTopScan(long rowsRead, long exactDistances)
+    {
+        if (exactDistances <= AllowedExact(rowsRead))
+        {
+            _wait = FirstWait;
+            return;
+        }
+        _wholeScansLeft = _wait;
+        _wait = Math.Min(LongestWait, 2 * _wait);
+    }
+}
+
 /// <summary>How many nearest-neighbour scans a <see cref="CentroidWardChain"/> run made, and how many it split over threads.</summary>
 internal sealed class ScanCounts
 {
     public long Scans { get; set; }
 
     public long SplitScans { get; set; }
+
+    /// <summary>Scans that read only the upper halves of the rows (<see cref="ScanRowChoice"/>).</summary>
+    public long TopScans { get; set; }
 
     /// <summary>Rows whose distance the filters computed (past the projected bound).</summary>
     public long RowsRead { get; set; }

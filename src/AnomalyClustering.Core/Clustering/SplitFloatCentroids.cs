@@ -31,6 +31,7 @@ internal sealed unsafe class SplitFloatCentroids
     private readonly int[] _lowRow;
     private readonly double[] _lowNorm;
     private readonly double[] _topSlack;
+    private readonly double[] _offsets;
 
     private SplitFloatCentroids(int count, int rows, int dimension)
     {
@@ -48,6 +49,7 @@ internal sealed unsafe class SplitFloatCentroids
         Array.Fill(_lowRow, -1);
         _lowNorm = new double[count];
         _topSlack = new double[count];
+        _offsets = new double[dimension];
     }
 
     /// <summary>Number of clusters the chain starts with (cluster i lives in high row i).</summary>
@@ -60,12 +62,30 @@ internal sealed unsafe class SplitFloatCentroids
     public static SplitFloatCentroids FromSingles(ReadOnlySpan<float> points, int count, int dimension)
     {
         var centroids = new SplitFloatCentroids(count, count, dimension);
+        var offsets = centroids._offsets;
+        var range = new ValueRange[dimension];
+        for (var i = 0; i < count; i++)
+        {
+            for (var k = 0; k < dimension; k++)
+            {
+                range[k].Add(points[i * dimension + k]);
+            }
+        }
+        var singleOffsets = new float[dimension];
+        for (var k = 0; k < dimension; k++)
+        {
+            // A float offset, still within the values' range (their bounds are floats).
+            var offset = range[k].ExactOffset(count);
+            offsets[k] = offset == 0 ? 0 : range[k].WithinRange((float)offset);
+            singleOffsets[k] = (float)offsets[k];
+        }
         for (var i = 0; i < count; i++)
         {
             var truncated = 0.0;
             for (var k = 0; k < dimension; k++)
             {
-                var value = points[i * dimension + k];
+                // Exact: within a dimension that has an offset, every value is within a factor of 2 of it (Sterbenz).
+                var value = points[i * dimension + k] - singleOffsets[k];
                 centroids.StoreValue(i, k, value);
                 var dropped = (double)value - TruncatedToTop(value);
                 truncated += dropped * dropped;
@@ -83,17 +103,50 @@ internal sealed unsafe class SplitFloatCentroids
     public static SplitFloatCentroids FromDoubles(ReadOnlySpan<double> values, int count, int dimension)
     {
         var centroids = new SplitFloatCentroids(count, 2 * count, dimension);
+        var offsets = centroids._offsets;
+        var range = new ValueRange[dimension];
+        for (var i = 0; i < count; i++)
+        {
+            for (var k = 0; k < dimension; k++)
+            {
+                range[k].Add(values[i * dimension + k]);
+            }
+        }
+        for (var k = 0; k < dimension; k++)
+        {
+            // Rounded to float, as for float points, so that value - offset keeps the bits high + low can hold.
+            var offset = range[k].ExactOffset(count);
+            offsets[k] = offset == 0 ? 0 : range[k].WithinRange((float)offset);
+        }
+        var row = new double[dimension];
         for (var i = 0; i < count; i++)
         {
             centroids._lowRow[i] = count + i;
-            centroids.Store(i, values.Slice(i * dimension, dimension));
+            for (var k = 0; k < dimension; k++)
+            {
+                // Exact in double, by the same factor-of-2 rule.
+                row[k] = values[i * dimension + k] - offsets[k];
+            }
+            centroids.Store(i, row);
         }
         return centroids;
     }
 
+    /// <summary>
+    /// What was subtracted from every input value of each dimension (0 for most): the centroids held
+    /// here are the input's less these. Ward's distances do not change under a translation, and the
+    /// subtraction is exact; it keeps the upper halves' truncation (up to 1/128 of a value) small
+    /// next to the distances where a dimension's values sit far from 0.
+    /// </summary>
+    public ReadOnlySpan<double> Offsets => _offsets;
+
     /// <summary>The upper 16 bits of each high value of a live cluster (D of them, contiguous; bfloat16 truncations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ushort* Top(int cluster) => Upper(cluster);
+
+    /// <summary>The lower 16 bits of each high value of a live cluster (D of them, contiguous).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ushort* Bottom(int cluster) => Lower(cluster);
 
     /// <summary>The high (float-rounded) row of a live cluster, rebuilt from its halves.</summary>
     public void LoadHigh(int cluster, Span<float> into)
@@ -250,15 +303,16 @@ internal sealed unsafe class SplitFloatCentroids
     }
 
     /// <summary>
-    /// Relative error bound of <see cref="TopSquaredDistance"/> against the exact squared distance of
-    /// the rows it reads: every term is non-negative, so the
-    /// error of a sum of D squares with at most D / 8 + 8 sequential roundings per lane is below
-    /// (D / 8 + 8) u; this doubles u and adds 40 for margin.
+    /// Relative error bound of <see cref="TopSquaredDistance"/> and <see cref="FloatSquaredDistance"/>
+    /// against the exact squared distance of the rows they read: every term is non-negative, so the
+    /// error of a sum of D squares is below u times the most roundings one term goes through (its
+    /// difference, at most D / 16 accumulations in its lane, the combining of the lanes and up to 15
+    /// scalar steps of the tail: below D / 8 + 24); this doubles u and adds margin.
     /// </summary>
     public static double FloatScanRelativeError(int dimension) => (dimension / 8 + 48) * Math.ScaleB(1.0, -23);
 
     /// <summary>
-    /// Absolute error bound of <see cref="TopSquaredDistance"/> from underflow (each rounding of a subnormal loses at most half of 2^-149).
+    /// Absolute error bound of <see cref="TopSquaredDistance"/> and <see cref="FloatSquaredDistance"/> from underflow (each rounding of a subnormal loses at most half of 2^-149).
     /// </summary>
     public static double FloatScanAbsoluteError(int dimension) => (dimension + 64) * Math.ScaleB(1.0, -148);
 
@@ -280,6 +334,38 @@ internal sealed unsafe class SplitFloatCentroids
             }
         }
         row[blocks..].CopyTo(into[blocks..]);
+    }
+
+    /// <summary>
+    /// ||x - high_b||^2 in float with 256-bit vectors and fused multiply-adds: x a float row in
+    /// <see cref="ToScanOrder"/>, high_b rebuilt from its two planes (4 bytes a value). O(D).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float FloatSquaredDistance(float* x, ushort* top, ushort* bottom, int dimension)
+    {
+        var k = 0;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var highHalves = Vector256.Create(0xFFFF0000u);
+        var lowHalves = Vector256.Create(0x0000FFFFu);
+        for (; k + 16 <= dimension; k += 16)
+        {
+            var upper = Vector256.Load(top + k).AsUInt32();
+            var lower = Vector256.Load(bottom + k).AsUInt32();
+            var even = (Vector256.ShiftLeft(upper, 16) | (lower & lowHalves)).AsSingle();
+            var odd = ((upper & highHalves) | Vector256.ShiftRightLogical(lower, 16)).AsSingle();
+            var t0 = Vector256.Load(x + k) - even;
+            var t1 = Vector256.Load(x + k + 8) - odd;
+            acc0 = Vector256.FusedMultiplyAdd(t0, t0, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(t1, t1, acc1);
+        }
+        var sum = Vector256.Sum(acc0 + acc1);
+        for (; k < dimension; k++)
+        {
+            var t = x[k] - BitConverter.UInt32BitsToSingle(((uint)top[k] << 16) | bottom[k]);
+            sum = MathF.FusedMultiplyAdd(t, t, sum);
+        }
+        return sum;
     }
 
     /// <summary>
@@ -323,5 +409,42 @@ internal sealed unsafe class SplitFloatCentroids
             sum = MathF.FusedMultiplyAdd(t, t, sum);
         }
         return sum;
+    }
+
+    /// <summary>One dimension's values, gathered to choose its offset.</summary>
+    private struct ValueRange
+    {
+        private double _sum;
+        private double _smallest;
+        private double _largest;
+        private bool _any;
+
+        public void Add(double value)
+        {
+            _sum += value;
+            _smallest = _any ? Math.Min(_smallest, value) : value;
+            _largest = _any ? Math.Max(_largest, value) : value;
+            _any = true;
+        }
+
+        /// <summary>A value clamped to the values' range.</summary>
+        public readonly double WithinRange(double value) => Math.Clamp(value, _smallest, _largest);
+
+        /// <summary>
+        /// The values' mean clamped to their range, when all of them have one
+        /// sign and the largest magnitude is at most twice the smallest: then every value is within a
+        /// factor of 2 of the offset and value - offset is exact (Sterbenz's lemma). Otherwise 0: the
+        /// values reach near 0, so their truncation is small next to their spread anyway.
+        /// </summary>
+        public readonly double ExactOffset(int count)
+        {
+            var sameSign = _smallest > 0 || _largest < 0;
+            var (low, high) = (Math.Min(Math.Abs(_smallest), Math.Abs(_largest)), Math.Max(Math.Abs(_smallest), Math.Abs(_largest)));
+            if (!_any || !sameSign || high > 2 * low)
+            {
+                return 0;
+            }
+            return WithinRange(_sum / count);
+        }
     }
 }

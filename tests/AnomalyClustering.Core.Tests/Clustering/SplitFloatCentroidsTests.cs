@@ -85,6 +85,34 @@ public unsafe class SplitFloatCentroidsTests
         }
     }
 
+    [Theory]
+    [InlineData(100f, 10f, true)]
+    [InlineData(-500f, 200f, true)]
+    [InlineData(1f, 9f, false)]
+    [InlineData(-1f, 2f, false)]
+    public void AnOffsetIsSubtractedExactlyOnlyWhereEveryValueIsWithinTwiceAnother(float start, float width, bool offset)
+    {
+        // Values in [start, start + width): an offset only when they keep one sign and the largest magnitude is at
+        // most twice the smallest; the stored values are then the input less it, exactly.
+        const int count = 50, dimension = 20;
+        var random = new Random(9);
+        var points = Enumerable.Range(0, count * dimension).Select(_ => start + (float)random.NextDouble() * width).ToArray();
+        foreach (var centroids in new[] { SplitFloatCentroids.FromSingles(points, count, dimension), SplitFloatCentroids.FromDoubles(points.Select(v => (double)v).ToArray(), count, dimension) })
+        {
+            Assert.All(centroids.Offsets.ToArray(), o => Assert.Equal(offset, o != 0));
+            var row = new double[dimension];
+            for (var i = 0; i < count; i++)
+            {
+                centroids.Load(i, row);
+                for (var k = 0; k < dimension; k++)
+                {
+                    Assert.Equal((double)points[i * dimension + k], row[k] + centroids.Offsets[k]);
+                    Assert.Equal((double)points[i * dimension + k] - centroids.Offsets[k], row[k]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void TheScanOrderTakesEachBlocksEvenValuesThenItsOddOnesAndLeavesTheTail()
     {
