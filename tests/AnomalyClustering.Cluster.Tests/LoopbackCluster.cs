@@ -36,6 +36,15 @@ public class LoopbackCluster : IAsyncLifetime
     /// <summary>Image grains a coordinator keeps in flight: small, so that a job lasts long enough to interrupt it.</summary>
     public const int CoordinatorInFlightImages = 2;
 
+    /// <summary>
+    /// How long the coordinators' image calls may wait while nothing of their run finishes before they are sent again
+    /// (the product's default is 3 minutes). Why shorter: these tests restart coordinators and workers, and a request
+    /// the cluster loses while its membership changes is only resent after this wait; at the default it used up a whole
+    /// 3-minute wait of a test (seen in CI: a job after a coordinator restart stalled at 16 of 36 embedded, nothing
+    /// logged). A minute is still far above one call's time here (a few seconds on a loaded machine).
+    /// </summary>
+    public static readonly TimeSpan ImageCallStallTimeout = TimeSpan.FromMinutes(1);
+
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(2);
 
     private readonly List<SiloProcess> silos = [];
@@ -416,7 +425,11 @@ public class LoopbackCluster : IAsyncLifetime
 
     private SiloProcess StartCoordinator(int? siloPort = null, int? gatewayPort = null, string name = "coordinator") =>
         SiloProcess.Start(siloAssembly!, settings!, name, SiloRoles.Coordinator, siloPort, gatewayPort,
-            new Dictionary<string, string> { ["AnomalyClustering__Coordinator__MaxInFlightImages"] = CoordinatorInFlightImages.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            new Dictionary<string, string>
+            {
+                ["AnomalyClustering__Coordinator__MaxInFlightImages"] = CoordinatorInFlightImages.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["AnomalyClustering__Coordinator__ImageCallStallTimeout"] = ImageCallStallTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+            });
 
     /// <summary>Uploads every image of the dataset as <c>datasets/&lt;cluster id&gt;/&lt;image id&gt;</c> and builds the job.</summary>
     private async Task<JobSubmission> UploadAsync()
