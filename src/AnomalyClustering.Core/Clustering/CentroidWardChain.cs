@@ -155,8 +155,7 @@ internal static unsafe class CentroidWardChain
         {
             scan.Counts.TopScans++;
         }
-        scan.Centroids.LoadHigh(x, scan.QueryRow);
-        SplitFloatCentroids.ToScanOrder(scan.QueryRow, new Span<float>(scan.Query, scan.Dimension));
+        scan.Centroids.LoadHighInScanOrder(x, new Span<float>(scan.Query, scan.Dimension));
         scan.Counts.Scans++;
         if (ranges > 1)
         {
@@ -243,7 +242,6 @@ internal static unsafe class CentroidWardChain
     /// <summary>What a scan reads and writes (a class, so that the parallel ranges share it).</summary>
     private sealed class Scan(SplitFloatCentroids centroids, LiveClusterTable table, long[] sizes, long parallelScanThreshold, int[] candidates, double[] candidateLower, (double Upper, int Candidates, int RowsRead)[] ranges)
     {
-        private readonly float[] _queryRow = new float[centroids.Dimension];
         private readonly float[] _queryInScanOrder = GC.AllocateArray<float>(Math.Max(1, centroids.Dimension), pinned: true);
 
         private readonly double _relativeError = SplitFloatCentroids.FloatScanRelativeError(centroids.Dimension);
@@ -256,10 +254,7 @@ internal static unsafe class CentroidWardChain
         /// <summary>Whether the next scan reads the rows' upper halves only, from what the last ones cost.</summary>
         public ScanRowChoice Choice { get; } = new();
 
-        /// <summary>The float high row of the cluster being scanned for (written before each scan).</summary>
-        public Span<float> QueryRow => _queryRow;
-
-        /// <summary><see cref="QueryRow"/> in <see cref="SplitFloatCentroids.ToScanOrder"/>, what the filter reads.</summary>
+        /// <summary>The float high row of the cluster being scanned for, in <see cref="SplitFloatCentroids.ToScanOrder"/> (written before each scan).</summary>
         public float* Query => (float*)Unsafe.AsPointer(ref _queryInScanOrder[0]);
 
         /// <summary>Live values (clusters x D) from which a scan is split over threads.</summary>
@@ -484,7 +479,7 @@ internal sealed class ScanRowChoice
         return true;
     }
 
-    /// <summary>Exact distances a scan of upper halves that read this many rows may take and keep the choice: 8, plus 1 in 32 rows.</summary>
+    /// <summary>Exact distances a scan of upper halves that read this many rows may take and keep the choice: 16, plus 1 in 16 rows.</summary>
     public static long AllowedExact(long rowsRead) => 16 + rowsRead / 16;
 
     /// <summary>Records what a scan of upper halves cost.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -62,23 +63,9 @@ internal sealed unsafe class SplitFloatCentroids
     public static SplitFloatCentroids FromSingles(ReadOnlySpan<float> points, int count, int dimension)
     {
         var centroids = new SplitFloatCentroids(count, count, dimension);
-        var offsets = centroids._offsets;
-        var range = new ValueRange[dimension];
-        for (var i = 0; i < count; i++)
-        {
-            for (var k = 0; k < dimension; k++)
-            {
-                range[k].Add(points[i * dimension + k]);
-            }
-        }
-        var singleOffsets = new float[dimension];
-        for (var k = 0; k < dimension; k++)
-        {
-            // A float offset, still within the values' range (their bounds are floats).
-            var offset = range[k].ExactOffset(count);
-            offsets[k] = offset == 0 ? 0 : range[k].WithinRange((float)offset);
-            singleOffsets[k] = (float)offsets[k];
-        }
+        ChooseOffsets(points, count, dimension, centroids._offsets);
+        // Float values, since the offsets are floats within the values' range, whose bounds are floats.
+        var singleOffsets = centroids._offsets.Select(offset => (float)offset).ToArray();
         for (var i = 0; i < count; i++)
         {
             var truncated = 0.0;
@@ -104,20 +91,7 @@ internal sealed unsafe class SplitFloatCentroids
     {
         var centroids = new SplitFloatCentroids(count, 2 * count, dimension);
         var offsets = centroids._offsets;
-        var range = new ValueRange[dimension];
-        for (var i = 0; i < count; i++)
-        {
-            for (var k = 0; k < dimension; k++)
-            {
-                range[k].Add(values[i * dimension + k]);
-            }
-        }
-        for (var k = 0; k < dimension; k++)
-        {
-            // Rounded to float, as for float points, so that value - offset keeps the bits high + low can hold.
-            var offset = range[k].ExactOffset(count);
-            offsets[k] = offset == 0 ? 0 : range[k].WithinRange((float)offset);
-        }
+        ChooseOffsets(values, count, dimension, offsets);
         var row = new double[dimension];
         for (var i = 0; i < count; i++)
         {
@@ -154,6 +128,15 @@ internal sealed unsafe class SplitFloatCentroids
         for (var k = 0; k < Dimension; k++)
         {
             into[k] = Value(cluster, k);
+        }
+    }
+
+    /// <summary>The high row of a live cluster in <see cref="ToScanOrder"/>: the query the scan kernels read.</summary>
+    public void LoadHighInScanOrder(int cluster, Span<float> into)
+    {
+        for (var k = 0; k < Dimension; k++)
+        {
+            into[ScanPosition(k, Dimension)] = Value(cluster, k);
         }
     }
 
@@ -324,16 +307,19 @@ internal sealed unsafe class SplitFloatCentroids
     /// </summary>
     public static void ToScanOrder(ReadOnlySpan<float> row, Span<float> into)
     {
-        var blocks = row.Length / 16 * 16;
-        for (var b = 0; b < blocks; b += 16)
+        for (var k = 0; k < row.Length; k++)
         {
-            for (var i = 0; i < 8; i++)
-            {
-                into[b + i] = row[b + 2 * i];
-                into[b + 8 + i] = row[b + 2 * i + 1];
-            }
+            into[ScanPosition(k, row.Length)] = row[k];
         }
-        row[blocks..].CopyTo(into[blocks..]);
+    }
+
+    /// <summary>Where value k of a row of D values stands in <see cref="ToScanOrder"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScanPosition(int k, int dimension)
+    {
+        var block = k & ~15;
+        var within = k & 15;
+        return block + 16 > dimension ? k : block + (within & 1) * 8 + (within >> 1);
     }
 
     /// <summary>
@@ -409,6 +395,28 @@ internal sealed unsafe class SplitFloatCentroids
             sum = MathF.FusedMultiplyAdd(t, t, sum);
         }
         return sum;
+    }
+
+    /// <summary>
+    /// Each dimension's offset (see <see cref="Offsets"/>): its values' mean rounded to float (so that value - offset
+    /// keeps the bits high + low can hold) and kept within their range, where they allow an exact subtraction; else 0.
+    /// </summary>
+    private static void ChooseOffsets<T>(ReadOnlySpan<T> values, int count, int dimension, double[] offsets)
+        where T : INumberBase<T>
+    {
+        var range = new ValueRange[dimension];
+        for (var i = 0; i < count; i++)
+        {
+            for (var k = 0; k < dimension; k++)
+            {
+                range[k].Add(double.CreateTruncating(values[i * dimension + k]));
+            }
+        }
+        for (var k = 0; k < dimension; k++)
+        {
+            var offset = range[k].ExactOffset(count);
+            offsets[k] = offset == 0 ? 0 : range[k].WithinRange((float)offset);
+        }
     }
 
     /// <summary>One dimension's values, gathered to choose its offset.</summary>
