@@ -10,13 +10,27 @@ namespace AnomalyClustering.Grains.Jobs;
 /// loses while its membership changes (a coordinator restarted on its address: Orleans drops a message it cannot address
 /// and the caller learns of it only at the timeout) would hold the shard for those ten minutes with nothing logged. A run
 /// whose calls keep finishing, however slowly, is never interrupted. O(1) per call.
+/// A run that is stopped still waits for its calls (under the same stall rule): the image grain goes on with a call whose
+/// caller stopped listening and writes its blobs when it ends, so a caller that moved on at once (a deletion sweeping the
+/// job's blobs) would find an outcome blob written behind it.
 /// </summary>
 internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, string run)
 {
     private long _lastProgress = Environment.TickCount64;
 
-    /// <summary>Awaits <paramref name="call"/>; throws <see cref="ImageCallStalledException"/> when it stalls (see the class).</summary>
+    /// <summary>
+    /// Awaits <paramref name="call"/>, also once <paramref name="cancellationToken"/> is cancelled (see the class); throws
+    /// <see cref="ImageCallStalledException"/> when it stalls, and <see cref="OperationCanceledException"/> after a call
+    /// that ended once the run was stopped.
+    /// </summary>
     public async Task<T> WatchAsync<T>(Task<T> call, string image, CancellationToken cancellationToken)
+    {
+        var result = await WatchAsync(call, image).ConfigureAwait(true);
+        cancellationToken.ThrowIfCancellationRequested();
+        return result;
+    }
+
+    private async Task<T> WatchAsync<T>(Task<T> call, string image)
     {
         var started = Environment.TickCount64;
         while (true)
@@ -33,7 +47,7 @@ internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, s
             try
             {
                 // WaitAsync drops its timer as soon as the call ends: no timer outlives a finished call.
-                return await call.WaitAsync(stallTimeout - quiet, cancellationToken).ConfigureAwait(true);
+                return await call.WaitAsync(stallTimeout - quiet).ConfigureAwait(true);
             }
             catch (TimeoutException) when (!call.IsCompleted)
             {
