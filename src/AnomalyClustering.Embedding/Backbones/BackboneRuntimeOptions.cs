@@ -49,6 +49,13 @@ public sealed record BackboneRuntimeOptions
     /// </summary>
     public bool AllowSpinning { get; init; } = true;
 
+    /// <summary>
+    /// When set, ONNX Runtime profiles every session made with these options (each node's time and execution provider,
+    /// Chrome trace JSON) into a file named with this prefix, written when the session ends. For diagnosis only: it costs
+    /// time on every run.
+    /// </summary>
+    public string? ProfileFilePrefix { get; init; }
+
     /// <summary>The session options these settings describe, with the execution provider appended.</summary>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA or TensorRT was asked for and this ONNX Runtime build cannot load it.</exception>
     internal SessionOptions CreateSessionOptions()
@@ -72,6 +79,12 @@ public sealed record BackboneRuntimeOptions
             EnableCpuMemArena = EnableCpuMemArena,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
         };
+        if (ProfileFilePrefix is { Length: > 0 } prefix)
+        {
+            // In this order: enabling passes the prefix set so far to ONNX Runtime.
+            options.ProfileOutputPathPrefix = prefix;
+            options.EnableProfiling = true;
+        }
         var spinning = AllowSpinning ? "1" : "0";
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
         options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);

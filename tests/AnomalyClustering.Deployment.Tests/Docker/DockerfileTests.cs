@@ -129,7 +129,8 @@ public sealed partial class DockerfileTests
         }
         else
         {
-            Assert.Matches(@"^nvidia/cuda:12\.\d+(\.\d+)?-cudnn-runtime-ubuntu(22|24)\.04$", final.Image);
+            // CUDA 13: ONNX Runtime GPU 1.31's CUDA provider links libcublas.so.13 and libcudart.so.13 (Dockerfile.gpu-worker).
+            Assert.Matches(@"^nvidia/cuda:13\.\d+(\.\d+)?-cudnn-runtime-ubuntu(22|24)\.04$", final.Image);
             // The ASP.NET Core runtime comes from Microsoft's image into the CUDA one.
             var aspnet = Assert.Single(dockerfile.Stages, s => s.Image == "mcr.microsoft.com/dotnet/aspnet:10.0");
             Assert.Contains(final.Where("COPY"), c => Dockerfile.CopyParts(c).Options.GetValueOrDefault("from") == aspnet.Name
