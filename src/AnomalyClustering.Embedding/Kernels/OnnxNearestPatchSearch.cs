@@ -10,17 +10,22 @@ namespace AnomalyClustering.Embedding.Kernels;
 /// <summary>
 /// The nearest-patch search of the patch scores (METHOD section 2) as a small ONNX graph, for workers whose backbone runs on
 /// a GPU: MatMul (the query patches against every reference patch), Add (the references' squared norms), Reshape (one row
-/// of candidates per reference group) and ArgMin, on the backbone's execution provider. The reference patches (a job's
-/// reference pool, one group per reference image, or its normal bank, one group) are constants of the graph, so the
-/// provider keeps them on the device and each image sends only its own patches.
+/// of candidates per reference group) and ArgMin choose each group's nearest patch; Gather, Cast and ReduceSum then give
+/// its distance in double precision, on the backbone's execution provider. The reference patches (a job's reference pool,
+/// one group per reference image, or its normal bank, one group) are constants of the graph, so the provider keeps them
+/// on the device and each image sends only its own patches.
 /// </summary>
 /// <remarks>
-/// The graph only chooses the nearest patch, from |b|^2 - 2 a.b in float32 (|a|^2 is the same for every candidate of a
-/// row); the distance to the chosen patch is then computed exactly in double precision by
-/// <see cref="NearestPatchDistances.Exact"/>, as the CPU kernel does. So a score is the CPU kernel's bit for bit whenever
-/// both choose the same patch, and differs by at most float rounding of a near tie otherwise (ties choose the lowest
-/// index in both). Device memory: the constants (patches x dimension floats, at most <see cref="MaxConstantBytes"/>) and,
-/// per run, a float32 matrix of query rows x reference patches, bounded by running the query in slices.
+/// The graph chooses the nearest patch from |b|^2 - 2 a.b in float32 (|a|^2 is the same for every candidate of a row; a
+/// GPU may compute it in TF32) and then computes the distance to the chosen patch exactly in double precision: the
+/// squares of the double differences summed, as <see cref="NearestPatchDistances.Exact"/> does on the CPU, in the
+/// provider's order of summation. So a score is the CPU kernel's to double rounding (1e-12 relative in the tests)
+/// whenever both choose the same patch, and differs by the choice's rounding in a near tie otherwise. Why on the device:
+/// measured on an H200 (docs/BENCHMARKS.md, "The GPU worker on an H200"), the distances of the chosen patches took 5 ms of
+/// one CPU core per image at 16 references against 0.4 ms of GPU for the whole choice: the reference patches live in the
+/// GPU's memory, and the CPU would read each chosen one from its own memory at random. Device memory: the constants
+/// (patches x dimension floats, at most <see cref="MaxConstantBytes"/>) and, per run, the float32 matrix of query rows x
+/// reference patches and the chosen patches in double, bounded by running the query in slices of rows.
 /// Thread-safe: ONNX Runtime sessions take concurrent runs, so the image grains of a job share one search.
 /// </remarks>
 public sealed class OnnxNearestPatchSearch : IDisposable
@@ -28,7 +33,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     /// <summary>The most bytes of reference patches one search holds as graph constants (an ONNX model is at most 2 GB).</summary>
     public const long MaxConstantBytes = 1L << 30;
 
-    // The [query rows, reference patches] float32 matrix of one run; queries are run in slices of rows that fit.
+    // The largest intermediate of one run (BytesPerRow); queries are run in slices of rows that fit.
     internal const long DefaultMaxProductBytes = 256L << 20;
 
     // Padding rows (groups with fewer patches than the largest) get this squared norm: never the minimum of a real row.
@@ -39,7 +44,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     private readonly float[][] _groups;
     private readonly int[] _groupPatches;
     private readonly int _patchesPerGroup;
-    private readonly int _rowsPerRun;
+    private readonly long _maxRunBytes;
     private bool _disposed;
 
     private OnnxNearestPatchSearch(float[][] groups, int[] groupPatches, int dimension, BackboneRuntimeOptions runtime, long maxProductBytes)
@@ -48,8 +53,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         _groupPatches = groupPatches;
         Dimension = dimension;
         _patchesPerGroup = groupPatches.Max();
-        var candidates = (long)groups.Length * _patchesPerGroup;
-        _rowsPerRun = (int)Math.Clamp(maxProductBytes / (candidates * sizeof(float)), 1, int.MaxValue);
+        _maxRunBytes = maxProductBytes;
         using var options = runtime.CreateSessionOptions();
         _session = new InferenceSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options);
     }
@@ -134,46 +138,62 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         {
             throw new ArgumentException($"Groups must be between 0 and {GroupCount - 1}, at least one.", nameof(groups));
         }
-        var nearest = new long[(long)query.PatchCount * GroupCount];
-        for (var first = 0; first < query.PatchCount; first += _rowsPerRun)
+        var used = groups.Select(group => (long)group).ToArray();
+        var distances = new double[(long)query.PatchCount * used.Length];
+        var rowsPerRun = (int)Math.Clamp(_maxRunBytes / BytesPerRow(GroupCount, _patchesPerGroup, used.Length, Dimension), 1, int.MaxValue);
+        for (var first = 0; first < query.PatchCount; first += rowsPerRun)
         {
-            var rows = Math.Min(_rowsPerRun, query.PatchCount - first);
-            RunSlice(query.Data.AsMemory(first * Dimension, rows * Dimension), rows, nearest.AsSpan(first * GroupCount, rows * GroupCount));
+            var rows = Math.Min(rowsPerRun, query.PatchCount - first);
+            RunSlice(query.Data.AsMemory(first * Dimension, rows * Dimension), rows, used, distances.AsSpan(first * used.Length, rows * used.Length));
         }
-        var patch = query.Data.AsSpan();
         for (var k = 0; k < query.PatchCount; k++)
         {
-            var row = patch.Slice(k * Dimension, Dimension);
+            // Summed in the list's order, as the CPU kernel does.
             var total = 0.0;
-            foreach (var group in groups)
+            for (var u = 0; u < used.Length; u++)
             {
-                var index = (int)nearest[(long)k * GroupCount + group];
-                total += NearestPatchDistances.Exact(row, _groups[group].AsSpan(index * Dimension, Dimension));
+                total += distances[(long)k * used.Length + u];
             }
-            scores[k] = total / groups.Count;
+            scores[k] = total / used.Length;
         }
     }
 
-    private void RunSlice(ReadOnlyMemory<float> rows, int rowCount, Span<long> nearest)
+    /// <summary>
+    /// Bytes of the largest intermediate per query row: the float32 candidates of every group (groups x patches) or the
+    /// chosen patches of the used groups in double with their differences (used x dimension, twice).
+    /// </summary>
+    internal static long BytesPerRow(int groups, int patchesPerGroup, int used, int dimension) =>
+        Math.Max((long)groups * patchesPerGroup * sizeof(float), 2L * used * dimension * sizeof(double));
+
+    private void RunSlice(ReadOnlyMemory<float> rows, int rowCount, long[] used, Span<double> distances)
     {
         using var pinned = rows.Pin();
         unsafe
         {
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [rowCount, Dimension], (nint)pinned.Pointer, (long)rowCount * Dimension * sizeof(float));
-            using var results = _session.Run(_runOptions, ["query"], [input], ["nearest"]);
+            using var groups = OrtValue.CreateTensorValueFromMemory(used, [used.Length]);
+            using var results = _session.Run(_runOptions, ["query", "groups"], [input, groups], ["nearest", "distances"]);
             var indices = results[0].GetTensorDataAsSpan<long>();
-            for (var i = 0; i < nearest.Length; i++)
+            for (var i = 0; i < indices.Length; i++)
             {
                 // A padding row never wins; an index past a short group's patches would mean the graph is wrong.
-                nearest[i] = indices[i] < _groupPatches[i % GroupCount] ? indices[i] : throw new InvalidOperationException("the nearest-patch graph chose a padding row.");
+                if (indices[i] >= _groupPatches[used[i % used.Length]])
+                {
+                    throw new InvalidOperationException("the nearest-patch graph chose a padding row.");
+                }
             }
+            results[1].GetTensorDataAsSpan<double>().CopyTo(distances);
         }
     }
 
     /// <summary>
     /// The graph (opset 13): query [rows, D] -> MatMul with the constant -2 B^T [D, G x P] -> Add |b|^2 [G x P] -> Reshape
-    /// [rows, G, P] -> ArgMin over P (first index on ties) -> nearest [rows, G] int64.
+    /// [rows, G, P] -> Gather the used groups (input groups [U]) -> ArgMin over P (first index on ties) -> nearest [rows, U]
+    /// int64; then the chosen columns of -2 B^T (Gather, Transpose: [rows, U, D]) in double times -0.5 (exactly b: scaling
+    /// by a power of two is exact), minus the query in double, squared, summed over D, square root -> distances [rows, U]
+    /// float64. Only the used groups' choices and distances are computed: a job's pool may hold hundreds of references
+    /// of which each image uses a few.
     /// </summary>
     private static byte[] CreateModel(float[][] groups, int[] groupPatches, int patchesPerGroup, int dimension)
     {
@@ -208,9 +228,28 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         graph.AddNode("MatMul", "products", ["query", "references_t"], ["products"]);
         graph.AddNode("Add", "partial_distances", ["products", "reference_norms"], ["partial_distances"]);
         graph.AddNode("Reshape", "by_group", ["partial_distances", "group_shape"], ["by_group"]);
-        graph.AddNode("ArgMin", "nearest", ["by_group"], ["nearest"],
+        graph.AddInput("groups", OnnxElementType.Int64, [OnnxDimension.Symbolic("used")]);
+        graph.AddNode("Gather", "used_groups", ["by_group", "groups"], ["used_groups"], OnnxGraphBuilder.Int("axis", 1));
+        graph.AddNode("ArgMin", "nearest", ["used_groups"], ["nearest"],
             OnnxGraphBuilder.Int("axis", 2), OnnxGraphBuilder.Int("keepdims", 0), OnnxGraphBuilder.Int("select_last_index", 0));
-        graph.AddOutput("nearest", OnnxElementType.Int64, [OnnxDimension.Symbolic("rows"), OnnxDimension.Fixed(groups.Length)]);
+        graph.AddInt64Initializer("group_offsets", [.. Enumerable.Range(0, groups.Length).Select(g => (long)g * patchesPerGroup)]);
+        graph.AddInt64Initializer("group_axis", 1);
+        graph.AddInt64Initializer("dimension_axis", 2);
+        graph.AddDoubleScalar("minus_half", -0.5);
+        graph.AddNode("Gather", "used_offsets", ["group_offsets", "groups"], ["used_offsets"], OnnxGraphBuilder.Int("axis", 0));
+        graph.AddNode("Add", "chosen_columns", ["nearest", "used_offsets"], ["chosen_columns"]);
+        graph.AddNode("Gather", "chosen_t", ["references_t", "chosen_columns"], ["chosen_t"], OnnxGraphBuilder.Int("axis", 1));
+        graph.AddNode("Transpose", "chosen_scaled", ["chosen_t"], ["chosen_scaled"], OnnxGraphBuilder.Ints("perm", 1, 2, 0));
+        graph.AddNode("Cast", "chosen_scaled_double", ["chosen_scaled"], ["chosen_scaled_double"], OnnxGraphBuilder.Int("to", (long)OnnxElementType.Double));
+        graph.AddNode("Mul", "chosen", ["chosen_scaled_double", "minus_half"], ["chosen"]);
+        graph.AddNode("Unsqueeze", "query_row", ["query", "group_axis"], ["query_row"]);
+        graph.AddNode("Cast", "query_double", ["query_row"], ["query_double"], OnnxGraphBuilder.Int("to", (long)OnnxElementType.Double));
+        graph.AddNode("Sub", "differences", ["query_double", "chosen"], ["differences"]);
+        graph.AddNode("Mul", "squares", ["differences", "differences"], ["squares"]);
+        graph.AddNode("ReduceSum", "squared_distances", ["squares", "dimension_axis"], ["squared_distances"], OnnxGraphBuilder.Int("keepdims", 0));
+        graph.AddNode("Sqrt", "distances", ["squared_distances"], ["distances"]);
+        graph.AddOutput("nearest", OnnxElementType.Int64, [OnnxDimension.Symbolic("rows"), OnnxDimension.Symbolic("used")]);
+        graph.AddOutput("distances", OnnxElementType.Double, [OnnxDimension.Symbolic("rows"), OnnxDimension.Symbolic("used")]);
         return graph.Build("1", "Nearest reference patch per query patch and reference group (AnomalyClustering patch scores).");
     }
 

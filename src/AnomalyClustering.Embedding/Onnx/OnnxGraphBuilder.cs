@@ -43,6 +43,14 @@ internal sealed class OnnxGraphBuilder
         AddRawInitializer(name, TensorProto.Types.DataType.Int64, bytes, values.Length);
     }
 
+    /// <summary>A float64 scalar constant stored as little-endian raw data.</summary>
+    public void AddDoubleScalar(string name, double value)
+    {
+        var bytes = new byte[sizeof(double)];
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes, value);
+        AddRawInitializer(name, TensorProto.Types.DataType.Double, bytes);
+    }
+
     private void AddRawInitializer(string name, TensorProto.Types.DataType dataType, byte[] littleEndian, params long[] dims)
     {
         var tensor = new TensorProto { Name = name, DataType = (int)dataType, RawData = UnsafeByteOperations.UnsafeWrap(littleEndian) };
