@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using AnomalyClustering.Core.Embeddings;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Onnx;
 
 namespace AnomalyClustering.GpuCheck;
 
@@ -16,7 +15,7 @@ internal static class BackboneCheck
     public static List<PatchBag> Run((float[] Data, int Count, int Channels, int Height, int Width) inputs, string model,
         BackboneRuntimeOptions device, BackboneRuntimeOptions cpu, double seconds)
     {
-        var description = Describe(model);
+        var description = AnomalyClustering.Benchmarks.BenchmarkBackbones.Describe(model);
         var load = Stopwatch.StartNew();
         using var onDevice = new OnnxBackbone(description, device);
         Console.WriteLine($"backbone {description.Name}: outputs {string.Join(", ", description.FeatureOutputs)}; session on {device.ExecutionProvider} in {load.Elapsed.TotalSeconds:F1} s");
@@ -54,18 +53,6 @@ internal static class BackboneCheck
             }
         }
         return bags;
-    }
-
-    private static BackboneDescription Describe(string model)
-    {
-        var signature = OnnxModelInspector.Inspect(model);
-        return new BackboneDescription
-        {
-            Name = Path.GetFileNameWithoutExtension(model),
-            ModelPath = model,
-            InputName = signature.Inputs[0].Name,
-            FeatureOutputs = [.. signature.Outputs.Where(o => o.ElementType == OnnxElementType.Float && o.Shape is { Count: 4 }).Select(o => o.Name)],
-        };
     }
 
     private static float[] MeanPatch(PatchBag bag)

@@ -6,8 +6,8 @@ namespace AnomalyClustering.Grains.Tests;
 /// <summary>
 /// A stopped run still waits for its image calls (<see cref="ImageCallWatchdog"/>): the image grain writes its outcome blob
 /// when the call ends, so a caller that stopped listening at once (a deletion that then sweeps the job's blobs) found an
-/// outcome blob written after its sweep (a CI run of <c>DeletingARunningJobStopsItBeforeItsBlobsGo</c>). A lost call still
-/// ends the wait at the stall timeout, stopped or not.
+/// outcome blob written after its sweep (a CI run of <c>DeletingARunningJobStopsItBeforeItsBlobsGo</c>). The wait is
+/// bounded by the stop grace (the stopper waits within a grain call's timeout) and, as for any call, by the stall timeout.
 /// </summary>
 public sealed class ImageCallWatchdogTests
 {
@@ -29,6 +29,19 @@ public sealed class ImageCallWatchdogTests
     }
 
     [Fact]
+    public async Task AStoppedRunGivesUpACallThatOutlastsTheGrace()
+    {
+        var watchdog = new ImageCallWatchdog(TimeSpan.FromMinutes(10), NullLogger.Instance, "test run", stopGrace: TimeSpan.FromMilliseconds(200));
+        var call = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var watching = watchdog.WatchAsync(call.Task, "image-1", stop.Token);
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+        Assert.False(call.Task.IsCompleted);
+    }
+
+    [Fact]
     public async Task ARunningRunGetsTheCallsAnswer()
     {
         var watchdog = new ImageCallWatchdog(TimeSpan.FromMinutes(10), NullLogger.Instance, "test run");
@@ -39,15 +52,11 @@ public sealed class ImageCallWatchdogTests
     }
 
     [Fact]
-    public async Task ALostCallOfAStoppedRunIsGivenUpAtTheStallTimeout()
+    public async Task ALostCallIsGivenUpAtTheStallTimeout()
     {
         var watchdog = new ImageCallWatchdog(TimeSpan.FromMilliseconds(200), NullLogger.Instance, "test run");
         var lost = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stop = new CancellationTokenSource();
-        var watching = watchdog.WatchAsync(lost.Task, "image-1", stop.Token);
-        await stop.CancelAsync();
-
-        var stalled = await Assert.ThrowsAsync<ImageCallStalledException>(() => watching);
+        var stalled = await Assert.ThrowsAsync<ImageCallStalledException>(() => watchdog.WatchAsync(lost.Task, "image-1", CancellationToken.None));
         Assert.Contains("image-1", stalled.Message);
     }
 }

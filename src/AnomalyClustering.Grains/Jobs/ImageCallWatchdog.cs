@@ -10,24 +10,45 @@ namespace AnomalyClustering.Grains.Jobs;
 /// loses while its membership changes (a coordinator restarted on its address: Orleans drops a message it cannot address
 /// and the caller learns of it only at the timeout) would hold the shard for those ten minutes with nothing logged. A run
 /// whose calls keep finishing, however slowly, is never interrupted. O(1) per call.
-/// A run that is stopped still waits for its calls (under the same stall rule): the image grain goes on with a call whose
-/// caller stopped listening and writes its blobs when it ends, so a caller that moved on at once (a deletion sweeping the
-/// job's blobs) would find an outcome blob written behind it.
+/// A run that is stopped still waits for its calls, up to <see cref="StopGrace"/>: the image grain goes on with a call
+/// whose caller stopped listening and writes its blobs when it ends, so a caller that moved on at once (a deletion
+/// sweeping the job's blobs) would find an outcome blob written behind it. The grace is bounded because whoever stops
+/// the run (a shard's Stop or Forget, called by the coordinator) waits within its own 30-second response timeout.
 /// </summary>
-internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, string run)
+internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, string run, TimeSpan? stopGrace = null)
 {
+    /// <summary>How long a stopped run waits for a call still running (well inside a grain call's 30-second timeout).</summary>
+    public static readonly TimeSpan DefaultStopGrace = TimeSpan.FromSeconds(20);
+
     private long _lastProgress = Environment.TickCount64;
 
+    /// <summary>The longest a stopped run waits for one of its calls.</summary>
+    public TimeSpan StopGrace { get; } = stopGrace ?? DefaultStopGrace;
+
     /// <summary>
-    /// Awaits <paramref name="call"/>, also once <paramref name="cancellationToken"/> is cancelled (see the class); throws
-    /// <see cref="ImageCallStalledException"/> when it stalls, and <see cref="OperationCanceledException"/> after a call
-    /// that ended once the run was stopped.
+    /// Awaits <paramref name="call"/>; throws <see cref="ImageCallStalledException"/> when it stalls (see the class). Once
+    /// <paramref name="cancellationToken"/> is cancelled it waits for the call to end, at most <see cref="StopGrace"/>,
+    /// then throws <see cref="OperationCanceledException"/>.
     /// </summary>
     public async Task<T> WatchAsync<T>(Task<T> call, string image, CancellationToken cancellationToken)
     {
-        var result = await WatchAsync(call, image).ConfigureAwait(true);
-        cancellationToken.ThrowIfCancellationRequested();
-        return result;
+        var watched = WatchAsync(call, image);
+        try
+        {
+            return await watched.WaitAsync(cancellationToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !watched.IsCompleted)
+        {
+            await Task.WhenAny(watched, Task.Delay(StopGrace, CancellationToken.None)).ConfigureAwait(true);
+            if (!watched.IsCompleted)
+            {
+                logger.LogWarning("{Run}: stopped while the call for image {Image} still ran after {Grace:F0} s; if it ends, its outcome blob is written after the stop",
+                    run, image, StopGrace.TotalSeconds);
+            }
+            // Its outcome (or fault) is not wanted any more.
+            _ = watched.ContinueWith(static abandoned => abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
     }
 
     private async Task<T> WatchAsync<T>(Task<T> call, string image)
