@@ -25,7 +25,7 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     Task<IReadOnlyList<ImageFailure>> GetFailures();
 
     /// <summary>Stops the job: no new image work starts; the state becomes <see cref="JobState.Cancelled"/> unless it had finished.</summary>
-    [Alias("Cancel")]
+    [Alias("Cancel"), ResponseTimeout(IJobShardGrain.StopTimeout)]
     Task<JobStatus> Cancel();
 
     /// <summary>
@@ -59,7 +59,7 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// afterwards) and clears its persisted state, so that the id reads as <see cref="JobState.Unknown"/>. The job's blobs
     /// and its registry entry are the caller's to delete (<c>JobDeletion</c> does all three).
     /// </summary>
-    [Alias("Delete")]
+    [Alias("Delete"), ResponseTimeout(IJobShardGrain.StopTimeout)]
     Task Delete();
 }
 

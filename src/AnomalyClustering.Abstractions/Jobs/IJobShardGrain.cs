@@ -11,6 +11,12 @@ namespace AnomalyClustering.Abstractions.Jobs;
 public interface IJobShardGrain : IGrainWithStringKey
 {
     /// <summary>
+    /// Stopping waits for the shard's image calls in flight, up to 20 s each (the coordinator's ImageCallWatchdog), then
+    /// writes the state: more than Orleans' default 30 s must be allowed.
+    /// </summary>
+    public const string StopTimeout = "00:01:30";
+
+    /// <summary>
     /// Starts (or, after a failure or a move to another silo, resumes) the shard's work unless it runs or is done, and
     /// returns its progress at once. The coordinator calls it again to follow the shard; every call is idempotent.
     /// </summary>
@@ -18,11 +24,11 @@ public interface IJobShardGrain : IGrainWithStringKey
     Task<ShardProgress> Run(ShardWork work);
 
     /// <summary>Stops the shard's work (the job was cancelled or deleted); the progress made so far stays.</summary>
-    [Alias("Stop")]
+    [Alias("Stop"), ResponseTimeout(StopTimeout)]
     Task Stop();
 
     /// <summary>Stops the shard's work and clears its persisted state (the job is deleted).</summary>
-    [Alias("Forget")]
+    [Alias("Forget"), ResponseTimeout(StopTimeout)]
     Task Forget();
 
     /// <summary>The images of this shard that could not be used, and why.</summary>

@@ -36,8 +36,10 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     // The largest intermediate of one run (BytesPerRow); queries are run in slices of rows that fit.
     internal const long DefaultMaxProductBytes = 256L << 20;
 
-    // Padding rows (groups with fewer patches than the largest) get this squared norm: never the minimum of a real row.
-    private const float PaddingNorm = 1e30f;
+    // Padding rows (groups with fewer patches than the largest) get this squared norm: their products are 0, so their
+    // candidates are +infinity, which no real candidate exceeds and ArgMin's first-index rule gives to the real patches
+    // (first in each group) on a tie. (A finite 1e30 lost to real values near 1e16, which the kernels accept.)
+    private const float PaddingNorm = float.PositiveInfinity;
 
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();

@@ -28,6 +28,9 @@ namespace AnomalyClustering.Grains.Jobs;
 [RequiredSiloRole(SiloRoles.Coordinator)]
 internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindable
 {
+    // Forget calls in flight at once when a job is deleted (one per shard; a million-image job has thousands of shards).
+    private const int ShardsForgottenAtOnce = 64;
+
     private const string ResumeReminder = "resume";
     private static readonly TimeSpan ResumePeriod = TimeSpan.FromMinutes(1);
 
@@ -343,14 +346,13 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         return Task.CompletedTask;
     }
 
-    /// <summary>The shards run on their own: each is stopped and its state cleared.</summary>
-    private async Task ForgetShardsAsync(JobManifestReference manifest)
-    {
-        for (var shard = 0; shard < manifest.ImageChunkCount; shard++)
-        {
-            await GrainFactory.GetGrain<IJobShardGrain>(JobShardKey.For(JobId, shard)).Forget().ConfigureAwait(true);
-        }
-    }
+    /// <summary>
+    /// The shards run on their own: each is stopped and its state cleared, many at a time, so that the running ones'
+    /// waits for their image calls (<see cref="ImageCallWatchdog.StopGrace"/>) overlap instead of adding up.
+    /// </summary>
+    private Task ForgetShardsAsync(JobManifestReference manifest) =>
+        BoundedFanOut.ForEachAsync(Enumerable.Range(0, manifest.ImageChunkCount), ShardsForgottenAtOnce,
+            shard => GrainFactory.GetGrain<IJobShardGrain>(JobShardKey.For(JobId, shard)).Forget(), () => Task.CompletedTask, CancellationToken.None);
 
     private void StartRun()
     {

@@ -32,18 +32,22 @@ internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, s
     /// </summary>
     public async Task<T> WatchAsync<T>(Task<T> call, string image, CancellationToken cancellationToken)
     {
-        var watched = WatchAsync(call, image);
+        using var givenUp = new CancellationTokenSource();
+        var watched = WatchUntilStalledAsync(call, image, givenUp.Token);
         try
         {
             return await watched.WaitAsync(cancellationToken).ConfigureAwait(true);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !watched.IsCompleted)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Also when the call ended at the moment of the stop: WhenAny returns at once, and its fault is observed below.
             await Task.WhenAny(watched, Task.Delay(StopGrace, CancellationToken.None)).ConfigureAwait(true);
             if (!watched.IsCompleted)
             {
                 logger.LogWarning("{Run}: stopped while the call for image {Image} still ran after {Grace:F0} s; if it ends, its outcome blob is written after the stop",
                     run, image, StopGrace.TotalSeconds);
+                // The watch ends quietly: nothing is sent again, and a call that ends later is no progress of the run.
+                await givenUp.CancelAsync().ConfigureAwait(true);
             }
             // Its outcome (or fault) is not wanted any more.
             _ = watched.ContinueWith(static abandoned => abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
@@ -51,7 +55,7 @@ internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, s
         }
     }
 
-    private async Task<T> WatchAsync<T>(Task<T> call, string image)
+    private async Task<T> WatchUntilStalledAsync<T>(Task<T> call, string image, CancellationToken givenUp)
     {
         var started = Environment.TickCount64;
         while (true)
@@ -68,7 +72,7 @@ internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, s
             try
             {
                 // WaitAsync drops its timer as soon as the call ends: no timer outlives a finished call.
-                return await call.WaitAsync(stallTimeout - quiet).ConfigureAwait(true);
+                return await call.WaitAsync(stallTimeout - quiet, givenUp).ConfigureAwait(true);
             }
             catch (TimeoutException) when (!call.IsCompleted)
             {
@@ -81,7 +85,7 @@ internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, s
             }
             finally
             {
-                if (call.IsCompleted)
+                if (call.IsCompleted && !givenUp.IsCancellationRequested)
                 {
                     Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
                 }

@@ -81,10 +81,13 @@ internal static class JobShardPhase
         }
     }
 
-    /// <summary>Stops the shards that run now (a cancelled job); what they did stays.</summary>
+    /// <summary>
+    /// Stops the shards that run now (a cancelled job); what they did stays. All at once: each may wait for its image
+    /// calls (<see cref="ImageCallWatchdog.StopGrace"/>), and those waits must not add up.
+    /// </summary>
     public static async Task StopAsync(JobRunContext run)
     {
-        foreach (var shard in run.ActiveShards.Keys.ToArray())
+        await Task.WhenAll(run.ActiveShards.Keys.ToArray().Select(async shard =>
         {
             try
             {
@@ -94,7 +97,7 @@ internal static class JobShardPhase
             {
                 run.Logger.LogWarning(e, "Job {JobId}: shard {Shard} could not be stopped", run.JobId, shard);
             }
-        }
+        })).ConfigureAwait(true);
         run.ActiveShards.Clear();
     }
 }

@@ -73,6 +73,22 @@ public sealed class OnnxNearestPatchSearchTests
     }
 
     [Fact]
+    public void PaddingNeverWinsAgainstLargeValues()
+    {
+        // References near 1e16 (their squares still fit a float) and a query near 0 put every real candidate
+        // (|b|^2 - 2 a.b) above 1e30, the padding's old norm: the short group's padding then won.
+        var large = new PatchBag([1e16f, 2e16f, 3e16f], 1, 3, 1);
+        var short_ = new PatchBag([1.5e16f], 1, 1, 1);
+        var query = new PatchBag([0f, 1e15f], 1, 2, 1);
+        using var search = OnnxNearestPatchSearch.ForGroups([large, short_], Cpu);
+        var expected = new double[query.PatchCount];
+        UnsupervisedPatchScores.ForImage(query, [large, short_], expected, maxDegreeOfParallelism: 1);
+        var actual = new double[query.PatchCount];
+        search.MeanOverGroups(query, [0, 1], actual);
+        AssertToDoubleRounding(expected, actual);
+    }
+
+    [Fact]
     public void ADistanceOfTheWrongPatchOrInFloatWouldFail()
     {
         // The tolerance below is far tighter than the float32 rounding of a distance or a near neighbour's distance.
