@@ -11,8 +11,9 @@ namespace AnomalyClustering.Abstractions.Jobs;
 public interface IJobShardGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Stopping waits for the shard's image calls in flight, up to 20 s each (the coordinator's ImageCallWatchdog), then
-    /// writes the state: more than Orleans' default 30 s must be allowed.
+    /// Stopping waits for the shard's image calls in flight, up to 20 s (the shard's ImageCallWatchdog, its calls waited
+    /// for together), then writes the state: more than Orleans' default 30 s must be allowed. Cancel and Delete of the
+    /// job's coordinator, which stop its shards, get the same.
     /// </summary>
     public const string StopTimeout = "00:01:30";
 

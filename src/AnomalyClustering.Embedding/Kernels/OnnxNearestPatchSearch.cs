@@ -43,7 +43,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
 
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
-    private readonly float[][] _groups;
+    // Patches of each group; the patches themselves live only in the session (on the device), none are kept here.
     private readonly int[] _groupPatches;
     private readonly int _patchesPerGroup;
     private readonly long _maxRunBytes;
@@ -51,7 +51,6 @@ public sealed class OnnxNearestPatchSearch : IDisposable
 
     private OnnxNearestPatchSearch(float[][] groups, int[] groupPatches, int dimension, BackboneRuntimeOptions runtime, long maxProductBytes)
     {
-        _groups = groups;
         _groupPatches = groupPatches;
         Dimension = dimension;
         _patchesPerGroup = groupPatches.Max();
@@ -61,7 +60,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     }
 
     /// <summary>Reference groups the search holds.</summary>
-    public int GroupCount => _groups.Length;
+    public int GroupCount => _groupPatches.Length;
 
     /// <summary>Values per patch.</summary>
     public int Dimension { get; }

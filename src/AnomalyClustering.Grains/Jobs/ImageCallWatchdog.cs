@@ -13,11 +13,12 @@ namespace AnomalyClustering.Grains.Jobs;
 /// A run that is stopped still waits for its calls, up to <see cref="StopGrace"/>: the image grain goes on with a call
 /// whose caller stopped listening and writes its blobs when it ends, so a caller that moved on at once (a deletion
 /// sweeping the job's blobs) would find an outcome blob written behind it. The grace is bounded because whoever stops
-/// the run (a shard's Stop or Forget, called by the coordinator) waits within its own 30-second response timeout.
+/// the run (a shard's Stop or Forget, called by the coordinator) waits within its call's response timeout
+/// (<see cref="AnomalyClustering.Abstractions.Jobs.IJobShardGrain.StopTimeout"/>).
 /// </summary>
 internal sealed class ImageCallWatchdog(TimeSpan stallTimeout, ILogger logger, string run, TimeSpan? stopGrace = null)
 {
-    /// <summary>How long a stopped run waits for a call still running (well inside a grain call's 30-second timeout).</summary>
+    /// <summary>How long a stopped run waits for a call still running (well inside <see cref="AnomalyClustering.Abstractions.Jobs.IJobShardGrain.StopTimeout"/>).</summary>
     public static readonly TimeSpan DefaultStopGrace = TimeSpan.FromSeconds(20);
 
     private long _lastProgress = Environment.TickCount64;
