@@ -19,19 +19,13 @@ internal static class DeviceChecks
             Console.Error.WriteLine("run needs --inputs INPUTS.f32 and --model MODEL.onnx");
             return 2;
         }
-        var provider = Option(args, "--provider", "cuda") switch
-        {
-            "cpu" => ExecutionProviderKind.Cpu,
-            "cuda" => ExecutionProviderKind.Cuda,
-            "tensorrt" => ExecutionProviderKind.TensorRt,
-            var other => throw new ArgumentException($"unknown provider '{other}': cpu, cuda or tensorrt"),
-        };
-        var seconds = double.Parse(Option(args, "--seconds", "3"), System.Globalization.CultureInfo.InvariantCulture);
+        var provider = Provider(args);
+        var seconds = Seconds(args);
         var references = Option(args, "--references", "16,64,256").Split(',').Select(int.Parse).ToArray();
         var profile = Option(args, "--profile", "");
-        var device = new BackboneRuntimeOptions { ExecutionProvider = provider };
+        var device = new BackboneRuntimeOptions { ExecutionProvider = provider, AllowTf32 = !args.Contains("--no-tf32") };
         var cpu = new BackboneRuntimeOptions { IntraOpThreads = Environment.ProcessorCount };
-        Console.WriteLine($"gpu-check: provider {provider}, {Environment.ProcessorCount} CPU cores, .NET {Environment.Version}");
+        Console.WriteLine($"gpu-check: provider {provider}{Tf32Text(device)}, {Environment.ProcessorCount} CPU cores, .NET {Environment.Version}");
 
         var bags = BackboneCheck.Run(InputTensors.Read(inputs), model, device, cpu, seconds);
         NearestPatchCheck.Run(bags, references, device, seconds);
@@ -47,6 +41,19 @@ internal static class DeviceChecks
                 ArgMinVariants.Run(rows, dimension, groups, patches, device, seconds);
             }
         }
+        return 0;
+    }
+
+    /// <summary>The clustering check: the two-stage method's k-means assignment on the device against the SIMD kernel.</summary>
+    public static int RunClustering(string[] args)
+    {
+        var provider = Provider(args);
+        var points = int.Parse(Option(args, "--points", "1000000"), System.Globalization.CultureInfo.InvariantCulture);
+        var dimension = int.Parse(Option(args, "--dimension", "256"), System.Globalization.CultureInfo.InvariantCulture);
+        var components = int.Parse(Option(args, "--components", "10"), System.Globalization.CultureInfo.InvariantCulture);
+        var device = new BackboneRuntimeOptions { ExecutionProvider = provider, IntraOpThreads = Environment.ProcessorCount, AllowTf32 = !args.Contains("--no-tf32") };
+        Console.WriteLine($"gpu-check cluster: provider {provider}{Tf32Text(device)}, {Environment.ProcessorCount} CPU cores, .NET {Environment.Version}");
+        CentreAssignmentCheck.Run(points, dimension, components, device, Seconds(args));
         return 0;
     }
 
@@ -77,6 +84,18 @@ internal static class DeviceChecks
         }
         return largest == 0 ? difference : difference / largest;
     }
+
+    private static ExecutionProviderKind Provider(string[] args) => Option(args, "--provider", "cuda") switch
+    {
+        "cpu" => ExecutionProviderKind.Cpu,
+        "cuda" => ExecutionProviderKind.Cuda,
+        "tensorrt" => ExecutionProviderKind.TensorRt,
+        var other => throw new ArgumentException($"unknown provider '{other}': cpu, cuda or tensorrt"),
+    };
+
+    private static string Tf32Text(BackboneRuntimeOptions device) => device.ExecutionProvider == ExecutionProviderKind.Cpu ? "" : device.AllowTf32 ? " (TF32 allowed)" : " (TF32 off)";
+
+    private static double Seconds(string[] args) => double.Parse(Option(args, "--seconds", "3"), System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Option(string[] args, string name, string fallback)
     {

@@ -23,16 +23,17 @@ public static class EmbeddingClustering
     /// labels when neither K nor a distance threshold is set, and is found from the merge tree without labels
     /// (<see cref="ClusterCountSelector"/>).
     /// </summary>
+    /// <remarks><paramref name="centreAssignment"/>: the two-stage methods' k-means assignment step (null: the SIMD kernel); a GPU's graph where one is at hand.</remarks>
     /// <exception cref="InvalidClusteringInputException">Fewer than 2 images, K larger than N, no way to cut without labels, mismatched lengths or non-finite values.</exception>
     public static ClusteringResult Run(
         ReadOnlySpan<float> embeddings, int count, int dimension, IReadOnlyList<string> ids, IReadOnlyList<string>? labels, ClusteringJobOptions options,
-        IProgress<PipelineProgress>? progress = null)
+        IProgress<PipelineProgress>? progress = null, ICentreAssignment? centreAssignment = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Guard.Finite(embeddings, "embeddings");
         var clock = Stopwatch.StartNew();
-        var result = Run(embeddings, count, dimension, ids, labels, options, patchWeights: null, progress);
+        var result = Run(embeddings, count, dimension, ids, labels, options, patchWeights: null, progress, centreAssignment: centreAssignment);
         return result with { Timings = [new StageTiming(PipelineStage.Cluster, clock.Elapsed)] };
     }
 
@@ -44,7 +45,8 @@ public static class EmbeddingClustering
     /// for N, D, the linkage and the memory budget; the choice and its reason travel with the tree.
     /// </summary>
     /// <exception cref="InvalidClusteringInputException">No algorithm fits the budget, or the forced one cannot run (the message says why).</exception>
-    public static ClusterTree BuildTree(ReadOnlySpan<float> embeddings, int count, int dimension, ClusteringJobOptions options)
+    /// <remarks><paramref name="centreAssignment"/>: the two-stage methods' k-means assignment step (null: the SIMD kernel on the options' threads).</remarks>
+    public static ClusterTree BuildTree(ReadOnlySpan<float> embeddings, int count, int dimension, ClusteringJobOptions options, ICentreAssignment? centreAssignment = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var threads = options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
@@ -55,8 +57,8 @@ public static class EmbeddingClustering
             ClusteringAlgorithm.DistanceMatrix => new ClusterTree(HierarchicalClustering.Linkage(embeddings, count, dimension, options.Linkage), null, algorithm, reason),
             ClusteringAlgorithm.LinearMemoryWard => new ClusterTree(LinearMemoryWard.Linkage(embeddings, count, dimension, threads), null, algorithm, reason),
             ClusteringAlgorithm.RefinedTwoStageWard => RefinedTwoStageWard.Run(
-                embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, RefinedTwoStageWard.DefaultGroupMaxPoints, options.Seed, threads, reason),
-            _ => TwoStageWard.Run(embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, options.Seed, threads, reason),
+                embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, RefinedTwoStageWard.DefaultGroupMaxPoints, options.Seed, threads, reason, centreAssignment),
+            _ => TwoStageWard.Run(embeddings, count, dimension, TwoStageWard.DefaultMicroClusterCount, options.Seed, threads, reason, centreAssignment),
         };
     }
 
@@ -103,7 +105,8 @@ public static class EmbeddingClustering
     /// <exception cref="InvalidClusteringInputException">As for the other overload.</exception>
     public static ClusteringResult Run(
         ReadOnlySpan<float> embeddings, int count, int dimension, IReadOnlyList<string> ids, IReadOnlyList<string>? labels, ClusteringJobOptions options,
-        float[][]? patchWeights, IProgress<PipelineProgress>? progress, IReadOnlyList<double>? anomalyScores = null, double? anomalyThreshold = null)
+        float[][]? patchWeights, IProgress<PipelineProgress>? progress, IReadOnlyList<double>? anomalyScores = null, double? anomalyThreshold = null,
+        ICentreAssignment? centreAssignment = null)
     {
         ArgumentNullException.ThrowIfNull(ids);
         Guard.AtLeast(count, 2, "number of images to cluster");
@@ -124,7 +127,9 @@ public static class EmbeddingClustering
             : options.ClusterCount is null && options.DistanceThreshold is null ? options with { ClusterCount = classNames.Length } : options;
 
         var (isGood, notDetected) = resolved.DetectThenCluster ? SplitAtThreshold(anomalyScores, anomalyThreshold, count) : (null, null);
-        var tree = isGood is null ? BuildTree(embeddings, count, dimension, resolved) : BuildDetectThenClusterTree(embeddings, dimension, resolved, isGood, anomalyThreshold!.Value);
+        var tree = isGood is null
+            ? BuildTree(embeddings, count, dimension, resolved, centreAssignment)
+            : BuildDetectThenClusterTree(embeddings, dimension, resolved, isGood, anomalyThreshold!.Value, centreAssignment);
         var reason = notDetected is null ? tree.Reason
             : $"{tree.Reason}; detect-then-cluster was asked for but not applied: {notDetected}, so every image was clustered together";
         var choice = automatic ? ClusterCountSelector.Select(tree, embeddings, dimension, resolved.ClusterCountSearch) : null;
@@ -185,7 +190,8 @@ public static class EmbeddingClustering
     /// group joined last (<see cref="DetectedGoodTree"/>). A fixed K larger than the number of images above the threshold
     /// plus one cannot be cut from it: that is refused with the counts.
     /// </summary>
-    private static ClusterTree BuildDetectThenClusterTree(ReadOnlySpan<float> embeddings, int dimension, ClusteringJobOptions options, bool[] isGood, double threshold)
+    private static ClusterTree BuildDetectThenClusterTree(
+        ReadOnlySpan<float> embeddings, int dimension, ClusteringJobOptions options, bool[] isGood, double threshold, ICentreAssignment? centreAssignment)
     {
         var defects = isGood.Count(good => !good);
         var good = isGood.Length - defects;
@@ -207,7 +213,7 @@ public static class EmbeddingClustering
                     embeddings.Slice(i * dimension, dimension).CopyTo(rows.AsSpan(row++ * dimension, dimension));
                 }
             }
-            defectTree = BuildTree(rows, defects, dimension, options);
+            defectTree = BuildTree(rows, defects, dimension, options, centreAssignment);
         }
         var reason = Invariant($"{defectTree?.Reason ?? "one image above the threshold"}; detect-then-cluster: {good} images at or under the detection threshold {threshold:G6} form one cluster, the tree is over the other {defects}");
         return DetectedGoodTree.Compose(defectTree, isGood, embeddings, dimension, reason);

@@ -170,6 +170,18 @@ public sealed class ClusterVectorsCommandTests
             .AssertOneLineError(CliExitCodes.UsageError, "centroid");
 
     [Fact]
+    public void AGpuAssignmentThisBuildCannotLoadIsAnInputErrorAndAnUnknownOneAUsageError()
+    {
+        using var folder = new TempFolder();
+        // This build carries the CPU ONNX Runtime only, so the assignment graph cannot go to CUDA: said before any clustering.
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--execution-provider", "cuda", "-o", folder.Path)
+            .AssertOneLineError(CliExitCodes.InputError, "Cuda");
+        Assert.False(File.Exists(Path.Combine(folder.Path, "clusters.csv")));
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--execution-provider", "tpu")
+            .AssertOneLineError(CliExitCodes.UsageError, "tpu");
+    }
+
+    [Fact]
     public void ClustersAndThresholdTogetherAreRejected() =>
         CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--distance-threshold", "1")
             .AssertOneLineError(CliExitCodes.InputError, "not both");

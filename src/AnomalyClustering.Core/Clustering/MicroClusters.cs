@@ -1,22 +1,17 @@
 using AnomalyClustering.Core.Scoring;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace AnomalyClustering.Core.Clustering;
 
 /// <summary>
 /// The first stage of two-stage Ward: seeded k-means micro-clusters. Seeds by k-means++ (D^2
 /// sampling) on a seeded random sample of at most 16 C points, then runs a fixed number of Lloyd
-/// passes over all points. O(passes N C D) time (the assignment is a tiled float dot-product
-/// kernel, ||c||^2 - 2 x.c, over at most <c>threads</c> threads), O(C D + N) extra memory.
+/// passes over all points. O(passes N C D) time (the assignment step, <see cref="ICentreAssignment"/>: the SIMD kernel
+/// over at most <c>threads</c> threads, or a graph on a GPU), O(C D + N) extra memory.
 /// </summary>
 internal static unsafe class MicroClusters
 {
     /// <summary>Lloyd passes after seeding (each one assignment and one centroid update).</summary>
     public const int LloydPasses = 3;
-
-    /// <summary>Points per parallel work item of the assignment.</summary>
-    private const int AssignBlock = 256;
 
     /// <summary>
     /// Splits <paramref name="count"/> points into at most <paramref name="clusterCount"/> non-empty
@@ -24,7 +19,7 @@ internal static unsafe class MicroClusters
     /// member counts, and the micro-cluster of every point.
     /// </summary>
     public static (double[] Centroids, long[] Counts, int[] ClusterOfPoint) Run(
-        ReadOnlySpan<float> points, int count, int dimension, int clusterCount, int seed, int threads)
+        ReadOnlySpan<float> points, int count, int dimension, int clusterCount, int seed, int threads, ICentreAssignment assignmentStep)
     {
         clusterCount = Math.Min(clusterCount, count);
         var centres = new float[clusterCount * dimension];
@@ -37,7 +32,7 @@ internal static unsafe class MicroClusters
             Seed(data, centres, clusterCount, seed, threads);
             for (var pass = 0; pass < LloydPasses; pass++)
             {
-                Assign(data, centres, clusterCount, assignment, threads);
+                assignmentStep.Assign(points, count, dimension, centres, clusterCount, assignment);
                 Update(data, assignment, centres, sums, counts, clusterCount);
             }
         }
@@ -129,109 +124,6 @@ internal static unsafe class MicroClusters
         }
     }
 
-    /// <summary>Every point's nearest centre by ||c||^2 - 2 x.c (float, ties to the lower centre). O(N C D) over at most <paramref name="threads"/> threads.</summary>
-    internal static void Assign(Points data, float[] centres, int clusterCount, int[] assignment, int threads)
-    {
-        var dimension = data.Dimension;
-        var norms = new float[clusterCount];
-        for (var c = 0; c < clusterCount; c++)
-        {
-            var row = centres.AsSpan(c * dimension, dimension);
-            norms[c] = Dot(row, row);
-        }
-        var blocks = (data.Count + AssignBlock - 1) / AssignBlock;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
-        {
-            var start = block * AssignBlock;
-            var end = Math.Min(data.Count, start + AssignBlock);
-            fixed (float* centre = centres)
-            {
-                var i = start;
-                for (; i + 4 <= end; i += 4)
-                {
-                    AssignFour(data, i, centre, norms, clusterCount, assignment);
-                }
-                for (; i < end; i++)
-                {
-                    var best = float.PositiveInfinity;
-                    var bestIndex = 0;
-                    var row = data.Row(i);
-                    for (var c = 0; c < clusterCount; c++)
-                    {
-                        var score = norms[c] - 2 * Dot(row, new ReadOnlySpan<float>(centre + (long)c * dimension, dimension));
-                        if (score < best)
-                        {
-                            best = score;
-                            bestIndex = c;
-                        }
-                    }
-                    assignment[i] = bestIndex;
-                }
-            }
-        });
-    }
-
-    /// <summary>Four points against every centre: each centre chunk is loaded once for four fused multiply-adds.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AssignFour(Points data, int first, float* centres, float[] norms, int clusterCount, int[] assignment)
-    {
-        var dimension = data.Dimension;
-        var p0 = data.Pointer + (long)first * dimension;
-        var p1 = p0 + dimension;
-        var p2 = p1 + dimension;
-        var p3 = p2 + dimension;
-        var best0 = float.PositiveInfinity;
-        var best1 = float.PositiveInfinity;
-        var best2 = float.PositiveInfinity;
-        var best3 = float.PositiveInfinity;
-        int at0 = 0, at1 = 0, at2 = 0, at3 = 0;
-        var vectorEnd = dimension - dimension % Vector256<float>.Count;
-        for (var c = 0; c < clusterCount; c++)
-        {
-            var centre = centres + (long)c * dimension;
-            var a0 = Vector256<float>.Zero;
-            var a1 = Vector256<float>.Zero;
-            var a2 = Vector256<float>.Zero;
-            var a3 = Vector256<float>.Zero;
-            var k = 0;
-            for (; k < vectorEnd; k += Vector256<float>.Count)
-            {
-                var v = Vector256.Load(centre + k);
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p0 + k), v, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p1 + k), v, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p2 + k), v, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p3 + k), v, a3);
-            }
-            float d0 = Vector256.Sum(a0), d1 = Vector256.Sum(a1), d2 = Vector256.Sum(a2), d3 = Vector256.Sum(a3);
-            for (; k < dimension; k++)
-            {
-                d0 += p0[k] * centre[k];
-                d1 += p1[k] * centre[k];
-                d2 += p2[k] * centre[k];
-                d3 += p3[k] * centre[k];
-            }
-            var norm = norms[c];
-            Keep(norm - 2 * d0, c, ref best0, ref at0);
-            Keep(norm - 2 * d1, c, ref best1, ref at1);
-            Keep(norm - 2 * d2, c, ref best2, ref at2);
-            Keep(norm - 2 * d3, c, ref best3, ref at3);
-        }
-        assignment[first] = at0;
-        assignment[first + 1] = at1;
-        assignment[first + 2] = at2;
-        assignment[first + 3] = at3;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Keep(float score, int centre, ref float best, ref int bestIndex)
-    {
-        if (score < best)
-        {
-            best = score;
-            bestIndex = centre;
-        }
-    }
-
     /// <summary>Centres become their members' means (sums in double); a centre that lost every member stays where it was. O(N D).</summary>
     private static void Update(Points data, int[] assignment, float[] centres, double[] sums, long[] counts, int clusterCount)
     {
@@ -269,8 +161,6 @@ internal static unsafe class MicroClusters
     /// <summary>The caller's points, pinned for the duration of <see cref="Run"/> (a struct so parallel lambdas can capture it).</summary>
     internal readonly struct Points(float* pointer, int count, int dimension)
     {
-        public float* Pointer => pointer;
-
         public int Count => count;
 
         public int Dimension => dimension;

@@ -49,10 +49,17 @@ public static class RefinedTwoStageWard
     /// <param name="reason">Why this algorithm was chosen; the refinement's figures are appended.</param>
     /// <exception cref="InvalidClusteringInputException">Fewer than 2 points, a shape mismatch, a value that is not finite, identical points, or a bad count.</exception>
     public static ClusterTree Run(
-        ReadOnlySpan<float> points, int count, int dimension, int microClusterCount, int groupMaxPoints, int seed, int maxDegreeOfParallelism, string reason)
+        ReadOnlySpan<float> points, int count, int dimension, int microClusterCount, int groupMaxPoints, int seed, int maxDegreeOfParallelism, string reason) =>
+        Run(points, count, dimension, microClusterCount, groupMaxPoints, seed, maxDegreeOfParallelism, reason, assignment: null);
+
+    /// <summary>As the other overload, with the first stage's k-means assignment run by <paramref name="assignment"/> (null: the SIMD kernel).</summary>
+    /// <exception cref="InvalidClusteringInputException">As for the other overload.</exception>
+    public static ClusterTree Run(
+        ReadOnlySpan<float> points, int count, int dimension, int microClusterCount, int groupMaxPoints, int seed, int maxDegreeOfParallelism, string reason,
+        ICentreAssignment? assignment)
     {
         Guard.AtLeast(groupMaxPoints, 2, "largest group refined by exact Ward");
-        var twoStage = TwoStageWard.Run(points, count, dimension, microClusterCount, seed, maxDegreeOfParallelism, reason);
+        var twoStage = TwoStageWard.Run(points, count, dimension, microClusterCount, seed, maxDegreeOfParallelism, reason, assignment);
         var leafOfPoint = twoStage.LeafOfPoint!;
         var groupOfNode = Groups(twoStage.Tree, leafOfPoint, groupMaxPoints, out var groupCount);
         var members = MembersOfGroups(leafOfPoint, groupOfNode, groupCount);
@@ -87,7 +94,7 @@ public static class RefinedTwoStageWard
             + (largest > groupMaxPoints ? $", but one micro-cluster holds {largest:N0}" : "")
             + $"; largest {largest:N0}), Ward above them"
             + (raised > 0 ? $"; {raised:N0} merges above the subtrees were lower than one inside and were raised to it" : "");
-        return new ClusterTree(MergeTree.FromUnsorted(merges), null, ClusteringAlgorithm.RefinedTwoStageWard, reason + note);
+        return new ClusterTree(MergeTree.FromUnsorted(merges), null, ClusteringAlgorithm.RefinedTwoStageWard, twoStage.Reason + note);
     }
 
     /// <summary>

@@ -23,7 +23,14 @@ public static class TwoStageWard
     /// <param name="maxDegreeOfParallelism">Threads for the assignment and the Ward scans (at least 1).</param>
     /// <param name="reason">Why this algorithm was chosen, kept in the result.</param>
     /// <exception cref="InvalidClusteringInputException">Fewer than 2 points, a shape mismatch, a value that is not finite, or fewer than 2 micro-clusters.</exception>
-    public static ClusterTree Run(ReadOnlySpan<float> points, int count, int dimension, int microClusterCount, int seed, int maxDegreeOfParallelism, string reason)
+    public static ClusterTree Run(ReadOnlySpan<float> points, int count, int dimension, int microClusterCount, int seed, int maxDegreeOfParallelism, string reason) =>
+        Run(points, count, dimension, microClusterCount, seed, maxDegreeOfParallelism, reason, assignment: null);
+
+    /// <summary>As the other overload, with the k-means assignment step run by <paramref name="assignment"/> (null: the SIMD kernel on <paramref name="maxDegreeOfParallelism"/> threads).</summary>
+    /// <remarks>Another step (a graph on a GPU) is named in the result's reason; its near ties may fall otherwise than the kernel's, so the micro-clusters can differ slightly.</remarks>
+    /// <exception cref="InvalidClusteringInputException">As for the other overload.</exception>
+    public static ClusterTree Run(
+        ReadOnlySpan<float> points, int count, int dimension, int microClusterCount, int seed, int maxDegreeOfParallelism, string reason, ICentreAssignment? assignment)
     {
         Guard.AtLeast(count, 2, "number of points to cluster");
         Guard.AtLeast(dimension, 1, "point dimension");
@@ -31,13 +38,14 @@ public static class TwoStageWard
         Guard.AtLeast(maxDegreeOfParallelism, 1, "thread count");
         Guard.Length(points.Length, checked(count * dimension), "points (N x D)");
         Guard.Finite(points, "points");
-        var (centroids, counts, leafOfPoint) = MicroClusters.Run(points, count, dimension, microClusterCount, seed, maxDegreeOfParallelism);
+        var step = assignment ?? new SimdCentreAssignment(maxDegreeOfParallelism);
+        var (centroids, counts, leafOfPoint) = MicroClusters.Run(points, count, dimension, microClusterCount, seed, maxDegreeOfParallelism, step);
         if (counts.Length < 2)
         {
             // Every point is the same, so k-means keeps one micro-cluster and there is no tree to build above it.
             throw new InvalidClusteringInputException("all points are identical, so there is nothing to cluster in two stages; use the exact path.", nameof(points));
         }
         var tree = LinearMemoryWard.WeightedLinkage(centroids, counts, counts.Length, dimension, maxDegreeOfParallelism);
-        return new ClusterTree(tree, leafOfPoint, ClusteringAlgorithm.TwoStageWard, reason);
+        return new ClusterTree(tree, leafOfPoint, ClusteringAlgorithm.TwoStageWard, assignment is null ? reason : $"{reason}; k-means assignment: {assignment.Description}");
     }
 }

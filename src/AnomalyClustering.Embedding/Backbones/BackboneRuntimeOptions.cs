@@ -31,6 +31,13 @@ public sealed record BackboneRuntimeOptions
     /// <summary>The GPU to run on for CUDA and TensorRT.</summary>
     public int DeviceId { get; init; }
 
+    /// <summary>
+    /// CUDA and TensorRT only: lets cuBLAS and cuDNN multiply float32 in TF32 on the tensor cores (ONNX Runtime's default):
+    /// faster, with products of 10-bit mantissas. Off: full float32 products, as on the CPU (docs/BENCHMARKS.md, "The GPU
+    /// worker on an H200", measures both).
+    /// </summary>
+    public bool AllowTf32 { get; init; } = true;
+
     /// <summary>Graph rewrites done when the session loads (constant folding, Conv+BN+ReLU fusion, layout changes).</summary>
     public GraphOptimizationLevel GraphOptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
@@ -90,7 +97,7 @@ public sealed record BackboneRuntimeOptions
         options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
         try
         {
-            ExecutionProviders.Append(options, ExecutionProvider, DeviceId);
+            ExecutionProviders.Append(options, ExecutionProvider, DeviceId, AllowTf32);
             return options;
         }
         catch

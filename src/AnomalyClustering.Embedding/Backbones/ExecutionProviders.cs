@@ -8,26 +8,40 @@ internal static class ExecutionProviders
     private const string CudaProvider = "CUDAExecutionProvider";
     private const string TensorRtProvider = "TensorrtExecutionProvider";
 
-    /// <summary>Appends CUDA, or TensorRT then CUDA (TensorRT leaves unsupported nodes to CUDA); nothing for CPU.</summary>
-    public static void Append(SessionOptions options, ExecutionProviderKind provider, int deviceId)
+    /// <summary>Appends CUDA, or TensorRT then CUDA (TensorRT leaves unsupported nodes to CUDA); nothing for CPU. <paramref name="allowTf32"/> false turns CUDA's TF32 off.</summary>
+    public static void Append(SessionOptions options, ExecutionProviderKind provider, int deviceId, bool allowTf32 = true)
     {
         switch (provider)
         {
             case ExecutionProviderKind.Cpu:
                 return;
             case ExecutionProviderKind.Cuda:
-                AppendOne(options, ExecutionProviderKind.Cuda, CudaProvider, LibraryFor(ExecutionProviderKind.Cuda),
-                    () => options.AppendExecutionProvider_CUDA(deviceId));
+                AppendOne(options, ExecutionProviderKind.Cuda, CudaProvider, LibraryFor(ExecutionProviderKind.Cuda), () => AppendCuda(options, deviceId, allowTf32));
                 return;
             case ExecutionProviderKind.TensorRt:
                 AppendOne(options, ExecutionProviderKind.TensorRt, TensorRtProvider, LibraryFor(ExecutionProviderKind.TensorRt),
                     () => options.AppendExecutionProvider_Tensorrt(deviceId));
-                AppendOne(options, ExecutionProviderKind.TensorRt, CudaProvider, LibraryFor(ExecutionProviderKind.Cuda),
-                    () => options.AppendExecutionProvider_CUDA(deviceId));
+                AppendOne(options, ExecutionProviderKind.TensorRt, CudaProvider, LibraryFor(ExecutionProviderKind.Cuda), () => AppendCuda(options, deviceId, allowTf32));
                 return;
             default:
                 throw new BackboneConfigurationException($"Unknown execution provider {provider}; use Cpu, Cuda or TensorRt.");
         }
+    }
+
+    private static void AppendCuda(SessionOptions options, int deviceId, bool allowTf32)
+    {
+        if (allowTf32)
+        {
+            options.AppendExecutionProvider_CUDA(deviceId);
+            return;
+        }
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string>
+        {
+            ["device_id"] = deviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["use_tf32"] = "0",
+        });
+        options.AppendExecutionProvider_CUDA(cuda);
     }
 
     /// <summary>The provider's native library as the operating system names it.</summary>

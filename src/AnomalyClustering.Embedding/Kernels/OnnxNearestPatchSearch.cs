@@ -16,11 +16,14 @@ namespace AnomalyClustering.Embedding.Kernels;
 /// on the device and each image sends only its own patches.
 /// </summary>
 /// <remarks>
-/// The graph chooses the nearest patch from |b|^2 - 2 a.b in float32 (|a|^2 is the same for every candidate of a row; a
-/// GPU may compute it in TF32) and then computes the distance to the chosen patch exactly in double precision: the
-/// squares of the double differences summed, as <see cref="NearestPatchDistances.Exact"/> does on the CPU, in the
-/// provider's order of summation. So a score is the CPU kernel's to double rounding (1e-12 relative in the tests)
-/// whenever both choose the same patch, and differs by the choice's rounding in a near tie otherwise. Why on the device:
+/// The graph chooses the nearest patch from |b|^2 - 2 a.b in float32 (|a|^2 is the same for every candidate of a row) and
+/// then computes the distance to the chosen patch exactly in double precision: the squares of the double differences
+/// summed, as <see cref="NearestPatchDistances.Exact"/> does on the CPU, in the provider's order of summation. So a score
+/// is the CPU kernel's to double rounding (1e-12 relative in the tests) whenever both choose the same patch, and differs
+/// by the choice's rounding in a near tie otherwise. The session never lets CUDA use TF32, whatever the backbone does:
+/// on an H200 TF32 chose another patch than the CPU for 4 to 78 of an image's 784 patches (scores up to 9.6e-6 apart),
+/// full float32 for none of them (every score within 1e-12), for 26-31 % more of the graph's time (1.36 against 1.08 ms
+/// an image at 16 references; docs/BENCHMARKS.md). Why on the device:
 /// measured on an H200 (docs/BENCHMARKS.md, "The GPU worker on an H200"), the distances of the chosen patches took 5 ms of
 /// one CPU core per image at 16 references against 0.4 ms of GPU for the whole choice: the reference patches live in the
 /// GPU's memory, and the CPU would read each chosen one from its own memory at random. Device memory: the constants
@@ -55,7 +58,8 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         Dimension = dimension;
         _patchesPerGroup = groupPatches.Max();
         _maxRunBytes = maxProductBytes;
-        using var options = runtime.CreateSessionOptions();
+        // Full float32 products on a GPU: the scores must be the CPU kernel's (see the remarks).
+        using var options = (runtime with { AllowTf32 = false }).CreateSessionOptions();
         _session = new InferenceSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options);
     }
 
