@@ -103,6 +103,28 @@ public sealed class JobRegistryStateTests
         Assert.Equal(["running-1"], registry.Page(0, 10).Select(status => status.JobId));
     }
 
+    [Fact]
+    public void ADeletedJobStaysMarkedUntilClaimedIgnoresLateReportsAndANewJobWithItsIdClearsTheMark()
+    {
+        var registry = new JobRegistryState();
+        registry.Record(Status("deleted", 0, JobState.Completed), keepFinished: 10);
+        registry.Record(Status("reused", 1, JobState.Cancelled), keepFinished: 10);
+        registry.MarkDeleted("deleted", Start.AddMinutes(30));
+        registry.MarkDeleted("reused", Start.AddMinutes(20));
+        Assert.Empty(registry.Page(0, 10));
+        Assert.Empty(registry.FinishedBefore(DateTimeOffset.MaxValue, 10));
+        Assert.Equal(["reused", "deleted"], registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+        Assert.Equal(["reused"], registry.DeletedBefore(Start.AddMinutes(25), 10));
+
+        // A late report of the deleted job (created before its deletion) lists nothing and keeps the mark.
+        Assert.False(registry.Record(Status("deleted", 0, JobState.Clustering) with { UpdatedAt = Start.AddMinutes(31) }, keepFinished: 10));
+        Assert.Empty(registry.Page(0, 10));
+        // A new job with the reused id, created after the deletion: listed, and its prefix no longer swept as the old job's.
+        Assert.True(registry.Record(Status("reused", 40, JobState.Queued), keepFinished: 10));
+        Assert.Equal(["reused"], registry.Page(0, 10).Select(status => status.JobId));
+        Assert.Equal(["deleted"], registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+    }
+
     private static JobStatus Status(string jobId, int minute, JobState state) =>
         new() { JobId = jobId, State = state, CreatedAt = Start.AddMinutes(minute), UpdatedAt = Start.AddMinutes(minute) };
 }

@@ -135,6 +135,37 @@ public sealed class JobRetentionTests
         }
     }
 
+    [Fact]
+    public async Task OutcomesWrittenAfterADeletionAreSweptOnceMoreUnlessANewJobTookTheId()
+    {
+        // Retention off: the second sweep completes deletions someone asked for, so it runs anyway.
+        await using var cluster = await RetentionCluster.StartAsync(retention => retention.Enabled = false);
+        var registry = cluster.Grains.GetGrain<IJobRegistryGrain>(0);
+        var early = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await RecordWithBlobsAsync(cluster, "deleted-late", early, JobState.Cancelled);
+        await RecordWithBlobsAsync(cluster, "deleted-reused", early, JobState.Cancelled);
+        await JobDeletion.DeleteAsync(cluster.Grains, cluster.Store, "deleted-late", TestContext.Current.CancellationToken);
+        await JobDeletion.DeleteAsync(cluster.Grains, cluster.Store, "deleted-reused", TestContext.Current.CancellationToken);
+        Assert.Empty(await cluster.BlobsOfAsync("deleted-late"));
+        // What an image call that outlived the stop grace writes after the deletion; and a new job that took the other id.
+        var late = JobBlobNames.ImageOutcome("deleted-late", 7);
+        await PutAsync(cluster.Store, late);
+        await registry.Record(new JobStatus { JobId = "deleted-reused", State = JobState.Queued, CreatedAt = DateTimeOffset.UtcNow.AddMinutes(2), UpdatedAt = DateTimeOffset.UtcNow.AddMinutes(2) });
+        var newJobsOutcome = JobBlobNames.ImageOutcome("deleted-reused", 3);
+        await PutAsync(cluster.Store, newJobsOutcome);
+
+        // Not yet: the deletions are younger than the cutoff.
+        Assert.Equal(0, await cluster.Retention.SweepDeletedAsync(early, TestContext.Current.CancellationToken));
+        Assert.True(await cluster.Store.ExistsAsync(late, TestContext.Current.CancellationToken));
+        Assert.Equal(1, await cluster.Retention.SweepDeletedAsync(DateTimeOffset.MaxValue, TestContext.Current.CancellationToken));
+        Assert.Empty(await cluster.BlobsOfAsync("deleted-late"));
+        Assert.True(await cluster.Store.ExistsAsync(newJobsOutcome, TestContext.Current.CancellationToken), "a new job's outcome under a reused id is its own");
+        Assert.Equal(["deleted-reused"], (await registry.List(0, 10)).Select(job => job.JobId));
+        // Once swept, a job is forgotten: a later pass does nothing for it.
+        Assert.Empty(await registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+        Assert.Equal(0, await cluster.Retention.SweepDeletedAsync(DateTimeOffset.MaxValue, TestContext.Current.CancellationToken));
+    }
+
     /// <summary>A feature-cache blob name as <see cref="FeatureCacheKey.BlobName"/> makes them.</summary>
     private static string FeatureBlob(int seed)
     {

@@ -88,9 +88,25 @@ public interface IJobRegistryGrain : IGrainWithIntegerKey
     [Alias("ListTenantPage")]
     Task<IReadOnlyList<JobStatus>> ListVisibleTo(string? tenant, int offset, int limit);
 
-    /// <summary>Forgets a job (listed or not): a deleted job is neither listed nor swept by retention again.</summary>
+    /// <summary>Forgets a job (listed or not) so that it is recorded afresh: a job that runs again.</summary>
     [Alias("Remove")]
     Task Remove(string jobId);
+
+    /// <summary>
+    /// Forgets a deleted job (listed or not; neither listed nor swept by retention again) and remembers when it was deleted:
+    /// late reports of it are ignored, and retention sweeps its outcome blobs once more later (<see cref="DeletedBefore"/>).
+    /// A new job with the same id, submitted after the deletion, clears the mark.
+    /// </summary>
+    [Alias("MarkDeleted")]
+    Task MarkDeleted(string jobId);
+
+    /// <summary>Up to <paramref name="limit"/> ids of jobs deleted before <paramref name="deletedBefore"/> and still marked, oldest first.</summary>
+    [Alias("DeletedBefore")]
+    Task<IReadOnlyList<string>> DeletedBefore(DateTimeOffset deletedBefore, int limit);
+
+    /// <summary>Clears a deleted job's mark; true when it was still marked (no new job with its id since), so its late blobs may be swept.</summary>
+    [Alias("ClaimDeleted")]
+    Task<bool> ClaimDeleted(string jobId);
 
     /// <summary>
     /// Up to <paramref name="limit"/> ids of finished jobs whose last state change was before <paramref name="finishedBefore"/>,

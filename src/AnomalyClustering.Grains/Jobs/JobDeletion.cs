@@ -34,6 +34,8 @@ public static class JobDeletion
         {
             await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
         }
-        await grains.GetGrain<IJobRegistryGrain>(0).Remove(jobId).ConfigureAwait(false);
+        // Marked, not only forgotten: an image call that outlived the stop grace may still write its outcome, so retention
+        // sweeps the job's outcomes once more later (JobRetentionService.SweepDeletedAsync).
+        await grains.GetGrain<IJobRegistryGrain>(0).MarkDeleted(jobId).ConfigureAwait(false);
     }
 }

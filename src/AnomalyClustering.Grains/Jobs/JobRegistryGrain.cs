@@ -60,6 +60,25 @@ internal sealed class JobRegistryGrain(
 
     public Task<IReadOnlyList<string>> FinishedBefore(DateTimeOffset finishedBefore, int limit) =>
         Task.FromResult(state.State.FinishedBefore(finishedBefore, limit));
+
+    public async Task MarkDeleted(string jobId)
+    {
+        state.State.MarkDeleted(jobId, DateTimeOffset.UtcNow);
+        await WriteAsync().ConfigureAwait(true);
+    }
+
+    public Task<IReadOnlyList<string>> DeletedBefore(DateTimeOffset deletedBefore, int limit) =>
+        Task.FromResult(state.State.DeletedBefore(deletedBefore, limit));
+
+    public async Task<bool> ClaimDeleted(string jobId)
+    {
+        if (!state.State.Deleted.Remove(jobId))
+        {
+            return false;
+        }
+        await WriteAsync().ConfigureAwait(true);
+        return true;
+    }
 }
 
 /// <summary>The persisted job list: every listed job's submission time and last reported status.</summary>
@@ -78,6 +97,13 @@ public sealed class JobRegistryState
     /// finished within the retention time.
     /// </summary>
     [Id(2)] public Dictionary<string, DateTimeOffset> UnlistedFinished { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Job id to its deletion time, of deleted jobs whose outcome blobs retention has not yet swept a second time (an image
+    /// call that outlived the deletion's stop grace can still write one). Holds the jobs deleted within
+    /// <c>JobRetentionOptions.DeletedJobRecheckDelay</c> and one sweep interval.
+    /// </summary>
+    [Id(3)] public Dictionary<string, DateTimeOffset> Deleted { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Records <paramref name="status"/> (registering its job), then prunes: of the finished jobs only the
@@ -100,6 +126,18 @@ public sealed class JobRegistryState
         {
             return false;
         }
+        // A deleted job's late report is ignored (it would list the job again); a new job with the same id, created after
+        // the deletion, clears the mark: the prefix is its own now. "After" allows for the silos' clocks differing
+        // (CreatedAt is the coordinator's clock, the mark the registry's): a job created within that of its own deletion
+        // counts as new, so at worst a late report lists a deleted job again, never a new job's outcomes are swept.
+        if (Deleted.TryGetValue(status.JobId, out var deletedAt))
+        {
+            if (status.CreatedAt <= deletedAt - ClockSkewAllowance)
+            {
+                return false;
+            }
+            Deleted.Remove(status.JobId);
+        }
         Statuses[status.JobId] = status;
         Jobs.TryAdd(status.JobId, status.CreatedAt);
         var dropped = Statuses.Values.Where(listed => listed.State.IsFinished()).OrderBy(listed => listed, NewestFirst)
@@ -121,6 +159,21 @@ public sealed class JobRegistryState
         removed |= UnlistedFinished.Remove(jobId);
         return removed;
     }
+
+    /// <summary>How far apart the silos' clocks may be when a report is told from a new job's (see <see cref="Record"/>).</summary>
+    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(1);
+
+    /// <summary>Forgets a deleted job as <see cref="Remove"/> does and marks it deleted at <paramref name="at"/>. O(1).</summary>
+    public void MarkDeleted(string jobId, DateTimeOffset at)
+    {
+        Remove(jobId);
+        Deleted[jobId] = at;
+    }
+
+    /// <summary>Up to <paramref name="limit"/> ids of jobs marked deleted before <paramref name="deletedBefore"/>, oldest first. O(D log D).</summary>
+    public IReadOnlyList<string> DeletedBefore(DateTimeOffset deletedBefore, int limit) =>
+        Deleted.Where(pair => pair.Value < deletedBefore).OrderBy(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal)
+            .Take(Math.Max(0, limit)).Select(pair => pair.Key).ToArray();
 
     /// <summary>
     /// Up to <paramref name="limit"/> ids of finished jobs, listed or pruned, whose last state change was before

@@ -32,6 +32,13 @@ public sealed class JobRetentionOptions
     /// <summary>The most feature-cache entries one pass deletes (a backlog goes in steps).</summary>
     public int MaxFeatureCacheEntriesPerSweep { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long after a job's deletion its outcome blobs are swept once more: an image call still running when the deletion
+    /// stopped the job (past <c>ImageCallWatchdog.StopGrace</c>) may write its outcome afterwards. Longer than any image
+    /// call takes. This second sweep runs even with retention off: it completes a deletion someone asked for.
+    /// </summary>
+    public TimeSpan DeletedJobRecheckDelay { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>False switches retention off: blobs stay until <c>DELETE /jobs/{id}</c>.</summary>
     public bool Enabled { get; set; } = true;
 }

@@ -13,7 +13,8 @@ namespace AnomalyClustering.Grains.Jobs;
 /// than <see cref="JobRetentionOptions.FinishedJobRetention"/>, as the job registry knows them (listed or pruned from the
 /// list); and, when <see cref="JobRetentionOptions.FeatureCacheRetention"/> is set, up to
 /// <see cref="JobRetentionOptions.MaxFeatureCacheEntriesPerSweep"/> feature-cache entries written before it
-/// (<see cref="FeatureCacheExpiry"/>). Each coordinator silo sweeps; deletion is idempotent, so two passes meeting on one
+/// (<see cref="FeatureCacheExpiry"/>); and, retention on or off, the outcome blobs that image calls wrote after their job's
+/// deletion (<see cref="SweepDeletedAsync"/>). Each coordinator silo sweeps; deletion is idempotent, so two passes meeting on one
 /// job or entry cost a repeated delete only.
 /// </summary>
 public sealed class JobRetentionService(
@@ -74,13 +75,50 @@ public sealed class JobRetentionService(
         return deleted;
     }
 
+    /// <summary>
+    /// One pass over the jobs deleted before <paramref name="deletedBefore"/> (at most the per-pass bound): deletes the outcome
+    /// blobs written after their deletion, by image calls that outlived its stop grace, and returns how many. A job whose id
+    /// a new job took since is left alone (<see cref="IJobRegistryGrain.ClaimDeleted"/>). Only the outcomes are swept: the
+    /// image grains are the only writers that can outlive a deletion (shards and the coordinator stop before it goes on).
+    /// </summary>
+    public async Task<int> SweepDeletedAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
+    {
+        var registry = grains.GetGrain<IJobRegistryGrain>(0);
+        var deleted = await registry.DeletedBefore(deletedBefore, options.Value.MaxJobsPerSweep).ConfigureAwait(false);
+        var late = 0;
+        foreach (var jobId in deleted)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!await registry.ClaimDeleted(jobId).ConfigureAwait(false))
+            {
+                continue;
+            }
+            var names = new List<string>();
+            await foreach (var blob in store.ListAsync(JobBlobNames.OutcomesPrefix(jobId), cancellationToken).ConfigureAwait(false))
+            {
+                names.Add(blob.Name);
+            }
+            foreach (var name in names)
+            {
+                await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            if (names.Count > 0)
+            {
+                late += names.Count;
+                logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, names.Count);
+            }
+        }
+        return late;
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Enabled)
+        var enabled = options.Value.Enabled;
+        if (!enabled)
         {
-            logger.LogInformation("Retention is off ({Section}:Enabled=false): finished jobs keep their blobs until deleted", JobRetentionOptions.Section);
-            return;
+            logger.LogInformation("Retention is off ({Section}:Enabled=false): finished jobs keep their blobs until deleted; deleted jobs are still checked for late outcome blobs",
+                JobRetentionOptions.Section);
         }
         // The first pass one interval after start: by then the silo has joined the cluster and the registry can be reached.
         using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
@@ -88,11 +126,15 @@ public sealed class JobRetentionService(
         {
             try
             {
-                await SweepAsync(stoppingToken).ConfigureAwait(false);
-                if (options.Value.FeatureCacheRetention is { } keep)
+                if (enabled)
                 {
-                    await SweepFeatureCacheAsync(time.GetUtcNow() - keep, stoppingToken).ConfigureAwait(false);
+                    await SweepAsync(stoppingToken).ConfigureAwait(false);
+                    if (options.Value.FeatureCacheRetention is { } keep)
+                    {
+                        await SweepFeatureCacheAsync(time.GetUtcNow() - keep, stoppingToken).ConfigureAwait(false);
+                    }
                 }
+                await SweepDeletedAsync(time.GetUtcNow() - options.Value.DeletedJobRecheckDelay, stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
