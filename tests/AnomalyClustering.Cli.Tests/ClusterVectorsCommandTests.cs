@@ -173,10 +173,16 @@ public sealed class ClusterVectorsCommandTests
     public void AGpuAssignmentThisBuildCannotLoadIsAnInputErrorAndAnUnknownOneAUsageError()
     {
         using var folder = new TempFolder();
-        // This build carries the CPU ONNX Runtime only, so the assignment graph cannot go to CUDA: said before any clustering.
-        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--execution-provider", "cuda", "-o", folder.Path)
+        // This build carries the CPU ONNX Runtime only, so the assignment graph of a two-stage method cannot go to CUDA:
+        // said before any clustering.
+        CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--algorithm", "two-stage-ward", "--execution-provider", "cuda", "-o", folder.Path)
             .AssertOneLineError(CliExitCodes.InputError, "Cuda");
         Assert.False(File.Exists(Path.Combine(folder.Path, "clusters.csv")));
+        // Without a k-means step (exact Ward for a small file) the provider goes unused, and says so.
+        var run = CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--execution-provider", "cuda", "-o", folder.Path);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("--execution-provider cuda: not used", run.Output);
+        Assert.True(File.Exists(Path.Combine(folder.Path, "clusters.csv")));
         CliRun.InProcess("cluster-vectors", TestPaths.Fixture("cli", "vectors.npy"), "-k", "3", "--execution-provider", "tpu")
             .AssertOneLineError(CliExitCodes.UsageError, "tpu");
     }

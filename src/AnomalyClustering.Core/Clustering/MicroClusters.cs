@@ -154,8 +154,6 @@ internal static unsafe class MicroClusters
         }
     }
 
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
-
     private static double SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => System.Numerics.Tensors.TensorPrimitives.Distance(a, b) is var d ? (double)d * d : 0;
 
     /// <summary>The caller's points, pinned for the duration of <see cref="Run"/> (a struct so parallel lambdas can capture it).</summary>

@@ -23,7 +23,11 @@ public sealed class ExecutionProviderUnavailableException : Exception
     public IReadOnlyCollection<string> AvailableProviders { get; }
 
     private static string MessageFor(ExecutionProviderKind provider, string library, IReadOnlyCollection<string> available, Exception? inner) =>
-        $"The {provider} execution provider is not available: ONNX Runtime could not load its native library {library}"
+        // The GPU build with its libraries but no device to run on (none on the machine, or none given to the container).
+        inner is not null && available.Contains("CUDAExecutionProvider") && inner.Message.Contains("CUDA failure", StringComparison.OrdinalIgnoreCase)
+            ? $"The {provider} execution provider loaded, but CUDA found no device it can use ({inner.Message.Trim()}). Check that this machine or "
+                + "container has an NVIDIA GPU and its driver (nvidia-smi), or set the execution provider to Cpu."
+            : $"The {provider} execution provider is not available: ONNX Runtime could not load its native library {library}"
         + (inner is null ? "" : $" ({inner.GetType().Name}: {inner.Message})")
         + $". This build has only {string.Join(", ", available)}. The CPU package Microsoft.ML.OnnxRuntime ships no GPU providers: "
         + "run in the GPU worker image (Dockerfile.gpu-worker), which builds against Microsoft.ML.OnnxRuntime.Gpu with the CUDA"

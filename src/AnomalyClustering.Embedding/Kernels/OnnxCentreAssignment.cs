@@ -11,6 +11,7 @@ namespace AnomalyClustering.Embedding.Kernels;
 /// The two-stage clustering's k-means assignment (<see cref="ICentreAssignment"/>) as a small ONNX graph, for a GPU:
 /// MatMul (the points against -2 C^T), Add (the centres' squared norms) and ArgMin give every point's nearest centre.
 /// The points travel to the device in slices of rows; the centres, which change every Lloyd pass, are inputs of each run.
+/// The session runs as <see cref="SmallGraphRuntime"/> says: on CUDA when TensorRT is asked for, TF32 as the options say.
 /// </summary>
 /// <remarks>
 /// Choices are the SIMD kernel's except in near ties: the graph sums in the provider's order, and a GPU may multiply in
@@ -25,7 +26,7 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
     public const long DefaultMaxProductBytes = 256L << 20;
 
     private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions;
     private readonly long _maxProductBytes;
     private readonly string _provider;
     private bool _disposed;
@@ -40,9 +41,11 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
         ArgumentNullException.ThrowIfNull(runtime);
         Dimension = dimension;
         _maxProductBytes = maxProductBytes;
-        _provider = runtime.ExecutionProvider.ToString().ToLowerInvariant();
-        using var options = runtime.CreateSessionOptions();
+        var onDevice = SmallGraphRuntime.For(runtime);
+        _provider = onDevice.ExecutionProvider.ToString().ToLowerInvariant();
+        using var options = onDevice.CreateSessionOptions();
         _session = new InferenceSession(CreateModel(dimension), options);
+        _runOptions = new RunOptions();
     }
 
     /// <summary>Values per point.</summary>

@@ -22,8 +22,9 @@ namespace AnomalyClustering.Embedding.Kernels;
 /// is the CPU kernel's to double rounding (1e-12 relative in the tests) whenever both choose the same patch, and differs
 /// by the choice's rounding in a near tie otherwise. The session never lets CUDA use TF32, whatever the backbone does:
 /// on an H200 TF32 chose another patch than the CPU for 4 to 78 of an image's 784 patches (scores up to 9.6e-6 apart),
-/// full float32 for none of them (every score within 1e-12), for 26-31 % more of the graph's time (1.36 against 1.08 ms
-/// an image at 16 references; docs/BENCHMARKS.md). Why on the device:
+/// full float32 for none of them (every score within 1e-12), for 26-32 % more of the graph's time (1.36 against 1.08 ms
+/// an image at 16 references; docs/BENCHMARKS.md). With TensorRT asked for it runs on CUDA (<see cref="SmallGraphRuntime"/>),
+/// whose TF32 can be switched off. Why on the device:
 /// measured on an H200 (docs/BENCHMARKS.md, "The GPU worker on an H200"), the distances of the chosen patches took 5 ms of
 /// one CPU core per image at 16 references against 0.4 ms of GPU for the whole choice: the reference patches live in the
 /// GPU's memory, and the CPU would read each chosen one from its own memory at random. Device memory: the constants
@@ -45,7 +46,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     private const float PaddingNorm = float.PositiveInfinity;
 
     private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions;
     // Patches of each group; the patches themselves live only in the session (on the device), none are kept here.
     private readonly int[] _groupPatches;
     private readonly int _patchesPerGroup;
@@ -59,8 +60,9 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         _patchesPerGroup = groupPatches.Max();
         _maxRunBytes = maxProductBytes;
         // Full float32 products on a GPU: the scores must be the CPU kernel's (see the remarks).
-        using var options = (runtime with { AllowTf32 = false }).CreateSessionOptions();
+        using var options = (SmallGraphRuntime.For(runtime) with { AllowTf32 = false }).CreateSessionOptions();
         _session = new InferenceSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options);
+        _runOptions = new RunOptions();
     }
 
     /// <summary>Reference groups the search holds.</summary>
