@@ -118,6 +118,7 @@ public static class AnomalyClusteringSiloExtensions
         silo.Services.AddSingleton<PatchBagMemoryCache>();
         silo.Services.AddSingleton<NormalBankCache>();
         silo.Services.AddSingleton<PatchScoring>();
+        silo.Services.AddSingleton<CoordinatorCentreAssignment>();
         silo.Services.AddSingleton(services => new DecodedPixelBudget(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>()));
         // Production lines: the decisions of posted and queued images, and the catalogs they are made with.
         silo.Services.TryAddSingleton(TimeProvider.System);

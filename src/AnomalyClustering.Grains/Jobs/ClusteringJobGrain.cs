@@ -45,6 +45,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private readonly IBlobStore _store;
     private readonly CoordinatorOptions _options;
     private readonly ILogger<ClusteringJobGrain> _logger;
+    private readonly CoordinatorCentreAssignment _centreAssignment;
     private readonly CheckpointedState<JobCoordinatorState> _checkpoints;
     private readonly SemaphoreSlim _namingGate = new(1, 1);
     private JobRunContext _context = null!;
@@ -56,8 +57,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
         IBlobStore store,
         IOptions<CoordinatorOptions> options,
-        ILogger<ClusteringJobGrain> logger)
+        ILogger<ClusteringJobGrain> logger,
+        CoordinatorCentreAssignment centreAssignment)
     {
+        _centreAssignment = centreAssignment;
         _state = state;
         _store = store;
         _options = options.Value;
@@ -72,7 +75,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _context = new JobRunContext(JobId, () => _state.State, GrainFactory, _store, _options, _logger, CheckpointAsync, WriteStateAsync);
+        _context = new JobRunContext(JobId, () => _state.State, GrainFactory, _store, _options, _logger, CheckpointAsync, WriteStateAsync, _centreAssignment);
         if (!_state.RecordExists && S.State == JobState.Unknown)
         {
             await RestoreFromJobRecordAsync(cancellationToken).ConfigureAwait(true);

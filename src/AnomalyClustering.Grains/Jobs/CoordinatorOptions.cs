@@ -56,4 +56,10 @@ public sealed class CoordinatorOptions
     /// A server setting: clients cannot raise it. The embedded CLI sets it from <c>--memory-budget</c>.
     /// </summary>
     public long ClusteringMemoryBudgetBytes { get; set; } = Core.Clustering.ClusteringAlgorithmChoice.DefaultMemoryBudgetBytes;
+
+    /// <summary>
+    /// The two-stage clustering's k-means assignment step: <c>Auto</c> (an ONNX graph on the GPU when this silo's backbones
+    /// run on CUDA or TensorRT, the SIMD kernel otherwise), <c>Cpu</c>, or <c>Onnx</c> (the graph on any provider).
+    /// </summary>
+    public CentreAssignmentKernel CentreAssignmentKernel { get; set; } = CentreAssignmentKernel.Auto;
 }

@@ -101,7 +101,9 @@ internal static class JobResultStage
         span?.SetTag("anomaly_clustering.images", kept);
         // All or nothing: a job without scores (average mode) has none rather than gaps.
         var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
-        var clustered = await Task.Run(() => EmbeddingClustering.Run(matrix, kept, dimension, ids, labels, options, weights, progress: null, anomalyScores, threshold), cancellationToken)
+        var centreAssignment = run.CentreAssignment?.For(dimension);
+        var clustered = await Task.Run(() => EmbeddingClustering.Run(
+                matrix, kept, dimension, ids, labels, options, weights, progress: null, anomalyScores, threshold, centreAssignment), cancellationToken)
             .ConfigureAwait(true);
         AnomalyClusteringTelemetry.ClusteringDuration.Record(clock.Elapsed.TotalSeconds);
         AnomalyClusteringTelemetry.ClusteringImages.Record(kept);

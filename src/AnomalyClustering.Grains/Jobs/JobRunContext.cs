@@ -11,7 +11,7 @@ namespace AnomalyClustering.Grains.Jobs;
 /// </summary>
 internal sealed class JobRunContext(
     string jobId, Func<JobCoordinatorState> state, IGrainFactory grains, IBlobStore store, CoordinatorOptions options, ILogger logger,
-    Func<Task> checkpoint, Func<Task> writeState)
+    Func<Task> checkpoint, Func<Task> writeState, CoordinatorCentreAssignment? centreAssignment = null)
 {
     public string JobId => jobId;
 
@@ -28,6 +28,9 @@ internal sealed class JobRunContext(
     public CoordinatorOptions Options => options;
 
     public ILogger Logger => logger;
+
+    /// <summary>The silo's k-means assignment step for the two-stage clustering (null: the SIMD kernel).</summary>
+    public CoordinatorCentreAssignment? CentreAssignment => centreAssignment;
 
     /// <summary>Gives up on the coordinator's own image calls (references, normal scores) that stall (see <see cref="ImageCallWatchdog"/>).</summary>
     public ImageCallWatchdog ImageCalls { get; } = new(options.ImageCallStallTimeout, logger, $"Job {jobId}");

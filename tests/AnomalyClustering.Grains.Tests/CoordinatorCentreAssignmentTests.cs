@@ -1,0 +1,86 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Embedding.Backbones;
+using AnomalyClustering.Embedding.Kernels;
+using AnomalyClustering.Grains.Hosting;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Workers;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.TestingHost;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>
+/// The coordinators' k-means assignment step of the two-stage clustering: the SIMD kernel unless a GPU is at hand (or the
+/// graph is asked for), a provider that cannot load falls back to the kernel instead of failing jobs, and a real job run
+/// with the graph (on ONNX Runtime's CPU provider here) says so in its result.
+/// </summary>
+public sealed class CoordinatorCentreAssignmentTests
+{
+    [Fact]
+    public void TheGraphServesOnlyWhereAGpuIsAtHandOrItIsAskedForAndAProviderThatCannotLoadFallsBack()
+    {
+        using var cpuSilo = Service(CentreAssignmentKernel.Auto, ExecutionProviderKind.Cpu);
+        Assert.Null(cpuSilo.For(16));
+        using var forced = Service(CentreAssignmentKernel.Onnx, ExecutionProviderKind.Cpu);
+        var graph = Assert.IsType<OnnxCentreAssignment>(forced.For(16));
+        Assert.Same(graph, forced.For(16));
+        Assert.Equal(8, Assert.IsType<OnnxCentreAssignment>(forced.For(8)).Dimension);
+        using var kernelOnGpuSilo = Service(CentreAssignmentKernel.Cpu, ExecutionProviderKind.Cuda);
+        Assert.Null(kernelOnGpuSilo.For(16));
+        if (!Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        {
+            // A silo configured for CUDA in a build (or on a machine) without it: the kernel, not a failed job.
+            using var gpuSiloWithoutCuda = Service(CentreAssignmentKernel.Auto, ExecutionProviderKind.Cuda);
+            Assert.Null(gpuSiloWithoutCuda.For(16));
+        }
+    }
+
+    [Fact]
+    public async Task AJobClusteredInTwoStagesUsesTheGraphAndItsResultSaysSo()
+    {
+        var storeFolder = Path.Combine(Path.GetTempPath(), "ac-centre-assignment-" + Guid.NewGuid().ToString("n"));
+        var store = new LocalDirectoryBlobStore(storeFolder);
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IBlobStore>(store);
+            silo.Services.Configure<CoordinatorOptions>(options => options.CentreAssignmentKernel = CentreAssignmentKernel.Onnx);
+            silo.Services.Configure<JobRetentionOptions>(options => options.Enabled = false);
+            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.UseInMemoryReminderService();
+            silo.AddAnomalyClusteringGrains([SiloRoles.Coordinator, SiloRoles.GpuWorker]);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var data = await DemoDataset.CreateAsync(store, seed: 151, imagesPerClass: 3, normals: 2);
+            var status = await JobRuns.RunAsync(cluster.Client, store, "two-stage-on-graph", data.Job(new JobOptions { Algorithm = "two-stage-ward" }));
+            var result = await JobRuns.ResultAsync(store, status);
+            Assert.Equal(Core.Clustering.ClusteringAlgorithm.TwoStageWard, result.Algorithm);
+            Assert.Contains("k-means assignment: ONNX graph (MatMul + Add + ArgMin) on the cpu execution provider", result.AlgorithmReason);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
+            await cluster.DisposeAsync();
+            try
+            {
+                Directory.Delete(storeFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static CoordinatorCentreAssignment Service(CentreAssignmentKernel kernel, ExecutionProviderKind provider) => new(
+        Options.Create(new CoordinatorOptions { CentreAssignmentKernel = kernel }),
+        Options.Create(new BackboneHostOptions { ExecutionProvider = provider, IntraOpThreads = 1 }),
+        NullLogger<CoordinatorCentreAssignment>.Instance);
+}
