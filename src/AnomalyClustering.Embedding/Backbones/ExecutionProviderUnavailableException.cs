@@ -24,8 +24,8 @@ public sealed class ExecutionProviderUnavailableException : Exception
 
     private static string MessageFor(ExecutionProviderKind provider, string library, IReadOnlyCollection<string> available, Exception? inner) =>
         // The GPU build with its libraries but no device to run on (none on the machine, or none given to the container).
-        inner is not null && available.Contains("CUDAExecutionProvider") && inner.Message.Contains("CUDA failure", StringComparison.OrdinalIgnoreCase)
-            ? $"The {provider} execution provider loaded, but CUDA found no device it can use ({inner.Message.Trim()}). Check that this machine or "
+        inner is not null && available.Contains("CUDAExecutionProvider") && ExecutionProviders.IsCudaFailure(inner)
+            ? $"The {provider} execution provider loaded, but CUDA failed to start on the device ({FirstLine(inner.Message)}). Check that this machine or "
                 + "container has an NVIDIA GPU and its driver (nvidia-smi), or set the execution provider to Cpu."
             : $"The {provider} execution provider is not available: ONNX Runtime could not load its native library {library}"
         + (inner is null ? "" : $" ({inner.GetType().Name}: {inner.Message})")
@@ -33,4 +33,13 @@ public sealed class ExecutionProviderUnavailableException : Exception
         + "run in the GPU worker image (Dockerfile.gpu-worker), which builds against Microsoft.ML.OnnxRuntime.Gpu with the CUDA"
         + (provider == ExecutionProviderKind.TensorRt ? ", cuDNN and TensorRT" : " and cuDNN")
         + " libraries on the library path, or set the execution provider to Cpu.";
+
+    // ONNX Runtime's CUDA errors carry the source location and call first; the cause ("no CUDA-capable device") is in them.
+    private static string FirstLine(string message)
+    {
+        var at = message.IndexOf("CUDA failure", StringComparison.OrdinalIgnoreCase);
+        var text = at >= 0 ? message[at..] : message;
+        var end = text.IndexOfAny(['\n', ';']);
+        return (end > 0 ? text[..end] : text).Trim();
+    }
 }

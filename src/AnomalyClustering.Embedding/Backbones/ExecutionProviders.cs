@@ -44,6 +44,26 @@ internal static class ExecutionProviders
         options.AppendExecutionProvider_CUDA(cuda);
     }
 
+    /// <summary>
+    /// Creates a session on <paramref name="provider"/>; a failure inside CUDA while it starts (no device visible, a driver
+    /// too old) becomes <see cref="ExecutionProviderUnavailableException"/>: the provider library loaded, the device did not.
+    /// </summary>
+    public static InferenceSession CreateSession(byte[] model, SessionOptions options, ExecutionProviderKind provider)
+    {
+        try
+        {
+            return new InferenceSession(model, options);
+        }
+        catch (OnnxRuntimeException e) when (provider != ExecutionProviderKind.Cpu && IsCudaFailure(e))
+        {
+            throw new ExecutionProviderUnavailableException(provider, LibraryFor(provider), OrtEnv.Instance().GetAvailableProviders(), e);
+        }
+    }
+
+    /// <summary>Whether ONNX Runtime's error came from a CUDA call (its messages say "CUDA failure N: ..." or name the cudaError).</summary>
+    public static bool IsCudaFailure(Exception e) =>
+        e.Message.Contains("CUDA failure", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("cudaError", StringComparison.Ordinal);
+
     /// <summary>The provider's native library as the operating system names it.</summary>
     public static string LibraryFor(ExecutionProviderKind provider)
     {

@@ -53,7 +53,7 @@ public sealed class OnnxBackbone : IDisposable
         using var sessionOptions = Options.CreateSessionOptions();
         try
         {
-            _session = new InferenceSession(model, sessionOptions);
+            _session = ExecutionProviders.CreateSession(model, sessionOptions, Options.ExecutionProvider);
         }
         catch (OnnxRuntimeException e)
         {

@@ -44,7 +44,7 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
         var onDevice = SmallGraphRuntime.For(runtime);
         _provider = onDevice.ExecutionProvider.ToString().ToLowerInvariant();
         using var options = onDevice.CreateSessionOptions();
-        _session = new InferenceSession(CreateModel(dimension), options);
+        _session = ExecutionProviders.CreateSession(CreateModel(dimension), options, onDevice.ExecutionProvider);
         _runOptions = new RunOptions();
     }
 

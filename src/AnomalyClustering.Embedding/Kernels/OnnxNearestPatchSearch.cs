@@ -60,8 +60,9 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         _patchesPerGroup = groupPatches.Max();
         _maxRunBytes = maxProductBytes;
         // Full float32 products on a GPU: the scores must be the CPU kernel's (see the remarks).
-        using var options = (SmallGraphRuntime.For(runtime) with { AllowTf32 = false }).CreateSessionOptions();
-        _session = new InferenceSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options);
+        var onDevice = SmallGraphRuntime.For(runtime) with { AllowTf32 = false };
+        using var options = onDevice.CreateSessionOptions();
+        _session = ExecutionProviders.CreateSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options, onDevice.ExecutionProvider);
         _runOptions = new RunOptions();
     }
 

@@ -123,4 +123,18 @@ public class OnnxBackboneTests
         Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu", e.Message);
         Assert.Contains("CPUExecutionProvider", e.Message);
     }
+
+    [Fact]
+    public void AGpuBuildWithoutAUsableDeviceSaysSoInsteadOfNamingAMissingLibrary()
+    {
+        // What ONNX Runtime GPU 1.31 threw on an H200 machine with CUDA_VISIBLE_DEVICES empty (the call site first).
+        var cuda = new InvalidOperationException(
+            "[ErrorCode:Fail] /onnxruntime_src/onnxruntime/core/providers/cuda/cuda_call.cc:154 CudaCall ... CUDA failure 100: no CUDA-capable device is detected ; GPU=0 ; hostname=gpu-1 ; expr=cudaSetDevice(info_.device_id);");
+        var e = new ExecutionProviderUnavailableException(ExecutionProviderKind.Cuda, "libonnxruntime_providers_cuda.so", ["CUDAExecutionProvider", "CPUExecutionProvider"], cuda);
+        Assert.Contains("loaded, but CUDA failed to start on the device (CUDA failure 100: no CUDA-capable device is detected)", e.Message);
+        Assert.DoesNotContain("could not load its native library", e.Message);
+        // The CPU package has no CUDA provider at all: the missing library is named.
+        var missing = new ExecutionProviderUnavailableException(ExecutionProviderKind.Cuda, "libonnxruntime_providers_cuda.so", ["CPUExecutionProvider"], cuda);
+        Assert.Contains("could not load its native library libonnxruntime_providers_cuda.so", missing.Message);
+    }
 }
