@@ -1,7 +1,7 @@
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Embedding.Backbones;
-using AnomalyClustering.Embedding.Kernels;
+using AnomalyClustering.Core.Clustering;
 using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Workers;
@@ -23,19 +23,24 @@ public sealed class CoordinatorCentreAssignmentTests
     [Fact]
     public void TheGraphServesOnlyWhereAGpuIsAtHandOrItIsAskedForAndAProviderThatCannotLoadFallsBack()
     {
-        using var cpuSilo = Service(CentreAssignmentKernel.Auto, ExecutionProviderKind.Cpu);
-        Assert.Null(cpuSilo.For(16));
-        using var forced = Service(CentreAssignmentKernel.Onnx, ExecutionProviderKind.Cpu);
-        var graph = Assert.IsType<OnnxCentreAssignment>(forced.For(16));
-        Assert.Same(graph, forced.For(16));
-        Assert.Equal(8, Assert.IsType<OnnxCentreAssignment>(forced.For(8)).Dimension);
-        using var kernelOnGpuSilo = Service(CentreAssignmentKernel.Cpu, ExecutionProviderKind.Cuda);
-        Assert.Null(kernelOnGpuSilo.For(16));
+        var random = new Random(5);
+        var points = Enumerable.Range(0, 40 * 16).Select(_ => (float)random.NextDouble()).ToArray();
+        var centres = points.AsSpan(0, 3 * 16).ToArray();
+        string Used(ICentreAssignment step)
+        {
+            // The step is made on first use: its description says which one ran.
+            step.Assign(points, 40, 16, centres, 3, new int[40]);
+            return step.Description;
+        }
+
+        Assert.Null(Service(CentreAssignmentKernel.Auto, ExecutionProviderKind.Cpu).For(16, 1));
+        Assert.Null(Service(CentreAssignmentKernel.Cpu, ExecutionProviderKind.Cuda).For(16, 1));
+        var forced = Service(CentreAssignmentKernel.Onnx, ExecutionProviderKind.Cpu);
+        Assert.Equal("ONNX graph (MatMul + Add + ArgMin) on the cpu execution provider", Used(forced.For(16, 1)!));
         if (!Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
         {
             // A silo configured for CUDA in a build (or on a machine) without it: the kernel, not a failed job.
-            using var gpuSiloWithoutCuda = Service(CentreAssignmentKernel.Auto, ExecutionProviderKind.Cuda);
-            Assert.Null(gpuSiloWithoutCuda.For(16));
+            Assert.Equal("SIMD kernel, 2 threads", Used(Service(CentreAssignmentKernel.Auto, ExecutionProviderKind.Cuda).For(16, 2)!));
         }
     }
 

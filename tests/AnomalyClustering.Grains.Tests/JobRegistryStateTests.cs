@@ -104,25 +104,40 @@ public sealed class JobRegistryStateTests
     }
 
     [Fact]
-    public void ADeletedJobStaysMarkedUntilClaimedIgnoresLateReportsAndANewJobWithItsIdClearsTheMark()
+    public void ADeletedJobStaysMarkedIgnoresLateReportsAndANewJobWithItsIdClearsTheMark()
     {
         var registry = new JobRegistryState();
         registry.Record(Status("deleted", 0, JobState.Completed), keepFinished: 10);
         registry.Record(Status("reused", 1, JobState.Cancelled), keepFinished: 10);
-        registry.MarkDeleted("deleted", Start.AddMinutes(30));
-        registry.MarkDeleted("reused", Start.AddMinutes(20));
+        // Deleted within a second of its creation: its late reports are told by its creation time, not by the clocks.
+        registry.Record(Status("quick", 5, JobState.Cancelled), keepFinished: 10);
+        Assert.True(registry.MarkDeleted("deleted", Start.AddMinutes(30)));
+        Assert.True(registry.MarkDeleted("reused", Start.AddMinutes(20)));
+        Assert.True(registry.MarkDeleted("quick", Start.AddMinutes(5).AddSeconds(1)));
         Assert.Empty(registry.Page(0, 10));
         Assert.Empty(registry.FinishedBefore(DateTimeOffset.MaxValue, 10));
-        Assert.Equal(["reused", "deleted"], registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
-        Assert.Equal(["reused"], registry.DeletedBefore(Start.AddMinutes(25), 10));
+        Assert.Equal(["quick", "reused", "deleted"], registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+        Assert.Equal(["quick", "reused"], registry.DeletedBefore(Start.AddMinutes(25), 10));
 
-        // A late report of the deleted job (created before its deletion) lists nothing and keeps the mark.
+        // Late reports of the deleted jobs list nothing and keep the marks.
         Assert.False(registry.Record(Status("deleted", 0, JobState.Clustering) with { UpdatedAt = Start.AddMinutes(31) }, keepFinished: 10));
+        Assert.False(registry.Record(Status("quick", 5, JobState.Cancelled) with { UpdatedAt = Start.AddMinutes(6) }, keepFinished: 10));
         Assert.Empty(registry.Page(0, 10));
         // A new job with the reused id, created after the deletion: listed, and its prefix no longer swept as the old job's.
         Assert.True(registry.Record(Status("reused", 40, JobState.Queued), keepFinished: 10));
         Assert.Equal(["reused"], registry.Page(0, 10).Select(status => status.JobId));
-        Assert.Equal(["deleted"], registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+        Assert.Equal(["quick", "deleted"], registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+    }
+
+    [Fact]
+    public void ADeletionThatEndsAfterANewJobTookTheIdLeavesTheNewJobAlone()
+    {
+        var registry = new JobRegistryState();
+        // The old job's deletion started at minute 10; while it ran, a new job with the id was submitted (minute 12).
+        registry.Record(Status("id", 12, JobState.Queued), keepFinished: 10);
+        Assert.False(registry.MarkDeleted("id", Start.AddMinutes(10)));
+        Assert.Equal(["id"], registry.Page(0, 10).Select(status => status.JobId));
+        Assert.Empty(registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
     }
 
     private static JobStatus Status(string jobId, int minute, JobState state) =>

@@ -93,20 +93,25 @@ public interface IJobRegistryGrain : IGrainWithIntegerKey
     Task Remove(string jobId);
 
     /// <summary>
-    /// Forgets a deleted job (listed or not; neither listed nor swept by retention again) and remembers when it was deleted:
-    /// late reports of it are ignored, and retention sweeps its outcome blobs once more later (<see cref="DeletedBefore"/>).
-    /// A new job with the same id, submitted after the deletion, clears the mark.
+    /// Forgets a deleted job (listed or not; neither listed nor swept by retention again) and marks it deleted as of
+    /// <paramref name="deletionStartedAt"/>: late reports of it are ignored, and retention sweeps its outcome blobs once
+    /// more later (<see cref="DeletedBefore"/>). A job with the id created after the deletion started is a new job: it is
+    /// left listed and unmarked.
     /// </summary>
     [Alias("MarkDeleted")]
-    Task MarkDeleted(string jobId);
+    Task MarkDeleted(string jobId, DateTimeOffset deletionStartedAt);
 
     /// <summary>Up to <paramref name="limit"/> ids of jobs deleted before <paramref name="deletedBefore"/> and still marked, oldest first.</summary>
     [Alias("DeletedBefore")]
     Task<IReadOnlyList<string>> DeletedBefore(DateTimeOffset deletedBefore, int limit);
 
-    /// <summary>Clears a deleted job's mark; true when it was still marked (no new job with its id since), so its late blobs may be swept.</summary>
-    [Alias("ClaimDeleted")]
-    Task<bool> ClaimDeleted(string jobId);
+    /// <summary>Whether the job is still marked deleted (no new job with its id since): its late blobs may be swept.</summary>
+    [Alias("IsMarkedDeleted")]
+    Task<bool> IsMarkedDeleted(string jobId);
+
+    /// <summary>Clears a deleted job's mark once its late blobs are swept.</summary>
+    [Alias("ForgetDeleted")]
+    Task ForgetDeleted(string jobId);
 
     /// <summary>
     /// Up to <paramref name="limit"/> ids of finished jobs whose last state change was before <paramref name="finishedBefore"/>,

@@ -23,18 +23,23 @@ public enum CentreAssignmentKernel
 
 /// <summary>
 /// The k-means assignment step of this silo's coordinators, for the two-stage methods a job of more than 100,000 images
-/// clusters with: the SIMD kernel (null), or <see cref="OnnxCentreAssignment"/> on the silo's GPU, made once per embedding
-/// dimension and shared by the silo's jobs. Coordinators run on CPU nodes in the Kubernetes layout, so the graph serves
-/// silos that also have a GPU (the embedded CLI with <c>--execution-provider cuda</c>, a coordinator placed on a GPU
-/// node). A provider that cannot load is logged once and the kernel takes over: a job never fails for the choice.
+/// clusters with: the SIMD kernel (null), or <see cref="OnnxCentreAssignment"/> on the silo's GPU, made on first use (only
+/// a two-stage clustering assigns) once per embedding dimension and shared by the silo's jobs (its runs are thread-safe).
+/// Coordinators run on CPU nodes in the Kubernetes layout, so the graph serves silos that also have a GPU (the embedded
+/// CLI with <c>--execution-provider cuda</c>, a coordinator placed on a GPU node). A graph that cannot be made is logged
+/// once and the SIMD kernel takes over: a job never fails for the choice.
 /// </summary>
+/// <remarks>
+/// The graphs are not disposed: they live as long as the silo, and disposing one at shutdown while a clustering still
+/// runs on it would free native memory under that run.
+/// </remarks>
 internal sealed class CoordinatorCentreAssignment(
-    IOptions<CoordinatorOptions> coordinator, IOptions<BackboneHostOptions> backbones, ILogger<CoordinatorCentreAssignment> logger) : IDisposable
+    IOptions<CoordinatorOptions> coordinator, IOptions<BackboneHostOptions> backbones, ILogger<CoordinatorCentreAssignment> logger)
 {
     private readonly ConcurrentDictionary<int, Lazy<OnnxCentreAssignment?>> _graphs = new();
 
-    /// <summary>The step for embeddings of <paramref name="dimension"/> values; null for the SIMD kernel.</summary>
-    public ICentreAssignment? For(int dimension)
+    /// <summary>The step for embeddings of <paramref name="dimension"/> values, with the kernel on <paramref name="threads"/> threads as its fallback; null for the kernel itself.</summary>
+    public ICentreAssignment? For(int dimension, int threads)
     {
         var runtime = backbones.Value.Runtime;
         var useGraph = coordinator.Value.CentreAssignmentKernel switch
@@ -43,8 +48,11 @@ internal sealed class CoordinatorCentreAssignment(
             CentreAssignmentKernel.Cpu => false,
             _ => runtime.ExecutionProvider != ExecutionProviderKind.Cpu,
         };
-        return useGraph ? _graphs.GetOrAdd(dimension, d => new Lazy<OnnxCentreAssignment?>(() => Create(d, runtime))).Value : null;
+        return useGraph ? new Deferred(this, dimension, runtime, new SimdCentreAssignment(threads)) : null;
     }
+
+    private OnnxCentreAssignment? Graph(int dimension, BackboneRuntimeOptions runtime) =>
+        _graphs.GetOrAdd(dimension, d => new Lazy<OnnxCentreAssignment?>(() => Create(d, runtime))).Value;
 
     private OnnxCentreAssignment? Create(int dimension, BackboneRuntimeOptions runtime)
     {
@@ -53,22 +61,25 @@ internal sealed class CoordinatorCentreAssignment(
             // Full float32 products: on an H200 TF32 put 8,565 of a million points elsewhere than the CPU kernel, full float32 82.
             return new OnnxCentreAssignment(dimension, runtime with { AllowTf32 = false });
         }
-        catch (ExecutionProviderUnavailableException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Remembered (the Lazy keeps null): one warning, then the kernel for every job of this dimension.
             logger.LogWarning(e, "The k-means assignment graph cannot run on {Provider}; the two-stage clustering uses the SIMD kernel on the CPU", runtime.ExecutionProvider);
             return null;
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose()
+    /// <summary>The graph, made when the first assignment asks for it; the kernel when it cannot be made.</summary>
+    private sealed class Deferred(CoordinatorCentreAssignment owner, int graphDimension, BackboneRuntimeOptions runtime, SimdCentreAssignment kernel) : ICentreAssignment
     {
-        foreach (var graph in _graphs.Values)
+        private ICentreAssignment? _used;
+
+        public string Description => (_used ?? kernel).Description;
+
+        public void Assign(ReadOnlySpan<float> points, int count, int dimension, ReadOnlySpan<float> centres, int centreCount, Span<int> assignment)
         {
-            if (graph.IsValueCreated)
-            {
-                graph.Value?.Dispose();
-            }
+            _used ??= (ICentreAssignment?)owner.Graph(graphDimension, runtime) ?? kernel;
+            _used.Assign(points, count, dimension, centres, centreCount, assignment);
         }
     }
 }

@@ -20,6 +20,7 @@ public static class JobDeletion
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(store);
         JobBlobNames.ValidateJobId(jobId);
+        var startedAt = DateTimeOffset.UtcNow;
         // The coordinator first: once it returns, no image work of the job is in flight to write blobs behind our back.
         await grains.GetGrain<IClusteringJobGrain>(jobId).Delete().ConfigureAwait(false);
         await store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId), cancellationToken).ConfigureAwait(false);
@@ -36,6 +37,6 @@ public static class JobDeletion
         }
         // Marked, not only forgotten: an image call that outlived the stop grace may still write its outcome, so retention
         // sweeps the job's outcomes once more later (JobRetentionService.SweepDeletedAsync).
-        await grains.GetGrain<IJobRegistryGrain>(0).MarkDeleted(jobId).ConfigureAwait(false);
+        await grains.GetGrain<IJobRegistryGrain>(0).MarkDeleted(jobId, startedAt).ConfigureAwait(false);
     }
 }

@@ -61,25 +61,31 @@ internal sealed class JobRegistryGrain(
     public Task<IReadOnlyList<string>> FinishedBefore(DateTimeOffset finishedBefore, int limit) =>
         Task.FromResult(state.State.FinishedBefore(finishedBefore, limit));
 
-    public async Task MarkDeleted(string jobId)
+    public async Task MarkDeleted(string jobId, DateTimeOffset deletionStartedAt)
     {
-        state.State.MarkDeleted(jobId, DateTimeOffset.UtcNow);
-        await WriteAsync().ConfigureAwait(true);
+        if (state.State.MarkDeleted(jobId, deletionStartedAt))
+        {
+            await WriteAsync().ConfigureAwait(true);
+        }
     }
 
     public Task<IReadOnlyList<string>> DeletedBefore(DateTimeOffset deletedBefore, int limit) =>
         Task.FromResult(state.State.DeletedBefore(deletedBefore, limit));
 
-    public async Task<bool> ClaimDeleted(string jobId)
+    public Task<bool> IsMarkedDeleted(string jobId) => Task.FromResult(state.State.Deleted.ContainsKey(jobId));
+
+    public async Task ForgetDeleted(string jobId)
     {
-        if (!state.State.Deleted.Remove(jobId))
+        if (state.State.Deleted.Remove(jobId))
         {
-            return false;
+            await WriteAsync().ConfigureAwait(true);
         }
-        await WriteAsync().ConfigureAwait(true);
-        return true;
     }
 }
+
+/// <summary>A deleted job's mark in the registry: when its deletion started, and when the job was created (null: not known).</summary>
+[GenerateSerializer, Alias("AnomalyClustering.DeletedJobMark")]
+public sealed record DeletedJobMark([property: Id(0)] DateTimeOffset DeletionStartedAt, [property: Id(1)] DateTimeOffset? CreatedAt);
 
 /// <summary>The persisted job list: every listed job's submission time and last reported status.</summary>
 [GenerateSerializer, Alias("AnomalyClustering.JobRegistryState")]
@@ -103,7 +109,7 @@ public sealed class JobRegistryState
     /// call that outlived the deletion's stop grace can still write one). Holds the jobs deleted within
     /// <c>JobRetentionOptions.DeletedJobRecheckDelay</c> and one sweep interval.
     /// </summary>
-    [Id(3)] public Dictionary<string, DateTimeOffset> Deleted { get; set; } = new(StringComparer.Ordinal);
+    [Id(3)] public Dictionary<string, DeletedJobMark> Deleted { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Records <paramref name="status"/> (registering its job), then prunes: of the finished jobs only the
@@ -126,13 +132,14 @@ public sealed class JobRegistryState
         {
             return false;
         }
-        // A deleted job's late report is ignored (it would list the job again); a new job with the same id, created after
-        // the deletion, clears the mark: the prefix is its own now. "After" allows for the silos' clocks differing
-        // (CreatedAt is the coordinator's clock, the mark the registry's): a job created within that of its own deletion
-        // counts as new, so at worst a late report lists a deleted job again, never a new job's outcomes are swept.
-        if (Deleted.TryGetValue(status.JobId, out var deletedAt))
+        // A deleted job's late report is ignored (it would list the job again); a new job with the same id clears the mark:
+        // the prefix is its own now. A report is the deleted job's when it has that job's creation time; without one, when
+        // it was created before the deletion started, less an allowance for the silos' clocks (CreatedAt is the
+        // coordinator's clock): at worst a late report lists a deleted job again, never are a new job's outcomes swept.
+        if (Deleted.TryGetValue(status.JobId, out var mark))
         {
-            if (status.CreatedAt <= deletedAt - ClockSkewAllowance)
+            var sameJob = mark.CreatedAt is { } created ? status.CreatedAt == created : status.CreatedAt <= mark.DeletionStartedAt - ClockSkewAllowance;
+            if (sameJob)
             {
                 return false;
             }
@@ -163,16 +170,26 @@ public sealed class JobRegistryState
     /// <summary>How far apart the silos' clocks may be when a report is told from a new job's (see <see cref="Record"/>).</summary>
     public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(1);
 
-    /// <summary>Forgets a deleted job as <see cref="Remove"/> does and marks it deleted at <paramref name="at"/>. O(1).</summary>
-    public void MarkDeleted(string jobId, DateTimeOffset at)
+    /// <summary>
+    /// Forgets a deleted job as <see cref="Remove"/> does and marks it deleted as of <paramref name="deletionStartedAt"/>,
+    /// with its creation time when known; false (nothing changed) when the job recorded now was created after the deletion
+    /// started: a new job took the id while the deletion ran. O(1).
+    /// </summary>
+    public bool MarkDeleted(string jobId, DateTimeOffset deletionStartedAt)
     {
+        DateTimeOffset? createdAt = Statuses.TryGetValue(jobId, out var status) ? status.CreatedAt : Jobs.TryGetValue(jobId, out var submitted) ? submitted : null;
+        if (createdAt > deletionStartedAt)
+        {
+            return false;
+        }
         Remove(jobId);
-        Deleted[jobId] = at;
+        Deleted[jobId] = new DeletedJobMark(deletionStartedAt, createdAt);
+        return true;
     }
 
     /// <summary>Up to <paramref name="limit"/> ids of jobs marked deleted before <paramref name="deletedBefore"/>, oldest first. O(D log D).</summary>
     public IReadOnlyList<string> DeletedBefore(DateTimeOffset deletedBefore, int limit) =>
-        Deleted.Where(pair => pair.Value < deletedBefore).OrderBy(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal)
+        Deleted.Where(pair => pair.Value.DeletionStartedAt < deletedBefore).OrderBy(pair => pair.Value.DeletionStartedAt).ThenBy(pair => pair.Key, StringComparer.Ordinal)
             .Take(Math.Max(0, limit)).Select(pair => pair.Key).ToArray();
 
     /// <summary>

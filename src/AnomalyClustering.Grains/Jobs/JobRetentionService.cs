@@ -78,8 +78,9 @@ public sealed class JobRetentionService(
     /// <summary>
     /// One pass over the jobs deleted before <paramref name="deletedBefore"/> (at most the per-pass bound): deletes the outcome
     /// blobs written after their deletion, by image calls that outlived its stop grace, and returns how many. A job whose id
-    /// a new job took since is left alone (<see cref="IJobRegistryGrain.ClaimDeleted"/>). Only the outcomes are swept: the
-    /// image grains are the only writers that can outlive a deletion (shards and the coordinator stop before it goes on).
+    /// a new job took since is left alone (<see cref="IJobRegistryGrain.IsMarkedDeleted"/>); a job's mark is cleared only
+    /// after its sweep succeeded, so a store that fails is tried again next pass. Only the outcomes are swept: the image
+    /// grains are the only writers that can outlive a deletion (shards and the coordinator stop before it goes on).
     /// </summary>
     public async Task<int> SweepDeletedAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
@@ -89,23 +90,31 @@ public sealed class JobRetentionService(
         foreach (var jobId in deleted)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!await registry.ClaimDeleted(jobId).ConfigureAwait(false))
+            try
             {
-                continue;
+                if (!await registry.IsMarkedDeleted(jobId).ConfigureAwait(false))
+                {
+                    continue;
+                }
+                var names = new List<string>();
+                await foreach (var blob in store.ListAsync(JobBlobNames.OutcomesPrefix(jobId), cancellationToken).ConfigureAwait(false))
+                {
+                    names.Add(blob.Name);
+                }
+                foreach (var name in names)
+                {
+                    await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+                }
+                await registry.ForgetDeleted(jobId).ConfigureAwait(false);
+                if (names.Count > 0)
+                {
+                    late += names.Count;
+                    logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, names.Count);
+                }
             }
-            var names = new List<string>();
-            await foreach (var blob in store.ListAsync(JobBlobNames.OutcomesPrefix(jobId), cancellationToken).ConfigureAwait(false))
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                names.Add(blob.Name);
-            }
-            foreach (var name in names)
-            {
-                await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
-            }
-            if (names.Count > 0)
-            {
-                late += names.Count;
-                logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, names.Count);
+                logger.LogWarning(e, "Could not sweep the late outcomes of deleted job {JobId}; the next pass tries again", jobId);
             }
         }
         return late;
