@@ -40,7 +40,7 @@ internal static class CentreAssignmentCheck
         var graphTree = Timed(() => TwoStageWard.Run(points, count, dimension, TwoStageWard.DefaultMicroClusterCount, seed: 0, threads, "check", graph), out var graphSeconds);
         var kernelLabels = kernelTree.CutToClusters(components);
         var graphLabels = graphTree.CutToClusters(components);
-        Console.WriteLine($"  two-stage Ward (k-means++ seeding and {MicroClusters.LloydPasses} Lloyd passes, then Ward on {graphTree.Tree.PointCount:N0} micro-clusters): with the graph {graphSeconds:F1} s, " +
+        Console.WriteLine($"  two-stage Ward (k-means++ seeding and Lloyd passes, then Ward on {graphTree.Tree.PointCount:N0} micro-clusters): with the graph {graphSeconds:F1} s, " +
             $"with the SIMD kernel {kernelSeconds:F1} s; K = {components}: ARI between them {ClusteringMetrics.Evaluate(kernelLabels, graphLabels).AdjustedRandIndex:F4}, " +
             $"against the components {ClusteringMetrics.Evaluate(truth, graphLabels).AdjustedRandIndex:F4} (graph) / {ClusteringMetrics.Evaluate(truth, kernelLabels).AdjustedRandIndex:F4} (kernel)");
     }

@@ -116,6 +116,9 @@ public sealed record ClusteringJobOptions
     /// <summary>Threads for the scoring kernels; -1 uses every core.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
+    /// <summary>The thread count <see cref="MaxDegreeOfParallelism"/> stands for: every core for -1.</summary>
+    public int ThreadCount() => MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : MaxDegreeOfParallelism;
+
     /// <summary>
     /// The most working memory the clustering stage may use, in bytes (besides the N x D embeddings): the distance matrix is
     /// used while it fits, then exact linear-memory Ward, then two-stage Ward (<see cref="ClusteringAlgorithmChoice"/>).

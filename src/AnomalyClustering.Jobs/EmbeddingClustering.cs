@@ -49,7 +49,7 @@ public static class EmbeddingClustering
     public static ClusterTree BuildTree(ReadOnlySpan<float> embeddings, int count, int dimension, ClusteringJobOptions options, ICentreAssignment? centreAssignment = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var threads = options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
+        var threads = options.ThreadCount();
         var choice = ClusteringAlgorithmChoice.For(count, dimension, options.Linkage, options.ClusteringMemoryBudgetBytes, options.Algorithm);
         var (algorithm, reason) = (choice.Algorithm, choice.Reason);
         return algorithm switch

@@ -59,8 +59,25 @@ internal static class ClusterVectorsCommand
                 var classes = labels.Labels.Distinct(StringComparer.Ordinal).Count();
                 console.Out.MarkupLine($"  labels from {Markup.Escape(labelsPath!)}: {classes} classes" + (labels.CombinedDropped > 0 ? $"; left out {labels.CombinedDropped} 'combined' rows (METHOD section 6)" : string.Empty));
             }
-            using var gpuAssignment = CentreAssignmentFor(console, parseResult.GetValue(providerOption)!, rows.Length, table.Dimension, options);
-            var result = EmbeddingClustering.Run(values, rows.Length, table.Dimension, ids, labels?.Labels, options, centreAssignment: gpuAssignment);
+            var provider = parseResult.GetValue(providerOption)!;
+            var kind = BackboneSelection.ParseExecutionProvider(provider);
+            OnnxCentreAssignment? graph = null;
+            // Made on the first assignment: only the two-stage methods (past 100,000 embeddings) have one, so a small file
+            // clusters as before wherever it runs; an unavailable provider is then the user's error.
+            var gpuAssignment = kind == ExecutionProviderKind.Cpu ? null : new DeferredCentreAssignment(() => graph = GraphOn(kind, table.Dimension, options));
+            ClusteringResult result;
+            try
+            {
+                result = EmbeddingClustering.Run(values, rows.Length, table.Dimension, ids, labels?.Labels, options, centreAssignment: gpuAssignment);
+            }
+            finally
+            {
+                graph?.Dispose();
+            }
+            if (gpuAssignment is { WasUsed: false })
+            {
+                console.Out.MarkupLine($"  --execution-provider {Markup.Escape(provider)}: not used; these embeddings were clustered without k-means (only the two-stage methods, chosen past 100,000, have that step)");
+            }
             var excluded = labels is { CombinedDropped: > 0 } ? new Dictionary<string, int> { ["combined"] = labels.CombinedDropped } : new Dictionary<string, int>();
             var source = new ResultSource("vectors", Path.GetFullPath(path), Layout: null, NormalFolder: null, Backbone: null, excluded);
             var (clustersCsv, resultJson) = ResultFiles.Write(parseResult.GetValue(shared.Out)!, result, source);
@@ -70,32 +87,15 @@ internal static class ClusterVectorsCommand
         return command;
     }
 
-    /// <summary>
-    /// The assignment graph on a GPU provider, or null for the CPU's SIMD kernel: also when the algorithm chosen for these
-    /// embeddings has no k-means step (only the two-stage methods have one; a line says the provider goes unused), so a
-    /// small file clusters as before wherever it runs.
-    /// </summary>
+    /// <summary>The assignment graph on a GPU provider.</summary>
     /// <exception cref="ExecutionProviderUnavailableException">This build or machine cannot load the provider (a user error: the message says which).</exception>
-    private static OnnxCentreAssignment? CentreAssignmentFor(CliConsole console, string provider, int count, int dimension, ClusteringJobOptions options)
-    {
-        var kind = BackboneSelection.ParseExecutionProvider(provider);
-        if (kind == ExecutionProviderKind.Cpu || count < 2)
-        {
-            return null;
-        }
-        var algorithm = ClusteringAlgorithmChoice.For(count, dimension, options.Linkage, options.ClusteringMemoryBudgetBytes, options.Algorithm).Algorithm;
-        if (algorithm is not (ClusteringAlgorithm.TwoStageWard or ClusteringAlgorithm.RefinedTwoStageWard))
-        {
-            console.Out.MarkupLine($"  --execution-provider {Markup.Escape(provider)}: not used; {count} embeddings are clustered without k-means (only the two-stage methods, chosen past 100,000, have that step)");
-            return null;
-        }
-        return new OnnxCentreAssignment(dimension, new BackboneRuntimeOptions
+    private static OnnxCentreAssignment GraphOn(ExecutionProviderKind kind, int dimension, ClusteringJobOptions options) =>
+        new(dimension, new BackboneRuntimeOptions
         {
             ExecutionProvider = kind,
             // Full float32 products: on an H200, TF32 put 8,565 of a million points in another micro-cluster than the CPU
             // kernel, full float32 82, for 0.20 instead of 0.15 s a pass (docs/BENCHMARKS.md).
             AllowTf32 = false,
-            IntraOpThreads = options.MaxDegreeOfParallelism == -1 ? 0 : options.MaxDegreeOfParallelism,
+            IntraOpThreads = options.ThreadCount(),
         });
-    }
 }

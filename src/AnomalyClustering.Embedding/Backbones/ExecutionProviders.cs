@@ -30,16 +30,11 @@ internal static class ExecutionProviders
 
     private static void AppendCuda(SessionOptions options, int deviceId, bool allowTf32)
     {
-        if (allowTf32)
-        {
-            options.AppendExecutionProvider_CUDA(deviceId);
-            return;
-        }
         using var cuda = new OrtCUDAProviderOptions();
         cuda.UpdateOptions(new Dictionary<string, string>
         {
             ["device_id"] = deviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["use_tf32"] = "0",
+            ["use_tf32"] = allowTf32 ? "1" : "0",
         });
         options.AppendExecutionProvider_CUDA(cuda);
     }

@@ -38,7 +38,7 @@ internal sealed class CoordinatorCentreAssignment(
 {
     private readonly ConcurrentDictionary<int, Lazy<OnnxCentreAssignment?>> _graphs = new();
 
-    /// <summary>The step for embeddings of <paramref name="dimension"/> values, with the kernel on <paramref name="threads"/> threads as its fallback; null for the kernel itself.</summary>
+    /// <summary>The step for embeddings of <paramref name="dimension"/> values, the SIMD kernel on <paramref name="threads"/> threads where the graph cannot be made; null for the kernel itself.</summary>
     public ICentreAssignment? For(int dimension, int threads)
     {
         var runtime = backbones.Value.Runtime;
@@ -48,7 +48,7 @@ internal sealed class CoordinatorCentreAssignment(
             CentreAssignmentKernel.Cpu => false,
             _ => runtime.ExecutionProvider != ExecutionProviderKind.Cpu,
         };
-        return useGraph ? new Deferred(this, dimension, runtime, new SimdCentreAssignment(threads)) : null;
+        return useGraph ? new DeferredCentreAssignment(() => (ICentreAssignment?)Graph(dimension, runtime) ?? new SimdCentreAssignment(threads)) : null;
     }
 
     private OnnxCentreAssignment? Graph(int dimension, BackboneRuntimeOptions runtime) =>
@@ -66,20 +66,6 @@ internal sealed class CoordinatorCentreAssignment(
             // Remembered (the Lazy keeps null): one warning, then the kernel for every job of this dimension.
             logger.LogWarning(e, "The k-means assignment graph cannot run on {Provider}; the two-stage clustering uses the SIMD kernel on the CPU", runtime.ExecutionProvider);
             return null;
-        }
-    }
-
-    /// <summary>The graph, made when the first assignment asks for it; the kernel when it cannot be made.</summary>
-    private sealed class Deferred(CoordinatorCentreAssignment owner, int graphDimension, BackboneRuntimeOptions runtime, SimdCentreAssignment kernel) : ICentreAssignment
-    {
-        private ICentreAssignment? _used;
-
-        public string Description => (_used ?? kernel).Description;
-
-        public void Assign(ReadOnlySpan<float> points, int count, int dimension, ReadOnlySpan<float> centres, int centreCount, Span<int> assignment)
-        {
-            _used ??= (ICentreAssignment?)owner.Graph(graphDimension, runtime) ?? kernel;
-            _used.Assign(points, count, dimension, centres, centreCount, assignment);
         }
     }
 }

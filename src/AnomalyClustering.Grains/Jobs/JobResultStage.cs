@@ -102,7 +102,7 @@ internal static class JobResultStage
         // All or nothing: a job without scores (average mode) has none rather than gaps.
         var anomalyScores = scores.Any(double.IsNaN) ? null : scores;
         // Resolved to the graph on first use only: a job clustered without k-means makes no session.
-        var centreAssignment = run.CentreAssignment?.For(dimension, options.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism);
+        var centreAssignment = run.CentreAssignment?.For(dimension, options.ThreadCount());
         var clustered = await Task.Run(() => EmbeddingClustering.Run(
                 matrix, kept, dimension, ids, labels, options, weights, progress: null, anomalyScores, threshold, centreAssignment), cancellationToken)
             .ConfigureAwait(true);

@@ -82,11 +82,11 @@ public sealed class JobRetentionService(
     /// after its sweep succeeded, so a store that fails is tried again next pass. Only the outcomes are swept: the image
     /// grains are the only writers that can outlive a deletion (shards and the coordinator stop before it goes on).
     /// </summary>
-    public async Task<int> SweepDeletedAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
+    public async Task<long> SweepDeletedAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
         var registry = grains.GetGrain<IJobRegistryGrain>(0);
         var deleted = await registry.DeletedBefore(deletedBefore, options.Value.MaxJobsPerSweep).ConfigureAwait(false);
-        var late = 0;
+        var late = 0L;
         foreach (var jobId in deleted)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -96,20 +96,12 @@ public sealed class JobRetentionService(
                 {
                     continue;
                 }
-                var names = new List<string>();
-                await foreach (var blob in store.ListAsync(JobBlobNames.OutcomesPrefix(jobId), cancellationToken).ConfigureAwait(false))
-                {
-                    names.Add(blob.Name);
-                }
-                foreach (var name in names)
-                {
-                    await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
-                }
+                var removed = await store.DeletePrefixAsync(JobBlobNames.OutcomesPrefix(jobId), cancellationToken).ConfigureAwait(false);
                 await registry.ForgetDeleted(jobId).ConfigureAwait(false);
-                if (names.Count > 0)
+                if (removed > 0)
                 {
-                    late += names.Count;
-                    logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, names.Count);
+                    late += removed;
+                    logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, removed);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)

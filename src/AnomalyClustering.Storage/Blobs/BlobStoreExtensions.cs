@@ -31,8 +31,8 @@ public static class BlobStoreExtensions
         }
     }
 
-    /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>: what a job or an upload left.</summary>
-    public static Task DeletePrefixAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default) =>
+    /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>: what a job or an upload left. Returns how many it deleted.</summary>
+    public static Task<long> DeletePrefixAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default) =>
         DeletePrefixAsync(store, prefix, keep: null, DeletionBatch, cancellationToken);
 
     /// <summary>Names <see cref="DeletePrefixAsync(IBlobStore, string, CancellationToken)"/> lists, and then deletes, per round.</summary>
@@ -43,12 +43,14 @@ public static class BlobStoreExtensions
     /// up to <paramref name="batchSize"/> names listed, those deleted, then the listing starts again. Memory is O(batch) at
     /// any count (a million-image job's million names were held at once), and no deletion runs beside a listing (a store
     /// that pages by position could skip names). Ends when a listing finds nothing more to delete, or when a round deleted
-    /// none of the names it listed (a store that lists what it cannot delete would otherwise be asked forever).
+    /// none of the names it listed (a store that lists what it cannot delete would otherwise be asked forever). Returns how
+    /// many blobs it deleted.
     /// </summary>
-    public static async Task DeletePrefixAsync(this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default)
+    public static async Task<long> DeletePrefixAsync(this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var total = 0L;
         while (true)
         {
             var names = new List<string>();
@@ -73,9 +75,10 @@ public static class BlobStoreExtensions
                         Interlocked.Increment(ref deleted);
                     }
                 }).ConfigureAwait(false);
+            total += deleted;
             if (names.Count < batchSize || deleted == 0)
             {
-                return;
+                return total;
             }
         }
     }
