@@ -62,6 +62,58 @@ public sealed class JobDeletionTests(SiloServer server)
     }
 
     [Fact]
+    public async Task AnIdBeingDeletedRefusesNewJobsUntilTheDeletionEndsAndLosesNoneOfTheNextJob()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var jobId = await UploadAsync(Client, gated: false);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId)).State);
+        var blobs = await BlobsOfAsync(jobId);
+
+        // A deletion that began and has not ended: its caller is still deleting blobs (or failed half-way).
+        var started = await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion();
+
+        var shown = (await Client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, cancel))!;
+        Assert.Equal(started, shown.DeletionStartedAt);
+        using (var folder = new TempFolder())
+        {
+            ApiDatasets.WriteClassFolders(folder.Path, perClass: 2, seed: 137);
+            using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small, jobId);
+            await BeingDeletedAsync(await Client.PostAsync("/jobs/upload", form, cancel), jobId, started);
+        }
+        await BeingDeletedAsync(await Client.PostAsJsonAsync("/jobs", new { jobId, prefix = $"uploads/{jobId}/" }, cancel), jobId, started);
+        await BeingDeletedAsync(await Client.PostAsync($"/jobs/{jobId}/retry", null, cancel), jobId, started);
+        await BeingDeletedAsync(await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/0/name", new { name = "crack" }, cancel), jobId, started);
+        // Nothing of the refused requests was stored.
+        Assert.Equal(blobs, await BlobsOfAsync(jobId));
+
+        // Asked for again, the deletion keeps its start (its mark is the first one's), finishes, and frees the id.
+        Assert.Equal(started, await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion());
+        using (var deleted = await Client.DeleteAsync($"/jobs/{jobId}", cancel))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        Assert.Empty(await BlobsOfAsync(jobId));
+        var again = await UploadAsync(Client, gated: false, jobId);
+        var next = await server.WaitAsync(again);
+        Assert.Equal(JobState.Completed, next.State);
+        Assert.Null(next.DeletionStartedAt);
+        Assert.NotEmpty(await BlobsOfAsync(jobId));
+    }
+
+    /// <summary>Asserts the 409 of an id whose job is being deleted since <paramref name="started"/>.</summary>
+    private static async Task BeingDeletedAsync(HttpResponseMessage response, string jobId, DateTimeOffset started)
+    {
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True(response.StatusCode == HttpStatusCode.Conflict, $"{response.StatusCode}: {body}");
+            Assert.Contains("Job being deleted", body, StringComparison.Ordinal);
+            Assert.Contains($"job '{jobId}' is being deleted", body, StringComparison.Ordinal);
+            Assert.Contains("deletionStartedAt", body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task AnotherTenantOrACallerWithoutCancelDeletesNothing()
     {
         using var owner = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-owner"));

@@ -55,12 +55,26 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     [Alias("GetScoringBasis")]
     Task<JobScoringBasis?> GetScoringBasis();
     /// <summary>
-    /// Forgets the job: stops it if it runs (returning once no image work of it is in flight, so nothing of it is written
-    /// afterwards) and clears its persisted state, so that the id reads as <see cref="JobState.Unknown"/>. The job's blobs
-    /// and its registry entry are the caller's to delete (<c>JobDeletion</c> does all three).
+    /// Starts deleting the job: marks it as being deleted (persisted first, so that the mark outlives a coordinator's
+    /// failure), stops it if it runs (returning once no image work of it is in flight, so nothing of it is written
+    /// afterwards), forgets its shards and deletes its record. From then until <see cref="EndDeletion"/> the id is refused
+    /// to new submissions, retries and names (<see cref="JobBeingDeletedException"/>), so that a job submitted with the id
+    /// cannot lose its blobs to the deletion still running. Returns when the deletion started: the first call's time for a
+    /// deletion asked for again (one that failed half-way is finished by running it again). The job's blobs and its
+    /// registry entry are the caller's to delete (<c>JobDeletion</c> does all of it).
     /// </summary>
-    [Alias("Delete"), ResponseTimeout(IJobShardGrain.StopTimeout)]
-    Task Delete();
+    [Alias("BeginDeletion"), ResponseTimeout(IJobShardGrain.StopTimeout)]
+    Task<DateTimeOffset> BeginDeletion();
+
+    /// <summary>
+    /// Ends a deletion once the job's blobs and registry entry are gone: clears the persisted state, so that the id reads as
+    /// <see cref="JobState.Unknown"/> and is free for a new job. (Two deletions of one job asked for at once share the mark,
+    /// and the first to end clears it: a job submitted with the id just then could lose blobs to the other one's deletion.
+    /// No counter of deletions in flight closes that: a caller that dies between its begin and end would leave the id
+    /// refused for good.)
+    /// </summary>
+    [Alias("EndDeletion")]
+    Task EndDeletion();
 }
 
 /// <summary>
@@ -119,6 +133,29 @@ public interface IJobRegistryGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("FinishedBefore")]
     Task<IReadOnlyList<string>> FinishedBefore(DateTimeOffset finishedBefore, int limit);
+}
+
+/// <summary>
+/// The job is being deleted (<see cref="IClusteringJobGrain.BeginDeletion"/>): its id takes no new submission, retry or
+/// cluster name until the deletion ends (the API answers 409). A deletion that failed half-way keeps the id so until it is
+/// asked for again.
+/// </summary>
+[GenerateSerializer, Alias("AnomalyClustering.JobBeingDeletedException")]
+public sealed class JobBeingDeletedException : Exception
+{
+    /// <summary>Creates the exception for job <paramref name="jobId"/>, whose deletion started at <paramref name="deletionStartedAt"/>.</summary>
+    public JobBeingDeletedException(string jobId, DateTimeOffset deletionStartedAt)
+        : base($"job '{jobId}' is being deleted (since {deletionStartedAt:u}); its id is free again once the deletion ends. If it does not end, DELETE /jobs/{jobId} again to finish it.")
+    {
+        JobId = jobId;
+        DeletionStartedAt = deletionStartedAt;
+    }
+
+    /// <summary>The job being deleted.</summary>
+    [Id(0)] public string JobId { get; init; }
+
+    /// <summary>When its deletion started.</summary>
+    [Id(1)] public DateTimeOffset DeletionStartedAt { get; init; }
 }
 
 /// <summary>A job specification or its options were refused; the message says what to change.</summary>

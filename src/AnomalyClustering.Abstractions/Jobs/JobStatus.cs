@@ -94,6 +94,12 @@ public sealed record JobStatus
     [Id(15)] public string? Note { get; init; }
 
     /// <summary>
+    /// When a deletion of the job started, while it runs (or after it failed half-way): the job is going away, and its id
+    /// takes no new job until the deletion ends. Null otherwise.
+    /// </summary>
+    [Id(16)] public DateTimeOffset? DeletionStartedAt { get; init; }
+
+    /// <summary>
     /// True when a caller of tenant <paramref name="tenant"/> (null: a caller with no tenant) may see the job: the job has no
     /// tenant, or the same one (ordinal). The one rule of tenancy, used by the API and the job registry.
     /// </summary>

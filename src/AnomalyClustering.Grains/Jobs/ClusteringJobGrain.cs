@@ -80,6 +80,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             await RestoreFromJobRecordAsync(cancellationToken).ConfigureAwait(true);
         }
+        else if (S.DeletionStartedAt is { } deletion)
+        {
+            // A deletion began and did not end (its caller failed or is still deleting blobs): the job stays stopped.
+            _logger.LogInformation("Job {JobId} is being deleted (since {DeletionStartedAt:u}); it does not resume", JobId, deletion);
+        }
         else if (S.State.IsActive() && S.Specification?.Manifest is null)
         {
             // A job persisted before manifests existed carries its images in a form this version does not read.
@@ -155,6 +160,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     {
         ArgumentNullException.ThrowIfNull(specification);
         JobBlobNames.ValidateJobId(JobId);
+        ThrowIfBeingDeleted();
         if (S.State != JobState.Unknown)
         {
             return Status();
@@ -202,7 +208,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public async Task<JobStatus> Cancel()
     {
-        if (!S.State.IsActive())
+        // A job being deleted is stopped by its deletion.
+        if (!S.State.IsActive() || S.DeletionStartedAt is not null)
         {
             return Status();
         }
@@ -215,6 +222,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public async Task<JobStatus> Retry()
     {
+        ThrowIfBeingDeleted();
         if (S.State is not (JobState.Failed or JobState.Cancelled) || S.Specification is not { } specification)
         {
             return Status();
@@ -224,6 +232,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             await previous.ConfigureAwait(true);
         }
+        ThrowIfBeingDeleted(); // a deletion interleaved while this one waited
         if (S.State is not (JobState.Failed or JobState.Cancelled))
         {
             return Status(); // another Retry, interleaved while this one waited, has started it
@@ -268,6 +277,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public async Task<IReadOnlyDictionary<int, string>> NameCluster(int cluster, string? name)
     {
+        ThrowIfBeingDeleted();
         if (S.State != JobState.Completed || S.ResultBlob is null || S.ClusterCount is not { } clusterCount)
         {
             throw new InvalidJobException($"job '{JobId}' is {S.State.ToString().ToLowerInvariant()}; clusters can be named once it has completed.", "state");
@@ -315,33 +325,73 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         : null);
 
     /// <inheritdoc />
-    public async Task Delete()
+    public async Task<DateTimeOffset> BeginDeletion()
     {
-        // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
-        // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
-        await _cancellation.CancelAsync().ConfigureAwait(true);
-        if (_run is { } run)
+        if (S.DeletionStartedAt is { } started)
         {
-            await run.ConfigureAwait(true);
+            // Asked for again (concurrently, or after a deletion that failed half-way): the first one's mark stands.
+            return started;
+        }
+        // Marked before any await: a submission or retry interleaved with the stop below is refused (reentrant grain).
+        started = DateTimeOffset.UtcNow;
+        S.DeletionStartedAt = started;
+        try
+        {
+            // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
+            // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
+            await _cancellation.CancelAsync().ConfigureAwait(true);
+            if (_run is { } run)
+            {
+                await run.ConfigureAwait(true);
+            }
+            // Persisted before anything is deleted: a coordinator reactivated in between neither resumes the job nor takes
+            // the id for a new one.
+            await WriteStateAsync().ConfigureAwait(true);
+        }
+        catch
+        {
+            // Not marked in the store: this deletion did not start (its caller fails and may ask again).
+            S.DeletionStartedAt = null;
+            throw;
         }
         await UnregisterResumeReminderAsync().ConfigureAwait(true);
         if (S.Specification is { } specification)
         {
             await ForgetShardsAsync(specification.Manifest).ConfigureAwait(true);
         }
-        // Before the state: a coordinator that activates in between must not find the record and resume the job.
+        // A coordinator whose state was lost must not find the record and resume the job.
         await JobRecordStore.DeleteAsync(_store, JobId, CancellationToken.None).ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId}: deletion started", JobId);
+        return started;
+    }
+
+    /// <inheritdoc />
+    public async Task EndDeletion()
+    {
+        if (S.DeletionStartedAt is null)
+        {
+            return;
+        }
         await _state.ClearStateAsync().ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
         // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
         DeactivateOnIdle();
     }
 
+    /// <summary>Refuses a change of a job whose deletion has started (<see cref="JobBeingDeletedException"/>).</summary>
+    private void ThrowIfBeingDeleted()
+    {
+        if (S.DeletionStartedAt is { } started)
+        {
+            throw new JobBeingDeletedException(JobId, started);
+        }
+    }
+
     /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.
-        if (!S.State.IsActive())
+        if (!S.State.IsActive() || S.DeletionStartedAt is not null)
         {
             return UnregisterResumeReminderAsync();
         }
@@ -500,7 +550,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private async Task FinishAsync(JobState state, string? error)
     {
-        if (!S.State.IsActive())
+        // A job being deleted is not finished: its record and registry entry are being removed, not settled.
+        if (!S.State.IsActive() || S.DeletionStartedAt is not null)
         {
             return;
         }
@@ -674,6 +725,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             Source = specification?.Source ?? "",
             Tenant = specification?.Tenant,
             Note = S.Note,
+            DeletionStartedAt = S.DeletionStartedAt,
         };
     }
 }

@@ -93,6 +93,9 @@ public sealed class JobCoordinatorState
     /// <summary>Why the job was started again without being asked (its state lost by the state store), or null.</summary>
     [Id(28)] public string? Note { get; set; }
 
+    /// <summary>When the job's deletion started (<see cref="IClusteringJobGrain.BeginDeletion"/>), or null: a job being deleted never resumes and refuses new submissions.</summary>
+    [Id(29)] public DateTimeOffset? DeletionStartedAt { get; set; }
+
     /// <summary>True when shard <paramref name="shard"/> is done.</summary>
     public bool IsShardDone(int shard) => ShardsDone.Length > 0 && (ShardsDone[shard >> 6] & (1UL << (shard & 63))) != 0;
 

@@ -13,16 +13,18 @@ public static class JobDeletion
 {
     /// <summary>
     /// Deletes job <paramref name="jobId"/>. Idempotent: deleting a deleted (or unknown) job deletes nothing and succeeds,
-    /// so a deletion that failed half-way is finished by running it again.
+    /// so a deletion that failed half-way is finished by running it again. While it runs, the id refuses new jobs
+    /// (<see cref="JobBeingDeletedException"/>).
     /// </summary>
     public static async Task DeleteAsync(IGrainFactory grains, IBlobStore store, string jobId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(store);
         JobBlobNames.ValidateJobId(jobId);
-        var startedAt = DateTimeOffset.UtcNow;
-        // The coordinator first: once it returns, no image work of the job is in flight to write blobs behind our back.
-        await grains.GetGrain<IClusteringJobGrain>(jobId).Delete().ConfigureAwait(false);
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+        // The coordinator first: once it returns, no image work of the job is in flight to write blobs behind our back, and
+        // the id takes no new job (whose blobs the deletion below would take with it) until EndDeletion.
+        var startedAt = await coordinator.BeginDeletion().ConfigureAwait(false);
         await store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId), cancellationToken).ConfigureAwait(false);
         // The result and the owner record last: while they exist the job is still found (the API rebuilds its status from
         // them), so a deletion that fails before the end can be asked for again by the job's own tenant.
@@ -38,5 +40,7 @@ public static class JobDeletion
         // Marked, not only forgotten: an image call that outlived the stop grace may still write its outcome, so retention
         // sweeps the job's outcomes once more later (JobRetentionService.SweepDeletedAsync).
         await grains.GetGrain<IJobRegistryGrain>(0).MarkDeleted(jobId, startedAt).ConfigureAwait(false);
+        // Last: from here the id is free for a new job.
+        await coordinator.EndDeletion().ConfigureAwait(false);
     }
 }

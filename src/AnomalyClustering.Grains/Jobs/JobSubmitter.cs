@@ -46,6 +46,7 @@ public static class JobSubmitter
 {
     /// <summary>Submits <paramref name="submission"/> as job <paramref name="jobId"/>; returns the coordinator's status.</summary>
     /// <exception cref="InvalidJobException">The job was refused; the message says why.</exception>
+    /// <exception cref="JobBeingDeletedException">A job with the id is being deleted; submit again once its deletion ends.</exception>
     public static async Task<JobStatus> SubmitAsync(
         IBlobStore store, IGrainFactory grains, string jobId, JobSubmission submission,
         int chunkSize = JobManifestStore.DefaultChunkSize, CancellationToken cancellationToken = default)
@@ -62,6 +63,7 @@ public static class JobSubmitter
     /// already is answered before anything is listed.
     /// </summary>
     /// <exception cref="InvalidJobException">The job was refused; the message says why.</exception>
+    /// <exception cref="JobBeingDeletedException">A job with the id is being deleted; submit again once its deletion ends.</exception>
     public static async Task<JobStatus> SubmitAsync(
         IBlobStore store, IGrainFactory grains, string jobId, StreamedJobSubmission submission,
         int chunkSize = JobManifestStore.DefaultChunkSize, CancellationToken cancellationToken = default)
@@ -84,6 +86,11 @@ public static class JobSubmitter
         JobBlobNames.ValidateJobId(jobId);
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         var existing = await coordinator.GetStatus().ConfigureAwait(false);
+        if (existing.DeletionStartedAt is { } deletionStartedAt)
+        {
+            // Not the existing job: it is going away, and a new one must wait until its deletion has taken its blobs.
+            throw new JobBeingDeletedException(jobId, deletionStartedAt);
+        }
         if (existing.State is JobState.Failed or JobState.Cancelled)
         {
             // Resubmitting a job that did not complete starts it again, from the manifest it was submitted with.

@@ -42,6 +42,11 @@ internal static class ApiProblemAnswers
                 };
                 return Results.Problem(e.Message, statusCode: status, title: title);
             }
+            catch (JobBeingDeletedException e)
+            {
+                return Results.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Job being deleted",
+                    extensions: new Dictionary<string, object?> { ["deletionStartedAt"] = e.DeletionStartedAt });
+            }
             catch (InvalidJobException e)
             {
                 return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: invalidTitle,

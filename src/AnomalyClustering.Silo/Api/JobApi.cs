@@ -47,22 +47,24 @@ public static class JobApi
         jobs.MapPost("", SubmitAsync)
             .WithName("SubmitJob")
             .WithSummary("Submit a job over a dataset in the blob store")
-            .WithDescription("Lists the image blobs under `prefix`, detects the layout like the CLI (MVTec test/<class>/ with train/good/, one folder per class, or flat) and starts the job. A `jobId` that exists returns that job (200) unchanged, except a failed or cancelled one, which starts again from its own manifest (202, as `POST /jobs/{jobId}/retry`).")
+            .WithDescription("Lists the image blobs under `prefix`, detects the layout like the CLI (MVTec test/<class>/ with train/good/, one folder per class, or flat) and starts the job. A `jobId` that exists returns that job (200) unchanged, except a failed or cancelled one, which starts again from its own manifest (202, as `POST /jobs/{jobId}/retry`). A `jobId` whose job is being deleted is refused (409) until the deletion ends.")
             .Accepts<SubmitJobRequest>("application/json")
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .RequireAuthorization(ApiPermissions.Submit);
 
         jobs.MapPost("/upload", UploadAsync)
             .WithName("UploadJob")
             .WithSummary("Upload images and submit a job over them")
-            .WithDescription("multipart/form-data, streamed into the blob store: optional fields `jobId` (before the files), `options` (JSON) and `backbone`; then the image files, each with its path in the dataset as file name (e.g. `crack/001.png`); file parts named `normal` are normal images for semi-supervised mode. Limits: AnomalyClustering:Api:MaxUploadBytes (request), MaxUploadFileBytes (file), MaxUploadFiles.")
+            .WithDescription("multipart/form-data, streamed into the blob store: optional fields `jobId` (before the files), `options` (JSON) and `backbone`; then the image files, each with its path in the dataset as file name (e.g. `crack/001.png`); file parts named `normal` are normal images for semi-supervised mode. Limits: AnomalyClustering:Api:MaxUploadBytes (request), MaxUploadFileBytes (file), MaxUploadFiles. A `jobId` whose job is being deleted is refused (409) before any file is stored.")
             .Accepts<JobUploadForm>("multipart/form-data")
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .RequireAuthorization(ApiPermissions.Submit);
@@ -123,12 +125,13 @@ public static class JobApi
             .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .Produces<JobStatus>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiPermissions.Submit);
 
         jobs.MapDelete("/{jobId}", DeleteAsync)
             .WithName("DeleteJob")
             .WithSummary("Delete a job: cancel it if it runs, delete its uploaded images, outcomes and result, and forget it")
-            .WithDescription("Afterwards the id is unknown (404) and free for a new job. Feature-cache blobs and report thumbnails stay: they are keyed by image content and shared with other jobs over the same images.")
+            .WithDescription("While it runs the job shows `deletionStartedAt` and its id refuses new jobs, retries and names (409); a deletion that failed half-way is finished by asking again. Afterwards the id is unknown (404) and free for a new job. Feature-cache blobs and report thumbnails stay: they are keyed by image content and shared with other jobs over the same images.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPermissions.Cancel);
@@ -214,10 +217,11 @@ public static class JobApi
             return await JobRequests.SubmitAsync(store, grains, upload.JobId, dataset, options, backbone, imagesPrefix, caller, cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ApiProblemException { StatusCode: not StatusCodes.Status409Conflict } or InvalidJobException)
+        catch (Exception e) when (e is ApiProblemException { StatusCode: not StatusCodes.Status409Conflict } or InvalidJobException or JobBeingDeletedException)
         {
-            // A refused job leaves nothing behind: its images would only take space. (Not on 409: the id, and so the
-            // folder, is another tenant's job that was submitted in between.)
+            // A refused job leaves nothing behind: its images would only take space. (Not on a 409 of the API: the id, and
+            // so the folder, is another tenant's job that was submitted in between. A deletion that began in between is
+            // deleting the folder anyway, or has done so before these images arrived.)
             await receiver.DeleteAsync(upload.JobId).ConfigureAwait(false);
             throw;
         }
@@ -313,11 +317,17 @@ public static class JobApi
         return IsRecovered(http) ? Results.Ok(status) : await RetriedOrUnchangedAsync(grains, jobId, status).ConfigureAwait(false);
     }
 
-    /// <summary>A failed or cancelled job started again (202); any other job's status as it is (200).</summary>
-    private static async Task<IResult> RetriedOrUnchangedAsync(IGrainFactory grains, string jobId, JobStatus existing) =>
-        existing.State is JobState.Failed or JobState.Cancelled
+    /// <summary>A failed or cancelled job started again (202); any other job's status as it is (200); a job being deleted refused (409).</summary>
+    private static async Task<IResult> RetriedOrUnchangedAsync(IGrainFactory grains, string jobId, JobStatus existing)
+    {
+        if (existing.DeletionStartedAt is { } deletionStartedAt)
+        {
+            throw new JobBeingDeletedException(jobId, deletionStartedAt);
+        }
+        return existing.State is JobState.Failed or JobState.Cancelled
             ? Results.Accepted($"/jobs/{jobId}", await grains.GetGrain<IClusteringJobGrain>(jobId).Retry().ConfigureAwait(false))
             : Results.Ok(existing);
+    }
 
     private static async Task<IResult> DeleteAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store)
     {
@@ -440,9 +450,15 @@ public static class JobApi
     /// new job must not overwrite that result); Unknown when the id is free. A recovered job of unknown owner is taken for
     /// every caller who does not see every job.
     /// </summary>
+    /// <exception cref="JobBeingDeletedException">The id's job is being deleted (the API answers 409).</exception>
     internal static async Task<JobStatus> ExistingJobAsync(IGrainFactory grains, IBlobStore store, string jobId, JobCaller caller, CancellationToken cancellationToken)
     {
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
+        if (status.DeletionStartedAt is { } deletionStartedAt)
+        {
+            // Refused before anything is stored: the deletion still running would take a new job's blobs with it.
+            throw new JobBeingDeletedException(jobId, deletionStartedAt);
+        }
         if (status.State != JobState.Unknown || await RecoveredJobs.FromResultAsync(store, jobId, cancellationToken).ConfigureAwait(false) is not { } recovered)
         {
             return status;

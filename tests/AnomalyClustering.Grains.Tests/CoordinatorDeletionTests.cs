@@ -1,0 +1,113 @@
+using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Grains.Hosting;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Storage;
+using AnomalyClustering.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>
+/// A job's id refuses new jobs from the moment its deletion begins until it ends: a submission or retry interleaved with
+/// the deletion's stop of the running job, or made while its blobs are being deleted (and after its coordinator was
+/// reactivated meanwhile), gets <see cref="JobBeingDeletedException"/>, so no new job's blobs go with the old job's. Once the
+/// deletion ends, the id takes a new job, which completes.
+/// </summary>
+public sealed class CoordinatorDeletionTests
+{
+    [Fact]
+    public async Task AnIdRefusesNewJobsFromTheStartOfItsDeletionToItsEnd()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new OutcomeGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-delete-race")));
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IBlobStore>(store);
+            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            silo.UseInMemoryReminderService();
+            silo.AddAnomalyClusteringGrains([SiloRoles.Coordinator, SiloRoles.GpuWorker]);
+        });
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync(cancel);
+        var grains = cluster.Client;
+        var data = await DemoDataset.CreateAsync(store, seed: 173, imagesPerClass: 2, normals: 2);
+        var job = data.Job(new JobOptions { Mode = "average" });
+        const string jobId = "deleted-while-running";
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+
+        await JobRuns.SubmitAsync(store, grains, jobId, job);
+        // The readiness signal: an image's outcome write has reached the store and waits there (the job runs).
+        await store.OutcomeWriteArrived.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
+        var beginning = coordinator.BeginDeletion();
+        // The mark is set before the deletion's first wait, so a status call interleaved with that wait shows it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        JobStatus status;
+        while ((status = await coordinator.GetStatus()).DeletionStartedAt is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the deletion's mark was not shown");
+            await Task.Delay(20, cancel);
+        }
+        Assert.False(beginning.IsCompleted, "the deletion waits for the running job's image work");
+        var refused = await Assert.ThrowsAsync<JobBeingDeletedException>(() => JobRuns.SubmitAsync(store, grains, jobId, job));
+        Assert.Equal(status.DeletionStartedAt, refused.DeletionStartedAt);
+        Assert.Contains($"job '{jobId}' is being deleted", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<JobBeingDeletedException>(() => coordinator.Retry());
+        // The coordinator refuses too, not only the submitter that asked it first (a submission that checked before the mark).
+        var manifest = (await coordinator.GetManifest())!;
+        await Assert.ThrowsAsync<JobBeingDeletedException>(() => coordinator.Submit(new JobSpecification(manifest, job.Options, job.BackboneDescriptionJson, job.Source)));
+
+        store.ReleaseOutcomeWrites();
+        var started = await beginning.WaitAsync(TimeSpan.FromMinutes(2), cancel);
+        Assert.Equal(status.DeletionStartedAt, started);
+
+        // Reactivated in the middle of the deletion (a silo restart, idle collection): the mark is stored, the job stays
+        // stopped and the id refused.
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, cancel);
+        var reactivated = await coordinator.GetStatus();
+        Assert.Equal(started, reactivated.DeletionStartedAt);
+        Assert.True(reactivated.State.IsActive(), $"the job was stopped, not finished: {reactivated.State}");
+        await Assert.ThrowsAsync<JobBeingDeletedException>(() => JobRuns.SubmitAsync(store, grains, jobId, job));
+
+        await JobDeletion.DeleteAsync(grains, store, jobId, cancel);
+        Assert.Equal(JobState.Unknown, (await coordinator.GetStatus()).State);
+        var next = await JobRuns.RunAsync(grains, store, jobId, job);
+        Assert.Equal(JobState.Completed, next.State);
+        Assert.Null(next.DeletionStartedAt);
+        Assert.Equal(data.Images.Count, (await JobRuns.ResultAsync(store, next)).Images.Count);
+        await cluster.StopAllSilosAsync(cancel);
+    }
+
+    /// <summary>A store whose image outcome writes wait for the test, then land (they were in flight).</summary>
+    private sealed class OutcomeGatedStore(IBlobStore inner) : IBlobStore
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource OutcomeWriteArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void ReleaseOutcomeWrites() => _release.TrySetResult();
+
+        public async Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
+        {
+            if (name.Contains("/outcomes/", StringComparison.Ordinal))
+            {
+                OutcomeWriteArrived.TrySetResult();
+                await _release.Task;
+                await inner.PutAsync(name, content, overwrite, CancellationToken.None);
+                return;
+            }
+            await inner.PutAsync(name, content, overwrite, cancellationToken);
+        }
+
+        public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default) => inner.OpenReadAsync(name, cancellationToken);
+
+        public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) => inner.ExistsAsync(name, cancellationToken);
+
+        public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
+    }
+}
