@@ -110,6 +110,28 @@ public sealed class LineDecisionLogTests(ThreeSiloCluster fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task BatchesOfADeletedLineAreNeverWrittenAsParts()
+    {
+        var prefix = $"lines/_/deleted-{Guid.NewGuid():N}/";
+        var log = fixture.Cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix);
+        await log.Append([Entry(Decision("d-1", DateTimeOffset.UtcNow, "crack"))]);
+        // The line's folder deleted behind the log's back (a deletion that did not reach the log first, or a batch logged
+        // while the deletion ran): the buffered batch lost its journal, so it is the deleted line's and is dropped.
+        await fixture.Store.DeletePrefixAsync(prefix, TestContext.Current.CancellationToken);
+        await log.Append([Entry(Decision("d-2", DateTimeOffset.UtcNow, "stain"))]);
+        await log.Flush();
+        var logged = await LineDecisionLog.PageAsync(fixture.Store, prefix, null, null, 100, null, TestContext.Current.CancellationToken);
+        Assert.Equal(["d-2"], logged.Decisions.Select(d => d.ImageId));
+
+        // Discarded, then the folder deleted (what DELETE /lines/{name} does): nothing of the line is written again.
+        await log.Append([Entry(Decision("d-3", DateTimeOffset.UtcNow, "crack"))]);
+        await log.Discard();
+        await fixture.Store.DeletePrefixAsync(prefix, TestContext.Current.CancellationToken);
+        await log.Flush();
+        Assert.Empty(await NamesAsync(prefix));
+    }
+
+    [Fact]
     public async Task AfterACrashTheJournalIsReloggedOnceAndOnlyWithRecordedDecisions()
     {
         // The state a crashed activation leaves: hour H's flush wrote its part but deleted none of its journal, and a later

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using AnomalyClustering.Abstractions.Jobs;
+using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Cli;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Tests;
@@ -228,6 +229,37 @@ public sealed class LineApiTests(SiloServer server)
             Assert.Fail($"blob {left.Name} outlived its line");
         }
         Assert.True(await server.Store.ExistsAsync($"lines/tenant-a/{name}-b/v1.json", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task ADeletedLineLeavesNoDecisionBehindAndANewLineOfItsNameStartsEmpty()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var jobId = await CompletedJobAsync(Client, seed: 45, new JobOptions { Clusters = 2, Seed = 3 }, perClass: 3);
+        var name = "gone-" + Guid.NewGuid().ToString("N")[..8];
+        var prefix = $"lines/_/{name}/";
+        await CreateAsync(Client, name, jobId);
+        using (var form = Form(ImageFiles(2, seed: 46)))
+        using (var decided = await Client.PostAsync($"/lines/{name}/images", form, cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, decided.StatusCode);
+        }
+
+        using (var deleted = await Client.DeleteAsync($"/lines/{name}", cancel))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        // What the decision log's timer (every 30 s) or its deactivation does with decisions it still buffers.
+        await server.Grains.GetGrain<ILineDecisionLogGrain>(prefix).Flush();
+        await foreach (var left in server.Store.ListAsync(prefix, cancel))
+        {
+            Assert.Fail($"blob {left.Name} was written after its line was deleted");
+        }
+
+        // The name made again is a new line: none of the deleted line's decisions are in its log.
+        await CreateAsync(Client, name, jobId);
+        var log = await Client.GetStringAsync($"/lines/{name}/decisions", cancel);
+        Assert.DoesNotContain("good_", log, StringComparison.Ordinal);
     }
 
     [Fact]

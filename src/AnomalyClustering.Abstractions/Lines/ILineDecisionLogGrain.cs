@@ -18,6 +18,13 @@ public interface ILineDecisionLogGrain : IGrainWithStringKey
     /// <summary>Writes the decisions buffered since the last part as parts now (readers of the log call it first).</summary>
     [Alias("Flush")]
     Task Flush();
+
+    /// <summary>
+    /// Drops the decisions buffered for a line that is being deleted (their journal and records go with the line's folder)
+    /// and deactivates, so that none is written as a part after the deletion. Called before the line's blobs are deleted.
+    /// </summary>
+    [Alias("Discard")]
+    Task Discard();
 }
 
 /// <summary>One decision to log.</summary>

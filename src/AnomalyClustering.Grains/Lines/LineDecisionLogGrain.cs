@@ -66,6 +66,19 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     public Task Flush() => FlushBufferAsync();
 
     /// <inheritdoc />
+    public Task Discard()
+    {
+        if (_buffer.Count > 0)
+        {
+            LogDiscarded(logger, _bufferedRows, LinePrefix);
+        }
+        _buffer.Clear();
+        _bufferedRows = 0;
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<string>> Append(IReadOnlyList<LineDecisionEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -129,6 +142,7 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
 
     private async Task FlushBufferAsync()
     {
+        await DropBatchesWithoutJournalAsync().ConfigureAwait(true);
         // Batches are in journal order; per hour, the part is named after the hour's first batch with rows.
         foreach (var hour in _buffer.GroupBy(b => b.Hour).ToList())
         {
@@ -150,6 +164,35 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
                 _bufferedRows -= batch.Rows.Count;
             }
         }
+    }
+
+    /// <summary>
+    /// Drops the buffered batches whose journal blob is gone: only a deletion of the line removes a journal before its part
+    /// is written, and a part written now would bring the deleted line's decisions back (into a new line of the same name,
+    /// too). One listing of the journal folder per flush, not a request per batch.
+    /// </summary>
+    private async Task DropBatchesWithoutJournalAsync()
+    {
+        if (_buffer.Count == 0)
+        {
+            return;
+        }
+        var journalled = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var entry in blobs.ListAsync(LineBlobNames.PendingDecisions(LinePrefix)).ConfigureAwait(true))
+        {
+            journalled.Add(entry.Name);
+        }
+        var gone = _buffer.Where(batch => !journalled.Contains(batch.JournalBlob)).ToList();
+        if (gone.Count == 0)
+        {
+            return;
+        }
+        foreach (var batch in gone)
+        {
+            _buffer.Remove(batch);
+            _bufferedRows -= batch.Rows.Count;
+        }
+        LogDiscarded(logger, gone.Sum(batch => batch.Rows.Count), LinePrefix);
     }
 
     private async Task RecoverJournalAsync(CancellationToken cancellationToken)
@@ -239,6 +282,9 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Re-logged {Rows} journalled decisions of {Batches} batches of line {Line}")]
     private static partial void LogRecovered(ILogger logger, int rows, int batches, string line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Rows} buffered decisions of line {Line}: the line was deleted")]
+    private static partial void LogDiscarded(ILogger logger, int rows, string line);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not write its parts on deactivation; the journal keeps them")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, string line);

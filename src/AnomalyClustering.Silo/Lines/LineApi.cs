@@ -161,11 +161,16 @@ public static class LineApi
         return Results.Ok(LineView.Of(catalog, versions));
     }
 
-    private static async Task<IResult> DeleteAsync(string name, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(
+        string name, HttpContext http, IBlobStore store, LineCatalogStore lines, IGrainFactory grains, CancellationToken cancellationToken)
     {
         await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        // The decision log's buffer first: flushed after the deletion, it would bring the line's decisions back. (A batch
+        // logged in between loses its journal to the deletion, and the log drops a batch without a journal.)
+        await grains.GetGrain<ILineDecisionLogGrain>(prefix).Discard().ConfigureAwait(false);
         // The prefix ends with '/': line "plate" never takes "plate-b" with it.
-        await store.DeletePrefixAsync(LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name), cancellationToken).ConfigureAwait(false);
+        await store.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 
