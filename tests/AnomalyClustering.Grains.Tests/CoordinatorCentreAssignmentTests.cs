@@ -1,15 +1,12 @@
 using AnomalyClustering.Abstractions.Jobs;
-using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Core.Clustering;
-using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Workers;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Orleans.TestingHost;
 
 namespace AnomalyClustering.Grains.Tests;
 
@@ -49,19 +46,11 @@ public sealed class CoordinatorCentreAssignmentTests
     {
         var storeFolder = Path.Combine(Path.GetTempPath(), "ac-centre-assignment-" + Guid.NewGuid().ToString("n"));
         var store = new LocalDirectoryBlobStore(storeFolder);
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) =>
+        var cluster = await OneSiloCluster.StartAsync(store, services =>
         {
-            silo.Services.AddSingleton<IBlobStore>(store);
-            silo.Services.Configure<CoordinatorOptions>(options => options.CentreAssignmentKernel = CentreAssignmentKernel.Onnx);
-            silo.Services.Configure<JobRetentionOptions>(options => options.Enabled = false);
-            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
-            silo.UseInMemoryReminderService();
-            silo.AddAnomalyClusteringGrains([SiloRoles.Coordinator, SiloRoles.GpuWorker]);
+            services.Configure<CoordinatorOptions>(options => options.CentreAssignmentKernel = CentreAssignmentKernel.Onnx);
+            services.Configure<JobRetentionOptions>(options => options.Enabled = false);
         });
-        var cluster = builder.Build();
-        await cluster.DeployAsync(TestContext.Current.CancellationToken);
         try
         {
             var data = await DemoDataset.CreateAsync(store, seed: 151, imagesPerClass: 3, normals: 2);

@@ -1,11 +1,7 @@
 using AnomalyClustering.Abstractions.Jobs;
-using AnomalyClustering.Abstractions.Placement;
-using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 
 namespace AnomalyClustering.Grains.Tests;
 
@@ -21,18 +17,8 @@ public sealed class CoordinatorDeletionTests
     public async Task AnIdRefusesNewJobsFromTheStartOfItsDeletionToItsEnd()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var store = new OutcomeGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-delete-race")));
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<IBlobStore>(store);
-            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
-            silo.UseInMemoryReminderService();
-            silo.AddAnomalyClusteringGrains([SiloRoles.Coordinator, SiloRoles.GpuWorker]);
-        });
-        await using var cluster = builder.Build();
-        await cluster.DeployAsync(cancel);
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-delete-race")), name => name.Contains("/outcomes/", StringComparison.Ordinal));
+        await using var cluster = await OneSiloCluster.StartAsync(store);
         var grains = cluster.Client;
         var data = await DemoDataset.CreateAsync(store, seed: 173, imagesPerClass: 2, normals: 2);
         var job = data.Job(new JobOptions { Mode = "average" });
@@ -41,7 +27,7 @@ public sealed class CoordinatorDeletionTests
 
         await JobRuns.SubmitAsync(store, grains, jobId, job);
         // The readiness signal: an image's outcome write has reached the store and waits there (the job runs).
-        await store.OutcomeWriteArrived.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
+        await store.WriteArrived.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
         var beginning = coordinator.BeginDeletion();
         // The mark is set before the deletion's first wait, so a status call interleaved with that wait shows it.
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
@@ -60,7 +46,7 @@ public sealed class CoordinatorDeletionTests
         var manifest = (await coordinator.GetManifest())!;
         await Assert.ThrowsAsync<JobBeingDeletedException>(() => coordinator.Submit(new JobSpecification(manifest, job.Options, job.BackboneDescriptionJson, job.Source)));
 
-        store.ReleaseOutcomeWrites();
+        store.Release();
         var started = await beginning.WaitAsync(TimeSpan.FromMinutes(2), cancel);
         Assert.Equal(status.DeletionStartedAt, started);
 
@@ -79,35 +65,5 @@ public sealed class CoordinatorDeletionTests
         Assert.Null(next.DeletionStartedAt);
         Assert.Equal(data.Images.Count, (await JobRuns.ResultAsync(store, next)).Images.Count);
         await cluster.StopAllSilosAsync(cancel);
-    }
-
-    /// <summary>A store whose image outcome writes wait for the test, then land (they were in flight).</summary>
-    private sealed class OutcomeGatedStore(IBlobStore inner) : IBlobStore
-    {
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public TaskCompletionSource OutcomeWriteArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void ReleaseOutcomeWrites() => _release.TrySetResult();
-
-        public async Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
-        {
-            if (name.Contains("/outcomes/", StringComparison.Ordinal))
-            {
-                OutcomeWriteArrived.TrySetResult();
-                await _release.Task;
-                await inner.PutAsync(name, content, overwrite, CancellationToken.None);
-                return;
-            }
-            await inner.PutAsync(name, content, overwrite, cancellationToken);
-        }
-
-        public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default) => inner.OpenReadAsync(name, cancellationToken);
-
-        public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) => inner.ExistsAsync(name, cancellationToken);
-
-        public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
     }
 }

@@ -1,6 +1,4 @@
 using AnomalyClustering.Abstractions.Jobs;
-using AnomalyClustering.Abstractions.Placement;
-using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -200,22 +198,11 @@ public sealed class JobRetentionTests
             var cluster = new RetentionCluster();
             cluster.Store = new LocalDirectoryBlobStore(cluster._storeFolder);
             var store = cluster.Store;
-            var builder = new InProcessTestClusterBuilder(1);
-            builder.Options.ConfigureFileLogging = false;
-            builder.ConfigureSilo((_, silo) =>
+            cluster._cluster = await OneSiloCluster.StartAsync(store, services => services.Configure<JobRetentionOptions>(options =>
             {
-                silo.Services.AddSingleton<IBlobStore>(store);
-                silo.Services.Configure<JobRetentionOptions>(options =>
-                {
-                    options.MaxJobsPerSweep = 2;
-                    retention(options);
-                });
-                silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
-                silo.UseInMemoryReminderService();
-                silo.AddAnomalyClusteringGrains([SiloRoles.Coordinator, SiloRoles.GpuWorker]);
-            });
-            cluster._cluster = builder.Build();
-            await cluster._cluster.DeployAsync();
+                options.MaxJobsPerSweep = 2;
+                retention(options);
+            }));
             return cluster;
         }
 
