@@ -14,8 +14,7 @@ namespace AnomalyClustering.Embedding.Backbones;
 /// </summary>
 public sealed class OnnxBackbone : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions;
+    private readonly OnnxSession _onnx;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly int _inputChannels;
@@ -24,7 +23,6 @@ public sealed class OnnxBackbone : IDisposable
     // Output shapes per input (height, width), learnt from the first batch of that size; later batches
     // are written straight into caller-visible buffers instead of being copied out of ORT's.
     private readonly ConcurrentDictionary<(int Height, int Width), FeatureMapShape[]> _shapes = new();
-    private bool _disposed;
 
     /// <summary>
     /// Validates the description against its model, exposes feature outputs that are internal tensors,
@@ -53,7 +51,7 @@ public sealed class OnnxBackbone : IDisposable
         using var sessionOptions = Options.CreateSessionOptions();
         try
         {
-            _session = ExecutionProviders.CreateSession(model, sessionOptions, Options.ExecutionProvider);
+            _onnx = new OnnxSession(ExecutionProviders.CreateSession(model, sessionOptions, Options.ExecutionProvider));
         }
         catch (OnnxRuntimeException e)
         {
@@ -61,7 +59,6 @@ public sealed class OnnxBackbone : IDisposable
                 $"ONNX Runtime could not load model '{description.ModelPath}' of backbone '{description.Name}' "
                 + $"with the {Options.ExecutionProvider} execution provider: {e.Message}", e);
         }
-        _runOptions = new RunOptions();
     }
 
     /// <summary>The description the backbone was opened from.</summary>
@@ -93,7 +90,7 @@ public sealed class OnnxBackbone : IDisposable
     /// <exception cref="ArgumentException">Sizes do not match the span or the model's fixed input size.</exception>
     public unsafe BackboneOutput Run(ReadOnlySpan<float> batchNchw, int batchSize, int height, int width, BackboneOutput? reuse = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_onnx.IsDisposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
@@ -132,7 +129,7 @@ public sealed class OnnxBackbone : IDisposable
                 outputValues[i] = OrtValue.CreateTensorValueFromMemory(
                     output.Layers[i].Data, [batchSize, shapes[i].Channels, shapes[i].Height, shapes[i].Width]);
             }
-            _session.Run(_runOptions, _inputNames, [input], _outputNames, outputValues);
+            _onnx.Session.Run(_onnx.RunOptions, _inputNames, [input], _outputNames, outputValues);
         }
         finally
         {
@@ -146,7 +143,7 @@ public sealed class OnnxBackbone : IDisposable
 
     private BackboneOutput RunLearningShapes(OrtValue input, int batchSize, int height, int width, BackboneOutput? reuse)
     {
-        using var results = _session.Run(_runOptions, _inputNames, [input], _outputNames);
+        using var results = _onnx.Session.Run(_onnx.RunOptions, _inputNames, [input], _outputNames);
         var shapes = new FeatureMapShape[_outputNames.Length];
         int index = 0;
         foreach (var result in results)
@@ -173,14 +170,5 @@ public sealed class OnnxBackbone : IDisposable
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        _session.Dispose();
-        _runOptions.Dispose();
-    }
+    public void Dispose() => _onnx.Dispose();
 }

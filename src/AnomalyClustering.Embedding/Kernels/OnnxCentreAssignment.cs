@@ -25,11 +25,9 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
     /// <summary>The largest rows x centres matrix of one run; points are sent in slices that fit.</summary>
     public const long DefaultMaxProductBytes = 256L << 20;
 
-    private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions;
+    private readonly OnnxSession _onnx;
     private readonly long _maxProductBytes;
     private readonly string _provider;
-    private bool _disposed;
 
     /// <summary>An assignment graph for points of <paramref name="dimension"/> values on <paramref name="runtime"/>'s execution provider.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A dimension below 1 or a product bound below one row.</exception>
@@ -44,8 +42,7 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
         var onDevice = SmallGraphRuntime.For(runtime);
         _provider = onDevice.ExecutionProvider.ToString().ToLowerInvariant();
         using var options = onDevice.CreateSessionOptions();
-        _session = ExecutionProviders.CreateSession(CreateModel(dimension), options, onDevice.ExecutionProvider);
-        _runOptions = new RunOptions();
+        _onnx = new OnnxSession(ExecutionProviders.CreateSession(CreateModel(dimension), options, onDevice.ExecutionProvider));
     }
 
     /// <summary>Values per point.</summary>
@@ -58,7 +55,7 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
     /// <exception cref="ArgumentException">Shapes that do not match, or a dimension other than the graph's.</exception>
     public void Assign(ReadOnlySpan<float> points, int count, int dimension, ReadOnlySpan<float> centres, int centreCount, Span<int> assignment)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_onnx.IsDisposed, this);
         CentreAssignmentArguments.Check(points, count, dimension, centres, centreCount, assignment);
         if (dimension != Dimension)
         {
@@ -92,7 +89,7 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
                     var rows = Math.Min(rowsPerRun, count - first);
                     using var slice = OrtValue.CreateTensorValueWithData(
                         OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [rows, dimension], (nint)(p + (long)first * dimension), (long)rows * dimension * sizeof(float));
-                    using var results = _session.Run(_runOptions, ["points", "centres_t", "centre_norms"], [slice, centresValue, normsValue], ["nearest"]);
+                    using var results = _onnx.Session.Run(_onnx.RunOptions, ["points", "centres_t", "centre_norms"], [slice, centresValue, normsValue], ["nearest"]);
                     var nearest = results[0].GetTensorDataAsSpan<long>();
                     var output = assignment.Slice(first, rows);
                     for (var i = 0; i < rows; i++)
@@ -123,14 +120,5 @@ public sealed class OnnxCentreAssignment : ICentreAssignment, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        _session.Dispose();
-        _runOptions.Dispose();
-    }
+    public void Dispose() => _onnx.Dispose();
 }

@@ -45,13 +45,11 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     // (first in each group) on a tie. (A finite 1e30 lost to real values near 1e16, which the kernels accept.)
     private const float PaddingNorm = float.PositiveInfinity;
 
-    private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions;
+    private readonly OnnxSession _onnx;
     // Patches of each group; the patches themselves live only in the session (on the device), none are kept here.
     private readonly int[] _groupPatches;
     private readonly int _patchesPerGroup;
     private readonly long _maxRunBytes;
-    private bool _disposed;
 
     private OnnxNearestPatchSearch(float[][] groups, int[] groupPatches, int dimension, BackboneRuntimeOptions runtime, long maxProductBytes)
     {
@@ -62,8 +60,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
         // Full float32 products on a GPU: the scores must be the CPU kernel's (see the remarks).
         var onDevice = SmallGraphRuntime.For(runtime) with { AllowTf32 = false };
         using var options = onDevice.CreateSessionOptions();
-        _session = ExecutionProviders.CreateSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options, onDevice.ExecutionProvider);
-        _runOptions = new RunOptions();
+        _onnx = new OnnxSession(ExecutionProviders.CreateSession(CreateModel(groups, groupPatches, _patchesPerGroup, dimension), options, onDevice.ExecutionProvider));
     }
 
     /// <summary>Reference groups the search holds.</summary>
@@ -131,7 +128,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     /// </summary>
     public void MeanOverGroups(PatchBag query, IReadOnlyList<int> groups, Span<double> scores)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_onnx.IsDisposed, this);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(groups);
         if (query.Dimension != Dimension)
@@ -181,7 +178,7 @@ public sealed class OnnxNearestPatchSearch : IDisposable
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [rowCount, Dimension], (nint)pinned.Pointer, (long)rowCount * Dimension * sizeof(float));
             using var groups = OrtValue.CreateTensorValueFromMemory(used, [used.Length]);
-            using var results = _session.Run(_runOptions, ["query", "groups"], [input, groups], ["nearest", "distances"]);
+            using var results = _onnx.Session.Run(_onnx.RunOptions, ["query", "groups"], [input, groups], ["nearest", "distances"]);
             var indices = results[0].GetTensorDataAsSpan<long>();
             for (var i = 0; i < indices.Length; i++)
             {
@@ -271,14 +268,5 @@ public sealed class OnnxNearestPatchSearch : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        _session.Dispose();
-        _runOptions.Dispose();
-    }
+    public void Dispose() => _onnx.Dispose();
 }
