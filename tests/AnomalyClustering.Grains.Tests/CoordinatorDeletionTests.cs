@@ -21,7 +21,7 @@ public sealed class CoordinatorDeletionTests
         await using var cluster = await OneSiloCluster.StartAsync(store);
         var grains = cluster.Client;
         var data = await DemoDataset.CreateAsync(store, seed: 173, imagesPerClass: 2, normals: 2);
-        var job = data.Job(new JobOptions { Mode = "average" });
+        var job = data.Job(new JobOptions { Mode = "semi-supervised" });
         const string jobId = "deleted-while-running";
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
 
@@ -58,12 +58,26 @@ public sealed class CoordinatorDeletionTests
         Assert.True(reactivated.State.IsActive(), $"the job was stopped, not finished: {reactivated.State}");
         await Assert.ThrowsAsync<JobBeingDeletedException>(() => JobRuns.SubmitAsync(store, grains, jobId, job));
 
+        // The job's normal bags are pinned against feature-cache expiry while it exists, and unpinned by its deletion.
+        Assert.Equal(data.NormalImages.Count, await PinsAsync(store, jobId));
         await JobDeletion.DeleteAsync(grains, store, jobId, cancel);
         Assert.Equal(JobState.Unknown, (await coordinator.GetStatus()).State);
+        Assert.Equal(0, await PinsAsync(store, jobId));
         var next = await JobRuns.RunAsync(grains, store, jobId, job);
         Assert.Equal(JobState.Completed, next.State);
         Assert.Null(next.DeletionStartedAt);
         Assert.Equal(data.Images.Count, (await JobRuns.ResultAsync(store, next)).Images.Count);
+        Assert.Equal(data.NormalImages.Count, await PinsAsync(store, jobId));
         await cluster.StopAllSilosAsync(cancel);
+    }
+
+    private static async Task<int> PinsAsync(IBlobStore store, string jobId)
+    {
+        var pins = 0;
+        await foreach (var _ in store.ListAsync(FeatureCachePins.OwnerPrefix(FeatureCachePins.JobOwner(jobId)), TestContext.Current.CancellationToken))
+        {
+            pins++;
+        }
+        return pins;
     }
 }

@@ -88,6 +88,43 @@ public sealed class JobRetentionTests
     }
 
     [Fact]
+    public async Task APinnedEntryNeverExpiresAndExpiresOnceItsLastOwnerUnpinsIt()
+    {
+        await using var cluster = await RetentionCluster.StartAsync(retention =>
+        {
+            retention.Enabled = false;
+            retention.FeatureCacheRetention = TimeSpan.FromDays(7);
+        });
+        var pinned = FeatureBlob(7);
+        var alsoPinned = FeatureBlob(8);
+        var unpinned = FeatureBlob(9);
+        foreach (var name in new[] { pinned, alsoPinned, unpinned })
+        {
+            await PutAsync(cluster.Store, name);
+            cluster.Age(name, LongAgo);
+        }
+        // A job and a line need the first entry, the job the second; a name outside the cache is not pinned.
+        await FeatureCachePins.PinAsync(cluster.Store, FeatureCachePins.JobOwner("pinning-job"), [pinned, alsoPinned, "jobs/pinning-job/result/result.json"],
+            TestContext.Current.CancellationToken);
+        await FeatureCachePins.PinAsync(cluster.Store, "lines/_/plate/", [pinned], TestContext.Current.CancellationToken);
+        Assert.Equal(2, (await FeatureCachePins.PinnedEntriesAsync(cluster.Store, TestContext.Current.CancellationToken)).Count);
+        var cutoff = DateTimeOffset.UtcNow.AddDays(-7);
+
+        Assert.Equal(1, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+        Assert.False(await cluster.Store.ExistsAsync(unpinned, TestContext.Current.CancellationToken));
+        Assert.Equal(2L, await FeatureCachePins.UnpinAsync(cluster.Store, FeatureCachePins.JobOwner("pinning-job"), TestContext.Current.CancellationToken));
+        Assert.Equal(1, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+        Assert.False(await cluster.Store.ExistsAsync(alsoPinned, TestContext.Current.CancellationToken));
+        Assert.True(await cluster.Store.ExistsAsync(pinned, TestContext.Current.CancellationToken), "the line still pins it");
+        // The line "plate" unpinned; "plate-b" (a name that begins with it) keeps its pins.
+        await FeatureCachePins.PinAsync(cluster.Store, "lines/_/plate-b/", [pinned], TestContext.Current.CancellationToken);
+        Assert.Equal(1L, await FeatureCachePins.UnpinAsync(cluster.Store, "lines/_/plate/", TestContext.Current.CancellationToken));
+        Assert.Equal(0, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+        Assert.Equal(1L, await FeatureCachePins.UnpinAsync(cluster.Store, "lines/_/plate-b/", TestContext.Current.CancellationToken));
+        Assert.Equal(1, await cluster.Retention.SweepFeatureCacheAsync(cutoff, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task WithoutAFeatureCacheRetentionNoEntryExpires()
     {
         await using var cluster = await RetentionCluster.StartAsync(retention => retention.Enabled = false);

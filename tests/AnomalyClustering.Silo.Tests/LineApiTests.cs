@@ -12,6 +12,7 @@ using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Silo.Lines;
 using AnomalyClustering.Silo.Security;
+using AnomalyClustering.Storage;
 using SkiaSharp;
 
 namespace AnomalyClustering.Silo.Tests;
@@ -238,7 +239,10 @@ public sealed class LineApiTests(SiloServer server)
         var jobId = await CompletedJobAsync(Client, seed: 45, new JobOptions { Clusters = 2, Seed = 3 }, perClass: 3);
         var name = "gone-" + Guid.NewGuid().ToString("N")[..8];
         var prefix = $"lines/_/{name}/";
+        var linePins = FeatureCachePins.OwnerPrefix(prefix);
         await CreateAsync(Client, name, jobId);
+        // The bags the line scores new images against are pinned against feature-cache expiry while it exists.
+        Assert.NotEmpty(await NamesAsync(linePins));
         using (var form = Form(ImageFiles(2, seed: 46)))
         using (var decided = await Client.PostAsync($"/lines/{name}/images", form, cancel))
         {
@@ -255,6 +259,8 @@ public sealed class LineApiTests(SiloServer server)
         {
             Assert.Fail($"blob {left.Name} was written after its line was deleted");
         }
+        Assert.Empty(await NamesAsync(linePins));
+        Assert.NotEmpty(await NamesAsync(FeatureCachePins.OwnerPrefix(FeatureCachePins.JobOwner(jobId))));
 
         // The name made again is a new line: none of the deleted line's decisions are in its log.
         await CreateAsync(Client, name, jobId);
@@ -365,6 +371,16 @@ public sealed class LineApiTests(SiloServer server)
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return System.Text.Json.JsonSerializer.Deserialize<LineImagesResponse>(text, SiloServer.Json)!;
+    }
+
+    private async Task<List<string>> NamesAsync(string prefix)
+    {
+        var names = new List<string>();
+        await foreach (var blob in server.Store.ListAsync(prefix, TestContext.Current.CancellationToken))
+        {
+            names.Add(blob.Name);
+        }
+        return names;
     }
 
     private static List<(string Name, byte[] Bytes)> ImageFiles(int count, int seed) =>

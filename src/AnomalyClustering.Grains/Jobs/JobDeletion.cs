@@ -32,6 +32,8 @@ public static class JobDeletion
         // In rounds of listed names (BlobStoreExtensions.DeletionBatch): a million-image job's names are not held at once.
         await store.DeletePrefixAsync(JobBlobNames.JobPrefix(jobId), keep: name => last.Contains(name), BlobStoreExtensions.DeletionBatch, cancellationToken)
             .ConfigureAwait(false);
+        // Its feature-cache pins: the content-keyed bags themselves are shared, and expire once nothing pins them.
+        await FeatureCachePins.UnpinAsync(store, FeatureCachePins.JobOwner(jobId), cancellationToken).ConfigureAwait(false);
         // One after the other, and after everything else: see above.
         foreach (var name in last)
         {

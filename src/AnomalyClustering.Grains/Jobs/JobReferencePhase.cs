@@ -3,6 +3,7 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
+using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Grains.Jobs;
 
@@ -26,6 +27,10 @@ internal static class JobReferencePhase
         {
             await DrawReferencePoolAsync(run, options, cancellationToken).ConfigureAwait(true);
         }
+        // Pinned before any image is weighed against them: a feature-cache retention must not expire them while the job
+        // exists (its shards read them, and lines made from it score new images against them). Unpinned by its deletion.
+        await FeatureCachePins.PinAsync(run.Store, FeatureCachePins.JobOwner(run.JobId),
+            [.. state.ReferenceFeatures, .. state.NormalFeatures.OfType<string>()], cancellationToken).ConfigureAwait(true);
         state.ReferencesFixed = true;
         await run.WriteStateAsync().ConfigureAwait(true);
     }

@@ -139,6 +139,12 @@ public static class LineApi
             basis.ReferenceFeatureBlobs,
             basis.ReferencesPerImage,
             basis.NormalFeatureBlobs);
+        if (scoring is not null)
+        {
+            // Before the catalog: the line scores every new image against these bags for as long as it exists, so a
+            // feature-cache retention must not expire them (nor the job's deletion: the bags are the cache's, not the job's).
+            await FeatureCachePins.PinAsync(store, prefix, [.. scoring.ReferenceFeatureBlobs, .. scoring.NormalFeatureBlobs], cancellationToken).ConfigureAwait(false);
+        }
         var catalog = await lines.AddAsync(prefix,
             version => JobLineCatalog.Create(body.Name!, version, result, source, $"job:{job.JobId}", settings) with { Scoring = scoring },
             cancellationToken).ConfigureAwait(false);
@@ -171,6 +177,7 @@ public static class LineApi
         await grains.GetGrain<ILineDecisionLogGrain>(prefix).Discard().ConfigureAwait(false);
         // The prefix ends with '/': line "plate" never takes "plate-b" with it.
         await store.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
+        await FeatureCachePins.UnpinAsync(store, prefix, cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 

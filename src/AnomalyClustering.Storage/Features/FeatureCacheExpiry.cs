@@ -3,20 +3,22 @@ namespace AnomalyClustering.Storage;
 /// <summary>
 /// Expires feature-cache entries (<see cref="FeatureCacheKey.BlobPrefix"/>) by the time they were written: the entries
 /// are content-keyed and shared by every job over the same images, so no job's deletion removes them; a retention time
-/// does. An entry read again (a cache hit) is not rewritten, so its age is that of its first write.
+/// does. An entry read again (a cache hit) is not rewritten, so its age is that of its first write; an entry a job or a
+/// production line still needs is pinned (<see cref="FeatureCachePins"/>) and never expires.
 /// </summary>
-/// <remarks>One listing of the cache's blobs per pass, O(1) memory; at most the bound's deletes.</remarks>
+/// <remarks>One listing of the pins and one of the cache's blobs per pass, memory O(pins); at most the bound's deletes.</remarks>
 public static class FeatureCacheExpiry
 {
     /// <summary>
-    /// Deletes up to <paramref name="maxEntries"/> entries written before <paramref name="writtenBefore"/>, in listing order,
-    /// and returns how many it deleted.
+    /// Deletes up to <paramref name="maxEntries"/> unpinned entries written before <paramref name="writtenBefore"/>, in listing
+    /// order, and returns how many it deleted.
     /// </summary>
     /// <exception cref="BlobStoreException">The store failed (the entries deleted by then stay deleted).</exception>
     public static async Task<int> DeleteWrittenBeforeAsync(IBlobStore store, DateTimeOffset writtenBefore, int maxEntries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
+        var pinned = await FeatureCachePins.PinnedEntriesAsync(store, cancellationToken).ConfigureAwait(false);
         var expired = new List<string>();
         await foreach (var entry in store.ListAsync(FeatureCacheKey.BlobPrefix, cancellationToken).ConfigureAwait(false))
         {
@@ -24,7 +26,7 @@ public static class FeatureCacheExpiry
             {
                 break;
             }
-            if (entry.LastModified < writtenBefore)
+            if (entry.LastModified < writtenBefore && !pinned.Contains(entry.Name))
             {
                 expired.Add(entry.Name);
             }
