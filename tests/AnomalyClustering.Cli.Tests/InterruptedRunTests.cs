@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Jobs;
+using AnomalyClustering.Storage;
 
 namespace AnomalyClustering.Cli.Tests;
 
@@ -98,14 +99,17 @@ public sealed partial class InterruptedRunTests
         CliRun.InProcess("store", "drop", "cli-unknown", "--store", store).AssertOneLineError(CliExitCodes.InputError, "holds no job 'cli-unknown'");
         CliRun.InProcess("store", "drop", "--store", store).AssertOneLineError(CliExitCodes.InputError, "name the jobs to drop");
 
-        // The feature cache (keyed by image content, shared by every job over the same images) is not the job's.
-        var cacheFiles = Directory.GetFiles(Path.Combine(store, "blobs", "features"), "*", SearchOption.AllDirectories);
+        // The feature cache (keyed by image content, shared by every job over the same images) is not the job's; its pins
+        // of the cache entries it needs are.
+        var cacheFiles = Directory.GetFiles(Path.Combine(store, "blobs", FeatureCacheKey.BlobPrefix), "*", SearchOption.AllDirectories);
+        var pins = Path.Combine(store, "blobs", FeatureCachePins.OwnerPrefix(FeatureCachePins.JobOwner(id)));
         Assert.NotEmpty(cacheFiles);
         var drop = CliRun.Executable("store", "drop", id, "--store", store);
         Assert.True(drop.ExitCode == 0, drop.Error + drop.Output);
         Assert.Contains($"dropped {id}", drop.Output);
         Assert.Contains("holds no kept jobs", CliRun.Executable("store", "list", "--store", store).Output);
         Assert.All(cacheFiles, path => Assert.True(File.Exists(path), path + " was deleted with the job"));
+        Assert.False(Directory.Exists(pins) && Directory.EnumerateFiles(pins, "*", SearchOption.AllDirectories).Any(), "the job's pins outlived it");
         var again = CliRun.Executable(command);
         Assert.True(again.ExitCode == 0, again.Error);
         Assert.DoesNotContain("resuming", again.Output);

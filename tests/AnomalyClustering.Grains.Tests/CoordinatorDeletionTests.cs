@@ -38,6 +38,10 @@ public sealed class CoordinatorDeletionTests
             await Task.Delay(20, cancel);
         }
         Assert.False(beginning.IsCompleted, "the deletion waits for the running job's image work");
+        // A second deletion asked for meanwhile shares the first's start: it does not go on to delete blobs under a running job.
+        var again = coordinator.BeginDeletion();
+        await Task.Delay(200, cancel);
+        Assert.False(again.IsCompleted, "a second deletion waited for the first one's stop");
         var refused = await Assert.ThrowsAsync<JobBeingDeletedException>(() => JobRuns.SubmitAsync(store, grains, jobId, job));
         Assert.Equal(status.DeletionStartedAt, refused.DeletionStartedAt);
         Assert.Contains($"job '{jobId}' is being deleted", refused.Message, StringComparison.Ordinal);
@@ -49,6 +53,7 @@ public sealed class CoordinatorDeletionTests
         store.Release();
         var started = await beginning.WaitAsync(TimeSpan.FromMinutes(2), cancel);
         Assert.Equal(status.DeletionStartedAt, started);
+        Assert.Equal(started, await again.WaitAsync(TimeSpan.FromMinutes(1), cancel));
 
         // Reactivated in the middle of the deletion (a silo restart, idle collection): the mark is stored, the job stays
         // stopped and the id refused.
@@ -68,6 +73,12 @@ public sealed class CoordinatorDeletionTests
         Assert.Null(next.DeletionStartedAt);
         Assert.Equal(data.Images.Count, (await JobRuns.ResultAsync(store, next)).Images.Count);
         Assert.Equal(data.NormalImages.Count, await PinsAsync(store, jobId));
+
+        // Retention's deletion of the job that expired before the id was taken again leaves the new job alone.
+        Assert.False(await JobDeletion.DeleteAsync(grains, store, jobId, cancel, onlyIfFinishedBefore: next.CreatedAt));
+        Assert.Equal(JobState.Completed, (await coordinator.GetStatus()).State);
+        Assert.True(await JobDeletion.DeleteAsync(grains, store, jobId, cancel, onlyIfFinishedBefore: DateTimeOffset.UtcNow.AddSeconds(1)));
+        Assert.Equal(JobState.Unknown, (await coordinator.GetStatus()).State);
         await cluster.StopAllSilosAsync(cancel);
     }
 

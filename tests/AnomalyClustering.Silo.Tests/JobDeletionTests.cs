@@ -70,7 +70,7 @@ public sealed class JobDeletionTests(SiloServer server)
         var blobs = await BlobsOfAsync(jobId);
 
         // A deletion that began and has not ended: its caller is still deleting blobs (or failed half-way).
-        var started = await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion();
+        var started = Assert.NotNull(await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion());
 
         var shown = (await Client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, cancel))!;
         Assert.Equal(started, shown.DeletionStartedAt);
@@ -98,6 +98,30 @@ public sealed class JobDeletionTests(SiloServer server)
         Assert.Equal(JobState.Completed, next.State);
         Assert.Null(next.DeletionStartedAt);
         Assert.NotEmpty(await BlobsOfAsync(jobId));
+    }
+
+    [Fact]
+    public async Task AnotherTenantLearnsOnlyThatAnIdBeingDeletedIsTaken()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var owner = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-deleting"));
+        using var stranger = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-next"));
+        var jobId = await UploadAsync(owner, gated: false);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId, owner)).State);
+        var started = Assert.NotNull(await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion());
+
+        using (var response = await stranger.PostAsJsonAsync("/jobs", new { jobId, prefix = $"uploads/{jobId}/" }, cancel))
+        {
+            var body = await response.Content.ReadAsStringAsync(cancel);
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Contains("is taken", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("deleted", body, StringComparison.Ordinal);
+        }
+        await BeingDeletedAsync(await owner.PostAsJsonAsync("/jobs", new { jobId, prefix = $"uploads/{jobId}/" }, cancel), jobId, started);
+        using (var deleted = await owner.DeleteAsync($"/jobs/{jobId}", cancel))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
     }
 
     /// <summary>Asserts the 409 of an id whose job is being deleted since <paramref name="started"/>.</summary>

@@ -55,16 +55,18 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     [Alias("GetScoringBasis")]
     Task<JobScoringBasis?> GetScoringBasis();
     /// <summary>
-    /// Starts deleting the job: marks it as being deleted (persisted first, so that the mark outlives a coordinator's
-    /// failure), stops it if it runs (returning once no image work of it is in flight, so nothing of it is written
-    /// afterwards), forgets its shards and deletes its record. From then until <see cref="EndDeletion"/> the id is refused
-    /// to new submissions, retries and names (<see cref="JobBeingDeletedException"/>), so that a job submitted with the id
-    /// cannot lose its blobs to the deletion still running. Returns when the deletion started: the first call's time for a
-    /// deletion asked for again (one that failed half-way is finished by running it again). The job's blobs and its
-    /// registry entry are the caller's to delete (<c>JobDeletion</c> does all of it).
+    /// Starts deleting the job: marks it as being deleted (persisted before anything is deleted, so that the mark outlives a
+    /// coordinator's failure), stops it if it runs (returning once no image work of it is in flight, so nothing of it is
+    /// written afterwards), forgets its shards and deletes its record. From then until <see cref="EndDeletion"/> the id is
+    /// refused to new submissions, retries and names (<see cref="JobBeingDeletedException"/>), so that a job submitted with the
+    /// id cannot lose its blobs to the deletion still running. Concurrent calls share one start; a call after a deletion that
+    /// failed half-way (or after the coordinator was reactivated) repeats every step, keeping the first start's time, which it
+    /// returns. With <paramref name="onlyIfFinishedBefore"/> (retention), a job that is not finished, or finished since, is
+    /// left alone and null is returned: the id may name a new job by now. The job's blobs and its registry entry are the
+    /// caller's to delete (<c>JobDeletion</c> does all of it).
     /// </summary>
     [Alias("BeginDeletion"), ResponseTimeout(IJobShardGrain.StopTimeout)]
-    Task<DateTimeOffset> BeginDeletion();
+    Task<DateTimeOffset?> BeginDeletion(DateTimeOffset? onlyIfFinishedBefore = null);
 
     /// <summary>
     /// Ends a deletion once the job's blobs and registry entry are gone: clears the persisted state, so that the id reads as

@@ -136,11 +136,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             var grains = _host.Services.GetRequiredService<IGrainFactory>();
             // Activating the coordinator of a kept job resumes it (its stored state says it is running).
             var status = await grains.GetGrain<IClusteringJobGrain>(id).GetStatus().ConfigureAwait(false);
-            if (status.State is JobState.Failed or JobState.Cancelled)
+            // A failed or cancelled job starts again from nothing, and so does one whose deletion an earlier run did not
+            // finish (killed while it deleted): a job being deleted never resumes.
+            var leftOver = status.State is JobState.Failed or JobState.Cancelled || status.DeletionStartedAt is not null;
+            if (leftOver)
             {
                 await JobDeletion.DeleteAsync(grains, Store, id).ConfigureAwait(false);
             }
-            return new EmbeddedJob(id, status.State is JobState.Unknown or JobState.Failed or JobState.Cancelled ? null : status, jobLock, resumable: true);
+            return new EmbeddedJob(id, leftOver || status.State == JobState.Unknown ? null : status, jobLock, resumable: true);
         }
         catch
         {

@@ -51,6 +51,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private JobRunContext _context = null!;
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
+    // The deletion's start (BeginDeletion) and its mark, kept apart from the state object, which a retry or a read of the
+    // stored state replaces.
+    private Task<DateTimeOffset?>? _deletionStart;
+    private DateTimeOffset? _deletionMark;
     private bool _resumeReminderRegistered;
 
     public ClusteringJobGrain(
@@ -65,7 +69,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         _store = store;
         _options = options.Value;
         _logger = logger;
-        _checkpoints = new CheckpointedState<JobCoordinatorState>(state, _options.CheckpointInterval, job => job.UpdatedAt = DateTimeOffset.UtcNow);
+        _checkpoints = new CheckpointedState<JobCoordinatorState>(state, _options.CheckpointInterval, job =>
+        {
+            job.UpdatedAt = DateTimeOffset.UtcNow;
+            job.DeletionStartedAt ??= _deletionMark;
+        });
     }
 
     private string JobId => this.GetPrimaryKeyString();
@@ -209,7 +217,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public async Task<JobStatus> Cancel()
     {
         // A job being deleted is stopped by its deletion.
-        if (!S.State.IsActive() || S.DeletionStartedAt is not null)
+        if (!S.State.IsActive() || DeletionMark is not null)
         {
             return Status();
         }
@@ -250,6 +258,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     {
         // The shards' bitmaps and failures are the previous run's: cleared, so that every image is processed again.
         await ForgetShardsAsync(specification.Manifest).ConfigureAwait(true);
+        // A deletion that began while the shards were forgotten wins: the state is not replaced by a running one.
+        ThrowIfBeingDeleted();
         _state.State = new JobCoordinatorState
         {
             Specification = specification,
@@ -325,35 +335,40 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         : null);
 
     /// <inheritdoc />
-    public async Task<DateTimeOffset> BeginDeletion()
+    public Task<DateTimeOffset?> BeginDeletion(DateTimeOffset? onlyIfFinishedBefore = null)
     {
-        if (S.DeletionStartedAt is { } started)
+        // A job that is not the one the caller meant to delete (retention's list was read before a new job took the id) stays.
+        if (onlyIfFinishedBefore is { } before && DeletionMark is null && S.State != JobState.Unknown && !(S.State.IsFinished() && S.UpdatedAt < before))
         {
-            // Asked for again (concurrently, or after a deletion that failed half-way): the first one's mark stands.
-            return started;
+            return Task.FromResult<DateTimeOffset?>(null);
         }
-        // Marked before any await: a submission or retry interleaved with the stop below is refused (reentrant grain).
-        started = DateTimeOffset.UtcNow;
+        // One start at a time: a second caller (a double DELETE, two coordinators' retention passes) waits for the first's
+        // stop instead of deleting blobs under a job that still runs. A start that failed is tried again.
+        if (_deletionStart is not { IsFaulted: false, IsCanceled: false } start)
+        {
+            _deletionStart = start = StartDeletionAsync();
+        }
+        return start;
+    }
+
+    private async Task<DateTimeOffset?> StartDeletionAsync()
+    {
+        // Marked before any await: a submission or retry interleaved with the stop below is refused (reentrant grain). The
+        // field survives a replacement of the state object (a retry's, or a stored state read back) and every write stores it.
+        var started = DeletionMark ?? DateTimeOffset.UtcNow;
+        _deletionMark = started;
         S.DeletionStartedAt = started;
-        try
+        // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
+        // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
+        await _cancellation.CancelAsync().ConfigureAwait(true);
+        if (_run is { } run)
         {
-            // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
-            // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
-            await _cancellation.CancelAsync().ConfigureAwait(true);
-            if (_run is { } run)
-            {
-                await run.ConfigureAwait(true);
-            }
-            // Persisted before anything is deleted: a coordinator reactivated in between neither resumes the job nor takes
-            // the id for a new one.
-            await WriteStateAsync().ConfigureAwait(true);
+            await run.ConfigureAwait(true);
         }
-        catch
-        {
-            // Not marked in the store: this deletion did not start (its caller fails and may ask again).
-            S.DeletionStartedAt = null;
-            throw;
-        }
+        // Persisted before anything is deleted: a coordinator reactivated in between neither resumes the job nor takes the id
+        // for a new one. (If this write fails the mark stays in this activation, and the caller's error says to ask again.)
+        await WriteStateAsync().ConfigureAwait(true);
+        // Each step again when asked again: a deletion that failed half-way (or whose coordinator was reactivated) is finished.
         await UnregisterResumeReminderAsync().ConfigureAwait(true);
         if (S.Specification is { } specification)
         {
@@ -368,20 +383,25 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public async Task EndDeletion()
     {
-        if (S.DeletionStartedAt is null)
+        if (DeletionMark is null)
         {
             return;
         }
         await _state.ClearStateAsync().ConfigureAwait(true);
+        _deletionMark = null;
+        _deletionStart = null;
         _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
         // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
         DeactivateOnIdle();
     }
 
+    /// <summary>When the job's deletion started, while it runs; null otherwise (the field, else the stored state's).</summary>
+    private DateTimeOffset? DeletionMark => _deletionMark ?? S.DeletionStartedAt;
+
     /// <summary>Refuses a change of a job whose deletion has started (<see cref="JobBeingDeletedException"/>).</summary>
     private void ThrowIfBeingDeleted()
     {
-        if (S.DeletionStartedAt is { } started)
+        if (DeletionMark is { } started)
         {
             throw new JobBeingDeletedException(JobId, started);
         }
@@ -391,7 +411,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.
-        if (!S.State.IsActive() || S.DeletionStartedAt is not null)
+        if (!S.State.IsActive() || DeletionMark is not null)
         {
             return UnregisterResumeReminderAsync();
         }
@@ -409,7 +429,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
 
     private void StartRun()
     {
-        if (_run is { IsCompleted: false })
+        // A job being deleted never runs again (a retry or a resume that raced the deletion's start).
+        if (_run is { IsCompleted: false } || DeletionMark is not null)
         {
             return;
         }
@@ -551,7 +572,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private async Task FinishAsync(JobState state, string? error)
     {
         // A job being deleted is not finished: its record and registry entry are being removed, not settled.
-        if (!S.State.IsActive() || S.DeletionStartedAt is not null)
+        if (!S.State.IsActive() || DeletionMark is not null)
         {
             return;
         }
@@ -725,7 +746,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             Source = specification?.Source ?? "",
             Tenant = specification?.Tenant,
             Note = S.Note,
-            DeletionStartedAt = S.DeletionStartedAt,
+            DeletionStartedAt = DeletionMark,
         };
     }
 }

@@ -16,7 +16,16 @@ public static class JobDeletion
     /// so a deletion that failed half-way is finished by running it again. While it runs, the id refuses new jobs
     /// (<see cref="JobBeingDeletedException"/>).
     /// </summary>
-    public static async Task DeleteAsync(IGrainFactory grains, IBlobStore store, string jobId, CancellationToken cancellationToken = default)
+    /// <param name="grains">The cluster.</param>
+    /// <param name="store">The blob store.</param>
+    /// <param name="jobId">The job.</param>
+    /// <param name="cancellationToken">Stops the blob deletion (the job stays marked; asking again finishes it).</param>
+    /// <param name="onlyIfFinishedBefore">
+    /// Retention's condition: only a job that finished before this is deleted (a job that took the id since is left alone).
+    /// </param>
+    /// <returns>False when <paramref name="onlyIfFinishedBefore"/> left the job alone.</returns>
+    public static async Task<bool> DeleteAsync(
+        IGrainFactory grains, IBlobStore store, string jobId, CancellationToken cancellationToken = default, DateTimeOffset? onlyIfFinishedBefore = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(store);
@@ -24,7 +33,10 @@ public static class JobDeletion
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         // The coordinator first: once it returns, no image work of the job is in flight to write blobs behind our back, and
         // the id takes no new job (whose blobs the deletion below would take with it) until EndDeletion.
-        var startedAt = await coordinator.BeginDeletion().ConfigureAwait(false);
+        if (await coordinator.BeginDeletion(onlyIfFinishedBefore).ConfigureAwait(false) is not { } startedAt)
+        {
+            return false;
+        }
         await store.DeletePrefixAsync(JobBlobNames.UploadPrefix(jobId), cancellationToken).ConfigureAwait(false);
         // The result and the owner record last: while they exist the job is still found (the API rebuilds its status from
         // them), so a deletion that fails before the end can be asked for again by the job's own tenant.
@@ -44,5 +56,6 @@ public static class JobDeletion
         await grains.GetGrain<IJobRegistryGrain>(0).MarkDeleted(jobId, startedAt).ConfigureAwait(false);
         // Last: from here the id is free for a new job.
         await coordinator.EndDeletion().ConfigureAwait(false);
+        return true;
     }
 }

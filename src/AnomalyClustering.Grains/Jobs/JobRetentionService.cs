@@ -37,7 +37,11 @@ public sealed class JobRetentionService(
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await JobDeletion.DeleteAsync(grains, store, jobId, cancellationToken).ConfigureAwait(false);
+                // Only the job that expired: another coordinator's pass may have deleted it since, and a new job taken the id.
+                if (!await JobDeletion.DeleteAsync(grains, store, jobId, cancellationToken, onlyIfFinishedBefore: finishedBefore).ConfigureAwait(false))
+                {
+                    continue;
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

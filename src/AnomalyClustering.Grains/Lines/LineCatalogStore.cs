@@ -52,16 +52,30 @@ public sealed partial class LineCatalogStore(IBlobStore store)
         var versions = new List<int>();
         await foreach (var entry in store.ListAsync(prefix + "v", cancellationToken).ConfigureAwait(false))
         {
-            var file = entry.Name[prefix.Length..];
-            if (file.Length > 6 && file.EndsWith(".json", StringComparison.Ordinal)
-                && int.TryParse(file[1..^5], NumberStyles.None, CultureInfo.InvariantCulture, out var version)
-                && file[1..^5] == version.ToString(CultureInfo.InvariantCulture) && version > 0)
+            if (VersionOf(prefix, entry.Name) is { } version)
             {
                 versions.Add(version);
             }
         }
         versions.Sort();
         return versions;
+    }
+
+    /// <summary>The catalog version blob <paramref name="name"/> holds under <paramref name="prefix"/> (<see cref="CatalogBlob"/>); null for any other blob.</summary>
+    public static int? VersionOf(string prefix, string name)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!name.StartsWith(prefix + "v", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var file = name[prefix.Length..];
+        return file.Length > 6 && file.EndsWith(".json", StringComparison.Ordinal)
+            && int.TryParse(file[1..^5], NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            && file[1..^5] == version.ToString(CultureInfo.InvariantCulture) && version > 0
+            ? version
+            : null;
     }
 
     /// <summary>

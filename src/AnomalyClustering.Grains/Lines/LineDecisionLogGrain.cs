@@ -66,7 +66,7 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     public Task Flush() => FlushBufferAsync();
 
     /// <inheritdoc />
-    public Task Discard()
+    public async Task Discard()
     {
         if (_buffer.Count > 0)
         {
@@ -74,8 +74,9 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
         }
         _buffer.Clear();
         _bufferedRows = 0;
+        // The journal too: an activation before the line's folder is gone (a reader's flush, an intake) would log it again.
+        await blobs.DeletePrefixAsync(LineBlobNames.PendingDecisions(LinePrefix)).ConfigureAwait(true);
         DeactivateOnIdle();
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

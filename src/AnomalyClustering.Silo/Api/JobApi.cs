@@ -421,19 +421,24 @@ public static class JobApi
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
         if (status.State == JobState.Unknown)
         {
-            // The coordinator has no state; a completed job's result may still be in the store (RecoveredJobs).
+            // The coordinator has no state; a completed job's result may still be in the store (RecoveredJobs). Or it holds
+            // only the mark of a recovered job whose deletion stopped after the result went: the owner is gone with the result,
+            // so whoever asks finds it (nothing of it is left to see) and can finish the deletion, which frees the id.
             if (http is null)
             {
                 throw UnknownJob(jobId);
             }
             var store = http.RequestServices.GetRequiredService<IBlobStore>();
             var recovered = await RecoveredJobs.FromResultAsync(store, jobId, http.RequestAborted).ConfigureAwait(false);
-            if (recovered is not { } found || (!found.OwnerKnown && !JobTenancy.CallerOf(http).SeesAll))
+            if (recovered is { } found && (found.OwnerKnown || JobTenancy.CallerOf(http).SeesAll))
+            {
+                status = found.Status with { DeletionStartedAt = status.DeletionStartedAt };
+                http.Items[RecoveredJobItem] = true;
+            }
+            else if (status.DeletionStartedAt is null)
             {
                 throw UnknownJob(jobId);
             }
-            status = found.Status;
-            http.Items[RecoveredJobItem] = true;
         }
         if (http is not null)
         {
@@ -456,7 +461,9 @@ public static class JobApi
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
         if (status.DeletionStartedAt is { } deletionStartedAt)
         {
-            // Refused before anything is stored: the deletion still running would take a new job's blobs with it.
+            // Refused before anything is stored: the deletion still running would take a new job's blobs with it. Another
+            // tenant learns only that the id is taken.
+            JobTenancy.ExistingFor(caller, status);
             throw new JobBeingDeletedException(jobId, deletionStartedAt);
         }
         if (status.State != JobState.Unknown || await RecoveredJobs.FromResultAsync(store, jobId, cancellationToken).ConfigureAwait(false) is not { } recovered)

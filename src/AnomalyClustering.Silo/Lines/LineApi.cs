@@ -175,9 +175,11 @@ public static class LineApi
         // The decision log's buffer first: flushed after the deletion, it would bring the line's decisions back. (A batch
         // logged in between loses its journal to the deletion, and the log drops a batch without a journal.)
         await grains.GetGrain<ILineDecisionLogGrain>(prefix).Discard().ConfigureAwait(false);
-        // The prefix ends with '/': line "plate" never takes "plate-b" with it.
-        await store.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
+        // The prefix ends with '/': line "plate" never takes "plate-b" with it. The catalogs last, after the pins: while a
+        // catalog is left the line is still found, so a deletion that failed half-way is finished by asking again.
+        await store.DeletePrefixAsync(prefix, keep: name => LineCatalogStore.VersionOf(prefix, name) is not null, BlobStoreExtensions.DeletionBatch, cancellationToken).ConfigureAwait(false);
         await FeatureCachePins.UnpinAsync(store, prefix, cancellationToken).ConfigureAwait(false);
+        await store.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 

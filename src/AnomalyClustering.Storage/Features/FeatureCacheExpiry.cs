@@ -6,7 +6,7 @@ namespace AnomalyClustering.Storage;
 /// does. An entry read again (a cache hit) is not rewritten, so its age is that of its first write; an entry a job or a
 /// production line still needs is pinned (<see cref="FeatureCachePins"/>) and never expires.
 /// </summary>
-/// <remarks>One listing of the pins and one of the cache's blobs per pass, memory O(pins); at most the bound's deletes.</remarks>
+/// <remarks>Two listings of the pins (before and after) and one of the cache's blobs per pass, memory O(pins); at most the bound's deletes. A pin written while the deletes run does not stop them (a window of one pass's deletes).</remarks>
 public static class FeatureCacheExpiry
 {
     /// <summary>
@@ -31,9 +31,11 @@ public static class FeatureCacheExpiry
                 expired.Add(entry.Name);
             }
         }
-        // After the listing, not during it: a store need not allow deletes under a listing that is still open.
+        // After the listing, not during it: a store need not allow deletes under a listing that is still open. The pins are
+        // read again first: a job that started during a long listing may have pinned old entries since the first read.
+        pinned = await FeatureCachePins.PinnedEntriesAsync(store, cancellationToken).ConfigureAwait(false);
         var deleted = 0;
-        foreach (var name in expired)
+        foreach (var name in expired.Where(name => !pinned.Contains(name)))
         {
             deleted += await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false) ? 1 : 0;
         }
