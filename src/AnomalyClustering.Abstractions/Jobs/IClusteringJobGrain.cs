@@ -59,9 +59,9 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// coordinator's failure), stops it if it runs (returning once no image work of it is in flight, so nothing of it is
     /// written afterwards), forgets its shards and deletes its record. From then until <see cref="EndDeletion"/> the id is
     /// refused to new submissions, retries and names (<see cref="JobBeingDeletedException"/>), so that a job submitted with the
-    /// id cannot lose its blobs to the deletion still running. Concurrent calls share one start; a call after a deletion that
-    /// failed half-way (or after the coordinator was reactivated) repeats every step, keeping the first start's time, which it
-    /// returns. With <paramref name="onlyIfFinishedBefore"/> (retention), a job that is not finished, or finished since, is
+    /// id cannot lose its blobs to the deletion still running. Concurrent calls share one start (as does any later call in the
+    /// same activation once a start succeeded); a call after a start that failed, or in a new activation of a job still
+    /// marked, repeats every step, keeping the first start's time. Returns that time. With <paramref name="onlyIfFinishedBefore"/> (retention), a job that is not finished, or finished since, is
     /// left alone and null is returned: the id may name a new job by now. The job's blobs and its registry entry are the
     /// caller's to delete (<c>JobDeletion</c> does all of it).
     /// </summary>
@@ -69,14 +69,15 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     Task<DateTimeOffset?> BeginDeletion(DateTimeOffset? onlyIfFinishedBefore = null);
 
     /// <summary>
-    /// Ends a deletion once the job's blobs and registry entry are gone: clears the persisted state, so that the id reads as
-    /// <see cref="JobState.Unknown"/> and is free for a new job. (Two deletions of one job asked for at once share the mark,
-    /// and the first to end clears it: a job submitted with the id just then could lose blobs to the other one's deletion.
-    /// No counter of deletions in flight closes that: a caller that dies between its begin and end would leave the id
-    /// refused for good.)
+    /// Ends the deletion that started at <paramref name="deletionStartedAt"/> once the job's blobs and registry entry are
+    /// gone: clears the persisted state, so that the id reads as <see cref="JobState.Unknown"/> and is free for a new job. The
+    /// end of another deletion (an earlier one, ending late) does nothing. (Two deletions of one job asked for at once share
+    /// the mark, and the first to end clears it: a job submitted with the id just then could lose blobs to the other one's
+    /// deletion. A counter of deletions in flight would close that, but a caller that dies between its begin and end would
+    /// leave the id refused until the coordinator is deactivated.)
     /// </summary>
     [Alias("EndDeletion")]
-    Task EndDeletion();
+    Task EndDeletion(DateTimeOffset deletionStartedAt);
 }
 
 /// <summary>

@@ -273,15 +273,21 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         // A cancelled or failed job's record is marked: it runs again, so the mark goes.
         await WriteJobRecordAsync().ConfigureAwait(true);
         await WriteStateAsync().ConfigureAwait(true);
+        // Again after each wait: a deletion that began meanwhile must not find the job listed or its reminder back.
+        ThrowIfBeingDeleted();
         // The registry keeps a finished job's last status for good: the job is recorded afresh.
         await GrainFactory.GetGrain<IJobRegistryGrain>(0).Remove(JobId).ConfigureAwait(true);
         await RecordInRegistryAsync().ConfigureAwait(true);
+        ThrowIfBeingDeleted();
         await EnsureResumeReminderAsync().ConfigureAwait(true);
         StartRun();
     }
 
-    /// <summary>Writes the job's record as the state says: unmarked while it runs, marked once cancelled or failed.</summary>
-    private Task WriteJobRecordAsync() => JobRecordStore.WriteAsync(_store, JobId, new JobRecordStore.JobRecord(
+    /// <summary>
+    /// Writes the job's record as the state says: unmarked while it runs, marked once cancelled or failed. A job being deleted writes none: its deletion deletes the record, which a late write (a retry or a cancel that raced
+    /// the deletion's start) would bring back for a later activation to restore.
+    /// </summary>
+    private Task WriteJobRecordAsync() => DeletionMark is not null ? Task.CompletedTask : JobRecordStore.WriteAsync(_store, JobId, new JobRecordStore.JobRecord(
         S.Specification!, S.CreatedAt, S.CacheFeatures, S.State.IsFinished() ? S.State : null, S.Error), CancellationToken.None);
 
     /// <inheritdoc />
@@ -338,7 +344,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task<DateTimeOffset?> BeginDeletion(DateTimeOffset? onlyIfFinishedBefore = null)
     {
         // A job that is not the one the caller meant to delete (retention's list was read before a new job took the id) stays.
-        if (onlyIfFinishedBefore is { } before && DeletionMark is null && S.State != JobState.Unknown && !(S.State.IsFinished() && S.UpdatedAt < before))
+        // (Its creation, not its last change, tells the two apart: a coordinator rebuilt from the job's record sets the time of
+        // the last change to its activation, while a job that took the id was created after the expired one finished.)
+        if (onlyIfFinishedBefore is { } before && DeletionMark is null && S.State != JobState.Unknown && !(S.State.IsFinished() && S.CreatedAt < before))
         {
             return Task.FromResult<DateTimeOffset?>(null);
         }
@@ -381,9 +389,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     }
 
     /// <inheritdoc />
-    public async Task EndDeletion()
+    public async Task EndDeletion(DateTimeOffset deletionStartedAt)
     {
-        if (DeletionMark is null)
+        // Only the deletion that is marked: a late end of an earlier one must not free the id under a deletion that runs.
+        if (DeletionMark != deletionStartedAt)
         {
             return;
         }

@@ -55,7 +55,7 @@ public static class JobDeletion
         // sweeps the job's outcomes once more later (JobRetentionService.SweepDeletedAsync).
         await grains.GetGrain<IJobRegistryGrain>(0).MarkDeleted(jobId, startedAt).ConfigureAwait(false);
         // Last: from here the id is free for a new job.
-        await coordinator.EndDeletion().ConfigureAwait(false);
+        await coordinator.EndDeletion(startedAt).ConfigureAwait(false);
         return true;
     }
 }
