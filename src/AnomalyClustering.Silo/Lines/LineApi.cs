@@ -145,9 +145,22 @@ public static class LineApi
             // feature-cache retention must not expire them (nor the job's deletion: the bags are the cache's, not the job's).
             await FeatureCachePins.PinAsync(store, prefix, [.. scoring.ReferenceFeatureBlobs, .. scoring.NormalFeatureBlobs], cancellationToken).ConfigureAwait(false);
         }
-        var catalog = await lines.AddAsync(prefix,
-            version => JobLineCatalog.Create(body.Name!, version, result, source, $"job:{job.JobId}", settings) with { Scoring = scoring },
-            cancellationToken).ConfigureAwait(false);
+        LineCatalog catalog;
+        try
+        {
+            catalog = await lines.AddAsync(prefix,
+                version => JobLineCatalog.Create(body.Name!, version, result, source, $"job:{job.JobId}", settings) with { Scoring = scoring },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch when (scoring is not null)
+        {
+            // A line that was not made pins nothing (an existing line's pins are its earlier versions' too, and stay).
+            if ((await lines.VersionsAsync(prefix, CancellationToken.None).ConfigureAwait(false)).Count == 0)
+            {
+                await FeatureCachePins.UnpinAsync(store, prefix, CancellationToken.None).ConfigureAwait(false);
+            }
+            throw;
+        }
         var versions = await lines.VersionsAsync(prefix, cancellationToken).ConfigureAwait(false);
         return Results.Created($"/lines/{catalog.Line}", LineView.Of(catalog, versions));
     }
