@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
@@ -78,6 +79,35 @@ public sealed class CoordinatorDeletionTests
         Assert.False(await JobDeletion.DeleteAsync(grains, store, jobId, cancel, onlyIfFinishedBefore: next.CreatedAt));
         Assert.Equal(JobState.Completed, (await coordinator.GetStatus()).State);
         Assert.True(await JobDeletion.DeleteAsync(grains, store, jobId, cancel, onlyIfFinishedBefore: DateTimeOffset.UtcNow.AddSeconds(1)));
+        Assert.Equal(JobState.Unknown, (await coordinator.GetStatus()).State);
+        await cluster.StopAllSilosAsync(cancel);
+    }
+
+    [Fact]
+    public async Task RetentionDeletesAnExpiredJobWhoseCoordinatorWasRebuiltFromItsRecord()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var states = new ConcurrentDictionary<string, (object State, string ETag)>();
+        var store = new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-delete-rebuilt"));
+        await using var cluster = await OneSiloCluster.StartAsync(store, jobStates: states);
+        var data = await DemoDataset.CreateAsync(store, seed: 179, imagesPerClass: 2, normals: 2);
+        const string jobId = "rebuilt-from-record";
+        var coordinator = cluster.Client.GetGrain<IClusteringJobGrain>(jobId);
+        // A job that fails at once (its only normal image is missing): failed jobs keep their record.
+        var failing = data.Job(new JobOptions { Mode = "semi-supervised" }) with { NormalImages = [new JobImage("gone", "nowhere/gone.png")] };
+        Assert.Equal(JobState.Failed, (await JobRuns.RunAsync(cluster.Client, store, jobId, failing)).State);
+        var expiredBefore = DateTimeOffset.UtcNow;
+
+        // What an empty Redis leaves: no coordinator state. The next activation rebuilds the job from its record, and so
+        // stamps its last change with now.
+        states.Clear();
+        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, cancel);
+        var rebuilt = await coordinator.GetStatus();
+        Assert.Equal(JobState.Failed, rebuilt.State);
+        Assert.True(rebuilt.UpdatedAt > expiredBefore, $"rebuilt at {rebuilt.UpdatedAt:O}, expired before {expiredBefore:O}");
+
+        // Retention's pass still recognises the job that expired (by its creation) and deletes it.
+        Assert.True(await JobDeletion.DeleteAsync(cluster.Client, store, jobId, cancel, onlyIfFinishedBefore: expiredBefore));
         Assert.Equal(JobState.Unknown, (await coordinator.GetStatus()).State);
         await cluster.StopAllSilosAsync(cancel);
     }
