@@ -107,6 +107,16 @@ public sealed record JobStatus
 
     /// <summary>True when the job will not change any more.</summary>
     public bool IsFinished => State.IsFinished();
+
+    /// <summary>Throws while the job is being deleted: its id takes no new job, retry or name until the deletion ends.</summary>
+    /// <exception cref="JobBeingDeletedException">The job is being deleted.</exception>
+    public void ThrowIfBeingDeleted()
+    {
+        if (DeletionStartedAt is { } started)
+        {
+            throw new JobBeingDeletedException(JobId, started);
+        }
+    }
 }
 
 /// <summary>An image a job could not use, and why; the job goes on without it.</summary>

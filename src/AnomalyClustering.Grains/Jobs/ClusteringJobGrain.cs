@@ -51,8 +51,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private JobRunContext _context = null!;
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
-    // The deletion's start (BeginDeletion) and its mark, kept apart from the state object, which a retry or a read of the
-    // stored state replaces.
+    // The deletion's start (BeginDeletion) and its mark: when the deletion started, while it runs. The mark is read from the
+    // stored state at activation and written into every state write (CheckpointedState's hook), and kept here apart from
+    // the state object, which a retry or a read of the stored state replaces.
     private Task<DateTimeOffset?>? _deletionStart;
     private DateTimeOffset? _deletionMark;
     private bool _resumeReminderRegistered;
@@ -72,7 +73,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         _checkpoints = new CheckpointedState<JobCoordinatorState>(state, _options.CheckpointInterval, job =>
         {
             job.UpdatedAt = DateTimeOffset.UtcNow;
-            job.DeletionStartedAt ??= _deletionMark;
+            job.DeletionStartedAt = _deletionMark;
         });
     }
 
@@ -84,11 +85,12 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _context = new JobRunContext(JobId, () => _state.State, GrainFactory, _store, _options, _logger, CheckpointAsync, WriteStateAsync, _centreAssignment);
+        _deletionMark = S.DeletionStartedAt;
         if (!_state.RecordExists && S.State == JobState.Unknown)
         {
             await RestoreFromJobRecordAsync(cancellationToken).ConfigureAwait(true);
         }
-        else if (S.DeletionStartedAt is { } deletion)
+        else if (_deletionMark is { } deletion)
         {
             // A deletion began and did not end (its caller failed or is still deleting blobs): the job stays stopped.
             _logger.LogInformation("Job {JobId} is being deleted (since {DeletionStartedAt:u}); it does not resume", JobId, deletion);
@@ -217,7 +219,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public async Task<JobStatus> Cancel()
     {
         // A job being deleted is stopped by its deletion.
-        if (!S.State.IsActive() || DeletionMark is not null)
+        if (!S.State.IsActive() || _deletionMark is not null)
         {
             return Status();
         }
@@ -287,7 +289,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// Writes the job's record as the state says: unmarked while it runs, marked once cancelled or failed. A job being deleted writes none: its deletion deletes the record, which a late write (a retry or a cancel that raced
     /// the deletion's start) would bring back for a later activation to restore.
     /// </summary>
-    private Task WriteJobRecordAsync() => DeletionMark is not null ? Task.CompletedTask : JobRecordStore.WriteAsync(_store, JobId, new JobRecordStore.JobRecord(
+    private Task WriteJobRecordAsync() => _deletionMark is not null ? Task.CompletedTask : JobRecordStore.WriteAsync(_store, JobId, new JobRecordStore.JobRecord(
         S.Specification!, S.CreatedAt, S.CacheFeatures, S.State.IsFinished() ? S.State : null, S.Error), CancellationToken.None);
 
     /// <inheritdoc />
@@ -346,7 +348,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         // A job that is not the one the caller meant to delete (retention's list was read before a new job took the id) stays.
         // (Its creation, not its last change, tells the two apart: a coordinator rebuilt from the job's record sets the time of
         // the last change to its activation, while a job that took the id was created after the expired one finished.)
-        if (onlyIfFinishedBefore is { } before && DeletionMark is null && S.State != JobState.Unknown && !(S.State.IsFinished() && S.CreatedAt < before))
+        if (onlyIfFinishedBefore is { } before && _deletionMark is null && S.State != JobState.Unknown && !(S.State.IsFinished() && S.CreatedAt < before))
         {
             return Task.FromResult<DateTimeOffset?>(null);
         }
@@ -363,9 +365,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     {
         // Marked before any await: a submission or retry interleaved with the stop below is refused (reentrant grain). The
         // field survives a replacement of the state object (a retry's, or a stored state read back) and every write stores it.
-        var started = DeletionMark ?? DateTimeOffset.UtcNow;
-        _deletionMark = started;
-        S.DeletionStartedAt = started;
+        var started = _deletionMark ??= DateTimeOffset.UtcNow;
         // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
         // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
         await _cancellation.CancelAsync().ConfigureAwait(true);
@@ -392,7 +392,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public async Task EndDeletion(DateTimeOffset deletionStartedAt)
     {
         // Only the deletion that is marked: a late end of an earlier one must not free the id under a deletion that runs.
-        if (DeletionMark != deletionStartedAt)
+        if (_deletionMark != deletionStartedAt)
         {
             return;
         }
@@ -404,13 +404,10 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         DeactivateOnIdle();
     }
 
-    /// <summary>When the job's deletion started, while it runs; null otherwise (the field, else the stored state's).</summary>
-    private DateTimeOffset? DeletionMark => _deletionMark ?? S.DeletionStartedAt;
-
     /// <summary>Refuses a change of a job whose deletion has started (<see cref="JobBeingDeletedException"/>).</summary>
     private void ThrowIfBeingDeleted()
     {
-        if (DeletionMark is { } started)
+        if (_deletionMark is { } started)
         {
             throw new JobBeingDeletedException(JobId, started);
         }
@@ -420,7 +417,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.
-        if (!S.State.IsActive() || DeletionMark is not null)
+        if (!S.State.IsActive() || _deletionMark is not null)
         {
             return UnregisterResumeReminderAsync();
         }
@@ -439,7 +436,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private void StartRun()
     {
         // A job being deleted never runs again (a retry or a resume that raced the deletion's start).
-        if (_run is { IsCompleted: false } || DeletionMark is not null)
+        if (_run is { IsCompleted: false } || _deletionMark is not null)
         {
             return;
         }
@@ -581,7 +578,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private async Task FinishAsync(JobState state, string? error)
     {
         // A job being deleted is not finished: its record and registry entry are being removed, not settled.
-        if (!S.State.IsActive() || DeletionMark is not null)
+        if (!S.State.IsActive() || _deletionMark is not null)
         {
             return;
         }
@@ -755,7 +752,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             Source = specification?.Source ?? "",
             Tenant = specification?.Tenant,
             Note = S.Note,
-            DeletionStartedAt = DeletionMark,
+            DeletionStartedAt = _deletionMark,
         };
     }
 }

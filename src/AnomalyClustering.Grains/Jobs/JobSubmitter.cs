@@ -86,11 +86,8 @@ public static class JobSubmitter
         JobBlobNames.ValidateJobId(jobId);
         var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
         var existing = await coordinator.GetStatus().ConfigureAwait(false);
-        if (existing.DeletionStartedAt is { } deletionStartedAt)
-        {
-            // Not the existing job: it is going away, and a new one must wait until its deletion has taken its blobs.
-            throw new JobBeingDeletedException(jobId, deletionStartedAt);
-        }
+        // Not the existing job: it is going away, and a new one must wait until its deletion has taken its blobs.
+        existing.ThrowIfBeingDeleted();
         if (existing.State is JobState.Failed or JobState.Cancelled)
         {
             // Resubmitting a job that did not complete starts it again, from the manifest it was submitted with.

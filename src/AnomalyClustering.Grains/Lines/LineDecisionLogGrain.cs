@@ -68,14 +68,10 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     /// <inheritdoc />
     public async Task Discard()
     {
-        if (_buffer.Count > 0)
-        {
-            LogDiscarded(logger, _bufferedRows, LinePrefix);
-        }
-        _buffer.Clear();
-        _bufferedRows = 0;
-        // The journal too: an activation before the line's folder is gone (a reader's flush, an intake) would log it again.
+        // The journal goes: a flush drops the buffered batches whose journal is gone (the one rule for a deleted line's
+        // decisions), and a later activation has nothing to log again.
         await blobs.DeletePrefixAsync(LineBlobNames.PendingDecisions(LinePrefix)).ConfigureAwait(true);
+        await DropBatchesWithoutJournalAsync().ConfigureAwait(true);
         DeactivateOnIdle();
     }
 

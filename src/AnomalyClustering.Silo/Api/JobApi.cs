@@ -320,10 +320,7 @@ public static class JobApi
     /// <summary>A failed or cancelled job started again (202); any other job's status as it is (200); a job being deleted refused (409).</summary>
     private static async Task<IResult> RetriedOrUnchangedAsync(IGrainFactory grains, string jobId, JobStatus existing)
     {
-        if (existing.DeletionStartedAt is { } deletionStartedAt)
-        {
-            throw new JobBeingDeletedException(jobId, deletionStartedAt);
-        }
+        existing.ThrowIfBeingDeleted();
         return existing.State is JobState.Failed or JobState.Cancelled
             ? Results.Accepted($"/jobs/{jobId}", await grains.GetGrain<IClusteringJobGrain>(jobId).Retry().ConfigureAwait(false))
             : Results.Ok(existing);
@@ -459,12 +456,11 @@ public static class JobApi
     internal static async Task<JobStatus> ExistingJobAsync(IGrainFactory grains, IBlobStore store, string jobId, JobCaller caller, CancellationToken cancellationToken)
     {
         var status = await grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus().ConfigureAwait(false);
-        if (status.DeletionStartedAt is { } deletionStartedAt)
+        if (status.DeletionStartedAt is not null)
         {
             // Refused before anything is stored: the deletion still running would take a new job's blobs with it. Another
             // tenant learns only that the id is taken.
-            JobTenancy.ExistingFor(caller, status);
-            throw new JobBeingDeletedException(jobId, deletionStartedAt);
+            JobTenancy.ExistingFor(caller, status).ThrowIfBeingDeleted();
         }
         if (status.State != JobState.Unknown || await RecoveredJobs.FromResultAsync(store, jobId, cancellationToken).ConfigureAwait(false) is not { } recovered)
         {
