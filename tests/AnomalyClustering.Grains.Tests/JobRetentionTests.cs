@@ -179,8 +179,8 @@ public sealed class JobRetentionTests
         var early = DateTimeOffset.UtcNow.AddMinutes(-10);
         await RecordWithBlobsAsync(cluster, "deleted-late", early, JobState.Cancelled);
         await RecordWithBlobsAsync(cluster, "deleted-reused", early, JobState.Cancelled);
-        await JobDeletion.DeleteAsync(cluster.Grains, cluster.Store, "deleted-late", TestContext.Current.CancellationToken);
-        await JobDeletion.DeleteAsync(cluster.Grains, cluster.Store, "deleted-reused", TestContext.Current.CancellationToken);
+        await JobDeletion.DeleteAsync(cluster.Grains, "deleted-late", TestContext.Current.CancellationToken);
+        await JobDeletion.DeleteAsync(cluster.Grains, "deleted-reused", TestContext.Current.CancellationToken);
         Assert.Empty(await cluster.BlobsOfAsync("deleted-late"));
         // What an image call that outlived the stop grace writes after the deletion; and a new job that took the other id.
         var late = JobBlobNames.ImageOutcome("deleted-late", 7);

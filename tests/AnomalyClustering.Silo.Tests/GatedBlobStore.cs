@@ -6,7 +6,8 @@ namespace AnomalyClustering.Silo.Tests;
 /// <summary>
 /// A blob store whose reads of blobs with <see cref="GateMarker"/> in their name wait until the test releases their prefix:
 /// a job over such an image is held in its embedding stage for as long as the test needs (no sleeps, no races). It also
-/// counts the reads of every blob, so that a test can say what a request read.
+/// counts the reads of every blob, so that a test can say what a request read. Deletes under a prefix can be held too
+/// (<see cref="HoldDeletes"/>): a job's deletion is held in its coordinator.
 /// </summary>
 public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
 {
@@ -16,6 +17,23 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _released = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _reads = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _heldDeletes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _deletesWaiting = new(StringComparer.Ordinal);
+
+    /// <summary>Makes deletes of blobs under <paramref name="prefix"/> wait until <see cref="ReleaseDeletes"/> (or their caller's cancellation).</summary>
+    public void HoldDeletes(string prefix) => _heldDeletes.GetOrAdd(prefix, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Lets the deletes under <paramref name="prefix"/> go on, now and later.</summary>
+    public void ReleaseDeletes(string prefix)
+    {
+        if (_heldDeletes.TryRemove(prefix, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    /// <summary>True while a held delete of a blob under <paramref name="prefix"/> waits.</summary>
+    public bool IsDeleteWaiting(string prefix) => _deletesWaiting.Any(pair => pair.Value > 0 && pair.Key.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>How many reads were opened of blobs whose names start with <paramref name="prefix"/>, so far.</summary>
     public int ReadsUnder(string prefix) => _reads.Count(name => name.StartsWith(prefix, StringComparison.Ordinal));
@@ -33,8 +51,15 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
         }
     }
 
-    /// <summary>Opens every gate.</summary>
-    public void ReleaseAll() => Release("");
+    /// <summary>Opens every gate, of reads and of deletes.</summary>
+    public void ReleaseAll()
+    {
+        Release("");
+        foreach (var prefix in _heldDeletes.Keys)
+        {
+            ReleaseDeletes(prefix);
+        }
+    }
 
     /// <summary>True while a read of a gated blob under <paramref name="prefix"/> waits.</summary>
     public bool IsWaiting(string prefix) => _waiting.Any(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal) && !pair.Value.Task.IsCompleted);
@@ -67,5 +92,23 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
     public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        foreach (var (prefix, gate) in _heldDeletes)
+        {
+            if (name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                _deletesWaiting.AddOrUpdate(name, 1, (_, count) => count + 1);
+                try
+                {
+                    await gate.Task.WaitAsync(cancellationToken);
+                }
+                finally
+                {
+                    _deletesWaiting.AddOrUpdate(name, 0, (_, count) => count - 1);
+                }
+            }
+        }
+        return await inner.DeleteAsync(name, cancellationToken);
+    }
 }

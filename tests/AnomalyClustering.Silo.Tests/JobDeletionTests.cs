@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli;
+using AnomalyClustering.Cli.Remote;
 using AnomalyClustering.Cli.Tests;
 using AnomalyClustering.Silo.Security;
 
@@ -67,13 +68,14 @@ public sealed class JobDeletionTests(SiloServer server)
         var cancel = TestContext.Current.CancellationToken;
         var jobId = await UploadAsync(Client, gated: false);
         Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId)).State);
-        var blobs = await BlobsOfAsync(jobId);
 
-        // A deletion that began and has not ended: its caller is still deleting blobs (or failed half-way).
-        var started = Assert.NotNull(await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion());
+        // A deletion that runs longer than the request waits (a million-image job's): 202 with the status to follow.
+        var started = await HeldDeletionAsync(Client, jobId);
+        var blobs = await BlobsOfAsync(jobId);
 
         var shown = (await Client.GetFromJsonAsync<JobStatus>($"/jobs/{jobId}", SiloServer.Json, cancel))!;
         Assert.Equal(started, shown.DeletionStartedAt);
+        Assert.Null(shown.DeletionError);
         using (var folder = new TempFolder())
         {
             ApiDatasets.WriteClassFolders(folder.Path, perClass: 2, seed: 137);
@@ -83,15 +85,13 @@ public sealed class JobDeletionTests(SiloServer server)
         await BeingDeletedAsync(await Client.PostAsJsonAsync("/jobs", new { jobId, prefix = $"uploads/{jobId}/" }, cancel), jobId, started);
         await BeingDeletedAsync(await Client.PostAsync($"/jobs/{jobId}/retry", null, cancel), jobId, started);
         await BeingDeletedAsync(await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/0/name", new { name = "crack" }, cancel), jobId, started);
-        // Nothing of the refused requests was stored.
+        // Nothing of the refused requests was stored, and the held deletion has deleted nothing yet.
         Assert.Equal(blobs, await BlobsOfAsync(jobId));
 
-        // Asked for again, the deletion keeps its start (its mark is the first one's), finishes, and frees the id.
-        Assert.Equal(started, await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion());
-        using (var deleted = await Client.DeleteAsync($"/jobs/{jobId}", cancel))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        }
+        // Asked for again, the deletion is the running one (its start); let go, it ends by itself and frees the id.
+        Assert.Equal(started, await HeldDeletionAsync(Client, jobId));
+        server.Store.ReleaseDeletes($"uploads/{jobId}/");
+        await server.WaitUntilUnknownAsync(jobId, Client);
         Assert.Empty(await BlobsOfAsync(jobId));
         var again = await UploadAsync(Client, gated: false, jobId);
         var next = await server.WaitAsync(again);
@@ -108,7 +108,7 @@ public sealed class JobDeletionTests(SiloServer server)
         using var stranger = server.ClientOf(server.Tokens.Mint(roles: [ApiPermissions.Admin], tenant: "tenant-next"));
         var jobId = await UploadAsync(owner, gated: false);
         Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId, owner)).State);
-        var started = Assert.NotNull(await server.Grains.GetGrain<IClusteringJobGrain>(jobId).BeginDeletion());
+        var started = await HeldDeletionAsync(owner, jobId);
 
         using (var response = await stranger.PostAsJsonAsync("/jobs", new { jobId, prefix = $"uploads/{jobId}/" }, cancel))
         {
@@ -118,10 +118,27 @@ public sealed class JobDeletionTests(SiloServer server)
             Assert.DoesNotContain("deleted", body, StringComparison.Ordinal);
         }
         await BeingDeletedAsync(await owner.PostAsJsonAsync("/jobs", new { jobId, prefix = $"uploads/{jobId}/" }, cancel), jobId, started);
-        using (var deleted = await owner.DeleteAsync($"/jobs/{jobId}", cancel))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        }
+        // The stranger cannot follow the deletion either.
+        await JobApiTests.ProblemAsync(await stranger.GetAsync($"/jobs/{jobId}", cancel), HttpStatusCode.NotFound, $"there is no job '{jobId}'");
+        server.Store.ReleaseDeletes($"uploads/{jobId}/");
+        await server.WaitUntilUnknownAsync(jobId, owner);
+    }
+
+    /// <summary>
+    /// Holds the deletes of the job's uploads and asks for its deletion: the request waits its while and answers 202 with the
+    /// status (the deletion's start, nothing deleted yet). Returns the start.
+    /// </summary>
+    private async Task<DateTimeOffset> HeldDeletionAsync(HttpClient client, string jobId)
+    {
+        server.Store.HoldDeletes($"uploads/{jobId}/");
+        using var response = await client.DeleteAsync($"/jobs/{jobId}", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}: {body}");
+        Assert.Equal($"/jobs/{jobId}", response.Headers.Location?.OriginalString);
+        await WaitUntilAsync(() => server.Store.IsDeleteWaiting($"uploads/{jobId}/"));
+        var status = System.Text.Json.JsonSerializer.Deserialize<JobStatus>(body, SiloServer.Json)!;
+        Assert.Equal(0, status.DeletedBlobs);
+        return Assert.NotNull(status.DeletionStartedAt);
     }
 
     /// <summary>Asserts the 409 of an id whose job is being deleted since <paramref name="started"/>.</summary>
@@ -178,6 +195,31 @@ public sealed class JobDeletionTests(SiloServer server)
             .AssertOneLineError(CliExitCodes.InputError, $"there is no job '{jobId}'");
         CliRun.InProcess(["jobs", "delete", "no-such-job", "--server", url, "--token", server.Tokens.Mint(roles: [ApiPermissions.Read])])
             .AssertOneLineError(CliExitCodes.InputError, "Jobs.Cancel");
+    }
+
+    [Fact]
+    public async Task TheClientFollowsADeletionThatOutlastsTheRequestUntilTheJobIsGone()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var jobId = await UploadAsync(Client, gated: false);
+        Assert.Equal(JobState.Completed, (await server.WaitAsync(jobId)).State);
+        var uploads = $"uploads/{jobId}/";
+        server.Store.HoldDeletes(uploads);
+        using var client = new JobApiClient(server.BaseAddress, server.AdminToken);
+        var followed = new List<JobStatus>();
+
+        // The request answers 202 (the deletion is held); the client follows the status, and the first one it reads lets the
+        // deletion go on.
+        await client.DeleteAsync(jobId, status =>
+        {
+            followed.Add(status);
+            server.Store.ReleaseDeletes(uploads);
+        }, cancel);
+
+        Assert.NotEmpty(followed);
+        Assert.All(followed, status => Assert.NotNull(status.DeletionStartedAt));
+        Assert.Empty(await BlobsOfAsync(jobId));
+        await JobApiTests.ProblemAsync(await Client.GetAsync($"/jobs/{jobId}", cancel), HttpStatusCode.NotFound, jobId);
     }
 
     /// <summary>Every blob under the job's two prefixes.</summary>

@@ -30,8 +30,7 @@ public sealed class RecoveredJobTests(SiloServer server)
         var clustersBefore = await owner.GetStringAsync($"/jobs/{jobId}/clusters", TestContext.Current.CancellationToken);
 
         // What an empty Redis leaves: no coordinator state, no registry entry; the blobs are still there.
-        var coordinator = server.Grains.GetGrain<IClusteringJobGrain>(jobId);
-        await coordinator.EndDeletion(Assert.NotNull(await coordinator.BeginDeletion()));
+        await server.ForgetCoordinatorStateAsync(jobId);
         await server.Grains.GetGrain<IJobRegistryGrain>(0).Remove(jobId);
         Assert.Equal(JobState.Unknown, (await server.Grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus()).State);
 

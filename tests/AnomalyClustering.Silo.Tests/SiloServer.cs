@@ -12,6 +12,9 @@ using AnomalyClustering.Silo.Security;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using AnomalyClustering.Storage;
+using AnomalyClustering.Grains.Jobs;
+using Orleans.Core.Internal;
+using Orleans.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -114,6 +117,21 @@ public sealed class SiloServer : IAsyncLifetime
     /// <summary>The silo's grain factory: what tests use to reach grains behind the API (e.g. to clear a coordinator's state).</summary>
     public IGrainFactory Grains => _app!.Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>
+    /// Forgets a job's coordinator state as an emptied Redis does (the blobs stay), and deactivates the coordinator, so that
+    /// its next activation finds nothing stored.
+    /// </summary>
+    public async Task ForgetCoordinatorStateAsync(string jobId)
+    {
+        var storage = _app!.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Jobs);
+        var coordinator = Grains.GetGrain<IClusteringJobGrain>(jobId).GetGrainId();
+        var state = new GrainState<JobCoordinatorState>();
+        await storage.ReadStateAsync("job", coordinator, state);
+        await storage.ClearStateAsync("job", coordinator, state);
+        // Not idle collection: a coordinator that ran a job keeps itself active for a while after (DelayDeactivation).
+        await Grains.GetGrain<IClusteringJobGrain>(jobId).AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+    }
+
     /// <summary>Every route the host maps (the job API's, health, metrics, OpenAPI, and any added later).</summary>
     public IReadOnlyList<RouteEndpoint> Routes() =>
         [.. ((IEndpointRouteBuilder)_app!).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()];
@@ -156,6 +174,25 @@ public sealed class SiloServer : IAsyncLifetime
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"job {jobId} did not finish: {JsonSerializer.Serialize(status, Json)}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Polls <c>GET /jobs/{id}</c> until it answers 404 (a deletion that went on after its request ended).</summary>
+    public async Task WaitUntilUnknownAsync(string jobId, HttpClient? client = null)
+    {
+        var deadline = DateTime.UtcNow + JobTimeout;
+        while (true)
+        {
+            using var response = await (client ?? Client).GetAsync($"/jobs/{jobId}");
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"job {jobId} was not deleted: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             }
             await Task.Delay(50);
         }

@@ -85,11 +85,11 @@ internal sealed class ScaleSimulationBenchmark : IBenchmark
             await RunJobAsync(cluster, store, calls, states, imageCount, algorithm == "auto" ? null : algorithm, trace, args.Contains("--read-whole-result"));
             if (args.Contains("--delete-job"))
             {
-                // What DELETE /jobs/{id} and retention do: list the job's blobs, then delete them one by one.
+                // What DELETE /jobs/{id} and retention have the coordinator do: list the job's blobs, then delete them, many at a time.
                 trace?.Mark("JobDeletion start");
                 PeakRss.Reset();
                 var deletion = Stopwatch.StartNew();
-                await JobDeletion.DeleteAsync(cluster.Client, store, JobId);
+                await JobDeletion.DeleteAsync(cluster.Client, JobId);
                 trace?.Mark("JobDeletion stop");
                 Console.WriteLine($"JobDeletion.DeleteAsync: {deletion.Elapsed.TotalSeconds:F1} s for {imageCount:N0} images "
                                   + $"({store.ByKind.Values.Sum(t => t.Deletes):N0} blob deletes, {BlobStoreExtensions.ParallelDeletions} at a time), peak RSS {Mib(PeakRss.Read())}");

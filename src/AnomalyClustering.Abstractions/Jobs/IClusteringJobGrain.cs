@@ -55,29 +55,29 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     [Alias("GetScoringBasis")]
     Task<JobScoringBasis?> GetScoringBasis();
     /// <summary>
-    /// Starts deleting the job: marks it as being deleted (persisted before anything is deleted, so that the mark outlives a
-    /// coordinator's failure), stops it if it runs (returning once no image work of it is in flight, so nothing of it is
-    /// written afterwards), forgets its shards and deletes its record. From then until <see cref="EndDeletion"/> the id is
-    /// refused to new submissions, retries and names (<see cref="JobBeingDeletedException"/>), so that a job submitted with the
-    /// id cannot lose its blobs to the deletion still running. Concurrent calls share one start (as does any later call in the
-    /// same activation once a start succeeded); a call after a start that failed, or in a new activation of a job still
-    /// marked, repeats every step, keeping the first start's time. Returns that time. With <paramref name="onlyIfFinishedBefore"/> (retention), a job that is not finished, or finished since, is
-    /// left alone and null is returned: the id may name a new job by now. The job's blobs and its registry entry are the
-    /// caller's to delete (<c>JobDeletion</c> does all of it).
+    /// Deletes the job, in the coordinator: marks it as being deleted, stops its run and persists the mark, then returns the
+    /// deletion's start while the deletion goes on here: the job's shards (stopped, each waiting for its image work, so that
+    /// nothing of the job is written afterwards), its record, its blobs (uploads, outcomes, result), its feature-cache pins,
+    /// its registry entry and, last, its state. From the start until that end the id is refused to new submissions, retries
+    /// and names (<see cref="JobBeingDeletedException"/>), so that a job submitted with the id cannot lose its blobs to the
+    /// deletion. One deletion runs at a time: a call while one runs joins it (and returns its start). A failed step is tried
+    /// again after a pause (<see cref="JobStatus.DeletionError"/> says why), and a deletion cut short by its silo's end goes
+    /// on when the coordinator is activated again (its resume reminder sees to that). Follow it with
+    /// <see cref="WaitForDeletion"/> or the status. With <paramref name="onlyIfFinishedBefore"/> (retention), a job that is
+    /// not finished, or was created since, is left alone and null is returned: the id may name a new job by now.
     /// </summary>
-    [Alias("BeginDeletion"), ResponseTimeout(IJobShardGrain.StopTimeout)]
-    Task<DateTimeOffset?> BeginDeletion(DateTimeOffset? onlyIfFinishedBefore = null);
+    [Alias("Delete"), ResponseTimeout(IJobShardGrain.StopTimeout)]
+    Task<DateTimeOffset?> Delete(DateTimeOffset? onlyIfFinishedBefore = null);
 
     /// <summary>
-    /// Ends the deletion that started at <paramref name="deletionStartedAt"/> once the job's blobs and registry entry are
-    /// gone: clears the persisted state, so that the id reads as <see cref="JobState.Unknown"/> and is free for a new job. The
-    /// end of another deletion (an earlier one, ending late) does nothing. (Two deletions of one job asked for at once share
-    /// the mark, and the first to end clears it: a job submitted with the id just then could lose blobs to the other one's
-    /// deletion. A counter of deletions in flight would close that, but a caller that dies between its begin and end would
-    /// leave the id refused until the coordinator is deactivated.)
+    /// Waits up to <paramref name="wait"/> (at most <see cref="MaxDeletionWait"/>) for the deletion that started at
+    /// <paramref name="deletionStartedAt"/> to end. True when it has ended (the id is free), false when it still runs.
     /// </summary>
-    [Alias("EndDeletion")]
-    Task EndDeletion(DateTimeOffset deletionStartedAt);
+    [Alias("WaitForDeletion")]
+    Task<bool> WaitForDeletion(DateTimeOffset deletionStartedAt, TimeSpan wait);
+
+    /// <summary>The longest one <see cref="WaitForDeletion"/> call waits: well inside the default response timeout (30 s), also on a loaded silo.</summary>
+    public static readonly TimeSpan MaxDeletionWait = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -139,9 +139,9 @@ public interface IJobRegistryGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// The job is being deleted (<see cref="IClusteringJobGrain.BeginDeletion"/>): its id takes no new submission, retry or
-/// cluster name until the deletion ends (the API answers 409). A deletion that failed half-way keeps the id so until it is
-/// asked for again.
+/// The job is being deleted (<see cref="IClusteringJobGrain.Delete"/>): its id takes no new submission, retry or
+/// cluster name until the deletion ends (the API answers 409). A deletion whose steps fail (the store away) keeps the id
+/// so while it tries them again.
 /// </summary>
 [GenerateSerializer, Alias("AnomalyClustering.JobBeingDeletedException")]
 public sealed class JobBeingDeletedException : Exception

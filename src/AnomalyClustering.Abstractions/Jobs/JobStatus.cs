@@ -94,10 +94,19 @@ public sealed record JobStatus
     [Id(15)] public string? Note { get; init; }
 
     /// <summary>
-    /// When a deletion of the job started, while it runs (or after it failed half-way): the job is going away, and its id
-    /// takes no new job until the deletion ends. Null otherwise.
+    /// When a deletion of the job started, while it runs: the job is going away, and its id takes no new job until the
+    /// deletion ends. Null otherwise.
     /// </summary>
     [Id(16)] public DateTimeOffset? DeletionStartedAt { get; init; }
+
+    /// <summary>While the job is being deleted: how many of its blobs the deletion has deleted so far (since its coordinator's activation).</summary>
+    [Id(17)] public long DeletedBlobs { get; init; }
+
+    /// <summary>
+    /// While the job is being deleted: why the deletion's last attempt failed (the store away, say), which it tries again
+    /// after a pause. Null while it goes well.
+    /// </summary>
+    [Id(18)] public string? DeletionError { get; init; }
 
     /// <summary>
     /// True when a caller of tenant <paramref name="tenant"/> (null: a caller with no tenant) may see the job: the job has no

@@ -137,11 +137,11 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             // Activating the coordinator of a kept job resumes it (its stored state says it is running).
             var status = await grains.GetGrain<IClusteringJobGrain>(id).GetStatus().ConfigureAwait(false);
             // A failed or cancelled job starts again from nothing, and so does one whose deletion an earlier run did not
-            // finish (killed while it deleted): a job being deleted never resumes.
+            // finish (killed while it deleted): a job being deleted never resumes, its deletion does (this waits for it).
             var leftOver = status.State is JobState.Failed or JobState.Cancelled || status.DeletionStartedAt is not null;
             if (leftOver)
             {
-                await JobDeletion.DeleteAsync(grains, Store, id).ConfigureAwait(false);
+                await JobDeletion.DeleteAsync(grains, id).ConfigureAwait(false);
             }
             return new EmbeddedJob(id, leftOver || status.State == JobState.Unknown ? null : status, jobLock, resumable: true);
         }
@@ -170,7 +170,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// and what it wrote. The feature cache stays (it is keyed by image content, not by job).
     /// </summary>
     public Task DeleteJobAsync(string jobId, CancellationToken cancellationToken = default) =>
-        JobDeletion.DeleteAsync(_host.Services.GetRequiredService<IGrainFactory>(), Store, jobId, cancellationToken);
+        JobDeletion.DeleteAsync(_host.Services.GetRequiredService<IGrainFactory>(), jobId, cancellationToken);
 
     /// <summary>Runs the job of <paramref name="found"/> as <see cref="RunAsync(EmbeddedJob, DiscoveredImageFolder, ClusteringJobOptions, BackboneDescription, IProgress{PipelineProgress}?, CancellationToken, GroundTruthMasks?)"/> does, prepared here.</summary>
     /// <exception cref="InvalidClusteringInputException">The job was refused or failed for a reason the input causes.</exception>
@@ -289,7 +289,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             if (!kept)
             {
                 // Stops the job if it still runs (an error here), then clears its state and deletes its blobs and uploads.
-                await JobDeletion.DeleteAsync(grains, Store, job.Id, CancellationToken.None).ConfigureAwait(false);
+                await JobDeletion.DeleteAsync(grains, job.Id, CancellationToken.None).ConfigureAwait(false);
             }
             job.Dispose();
         }

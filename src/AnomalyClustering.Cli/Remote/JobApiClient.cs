@@ -97,12 +97,44 @@ internal sealed class JobApiClient : IDisposable
     public Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken) =>
         SendAsync<JobStatus>(new HttpRequestMessage(HttpMethod.Post, $"jobs/{Uri.EscapeDataString(jobId)}/cancel"), CallTimeout, cancellationToken);
 
-    /// <summary>Deletes the job and its blobs (<c>DELETE /jobs/{id}</c>; 204, no body).</summary>
-    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the job and its blobs (<c>DELETE /jobs/{id}</c>) and returns once it is gone: at once on 204, or, on 202 (a
+    /// deletion that outlasts the server's wait: its coordinator goes on with it), after following <c>GET /jobs/{id}</c>
+    /// until 404, with each status it read told to <paramref name="following"/> (blobs deleted so far, a failure retried).
+    /// </summary>
+    public async Task DeleteAsync(string jobId, Action<JobStatus>? following, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, $"jobs/{Uri.EscapeDataString(jobId)}");
-        using var response = await SendRawAsync(request, CallTimeout, cancellationToken).ConfigureAwait(false);
+        DateTimeOffset? started;
+        using (var request = new HttpRequestMessage(HttpMethod.Delete, $"jobs/{Uri.EscapeDataString(jobId)}"))
+        using (var response = await SendRawAsync(request, CallTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            if (response.StatusCode != HttpStatusCode.Accepted)
+            {
+                return;
+            }
+            started = (await response.Content.ReadFromJsonAsync<JobStatus>(Json, cancellationToken).ConfigureAwait(false))?.DeletionStartedAt;
+        }
+        while (true)
+        {
+            await Task.Delay(DeletionPollInterval, cancellationToken).ConfigureAwait(false);
+            using var poll = new HttpRequestMessage(HttpMethod.Get, $"jobs/{Uri.EscapeDataString(jobId)}");
+            using var response = await SendRawAsync(poll, CallTimeout, cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return;
+            }
+            var status = await response.Content.ReadFromJsonAsync<JobStatus>(Json, cancellationToken).ConfigureAwait(false);
+            // Not being deleted any more, or by another deletion: this one ended and a new job has the id.
+            if (status?.DeletionStartedAt is null || status.DeletionStartedAt != started)
+            {
+                return;
+            }
+            following?.Invoke(status);
+        }
     }
+
+    // A deletion that outlasted the server's 10 s wait is a large one: minutes, not seconds.
+    private static readonly TimeSpan DeletionPollInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>The newest jobs (<c>GET /jobs</c>).</summary>
     public Task<JobStatus[]> ListAsync(int limit, CancellationToken cancellationToken) =>

@@ -64,13 +64,16 @@ internal static class JobsCommand
             (client, id, token) => client.RetryAsync(id, token));
 
         var deleteId = JobIdArgument();
-        var delete = new Command("delete", "Delete a job: cancel it if it runs, delete its uploaded images and its result on the server.") { deleteId, server };
+        var delete = new Command("delete", "Delete a job: cancel it if it runs, delete its uploaded images and its result on the server (waits until it is gone, showing a large job's progress).") { deleteId, server };
         credentials.AddTo(delete);
         delete.SetAction(async (parseResult, cancellationToken) =>
         {
             using var client = await ConnectAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var jobId = parseResult.GetValue(deleteId)!;
-            await client.DeleteAsync(jobId, cancellationToken).ConfigureAwait(false);
+            // A large job's deletion goes on in the cluster past the request; its progress is shown as it is followed.
+            await client.DeleteAsync(jobId, status => console.Out.MarkupLine(Markup.Escape(
+                $"deleting job {jobId}: {status.DeletedBlobs:N0} blobs deleted" + (status.DeletionError is { } error ? $"; retrying after: {error}" : ""))),
+                cancellationToken).ConfigureAwait(false);
             console.Out.MarkupLine($"job [bold]{Markup.Escape(jobId)}[/] deleted");
             return CliExitCodes.Success;
         });

@@ -1,3 +1,5 @@
+using Orleans.Storage;
+
 namespace AnomalyClustering.Grains.Jobs;
 
 /// <summary>
@@ -18,6 +20,41 @@ internal sealed class CheckpointedState<T>(IPersistentState<T> state, TimeSpan i
             beforeWrite?.Invoke(state.State);
             await state.WriteStateAsync().ConfigureAwait(true);
             _lastWrite = DateTimeOffset.UtcNow;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Clears the stored state, one write at a time with the others (a write queued behind the clear lands after it, so
+    /// callers stop writing first). A clear refused for its ETag (an earlier clear's answer was lost after it landed, or a
+    /// write moved the ETag) reads the stored state again: gone, it is cleared; there, the clear is tried once more with
+    /// the ETag read, and a second refusal is thrown to the caller.
+    /// </summary>
+    public async Task ClearAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            try
+            {
+                await state.ClearStateAsync().ConfigureAwait(true);
+            }
+            catch (InconsistentStateException)
+            {
+                var held = state.State;
+                await state.ReadStateAsync().ConfigureAwait(true);
+                if (state.RecordExists)
+                {
+                    await state.ClearStateAsync().ConfigureAwait(true);
+                }
+                else
+                {
+                    state.State = held;
+                }
+            }
         }
         finally
         {

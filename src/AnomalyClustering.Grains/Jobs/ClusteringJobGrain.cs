@@ -51,11 +51,18 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private JobRunContext _context = null!;
     private CancellationTokenSource _cancellation = new();
     private Task? _run;
-    // The deletion's start (BeginDeletion) and its mark: when the deletion started, while it runs. The mark is read from the
-    // stored state at activation and written into every state write (CheckpointedState's hook), and kept here apart from
-    // the state object, which a retry or a read of the stored state replaces.
+    // The deletion's start (Delete: the stop and the persisted mark) and its mark: when the deletion started, while it runs.
+    // The mark is read from the stored state at activation and written into every state write (CheckpointedState's hook),
+    // and kept here apart from the state object, which a retry or a read of the stored state replaces.
     private Task<DateTimeOffset?>? _deletionStart;
     private DateTimeOffset? _deletionMark;
+    // The deletion's steps, run here after its start (or at an activation that finds the mark), and who waits for its end.
+    private CoordinatorDeletionRun? _deletion;
+    private Task? _deletionSteps;
+    private TaskCompletionSource? _deletionEnded;
+    // Deletions this activation ended: a finish that began before one must not write the deleted job back.
+    private int _deletionsEnded;
+    private readonly CancellationTokenSource _deactivating = new();
     private bool _resumeReminderRegistered;
 
     public ClusteringJobGrain(
@@ -92,8 +99,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         else if (_deletionMark is { } deletion)
         {
-            // A deletion began and did not end (its caller failed or is still deleting blobs): the job stays stopped.
-            _logger.LogInformation("Job {JobId} is being deleted (since {DeletionStartedAt:u}); it does not resume", JobId, deletion);
+            // A deletion that an earlier activation did not finish (its silo ended): the job stays stopped, the deletion goes on.
+            _logger.LogInformation("Job {JobId} is being deleted (since {DeletionStartedAt:u}); the deletion goes on", JobId, deletion);
+            // Its start is done (the mark is stored): a Delete joins the steps instead of writing the state again beside them.
+            _deletionStart = Task.FromResult<DateTimeOffset?>(deletion);
+            StartDeletionSteps(deletion);
         }
         else if (S.State.IsActive() && S.Specification?.Manifest is null)
         {
@@ -343,7 +353,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         : null);
 
     /// <inheritdoc />
-    public Task<DateTimeOffset?> BeginDeletion(DateTimeOffset? onlyIfFinishedBefore = null)
+    public Task<DateTimeOffset?> Delete(DateTimeOffset? onlyIfFinishedBefore = null)
     {
         // A job that is not the one the caller meant to delete (retention's list was read before a new job took the id) stays.
         // (Its creation, not its last change, tells the two apart: a coordinator rebuilt from the job's record sets the time of
@@ -352,8 +362,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             return Task.FromResult<DateTimeOffset?>(null);
         }
-        // One start at a time: a second caller (a double DELETE, two coordinators' retention passes) waits for the first's
-        // stop instead of deleting blobs under a job that still runs. A start that failed is tried again.
+        // One deletion at a time: a second caller (a double DELETE, two coordinators' retention passes) joins the first,
+        // whose steps run here once, instead of deleting blobs beside it. A start that failed is tried again.
         if (_deletionStart is not { IsFaulted: false, IsCanceled: false } start)
         {
             _deletionStart = start = StartDeletionAsync();
@@ -367,41 +377,127 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         // field survives a replacement of the state object (a retry's, or a stored state read back) and every write stores it.
         var started = _deletionMark ??= DateTimeOffset.UtcNow;
         // Stop first and wait for the run to end: its in-flight image calls would otherwise write outcome blobs (or the
-        // result) after the caller has deleted the job's blobs. The run ends on cancellation once those calls return.
+        // result) after the deletion has deleted the job's blobs. The run ends on cancellation once those calls return.
         await _cancellation.CancelAsync().ConfigureAwait(true);
         if (_run is { } run)
         {
             await run.ConfigureAwait(true);
         }
-        // Persisted before anything is deleted: a coordinator reactivated in between neither resumes the job nor takes the id
-        // for a new one. (If this write fails the mark stays in this activation, and the caller's error says to ask again.)
+        // Persisted before anything is deleted: a coordinator reactivated later neither resumes the job nor takes the id
+        // for a new one, and goes on with the deletion. (If this write fails the caller's error says to ask again.)
         await WriteStateAsync().ConfigureAwait(true);
-        // Each step again when asked again: a deletion that failed half-way (or whose coordinator was reactivated) is finished.
-        await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        _logger.LogInformation("Job {JobId}: deletion started", JobId);
+        StartDeletionSteps(started);
+        return started;
+    }
+
+    /// <summary>Starts the deletion's steps unless they run.</summary>
+    private void StartDeletionSteps(DateTimeOffset started)
+    {
+        if (_deletionSteps is { IsCompleted: false })
+        {
+            return;
+        }
+        _deletion = new CoordinatorDeletionRun(JobId, _logger);
+        _deletionSteps = RunDeletionStepsAsync(_deletion, started);
+    }
+
+    private async Task RunDeletionStepsAsync(CoordinatorDeletionRun deletion, DateTimeOffset started)
+    {
+        // Kept active while it runs: a deletion gets no calls, which idle collection would read as idle.
+        using var keepAlive = this.RegisterGrainTimer(() =>
+        {
+            DelayDeactivation(TimeSpan.FromMinutes(5));
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMinutes(1)) { Interleave = true, KeepAlive = true });
+        try
+        {
+            await deletion.RunAsync(token => DeleteEverythingAsync(deletion, started, token), _deactivating.Token).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (_deactivating.IsCancellationRequested)
+        {
+            _logger.LogInformation("Job {JobId}: deletion cut short by the coordinator's deactivation; its next activation goes on with it", JobId);
+            return;
+        }
+        // A deletion asked for again after this one freed the id, while these steps were still ending: its steps run next.
+        if (_deletionMark is { } next && next != started && _deletionStart is { IsCompletedSuccessfully: true })
+        {
+            _deletion = new CoordinatorDeletionRun(JobId, _logger);
+            _deletionSteps = RunDeletionStepsAsync(_deletion, next);
+        }
+    }
+
+    /// <summary>
+    /// The deletion's steps, each idempotent: the shards, the record, the blobs, the registry entry, and last the state,
+    /// whose clearing frees the id.
+    /// </summary>
+    private async Task DeleteEverythingAsync(CoordinatorDeletionRun deletion, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        // An attempt after the state was cleared (the id may name a new job by now) deletes nothing.
+        if (_deletionMark != started)
+        {
+            return;
+        }
+        // The reminder wakes a coordinator whose silo ended mid-deletion, and its activation finishes the deletion. Registered
+        // by every attempt (a cancel that finished beside the deletion's start may have unregistered it).
+        _resumeReminderRegistered = false;
+        await EnsureResumeReminderAsync().ConfigureAwait(true);
         if (S.Specification is { } specification)
         {
             await ForgetShardsAsync(specification.Manifest).ConfigureAwait(true);
         }
         // A coordinator whose state was lost must not find the record and resume the job.
-        await JobRecordStore.DeleteAsync(_store, JobId, CancellationToken.None).ConfigureAwait(true);
-        _logger.LogInformation("Job {JobId}: deletion started", JobId);
-        return started;
+        await JobRecordStore.DeleteAsync(_store, JobId, cancellationToken).ConfigureAwait(true);
+        await JobBlobDeletion.DeleteAsync(_store, JobId, deletion.CountDeleted, cancellationToken).ConfigureAwait(true);
+        // Marked, not only forgotten: an image call that outlived the stop grace may still write its outcome, so retention
+        // sweeps the job's outcomes once more later (JobRetentionService.SweepDeletedAsync).
+        await GrainFactory.GetGrain<IJobRegistryGrain>(0).MarkDeleted(JobId, started).ConfigureAwait(true);
+        await _checkpoints.ClearAsync().ConfigureAwait(true);
+        // Not every storage resets the state object on clear; this activation answers as a fresh one would until it goes.
+        _state.State = new JobCoordinatorState();
+        // From here the id is free for a new job.
+        _deletionMark = null;
+        _deletionStart = null;
+        _deletionsEnded++;
+        _deletionEnded?.TrySetResult();
+        _deletionEnded = null;
+        try
+        {
+            await UnregisterResumeReminderAsync().ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Harmless (and must not rerun the deletion under a job that may have taken the id): the reminder's next tick
+            // finds no job and unregisters it then.
+            _logger.LogWarning(e, "Job {JobId}: the resume reminder could not be unregistered yet", JobId);
+        }
+        _logger.LogInformation("Job {JobId} deleted: {Blobs} blobs, and its state cleared", JobId, deletion.DeletedBlobs);
+        // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
+        DeactivateOnIdle();
     }
 
     /// <inheritdoc />
-    public async Task EndDeletion(DateTimeOffset deletionStartedAt)
+    public async Task<bool> WaitForDeletion(DateTimeOffset deletionStartedAt, TimeSpan wait)
     {
-        // Only the deletion that is marked: a late end of an earlier one must not free the id under a deletion that runs.
         if (_deletionMark != deletionStartedAt)
         {
-            return;
+            return true;
         }
-        await _state.ClearStateAsync().ConfigureAwait(true);
-        _deletionMark = null;
-        _deletionStart = null;
-        _logger.LogInformation("Job {JobId} deleted: its state is cleared", JobId);
-        // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
-        DeactivateOnIdle();
+        var ended = (_deletionEnded ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        var limit = wait < TimeSpan.Zero ? TimeSpan.Zero : wait < IClusteringJobGrain.MaxDeletionWait ? wait : IClusteringJobGrain.MaxDeletionWait;
+        await Task.WhenAny(ended, Task.Delay(limit)).ConfigureAwait(true);
+        return _deletionMark != deletionStartedAt;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A deletion still running stops at its next await; the next activation (the reminder's, or any call's) goes on with it.
+        await _deactivating.CancelAsync().ConfigureAwait(true);
+        if (_deletionSteps is { } steps)
+        {
+            await steps.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     /// <summary>Refuses a change of a job whose deletion has started (<see cref="JobBeingDeletedException"/>).</summary>
@@ -416,8 +512,18 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // Activation already resumed an unfinished job; the reminder only exists to cause that activation after a failure.
-        if (!S.State.IsActive() || _deletionMark is not null)
+        // Activation already resumed an unfinished job or deletion; the reminder only exists to cause that activation after
+        // a failure (and starts a deletion's steps that are not running, which activation does too).
+        if (_deletionMark is { } deletion)
+        {
+            // Not before the deletion's start is done: until then the job may still be stopping, and its mark not stored.
+            if (_deletionStart is null or { IsCompletedSuccessfully: true })
+            {
+                StartDeletionSteps(deletion);
+            }
+            return Task.CompletedTask;
+        }
+        if (!S.State.IsActive())
         {
             return UnregisterResumeReminderAsync();
         }
@@ -584,9 +690,20 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         S.State = state;
         S.Error = error;
-        await WriteFinalStateAsync().ConfigureAwait(true);
+        // A deletion that starts while this finish awaits takes over: the finish writes nothing more after it.
+        var deletionsEnded = _deletionsEnded;
+        bool Deleting() => _deletionMark is not null || _deletionsEnded != deletionsEnded;
+        await WriteFinalStateAsync(Deleting).ConfigureAwait(true);
+        if (Deleting())
+        {
+            return;
+        }
         await RecordInRegistryAsync().ConfigureAwait(true);
         await SettleJobRecordAsync().ConfigureAwait(true);
+        if (Deleting())
+        {
+            return;
+        }
         try
         {
             await UnregisterResumeReminderAsync().ConfigureAwait(true);
@@ -654,9 +771,9 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
     }
 
-    private async Task WriteFinalStateAsync()
+    private async Task WriteFinalStateAsync(Func<bool> superseded)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; !superseded(); attempt++)
         {
             try
             {
@@ -666,12 +783,15 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             catch (Exception e) when (attempt < FinalWriteAttempts && BoundedFanOut.IsTransient(e))
             {
                 _logger.LogWarning(e, "Job {JobId}: state {State} could not be stored yet (attempt {Attempt}); trying again", JobId, S.State, attempt);
-                if (e is InconsistentStateException)
+                if (e is InconsistentStateException && !superseded())
                 {
                     // The stored state moved on (a lost answer that had landed): take its ETag, keep this outcome.
                     var outcome = S;
                     await ReadStoredStateAsync().ConfigureAwait(true);
-                    _state.State = outcome;
+                    if (!superseded())
+                    {
+                        _state.State = outcome;
+                    }
                 }
                 await Task.Delay(FinalWriteRetryDelay).ConfigureAwait(true);
             }
@@ -753,6 +873,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             Tenant = specification?.Tenant,
             Note = S.Note,
             DeletionStartedAt = _deletionMark,
+            DeletedBlobs = _deletionMark is null ? 0 : _deletion?.DeletedBlobs ?? 0,
+            DeletionError = _deletionMark is null ? null : _deletion?.LastError,
         };
     }
 }

@@ -93,7 +93,7 @@ public sealed class JobCoordinatorState
     /// <summary>Why the job was started again without being asked (its state lost by the state store), or null.</summary>
     [Id(28)] public string? Note { get; set; }
 
-    /// <summary>When the job's deletion started (<see cref="IClusteringJobGrain.BeginDeletion"/>), or null: a job being deleted never resumes and refuses new submissions.</summary>
+    /// <summary>When the job's deletion started (<see cref="IClusteringJobGrain.Delete"/>), or null: a job being deleted never resumes (its deletion does) and refuses new submissions.</summary>
     [Id(29)] public DateTimeOffset? DeletionStartedAt { get; set; }
 
     /// <summary>True when shard <paramref name="shard"/> is done.</summary>

@@ -20,6 +20,11 @@ namespace AnomalyClustering.Grains.Jobs;
 public sealed class JobRetentionService(
     IGrainFactory grains, IBlobStore store, IOptions<JobRetentionOptions> options, ILogger<JobRetentionService> logger, TimeProvider time) : BackgroundService
 {
+    // How long a pass waits for one job's deletion, which goes on in its coordinator past it (a million-image job's takes
+    // minutes): long enough that small jobs are counted as deleted, short enough that deletions stuck on a store that is
+    // away cost a pass at most this each.
+    private static readonly TimeSpan DeletionWait = TimeSpan.FromMinutes(1);
+
     /// <summary>One pass: deletes the expired jobs (at most the per-pass bound) and returns their ids.</summary>
     public Task<IReadOnlyList<string>> SweepAsync(CancellationToken cancellationToken) =>
         SweepAsync(time.GetUtcNow() - options.Value.FinishedJobRetention, cancellationToken);
@@ -35,13 +40,21 @@ public sealed class JobRetentionService(
         foreach (var jobId in expired)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // One deletion at a time, each waited for (a bounded while): the pass's bound is the load it puts on the store.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(DeletionWait);
             try
             {
                 // Only the job that expired: another coordinator's pass may have deleted it since, and a new job taken the id.
-                if (!await JobDeletion.DeleteAsync(grains, store, jobId, cancellationToken, onlyIfFinishedBefore: finishedBefore).ConfigureAwait(false))
+                if (!await JobDeletion.DeleteAsync(grains, jobId, wait.Token, onlyIfFinishedBefore: finishedBefore).ConfigureAwait(false))
                 {
                     continue;
                 }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Retention's deletion of job {JobId} still runs after {Wait}; it goes on in the job's coordinator", jobId, DeletionWait);
+                continue;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

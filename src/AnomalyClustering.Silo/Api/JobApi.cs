@@ -131,8 +131,9 @@ public static class JobApi
         jobs.MapDelete("/{jobId}", DeleteAsync)
             .WithName("DeleteJob")
             .WithSummary("Delete a job: cancel it if it runs, delete its uploaded images, outcomes and result, and forget it")
-            .WithDescription("While it runs the job shows `deletionStartedAt` and its id refuses new jobs, retries and names (409); a deletion that failed half-way is finished by asking again. Afterwards the id is unknown (404) and free for a new job. Feature-cache blobs and report thumbnails stay: they are keyed by image content and shared with other jobs over the same images.")
+            .WithDescription("The deletion runs in the job's coordinator. 204 when it ended within 10 s; otherwise 202 with the job's status (`deletionStartedAt`, `deletedBlobs`, `deletionError`): follow `GET /jobs/{id}` until 404. While it runs the id refuses new jobs, retries and names (409); a second DELETE joins it. A failed step is tried again, and a deletion cut short by a silo's end goes on elsewhere. Afterwards the id is unknown (404) and free for a new job. Feature-cache blobs and report thumbnails stay: they are keyed by image content and shared with other jobs over the same images.")
             .Produces(StatusCodes.Status204NoContent)
+            .Produces<JobStatus>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiPermissions.Cancel);
 
@@ -326,12 +327,16 @@ public static class JobApi
             : Results.Ok(existing);
     }
 
-    private static async Task<IResult> DeleteAsync(string jobId, IGrainFactory grains, HttpContext http, IBlobStore store)
+    private static async Task<IResult> DeleteAsync(string jobId, IGrainFactory grains, HttpContext http)
     {
         await KnownJobAsync(grains, jobId, http).ConfigureAwait(false);
-        // Not the request's token: a client that goes away mid-way must not leave half a job behind.
-        await JobDeletion.DeleteAsync(grains, store, jobId, CancellationToken.None).ConfigureAwait(false);
-        return Results.NoContent();
+        // The coordinator deletes; a client that goes away does not stop it. A small job is gone within the wait, a
+        // million-image one is followed through its status.
+        var coordinator = grains.GetGrain<IClusteringJobGrain>(jobId);
+        var started = (await coordinator.Delete().ConfigureAwait(false))!.Value;
+        return await coordinator.WaitForDeletion(started, IClusteringJobGrain.MaxDeletionWait).ConfigureAwait(false)
+            ? Results.NoContent()
+            : Results.Accepted($"/jobs/{jobId}", await coordinator.GetStatus().ConfigureAwait(false));
     }
 
     private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains, HttpContext http)

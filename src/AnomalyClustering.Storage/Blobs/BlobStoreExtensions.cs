@@ -44,9 +44,11 @@ public static class BlobStoreExtensions
     /// any count (a million-image job's million names were held at once), and no deletion runs beside a listing (a store
     /// that pages by position could skip names). Ends when a listing finds nothing more to delete, or when a round deleted
     /// none of the names it listed (a store that lists what it cannot delete would otherwise be asked forever). Returns how
-    /// many blobs it deleted.
+    /// many blobs it deleted. <paramref name="deletedInRound"/> hears each round's count as it ends (a deletion of a million
+    /// blobs takes minutes, and its caller shows how far it got).
     /// </summary>
-    public static async Task<long> DeletePrefixAsync(this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default)
+    public static async Task<long> DeletePrefixAsync(
+        this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default, Action<long>? deletedInRound = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -76,6 +78,7 @@ public static class BlobStoreExtensions
                     }
                 }).ConfigureAwait(false);
             total += deleted;
+            deletedInRound?.Invoke(deleted);
             if (names.Count < batchSize || deleted == 0)
             {
                 return total;
@@ -84,7 +87,7 @@ public static class BlobStoreExtensions
     }
 
     /// <summary>
-    /// How many deletions <see cref="DeletePrefixAsync(IBlobStore, string, Func{string, bool}, int, CancellationToken)"/> keeps
+    /// How many deletions <see cref="DeletePrefixAsync(IBlobStore, string, Func{string, bool}, int, CancellationToken, Action{long})"/> keeps
     /// in flight: a job of 10^5 images leaves about as many blobs, and one round trip after the other made deleting it take minutes.
     /// </summary>
     public const int ParallelDeletions = 16;
