@@ -209,6 +209,24 @@ public sealed class JobRetentionTests
     }
 
     /// <summary>A finished (or running) job as its coordinator would have reported it, with an upload and a result blob.</summary>
+    [Fact]
+    public async Task RetentionLeavesAnIdWhoseNewJobIsStillBeingUploaded()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var cluster = await RetentionCluster.StartAsync(retention => retention.Enabled = false);
+        const string jobId = "uploading-under-an-expired-id";
+        // A new job's images being uploaded under an id whose old job expired (retention's list still names it): the new job
+        // has no coordinator state until it is submitted.
+        await PutAsync(cluster.Store, JobBlobNames.UploadedImagesPrefix(jobId) + "a.png");
+        Assert.False(await JobDeletion.DeleteAsync(cluster.Grains, jobId, cancel, onlyIfFinishedBefore: DateTimeOffset.UtcNow));
+        Assert.NotEmpty(await cluster.BlobsOfAsync(jobId));
+
+        // A completed job whose coordinator state was lost is the expired one: its result answers for it, and it goes.
+        await PutAsync(cluster.Store, JobBlobNames.Result(jobId));
+        Assert.True(await JobDeletion.DeleteAsync(cluster.Grains, jobId, cancel, onlyIfFinishedBefore: DateTimeOffset.UtcNow));
+        Assert.Empty(await cluster.BlobsOfAsync(jobId));
+    }
+
     private static async Task RecordWithBlobsAsync(RetentionCluster cluster, string jobId, DateTimeOffset updatedAt, JobState state)
     {
         await PutAsync(cluster.Store, JobBlobNames.UploadedImagesPrefix(jobId) + "a.png");

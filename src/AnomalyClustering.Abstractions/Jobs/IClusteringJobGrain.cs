@@ -64,7 +64,8 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     /// again after a pause (<see cref="JobStatus.DeletionError"/> says why), and a deletion cut short by its silo's end goes
     /// on when the coordinator is activated again (its resume reminder sees to that). Follow it with
     /// <see cref="WaitForDeletion"/> or the status. With <paramref name="onlyIfFinishedBefore"/> (retention), a job that is
-    /// not finished, or was created since, is left alone and null is returned: the id may name a new job by now.
+    /// not finished, or was created since, or has no state and no result (a new job still being uploaded), is left alone and
+    /// null is returned: the id may name a new job by now.
     /// </summary>
     [Alias("Delete"), ResponseTimeout(IJobShardGrain.StopTimeout)]
     Task<DateTimeOffset?> Delete(DateTimeOffset? onlyIfFinishedBefore = null);

@@ -353,14 +353,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         : null);
 
     /// <inheritdoc />
-    public Task<DateTimeOffset?> Delete(DateTimeOffset? onlyIfFinishedBefore = null)
+    public async Task<DateTimeOffset?> Delete(DateTimeOffset? onlyIfFinishedBefore = null)
     {
-        // A job that is not the one the caller meant to delete (retention's list was read before a new job took the id) stays.
-        // (Its creation, not its last change, tells the two apart: a coordinator rebuilt from the job's record sets the time of
-        // the last change to its activation, while a job that took the id was created after the expired one finished.)
-        if (onlyIfFinishedBefore is { } before && _deletionMark is null && S.State != JobState.Unknown && !(S.State.IsFinished() && S.CreatedAt < before))
+        if (onlyIfFinishedBefore is { } before && _deletionMark is null && !await IsTheJobThatExpiredAsync(before).ConfigureAwait(true))
         {
-            return Task.FromResult<DateTimeOffset?>(null);
+            return null;
         }
         // One deletion at a time: a second caller (a double DELETE, two coordinators' retention passes) joins the first,
         // whose steps run here once, instead of deleting blobs beside it. A start that failed is tried again.
@@ -368,8 +365,20 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         {
             _deletionStart = start = StartDeletionAsync();
         }
-        return start;
+        return await start.ConfigureAwait(true);
     }
+
+    /// <summary>
+    /// Retention's check that the job here is the one that expired before <paramref name="before"/>: retention's list was read
+    /// before, and another pass may have deleted that job and a new one taken the id since. A finished job created before
+    /// then is the one (its creation, not its last change: a coordinator rebuilt from the job's record sets the time of the
+    /// last change to its activation, while a job that took the id was created after the expired one finished). A coordinator
+    /// with no state is the expired job only if a result answers for it (a completed job whose state was lost); otherwise it
+    /// may be a new job whose images are still being uploaded, which has no state until it is submitted.
+    /// </summary>
+    private async Task<bool> IsTheJobThatExpiredAsync(DateTimeOffset before) => S.State == JobState.Unknown
+        ? await _store.ExistsAsync(JobBlobNames.Result(JobId)).ConfigureAwait(true)
+        : S.State.IsFinished() && S.CreatedAt < before;
 
     private async Task<DateTimeOffset?> StartDeletionAsync()
     {
