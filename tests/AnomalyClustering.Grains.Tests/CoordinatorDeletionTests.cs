@@ -183,6 +183,47 @@ public sealed class CoordinatorDeletionTests
         await cluster.StopAllSilosAsync(cancel);
     }
 
+    [Fact]
+    public async Task ARetryInFlightWhenTheDeletionStartsBringsNothingBack()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        const string jobId = "retried-while-deleted";
+        var gateRecord = false;
+        var store = new WriteGatedStore(
+            new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-delete-retried-job")), name => gateRecord && name == JobBlobNames.Record(jobId));
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        var data = await DemoDataset.CreateAsync(store, seed: 197, imagesPerClass: 2, normals: 2);
+        var coordinator = cluster.Client.GetGrain<IClusteringJobGrain>(jobId);
+        // A job that fails at once (its only normal image is missing); its record is then marked failed.
+        var failing = data.Job(new JobOptions { Mode = "semi-supervised" }) with { NormalImages = [new JobImage("gone", "nowhere/gone.png")] };
+        Assert.Equal(JobState.Failed, (await JobRuns.RunAsync(cluster.Client, store, jobId, failing)).State);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while ((await JobRecordStore.ReadAsync(store, jobId, cancel))?.FinishedState != JobState.Failed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the failed job's record was not settled");
+            await Task.Delay(20, cancel);
+        }
+
+        // A retry whose record write (the job runs again) is in flight when the deletion starts.
+        gateRecord = true;
+        var retry = coordinator.Retry();
+        await store.WriteArrived.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
+        var deleting = coordinator.Delete();
+        await Task.Delay(300, cancel);
+        Assert.False(deleting.IsCompleted, "the deletion's start waits for the retry in flight");
+
+        // The retry's write lands, the retry sees the deletion and stops; the deletion goes on after it and leaves nothing.
+        store.Release();
+        await Assert.ThrowsAsync<JobBeingDeletedException>(() => retry);
+        Assert.NotNull(await deleting.WaitAsync(TimeSpan.FromMinutes(2), cancel));
+        Assert.True(await JobDeletion.DeleteAsync(cluster.Client, jobId, cancel));
+        Assert.False(await store.ExistsAsync(JobBlobNames.Record(jobId), cancel), "the retry's record outlived the deletion");
+        var after = await coordinator.GetStatus();
+        Assert.Equal(JobState.Unknown, after.State);
+        Assert.Null(after.DeletionStartedAt);
+        await cluster.StopAllSilosAsync(cancel);
+    }
+
     private static async Task<List<string>> BlobsAsync(IBlobStore store, string prefix)
     {
         var names = new List<string>();
