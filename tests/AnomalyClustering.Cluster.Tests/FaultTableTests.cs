@@ -207,10 +207,15 @@ public sealed class FaultTableCluster : LoopbackCluster
 
     /// <summary>
     /// Makes the cluster whole again after a fault: Redis and Azurite running, and (with <paramref name="workers"/>) two
-    /// gpu-workers. The coordinator is replaced by the case that kills it.
+    /// gpu-workers. The coordinator is replaced by the case that kills it; one that exited otherwise (a case that failed
+    /// with it) is started again, so that one failed case does not fail every case after it.
     /// </summary>
     public async Task RestoreAsync(bool workers)
     {
+        if (Coordinator.Process.HasExited)
+        {
+            await RestartCoordinatorAsync();
+        }
         if (!Redis.IsRunning)
         {
             await Redis.RestartAsync();

@@ -203,7 +203,7 @@ public class LoopbackCluster : IAsyncLifetime
             return await RestartCoordinatorAsync();
         }
         await old.KillAsync();
-        var restarted = SiloProcess.Start(siloAssembly!, settings!, $"{old.Name}-restart", old.Roles, old.SiloPort, old.GatewayPort, httpPort: old.HttpPort);
+        var restarted = SiloProcess.Start(siloAssembly!, settings!, $"{old.Name}-restart", old.Roles, old.SiloPort, old.GatewayPort);
         silos[silos.IndexOf(old)] = restarted;
         retired.Add(old);
         await old.DisposeAsync();

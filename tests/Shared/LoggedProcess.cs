@@ -87,11 +87,14 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
     }
 
     /// <summary>True when some line so far contains <paramref name="fragment"/>.</summary>
-    public bool LogContains(string fragment)
+    public bool LogContains(string fragment) => FirstLineContaining(fragment) is not null;
+
+    /// <summary>The first line of output so far that contains <paramref name="fragment"/>; null when none does.</summary>
+    public string? FirstLineContaining(string fragment)
     {
         lock (lines)
         {
-            return lines.Any(line => line.Contains(fragment, StringComparison.Ordinal));
+            return lines.FirstOrDefault(line => line.Contains(fragment, StringComparison.Ordinal));
         }
     }
 
@@ -213,13 +216,30 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).</summary>
+    /// <summary>
+    /// A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it) and that this test process has not handed out
+    /// before: the OS may give a port just released to the next asker, and two test classes starting processes at once
+    /// got the same port (a silo then found its HTTP port taken, and the other cluster's silo answered its readiness probe).
+    /// Another process may still take it before it is bound (the cluster tests' silos start again when that happens).
+    /// </summary>
     public static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (IssuedPorts)
+            {
+                if (IssuedPorts.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> IssuedPorts = [];
 
     private void Collect(string? line)
     {

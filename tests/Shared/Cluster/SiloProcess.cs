@@ -21,14 +21,28 @@ internal sealed class SiloProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    private SiloProcess(string name, string roles, int siloPort, int gatewayPort, int httpPort, LoggedProcess process)
+    // How many times a silo that found a port taken (chosen free, then taken by another process before its bind) is started again.
+    private const int PortTakenRestarts = 3;
+
+    private readonly string assembly;
+    private readonly ClusterSettings cluster;
+    private readonly IReadOnlyDictionary<string, string>? extra;
+    // Silo and gateway ports given by the caller (a restarted pod keeps them) are kept on a restart, but for the last.
+    private readonly bool portsGiven;
+    private int? httpPort;
+
+    private SiloProcess(string assembly, ClusterSettings cluster, string name, string roles, int siloPort, int gatewayPort, bool portsGiven,
+        IReadOnlyDictionary<string, string>? extra)
     {
+        this.assembly = assembly;
+        this.cluster = cluster;
+        this.extra = extra;
+        this.portsGiven = portsGiven;
         Name = name;
         Roles = roles;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
-        HttpPort = httpPort;
-        Process = process;
+        Process = Launch();
     }
 
     /// <summary>Orleans__SiloName.</summary>
@@ -38,16 +52,19 @@ internal sealed class SiloProcess : IAsyncDisposable
     public string Roles { get; }
 
     /// <summary>Silo-to-silo port.</summary>
-    public int SiloPort { get; }
+    public int SiloPort { get; private set; }
 
     /// <summary>Gateway (client) port.</summary>
-    public int GatewayPort { get; }
+    public int GatewayPort { get; private set; }
 
-    /// <summary>HTTP port of health and the API.</summary>
-    public int HttpPort { get; }
+    /// <summary>
+    /// HTTP port of health and the API: the silo binds port 0 and the OS picks it, read from the silo's "Now listening on"
+    /// line, so no other process can take it between a choice and the bind. Known once <see cref="WaitReadyAsync"/> returned.
+    /// </summary>
+    public int HttpPort => httpPort ?? throw new InvalidOperationException($"silo {Name}: its HTTP port is known once it is listening (WaitReadyAsync).");
 
-    /// <summary>The process and its output.</summary>
-    public LoggedProcess Process { get; }
+    /// <summary>The process and its output (a new one when the first found a port taken).</summary>
+    public LoggedProcess Process { get; private set; }
 
     /// <summary>
     /// The built silo host: the path recorded in <paramref name="assembly"/> by its build (assembly metadata
@@ -70,12 +87,15 @@ internal sealed class SiloProcess : IAsyncDisposable
             : null;
     }
 
-    /// <summary>Starts a silo (new free ports unless given) without waiting for it; see <see cref="WaitReadyAsync"/>.</summary>
+    /// <summary>Starts a silo (new free silo and gateway ports unless given) without waiting for it; see <see cref="WaitReadyAsync"/>.</summary>
     public static SiloProcess Start(
         string assembly, ClusterSettings cluster, string name, string roles, int? siloPort = null, int? gatewayPort = null,
-        IReadOnlyDictionary<string, string>? extra = null, int? httpPort = null)
+        IReadOnlyDictionary<string, string>? extra = null) =>
+        new(assembly, cluster, name, roles, siloPort ?? LoggedProcess.FreeLoopbackPort(), gatewayPort ?? LoggedProcess.FreeLoopbackPort(),
+            portsGiven: siloPort is not null || gatewayPort is not null, extra);
+
+    private LoggedProcess Launch()
     {
-        var ports = (Silo: siloPort ?? LoggedProcess.FreeLoopbackPort(), Gateway: gatewayPort ?? LoggedProcess.FreeLoopbackPort(), Http: httpPort ?? LoggedProcess.FreeLoopbackPort());
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(assembly)! };
         start.ArgumentList.Add(assembly);
         // Settings of the developer's shell or CI must not leak into the silos: only the test's own count.
@@ -90,7 +110,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
         var environment = new Dictionary<string, string>
         {
-            ["AnomalyClustering__Roles"] = roles,
+            ["AnomalyClustering__Roles"] = Roles,
             // A loopback test cluster, like the dev overlay: the API without tokens (the authentication tests are the Silo tests').
             ["AnomalyClustering__Auth__AllowAnonymous"] = "true",
             ["AnomalyClustering__Clustering"] = "Redis",
@@ -99,10 +119,10 @@ internal sealed class SiloProcess : IAsyncDisposable
             ["ConnectionStrings__Blobs"] = cluster.BlobConnectionString,
             ["Orleans__ClusterId"] = cluster.ClusterId,
             ["Orleans__ServiceId"] = cluster.ServiceId,
-            ["Orleans__SiloName"] = name,
-            ["Orleans__SiloPort"] = Text(ports.Silo),
-            ["Orleans__GatewayPort"] = Text(ports.Gateway),
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Text(ports.Http)}",
+            ["Orleans__SiloName"] = Name,
+            ["Orleans__SiloPort"] = Text(SiloPort),
+            ["Orleans__GatewayPort"] = Text(GatewayPort),
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
             // One line per log entry (searchable); Orleans' own chatter only from warnings up.
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
@@ -122,14 +142,14 @@ internal sealed class SiloProcess : IAsyncDisposable
         {
             start.Environment[key] = value;
         }
-        var process = LoggedProcess.Start($"silo {name} ({roles})", start);
-        return new SiloProcess(name, roles, ports.Silo, ports.Gateway, ports.Http, process);
+        return LoggedProcess.Start($"silo {Name} ({Roles})", start);
     }
 
     /// <summary>Waits until <c>/health/ready</c> answers 200; throws with the last answer and the silo's output otherwise.</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
+        httpPort = await ListeningPortAsync(timeout, clock);
         var last = "no answer yet";
         while (clock.Elapsed < timeout)
         {
@@ -154,6 +174,43 @@ internal sealed class SiloProcess : IAsyncDisposable
             await Task.Delay(250);
         }
         throw new InvalidOperationException($"silo {Name} was not ready after {timeout.TotalSeconds:F0} s (last /health/ready: {last}).\n{Process.Tail()}");
+    }
+
+    private const string ListeningLine = "Now listening on: http://127.0.0.1:";
+
+    /// <summary>
+    /// The HTTP port from the silo's "Now listening on" line. A silo that exited because a port was taken (its silo or
+    /// gateway port, chosen free but bound later) is started again, on new ports unless they were given (then on new ones
+    /// only at the last try).
+    /// </summary>
+    private async Task<int> ListeningPortAsync(TimeSpan timeout, Stopwatch clock)
+    {
+        for (var restart = 1; ; restart++)
+        {
+            try
+            {
+                await Process.WaitForLineAsync(ListeningLine, timeout > clock.Elapsed ? timeout - clock.Elapsed : TimeSpan.Zero);
+                var line = Process.FirstLineContaining(ListeningLine)!;
+                var digits = line[(line.IndexOf(ListeningLine, StringComparison.Ordinal) + ListeningLine.Length)..];
+                return int.Parse(digits[..(digits.Length - digits.TrimStart("0123456789".ToCharArray()).Length)], CultureInfo.InvariantCulture);
+            }
+            catch (InvalidOperationException) when (Process.HasExited
+                && (Process.LogContains("address already in use") || Process.LogContains("Address already in use"))
+                && restart <= PortTakenRestarts && clock.Elapsed < timeout)
+            {
+                await Process.DisposeAsync();
+                if (!portsGiven || restart == PortTakenRestarts)
+                {
+                    SiloPort = LoggedProcess.FreeLoopbackPort();
+                    GatewayPort = LoggedProcess.FreeLoopbackPort();
+                }
+                else
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+                Process = Launch();
+            }
+        }
     }
 
     /// <summary>
