@@ -45,10 +45,12 @@ public static class BlobStoreExtensions
     /// that pages by position could skip names). Ends when a listing finds nothing more to delete, or when a round deleted
     /// none of the names it listed (a store that lists what it cannot delete would otherwise be asked forever). Returns how
     /// many blobs it deleted. <paramref name="deletedInRound"/> hears each round's count as it ends (a deletion of a million
-    /// blobs takes minutes, and its caller shows how far it got).
+    /// blobs takes minutes, and its caller shows how far it got). <paramref name="beforeDelete"/> runs for each name just before
+    /// its delete (what must go first: a pin's index twin); a name whose step throws is not deleted, and the error ends the call.
     /// </summary>
     public static async Task<long> DeletePrefixAsync(
-        this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default, Action<long>? deletedInRound = null)
+        this IBlobStore store, string prefix, Func<string, bool>? keep, int batchSize, CancellationToken cancellationToken = default, Action<long>? deletedInRound = null,
+        Func<string, CancellationToken, Task>? beforeDelete = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -72,6 +74,10 @@ public static class BlobStoreExtensions
             await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = ParallelDeletions, CancellationToken = cancellationToken },
                 async (name, token) =>
                 {
+                    if (beforeDelete is not null)
+                    {
+                        await beforeDelete(name, token).ConfigureAwait(false);
+                    }
                     if (await store.DeleteAsync(name, token).ConfigureAwait(false))
                     {
                         Interlocked.Increment(ref deleted);
@@ -87,7 +93,7 @@ public static class BlobStoreExtensions
     }
 
     /// <summary>
-    /// How many deletions <see cref="DeletePrefixAsync(IBlobStore, string, Func{string, bool}, int, CancellationToken, Action{long})"/> keeps
+    /// How many deletions <see cref="DeletePrefixAsync(IBlobStore, string, Func{string, bool}, int, CancellationToken, Action{long}, Func{string, CancellationToken, Task})"/> keeps
     /// in flight: a job of 10^5 images leaves about as many blobs, and one round trip after the other made deleting it take minutes.
     /// </summary>
     public const int ParallelDeletions = 16;

@@ -6,7 +6,12 @@ namespace AnomalyClustering.Storage;
 /// does. An entry read again (a cache hit) is not rewritten, so its age is that of its first write; an entry a job or a
 /// production line still needs is pinned (<see cref="FeatureCachePins"/>) and never expires.
 /// </summary>
-/// <remarks>Two listings of the pins (before and after) and one of the cache's blobs per pass, memory O(pins); at most the bound's deletes. A pin written while the deletes run does not stop them (a window of one pass's deletes).</remarks>
+/// <remarks>
+/// One pass lists the cache's entries and the pin index side by side (both in ordinal order of the entry), so its memory is
+/// the bound's names at any number of entries or pins; then each chosen entry's pins are listed once more just before it is
+/// deleted (a pin written during the long listing protects it). A pin written between that check and the delete does not
+/// (a window of one delete).
+/// </remarks>
 public static class FeatureCacheExpiry
 {
     /// <summary>
@@ -18,27 +23,60 @@ public static class FeatureCacheExpiry
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
-        var pinned = await FeatureCachePins.PinnedEntriesAsync(store, cancellationToken).ConfigureAwait(false);
+        if (maxEntries == 0)
+        {
+            return 0;
+        }
+        await FeatureCachePins.EnsureIndexAsync(store, cancellationToken).ConfigureAwait(false);
+        var expired = await UnpinnedEntriesWrittenBeforeAsync(store, writtenBefore, maxEntries, cancellationToken).ConfigureAwait(false);
+        // After the listings, not during them: a store need not allow deletes under a listing that is still open.
+        var deleted = 0;
+        foreach (var name in expired)
+        {
+            if (!await FeatureCachePins.IsPinnedAsync(store, name, cancellationToken).ConfigureAwait(false)
+                && await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    /// <summary>The first <paramref name="maxEntries"/> entries written before the time that no index pin names, by a merge of the two listings.</summary>
+    private static async Task<List<string>> UnpinnedEntriesWrittenBeforeAsync(IBlobStore store, DateTimeOffset writtenBefore, int maxEntries, CancellationToken cancellationToken)
+    {
         var expired = new List<string>();
+        await using var pins = store.ListAsync(FeatureCachePins.IndexPrefix, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // The key of the index pin the walk stands on: every pinned key before it has been passed; null once the pins ran out.
+        string? pinnedKey = null;
+        var pinsLeft = true;
+        async Task AdvancePinsAsync()
+        {
+            pinnedKey = null;
+            while (pinsLeft && pinnedKey is null)
+            {
+                pinsLeft = await pins.MoveNextAsync().ConfigureAwait(false);
+                pinnedKey = pinsLeft ? FeatureCachePins.IndexedKey(pins.Current.Name) : null;
+            }
+        }
+        await AdvancePinsAsync().ConfigureAwait(false);
         await foreach (var entry in store.ListAsync(FeatureCacheKey.BlobPrefix, cancellationToken).ConfigureAwait(false))
         {
+            var key = entry.Name[FeatureCacheKey.BlobPrefix.Length..];
+            while (pinnedKey is not null && string.CompareOrdinal(pinnedKey, key) < 0)
+            {
+                await AdvancePinsAsync().ConfigureAwait(false);
+            }
+            if (entry.LastModified >= writtenBefore || string.Equals(pinnedKey, key, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            expired.Add(entry.Name);
             if (expired.Count == maxEntries)
             {
                 break;
             }
-            if (entry.LastModified < writtenBefore && !pinned.Contains(entry.Name))
-            {
-                expired.Add(entry.Name);
-            }
         }
-        // After the listing, not during it: a store need not allow deletes under a listing that is still open. The pins are
-        // read again first: a job that started during a long listing may have pinned old entries since the first read.
-        pinned = await FeatureCachePins.PinnedEntriesAsync(store, cancellationToken).ConfigureAwait(false);
-        var deleted = 0;
-        foreach (var name in expired.Where(name => !pinned.Contains(name)))
-        {
-            deleted += await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false) ? 1 : 0;
-        }
-        return deleted;
+        return expired;
     }
 }
