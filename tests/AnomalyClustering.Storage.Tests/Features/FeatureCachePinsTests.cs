@@ -1,21 +1,21 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using AnomalyClustering.Testing;
 
 namespace AnomalyClustering.Storage.Tests.Features;
 
 /// <summary>
-/// Pins and the expiry pass over a real local store: the pass walks the pin index beside the cache's listing, keeps every
-/// pinned entry among many owners, protects entries pinned before the index existed and entries pinned while it listed.
+/// Pins and the expiry pass over a real store (a local folder, and Azurite by a subclass): the pass walks the pin index
+/// beside the cache's listing, keeps every pinned entry among many owners, protects entries pinned before the index
+/// existed and entries pinned while it listed.
 /// </summary>
-public sealed class FeatureCachePinsTests : IDisposable
+public abstract class FeatureCachePinsTests
 {
-    private readonly string root = Directory.CreateTempSubdirectory("feature-pins-").FullName;
+    /// <summary>A new, empty store for one test.</summary>
+    protected abstract Task<IBlobStore> CreateStoreAsync();
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    /// <summary>Removes the temporary folder.</summary>
-    public void Dispose() => Directory.Delete(root, recursive: true);
 
     // A cache entry's name as FeatureCacheKey.BlobName makes it: {prefix}{xx}/{64 hex}.bag.
     private static string Entry(int i)
@@ -45,7 +45,7 @@ public sealed class FeatureCachePinsTests : IDisposable
     [Fact]
     public async Task APassKeepsEveryPinnedEntryAmongManyAndDeletesEveryOther()
     {
-        var store = new LocalDirectoryBlobStore(root);
+        var store = await CreateStoreAsync();
         var entries = Enumerable.Range(0, 300).Select(Entry).ToArray();
         await PutEntriesAsync(store, entries);
         var byJob = entries.Where((_, i) => i % 3 == 0).ToArray();
@@ -69,7 +69,7 @@ public sealed class FeatureCachePinsTests : IDisposable
     [Fact]
     public async Task TheBoundCountsOnlyUnpinnedEntriesAndTheNextPassGoesOn()
     {
-        var store = new LocalDirectoryBlobStore(root);
+        var store = await CreateStoreAsync();
         var entries = Enumerable.Range(0, 40).Select(Entry).ToArray();
         await PutEntriesAsync(store, entries);
         var pinned = entries.Where((_, i) => i % 2 == 0).ToArray();
@@ -84,12 +84,12 @@ public sealed class FeatureCachePinsTests : IDisposable
     [Fact]
     public async Task UnpinningGoesInRoundsPastAThousandPins()
     {
-        var store = new LocalDirectoryBlobStore(root);
-        var entries = Enumerable.Range(0, 1_250).Select(Entry).ToArray();
+        var store = await CreateStoreAsync();
+        var entries = Enumerable.Range(0, 1_050).Select(Entry).ToArray();
         await FeatureCachePins.PinAsync(store, FeatureCachePins.JobOwner("job-c"), entries, Token);
-        Assert.Equal(1_250, (await NamesAsync(store, FeatureCachePins.IndexPrefix)).Count);
+        Assert.Equal(1_050, (await NamesAsync(store, FeatureCachePins.IndexPrefix)).Count);
 
-        Assert.Equal(1_250L, await FeatureCachePins.UnpinAsync(store, FeatureCachePins.JobOwner("job-c"), Token));
+        Assert.Equal(1_050L, await FeatureCachePins.UnpinAsync(store, FeatureCachePins.JobOwner("job-c"), Token));
         Assert.Empty(await NamesAsync(store, FeatureCachePins.Prefix));
         Assert.Empty(await NamesAsync(store, FeatureCachePins.IndexPrefix));
     }
@@ -97,7 +97,7 @@ public sealed class FeatureCachePinsTests : IDisposable
     [Fact]
     public async Task PinsMadeBeforeTheIndexExistedStillProtectTheirEntries()
     {
-        var store = new LocalDirectoryBlobStore(root);
+        var store = await CreateStoreAsync();
         var kept = Entry(1);
         var other = Entry(2);
         await PutEntriesAsync(store, [kept, other]);
@@ -120,7 +120,7 @@ public sealed class FeatureCachePinsTests : IDisposable
     [Fact]
     public async Task AnEntryPinnedWhileThePassListedIsKept()
     {
-        var local = new LocalDirectoryBlobStore(root);
+        var local = await CreateStoreAsync();
         var entries = Enumerable.Range(0, 10).Select(Entry).ToArray();
         await PutEntriesAsync(local, entries);
         var late = entries.Order(StringComparer.Ordinal).First();
@@ -135,7 +135,7 @@ public sealed class FeatureCachePinsTests : IDisposable
     [Fact]
     public async Task OnlyCacheEntriesArePinnedAndOnlyIndexPinsNameOne()
     {
-        var store = new LocalDirectoryBlobStore(root);
+        var store = await CreateStoreAsync();
         await FeatureCachePins.PinAsync(store, FeatureCachePins.JobOwner("job-d"), ["jobs/job-d/result/result.json", Entry(3)], Token);
         Assert.Single(await NamesAsync(store, FeatureCachePins.IndexPrefix));
         Assert.False(await FeatureCachePins.IsPinnedAsync(store, "jobs/job-d/result/result.json", Token));
@@ -168,5 +168,31 @@ public sealed class FeatureCachePinsTests : IDisposable
         }
 
         public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
+    }
+}
+
+/// <summary>The pins against <see cref="LocalDirectoryBlobStore"/> in a temporary folder per test.</summary>
+public sealed class LocalDirectoryFeatureCachePinsTests : FeatureCachePinsTests, IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("feature-pins-").FullName;
+
+    /// <inheritdoc />
+    protected override Task<IBlobStore> CreateStoreAsync() => Task.FromResult<IBlobStore>(new LocalDirectoryBlobStore(root));
+
+    /// <summary>Removes the temporary folder.</summary>
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
+
+/// <summary>The pins against <see cref="AzureBlobStore"/> on a real Azurite (its listing order is the service's), a new container per test.</summary>
+public sealed class AzureFeatureCachePinsTests(AzuriteFixture azurite) : FeatureCachePinsTests, IClassFixture<AzuriteFixture>
+{
+    /// <inheritdoc />
+    protected override async Task<IBlobStore> CreateStoreAsync()
+    {
+        if (azurite.SkipReason is not null)
+        {
+            Assert.Skip(azurite.SkipReason);
+        }
+        return await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "p" + Guid.NewGuid().ToString("N"), TestContext.Current.CancellationToken);
     }
 }
