@@ -212,10 +212,6 @@ public sealed class FaultTableCluster : LoopbackCluster
     /// </summary>
     public async Task RestoreAsync(bool workers)
     {
-        if (Coordinator.Process.HasExited)
-        {
-            await RestartCoordinatorAsync();
-        }
         if (!Redis.IsRunning)
         {
             await Redis.RestartAsync();
@@ -223,6 +219,11 @@ public sealed class FaultTableCluster : LoopbackCluster
         if (!Azurite.IsRunning)
         {
             await Azurite.RestartAsync();
+        }
+        // After Redis and Azurite: a silo needs both to join.
+        if (Coordinator.Process.HasExited)
+        {
+            await RestartCoordinatorAsync();
         }
         if (workers)
         {

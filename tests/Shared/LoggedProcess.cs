@@ -224,17 +224,30 @@ internal sealed partial class LoggedProcess : IAsyncDisposable
     /// </summary>
     public static int FreeLoopbackPort()
     {
-        while (true)
+        // Ports handed out before stay bound until a new one is found: released at once, the OS could give them back.
+        var refused = new List<TcpListener>();
+        try
         {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (IssuedPorts)
+            while (true)
             {
-                if (IssuedPorts.Add(port))
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                refused.Add(listener);
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                lock (IssuedPorts)
                 {
-                    return port;
+                    if (IssuedPorts.Add(port))
+                    {
+                        return port;
+                    }
                 }
+            }
+        }
+        finally
+        {
+            foreach (var listener in refused)
+            {
+                listener.Dispose();
             }
         }
     }

@@ -118,7 +118,13 @@ public static class FeatureCachePins
     /// Builds the index from the owners' pins once, for a store whose pins were made before the index existed (they would
     /// otherwise not protect their entries); afterwards one existence check. Returns how many index pins it wrote.
     /// </summary>
-    /// <remarks>An owner unpinned while this runs can leave an index pin behind, which keeps its one entry from expiring.</remarks>
+    /// <remarks>
+    /// Each index pin written is dropped again when its owner's blob is gone by then (an owner unpinned while this ran). An
+    /// unpinning whose twin delete came just before the write and whose owner delete just after the check can still leave
+    /// one index pin behind, which keeps its one entry from expiring (never the reverse). Pins an older release writes after
+    /// the marker (a rollback) have no twins, and those it unpins leave theirs: delete the marker after such a rollback
+    /// (docs/OPERATIONS.md), and the next call builds the index again and drops the index pins whose owner's blob is gone.
+    /// </remarks>
     /// <exception cref="BlobStoreException">The store failed; the marker is not written, and the next call starts again.</exception>
     public static async Task<long> EnsureIndexAsync(IBlobStore store, CancellationToken cancellationToken = default)
     {
@@ -128,11 +134,18 @@ public static class FeatureCachePins
             return 0;
         }
         var written = 0L;
-        var round = new List<string>();
+        var round = new List<(string OwnerPin, string IndexPin)>();
         async Task WriteRoundAsync()
         {
             await Parallel.ForEachAsync(round, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
-                async (pin, token) => await store.PutAsync(pin, Stream.Null, overwrite: true, token).ConfigureAwait(false)).ConfigureAwait(false);
+                async (pin, token) =>
+                {
+                    await store.PutAsync(pin.IndexPin, Stream.Null, overwrite: true, token).ConfigureAwait(false);
+                    if (!await store.ExistsAsync(pin.OwnerPin, token).ConfigureAwait(false))
+                    {
+                        await store.DeleteAsync(pin.IndexPin, token).ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
             written += round.Count;
             round.Clear();
         }
@@ -143,7 +156,7 @@ public static class FeatureCachePins
             var second = last > 0 ? pin.Name.LastIndexOf('/', last - 1) : -1;
             if (second > Prefix.Length)
             {
-                round.Add(IndexPin(pin.Name[(second + 1)..], pin.Name[Prefix.Length..second]));
+                round.Add((pin.Name, IndexPin(pin.Name[(second + 1)..], pin.Name[Prefix.Length..second])));
             }
             // Writes go to another prefix than the one listed, so they may run while the listing is open.
             if (round.Count == UnpinRound)
@@ -152,9 +165,49 @@ public static class FeatureCachePins
             }
         }
         await WriteRoundAsync().ConfigureAwait(false);
+        await DropOrphanIndexPinsAsync(store, cancellationToken).ConfigureAwait(false);
         await store.PutAsync(IndexBuiltMarker, Stream.Null, overwrite: true, cancellationToken).ConfigureAwait(false);
         return written;
     }
+
+    /// <summary>
+    /// Deletes the index pins whose owner's blob is gone: an older release's unpinning (a rollback) removes the owner's blobs
+    /// only. Checked a round at a time beside the listing; the orphans (few: a rollback's window) are deleted after it.
+    /// </summary>
+    private static async Task DropOrphanIndexPinsAsync(IBlobStore store, CancellationToken cancellationToken)
+    {
+        var orphans = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var round = new List<string>();
+        async Task CheckRoundAsync()
+        {
+            await Parallel.ForEachAsync(round, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+                async (indexPin, token) =>
+                {
+                    if (OwnerPinOf(indexPin) is { } ownerPin && !await store.ExistsAsync(ownerPin, token).ConfigureAwait(false))
+                    {
+                        orphans.Add(indexPin);
+                    }
+                }).ConfigureAwait(false);
+            round.Clear();
+        }
+        await foreach (var pin in store.ListAsync(IndexPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            round.Add(pin.Name);
+            if (round.Count == UnpinRound)
+            {
+                await CheckRoundAsync().ConfigureAwait(false);
+            }
+        }
+        await CheckRoundAsync().ConfigureAwait(false);
+        await Parallel.ForEachAsync(orphans, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (indexPin, token) => await store.DeleteAsync(indexPin, token).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    /// <summary>The owner's blob of an index pin (<c>{IndexPrefix}{key}/{owner}</c> to <c>{Prefix}{owner}/{key}</c>); null for another name.</summary>
+    private static string? OwnerPinOf(string indexPin) =>
+        IndexedKey(indexPin) is { } key && indexPin.Length > IndexPrefix.Length + key.Length + 1
+            ? Prefix + indexPin[(IndexPrefix.Length + key.Length + 1)..] + "/" + key
+            : null;
 
     private static string OwnerName(string owner) => owner.TrimEnd('/');
 

@@ -118,6 +118,27 @@ public abstract class FeatureCachePinsTests
     }
 
     [Fact]
+    public async Task ARebuildAfterARollbackIndexesTheOldReleasesPinsAndDropsWhatItUnpinned()
+    {
+        var store = await CreateStoreAsync();
+        var unpinnedByOld = Entry(4);
+        var pinnedByOld = Entry(5);
+        await PutEntriesAsync(store, [unpinnedByOld]);
+        await FeatureCachePins.PinAsync(store, FeatureCachePins.JobOwner("job-e"), [unpinnedByOld], Token);
+        Assert.Equal(0, await FeatureCacheExpiry.DeleteWrittenBeforeAsync(store, DateTimeOffset.MaxValue, 100, Token));
+        // Rolled back: the old release pins and unpins by the owners' blobs alone; then rolled forward, the marker deleted.
+        await PutEntriesAsync(store, [pinnedByOld]);
+        await store.PutAsync(FeatureCachePins.OwnerPrefix(FeatureCachePins.JobOwner("job-f")) + pinnedByOld[FeatureCacheKey.BlobPrefix.Length..],
+            Stream.Null, overwrite: true, Token);
+        await store.DeleteAsync(FeatureCachePins.OwnerPrefix(FeatureCachePins.JobOwner("job-e")) + unpinnedByOld[FeatureCacheKey.BlobPrefix.Length..], Token);
+        await store.DeleteAsync(FeatureCachePins.IndexBuiltMarker, Token);
+
+        Assert.Equal(1, await FeatureCacheExpiry.DeleteWrittenBeforeAsync(store, DateTimeOffset.MaxValue, 100, Token));
+        Assert.False(await store.ExistsAsync(unpinnedByOld, Token), "the index pins the old release left kept an unpinned entry");
+        Assert.True(await store.ExistsAsync(pinnedByOld, Token), "the old release's pin did not protect its entry");
+    }
+
+    [Fact]
     public async Task AnEntryPinnedWhileThePassListedIsKept()
     {
         var local = await CreateStoreAsync();
