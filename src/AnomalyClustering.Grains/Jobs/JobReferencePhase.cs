@@ -4,6 +4,7 @@ using AnomalyClustering.Core.Scoring;
 using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace AnomalyClustering.Grains.Jobs;
 
@@ -19,20 +20,73 @@ internal static class JobReferencePhase
     public static async Task RunAsync(JobRunContext run, ClusteringJobOptions options, CancellationToken cancellationToken)
     {
         var state = run.State;
-        if (options.Mode == ClusteringMode.SemiSupervised)
+        for (var round = 1; ; round++)
         {
-            await EmbedNormalImagesAsync(run, options, cancellationToken).ConfigureAwait(true);
+            if (options.Mode == ClusteringMode.SemiSupervised)
+            {
+                await EmbedNormalImagesAsync(run, options, cancellationToken).ConfigureAwait(true);
+            }
+            else if (options.Mode == ClusteringMode.Unsupervised)
+            {
+                await DrawReferencePoolAsync(run, options, cancellationToken).ConfigureAwait(true);
+            }
+            // Pinned before any image is weighed against them: a feature-cache retention must not expire them while the job
+            // exists (its shards read them, and lines made from it score new images against them). Unpinned by its deletion.
+            string[] bags = [.. state.ReferenceFeatures, .. state.NormalFeatures.OfType<string>()];
+            await FeatureCachePins.PinAsync(run.Store, FeatureCachePins.JobOwner(run.JobId), bags, cancellationToken).ConfigureAwait(true);
+            // A bag found in the cache can have expired between that read and the pin, which keeps entries only from now on:
+            // those images are embedded again (their new entries are pinned already, so a second round finds them all).
+            var expired = await ExpiredBeforeThePinAsync(run.Store, bags, cancellationToken).ConfigureAwait(true);
+            if (expired.Count == 0)
+            {
+                break;
+            }
+            if (round == MaxPinRounds)
+            {
+                throw new InvalidOperationException(
+                    $"{expired.Count} of the job's normal or reference bags were deleted after being pinned, {round} times; something other than the feature-cache retention deletes pinned entries.");
+            }
+            run.Logger.LogWarning("Job {JobId}: {Expired} normal or reference bags expired before they were pinned; embedding those images again", run.JobId, expired.Count);
+            ForgetExpiredNormals(state, expired);
         }
-        else if (options.Mode == ClusteringMode.Unsupervised)
-        {
-            await DrawReferencePoolAsync(run, options, cancellationToken).ConfigureAwait(true);
-        }
-        // Pinned before any image is weighed against them: a feature-cache retention must not expire them while the job
-        // exists (its shards read them, and lines made from it score new images against them). Unpinned by its deletion.
-        await FeatureCachePins.PinAsync(run.Store, FeatureCachePins.JobOwner(run.JobId),
-            [.. state.ReferenceFeatures, .. state.NormalFeatures.OfType<string>()], cancellationToken).ConfigureAwait(true);
         state.ReferencesFixed = true;
         await run.WriteStateAsync().ConfigureAwait(true);
+    }
+
+    // Rounds of embed, pin and check: a second round always finds its bags (they are pinned before they are written again).
+    private const int MaxPinRounds = 3;
+
+    /// <summary>The feature-cache entries among <paramref name="bags"/> that do not exist (job-scoped bags never expire).</summary>
+    private static async Task<HashSet<string>> ExpiredBeforeThePinAsync(IBlobStore store, IEnumerable<string> bags, CancellationToken cancellationToken)
+    {
+        var expired = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(bags.Where(bag => bag.StartsWith(FeatureCacheKey.BlobPrefix, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal),
+            new ParallelOptions { MaxDegreeOfParallelism = BlobStoreExtensions.ParallelDeletions, CancellationToken = cancellationToken },
+            async (bag, token) =>
+            {
+                if (!await store.ExistsAsync(bag, token).ConfigureAwait(false))
+                {
+                    expired[bag] = true;
+                }
+            }).ConfigureAwait(true);
+        return [.. expired.Keys];
+    }
+
+    /// <summary>
+    /// Marks the normal images whose bags expired as not embedded, so that the next round embeds them again (the reference
+    /// pool is drawn again whole: its hits cost a read each). They were cache hits: no longer counted as such.
+    /// </summary>
+    private static void ForgetExpiredNormals(JobCoordinatorState state, HashSet<string> expired)
+    {
+        for (var n = 0; n < state.NormalFeatures.Length; n++)
+        {
+            if (state.NormalFeatures[n] is { } bag && expired.Contains(bag))
+            {
+                state.NormalFeatures[n] = null;
+                state.NormalEmbedded[n] = false;
+                state.CacheHits = Math.Max(0, state.CacheHits - 1);
+            }
+        }
     }
 
     private static async Task EmbedNormalImagesAsync(JobRunContext run, ClusteringJobOptions options, CancellationToken cancellationToken)
