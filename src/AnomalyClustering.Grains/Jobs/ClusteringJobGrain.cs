@@ -62,9 +62,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private TaskCompletionSource? _deletionEnded;
     // Deletions this activation ended: a finish that began before one must not write the deleted job back.
     private int _deletionsEnded;
-    // Submits, cancels and retries in flight, and who waits for them to end (a deletion's start).
-    private int _changesInFlight;
-    private TaskCompletionSource? _changesSettled;
+    // Submits, cancels and retries in flight: a deletion's start waits for them to end (see StartDeletionAsync).
+    private readonly InFlightOperations _changes = new();
     private readonly CancellationTokenSource _deactivating = new();
     private bool _resumeReminderRegistered;
 
@@ -179,40 +178,13 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private const string StateLostNote = "the job's state was lost by the state store (Redis restarted empty)";
 
     /// <inheritdoc />
-    public Task<JobStatus> Submit(JobSpecification specification) => AsChangeAsync(() => SubmitChangeAsync(specification));
+    public Task<JobStatus> Submit(JobSpecification specification) => _changes.RunAsync(() => SubmitChangeAsync(specification));
 
     /// <inheritdoc />
-    public Task<JobStatus> Cancel() => AsChangeAsync(CancelChangeAsync);
+    public Task<JobStatus> Cancel() => _changes.RunAsync(CancelChangeAsync);
 
     /// <inheritdoc />
-    public Task<JobStatus> Retry() => AsChangeAsync(RetryChangeAsync);
-
-    /// <summary>
-    /// Runs a change of the job (submit, cancel, retry) counted as in flight: a deletion's start waits for the changes in
-    /// flight to end (<see cref="ChangesSettledAsync"/>), so that none of their writes (the record, the state, the registry
-    /// entry) lands after the deletion's steps have deleted them.
-    /// </summary>
-    private async Task<JobStatus> AsChangeAsync(Func<Task<JobStatus>> change)
-    {
-        _changesInFlight++;
-        try
-        {
-            return await change().ConfigureAwait(true);
-        }
-        finally
-        {
-            if (--_changesInFlight == 0)
-            {
-                _changesSettled?.TrySetResult();
-                _changesSettled = null;
-            }
-        }
-    }
-
-    /// <summary>Completes when no change of the job is in flight (see <see cref="AsChangeAsync"/>).</summary>
-    private Task ChangesSettledAsync() => _changesInFlight == 0
-        ? Task.CompletedTask
-        : (_changesSettled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task<JobStatus> Retry() => _changes.RunAsync(RetryChangeAsync);
 
     private async Task<JobStatus> SubmitChangeAsync(JobSpecification specification)
     {
@@ -430,7 +402,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         // And for the changes in flight (a submit, cancel or retry that began before the mark; each sees the mark at its next
         // step and stops): a write of theirs landing after the steps below would bring the deleted job back.
-        await ChangesSettledAsync().ConfigureAwait(true);
+        await _changes.SettledAsync().ConfigureAwait(true);
         // Persisted before anything is deleted: a coordinator reactivated later neither resumes the job nor takes the id
         // for a new one, and goes on with the deletion. (If this write fails the caller's error says to ask again.)
         await WriteStateAsync().ConfigureAwait(true);
