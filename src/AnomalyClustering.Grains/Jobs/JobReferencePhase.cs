@@ -36,7 +36,7 @@ internal static class JobReferencePhase
             await FeatureCachePins.PinAsync(run.Store, FeatureCachePins.JobOwner(run.JobId), bags, cancellationToken).ConfigureAwait(true);
             // A bag found in the cache can have expired between that read and the pin, which keeps entries only from now on:
             // those images are embedded again (their new entries are pinned already, so a second round finds them all).
-            var expired = await ExpiredBeforeThePinAsync(run.Store, bags, cancellationToken).ConfigureAwait(true);
+            var expired = await FeatureCachePins.MissingAsync(run.Store, bags, cancellationToken).ConfigureAwait(true);
             if (expired.Count == 0)
             {
                 break;
@@ -56,27 +56,11 @@ internal static class JobReferencePhase
     // Rounds of embed, pin and check: a second round always finds its bags (they are pinned before they are written again).
     private const int MaxPinRounds = 3;
 
-    /// <summary>The feature-cache entries among <paramref name="bags"/> that do not exist (job-scoped bags never expire).</summary>
-    private static async Task<HashSet<string>> ExpiredBeforeThePinAsync(IBlobStore store, IEnumerable<string> bags, CancellationToken cancellationToken)
-    {
-        var expired = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(bags.Where(bag => bag.StartsWith(FeatureCacheKey.BlobPrefix, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal),
-            new ParallelOptions { MaxDegreeOfParallelism = BlobStoreExtensions.ParallelDeletions, CancellationToken = cancellationToken },
-            async (bag, token) =>
-            {
-                if (!await store.ExistsAsync(bag, token).ConfigureAwait(false))
-                {
-                    expired[bag] = true;
-                }
-            }).ConfigureAwait(true);
-        return [.. expired.Keys];
-    }
-
     /// <summary>
     /// Marks the normal images whose bags expired as not embedded, so that the next round embeds them again (the reference
     /// pool is drawn again whole: its hits cost a read each). They were cache hits: no longer counted as such.
     /// </summary>
-    private static void ForgetExpiredNormals(JobCoordinatorState state, HashSet<string> expired)
+    private static void ForgetExpiredNormals(JobCoordinatorState state, IReadOnlySet<string> expired)
     {
         for (var n = 0; n < state.NormalFeatures.Length; n++)
         {

@@ -35,8 +35,8 @@ public static class FeatureCachePins
     // Pins written or removed at once: a job in exact-score mode pins every image's bag.
     private const int ParallelWrites = 16;
 
-    // Owner pins listed per unpinning round, and index pins written per round of the index's build (memory O(round)).
-    private const int UnpinRound = 1_000;
+    // Pins listed per round of an unpinning or of the index's build (memory O(round)).
+    private const int Round = 1_000;
 
     /// <summary>The owner of a job's pins.</summary>
     public static string JobOwner(string jobId) => "jobs/" + jobId;
@@ -78,7 +78,7 @@ public static class FeatureCachePins
         var folder = OwnerPrefix(owner);
         var ownerName = OwnerName(owner);
         // Each owner's blob after its index twin (see the class).
-        return store.DeletePrefixAsync(folder, keep: null, UnpinRound, cancellationToken,
+        return store.DeletePrefixAsync(folder, keep: null, Round, cancellationToken,
             beforeDelete: async (pin, token) => await store.DeleteAsync(IndexPin(pin[folder.Length..], ownerName), token).ConfigureAwait(false));
     }
 
@@ -115,15 +115,38 @@ public static class FeatureCachePins
     }
 
     /// <summary>
+    /// The cache entries among <paramref name="entries"/> that do not exist. A pin protects an entry only from when it is
+    /// written: an entry read before its pin (a cache hit) may have expired in between, so a caller that pins what it read
+    /// asks this after <see cref="PinAsync"/> and writes the missing entries again (pinned already, they stay).
+    /// </summary>
+    public static async Task<IReadOnlySet<string>> MissingAsync(IBlobStore store, IEnumerable<string> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(entries);
+        var missing = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(entries.Where(entry => entry.StartsWith(FeatureCacheKey.BlobPrefix, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (entry, token) =>
+            {
+                if (!await store.ExistsAsync(entry, token).ConfigureAwait(false))
+                {
+                    missing[entry] = true;
+                }
+            }).ConfigureAwait(false);
+        return missing.Keys.ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// Builds the index from the owners' pins once, for a store whose pins were made before the index existed (they would
-    /// otherwise not protect their entries); afterwards one existence check. Returns how many index pins it wrote.
+    /// otherwise not protect their entries), then drops the index pins whose owner's blob is gone (an owner unpinned while
+    /// this ran, or by an older release after a rollback: it removes the owners' blobs only); afterwards one existence
+    /// check. Returns how many index pins it wrote.
     /// </summary>
     /// <remarks>
-    /// Each index pin written is dropped again when its owner's blob is gone by then (an owner unpinned while this ran). An
-    /// unpinning whose twin delete came just before the write and whose owner delete just after the check can still leave
-    /// one index pin behind, which keeps its one entry from expiring (never the reverse). Pins an older release writes after
-    /// the marker (a rollback) have no twins, and those it unpins leave theirs: delete the marker after such a rollback
-    /// (docs/OPERATIONS.md), and the next call builds the index again and drops the index pins whose owner's blob is gone.
+    /// An unpinning whose twin delete came just before the build's write and whose owner delete just after the orphan walk
+    /// passed that name can still leave one index pin behind, which keeps its one entry from expiring (never the reverse).
+    /// Pins an older release writes after the marker (a rollback) have no twins: delete the marker after such a rollback
+    /// (docs/OPERATIONS.md), and the next call builds the index again.
     /// </remarks>
     /// <exception cref="BlobStoreException">The store failed; the marker is not written, and the next call starts again.</exception>
     public static async Task<long> EnsureIndexAsync(IBlobStore store, CancellationToken cancellationToken = default)
@@ -134,73 +157,63 @@ public static class FeatureCachePins
             return 0;
         }
         var written = 0L;
-        var round = new List<(string OwnerPin, string IndexPin)>();
-        async Task WriteRoundAsync()
+        // Writes go to another prefix than the one listed, so they may run while the listing is open.
+        await ForEachListedAsync(store, Prefix, async (ownerPin, token) =>
         {
-            await Parallel.ForEachAsync(round, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
-                async (pin, token) =>
-                {
-                    await store.PutAsync(pin.IndexPin, Stream.Null, overwrite: true, token).ConfigureAwait(false);
-                    if (!await store.ExistsAsync(pin.OwnerPin, token).ConfigureAwait(false))
-                    {
-                        await store.DeleteAsync(pin.IndexPin, token).ConfigureAwait(false);
-                    }
-                }).ConfigureAwait(false);
-            written += round.Count;
-            round.Clear();
-        }
-        await foreach (var pin in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+            if (IndexPinOf(ownerPin) is { } indexPin)
+            {
+                await store.PutAsync(indexPin, Stream.Null, overwrite: true, token).ConfigureAwait(false);
+                Interlocked.Increment(ref written);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        // The orphans (few) are deleted after the listing of their prefix, not beside it.
+        var orphans = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await ForEachListedAsync(store, IndexPrefix, async (indexPin, token) =>
         {
-            // {owner}/{xx}/{hash}.bag: the entry is the last two segments; the owner before them may hold slashes.
-            var last = pin.Name.LastIndexOf('/');
-            var second = last > 0 ? pin.Name.LastIndexOf('/', last - 1) : -1;
-            if (second > Prefix.Length)
+            if (OwnerPinOf(indexPin) is { } ownerPin && !await store.ExistsAsync(ownerPin, token).ConfigureAwait(false))
             {
-                round.Add((pin.Name, IndexPin(pin.Name[(second + 1)..], pin.Name[Prefix.Length..second])));
+                orphans.Add(indexPin);
             }
-            // Writes go to another prefix than the one listed, so they may run while the listing is open.
-            if (round.Count == UnpinRound)
-            {
-                await WriteRoundAsync().ConfigureAwait(false);
-            }
-        }
-        await WriteRoundAsync().ConfigureAwait(false);
-        await DropOrphanIndexPinsAsync(store, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        await Parallel.ForEachAsync(orphans, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (indexPin, token) => await store.DeleteAsync(indexPin, token).ConfigureAwait(false)).ConfigureAwait(false);
         await store.PutAsync(IndexBuiltMarker, Stream.Null, overwrite: true, cancellationToken).ConfigureAwait(false);
         return written;
     }
 
     /// <summary>
-    /// Deletes the index pins whose owner's blob is gone: an older release's unpinning (a rollback) removes the owner's blobs
-    /// only. Checked a round at a time beside the listing; the orphans (few: a rollback's window) are deleted after it.
+    /// Runs <paramref name="action"/> on the name of every blob under <paramref name="prefix"/>, a round of listed names at a
+    /// time (the listing waits while its round runs, up to <see cref="ParallelWrites"/> at once): memory O(round) at any count.
     /// </summary>
-    private static async Task DropOrphanIndexPinsAsync(IBlobStore store, CancellationToken cancellationToken)
+    private static async Task ForEachListedAsync(IBlobStore store, string prefix, Func<string, CancellationToken, ValueTask> action, CancellationToken cancellationToken)
     {
-        var orphans = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var round = new List<string>();
-        async Task CheckRoundAsync()
+        var round = new List<string>(Round);
+        async Task RunRoundAsync()
         {
-            await Parallel.ForEachAsync(round, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
-                async (indexPin, token) =>
-                {
-                    if (OwnerPinOf(indexPin) is { } ownerPin && !await store.ExistsAsync(ownerPin, token).ConfigureAwait(false))
-                    {
-                        orphans.Add(indexPin);
-                    }
-                }).ConfigureAwait(false);
+            await Parallel.ForEachAsync(round, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken }, action)
+                .ConfigureAwait(false);
             round.Clear();
         }
-        await foreach (var pin in store.ListAsync(IndexPrefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
-            round.Add(pin.Name);
-            if (round.Count == UnpinRound)
+            round.Add(blob.Name);
+            if (round.Count == Round)
             {
-                await CheckRoundAsync().ConfigureAwait(false);
+                await RunRoundAsync().ConfigureAwait(false);
             }
         }
-        await CheckRoundAsync().ConfigureAwait(false);
-        await Parallel.ForEachAsync(orphans, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
-            async (indexPin, token) => await store.DeleteAsync(indexPin, token).ConfigureAwait(false)).ConfigureAwait(false);
+        await RunRoundAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The index twin of an owner's pin (<c>{Prefix}{owner}/{key}</c> to <c>{IndexPrefix}{key}/{owner}</c>); null for another name.</summary>
+    private static string? IndexPinOf(string ownerPin)
+    {
+        // The key is the last two segments ({xx}/{hash}.bag); the owner before them may hold slashes.
+        var last = ownerPin.LastIndexOf('/');
+        var second = last > 0 ? ownerPin.LastIndexOf('/', last - 1) : -1;
+        return ownerPin.StartsWith(Prefix, StringComparison.Ordinal) && second > Prefix.Length
+            ? IndexPin(ownerPin[(second + 1)..], ownerPin[Prefix.Length..second])
+            : null;
     }
 
     /// <summary>The owner's blob of an index pin (<c>{IndexPrefix}{key}/{owner}</c> to <c>{Prefix}{owner}/{key}</c>); null for another name.</summary>

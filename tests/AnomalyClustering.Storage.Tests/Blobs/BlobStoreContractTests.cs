@@ -270,14 +270,7 @@ public sealed class LocalDirectoryBlobStoreContractTests : BlobStoreContractTest
 public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : BlobStoreContractTests, IClassFixture<AzuriteFixture>
 {
     /// <inheritdoc />
-    protected override async Task<IBlobStore> CreateStoreAsync()
-    {
-        if (azurite.SkipReason is not null)
-        {
-            Assert.Skip(azurite.SkipReason);
-        }
-        return await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "t" + Guid.NewGuid().ToString("N"), TestContext.Current.CancellationToken);
-    }
+    protected override Task<IBlobStore> CreateStoreAsync() => AzuriteStores.NewContainerAsync(azurite);
 
     [Fact]
     public async Task ConnectCreatesAMissingContainerAndReusesAnExistingOne()

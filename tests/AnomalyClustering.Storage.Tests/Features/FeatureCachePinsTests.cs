@@ -208,12 +208,5 @@ public sealed class LocalDirectoryFeatureCachePinsTests : FeatureCachePinsTests,
 public sealed class AzureFeatureCachePinsTests(AzuriteFixture azurite) : FeatureCachePinsTests, IClassFixture<AzuriteFixture>
 {
     /// <inheritdoc />
-    protected override async Task<IBlobStore> CreateStoreAsync()
-    {
-        if (azurite.SkipReason is not null)
-        {
-            Assert.Skip(azurite.SkipReason);
-        }
-        return await AzureBlobStore.ConnectAsync(azurite.ConnectionString, "p" + Guid.NewGuid().ToString("N"), TestContext.Current.CancellationToken);
-    }
+    protected override Task<IBlobStore> CreateStoreAsync() => AzuriteStores.NewContainerAsync(azurite);
 }

@@ -191,8 +191,8 @@ internal sealed class SiloProcess : IAsyncDisposable
             {
                 await Process.WaitForLineAsync(ListeningLine, timeout > clock.Elapsed ? timeout - clock.Elapsed : TimeSpan.Zero);
                 var line = Process.FirstLineContaining(ListeningLine)!;
-                var digits = line[(line.IndexOf(ListeningLine, StringComparison.Ordinal) + ListeningLine.Length)..];
-                return int.Parse(digits[..(digits.Length - digits.TrimStart("0123456789".ToCharArray()).Length)], CultureInfo.InvariantCulture);
+                var after = line[(line.IndexOf(ListeningLine, StringComparison.Ordinal) + ListeningLine.Length)..];
+                return int.Parse(string.Concat(after.TakeWhile(char.IsAsciiDigit)), CultureInfo.InvariantCulture);
             }
             catch (InvalidOperationException) when (Process.HasExited
                 && (Process.LogContains("address already in use") || Process.LogContains("Address already in use"))
