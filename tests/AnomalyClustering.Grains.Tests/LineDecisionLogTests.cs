@@ -90,6 +90,31 @@ public sealed class LineDecisionLogTests(ThreeSiloCluster fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AWindowEndingFarAheadOrAtTheStartOfTimeWalksOnlyTheLogsDays()
+    {
+        // Before, `until` = 9999-12-31 listed one day folder per day up to it (millions of listings) and then overflowed,
+        // and `until` = 0001-01-01 overflowed at once: a 500 for the API.
+        var store = new CountingStore(fixture.Store);
+        var prefix = $"lines/_/far-{Guid.NewGuid():N}/";
+        var rows = new[] { Decision("far-1", Noon, "crack"), Decision("far-2", Noon.AddMinutes(1), "stain") };
+        using (var content = new MemoryStream())
+        {
+            await LineDecisionParquet.WriteAsync(rows, content, TestContext.Current.CancellationToken);
+            content.Position = 0;
+            await store.PutAsync(LineBlobNames.DecisionPart(prefix, Noon, $"{Noon:yyyyMMddHH}-{Noon.UtcTicks:D19}-test-000000"), content, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        var all = await LineDecisionLog.PageAsync(store, prefix, null, DateTimeOffset.MaxValue, 100, null, TestContext.Current.CancellationToken);
+        Assert.Equal(["far-1", "far-2"], all.Decisions.Select(d => d.ImageId));
+        // The first-part listing and one per day from Noon's day to a little past now (Noon is three days ago).
+        Assert.InRange(store.Listings, 2, 7);
+        var none = await LineDecisionLog.PageAsync(store, prefix, null, DateTimeOffset.MinValue, 100, null, TestContext.Current.CancellationToken);
+        Assert.Empty(none.Decisions);
+        var fromFarAhead = await LineDecisionLog.PageAsync(store, prefix, DateTimeOffset.MaxValue.AddDays(-1), null, 100, null, TestContext.Current.CancellationToken);
+        Assert.Empty(fromFarAhead.Decisions);
+    }
+
+    [Fact]
     public async Task TheGrainBuffersIntoPartsAndAnswersRepeatsWithTheFirstDecision()
     {
         var prefix = $"lines/_/buffer-{Guid.NewGuid():N}/";
@@ -129,6 +154,42 @@ public sealed class LineDecisionLogTests(ThreeSiloCluster fixture) : IClassFixtu
         await fixture.Store.DeletePrefixAsync(prefix, TestContext.Current.CancellationToken);
         await log.Flush();
         Assert.Empty(await NamesAsync(prefix));
+    }
+
+    [Fact]
+    public async Task APartWhoseWriteAnswerWasLostIsKeptAndLaterRowsGetAPartOfTheirOwn()
+    {
+        // A flush's part write landed but its answer was lost (a timeout after the write): the part exists under the name
+        // the next flush gives it again. Before, every later flush failed on the existing part and the buffer grew for good.
+        var prefix = $"lines/_/lost-answer-{Guid.NewGuid():N}/";
+        var log = fixture.Cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix);
+        var now = DateTimeOffset.UtcNow;
+        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
+        var landed = new[] { Decision("l-1", hour.AddSeconds(1), "crack"), Decision("l-2", hour.AddSeconds(2), "stain") };
+        await log.Append(landed.Select(Entry).ToList());
+        var journal = Assert.Single(await NamesAsync(LineBlobNames.PendingDecisions(prefix)));
+        var key = journal[(journal.LastIndexOf('/') + 1)..].Replace(".jsonl", "", StringComparison.Ordinal);
+        using (var part = new MemoryStream())
+        {
+            await LineDecisionParquet.WriteAsync(landed, part, TestContext.Current.CancellationToken);
+            part.Position = 0;
+            await fixture.Store.PutAsync(LineBlobNames.DecisionPart(prefix, hour, key), part, overwrite: true, TestContext.Current.CancellationToken);
+        }
+        // Appended after the lost answer, before the next flush: these must reach a part too.
+        var later = Decision("l-3", hour.AddSeconds(3), "crack");
+        await log.Append([Entry(later)]);
+
+        await log.Flush();
+
+        Assert.Empty(await NamesAsync(LineBlobNames.PendingDecisions(prefix)));
+        Assert.Equal(2, (await NamesAsync(LineBlobNames.Decisions(prefix))).Count);
+        var logged = await LineDecisionLog.PageAsync(fixture.Store, prefix, null, null, 100, null, TestContext.Current.CancellationToken);
+        Assert.Equal(["l-1", "l-2", "l-3"], logged.Decisions.Select(d => d.ImageId));
+        // And the log goes on: a new batch is written by the next flush.
+        await log.Append([Entry(Decision("l-4", hour.AddSeconds(4), "stain"))]);
+        await log.Flush();
+        logged = await LineDecisionLog.PageAsync(fixture.Store, prefix, null, null, 100, null, TestContext.Current.CancellationToken);
+        Assert.Equal(["l-1", "l-2", "l-3", "l-4"], logged.Decisions.Select(d => d.ImageId));
     }
 
     [Fact]
@@ -192,6 +253,7 @@ public sealed class LineDecisionLogTests(ThreeSiloCluster fixture) : IClassFixtu
     private sealed class CountingStore(IBlobStore inner) : IBlobStore
     {
         public int Reads;
+        public int Listings;
 
         public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default) => inner.PutAsync(name, content, overwrite, cancellationToken);
 
@@ -203,7 +265,11 @@ public sealed class LineDecisionLogTests(ThreeSiloCluster fixture) : IClassFixtu
 
         public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) => inner.ExistsAsync(name, cancellationToken);
 
-        public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+        public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Listings);
+            return inner.ListAsync(prefix, cancellationToken);
+        }
 
         public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
     }

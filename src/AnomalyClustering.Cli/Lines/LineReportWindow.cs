@@ -35,6 +35,6 @@ internal static partial class LineReportWindow
         throw new CliInputException($"--since '{since}' is neither a duration (a number and m, h, d or w: 90m, 24h, 7d) nor an ISO 8601 time (2026-12-02T08:00:00Z).");
     }
 
-    [GeneratedRegex(@"^(?<amount>\d+(\.\d+)?)(?<unit>[mhdw])$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<amount>\d+(\.\d+)?)(?<unit>[mhdw])\z", RegexOptions.CultureInvariant)]
     private static partial Regex Duration();
 }

@@ -92,7 +92,7 @@ public static class LineIntakeStreaming
                 : throw new InvalidOperationException($"{Section}:QueueCount is '{countText}'; use a whole number from 1 to 64.");
             var prefix = section?["QueueNamePrefix"] is { Length: > 0 } given ? given : "line-intake";
             // Azure queue names: 3-63 lower-case letters, digits and single hyphens.
-            if (!System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[a-z0-9](-?[a-z0-9]){1,55}$"))
+            if (!System.Text.RegularExpressions.Regex.IsMatch(prefix, @"^[a-z0-9](-?[a-z0-9]){1,55}\z"))
             {
                 throw new InvalidOperationException($"{Section}:QueueNamePrefix is '{prefix}'; use 2-56 lower-case letters, digits and single hyphens (an Azure queue name).");
             }

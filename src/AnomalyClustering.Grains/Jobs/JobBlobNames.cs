@@ -67,6 +67,6 @@ public static partial class JobBlobNames
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex JobIdPattern();
 }

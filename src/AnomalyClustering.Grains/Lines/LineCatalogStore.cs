@@ -135,10 +135,10 @@ public sealed partial class LineCatalogStore(IBlobStore store)
     /// <summary>The blob of version <paramref name="version"/>.</summary>
     public static string CatalogBlob(string prefix, int version) => prefix + "v" + version.ToString(CultureInfo.InvariantCulture) + ".json";
 
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex LineName();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}\z")]
     private static partial Regex TenantName();
 }
 

@@ -18,7 +18,8 @@ public sealed class InvalidLineDecisionQueryException(string message, string par
 
 /// <summary>
 /// Reads a line's decision log (the Parquet parts of <see cref="LineDecisionLogGrain"/>) a page at a time. A page costs
-/// one listing per day of the window it walks (a day without decisions: one empty listing) and the reads of the parts that
+/// one listing per day of the window it walks, from the log's first day to the window's end or a little past now (a day
+/// without decisions: one empty listing), and the reads of the parts that
 /// hold its rows, plus at most the next part to know whether more follow: O(page), not O(log). Decisions buffered in the
 /// log grain are not seen: callers with a cluster flush it first (<see cref="ILineDecisionLogGrain.Flush"/>).
 /// </summary>
@@ -55,9 +56,15 @@ public static partial class LineDecisionLog
         {
             return new LineDecisionSlice([], null);
         }
+        if (until is { } before && before.UtcDateTime <= firstHour)
+        {
+            return new LineDecisionSlice([], null);
+        }
         var start = new[] { firstHour, cursor?.Hour ?? DateTime.MinValue, since is { } s ? Floor(s.UtcDateTime) : DateTime.MinValue }.Max();
-        // Without an end, a little past now: a silo's clock may run ahead of this one.
-        var end = until is { } u ? Floor(u.UtcDateTime.AddTicks(-1)) : Floor(DateTime.UtcNow).AddHours(2);
+        // No part is dated later than a little past now (a silo's clock may run ahead of this one), so the walk, a listing
+        // per day, ends there: an `until` years ahead would otherwise list every day up to it.
+        var latest = Floor(DateTime.UtcNow).AddHours(2);
+        var end = until is { } u && u.UtcDateTime <= latest ? Floor(u.UtcDateTime.AddTicks(-1)) : latest;
         var page = new List<LineDecision>(Math.Min(limit, 1024));
         for (var day = start.Date; day <= end.Date; day = day.AddDays(1))
         {
@@ -100,7 +107,7 @@ public static partial class LineDecisionLog
             : null;
     }
 
-    [GeneratedRegex(@"^date=(?<day>\d{4}-\d{2}-\d{2})/hour=(?<hour>\d{2})/part-[0-9A-Za-z_-]{1,100}\.parquet$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^date=(?<day>\d{4}-\d{2}-\d{2})/hour=(?<hour>\d{2})/part-[0-9A-Za-z_-]{1,100}\.parquet\z", RegexOptions.CultureInvariant)]
     private static partial Regex PartPath();
 
     /// <summary>A position in the log: a part (its path under <c>decisions/</c>) and a row in it; its token is base64url.</summary>

@@ -34,6 +34,8 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(30);
 
     private readonly List<PendingBatch> _buffer = [];
+    // Journal blobs whose batches a part holds, not deleted yet.
+    private readonly List<string> _writtenJournals = [];
     private int _bufferedRows;
     private int _sequence;
     private readonly string _activationTag = Guid.NewGuid().ToString("N")[..8];
@@ -140,26 +142,84 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     private async Task FlushBufferAsync()
     {
         await DropBatchesWithoutJournalAsync().ConfigureAwait(true);
-        // Batches are in journal order; per hour, the part is named after the hour's first batch with rows.
+        // Batches are in journal order; per hour, a part is named after the first batch it holds.
         foreach (var hour in _buffer.GroupBy(b => b.Hour).ToList())
         {
-            var batches = hour.ToList();
-            var rows = batches.SelectMany(b => b.Rows).OrderBy(d => d.DecidedAt).ToList();
-            if (rows.Count > 0)
+            var left = hour.ToList();
+            while (left.FirstOrDefault(b => b.Rows.Count > 0) is { } first)
             {
-                var part = LineBlobNames.DecisionPart(LinePrefix, hour.Key, KeyOf(batches.First(b => b.Rows.Count > 0).JournalBlob));
-                using var content = new MemoryStream();
-                await LineDecisionParquet.WriteAsync(rows, content).ConfigureAwait(true);
-                content.Position = 0;
-                // A conditional create: a part is never replaced (a part named after a batch holds all of that batch's rows).
-                await blobs.PutAsync(part, content, overwrite: false).ConfigureAwait(true);
+                var part = LineBlobNames.DecisionPart(LinePrefix, hour.Key, KeyOf(first.JournalBlob));
+                var held = await WritePartAsync(part, left).ConfigureAwait(true);
+                if (!held.Contains(first))
+                {
+                    throw new InvalidOperationException($"the decision part '{part}' exists and does not hold the batch it is named after");
+                }
+                // Out of the buffer as soon as a part holds them: a journal delete that fails below must not write them twice.
+                foreach (var batch in held)
+                {
+                    Written(batch);
+                }
+                left.RemoveAll(held.Contains);
             }
-            foreach (var batch in batches)
+            foreach (var empty in left)
             {
-                await blobs.DeleteAsync(batch.JournalBlob).ConfigureAwait(true);
-                _buffer.Remove(batch);
-                _bufferedRows -= batch.Rows.Count;
+                Written(empty);
             }
+        }
+        await DeleteWrittenJournalsAsync().ConfigureAwait(true);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="batches"/>' rows as the part <paramref name="part"/> and returns the batches it holds: all of
+    /// them, or, when the part exists already, those it holds. A part is created, never replaced, and it exists already
+    /// only when an earlier flush wrote it and lost the answer (a timeout after the write landed); rows buffered since then
+    /// go to a part of their own.
+    /// </summary>
+    private async Task<List<PendingBatch>> WritePartAsync(string part, List<PendingBatch> batches)
+    {
+        var rows = batches.SelectMany(b => b.Rows).OrderBy(d => d.DecidedAt).ToList();
+        using var content = new MemoryStream();
+        await LineDecisionParquet.WriteAsync(rows, content).ConfigureAwait(true);
+        content.Position = 0;
+        try
+        {
+            await blobs.PutAsync(part, content, overwrite: false).ConfigureAwait(true);
+            return batches;
+        }
+        catch (BlobAlreadyExistsException)
+        {
+            var inPart = (await LineDecisionParquet.ReadAsync(blobs, part).ConfigureAwait(true)).Select(d => d.ImageId).ToHashSet(StringComparer.Ordinal);
+            // A batch's rows are fixed once buffered, so a part holds all of a batch or none of it.
+            return batches.Where(b => b.Rows.Count > 0 && b.Rows.All(d => inPart.Contains(d.ImageId))).ToList();
+        }
+    }
+
+    private void Written(PendingBatch batch)
+    {
+        _buffer.Remove(batch);
+        _bufferedRows -= batch.Rows.Count;
+        _writtenJournals.Add(batch.JournalBlob);
+    }
+
+    /// <summary>
+    /// Deletes the journal blobs of written batches. One that fails stays for the next flush and is only logged: its
+    /// decisions are stored and in a part (the caller that appended them is not told otherwise), and an activation that
+    /// finds it re-logs none of its rows, since a part of its hour holds them.
+    /// </summary>
+    private async Task DeleteWrittenJournalsAsync()
+    {
+        while (_writtenJournals.Count > 0)
+        {
+            try
+            {
+                await blobs.DeleteAsync(_writtenJournals[^1]).ConfigureAwait(true);
+            }
+            catch (BlobStoreException e)
+            {
+                LogJournalDeleteFailed(logger, e, _writtenJournals.Count, LinePrefix);
+                return;
+            }
+            _writtenJournals.RemoveAt(_writtenJournals.Count - 1);
         }
     }
 
@@ -285,4 +345,7 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not write its parts on deactivation; the journal keeps them")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not delete {Count} journal blobs of batches written as parts; the next flush deletes them")]
+    private static partial void LogJournalDeleteFailed(ILogger logger, Exception exception, int count, string line);
 }

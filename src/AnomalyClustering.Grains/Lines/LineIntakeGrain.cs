@@ -114,7 +114,7 @@ internal sealed partial class LineIntakeGrain(LineImageDecider decider, LineCata
     [LoggerMessage(Level = LogLevel.Debug, Message = "Intake image {ImageId} of {Line}: {Decision}, {LatencyMs} ms after it was sent")]
     private static partial void LogDecided(ILogger logger, string imageId, string line, string decision, double latencyMs);
 
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\z")]
     private static partial Regex ImageId();
 }
 
