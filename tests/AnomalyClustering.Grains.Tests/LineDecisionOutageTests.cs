@@ -42,6 +42,47 @@ public sealed class LineDecisionOutageTests(ThreeSiloCluster fixture) : IClassFi
         Assert.Equal(again.Decision!.DecidedAt, stored.DecidedAt);
     }
 
+    [Fact]
+    public async Task AnImageStoredAsAnUnknownLinesErrorIsDecidedOnceTheLineExists()
+    {
+        // An intake message that came before its line was made is stored as an `unknown-line` error. Before, that error was
+        // final: the image sent again after the line was made was answered with it and never decided.
+        var cancel = TestContext.Current.CancellationToken;
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 89);
+        var job = await JobRuns.RunAsync(fixture.Cluster.Client, fixture.Store, "line-unknown-" + Guid.NewGuid().ToString("N")[..8], data.Job(new JobOptions()));
+        Assert.Equal(JobState.Completed, job.State);
+        var catalog = await JobLines.CatalogOfAsync(fixture, job, "early");
+        var prefix = $"lines/_/early-{Guid.NewGuid():N}/";
+        var image = new LineImageDecider.StoredImage("early-image", data.Images[2].Id, data.Images[2].BlobName);
+        var decider = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<LineImageDecider>();
+
+        await decider.RecordFailureAsync(prefix, 0, image, new LineImageError(LineImageError.UnknownLine, "line 'early' has no catalog"));
+        // Sent again while the line still does not exist: one error, not two.
+        await decider.RecordFailureAsync(prefix, 0, image, new LineImageError(LineImageError.UnknownLine, "line 'early' has no catalog"));
+        var early = await decider.StoredDecisionAsync(prefix, image.ImageId, cancel);
+        Assert.NotNull(early);
+        Assert.False(early.IsFinal);
+
+        var decided = Assert.Single(await decider.DecideAsync(prefix, catalog, [image], logFailures: true, cancel));
+        Assert.Null(decided.Error);
+        Assert.False(decided.Repeated);
+        Assert.NotEqual(LineDecision.ErrorDecision, decided.Decision!.Decision);
+        var stored = await decider.StoredDecisionAsync(prefix, image.ImageId, cancel);
+        Assert.NotNull(stored);
+        Assert.True(stored.IsFinal);
+        Assert.Equal(decided.Decision.DecidedAt, stored.DecidedAt);
+        // A later unknown-line error (the line deleted and its messages still queued) does not replace a decision.
+        await decider.RecordFailureAsync(prefix, 0, image, new LineImageError(LineImageError.UnknownLine, "line 'early' has no catalog"));
+        Assert.Equal(decided.Decision.DecidedAt, (await decider.StoredDecisionAsync(prefix, image.ImageId, cancel))!.DecidedAt);
+        var again = Assert.Single(await decider.DecideAsync(prefix, catalog, [image], logFailures: true, cancel));
+        Assert.True(again.Repeated);
+
+        // The log keeps the history: the error once, then the decision.
+        await fixture.Cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix).Flush();
+        var logged = await LineDecisionLog.PageAsync(fixture.Store, prefix, null, null, 100, null, cancel);
+        Assert.Equal([LineDecision.ErrorDecision, decided.Decision.Decision], logged.Decisions.Select(d => d.Decision));
+    }
+
     /// <summary>A grain factory whose line decision log grains are on a silo that is gone; every other grain is real.</summary>
     public class UnreachableLog : DispatchProxy
     {

@@ -269,6 +269,24 @@ public sealed class LineApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task DeletingANameThatHoldsOnlyUnknownLineErrorsDeletesThem()
+    {
+        // What intake messages for a line that does not exist leave under its name: before, DELETE answered 404 and the
+        // blobs stayed for good.
+        var cancel = TestContext.Current.CancellationToken;
+        var name = "never-made-" + Guid.NewGuid().ToString("N")[..8];
+        var prefix = $"lines/_/{name}/";
+        await server.Store.PutAsync(LineBlobNames.DecisionOf(prefix, "early-image"), new MemoryStream("{}"u8.ToArray()), cancellationToken: cancel);
+
+        using (var deleted = await Client.DeleteAsync($"/lines/{name}", cancel))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        Assert.Empty(await NamesAsync(prefix));
+        await JobApiTests.ProblemAsync(await Client.DeleteAsync($"/lines/{name}", cancel), HttpStatusCode.NotFound, name);
+    }
+
+    [Fact]
     public async Task TheCliMakesAndShowsALineOnTheServerFromItsJob()
     {
         var jobId = await CompletedJobAsync(Client, seed: 43, new JobOptions { Clusters = 2, Seed = 3 }, perClass: 3);

@@ -10,6 +10,9 @@ namespace AnomalyClustering.Grains.Jobs;
 /// </summary>
 internal static class JobShardPhase
 {
+    // The progress of a shard called for the first time, until its answer.
+    private static readonly ShardProgress NotStarted = new(0, 0, 0, 0, null, 0, 0);
+
     public static async Task RunAsync(JobRunContext run, CancellationToken cancellationToken)
     {
         var state = run.State;
@@ -35,6 +38,24 @@ internal static class JobShardPhase
         // Shards that ran before a restart are followed first, then the others in order.
         var active = state.ActiveShards.Keys.Where(shard => !state.IsShardDone(shard)).Order().ToList();
         var waiting = new Queue<int>(Enumerable.Range(0, shardCount).Where(shard => !state.IsShardDone(shard) && !active.Contains(shard)));
+        try
+        {
+            await FollowShardsAsync(run, state, work, activeLimit, active, waiting, cancellationToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The cancel stopped the shards that ran then; a shard whose Run call was in flight at that moment was not among
+            // them (or got its Stop before its Run). No call of this loop is in flight now, so this stop is the last word.
+            // Not awaited: a deletion cancels this loop too and waits for the shards in its own steps (Forget), after its
+            // call has answered; waiting here would hold that call for the shards' image calls.
+            _ = StopQuietlyAsync(run);
+            throw;
+        }
+    }
+
+    private static async Task FollowShardsAsync(
+        JobRunContext run, JobCoordinatorState state, ShardWork work, int activeLimit, List<int> active, Queue<int> waiting, CancellationToken cancellationToken)
+    {
         while (waiting.Count > 0 || active.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -44,6 +65,10 @@ internal static class JobShardPhase
             }
             foreach (var shard in active.ToArray())
             {
+                // A cancel may land while the previous shard's call is awaited: no shard is started after it.
+                cancellationToken.ThrowIfCancellationRequested();
+                // Known as running before it is called, so that a stop reaches it even when the call's answer is lost.
+                run.ActiveShards.TryAdd(shard, NotStarted);
                 ShardProgress progress;
                 try
                 {
@@ -78,6 +103,18 @@ internal static class JobShardPhase
             {
                 await Task.Delay(run.Options.ShardPollInterval, cancellationToken).ConfigureAwait(true);
             }
+        }
+    }
+
+    private static async Task StopQuietlyAsync(JobRunContext run)
+    {
+        try
+        {
+            await StopAsync(run).ConfigureAwait(true);
+        }
+        catch (Exception e)
+        {
+            run.Logger.LogWarning(e, "Job {JobId}: the shards started before its cancel could not all be stopped", run.JobId);
         }
     }
 

@@ -91,7 +91,9 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
             {
                 continue;
             }
-            if (await ReadRecordAsync(entries[e].ImageId).ConfigureAwait(true) is { } earlier)
+            // An earlier decision stands, unless it was an unknown line's error and this one is not (LineDecision.IsFinal).
+            if (await ReadRecordAsync(entries[e].ImageId).ConfigureAwait(true) is { } earlier
+                && (LineImageDecider.ParseLogged(earlier).IsFinal || !LineImageDecider.ParseLogged(entries[e].Json).IsFinal))
             {
                 stored[e] = earlier;
             }

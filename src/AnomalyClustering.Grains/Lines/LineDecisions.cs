@@ -41,6 +41,14 @@ public sealed record LineDecision(
 
     /// <summary>The <see cref="Outcome"/> (and <see cref="Decision"/>) of an image of no known type: it joins the line's novel pool.</summary>
     public const string Novel = "novel";
+
+    /// <summary>
+    /// Whether this stored decision stands for good. An <see cref="LineImageError.UnknownLine"/> error does not: it was stored
+    /// because the line did not exist yet (a gateway that sends before the line is made, or while it is made again), and the
+    /// image sent again once the line exists is decided, not answered with that error.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsFinal => Error?.Reason != LineImageError.UnknownLine;
 }
 
 /// <summary>What <c>POST /lines/{name}/images</c> answers per image: its decision, or why there is none.</summary>
@@ -58,5 +66,8 @@ public sealed record LineImageError(string Reason, string Message)
 {
     /// <summary>The reason of a failure that is not the image's: a worker or the store was away. Retried, never stored.</summary>
     public const string Unavailable = "unavailable";
+
+    /// <summary>The reason of an intake image whose line has no catalog. Stored, but not final (<see cref="LineDecision.IsFinal"/>).</summary>
+    public const string UnknownLine = "unknown-line";
 }
 

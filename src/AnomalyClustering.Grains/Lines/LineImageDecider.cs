@@ -166,7 +166,7 @@ public sealed class LineImageDecider(IGrainFactory grains, IBlobStore store, ILo
     private async Task<(LineImageResult Result, float[]? Embedding)> DecideOneAsync(
         string prefix, LineCatalog catalog, WardAssignmentRule rule, JobOptions options, StoredImage image, bool logFailures, CancellationToken cancellationToken)
     {
-        if (await StoredDecisionAsync(prefix, image.ImageId, cancellationToken).ConfigureAwait(false) is { } earlier)
+        if (await StoredDecisionAsync(prefix, image.ImageId, cancellationToken).ConfigureAwait(false) is { IsFinal: true } earlier)
         {
             return (AnswerOf(image.ImageId, image.FileName, true, earlier), null);
         }

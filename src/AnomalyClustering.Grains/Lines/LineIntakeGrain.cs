@@ -53,7 +53,7 @@ internal sealed partial class LineIntakeGrain(LineImageDecider decider, LineCata
             logger.LogError("Intake message for line {Line} dropped: image id '{ImageId}' is not valid", prefix, item.ImageId);
             return;
         }
-        if (await decider.StoredDecisionAsync(prefix, item.ImageId, CancellationToken.None).ConfigureAwait(true) is not null)
+        if (await decider.StoredDecisionAsync(prefix, item.ImageId, CancellationToken.None).ConfigureAwait(true) is { IsFinal: true })
         {
             return;
         }
@@ -65,7 +65,7 @@ internal sealed partial class LineIntakeGrain(LineImageDecider decider, LineCata
         }
         if (await NewestCatalogAsync(prefix).ConfigureAwait(true) is not { } catalog)
         {
-            await decider.RecordFailureAsync(prefix, 0, image, new LineImageError("unknown-line",
+            await decider.RecordFailureAsync(prefix, 0, image, new LineImageError(LineImageError.UnknownLine,
                 $"line '{item.Line}' has no catalog; make one from a completed job (POST /lines, or line create) before sending its images.")).ConfigureAwait(true);
             return;
         }

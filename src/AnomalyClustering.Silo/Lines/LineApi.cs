@@ -63,7 +63,7 @@ public static class LineApi
         lines.MapDelete("/{name}", DeleteAsync)
             .WithName("DeleteLine")
             .WithSummary("Delete a line of the caller's tenant: every catalog version, its images, outcomes and decisions")
-            .WithDescription("Afterwards the name is unknown (404) and free for a new line. Intake messages still queued for it are logged as `unknown-line` errors under the name (an intake consumer may keep a catalog it read for up to 10 s).")
+            .WithDescription("Afterwards the name is unknown (404) and free for a new line. Intake messages still queued for it are logged as `unknown-line` errors under the name (an intake consumer may keep a catalog it read for up to 10 s); such errors are not final (the image is decided when sent again once a line of the name exists), and a DELETE of a name that holds only them deletes them (204; 404 when the name holds nothing).")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -183,15 +183,25 @@ public static class LineApi
     private static async Task<IResult> DeleteAsync(
         string name, HttpContext http, IBlobStore store, LineCatalogStore lines, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+        // A name without a catalog is unknown, but its folder may hold what intake messages sent before the line was made
+        // (or after it was deleted) left: `unknown-line` errors. Those are deleted too, or nothing would ever remove them.
+        var known = await lines.NewestAsync(prefix, cancellationToken).ConfigureAwait(false) is not null;
+        if (!known && !await AnyBlobAsync(store, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+        }
         // The decision log's buffer first: flushed after the deletion, it would bring the line's decisions back. (A batch
         // logged in between loses its journal to the deletion, and the log drops a batch without a journal.)
         await grains.GetGrain<ILineDecisionLogGrain>(prefix).Discard().ConfigureAwait(false);
         // The prefix ends with '/': line "plate" never takes "plate-b" with it. The catalogs last, after the pins: while a
         // catalog is left the line is still found, so a deletion that failed half-way is finished by asking again.
         await store.DeletePrefixAsync(prefix, keep: name => LineCatalogStore.VersionOf(prefix, name) is not null, BlobStoreExtensions.DeletionBatch, cancellationToken).ConfigureAwait(false);
-        await FeatureCachePins.UnpinAsync(store, prefix, cancellationToken).ConfigureAwait(false);
+        if (known)
+        {
+            // Not for a name without a catalog: a line being made writes its pins before its catalog.
+            await FeatureCachePins.UnpinAsync(store, prefix, cancellationToken).ConfigureAwait(false);
+        }
         await store.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
@@ -335,6 +345,15 @@ public static class LineApi
     {
         await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         return LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
+    }
+
+    private static async Task<bool> AnyBlobAsync(IBlobStore store, string prefix, CancellationToken cancellationToken)
+    {
+        await foreach (var _ in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+        return false;
     }
 
     private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
