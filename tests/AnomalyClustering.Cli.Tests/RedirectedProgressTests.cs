@@ -58,6 +58,29 @@ public sealed partial class RedirectedProgressTests
         Assert.Single(text, l => l.StartsWith("clustering: done", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void TheReferenceStageCountsTowardsItsOwnTotal()
+    {
+        // Unsupervised, the stage embeds the reference sample (every image with --refs 0): before, the total shown was the
+        // normal bank's, 0 there, so a run of thousands of images showed no count at all until the stage was done.
+        var reports = new CollectedProgress();
+        JobStatusProgress.Report(new AnomalyClustering.Abstractions.Jobs.JobStatus { JobId = "j", State = AnomalyClustering.Abstractions.Jobs.JobState.Embedding, TotalImages = 400, EmbeddedImages = 55, ReferenceImagesToEmbed = 400 }, reports);
+        // Semi-supervised: the normal bank.
+        JobStatusProgress.Report(new AnomalyClustering.Abstractions.Jobs.JobStatus { JobId = "j", State = AnomalyClustering.Abstractions.Jobs.JobState.Embedding, TotalImages = 400, TotalNormalImages = 64, EmbeddedImages = 10, ReferenceImagesToEmbed = 64 }, reports);
+        // A failed reference replaced by the next candidate: the count passes the total, which follows it.
+        JobStatusProgress.Report(new AnomalyClustering.Abstractions.Jobs.JobStatus { JobId = "j", State = AnomalyClustering.Abstractions.Jobs.JobState.Embedding, TotalImages = 400, EmbeddedImages = 18, ReferenceImagesToEmbed = 17 }, reports);
+
+        Assert.Equal([(55, 400), (10, 64), (18, 18)], reports.Items.Select(p => (p.Completed, p.Total)));
+        Assert.All(reports.Items, p => Assert.Equal(PipelineStage.EmbedImages, p.Stage));
+    }
+
+    private sealed class CollectedProgress : IProgress<PipelineProgress>
+    {
+        public List<PipelineProgress> Items { get; } = [];
+
+        public void Report(PipelineProgress value) => Items.Add(value);
+    }
+
     /// <summary>Every line that names a stage is one whole progress line, and no line appears twice.</summary>
     private static void AssertWholeLines(string output)
     {

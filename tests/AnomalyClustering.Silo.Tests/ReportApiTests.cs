@@ -47,6 +47,16 @@ public sealed class ReportApiTests(SiloServer server, ChromiumFixture chromium)
         }
         Assert.Contains(">hole<", await Client.GetStringAsync($"/jobs/{jobId}/report", TestContext.Current.CancellationToken));
 
+        // A body without the name (empty, '{}', a misspelt member) is refused and removes nothing: before, each answered 200
+        // and removed the name.
+        foreach (var (body, reason) in new[] { ("", "not a valid request"), ("{}", "name"), ("{\"Name2\": \"x\"}", "Name2") })
+        {
+            using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            await JobApiTests.ProblemAsync(await Client.PutAsync($"/jobs/{jobId}/clusters/1/name", content, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, reason);
+        }
+        Assert.Equal("hole", (await Client.GetFromJsonAsync<JobClusters>($"/jobs/{jobId}/clusters", SiloServer.Json, TestContext.Current.CancellationToken))!
+            .Clusters.Single(c => c.Cluster == 1).Name);
+
         // An empty name removes it.
         using var removed = await Client.PutAsJsonAsync($"/jobs/{jobId}/clusters/1/name", new ClusterNameRequest(""), SiloServer.Json, TestContext.Current.CancellationToken);
         Assert.Empty((await removed.Content.ReadFromJsonAsync<JobClusterNames>(SiloServer.Json, TestContext.Current.CancellationToken))!.Names);

@@ -57,6 +57,13 @@ public sealed record JobStatus
     /// <summary>Images (and normal images) embedded or read from the feature cache so far.</summary>
     [Id(4)] public int EmbeddedImages { get; init; }
 
+    /// <summary>
+    /// While the job is <see cref="JobState.Embedding"/>: how many images that stage embeds (the normal bank in
+    /// semi-supervised mode; the reference sample, R + 1 images or every image for exact scores, otherwise), the total of
+    /// <see cref="EmbeddedImages"/> then. 0 before the stage knows it and after it.
+    /// </summary>
+    [Id(19)] public int ReferenceImagesToEmbed { get; init; }
+
     /// <summary>Of <see cref="EmbeddedImages"/>, those read from the feature cache.</summary>
     [Id(5)] public int CacheHits { get; init; }
 

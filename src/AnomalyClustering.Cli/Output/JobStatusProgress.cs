@@ -12,8 +12,10 @@ internal static class JobStatusProgress
         switch (status.State)
         {
             case JobState.Queued or JobState.Embedding:
-                // The references (R+1 images, all when exact) or the normal bank; the status knows the count of the latter only.
-                progress.Report(new PipelineProgress(PipelineStage.EmbedImages, status.EmbeddedImages, status.TotalNormalImages));
+                // The references (R+1 images, all when exact) or the normal bank. A failed reference is replaced by the next
+                // candidate, so the count may pass the total it was given.
+                progress.Report(new PipelineProgress(PipelineStage.EmbedImages, status.EmbeddedImages,
+                    Math.Max(status.EmbeddedImages, status.ReferenceImagesToEmbed > 0 ? status.ReferenceImagesToEmbed : status.TotalNormalImages)));
                 break;
             case JobState.Weighting:
                 progress.Report(new PipelineProgress(PipelineStage.WeightPatches, status.WeightedImages, Math.Max(0, status.TotalImages - status.FailedImages)));

@@ -290,6 +290,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             Note = note,
         };
         _context.ReferencesEmbedded = 0;
+        _context.ReferencesToEmbed = 0;
         // A cancelled or failed job's record is marked: it runs again, so the mark goes.
         await WriteJobRecordAsync().ConfigureAwait(true);
         await WriteStateAsync().ConfigureAwait(true);
@@ -881,6 +882,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             TotalNormalImages = S.SelectedNormals.Length,
             // While the references are fixed, their progress; then the normal bank's and every processed image's.
             EmbeddedImages = S.ReferencesFixed ? S.NormalEmbedded.Count(done => done) + processed : _context.ReferencesEmbedded,
+            ReferenceImagesToEmbed = S.ReferencesFixed ? 0 : _context.ReferencesToEmbed,
             CacheHits = S.CacheHits + active.Sum(progress => progress.CacheHits),
             WeightedImages = processed - (failed - S.Failures.Count),
             FailedImages = failed,

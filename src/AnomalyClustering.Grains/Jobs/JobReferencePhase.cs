@@ -86,6 +86,7 @@ internal static class JobReferencePhase
         var chunks = new ManifestChunks(run, normal: true);
         // A run resumed after a fault counts from what is already embedded.
         run.ReferencesEmbedded = state.NormalEmbedded.Count(done => done);
+        run.ReferencesToEmbed = state.SelectedNormals.Length;
         var pending = Enumerable.Range(0, state.SelectedNormals.Length).Where(n => !state.NormalEmbedded[n]).ToArray();
         await run.ForEachBoundedAsync(pending, async n =>
         {
@@ -121,6 +122,7 @@ internal static class JobReferencePhase
         var chunks = new ManifestChunks(run, normal: false);
         // A run resumed after a fault draws the pool again (its bags are in the feature cache by then).
         run.ReferencesEmbedded = 0;
+        run.ReferencesToEmbed = wanted;
         var pool = new List<(int Index, string Blob, string? Hash)>(wanted);
         var exhausted = false;
         while (pool.Count < wanted && !exhausted)

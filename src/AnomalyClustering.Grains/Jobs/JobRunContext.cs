@@ -41,6 +41,9 @@ internal sealed class JobRunContext(
     /// <summary>Reference or normal images embedded so far in this activation's reference phase (status only).</summary>
     public int ReferencesEmbedded { get; set; }
 
+    /// <summary>How many images the reference phase embeds, once it knows (status only; see <see cref="JobStatus.ReferenceImagesToEmbed"/>).</summary>
+    public int ReferencesToEmbed { get; set; }
+
     /// <summary>Adds <paramref name="elapsed"/> to the time spent in <paramref name="stage"/>, summed over resumptions.</summary>
     public void AddStageTime(AnomalyClustering.Jobs.PipelineStage stage, TimeSpan elapsed) =>
         State.StageSeconds[stage.ToString()] = State.StageSeconds.GetValueOrDefault(stage.ToString()) + elapsed.TotalSeconds;

@@ -339,10 +339,12 @@ public static class JobApi
             : Results.Accepted($"/jobs/{jobId}", await coordinator.GetStatus().ConfigureAwait(false));
     }
 
-    private static async Task<IResult> NameClusterAsync(string jobId, int cluster, ClusterNameRequest? request, IGrainFactory grains, HttpContext http)
+    private static async Task<IResult> NameClusterAsync(string jobId, int cluster, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        CompletedOrConflict(await KnownJobAsync(grains, jobId, http).ConfigureAwait(false));
-        var names = await grains.GetGrain<IClusteringJobGrain>(jobId).NameCluster(cluster, request?.Name).ConfigureAwait(false);
+        CompletedOrConflict(await KnownJobAsync(grains, jobId, request.HttpContext).ConfigureAwait(false));
+        // Read strictly (unknown members and a missing name refused): a lenient read took '{}' or a typo for a removal.
+        var body = await JobRequests.ReadJsonAsync<ClusterNameRequest>(request, cancellationToken).ConfigureAwait(false);
+        var names = await grains.GetGrain<IClusteringJobGrain>(jobId).NameCluster(cluster, body.Name).ConfigureAwait(false);
         return Results.Ok(new JobClusterNames(jobId, names));
     }
 

@@ -80,8 +80,11 @@ public sealed record JobClusters(
 public sealed record JobCluster(int Cluster, int Size, string? CentreImage, IReadOnlyDictionary<string, int> Labels, string? Name = null);
 
 /// <summary>The body of <c>PUT /jobs/{jobId}/clusters/{cluster}/name</c>.</summary>
-/// <param name="Name">The cluster's name (e.g. "crack"); null or blank removes it.</param>
-public sealed record ClusterNameRequest(string? Name);
+/// <param name="Name">
+/// The cluster's name (e.g. "crack"); null or blank removes it. Required: a body without it (<c>{}</c>, a misspelt member)
+/// is refused, not read as a removal.
+/// </param>
+public sealed record ClusterNameRequest([property: System.Text.Json.Serialization.JsonRequired] string? Name);
 
 /// <summary>Every name of a job's clusters after a rename.</summary>
 /// <param name="JobId">The job.</param>

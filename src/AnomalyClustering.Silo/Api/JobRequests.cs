@@ -20,8 +20,10 @@ public static class JobRequests
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !(contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)))
         {
+            // The upload hint only where a client may have meant an upload.
+            var upload = request.Path.Equals("/jobs", StringComparison.OrdinalIgnoreCase) ? "; to upload image files, POST multipart/form-data to /jobs/upload" : "";
             throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
-                $"this endpoint takes application/json (got '{request.ContentType ?? "none"}'); to upload image files, POST multipart/form-data to /jobs/upload.");
+                $"this endpoint takes application/json (got '{request.ContentType ?? "none"}'){upload}.");
         }
         try
         {
