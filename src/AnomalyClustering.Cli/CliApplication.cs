@@ -62,6 +62,9 @@ internal static class CliApplication
                 Output = console.OutWriter,
                 Error = console.Error,
                 EnableDefaultExceptionHandler = false,
+                // Ctrl+C or SIGTERM cancels the command's token; the command then cancels its job (a server's cancel call
+                // has 10 s) and says so. The default 2 s ended the process before that, silently, with the cancel call cut off.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(20),
             };
             return await parseResult.InvokeAsync(configuration, cancellationToken);
         }

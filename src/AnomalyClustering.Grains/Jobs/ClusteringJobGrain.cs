@@ -882,7 +882,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             TotalNormalImages = S.SelectedNormals.Length,
             // While the references are fixed, their progress; then the normal bank's and every processed image's.
             EmbeddedImages = S.ReferencesFixed ? S.NormalEmbedded.Count(done => done) + processed : _context.ReferencesEmbedded,
-            ReferenceImagesToEmbed = S.ReferencesFixed ? 0 : _context.ReferencesToEmbed,
+            ReferenceImagesToEmbed = S.ReferencesFixed || S.State != JobState.Embedding ? 0 : _context.ReferencesToEmbed,
             CacheHits = S.CacheHits + active.Sum(progress => progress.CacheHits),
             WeightedImages = processed - (failed - S.Failures.Count),
             FailedImages = failed,
