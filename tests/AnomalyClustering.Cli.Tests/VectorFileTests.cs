@@ -60,6 +60,32 @@ public sealed class VectorFileTests
         }
     }
 
+    [Theory]
+    [InlineData("1,2\n3,4\nx,5\n", 3)]
+    [InlineData("f0,f1\n1,2\nNA,4\n5,6\n", 3)]
+    public void CsvColumnOneNumericInSomeRowsOnlyIsAnErrorNotIds(string text, int line)
+    {
+        // One typo or 'NA' in column 1 once made the whole column ids: every row lost a dimension, without a word.
+        using var folder = new TempFolder();
+        var path = folder.WriteText(text, "x.csv");
+
+        var error = Assert.Throws<CliInputException>(() => EmbeddingTable.Read(path));
+
+        Assert.Contains($"line {line}, column 1: '", error.Message);
+        Assert.Contains("is not a number", error.Message);
+    }
+
+    [Fact]
+    public void CsvColumnOneOfTextInEveryRowIsIdsWithoutAHeader()
+    {
+        using var folder = new TempFolder();
+        var table = EmbeddingTable.Read(folder.WriteText("a,1,2\nb,3,4\nc,5,6\n", "x.csv"));
+
+        Assert.True(table.HasIdColumn);
+        Assert.Equal(["a", "b", "c"], table.Ids);
+        Assert.Equal(2, table.Dimension);
+    }
+
     [Fact]
     public void CsvWithRaggedRowsNamesTheLine()
     {

@@ -108,8 +108,22 @@ internal sealed class EmbeddingTable
         {
             throw new CliInputException($"'{path}' has a header but no rows of embeddings.");
         }
+        var lineOffset = header is null ? 1 : 2;
+        // Column 1 holds ids only when that is clear: a header names it (or leaves it blank, as pandas' index does), or
+        // no row of it is a number. A column numeric in some rows and not in others is a typo or an 'NA', not ids:
+        // taking it as ids would silently drop a dimension of every row.
         var idColumn = (header is not null && (header[0].Trim().Length == 0 || IsIdColumnName(header[0])))
-            || data.Any(row => !IsNumber(row[0]));
+            || data.All(row => !IsNumber(row[0]));
+        if (!idColumn)
+        {
+            var textRow = data.FindIndex(row => !IsNumber(row[0]));
+            if (textRow >= 0)
+            {
+                throw new CliInputException(
+                    $"'{path}' line {textRow + lineOffset}, column 1: '{data[textRow][0]}' is not a number (other rows have numbers there). "
+                    + $"If column 1 holds image ids, add a header row whose first name is one of {string.Join(", ", IdColumnNames)}.");
+            }
+        }
 
         var first = idColumn ? 1 : 0;
         var dimension = data[0].Length - first;
@@ -119,7 +133,6 @@ internal sealed class EmbeddingTable
         }
         var values = new float[data.Count * dimension];
         var ids = new string[data.Count];
-        var lineOffset = header is null ? 1 : 2;
         for (var i = 0; i < data.Count; i++)
         {
             var row = data[i];
