@@ -43,6 +43,20 @@ public class NpyArrayTests
     }
 
     [Fact]
+    public void AShapeEntryPastIntRangeIsATooLargeInputError()
+    {
+        // A header that declares 3,000,000,000 rows over 64 bytes of data: int.Parse of the shape overflowed before.
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3000000000, 1), }";
+        header = header.PadRight(117) + "\n";
+        byte[] bytes = [0x93, .. "NUMPY"u8, 1, 0, (byte)header.Length, 0, .. System.Text.Encoding.Latin1.GetBytes(header), .. new byte[64]];
+
+        var error = Assert.Throws<InvalidClusteringInputException>(() => NpyArray.ReadSingleMatrix(new MemoryStream(bytes), out _, out _));
+
+        Assert.Contains("too large", error.Message);
+        Assert.Contains("3000000000", error.Message);
+    }
+
+    [Fact]
     public void RowsOfATruncatedFileAreRefusedBeforeAnyIsRead()
     {
         var bytes = NpyArray.FromSingles([1f, 2f, 3f, 4f], 2, 2).ToBytes();

@@ -97,10 +97,24 @@ public sealed partial class NpyArray
         }
         // Refuses an unsupported element type here, before any data is read.
         _ = ElementSize(dtype);
-        var shape = shapeMatch.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
-            .ToArray();
+        var shapeText = shapeMatch.Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new int[shapeText.Length];
+        for (var i = 0; i < shape.Length; i++)
+        {
+            // Parsed as a wide integer first: a dimension past int's range is an array this reader cannot hold (an input
+            // error like any other too-large file), not a parse failure.
+            if (!ulong.TryParse(shapeText[i], NumberStyles.None, CultureInfo.InvariantCulture, out var dimension))
+            {
+                throw new InvalidClusteringInputException($".npy header is malformed: shape entry '{shapeText[i]}' is not a count: {header.Trim()}");
+            }
+            if (dimension > int.MaxValue)
+            {
+                throw new InvalidClusteringInputException(
+                    $".npy data is too large: shape ({string.Join(", ", shapeText)}) has a dimension over {int.MaxValue}.");
+            }
+            shape[i] = (int)dimension;
+        }
         return new NpyHeader(dtype, shape, headerStart + headerLength);
     }
 
