@@ -14,6 +14,14 @@ namespace AnomalyClustering.Embedding.Imaging;
 /// </summary>
 internal static class TiffDecoding
 {
+    /// <summary>
+    /// Parts of LibTiff's messages for a well-formed TIFF it has no reader for: sample sizes and formats its RGBA
+    /// interface lacks ("Sorry, can not handle images with 12-bit samples") and codecs it does not implement. Its
+    /// "cannot handle zero ..." (one word) is damage and stays corrupt.
+    /// </summary>
+    private static readonly string[] UnsupportedMessages =
+        ["can not handle", "is not implemented", "not implemented yet", "is not configured", "not supported with", "not supported for this compression"];
+
     [ThreadStatic]
     private static string? t_lastError;
 
@@ -210,8 +218,15 @@ internal static class TiffDecoding
             || message.Contains("Cannot read", StringComparison.OrdinalIgnoreCase)
             || message.Contains("unexpected end", StringComparison.OrdinalIgnoreCase);
         var size = length.ToString("N0", CultureInfo.InvariantCulture);
-        return truncated
-            ? new ImageDecodeException(imageId, ImageDecodeFailure.Truncated, $"truncated TIFF data (the {where} ends after {size} bytes: {message}); the file was cut short, copy or export it again.")
+        if (truncated)
+        {
+            return new ImageDecodeException(imageId, ImageDecodeFailure.Truncated, $"truncated TIFF data (the {where} ends after {size} bytes: {message}); the file was cut short, copy or export it again.");
+        }
+        // A valid TIFF that LibTiff cannot read (12-bit or floating-point samples from industrial cameras, a codec it
+        // lacks) is no damage: exporting it again would give the same file, converting it is what helps.
+        return UnsupportedMessages.Any(part => message.Contains(part, StringComparison.OrdinalIgnoreCase))
+            ? new ImageDecodeException(imageId, ImageDecodeFailure.UnsupportedFormat,
+                $"this kind of TIFF is not supported ({message}); convert it to 8- or 16-bit greyscale or RGB (TIFF or PNG).")
             : new ImageDecodeException(imageId, ImageDecodeFailure.Corrupt, $"the TIFF {where} is damaged ({message}); export the image again.");
     }
 

@@ -141,6 +141,39 @@ public class CameraFormatDecodingTests
         Assert.Contains($"{samples} samples a pixel", error.Message);
     }
 
+    [Theory]
+    [InlineData(12, SampleFormat.UINT)]
+    [InlineData(32, SampleFormat.IEEEFP)]
+    public void AValidTiffOfSamplesLibTiffCannotReadIsUnsupportedNotCorrupt(int bits, SampleFormat format)
+    {
+        // 12-bit and floating-point greyscale, as industrial cameras write them: well-formed files that exporting again
+        // would not change, so the reason must say convert, not damaged.
+        var stream = new MemoryStream();
+        using (var tiff = Tiff.ClientOpen("odd.tif", "w", stream, new TiffStream()))
+        {
+            tiff.SetField(TiffTag.IMAGEWIDTH, 16);
+            tiff.SetField(TiffTag.IMAGELENGTH, 8);
+            tiff.SetField(TiffTag.BITSPERSAMPLE, bits);
+            tiff.SetField(TiffTag.SAMPLEFORMAT, format);
+            tiff.SetField(TiffTag.SAMPLESPERPIXEL, 1);
+            tiff.SetField(TiffTag.PHOTOMETRIC, Photometric.MINISBLACK);
+            tiff.SetField(TiffTag.PLANARCONFIG, PlanarConfig.CONTIG);
+            tiff.SetField(TiffTag.ROWSPERSTRIP, 8);
+            var row = new byte[tiff.ScanlineSize()];
+            for (var y = 0; y < 8; y++)
+            {
+                Assert.True(tiff.WriteScanline(row, y));
+            }
+        }
+
+        var error = Assert.Throws<ImageDecodeException>(() => _decoder.Decode(stream.ToArray(), "odd.tif"));
+
+        Assert.Equal(ImageDecodeFailure.UnsupportedFormat, error.Reason);
+        Assert.Contains($"{bits}-bit samples", error.Message);
+        Assert.Contains("convert it", error.Message);
+        Assert.DoesNotContain("damaged", error.Message);
+    }
+
     [Fact]
     public void AGarbledTiffFailsWithATypedErrorNeverAnotherException()
     {
