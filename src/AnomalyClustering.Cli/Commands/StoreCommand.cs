@@ -52,7 +52,7 @@ internal static class StoreCommand
                 table.AddRow(
                     Markup.Escape(job.Id),
                     job.Record?.CreatedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "",
-                    spec is null ? "" : FormattableString.Invariant($"{Math.Min(job.Outcomes, spec.Manifest.ImageCount)} of {spec.Manifest.ImageCount}"),
+                    spec is null ? "" : FormattableString.Invariant($"{job.ImagesDone} of {spec.Manifest.ImageCount}"),
                     spec is null ? "" : Markup.Escape(spec.Options.Mode + (spec.Options.Clusters is { } k ? FormattableString.Invariant($", {k}") : "")),
                     (job.Bytes / 1e6).ToString("F1", CultureInfo.InvariantCulture),
                     Markup.Escape(StateOf(job)),

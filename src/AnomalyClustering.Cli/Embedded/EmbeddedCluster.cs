@@ -58,6 +58,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "anomaly-clustering");
 
+    /// <summary>Where the silo of <paramref name="storeFolder"/> keeps its jobs' grain state (coordinators and shards), one file each.</summary>
+    public static string GrainStateFolderOf(string storeFolder) => Path.Combine(storeFolder, "grain-state");
+
     /// <summary>
     /// Starts the silo. <paramref name="batchSize"/> is the most images per backbone run; <paramref name="runtime"/>'s intra-op
     /// threads, when set, also bound the images worked on at once (the CLI's <c>--threads</c>); its coordinator clusters within
@@ -101,7 +104,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             // registry, which every run on the store would share, stays in memory (EmbeddedJobStorage).
             silo.AddMemoryGrainStorage(EmbeddedJobStorage.RegistryName);
             silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Jobs, (services, _) => new EmbeddedJobStorage(
-                new AtomicFileGrainStorage(Path.Combine(store.RootFolder, "grain-state"), services.GetRequiredService<Serializer>()),
+                new AtomicFileGrainStorage(GrainStateFolderOf(store.RootFolder), services.GetRequiredService<Serializer>()),
                 services.GetRequiredKeyedService<IGrainStorage>(EmbeddedJobStorage.RegistryName)));
             silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();

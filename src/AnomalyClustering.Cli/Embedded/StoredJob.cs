@@ -1,5 +1,7 @@
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 
 namespace AnomalyClustering.Cli.Embedded;
 
@@ -10,19 +12,23 @@ namespace AnomalyClustering.Cli.Embedded;
 /// <param name="Id">The job id (<see cref="EmbeddedJobIdentity"/>).</param>
 /// <param name="Record">What was submitted and when; null when the run stopped during the upload, before it submitted the job.</param>
 /// <param name="Uploads">Images uploaded for it.</param>
-/// <param name="Outcomes">Images it embedded and weighed (one outcome blob each).</param>
+/// <param name="ImagesDone">
+/// Images embedded and weighed as the job's coordinator recorded them: the figure a resumed run starts from (its "N of M
+/// images were done"); 0 when it recorded none.
+/// </param>
 /// <param name="Bytes">Bytes of its uploads and of everything the job wrote.</param>
 /// <param name="RunningElsewhere">Whether another process holds its lock, i.e. runs it now.</param>
-internal sealed record StoredJob(string Id, JobRecordStore.JobRecord? Record, int Uploads, int Outcomes, long Bytes, bool RunningElsewhere)
+internal sealed record StoredJob(string Id, JobRecordStore.JobRecord? Record, int Uploads, int ImagesDone, long Bytes, bool RunningElsewhere)
 {
     /// <summary>
     /// The jobs of <paramref name="storeFolder"/> (whose blob store is <paramref name="store"/>), oldest first: one listing of the
-    /// CLI's upload and job prefixes, one read per job record, and a look at each job's lock (taken and released at once).
+    /// CLI's upload and job prefixes, one read per job record and per coordinator state, and a look at each job's lock (taken
+    /// and released at once).
     /// </summary>
     public static async Task<IReadOnlyList<StoredJob>> ListAsync(IBlobStore store, string storeFolder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var found = new Dictionary<string, (int Uploads, int Outcomes, long Bytes)>(StringComparer.Ordinal);
+        var found = new Dictionary<string, (int Uploads, long Bytes)>(StringComparer.Ordinal);
         foreach (var root in new[] { JobBlobNames.UploadsRoot, JobBlobNames.JobsRoot })
         {
             await foreach (var blob in store.ListAsync(root + EmbeddedJobIdentity.Prefix, cancellationToken).ConfigureAwait(false))
@@ -33,10 +39,8 @@ internal sealed record StoredJob(string Id, JobRecordStore.JobRecord? Record, in
                     continue;
                 }
                 var id = blob.Name[root.Length..end];
-                var (uploads, outcomes, bytes) = found.GetValueOrDefault(id);
-                found[id] = root == JobBlobNames.UploadsRoot
-                    ? (uploads + 1, outcomes, bytes + blob.Size)
-                    : (uploads, outcomes + (blob.Name.StartsWith(JobBlobNames.OutcomesPrefix(id), StringComparison.Ordinal) ? 1 : 0), bytes + blob.Size);
+                var (uploads, bytes) = found.GetValueOrDefault(id);
+                found[id] = (uploads + (root == JobBlobNames.UploadsRoot ? 1 : 0), bytes + blob.Size);
             }
         }
         await foreach (var id in JobRecordStore.ListJobIdsAsync(store, cancellationToken).ConfigureAwait(false))
@@ -47,16 +51,40 @@ internal sealed record StoredJob(string Id, JobRecordStore.JobRecord? Record, in
             }
         }
         var jobs = new List<StoredJob>(found.Count);
-        foreach (var (id, (uploads, outcomes, bytes)) in found)
+        // Not the outcome blobs: images in flight when a run stopped write theirs after the last checkpoint, and the resume
+        // does them again. The coordinator's stored state is what the resume starts from.
+        var grainState = found.Count == 0 ? null : new AtomicFileGrainStorage(
+            EmbeddedCluster.GrainStateFolderOf(storeFolder),
+            new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>());
+        foreach (var (id, (uploads, bytes)) in found)
         {
             var record = await JobRecordStore.ReadAsync(store, id, cancellationToken).ConfigureAwait(false);
+            var imagesDone = await ReadImagesDoneAsync(grainState!, id, cancellationToken).ConfigureAwait(false);
             bool runningElsewhere;
             using (var jobLock = EmbeddedJobLock.TryTake(storeFolder, id))
             {
                 runningElsewhere = jobLock is null;
             }
-            jobs.Add(new StoredJob(id, record, uploads, outcomes, bytes, runningElsewhere));
+            jobs.Add(new StoredJob(id, record, uploads, imagesDone, bytes, runningElsewhere));
         }
         return [.. jobs.OrderBy(job => job.Record?.CreatedAt ?? DateTimeOffset.MaxValue).ThenBy(job => job.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The images done by job <paramref name="id"/> as its coordinator's stored state records them; 0 when there is none.</summary>
+    private static async Task<int> ReadImagesDoneAsync(AtomicFileGrainStorage grainState, string id, CancellationToken cancellationToken)
+    {
+        var state = new GrainState<JobCoordinatorState>();
+        try
+        {
+            await grainState.ReadStateAsync(JobCoordinatorState.StateName, GrainId.Create(JobCoordinatorState.GrainTypeName, id), state, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A state file this version cannot read (damaged, another format): the list still shows the job and its space,
+            // which is what 'store drop' needs; no images count as done.
+            return 0;
+        }
+        return state is { RecordExists: true, State: { } recorded } ? recorded.WeightedImages() : 0;
     }
 }

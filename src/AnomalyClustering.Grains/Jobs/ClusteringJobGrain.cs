@@ -26,6 +26,7 @@ namespace AnomalyClustering.Grains.Jobs;
 /// </summary>
 [Reentrant]
 [RequiredSiloRole(SiloRoles.Coordinator)]
+[GrainType(JobCoordinatorState.GrainTypeName)]
 internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindable
 {
     // Forget calls in flight at once when a job is deleted (one per shard; a million-image job has thousands of shards).
@@ -68,7 +69,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private bool _resumeReminderRegistered;
 
     public ClusteringJobGrain(
-        [PersistentState("job", GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
+        [PersistentState(JobCoordinatorState.StateName, GrainStorageNames.Jobs)] IPersistentState<JobCoordinatorState> state,
         IBlobStore store,
         IOptions<CoordinatorOptions> options,
         ILogger<ClusteringJobGrain> logger,
@@ -884,7 +885,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             EmbeddedImages = S.ReferencesFixed ? S.NormalEmbedded.Count(done => done) + processed : _context.ReferencesEmbedded,
             ReferenceImagesToEmbed = S.ReferencesFixed || S.State != JobState.Embedding ? 0 : _context.ReferencesToEmbed,
             CacheHits = S.CacheHits + active.Sum(progress => progress.CacheHits),
-            WeightedImages = processed - (failed - S.Failures.Count),
+            WeightedImages = S.WeightedImages(),
             FailedImages = failed,
             Error = S.Error,
             CreatedAt = S.CreatedAt,

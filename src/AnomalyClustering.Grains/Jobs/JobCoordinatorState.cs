@@ -12,6 +12,12 @@ namespace AnomalyClustering.Grains.Jobs;
 [GenerateSerializer, Alias("AnomalyClustering.JobCoordinatorState")]
 public sealed class JobCoordinatorState
 {
+    /// <summary>The coordinator's name for this state in its grain storage (what a reader of the stored state asks for).</summary>
+    public const string StateName = "job";
+
+    /// <summary>The coordinator grain's type (Orleans' default for ClusteringJobGrain), with the job id its <c>GrainId</c>.</summary>
+    public const string GrainTypeName = "clusteringjob";
+
     /// <summary>The job as submitted; null until then.</summary>
     [Id(0)] public JobSpecification? Specification { get; set; }
 
@@ -89,6 +95,13 @@ public sealed class JobCoordinatorState
     /// <see cref="CoordinatorOptions.MaxActiveShards"/> entries): a coordinator reactivated mid-job shows it at once.
     /// </summary>
     [Id(26)] public Dictionary<int, ShardProgress> ActiveShards { get; set; } = [];
+
+    /// <summary>
+    /// Images embedded and weighed as this state records them: those of the finished shards and the running shards' last
+    /// progress, less the images that could not be used. The job's status reports it, and a resumed job starts from it.
+    /// </summary>
+    public int WeightedImages() =>
+        ProcessedInDoneShards - FailedInDoneShards + ActiveShards.Values.Sum(progress => progress.Processed - progress.Failed);
 
     /// <summary>Why the job was started again without being asked (its state lost by the state store), or null.</summary>
     [Id(28)] public string? Note { get; set; }
