@@ -75,6 +75,27 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void ANamedPipeNamedLikeAnImageIsLeftOutWithoutBeingOpened()
+    {
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 2, seed: 1);
+        SyntheticImages.Write(images, DefectType.Hole, 2, seed: 2);
+        // Opening it for reading would wait for a writer forever (and Ctrl+C would not end that wait).
+        using var pipe = NamedPipeFile.Create(Path.Combine(images, "pipe.png"), unblockAfter: TimeSpan.FromSeconds(60));
+
+        var run = CliRun.InProcess(["cluster", images, "-k", "2", "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("left out pipe.png (unreadable): cannot read the file: it is a named pipe (FIFO), not a regular file.", run.Output);
+        Assert.Equal(4, ResultJson.ClustersCsv(folder.Combine("out")).Count);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("pipe.png", error.GetProperty("id").GetString());
+        Assert.Equal("unreadable", error.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public void ClassFoldersGiveLabelsAndKDefaultsToTheClassCount()
     {
         using var folder = new TempFolder();

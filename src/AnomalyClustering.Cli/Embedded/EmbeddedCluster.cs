@@ -307,6 +307,12 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             var image = images[i];
             var blob = UploadedBlobName(prefix, i, image);
+            // Asked before opening: a named pipe would block the open until something writes to it.
+            if (ImageFileAccess.NotRegularProblem(image.Path) is { } notRegular)
+            {
+                unreadable.Add(new ImageError(image.Id, image.Path, "unreadable", notRegular, isNormal));
+                continue;
+            }
             try
             {
                 await using var file = File.OpenRead(image.Path);

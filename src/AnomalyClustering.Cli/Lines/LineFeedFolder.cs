@@ -47,6 +47,13 @@ internal sealed class LineFeedFolder(string root)
                 {
                     continue;
                 }
+                // Asked before reading: a named pipe would block the read until something writes to it.
+                if (Datasets.ImageFileAccess.NotRegularProblem(path) is { } notRegular)
+                {
+                    taken.Add(name);
+                    leftOut.Add(new LeftOutFile(name, "unreadable", notRegular));
+                    continue;
+                }
                 var bytes = File.ReadAllBytes(path);
                 taken.Add(name);
                 if (bytes.Length == 0)
