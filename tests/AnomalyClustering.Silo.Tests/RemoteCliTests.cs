@@ -102,6 +102,47 @@ public sealed partial class RemoteCliTests(SiloServer server)
     }
 
     [Fact]
+    public void FilesThatCannotBeReadAreListedAsUnreadableAndTheOthersUploaded()
+    {
+        using var folder = new TempFolder();
+        var data = folder.Combine("data");
+        SyntheticImages.Write(data, DefectType.Good, 2, seed: 71);
+        SyntheticImages.Write(data, DefectType.Hole, 2, seed: 72);
+        // A dangling link cannot be opened, even by root; a named pipe must not be opened (that waits for a writer forever).
+        File.CreateSymbolicLink(Path.Combine(data, "gone.png"), folder.Combine("nowhere", "gone.png"));
+        using var pipe = NamedPipeFile.Create(Path.Combine(data, "pipe.png"), unblockAfter: TimeSpan.FromSeconds(60));
+
+        var remote = CliRun.InProcess(["cluster", data, "--server", Url, "--token", server.AdminToken, "-k", "2", "-o", folder.Combine("remote"), .. ApiDatasets.SmallFlags]);
+
+        Assert.True(remote.ExitCode == 0, remote.Error + remote.Output);
+        Assert.Contains("4 files uploaded", OneLine(remote.Output));
+        Assert.Contains("left out pipe.png (unreadable): cannot read the file: it is a named pipe (FIFO), not a regular file.", OneLine(remote.Output));
+        Assert.Equal(4, ResultJson.ClustersCsv(folder.Combine("remote")).Count);
+        using var result = ResultJson.Load(folder.Combine("remote"));
+        var errors = result.Errors.ToDictionary(error => error.GetProperty("id").GetString()!, error => error.GetProperty("reason").GetString()!);
+        Assert.Equal(["gone.png", "pipe.png"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.All(errors.Values, reason => Assert.Equal("unreadable", reason));
+    }
+
+    [Fact]
+    public async Task AFileThatGoesAwayDuringTheUploadIsNamedNotBlamedOnTheServer()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("data"), DefectType.Good, 2, seed: 73);
+        var present = Directory.GetFiles(folder.Combine("data")).Order(StringComparer.Ordinal).ToArray();
+        // Checked readable when listed, deleted before its turn in the upload.
+        var gone = folder.Combine("data", "deleted.png");
+        using var client = new AnomalyClustering.Cli.Remote.JobApiClient(server.BaseAddress, server.AdminToken);
+        AnomalyClustering.Cli.Remote.UploadFile[] files = [new("a.png", present[0], false), new("deleted.png", gone, false), new("b.png", present[1], false)];
+
+        var failure = await Assert.ThrowsAsync<CliInputException>(() => client.UploadAsync(
+            $"cli-gone-{Guid.NewGuid():N}", AnomalyClustering.Grains.Jobs.JobOptionsMapping.FromPipelineOptions(new AnomalyClustering.Jobs.ClusteringJobOptions()), null, files, null, TestContext.Current.CancellationToken));
+
+        Assert.Contains($"cannot read {gone}", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("too large", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RemoteMistakesAreOneLineErrors()
     {
         using var folder = new TempFolder();

@@ -292,6 +292,12 @@ internal sealed class JobApiClient : IDisposable
         {
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
         }
+        catch (Exception e) when (UnreadableUploadFileException.In(e) is { } unreadable)
+        {
+            // Not the server's doing: the files were checked before the upload, so this one went away or changed since.
+            throw new CliInputException(
+                $"the upload stopped: cannot read {unreadable.Path} ({unreadable.InnerException?.Message}); it was readable when the upload started. Run the command again.", e);
+        }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
                                                  || e.InnerException is SocketException)
         {
@@ -364,7 +370,7 @@ internal sealed class JobApiClient : IDisposable
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
-            await using var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var file = Open();
             var buffer = new byte[81920];
             int read;
             while ((read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
@@ -374,12 +380,53 @@ internal sealed class JobApiClient : IDisposable
             }
         }
 
+        private FileStream Open()
+        {
+            try
+            {
+                return new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not an IOException itself: HttpClient reports those as a broken connection, which reads like the server's refusal.
+                throw new UnreadableUploadFileException(_path, e);
+            }
+        }
+
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
 
         protected override bool TryComputeLength(out long length)
         {
-            length = new FileInfo(_path).Length;
-            return true;
+            try
+            {
+                length = new FileInfo(_path).Length;
+                return true;
+            }
+            catch (IOException)
+            {
+                // Gone since it was checked: the upload goes without a length, and opening the file says what is wrong.
+                length = 0;
+                return false;
+            }
+        }
+    }
+
+    /// <summary>A file to upload that could not be opened when its turn came.</summary>
+    private sealed class UnreadableUploadFileException(string path, Exception inner) : Exception($"cannot read {path}: {inner.Message}", inner)
+    {
+        public string Path { get; } = path;
+
+        /// <summary>The unreadable file behind <paramref name="exception"/>, which HttpClient may have wrapped more than once.</summary>
+        public static UnreadableUploadFileException? In(Exception exception)
+        {
+            for (Exception? current = exception; current is not null; current = current.InnerException)
+            {
+                if (current is UnreadableUploadFileException unreadable)
+                {
+                    return unreadable;
+                }
+            }
+            return null;
         }
     }
 }

@@ -3,6 +3,7 @@ using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Commands;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Output;
+using AnomalyClustering.Core.Validation;
 using AnomalyClustering.Jobs;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Workers;
@@ -35,7 +36,7 @@ internal static class RemoteClusterRun
         ResultFiles.CheckOutputFolder(outputFolder);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var files = UploadFiles(found, options);
+        var (files, unreadable) = ReadableFiles(UploadFiles(found, options));
         DescribeInput(console.Out, found, options, server, backboneName ?? BackboneHostOptions.BuiltInName);
         using var client = new JobApiClient(server, await remote.Credentials.ResolveAsync(parseResult, cancellationToken).ConfigureAwait(false));
         var jobId = $"cli-{Guid.CreateVersion7():N}";
@@ -59,7 +60,7 @@ internal static class RemoteClusterRun
         {
             // The wire options leave out how the work ran (batch size, threads); report the ones the user gave.
             Options = options with { ClusterCount = result.Options.ClusterCount },
-            Errors = result.Errors.Select(error => error with { Path = localPaths.GetValueOrDefault(error.Path, error.Path) }).ToArray(),
+            Errors = [.. unreadable, .. result.Errors.Select(error => error with { Path = localPaths.GetValueOrDefault(error.Path, error.Path) })],
         };
         ClusterCommand.WriteOutputs(console, found, result, ClusterCommand.Source(found, source.Backbone, source.Preprocessing), names, outputFolder, cancellationToken);
         // Upload, the job on the server and the download: what the user waited for, as a local run reports it.
@@ -111,6 +112,36 @@ internal static class RemoteClusterRun
                 new UploadFile(Path.IsPathRooted(image.Id) ? Path.GetFileName(image.Path) : image.Id, image.Path, IsNormalImage: true)));
         }
         return files;
+    }
+
+    /// <summary>
+    /// The files that can be read, and those that cannot (a broken link, no read permission, a named pipe), as image errors
+    /// named like embedded mode's (<c>unreadable</c>): one such file must not abort the upload of the others.
+    /// </summary>
+    /// <exception cref="CliInputException">Fewer than 2 images to cluster can be read.</exception>
+    private static (List<UploadFile> Readable, List<ImageError> Unreadable) ReadableFiles(List<UploadFile> files)
+    {
+        var readable = new List<UploadFile>(files.Count);
+        var unreadable = new List<ImageError>();
+        foreach (var file in files)
+        {
+            if (ImageFileAccess.Problem(file.Path) is { } problem)
+            {
+                unreadable.Add(new ImageError(file.Name, file.Path, "unreadable", problem, file.IsNormalImage));
+            }
+            else
+            {
+                readable.Add(file);
+            }
+        }
+        var images = files.Count(file => !file.IsNormalImage);
+        var readableImages = readable.Count(file => !file.IsNormalImage);
+        if (readableImages < 2)
+        {
+            throw new CliInputException(
+                $"only {readableImages} of {images} images could be read; clustering needs at least 2{MessageParts.InParentheses(unreadable.FirstOrDefault()?.Message)}.");
+        }
+        return (readable, unreadable);
     }
 
     private static async Task<JobStatus> UploadAsync(
