@@ -63,6 +63,30 @@ public sealed class PixelDetectionCommandTests
         Assert.False(result.Root.GetProperty("detection").TryGetProperty("pixelAuroc", out _));
     }
 
+    [Fact]
+    public void AMaskThatIsNotAnImageLeavesItsImageOutOfThePixelMetricsAndTheResultIsWritten()
+    {
+        using var folder = new TempFolder();
+        var root = folder.Combine("tiles");
+        WriteDataset(root);
+        var junk = Directory.EnumerateFiles(Path.Combine(root, "ground_truth", "spot")).Order(StringComparer.Ordinal).First();
+        File.WriteAllText(junk, "junk\n");
+
+        var run = CliRun.InProcess(["cluster", root, "--mode", "semi-supervised", "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var output = string.Join(' ', run.Output.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"mask '{junk}' is unusable (not an image), so image 'test/spot/", output, StringComparison.Ordinal);
+        Assert.Contains("is left out of the pixel metrics", output, StringComparison.Ordinal);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        // All 14 images are clustered; the one whose mask is junk is only missing from the pixel pool.
+        Assert.Equal(14, ResultJson.ClustersCsv(folder.Combine("out")).Count);
+        Assert.Empty(result.Errors);
+        var detection = result.Root.GetProperty("detection");
+        Assert.Equal(13, detection.GetProperty("pixelImages").GetInt32());
+        Assert.Equal(13L * Height * Width, detection.GetProperty("pixels").GetInt64());
+    }
+
     private const int Height = 48;
     private const int Width = 80;
 

@@ -31,7 +31,10 @@ internal static class PixelDetectionEvaluation
     /// The pixel metrics of <paramref name="result"/>'s images, or null when the job has no patch scores (average mode),
     /// no patch grid, or its inputs were centre-cropped.
     /// </summary>
-    /// <exception cref="ImageDecodeException">A mask or a good image cannot be decoded.</exception>
+    /// <remarks>
+    /// Images whose mask cannot be read (<see cref="GroundTruthMasks.ExcludedImageIds"/>, or a mask or good image that fails
+    /// to decode here) are left out of the pool: the clustering result stands without them.
+    /// </remarks>
     public static async Task<PixelDetectionScores?> EvaluateAsync(
         IBlobStore store, string jobId, IReadOnlyList<JobImageFile> jobImages, ClusteringResult result, GroundTruthMasks masks,
         PreprocessingOptions preprocessing, CancellationToken cancellationToken)
@@ -43,7 +46,7 @@ internal static class PixelDetectionEvaluation
         }
         var byId = jobImages.ToDictionary(image => image.Id, StringComparer.Ordinal);
         // The pool is sized from the files' headers, so it never grows (growing would hold it twice for a moment).
-        var images = result.Images.Select(image => (Image: byId[image.Id], Mask: masks.MaskPathByImageId.GetValueOrDefault(image.Id))).ToList();
+        var images = result.Images.Where(image => !masks.ExcludedImageIds.Contains(image.Id)).Select(image => (Image: byId[image.Id], Mask: masks.MaskPathByImageId.GetValueOrDefault(image.Id))).ToList();
         var metrics = new PixelDetectionMetrics(images.Sum(image => HeaderPixels(image.Mask ?? image.Image.Path)));
         var decoder = new ImageDecoder();
         var decoded = new RgbImage();
@@ -54,7 +57,15 @@ internal static class PixelDetectionEvaluation
             {
                 return null;
             }
-            decoder.Decode(maskPath ?? image.Path, decoded);
+            try
+            {
+                decoder.Decode(maskPath ?? image.Path, decoded);
+            }
+            catch (ImageDecodeException)
+            {
+                // Its header read (GroundTruthMasks.Find), its data does not: the image leaves the pixel metrics, not the result.
+                continue;
+            }
             int height = decoded.Height, width = decoded.Width;
             var mask = new bool[height * width];
             if (maskPath is not null)
