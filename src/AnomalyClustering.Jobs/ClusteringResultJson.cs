@@ -434,7 +434,7 @@ public static class ClusteringResultJson
         }
         catch (Exception e) when (IsMalformed(e))
         {
-            throw new InvalidDataException($"not a clustering result document: {e.Message}", e);
+            throw new InvalidDataException($"not a clustering result document: {MalformedReason(e)}", e);
         }
     }
 
@@ -457,7 +457,7 @@ public static class ClusteringResultJson
         }
         catch (Exception e) when (IsMalformed(e))
         {
-            throw new InvalidDataException($"not a clustering result summary: {e.Message}", e);
+            throw new InvalidDataException($"not a clustering result summary: {MalformedReason(e)}", e);
         }
     }
 
@@ -465,6 +465,10 @@ public static class ClusteringResultJson
     /// The exceptions that reading a result document throws when it is not what this tool writes: bad JSON, a missing or
     /// mistyped field, an unknown name (a stage or an option of another version), a linkage row of the wrong length.
     /// </summary>
+    // A missing member surfaces as the dictionary's own words ("The given key was not present"), which say nothing to a user.
+    private static string MalformedReason(Exception e) =>
+        e is KeyNotFoundException ? "a member every result has is missing (a JSON document of another kind?)" : e.Message;
+
     internal static bool IsMalformed(Exception e) =>
         e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidClusteringInputException
             or ArgumentException or IndexOutOfRangeException;

@@ -43,7 +43,8 @@ public sealed class ReportCommandTests
         Assert.Equal(0, CliRun.InProcess(["cluster", folder.Combine("data"), "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Small]).ExitCode);
         var names = folder.WriteText("{\"0\": \"stain <a>\"}", "names.json");
 
-        var run = CliRun.InProcess(["report", folder.Combine("out", "result.json"), "--names", names, "-o", folder.Combine("report")]);
+        // The result folder stands for its result.json (what cluster's -o named).
+        var run = CliRun.InProcess(["report", folder.Combine("out"), "--names", names, "-o", folder.Combine("report")]);
 
         Assert.True(run.ExitCode == 0, run.Error);
         var html = File.ReadAllText(folder.Combine("report", "report.html"));
@@ -60,11 +61,14 @@ public sealed class ReportCommandTests
         CliRun.InProcess(["report", folder.Combine("missing.json")]).AssertOneLineError(CliExitCodes.InputError, "does not exist");
         var notAResult = folder.WriteText("{\"hello\": 1}", "result.json");
         CliRun.InProcess(["report", notAResult]).AssertOneLineError(CliExitCodes.InputError, "is not a result.json");
+        // Not the dictionary's "The given key was not present".
+        CliRun.InProcess(["report", folder.WriteText("{}", "empty.json")]).AssertOneLineError(CliExitCodes.InputError, "a member every result has is missing");
 
         SyntheticImages.Write(folder.Combine("data", "good"), DefectType.Good, 2, seed: 7);
         SyntheticImages.Write(folder.Combine("data", "hole"), DefectType.Hole, 2, seed: 8);
         Assert.Equal(0, CliRun.InProcess(["cluster", folder.Combine("data"), "-o", folder.Combine("out"), "--store", folder.Combine("store"), .. Small]).ExitCode);
         var result = folder.Combine("out", "result.json");
+        CliRun.InProcess(["report", folder.Combine("data")]).AssertOneLineError(CliExitCodes.InputError, "is a folder without a result.json");
         var tooHigh = folder.WriteText("{\"9\": \"crack\"}", "high.json");
         CliRun.InProcess(["report", result, "--names", tooHigh]).AssertOneLineError(CliExitCodes.InputError, "cluster 9, but the result has 2 clusters");
         var notAnIndex = folder.WriteText("{\"first\": \"crack\"}", "word.json");

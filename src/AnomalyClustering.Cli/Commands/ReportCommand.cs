@@ -16,7 +16,7 @@ internal static class ReportCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliConsole console)
     {
-        var resultArgument = new Argument<string>("result") { Description = "A result.json written by cluster, demo or eval." };
+        var resultArgument = new Argument<string>("result") { Description = "A result.json written by cluster, demo or eval, or the folder that holds it." };
         var images = new Option<string?>("--images") { Description = "Folder the image ids are relative to. Default: the dataset folder recorded in the result.", HelpName = "dir" };
         var names = new Option<string?>("--names") { Description = "Cluster names, a JSON object of cluster index to name (the report's 'Download names.json').", HelpName = "names.json" };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for report.html and thumbnails/. Default: the result's folder.", HelpName = "dir" };
@@ -28,6 +28,13 @@ internal static class ReportCommand
 
     private static int Run(CliConsole console, string resultPath, string? imagesFolder, string? namesPath, string? outputFolder, CancellationToken cancellationToken)
     {
+        // A result folder (what cluster's -o names) stands for its result.json, as line create --from-result takes it.
+        if (Directory.Exists(resultPath))
+        {
+            resultPath = File.Exists(Path.Combine(resultPath, ResultFolder.SummaryFileName))
+                ? Path.Combine(resultPath, ResultFolder.SummaryFileName)
+                : throw new CliInputException($"'{resultPath}' is a folder without a {ResultFolder.SummaryFileName}; give a result folder written by cluster, or its result.json.");
+        }
         if (!File.Exists(resultPath))
         {
             throw new CliInputException($"result file '{resultPath}' does not exist.");
