@@ -1,6 +1,7 @@
 using System.Reflection;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Grains.Lines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,12 +20,7 @@ public sealed class LineDecisionOutageTests(ThreeSiloCluster fixture) : IClassFi
     public async Task ADecisionTheLogCannotStoreIsAnsweredUnavailableAndStoredOnceWhenSentAgain()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 87);
-        var job = await JobRuns.RunAsync(fixture.Cluster.Client, fixture.Store, "line-outage-" + Guid.NewGuid().ToString("N")[..8], data.Job(new JobOptions()));
-        Assert.Equal(JobState.Completed, job.State);
-        var catalog = await JobLines.CatalogOfAsync(fixture, job, "outage");
-        var prefix = $"lines/_/outage-{Guid.NewGuid():N}/";
-        var image = new LineImageDecider.StoredImage("outage-image", data.Images[1].Id, data.Images[1].BlobName);
+        var (catalog, prefix, image) = await LineOfANewJobAsync(seed: 87, "outage");
 
         // Queue semantics (failures logged): a dependency's outage is still not the image's failure.
         var away = new LineImageDecider(UnreachableLog.Over(fixture.Cluster.Client), fixture.Store, NullLogger<LineImageDecider>.Instance);
@@ -48,12 +44,7 @@ public sealed class LineDecisionOutageTests(ThreeSiloCluster fixture) : IClassFi
         // An intake message that came before its line was made is stored as an `unknown-line` error. Before, that error was
         // final: the image sent again after the line was made was answered with it and never decided.
         var cancel = TestContext.Current.CancellationToken;
-        var data = await DemoDataset.CreateAsync(fixture.Store, seed: 89);
-        var job = await JobRuns.RunAsync(fixture.Cluster.Client, fixture.Store, "line-unknown-" + Guid.NewGuid().ToString("N")[..8], data.Job(new JobOptions()));
-        Assert.Equal(JobState.Completed, job.State);
-        var catalog = await JobLines.CatalogOfAsync(fixture, job, "early");
-        var prefix = $"lines/_/early-{Guid.NewGuid():N}/";
-        var image = new LineImageDecider.StoredImage("early-image", data.Images[2].Id, data.Images[2].BlobName);
+        var (catalog, prefix, image) = await LineOfANewJobAsync(seed: 89, "early");
         var decider = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<LineImageDecider>();
 
         await decider.RecordFailureAsync(prefix, 0, image, new LineImageError(LineImageError.UnknownLine, "line 'early' has no catalog"));
@@ -81,6 +72,16 @@ public sealed class LineDecisionOutageTests(ThreeSiloCluster fixture) : IClassFi
         await fixture.Cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix).Flush();
         var logged = await LineDecisionLog.PageAsync(fixture.Store, prefix, null, null, 100, null, cancel);
         Assert.Equal([LineDecision.ErrorDecision, decided.Decision.Decision], logged.Decisions.Select(d => d.Decision));
+    }
+
+    /// <summary>A completed job's catalog for a new line folder named after <paramref name="line"/>, and one of the job's images to send it.</summary>
+    private async Task<(LineCatalog Catalog, string Prefix, LineImageDecider.StoredImage Image)> LineOfANewJobAsync(int seed, string line)
+    {
+        var data = await DemoDataset.CreateAsync(fixture.Store, seed: seed);
+        var job = await JobRuns.RunAsync(fixture.Cluster.Client, fixture.Store, $"line-{line}-" + Guid.NewGuid().ToString("N")[..8], data.Job(new JobOptions()));
+        Assert.Equal(JobState.Completed, job.State);
+        var catalog = await JobLines.CatalogOfAsync(fixture, job, line);
+        return (catalog, $"lines/_/{line}-{Guid.NewGuid():N}/", new LineImageDecider.StoredImage($"{line}-image", data.Images[1].Id, data.Images[1].BlobName));
     }
 
     /// <summary>A grain factory whose line decision log grains are on a silo that is gone; every other grain is real.</summary>

@@ -285,6 +285,8 @@ public sealed class JobApiTests(SiloServer server)
     [InlineData("{\"targetDimension\": 0}", "targetDimension")]
     [InlineData("{\"patchSize\": 4}", "patchSize")]
     [InlineData("{\"mode\": \"unsupervised\", \"detectThenCluster\": true}", "detectThenCluster")]
+    [InlineData("{\"mode\": \"semi-supervised\", \"coreset\": 2}", "coreset")]
+    [InlineData("{\"clusterCountCriterion\": \"foo\"}", "clusterCountCriterion")]
     public async Task AnInvalidOptionsFieldIsTheOneTheCallerSent(string options, string field)
     {
         using var content = new StringContent($"{{\"prefix\": \"x/\", \"options\": {options}}}", Encoding.UTF8, "application/json");

@@ -190,7 +190,9 @@ public sealed class LineApiTests(SiloServer server)
         // Bad input.
         await JobApiTests.ProblemAsync(await tenantA.PostAsJsonAsync("/lines", new { name = "../up", fromJob = jobId }, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "line name");
         await JobApiTests.ProblemAsync(await tenantA.PostAsJsonAsync("/lines", new { name, fromJob = "no-such-job" }, TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "no-such-job");
-        await JobApiTests.ProblemAsync(await tenantA.PostAsJsonAsync("/lines", new { name, fromJob = jobId, margin = 2.0 }, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "margin");
+        var margin = await JobApiTests.ProblemAsync(await tenantA.PostAsJsonAsync("/lines", new { name, fromJob = jobId, margin = 2.0 }, TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "margin");
+        // The field is the member the caller sent, not the catalog's property (was "Margin").
+        Assert.Equal("margin", margin.GetProperty("field").GetString());
         await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?limit=0", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "limit");
         await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?since=yesterday", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "since");
         await JobApiTests.ProblemAsync(await tenantA.GetAsync($"/lines/{name}/decisions?since=2026-12-02T10:00:00Z&until=2026-12-02T09:00:00Z", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "until");

@@ -55,7 +55,7 @@ internal static class ApiProblemAnswers
             catch (InvalidClusteringInputException e)
             {
                 return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: invalidTitle,
-                    extensions: new Dictionary<string, object?> { ["field"] = e.ParamName });
+                    extensions: new Dictionary<string, object?> { ["field"] = JobRequests.OptionField(e.ParamName) });
             }
         };
 }

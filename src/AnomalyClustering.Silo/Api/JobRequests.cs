@@ -85,7 +85,8 @@ public static class JobRequests
         "AutomaticClusterCount" => "clusters",
         "DistanceThreshold" => "distanceThreshold",
         "MinimumClusterCount" or "MaximumClusterCount" => "minClusters",
-        "Criterion" => "clusterCountCriterion",
+        "Criterion" or "criterion" => "clusterCountCriterion",
+        "CoresetFraction" => "coreset",
         "ReferenceCount" => "refs",
         "NormalImageLimit" => "normalLimit",
         "Mode" => "mode",
@@ -93,7 +94,9 @@ public static class JobRequests
         "Algorithm" => "algorithm",
         "DetectThenCluster" => "detectThenCluster",
         "maximum image dimension" => "maxImageDimension",
-        _ => pipelineName,
+        // Others are the member's own name, in the API's camelCase (a line's Margin is its settings' "margin").
+        null => null,
+        _ => JsonNamingPolicy.CamelCase.ConvertName(pipelineName),
     };
 
     /// <summary>The job id of a request, or a new one; checked against <see cref="JobBlobNames.ValidateJobId"/>.</summary>
