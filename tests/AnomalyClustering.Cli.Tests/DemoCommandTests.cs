@@ -65,6 +65,14 @@ public sealed class DemoCommandTests
     public void TooFewImagesPerClassIsAnInputError() =>
         CliRun.InProcess("demo", "--images-per-class", "1", "--out", Path.GetTempPath()).AssertOneLineError(CliExitCodes.InputError, "--images-per-class");
 
+    [Fact]
+    public void AFileAsTheOutputFolderIsAnInputErrorBeforeAnyImage()
+    {
+        using var folder = new TempFolder();
+        var file = folder.WriteText("not a folder", "out");
+        CliRun.InProcess("demo", "--out", file).AssertOneLineError(CliExitCodes.InputError, "is a file");
+    }
+
     private static byte[] Decode(byte[] png)
     {
         using var bitmap = SkiaSharp.SKBitmap.Decode(png);

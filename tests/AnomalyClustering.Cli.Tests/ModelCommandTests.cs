@@ -42,8 +42,11 @@ public sealed class ModelCommandTests
     public void ExposeOfAnUnknownTensorIsAnInputError()
     {
         using var folder = new TempFolder();
-        CliRun.InProcess("model", "expose", TinyModel, "--tensor", "no_such_tensor", "-o", folder.Combine("x.onnx"))
-            .AssertOneLineError(CliExitCodes.InputError, "no_such_tensor");
+        var run = CliRun.InProcess("model", "expose", TinyModel, "--tensor", "no_such_tensor", "-o", folder.Combine("x.onnx"));
+        run.AssertOneLineError(CliExitCodes.InputError, "no_such_tensor");
+        // Points to the command that lists the tensors, not to a library call.
+        Assert.Contains("model inspect <model> --all", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("OnnxModelInspector", run.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(folder.Combine("x.onnx")));
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using AnomalyClustering.Cli.Datasets;
 using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Cli.Output;
 using AnomalyClustering.Embedding.Backbones;
 using AnomalyClustering.Jobs;
 using Spectre.Console;
@@ -64,6 +65,8 @@ internal static class DemoCommand
         {
             throw new CliInputException($"--images-per-class is {generator.ImagesPerClass}; the demo needs at least 2 images per class.");
         }
+        // Before any image is drawn: a file given as --out was "Could not find a part of the path" after the header.
+        ResultFiles.CheckOutputFolder(outputFolder);
         var clock = Stopwatch.StartNew();
         var screen = console.Out;
         screen.MarkupLine($"[bold]Synthetic product line[/] '{generator.ProductName}' (seed {generator.Seed}): brushed-metal plates, {SyntheticSurfacePainter.ImageSize} x {SyntheticSurfacePainter.ImageSize} px,");

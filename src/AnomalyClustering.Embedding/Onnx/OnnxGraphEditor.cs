@@ -43,8 +43,8 @@ public static class OnnxGraphEditor
         if (problems.Count > 0)
         {
             throw new OnnxModelException(
-                $"Cannot expose {string.Join("; ", problems)}. The graph computes {computed.Count} tensors "
-                + "(OnnxModelInspector.Inspect(...).IntermediateTensors lists them all).");
+                $"cannot expose the tensors asked for: {string.Join("; ", problems)}. The graph computes {computed.Count} tensors "
+                + "('anomaly-cluster model inspect <model> --all' lists them).");
         }
 
         var valueInfo = graph.ValueInfo.GroupBy(v => v.Name, StringComparer.Ordinal)

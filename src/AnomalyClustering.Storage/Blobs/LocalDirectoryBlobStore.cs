@@ -32,6 +32,16 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
         RootFolder = Path.GetFullPath(rootFolder);
         blobsRoot = BlobsFolderOf(RootFolder) + Path.DirectorySeparatorChar;
         stagingRoot = Path.Combine(RootFolder, "staging");
+        // A file where the store's folder (or one above it) should be: say so, not the system's "Could not find a part of the path".
+        for (var folder = RootFolder; folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+            {
+                throw new BlobStoreException(folder == RootFolder
+                    ? $"the store folder '{RootFolder}' is a file; give a folder for the store."
+                    : $"the store folder '{RootFolder}' cannot be created: '{folder}' is a file.", blobName: null);
+            }
+        }
         Directory.CreateDirectory(blobsRoot);
         Directory.CreateDirectory(stagingRoot);
         RemoveAbandonedStagingFiles();

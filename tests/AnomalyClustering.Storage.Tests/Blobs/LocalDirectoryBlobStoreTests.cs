@@ -25,6 +25,15 @@ public sealed class LocalDirectoryBlobStoreTests : IDisposable
     }
 
     [Fact]
+    public void AFileWhereTheStoreFolderShouldBeIsATypedErrorNamingIt()
+    {
+        // Before: "Could not find a part of the path '.../blobs/'" (the CLI's --store naming a file).
+        File.WriteAllText(Root, "not a folder");
+        Assert.Contains("is a file; give a folder", Assert.Throws<BlobStoreException>(() => new LocalDirectoryBlobStore(Root)).Message, StringComparison.Ordinal);
+        Assert.Contains($"'{Root}' is a file", Assert.Throws<BlobStoreException>(() => new LocalDirectoryBlobStore(Path.Combine(Root, "below"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AWriteThatFailsMidwayKeepsTheOldContentAndLeavesNoFiles()
     {
         var store = new LocalDirectoryBlobStore(Root);
