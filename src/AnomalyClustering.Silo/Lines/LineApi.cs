@@ -187,9 +187,9 @@ public static class LineApi
         // A name without a catalog is unknown, but its folder may hold what intake messages sent before the line was made
         // (or after it was deleted) left: `unknown-line` errors. Those are deleted too, or nothing would ever remove them.
         var known = await lines.NewestAsync(prefix, cancellationToken).ConfigureAwait(false) is not null;
-        if (!known && !await AnyBlobAsync(store, prefix, cancellationToken).ConfigureAwait(false))
+        if (!known && !await store.AnyUnderAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
-            await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
+            throw UnknownLine(name);
         }
         // The decision log's buffer first: flushed after the deletion, it would bring the line's decisions back. (A batch
         // logged in between loses its journal to the deletion, and the log drops a batch without a journal.)
@@ -347,20 +347,12 @@ public static class LineApi
         return LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
     }
 
-    private static async Task<bool> AnyBlobAsync(IBlobStore store, string prefix, CancellationToken cancellationToken)
-    {
-        await foreach (var _ in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-        return false;
-    }
-
     private static async Task<(LineCatalog Catalog, IReadOnlyList<int> Versions)> KnownLineAsync(LineCatalogStore lines, string name, HttpContext http, CancellationToken cancellationToken)
     {
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
-        return await lines.NewestAsync(prefix, cancellationToken).ConfigureAwait(false)
-            ?? throw new ApiProblemException(StatusCodes.Status404NotFound, "Unknown line",
-                $"there is no line '{name}'; make it from a completed job with POST /lines {{\"name\": \"{name}\", \"fromJob\": \"<jobId>\"}}.");
+        return await lines.NewestAsync(prefix, cancellationToken).ConfigureAwait(false) ?? throw UnknownLine(name);
     }
+
+    private static ApiProblemException UnknownLine(string name) => new(StatusCodes.Status404NotFound, "Unknown line",
+        $"there is no line '{name}'; make it from a completed job with POST /lines {{\"name\": \"{name}\", \"fromJob\": \"<jobId>\"}}.");
 }

@@ -31,6 +31,17 @@ public static class BlobStoreExtensions
         }
     }
 
+    /// <summary>Whether any blob's name starts with <paramref name="prefix"/> (one listing, stopped at its first name).</summary>
+    public static async Task<bool> AnyUnderAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        await foreach (var _ in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>: what a job or an upload left. Returns how many it deleted.</summary>
     public static Task<long> DeletePrefixAsync(this IBlobStore store, string prefix, CancellationToken cancellationToken = default) =>
         DeletePrefixAsync(store, prefix, keep: null, DeletionBatch, cancellationToken);

@@ -91,11 +91,7 @@ public static class FeatureCachePins
         {
             return false;
         }
-        await foreach (var _ in store.ListAsync(IndexPrefix + entry[FeatureCacheKey.BlobPrefix.Length..] + "/", cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-        return false;
+        return await store.AnyUnderAsync(IndexPrefix + entry[FeatureCacheKey.BlobPrefix.Length..] + "/", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
