@@ -115,7 +115,9 @@ public sealed class LineApiTests(SiloServer server)
         Assert.Empty(before.Decisions);
         var from = (await Client.GetFromJsonAsync<LineDecisionPage>($"/lines/{name}/decisions?since={Uri.EscapeDataString(firstAt.ToString("O"))}", SiloServer.Json, TestContext.Current.CancellationToken))!;
         Assert.Equal(3, from.Decisions.Count);
-        // Stored in Parquet parts under the hour of their decision.
+        // Stored in Parquet parts under the hour of their decision, by the log's own flush (its timer, 500 decisions or its
+        // deactivation; reads do not flush).
+        await server.Grains.GetGrain<ILineDecisionLogGrain>($"lines/_/{name}/").Flush();
         var parts = new List<string>();
         await foreach (var blob in server.Store.ListAsync($"lines/_/{name}/decisions/", TestContext.Current.CancellationToken))
         {
@@ -232,6 +234,65 @@ public sealed class LineApiTests(SiloServer server)
             Assert.Fail($"blob {left.Name} outlived its line");
         }
         Assert.True(await server.Store.ExistsAsync($"lines/tenant-a/{name}-b/v1.json", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task ReadingTheDecisionsWritesNoPartAndShowsEveryDecisionAnswered()
+    {
+        // Before, every GET /lines/{name}/decisions flushed the log's buffer: a dashboard polling each second wrote some
+        // 3,600 tiny parts per line and hour, which every later read listed and opened.
+        var cancel = TestContext.Current.CancellationToken;
+        var jobId = await CompletedJobAsync(Client, seed: 47, new JobOptions { Clusters = 2, Seed = 3 }, perClass: 3);
+        var name = "polled-" + Guid.NewGuid().ToString("N")[..8];
+        var prefix = $"lines/_/{name}/";
+        await CreateAsync(Client, name, jobId);
+        var answered = new List<string>();
+        for (var post = 0; post < 3; post++)
+        {
+            using (var form = Form(ImageFiles(2, seed: 48 + post)))
+            using (var decided = await Client.PostAsync($"/lines/{name}/images", form, cancel))
+            {
+                Assert.Equal(HttpStatusCode.OK, decided.StatusCode);
+                var images = (await decided.Content.ReadFromJsonAsync<LineImagesResponse>(SiloServer.Json, cancel))!.Images;
+                answered.AddRange(images.Select(image => image.Decision!.ImageId));
+            }
+            for (var poll = 0; poll < 3; poll++)
+            {
+                var page = (await Client.GetFromJsonAsync<LineDecisionPage>($"/lines/{name}/decisions", SiloServer.Json, cancel))!;
+                Assert.Equal(answered.Order(StringComparer.Ordinal), page.Decisions.Select(d => d.ImageId).Order(StringComparer.Ordinal));
+            }
+        }
+        // SiloServer's logs flush by size or when asked only, so every part here would be a read's.
+        Assert.Empty(await NamesAsync(LineBlobNames.Decisions(prefix)));
+
+        // Pages of the buffer are the pages of the parts its flush writes: the same decisions in the same order, each once,
+        // and a token taken before the flush goes on after it.
+        var before = await WalkAsync(name, limit: 4);
+        Assert.Equal(answered.Order(StringComparer.Ordinal), before.SelectMany(page => page.Decisions).Order(StringComparer.Ordinal));
+        await server.Grains.GetGrain<ILineDecisionLogGrain>(prefix).Flush();
+        Assert.NotEmpty(await NamesAsync(LineBlobNames.Decisions(prefix)));
+        var after = await WalkAsync(name, limit: 4);
+        Assert.Equal(before.Select(page => page.Next), after.Select(page => page.Next));
+        Assert.Equal(before.Select(page => string.Join(' ', page.Decisions)), after.Select(page => string.Join(' ', page.Decisions)));
+        var resumed = (await Client.GetFromJsonAsync<LineDecisionPage>(
+            $"/lines/{name}/decisions?limit=4&continuation={Uri.EscapeDataString(before[0].Next!)}", SiloServer.Json, cancel))!;
+        Assert.Equal(before[1].Decisions, resumed.Decisions.Select(d => d.ImageId));
+    }
+
+    /// <summary>Every page of a line's decisions: its image ids and its continuation token.</summary>
+    private async Task<List<(List<string> Decisions, string? Next)>> WalkAsync(string name, int limit)
+    {
+        var pages = new List<(List<string> Decisions, string? Next)>();
+        string? next = null;
+        do
+        {
+            var query = $"/lines/{name}/decisions?limit={limit}" + (next is null ? "" : "&continuation=" + Uri.EscapeDataString(next));
+            var page = (await Client.GetFromJsonAsync<LineDecisionPage>(query, SiloServer.Json, TestContext.Current.CancellationToken))!;
+            next = page.Next;
+            pages.Add(([.. page.Decisions.Select(d => d.ImageId)], next));
+        }
+        while (next is not null);
+        return pages;
     }
 
     [Fact]

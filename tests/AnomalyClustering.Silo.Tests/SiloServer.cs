@@ -89,6 +89,8 @@ public sealed class SiloServer : IAsyncLifetime
             // Every served report renders from its result's report digest, the path results past 100,000 images take
             // (ReportApiTests deletes a digest to render the whole result).
             ["AnomalyClustering:Api:ReportWholeReadUpTo"] = "0",
+            // A line's decision log writes parts by size or when a test asks, never by its clock (LineApiTests counts parts).
+            ["AnomalyClustering:Coordinator:DecisionLogFlushInterval"] = "1.00:00:00",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0", $"http://127.0.0.1:{MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         builder.Logging.ClearProviders();

@@ -15,9 +15,19 @@ public interface ILineDecisionLogGrain : IGrainWithStringKey
     [Alias("Append")]
     Task<IReadOnlyList<string>> Append(IReadOnlyList<LineDecisionEntry> entries);
 
-    /// <summary>Writes the decisions buffered since the last part as parts now (readers of the log call it first).</summary>
+    /// <summary>
+    /// Writes the decisions buffered since the last part as parts now. The log flushes on its own (by size, by age, on
+    /// deactivation); readers call <see cref="Buffered"/> instead, so that polling the log writes nothing.
+    /// </summary>
     [Alias("Flush")]
     Task Flush();
+
+    /// <summary>
+    /// The buffered decisions (not in a part yet) that <paramref name="query"/> asks for, each at the part and row the
+    /// next flush writes it to, in log order. Writes nothing: a reader merges them with the stored parts.
+    /// </summary>
+    [Alias("Buffered")]
+    Task<IReadOnlyList<LineBufferedDecision>> Buffered(LineBufferedDecisionQuery query);
 
     /// <summary>
     /// Drops the decisions buffered for a line that is being deleted (their journal and records go with the line's folder)
@@ -35,6 +45,30 @@ public interface ILineDecisionLogGrain : IGrainWithStringKey
 public sealed record LineDecisionEntry(
     [property: Id(0)] string ImageId,
     [property: Id(1)] DateTimeOffset DecidedAt,
+    [property: Id(2)] string Json);
+
+/// <summary>Which buffered decisions a reader of the log asks for.</summary>
+/// <param name="Since">Decided at or after this time; null: any.</param>
+/// <param name="Until">Decided before this time; null: any.</param>
+/// <param name="FromPart">The part (its blob name) where the reader's page starts; null: the start of the log.</param>
+/// <param name="FromRow">The row of <paramref name="FromPart"/> where the page starts.</param>
+/// <param name="Limit">The most decisions to answer (the first ones in log order).</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.LineBufferedDecisionQuery")]
+public sealed record LineBufferedDecisionQuery(
+    [property: Id(0)] DateTimeOffset? Since,
+    [property: Id(1)] DateTimeOffset? Until,
+    [property: Id(2)] string? FromPart,
+    [property: Id(3)] int FromRow,
+    [property: Id(4)] int Limit);
+
+/// <summary>A buffered decision and the place in the log the next flush writes it to.</summary>
+/// <param name="Part">The blob name of its part (<see cref="LineBlobNames.DecisionPart"/>).</param>
+/// <param name="Row">Its row in that part.</param>
+/// <param name="Json">The decision as one line of JSON.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.LineBufferedDecision")]
+public sealed record LineBufferedDecision(
+    [property: Id(0)] string Part,
+    [property: Id(1)] int Row,
     [property: Id(2)] string Json);
 
 /// <summary>Where a line's blobs live under its prefix.</summary>

@@ -41,6 +41,13 @@ public sealed class CoordinatorOptions
     /// </summary>
     public TimeSpan ImageCallStallTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>
+    /// The longest a production line's decision waits in the buffer of the line's decision log before it is written as a
+    /// Parquet part (500 waiting decisions are written at once). A flush writes one part per hour it holds, so this bounds
+    /// the parts a quiet line adds per hour (120 at 30 s); readers of the log see buffered decisions either way.
+    /// </summary>
+    public TimeSpan DecisionLogFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often progress is persisted while images complete.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using AnomalyClustering.Abstractions.Lines;
@@ -7,7 +8,7 @@ using AnomalyClustering.Storage;
 namespace AnomalyClustering.Grains.Lines;
 
 /// <summary>A page of a line's decision log and where the next one starts.</summary>
-/// <param name="Decisions">The decisions, in log order (parts in the order they were written, rows by decision time).</param>
+/// <param name="Decisions">The decisions, in log order (parts by name, the time of their first batch; rows in the order they were logged).</param>
 /// <param name="Next">The continuation token of the next page, or null when the log (within the window) has no more.</param>
 public sealed record LineDecisionSlice(IReadOnlyList<LineDecision> Decisions, string? Next);
 
@@ -20,19 +21,32 @@ public sealed class InvalidLineDecisionQueryException(string message, string par
 /// Reads a line's decision log (the Parquet parts of <see cref="LineDecisionLogGrain"/>) a page at a time. A page costs
 /// one listing per day of the window it walks, from the log's first day to the window's end or a little past now (a day
 /// without decisions: one empty listing), and the reads of the parts that
-/// hold its rows, plus at most the next part to know whether more follow: O(page), not O(log). Decisions buffered in the
-/// log grain are not seen: callers with a cluster flush it first (<see cref="ILineDecisionLogGrain.Flush"/>).
+/// hold its rows, plus at most the next part to know whether more follow: O(page), not O(log). Decisions the log grain
+/// still buffers are merged in when the caller passes the grain (<see cref="ILineDecisionLogGrain.Buffered"/>), each at
+/// the part and row its flush writes it to: a page, and its continuation token, are the same before and after that flush,
+/// and reading writes nothing.
 /// </summary>
 public static partial class LineDecisionLog
 {
     /// <summary>
+    /// The stored decisions of the line under <paramref name="prefix"/> (its parts alone: what a store without a running
+    /// log grain holds) decided in [<paramref name="since"/>, <paramref name="until"/>), as the other overload pages them.
+    /// </summary>
+    /// <exception cref="InvalidLineDecisionQueryException">The window is empty, the limit is below 1, or the token is not one of this log's.</exception>
+    public static Task<LineDecisionSlice> PageAsync(
+        IBlobStore store, string prefix, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation, CancellationToken cancellationToken) =>
+        PageAsync(store, null, prefix, since, until, limit, continuation, cancellationToken);
+
+    /// <summary>
     /// The decisions of the line under <paramref name="prefix"/> decided in [<paramref name="since"/>, <paramref name="until"/>)
     /// (either bound may be null), at most <paramref name="limit"/>, starting where <paramref name="continuation"/> (a
-    /// previous page's <see cref="LineDecisionSlice.Next"/>, with the same window) says.
+    /// previous page's <see cref="LineDecisionSlice.Next"/>, with the same window) says: those of its parts and, given
+    /// the line's log grain <paramref name="log"/>, those it buffers.
     /// </summary>
     /// <exception cref="InvalidLineDecisionQueryException">The window is empty, the limit is below 1, or the token is not one of this log's.</exception>
     public static async Task<LineDecisionSlice> PageAsync(
-        IBlobStore store, string prefix, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation, CancellationToken cancellationToken)
+        IBlobStore store, ILineDecisionLogGrain? log, string prefix, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(prefix);
@@ -46,10 +60,17 @@ public static partial class LineDecisionLog
         }
         var cursor = continuation is null ? null : Cursor.Parse(continuation);
         var root = LineBlobNames.Decisions(prefix);
-        DateTime? first = null;
+        // The buffer before the parts: a flush in between leaves a batch in both (its part is read and the buffer's rows
+        // of that part are skipped), never in neither. A page takes at most limit + 1 of them (the last: whether more follow).
+        var buffered = await BufferedAsync(log, root, new LineBufferedDecisionQuery(
+            since, until, cursor is null ? null : root + cursor.Part, cursor?.Row ?? 0, limit == int.MaxValue ? limit : limit + 1)).ConfigureAwait(false);
+        DateTime? first = buffered.Count > 0 ? HourOfPart(buffered.Keys[0]) : null;
         await foreach (var entry in store.ListAsync(root, cancellationToken).ConfigureAwait(false))
         {
-            first = HourOfPart(entry.Name[root.Length..]);
+            if (HourOfPart(entry.Name[root.Length..]) is { } stored && (first is null || stored < first))
+            {
+                first = stored;
+            }
             break;
         }
         if (first is not { } firstHour)
@@ -68,19 +89,35 @@ public static partial class LineDecisionLog
         var page = new List<LineDecision>(Math.Min(limit, 1024));
         for (var day = start.Date; day <= end.Date; day = day.AddDays(1))
         {
-            var dayFolder = root + day.ToString("'date='yyyy-MM-dd'/'", CultureInfo.InvariantCulture);
-            await foreach (var entry in store.ListAsync(dayFolder, cancellationToken).ConfigureAwait(false))
+            var dayFolder = day.ToString("'date='yyyy-MM-dd'/'", CultureInfo.InvariantCulture);
+            await foreach (var (part, isStored) in PartsOfDayAsync(store, root, dayFolder, buffered, cancellationToken).ConfigureAwait(false))
             {
-                var part = entry.Name[root.Length..];
                 if (HourOfPart(part) is not { } hour || hour < start || hour > end
                     || (cursor is not null && string.CompareOrdinal(part, cursor.Part) < 0))
                 {
                     continue;
                 }
-                var rows = await LineDecisionParquet.ReadAsync(store, entry.Name, cancellationToken).ConfigureAwait(false);
-                for (var r = cursor is not null && part == cursor.Part ? cursor.Row : 0; r < rows.Count; r++)
+                var next = cursor is not null && part == cursor.Part ? cursor.Row : 0;
+                var rows = new List<(int Row, LineDecision Decision)>();
+                if (isStored)
                 {
-                    if ((since is { } lower && rows[r].DecidedAt < lower) || (until is { } upper && rows[r].DecidedAt >= upper))
+                    var read = await LineDecisionParquet.ReadAsync(store, root + part, cancellationToken).ConfigureAwait(false);
+                    for (var r = next; r < read.Count; r++)
+                    {
+                        rows.Add((r, read[r]));
+                    }
+                    next = Math.Max(next, read.Count);
+                }
+                // A buffered part of a stored part's name: the flush wrote it after the buffer was read (the stored part
+                // holds the rows read from the buffer, and maybe more), or a write whose answer was lost wrote its first
+                // rows (the buffer's further rows follow them).
+                if (buffered.TryGetValue(part, out var fromBuffer))
+                {
+                    rows.AddRange(fromBuffer.Where(row => row.Row >= next));
+                }
+                foreach (var (r, decision) in rows)
+                {
+                    if ((since is { } lower && decision.DecidedAt < lower) || (until is { } upper && decision.DecidedAt >= upper))
                     {
                         continue;
                     }
@@ -88,11 +125,63 @@ public static partial class LineDecisionLog
                     {
                         return new LineDecisionSlice(page, new Cursor(part, r).ToToken());
                     }
-                    page.Add(rows[r]);
+                    page.Add(decision);
                 }
             }
         }
         return new LineDecisionSlice(page, null);
+    }
+
+    /// <summary>The log grain's buffered decisions that <paramref name="query"/> asks for, by part (its path under <c>decisions/</c>), in log order.</summary>
+    private static async Task<SortedList<string, List<(int Row, LineDecision Decision)>>> BufferedAsync(ILineDecisionLogGrain? log, string root, LineBufferedDecisionQuery query)
+    {
+        var parts = new SortedList<string, List<(int Row, LineDecision Decision)>>(StringComparer.Ordinal);
+        if (log is null)
+        {
+            return parts;
+        }
+        foreach (var row in await log.Buffered(query).ConfigureAwait(false))
+        {
+            if (!row.Part.StartsWith(root, StringComparison.Ordinal) || HourOfPart(row.Part[root.Length..]) is null)
+            {
+                continue;
+            }
+            var part = row.Part[root.Length..];
+            if (!parts.TryGetValue(part, out var rows))
+            {
+                parts[part] = rows = [];
+            }
+            rows.Add((row.Row, LineImageDecider.ParseLogged(row.Json)));
+        }
+        return parts;
+    }
+
+    /// <summary>
+    /// The parts of one day folder (paths under <c>decisions/</c>) in ordinal order: the stored ones as listed, merged with
+    /// the buffered ones (<paramref name="buffered"/>) of that day; a name in both comes once, as stored.
+    /// </summary>
+    private static async IAsyncEnumerable<(string Part, bool IsStored)> PartsOfDayAsync(
+        IBlobStore store, string root, string dayFolder, SortedList<string, List<(int Row, LineDecision Decision)>> buffered,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var bufferedOfDay = new Queue<string>(buffered.Keys.Where(part => part.StartsWith(dayFolder, StringComparison.Ordinal)));
+        await foreach (var entry in store.ListAsync(root + dayFolder, cancellationToken).ConfigureAwait(false))
+        {
+            var part = entry.Name[root.Length..];
+            while (bufferedOfDay.TryPeek(out var earlier) && string.CompareOrdinal(earlier, part) <= 0)
+            {
+                bufferedOfDay.Dequeue();
+                if (earlier != part)
+                {
+                    yield return (earlier, false);
+                }
+            }
+            yield return (part, true);
+        }
+        while (bufferedOfDay.TryDequeue(out var later))
+        {
+            yield return (later, false);
+        }
     }
 
     private static DateTime Floor(DateTime utc) => new(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, DateTimeKind.Utc);

@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Abstractions.Placement;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Placement;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AnomalyClustering.Grains.Lines;
 
@@ -12,8 +15,11 @@ namespace AnomalyClustering.Grains.Lines;
 /// A line's decision log, one activation per line. An image id is logged once: its decision is recorded at
 /// <see cref="LineBlobNames.DecisionOf"/>, which a repeated post finds. Decisions are buffered and written as Parquet parts
 /// partitioned by hour (<see cref="LineBlobNames.DecisionPart"/>) when <see cref="FlushRows"/> are buffered, every
-/// <see cref="FlushInterval"/>, when a reader asks (<see cref="Flush"/>) and on deactivation, so that appending never
-/// rewrites a growing blob and a part holds many rows.
+/// <see cref="CoordinatorOptions.DecisionLogFlushInterval"/> (30 s) and on deactivation, so that appending never
+/// rewrites a growing blob and a part holds many rows. Readers do not flush: <see cref="Buffered"/> answers the buffered decisions at the part and row the next flush
+/// writes them to (a part's rows are its batches' in journal order, each batch's by decision time), which a reader merges
+/// with the stored parts; so a page and its continuation token read the same before and after that flush, and a dashboard
+/// that polls the log writes nothing.
 /// <para>
 /// Durability, per logged batch: (1) the batch is journalled (<see cref="LineBlobNames.PendingDecisions"/>, one blob per
 /// batch and hour), (2) each decision's per-image record is written, (3) the decisions are buffered. A flush writes one part
@@ -25,17 +31,17 @@ namespace AnomalyClustering.Grains.Lines;
 /// </para>
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
-internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<LineDecisionLogGrain> logger) : Grain, ILineDecisionLogGrain
+internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<CoordinatorOptions> options, ILogger<LineDecisionLogGrain> logger)
+    : Grain, ILineDecisionLogGrain
 {
     /// <summary>Buffered decisions that trigger a flush.</summary>
     public const int FlushRows = 500;
 
-    /// <summary>The longest a decision waits in the buffer while the activation lives.</summary>
-    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(30);
-
     private readonly List<PendingBatch> _buffer = [];
     // Journal blobs whose batches a part holds, not deleted yet.
     private readonly List<string> _writtenJournals = [];
+    // Parts (and their hours) whose write got no answer: they may exist and hold some of the buffered batches.
+    private readonly Dictionary<string, DateTimeOffset> _unanswered = new(StringComparer.Ordinal);
     private int _bufferedRows;
     private int _sequence;
     private readonly string _activationTag = Guid.NewGuid().ToString("N")[..8];
@@ -46,8 +52,9 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await RecoverJournalAsync(cancellationToken).ConfigureAwait(true);
-        this.RegisterGrainTimer(_ => _buffer.Count > 0 ? FlushBufferAsync() : Task.CompletedTask,
-            new GrainTimerCreationOptions(FlushInterval, FlushInterval) { Interleave = false, KeepAlive = false });
+        // Journal blobs left by a failed delete are retried too: no reader's flush comes to do it.
+        this.RegisterGrainTimer(_ => _buffer.Count > 0 || _writtenJournals.Count > 0 ? FlushBufferAsync() : Task.CompletedTask,
+            new GrainTimerCreationOptions(options.Value.DecisionLogFlushInterval, options.Value.DecisionLogFlushInterval) { Interleave = false, KeepAlive = false });
     }
 
     /// <inheritdoc />
@@ -66,6 +73,36 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
 
     /// <inheritdoc />
     public Task Flush() => FlushBufferAsync();
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LineBufferedDecision>> Buffered(LineBufferedDecisionQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (_buffer.Count == 0)
+        {
+            return [];
+        }
+        await SettleUnansweredPartsAsync().ConfigureAwait(true);
+        // A deleted line's batch is never written, so it is not shown either (a new line of the name would show it).
+        await DropBatchesWithoutJournalAsync().ConfigureAwait(true);
+        var found = new List<LineBufferedDecision>();
+        foreach (var (part, rows) in NextParts())
+        {
+            if (query.FromPart is { } from && string.CompareOrdinal(part, from) < 0)
+            {
+                continue;
+            }
+            for (var r = part == query.FromPart ? query.FromRow : 0; r < rows.Count && found.Count < query.Limit; r++)
+            {
+                if ((query.Since is { } since && rows[r].DecidedAt < since) || (query.Until is { } until && rows[r].DecidedAt >= until))
+                {
+                    continue;
+                }
+                found.Add(new LineBufferedDecision(part, r, JsonSerializer.Serialize(rows[r], LineImageDecider.LogJson)));
+            }
+        }
+        return found;
+    }
 
     /// <inheritdoc />
     public async Task Discard()
@@ -179,22 +216,69 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, ILogger<Lin
     /// </summary>
     private async Task<List<PendingBatch>> WritePartAsync(string part, List<PendingBatch> batches)
     {
-        var rows = batches.SelectMany(b => b.Rows).OrderBy(d => d.DecidedAt).ToList();
         using var content = new MemoryStream();
-        await LineDecisionParquet.WriteAsync(rows, content).ConfigureAwait(true);
+        await LineDecisionParquet.WriteAsync(RowsOf(batches), content).ConfigureAwait(true);
         content.Position = 0;
+        // Until the store answers, the part may or may not exist; a write that throws leaves it so for the readers.
+        _unanswered[part] = batches[0].Hour;
+        List<PendingBatch> held;
         try
         {
             await blobs.PutAsync(part, content, overwrite: false).ConfigureAwait(true);
-            return batches;
+            held = batches;
         }
         catch (BlobAlreadyExistsException)
         {
-            var inPart = (await LineDecisionParquet.ReadAsync(blobs, part).ConfigureAwait(true)).Select(d => d.ImageId).ToHashSet(StringComparer.Ordinal);
-            // A batch's rows are fixed once buffered, so a part holds all of a batch or none of it.
-            return batches.Where(b => b.Rows.Count > 0 && b.Rows.All(d => inPart.Contains(d.ImageId))).ToList();
+            held = await HeldByAsync(part, batches).ConfigureAwait(true);
+        }
+        _unanswered.Remove(part);
+        return held;
+    }
+
+    /// <summary>The batches of <paramref name="batches"/> that the existing part <paramref name="part"/> holds.</summary>
+    private async Task<List<PendingBatch>> HeldByAsync(string part, List<PendingBatch> batches)
+    {
+        var inPart = (await LineDecisionParquet.ReadAsync(blobs, part).ConfigureAwait(true)).Select(d => d.ImageId).ToHashSet(StringComparer.Ordinal);
+        // A batch's rows are fixed once buffered, so a part holds all of a batch or none of it.
+        return batches.Where(b => b.Rows.Count > 0 && b.Rows.All(d => inPart.Contains(d.ImageId))).ToList();
+    }
+
+    /// <summary>
+    /// Settles the parts whose write got no answer before a reader sees the buffer: the batches a part that exists holds
+    /// leave the buffer, as the next flush would find, so that a reader does not get them from the part and the buffer.
+    /// </summary>
+    private async Task SettleUnansweredPartsAsync()
+    {
+        foreach (var (part, hour) in _unanswered.ToList())
+        {
+            if (await blobs.ExistsAsync(part).ConfigureAwait(true))
+            {
+                foreach (var batch in await HeldByAsync(part, _buffer.Where(b => b.Hour == hour).ToList()).ConfigureAwait(true))
+                {
+                    Written(batch);
+                }
+            }
+            _unanswered.Remove(part);
         }
     }
+
+    /// <summary>
+    /// The parts the next flush writes, in log order (by name): per hour one, named after its first batch with rows and
+    /// holding the hour's rows. A store that lost a part write's answer can make the flush split an hour (WritePartAsync).
+    /// </summary>
+    private IEnumerable<(string Part, List<LineDecision> Rows)> NextParts() =>
+        _buffer.GroupBy(b => b.Hour)
+            .Select(hour => (Hour: hour.Key, Batches: hour.ToList(), First: hour.FirstOrDefault(b => b.Rows.Count > 0)))
+            .Where(hour => hour.First is not null)
+            .Select(hour => (LineBlobNames.DecisionPart(LinePrefix, hour.Hour, KeyOf(hour.First!.JournalBlob)), RowsOf(hour.Batches)))
+            .OrderBy(part => part.Item1, StringComparer.Ordinal);
+
+    /// <summary>
+    /// A part's rows: its batches' in journal order, each batch's by decision time. Rows buffered later go after those
+    /// a reader has seen, so the row numbers a reader got from <see cref="Buffered"/> stay those of the written part.
+    /// </summary>
+    private static List<LineDecision> RowsOf(IEnumerable<PendingBatch> batches) =>
+        [.. batches.SelectMany(b => b.Rows.OrderBy(d => d.DecidedAt))];
 
     private void Written(PendingBatch batch)
     {

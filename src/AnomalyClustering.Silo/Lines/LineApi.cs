@@ -99,7 +99,7 @@ public static class LineApi
         lines.MapGet("/{name}/decisions", DecisionsAsync)
             .WithName("GetLineDecisions")
             .WithSummary("A line's decisions, in log order")
-            .WithDescription("Paged: up to `limit` (1-1000, default 100) decisions made in [`since`, `until`) (ISO 8601 times, both optional); pass the answer's `next` as `continuation` (with the same window) for the next page. Read from the Parquet parts `lines/{tenant}/{name}/decisions/date=yyyy-MM-dd/hour=HH/part-*.parquet`; a page reads only the parts that hold it.")
+            .WithDescription("Paged: up to `limit` (1-1000, default 100) decisions made in [`since`, `until`) (ISO 8601 times, both optional); pass the answer's `next` as `continuation` (with the same window) for the next page. Read from the Parquet parts `lines/{tenant}/{name}/decisions/date=yyyy-MM-dd/hour=HH/part-*.parquet` and the decisions the line's log still buffers (every decision answered so far); a page reads only the parts that hold it, and reading writes nothing.")
             .Produces<LineDecisionPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -322,11 +322,12 @@ public static class LineApi
         var to = TimeParameter("until", until);
         await KnownLineAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var prefix = LineCatalogStore.PrefixOf(JobTenancy.CallerOf(http).Tenant, name);
-        // The log grain buffers decisions before it writes a part: a reader sees every decision answered so far.
-        await grains.GetGrain<ILineDecisionLogGrain>(prefix).Flush().ConfigureAwait(false);
         try
         {
-            var slice = await LineDecisionLog.PageAsync(store, prefix, from, to, take, continuation, cancellationToken).ConfigureAwait(false);
+            // The log grain's buffer merged in, not flushed: a reader sees every decision answered so far, and a dashboard
+            // polling this writes no part (it wrote one per read, thousands of tiny parts an hour that every read then listed).
+            var slice = await LineDecisionLog.PageAsync(
+                store, grains.GetGrain<ILineDecisionLogGrain>(prefix), prefix, from, to, take, continuation, cancellationToken).ConfigureAwait(false);
             return Results.Ok(new LineDecisionPage(name, from, to, take, slice.Decisions, slice.Next));
         }
         catch (InvalidLineDecisionQueryException e)
