@@ -227,6 +227,37 @@ public sealed class LineDecisionLogTests(ThreeSiloCluster fixture) : IClassFixtu
         Assert.Equal(flushed.Append(later[0]).Select(Json), logged.Decisions.Select(Json));
     }
 
+    [Fact]
+    public async Task AfterACrashARealDecisionIsReloggedBesideTheSameImagesEarlierUnknownLineError()
+    {
+        // An intake image sent before its line existed was logged as an 'unknown-line' error (not final); sent again once
+        // the line existed, it was decided in the same hour, journalled and recorded, and the activation crashed before
+        // the flush. Recovery took "this image id is in a part of the hour" for "this decision is logged" and lost it.
+        var prefix = $"lines/_/crash-unknown-{Guid.NewGuid():N}/";
+        var now = DateTimeOffset.UtcNow;
+        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-2);
+        var early = Decision("e-1", hour.AddMinutes(1), LineDecision.ErrorDecision) with
+        {
+            Error = new LineImageError(LineImageError.UnknownLine, "line 'plate' does not exist"),
+        };
+        var earlyKey = $"{hour:yyyyMMddHH}-{hour.AddMinutes(1).UtcTicks:D19}-dead0002-000000";
+        using (var part = new MemoryStream())
+        {
+            await LineDecisionParquet.WriteAsync([early], part, TestContext.Current.CancellationToken);
+            part.Position = 0;
+            await fixture.Store.PutAsync(LineBlobNames.DecisionPart(prefix, hour, earlyKey), part, cancellationToken: TestContext.Current.CancellationToken);
+        }
+        var real = Decision("e-1", hour.AddMinutes(30), "crack");
+        await PutAsync(LineBlobNames.PendingDecisions(prefix) + $"{hour:yyyyMMddHH}-{hour.AddMinutes(30).UtcTicks:D19}-dead0002-000001.jsonl", Json(real) + "\n");
+        await PutAsync(LineBlobNames.DecisionOf(prefix, real.ImageId), Json(real));
+
+        await fixture.Cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix).Flush();
+
+        Assert.Empty(await NamesAsync(LineBlobNames.PendingDecisions(prefix)));
+        var logged = await LineDecisionLog.PageAsync(fixture.Store, prefix, null, null, 100, null, TestContext.Current.CancellationToken);
+        Assert.Equal([Json(early), Json(real)], logged.Decisions.Select(Json));
+    }
+
     private static LineDecision Decision(string imageId, DateTimeOffset at, string decision) => new(
         imageId, imageId + ".png", at, 3, decision, decision == "novel" ? "novel" : "assigned", decision == "novel" ? "crack" : decision,
         0.75, true, new Dictionary<string, double> { ["crack"] = 1.5, ["stain"] = 2.25 }, new Dictionary<string, double> { ["crack"] = 0.5, ["stain"] = 1.125 },

@@ -25,8 +25,9 @@ namespace AnomalyClustering.Grains.Lines;
 /// batch and hour), (2) each decision's per-image record is written, (3) the decisions are buffered. A flush writes one part
 /// per hour, then deletes that hour's journal blobs. An activation first re-logs what the journal holds: a journalled
 /// decision is kept only when its per-image record is that same decision (a crash between (1) and (2) left an image that
-/// was never answered, which its caller sends again), and only when no part of its hour holds its image id already (a
-/// crash between a part's write and its journal's deletion). So a crash neither loses a recorded decision nor logs one
+/// was never answered, which its caller sends again), and only when no part of its hour holds a row of its image id that is
+/// as final as it already (a crash between a part's write and its journal's deletion; an earlier <c>unknown-line</c> error of
+/// the same image is another row). So a crash neither loses a recorded decision nor logs one
 /// twice; the duplicate check reads one hour's parts, and only after a crash.
 /// </para>
 /// </summary>
@@ -346,14 +347,14 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<Co
             var hour = HourFromKey(KeyOf(entry.Name));
             if (!logged.TryGetValue(hour, out var inParts))
             {
-                logged[hour] = inParts = await ImageIdsInPartsAsync(hour, cancellationToken).ConfigureAwait(true);
+                logged[hour] = inParts = await LoggedKeysInPartsAsync(hour, cancellationToken).ConfigureAwait(true);
             }
             var text = Encoding.UTF8.GetString(await blobs.ReadAllBytesAsync(entry.Name, cancellationToken: cancellationToken).ConfigureAwait(true));
             var batch = new PendingBatch(entry.Name, hour, []);
             foreach (var json in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 var decision = LineImageDecider.ParseLogged(json);
-                if (!inParts.Contains(decision.ImageId) && await ReadRecordAsync(decision.ImageId).ConfigureAwait(true) == json)
+                if (!inParts.Contains(LoggedKey(decision)) && await ReadRecordAsync(decision.ImageId).ConfigureAwait(true) == json)
                 {
                     batch.Rows.Add(decision);
                 }
@@ -368,18 +369,25 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<Co
         }
     }
 
-    private async Task<HashSet<string>> ImageIdsInPartsAsync(DateTimeOffset hour, CancellationToken cancellationToken)
+    private async Task<HashSet<string>> LoggedKeysInPartsAsync(DateTimeOffset hour, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var part in blobs.ListAsync(LineBlobNames.DecisionHourFolder(LinePrefix, hour), cancellationToken).ConfigureAwait(true))
         {
             foreach (var decision in await LineDecisionParquet.ReadAsync(blobs, part.Name, cancellationToken).ConfigureAwait(true))
             {
-                ids.Add(decision.ImageId);
+                ids.Add(LoggedKey(decision));
             }
         }
         return ids;
     }
+
+    /// <summary>
+    /// What makes a logged row the one a journalled decision would add: the image id and whether the decision is final. An
+    /// image has at most one final decision, but an <c>unknown-line</c> error logged before it (sent before its line existed)
+    /// shares its id: keyed by the id alone, a crash between the real decision's journal and its part lost it from the log.
+    /// </summary>
+    private static string LoggedKey(LineDecision decision) => decision.IsFinal ? "final:" + decision.ImageId : "pending:" + decision.ImageId;
 
     /// <summary>A journal blob's name: the hour, then the time (ordinal order = journal order), then what makes it unique.</summary>
     private string NextBatchBlob(DateTimeOffset hour) =>
