@@ -8,12 +8,14 @@ namespace AnomalyClustering.Grains.Tests;
 /// whatever the writer's token says by then (they were in flight): a job is held at that write for as long as a test needs,
 /// with <see cref="WriteArrived"/> as the readiness signal instead of a sleep. Deletes can be held likewise
 /// (<see cref="HoldDeletes"/>, signalled by <see cref="DeleteArrived"/>) or failed (<see cref="FailDeletes"/>), and every
-/// delete asked for is counted by name.
+/// delete asked for is counted by name. Reads can be held as well (<see cref="HoldReads"/>, signalled by <see cref="ReadArrived"/>).
 /// </summary>
 internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated) : IBlobStore
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _deleteGate;
+    private TaskCompletionSource? _readGate;
+    private Func<string, bool> _heldReads = _ => false;
     private string _heldPrefix = "";
     private string _failingPrefix = "";
     private int _deleteFailures;
@@ -23,6 +25,9 @@ internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated
 
     /// <summary>Completed when the first held delete has reached the store.</summary>
     public TaskCompletionSource DeleteArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completed when the first held read has reached the store.</summary>
+    public TaskCompletionSource ReadArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>How many deletes were asked for, by blob name.</summary>
     public ConcurrentDictionary<string, int> Deletes { get; } = new(StringComparer.Ordinal);
@@ -39,6 +44,16 @@ internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated
 
     /// <summary>Lets held deletes go on, now and later.</summary>
     public void ReleaseDeletes() => _deleteGate?.TrySetResult();
+
+    /// <summary>Makes every read of a blob <paramref name="held"/> picks from now on wait until <see cref="ReleaseReads"/> (or its caller's cancellation).</summary>
+    public void HoldReads(Func<string, bool> held)
+    {
+        _readGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _heldReads = held;
+    }
+
+    /// <summary>Lets held reads go on, now and later.</summary>
+    public void ReleaseReads() => _readGate?.TrySetResult();
 
     /// <summary>Makes the next <paramref name="count"/> deletes under <paramref name="prefix"/> fail as a store that is away does.</summary>
     public void FailDeletes(string prefix, int count)
@@ -59,7 +74,15 @@ internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated
         await inner.PutAsync(name, content, overwrite, cancellationToken);
     }
 
-    public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default) => inner.OpenReadAsync(name, cancellationToken);
+    public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (_readGate is { } gate && _heldReads(name))
+        {
+            ReadArrived.TrySetResult();
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+        return await inner.OpenReadAsync(name, cancellationToken);
+    }
 
     public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) => inner.ExistsAsync(name, cancellationToken);
 

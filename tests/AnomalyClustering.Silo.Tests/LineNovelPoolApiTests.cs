@@ -42,6 +42,7 @@ public sealed class LineNovelPoolApiTests(SiloServer server)
         var pool = (await Client.GetFromJsonAsync<NovelPoolView>($"/lines/{name}/novel", SiloServer.Json, TestContext.Current.CancellationToken))!;
         Assert.Equal(6, pool.PoolSize);
         Assert.Null(pool.Proposals);
+        Assert.Null(pool.Reclustering);
         using var reclustered = await Client.PostAsJsonAsync($"/lines/{name}/recluster", new { clusters = 2 }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, reclustered.StatusCode);
         var set = (await reclustered.Content.ReadFromJsonAsync<NovelProposalSet>(SiloServer.Json, TestContext.Current.CancellationToken))!;

@@ -1,24 +1,38 @@
+using Orleans.Concurrency;
+
 namespace AnomalyClustering.Abstractions.Lines;
 
 /// <summary>
 /// The novel pool of one production line (key: the line's blob prefix, <c>lines/{tenant}/{name}/</c>), placed on
-/// coordinator silos: one activation per line serialises additions, reclustering and naming, so that the pool's bound and
-/// the automatic recluster every M novel images hold under concurrent intake.
+/// coordinator silos: one activation per line serialises additions and naming, so that the pool's bound holds under
+/// concurrent intake, and runs one recluster at a time beside them (the automatic one every M novel images, or one asked for).
 /// </summary>
 [Alias("AnomalyClustering.ILineNovelPoolGrain")]
 public interface ILineNovelPoolGrain : IGrainWithStringKey
 {
-    /// <summary>Adds the images not pooled before (by image id); reclusters when the line's setting says the pool grew enough.</summary>
+    /// <summary>
+    /// Adds the images not pooled before (by image id). When the line's setting says the pool grew enough, an automatic
+    /// recluster is started after the call (or once the running one ends); the call never waits for a recluster.
+    /// </summary>
     [Alias("Add")]
     Task Add(IReadOnlyList<NovelPoolImage> images);
 
-    /// <summary>Clusters the pool into proposals (<paramref name="clusterCount"/> null: chosen automatically) and stores them.</summary>
+    /// <summary>
+    /// Clusters the pool into proposals (<paramref name="clusterCount"/> null: chosen automatically) and stores them; waits
+    /// for a recluster that is running first. Interleaves with additions, which go on meanwhile.
+    /// </summary>
+    [AlwaysInterleave]
     [Alias("Recluster")]
     Task<NovelProposalSet> Recluster(int? clusterCount);
 
     /// <summary>Makes proposal <paramref name="proposalId"/> of the newest recluster a defect type named <paramref name="name"/> of the next catalog version; returns that version.</summary>
     [Alias("Name")]
     Task<int> Name(string proposalId, string name);
+
+    /// <summary>The recluster running now, or null when none is; the stored proposals are the last completed one's until it ends.</summary>
+    [AlwaysInterleave]
+    [Alias("Reclustering")]
+    Task<NovelReclusterInProgress?> Reclustering();
 }
 
 /// <summary>One image decided novel, as the pool keeps it.</summary>
@@ -52,6 +66,14 @@ public sealed record NovelProposalSet(
     [property: Id(2)] int PoolSize,
     [property: Id(3)] bool Automatic,
     [property: Id(4)] IReadOnlyList<NovelProposal> Proposals);
+
+/// <summary>A recluster of a line's novel pool that has started and not ended yet.</summary>
+/// <param name="StartedAt">When it started reading the pool; the images pooled after that are not part of it.</param>
+/// <param name="Automatic">True when the pool's <see cref="NovelPoolSettings.ReclusterEvery"/> started it, false when it was asked for.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterInProgress")]
+public sealed record NovelReclusterInProgress(
+    [property: Id(0)] DateTimeOffset StartedAt,
+    [property: Id(1)] bool Automatic);
 
 /// <summary>One proposed defect type: a cluster of the novel pool.</summary>
 /// <param name="Id">Its id within the run (<c>p1</c>, <c>p2</c>, ..., largest first).</param>

@@ -21,6 +21,9 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     /// <summary>The names a proposal cannot take: the decisions for an image of no known type and for one that failed.</summary>
     public static readonly IReadOnlyList<string> ReservedNames = [LineDecision.Novel, LineDecision.ErrorDecision];
 
+    /// <summary>How many of the pool's image blobs a recluster reads at once.</summary>
+    public const int ParallelReads = 8;
+
     private static readonly JsonSerializerOptions Json = LineImageDecider.LogJson;
     private List<(string Blob, string ImageId, long Ticks)>? index;
 
@@ -104,20 +107,16 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         return pooled.Count(entry => entry.Ticks > since);
     }
 
-    /// <summary>Every pooled image, oldest first.</summary>
+    /// <summary>Every pooled image, oldest first, read <see cref="ParallelReads"/> at a time.</summary>
     public async Task<IReadOnlyList<NovelPoolImage>> ImagesAsync(CancellationToken cancellationToken)
     {
-        var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
-        var images = new List<NovelPoolImage>(pooled.Count);
-        foreach (var entry in pooled)
-        {
-            // An image evicted or named by another process since the listing is simply not there any more.
-            if (await ReadJsonAsync<NovelPoolImage>(entry.Blob, cancellationToken).ConfigureAwait(false) is { } image)
-            {
-                images.Add(image);
-            }
-        }
-        return images;
+        var pooled = (await IndexAsync(cancellationToken).ConfigureAwait(false)).ToArray();
+        var read = new NovelPoolImage?[pooled.Length];
+        // One blob per image: read in sequence, a full pool of 20,000 took a round trip each to the store.
+        await Parallel.ForEachAsync(Enumerable.Range(0, pooled.Length), new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
+            async (i, token) => read[i] = await ReadJsonAsync<NovelPoolImage>(pooled[i].Blob, token).ConfigureAwait(false)).ConfigureAwait(false);
+        // An image evicted or named by another process since the listing is simply not there any more.
+        return [.. read.OfType<NovelPoolImage>()];
     }
 
     /// <summary>The newest recluster's proposals, or null before the first.</summary>
@@ -125,11 +124,27 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
 
     /// <summary>
     /// Clusters the pool (<see cref="NovelPoolClustering"/>: Ward, <paramref name="clusterCount"/> clusters or chosen
-    /// automatically) and stores the proposals as the line's newest recluster, replacing the earlier ones.
+    /// automatically) and stores the proposals as the line's newest recluster, replacing the earlier ones:
+    /// <see cref="ClusterAsync"/>, then <see cref="StoreAsync"/>.
     /// </summary>
     /// <exception cref="NovelPoolException">The pool is empty, or its images disagree in dimension.</exception>
     /// <exception cref="InvalidClusteringInputException">The number of clusters is outside 1..pool size.</exception>
-    public async Task<NovelProposalSet> ReclusterAsync(int? clusterCount, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<NovelProposalSet> ReclusterAsync(int? clusterCount, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await StoreAsync(await ClusterAsync(clusterCount, false, now, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Reads the pool as it is now and clusters it (<see cref="NovelPoolClustering"/>: Ward, <paramref name="clusterCount"/>
+    /// clusters or chosen automatically; with <paramref name="atMostPoolSize"/> a K above the pool's size is cut to it, as
+    /// an automatic recluster of a small pool needs), storing nothing. O(N^2 D) time: a caller that must stay responsive
+    /// runs it off its own thread.
+    /// </summary>
+    /// <param name="clusterCount">K, or null to choose it.</param>
+    /// <param name="atMostPoolSize">Cut K to the number of images read.</param>
+    /// <param name="now">When the read starts: the stored set's <see cref="NovelProposalSet.CreatedAt"/>, so that images pooled later count as added since.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <exception cref="NovelPoolException">The pool is empty, or its images disagree in dimension.</exception>
+    /// <exception cref="InvalidClusteringInputException">The number of clusters is outside 1..pool size.</exception>
+    public async Task<ClusteredPool> ClusterAsync(int? clusterCount, bool atMostPoolSize, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var images = await ImagesAsync(cancellationToken).ConfigureAwait(false);
         if (images.Count == 0)
@@ -148,15 +163,23 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         {
             images[i].Embedding.CopyTo(points, i * dimension);
         }
-        var clustering = NovelPoolClustering.Propose(points, images.Count, dimension, clusterCount);
+        var k = atMostPoolSize && clusterCount is { } given ? Math.Min(given, images.Count) : clusterCount;
+        var clustering = NovelPoolClustering.Propose(points, images.Count, dimension, k);
+        return new ClusteredPool([.. images.Select(image => image.ImageId)], clustering, now);
+    }
+
+    /// <summary>Stores <paramref name="clustered"/> as the line's newest recluster (the run after the stored one), replacing the earlier proposals.</summary>
+    public async Task<NovelProposalSet> StoreAsync(ClusteredPool clustered, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clustered);
         var previous = await ProposalsAsync(cancellationToken).ConfigureAwait(false);
-        var proposals = clustering.Proposals.Select((proposal, p) => new NovelProposal(
+        var proposals = clustered.Clustering.Proposals.Select((proposal, p) => new NovelProposal(
             "p" + (p + 1).ToString(CultureInfo.InvariantCulture),
             proposal.Cluster.Size,
             proposal.Cluster.Spread,
             proposal.Cluster.Centroid,
-            [.. proposal.Members.Select(m => images[m].ImageId)])).ToList();
-        var set = new NovelProposalSet((previous?.Run ?? 0) + 1, now, images.Count, clustering.Automatic, proposals);
+            [.. proposal.Members.Select(m => clustered.ImageIds[m])])).ToList();
+        var set = new NovelProposalSet((previous?.Run ?? 0) + 1, clustered.ReadAt, clustered.ImageIds.Count, clustered.Clustering.Automatic, proposals);
         await WriteJsonAsync(ProposalsBlob, set, cancellationToken).ConfigureAwait(false);
         return set;
     }
@@ -274,3 +297,9 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         await store.PutAsync(blob, content, overwrite: true, cancellationToken).ConfigureAwait(false);
     }
 }
+
+/// <summary>A recluster's clustering of the pool, not stored yet (<see cref="LineNovelPool.StoreAsync"/>).</summary>
+/// <param name="ImageIds">The images read, in pool order; the clustering's member indices point into it.</param>
+/// <param name="Clustering">The proposals.</param>
+/// <param name="ReadAt">When the pool was read.</param>
+public sealed record ClusteredPool(IReadOnlyList<string> ImageIds, PoolClustering Clustering, DateTimeOffset ReadAt);

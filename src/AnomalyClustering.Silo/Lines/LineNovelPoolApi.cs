@@ -11,7 +11,7 @@ namespace AnomalyClustering.Silo.Lines;
 /// The HTTP API of a line's novel pool (mapped with <see cref="LineApi"/>): show the pool and its newest proposals, set its
 /// bound and automatic recluster, recluster it, and name a proposal so that it becomes a defect type of the next catalog
 /// version. Reclusters and names go through the line's <see cref="ILineNovelPoolGrain"/>, which also takes the intake's
-/// novel images, so they never interleave. Refusals: 404 unknown line or proposal, 409 empty pool or name clash, 400 bad input.
+/// novel images and runs one recluster at a time. Refusals: 404 unknown line or proposal, 409 empty pool or name clash, 400 bad input.
 /// </summary>
 public static class LineNovelPoolApi
 {
@@ -21,7 +21,7 @@ public static class LineNovelPoolApi
         ArgumentNullException.ThrowIfNull(lines);
         lines.MapGet("/{name}/novel", ShowAsync)
             .WithName("GetLineNovelPool")
-            .WithSummary("A line's novel pool: its size, settings and the newest recluster's proposals")
+            .WithSummary("A line's novel pool: its size, settings, the newest completed recluster's proposals and the recluster running now")
             .Produces<NovelPoolView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -57,15 +57,18 @@ public static class LineNovelPoolApi
         return lines;
     }
 
-    private static async Task<IResult> ShowAsync(string name, HttpContext http, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
+    private static async Task<IResult> ShowAsync(string name, HttpContext http, IBlobStore store, LineCatalogStore lines, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var prefix = await LineApi.KnownPrefixAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var pool = new LineNovelPool(store, lines, prefix);
+        // Asked before the proposals are read: a recluster that ends in between shows as its result, not as running over it.
+        var reclustering = await grains.GetGrain<ILineNovelPoolGrain>(prefix).Reclustering().ConfigureAwait(false);
         return Results.Ok(new NovelPoolView(
             name,
             await pool.CountAsync(cancellationToken).ConfigureAwait(false),
             await pool.SettingsAsync(cancellationToken).ConfigureAwait(false),
-            await pool.ProposalsAsync(cancellationToken).ConfigureAwait(false)));
+            await pool.ProposalsAsync(cancellationToken).ConfigureAwait(false),
+            reclustering));
     }
 
     private static async Task<IResult> SetSettingsAsync(string name, HttpRequest request, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -116,5 +119,6 @@ public sealed record NameProposalRequest(string? Name);
 /// <param name="Line">The line.</param>
 /// <param name="PoolSize">Images in the pool.</param>
 /// <param name="Settings">Its bound and automatic recluster.</param>
-/// <param name="Proposals">The newest recluster's proposals, or null before the first.</param>
-public sealed record NovelPoolView(string Line, int PoolSize, NovelPoolSettings Settings, NovelProposalSet? Proposals);
+/// <param name="Proposals">The newest completed recluster's proposals, or null before the first.</param>
+/// <param name="Reclustering">The recluster running now (when it started, whether automatic), or null when none is.</param>
+public sealed record NovelPoolView(string Line, int PoolSize, NovelPoolSettings Settings, NovelProposalSet? Proposals, NovelReclusterInProgress? Reclustering = null);
