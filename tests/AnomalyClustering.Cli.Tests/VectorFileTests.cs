@@ -75,6 +75,26 @@ public sealed class VectorFileTests
         Assert.Contains("is not a number", error.Message);
     }
 
+    [Theory]
+    [InlineData("0.5x,1\n2,3\n4,5\n")]
+    [InlineData("row,1\n2,3\n4,5\n")]
+    public void ALineOneOfNumbersButForColumnOneIsARowWithATypoNotAHeader(string text)
+    {
+        // Once read as a header whenever line 2 had a number in column 1: the row was lost without a word.
+        using var folder = new TempFolder();
+        var path = folder.WriteText(text, "x.csv");
+
+        var error = Assert.Throws<CliInputException>(() => EmbeddingTable.Read(path));
+
+        Assert.Contains("line 1, column 1: '", error.Message);
+        Assert.Contains("is not a number", error.Message);
+        Assert.Contains("header", error.Message);
+        // Named as an id column, the same line is a header.
+        var named = EmbeddingTable.Read(folder.WriteText("id" + text[text.IndexOf(',')..], "named.csv"));
+        Assert.Equal((2, 1), (named.Count, named.Dimension));
+        Assert.Equal(["2", "4"], named.Ids);
+    }
+
     [Fact]
     public void CsvColumnOneOfTextInEveryRowIsIdsWithoutAHeader()
     {

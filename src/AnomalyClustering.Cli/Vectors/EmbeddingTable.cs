@@ -95,12 +95,13 @@ internal sealed class EmbeddingTable
             throw new CliInputException($"'{path}' is empty.");
         }
 
-        // A header row: text where data has numbers, an empty first cell (pandas' index column) or an id column name.
+        // A header row: text where data has numbers, an empty first cell (pandas' index column) or an id column name. A
+        // line 1 of numbers but for column 1 is data, like any other line: the id-column rule below then takes column 1 as
+        // ids (no line has a number there) or refuses it, naming line 1. Taken as a header, a typo there lost the row unsaid.
         var top = rows[0];
         var header = top.Skip(1).Any(field => !IsNumber(field))
             || top[0].Trim().Length == 0
             || IsIdColumnName(top[0])
-            || (!IsNumber(top[0]) && rows.Count > 1 && IsNumber(rows[1][0]))
             ? top
             : null;
         var data = header is null ? rows : rows.Skip(1).ToList();
@@ -117,6 +118,13 @@ internal sealed class EmbeddingTable
         if (!idColumn)
         {
             var textRow = data.FindIndex(row => !IsNumber(row[0]));
+            if (textRow == 0 && header is null)
+            {
+                throw new CliInputException(
+                    $"'{path}' line 1, column 1: '{data[0][0]}' is not a number, while the rest of line 1 is and other lines have numbers there: "
+                    + "line 1 is read as a row of embeddings, not as a header. Correct the cell; if line 1 is a header, "
+                    + $"name column 1 one of {string.Join(", ", IdColumnNames)} (column 1 then holds image ids) or leave its name blank, as pandas does for its index.");
+            }
             if (textRow >= 0)
             {
                 throw new CliInputException(
