@@ -116,6 +116,35 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void AClassWithoutAUsableImageIsNamedAndTheSmallerKSaid()
+    {
+        // K comes from the classes that have an image to cluster; a class of corrupt files once took a cluster away unsaid.
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("data", "good"), DefectType.Good, 3, seed: 3);
+        SyntheticImages.Write(folder.Combine("data", "contamination"), DefectType.Contamination, 3, seed: 4);
+        folder.Write([.. "this is not a picture"u8], "data", "hole", "broken.png");
+        folder.Write([], "data", "hole", "empty.png");
+
+        var run = CliRun.InProcess(["cluster", folder.Combine("data"), "-o", folder.Combine("out"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        // The console wraps long lines at 120 columns.
+        var output = OneLine(run.Output);
+        Assert.Contains("K = 3 (the number of classes)", output);
+        Assert.Contains("warning: class 'hole' (2 files) has no image that could be used", output);
+        Assert.Contains("K, the number of classes with an image, is 2 instead of 3; -k 3 keeps 3 clusters.", output);
+        using var result = ResultJson.Load(folder.Combine("out"));
+        Assert.Equal(2, result.Root.GetProperty("clusterCount").GetInt32());
+
+        // With K given, the class is named all the same.
+        var given = CliRun.InProcess(["cluster", folder.Combine("data"), "-k", "2", "-o", folder.Combine("out2"), .. Small]);
+        Assert.True(given.ExitCode == 0, given.Error);
+        Assert.Contains("warning: class 'hole' (2 files) has no image that could be used (every file is left out, listed below); the scores are over the other 2 classes.", OneLine(given.Output));
+    }
+
+    private static string OneLine(string output) => string.Join(' ', output.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+
+    [Fact]
     public void ModelOptionUsesTheOnnxFileOutputsAsFeatureMaps()
     {
         using var folder = new TempFolder();

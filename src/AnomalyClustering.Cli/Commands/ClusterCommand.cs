@@ -70,7 +70,7 @@ internal static class ClusterCommand
         DescribeInput(console.Out, found, options, description);
         var masks = MasksOf(console.Out, found);
         var result = RunEmbedded(console, found, masks, options, description, runtime, storeFolder, cancellationToken);
-        WriteOutputs(console, found, result, Source(found, description), names, outputFolder, cancellationToken);
+        WriteOutputs(console, found, options, result, Source(found, description), names, outputFolder, cancellationToken);
         // The stage times above leave out starting the silo and writing the report; this is what the run cost.
         PrintTotalTime(console, result.Images.Count, clock.Elapsed);
         return CliExitCodes.Success;
@@ -97,16 +97,18 @@ internal static class ClusterCommand
 
     /// <summary>
     /// What every image job leaves behind, wherever it ran (embedded or on a server): the names attached, clusters.csv,
-    /// result.json and report.html in <paramref name="outputFolder"/>, and the clusters printed.
+    /// result.json and report.html in <paramref name="outputFolder"/>, the clusters printed, and the warnings of
+    /// <see cref="ResultWarnings"/> (<paramref name="requested"/>: the options as given, before K was resolved).
     /// </summary>
     public static void WriteOutputs(
-        CliConsole console, DiscoveredImageFolder found, ClusteringResult result, ResultSource source, ClusterNames names, string outputFolder,
-        CancellationToken cancellationToken)
+        CliConsole console, DiscoveredImageFolder found, ClusteringJobOptions requested, ClusteringResult result, ResultSource source, ClusterNames names,
+        string outputFolder, CancellationToken cancellationToken)
     {
         names.CheckAgainst(result.ClusterCount);
         result = result with { Names = names };
         var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
         var report = HtmlReportFiles.Write(outputFolder, result, source, found.Dataset, cancellationToken);
+        ResultWarnings.Print(console.Out, ResultWarnings.Of(found, result, requested));
         ResultReport.Print(console.Out, result, clustersCsv, resultJson, report);
     }
 

@@ -62,7 +62,7 @@ internal static class RemoteClusterRun
             Options = options with { ClusterCount = result.Options.ClusterCount },
             Errors = [.. unreadable, .. result.Errors.Select(error => error with { Path = localPaths.GetValueOrDefault(error.Path, error.Path) })],
         };
-        ClusterCommand.WriteOutputs(console, found, result, ClusterCommand.Source(found, source.Backbone, source.Preprocessing), names, outputFolder, cancellationToken);
+        ClusterCommand.WriteOutputs(console, found, options, result, ClusterCommand.Source(found, source.Backbone, source.Preprocessing), names, outputFolder, cancellationToken);
         // Upload, the job on the server and the download: what the user waited for, as a local run reports it.
         ClusterCommand.PrintTotalTime(console, result.Images.Count, clock.Elapsed);
         return CliExitCodes.Success;
