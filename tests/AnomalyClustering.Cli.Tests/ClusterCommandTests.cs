@@ -180,6 +180,27 @@ public sealed class ClusterCommandTests
         CliRun.InProcess("cluster", folder.Combine("images"), "-k", "2", "--resize-mode", "squash").AssertOneLineError(CliExitCodes.UsageError, "squash");
     }
 
+    [Theory]
+    [InlineData("5", "--crop 5 (a 5x5-pixel backbone input) leads to a 1x1 patch grid: one patch per image")]
+    [InlineData("16", "--crop 16 (a 16x16-pixel backbone input) leads to a 2x2 patch grid: fewer patches a side than the 3x3 neighbourhood each patch aggregates (--patch-size 3)")]
+    public void ACropThatLeavesTooSmallAPatchGridIsWarnedOf(string crop, string warning)
+    {
+        // Once a degenerate result without a word: a 1x1 grid leaves the anomaly weights nothing to weigh.
+        using var folder = new TempFolder();
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Good, 2, seed: 5);
+        SyntheticImages.Write(folder.Combine("images"), DefectType.Stain, 2, seed: 6);
+
+        var run = CliRun.InProcess(["cluster", folder.Combine("images"), "--crop", crop, "-k", "2", "-o", folder.Combine("out"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("warning: " + warning, OneLine(run.Output));
+        Assert.Contains("A larger --crop gives a larger grid", OneLine(run.Output));
+        // 40 pixels give a 5x5 grid: enough for 3x3 neighbourhoods, no warning.
+        var enough = CliRun.InProcess(["cluster", folder.Combine("images"), "--crop", "40", "-k", "2", "-o", folder.Combine("out40"), .. Small]);
+        Assert.True(enough.ExitCode == 0, enough.Error);
+        Assert.DoesNotContain("patch grid", enough.Output);
+    }
+
     [Fact]
     public void AnOutputFolderThatIsAFileIsRefusedBeforeAnyEmbedding()
     {

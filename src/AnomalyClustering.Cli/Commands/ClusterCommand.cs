@@ -108,7 +108,7 @@ internal static class ClusterCommand
         result = result with { Names = names };
         var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
         var report = HtmlReportFiles.Write(outputFolder, result, source, found.Dataset, cancellationToken);
-        ResultWarnings.Print(console.Out, ResultWarnings.Of(found, result, requested));
+        ResultWarnings.Print(console.Out, ResultWarnings.Of(found, result, requested, source.Preprocessing));
         ResultReport.Print(console.Out, result, clustersCsv, resultJson, report);
     }
 

@@ -10,8 +10,12 @@ namespace AnomalyClustering.Cli.Output;
 /// </summary>
 internal static class ResultWarnings
 {
-    /// <summary>Every warning about <paramref name="result"/>, one sentence each; <paramref name="requested"/> are the options as given.</summary>
-    public static IReadOnlyList<string> Of(DiscoveredImageFolder found, ClusteringResult result, ClusteringJobOptions requested)
+    /// <summary>
+    /// Every warning about <paramref name="result"/>, one sentence each; <paramref name="requested"/> are the options as given,
+    /// <paramref name="preprocessing"/> how images became the backbone's input (null: unknown).
+    /// </summary>
+    public static IReadOnlyList<string> Of(
+        DiscoveredImageFolder found, ClusteringResult result, ClusteringJobOptions requested, PreprocessingOptions? preprocessing)
     {
         ArgumentNullException.ThrowIfNull(found);
         ArgumentNullException.ThrowIfNull(result);
@@ -21,7 +25,35 @@ internal static class ResultWarnings
         {
             warnings.Add(classes);
         }
+        if (SmallPatchGrid(result, preprocessing) is { } grid)
+        {
+            warnings.Add(grid);
+        }
         return warnings;
+    }
+
+    /// <summary>
+    /// A patch grid too small for the method: one patch (nothing for the anomaly weights to choose between, so each image is
+    /// clustered on one global feature and its heat map means nothing), or fewer rows or columns than the k x k
+    /// neighbourhood each patch aggregates (most of it is zero padding). The grid is the backbone's first feature map, so
+    /// it follows the input side (--crop; 224 by default gives the built-in backbone 28 x 28). A warning, not an error:
+    /// the clustering is still defined, and a model may be meant for small inputs; the grid is known once an image is embedded.
+    /// </summary>
+    private static string? SmallPatchGrid(ClusteringResult result, PreprocessingOptions? preprocessing)
+    {
+        int height = result.PatchGridHeight, width = result.PatchGridWidth, k = result.Options.PatchSize;
+        // No grid: precomputed embeddings, or no image embedded.
+        if (height == 0 || width == 0 || (height * width > 1 && Math.Min(height, width) >= k))
+        {
+            return null;
+        }
+        var input = preprocessing is null ? "the backbone input"
+            : preprocessing.CropWidth == preprocessing.CropHeight ? $"--crop {preprocessing.CropWidth} (a {preprocessing.CropWidth}x{preprocessing.CropHeight}-pixel backbone input)"
+            : $"the {preprocessing.CropWidth}x{preprocessing.CropHeight}-pixel backbone input (--crop)";
+        var why = height * width == 1
+            ? "one patch per image, so the anomaly weights have nothing to choose between: each image is clustered on one global feature and its heat map means nothing"
+            : $"fewer patches a side than the {k}x{k} neighbourhood each patch aggregates (--patch-size {k}), so most of every neighbourhood is padding";
+        return $"{input} leads to a {height}x{width} patch grid: {why}. A larger --crop gives a larger grid (the built-in backbone's is the input side / 8).";
     }
 
     /// <summary>Prints each warning in yellow.</summary>
