@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using AnomalyClustering.Silo.Security;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 
 namespace AnomalyClustering.Silo.Tests;
@@ -70,6 +71,67 @@ public sealed class ApiSecurityTests(SiloServer server)
         }
         using var accepted = await SendAsync(HttpMethod.Get, "/jobs", server.Tokens.Mint(roles: [ApiPermissions.Admin]));
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task A401SaysWhetherTheTokenWasMissingOrRejectedAndWhy()
+    {
+        // Both once had the same text, so a caller with an expired token was told to send one.
+        using (var client = server.AnonymousClient())
+        {
+            var missing = await client.GetAsync("/jobs", TestContext.Current.CancellationToken);
+            var challenge = missing.Headers.WwwAuthenticate.Single();
+            Assert.Equal("Bearer", challenge.Scheme);
+            Assert.Null(challenge.Parameter);
+            await JobApiTests.ProblemAsync(missing, HttpStatusCode.Unauthorized, "no bearer token: GET /jobs needs a bearer token");
+        }
+        using var foreign = System.Security.Cryptography.RSA.Create(2048);
+        var expiry = DateTime.UtcNow.AddHours(-1);
+        var refused = new Dictionary<string, string>
+        {
+            ["token rejected: it expired at " + expiry.ToString("u", System.Globalization.CultureInfo.InvariantCulture)] =
+                server.Tokens.Mint(roles: [ApiPermissions.Admin], expires: expiry),
+            ["token rejected: its audience is not this API's ('" + TestTokens.Audience + "')"] =
+                server.Tokens.Mint(roles: [ApiPermissions.Admin], audience: "api://another-api"),
+            ["token rejected: its signature does not match the issuer's keys"] =
+                server.Tokens.Mint(roles: [ApiPermissions.Admin], key: new RsaSecurityKey(foreign) { KeyId = "test-key" }),
+            ["token rejected: it is not a well-formed JWT"] = "not-a-token",
+        };
+        foreach (var (detail, token) in refused)
+        {
+            var response = await SendAsync(HttpMethod.Get, "/jobs", token);
+            var challenge = response.Headers.WwwAuthenticate.Single();
+            Assert.Equal("Bearer", challenge.Scheme);
+            Assert.Contains("error=\"invalid_token\"", challenge.Parameter, StringComparison.Ordinal);
+            await JobApiTests.ProblemAsync(response, HttpStatusCode.Unauthorized, detail);
+        }
+    }
+
+    [Fact]
+    public async Task AnUnreachableIssuerIsA503ToATokenAndStillA401WithoutOne()
+    {
+        // The issuer's metadata address answers nothing (a free loopback port); a valid-looking token once got 401.
+        var issuer = $"http://127.0.0.1:{AnomalyClustering.Testing.LoggedProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture)}/";
+        await using var silo = await StandaloneSilo.StartAsync(
+            server.Tokens,
+            new Dictionary<string, string?> { ["AnomalyClustering:Auth:Authority"] = issuer, ["AnomalyClustering:Auth:RequireHttpsMetadata"] = "false" },
+            services => services.Configure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+                Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, options => options.Configuration = null));
+
+        using (var withToken = silo.AdminClient())
+        {
+            var response = await withToken.GetAsync("/jobs", TestContext.Current.CancellationToken);
+            Assert.Equal(TimeSpan.FromSeconds(AnomalyClustering.Silo.Api.DependencyOutageAnswer.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+            var problem = await JobApiTests.ProblemAsync(response, HttpStatusCode.ServiceUnavailable, "bearer tokens cannot be checked right now: this API's token issuer");
+            Assert.Equal("token issuer", problem.GetProperty("dependency").GetString());
+            Assert.DoesNotContain(issuer.TrimEnd('/'), problem.GetRawText(), StringComparison.Ordinal);
+        }
+        using (var anonymous = silo.Client())
+        {
+            await JobApiTests.ProblemAsync(await anonymous.GetAsync("/jobs", TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized, "no bearer token");
+            using var live = await anonymous.GetAsync("/health/live", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
     }
 
     [Fact]

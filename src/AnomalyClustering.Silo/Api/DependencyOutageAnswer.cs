@@ -9,13 +9,17 @@ namespace AnomalyClustering.Silo.Api;
 
 /// <summary>
 /// Answers a request that failed because a dependency is away (the blob store unreachable, Redis down, the silo that holds
-/// the job gone) with 503 Service Unavailable and <c>Retry-After</c>, instead of a 500 that says "report it": the request
+/// the job gone, the token issuer's metadata not to be had) with 503 Service Unavailable and <c>Retry-After</c>, instead of
+/// a 500 that says "report it" (or a 401 that blames the caller's token): the request
 /// can simply be sent again. What failed goes to the log under an incident id; the answer names only which dependency.
 /// </summary>
 internal sealed partial class DependencyOutageAnswer(IProblemDetailsService problems, ILogger<DependencyOutageAnswer> logger) : IExceptionHandler
 {
     /// <summary>The seconds a client is told to wait: longer than a pod restart's first probes, short next to a job.</summary>
     public const int RetryAfterSeconds = 30;
+
+    /// <summary>The dependency named when the OpenID Connect issuer's metadata cannot be fetched.</summary>
+    public const string TokenIssuer = "token issuer";
 
     /// <inheritdoc />
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -37,8 +41,10 @@ internal sealed partial class DependencyOutageAnswer(IProblemDetailsService prob
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Service unavailable",
-                Detail = $"the cluster's {dependency} cannot be reached right now; send the request again in {RetryAfterSeconds} s "
-                    + $"(incident {incident}: the server's log has the details under this id).",
+                Detail = (dependency == TokenIssuer
+                        ? "bearer tokens cannot be checked right now: this API's token issuer (its OpenID Connect metadata) cannot be reached"
+                        : $"the cluster's {dependency} cannot be reached right now")
+                    + $"; send the request again in {RetryAfterSeconds} s (incident {incident}: the server's log has the details under this id).",
                 Extensions = { ["dependency"] = dependency, ["incident"] = incident },
             },
         }).ConfigureAwait(false);
@@ -54,6 +60,8 @@ internal sealed partial class DependencyOutageAnswer(IProblemDetailsService prob
         {
             switch (cause)
             {
+                case Security.TokenIssuerUnavailableException:
+                    return TokenIssuer;
                 case BlobStoreUnavailableException or Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 }:
                     return "blob store";
                 case RedisException:

@@ -23,8 +23,9 @@ public static class JobApiProblems
         {
             StatusCodes.Status400BadRequest =>
                 $"{endpoint}: the request is malformed (a query or route value of the wrong type, or an unreadable body); /openapi/v1.json describes every endpoint.",
-            StatusCodes.Status401Unauthorized =>
-                $"{endpoint} needs a bearer token of this API's OpenID Connect issuer (Authorization: Bearer ...); the CLI sends one with --token or ANOMALY_CLUSTERING_TOKEN. docs/SECURITY.md describes the settings.",
+            StatusCodes.Status401Unauthorized => context.HttpContext.Features.Get<Security.BearerTokenRejection>() is { } rejection
+                ? $"token rejected: {rejection.Reason}. {endpoint} needs a valid bearer token of this API's OpenID Connect issuer and audience; get a new one (the CLI sends it with --token or ANOMALY_CLUSTERING_TOKEN)."
+                : $"no bearer token: {endpoint} needs a bearer token of this API's OpenID Connect issuer (Authorization: Bearer ...); the CLI sends one with --token or ANOMALY_CLUSTERING_TOKEN. docs/SECURITY.md describes the settings.",
             StatusCodes.Status403Forbidden =>
                 $"{endpoint}: the token does not grant this; reading needs Jobs.Read, submitting Jobs.Submit, naming clusters Jobs.Name, cancelling or deleting Jobs.Cancel (as an app role or a scope), Jobs.Admin grants all.",
             StatusCodes.Status404NotFound => $"{endpoint}: no such endpoint; /openapi/v1.json lists them.",

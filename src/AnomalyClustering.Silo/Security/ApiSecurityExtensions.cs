@@ -35,6 +35,8 @@ public static class ApiSecurityExtensions
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters.RoleClaimType = ApiCaller.RolesClaim;
                 jwt.TokenValidationParameters.NameClaimType = "name";
+                // A 401 says whether the token was missing or rejected and why; an unreachable issuer is a 503.
+                jwt.Events = BearerTokenEvents.Create();
             });
         }
         services.AddAuthorization(authorization =>
