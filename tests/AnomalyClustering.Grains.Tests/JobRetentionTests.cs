@@ -203,6 +203,69 @@ public sealed class JobRetentionTests
         Assert.Equal(0, await cluster.Retention.SweepDeletedAsync(DateTimeOffset.MaxValue, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task ANewJobUnderADeletedJobsIdKeepsItsOutcomesWhenItsRegistryReportsFailed()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var reports = new FailingRegistryReports();
+        await using var cluster = await RetentionCluster.StartAsync(retention => retention.Enabled = false,
+            services => services.AddSingleton<IIncomingGrainCallFilter>(reports));
+        var registry = cluster.Grains.GetGrain<IJobRegistryGrain>(0);
+        var data = await DemoDataset.CreateAsync(cluster.Store, seed: 143, imagesPerClass: 2, normals: 2);
+        const string jobId = "reused-after-deletion";
+        Assert.Equal(JobState.Completed, (await JobRuns.RunAsync(cluster.Grains, cluster.Store, jobId, data.Job(new JobOptions()))).State);
+        await JobDeletion.DeleteAsync(cluster.Grains, jobId, cancel);
+        Assert.True(await registry.IsMarkedDeleted(jobId));
+
+        // The id taken again while the registry cannot be reached: the new job runs on (its reports are an index's, and
+        // their failures are only logged), and the registry keeps the deleted job's mark.
+        reports.Failing = true;
+        var again = await JobRuns.RunAsync(cluster.Grains, cluster.Store, jobId, data.Job(new JobOptions()));
+        reports.Failing = false;
+        Assert.True(reports.Failed > 0, "the new job reported nothing to the registry");
+        Assert.True(await registry.IsMarkedDeleted(jobId), "the deleted job's mark is the fault's precondition");
+        var outcomes = await NamesAsync(cluster.Store, JobBlobNames.OutcomesPrefix(jobId));
+        Assert.NotEmpty(outcomes);
+
+        // Retention's second sweep of the deleted job leaves the new job's outcomes, and forgets the mark.
+        Assert.Equal(0, await cluster.Retention.SweepDeletedAsync(DateTimeOffset.MaxValue, cancel));
+        Assert.Equal(outcomes, await NamesAsync(cluster.Store, JobBlobNames.OutcomesPrefix(jobId)));
+        Assert.Equal(JobState.Completed, (await cluster.Grains.GetGrain<IClusteringJobGrain>(jobId).GetStatus()).State);
+        Assert.NotEmpty((await JobRuns.ResultAsync(cluster.Store, again)).Images);
+        Assert.Empty(await registry.DeletedBefore(DateTimeOffset.MaxValue, 10));
+    }
+
+    private static async Task<List<string>> NamesAsync(IBlobStore store, string prefix)
+    {
+        var names = new List<string>();
+        await foreach (var blob in store.ListAsync(prefix))
+        {
+            names.Add(blob.Name);
+        }
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>Fails every report to the job registry while <see cref="Failing"/>, as a registry that cannot be reached does.</summary>
+    private sealed class FailingRegistryReports : IIncomingGrainCallFilter
+    {
+        private int _failed;
+
+        public volatile bool Failing;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (Failing && context.InterfaceMethod?.DeclaringType == typeof(IJobRegistryGrain) && context.InterfaceMethod.Name == nameof(IJobRegistryGrain.Record))
+            {
+                Interlocked.Increment(ref _failed);
+                throw new TimeoutException("the job registry cannot be reached (test)");
+            }
+            return context.Invoke();
+        }
+    }
+
     /// <summary>A feature-cache blob name as <see cref="FeatureCacheKey.BlobName"/> makes them.</summary>
     private static string FeatureBlob(int seed)
     {
@@ -250,16 +313,20 @@ public sealed class JobRetentionTests
 
         public JobRetentionService Retention => _cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress).GetRequiredService<JobRetentionService>();
 
-        public static async Task<RetentionCluster> StartAsync(Action<JobRetentionOptions> retention)
+        public static async Task<RetentionCluster> StartAsync(Action<JobRetentionOptions> retention, Action<IServiceCollection>? services = null)
         {
             var cluster = new RetentionCluster();
             cluster.Store = new LocalDirectoryBlobStore(cluster._storeFolder);
             var store = cluster.Store;
-            cluster._cluster = await OneSiloCluster.StartAsync(store, services => services.Configure<JobRetentionOptions>(options =>
+            cluster._cluster = await OneSiloCluster.StartAsync(store, silo =>
             {
-                options.MaxJobsPerSweep = 2;
-                retention(options);
-            }));
+                silo.Configure<JobRetentionOptions>(options =>
+                {
+                    options.MaxJobsPerSweep = 2;
+                    retention(options);
+                });
+                services?.Invoke(silo);
+            });
             return cluster;
         }
 

@@ -77,6 +77,16 @@ public interface IClusteringJobGrain : IGrainWithStringKey
     [Alias("WaitForDeletion")]
     Task<bool> WaitForDeletion(DateTimeOffset deletionStartedAt, TimeSpan wait);
 
+    /// <summary>
+    /// Retention's second sweep of a deleted job (<c>JobRetentionService.SweepDeletedAsync</c>): deletes the outcome blobs
+    /// that its image calls wrote after its deletion and returns how many, unless the id holds a job now (a coordinator
+    /// state, a submission under way, a job record or a result), whose outcomes they are: then nothing is deleted and null
+    /// is returned. Asked here, where the id's job lives, rather than of the registry, whose mark of the deleted job a new
+    /// job's report may not have reached; a submission that arrives meanwhile waits for the sweep to end.
+    /// </summary>
+    [Alias("SweepLateOutcomes"), ResponseTimeout(IJobShardGrain.StopTimeout)]
+    Task<long?> SweepLateOutcomes();
+
     /// <summary>The longest one <see cref="WaitForDeletion"/> call waits: well inside the default response timeout (30 s), also on a loaded silo.</summary>
     public static readonly TimeSpan MaxDeletionWait = TimeSpan.FromSeconds(10);
 }

@@ -65,6 +65,8 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     private int _deletionsEnded;
     // Submits, cancels and retries in flight: a deletion's start waits for them to end (see StartDeletionAsync).
     private readonly InFlightOperations _changes = new();
+    // Retention's sweep of a deleted job's late outcomes, while it runs: a submission waits for it (SweepLateOutcomes).
+    private Task<long?>? _lateOutcomeSweep;
     private readonly CancellationTokenSource _deactivating = new();
     private bool _resumeReminderRegistered;
 
@@ -191,6 +193,11 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
     {
         ArgumentNullException.ThrowIfNull(specification);
         JobBlobNames.ValidateJobId(JobId);
+        // A sweep of the deleted job's late outcomes ends first: this job's outcomes must not be written under it.
+        if (_lateOutcomeSweep is { IsCompleted: false } sweep)
+        {
+            await ((Task)sweep).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        }
         ThrowIfBeingDeleted();
         if (S.State != JobState.Unknown)
         {
@@ -496,6 +503,34 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         _logger.LogInformation("Job {JobId} deleted: {Blobs} blobs, and its state cleared", JobId, deletion.DeletedBlobs);
         // A fresh activation starts from the cleared state (the progress counts in fields go with this one).
         DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
+    public Task<long?> SweepLateOutcomes()
+    {
+        if (_lateOutcomeSweep is not { IsCompleted: false })
+        {
+            _lateOutcomeSweep = SweepLateOutcomesAsync();
+        }
+        return _lateOutcomeSweep;
+    }
+
+    /// <summary>
+    /// The sweep: nothing when the id holds a job. Its state says so (a running, finished or deleting job; a submission sets
+    /// it before its first await), and so do its record and result, which stand for a job whose state was lost. The
+    /// registry's mark alone cannot: a new job's report that failed leaves the deleted job's mark in place.
+    /// </summary>
+    private async Task<long?> SweepLateOutcomesAsync()
+    {
+        if (S.State != JobState.Unknown || _deletionMark is not null
+            || await JobRecordStore.ReadAsync(_store, JobId, CancellationToken.None).ConfigureAwait(true) is not null
+            || await _store.ExistsAsync(JobBlobNames.Result(JobId)).ConfigureAwait(true))
+        {
+            return null;
+        }
+        // Submissions wait for this (SubmitChangeAsync), so no image call of a new job writes beside the deletes.
+        // No DeactivateOnIdle here: a submission waiting for the sweep would have its new job's activation end with it.
+        return await _store.DeletePrefixAsync(JobBlobNames.OutcomesPrefix(JobId), CancellationToken.None).ConfigureAwait(true);
     }
 
     /// <inheritdoc />

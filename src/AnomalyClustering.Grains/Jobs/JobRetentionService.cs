@@ -95,9 +95,12 @@ public sealed class JobRetentionService(
     /// <summary>
     /// One pass over the jobs deleted before <paramref name="deletedBefore"/> (at most the per-pass bound): deletes the outcome
     /// blobs written after their deletion, by image calls that outlived its stop grace, and returns how many. A job whose id
-    /// a new job took since is left alone (<see cref="IJobRegistryGrain.IsMarkedDeleted"/>); a job's mark is cleared only
-    /// after its sweep succeeded, so a store that fails is tried again next pass. Only the outcomes are swept: the image
-    /// grains are the only writers that can outlive a deletion (shards and the coordinator stop before it goes on).
+    /// a new job took since is left alone: the registry's mark is cleared by the new job's first report
+    /// (<see cref="IJobRegistryGrain.IsMarkedDeleted"/>), and, since that report can fail (the registry away: the coordinator
+    /// goes on without it), the sweep itself runs in the id's coordinator, which deletes nothing while the id holds a job
+    /// (<see cref="IClusteringJobGrain.SweepLateOutcomes"/>). A job's mark is cleared only after its sweep succeeded, so a
+    /// store that fails is tried again next pass. Only the outcomes are swept: the image grains are the only writers that
+    /// can outlive a deletion (shards and the coordinator stop before it goes on).
     /// </summary>
     public async Task<long> SweepDeletedAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
@@ -113,12 +116,16 @@ public sealed class JobRetentionService(
                 {
                     continue;
                 }
-                var removed = await store.DeletePrefixAsync(JobBlobNames.OutcomesPrefix(jobId), cancellationToken).ConfigureAwait(false);
+                var removed = await grains.GetGrain<IClusteringJobGrain>(jobId).SweepLateOutcomes().WaitAsync(cancellationToken).ConfigureAwait(false);
                 await registry.ForgetDeleted(jobId).ConfigureAwait(false);
-                if (removed > 0)
+                if (removed is null)
                 {
-                    late += removed;
-                    logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, removed);
+                    logger.LogInformation("Deleted job {JobId}: a new job holds its id; its outcomes are the new job's and stay", jobId);
+                }
+                else if (removed is > 0 and var count)
+                {
+                    late += count;
+                    logger.LogWarning("Deleted job {JobId} had {Count} outcome blobs written after its deletion (image calls that outlived the stop); removed", jobId, count);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
