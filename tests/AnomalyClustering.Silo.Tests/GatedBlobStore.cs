@@ -7,7 +7,8 @@ namespace AnomalyClustering.Silo.Tests;
 /// A blob store whose reads of blobs with <see cref="GateMarker"/> in their name wait until the test releases their prefix:
 /// a job over such an image is held in its embedding stage for as long as the test needs (no sleeps, no races). It also
 /// counts the reads of every blob, so that a test can say what a request read. Deletes under a prefix can be held too
-/// (<see cref="HoldDeletes"/>): a job's deletion is held in its coordinator.
+/// (<see cref="HoldDeletes"/>): a job's deletion is held in its coordinator. Writes of one blob can be held
+/// (<see cref="HoldWrites"/>) or failed (<see cref="FailWrites"/>): two requests that write it meet there in the order a test sets.
 /// </summary>
 public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
 {
@@ -19,6 +20,38 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
     private readonly ConcurrentQueue<string> _reads = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _heldDeletes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _deletesWaiting = new(StringComparer.Ordinal);
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _heldWrites = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _writesWaiting = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _failingWrites = new(StringComparer.Ordinal);
+
+    /// <summary>Makes writes of blob <paramref name="name"/> wait until <see cref="ReleaseWrites"/> (or their caller's cancellation).</summary>
+    public void HoldWrites(string name) => _heldWrites.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Lets the writes of blob <paramref name="name"/> go on, now and later.</summary>
+    public void ReleaseWrites(string name)
+    {
+        if (_heldWrites.TryRemove(name, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    /// <summary>True while a held write of blob <paramref name="name"/> waits.</summary>
+    public bool IsWriteWaiting(string name) => _writesWaiting.GetValueOrDefault(name) > 0;
+
+    /// <summary>Makes the writes of blob <paramref name="name"/> that arrive from now on fail as a store that is away does (<paramref name="failing"/> false: no more).</summary>
+    public void FailWrites(string name, bool failing = true)
+    {
+        if (failing)
+        {
+            _failingWrites[name] = true;
+        }
+        else
+        {
+            _failingWrites.TryRemove(name, out _);
+        }
+    }
 
     /// <summary>Makes deletes of blobs under <paramref name="prefix"/> wait until <see cref="ReleaseDeletes"/> (or their caller's cancellation).</summary>
     public void HoldDeletes(string prefix) => _heldDeletes.GetOrAdd(prefix, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -65,8 +98,26 @@ public sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
     public bool IsWaiting(string prefix) => _waiting.Any(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal) && !pair.Value.Task.IsCompleted);
 
     /// <inheritdoc />
-    public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default) =>
-        inner.PutAsync(name, content, overwrite, cancellationToken);
+    public async Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
+    {
+        if (_failingWrites.ContainsKey(name))
+        {
+            throw new BlobStoreUnavailableException($"the store is away (writing {name})", name, new IOException("test fault"));
+        }
+        if (_heldWrites.TryGetValue(name, out var gate))
+        {
+            _writesWaiting.AddOrUpdate(name, 1, (_, count) => count + 1);
+            try
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                _writesWaiting.AddOrUpdate(name, 0, (_, count) => count - 1);
+            }
+        }
+        await inner.PutAsync(name, content, overwrite, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)

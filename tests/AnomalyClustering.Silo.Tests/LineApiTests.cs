@@ -332,6 +332,55 @@ public sealed class LineApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task ACreationThatLosesTheRaceForANewLineLeavesTheWinnersPins()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var jobId = await CompletedJobAsync(Client, seed: 47, new JobOptions { Clusters = 2, Seed = 3 }, perClass: 3);
+        var name = "raced-" + Guid.NewGuid().ToString("N")[..8];
+        var prefix = $"lines/_/{name}/";
+        var firstCatalog = LineCatalogStore.CatalogBlob(prefix, 1);
+        // Two first creations of the line: one is held at its catalog write (its pins written), the other's write of the
+        // same version then fails (the store away) while the line has no catalog yet; then the first one's write lands.
+        server.Store.HoldWrites(firstCatalog);
+        try
+        {
+            var winner = Client.PostAsJsonAsync("/lines", new { name, fromJob = jobId }, cancel);
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (!server.Store.IsWriteWaiting(firstCatalog))
+            {
+                Assert.False(winner.IsCompleted, "the first creation ended before its catalog write");
+                Assert.True(DateTime.UtcNow < deadline, "the first creation did not reach its catalog write in 2 minutes");
+                await Task.Delay(20, cancel);
+            }
+            server.Store.FailWrites(firstCatalog);
+            using (var lost = await Client.PostAsJsonAsync("/lines", new { name, fromJob = jobId }, cancel))
+            {
+                Assert.False(lost.IsSuccessStatusCode, await lost.Content.ReadAsStringAsync(cancel));
+            }
+            server.Store.FailWrites(firstCatalog, failing: false);
+            server.Store.ReleaseWrites(firstCatalog);
+            using var won = await winner;
+            Assert.Equal(HttpStatusCode.Created, won.StatusCode);
+        }
+        finally
+        {
+            server.Store.FailWrites(firstCatalog, failing: false);
+            server.Store.ReleaseWrites(firstCatalog);
+        }
+
+        // The line that was made keeps its bags pinned, by owner and in the index by entry.
+        Assert.NotEmpty(await NamesAsync(FeatureCachePins.OwnerPrefix(prefix)));
+        Assert.Contains(await NamesAsync(FeatureCachePins.IndexPrefix), pin => pin.Contains("/" + prefix, StringComparison.Ordinal));
+        // And its deletion removes them all, the index's too.
+        using (var deleted = await Client.DeleteAsync($"/lines/{name}", cancel))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        Assert.Empty(await NamesAsync(FeatureCachePins.OwnerPrefix(prefix)));
+        Assert.DoesNotContain(await NamesAsync(FeatureCachePins.IndexPrefix), pin => pin.Contains("/" + prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task DeletingANameThatHoldsOnlyUnknownLineErrorsDeletesThem()
     {
         // What intake messages for a line that does not exist leave under its name: before, DELETE answered 404 and the

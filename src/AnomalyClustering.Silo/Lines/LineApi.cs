@@ -139,11 +139,14 @@ public static class LineApi
             basis.ReferenceFeatureBlobs,
             basis.ReferencesPerImage,
             basis.NormalFeatureBlobs);
+        // This creation's own pin owner, below the line's (the line's deletion unpins them all): a creation that fails removes
+        // its own pins and never those of a creation that ran beside it and made the line (both would pin the same bags).
+        var pinOwner = $"{prefix}creation-{Guid.NewGuid():N}";
         if (scoring is not null)
         {
             // Before the catalog: the line scores every new image against these bags for as long as it exists, so a
             // feature-cache retention must not expire them (nor the job's deletion: the bags are the cache's, not the job's).
-            await FeatureCachePins.PinAsync(store, prefix, [.. scoring.ReferenceFeatureBlobs, .. scoring.NormalFeatureBlobs], cancellationToken).ConfigureAwait(false);
+            await FeatureCachePins.PinAsync(store, pinOwner, [.. scoring.ReferenceFeatureBlobs, .. scoring.NormalFeatureBlobs], cancellationToken).ConfigureAwait(false);
         }
         LineCatalog catalog;
         try
@@ -154,10 +157,11 @@ public static class LineApi
         }
         catch when (scoring is not null)
         {
-            // A line that was not made pins nothing (an existing line's pins are its earlier versions' too, and stay).
+            // A creation that failed pins nothing. Unless the line has a catalog by now: this creation's write may have
+            // landed though it failed, and its pins are then that catalog's (they go with the line at worst).
             if ((await lines.VersionsAsync(prefix, CancellationToken.None).ConfigureAwait(false)).Count == 0)
             {
-                await FeatureCachePins.UnpinAsync(store, prefix, CancellationToken.None).ConfigureAwait(false);
+                await FeatureCachePins.UnpinAsync(store, pinOwner, CancellationToken.None).ConfigureAwait(false);
             }
             throw;
         }

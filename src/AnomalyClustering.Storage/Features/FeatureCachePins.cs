@@ -70,16 +70,20 @@ public static class FeatureCachePins
             });
     }
 
-    /// <summary>Removes every pin of <paramref name="owner"/> and returns how many there were.</summary>
+    /// <summary>
+    /// Removes every pin of <paramref name="owner"/>, and of the owners named below it (a line's pins are kept per creation
+    /// of a catalog, <c>{line prefix}{creation}</c>, so that a creation that fails removes its own pins only), and returns
+    /// how many there were.
+    /// </summary>
     /// <exception cref="BlobStoreException">The store failed; the pins not removed by then stay, and a second call removes them.</exception>
     public static Task<long> UnpinAsync(IBlobStore store, string owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         var folder = OwnerPrefix(owner);
         var ownerName = OwnerName(owner);
-        // Each owner's blob after its index twin (see the class).
+        // Each owner's blob after its index twin (see the class); a pin's own owner may be one named below this one.
         return store.DeletePrefixAsync(folder, keep: null, Round, cancellationToken,
-            beforeDelete: async (pin, token) => await store.DeleteAsync(IndexPin(pin[folder.Length..], ownerName), token).ConfigureAwait(false));
+            beforeDelete: async (pin, token) => await store.DeleteAsync(IndexPinOf(pin) ?? IndexPin(pin[folder.Length..], ownerName), token).ConfigureAwait(false));
     }
 
     /// <summary>Whether anything pins the cache entry <paramref name="entry"/> (one listing of at most a page).</summary>

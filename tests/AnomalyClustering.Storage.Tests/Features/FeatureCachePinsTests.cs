@@ -67,6 +67,27 @@ public abstract class FeatureCachePinsTests
     }
 
     [Fact]
+    public async Task AnOwnerBelowALineUnpinsOnlyItsOwnAndTheLineUnpinsEveryOwnerBelowIt()
+    {
+        // A line's pins are kept per creation of a catalog (LineApi): two creations pin the same entries.
+        var store = await CreateStoreAsync();
+        var entries = Enumerable.Range(0, 6).Select(Entry).ToArray();
+        await PutEntriesAsync(store, entries);
+        await FeatureCachePins.PinAsync(store, "lines/_/plate/creation-a", entries, Token);
+        await FeatureCachePins.PinAsync(store, "lines/_/plate/creation-b", entries[..3], Token);
+        await FeatureCachePins.PinAsync(store, "lines/_/plate-b/creation-c", entries[..1], Token);
+
+        // One creation's pins go; the entries stay pinned by the other.
+        Assert.Equal(3L, await FeatureCachePins.UnpinAsync(store, "lines/_/plate/creation-b", Token));
+        Assert.Equal(0, await FeatureCacheExpiry.DeleteWrittenBeforeAsync(store, DateTimeOffset.MaxValue, 1_000, Token));
+        // The line's unpinning takes every creation's pins below it, by owner and in the index, and never another line's.
+        Assert.Equal(6L, await FeatureCachePins.UnpinAsync(store, "lines/_/plate/", Token));
+        Assert.DoesNotContain(await NamesAsync(store, FeatureCachePins.IndexPrefix), pin => pin.Contains("/lines/_/plate/", StringComparison.Ordinal));
+        Assert.Equal(5, await FeatureCacheExpiry.DeleteWrittenBeforeAsync(store, DateTimeOffset.MaxValue, 1_000, Token));
+        Assert.Equal([entries[0]], await NamesAsync(store, FeatureCacheKey.BlobPrefix));
+    }
+
+    [Fact]
     public async Task TheBoundCountsOnlyUnpinnedEntriesAndTheNextPassGoesOn()
     {
         var store = await CreateStoreAsync();
