@@ -1,3 +1,4 @@
+using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Cli.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;

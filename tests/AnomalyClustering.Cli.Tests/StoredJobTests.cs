@@ -1,3 +1,4 @@
+using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Abstractions.Jobs;
 using AnomalyClustering.Cli.Embedded;
 using AnomalyClustering.Grains.Jobs;

@@ -1,3 +1,4 @@
+using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.DependencyInjection;

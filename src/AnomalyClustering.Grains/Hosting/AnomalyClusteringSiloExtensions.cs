@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Placement;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using StackExchange.Redis;
 
@@ -42,7 +44,17 @@ public static class AnomalyClusteringSiloExtensions
         if (hosting.Clustering == ClusteringKind.Localhost)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
-            silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            if (hosting.JobStateFolder is { } stateFolder)
+            {
+                // One node over a local store: its jobs' state in files beside the blobs, so that after a restart the job list
+                // (the registry) and each coordinator are what they were, as the blobs are.
+                silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Jobs,
+                    (services, _) => new AtomicFileGrainStorage(stateFolder, services.GetRequiredService<Serializer>()));
+            }
+            else
+            {
+                silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+            }
             silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
             silo.UseInMemoryReminderService();
         }
@@ -65,10 +77,11 @@ public static class AnomalyClusteringSiloExtensions
             silo.UseRedisReminderService(options => options.ConfigurationOptions = redis.Clone());
         }
         silo.AddLineIntakeStreams(configuration);
-        if (hosting.Roles.Contains(SiloRoles.Coordinator))
+        if (hosting.Roles.Contains(SiloRoles.Coordinator) && (hosting.Clustering != ClusteringKind.Localhost || hosting.JobStateFolder is not null))
         {
-            // A cluster's grain state can be lost with Redis's data: jobs that have a record are resumed at start. (Not in
-            // embedded mode, whose state is in memory and whose jobs end with the process.)
+            // A cluster's grain state can be lost with Redis's data: jobs that have a record are resumed at start. A one-node
+            // silo with its state in files has lost its in-memory reminders: the same pass resumes the jobs that were running.
+            // (Not with the state in memory, whose jobs end with the process.)
             silo.Services.AddHostedService<JobRecordResumption>();
         }
         return silo.AddAnomalyClusteringGrains(hosting.Roles, configuration);

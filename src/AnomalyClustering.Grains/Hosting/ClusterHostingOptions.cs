@@ -15,6 +15,17 @@ public sealed class ClusterHostingOptions
     /// <summary>The StackExchange.Redis connection string (<c>ConnectionStrings:Redis</c>) for <see cref="ClusteringKind.Redis"/>.</summary>
     public string? RedisConnectionString { get; init; }
 
+    /// <summary>
+    /// With <see cref="ClusteringKind.Localhost"/>: the folder whose files keep the jobs' grain state (coordinators, shards,
+    /// the job registry, lines' logs: <see cref="AtomicFileGrainStorage"/>), so that a restarted silo lists and resumes the
+    /// jobs it had; null keeps it in memory. A server over a local-folder store sets it beside the blobs
+    /// (<see cref="StateFolderOf"/>), which outlive the process anyway.
+    /// </summary>
+    public string? JobStateFolder { get; init; }
+
+    /// <summary>The job-state folder of a one-silo server whose local store is in <paramref name="storeRoot"/>.</summary>
+    public static string StateFolderOf(string storeRoot) => Path.Combine(Path.GetFullPath(storeRoot), "silo-state");
+
     /// <summary>Reads the options.</summary>
     /// <exception cref="InvalidOperationException">An unknown role or clustering kind, or Redis clustering without a connection string; the message names the setting.</exception>
     public static ClusterHostingOptions Read(IConfiguration configuration)
@@ -47,7 +58,7 @@ public sealed class ClusterHostingOptions
 /// <summary>How silos find each other and keep state.</summary>
 public enum ClusteringKind
 {
-    /// <summary>One silo on loopback, state in memory (embedded mode, development).</summary>
+    /// <summary>One silo on loopback, state in memory or in files (<see cref="ClusterHostingOptions.JobStateFolder"/>), reminders in memory (embedded mode, development, one node).</summary>
     Localhost,
 
     /// <summary>Redis for membership, grain state and reminders (a cluster).</summary>

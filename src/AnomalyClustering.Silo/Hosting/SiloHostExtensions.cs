@@ -24,6 +24,18 @@ public static class SiloHostExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var hosting = ClusterHostingOptions.Read(builder.Configuration);
         var store = await BlobStoreConfiguration.OpenAsync(builder.Configuration).ConfigureAwait(false);
+        if (hosting.Clustering == ClusteringKind.Localhost && store is LocalDirectoryBlobStore local)
+        {
+            // One node over a local folder: the jobs' state beside the blobs, or a restart would forget every job the folder
+            // still holds (GET /jobs listed none of them).
+            hosting = new ClusterHostingOptions
+            {
+                Clustering = hosting.Clustering,
+                Roles = hosting.Roles,
+                RedisConnectionString = hosting.RedisConnectionString,
+                JobStateFolder = ClusterHostingOptions.StateFolderOf(local.RootFolder),
+            };
+        }
         builder.Services.AddSingleton(store);
         builder.AddServiceDefaults();
         builder.UseOrleans(silo => silo.AddAnomalyClustering(hosting, builder.Configuration).AddOperatorDashboard(builder.Configuration));

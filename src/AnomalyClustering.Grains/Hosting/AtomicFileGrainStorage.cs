@@ -3,22 +3,23 @@ using System.Text;
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace AnomalyClustering.Cli.Embedded;
+namespace AnomalyClustering.Grains.Hosting;
 
 /// <summary>
 /// Grain state in files of one folder, each replaced whole: a write goes to a temporary file beside it, is flushed to the
 /// disk, and is then renamed over the old one (atomic on POSIX file systems and NTFS), so a process killed in the middle
 /// of a write leaves the previous state, never a torn file. Orleans' own file storage (<c>AddFileGrainStorage</c>) was
 /// used before: a CI run killed an embedded run (SIGKILL, as <c>InterruptedRunTests</c> do) during a coordinator
-/// checkpoint and the resumed run failed with "the file storage record ... has an invalid format".
+/// checkpoint and the resumed run failed with "the file storage record ... has an invalid format". The CLI's embedded
+/// silo keeps its jobs' state here, and so does a one-silo server over a local store (<see cref="ClusterHostingOptions.JobStateFolder"/>).
 /// </summary>
 /// <remarks>
 /// A file holds a 32-character ETag line, then the state in Orleans' binary serialization. ETags are checked as any grain
-/// storage does (<see cref="InconsistentStateException"/>); one process writes a grain at a time (<see cref="EmbeddedJobLock"/>),
+/// storage does (<see cref="InconsistentStateException"/>); one process writes a grain at a time (the CLI's job lock; a server's one silo),
 /// and a grain one write at a time (the job grains' <c>CheckpointedState</c>), so each state file has one temporary file
 /// name: what a killed write left there is overwritten by the next write, and removed when the state is cleared.
 /// </remarks>
-internal sealed class AtomicFileGrainStorage(string folder, Serializer serializer) : IGrainStorage
+public sealed class AtomicFileGrainStorage(string folder, Serializer serializer) : IGrainStorage
 {
     private const int ETagLength = 32;
 
