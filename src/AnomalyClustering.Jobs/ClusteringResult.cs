@@ -127,4 +127,10 @@ public sealed record ClusteringResult
 
     /// <summary>Names people gave to clusters (shown in reports, kept in result.json); empty until someone names one.</summary>
     public ClusterNames Names { get; init; } = ClusterNames.Empty;
+
+    /// <summary>
+    /// What the job did differently from what was asked (<see cref="ResultWarnings"/>), for people and, by code, for tools;
+    /// empty when nothing, and in documents written before warnings were recorded.
+    /// </summary>
+    public IReadOnlyList<ResultWarning> Warnings { get; init; } = [];
 }

@@ -127,6 +127,7 @@ public static class ClusteringResultJson
             json.WriteStringValue(name);
         }
         json.WriteEndArray();
+        WriteWarnings(json, result.Warnings);
 
         if (result.Scores is { } scores)
         {
@@ -206,6 +207,26 @@ public static class ClusteringResultJson
         WriteOptionalString(json, "reason", result.AlgorithmReason);
         json.WriteEndObject();
     }
+
+    /// <summary>The result's warnings, each its code and message; an empty list when there are none.</summary>
+    private static void WriteWarnings(Utf8JsonWriter json, IReadOnlyList<ResultWarning> warnings)
+    {
+        json.WriteStartArray("warnings");
+        foreach (var warning in warnings)
+        {
+            json.WriteStartObject();
+            json.WriteString("code", warning.Code);
+            json.WriteString("message", warning.Message);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>The warnings of a result document or summary; none in documents written before warnings were recorded.</summary>
+    internal static IReadOnlyList<ResultWarning> ReadWarnings(JsonElement root) =>
+        root.TryGetProperty("warnings", out var warnings) && warnings.ValueKind == JsonValueKind.Array
+            ? warnings.EnumerateArray().Select(warning => new ResultWarning(warning.GetProperty("code").GetString()!, warning.GetProperty("message").GetString()!)).ToArray()
+            : [];
 
     /// <summary>
     /// What the tree's leaves are: <c>images</c>; <c>micro-clusters</c> (two-stage Ward); or, detect-then-cluster,
@@ -560,6 +581,7 @@ public static class ClusteringResultJson
                 : ClusteringAlgorithm.DistanceMatrix,
             AlgorithmReason = root.TryGetProperty("algorithm", out var recorded) ? OptionalString(recorded, "reason") : null,
             ClusterCountChoice = ReadClusterCountChoice(root),
+            Warnings = ReadWarnings(root),
         };
         return (head, source);
     }

@@ -30,6 +30,9 @@ internal sealed record ResultHead(
     /// <summary>Pixel AUROC and PRO against ground-truth masks, when the result had them (they cannot be recomputed from the files).</summary>
     public PixelDetectionScores? PixelDetection { get; init; }
 
+    /// <summary>The result's warnings (none in documents written before they were recorded).</summary>
+    public IReadOnlyList<ResultWarning> Warnings { get; init; } = [];
+
     /// <summary>
     /// The result with these settings and the given per-image data (<paramref name="leafOfImage"/>: each image's
     /// micro-cluster for two-stage trees, else null); the metrics recomputed from the labels.
@@ -58,6 +61,7 @@ internal sealed record ResultHead(
             ClassNames = ClassNames,
             Timings = Timings,
             Names = Names,
+            Warnings = Warnings,
         };
     }
 }

@@ -51,6 +51,9 @@ public sealed record ResultSummary
     /// <summary>Columns of the alpha grid; 0 without alpha maps.</summary>
     public int PatchGridWidth { get; init; }
 
+    /// <summary>What the job did differently from what was asked (<see cref="ResultWarnings"/>); empty in summaries written before warnings were recorded.</summary>
+    public IReadOnlyList<ResultWarning> Warnings { get; init; } = [];
+
     /// <summary>Where the images came from (the source's path).</summary>
     public required string SourcePath { get; init; }
 
@@ -101,6 +104,7 @@ public sealed record ResultSummary
                 PatchGridHeight = grid?.GetProperty("height").GetInt32() ?? 0,
                 PatchGridWidth = grid?.GetProperty("width").GetInt32() ?? 0,
                 SourcePath = root.GetProperty("source").GetProperty("path").GetString()!,
+                Warnings = ClusteringResultJson.ReadWarnings(root),
             };
         }
         catch (Exception e) when (e is not InvalidDataException && ClusteringResultJson.IsMalformed(e))

@@ -135,6 +135,11 @@ public sealed class ClusterCommandTests
         Assert.Contains("K, the number of classes with an image, is 2 instead of 3; -k 3 keeps 3 clusters.", output);
         using var result = ResultJson.Load(folder.Combine("out"));
         Assert.Equal(2, result.Root.GetProperty("clusterCount").GetInt32());
+        // The job's own warning, kept with the result: what the console said is what result.json and the report say.
+        var warning = Assert.Single(result.Root.GetProperty("warnings").EnumerateArray().ToArray());
+        Assert.Equal("class-without-images", warning.GetProperty("code").GetString());
+        Assert.Contains(warning.GetProperty("message").GetString()!, output, StringComparison.Ordinal);
+        Assert.Contains("data-code=\"class-without-images\"", File.ReadAllText(folder.Combine("out", "report.html")), StringComparison.Ordinal);
 
         // With K given, the class is named all the same.
         var given = CliRun.InProcess(["cluster", folder.Combine("data"), "-k", "2", "-o", folder.Combine("out2"), .. Small]);
@@ -195,10 +200,18 @@ public sealed class ClusterCommandTests
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("warning: " + warning, OneLine(run.Output));
         Assert.Contains("A larger --crop gives a larger grid", OneLine(run.Output));
+        using (var result = ResultJson.Load(folder.Combine("out")))
+        {
+            var written = Assert.Single(result.Root.GetProperty("warnings").EnumerateArray().ToArray());
+            Assert.Equal("small-patch-grid", written.GetProperty("code").GetString());
+            Assert.Contains(written.GetProperty("message").GetString()!, OneLine(run.Output), StringComparison.Ordinal);
+        }
         // 40 pixels give a 5x5 grid: enough for 3x3 neighbourhoods, no warning.
         var enough = CliRun.InProcess(["cluster", folder.Combine("images"), "--crop", "40", "-k", "2", "-o", folder.Combine("out40"), .. Small]);
         Assert.True(enough.ExitCode == 0, enough.Error);
         Assert.DoesNotContain("patch grid", enough.Output);
+        using var none = ResultJson.Load(folder.Combine("out40"));
+        Assert.Equal(0, none.Root.GetProperty("warnings").GetArrayLength());
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public sealed class PixelDetectionCommandTests
         Assert.Contains("1 defective images have no mask in ground_truth/<class>/", run.Output, StringComparison.Ordinal);
         using var result = ResultJson.Load(folder.Combine("out"));
         Assert.False(result.Root.GetProperty("detection").TryGetProperty("pixelAuroc", out _));
+        Assert.Equal("mask-unusable", Assert.Single(result.Root.GetProperty("warnings").EnumerateArray().ToArray()).GetProperty("code").GetString());
     }
 
     [Fact]
@@ -85,6 +86,11 @@ public sealed class PixelDetectionCommandTests
         var detection = result.Root.GetProperty("detection");
         Assert.Equal(13, detection.GetProperty("pixelImages").GetInt32());
         Assert.Equal(13L * Height * Width, detection.GetProperty("pixels").GetInt64());
+        // Said once, with the run's other warnings, and kept with the result.
+        var warning = Assert.Single(result.Root.GetProperty("warnings").EnumerateArray().ToArray());
+        Assert.Equal("mask-unusable", warning.GetProperty("code").GetString());
+        Assert.StartsWith($"mask '{junk}' is unusable (not an image)", warning.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("warning: mask '", output, StringComparison.Ordinal);
     }
 
     private const int Height = 48;

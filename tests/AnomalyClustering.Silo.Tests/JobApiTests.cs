@@ -65,6 +65,37 @@ public sealed class JobApiTests(SiloServer server)
     }
 
     [Fact]
+    public async Task AClassOfOnlyCorruptImagesIsAWarningOfTheJobItsResultAndItsReport()
+    {
+        // K from the labels is the number of classes with a usable image: a job once clustered into 2 of 3 classes unsaid.
+        using var folder = new TempFolder();
+        ApiDatasets.WriteClassFolders(folder.Path);
+        folder.Write([.. "this is not a picture"u8], "scratch", "broken.png");
+        folder.Write([.. "nor is this"u8], "scratch", "torn.png");
+        using var form = ApiDatasets.UploadForm(folder.Path, ApiDatasets.Small);
+
+        using var response = await Client.PostAsync("/jobs/upload", form, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = (await response.Content.ReadFromJsonAsync<JobStatus>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Empty(accepted.Warnings);
+        var done = await server.WaitAsync(accepted.JobId);
+        Assert.True(done.State == JobState.Completed, done.Error);
+        Assert.Equal(2, done.ClusterCount);
+        var warning = Assert.Single(done.Warnings);
+        Assert.Equal("class-without-images", warning.Code);
+        Assert.Equal(
+            "class 'scratch' (2 files) has no image that could be used (every file is left out, listed below), so K, the number of classes with an image, is 2 instead of 3; -k 3 keeps 3 clusters.",
+            warning.Message);
+
+        using var result = await Client.GetAsync($"/jobs/{accepted.JobId}/result", TestContext.Current.CancellationToken);
+        var summary = ResultSummary.Read(await result.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        Assert.Equal([new ResultWarning(warning.Code, warning.Message)], summary.Warnings);
+        var report = await Client.GetStringAsync($"/jobs/{accepted.JobId}/report", TestContext.Current.CancellationToken);
+        Assert.Contains("data-code=\"class-without-images\"", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PrefixJobFindsTheMvtecLayoutAndItsNormalImages()
     {
         var prefix = $"datasets/mvtec-{Guid.NewGuid():N}/";

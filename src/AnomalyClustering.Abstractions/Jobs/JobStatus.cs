@@ -116,6 +116,12 @@ public sealed record JobStatus
     [Id(18)] public string? DeletionError { get; init; }
 
     /// <summary>
+    /// Of a completed job: what it did differently from what was asked (a label class without a usable image that took a
+    /// cluster away, a patch grid too small for the method), as its result records them. Empty otherwise.
+    /// </summary>
+    [Id(20)] public IReadOnlyList<JobWarning> Warnings { get; init; } = [];
+
+    /// <summary>
     /// True when a caller of tenant <paramref name="tenant"/> (null: a caller with no tenant) may see the job: the job has no
     /// tenant, or the same one (ordinal). The one rule of tenancy, used by the API and the job registry.
     /// </summary>
@@ -148,3 +154,11 @@ public sealed record ImageFailure(
     [property: Id(2)] string Reason,
     [property: Id(3)] string Message,
     [property: Id(4)] bool IsNormalImage = false);
+
+/// <summary>Something a completed job did differently from what was asked, as its result's <c>warnings</c> record it.</summary>
+/// <param name="Code">Stable and machine-readable: <c>class-without-images</c>, <c>small-patch-grid</c>, ...</param>
+/// <param name="Message">What happened and what to do about it, for a person.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.JobWarning")]
+public sealed record JobWarning(
+    [property: Id(0)] string Code,
+    [property: Id(1)] string Message);

@@ -68,9 +68,10 @@ internal static class ClusterCommand
         ResultFiles.CheckOutputFolder(outputFolder);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         DescribeInput(console.Out, found, options, description);
-        var masks = MasksOf(console.Out, found);
+        // A mask problem is one of the result's warnings, printed with the others after the run.
+        var (masks, maskProblem) = GroundTruthMasks.Find(found);
         var result = RunEmbedded(console, found, masks, options, description, runtime, storeFolder, cancellationToken);
-        WriteOutputs(console, found, options, result, Source(found, description), names, outputFolder, cancellationToken);
+        WriteOutputs(console, found, options, result, Source(found, description), names, outputFolder, cancellationToken, maskProblem);
         // The stage times above leave out starting the silo and writing the report; this is what the run cost.
         PrintTotalTime(console, result.Images.Count, clock.Elapsed);
         return CliExitCodes.Success;
@@ -97,18 +98,19 @@ internal static class ClusterCommand
 
     /// <summary>
     /// What every image job leaves behind, wherever it ran (embedded or on a server): the names attached, clusters.csv,
-    /// result.json and report.html in <paramref name="outputFolder"/>, the clusters printed, and the warnings of
-    /// <see cref="ResultWarnings"/> (<paramref name="requested"/>: the options as given, before K was resolved).
+    /// result.json and report.html in <paramref name="outputFolder"/>, the clusters printed, and the result's warnings, completed
+    /// by <see cref="ConsoleWarnings"/> (<paramref name="requested"/>: the options as given, before K was resolved;
+    /// <paramref name="maskProblem"/>: why the ground-truth masks could not all be used for pixel metrics, or null).
     /// </summary>
     public static void WriteOutputs(
         CliConsole console, DiscoveredImageFolder found, ClusteringJobOptions requested, ClusteringResult result, ResultSource source, ClusterNames names,
-        string outputFolder, CancellationToken cancellationToken)
+        string outputFolder, CancellationToken cancellationToken, string? maskProblem = null)
     {
         names.CheckAgainst(result.ClusterCount);
-        result = result with { Names = names };
+        result = result with { Names = names, Warnings = ConsoleWarnings.Of(found, result, requested, maskProblem) };
         var (clustersCsv, resultJson) = ResultFiles.Write(outputFolder, result, source);
         var report = HtmlReportFiles.Write(outputFolder, result, source, found.Dataset, cancellationToken);
-        ResultWarnings.Print(console.Out, ResultWarnings.Of(found, result, requested, source.Preprocessing));
+        ConsoleWarnings.Print(console.Out, result.Warnings);
         ResultReport.Print(console.Out, result, clustersCsv, resultJson, report);
     }
 

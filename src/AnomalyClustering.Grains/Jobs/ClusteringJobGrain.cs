@@ -710,6 +710,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
         }
         S.ResultBlob = resultBlob;
         S.ClusterCount = result.ClusterCount;
+        S.Warnings = [.. result.Warnings.Select(warning => new JobWarning(warning.Code, warning.Message))];
         await FinishAsync(JobState.Completed, error: null).ConfigureAwait(true);
         _logger.LogInformation("Job {JobId} completed: {Images} images in {Clusters} clusters, {Failures} failed",
             JobId, result.Images.Count, result.ClusterCount, result.Errors.Count);
@@ -933,6 +934,7 @@ internal sealed class ClusteringJobGrain : Grain, IClusteringJobGrain, IRemindab
             DeletionStartedAt = _deletionMark,
             DeletedBlobs = _deletionMark is null ? 0 : _deletion?.DeletedBlobs ?? 0,
             DeletionError = _deletionMark is null ? null : _deletion?.LastError,
+            Warnings = S.Warnings,
         };
     }
 }

@@ -109,6 +109,9 @@ public sealed class JobCoordinatorState
     /// <summary>When the job's deletion started (<see cref="IClusteringJobGrain.Delete"/>), or null: a job being deleted never resumes (its deletion does) and refuses new submissions.</summary>
     [Id(29)] public DateTimeOffset? DeletionStartedAt { get; set; }
 
+    /// <summary>The result's warnings once completed (<see cref="JobStatus.Warnings"/>).</summary>
+    [Id(30)] public List<JobWarning> Warnings { get; set; } = [];
+
     /// <summary>True when shard <paramref name="shard"/> is done.</summary>
     public bool IsShardDone(int shard) => ShardsDone.Length > 0 && (ShardsDone[shard >> 6] & (1UL << (shard & 63))) != 0;
 

@@ -114,13 +114,48 @@ internal static class JobResultStage
         // Off the turn like the clustering: at a million images this copies every per-image record and sorts the scores
         // for the detection figures.
         var scored = await Task.Run(() => WithScoresAndContentHashes(clustered, anomalyScores, threshold, hashes), cancellationToken).ConfigureAwait(true);
-        return new JobResultData(scored with
+        var result = scored with
         {
             Errors = failures.Select(f => new ImageError(f.Id, f.BlobName, f.Reason, f.Message, f.IsNormalImage)).ToArray(),
             PatchGridHeight = run.State.GridHeight,
             PatchGridWidth = run.State.GridWidth,
             Timings = run.State.StageSeconds.Select(pair => new StageTiming(Enum.Parse<PipelineStage>(pair.Key), TimeSpan.FromSeconds(pair.Value))).ToArray(),
-        }, matrix, indices);
+        };
+        return new JobResultData(result with { Warnings = await WarningsAsync(run, result, options, cancellationToken).ConfigureAwait(true) }, matrix, indices);
+    }
+
+    /// <summary>
+    /// The result's warnings (<see cref="ResultWarnings"/>): the label classes of the manifest none of whose images could be
+    /// used, with their file counts, and a patch grid too small for the method. <paramref name="requested"/>: the job's options
+    /// before K was resolved. The manifest is read again only when a class lacks images (its file count is not known otherwise).
+    /// </summary>
+    private static async Task<IReadOnlyList<ResultWarning>> WarningsAsync(
+        JobRunContext run, ClusteringResult result, ClusteringJobOptions requested, CancellationToken cancellationToken)
+    {
+        var manifest = run.Manifest;
+        var warnings = new List<ResultWarning>();
+        var missing = ResultWarnings.ClassesWithoutImages(result, manifest.ClassNames);
+        if (missing.Count > 0)
+        {
+            var files = missing.ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
+            for (var shard = 0; shard < manifest.ImageChunkCount; shard++)
+            {
+                foreach (var image in await JobManifestStore.ReadImageChunkAsync(run.Store, manifest, shard, cancellationToken).ConfigureAwait(true))
+                {
+                    if (image.Label is { } label && files.TryGetValue(label, out var count))
+                    {
+                        files[label] = count + 1;
+                    }
+                }
+            }
+            warnings.Add(ResultWarnings.ClassWithoutImages(result, manifest.ClassNames.Count, [.. missing.Select(name => (name, files[name]))], requested)!);
+        }
+        var description = BackboneDescription.FromJson(run.Specification.BackboneDescriptionJson, "the job's backbone description");
+        if (ResultWarnings.SmallPatchGrid(result, description.Preprocessing) is { } grid)
+        {
+            warnings.Add(grid);
+        }
+        return warnings;
     }
 
     /// <summary>

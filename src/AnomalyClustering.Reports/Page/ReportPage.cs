@@ -113,6 +113,7 @@ internal static class ReportPage
             html.Append(Invariant($" · <a href=\"#errors\">{totals.ErrorCount} image(s) left out</a>"));
         }
         html.Append("</p>\n");
+        Warnings(html, result.Warnings);
         if (totals.Metrics is { } scores)
         {
             html.Append(Invariant(
@@ -134,6 +135,24 @@ internal static class ReportPage
             html.Append(" <a href=\"#confusion\">Confusion matrix</a>");
         }
         html.Append(" <a href=\"#errors\">Errors</a> <a href=\"#options\">Options</a></nav>\n</header>\n");
+    }
+
+    /// <summary>
+    /// The result's warnings, under the counts they qualify (a K smaller than the classes, a grid too small for the method):
+    /// read before the clusters, not found at the bottom.
+    /// </summary>
+    private static void Warnings(StringBuilder html, IReadOnlyList<ResultWarning> warnings)
+    {
+        if (warnings.Count == 0)
+        {
+            return;
+        }
+        html.Append("<ul class=\"warnings\" id=\"warnings\">\n");
+        foreach (var warning in warnings)
+        {
+            html.Append("<li data-code=\"").Append(Encode(warning.Code)).Append("\"><b>warning:</b> ").Append(Encode(warning.Message)).Append("</li>\n");
+        }
+        html.Append("</ul>\n");
     }
 
     private static void Toolbar(StringBuilder html, ClusteringResult result, ReportOptions options, bool hasScores)

@@ -78,6 +78,7 @@ public static class RecoveredJobs
             UpdatedAt = written.LastModified,
             ResultBlob = resultBlob,
             ClusterCount = summary.ClusterCount,
+            Warnings = [.. summary.Warnings.Select(warning => new JobWarning(warning.Code, warning.Message))],
             Source = owner?.Source ?? summary.SourcePath,
             Tenant = owner?.Tenant,
         };
