@@ -96,6 +96,27 @@ public sealed class VectorFileTests
     }
 
     [Fact]
+    public void PandasColumnNumbersAreAHeaderAboveEmbeddingsAndDataAboveWholeNumbers()
+    {
+        // DataFrame(x).to_csv(index=False) writes the column numbers as line 1: once read as a made-up point (0, 1, 2).
+        using var folder = new TempFolder();
+        var pandas = EmbeddingTable.Read(folder.WriteText("0,1,2\n0.5,1.25,2\n3.5,4,5.75\n", "pandas.csv"));
+        Assert.Equal((2, 3), (pandas.Count, pandas.Dimension));
+        Assert.Equal([0.5f, 1.25f, 2, 3.5f, 4, 5.75f], pandas.Values);
+        Assert.False(pandas.HasIdColumn);
+
+        // The same after an id column's name that is not one of the known ones: the text ids stay ids.
+        var named = EmbeddingTable.Read(folder.WriteText("sample,0,1\na,0.5,1.5\nb,2.5,3\n", "named.csv"));
+        Assert.Equal(["a", "b"], named.Ids);
+        Assert.Equal([0.5f, 1.5f, 2.5f, 3], named.Values);
+
+        // Whole numbers below: line 1 may be a point like the others, and is kept.
+        var integers = EmbeddingTable.Read(folder.WriteText("0,1,2\n3,4,5\n", "integers.csv"));
+        Assert.Equal((2, 3), (integers.Count, integers.Dimension));
+        Assert.Equal([0f, 1, 2, 3, 4, 5], integers.Values);
+    }
+
+    [Fact]
     public void CsvColumnOneOfTextInEveryRowIsIdsWithoutAHeader()
     {
         using var folder = new TempFolder();

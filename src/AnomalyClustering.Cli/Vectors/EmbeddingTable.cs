@@ -102,6 +102,7 @@ internal sealed class EmbeddingTable
         var header = top.Skip(1).Any(field => !IsNumber(field))
             || top[0].Trim().Length == 0
             || IsIdColumnName(top[0])
+            || IsColumnNumbering(rows)
             ? top
             : null;
         var data = header is null ? rows : rows.Skip(1).ToList();
@@ -163,6 +164,30 @@ internal sealed class EmbeddingTable
             throw new CliInputException($"'{path}': image id '{duplicate.Key}' occurs {duplicate.Count()} times; ids must be unique.");
         }
         return new EmbeddingTable(values, data.Count, dimension, ids, idColumn);
+    }
+
+    /// <summary>
+    /// Whether line 1 is pandas' header for unnamed columns: <c>DataFrame(x).to_csv(index=False)</c> writes the column
+    /// numbers 0, 1, ..., D - 1 (after an id column's name, when there is one), all numbers, so the rules above took it
+    /// for a row of embeddings and clustered a made-up point. It is read as a header only when later lines hold a value
+    /// that is not a whole number: a row of integers 0..D-1 above rows of integers may be data.
+    /// </summary>
+    private static bool IsColumnNumbering(List<string[]> rows)
+    {
+        var top = rows[0];
+        var from = IsNumber(top[0]) ? 0 : 1;
+        if (top.Length - from < 2)
+        {
+            return false;
+        }
+        for (var j = from; j < top.Length; j++)
+        {
+            if (top[j].Trim() != (j - from).ToString(CultureInfo.InvariantCulture))
+            {
+                return false;
+            }
+        }
+        return rows.Skip(1).Any(row => row.Skip(from).Any(field => IsNumber(field) && !long.TryParse(field.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out _)));
     }
 
     private static bool IsIdColumnName(string field) => IdColumnNames.Contains(field.Trim(), StringComparer.OrdinalIgnoreCase);
