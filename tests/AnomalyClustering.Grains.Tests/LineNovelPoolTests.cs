@@ -69,6 +69,39 @@ public sealed class LineNovelPoolTests
         Assert.Equal(("dent", AssignmentOutcome.Assigned), (decision.NearestName, decision.Outcome));
     }
 
+    [Fact]
+    public async Task ANamedProposalsMembersAreDeletedSeveralAtATime()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-name-parallel")), _ => false);
+        var catalogs = new LineCatalogStore(store);
+        await catalogs.AddAsync(Prefix, version => new LineCatalog("plates", version, new CatalogSource("built-in", "test", null, "average"), null,
+            AssignmentRuleSettings.Default, 2, [new CatalogCluster("crack", 5, [0f, 0f], 1.0)]), cancel);
+        var pool = new LineNovelPool(store, catalogs, Prefix);
+        await pool.AddAsync([.. Enumerable.Range(0, 40).Select(i => Image($"img-{i}", Start.AddSeconds(i), 10f + i * 0.001f))], new NovelPoolSettings(), cancel);
+        await pool.ReclusterAsync(1, Start.AddHours(1), cancel);
+
+        // Every member's delete waits: one after the other, only the first would ever reach the store.
+        store.HoldDeletes(pool.ImagesPrefix);
+        var naming = pool.NameAsync("p1", "dent", cancel);
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (store.Deletes.Count < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{store.Deletes.Count} delete in flight after 2 minutes: the members are deleted one at a time");
+                await Task.Delay(50, cancel);
+            }
+        }
+        finally
+        {
+            store.ReleaseDeletes();
+        }
+        Assert.Equal(2, (await naming.WaitAsync(TimeSpan.FromMinutes(2), cancel)).Version);
+        Assert.Equal(0, await new LineNovelPool(store, catalogs, Prefix).CountAsync(cancel));
+        Assert.Equal(40, store.Deletes.Count);
+    }
+
     private const string Prefix = "lines/_/plates/";
 
     private static NovelPoolImage Image(string id, DateTimeOffset decidedAt, float value) => new(id, id + ".png", [value, value], null, 3.5, decidedAt, 1);

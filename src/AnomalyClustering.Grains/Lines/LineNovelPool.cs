@@ -91,10 +91,12 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
             pooled.Insert(at, (blob, image.ImageId, ticks));
             added++;
         }
-        while (pooled.Count > settings.Capacity)
+        if (pooled.Count > settings.Capacity)
         {
-            await store.DeleteAsync(pooled[0].Blob, cancellationToken).ConfigureAwait(false);
-            pooled.RemoveAt(0);
+            // A capacity lowered by thousands evicts thousands at once.
+            var evicted = pooled.Count - settings.Capacity;
+            await DeleteAsync([.. pooled.Take(evicted).Select(entry => entry.Blob)], cancellationToken).ConfigureAwait(false);
+            pooled.RemoveRange(0, evicted);
         }
         return added;
     }
@@ -250,12 +252,16 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     {
         var leaving = imageIds.ToHashSet(StringComparer.Ordinal);
         var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var entry in pooled.Where(entry => leaving.Contains(entry.ImageId)).ToList())
-        {
-            await store.DeleteAsync(entry.Blob, cancellationToken).ConfigureAwait(false);
-            pooled.Remove(entry);
-        }
+        await DeleteAsync([.. pooled.Where(entry => leaving.Contains(entry.ImageId)).Select(entry => entry.Blob)], cancellationToken).ConfigureAwait(false);
+        pooled.RemoveAll(entry => leaving.Contains(entry.ImageId));
     }
+
+    // One blob per image: deleted one after the other, a named proposal of thousands of images outlasted the grain call
+    // that names it. A delete that failed leaves its image indexed by the next listing; the index of this instance drops
+    // it only once every delete succeeded (the caller's error ends the instance's use).
+    private Task DeleteAsync(IReadOnlyList<string> blobs, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = BlobStoreExtensions.ParallelDeletions, CancellationToken = cancellationToken },
+            async (blob, token) => await store.DeleteAsync(blob, token).ConfigureAwait(false));
 
     private async Task<List<(string Blob, string ImageId, long Ticks)>> IndexAsync(CancellationToken cancellationToken)
     {
