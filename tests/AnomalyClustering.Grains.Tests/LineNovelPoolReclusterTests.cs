@@ -32,6 +32,7 @@ public sealed class LineNovelPoolReclusterTests
         await using var cluster = await OneSiloCluster.StartAsync(store);
         try
         {
+            await CreateLineAsync(store);
             await NewPool(store).SaveSettingsAsync(new NovelPoolSettings(ReclusterEvery: 3, ClusterCount: 2), cancel);
             var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
 
@@ -68,6 +69,7 @@ public sealed class LineNovelPoolReclusterTests
         await using var cluster = await OneSiloCluster.StartAsync(store);
         try
         {
+            await CreateLineAsync(store);
             await NewPool(store).SaveSettingsAsync(new NovelPoolSettings(ReclusterEvery: 3, ClusterCount: 2), cancel);
             var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
             await pool.Add([Image("near-0", Earlier, 10f), Image("near-1", Earlier.AddSeconds(1), 10.01f), Image("far-0", Earlier.AddSeconds(2), -10f)]);
@@ -107,9 +109,7 @@ public sealed class LineNovelPoolReclusterTests
         await using var cluster = await OneSiloCluster.StartAsync(store);
         try
         {
-            var catalogs = new LineCatalogStore(store);
-            await catalogs.AddAsync(Prefix, version => new LineCatalog("rolls", version, new CatalogSource("built-in", "test", null, "average"), null,
-                AssignmentRuleSettings.Default, 2, [new CatalogCluster("crack", 5, [0f, 0f], 1.0)]), cancel);
+            await CreateLineAsync(store);
             await NewPool(store).SaveSettingsAsync(new NovelPoolSettings(ReclusterEvery: 3, ClusterCount: 2), cancel);
             var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
             await pool.Add([.. Enumerable.Range(0, 4).Select(i => Image($"near-{i}", Earlier.AddSeconds(i), 10f + i * 0.01f)),
@@ -133,6 +133,88 @@ public sealed class LineNovelPoolReclusterTests
         {
             store.ReleaseReads();
         }
+    }
+
+    [Fact]
+    public async Task AReclusterOfALineDeletedWhileItReadsThePoolStoresNothing()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-deleted-reading")), _ => false);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        try
+        {
+            await CreateLineAsync(store);
+            await NewPool(store).SaveSettingsAsync(new NovelPoolSettings(ReclusterEvery: 3, ClusterCount: 2), cancel);
+            var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
+            store.HoldReads(name => name.EndsWith("-far-0.json", StringComparison.Ordinal));
+            await pool.Add([Image("near-0", Earlier, 10f), Image("near-1", Earlier.AddSeconds(1), 10.01f), Image("far-0", Earlier.AddSeconds(2), -10f)]);
+            await store.ReadArrived.Task.WaitAsync(Limit, cancel);
+
+            // Its catalog is what makes a line exist: DELETE /lines/{name} deletes it last, after the pool; the images are left
+            // here so that the recluster has something to store.
+            await store.DeleteAsync(LineCatalogStore.CatalogBlob(Prefix, 1), cancel);
+            store.ReleaseReads();
+            await ReclusterEndedAsync(pool);
+
+            Assert.Null(await NewPool(store).ProposalsAsync(cancel));
+        }
+        finally
+        {
+            store.ReleaseReads();
+        }
+    }
+
+    [Fact]
+    public async Task ALineDeletedWhileAReclusterStoresItsProposalsIsLeftEmptyOnceThePoolHearsOfIt()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-deleted-storing")), IsProposals);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        try
+        {
+            await CreateLineAsync(store);
+            await NewPool(store).SaveSettingsAsync(new NovelPoolSettings(ReclusterEvery: 3, ClusterCount: 2), cancel);
+            var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
+            await pool.Add([Image("near-0", Earlier, 10f), Image("near-1", Earlier.AddSeconds(1), 10.01f), Image("far-0", Earlier.AddSeconds(2), -10f)]);
+            // Past its check that the line exists: its write lands after the deletion's listing.
+            await store.WriteArrived.Task.WaitAsync(Limit, cancel);
+
+            await store.DeletePrefixAsync(Prefix, cancel);
+            var told = pool.LineDeleted();
+            store.Release();
+            await told.WaitAsync(Limit, cancel);
+            await ReclusterEndedAsync(pool);
+
+            Assert.False(await store.AnyUnderAsync(Prefix, cancel), "the deleted line's folder holds " + string.Join(", ", await ListAsync(store)));
+        }
+        finally
+        {
+            store.Release();
+        }
+    }
+
+    private static async Task CreateLineAsync(IBlobStore store) =>
+        await new LineCatalogStore(store).AddAsync(Prefix, version => new LineCatalog("rolls", version, new CatalogSource("built-in", "test", null, "average"), null,
+            AssignmentRuleSettings.Default, 2, [new CatalogCluster("crack", 5, [0f, 0f], 1.0)]), TestContext.Current.CancellationToken);
+
+    private static async Task ReclusterEndedAsync(ILineNovelPoolGrain pool)
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        while (await pool.Reclustering() is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the recluster did not end within {Limit.TotalMinutes} minutes");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static async Task<List<string>> ListAsync(IBlobStore store)
+    {
+        var names = new List<string>();
+        await foreach (var entry in store.ListAsync(Prefix, TestContext.Current.CancellationToken))
+        {
+            names.Add(entry.Name);
+        }
+        return names;
     }
 
     private static bool IsProposals(string name) => name.EndsWith("/novel/proposals.json", StringComparison.Ordinal);

@@ -33,6 +33,14 @@ public interface ILineNovelPoolGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [Alias("Reclustering")]
     Task<NovelReclusterInProgress?> Reclustering();
+
+    /// <summary>
+    /// The line's blobs were deleted: waits for a recluster storing its result now (it found the line before the deletion)
+    /// and deletes what it wrote; a recluster running on stores nothing (it finds no catalog), so a line made again under the
+    /// same name starts without the deleted line's proposals.
+    /// </summary>
+    [Alias("LineDeleted")]
+    Task LineDeleted();
 }
 
 /// <summary>One image decided novel, as the pool keeps it.</summary>

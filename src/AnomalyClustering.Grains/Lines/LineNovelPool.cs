@@ -27,6 +27,9 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     private static readonly JsonSerializerOptions Json = LineImageDecider.LogJson;
     private List<(string Blob, string ImageId, long Ticks)>? index;
 
+    /// <summary>The blob prefix of everything the pool stores: images, proposals, settings.</summary>
+    public string NovelPrefix => prefix + "novel/";
+
     /// <summary>The blob prefix of the pool's images.</summary>
     public string ImagesPrefix => prefix + "novel/images/";
 

@@ -119,6 +119,25 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     public Task<NovelReclusterInProgress?> Reclustering() => Task.FromResult(_running);
 
     /// <inheritdoc />
+    public async Task LineDeleted()
+    {
+        await _proposalsTurn.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            // The running recluster read the deleted line's pool: its result is stale even for a line made again meanwhile.
+            _namings++;
+            if (!await LineExistsAsync().ConfigureAwait(true))
+            {
+                await blobs.DeletePrefixAsync(Pool().NovelPrefix, CancellationToken.None).ConfigureAwait(true);
+            }
+        }
+        finally
+        {
+            _proposalsTurn.Release();
+        }
+    }
+
+    /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // An embedded silo stops right after its last decision: the recluster that decision started is let finish.
@@ -201,7 +220,18 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
             await _proposalsTurn.WaitAsync().ConfigureAwait(true);
             try
             {
-                return _namings == namings ? await pool.StoreAsync(clustered, CancellationToken.None).ConfigureAwait(true) : null;
+                if (_namings != namings)
+                {
+                    return null;
+                }
+                // A line deleted while its pool was clustered keeps no proposals behind: a line made again under its name
+                // would show them. (A deletion that lists the line's blobs before this write lands calls LineDeleted, which
+                // waits for this turn.)
+                if (!await LineExistsAsync().ConfigureAwait(true))
+                {
+                    throw new NovelPoolException(NovelPoolError.UnknownLine, "the line was deleted while its novel pool was being reclustered.");
+                }
+                return await pool.StoreAsync(clustered, CancellationToken.None).ConfigureAwait(true);
             }
             finally
             {
@@ -213,6 +243,8 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
             _running = null;
         }
     }
+
+    private async Task<bool> LineExistsAsync() => (await catalogs.VersionsAsync(this.GetPrimaryKeyString(), CancellationToken.None).ConfigureAwait(true)).Count > 0;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Line {Line}: novel pool reclustered automatically (run {Run}, {PoolSize} images, {Proposals} proposals)")]
     private static partial void LogReclustered(ILogger logger, string line, int run, int poolSize, int proposals);
