@@ -136,6 +136,70 @@ public sealed class LineNovelPoolReclusterTests
     }
 
     [Fact]
+    public async Task AReclusterAskedForIsAnsweredAtOnceAndItsProposalsCarryItsRequest()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-requested")), IsProposals);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        try
+        {
+            await CreateLineAsync(store);
+            var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
+            await pool.Add([Image("near-0", Earlier, 10f), Image("near-1", Earlier.AddSeconds(1), 10.01f), Image("far-0", Earlier.AddSeconds(2), -10f)]);
+
+            // Answered while the recluster it started is held at its store: a full pool's outlasts the call.
+            var first = await pool.RequestRecluster(2).WaitAsync(Limit, cancel);
+            await store.WriteArrived.Task.WaitAsync(Limit, cancel);
+            Assert.Equal((first.RequestId, false), ((await pool.ReclusterStatus()).Running?.RequestId, (await pool.ReclusterStatus()).Running!.Automatic));
+            // The running one read the pool before: asked again, a new one waits; asked a third time, that one is joined.
+            var second = await pool.RequestRecluster(2).WaitAsync(Limit, cancel);
+            var third = await pool.RequestRecluster(2).WaitAsync(Limit, cancel);
+            Assert.NotEqual(first.RequestId, second.RequestId);
+            Assert.Equal(second, third);
+            Assert.Equal([second], (await pool.ReclusterStatus()).Waiting);
+            store.Release();
+
+            var set = await ProposalsAsync(store, run: 2);
+            Assert.Equal((2, second.RequestId, 2), (set.Run, set.RequestId, set.Proposals.Count));
+            await ReclusterEndedAsync(pool);
+            Assert.Empty((await pool.ReclusterStatus()).Waiting);
+        }
+        finally
+        {
+            store.Release();
+        }
+    }
+
+    [Fact]
+    public async Task ARequestedReclusterThatFailsLeavesItsReasonWithItsRequest()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-requested-failed")), _ => false);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        await CreateLineAsync(store);
+        var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
+        // Embeddings of two dimensions (a line whose catalogs changed backbone) cannot be clustered together.
+        await pool.Add([Image("near-0", Earlier, 10f), Image("near-1", Earlier.AddSeconds(1), 10.01f), Image("far-0", Earlier.AddSeconds(2), -10f) with { Embedding = [-10f] }]);
+
+        var request = await pool.RequestRecluster(null).WaitAsync(Limit, cancel);
+        var deadline = DateTime.UtcNow + Limit;
+        NovelReclusterFailure? failure;
+        while ((failure = await NewPool(store).LastFailureAsync(cancel))?.RequestId != request.RequestId)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no failure of request {request.RequestId} within {Limit.TotalMinutes} minutes");
+            await Task.Delay(50, cancel);
+        }
+        Assert.Equal((NovelPoolError.Conflict, false), (failure!.Error, failure.Automatic));
+        Assert.Contains("different dimensions", failure.Message, StringComparison.Ordinal);
+        Assert.Null(await NewPool(store).ProposalsAsync(cancel));
+        // A caller that waits (Recluster) hears the same reason.
+        var thrown = await Assert.ThrowsAsync<NovelPoolException>(() => pool.Recluster(null).WaitAsync(Limit, cancel));
+        Assert.Equal(NovelPoolError.Conflict, thrown.Error);
+        // What the caller can put right is refused at once.
+        Assert.Equal(NovelPoolError.Invalid, (await Assert.ThrowsAsync<NovelPoolException>(() => pool.RequestRecluster(4).WaitAsync(Limit, cancel))).Error);
+    }
+
+    [Fact]
     public async Task AReclusterOfALineDeletedWhileItReadsThePoolStoresNothing()
     {
         var cancel = TestContext.Current.CancellationToken;

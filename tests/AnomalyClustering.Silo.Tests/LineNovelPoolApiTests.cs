@@ -44,8 +44,12 @@ public sealed class LineNovelPoolApiTests(SiloServer server)
         Assert.Null(pool.Proposals);
         Assert.Null(pool.Reclustering);
         using var reclustered = await Client.PostAsJsonAsync($"/lines/{name}/recluster", new { clusters = 2 }, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, reclustered.StatusCode);
-        var set = (await reclustered.Content.ReadFromJsonAsync<NovelProposalSet>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        // Answered at once: a full pool's recluster outlasts a request; GET /lines/{name}/novel shows it run and end.
+        Assert.Equal(HttpStatusCode.Accepted, reclustered.StatusCode);
+        Assert.Equal($"/lines/{name}/novel", reclustered.Headers.Location?.OriginalString);
+        var request = (await reclustered.Content.ReadFromJsonAsync<NovelReclusterRequest>(SiloServer.Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal(2, request.ClusterCount);
+        var set = await ReclusteredAsync(name, request.RequestId);
         Assert.Equal((1, 6, false), (set.Run, set.PoolSize, set.Automatic));
         Assert.Equal(6, set.Proposals.Sum(p => p.Size));
         Assert.Equal(decided.Images.Select(image => image.ImageId).Order(), set.Proposals.SelectMany(p => p.Members).Order());
@@ -123,6 +127,24 @@ public sealed class LineNovelPoolApiTests(SiloServer server)
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return System.Text.Json.JsonSerializer.Deserialize<LineImagesResponse>(text, SiloServer.Json)!;
+    }
+
+    /// <summary>The proposals of request <paramref name="requestId"/> once GET /lines/{name}/novel shows them; fails on its stored failure.</summary>
+    private async Task<NovelProposalSet> ReclusteredAsync(string name, string requestId)
+    {
+        // Generous: the machine running the tests may be loaded.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var pool = (await Client.GetFromJsonAsync<NovelPoolView>($"/lines/{name}/novel", SiloServer.Json, TestContext.Current.CancellationToken))!;
+            if (pool.Proposals is { } set && set.RequestId == requestId)
+            {
+                return set;
+            }
+            Assert.False(pool.LastReclusterFailure?.RequestId == requestId, pool.LastReclusterFailure?.Message);
+            Assert.True(DateTime.UtcNow < deadline, $"recluster {requestId} did not end within 2 minutes");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
     }
 
     private static async Task ExpectProblemAsync(HttpResponseMessage response, HttpStatusCode status, string fragment)

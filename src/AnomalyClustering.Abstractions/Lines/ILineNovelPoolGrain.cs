@@ -19,11 +19,23 @@ public interface ILineNovelPoolGrain : IGrainWithStringKey
 
     /// <summary>
     /// Clusters the pool into proposals (<paramref name="clusterCount"/> null: chosen automatically) and stores them; waits
-    /// for a recluster that is running first. Interleaves with additions, which go on meanwhile.
+    /// for a recluster that is running first. Interleaves with additions, which go on meanwhile. A recluster of a full pool
+    /// outlasts a grain call: callers that answer a person use <see cref="RequestRecluster"/>.
     /// </summary>
     [AlwaysInterleave]
     [Alias("Recluster")]
     Task<NovelProposalSet> Recluster(int? clusterCount);
+
+    /// <summary>
+    /// Asks for a recluster into <paramref name="clusterCount"/> proposals (null: chosen automatically) and returns at once:
+    /// it runs after the running one, before the automatic ones due. A request for the same K that is still waiting is
+    /// joined (its request is returned). Its result is the stored proposals with its <see cref="NovelProposalSet.RequestId"/>;
+    /// its failure is stored as the pool's newest <see cref="NovelReclusterFailure"/>.
+    /// </summary>
+    /// <exception cref="NovelPoolException">The pool is empty (<see cref="NovelPoolError.EmptyPool"/>) or holds fewer images than K (<see cref="NovelPoolError.Invalid"/>).</exception>
+    [AlwaysInterleave]
+    [Alias("RequestRecluster")]
+    Task<NovelReclusterRequest> RequestRecluster(int? clusterCount);
 
     /// <summary>Makes proposal <paramref name="proposalId"/> of the newest recluster a defect type named <paramref name="name"/> of the next catalog version; returns that version.</summary>
     [Alias("Name")]
@@ -33,6 +45,11 @@ public interface ILineNovelPoolGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [Alias("Reclustering")]
     Task<NovelReclusterInProgress?> Reclustering();
+
+    /// <summary>The recluster running now and the requested ones waiting for it, in the order they will run.</summary>
+    [AlwaysInterleave]
+    [Alias("ReclusterStatus")]
+    Task<NovelReclusterStatus> ReclusterStatus();
 
     /// <summary>
     /// The line's blobs were deleted: waits for a recluster storing its result now (it found the line before the deletion)
@@ -67,21 +84,57 @@ public sealed record NovelPoolImage(
 /// <param name="PoolSize">Images in the pool when it ran.</param>
 /// <param name="Automatic">True when the number of clusters was chosen automatically.</param>
 /// <param name="Proposals">The proposals, largest first.</param>
+/// <param name="RequestId">The <see cref="NovelReclusterRequest.RequestId"/> of the request it answers; null for an automatic recluster.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelProposalSet")]
 public sealed record NovelProposalSet(
     [property: Id(0)] int Run,
     [property: Id(1)] DateTimeOffset CreatedAt,
     [property: Id(2)] int PoolSize,
     [property: Id(3)] bool Automatic,
-    [property: Id(4)] IReadOnlyList<NovelProposal> Proposals);
+    [property: Id(4)] IReadOnlyList<NovelProposal> Proposals,
+    [property: Id(5)] string? RequestId = null);
 
 /// <summary>A recluster of a line's novel pool that has started and not ended yet.</summary>
 /// <param name="StartedAt">When it started reading the pool; the images pooled after that are not part of it.</param>
 /// <param name="Automatic">True when the pool's <see cref="NovelPoolSettings.ReclusterEvery"/> started it, false when it was asked for.</param>
+/// <param name="RequestId">The request it answers (<see cref="NovelReclusterRequest.RequestId"/>); null when automatic.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterInProgress")]
 public sealed record NovelReclusterInProgress(
     [property: Id(0)] DateTimeOffset StartedAt,
-    [property: Id(1)] bool Automatic);
+    [property: Id(1)] bool Automatic,
+    [property: Id(2)] string? RequestId = null);
+
+/// <summary>A recluster asked for and accepted (<see cref="ILineNovelPoolGrain.RequestRecluster"/>); it has not necessarily started.</summary>
+/// <param name="RequestId">Its id: the stored proposals (<see cref="NovelProposalSet.RequestId"/>) or the failure (<see cref="NovelReclusterFailure.RequestId"/>) it ends in carry it.</param>
+/// <param name="RequestedAt">When it was accepted; it reads the pool as it is then or later.</param>
+/// <param name="ClusterCount">K, or null to choose it.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterRequest")]
+public sealed record NovelReclusterRequest(
+    [property: Id(0)] string RequestId,
+    [property: Id(1)] DateTimeOffset RequestedAt,
+    [property: Id(2)] int? ClusterCount);
+
+/// <summary>The recluster running now (null when none is) and the requested ones waiting, in the order they will run.</summary>
+/// <param name="Running">The running recluster.</param>
+/// <param name="Waiting">The requested reclusters not started yet.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterStatus")]
+public sealed record NovelReclusterStatus(
+    [property: Id(0)] NovelReclusterInProgress? Running,
+    [property: Id(1)] IReadOnlyList<NovelReclusterRequest> Waiting);
+
+/// <summary>The newest recluster of a line's novel pool that stored nothing, and why; kept until another one fails.</summary>
+/// <param name="FailedAt">When it failed; a stored set created later is a later recluster's success.</param>
+/// <param name="Automatic">True when the pool's settings started it.</param>
+/// <param name="Error">What went wrong (<see cref="NovelPoolError.Invalid"/> for a pool that cannot be cut into K, such as tied distances).</param>
+/// <param name="Message">Why, for a person.</param>
+/// <param name="RequestId">The request it answers; null when automatic.</param>
+[GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterFailure")]
+public sealed record NovelReclusterFailure(
+    [property: Id(0)] DateTimeOffset FailedAt,
+    [property: Id(1)] bool Automatic,
+    [property: Id(2)] NovelPoolError Error,
+    [property: Id(3)] string Message,
+    [property: Id(4)] string? RequestId = null);
 
 /// <summary>One proposed defect type: a cluster of the novel pool.</summary>
 /// <param name="Id">Its id within the run (<c>p1</c>, <c>p2</c>, ..., largest first).</param>

@@ -36,7 +36,15 @@ internal sealed class LinePoolConnection
                 throw new CliInputException("--store names the local store of embedded runs; with --server the server's store is used.");
             }
             using var client = new JobApiClient(JobApiClient.ParseServer(address), await remote.Credentials.ResolveAsync(parseResult, cancellationToken).ConfigureAwait(false));
-            return await server(client).ConfigureAwait(false);
+            try
+            {
+                return await server(client).ConfigureAwait(false);
+            }
+            catch (NovelPoolException e)
+            {
+                // A server's failure read back from the pool (a recluster that could not cut it), as the embedded run reports it.
+                throw new CliInputException($"line '{line}': {e.Message}", e);
+            }
         }
         if (parseResult.GetValue(remote.Credentials.Token) is not null || parseResult.GetValue(remote.Credentials.Audience) is not null)
         {

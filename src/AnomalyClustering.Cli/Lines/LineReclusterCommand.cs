@@ -26,7 +26,9 @@ internal static class LineReclusterCommand
             var k = ParseClusters(parseResult.GetValue(clusters)!);
             var set = await connection.RunAsync(parseResult, line,
                 pool => pool.ReclusterAsync(k, DateTimeOffset.UtcNow, cancellationToken),
-                client => client.ReclusterLineAsync(line, k, cancellationToken), cancellationToken).ConfigureAwait(false);
+                // A server answers the request at once and reclusters after it: the command waits, saying what it waits for.
+                client => client.ReclusterLineAsync(line, k, state => console.Out.MarkupLine($"line [bold]{Markup.Escape(line)}[/]: {Markup.Escape(state)}..."), cancellationToken),
+                cancellationToken).ConfigureAwait(false);
             Print(console, line, set);
             return CliExitCodes.Success;
         });

@@ -246,12 +246,53 @@ internal sealed class JobApiClient : IDisposable
             : (await response.Content.ReadFromJsonAsync<LineWeightsAnswer>(Json, cancellationToken).ConfigureAwait(false))?.Weights;
     }
 
-    /// <summary>Clusters line <paramref name="line"/>'s novel pool into <paramref name="clusters"/> proposals, or an automatic number (<c>POST /lines/{line}/recluster</c>).</summary>
-    public Task<AnomalyClustering.Abstractions.Lines.NovelProposalSet> ReclusterLineAsync(string line, int? clusters, CancellationToken cancellationToken) =>
-        SendAsync<AnomalyClustering.Abstractions.Lines.NovelProposalSet>(new HttpRequestMessage(HttpMethod.Post, $"lines/{Uri.EscapeDataString(line)}/recluster")
+    /// <summary>How often <see cref="ReclusterLineAsync"/> asks whether the recluster ended.</summary>
+    private static readonly TimeSpan ReclusterPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Clusters line <paramref name="line"/>'s novel pool into <paramref name="clusters"/> proposals, or an automatic number:
+    /// asks for the recluster (<c>POST /lines/{line}/recluster</c>, answered 202 at once), then polls <c>GET /lines/{line}/novel</c>
+    /// until its proposals are stored (answered) or its failure is (thrown); <paramref name="progress"/> hears each new state.
+    /// </summary>
+    /// <exception cref="AnomalyClustering.Abstractions.Lines.NovelPoolException">The recluster failed, or ended without a trace (the server restarted).</exception>
+    public async Task<AnomalyClustering.Abstractions.Lines.NovelProposalSet> ReclusterLineAsync(string line, int? clusters, Action<string> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        var request = await SendAsync<AnomalyClustering.Abstractions.Lines.NovelReclusterRequest>(new HttpRequestMessage(HttpMethod.Post, $"lines/{Uri.EscapeDataString(line)}/recluster")
         {
             Content = JsonContent.Create(new Dictionary<string, object> { ["clusters"] = clusters is { } k ? k : "auto" }, options: Json),
-        }, CallTimeout * 5, cancellationToken);
+        }, CallTimeout, cancellationToken).ConfigureAwait(false);
+        string? shown = null;
+        while (true)
+        {
+            var pool = await SendAsync<LineReclusterAnswer>(new HttpRequestMessage(HttpMethod.Get, $"lines/{Uri.EscapeDataString(line)}/novel"), CallTimeout, cancellationToken).ConfigureAwait(false);
+            if (pool.Proposals is { } set && set.RequestId == request.RequestId)
+            {
+                return set;
+            }
+            if (pool.LastReclusterFailure is { } failed && failed.RequestId == request.RequestId)
+            {
+                throw new AnomalyClustering.Abstractions.Lines.NovelPoolException(failed.Error, failed.Message);
+            }
+            var state = pool.Reclustering?.RequestId == request.RequestId ? "reclustering the pool"
+                : pool.ReclustersWaiting?.Any(waiting => waiting.RequestId == request.RequestId) == true ? "waiting for the recluster running now"
+                : null;
+            if (state is null)
+            {
+                // Neither running nor waiting, and not the newest result: a later recluster (which read the pool after this
+                // request) replaced its proposals, or the server lost it.
+                return pool.Proposals is { } later && later.CreatedAt >= request.RequestedAt ? later
+                    : throw new AnomalyClustering.Abstractions.Lines.NovelPoolException(AnomalyClustering.Abstractions.Lines.NovelPoolError.Conflict,
+                        $"the recluster asked for ({request.RequestId}) ended without a result (the server may have restarted); ask again.");
+            }
+            if (state != shown)
+            {
+                progress(state);
+                shown = state;
+            }
+            await Task.Delay(ReclusterPollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Names proposal <paramref name="proposal"/> of line <paramref name="line"/>; answers the line's new catalog version (<c>POST /lines/{line}/proposals/{proposal}/name</c>).</summary>
     public async Task<int> NameLineProposalAsync(string line, string proposal, string name, CancellationToken cancellationToken)
@@ -445,6 +486,13 @@ internal sealed record LineWeightsAnswer(string ImageId, float[] Weights);
 
 /// <summary>The part of <c>GET /lines/{line}/novel</c> the CLI reads: the pool's settings.</summary>
 internal sealed record LinePoolAnswer(AnomalyClustering.Abstractions.Lines.NovelPoolSettings Settings);
+
+/// <summary>The part of <c>GET /lines/{line}/novel</c> a recluster's poll reads.</summary>
+internal sealed record LineReclusterAnswer(
+    AnomalyClustering.Abstractions.Lines.NovelProposalSet? Proposals,
+    AnomalyClustering.Abstractions.Lines.NovelReclusterInProgress? Reclustering,
+    IReadOnlyList<AnomalyClustering.Abstractions.Lines.NovelReclusterRequest>? ReclustersWaiting,
+    AnomalyClustering.Abstractions.Lines.NovelReclusterFailure? LastReclusterFailure);
 
 /// <summary>The part of a line's view the CLI reads after naming a proposal: the new catalog version.</summary>
 internal sealed record LineVersionAnswer(string Name, int Version);

@@ -10,8 +10,8 @@ namespace AnomalyClustering.Grains.Lines;
 /// <summary>
 /// A line's pool of images decided <c>novel</c>, in the blob store beside its catalogs:
 /// <c>{line}/novel/images/{decision ticks}-{image id}.json</c> per image (id, x_i, scores, time, catalog version; by name in
-/// decision order), <c>novel/proposals.json</c> (the newest recluster's proposals) and <c>novel/settings.json</c>
-/// (<see cref="NovelPoolSettings"/>). An image is pooled once (by id); beyond the line's capacity the oldest leaves, so the
+/// decision order), <c>novel/proposals.json</c> (the newest recluster's proposals), <c>novel/recluster-failure.json</c>
+/// (the newest recluster that failed, and why) and <c>novel/settings.json</c> (<see cref="NovelPoolSettings"/>). An image is pooled once (by id); beyond the line's capacity the oldest leaves, so the
 /// pool holds the newest novel images and a recluster stays O(capacity^2). A named proposal becomes a defect type of the
 /// next catalog version and its members leave the pool. One instance is used by one caller at a time (the line's
 /// <see cref="ILineNovelPoolGrain"/> on a server, one CLI command locally); it caches the pool's index after the first read.
@@ -36,6 +36,11 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     private string ProposalsBlob => prefix + "novel/proposals.json";
 
     private string SettingsBlob => prefix + "novel/settings.json";
+
+    private string FailureBlob => prefix + "novel/recluster-failure.json";
+
+    /// <summary>What a recluster of an empty pool answers.</summary>
+    public const string EmptyPoolMessage = "the line's novel pool is empty: no image has been decided novel since its last named proposal; feed it images first.";
 
     /// <summary>The line's pool settings (the defaults when none were stored).</summary>
     public async Task<NovelPoolSettings> SettingsAsync(CancellationToken cancellationToken) =>
@@ -127,6 +132,12 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     /// <summary>The newest recluster's proposals, or null before the first.</summary>
     public Task<NovelProposalSet?> ProposalsAsync(CancellationToken cancellationToken) => ReadJsonAsync<NovelProposalSet>(ProposalsBlob, cancellationToken);
 
+    /// <summary>The newest recluster that failed (<c>novel/recluster-failure.json</c>), or null when none has.</summary>
+    public Task<NovelReclusterFailure?> LastFailureAsync(CancellationToken cancellationToken) => ReadJsonAsync<NovelReclusterFailure>(FailureBlob, cancellationToken);
+
+    /// <summary>Stores <paramref name="failure"/> as the newest recluster that failed.</summary>
+    public Task StoreFailureAsync(NovelReclusterFailure failure, CancellationToken cancellationToken) => WriteJsonAsync(FailureBlob, failure, cancellationToken);
+
     /// <summary>
     /// Clusters the pool (<see cref="NovelPoolClustering"/>: Ward, <paramref name="clusterCount"/> clusters or chosen
     /// automatically) and stores the proposals as the line's newest recluster, replacing the earlier ones:
@@ -135,7 +146,7 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     /// <exception cref="NovelPoolException">The pool is empty, or its images disagree in dimension.</exception>
     /// <exception cref="InvalidClusteringInputException">The number of clusters is outside 1..pool size.</exception>
     public async Task<NovelProposalSet> ReclusterAsync(int? clusterCount, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await StoreAsync(await ClusterAsync(clusterCount, false, now, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await StoreAsync(await ClusterAsync(clusterCount, false, now, cancellationToken).ConfigureAwait(false), null, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Reads the pool as it is now and clusters it (<see cref="NovelPoolClustering"/>: Ward, <paramref name="clusterCount"/>
@@ -154,8 +165,7 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         var images = await ImagesAsync(cancellationToken).ConfigureAwait(false);
         if (images.Count == 0)
         {
-            throw new NovelPoolException(NovelPoolError.EmptyPool,
-                "the line's novel pool is empty: no image has been decided novel since its last named proposal; feed it images first.");
+            throw new NovelPoolException(NovelPoolError.EmptyPool, EmptyPoolMessage);
         }
         var dimension = images[^1].Embedding.Length;
         if (images.Any(image => image.Embedding.Length != dimension))
@@ -173,8 +183,11 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         return new ClusteredPool([.. images.Select(image => image.ImageId)], clustering, now);
     }
 
-    /// <summary>Stores <paramref name="clustered"/> as the line's newest recluster (the run after the stored one), replacing the earlier proposals.</summary>
-    public async Task<NovelProposalSet> StoreAsync(ClusteredPool clustered, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores <paramref name="clustered"/> as the line's newest recluster (the run after the stored one), replacing the
+    /// earlier proposals; <paramref name="requestId"/> is the request it answers (null: automatic or local).
+    /// </summary>
+    public async Task<NovelProposalSet> StoreAsync(ClusteredPool clustered, string? requestId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clustered);
         var previous = await ProposalsAsync(cancellationToken).ConfigureAwait(false);
@@ -184,7 +197,7 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
             proposal.Cluster.Spread,
             proposal.Cluster.Centroid,
             [.. proposal.Members.Select(m => clustered.ImageIds[m])])).ToList();
-        var set = new NovelProposalSet((previous?.Run ?? 0) + 1, clustered.ReadAt, clustered.ImageIds.Count, clustered.Clustering.Automatic, proposals);
+        var set = new NovelProposalSet((previous?.Run ?? 0) + 1, clustered.ReadAt, clustered.ImageIds.Count, clustered.Clustering.Automatic, proposals, requestId);
         await WriteJsonAsync(ProposalsBlob, set, cancellationToken).ConfigureAwait(false);
         return set;
     }

@@ -13,7 +13,9 @@ namespace AnomalyClustering.Grains.Lines;
 /// completed ones. When the line's <see cref="NovelPoolSettings.ReclusterEvery"/> is M &gt; 0, the addition that brings
 /// the images pooled since the last recluster to M starts one after its call (a recluster of a full pool outlasts a grain
 /// call, and the addition is on the line's decision path); one due while another runs starts after it. A proposal named
-/// while a recluster runs makes that recluster start again, since its members have left the pool.
+/// while a recluster runs makes that recluster start again, since its members have left the pool. A recluster asked for
+/// (<see cref="ILineNovelPoolGrain.RequestRecluster"/>) is answered at once and runs the same way, before the automatic ones
+/// due; its result is the stored proposals with its request id, its failure the pool's stored newest failure.
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
 internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogStore catalogs, TimeProvider clock, ILogger<LineNovelPoolGrain> logger)
@@ -23,16 +25,16 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     // interleaves with calls: they take this in turn.
     private readonly SemaphoreSlim _proposalsTurn = new(1, 1);
 
-    // The recluster running now and the automatic ones due behind it; it never faults (automatic failures are logged,
-    // a requested recluster's failure goes to its caller).
+    // The reclusters running now and due behind it (requested first, then automatic); it never faults (automatic failures
+    // are logged, every failure is stored as the pool's newest, a requested one's also goes to a caller that waits).
     private Task _reclusters = Task.CompletedTask;
 
     // An automatic recluster is due once the running one ends.
     private bool _automaticDue;
 
-    // Requested reclusters waiting for the running one: automatic ones due meanwhile wait for them, so a steady intake
-    // cannot keep a person's request waiting behind recluster after recluster.
-    private int _requestsWaiting;
+    // Requested reclusters not started yet, in order: they run before the automatic ones due, so a steady intake cannot keep
+    // a person's request waiting behind recluster after recluster.
+    private readonly List<Requested> _waiting = [];
 
     // Proposals named by this activation; a recluster that read the pool before one ended holds its members.
     private int _namings;
@@ -55,40 +57,15 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
         }
         // Not awaited: the images are pooled, and the caller's decisions wait for nothing more.
         _automaticDue = true;
-        if (_reclusters.IsCompleted)
-        {
-            _reclusters = AutomaticReclustersAsync();
-        }
+        StartReclusters();
     }
 
     /// <inheritdoc />
-    public async Task<NovelProposalSet> Recluster(int? clusterCount)
-    {
-        // One recluster at a time: a requested one runs after the running one, before the automatic ones due meanwhile.
-        _requestsWaiting++;
-        try
-        {
-            while (!_reclusters.IsCompleted)
-            {
-                await _reclusters.ConfigureAwait(true);
-            }
-        }
-        finally
-        {
-            _requestsWaiting--;
-        }
-        var requested = RequestedReclusterAsync(clusterCount);
-        _reclusters = AutomaticReclustersAfterAsync(requested);
-        try
-        {
-            return await requested.ConfigureAwait(true);
-        }
-        catch (Core.Validation.InvalidClusteringInputException e)
-        {
-            // The caller may be another silo: a typed error of the line's own kind crosses it with its meaning.
-            throw new NovelPoolException(NovelPoolError.Invalid, e.Message);
-        }
-    }
+    public async Task<NovelProposalSet> Recluster(int? clusterCount) =>
+        await (await RequestAsync(clusterCount).ConfigureAwait(true)).Result.Task.ConfigureAwait(true);
+
+    /// <inheritdoc />
+    public async Task<NovelReclusterRequest> RequestRecluster(int? clusterCount) => (await RequestAsync(clusterCount).ConfigureAwait(true)).Request;
 
     /// <inheritdoc />
     public async Task<int> Name(string proposalId, string name)
@@ -119,6 +96,9 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     public Task<NovelReclusterInProgress?> Reclustering() => Task.FromResult(_running);
 
     /// <inheritdoc />
+    public Task<NovelReclusterStatus> ReclusterStatus() => Task.FromResult(new NovelReclusterStatus(_running, [.. _waiting.Select(waiting => waiting.Request)]));
+
+    /// <inheritdoc />
     public async Task LineDeleted()
     {
         await _proposalsTurn.WaitAsync().ConfigureAwait(true);
@@ -144,68 +124,162 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
         await _reclusters.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task<NovelProposalSet> RequestedReclusterAsync(int? clusterCount)
+    private async Task<Requested> RequestAsync(int? clusterCount)
     {
+        // What the caller can put right is refused at once; what only the clustering finds (ties) is its stored failure.
+        var count = await Pool().CountAsync(CancellationToken.None).ConfigureAwait(true);
+        if (count == 0)
+        {
+            throw new NovelPoolException(NovelPoolError.EmptyPool, LineNovelPool.EmptyPoolMessage);
+        }
+        if (clusterCount > count)
+        {
+            throw new NovelPoolException(NovelPoolError.Invalid, $"the pool holds {count} images; the number of clusters must be between 1 and {count}, not {clusterCount}.");
+        }
+        // Asked twice before it started (a person who clicks again), a recluster runs once: both read the pool after the ask.
+        if (_waiting.Find(waiting => waiting.Request.ClusterCount == clusterCount) is { } joined)
+        {
+            return joined;
+        }
+        var requested = new Requested(new NovelReclusterRequest(Guid.NewGuid().ToString("N"), clock.GetUtcNow(), clusterCount));
+        _waiting.Add(requested);
+        StartReclusters();
+        return requested;
+    }
+
+    private void StartReclusters()
+    {
+        if (_reclusters.IsCompleted)
+        {
+            _reclusters = ReclustersAsync();
+        }
+    }
+
+    private async Task ReclustersAsync()
+    {
+        // The call that started it returns here; the rest runs beside the calls that follow.
+        await Task.Yield();
         while (true)
         {
-            if (await ReclusterOnceAsync(clusterCount, automatic: false).ConfigureAwait(true) is { } set)
+            if (_waiting.Count > 0)
             {
-                return set;
+                // Taken off the list as it starts running (ReclusterOnceAsync marks it running before its first await),
+                // so that a reader sees it waiting or running throughout.
+                var next = _waiting[0];
+                _waiting.RemoveAt(0);
+                await RequestedReclusterAsync(next).ConfigureAwait(true);
+            }
+            else if (_automaticDue)
+            {
+                _automaticDue = false;
+                await AutomaticReclusterAsync().ConfigureAwait(true);
+            }
+            else
+            {
+                return;
             }
         }
     }
 
-    private async Task AutomaticReclustersAfterAsync(Task requested)
+    private async Task RequestedReclusterAsync(Requested requested)
     {
-        await requested.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
-        await AutomaticReclustersAsync().ConfigureAwait(true);
+        var request = requested.Request;
+        try
+        {
+            while (true)
+            {
+                if (await ReclusterOnceAsync(request.ClusterCount, automatic: false, request.RequestId).ConfigureAwait(true) is { } set)
+                {
+                    requested.Result.TrySetResult(set);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is Core.Validation.InvalidClusteringInputException or NovelPoolException)
+        {
+            // The caller may be another silo: a typed error of the line's own kind crosses it with its meaning. Nobody may be
+            // waiting (the request was answered 202): the stored failure is what the person reads.
+            var failure = e as NovelPoolException ?? new NovelPoolException(NovelPoolError.Invalid, e.Message);
+            await StoreFailureAsync(new NovelReclusterFailure(clock.GetUtcNow(), false, failure.Error, failure.Message, request.RequestId)).ConfigureAwait(true);
+            Fail(requested, failure);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The store away: nothing can be stored either; the person's poll finds the request gone and asks again.
+            LogRequestedReclusterError(logger, e, this.GetPrimaryKeyString(), request.RequestId);
+            Fail(requested, e);
+        }
     }
 
-    private async Task AutomaticReclustersAsync()
+    private static void Fail(Requested requested, Exception exception)
     {
-        // The addition that started it returns here; the rest runs beside the calls that follow.
-        await Task.Yield();
-        while (_automaticDue && _requestsWaiting == 0)
+        requested.Result.TrySetException(exception);
+        // Observed here: a request answered 202 has nobody awaiting its result.
+        _ = requested.Result.Task.Exception;
+    }
+
+    private async Task AutomaticReclusterAsync()
+    {
+        try
         {
-            _automaticDue = false;
-            try
+            // Asked again: the recluster that ran since the trigger may have taken in the images that made it due.
+            var pool = Pool();
+            var settings = await pool.SettingsAsync(CancellationToken.None).ConfigureAwait(true);
+            if (settings.ReclusterEvery == 0 || await pool.AddedSinceReclusterAsync(CancellationToken.None).ConfigureAwait(true) < settings.ReclusterEvery)
             {
-                // Asked again: the recluster that ran since the trigger may have taken in the images that made it due.
-                var pool = Pool();
-                var settings = await pool.SettingsAsync(CancellationToken.None).ConfigureAwait(true);
-                if (settings.ReclusterEvery == 0 || await pool.AddedSinceReclusterAsync(CancellationToken.None).ConfigureAwait(true) < settings.ReclusterEvery)
-                {
-                    continue;
-                }
-                if (await ReclusterOnceAsync(settings.ClusterCount, automatic: true).ConfigureAwait(true) is { } set)
-                {
-                    LogReclustered(logger, this.GetPrimaryKeyString(), set.Run, set.PoolSize, set.Proposals.Count);
-                }
-                else
-                {
-                    _automaticDue = true;
-                }
+                return;
             }
-            catch (Exception e) when (e is Core.Validation.InvalidClusteringInputException or NovelPoolException)
+            if (await ReclusterOnceAsync(settings.ClusterCount, automatic: true, requestId: null).ConfigureAwait(true) is { } set)
             {
-                // The images are pooled and their decisions stand; an automatic recluster that cannot cut the pool (ties) waits
-                // for the next images or a recluster on request, which reports the reason.
-                LogReclusterFailed(logger, this.GetPrimaryKeyString(), e.Message);
+                LogReclustered(logger, this.GetPrimaryKeyString(), set.Run, set.PoolSize, set.Proposals.Count);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            else
             {
-                // Nobody awaits an automatic recluster: the store away is logged, and the next addition tries again.
-                LogReclusterError(logger, e, this.GetPrimaryKeyString());
+                _automaticDue = true;
             }
+        }
+        catch (Exception e) when (e is Core.Validation.InvalidClusteringInputException or NovelPoolException)
+        {
+            // The images are pooled and their decisions stand; an automatic recluster that cannot cut the pool (ties) waits
+            // for the next images or a recluster on request. Stored, so that the person who set the pool up sees why.
+            LogReclusterFailed(logger, this.GetPrimaryKeyString(), e.Message);
+            await StoreFailureAsync(new NovelReclusterFailure(clock.GetUtcNow(), true,
+                (e as NovelPoolException)?.Error ?? NovelPoolError.Invalid, e.Message)).ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Nobody awaits an automatic recluster: the store away is logged, and the next addition tries again.
+            LogReclusterError(logger, e, this.GetPrimaryKeyString());
+        }
+    }
+
+    private async Task StoreFailureAsync(NovelReclusterFailure failure)
+    {
+        await _proposalsTurn.WaitAsync().ConfigureAwait(true);
+        try
+        {
+            // A deleted line keeps nothing behind (see ReclusterOnceAsync).
+            if (await LineExistsAsync().ConfigureAwait(true))
+            {
+                await Pool().StoreFailureAsync(failure, CancellationToken.None).ConfigureAwait(true);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogFailureNotStored(logger, e, this.GetPrimaryKeyString(), failure.Message);
+        }
+        finally
+        {
+            _proposalsTurn.Release();
         }
     }
 
     /// <summary>One recluster; null when a proposal was named while it ran, so that its result is stale and it must run again.</summary>
-    private async Task<NovelProposalSet?> ReclusterOnceAsync(int? clusterCount, bool automatic)
+    private async Task<NovelProposalSet?> ReclusterOnceAsync(int? clusterCount, bool automatic, string? requestId)
     {
         var namings = _namings;
         var startedAt = clock.GetUtcNow();
-        _running = new NovelReclusterInProgress(startedAt, automatic);
+        _running = new NovelReclusterInProgress(startedAt, automatic, requestId);
         // A recluster gets no calls, which idle collection would read as idle.
         using var keepAlive = this.RegisterGrainTimer(() =>
         {
@@ -231,7 +305,7 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
                 {
                     throw new NovelPoolException(NovelPoolError.UnknownLine, "the line was deleted while its novel pool was being reclustered.");
                 }
-                return await pool.StoreAsync(clustered, CancellationToken.None).ConfigureAwait(true);
+                return await pool.StoreAsync(clustered, requestId, CancellationToken.None).ConfigureAwait(true);
             }
             finally
             {
@@ -254,4 +328,18 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Line {Line}: the automatic recluster of the novel pool could not run; the next novel image tries again")]
     private static partial void LogReclusterError(ILogger logger, Exception exception, string line);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Line {Line}: the recluster of the novel pool asked for ({RequestId}) could not run")]
+    private static partial void LogRequestedReclusterError(ILogger logger, Exception exception, string line, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Line {Line}: a failed recluster of the novel pool could not be stored ({Reason})")]
+    private static partial void LogFailureNotStored(ILogger logger, Exception exception, string line, string reason);
+
+    /// <summary>A recluster asked for, and its result for a caller that waits (<see cref="Recluster"/>).</summary>
+    private sealed class Requested(NovelReclusterRequest request)
+    {
+        public NovelReclusterRequest Request { get; } = request;
+
+        public TaskCompletionSource<NovelProposalSet> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }

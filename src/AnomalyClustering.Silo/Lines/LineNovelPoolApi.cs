@@ -37,9 +37,9 @@ public static class LineNovelPoolApi
 
         lines.MapPost("/{name}/recluster", ReclusterAsync)
             .WithName("ReclusterLine")
-            .WithSummary("Cluster the line's novel pool (Ward) into proposals for new defect types")
-            .WithDescription("Body `{\"clusters\": 3}` or `{\"clusters\": \"auto\"}` (the default, also for an empty body): the pool's x_i clustered by Ward's method and cut into K clusters, K given or chosen by the silhouette. Each proposal has an id (`p1` is the largest), size, spread, centroid and member image ids; it replaces the earlier proposals.")
-            .Produces<NovelProposalSet>()
+            .WithSummary("Start a recluster of the line's novel pool (Ward) into proposals for new defect types")
+            .WithDescription("Body `{\"clusters\": 3}` or `{\"clusters\": \"auto\"}` (the default, also for an empty body): the pool's x_i clustered by Ward's method and cut into K clusters, K given or chosen by the silhouette. Answered 202 at once (a full pool takes longer than a request may) with the request (`requestId`) and a Location to `GET /lines/{name}/novel`: there `reclustering` or `reclustersWaiting` show it until its proposals are stored with its `requestId` (each has an id, `p1` the largest, size, spread, centroid and member image ids; they replace the earlier proposals), or `lastReclusterFailure` carries its `requestId` and why.")
+            .Produces<NovelReclusterRequest>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -61,14 +61,17 @@ public static class LineNovelPoolApi
     {
         var prefix = await LineApi.KnownPrefixAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var pool = new LineNovelPool(store, lines, prefix);
-        // Asked before the proposals are read: a recluster that ends in between shows as its result, not as running over it.
-        var reclustering = await grains.GetGrain<ILineNovelPoolGrain>(prefix).Reclustering().ConfigureAwait(false);
+        // Asked before the proposals and the failure are read: a recluster that ends in between shows as its result, never
+        // as neither running nor done.
+        var reclusters = await grains.GetGrain<ILineNovelPoolGrain>(prefix).ReclusterStatus().ConfigureAwait(false);
         return Results.Ok(new NovelPoolView(
             name,
             await pool.CountAsync(cancellationToken).ConfigureAwait(false),
             await pool.SettingsAsync(cancellationToken).ConfigureAwait(false),
             await pool.ProposalsAsync(cancellationToken).ConfigureAwait(false),
-            reclustering));
+            reclusters.Running,
+            reclusters.Waiting,
+            await pool.LastFailureAsync(cancellationToken).ConfigureAwait(false)));
     }
 
     private static async Task<IResult> SetSettingsAsync(string name, HttpRequest request, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -94,7 +97,9 @@ public static class LineNovelPoolApi
                 { } value => throw ApiProblemException.BadRequest($"clusters is {value.GetRawText()}; give a whole number K of 1 or more, or \"auto\".", "Invalid recluster"),
             };
         }
-        return Results.Ok(await grains.GetGrain<ILineNovelPoolGrain>(prefix).Recluster(clusters).ConfigureAwait(false));
+        // Not waited for: a recluster of a full pool (20,000 images) outlasts the grain call and the person's patience alike.
+        var accepted = await grains.GetGrain<ILineNovelPoolGrain>(prefix).RequestRecluster(clusters).ConfigureAwait(false);
+        return Results.Accepted($"/lines/{Uri.EscapeDataString(name)}/novel", accepted);
     }
 
     private static async Task<IResult> NameAsync(string name, string proposal, HttpRequest request, IGrainFactory grains, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -120,5 +125,9 @@ public sealed record NameProposalRequest(string? Name);
 /// <param name="PoolSize">Images in the pool.</param>
 /// <param name="Settings">Its bound and automatic recluster.</param>
 /// <param name="Proposals">The newest completed recluster's proposals, or null before the first.</param>
-/// <param name="Reclustering">The recluster running now (when it started, whether automatic), or null when none is.</param>
-public sealed record NovelPoolView(string Line, int PoolSize, NovelPoolSettings Settings, NovelProposalSet? Proposals, NovelReclusterInProgress? Reclustering = null);
+/// <param name="Reclustering">The recluster running now (when it started, whether automatic, the request it answers), or null when none is.</param>
+/// <param name="ReclustersWaiting">The reclusters asked for that wait for the running one, in the order they will run.</param>
+/// <param name="LastReclusterFailure">The newest recluster that failed (when, why, the request it answered), or null when none has.</param>
+public sealed record NovelPoolView(
+    string Line, int PoolSize, NovelPoolSettings Settings, NovelProposalSet? Proposals, NovelReclusterInProgress? Reclustering = null,
+    IReadOnlyList<NovelReclusterRequest>? ReclustersWaiting = null, NovelReclusterFailure? LastReclusterFailure = null);
