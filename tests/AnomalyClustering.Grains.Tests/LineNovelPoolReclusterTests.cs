@@ -257,6 +257,41 @@ public sealed class LineNovelPoolReclusterTests
         }
     }
 
+    [Fact]
+    public async Task ImagesEvictedWhileAReclusterReadsThePoolAreReplacedByTheImagesThatEvictedThem()
+    {
+        // A full pool evicts its oldest image for each new one: a recluster reading beside additions found some listed
+        // images gone and clustered the survivors of its listing (a pool of 4 reclustered as 1 or 2 images).
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-evicted")), _ => false);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        try
+        {
+            await CreateLineAsync(store);
+            await NewPool(store).SaveSettingsAsync(new NovelPoolSettings(Capacity: 4, ReclusterEvery: 3, ClusterCount: 2), cancel);
+            var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
+            store.HoldReads(name => name.EndsWith("-near-1.json", StringComparison.Ordinal));
+            await pool.Add([Image("near-0", Earlier, 10f), Image("near-1", Earlier.AddSeconds(1), 10.01f), Image("far-0", Earlier.AddSeconds(2), -10f)]);
+            await store.ReadArrived.Task.WaitAsync(Limit, cancel);
+
+            // Decided before the recluster started (so no second one becomes due), pooled after its listing: near-0 and
+            // near-1 are evicted while it reads.
+            await pool.Add([Image("near-2", Earlier.AddSeconds(3), 10.02f), Image("far-1", Earlier.AddSeconds(4), -10.01f), Image("far-2", Earlier.AddSeconds(5), -10.02f)])
+                .WaitAsync(Limit, cancel);
+            Assert.Equal(4, await NewPool(store).CountAsync(cancel));
+            store.ReleaseReads();
+            await ReclusterEndedAsync(pool);
+
+            var set = await ProposalsAsync(store, run: 1);
+            Assert.Equal(4, set.PoolSize);
+            Assert.Equal(["far-0", "far-1", "far-2", "near-2"], set.Proposals.SelectMany(p => p.Members).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            store.ReleaseReads();
+        }
+    }
+
     private static async Task CreateLineAsync(IBlobStore store) =>
         await new LineCatalogStore(store).AddAsync(Prefix, version => new LineCatalog("rolls", version, new CatalogSource("built-in", "test", null, "average"), null,
             AssignmentRuleSettings.Default, 2, [new CatalogCluster("crack", 5, [0f, 0f], 1.0)]), TestContext.Current.CancellationToken);

@@ -120,13 +120,35 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     /// <summary>Every pooled image, oldest first, read <see cref="ParallelReads"/> at a time.</summary>
     public async Task<IReadOnlyList<NovelPoolImage>> ImagesAsync(CancellationToken cancellationToken)
     {
-        var pooled = (await IndexAsync(cancellationToken).ConfigureAwait(false)).ToArray();
-        var read = new NovelPoolImage?[pooled.Length];
-        // One blob per image: read in sequence, a full pool of 20,000 took a round trip each to the store.
-        await Parallel.ForEachAsync(Enumerable.Range(0, pooled.Length), new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
-            async (i, token) => read[i] = await ReadJsonAsync<NovelPoolImage>(pooled[i].Blob, token).ConfigureAwait(false)).ConfigureAwait(false);
-        // An image evicted or named by another process since the listing is simply not there any more.
-        return [.. read.OfType<NovelPoolImage>()];
+        var read = new Dictionary<string, NovelPoolImage?>(StringComparer.Ordinal);
+        var pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
+        for (var pass = 0; ; pass++)
+        {
+            var unread = pooled.Where(entry => !read.ContainsKey(entry.Blob)).Select(entry => entry.Blob).ToArray();
+            var found = new NovelPoolImage?[unread.Length];
+            // One blob per image: read in sequence, a full pool of 20,000 took a round trip each to the store.
+            await Parallel.ForEachAsync(Enumerable.Range(0, unread.Length), new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
+                async (i, token) => found[i] = await ReadJsonAsync<NovelPoolImage>(unread[i], token).ConfigureAwait(false)).ConfigureAwait(false);
+            for (var i = 0; i < unread.Length; i++)
+            {
+                read[unread[i]] = found[i];
+            }
+            // An image evicted (or named) since the listing is gone, and the images that evicted it came in meanwhile: the pool
+            // is listed again and the newcomers read, so that a recluster running beside additions clusters the pool as it
+            // is once read, not a listing's survivors (a full pool lost a share of its images to every recluster). A few
+            // passes: under a steady stream each pass reads only what arrived during the one before.
+            if (!found.Any(image => image is null) || pass == 2)
+            {
+                break;
+            }
+            index = null;
+            pooled = await IndexAsync(cancellationToken).ConfigureAwait(false);
+            if (pooled.All(entry => read.ContainsKey(entry.Blob)))
+            {
+                break;
+            }
+        }
+        return [.. pooled.Select(entry => read.GetValueOrDefault(entry.Blob)).OfType<NovelPoolImage>()];
     }
 
     /// <summary>The newest recluster's proposals, or null before the first.</summary>
