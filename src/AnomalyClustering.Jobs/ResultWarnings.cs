@@ -53,7 +53,7 @@ public static class ResultWarnings
         {
             return null;
         }
-        var named = string.Join(", ", missing.Select(m => $"'{m.Name}' ({m.Files} files)"));
+        var named = string.Join(", ", missing.Select(m => $"'{m.Name}' ({m.Files} file{(m.Files == 1 ? "" : "s")})"));
         var what = missing.Count == 1 ? $"class {named} has no image that could be used" : $"classes {named} have no image that could be used";
         var kFromClasses = requested.ClusterCount is null && requested.DistanceThreshold is null && !EmbeddingClustering.FindsClusterCount(requested, hasLabels: true);
         return new ResultWarning(ClassWithoutImagesCode, kFromClasses

@@ -69,6 +69,25 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void AClassWithoutAUsableImageIsWarnedOfBeforeTheJobsScoresAndKeptInItsResult()
+    {
+        // eval printed scores over fewer classes than the folder has without saying so, as cluster once did.
+        using var folder = new TempFolder();
+        var summary = SyntheticProductLine.Write(folder.Path, new SyntheticProductLineOptions { ImagesPerClass = 3, DefectTypes = [DefectType.Hole, DefectType.Scratch], Seed = 4 });
+        folder.Write([.. "this is not a picture"u8], summary.Root, "test", "bent", "000.png");
+
+        var run = CliRun.InProcess(["eval", summary.Root, "--modes", "average", "-o", folder.Combine("eval"), "--store", folder.Combine("store"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var output = string.Join(" ", run.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("warning: class 'bent' (1 file) has no image that could be used", output, StringComparison.Ordinal);
+        Assert.True(output.IndexOf("warning: class 'bent'", StringComparison.Ordinal) < output.IndexOf("NMI", StringComparison.Ordinal));
+        using var result = ResultJson.Load(folder.Combine("eval", "metal_plate", "average-tau0.3"));
+        var warning = Assert.Single(result.Root.GetProperty("warnings").EnumerateArray().ToArray());
+        Assert.Equal("class-without-images", warning.GetProperty("code").GetString());
+    }
+
+    [Fact]
     public void UnknownCategoryIsAnInputErrorNamingTheCategoriesThere()
     {
         using var folder = new TempFolder();

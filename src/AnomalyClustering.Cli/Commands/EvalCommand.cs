@@ -157,6 +157,10 @@ internal static class EvalCommand
                         {
                             var clock = Stopwatch.StartNew();
                             var result = ClusterCommand.RunJob(console, cluster, found, options, plan.Backbone, cancellationToken);
+                            // As cluster does: a class of only unusable files, counted over the whole folder, in the
+                            // job's result.json and on the screen before its scores (they are over fewer classes).
+                            result = result with { Warnings = ConsoleWarnings.Of(found, result, options) };
+                            ConsoleWarnings.Print(screen, result.Warnings);
                             var row = EvaluationRow.From(category, result, clock.Elapsed);
                             var jobFolder = JobFolder(outputFolder, category, mode, tau);
                             var source = ClusterCommand.Source(found, plan.Backbone);
