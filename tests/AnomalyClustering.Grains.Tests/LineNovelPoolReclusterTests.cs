@@ -292,6 +292,26 @@ public sealed class LineNovelPoolReclusterTests
         }
     }
 
+    [Fact]
+    public async Task ImagesAddedAfterTheLinesDeletionAreNotPooled()
+    {
+        // Decided just before DELETE /lines/{name} and added after it told the pool: they stayed under the deleted line's
+        // folder, in the pool of a line made again under the name.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-pool-late-add")), _ => false);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+        await CreateLineAsync(store);
+        var pool = cluster.Client.GetGrain<ILineNovelPoolGrain>(Prefix);
+        await pool.Add([Image("kept", Earlier, 10f)]);
+        Assert.Equal(1, await NewPool(store).CountAsync(cancel));
+
+        await store.DeletePrefixAsync(Prefix, cancel);
+        await pool.LineDeleted().WaitAsync(Limit, cancel);
+        await pool.Add([Image("late", Earlier.AddSeconds(1), 10.01f)]).WaitAsync(Limit, cancel);
+
+        Assert.False(await store.AnyUnderAsync(Prefix, cancel), "the deleted line's folder holds " + string.Join(", ", await ListAsync(store)));
+    }
+
     private static async Task CreateLineAsync(IBlobStore store) =>
         await new LineCatalogStore(store).AddAsync(Prefix, version => new LineCatalog("rolls", version, new CatalogSource("built-in", "test", null, "average"), null,
             AssignmentRuleSettings.Default, 2, [new CatalogCluster("crack", 5, [0f, 0f], 1.0)]), TestContext.Current.CancellationToken);

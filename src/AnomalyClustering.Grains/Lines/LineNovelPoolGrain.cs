@@ -48,6 +48,13 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     /// <inheritdoc />
     public async Task Add(IReadOnlyList<NovelPoolImage> images)
     {
+        // Decided just before the line was deleted: pooled now, they would stay under the deleted line's folder (its
+        // deletion's LineDeleted ran before this turn), and a line made again under the name would find them in its pool.
+        if (!await LineExistsAsync().ConfigureAwait(true))
+        {
+            LogAddToDeletedLine(logger, this.GetPrimaryKeyString(), images.Count);
+            return;
+        }
         var pool = Pool();
         var settings = await pool.SettingsAsync(CancellationToken.None).ConfigureAwait(true);
         if (await pool.AddAsync(images, settings, CancellationToken.None).ConfigureAwait(true) == 0 || settings.ReclusterEvery == 0
@@ -319,6 +326,9 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     }
 
     private async Task<bool> LineExistsAsync() => (await catalogs.VersionsAsync(this.GetPrimaryKeyString(), CancellationToken.None).ConfigureAwait(true)).Count > 0;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Line {Line} no longer exists: {Count} novel images decided before its deletion are not pooled")]
+    private static partial void LogAddToDeletedLine(ILogger logger, string line, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Line {Line}: novel pool reclustered automatically (run {Run}, {PoolSize} images, {Proposals} proposals)")]
     private static partial void LogReclustered(ILogger logger, string line, int run, int poolSize, int proposals);
