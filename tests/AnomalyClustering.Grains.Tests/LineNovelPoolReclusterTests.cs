@@ -80,7 +80,7 @@ public sealed class LineNovelPoolReclusterTests
             await pool.Add([Image("near-2", later, 10.02f), Image("far-1", later.AddTicks(1), -10.01f), Image("far-2", later.AddTicks(2), -10.02f)]);
             await store.WriteArrived.Task.WaitAsync(Limit, cancel);
 
-            var running = await pool.Reclustering();
+            var running = (await pool.ReclusterStatus()).Running;
             Assert.NotNull(running);
             Assert.True(running.Automatic);
             Assert.Equal(1, (await NewPool(store).ProposalsAsync(cancel))!.Run);
@@ -92,7 +92,7 @@ public sealed class LineNovelPoolReclusterTests
             var set = await asked.WaitAsync(Limit, cancel);
             Assert.Equal((3, 7, 1), (set.Run, set.PoolSize, set.Proposals.Count));
             Assert.False(set.Automatic);
-            Assert.Null(await pool.Reclustering());
+            Assert.Null((await pool.ReclusterStatus()).Running);
             Assert.Equal(3, (await NewPool(store).ProposalsAsync(cancel))!.Run);
         }
         finally
@@ -319,7 +319,7 @@ public sealed class LineNovelPoolReclusterTests
     private static async Task ReclusterEndedAsync(ILineNovelPoolGrain pool)
     {
         var deadline = DateTime.UtcNow + Limit;
-        while (await pool.Reclustering() is not null)
+        while ((await pool.ReclusterStatus()).Running is not null)
         {
             Assert.True(DateTime.UtcNow < deadline, $"the recluster did not end within {Limit.TotalMinutes} minutes");
             await Task.Delay(50, TestContext.Current.CancellationToken);

@@ -41,11 +41,6 @@ public interface ILineNovelPoolGrain : IGrainWithStringKey
     [Alias("Name")]
     Task<int> Name(string proposalId, string name);
 
-    /// <summary>The recluster running now, or null when none is; the stored proposals are the last completed one's until it ends.</summary>
-    [AlwaysInterleave]
-    [Alias("Reclustering")]
-    Task<NovelReclusterInProgress?> Reclustering();
-
     /// <summary>The recluster running now and the requested ones waiting for it, in the order they will run.</summary>
     [AlwaysInterleave]
     [Alias("ReclusterStatus")]

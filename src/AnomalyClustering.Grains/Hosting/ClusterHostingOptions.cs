@@ -4,7 +4,7 @@ using Microsoft.Extensions.Configuration;
 namespace AnomalyClustering.Grains.Hosting;
 
 /// <summary>How a silo joins its cluster and what it stores where (configuration section <c>AnomalyClustering</c>).</summary>
-public sealed class ClusterHostingOptions
+public sealed record ClusterHostingOptions
 {
     /// <summary>Membership and grain state: one silo on localhost with in-memory state, or Redis.</summary>
     public ClusteringKind Clustering { get; init; } = ClusteringKind.Localhost;

@@ -100,9 +100,6 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     }
 
     /// <inheritdoc />
-    public Task<NovelReclusterInProgress?> Reclustering() => Task.FromResult(_running);
-
-    /// <inheritdoc />
     public Task<NovelReclusterStatus> ReclusterStatus() => Task.FromResult(new NovelReclusterStatus(_running, [.. _waiting.Select(waiting => waiting.Request)]));
 
     /// <inheritdoc />

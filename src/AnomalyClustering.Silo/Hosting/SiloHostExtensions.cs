@@ -28,13 +28,7 @@ public static class SiloHostExtensions
         {
             // One node over a local folder: the jobs' state beside the blobs, or a restart would forget every job the folder
             // still holds (GET /jobs listed none of them).
-            hosting = new ClusterHostingOptions
-            {
-                Clustering = hosting.Clustering,
-                Roles = hosting.Roles,
-                RedisConnectionString = hosting.RedisConnectionString,
-                JobStateFolder = ClusterHostingOptions.StateFolderOf(local.RootFolder),
-            };
+            hosting = hosting with { JobStateFolder = ClusterHostingOptions.StateFolderOf(local.RootFolder) };
         }
         builder.Services.AddSingleton(store);
         builder.AddServiceDefaults();
