@@ -110,13 +110,8 @@ public sealed class ApiSecurityTests(SiloServer server)
     [Fact]
     public async Task AnUnreachableIssuerIsA503ToATokenAndStillA401WithoutOne()
     {
-        // The issuer's metadata address answers nothing (a free loopback port); a valid-looking token once got 401.
-        var issuer = $"http://127.0.0.1:{AnomalyClustering.Testing.LoggedProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture)}/";
-        await using var silo = await StandaloneSilo.StartAsync(
-            server.Tokens,
-            new Dictionary<string, string?> { ["AnomalyClustering:Auth:Authority"] = issuer, ["AnomalyClustering:Auth:RequireHttpsMetadata"] = "false" },
-            services => services.Configure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
-                Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, options => options.Configuration = null));
+        var issuer = UnreachableIssuer();
+        await using var silo = await StartWithIssuerAsync(issuer);
 
         using (var withToken = silo.AdminClient())
         {
@@ -132,6 +127,93 @@ public sealed class ApiSecurityTests(SiloServer server)
             using var live = await anonymous.GetAsync("/health/live", TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task TheHealthProbesAnswerATokenAsWithoutOneWhileTheIssuerIsUnreachable()
+    {
+        // A dashboard that sends its token everywhere once got 503 from the probes, which need no caller.
+        await using var silo = await StartWithIssuerAsync(UnreachableIssuer());
+        using var withToken = silo.AdminClient();
+        foreach (var probe in OpenRoutes)
+        {
+            using var response = await withToken.GetAsync(probe, TestContext.Current.CancellationToken);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{probe}: {response.StatusCode}");
+        }
+    }
+
+    [Fact]
+    public async Task EachRequestRefusedForAnUnreachableIssuerIsLoggedOnceWithTheIssuerAndTheCause()
+    {
+        // The JWT handler logged its own error beside the outage's warning: two lines a request.
+        var issuer = UnreachableIssuer();
+        var log = new CapturedLog();
+        await using var silo = await StartWithIssuerAsync(issuer, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(log));
+        using var withToken = silo.AdminClient();
+        var incidents = new List<string>();
+        // What the silo logged while starting (Orleans' notes on the GC, say) is not the requests'.
+        var before = log.Lines.Count;
+        for (var request = 0; request < 3; request++)
+        {
+            var problem = await JobApiTests.ProblemAsync(await withToken.GetAsync("/jobs", TestContext.Current.CancellationToken), HttpStatusCode.ServiceUnavailable, "token issuer");
+            incidents.Add(problem.GetProperty("incident").GetString()!);
+        }
+
+        // Orleans' own notes (a slow silo on a loaded machine) are not about the requests.
+        var lines = log.Lines.Skip(before)
+            .Where(line => line.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && !line.Category.StartsWith("Orleans", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(lines.Count == 3, "expected one line a request:\n" + string.Join('\n', lines.Select(line => $"{line.Level} {line.Category}: {line.Message}")));
+        foreach (var (line, incident) in lines.Zip(incidents))
+        {
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, line.Level);
+            Assert.Contains($"Incident {incident}: GET /jobs answered 503", line.Message, StringComparison.Ordinal);
+            Assert.Contains(issuer, line.Message, StringComparison.Ordinal);
+            // The cause itself, not IdentityModel's wrapper with the address and reason hidden as PII.
+            Assert.DoesNotContain("PII", line.Message, StringComparison.Ordinal);
+            Assert.Contains("refused", line.Message, StringComparison.OrdinalIgnoreCase);
+        }
+        // The first carries the stack trace.
+        Assert.IsType<TokenIssuerUnavailableException>(lines[0].Exception);
+    }
+
+    [Fact]
+    public void AnOutageLogsOneStackTraceADependencyAMinute()
+    {
+        var clock = new ManualClock();
+        var traces = new AnomalyClustering.Silo.Api.OutageStackTraces(clock);
+        Assert.True(traces.Take("token issuer"));
+        Assert.False(traces.Take("token issuer"));
+        Assert.True(traces.Take("blob store"));
+        clock.Now += AnomalyClustering.Silo.Api.OutageStackTraces.Interval - TimeSpan.FromSeconds(1);
+        Assert.False(traces.Take("token issuer"));
+        clock.Now += TimeSpan.FromSeconds(1);
+        Assert.True(traces.Take("token issuer"));
+        Assert.False(traces.Take("token issuer"));
+    }
+
+    /// <summary>An issuer whose metadata address answers nothing (a free loopback port).</summary>
+    private static string UnreachableIssuer() =>
+        $"http://127.0.0.1:{AnomalyClustering.Testing.LoggedProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture)}/";
+
+    /// <summary>A silo that trusts <paramref name="issuer"/> and has not fetched its metadata yet.</summary>
+    private Task<StandaloneSilo> StartWithIssuerAsync(string issuer, Action<IServiceCollection>? services = null) =>
+        StandaloneSilo.StartAsync(
+            server.Tokens,
+            new Dictionary<string, string?> { ["AnomalyClustering:Auth:Authority"] = issuer, ["AnomalyClustering:Auth:RequireHttpsMetadata"] = "false" },
+            more =>
+            {
+                more.Configure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+                    Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, options => options.Configuration = null);
+                services?.Invoke(more);
+            });
+
+    /// <summary>A clock the test moves.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 12, 5, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     [Fact]

@@ -11,9 +11,11 @@ namespace AnomalyClustering.Silo.Api;
 /// Answers a request that failed because a dependency is away (the blob store unreachable, Redis down, the silo that holds
 /// the job gone, the token issuer's metadata not to be had) with 503 Service Unavailable and <c>Retry-After</c>, instead of
 /// a 500 that says "report it" (or a 401 that blames the caller's token): the request
-/// can simply be sent again. What failed goes to the log under an incident id; the answer names only which dependency.
+/// can simply be sent again. What failed goes to the log under an incident id, one Warning line per request (the token
+/// issuer's names its metadata address and the cause); the answer names only which dependency. The first line of each
+/// dependency in a minute carries the stack trace (<see cref="OutageStackTraces"/>), the others only the cause.
 /// </summary>
-internal sealed partial class DependencyOutageAnswer(IProblemDetailsService problems, ILogger<DependencyOutageAnswer> logger) : IExceptionHandler
+internal sealed partial class DependencyOutageAnswer(IProblemDetailsService problems, OutageStackTraces stackTraces, ILogger<DependencyOutageAnswer> logger) : IExceptionHandler
 {
     /// <summary>The seconds a client is told to wait: longer than a pod restart's first probes, short next to a job.</summary>
     public const int RetryAfterSeconds = 30;
@@ -30,7 +32,7 @@ internal sealed partial class DependencyOutageAnswer(IProblemDetailsService prob
             return false;
         }
         var incident = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        LogOutage(logger, exception, incident, dependency, $"{httpContext.Request.Method} {httpContext.Request.Path}");
+        Log(exception, incident, dependency, $"{httpContext.Request.Method} {httpContext.Request.Path}");
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext
@@ -76,6 +78,36 @@ internal sealed partial class DependencyOutageAnswer(IProblemDetailsService prob
         return null;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {Incident}: {Request} answered 503, the {Dependency} is unavailable")]
-    private static partial void LogOutage(ILogger logger, Exception exception, string incident, string dependency, string request);
+    private void Log(Exception exception, string incident, string dependency, string request)
+    {
+        var trace = stackTraces.Take(dependency) ? exception : null;
+        // The bottom cause (e.g. "Connection refused (issuer:443)"): IdentityModel's wrappers hide it in theirs as PII.
+        var reason = exception.GetBaseException().Message;
+        if (Find<Security.TokenIssuerUnavailableException>(exception) is { } issuer)
+        {
+            LogIssuerOutage(logger, trace, incident, request, issuer.MetadataAddress, reason);
+        }
+        else
+        {
+            LogOutage(logger, trace, incident, request, dependency, reason);
+        }
+    }
+
+    private static T? Find<T>(Exception exception) where T : Exception
+    {
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {Incident}: {Request} answered 503, the {Dependency} is unavailable: {Reason}")]
+    private static partial void LogOutage(ILogger logger, Exception? exception, string incident, string request, string dependency, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {Incident}: {Request} answered 503, the token issuer's metadata at {MetadataAddress} could not be fetched: {Reason}")]
+    private static partial void LogIssuerOutage(ILogger logger, Exception? exception, string incident, string request, string metadataAddress, string reason);
 }

@@ -8,6 +8,7 @@ using AnomalyClustering.Reports.Images;
 using AnomalyClustering.Reports.Thumbnails;
 using AnomalyClustering.Silo.Security;
 using AnomalyClustering.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AnomalyClustering.Silo.Api;
@@ -31,6 +32,7 @@ public static class JobApi
         services.Configure<JobApiOptions>(configuration.GetSection(JobApiOptions.Section));
         services.AddSingleton<BackboneCatalog>();
         services.AddSingleton<UploadReceiver>();
+        services.TryAddSingleton(provider => new OutageStackTraces(provider.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddExceptionHandler<DependencyOutageAnswer>();
         services.ConfigureHttpJsonOptions(options => JobApiJson.Configure(options.SerializerOptions));
         services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails += JobApiProblems.Describe);
