@@ -88,6 +88,27 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void MasksThatCannotAllBeUsedAreWarnedOfBeforeTheJobsScoresAndKeptInItsResult()
+    {
+        // eval printed the mask problem as a bare line and left it out of the job's result.json, unlike cluster.
+        using var folder = new TempFolder();
+        var summary = SyntheticProductLine.Write(folder.Path, new SyntheticProductLineOptions { ImagesPerClass = 2, DefectTypes = [DefectType.Hole], Seed = 3 });
+        // A ground_truth folder without the defective images' masks.
+        Directory.CreateDirectory(Path.Combine(summary.Root, "ground_truth", "hole"));
+
+        var run = CliRun.InProcess(["eval", summary.Root, "--modes", "average", "-o", folder.Combine("eval"), "--store", folder.Combine("store"), .. Small]);
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var output = string.Join(" ", run.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("warning: 2 defective images have no mask in ground_truth/<class>/", output, StringComparison.Ordinal);
+        Assert.True(output.IndexOf("warning: 2 defective images", StringComparison.Ordinal) < output.IndexOf("NMI", StringComparison.Ordinal));
+        using var result = ResultJson.Load(folder.Combine("eval", "metal_plate", "average-tau0.3"));
+        var warning = Assert.Single(result.Root.GetProperty("warnings").EnumerateArray().ToArray());
+        Assert.Equal("mask-unusable", warning.GetProperty("code").GetString());
+        Assert.StartsWith("2 defective images have no mask", warning.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnknownCategoryIsAnInputErrorNamingTheCategoriesThere()
     {
         using var folder = new TempFolder();

@@ -116,28 +116,17 @@ internal static class ClusterCommand
 
     /// <summary>
     /// One job on a running embedded silo with the progress display, as <see cref="Run"/> does it; <c>eval</c> runs its jobs
-    /// through here, on one silo whose feature cache the jobs of a category share.
+    /// through here, on one silo whose feature cache the jobs of a category share. <paramref name="masks"/>: the folder's
+    /// ground-truth masks (<see cref="GroundTruthMasks.Find"/>; the caller warns of their problem with the result's warnings).
     /// </summary>
     public static ClusteringResult RunJob(
-        CliConsole console, EmbeddedCluster cluster, DiscoveredImageFolder found, ClusteringJobOptions options, BackboneDescription description,
-        CancellationToken cancellationToken)
+        CliConsole console, EmbeddedCluster cluster, DiscoveredImageFolder found, GroundTruthMasks? masks, ClusteringJobOptions options,
+        BackboneDescription description, CancellationToken cancellationToken)
     {
         Check(found, options);
-        var masks = MasksOf(console.Out, found);
         return PipelineProgressDisplay.Run(
             console.Out,
             progress => cluster.RunAsync(found, options, description, progress, cancellationToken, masks).GetAwaiter().GetResult());
-    }
-
-    /// <summary>The folder's ground-truth masks for pixel metrics, if it has them; says so when some are missing.</summary>
-    private static GroundTruthMasks? MasksOf(IAnsiConsole console, DiscoveredImageFolder found)
-    {
-        var (masks, problem) = GroundTruthMasks.Find(found);
-        if (problem is not null)
-        {
-            console.MarkupLine($"  [yellow]{Markup.Escape(problem)}[/]");
-        }
-        return masks;
     }
 
     /// <summary>Where a result came from, as result.json records it.</summary>

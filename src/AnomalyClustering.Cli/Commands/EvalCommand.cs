@@ -156,10 +156,12 @@ internal static class EvalCommand
                         try
                         {
                             var clock = Stopwatch.StartNew();
-                            var result = ClusterCommand.RunJob(console, cluster, found, options, plan.Backbone, cancellationToken);
-                            // As cluster does: a class of only unusable files, counted over the whole folder, in the
-                            // job's result.json and on the screen before its scores (they are over fewer classes).
-                            result = result with { Warnings = ConsoleWarnings.Of(found, result, options) };
+                            var (masks, maskProblem) = GroundTruthMasks.Find(found);
+                            var result = ClusterCommand.RunJob(console, cluster, found, masks, options, plan.Backbone, cancellationToken);
+                            // As cluster does: a class of only unusable files, counted over the whole folder, and masks
+                            // that could not all be used, in the job's result.json and on the screen before its scores
+                            // (they are over fewer classes, or have fewer or no pixel metrics).
+                            result = result with { Warnings = ConsoleWarnings.Of(found, result, options, maskProblem) };
                             ConsoleWarnings.Print(screen, result.Warnings);
                             var row = EvaluationRow.From(category, result, clock.Elapsed);
                             var jobFolder = JobFolder(outputFolder, category, mode, tau);
