@@ -35,37 +35,20 @@ internal static partial class ImageFileAccess
 
     /// <summary>
     /// What <paramref name="path"/> (its link target, for a link) is when it exists and is not a regular file, e.g. "a named
-    /// pipe (FIFO)"; null for a regular file, a missing one, and where the type cannot be asked (not Linux).
+    /// pipe (FIFO)"; null for a regular file, a missing one, and where the type cannot be asked (Windows).
     /// </summary>
     /// <remarks>
     /// .NET 10 has no public way to ask a file's type: on Unix, <see cref="FileSystemInfo.Attributes"/> says Normal for a
-    /// FIFO, a socket and a device alike, and <see cref="FileInfo.Length"/> is 0 for them as for an empty file. statx(2) asks the
-    /// kernel without opening the file; its result layout is the same on every Linux architecture.
+    /// FIFO, a socket and a device alike, and <see cref="FileInfo.Length"/> is 0 for them as for an empty file. On Linux
+    /// statx(2) asks the kernel without opening the file; elsewhere on Unix (macOS, the BSDs) the runtime's own stat does
+    /// (<see cref="RuntimeFileMode"/>).
     /// </remarks>
-    public static unsafe string? NonRegularKind(string path)
+    public static string? NonRegularKind(string path)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-        var buffer = stackalloc byte[StatxSize];
-        try
-        {
-            if (Statx(AtCurrentDirectory, path, flags: 0, StatxType, buffer) != 0)
-            {
-                // Missing or not permitted: opening the file says which, in the system's words.
-                return null;
-            }
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // A C library without statx (glibc before 2.28): the file is read as before.
-            return null;
-        }
-        var mode = *(ushort*)(buffer + StatxModeOffset);
+        var mode = OperatingSystem.IsLinux() ? StatxFileMode(path) : OperatingSystem.IsWindows() ? null : RuntimeFileMode(path);
         return (mode & FileTypeMask) switch
         {
-            RegularFile => null,
+            null or RegularFile => null,
             0x1000 => "a named pipe (FIFO)",
             0xC000 => "a socket",
             0x2000 => "a character device",
@@ -75,12 +58,64 @@ internal static partial class ImageFileAccess
         };
     }
 
+    /// <summary>
+    /// <paramref name="path"/>'s st_mode from statx(2), whose result layout is the same on every Linux architecture; null when
+    /// it is missing or not permitted (opening the file then says which, in the system's words) or statx is not there.
+    /// </summary>
+    private static unsafe int? StatxFileMode(string path)
+    {
+        var buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (Statx(AtCurrentDirectory, path, flags: 0, StatxType, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library without statx (glibc before 2.28): the file is read as before.
+            return null;
+        }
+        return *(ushort*)(buffer + StatxModeOffset);
+    }
+
+    /// <summary>
+    /// <paramref name="path"/>'s st_mode from the stat of .NET's own native shim (libSystem.Native, shipped with the runtime
+    /// on every Unix), which fills a structure of its own whose first fields (flags, then st_mode as the system gives it) are
+    /// the same on every Unix, so no system's struct stat layout is assumed here (macOS's differs between its symbol
+    /// versions). Null when the file is missing or not permitted, and when the shim has no such function: it is not a public
+    /// API, so a later runtime without it turns the check off (files are read as before) rather than making it wrong.
+    /// </summary>
+    internal static unsafe int? RuntimeFileMode(string path)
+    {
+        var buffer = stackalloc byte[RuntimeFileStatusSize];
+        try
+        {
+            if (RuntimeStat(path, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        return *(int*)(buffer + RuntimeFileStatusModeOffset);
+    }
+
     private const int AtCurrentDirectory = -100; // AT_FDCWD
     private const uint StatxType = 0x1; // STATX_TYPE: only stx_mode's type bits are asked for
     private const int StatxSize = 256; // sizeof(struct statx)
     private const int StatxModeOffset = 28; // stx_mode, after stx_mask, stx_blksize, stx_attributes, stx_nlink, stx_uid, stx_gid
     private const int FileTypeMask = 0xF000; // S_IFMT
     private const int RegularFile = 0x8000; // S_IFREG
+
+    private const int RuntimeFileStatusSize = 512; // sizeof(FileStatus) is 120 in .NET 10; room for fields added later
+    private const int RuntimeFileStatusModeOffset = 4; // FileStatus.Mode, after its int32 Flags
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int RuntimeStat(string path, byte* status);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int directory, string path, int flags, uint mask, byte* buffer);
