@@ -88,6 +88,20 @@ public static class LineBlobNames
     public static string DecisionPart(string linePrefix, DateTimeOffset at, string partKey) =>
         DecisionHourFolder(linePrefix, at) + "part-" + partKey + ".parquet";
 
+    /// <summary>The end of a compacted part's name (<see cref="CompactedDecisionPart"/>).</summary>
+    public const string CompactedPartSuffix = "-compacted.parquet";
+
+    /// <summary>
+    /// The part that holds, once the hour of <paramref name="at"/> is closed, the rows of that hour's parts, named after the
+    /// first of them (<paramref name="firstPartKey"/>): <c>part-{firstPartKey}-compacted.parquet</c> sorts just before that
+    /// part, so that a reader listing the hour meets the compacted part before any part it replaces.
+    /// </summary>
+    public static string CompactedDecisionPart(string linePrefix, DateTimeOffset at, string firstPartKey) =>
+        DecisionHourFolder(linePrefix, at) + "part-" + firstPartKey + CompactedPartSuffix;
+
+    /// <summary>Whether a part's name (or path) is a compacted part's (<see cref="CompactedDecisionPart"/>).</summary>
+    public static bool IsCompactedDecisionPart(string name) => name.EndsWith(CompactedPartSuffix, StringComparison.Ordinal);
+
     /// <summary>
     /// The journal of decisions recorded but not yet in a part (one JSON-lines blob per logged batch and hour); outside
     /// <see cref="Decisions"/>, so that paging the log lists only parts.

@@ -48,6 +48,13 @@ public sealed class CoordinatorOptions
     /// </summary>
     public TimeSpan DecisionLogFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long after an hour's end the line's decision log waits before merging that hour's parts into one compacted part
+    /// (docs/OPERATIONS.md, "A line's decision log"). Well beyond the flush interval and a silo's clock skew, so that no
+    /// decision of the hour is still on its way; an hour the log still buffers is never compacted, whatever this says.
+    /// </summary>
+    public TimeSpan DecisionLogCompactionGrace { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often progress is persisted while images complete.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
 

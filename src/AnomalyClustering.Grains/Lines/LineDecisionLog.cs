@@ -24,7 +24,11 @@ public sealed class InvalidLineDecisionQueryException(string message, string par
 /// hold its rows, plus at most the next part to know whether more follow: O(page), not O(log). Decisions the log grain
 /// still buffers are merged in when the caller passes the grain (<see cref="ILineDecisionLogGrain.Buffered"/>), each at
 /// the part and row its flush writes it to: a page, and its continuation token, are the same before and after that flush,
-/// and reading writes nothing.
+/// and reading writes nothing. A closed hour's parts are merged into one compacted part (<see cref="LineDecisionCompactor"/>)
+/// that holds their rows in log order and names them: the parts it replaces are ignored while they are still listed, and a
+/// token into one of them goes on at the same row of the compacted part, so pages and tokens read the same before and
+/// after a compaction too. A compacted part is downloaded whole (a cloud read stream does not seek) but decoded only in the
+/// row groups a page reads.
 /// </summary>
 public static partial class LineDecisionLog
 {
@@ -58,7 +62,27 @@ public static partial class LineDecisionLog
         {
             throw new InvalidLineDecisionQueryException($"until ({to:O}) is not after since ({from:O}); the window holds no decision.", "until");
         }
-        var cursor = continuation is null ? null : Cursor.Parse(continuation);
+        var parsed = continuation is null ? null : Cursor.Parse(continuation);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await PageOnceAsync(store, log, prefix, since, until, limit, parsed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BlobNotFoundException) when (attempt < 3)
+            {
+                // A part listed and gone when read: its hour was compacted in between (the compacted part is written before
+                // the parts it replaces are deleted, so the next listing shows it). The page is read again from its start.
+            }
+        }
+    }
+
+    /// <summary>One reading of the page <see cref="PageAsync(IBlobStore, ILineDecisionLogGrain?, string, DateTimeOffset?, DateTimeOffset?, int, string?, CancellationToken)"/> answers.</summary>
+    /// <exception cref="BlobNotFoundException">A part listed was gone when read.</exception>
+    private static async Task<LineDecisionSlice> PageOnceAsync(
+        IBlobStore store, ILineDecisionLogGrain? log, string prefix, DateTimeOffset? since, DateTimeOffset? until, int limit, Cursor? cursor,
+        CancellationToken cancellationToken)
+    {
         var root = LineBlobNames.Decisions(prefix);
         // The buffer before the parts: a flush in between leaves a batch in both (its part is read and the buffer's rows
         // of that part are skipped), never in neither. A page takes at most limit + 1 of them (the last: whether more follow).
@@ -87,49 +111,92 @@ public static partial class LineDecisionLog
         var latest = Floor(DateTime.UtcNow).AddHours(2);
         var end = until is { } u && u.UtcDateTime <= latest ? Floor(u.UtcDateTime.AddTicks(-1)) : latest;
         var page = new List<LineDecision>(Math.Min(limit, 1024));
+        // Per hour, the parts its compacted part replaces (LineDecisionCompactor): listed after it, until their deletion.
+        var replacedOfHour = new Dictionary<DateTime, CompactedPartManifest>();
         for (var day = start.Date; day <= end.Date; day = day.AddDays(1))
         {
             var dayFolder = day.ToString("'date='yyyy-MM-dd'/'", CultureInfo.InvariantCulture);
             await foreach (var (part, isStored) in PartsOfDayAsync(store, root, dayFolder, buffered, cancellationToken).ConfigureAwait(false))
             {
                 if (HourOfPart(part) is not { } hour || hour < start || hour > end
-                    || (cursor is not null && string.CompareOrdinal(part, cursor.Part) < 0))
+                    || (replacedOfHour.TryGetValue(hour, out var replaced) && replaced.Covers(part)))
                 {
                     continue;
                 }
-                var next = cursor is not null && part == cursor.Part ? cursor.Row : 0;
-                var rows = new List<(int Row, LineDecision Decision)>();
-                if (isStored)
+                var compacted = isStored && LineBlobNames.IsCompactedDecisionPart(part);
+                LineDecisionPartFile? file = null;
+                if (cursor is not null && string.CompareOrdinal(part, cursor.Part) < 0)
                 {
-                    var read = await LineDecisionParquet.ReadAsync(store, root + part, cancellationToken).ConfigureAwait(false);
-                    for (var r = next; r < read.Count; r++)
-                    {
-                        rows.Add((r, read[r]));
-                    }
-                    next = Math.Max(next, read.Count);
-                }
-                // A buffered part of a stored part's name: the flush wrote it after the buffer was read (the stored part
-                // holds the rows read from the buffer, and maybe more), or a write whose answer was lost wrote its first
-                // rows (the buffer's further rows follow them).
-                if (buffered.TryGetValue(part, out var fromBuffer))
-                {
-                    rows.AddRange(fromBuffer.Where(row => row.Row >= next));
-                }
-                foreach (var (r, decision) in rows)
-                {
-                    if ((since is { } lower && decision.DecidedAt < lower) || (until is { } upper && decision.DecidedAt >= upper))
+                    // A compacted part before the token's part in its hour: the token may be one given before the compaction,
+                    // into a part it replaced; it then goes on at that row of the compacted part. (A compacted part sorts
+                    // before every part it replaces, so no other is before the token.)
+                    if (!compacted || hour != cursor.Hour || LineBlobNames.IsCompactedDecisionPart(cursor.Part))
                     {
                         continue;
                     }
-                    if (page.Count == limit)
+                    file = await LineDecisionPartFile.OpenAsync(store, root + part, cancellationToken).ConfigureAwait(false);
+                    var manifest = replacedOfHour[hour] = file.Manifest(part)!;
+                    if (manifest.OffsetOf(cursor.Part) is not { } offset)
                     {
-                        return new LineDecisionSlice(page, new Cursor(part, r).ToToken());
+                        await file.DisposeAsync().ConfigureAwait(false);
+                        continue;
                     }
-                    page.Add(decision);
+                    cursor = new Cursor(part, offset + cursor.Row);
+                }
+                if (isStored && file is null)
+                {
+                    file = await LineDecisionPartFile.OpenAsync(store, root + part, cancellationToken).ConfigureAwait(false);
+                    if (compacted)
+                    {
+                        replacedOfHour[hour] = file.Manifest(part)!;
+                    }
+                }
+                await using (file)
+                {
+                    var fromRow = cursor is not null && part == cursor.Part ? cursor.Row : 0;
+                    await foreach (var (r, decision) in RowsOfPartAsync(file, buffered.GetValueOrDefault(part), fromRow, cancellationToken).ConfigureAwait(false))
+                    {
+                        if ((since is { } lower && decision.DecidedAt < lower) || (until is { } upper && decision.DecidedAt >= upper))
+                        {
+                            continue;
+                        }
+                        if (page.Count == limit)
+                        {
+                            return new LineDecisionSlice(page, new Cursor(part, r).ToToken());
+                        }
+                        page.Add(decision);
+                    }
                 }
             }
         }
         return new LineDecisionSlice(page, null);
+    }
+
+    /// <summary>
+    /// A part's rows from row <paramref name="from"/> on: the stored part's (<paramref name="file"/>, null when it is only
+    /// buffered), decoded a row group at a time as the page needs them, then the buffered rows of its name after them.
+    /// A buffered part of a stored part's name: the flush wrote it after the buffer was read (the stored part holds the rows
+    /// read from the buffer, and maybe more), or a write whose answer was lost wrote its first rows (the buffer's further
+    /// rows follow them).
+    /// </summary>
+    private static async IAsyncEnumerable<(int Row, LineDecision Decision)> RowsOfPartAsync(
+        LineDecisionPartFile? file, List<(int Row, LineDecision Decision)>? fromBuffer, int from, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (file is not null)
+        {
+            await foreach (var row in file.RowsFromAsync(from, cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+            from = Math.Max(from, file.RowCount);
+        }
+        foreach (var row in fromBuffer ?? [])
+        {
+            if (row.Row >= from)
+            {
+                yield return row;
+            }
+        }
     }
 
     /// <summary>The log grain's buffered decisions that <paramref name="query"/> asks for, by part (its path under <c>decisions/</c>), in log order.</summary>
@@ -187,7 +254,7 @@ public static partial class LineDecisionLog
     private static DateTime Floor(DateTime utc) => new(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, DateTimeKind.Utc);
 
     /// <summary>The hour of a part's path under <c>decisions/</c>, or null for a blob that is not a part.</summary>
-    private static DateTime? HourOfPart(string part)
+    internal static DateTime? HourOfPart(string part)
     {
         var match = PartPath().Match(part);
         return match.Success && DateTime.TryParseExact(match.Groups["day"].Value + match.Groups["hour"].Value, "yyyy-MM-ddHH",

@@ -30,6 +30,11 @@ namespace AnomalyClustering.Grains.Lines;
 /// the same image is another row). So a crash neither loses a recorded decision nor logs one
 /// twice; the duplicate check reads one hour's parts, and only after a crash.
 /// </para>
+/// <para>
+/// Compaction: each flush tick then merges the parts of at most one closed hour (ended
+/// <see cref="CoordinatorOptions.DecisionLogCompactionGrace"/> ago, and holding none of the buffer's rows) into one part
+/// (<see cref="LineDecisionCompactor"/>, which says how a crash at any point loses and repeats nothing), the oldest first.
+/// </para>
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
 internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<CoordinatorOptions> options, ILogger<LineDecisionLogGrain> logger)
@@ -46,6 +51,7 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<Co
     private int _bufferedRows;
     private int _sequence;
     private readonly string _activationTag = Guid.NewGuid().ToString("N")[..8];
+    private LineDecisionCompactor? _compactor;
 
     private string LinePrefix => this.GetPrimaryKeyString();
 
@@ -53,10 +59,33 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<Co
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await RecoverJournalAsync(cancellationToken).ConfigureAwait(true);
-        // Journal blobs left by a failed delete are retried too: no reader's flush comes to do it.
-        this.RegisterGrainTimer(_ => _buffer.Count > 0 || _writtenJournals.Count > 0 ? FlushBufferAsync() : Task.CompletedTask,
+        _compactor = new LineDecisionCompactor(blobs, LinePrefix, logger);
+        this.RegisterGrainTimer(_ => TickAsync(),
             new GrainTimerCreationOptions(options.Value.DecisionLogFlushInterval, options.Value.DecisionLogFlushInterval) { Interleave = false, KeepAlive = false });
     }
+
+    /// <summary>The flush timer: writes the buffer (and retries journal deletes that failed: no reader's flush comes to do it), then compacts a closed hour.</summary>
+    private async Task TickAsync()
+    {
+        if (_buffer.Count > 0 || _writtenJournals.Count > 0)
+        {
+            await FlushBufferAsync().ConfigureAwait(true);
+        }
+        // The last hour that ended a grace ago: H + 1 h + grace <= now.
+        var lastClosed = HourOf(DateTimeOffset.UtcNow - options.Value.DecisionLogCompactionGrace).AddHours(-1);
+        try
+        {
+            await _compactor!.CompactNextAsync(lastClosed, HoldsRowsOf).ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // The store away (BlobStoreException is an IOException) or a part that is not one: the next tick tries again.
+            LogCompactionFailed(logger, e, LinePrefix);
+        }
+    }
+
+    /// <summary>Whether the log may still write a part of <paramref name="hour"/>: it buffers rows of it, or a part write of it got no answer.</summary>
+    private bool HoldsRowsOf(DateTimeOffset hour) => _buffer.Any(batch => batch.Hour == hour) || _unanswered.ContainsValue(hour);
 
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -439,6 +468,9 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<Co
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not write its parts on deactivation; the journal keeps them")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not compact a closed hour's parts; the next flush tick tries again")]
+    private static partial void LogCompactionFailed(ILogger logger, Exception exception, string line);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not delete {Count} journal blobs of batches written as parts; the next flush deletes them")]
     private static partial void LogJournalDeleteFailed(ILogger logger, Exception exception, int count, string line);

@@ -28,6 +28,31 @@ public static class LineDecisionParquet
         // Fresh fields per file: a Parquet.Net field belongs to the one schema it is put in, and parts are written concurrently.
         var fields = new Fields();
         await using var writer = await ParquetWriter.CreateAsync(fields.Schema, destination, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await WriteGroupAsync(writer, fields, decisions, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes each list of <paramref name="rowGroups"/> as a row group of one file, as the lists come (one list in memory at
+    /// a time), then the key-value metadata <paramref name="metadata"/> answers once every group is written.
+    /// </summary>
+    public static async Task WriteAsync(
+        IAsyncEnumerable<IReadOnlyList<LineDecision>> rowGroups, Stream destination, Func<IReadOnlyDictionary<string, string>> metadata,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rowGroups);
+        ArgumentNullException.ThrowIfNull(metadata);
+        var fields = new Fields();
+        await using var writer = await ParquetWriter.CreateAsync(fields.Schema, destination, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await foreach (var group in rowGroups.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            await WriteGroupAsync(writer, fields, group, cancellationToken).ConfigureAwait(false);
+        }
+        // The footer, which holds the metadata, is written when the writer is disposed.
+        writer.CustomMetadata = metadata().ToDictionary();
+    }
+
+    private static async Task WriteGroupAsync(ParquetWriter writer, Fields fields, IReadOnlyList<LineDecision> decisions, CancellationToken cancellationToken)
+    {
         using var group = writer.CreateRowGroup();
         await group.WriteAsync(fields.ImageId, Column(decisions, d => d.ImageId)).ConfigureAwait(false);
         await group.WriteAsync(fields.FileName, Column(decisions, d => d.FileName)!).ConfigureAwait(false);
@@ -65,64 +90,73 @@ public static class LineDecisionParquet
     {
         ArgumentNullException.ThrowIfNull(source);
         await using var reader = await ParquetReader.CreateAsync(source, cancellationToken: cancellationToken).ConfigureAwait(false);
-        DataField Field(string name) => reader.Schema.DataFields.FirstOrDefault(f => f.Name == name)
-            ?? throw new InvalidDataException($"the Parquet part has no column '{name}'.");
         var decisions = new List<LineDecision>();
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
-            using var group = reader.OpenRowGroupReader(g);
-            var count = checked((int)group.RowCount);
-            var ids = new string?[count];
-            var files = new string?[count];
-            var times = new DateTime[count];
-            var versions = new int[count];
-            var names = new string?[count];
-            var outcomes = new string?[count];
-            var nearest = new string?[count];
-            var scores = new double?[count];
-            var defective = new bool?[count];
-            var distances = new string?[count];
-            var increases = new string?[count];
-            var margins = new double[count];
-            var radii = new double[count];
-            var novelty = new double?[count];
-            var reasons = new string?[count];
-            var messages = new string?[count];
-            await group.ReadAsync(Field("image_id"), ids.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("file_name"), files.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<DateTime>(Field("decided_at"), times.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<int>(Field("catalog_version"), versions.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("decision"), names.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("outcome"), outcomes.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("nearest"), nearest.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<double>(Field("anomaly_score"), scores.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<bool>(Field("defective"), defective.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("distances"), distances.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("ward_increases"), increases.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<double>(Field("margin"), margins.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<double>(Field("acceptance_radius"), radii.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync<double>(Field("novelty_score"), novelty.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("error_reason"), reasons.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await group.ReadAsync(Field("error_message"), messages.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            for (var r = 0; r < count; r++)
-            {
-                decisions.Add(new LineDecision(
-                    ids[r]!,
-                    files[r],
-                    new DateTimeOffset(DateTime.SpecifyKind(times[r], DateTimeKind.Utc)),
-                    versions[r],
-                    names[r]!,
-                    outcomes[r]!,
-                    nearest[r]!,
-                    scores[r],
-                    defective[r],
-                    JsonSerializer.Deserialize<Dictionary<string, double>>(distances[r]!)!,
-                    JsonSerializer.Deserialize<Dictionary<string, double>>(increases[r]!)!,
-                    margins[r],
-                    radii[r],
-                    novelty[r],
-                    reasons[r] is { } reason ? new LineImageError(reason, messages[r] ?? "") : null));
-            }
+            decisions.AddRange(await ReadGroupAsync(reader, g, cancellationToken).ConfigureAwait(false));
+        }
+        return decisions;
+    }
+
+    /// <summary>The rows of row group <paramref name="g"/> of a part, in file order.</summary>
+    /// <exception cref="InvalidDataException">The file is not a decision part (a column is missing).</exception>
+    internal static async Task<List<LineDecision>> ReadGroupAsync(ParquetReader reader, int g, CancellationToken cancellationToken)
+    {
+        DataField Field(string name) => reader.Schema.DataFields.FirstOrDefault(f => f.Name == name)
+            ?? throw new InvalidDataException($"the Parquet part has no column '{name}'.");
+        var decisions = new List<LineDecision>();
+        using var group = reader.OpenRowGroupReader(g);
+        var count = checked((int)group.RowCount);
+        var ids = new string?[count];
+        var files = new string?[count];
+        var times = new DateTime[count];
+        var versions = new int[count];
+        var names = new string?[count];
+        var outcomes = new string?[count];
+        var nearest = new string?[count];
+        var scores = new double?[count];
+        var defective = new bool?[count];
+        var distances = new string?[count];
+        var increases = new string?[count];
+        var margins = new double[count];
+        var radii = new double[count];
+        var novelty = new double?[count];
+        var reasons = new string?[count];
+        var messages = new string?[count];
+        await group.ReadAsync(Field("image_id"), ids.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("file_name"), files.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<DateTime>(Field("decided_at"), times.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<int>(Field("catalog_version"), versions.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("decision"), names.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("outcome"), outcomes.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("nearest"), nearest.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<double>(Field("anomaly_score"), scores.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<bool>(Field("defective"), defective.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("distances"), distances.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("ward_increases"), increases.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<double>(Field("margin"), margins.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<double>(Field("acceptance_radius"), radii.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync<double>(Field("novelty_score"), novelty.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("error_reason"), reasons.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await group.ReadAsync(Field("error_message"), messages.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        for (var r = 0; r < count; r++)
+        {
+            decisions.Add(new LineDecision(
+                ids[r]!,
+                files[r],
+                new DateTimeOffset(DateTime.SpecifyKind(times[r], DateTimeKind.Utc)),
+                versions[r],
+                names[r]!,
+                outcomes[r]!,
+                nearest[r]!,
+                scores[r],
+                defective[r],
+                JsonSerializer.Deserialize<Dictionary<string, double>>(distances[r]!)!,
+                JsonSerializer.Deserialize<Dictionary<string, double>>(increases[r]!)!,
+                margins[r],
+                radii[r],
+                novelty[r],
+                reasons[r] is { } reason ? new LineImageError(reason, messages[r] ?? "") : null));
         }
         return decisions;
     }

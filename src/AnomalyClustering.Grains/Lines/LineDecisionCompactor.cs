@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace AnomalyClustering.Grains.Lines;
+
+/// <summary>
+/// Merges the parts of a line's closed decision-log hours into one compacted part per hour (a busy hour has up to 120
+/// parts, one per flush, and every page lists and opens them; a store bills per blob), for the line's log grain: one hour
+/// per call, the oldest first, so that a log coming back after a long outage catches up gradually.
+/// <para>
+/// An hour's parts are read one at a time (in log order: by name) and written as row groups of
+/// <see cref="RowGroupRows"/> to a temporary file, so memory holds a row group and one part, never the hour. The compacted
+/// part (<see cref="LineBlobNames.CompactedDecisionPart"/>) is created first, with the names and row counts of the parts it
+/// replaces in its metadata (<see cref="CompactedPartManifest"/>); the replaced parts are deleted after. A crash or a store
+/// away in between leaves both, and readers (<see cref="LineDecisionLog"/>) ignore the replaced parts once the compacted
+/// one exists; the next call deletes them. A write whose answer was lost is found by the next call's listing. So each row
+/// is read once at every step, and a call repeated at any point changes nothing more.
+/// </para>
+/// </summary>
+/// <param name="blobs">The store of the line's log.</param>
+/// <param name="linePrefix">The line's blob prefix.</param>
+/// <param name="logger">Where compactions and failed deletes are logged.</param>
+/// <param name="rowGroupRows">The rows of a compacted part's row groups (<see cref="RowGroupRows"/>; tests make them small).</param>
+internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string linePrefix, ILogger logger, int rowGroupRows = LineDecisionCompactor.RowGroupRows)
+{
+    /// <summary>The rows of a compacted part's row groups: a page decodes the groups it reads, not the hour.</summary>
+    public const int RowGroupRows = 4096;
+
+    /// <summary>Day folders one call lists at most while it looks for an hour to compact (a day compacted already lists 24 names).</summary>
+    public const int DaysListedPerCall = 4;
+
+    // The first day that may hold an hour to compact; null until the log's first part is found.
+    private DateTime? _scanDay;
+
+    private string Root => LineBlobNames.Decisions(linePrefix);
+
+    /// <summary>
+    /// Compacts the oldest hour up to <paramref name="lastClosedHour"/> (its start, UTC) that has more than one part, or
+    /// finishes one whose replaced parts are still there; stops at the first hour <paramref name="isHeld"/> says the log
+    /// still holds rows of (buffered, or a part write not answered), since a part of it may still come. Returns the hour
+    /// it worked on, or null when none needed it (within the days it listed).
+    /// </summary>
+    /// <exception cref="BlobStoreException">The store failed (away, a read or the compacted part's write): nothing is lost, call again later.</exception>
+    /// <exception cref="InvalidDataException">A part of the hour is not a decision part.</exception>
+    public async Task<DateTimeOffset?> CompactNextAsync(DateTimeOffset lastClosedHour, Func<DateTimeOffset, bool> isHeld, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(isHeld);
+        var last = lastClosedHour.UtcDateTime;
+        _scanDay ??= await FirstDayAsync(cancellationToken).ConfigureAwait(false);
+        for (var listed = 0; listed < DaysListedPerCall && _scanDay is { } day && day <= last.Date; listed++)
+        {
+            foreach (var (hour, parts) in await PartsOfDayAsync(day, cancellationToken).ConfigureAwait(false))
+            {
+                var at = new DateTimeOffset(hour, TimeSpan.Zero);
+                if (hour > last || isHeld(at))
+                {
+                    return null;
+                }
+                if (await CompactHourAsync(at, parts, cancellationToken).ConfigureAwait(false))
+                {
+                    // The day is listed again next call: its later hours may need compacting too.
+                    return at;
+                }
+            }
+            _scanDay = day.AddDays(1);
+        }
+        return null;
+    }
+
+    /// <summary>Compacts one hour's parts (blob names, in log order), or deletes the parts its compacted part replaces; false when there was nothing to do.</summary>
+    private async Task<bool> CompactHourAsync(DateTimeOffset hour, List<string> parts, CancellationToken cancellationToken)
+    {
+        var compacted = parts.FirstOrDefault(LineBlobNames.IsCompactedDecisionPart);
+        var small = parts.Where(part => !LineBlobNames.IsCompactedDecisionPart(part)).ToList();
+        if (compacted is null)
+        {
+            var name = LineBlobNames.CompactedDecisionPart(linePrefix, hour, KeyOf(small[0]));
+            // A name readers would not take for a part (a key near the length limit) would hide the hour's rows: left as it is.
+            if (small.Count < 2 || LineDecisionLog.HourOfPart(name[Root.Length..]) is null)
+            {
+                return false;
+            }
+            if (!await WriteCompactedAsync(name, hour, small, cancellationToken).ConfigureAwait(false))
+            {
+                // It exists already (an earlier write whose answer was lost): the next call reads what it replaces.
+                return true;
+            }
+            await DeleteReplacedAsync(hour, small, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        if (small.Count == 0)
+        {
+            return false;
+        }
+        // Parts beside a compacted part: those it replaces are left by a crash or a failed delete; any other landed after
+        // the compaction (a decision of the hour later than the grace) and stays a part of its own, which readers read.
+        CompactedPartManifest manifest;
+        await using (var file = await LineDecisionPartFile.OpenAsync(blobs, compacted, cancellationToken).ConfigureAwait(false))
+        {
+            manifest = file.Manifest(compacted)!;
+        }
+        var replaced = small.Where(manifest.Covers).ToList();
+        if (replaced.Count == 0)
+        {
+            return false;
+        }
+        await DeleteReplacedAsync(hour, replaced, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Writes <paramref name="parts"/>' rows as the compacted part <paramref name="name"/>; false when it exists already.</summary>
+    private async Task<bool> WriteCompactedAsync(string name, DateTimeOffset hour, List<string> parts, CancellationToken cancellationToken)
+    {
+        var replaced = new List<(string Part, int Rows)>();
+        // On disk, not in memory: a fast line's hour is ~100k rows.
+        await using var file = new FileStream(
+            Path.Combine(Path.GetTempPath(), $"ac-decisions-{Guid.NewGuid():N}.parquet"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+            81_920, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        await LineDecisionParquet.WriteAsync(RowGroupsAsync(parts, replaced, cancellationToken), file, () => new CompactedPartManifest(replaced).ToMetadata(), cancellationToken)
+            .ConfigureAwait(false);
+        file.Position = 0;
+        try
+        {
+            await blobs.PutAsync(name, file, overwrite: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobAlreadyExistsException)
+        {
+            return false;
+        }
+        LogCompacted(logger, parts.Count, replaced.Sum(p => p.Rows), hour, linePrefix);
+        return true;
+    }
+
+    /// <summary>The rows of <paramref name="parts"/> in log order, in groups of at least <see cref="RowGroupRows"/> (the last: what is left); notes each part's row count in <paramref name="replaced"/>.</summary>
+    private async IAsyncEnumerable<IReadOnlyList<LineDecision>> RowGroupsAsync(
+        List<string> parts, List<(string Part, int Rows)> replaced, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var group = new List<LineDecision>();
+        foreach (var part in parts)
+        {
+            var rows = await LineDecisionParquet.ReadAsync(blobs, part, cancellationToken).ConfigureAwait(false);
+            replaced.Add((CompactedPartManifest.FileNameOf(part), rows.Count));
+            group.AddRange(rows);
+            if (group.Count >= rowGroupRows)
+            {
+                yield return group;
+                group = [];
+            }
+        }
+        if (group.Count > 0)
+        {
+            yield return group;
+        }
+    }
+
+    /// <summary>
+    /// Deletes parts a compacted part replaces. A delete that fails is logged and left to the next call: readers ignore
+    /// the part while it is there.
+    /// </summary>
+    private async Task DeleteReplacedAsync(DateTimeOffset hour, List<string> parts, CancellationToken cancellationToken)
+    {
+        var left = parts.Count;
+        foreach (var part in parts)
+        {
+            try
+            {
+                await blobs.DeleteAsync(part, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BlobStoreException e)
+            {
+                LogDeleteFailed(logger, e, left, hour, linePrefix);
+                return;
+            }
+            left--;
+        }
+    }
+
+    /// <summary>The day of the log's first part, or null when it has none.</summary>
+    private async Task<DateTime?> FirstDayAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var entry in blobs.ListAsync(Root, cancellationToken).ConfigureAwait(false))
+        {
+            if (LineDecisionLog.HourOfPart(entry.Name[Root.Length..]) is { } hour)
+            {
+                return hour.Date;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The parts of one day folder by hour (blob names in log order), the hours in order.</summary>
+    private async Task<SortedDictionary<DateTime, List<string>>> PartsOfDayAsync(DateTime day, CancellationToken cancellationToken)
+    {
+        var hours = new SortedDictionary<DateTime, List<string>>();
+        var folder = Root + day.ToString("'date='yyyy-MM-dd'/'", CultureInfo.InvariantCulture);
+        await foreach (var entry in blobs.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        {
+            if (LineDecisionLog.HourOfPart(entry.Name[Root.Length..]) is not { } hour)
+            {
+                continue;
+            }
+            if (!hours.TryGetValue(hour, out var parts))
+            {
+                hours[hour] = parts = [];
+            }
+            parts.Add(entry.Name);
+        }
+        return hours;
+    }
+
+    /// <summary>A part's key: its file name between <c>part-</c> and <c>.parquet</c>.</summary>
+    private static string KeyOf(string part)
+    {
+        var name = CompactedPartManifest.FileNameOf(part);
+        return name["part-".Length..^".parquet".Length];
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Parts} decision parts ({Rows} decisions) of hour {Hour:u} of line {Line} into one")]
+    private static partial void LogCompacted(ILogger logger, int parts, int rows, DateTimeOffset hour, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not delete {Count} parts of hour {Hour:u} that its compacted part replaces; readers ignore them, the next compaction deletes them")]
+    private static partial void LogDeleteFailed(ILogger logger, Exception exception, int count, DateTimeOffset hour, string line);
+}

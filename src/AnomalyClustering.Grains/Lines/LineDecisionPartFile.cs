@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Storage;
+using Parquet;
+
+namespace AnomalyClustering.Grains.Lines;
+
+/// <summary>
+/// One stored part of a line's decision log, opened for a page: its rows decoded a row group at a time from a given row on,
+/// so that a page in a compacted part (an hour's rows, in groups of <see cref="LineDecisionCompactor.RowGroupRows"/>)
+/// decodes the groups it needs, not the hour. The blob is held whole, since Parquet's reader seeks (to the footer) and a
+/// cloud store's read stream does not.
+/// </summary>
+internal sealed class LineDecisionPartFile : IAsyncDisposable
+{
+    private readonly MemoryStream _content;
+    private readonly ParquetReader _reader;
+
+    private LineDecisionPartFile(MemoryStream content, ParquetReader reader)
+    {
+        _content = content;
+        _reader = reader;
+        RowCount = Enumerable.Range(0, reader.RowGroupCount).Sum(g => checked((int)reader.RowGroups[g].RowCount));
+    }
+
+    /// <summary>The part's rows.</summary>
+    public int RowCount { get; }
+
+    /// <summary>What a compacted part replaces, or null for a part as a flush wrote it.</summary>
+    /// <exception cref="InvalidDataException">The part is named compacted and does not say what it replaces.</exception>
+    public CompactedPartManifest? Manifest(string name) =>
+        LineBlobNames.IsCompactedDecisionPart(name) ? CompactedPartManifest.From(name, _reader.CustomMetadata) : null;
+
+    /// <summary>Opens the part stored as blob <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidDataException">The blob is not a Parquet file.</exception>
+    public static async Task<LineDecisionPartFile> OpenAsync(IBlobStore store, string name, CancellationToken cancellationToken)
+    {
+        var content = new MemoryStream(await store.ReadAllBytesAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false), writable: false);
+        try
+        {
+            return new LineDecisionPartFile(content, await ParquetReader.CreateAsync(content, cancellationToken: cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            await content.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The rows from <paramref name="fromRow"/> on, each with its row number, decoding a row group only when the caller reaches it.</summary>
+    public async IAsyncEnumerable<(int Row, LineDecision Decision)> RowsFromAsync(int fromRow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var first = 0;
+        for (var g = 0; g < _reader.RowGroupCount; g++)
+        {
+            var count = checked((int)_reader.RowGroups[g].RowCount);
+            if (first + count > fromRow)
+            {
+                var rows = await LineDecisionParquet.ReadGroupAsync(_reader, g, cancellationToken).ConfigureAwait(false);
+                for (var r = Math.Max(0, fromRow - first); r < rows.Count; r++)
+                {
+                    yield return (first + r, rows[r]);
+                }
+            }
+            first += count;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.DisposeAsync().ConfigureAwait(false);
+        await _content.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Grains.Jobs;
+using AnomalyClustering.Grains.Lines;
+using AnomalyClustering.Storage;
+using AnomalyClustering.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AnomalyClustering.Grains.Tests;
+
+/// <summary>
+/// Compaction of a line's decision log: a closed hour's parts (one per flush, up to 120 an hour) become one compacted part
+/// with the same rows in the same order, written before the small parts are deleted; pages and continuation tokens read the
+/// same before, during (both there) and after it; an hour still open, or still buffered by the log, is left alone.
+/// </summary>
+public sealed class LineDecisionCompactionTests
+{
+    /// <summary>An hour three hours ago: closed under the default grace (an hour after its end).</summary>
+    private static readonly DateTimeOffset Closed = HourOf(DateTimeOffset.UtcNow).AddHours(-3);
+
+    [Fact]
+    public async Task TheLogGrainCompactsAClosedHourOnItsTimerAndLeavesTheOpenHour()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-grain")));
+        var prefix = $"lines/_/compact-grain-{Guid.NewGuid():N}/";
+        var open = HourOf(DateTimeOffset.UtcNow);
+        // What a busy hour's flushes leave: many small parts; and the hour now, open, with parts of its own.
+        var closedRows = await WritePartsAsync(store, prefix, Closed, parts: 24, rowsPerPart: 3);
+        var openRows = await WritePartsAsync(store, prefix, open, parts: 3, rowsPerPart: 2);
+        var before = await WalkAsync(store, prefix, 7);
+        Assert.Equal(closedRows.Concat(openRows).Select(d => d.ImageId), before.SelectMany(page => page.Ids));
+
+        await using var cluster = await OneSiloCluster.StartAsync(store, services => services.Configure<CoordinatorOptions>(
+            options => options.DecisionLogFlushInterval = TimeSpan.FromMilliseconds(100)));
+        var log = cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix);
+        await log.Flush();
+
+        var closedFolder = LineBlobNames.DecisionHourFolder(prefix, Closed);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        while ((await NamesAsync(store, closedFolder)).Count != 1)
+        {
+            await Task.Delay(25, timeout.Token);
+        }
+        // A later tick has looked at the log again (it lists the closed hour's day first), and has ended: a grain call
+        // waits for the timer's turn.
+        var listed = store.ListingsOf(DayFolder(prefix, Closed));
+        while (store.ListingsOf(DayFolder(prefix, Closed)) == listed)
+        {
+            await Task.Delay(25, timeout.Token);
+        }
+        await log.Flush();
+
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, closedFolder))));
+        Assert.Equal(3, (await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, open))).Count);
+        var after = await WalkAsync(store, prefix, 7);
+        Assert.Equal(before.Select(page => page.Ids), after.Select(page => page.Ids));
+        Assert.Equal(closedRows.Concat(openRows).Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+    }
+
+    [Fact]
+    public async Task AClosedHoursPartsBecomeOnePartAndPagesAndTokensTakenBeforeReadTheSameAfter()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-tokens")));
+        var prefix = $"lines/_/compact-tokens-{Guid.NewGuid():N}/";
+        // 30 parts of 5 rows (a part's rows in journal order, not by time), and the next hour's two parts after them.
+        var rows = await WritePartsAsync(store, prefix, Closed, parts: 30, rowsPerPart: 5);
+        rows.AddRange(await WritePartsAsync(store, prefix, Closed.AddHours(1), parts: 2, rowsPerPart: 4));
+        (DateTimeOffset?, DateTimeOffset?)[] windows = [(null, null), (Closed.AddMinutes(7), Closed.AddMinutes(61)), (null, Closed.AddMinutes(20))];
+        int[] limits = [1, 4, 7, 1000];
+        var before = new List<List<Page>>();
+        foreach (var (since, until) in windows)
+        {
+            foreach (var limit in limits)
+            {
+                before.Add(await WalkAsync(store, prefix, limit, since, until));
+            }
+        }
+        Assert.Equal(rows.Select(d => d.ImageId), before[3].SelectMany(page => page.Ids));
+
+        // Row groups of 16 rows: a page, and a token, in the middle of a group and across groups.
+        var compactor = new LineDecisionCompactor(store, prefix, NullLogger.Instance, rowGroupRows: 16);
+        Assert.Equal(Closed, await compactor.CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+        Assert.Equal(Closed.AddHours(1), await compactor.CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+
+        var compacted = Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, Closed)));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(compacted));
+        // The same rows, every field, in the same order; in row groups a page decodes one at a time.
+        var stored = await LineDecisionParquet.ReadAsync(store, compacted, cancel);
+        Assert.Equal(rows.Take(150).Select(Json), stored.Select(Json));
+        Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, Closed.AddHours(1))));
+        // Done: again, nothing changes.
+        Assert.Null(await compactor.CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+        Assert.Null(await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+
+        await AssertReadsAsBeforeAsync(store, prefix, windows, limits, before);
+    }
+
+    [Fact]
+    public async Task ACompactedPartBesideThePartsItReplacesIsReadOnceAndTheNextCompactionDeletesThem()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-crash")));
+        var prefix = $"lines/_/compact-crash-{Guid.NewGuid():N}/";
+        var rows = await WritePartsAsync(store, prefix, Closed, parts: 12, rowsPerPart: 4);
+        rows.AddRange(await WritePartsAsync(store, prefix, Closed.AddHours(1), parts: 1, rowsPerPart: 3));
+        (DateTimeOffset?, DateTimeOffset?)[] windows = [(null, null), (Closed.AddMinutes(5), null)];
+        int[] limits = [1, 5, 1000];
+        var before = new List<List<Page>>();
+        foreach (var (since, until) in windows)
+        {
+            foreach (var limit in limits)
+            {
+                before.Add(await WalkAsync(store, prefix, limit, since, until));
+            }
+        }
+        var compactor = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+        var hourFolder = LineBlobNames.DecisionHourFolder(prefix, Closed);
+
+        // The store away while the compacted part is written: nothing changes, and the call says so.
+        store.FailPutsUnder = hourFolder;
+        await Assert.ThrowsAsync<BlobStoreUnavailableException>(() => compactor.CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+        Assert.Equal(12, (await NamesAsync(store, hourFolder)).Count);
+        store.FailPutsUnder = null;
+
+        // Written, but every delete fails (a crash between the two, as readers see it): the compacted part and the 12 it replaces.
+        store.FailDeletesUnder = hourFolder;
+        Assert.Equal(Closed, await compactor.CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+        Assert.Equal(13, (await NamesAsync(store, hourFolder)).Count);
+        await AssertReadsAsBeforeAsync(store, prefix, windows, limits, before);
+        Assert.Equal(rows.Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+
+        // The store back: the next call (a new activation's, too) deletes what the compacted part replaces, and only that.
+        store.FailDeletesUnder = null;
+        Assert.Equal(Closed, await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(Closed.AddHours(1), _ => false, cancel));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, hourFolder))));
+        await AssertReadsAsBeforeAsync(store, prefix, windows, limits, before);
+    }
+
+    [Fact]
+    public async Task AnHourNotClosedOrStillHeldByTheLogIsNotCompacted()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-open")));
+        var prefix = $"lines/_/compact-open-{Guid.NewGuid():N}/";
+        await WritePartsAsync(store, prefix, Closed, parts: 5, rowsPerPart: 2);
+        var hourFolder = LineBlobNames.DecisionHourFolder(prefix, Closed);
+        var compactor = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+
+        // The last closed hour is the one before: the hour is open.
+        Assert.Null(await compactor.CompactNextAsync(Closed.AddHours(-1), _ => false, cancel));
+        Assert.Equal(5, (await NamesAsync(store, hourFolder)).Count);
+        // Closed, but the log still buffers rows of it (a flush of the hour may still come).
+        Assert.Null(await compactor.CompactNextAsync(Closed, hour => hour == Closed, cancel));
+        Assert.Equal(5, (await NamesAsync(store, hourFolder)).Count);
+
+        Assert.Equal(Closed, await compactor.CompactNextAsync(Closed, _ => false, cancel));
+        Assert.Single(await NamesAsync(store, hourFolder));
+    }
+
+    [Fact]
+    public async Task APageWhoseHourIsCompactedBetweenItsListingAndItsReadsReadsTheCompactedPart()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-race")));
+        var prefix = $"lines/_/compact-race-{Guid.NewGuid():N}/";
+        await WritePartsAsync(store, prefix, Closed, parts: 6, rowsPerPart: 3);
+        var before = await WalkAsync(store, prefix, 4);
+        var hourFolder = LineBlobNames.DecisionHourFolder(prefix, Closed);
+        var parts = await NamesAsync(store, hourFolder);
+        var compactor = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+        // The page has listed the hour's parts; before it reads the second (a token's part), the hour is compacted.
+        store.BeforeRead = async name =>
+        {
+            if (name == parts[1])
+            {
+                store.BeforeRead = null;
+                Assert.Equal(Closed, await compactor.CompactNextAsync(Closed, _ => false, cancel));
+            }
+        };
+
+        var page = await LineDecisionLog.PageAsync(store, prefix, null, null, 4, before[0].Next, cancel);
+
+        Assert.Null(store.BeforeRead);
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, hourFolder))));
+        Assert.Equal(before[1].Ids, page.Decisions.Select(d => d.ImageId));
+    }
+
+    /// <summary>Walks every window again and takes every token walked before from its page on: the same pages.</summary>
+    private static async Task AssertReadsAsBeforeAsync(
+        IBlobStore store, string prefix, (DateTimeOffset?, DateTimeOffset?)[] windows, int[] limits, List<List<Page>> before)
+    {
+        var w = 0;
+        foreach (var (since, until) in windows)
+        {
+            foreach (var limit in limits)
+            {
+                var walk = before[w++];
+                Assert.Equal(walk.Select(page => page.Ids), (await WalkAsync(store, prefix, limit, since, until)).Select(page => page.Ids));
+                // A token given before the compaction goes on where it did.
+                for (var p = 0; p + 1 < walk.Count; p++)
+                {
+                    var resumed = await LineDecisionLog.PageAsync(store, prefix, since, until, limit, walk[p].Next, TestContext.Current.CancellationToken);
+                    Assert.Equal(walk[p + 1].Ids, resumed.Decisions.Select(d => d.ImageId));
+                }
+            }
+        }
+    }
+
+    /// <summary>One page: its image ids and the token of the next.</summary>
+    private sealed record Page(IReadOnlyList<string> Ids, string? Next);
+
+    private static async Task<List<Page>> WalkAsync(IBlobStore store, string prefix, int limit, DateTimeOffset? since = null, DateTimeOffset? until = null)
+    {
+        var pages = new List<Page>();
+        string? next = null;
+        do
+        {
+            var page = await LineDecisionLog.PageAsync(store, prefix, since, until, limit, next, TestContext.Current.CancellationToken);
+            next = page.Next;
+            pages.Add(new Page([.. page.Decisions.Select(d => d.ImageId)], next));
+        }
+        while (next is not null);
+        return pages;
+    }
+
+    /// <summary>Writes <paramref name="parts"/> parts of the hour as its flushes name them; returns their rows in log order.</summary>
+    private static async Task<List<LineDecision>> WritePartsAsync(IBlobStore store, string prefix, DateTimeOffset hour, int parts, int rowsPerPart)
+    {
+        var logged = new List<LineDecision>();
+        for (var p = 0; p < parts; p++)
+        {
+            var at = hour.AddMinutes(p * 59.0 / parts);
+            // The part's rows in journal order: the last decided first.
+            var rows = Enumerable.Range(0, rowsPerPart)
+                .Select(r => Decision($"{hour:HH}-{p:D2}-{r}", at.AddSeconds(r == 0 ? rowsPerPart : r)))
+                .ToList();
+            using var content = new MemoryStream();
+            await LineDecisionParquet.WriteAsync(rows, content, TestContext.Current.CancellationToken);
+            content.Position = 0;
+            await store.PutAsync(LineBlobNames.DecisionPart(prefix, hour, $"{hour:yyyyMMddHH}-{at.UtcTicks:D19}-0000test-{p:D6}"), content, overwrite: false, TestContext.Current.CancellationToken);
+            logged.AddRange(rows);
+        }
+        return logged;
+    }
+
+    private static string DayFolder(string prefix, DateTimeOffset hour) => LineBlobNames.Decisions(prefix) + hour.UtcDateTime.ToString("'date='yyyy-MM-dd'/'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset HourOf(DateTimeOffset at) => new(at.Year, at.Month, at.Day, at.Hour, 0, 0, TimeSpan.Zero);
+
+    private static LineDecision Decision(string imageId, DateTimeOffset at) => new(
+        imageId, imageId + ".png", at, 2, "crack", "assigned", "crack", 0.5, true,
+        new Dictionary<string, double> { ["crack"] = 1.5, ["stain"] = 2.5 }, new Dictionary<string, double> { ["crack"] = 0.25 }, 0.2, 3.5, 0.43);
+
+    private static string Json(LineDecision decision) => JsonSerializer.Serialize(decision, LineImageDecider.LogJson);
+
+    private static async Task<List<string>> NamesAsync(IBlobStore store, string prefix)
+    {
+        var names = new List<string>();
+        await foreach (var blob in store.ListAsync(prefix, TestContext.Current.CancellationToken))
+        {
+            names.Add(blob.Name);
+        }
+        return names;
+    }
+
+    /// <summary>A blob store whose writes or deletes under a prefix fail as a store that is away does, and that counts listings by prefix.</summary>
+    private sealed class FlakyStore(IBlobStore inner) : IBlobStore
+    {
+        private readonly ConcurrentDictionary<string, int> _listings = new(StringComparer.Ordinal);
+
+        public volatile string? FailPutsUnder;
+        public volatile string? FailDeletesUnder;
+
+        /// <summary>Runs before each read (with the blob's name) while set.</summary>
+        public volatile Func<string, Task>? BeforeRead;
+
+        public int ListingsOf(string prefix) => _listings.GetValueOrDefault(prefix);
+
+        public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default) =>
+            FailPutsUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
+                ? throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name)
+                : inner.PutAsync(name, content, overwrite, cancellationToken);
+
+        public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+        {
+            if (BeforeRead is { } before)
+            {
+                await before(name);
+            }
+            return await inner.OpenReadAsync(name, cancellationToken);
+        }
+
+        public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) => inner.ExistsAsync(name, cancellationToken);
+
+        public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default)
+        {
+            _listings.AddOrUpdate(prefix, 1, (_, count) => count + 1);
+            return inner.ListAsync(prefix, cancellationToken);
+        }
+
+        public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
+            FailDeletesUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
+                ? throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name)
+                : inner.DeleteAsync(name, cancellationToken);
+    }
+}
