@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using AnomalyClustering.Cli.Demo;
 
@@ -8,7 +11,7 @@ namespace AnomalyClustering.Cli.Tests;
 /// <c>line recluster</c> proposes clusters of them, <c>line name</c> makes one a defect type of the next catalog version
 /// (earlier decisions keep theirs), and the pool's typed errors (unknown line, empty pool, unknown proposal, name clash)
 /// are one-line input errors. The line's acceptance factor is tiny, so that every new image is novel whatever the
-/// built-in backbone makes of it.
+/// built-in backbone makes of it. <c>line recluster --server</c> polls a stand-in for the server's API.
 /// </summary>
 public sealed class LineNovelPoolCommandTests
 {
@@ -95,6 +98,28 @@ public sealed class LineNovelPoolCommandTests
         Assert.True(proposals.GetProperty("automatic").GetBoolean());
     }
 
+    [Fact]
+    public void AReclusterAskedOfAServerPrintsTheFailureOfItsOwnRequestNotOfANewerOne()
+    {
+        // The poll read only lastReclusterFailure: a later request's failure hid its own, and it said the recluster "ended
+        // without a result".
+        using var server = new StandInPoolServer(
+            accepted: """{"requestId": "request-a", "requestedAt": "2026-12-05T04:00:00+00:00", "clusterCount": 2}""",
+            pool: """
+                {"line": "rolls", "poolSize": 3, "settings": {"capacity": 2000, "reclusterEvery": 0, "clusterCount": null},
+                 "proposals": null, "reclustering": null, "reclustersWaiting": [],
+                 "lastReclusterFailure": {"failedAt": "2026-12-05T04:00:02+00:00", "automatic": false, "error": "invalid", "message": "request b's failure", "requestId": "request-b"},
+                 "reclusterFailures": [
+                   {"failedAt": "2026-12-05T04:00:02+00:00", "automatic": false, "error": "invalid", "message": "request b's failure", "requestId": "request-b"},
+                   {"failedAt": "2026-12-05T04:00:01+00:00", "automatic": false, "error": "unavailable", "message": "the blob store could not be reached; ask for the recluster again once the store is back.", "requestId": "request-a"}]}
+                """);
+
+        var run = CliRun.InProcess(["line", "recluster", "rolls", "--clusters", "2", "--server", server.Address]);
+
+        run.AssertOneLineError(CliExitCodes.InputError, "line 'rolls': the blob store could not be reached; ask for the recluster again");
+        Assert.Equal(["POST /lines/rolls/recluster", "GET /lines/rolls/novel"], server.Requests.Distinct());
+    }
+
     private static void CreateLine(TempFolder folder, string store, string line, string[] poolOptions)
     {
         var images = folder.Combine("images");
@@ -117,4 +142,65 @@ public sealed class LineNovelPoolCommandTests
 
     private static JsonElement Proposals(string store, string line) =>
         JsonDocument.Parse(File.ReadAllBytes(Path.Combine(LineFolder(store, line), "novel", "proposals.json"))).RootElement.Clone();
+
+    /// <summary>
+    /// A stand-in for a server's novel-pool API on a free local port: <c>POST .../recluster</c> answers 202 with
+    /// <paramref name="accepted"/>, any <c>GET</c> answers <paramref name="pool"/>; the requests are recorded.
+    /// </summary>
+    private sealed class StandInPoolServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _serving;
+
+        public StandInPoolServer(string accepted, string pool)
+        {
+            var port = FreePort();
+            Address = $"http://127.0.0.1:{port}/";
+            _listener.Prefixes.Add(Address);
+            _listener.Start();
+            _serving = Task.Run(async () =>
+            {
+                while (_listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try
+                    {
+                        context = await _listener.GetContextAsync();
+                    }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                    {
+                        return;
+                    }
+                    var request = context.Request;
+                    Requests.Enqueue($"{request.HttpMethod} {request.Url!.AbsolutePath}");
+                    var (status, body) = request.HttpMethod == "POST" ? (202, accepted) : (200, pool);
+                    var bytes = Encoding.UTF8.GetBytes(body);
+                    context.Response.StatusCode = status;
+                    context.Response.ContentType = "application/json";
+                    await context.Response.OutputStream.WriteAsync(bytes);
+                    context.Response.Close();
+                }
+            });
+        }
+
+        /// <summary>The address to give <c>--server</c>.</summary>
+        public string Address { get; }
+
+        /// <summary>The requests answered, as <c>METHOD /path</c>.</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<string> Requests { get; } = new();
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _serving.Wait(TimeSpan.FromSeconds(30));
+        }
+
+        private static int FreePort()
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            return ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+    }
 }

@@ -11,9 +11,10 @@ namespace AnomalyClustering.Grains.Tests;
 /// on the line's decision path, and a recluster of a full pool outlasts a grain call (before, the intake was answered
 /// <c>unavailable</c> and queued behind it). Additions made while a recluster runs are pooled and make the next one due,
 /// readers see the last completed proposals and that a recluster runs, a recluster asked for waits for the running one, and
-/// a proposal named meanwhile keeps its members out of the running recluster's result. The recluster is held at the store
-/// (its proposals' write, or one image's read) for as long as the test needs, with the store's signals as barriers; each
-/// test starts from a <see cref="LineNovelPoolScene"/>.
+/// a proposal named meanwhile keeps its members out of the running recluster's result. A recluster asked for that fails
+/// leaves its failure under its own request id, also when the store is away. The recluster is held at the store (its
+/// proposals' write, or one image's read) for as long as the test needs, with the store's signals as barriers; each test
+/// starts from a <see cref="LineNovelPoolScene"/>.
 /// </summary>
 public sealed class LineNovelPoolReclusterTests
 {
@@ -149,6 +150,52 @@ public sealed class LineNovelPoolReclusterTests
     }
 
     [Fact]
+    public async Task TwoFailedRequestsLeaveEachItsOwnFailure()
+    {
+        // The second failure overwrote the first's record: a client polling for the first saw only the second's, never its own.
+        var cancel = TestContext.Current.CancellationToken;
+        await using var scene = await StartAsync("ac-pool-two-failed", pooled: TwoDimensions);
+
+        var first = await scene.Pool.RequestRecluster(null).WaitAsync(Limit, cancel);
+        await StoredFailureAsync(scene, first);
+        var second = await scene.Pool.RequestRecluster(2).WaitAsync(Limit, cancel);
+        await StoredFailureAsync(scene, second);
+
+        // Read as the file is, newest first, each under its own request.
+        Assert.Equal([second.RequestId, first.RequestId], await StoredFailureRequestsAsync(scene));
+        Assert.Equal([second.RequestId, first.RequestId], (await scene.Pool.ReclusterStatus()).Failures?.Select(failure => failure.RequestId) ?? []);
+    }
+
+    [Fact]
+    public async Task ARequestedReclusterThatFindsTheStoreAwayIsReportedFailedAndStoredOnceTheStoreIsBack()
+    {
+        // The store away when the pool was read: its failure could not be written either, so it was only logged and a
+        // client polling for the request saw it vanish without proposals or failure.
+        var cancel = TestContext.Current.CancellationToken;
+        await using var scene = await StartAsync("ac-pool-store-away", pooled: ThreeImages);
+        var pool = scene.Pool;
+
+        // The pool's folder away (its listing answers, so the request is taken): the images' reads and the failure's write fail.
+        scene.Store.GoAway(Prefix + "novel/");
+        var request = await pool.RequestRecluster(2).WaitAsync(Limit, cancel);
+        var deadline = DateTime.UtcNow + Limit;
+        NovelReclusterFailure? failure;
+        while ((failure = (await pool.ReclusterStatus()).Failures?.FirstOrDefault(f => f.RequestId == request.RequestId)) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no failure of request {request.RequestId} within {Limit.TotalMinutes} minutes");
+            await Task.Delay(50, cancel);
+        }
+        Assert.Equal((NovelPoolError.Unavailable, false), (failure.Error, failure.Automatic));
+        Assert.Contains("blob store could not be reached", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("ask for the recluster again", failure.Message, StringComparison.Ordinal);
+        Assert.False(await scene.Store.ExistsAsync(FailureBlob, cancel), "the store is away, yet the failure was written");
+
+        // Back: the grain's next call (a poll) writes the record it kept.
+        scene.Store.ComeBack();
+        Assert.Equal(failure, await StoredFailureAsync(scene, request));
+    }
+
+    [Fact]
     public async Task AReclusterOfALineDeletedWhileItReadsThePoolStoresNothing()
     {
         var cancel = TestContext.Current.CancellationToken;
@@ -249,6 +296,14 @@ public sealed class LineNovelPoolReclusterTests
         }
     }
 
-    // Read from the file itself, so that the test reads what a store holds.
-    private static IEnumerable<JsonElement> FailureRecords(JsonElement file) => [file];
+    /// <summary>The request ids of the stored failures, as the file lists them.</summary>
+    private static async Task<List<string?>> StoredFailureRequestsAsync(LineNovelPoolScene scene)
+    {
+        using var stored = JsonDocument.Parse(await scene.Store.ReadAllBytesAsync(FailureBlob, cancellationToken: TestContext.Current.CancellationToken));
+        return [.. FailureRecords(stored.RootElement).Select(failure => failure.GetProperty("requestId").GetString())];
+    }
+
+    // Read from the file itself (a list under "failures"; one record before), so that the test reads what a store holds.
+    private static IEnumerable<JsonElement> FailureRecords(JsonElement file) =>
+        file.TryGetProperty("failures", out var failures) ? failures.EnumerateArray() : [file];
 }

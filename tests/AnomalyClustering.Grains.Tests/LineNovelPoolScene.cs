@@ -119,6 +119,7 @@ internal sealed class LineNovelPoolScene : IAsyncDisposable
     {
         Store.Release();
         Store.ReleaseReads();
+        Store.ComeBack();
         await _cluster.DisposeAsync();
     }
 }

@@ -8,7 +8,8 @@ namespace AnomalyClustering.Grains.Tests;
 /// whatever the writer's token says by then (they were in flight): a job is held at that write for as long as a test needs,
 /// with <see cref="WriteArrived"/> as the readiness signal instead of a sleep. Deletes can be held likewise
 /// (<see cref="HoldDeletes"/>, signalled by <see cref="DeleteArrived"/>) or failed (<see cref="FailDeletes"/>), and every
-/// delete asked for is counted by name. Reads can be held as well (<see cref="HoldReads"/>, signalled by <see cref="ReadArrived"/>).
+/// delete asked for is counted by name. Reads can be held as well (<see cref="HoldReads"/>, signalled by <see cref="ReadArrived"/>),
+/// and the store can be away for the blobs under a prefix (<see cref="GoAway"/>, <see cref="ComeBack"/>).
 /// </summary>
 internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated) : IBlobStore
 {
@@ -19,6 +20,7 @@ internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated
     private string _heldPrefix = "";
     private string _failingPrefix = "";
     private int _deleteFailures;
+    private volatile string? _awayPrefix;
 
     /// <summary>Completed when the first gated write has reached the store.</summary>
     public TaskCompletionSource WriteArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,8 +64,23 @@ internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated
         Volatile.Write(ref _deleteFailures, count);
     }
 
+    /// <summary>Makes every read and write of a blob under <paramref name="prefix"/> fail as a store that is away does, until <see cref="ComeBack"/>.</summary>
+    public void GoAway(string prefix) => _awayPrefix = prefix;
+
+    /// <summary>Ends <see cref="GoAway"/>.</summary>
+    public void ComeBack() => _awayPrefix = null;
+
+    private void ThrowIfAway(string name, string action)
+    {
+        if (_awayPrefix is { } away && name.StartsWith(away, StringComparison.Ordinal))
+        {
+            throw new BlobStoreUnavailableException($"Cannot {action} blob '{name}': the store cannot be reached (test).", name);
+        }
+    }
+
     public async Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
     {
+        ThrowIfAway(name, "write");
         if (gated(name))
         {
             WriteArrived.TrySetResult();
@@ -81,6 +98,7 @@ internal sealed class WriteGatedStore(IBlobStore inner, Func<string, bool> gated
             ReadArrived.TrySetResult();
             await gate.Task.WaitAsync(cancellationToken);
         }
+        ThrowIfAway(name, "read");
         return await inner.OpenReadAsync(name, cancellationToken);
     }
 

@@ -141,7 +141,10 @@ public sealed class LineNovelPoolApiTests(SiloServer server)
             {
                 return set;
             }
-            Assert.False(pool.LastReclusterFailure?.RequestId == requestId, pool.LastReclusterFailure?.Message);
+            // Looked up among the failures by its own id, as line recluster --server does.
+            var failed = pool.ReclusterFailures?.FirstOrDefault(failure => failure.RequestId == requestId);
+            Assert.True(failed is null, failed?.Message);
+            Assert.NotNull(pool.ReclusterFailures);
             Assert.True(DateTime.UtcNow < deadline, $"recluster {requestId} did not end within 2 minutes");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }

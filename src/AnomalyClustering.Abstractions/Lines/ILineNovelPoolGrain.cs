@@ -30,7 +30,8 @@ public interface ILineNovelPoolGrain : IGrainWithStringKey
     /// Asks for a recluster into <paramref name="clusterCount"/> proposals (null: chosen automatically) and returns at once:
     /// it runs after the running one, before the automatic ones due. A request for the same K that is still waiting is
     /// joined (its request is returned). Its result is the stored proposals with its <see cref="NovelProposalSet.RequestId"/>;
-    /// its failure is stored as the pool's newest <see cref="NovelReclusterFailure"/>.
+    /// its failure a <see cref="NovelReclusterFailure"/> with its request id, kept by the grain
+    /// (<see cref="NovelReclusterStatus.Failures"/>) and stored among the pool's failures.
     /// </summary>
     /// <exception cref="NovelPoolException">The pool is empty (<see cref="NovelPoolError.EmptyPool"/>) or holds fewer images than K (<see cref="NovelPoolError.Invalid"/>).</exception>
     [AlwaysInterleave]
@@ -41,7 +42,10 @@ public interface ILineNovelPoolGrain : IGrainWithStringKey
     [Alias("Name")]
     Task<int> Name(string proposalId, string name);
 
-    /// <summary>The recluster running now and the requested ones waiting for it, in the order they will run.</summary>
+    /// <summary>
+    /// The recluster running now, the requested ones waiting for it in the order they will run, and the failures of this
+    /// activation's recent reclusters (also those whose record the store did not take yet).
+    /// </summary>
     [AlwaysInterleave]
     [Alias("ReclusterStatus")]
     Task<NovelReclusterStatus> ReclusterStatus();
@@ -109,18 +113,27 @@ public sealed record NovelReclusterRequest(
     [property: Id(1)] DateTimeOffset RequestedAt,
     [property: Id(2)] int? ClusterCount);
 
-/// <summary>The recluster running now (null when none is) and the requested ones waiting, in the order they will run.</summary>
+/// <summary>The recluster running now (null when none is), the requested ones waiting, in the order they will run, and recent failures.</summary>
 /// <param name="Running">The running recluster.</param>
 /// <param name="Waiting">The requested reclusters not started yet.</param>
+/// <param name="Failures">
+/// The failures of the reclusters this activation ran, newest first (the newest automatic one and the newest
+/// <see cref="NovelReclusterFailure.Kept"/> requested ones): a failure whose record the store could not take (it was away)
+/// is known here until the record is written.
+/// </param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterStatus")]
 public sealed record NovelReclusterStatus(
     [property: Id(0)] NovelReclusterInProgress? Running,
-    [property: Id(1)] IReadOnlyList<NovelReclusterRequest> Waiting);
+    [property: Id(1)] IReadOnlyList<NovelReclusterRequest> Waiting,
+    [property: Id(2)] IReadOnlyList<NovelReclusterFailure>? Failures = null);
 
-/// <summary>The newest recluster of a line's novel pool that stored nothing, and why; kept until another one fails.</summary>
+/// <summary>A recluster of a line's novel pool that stored nothing, and why; kept among the pool's newest failures.</summary>
 /// <param name="FailedAt">When it failed; a stored set created later is a later recluster's success.</param>
 /// <param name="Automatic">True when the pool's settings started it.</param>
-/// <param name="Error">What went wrong (<see cref="NovelPoolError.Invalid"/> for a pool that cannot be cut into K, such as tied distances).</param>
+/// <param name="Error">
+/// What went wrong (<see cref="NovelPoolError.Invalid"/> for a pool that cannot be cut into K, such as tied distances;
+/// <see cref="NovelPoolError.Unavailable"/> when the store could not be reached, so that the same request can be made again).
+/// </param>
 /// <param name="Message">Why, for a person.</param>
 /// <param name="RequestId">The request it answers; null when automatic.</param>
 [GenerateSerializer, Immutable, Alias("AnomalyClustering.NovelReclusterFailure")]
@@ -129,7 +142,11 @@ public sealed record NovelReclusterFailure(
     [property: Id(1)] bool Automatic,
     [property: Id(2)] NovelPoolError Error,
     [property: Id(3)] string Message,
-    [property: Id(4)] string? RequestId = null);
+    [property: Id(4)] string? RequestId = null)
+{
+    /// <summary>How many requested reclusters' failures a pool keeps (beside its newest automatic one's), newest first.</summary>
+    public const int Kept = 16;
+}
 
 /// <summary>One proposed defect type: a cluster of the novel pool.</summary>
 /// <param name="Id">Its id within the run (<c>p1</c>, <c>p2</c>, ..., largest first).</param>
@@ -166,7 +183,7 @@ public sealed record NovelPoolSettings(
     public const int MaximumCapacity = 20000;
 }
 
-/// <summary>What went wrong with a novel-pool request; the API answers 404, 409 or 400 by it, the CLI one line.</summary>
+/// <summary>What went wrong with a novel-pool request; the API answers 404, 409, 400 or 503 by it, the CLI one line.</summary>
 [GenerateSerializer, Alias("AnomalyClustering.NovelPoolError")]
 public enum NovelPoolError
 {
@@ -187,6 +204,9 @@ public enum NovelPoolError
 
     /// <summary>The request itself is not valid (a blank name).</summary>
     Invalid,
+
+    /// <summary>The blob store could not be reached: nothing was changed, and the same request can be made again once it is back.</summary>
+    Unavailable,
 }
 
 /// <summary>A novel-pool request that cannot be done, with a message a person can act on.</summary>

@@ -270,7 +270,8 @@ internal sealed class JobApiClient : IDisposable
             {
                 return set;
             }
-            if (pool.LastReclusterFailure is { } failed && failed.RequestId == request.RequestId)
+            // Looked up by its own id: another request's failure may be newer (a server before reclusterFailures has only the newest).
+            if ((pool.ReclusterFailures ?? []).Append(pool.LastReclusterFailure).FirstOrDefault(failure => failure?.RequestId == request.RequestId) is { } failed)
             {
                 throw new AnomalyClustering.Abstractions.Lines.NovelPoolException(failed.Error, failed.Message);
             }
@@ -492,7 +493,8 @@ internal sealed record LineReclusterAnswer(
     AnomalyClustering.Abstractions.Lines.NovelProposalSet? Proposals,
     AnomalyClustering.Abstractions.Lines.NovelReclusterInProgress? Reclustering,
     IReadOnlyList<AnomalyClustering.Abstractions.Lines.NovelReclusterRequest>? ReclustersWaiting,
-    AnomalyClustering.Abstractions.Lines.NovelReclusterFailure? LastReclusterFailure);
+    AnomalyClustering.Abstractions.Lines.NovelReclusterFailure? LastReclusterFailure,
+    IReadOnlyList<AnomalyClustering.Abstractions.Lines.NovelReclusterFailure>? ReclusterFailures = null);
 
 /// <summary>The part of a line's view the CLI reads after naming a proposal: the new catalog version.</summary>
 internal sealed record LineVersionAnswer(string Name, int Version);

@@ -11,7 +11,7 @@ namespace AnomalyClustering.Grains.Lines;
 /// A line's pool of images decided <c>novel</c>, in the blob store beside its catalogs:
 /// <c>{line}/novel/images/{decision ticks}-{image id}.json</c> per image (id, x_i, scores, time, catalog version; by name in
 /// decision order), <c>novel/proposals.json</c> (the newest recluster's proposals), <c>novel/recluster-failure.json</c>
-/// (the newest recluster that failed, and why) and <c>novel/settings.json</c> (<see cref="NovelPoolSettings"/>). An image is pooled once (by id); beyond the line's capacity the oldest leaves, so the
+/// (the reclusters that failed, and why, newest first: <see cref="NewestFailures"/>) and <c>novel/settings.json</c> (<see cref="NovelPoolSettings"/>). An image is pooled once (by id); beyond the line's capacity the oldest leaves, so the
 /// pool holds the newest novel images and a recluster stays O(capacity^2). A named proposal becomes a defect type of the
 /// next catalog version and its members leave the pool. One instance is used by one caller at a time (the line's
 /// <see cref="ILineNovelPoolGrain"/> on a server, one CLI command locally); it caches the pool's index after the first read.
@@ -155,10 +155,54 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     public Task<NovelProposalSet?> ProposalsAsync(CancellationToken cancellationToken) => ReadJsonAsync<NovelProposalSet>(ProposalsBlob, cancellationToken);
 
     /// <summary>The newest recluster that failed (<c>novel/recluster-failure.json</c>), or null when none has.</summary>
-    public Task<NovelReclusterFailure?> LastFailureAsync(CancellationToken cancellationToken) => ReadJsonAsync<NovelReclusterFailure>(FailureBlob, cancellationToken);
+    public async Task<NovelReclusterFailure?> LastFailureAsync(CancellationToken cancellationToken) =>
+        (await FailuresAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    /// <summary>Stores <paramref name="failure"/> as the newest recluster that failed.</summary>
-    public Task StoreFailureAsync(NovelReclusterFailure failure, CancellationToken cancellationToken) => WriteJsonAsync(FailureBlob, failure, cancellationToken);
+    /// <summary>
+    /// The stored failures (<c>novel/recluster-failure.json</c>), newest first; empty when none has failed. A file of the
+    /// earlier format, one failure, is read as a list of it.
+    /// </summary>
+    public async Task<IReadOnlyList<NovelReclusterFailure>> FailuresAsync(CancellationToken cancellationToken)
+    {
+        using var document = await ReadJsonAsync<JsonDocument>(FailureBlob, cancellationToken).ConfigureAwait(false);
+        if (document is null)
+        {
+            return [];
+        }
+        if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("failures", out _))
+        {
+            return NewestFailures(document.RootElement.Deserialize<StoredFailures>(Json)?.Failures ?? []);
+        }
+        return document.RootElement.Deserialize<NovelReclusterFailure>(Json) is { } single ? [single] : [];
+    }
+
+    /// <summary>
+    /// Adds <paramref name="failures"/> to the stored ones (a failure stored already is kept once), keeping
+    /// <see cref="NewestFailures"/>: a second failure no longer hides the first's from a client that polls for the first.
+    /// </summary>
+    public async Task StoreFailuresAsync(IReadOnlyList<NovelReclusterFailure> failures, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failures);
+        var stored = await FailuresAsync(cancellationToken).ConfigureAwait(false);
+        await WriteJsonAsync(FailureBlob, new StoredFailures(NewestFailures([.. failures, .. stored])), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The failures a pool keeps, newest first: the newest automatic one (an automatic recluster that cannot cut the pool
+    /// fails again at each trigger, and would push the requests' failures out) and the newest
+    /// <see cref="NovelReclusterFailure.Kept"/> requested ones, each request once.
+    /// </summary>
+    public static IReadOnlyList<NovelReclusterFailure> NewestFailures(IEnumerable<NovelReclusterFailure> failures)
+    {
+        ArgumentNullException.ThrowIfNull(failures);
+        var newestFirst = failures.OrderByDescending(failure => failure.FailedAt).ToList();
+        return
+        [
+            .. newestFirst.Where(failure => failure.RequestId is not null).DistinctBy(failure => failure.RequestId).Take(NovelReclusterFailure.Kept)
+                .Concat(newestFirst.Where(failure => failure.RequestId is null).Take(1))
+                .OrderByDescending(failure => failure.FailedAt),
+        ];
+    }
 
     /// <summary>
     /// Clusters the pool (<see cref="NovelPoolClustering"/>: Ward, <paramref name="clusterCount"/> clusters or chosen
@@ -320,6 +364,9 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         entries.Sort((a, b) => string.CompareOrdinal(a.Blob, b.Blob));
         return index = entries;
     }
+
+    /// <summary>What <c>novel/recluster-failure.json</c> holds (until this version: one <see cref="NovelReclusterFailure"/>).</summary>
+    private sealed record StoredFailures(IReadOnlyList<NovelReclusterFailure> Failures);
 
     private async Task<T?> ReadJsonAsync<T>(string blob, CancellationToken cancellationToken)
         where T : class

@@ -15,7 +15,10 @@ namespace AnomalyClustering.Grains.Lines;
 /// call, and the addition is on the line's decision path); one due while another runs starts after it. A proposal named
 /// while a recluster runs makes that recluster start again, since its members have left the pool. A recluster asked for
 /// (<see cref="ILineNovelPoolGrain.RequestRecluster"/>) is answered at once and runs the same way, before the automatic ones
-/// due; its result is the stored proposals with its request id, its failure the pool's stored newest failure.
+/// due; its result is the stored proposals with its request id, its failure a <see cref="NovelReclusterFailure"/> with its
+/// request id. Failures are kept in memory (<see cref="NovelReclusterStatus.Failures"/>) as well as stored among the
+/// pool's failures: with the store away, the record cannot be written, yet a client polling for its request must hear that
+/// it failed; the write is tried again at the grain's next call or its retry timer until the store takes it.
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
 internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogStore catalogs, TimeProvider clock, ILogger<LineNovelPoolGrain> logger)
@@ -26,8 +29,18 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     private readonly SemaphoreSlim _proposalsTurn = new(1, 1);
 
     // The reclusters running now and due behind it (requested first, then automatic); it never faults (automatic failures
-    // are logged, every failure is stored as the pool's newest, a requested one's also goes to a caller that waits).
+    // are logged, every failure is kept and stored among the pool's failures, a requested one's also goes to a caller that waits).
     private Task _reclusters = Task.CompletedTask;
+
+    // How often failures the store did not take are tried again while no call comes.
+    private static readonly TimeSpan FailureRetryPeriod = TimeSpan.FromSeconds(30);
+
+    // The failures of this activation's reclusters, newest first (LineNovelPool.NewestFailures bounds them), and those of
+    // them not stored yet: a requested recluster's failure is its answer, and must not vanish with a store that is away.
+    private IReadOnlyList<NovelReclusterFailure> _failures = [];
+    private readonly List<NovelReclusterFailure> _unstoredFailures = [];
+    private Task _storingFailures = Task.CompletedTask;
+    private IGrainTimer? _failureRetry;
 
     // An automatic recluster is due once the running one ends.
     private bool _automaticDue;
@@ -48,6 +61,7 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     /// <inheritdoc />
     public async Task Add(IReadOnlyList<NovelPoolImage> images)
     {
+        RetryUnstoredFailures();
         // Decided just before the line was deleted: pooled now, they would stay under the deleted line's folder (its
         // deletion's LineDeleted ran before this turn), and a line made again under the name would find them in its pool.
         if (!await LineExistsAsync().ConfigureAwait(true))
@@ -77,6 +91,7 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     /// <inheritdoc />
     public async Task<int> Name(string proposalId, string name)
     {
+        RetryUnstoredFailures();
         await _proposalsTurn.WaitAsync().ConfigureAwait(true);
         var changed = true;
         try
@@ -100,7 +115,12 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     }
 
     /// <inheritdoc />
-    public Task<NovelReclusterStatus> ReclusterStatus() => Task.FromResult(new NovelReclusterStatus(_running, [.. _waiting.Select(waiting => waiting.Request)]));
+    public Task<NovelReclusterStatus> ReclusterStatus()
+    {
+        // A client polls this while it waits: once the store is back, its poll gets the record written.
+        RetryUnstoredFailures();
+        return Task.FromResult(new NovelReclusterStatus(_running, [.. _waiting.Select(waiting => waiting.Request)], _failures));
+    }
 
     /// <inheritdoc />
     public async Task LineDeleted()
@@ -110,6 +130,9 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
         {
             // The running recluster read the deleted line's pool: its result is stale even for a line made again meanwhile.
             _namings++;
+            // A line made again under the name starts without the deleted line's failures.
+            _failures = [];
+            _unstoredFailures.Clear();
             if (!await LineExistsAsync().ConfigureAwait(true))
             {
                 await blobs.DeletePrefixAsync(Pool().NovelPrefix, CancellationToken.None).ConfigureAwait(true);
@@ -126,10 +149,14 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     {
         // An embedded silo stops right after its last decision: the recluster that decision started is let finish.
         await _reclusters.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+        // A last try for failures the store did not take; what still fails is lost with the activation (and logged).
+        RetryUnstoredFailures();
+        await _storingFailures.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task<Requested> RequestAsync(int? clusterCount)
     {
+        RetryUnstoredFailures();
         // What the caller can put right is refused at once; what only the clustering finds (ties) is its stored failure.
         var count = await Pool().CountAsync(CancellationToken.None).ConfigureAwait(true);
         if (count == 0)
@@ -202,18 +229,30 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
         catch (Exception e) when (e is Core.Validation.InvalidClusteringInputException or NovelPoolException)
         {
             // The caller may be another silo: a typed error of the line's own kind crosses it with its meaning. Nobody may be
-            // waiting (the request was answered 202): the stored failure is what the person reads.
+            // waiting (the request was answered 202): the failure kept and stored is what the person reads.
             var failure = e as NovelPoolException ?? new NovelPoolException(NovelPoolError.Invalid, e.Message);
-            await StoreFailureAsync(new NovelReclusterFailure(clock.GetUtcNow(), false, failure.Error, failure.Message, request.RequestId)).ConfigureAwait(true);
+            KeepFailure(new NovelReclusterFailure(clock.GetUtcNow(), false, failure.Error, failure.Message, request.RequestId));
             Fail(requested, failure);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The store away: nothing can be stored either; the person's poll finds the request gone and asks again.
+            // The store away: the person's poll hears that the request failed for it and can be made again (its record is
+            // kept here until the store takes it).
             LogRequestedReclusterError(logger, e, this.GetPrimaryKeyString(), request.RequestId);
+            KeepFailure(new NovelReclusterFailure(clock.GetUtcNow(), false, NovelPoolError.Unavailable, CouldNotRunMessage(e), request.RequestId));
             Fail(requested, e);
         }
+        finally
+        {
+            // Only now: a reader sees the request running until its failure is kept.
+            _running = null;
+        }
+        await StoreUnstoredFailuresAsync().ConfigureAwait(true);
     }
+
+    private static string CouldNotRunMessage(Exception e) => e is IOException or TimeoutException
+        ? $"the recluster could not run: the blob store could not be reached ({e.Message}); nothing was stored, ask for the recluster again once the store is back."
+        : $"the recluster could not run ({e.GetType().Name}: {e.Message}); nothing was stored, ask for the recluster again (the server's log has the details).";
 
     private static void Fail(Requested requested, Exception exception)
     {
@@ -247,34 +286,76 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
             // The images are pooled and their decisions stand; an automatic recluster that cannot cut the pool (ties) waits
             // for the next images or a recluster on request. Stored, so that the person who set the pool up sees why.
             LogReclusterFailed(logger, this.GetPrimaryKeyString(), e.Message);
-            await StoreFailureAsync(new NovelReclusterFailure(clock.GetUtcNow(), true,
-                (e as NovelPoolException)?.Error ?? NovelPoolError.Invalid, e.Message)).ConfigureAwait(true);
+            KeepFailure(new NovelReclusterFailure(clock.GetUtcNow(), true, (e as NovelPoolException)?.Error ?? NovelPoolError.Invalid, e.Message));
+            _running = null;
+            await StoreUnstoredFailuresAsync().ConfigureAwait(true);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Nobody awaits an automatic recluster: the store away is logged, and the next addition tries again.
             LogReclusterError(logger, e, this.GetPrimaryKeyString());
         }
+        finally
+        {
+            _running = null;
+        }
     }
 
-    private async Task StoreFailureAsync(NovelReclusterFailure failure)
+    private void KeepFailure(NovelReclusterFailure failure)
     {
+        _failures = LineNovelPool.NewestFailures([failure, .. _failures]);
+        _unstoredFailures.Add(failure);
+    }
+
+    /// <summary>Starts writing the failures the store did not take, unless a write runs already.</summary>
+    private void RetryUnstoredFailures()
+    {
+        if (_unstoredFailures.Count > 0 && _storingFailures.IsCompleted)
+        {
+            _storingFailures = StoreUnstoredFailuresAsync();
+        }
+    }
+
+    /// <summary>Writes the failures not stored yet among the pool's; never faults: what the store does not take waits for the retry timer or the next call.</summary>
+    private async Task StoreUnstoredFailuresAsync()
+    {
+        if (_unstoredFailures.Count == 0)
+        {
+            return;
+        }
         await _proposalsTurn.WaitAsync().ConfigureAwait(true);
+        // Taken in the turn: a write that held it before may have stored them all.
+        var failures = _unstoredFailures.ToList();
         try
         {
             // A deleted line keeps nothing behind (see ReclusterOnceAsync).
-            if (await LineExistsAsync().ConfigureAwait(true))
+            if (failures.Count > 0 && await LineExistsAsync().ConfigureAwait(true))
             {
-                await Pool().StoreFailureAsync(failure, CancellationToken.None).ConfigureAwait(true);
+                await Pool().StoreFailuresAsync(failures, CancellationToken.None).ConfigureAwait(true);
             }
+            _unstoredFailures.RemoveAll(failures.Contains);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogFailureNotStored(logger, e, this.GetPrimaryKeyString(), failure.Message);
+            LogFailuresNotStored(logger, e, this.GetPrimaryKeyString(), failures.Count);
         }
         finally
         {
             _proposalsTurn.Release();
+        }
+        if (_unstoredFailures.Count == 0)
+        {
+            _failureRetry?.Dispose();
+            _failureRetry = null;
+        }
+        else
+        {
+            // No call may come for long (an automatic recluster's failure, a client that gave up): the timer tries again.
+            _failureRetry ??= this.RegisterGrainTimer(() =>
+            {
+                RetryUnstoredFailures();
+                return Task.CompletedTask;
+            }, new GrainTimerCreationOptions(FailureRetryPeriod, FailureRetryPeriod) { Interleave = true });
         }
     }
 
@@ -283,6 +364,7 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     {
         var namings = _namings;
         var startedAt = clock.GetUtcNow();
+        // Cleared by the caller once the outcome is stored or kept: a reader never sees it neither running nor ended.
         _running = new NovelReclusterInProgress(startedAt, automatic, requestId);
         // A recluster gets no calls, which idle collection would read as idle.
         using var keepAlive = this.RegisterGrainTimer(() =>
@@ -290,35 +372,28 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
             DelayDeactivation(TimeSpan.FromMinutes(5));
             return Task.CompletedTask;
         }, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMinutes(1)) { Interleave = true, KeepAlive = true });
+        var pool = Pool();
+        // Reading the pool and Ward's O(N^2 D) run on the thread pool: the activation takes additions meanwhile.
+        var clustered = await Task.Run(() => pool.ClusterAsync(clusterCount, automatic, startedAt, CancellationToken.None)).ConfigureAwait(true);
+        await _proposalsTurn.WaitAsync().ConfigureAwait(true);
         try
         {
-            var pool = Pool();
-            // Reading the pool and Ward's O(N^2 D) run on the thread pool: the activation takes additions meanwhile.
-            var clustered = await Task.Run(() => pool.ClusterAsync(clusterCount, automatic, startedAt, CancellationToken.None)).ConfigureAwait(true);
-            await _proposalsTurn.WaitAsync().ConfigureAwait(true);
-            try
+            if (_namings != namings)
             {
-                if (_namings != namings)
-                {
-                    return null;
-                }
-                // A line deleted while its pool was clustered keeps no proposals behind: a line made again under its name
-                // would show them. (A deletion that lists the line's blobs before this write lands calls LineDeleted, which
-                // waits for this turn.)
-                if (!await LineExistsAsync().ConfigureAwait(true))
-                {
-                    throw new NovelPoolException(NovelPoolError.UnknownLine, "the line was deleted while its novel pool was being reclustered.");
-                }
-                return await pool.StoreAsync(clustered, requestId, CancellationToken.None).ConfigureAwait(true);
+                return null;
             }
-            finally
+            // A line deleted while its pool was clustered keeps no proposals behind: a line made again under its name
+            // would show them. (A deletion that lists the line's blobs before this write lands calls LineDeleted, which
+            // waits for this turn.)
+            if (!await LineExistsAsync().ConfigureAwait(true))
             {
-                _proposalsTurn.Release();
+                throw new NovelPoolException(NovelPoolError.UnknownLine, "the line was deleted while its novel pool was being reclustered.");
             }
+            return await pool.StoreAsync(clustered, requestId, CancellationToken.None).ConfigureAwait(true);
         }
         finally
         {
-            _running = null;
+            _proposalsTurn.Release();
         }
     }
 
@@ -339,8 +414,8 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     [LoggerMessage(Level = LogLevel.Error, Message = "Line {Line}: the recluster of the novel pool asked for ({RequestId}) could not run")]
     private static partial void LogRequestedReclusterError(ILogger logger, Exception exception, string line, string requestId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Line {Line}: a failed recluster of the novel pool could not be stored ({Reason})")]
-    private static partial void LogFailureNotStored(ILogger logger, Exception exception, string line, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Line {Line}: {Count} failed reclusters of the novel pool could not be stored; they are kept in memory and tried again")]
+    private static partial void LogFailuresNotStored(ILogger logger, Exception exception, string line, int count);
 
     /// <summary>A recluster asked for, and its result for a caller that waits (<see cref="Recluster"/>).</summary>
     private sealed class Requested(NovelReclusterRequest request)

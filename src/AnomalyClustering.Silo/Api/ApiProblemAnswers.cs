@@ -38,6 +38,7 @@ internal static class ApiProblemAnswers
                     NovelPoolError.EmptyPool => (StatusCodes.Status409Conflict, "Empty novel pool"),
                     NovelPoolError.NameClash => (StatusCodes.Status409Conflict, "Name taken"),
                     NovelPoolError.Conflict => (StatusCodes.Status409Conflict, "Novel pool conflict"),
+                    NovelPoolError.Unavailable => (StatusCodes.Status503ServiceUnavailable, "Service unavailable"),
                     _ => (StatusCodes.Status400BadRequest, invalidTitle),
                 };
                 return Results.Problem(e.Message, statusCode: status, title: title);

@@ -38,7 +38,7 @@ public static class LineNovelPoolApi
         lines.MapPost("/{name}/recluster", ReclusterAsync)
             .WithName("ReclusterLine")
             .WithSummary("Start a recluster of the line's novel pool (Ward) into proposals for new defect types")
-            .WithDescription("Body `{\"clusters\": 3}` or `{\"clusters\": \"auto\"}` (the default, also for an empty body): the pool's x_i clustered by Ward's method and cut into K clusters, K given or chosen by the silhouette. Answered 202 at once (a full pool takes longer than a request may) with the request (`requestId`) and a Location to `GET /lines/{name}/novel`: there `reclustering` or `reclustersWaiting` show it until its proposals are stored with its `requestId` (each has an id, `p1` the largest, size, spread, centroid and member image ids; they replace the earlier proposals), or `lastReclusterFailure` carries its `requestId` and why.")
+            .WithDescription("Body `{\"clusters\": 3}` or `{\"clusters\": \"auto\"}` (the default, also for an empty body): the pool's x_i clustered by Ward's method and cut into K clusters, K given or chosen by the silhouette. Answered 202 at once (a full pool takes longer than a request may) with the request (`requestId`) and a Location to `GET /lines/{name}/novel`: there `reclustering` or `reclustersWaiting` show it until its proposals are stored with its `requestId` (each has an id, `p1` the largest, size, spread, centroid and member image ids; they replace the earlier proposals), or a failure with its `requestId` and why is among `reclusterFailures`.")
             .Produces<NovelReclusterRequest>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -61,9 +61,11 @@ public static class LineNovelPoolApi
     {
         var prefix = await LineApi.KnownPrefixAsync(lines, name, http, cancellationToken).ConfigureAwait(false);
         var pool = new LineNovelPool(store, lines, prefix);
-        // Asked before the proposals and the failure are read: a recluster that ends in between shows as its result, never
-        // as neither running nor done.
+        // Asked before the proposals and the failures are read: a recluster that ends in between shows as its result, never
+        // as neither running nor done. The grain's failures join the stored ones: a failure for the store being away could
+        // not be stored, and a client polling for its request must still hear of it.
         var reclusters = await grains.GetGrain<ILineNovelPoolGrain>(prefix).ReclusterStatus().ConfigureAwait(false);
+        var failures = LineNovelPool.NewestFailures([.. reclusters.Failures ?? [], .. await pool.FailuresAsync(cancellationToken).ConfigureAwait(false)]);
         return Results.Ok(new NovelPoolView(
             name,
             await pool.CountAsync(cancellationToken).ConfigureAwait(false),
@@ -71,7 +73,8 @@ public static class LineNovelPoolApi
             await pool.ProposalsAsync(cancellationToken).ConfigureAwait(false),
             reclusters.Running,
             reclusters.Waiting,
-            await pool.LastFailureAsync(cancellationToken).ConfigureAwait(false)));
+            failures.FirstOrDefault(),
+            failures));
     }
 
     private static async Task<IResult> SetSettingsAsync(string name, HttpRequest request, IBlobStore store, LineCatalogStore lines, CancellationToken cancellationToken)
@@ -127,7 +130,12 @@ public sealed record NameProposalRequest(string? Name);
 /// <param name="Proposals">The newest completed recluster's proposals, or null before the first.</param>
 /// <param name="Reclustering">The recluster running now (when it started, whether automatic, the request it answers), or null when none is.</param>
 /// <param name="ReclustersWaiting">The reclusters asked for that wait for the running one, in the order they will run.</param>
-/// <param name="LastReclusterFailure">The newest recluster that failed (when, why, the request it answered), or null when none has.</param>
+/// <param name="LastReclusterFailure">The newest recluster that failed (when, why, the request it answered), or null when none has; the first of <paramref name="ReclusterFailures"/>.</param>
+/// <param name="ReclusterFailures">
+/// The reclusters that failed, newest first (<see cref="LineNovelPool.NewestFailures"/>: the newest automatic one and the
+/// newest requested ones, each under its request id), stored or only known to the pool's grain while the store was away.
+/// </param>
 public sealed record NovelPoolView(
     string Line, int PoolSize, NovelPoolSettings Settings, NovelProposalSet? Proposals, NovelReclusterInProgress? Reclustering = null,
-    IReadOnlyList<NovelReclusterRequest>? ReclustersWaiting = null, NovelReclusterFailure? LastReclusterFailure = null);
+    IReadOnlyList<NovelReclusterRequest>? ReclustersWaiting = null, NovelReclusterFailure? LastReclusterFailure = null,
+    IReadOnlyList<NovelReclusterFailure>? ReclusterFailures = null);
