@@ -1,7 +1,19 @@
+using AnomalyClustering.Grains.Hosting;
 using AnomalyClustering.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
-var silo = await builder.AddAnomalyClusteringSiloAsync();
+ClusterHostingOptions silo;
+try
+{
+    silo = await builder.AddAnomalyClusteringSiloAsync();
+}
+catch (StoreFolderInUseException e)
+{
+    // Another server (or CLI runs) on the folder: said in one line, not as a crash.
+    Console.Error.WriteLine($"anomaly-clustering server: {e.Message}");
+    return 1;
+}
 var app = builder.Build();
 app.MapAnomalyClusteringEndpoints(silo);
 await app.RunAsync();
+return 0;

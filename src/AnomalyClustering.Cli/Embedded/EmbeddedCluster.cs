@@ -33,12 +33,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private readonly IHost _host;
     private readonly string _storeFolder;
+    private readonly StoreFolderLock _folderLock;
 
-    private EmbeddedCluster(IHost host, IBlobStore store, string storeFolder)
+    private EmbeddedCluster(IHost host, IBlobStore store, string storeFolder, StoreFolderLock folderLock)
     {
         _host = host;
         Store = store;
         _storeFolder = storeFolder;
+        _folderLock = folderLock;
     }
 
     /// <summary>The store the silo reads images from and writes features and results to.</summary>
@@ -65,11 +67,47 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// Starts the silo. <paramref name="batchSize"/> is the most images per backbone run; <paramref name="runtime"/>'s intra-op
     /// threads, when set, also bound the images worked on at once (the CLI's <c>--threads</c>); its coordinator clusters within
     /// <paramref name="clusteringMemoryBudgetBytes"/> (the CLI's <c>--memory-budget</c>: here the user is the operator).
+    /// The store's lock is held shared while the silo runs (<see cref="StoreFolderLock"/>): other CLI runs may use the store
+    /// at once, a server may not.
     /// </summary>
+    /// <exception cref="CliInputException">A server holds the store folder.</exception>
     public static async Task<EmbeddedCluster> StartAsync(
         string storeFolder, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, CancellationToken cancellationToken)
     {
         var store = new LocalDirectoryBlobStore(storeFolder);
+        var folderLock = TakeStoreLock(store.RootFolder);
+        try
+        {
+            var host = await StartHostAsync(store, runtime, batchSize, clusteringMemoryBudgetBytes, cancellationToken).ConfigureAwait(false);
+            return new EmbeddedCluster(host, store, store.RootFolder, folderLock);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The store's lock, shared with other CLI runs. A server that owns the folder would resume this run's jobs as its own
+    /// (and this run the server's), since both keep their job records there: the run is refused and told where to go.
+    /// </summary>
+    private static StoreFolderLock TakeStoreLock(string storeFolder)
+    {
+        try
+        {
+            return StoreFolderLock.TakeShared(storeFolder);
+        }
+        catch (StoreFolderInUseException e)
+        {
+            throw new CliInputException(
+                $"the store folder {e.Folder} belongs to a running anomaly-clustering server{MessageParts.InParentheses(e.Holder)}; send the job to that server with --server URL, or give this run another folder with --store.", e);
+        }
+    }
+
+    private static async Task<IHost> StartHostAsync(
+        LocalDirectoryBlobStore store, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, CancellationToken cancellationToken)
+    {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         // The CLI reports through its own display; the silo's logs would drown it. Real problems surface as job errors.
         builder.Logging.ClearProviders();
@@ -107,14 +145,25 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 new AtomicFileGrainStorage(GrainStateFolderOf(store.RootFolder), services.GetRequiredService<Serializer>()),
                 services.GetRequiredKeyedService<IGrainStorage>(EmbeddedJobStorage.RegistryName)));
             silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
+            // In memory, not in files as a one-node server keeps them: a run resumes its own job from its state when the same
+            // command runs again, and finishes a deletion it finds started; several runs share a store, so reminders kept there
+            // would wake, in one run, the jobs another run is running.
             silo.UseInMemoryReminderService();
             // Production-line intake (line feed) on Orleans' in-memory streams: the same consumer as a cluster's queue.
             silo.AddLineIntakeStreams(configuration: null);
             silo.AddAnomalyClusteringGrains(SiloRoles.All);
         });
         var host = builder.Build();
-        await host.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new EmbeddedCluster(host, store, store.RootFolder);
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return host;
     }
 
     /// <summary>
@@ -389,7 +438,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync().ConfigureAwait(false);
-        _host.Dispose();
+        try
+        {
+            await _host.StopAsync().ConfigureAwait(false);
+            _host.Dispose();
+        }
+        finally
+        {
+            _folderLock.Dispose();
+        }
     }
 }

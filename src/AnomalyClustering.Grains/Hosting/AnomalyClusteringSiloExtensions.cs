@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Placement;
 using Orleans.Serialization;
@@ -23,7 +24,7 @@ public static class AnomalyClusteringSiloExtensions
 {
     /// <summary>
     /// A whole silo: membership, grain state and reminders as <paramref name="hosting"/> says (Redis in a cluster; localhost
-    /// and memory embedded), endpoints and cluster ids from the <c>Orleans</c> section, the intake stream of production lines
+    /// and memory embedded; localhost and files, <see cref="FileReminderTable"/>, for one node over a local folder), endpoints and cluster ids from the <c>Orleans</c> section, the intake stream of production lines
     /// (<see cref="LineIntakeStreaming"/>), and
     /// <see cref="AddAnomalyClusteringGrains"/>. The blob store must be registered as <see cref="IBlobStore"/>.
     /// </summary>
@@ -50,13 +51,18 @@ public static class AnomalyClusteringSiloExtensions
                 // (the registry) and each coordinator are what they were, as the blobs are.
                 silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Jobs,
                     (services, _) => new AtomicFileGrainStorage(stateFolder, services.GetRequiredService<Serializer>()));
+                // Its reminders too: a job's resume reminder, which finishes a deletion that a stop cut short (its record is
+                // gone by then, so the start-up pass over records does not find it), fires after a restart as before it.
+                silo.AddReminders();
+                silo.Services.AddSingleton<IReminderTable>(services => new FileReminderTable(
+                    ClusterHostingOptions.RemindersFolderOf(stateFolder), services.GetRequiredService<ILogger<FileReminderTable>>()));
             }
             else
             {
                 silo.AddMemoryGrainStorage(GrainStorageNames.Jobs);
+                silo.UseInMemoryReminderService();
             }
             silo.AddMemoryGrainStorage(GrainStorageNames.StreamPubSub);
-            silo.UseInMemoryReminderService();
         }
         else
         {
@@ -80,8 +86,8 @@ public static class AnomalyClusteringSiloExtensions
         if (hosting.Roles.Contains(SiloRoles.Coordinator) && (hosting.Clustering != ClusteringKind.Localhost || hosting.JobStateFolder is not null))
         {
             // A cluster's grain state can be lost with Redis's data: jobs that have a record are resumed at start. A one-node
-            // silo with its state in files has lost its in-memory reminders: the same pass resumes the jobs that were running.
-            // (Not with the state in memory, whose jobs end with the process.)
+            // silo with its state in files: the same pass resumes the jobs that were running at once (their reminders, kept in
+            // files too, would wake them within a minute). (Not with the state in memory, whose jobs end with the process.)
             silo.Services.AddHostedService<JobRecordResumption>();
         }
         return silo.AddAnomalyClusteringGrains(hosting.Roles, configuration);

@@ -17,14 +17,17 @@ public sealed record ClusterHostingOptions
 
     /// <summary>
     /// With <see cref="ClusteringKind.Localhost"/>: the folder whose files keep the jobs' grain state (coordinators, shards,
-    /// the job registry, lines' logs: <see cref="AtomicFileGrainStorage"/>), so that a restarted silo lists and resumes the
-    /// jobs it had; null keeps it in memory. A server over a local-folder store sets it beside the blobs
+    /// the job registry, lines' logs: <see cref="AtomicFileGrainStorage"/>) and its reminders (<see cref="FileReminderTable"/>),
+    /// so that a restarted silo lists and resumes the jobs it had; null keeps both in memory. A server over a local-folder store sets it beside the blobs
     /// (<see cref="StateFolderOf"/>), which outlive the process anyway.
     /// </summary>
     public string? JobStateFolder { get; init; }
 
     /// <summary>The job-state folder of a one-silo server whose local store is in <paramref name="storeRoot"/>.</summary>
     public static string StateFolderOf(string storeRoot) => Path.Combine(Path.GetFullPath(storeRoot), "silo-state");
+
+    /// <summary>The folder of a one-silo server's reminders (<see cref="FileReminderTable"/>) in its job-state folder <paramref name="stateFolder"/>.</summary>
+    public static string RemindersFolderOf(string stateFolder) => Path.Combine(stateFolder, "reminders");
 
     /// <summary>Reads the options.</summary>
     /// <exception cref="InvalidOperationException">An unknown role or clustering kind, or Redis clustering without a connection string; the message names the setting.</exception>
@@ -58,7 +61,7 @@ public sealed record ClusterHostingOptions
 /// <summary>How silos find each other and keep state.</summary>
 public enum ClusteringKind
 {
-    /// <summary>One silo on loopback, state in memory or in files (<see cref="ClusterHostingOptions.JobStateFolder"/>), reminders in memory (embedded mode, development, one node).</summary>
+    /// <summary>One silo on loopback, state and reminders in memory or in files (<see cref="ClusterHostingOptions.JobStateFolder"/>) (embedded mode, development, one node).</summary>
     Localhost,
 
     /// <summary>Redis for membership, grain state and reminders (a cluster).</summary>

@@ -19,6 +19,7 @@ public static class SiloHostExtensions
     /// OpenAPI document. Returns the hosting options so that endpoints can be mapped by role.
     /// </summary>
     /// <exception cref="InvalidOperationException">A setting is missing or invalid; the message names it.</exception>
+    /// <exception cref="StoreFolderInUseException">One node over a local folder that another server or CLI runs hold.</exception>
     public static async Task<ClusterHostingOptions> AddAnomalyClusteringSiloAsync(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -29,6 +30,11 @@ public static class SiloHostExtensions
             // One node over a local folder: the jobs' state beside the blobs, or a restart would forget every job the folder
             // still holds (GET /jobs listed none of them).
             hosting = hosting with { JobStateFolder = ClusterHostingOptions.StateFolderOf(local.RootFolder) };
+            // And the folder to itself: a second server (or CLI runs) on it would resume the same jobs and write the same
+            // state files. Held until the host stops (registered before the silo, so it is released after the silo stopped),
+            // and by the system until the process ends, however it ends.
+            var folderLock = StoreFolderLock.TakeExclusive(local.RootFolder);
+            builder.Services.AddHostedService(_ => new StoreFolderLockRelease(folderLock));
         }
         builder.Services.AddSingleton(store);
         builder.AddServiceDefaults();
