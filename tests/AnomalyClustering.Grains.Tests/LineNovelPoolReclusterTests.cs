@@ -163,6 +163,10 @@ public sealed class LineNovelPoolReclusterTests
 
         // Read as the file is, newest first, each under its own request.
         Assert.Equal([second.RequestId, first.RequestId], await StoredFailureRequestsAsync(scene));
+        // A silo of the previous release reads the file as one record: the newest, whole.
+        using var stored = JsonDocument.Parse(await scene.Store.ReadAllBytesAsync(FailureBlob, cancellationToken: cancel));
+        var asOneRecord = stored.RootElement.Deserialize<NovelReclusterFailure>(LineImageDecider.LogJson);
+        Assert.Equal((await scene.Pool.ReclusterStatus()).Failures?[0], asOneRecord);
         Assert.Equal([second.RequestId, first.RequestId], (await scene.Pool.ReclusterStatus()).Failures?.Select(failure => failure.RequestId) ?? []);
     }
 

@@ -184,7 +184,16 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     {
         ArgumentNullException.ThrowIfNull(failures);
         var stored = await FailuresAsync(cancellationToken).ConfigureAwait(false);
-        await WriteJsonAsync(FailureBlob, new StoredFailures(NewestFailures([.. failures, .. stored])), cancellationToken).ConfigureAwait(false);
+        var kept = NewestFailures([.. failures, .. stored]);
+        if (kept.Count == 0)
+        {
+            return;
+        }
+        // The newest failure's fields stay at the top, beside the list: a silo of the previous release (during a rolling
+        // upgrade) reads the file as that one record, as it wrote it, instead of a record with its fields missing.
+        var file = JsonSerializer.SerializeToNode(kept[0], Json)!.AsObject();
+        file["failures"] = JsonSerializer.SerializeToNode(kept, Json);
+        await WriteJsonAsync(FailureBlob, file, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
