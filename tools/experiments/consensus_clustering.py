@@ -28,6 +28,9 @@ Hungarian-matched F1), clusterings are clusterers.cluster's. Output: one Markdow
 Usage (from tools/experiments; the store is the --store of the jobs, which cached every image's bag):
   nice -n 10 /usr/bin/python3 consensus_clustering.py /work/exp24/out/mt-semi /work/exp24/out/mt-unsup \
       /work/exp24/out/neu-unsup /work/exp24/out/pcb-semi /work/exp24/out/pcb-unsup --store /work/exp24/store
+  add --seeds 1 2 to measure unsupervised jobs at other reference seeds too: their patch scores are computed here
+  (bag_variants.unsup_scores, the product's seeded reference sample; about 6 CPU minutes per seed for magnetic tile).
+Results: docs/RESULTS.md, "Session 26 variant: consensus over tau".
 """
 import argparse
 import csv
