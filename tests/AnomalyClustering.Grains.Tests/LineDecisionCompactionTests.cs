@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using AnomalyClustering.Abstractions.Lines;
+using AnomalyClustering.Core.Lines;
 using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Storage;
@@ -188,6 +189,55 @@ public sealed class LineDecisionCompactionTests
         Assert.Null(store.BeforeRead);
         Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, hourFolder))));
         Assert.Equal(before[1].Ids, page.Decisions.Select(d => d.ImageId));
+    }
+
+    [Fact]
+    public async Task HoursClosedAfterAnIdleGapInTheSameDayAreCompactedToo()
+    {
+        // A line idle past the grace (a break between shifts) with its log grain kept alive: the compactor found no hour
+        // after the last closed one in today's folder and moved on to tomorrow, so the rest of the day's hours were never
+        // compacted by that activation.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-gap")));
+        var prefix = $"lines/_/compact-gap-{Guid.NewGuid():N}/";
+        var morning = new DateTimeOffset(2026, 11, 10, 8, 0, 0, TimeSpan.Zero);
+        var afternoon = morning.AddHours(6);
+        await WritePartsAsync(store, prefix, morning, parts: 4, rowsPerPart: 2);
+        var compactor = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+        Assert.Equal(morning, await compactor.CompactNextAsync(morning, _ => false, cancel));
+        // The ticks of the idle hours: nothing to do.
+        Assert.Null(await compactor.CompactNextAsync(morning.AddHours(2), _ => false, cancel));
+
+        await WritePartsAsync(store, prefix, afternoon, parts: 5, rowsPerPart: 2);
+        Assert.Equal(afternoon, await compactor.CompactNextAsync(afternoon, _ => false, cancel));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, afternoon)))));
+    }
+
+    [Fact]
+    public async Task ACompactedPartWrittenAfterTheLinesDeletionListedItsFolderIsDeletedWhenTheLogIsTold()
+    {
+        // DELETE /lines/{name} lists the line's blobs and deletes them; a log activation made meanwhile (a reader) may
+        // compact an hour it read before, and its compacted part, written after the listing, brought the deleted line's
+        // decisions back for a line made again under the name.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-deleted")));
+        var gone = $"lines/_/compact-deleted-{Guid.NewGuid():N}/";
+        var kept = $"lines/_/compact-kept-{Guid.NewGuid():N}/";
+        foreach (var prefix in new[] { gone, kept })
+        {
+            await WritePartsAsync(store, prefix, Closed, parts: 3, rowsPerPart: 2);
+            Assert.Equal(Closed, await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(Closed, _ => false, cancel));
+        }
+        // The kept line has a catalog (made again under its name, or never deleted): its log stays.
+        await new LineCatalogStore(store).AddAsync(kept, version => new LineCatalog("rolls", version, new CatalogSource("built-in", "test", null, "average"), null,
+            AssignmentRuleSettings.Default, 2, [new CatalogCluster("crack", 5, [0f, 0f], 1.0)]), cancel);
+        await using var cluster = await OneSiloCluster.StartAsync(store);
+
+        await cluster.Client.GetGrain<ILineDecisionLogGrain>(gone).LineDeleted();
+        await cluster.Client.GetGrain<ILineDecisionLogGrain>(kept).LineDeleted();
+
+        Assert.Empty(await NamesAsync(store, LineBlobNames.Decisions(gone)));
+        Assert.Single(await NamesAsync(store, LineBlobNames.Decisions(kept)));
     }
 
     /// <summary>Walks every window again and takes every token walked before from its page on: the same pages.</summary>

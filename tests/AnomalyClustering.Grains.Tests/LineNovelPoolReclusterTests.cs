@@ -197,6 +197,9 @@ public sealed class LineNovelPoolReclusterTests
         // Back: the grain's next call (a poll) writes the record it kept.
         scene.Store.ComeBack();
         Assert.Equal(failure, await StoredFailureAsync(scene, request));
+        // The copy at the top of the file, for silos of the previous release, holds an error they know.
+        using var stored = JsonDocument.Parse(await scene.Store.ReadAllBytesAsync(FailureBlob, cancellationToken: cancel));
+        Assert.Equal(("invalid", request.RequestId), (stored.RootElement.GetProperty("error").GetString(), stored.RootElement.GetProperty("requestId").GetString()));
     }
 
     [Fact]

@@ -35,6 +35,15 @@ public interface ILineDecisionLogGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Discard")]
     Task Discard();
+
+    /// <summary>
+    /// Called after the line's blobs are deleted: a compaction that read the line's parts before the deletion may have
+    /// written its compacted part after the deletion listed the folder (an activation made during the deletion by a
+    /// reader). The log waits for it and, unless the line has a catalog again, deletes what it left, so that a line made
+    /// again under the name starts with an empty log.
+    /// </summary>
+    [Alias("LineDeleted")]
+    Task LineDeleted();
 }
 
 /// <summary>One decision to log.</summary>

@@ -65,6 +65,12 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
                     return at;
                 }
             }
+            if (day >= last.Date)
+            {
+                // The last closed hour's day closes more hours later (a line idle past the grace stops here with the
+                // afternoon still to come): listed again next call, never skipped.
+                return null;
+            }
             _scanDay = day.AddDays(1);
         }
         return null;

@@ -37,7 +37,7 @@ namespace AnomalyClustering.Grains.Lines;
 /// </para>
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
-internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<CoordinatorOptions> options, ILogger<LineDecisionLogGrain> logger)
+internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, LineCatalogStore catalogs, IOptions<CoordinatorOptions> options, ILogger<LineDecisionLogGrain> logger)
     : Grain, ILineDecisionLogGrain
 {
     /// <summary>Buffered decisions that trigger a flush.</summary>
@@ -141,6 +141,18 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, IOptions<Co
         // decisions), and a later activation has nothing to log again.
         await blobs.DeletePrefixAsync(LineBlobNames.PendingDecisions(LinePrefix)).ConfigureAwait(true);
         await DropBatchesWithoutJournalAsync().ConfigureAwait(true);
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
+    public async Task LineDeleted()
+    {
+        // This turn runs after any compaction of this activation (the timer does not interleave), so what it wrote is
+        // there to be found. A line made again under the name keeps its log.
+        if (await catalogs.NewestAsync(LinePrefix, CancellationToken.None).ConfigureAwait(true) is null)
+        {
+            await blobs.DeletePrefixAsync(LineBlobNames.Decisions(LinePrefix)).ConfigureAwait(true);
+        }
         DeactivateOnIdle();
     }
 

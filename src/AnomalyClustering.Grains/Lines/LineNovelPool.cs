@@ -191,7 +191,9 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
         }
         // The newest failure's fields stay at the top, beside the list: a silo of the previous release (during a rolling
         // upgrade) reads the file as that one record, as it wrote it, instead of a record with its fields missing.
-        var file = JsonSerializer.SerializeToNode(kept[0], Json)!.AsObject();
+        // Unavailable is new in this release: an old silo's reader would refuse the file over it.
+        var newest = kept[0].Error == NovelPoolError.Unavailable ? kept[0] with { Error = NovelPoolError.Invalid } : kept[0];
+        var file = JsonSerializer.SerializeToNode(newest, Json)!.AsObject();
         file["failures"] = JsonSerializer.SerializeToNode(kept, Json);
         await WriteJsonAsync(FailureBlob, file, cancellationToken).ConfigureAwait(false);
     }

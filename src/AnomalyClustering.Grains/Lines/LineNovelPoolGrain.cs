@@ -133,6 +133,8 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
             // A line made again under the name starts without the deleted line's failures.
             _failures = [];
             _unstoredFailures.Clear();
+            _failureRetry?.Dispose();
+            _failureRetry = null;
             if (!await LineExistsAsync().ConfigureAwait(true))
             {
                 await blobs.DeletePrefixAsync(Pool().NovelPrefix, CancellationToken.None).ConfigureAwait(true);
@@ -250,9 +252,11 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
         await StoreUnstoredFailuresAsync().ConfigureAwait(true);
     }
 
+    // Read by clients (GET /lines/{name}/novel): the exception's own text (blob names, storage addresses, internal types)
+    // stays in the server's log, logged with the request id.
     private static string CouldNotRunMessage(Exception e) => e is IOException or TimeoutException
-        ? $"the recluster could not run: the blob store could not be reached ({e.Message}); nothing was stored, ask for the recluster again once the store is back."
-        : $"the recluster could not run ({e.GetType().Name}: {e.Message}); nothing was stored, ask for the recluster again (the server's log has the details).";
+        ? "the recluster could not run: the blob store could not be reached; nothing was stored, ask for the recluster again once the store is back."
+        : "the recluster could not run (an internal error); nothing was stored, ask for the recluster again (the server's log has the details under the request id).";
 
     private static void Fail(Requested requested, Exception exception)
     {
@@ -305,6 +309,8 @@ internal sealed partial class LineNovelPoolGrain(IBlobStore blobs, LineCatalogSt
     {
         _failures = LineNovelPool.NewestFailures([failure, .. _failures]);
         _unstoredFailures.Add(failure);
+        // Bounded as the kept ones: a failure pushed out of those would be pushed out of the file by the write anyway.
+        _unstoredFailures.RemoveAll(unstored => !_failures.Contains(unstored));
     }
 
     /// <summary>Starts writing the failures the store did not take, unless a write runs already.</summary>

@@ -207,6 +207,8 @@ public static class LineApi
             await FeatureCachePins.UnpinAsync(store, prefix, cancellationToken).ConfigureAwait(false);
         }
         await store.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
+        // Likewise a compaction of the decision log that read the line's parts before the deletion listed them.
+        await grains.GetGrain<ILineDecisionLogGrain>(prefix).LineDeleted().ConfigureAwait(false);
         // A recluster of the novel pool that found the line before the catalogs went may be writing its proposals now: the
         // pool grain waits for it and deletes them. (If this call fails, what it left keeps the name known and a retry ends it.)
         await grains.GetGrain<ILineNovelPoolGrain>(prefix).LineDeleted().ConfigureAwait(false);
