@@ -19,7 +19,7 @@ namespace AnomalyClustering.Grains.Tests;
 public sealed class LineDecisionCompactionTests
 {
     /// <summary>An hour three hours ago: closed under the default grace (an hour after its end).</summary>
-    private static readonly DateTimeOffset Closed = HourOf(DateTimeOffset.UtcNow).AddHours(-3);
+    internal static readonly DateTimeOffset Closed = HourOf(DateTimeOffset.UtcNow).AddHours(-3);
 
     [Fact]
     public async Task TheLogGrainCompactsAClosedHourOnItsTimerAndLeavesTheOpenHour()
@@ -240,6 +240,68 @@ public sealed class LineDecisionCompactionTests
         Assert.Single(await NamesAsync(store, LineBlobNames.Decisions(kept)));
     }
 
+    [Fact]
+    public async Task APageInACompactedHourReadsTheRowGroupsItDecodesNotThePart()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new ByteCountingStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-seek")));
+        var prefix = $"lines/_/compact-seek-{Guid.NewGuid():N}/";
+        var rows = await WritePartsAsync(store, prefix, Closed, parts: 40, rowsPerPart: 500);
+        // 20,000 rows in 20 row groups of 1,000: a page of 100 rows decodes one or two.
+        Assert.Equal(Closed, await new LineDecisionCompactor(store, prefix, NullLogger.Instance, rowGroupRows: 1000).CompactNextAsync(Closed, _ => false, cancel));
+        var compacted = Assert.Single(await EntriesAsync(store, LineBlobNames.DecisionHourFolder(prefix, Closed)));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(compacted.Name));
+        var middle = await LineDecisionLog.PageAsync(store, prefix, Closed.AddMinutes(30), null, 1, null, cancel);
+        store.BytesRead = 0;
+
+        var page = await LineDecisionLog.PageAsync(store, prefix, Closed.AddMinutes(30), null, 100, middle.Next, cancel);
+
+        Assert.Equal(100, page.Decisions.Count);
+        Assert.Equal(rows.Where(d => d.DecidedAt >= Closed.AddMinutes(30)).Skip(1).Take(100).Select(Json), page.Decisions.Select(Json));
+        // The footer and a row group or two of 20, not the part: with the part read whole, this is its size.
+        Assert.InRange(store.BytesRead, 1, compacted.Size / 4);
+    }
+
+    [Fact]
+    public async Task AnAppendIsAnsweredWhileACompactionIsHeldAtItsWrite()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new WriteGatedStore(
+            new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-background")), LineBlobNames.IsCompactedDecisionPart);
+        var prefix = $"lines/_/compact-background-{Guid.NewGuid():N}/";
+        var rows = await WritePartsAsync(store, prefix, Closed, parts: 6, rowsPerPart: 3);
+        await using var cluster = await OneSiloCluster.StartAsync(store, services => services.Configure<CoordinatorOptions>(
+            options => options.DecisionLogFlushInterval = TimeSpan.FromMilliseconds(100)));
+        var log = cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix);
+        await log.Flush();
+        // The timer has started compacting the closed hour, which now waits at the store to write its compacted part.
+        await store.WriteArrived.Task.WaitAsync(TimeSpan.FromMinutes(3), cancel);
+
+        // A decision of now, and one late in the hour being compacted: both answered, the first flushed, while the compaction waits.
+        var now = Decision("now-0", DateTimeOffset.UtcNow);
+        var late = Decision("late-0", Closed.AddMinutes(59));
+        var stored = await log.Append([Entry(now), Entry(late)]).WaitAsync(TimeSpan.FromSeconds(20), cancel);
+        Assert.Equal([Json(now), Json(late)], stored);
+        await log.Flush().WaitAsync(TimeSpan.FromSeconds(20), cancel);
+        Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, HourOf(now.DecidedAt))));
+        Assert.Equal(6, (await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, Closed))).Count);
+
+        store.Release();
+        var hourFolder = LineBlobNames.DecisionHourFolder(prefix, Closed);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        // The compaction ends, and a later flush writes the late decision as a part of its own beside the compacted part.
+        while ((await NamesAsync(store, hourFolder)) is var names && !(names.Count == 2 && names.Count(LineBlobNames.IsCompactedDecisionPart) == 1))
+        {
+            await Task.Delay(25, timeout.Token);
+        }
+        await log.Flush();
+        var all = await LineDecisionLog.PageAsync(store, log, prefix, null, null, 1000, null, cancel);
+        Assert.Equal(rows.Append(late).Append(now).Select(Json), all.Decisions.Select(Json));
+    }
+
+    private static LineDecisionEntry Entry(LineDecision decision) => new(decision.ImageId, decision.DecidedAt, Json(decision));
+
     /// <summary>Walks every window again and takes every token walked before from its page on: the same pages.</summary>
     private static async Task AssertReadsAsBeforeAsync(
         IBlobStore store, string prefix, (DateTimeOffset?, DateTimeOffset?)[] windows, int[] limits, List<List<Page>> before)
@@ -279,7 +341,7 @@ public sealed class LineDecisionCompactionTests
     }
 
     /// <summary>Writes <paramref name="parts"/> parts of the hour as its flushes name them; returns their rows in log order.</summary>
-    private static async Task<List<LineDecision>> WritePartsAsync(IBlobStore store, string prefix, DateTimeOffset hour, int parts, int rowsPerPart)
+    internal static async Task<List<LineDecision>> WritePartsAsync(IBlobStore store, string prefix, DateTimeOffset hour, int parts, int rowsPerPart)
     {
         var logged = new List<LineDecision>();
         for (var p = 0; p < parts; p++)
@@ -306,7 +368,17 @@ public sealed class LineDecisionCompactionTests
         imageId, imageId + ".png", at, 2, "crack", "assigned", "crack", 0.5, true,
         new Dictionary<string, double> { ["crack"] = 1.5, ["stain"] = 2.5 }, new Dictionary<string, double> { ["crack"] = 0.25 }, 0.2, 3.5, 0.43);
 
-    private static string Json(LineDecision decision) => JsonSerializer.Serialize(decision, LineImageDecider.LogJson);
+    internal static string Json(LineDecision decision) => JsonSerializer.Serialize(decision, LineImageDecider.LogJson);
+
+    internal static async Task<List<BlobEntry>> EntriesAsync(IBlobStore store, string prefix)
+    {
+        var entries = new List<BlobEntry>();
+        await foreach (var blob in store.ListAsync(prefix, TestContext.Current.CancellationToken))
+        {
+            entries.Add(blob);
+        }
+        return entries;
+    }
 
     private static async Task<List<string>> NamesAsync(IBlobStore store, string prefix)
     {
@@ -357,5 +429,71 @@ public sealed class LineDecisionCompactionTests
             FailDeletesUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
                 ? throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name)
                 : inner.DeleteAsync(name, cancellationToken);
+    }
+
+    /// <summary>A blob store that counts the bytes read from the streams it opens (whole or seekable, passed through).</summary>
+    private sealed class ByteCountingStore(IBlobStore inner) : IBlobStore
+    {
+        private long _bytesRead;
+
+        public long BytesRead
+        {
+            get => Interlocked.Read(ref _bytesRead);
+            set => Interlocked.Exchange(ref _bytesRead, value);
+        }
+
+        public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(name, content, overwrite, cancellationToken);
+
+        public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default) =>
+            new CountingStream(await inner.OpenReadAsync(name, cancellationToken), this);
+
+        public async Task<Stream> OpenSeekableReadAsync(string name, CancellationToken cancellationToken = default) =>
+            new CountingStream(await inner.OpenSeekableReadAsync(name, cancellationToken), this);
+
+        public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) => inner.ExistsAsync(name, cancellationToken);
+
+        public IAsyncEnumerable<BlobEntry> ListAsync(string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
+
+        /// <summary>A read stream that adds what it reads to its store's count.</summary>
+        private sealed class CountingStream(Stream stream, ByteCountingStore store) : Stream
+        {
+            public override bool CanRead => true;
+            public override bool CanSeek => stream.CanSeek;
+            public override bool CanWrite => false;
+            public override long Length => stream.Length;
+            public override long Position { get => stream.Position; set => stream.Position = value; }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => stream.Seek(offset, origin);
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            public override int Read(byte[] buffer, int offset, int count) => Counted(stream.Read(buffer, offset, count));
+
+            public override int Read(Span<byte> buffer) => Counted(stream.Read(buffer));
+
+            public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                Counted(await stream.ReadAsync(buffer.AsMemory(offset, count), cancellationToken));
+
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+                Counted(await stream.ReadAsync(buffer, cancellationToken));
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    stream.Dispose();
+                }
+                base.Dispose(disposing);
+            }
+
+            private int Counted(int read)
+            {
+                Interlocked.Add(ref store._bytesRead, read);
+                return read;
+            }
+        }
     }
 }

@@ -19,6 +19,13 @@ namespace AnomalyClustering.Grains.Lines;
 /// one exists; the next call deletes them. A write whose answer was lost is found by the next call's listing. So each row
 /// is read once at every step, and a call repeated at any point changes nothing more.
 /// </para>
+/// <para>
+/// The log grain runs it in the background (<see cref="Start"/>), off its turn, so that appends and flushes go on while an
+/// hour (seconds of reads and writes on a cloud store) is compacted: at most one compaction at a time, its state here and
+/// touched by one thread at a time (the background task, then the grain's turn once it has ended). While one runs, the log
+/// writes no part of an hour up to its last closed hour (<see cref="RunningUpTo"/>), so no part it lists is rewritten or
+/// added under it; the hours the log held when it started are skipped as before.
+/// </para>
 /// </summary>
 /// <param name="blobs">The store of the line's log.</param>
 /// <param name="linePrefix">The line's blob prefix.</param>
@@ -34,6 +41,81 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
 
     // The first day that may hold an hour to compact; null until the log's first part is found.
     private DateTime? _scanDay;
+
+    // The compaction running in the background, until the grain's turn collects it; and what stops it on deactivation.
+    private Task? _running;
+    private DateTimeOffset _runningUpTo;
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>
+    /// The last closed hour of the compaction started in the background, until the log's turn collects it
+    /// (<see cref="Collect"/>): the log writes no part of an hour up to it meanwhile. Null when none runs.
+    /// </summary>
+    public DateTimeOffset? RunningUpTo => _running is null ? null : _runningUpTo;
+
+    /// <summary>
+    /// Starts <see cref="CompactNextAsync"/> in the background (off the caller's turn), skipping the hours in
+    /// <paramref name="heldHours"/> (the log's buffered or unanswered hours when it starts; it writes none up to
+    /// <paramref name="lastClosedHour"/> until the compaction is collected). A failure is logged; the next start tries again.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A compaction is running or not collected yet.</exception>
+    public void Start(DateTimeOffset lastClosedHour, IReadOnlySet<DateTimeOffset> heldHours)
+    {
+        ArgumentNullException.ThrowIfNull(heldHours);
+        if (_running is not null)
+        {
+            throw new InvalidOperationException("a compaction of the decision log is running already");
+        }
+        _runningUpTo = lastClosedHour;
+        var stopping = _stopping.Token;
+        _running = Task.Run(async () =>
+        {
+            try
+            {
+                await CompactNextAsync(lastClosedHour, heldHours.Contains, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Stopped by a deactivation: what it wrote is left as a crash would leave it, which the next call finishes.
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The store away (BlobStoreException is an IOException) or a part that is not one: the next start tries again.
+                LogCompactionFailed(logger, e, linePrefix);
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Collects the background compaction once it has ended (on the log's turn); true when none runs any more.</summary>
+    public bool Collect()
+    {
+        if (_running is { IsCompleted: true })
+        {
+            _running = null;
+        }
+        return _running is null;
+    }
+
+    /// <summary>
+    /// Stops the background compaction (its store calls are cancelled) and waits for it until <paramref name="cancellationToken"/>
+    /// fires; true when none runs any more. One left running is harmless: its compacted part is written before any delete.
+    /// </summary>
+    public async Task<bool> StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_running is { } running)
+        {
+            try
+            {
+                await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return Collect();
+    }
 
     private string Root => LineBlobNames.Decisions(linePrefix);
 
@@ -223,6 +305,9 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
         var name = CompactedPartManifest.FileNameOf(part);
         return name["part-".Length..^".parquet".Length];
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not compact a closed hour's parts; the next flush tick tries again")]
+    private static partial void LogCompactionFailed(ILogger logger, Exception exception, string line);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Parts} decision parts ({Rows} decisions) of hour {Hour:u} of line {Line} into one")]
     private static partial void LogCompacted(ILogger logger, int parts, int rows, DateTimeOffset hour, string line);

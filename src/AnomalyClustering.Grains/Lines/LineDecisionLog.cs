@@ -27,8 +27,8 @@ public sealed class InvalidLineDecisionQueryException(string message, string par
 /// and reading writes nothing. A closed hour's parts are merged into one compacted part (<see cref="LineDecisionCompactor"/>)
 /// that holds their rows in log order and names them: the parts it replaces are ignored while they are still listed, and a
 /// token into one of them goes on at the same row of the compacted part, so pages and tokens read the same before and
-/// after a compaction too. A compacted part is downloaded whole (a cloud read stream does not seek) but decoded only in the
-/// row groups a page reads.
+/// after a compaction too. A compacted part is read seekable: a page fetches its footer and the row groups it decodes, not the
+/// hour's part.
 /// </summary>
 public static partial class LineDecisionLog
 {

@@ -31,9 +31,11 @@ namespace AnomalyClustering.Grains.Lines;
 /// twice; the duplicate check reads one hour's parts, and only after a crash.
 /// </para>
 /// <para>
-/// Compaction: each flush tick then merges the parts of at most one closed hour (ended
-/// <see cref="CoordinatorOptions.DecisionLogCompactionGrace"/> ago, and holding none of the buffer's rows) into one part
-/// (<see cref="LineDecisionCompactor"/>, which says how a crash at any point loses and repeats nothing), the oldest first.
+/// Compaction: each flush tick then starts, in the background and unless one still runs, the merge of the parts of at most
+/// one closed hour (ended <see cref="CoordinatorOptions.DecisionLogCompactionGrace"/> ago, and holding none of the buffer's
+/// rows) into one part (<see cref="LineDecisionCompactor"/>, which says how a crash at any point loses and repeats nothing),
+/// the oldest first. Appends and flushes do not wait for it; while it runs, a flush leaves the rare batches of the hours it
+/// may work on buffered.
 /// </para>
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
@@ -64,34 +66,46 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, LineCatalog
             new GrainTimerCreationOptions(options.Value.DecisionLogFlushInterval, options.Value.DecisionLogFlushInterval) { Interleave = false, KeepAlive = false });
     }
 
-    /// <summary>The flush timer: writes the buffer (and retries journal deletes that failed: no reader's flush comes to do it), then compacts a closed hour.</summary>
+    /// <summary>
+    /// The flush timer: writes the buffer (and retries journal deletes that failed: no reader's flush comes to do it), then,
+    /// unless one still runs, starts the compaction of a closed hour in the background: appends and flushes go on meanwhile.
+    /// </summary>
     private async Task TickAsync()
     {
+        var compacting = !_compactor!.Collect();
         if (_buffer.Count > 0 || _writtenJournals.Count > 0)
         {
             await FlushBufferAsync().ConfigureAwait(true);
         }
-        // The last hour that ended a grace ago: H + 1 h + grace <= now.
-        var lastClosed = HourOf(DateTimeOffset.UtcNow - options.Value.DecisionLogCompactionGrace).AddHours(-1);
-        try
+        if (!compacting)
         {
-            await _compactor!.CompactNextAsync(lastClosed, HoldsRowsOf).ConfigureAwait(true);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException)
-        {
-            // The store away (BlobStoreException is an IOException) or a part that is not one: the next tick tries again.
-            LogCompactionFailed(logger, e, LinePrefix);
+            // The last hour that ended a grace ago: H + 1 h + grace <= now.
+            var lastClosed = HourOf(DateTimeOffset.UtcNow - options.Value.DecisionLogCompactionGrace).AddHours(-1);
+            _compactor.Start(lastClosed, HeldHours());
         }
     }
 
-    /// <summary>Whether the log may still write a part of <paramref name="hour"/>: it buffers rows of it, or a part write of it got no answer.</summary>
-    private bool HoldsRowsOf(DateTimeOffset hour) => _buffer.Any(batch => batch.Hour == hour) || _unanswered.ContainsValue(hour);
+    /// <summary>The hours the log may still write a part of: it buffers rows of them, or a part write of them got no answer.</summary>
+    private HashSet<DateTimeOffset> HeldHours() => [.. _buffer.Select(batch => batch.Hour), .. _unanswered.Values];
+
+    /// <summary>
+    /// Whether a flush leaves <paramref name="hour"/>'s batches buffered: a compaction running in the background may be
+    /// working on it (a part written now could be one it lists, or a lost answer's retry recreate a part it deletes). They are
+    /// journalled, and a rare case: a decision an hour or more late.
+    /// </summary>
+    private bool IsUnderCompaction(DateTimeOffset hour) => _compactor?.RunningUpTo is { } upTo && hour <= upTo;
 
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         try
         {
+            // A compaction left running is harmless (its compacted part is written before any delete); the batches of the
+            // hours it may work on then stay in the journal, which the next activation logs.
+            if (_compactor is not null)
+            {
+                await _compactor.StopAsync(cancellationToken).ConfigureAwait(true);
+            }
             await FlushBufferAsync().ConfigureAwait(true);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -147,8 +161,12 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, LineCatalog
     /// <inheritdoc />
     public async Task LineDeleted()
     {
-        // This turn runs after any compaction of this activation (the timer does not interleave), so what it wrote is
-        // there to be found. A line made again under the name keeps its log.
+        // The compaction running in the background, if any, is stopped and waited for, so that what it wrote is there to
+        // be found. A line made again under the name keeps its log.
+        if (_compactor is not null)
+        {
+            await _compactor.StopAsync(CancellationToken.None).ConfigureAwait(true);
+        }
         if (await catalogs.NewestAsync(LinePrefix, CancellationToken.None).ConfigureAwait(true) is null)
         {
             await blobs.DeletePrefixAsync(LineBlobNames.Decisions(LinePrefix)).ConfigureAwait(true);
@@ -224,7 +242,7 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, LineCatalog
     {
         await DropBatchesWithoutJournalAsync().ConfigureAwait(true);
         // Batches are in journal order; per hour, a part is named after the first batch it holds.
-        foreach (var hour in _buffer.GroupBy(b => b.Hour).ToList())
+        foreach (var hour in _buffer.GroupBy(b => b.Hour).Where(hour => !IsUnderCompaction(hour.Key)).ToList())
         {
             var left = hour.ToList();
             while (left.FirstOrDefault(b => b.Rows.Count > 0) is { } first)
@@ -480,9 +498,6 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, LineCatalog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not write its parts on deactivation; the journal keeps them")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, string line);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not compact a closed hour's parts; the next flush tick tries again")]
-    private static partial void LogCompactionFailed(ILogger logger, Exception exception, string line);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not delete {Count} journal blobs of batches written as parts; the next flush deletes them")]
     private static partial void LogJournalDeleteFailed(ILogger logger, Exception exception, int count, string line);

@@ -8,15 +8,16 @@ namespace AnomalyClustering.Grains.Lines;
 /// <summary>
 /// One stored part of a line's decision log, opened for a page: its rows decoded a row group at a time from a given row on,
 /// so that a page in a compacted part (an hour's rows, in groups of <see cref="LineDecisionCompactor.RowGroupRows"/>)
-/// decodes the groups it needs, not the hour. The blob is held whole, since Parquet's reader seeks (to the footer) and a
-/// cloud store's read stream does not.
+/// decodes the groups it needs, not the hour. A compacted part is opened seekable (<see cref="IBlobStore.OpenSeekableReadAsync"/>),
+/// so that a page fetches its footer and the groups it decodes, not the hour's part (tens of MB for a fast line); a part as a
+/// flush wrote it is small, and is read whole in one request.
 /// </summary>
 internal sealed class LineDecisionPartFile : IAsyncDisposable
 {
-    private readonly MemoryStream _content;
+    private readonly Stream _content;
     private readonly ParquetReader _reader;
 
-    private LineDecisionPartFile(MemoryStream content, ParquetReader reader)
+    private LineDecisionPartFile(Stream content, ParquetReader reader)
     {
         _content = content;
         _reader = reader;
@@ -35,7 +36,9 @@ internal sealed class LineDecisionPartFile : IAsyncDisposable
     /// <exception cref="InvalidDataException">The blob is not a Parquet file.</exception>
     public static async Task<LineDecisionPartFile> OpenAsync(IBlobStore store, string name, CancellationToken cancellationToken)
     {
-        var content = new MemoryStream(await store.ReadAllBytesAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false), writable: false);
+        var content = LineBlobNames.IsCompactedDecisionPart(name)
+            ? await store.OpenSeekableReadAsync(name, cancellationToken).ConfigureAwait(false)
+            : new MemoryStream(await store.ReadAllBytesAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false), writable: false);
         try
         {
             return new LineDecisionPartFile(content, await ParquetReader.CreateAsync(content, cancellationToken: cancellationToken).ConfigureAwait(false));

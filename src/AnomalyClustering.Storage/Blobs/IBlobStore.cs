@@ -26,6 +26,24 @@ public interface IBlobStore
     /// <exception cref="BlobNotFoundException">No such blob.</exception>
     Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Opens blob <paramref name="name"/> for reading at any position: a seekable stream that fetches only the ranges the
+    /// caller reads (a Parquet reader reads the footer, then the row groups it is asked for), not the whole blob. The blob
+    /// is expected not to change while it is read (a store may fail the read if it does). The caller disposes the stream.
+    /// This default reads the whole blob into memory (what a wrapper that does not pass it through gets); the stores
+    /// themselves read ranges.
+    /// </summary>
+    /// <exception cref="InvalidBlobNameException">The name breaks the naming rules.</exception>
+    /// <exception cref="BlobNotFoundException">No such blob (when opened, or deleted while it is read).</exception>
+    async Task<Stream> OpenSeekableReadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var stream = await OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+        var whole = new MemoryStream();
+        await stream.CopyToAsync(whole, cancellationToken).ConfigureAwait(false);
+        whole.Position = 0;
+        return whole;
+    }
+
     /// <summary>Whether blob <paramref name="name"/> exists.</summary>
     /// <exception cref="InvalidBlobNameException">The name breaks the naming rules.</exception>
     Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default);

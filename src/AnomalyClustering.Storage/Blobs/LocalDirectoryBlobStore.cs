@@ -13,6 +13,8 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
 {
     private const int CopyBufferSize = 81920;
 
+    private const int SeekableBufferSize = 4096;
+
     /// <summary>Staging files older than this are leftovers of a crashed writer, removed when a store opens the folder.</summary>
     public static readonly TimeSpan AbandonedStagingAge = TimeSpan.FromHours(24);
 
@@ -88,7 +90,15 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
     }
 
     /// <inheritdoc />
-    public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default) =>
+        OpenFileAsync(name, CopyBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The file itself, with a small buffer: a seek reads only what the caller reads next.</remarks>
+    public Task<Stream> OpenSeekableReadAsync(string name, CancellationToken cancellationToken = default) =>
+        OpenFileAsync(name, SeekableBufferSize, FileOptions.Asynchronous | FileOptions.RandomAccess, cancellationToken);
+
+    private Task<Stream> OpenFileAsync(string name, int bufferSize, FileOptions fileOptions, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
         cancellationToken.ThrowIfCancellationRequested();
@@ -99,8 +109,7 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
         try
         {
             // FileShare.Delete: a blob being read can still be replaced or deleted, as in Azure.
-            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
-                CopyBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize, fileOptions);
             return Task.FromResult(stream);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

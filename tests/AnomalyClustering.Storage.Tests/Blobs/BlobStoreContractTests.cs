@@ -65,6 +65,34 @@ public abstract class BlobStoreContractTests
     }
 
     [Fact]
+    public async Task ASeekableReadReadsAnyRangeAndAMissingBlobIsNotFound()
+    {
+        var store = await CreateStoreAsync();
+        var bytes = new byte[3_000_000];
+        new Random(11).NextBytes(bytes);
+        await store.PutAsync("parts/big.bin", new MemoryStream(bytes), cancellationToken: Token);
+
+        await using (var stream = await store.OpenSeekableReadAsync("parts/big.bin", Token))
+        {
+            Assert.True(stream.CanSeek);
+            Assert.Equal(bytes.Length, stream.Length);
+            // As a Parquet reader goes: the footer's length at the end, the footer, then row groups anywhere.
+            foreach (var at in new[] { bytes.Length - 8, 2_990_000, 10, 1_700_000, 1_700_100 })
+            {
+                stream.Seek(at, SeekOrigin.Begin);
+                var read = new byte[Math.Min(5000, bytes.Length - at)];
+                await stream.ReadExactlyAsync(read, Token);
+                Assert.Equal(bytes.AsSpan(at, read.Length).ToArray(), read);
+            }
+            stream.Seek(-3, SeekOrigin.End);
+            var tail = new byte[10];
+            Assert.Equal(3, await stream.ReadAtLeastAsync(tail, 10, throwOnEndOfStream: false, Token));
+            Assert.Equal(bytes[^3..], tail[..3]);
+        }
+        await Assert.ThrowsAsync<BlobNotFoundException>(() => store.OpenSeekableReadAsync("parts/missing.bin", Token));
+    }
+
+    [Fact]
     public async Task EmptyBlobsAndUnusualCharactersRoundTrip()
     {
         var store = await CreateStoreAsync();
@@ -314,6 +342,61 @@ public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : BlobSt
         // One Put Blob, where the SDK alone would stage a block and commit a block list; a long stream still goes in blocks.
         Assert.Equal(expectedRequests, requests.Count);
         Assert.Equal(length, (await store.ReadAllBytesAsync("one.bin", length, TestContext.Current.CancellationToken)).Length);
+    }
+
+    [Fact]
+    public async Task ASeekableReadDownloadsTheRangesReadNotTheBlob()
+    {
+        if (azurite.SkipReason is not null)
+        {
+            Assert.Skip(azurite.SkipReason);
+        }
+        var downloaded = new DownloadCounter();
+        var options = AzureBlobStore.CreateClientOptions();
+        options.AddPolicy(downloaded, HttpPipelinePosition.PerRetry);
+        var container = new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient("seek-" + Guid.NewGuid().ToString("N")[..12]);
+        await container.CreateAsync(cancellationToken: TestContext.Current.CancellationToken);
+        IBlobStore store = new AzureBlobStore(container);
+        const int mebibyte = 1024 * 1024;
+        var bytes = new byte[12 * mebibyte];
+        new Random(5).NextBytes(bytes);
+        await store.PutAsync("part.parquet", new MemoryStream(bytes), cancellationToken: TestContext.Current.CancellationToken);
+        downloaded.Bytes = 0;
+
+        await using (var stream = await store.OpenSeekableReadAsync("part.parquet", TestContext.Current.CancellationToken))
+        {
+            // What a page of a compacted decision part reads: the footer at the end, and one row group in the middle.
+            foreach (var (at, length) in new[] { (bytes.Length - 8, 8), (bytes.Length - 50_000, 49_992), (5_000_000, 300_000) })
+            {
+                stream.Seek(at, SeekOrigin.Begin);
+                var read = new byte[length];
+                await stream.ReadExactlyAsync(read, TestContext.Current.CancellationToken);
+                Assert.Equal(bytes.AsSpan(at, length).ToArray(), read);
+            }
+        }
+
+        // The ranges read, each in buffers of AzureBlobStore.SeekableReadBufferBytes (256 KiB): well under 2 MiB, not the blob's 12.
+        Assert.InRange(downloaded.Bytes, 300_000, 2 * mebibyte + 50_000);
+    }
+
+    /// <summary>Sums the bodies of the blob downloads the client receives.</summary>
+    private sealed class DownloadCounter : HttpPipelineSynchronousPolicy
+    {
+        private long _bytes;
+
+        public long Bytes
+        {
+            get => Interlocked.Read(ref _bytes);
+            set => Interlocked.Exchange(ref _bytes, value);
+        }
+
+        public override void OnReceivedResponse(HttpMessage message)
+        {
+            if (message.Request.Method == RequestMethod.Get && message.Response.Headers.ContentLength is { } length)
+            {
+                Interlocked.Add(ref _bytes, length);
+            }
+        }
     }
 
     /// <summary>Counts the requests the client sends.</summary>
