@@ -46,6 +46,23 @@ public sealed class FileReminderTableTests
     }
 
     [Fact]
+    public async Task ClearingTheTableEmptiesItsFolderOfLeftTemporaryFilesToo()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var folder = new TempFolder();
+        var table = new FileReminderTable(folder.Path);
+        await table.StartAsync(cancel);
+        await table.UpsertRow(Entry(GrainId.Create("clusteringjob", "job-1"), "resume", DateTime.UtcNow, null), cancel);
+        // What a write cancelled after the table was read leaves.
+        File.WriteAllText(Path.Combine(folder.Path, "0123.reminder.tmp"), "{");
+
+        await table.TestOnlyClearTable(cancel);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+        Assert.Empty((await table.ReadRows(0, 0, cancel)).Reminders);
+    }
+
+    [Fact]
     public async Task ARangeReadHoldsTheRowsWhoseGrainHashIsAboveItsBeginAndUpToItsEndAndWrapsAroundTheRing()
     {
         var cancel = TestContext.Current.CancellationToken;

@@ -14,6 +14,9 @@ namespace AnomalyClustering.Grains.Hosting;
 /// <remarks>
 /// One file per reminder, replaced whole as <see cref="AtomicFileGrainStorage"/> replaces state (a temporary file flushed
 /// to the disk, then renamed over the old one), so a killed write leaves the previous reminder, never a torn file. The
+/// folder itself is not flushed after a rename or a removal (.NET has no public way to), so a power cut, unlike a killed
+/// process, may undo the newest upserts and removals: the reminder of before comes back, or a new one is missing (a job
+/// whose reminder is missing is still resumed by its record at start, or when it is next asked for). The
 /// rows are read once at start and kept in memory: one process owns the folder (<see cref="StoreFolderLock"/>), so an
 /// upsert or a removal writes one file and a read reads none (O(reminders) memory; a job holds one reminder while it runs).
 /// ETags as Orleans' tables keep them: an upsert replaces the row whatever its ETag and answers a new one, a removal
@@ -134,6 +137,11 @@ public sealed class FileReminderTable(string folder, ILogger<FileReminderTable>?
             {
                 File.Delete(PathOf(grain, name));
             }
+            // And what a cancelled or failed write left beside them, so that the folder is empty.
+            foreach (var temporary in Directory.EnumerateFiles(folder, "*" + Extension + ".tmp"))
+            {
+                File.Delete(temporary);
+            }
             rows.Clear();
         }
         finally
@@ -214,7 +222,8 @@ public sealed class FileReminderTable(string folder, ILogger<FileReminderTable>?
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 4096, useAsync: true))
         {
             await file.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(StoredReminder.Of(row)), cancellationToken).ConfigureAwait(false);
-            // On the disk before the rename, so that a power cut cannot leave the new name on unwritten data.
+            // On the disk before the rename, so that a power cut cannot leave the new name on unwritten data (the rename
+            // itself may still be lost with it: the folder is not flushed).
             file.Flush(flushToDisk: true);
         }
         File.Move(temporary, path, overwrite: true);
