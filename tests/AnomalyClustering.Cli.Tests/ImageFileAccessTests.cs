@@ -4,7 +4,8 @@ namespace AnomalyClustering.Cli.Tests;
 
 /// <summary>
 /// The file-type check that keeps the CLI from opening a named pipe named like an image: the runtime's stat, which asks on
-/// macOS and the BSDs, gives the type that Linux's statx gives (checked where both can be asked: Linux).
+/// macOS and the BSDs and on Linux where the C library has no statx, gives the type that Linux's statx gives (checked where
+/// both can be asked: Linux).
 /// </summary>
 public sealed class ImageFileAccessTests
 {
@@ -23,5 +24,9 @@ public sealed class ImageFileAccessTests
         Assert.Null(ImageFileAccess.RuntimeFileMode(folder.Combine("missing.png")));
         Assert.Null(ImageFileAccess.NonRegularKind(image));
         Assert.Equal("a named pipe (FIFO)", ImageFileAccess.NonRegularKind(pipe.Path));
+        // A C library without statx (glibc before 2.28): the runtime's stat asks instead, and the pipe is still found.
+        Func<string, int?> noStatx = _ => throw new EntryPointNotFoundException("statx");
+        Assert.Equal(0x1000, ImageFileAccess.LinuxFileMode(pipe.Path, noStatx) & 0xF000);
+        Assert.Equal(0x8000, ImageFileAccess.LinuxFileMode(image, noStatx) & 0xF000);
     }
 }

@@ -40,12 +40,12 @@ internal static partial class ImageFileAccess
     /// <remarks>
     /// .NET 10 has no public way to ask a file's type: on Unix, <see cref="FileSystemInfo.Attributes"/> says Normal for a
     /// FIFO, a socket and a device alike, and <see cref="FileInfo.Length"/> is 0 for them as for an empty file. On Linux
-    /// statx(2) asks the kernel without opening the file; elsewhere on Unix (macOS, the BSDs) the runtime's own stat does
+    /// statx(2) asks the kernel without opening the file (the runtime's stat where the C library lacks it); elsewhere on Unix (macOS, the BSDs) the runtime's own stat does
     /// (<see cref="RuntimeFileMode"/>).
     /// </remarks>
     public static string? NonRegularKind(string path)
     {
-        var mode = OperatingSystem.IsLinux() ? StatxFileMode(path) : OperatingSystem.IsWindows() ? null : RuntimeFileMode(path);
+        var mode = OperatingSystem.IsLinux() ? LinuxFileMode(path, StatxFileMode) : OperatingSystem.IsWindows() ? null : RuntimeFileMode(path);
         return (mode & FileTypeMask) switch
         {
             null or RegularFile => null,
@@ -59,22 +59,31 @@ internal static partial class ImageFileAccess
     }
 
     /// <summary>
-    /// <paramref name="path"/>'s st_mode from statx(2), whose result layout is the same on every Linux architecture; null when
-    /// it is missing or not permitted (opening the file then says which, in the system's words) or statx is not there.
+    /// <paramref name="path"/>'s st_mode on Linux from <paramref name="statx"/> (<see cref="StatxFileMode"/>), or, where the C
+    /// library has no statx (glibc before 2.28, older musl), from the runtime's own stat, which works there as on other Unixes.
     /// </summary>
-    private static unsafe int? StatxFileMode(string path)
+    internal static int? LinuxFileMode(string path, Func<string, int?> statx)
     {
-        var buffer = stackalloc byte[StatxSize];
         try
         {
-            if (Statx(AtCurrentDirectory, path, flags: 0, StatxType, buffer) != 0)
-            {
-                return null;
-            }
+            return statx(path);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            // A C library without statx (glibc before 2.28): the file is read as before.
+            return RuntimeFileMode(path);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="path"/>'s st_mode from statx(2), whose result layout is the same on every Linux architecture; null when
+    /// it is missing or not permitted (opening the file then says which, in the system's words).
+    /// </summary>
+    /// <exception cref="EntryPointNotFoundException">The C library has no statx.</exception>
+    private static unsafe int? StatxFileMode(string path)
+    {
+        var buffer = stackalloc byte[StatxSize];
+        if (Statx(AtCurrentDirectory, path, flags: 0, StatxType, buffer) != 0)
+        {
             return null;
         }
         return *(ushort*)(buffer + StatxModeOffset);
