@@ -1,10 +1,12 @@
+using System.Runtime.Versioning;
 using AnomalyClustering.Grains.Hosting;
 
 namespace AnomalyClustering.Cli.Tests;
 
 /// <summary>
 /// The lock of a local-folder store (<see cref="StoreFolderLock"/>): CLI runs share it (several at once on one store, as
-/// before), a server takes it alone, and whoever is refused is told who holds it.
+/// before), a server takes it alone, and whoever is refused is told who holds it; a lock that cannot be written is said to
+/// be so (the folder and the cause), never "in use", and leaves nothing locked.
 /// </summary>
 public sealed class StoreFolderLockTests
 {
@@ -43,4 +45,71 @@ public sealed class StoreFolderLockTests
         // Released with its holder: a CLI run may use the folder again.
         using var cli = StoreFolderLock.TakeShared(folder.Path);
     }
+
+    [Fact]
+    public void ALockFileThatCannotBeOpenedIsSaidToBeSoNotInUse()
+    {
+        using var folder = new TempFolder();
+        // A folder where the lock file goes: opening it fails (EISDIR, or access denied), whatever the user, root included.
+        Directory.CreateDirectory(StoreFolderLock.LockFileOf(folder.Path));
+
+        foreach (var take in new Func<string, StoreFolderLock>[] { StoreFolderLock.TakeExclusive, StoreFolderLock.TakeShared })
+        {
+            var failed = Assert.Throws<StoreFolderLockException>(() => take(folder.Path));
+            Assert.Equal(ClusterHostingOptions.StateFolderOf(folder.Path), failed.Folder);
+            Assert.Contains($"'{failed.Folder}'", failed.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("in use", failed.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void AStateFolderThisUserCannotWriteIsSaidToBeSoNotInUse()
+    {
+        // Root writes any folder whatever its mode (CI runs as root, so this is skipped there); Windows has no Unix modes.
+        Assert.SkipWhen(Environment.UserName == "root", "root ignores the folder's permissions");
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "folder modes are Unix's");
+        using var folder = new TempFolder();
+        var stateFolder = ClusterHostingOptions.StateFolderOf(folder.Path);
+        Directory.CreateDirectory(stateFolder);
+        File.SetUnixFileMode(stateFolder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            var failed = Assert.Throws<StoreFolderLockException>(() => StoreFolderLock.TakeExclusive(folder.Path));
+            Assert.Contains($"'{stateFolder}'", failed.Message, StringComparison.Ordinal);
+            Assert.IsType<UnauthorizedAccessException>(failed.InnerException);
+        }
+        finally
+        {
+            File.SetUnixFileMode(stateFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [Fact]
+    public void AServerThatCannotNameItselfLeavesTheFolderUnlocked()
+    {
+        using var folder = new TempFolder();
+        // A folder where the holder file is first written: the lock is taken, naming the holder fails.
+        var blocker = StoreFolderLock.HolderFileOf(folder.Path) + ".tmp";
+        Directory.CreateDirectory(blocker);
+
+        Assert.Throws<StoreFolderLockException>(() => StoreFolderLock.TakeExclusive(folder.Path));
+
+        Directory.Delete(blocker);
+        using var server = StoreFolderLock.TakeExclusive(folder.Path);
+    }
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("1", null, true)]
+    [InlineData("true", null, true)]
+    [InlineData("TRUE", false, true)]
+    [InlineData("0", true, false)]
+    [InlineData("False", true, false)]
+    [InlineData("yes", true, true)]
+    [InlineData("yes", null, false)]
+    [InlineData(null, true, true)]
+    [InlineData(null, false, false)]
+    public void FileLockingIsOffAsTheRuntimeReadsTheVariableThenTheSwitch(string? environmentValue, bool? appContextSwitch, bool off) =>
+        Assert.Equal(off, StoreFolderLock.FileLockingIsOff(environmentValue, appContextSwitch));
 }

@@ -8,7 +8,8 @@ namespace AnomalyClustering.Silo.Tests;
 /// <summary>
 /// One server per local folder, enforced: a second server on the folder of a running one is refused at start with a
 /// typed error naming the folder and the holder, and the first goes on; a CLI run on that folder is refused too, and told
-/// to send its job to the server or to use another store (the two would otherwise resume each other's jobs).
+/// to send its job to the server or to use another store (the two would otherwise resume each other's jobs). A folder whose
+/// lock cannot be written is said to be so, to the server and to a CLI run alike, not taken for one in use.
 /// </summary>
 public sealed class LocalStoreLockTests
 {
@@ -51,5 +52,25 @@ public sealed class LocalStoreLockTests
         Assert.Contains("--store", run.Error, StringComparison.Ordinal);
         // Refused before anything ran: no job of the CLI in the server's folder.
         Assert.False(Directory.Exists(Path.Combine(store.Path, "running")), "the CLI took no job lock there");
+    }
+
+    [Fact]
+    public async Task AFolderWhoseLockCannotBeWrittenIsSaidToBeSoToTheServerAndToACliRun()
+    {
+        using var tokens = new TestTokens();
+        using var store = new TempFolder();
+        using var folder = new TempFolder();
+        var data = folder.Combine("data");
+        ApiDatasets.WriteClassFolders(data, perClass: 2, seed: 41);
+        // A folder where the lock file goes: opening it fails whatever the user, root included.
+        Directory.CreateDirectory(StoreFolderLock.LockFileOf(store.Path));
+
+        var failed = await Assert.ThrowsAsync<StoreFolderLockException>(() => StandaloneSilo.StartAsync(
+            tokens, new Dictionary<string, string?> { ["AnomalyClustering:Storage:LocalRoot"] = store.Path }));
+        var run = CliRun.InProcess(["cluster", data, "-o", folder.Combine("out"), "--store", store.Path, .. ApiDatasets.SmallFlags]);
+
+        Assert.Contains($"'{ClusterHostingOptions.StateFolderOf(Path.GetFullPath(store.Path))}'", failed.Message, StringComparison.Ordinal);
+        run.AssertOneLineError(CliExitCodes.InputError, "cannot be written");
+        Assert.DoesNotContain("in use", run.Error, StringComparison.Ordinal);
     }
 }

@@ -70,7 +70,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// The store's lock is held shared while the silo runs (<see cref="StoreFolderLock"/>): other CLI runs may use the store
     /// at once, a server may not.
     /// </summary>
-    /// <exception cref="CliInputException">A server holds the store folder.</exception>
+    /// <exception cref="CliInputException">A server holds the store folder, or its lock cannot be written.</exception>
     public static async Task<EmbeddedCluster> StartAsync(
         string storeFolder, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, CancellationToken cancellationToken)
     {
@@ -102,6 +102,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             throw new CliInputException(
                 $"the store folder {e.Folder} belongs to a running anomaly-clustering server{MessageParts.InParentheses(e.Holder)}; send the job to that server with --server URL, or give this run another folder with --store.", e);
+        }
+        catch (StoreFolderLockException e)
+        {
+            throw new CliInputException($"{e.Message} Or give this run another folder with --store.", e);
         }
     }
 

@@ -29,6 +29,7 @@ public sealed class StoreFolderLock : IDisposable
 
     /// <summary>Takes the lock of <paramref name="storeRoot"/> for this process alone (a server), and names this process as its holder.</summary>
     /// <exception cref="StoreFolderInUseException">Another process (a server, or CLI runs) holds the lock.</exception>
+    /// <exception cref="StoreFolderLockException">The lock file or the holder file cannot be written (permissions, a read-only or full disk).</exception>
     public static StoreFolderLock TakeExclusive(string storeRoot)
     {
         var root = Path.GetFullPath(storeRoot);
@@ -36,14 +37,29 @@ public sealed class StoreFolderLock : IDisposable
         var taken = TryOpen(root, FileAccess.ReadWrite, FileShare.None)
             ?? throw Refused(root);
         var holder = HolderFileOf(root);
-        File.WriteAllText(holder + ".tmp", string.Create(CultureInfo.InvariantCulture,
-            $"pid {Environment.ProcessId} on host {Environment.MachineName}, since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z"));
-        File.Move(holder + ".tmp", holder, overwrite: true);
+        try
+        {
+            File.WriteAllText(holder + ".tmp", string.Create(CultureInfo.InvariantCulture,
+                $"pid {Environment.ProcessId} on host {Environment.MachineName}, since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z"));
+            File.Move(holder + ".tmp", holder, overwrite: true);
+        }
+        catch (Exception e)
+        {
+            // Released at once: held by a stream nobody disposes, the lock would refuse every later taker until the
+            // finaliser ran.
+            taken.Dispose();
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StoreFolderLockException(ClusterHostingOptions.StateFolderOf(root), holder, e);
+            }
+            throw;
+        }
         return new StoreFolderLock(taken);
     }
 
     /// <summary>Takes the lock of <paramref name="storeRoot"/> beside other shared holders (a CLI run).</summary>
     /// <exception cref="StoreFolderInUseException">A server holds the lock.</exception>
+    /// <exception cref="StoreFolderLockException">The lock file cannot be opened (permissions, a read-only or full disk).</exception>
     public static StoreFolderLock TakeShared(string storeRoot)
     {
         var root = Path.GetFullPath(storeRoot);
@@ -51,18 +67,68 @@ public sealed class StoreFolderLock : IDisposable
         return new StoreFolderLock(TryOpen(root, FileAccess.Read, FileShare.ReadWrite) ?? throw Refused(root));
     }
 
+    /// <summary>
+    /// The lock file opened and locked as asked; null when another process's lock refuses it. Any other failure (the folder
+    /// not writable, a read-only or full disk, an I/O error) is no refusal: it says so, naming the folder and the cause.
+    /// </summary>
     private static FileStream? TryOpen(string root, FileAccess access, FileShare share)
     {
-        Directory.CreateDirectory(ClusterHostingOptions.StateFolderOf(root));
+        var stateFolder = ClusterHostingOptions.StateFolderOf(root);
+        var lockFile = LockFileOf(root);
         try
         {
-            return new FileStream(LockFileOf(root), FileMode.OpenOrCreate, access, share, bufferSize: 1);
+            Directory.CreateDirectory(stateFolder);
+            return new FileStream(lockFile, FileMode.OpenOrCreate, access, share, bufferSize: 1);
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        catch (IOException e) when (IsSharingViolation(e))
         {
             return null;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreFolderLockException(stateFolder, lockFile, e);
+        }
     }
+
+    /// <summary>
+    /// Whether <paramref name="error"/> is another holder's lock refusing this one: on Unix .NET raises flock's EWOULDBLOCK
+    /// as an <see cref="IOException"/> whose HResult is the raw errno (11 on Linux, 35 on macOS and the BSDs); on Windows it
+    /// is ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION as an HRESULT.
+    /// </summary>
+    private static bool IsSharingViolation(IOException error) =>
+        error.GetType() == typeof(IOException) && (OperatingSystem.IsWindows()
+            ? error.HResult is unchecked((int)0x80070020) or unchecked((int)0x80070021)
+            : error.HResult == (OperatingSystem.IsLinux() || OperatingSystem.IsAndroid() ? 11 : 35));
+
+    /// <summary>
+    /// Whether .NET's file locking is off in this process, so that the lock is taken whatever others hold and protects
+    /// nothing: on Unix (not Windows, whose share modes it does not touch) .NET skips flock when the environment variable
+    /// DOTNET_SYSTEM_IO_DISABLEFILELOCKING or the AppContext switch System.IO.DisableFileLocking says so.
+    /// </summary>
+    public static bool FileLockingIsOff() =>
+        !OperatingSystem.IsWindows()
+        && FileLockingIsOff(Environment.GetEnvironmentVariable(FileLockingVariable),
+            AppContext.TryGetSwitch(FileLockingSwitch, out var switchedOff) ? switchedOff : null);
+
+    /// <summary>
+    /// Whether .NET reads its file locking as off from <paramref name="environmentValue"/> (DOTNET_SYSTEM_IO_DISABLEFILELOCKING,
+    /// null when unset) and <paramref name="appContextSwitch"/> (System.IO.DisableFileLocking, null when unset), as the
+    /// runtime does: the variable first ("1" or "true" off, "0" or "false" on, any case), then the switch, else on.
+    /// </summary>
+    public static bool FileLockingIsOff(string? environmentValue, bool? appContextSwitch) => environmentValue switch
+    {
+        "1" => true,
+        "0" => false,
+        _ when string.Equals(environmentValue, "true", StringComparison.OrdinalIgnoreCase) => true,
+        _ when string.Equals(environmentValue, "false", StringComparison.OrdinalIgnoreCase) => false,
+        _ => appContextSwitch ?? false,
+    };
+
+    /// <summary>The environment variable that turns .NET's file locking off on Unix.</summary>
+    public const string FileLockingVariable = "DOTNET_SYSTEM_IO_DISABLEFILELOCKING";
+
+    /// <summary>The AppContext switch that turns .NET's file locking off on Unix.</summary>
+    public const string FileLockingSwitch = "System.IO.DisableFileLocking";
 
     /// <summary>
     /// The refusal, naming the holder: a server if a shared lock cannot be had either (its holder file says which process),
@@ -118,4 +184,22 @@ public sealed class StoreFolderInUseException : InvalidOperationException
 
     /// <summary>The holding server as it named itself (process id, host, since when), when known.</summary>
     public string? Holder { get; }
+}
+
+/// <summary>
+/// A local-folder store whose lock (<see cref="StoreFolderLock"/>) cannot be taken for a reason other than another holder:
+/// the folder is not writable by this user, the disk is read-only or full, or an I/O error. The message names the folder,
+/// the file and the system's cause.
+/// </summary>
+public sealed class StoreFolderLockException : InvalidOperationException
+{
+    /// <summary>Creates the failure to lock <paramref name="folder"/> by writing <paramref name="file"/>.</summary>
+    public StoreFolderLockException(string folder, string file, Exception cause)
+        : base($"the store folder's lock cannot be taken: {Path.GetFileName(file)} in '{folder}' cannot be written ({cause.Message.TrimEnd('.')}); make sure this user may write that folder and that its disk is writable and not full.", cause)
+    {
+        Folder = folder;
+    }
+
+    /// <summary>The folder that holds the lock file (<c>ROOT/silo-state</c>).</summary>
+    public string Folder { get; }
 }

@@ -20,6 +20,7 @@ public static class SiloHostExtensions
     /// </summary>
     /// <exception cref="InvalidOperationException">A setting is missing or invalid; the message names it.</exception>
     /// <exception cref="StoreFolderInUseException">One node over a local folder that another server or CLI runs hold.</exception>
+    /// <exception cref="StoreFolderLockException">One node over a local folder whose lock cannot be written.</exception>
     public static async Task<ClusterHostingOptions> AddAnomalyClusteringSiloAsync(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -34,7 +35,8 @@ public static class SiloHostExtensions
             // state files. Held until the host stops (registered before the silo, so it is released after the silo stopped),
             // and by the system until the process ends, however it ends.
             var folderLock = StoreFolderLock.TakeExclusive(local.RootFolder);
-            builder.Services.AddHostedService(_ => new StoreFolderLockRelease(folderLock));
+            builder.Services.AddHostedService(services =>
+                new StoreFolderLockRelease(folderLock, services.GetRequiredService<ILogger<StoreFolderLockRelease>>()));
         }
         builder.Services.AddSingleton(store);
         builder.AddServiceDefaults();

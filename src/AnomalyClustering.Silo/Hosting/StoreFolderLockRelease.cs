@@ -4,12 +4,22 @@ namespace AnomalyClustering.Silo.Hosting;
 
 /// <summary>
 /// Releases a one-node server's lock of its store folder (<see cref="StoreFolderLock"/>) when the host stops or is disposed,
-/// so that a server started again in the same process (tests, a restart in place) can take it.
+/// so that a server started again in the same process (tests, a restart in place) can take it; and says at start when .NET's
+/// file locking is off, for then the lock keeps no second server or CLI run out.
 /// </summary>
-internal sealed class StoreFolderLockRelease(StoreFolderLock held) : IHostedService, IDisposable
+internal sealed partial class StoreFolderLockRelease(StoreFolderLock held, ILogger<StoreFolderLockRelease> logger) : IHostedService, IDisposable
 {
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Warned, not refused: operators turn locking off on purpose (file systems without flock, e.g. some NFS mounts), and
+        // one server per folder still holds when they keep to it.
+        if (StoreFolderLock.FileLockingIsOff())
+        {
+            LogLockingOff(logger, StoreFolderLock.FileLockingVariable, StoreFolderLock.FileLockingSwitch);
+        }
+        return Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken)
@@ -20,4 +30,7 @@ internal sealed class StoreFolderLockRelease(StoreFolderLock held) : IHostedServ
 
     /// <inheritdoc />
     public void Dispose() => held.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File locking is off in this process ({Variable} or the AppContext switch {Switch}): the store folder's lock keeps no second server or CLI run out, and two of them on one folder would resume the same jobs and write the same files. Run one server per folder and no CLI run on it, or turn locking back on over a local file system")]
+    private static partial void LogLockingOff(ILogger logger, string variable, string @switch);
 }
