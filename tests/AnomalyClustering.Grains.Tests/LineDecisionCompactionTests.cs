@@ -263,6 +263,51 @@ public sealed class LineDecisionCompactionTests
     }
 
     [Fact]
+    public async Task APageFromSinceInACompactedHourSkipsTheRowGroupsBeforeItUndecoded()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new ByteCountingStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-since")));
+        var prefix = $"lines/_/compact-since-{Guid.NewGuid():N}/";
+        // 40 parts of 500 rows, each part's rows within 5 s (in journal order, not by time) and the parts 88 s apart: row
+        // groups of 1,000 rows whose decided_at rise from group to group. 56 minutes in is the last group, its 39th part.
+        var rows = await WritePartsAsync(store, prefix, Closed, parts: 40, rowsPerPart: 500, rowStep: TimeSpan.FromMilliseconds(10));
+        var since = Closed.AddMinutes(56);
+        (DateTimeOffset?, DateTimeOffset?)[] windows = [(since, null), (Closed.AddMinutes(30), Closed.AddMinutes(32)), (null, Closed.AddMinutes(2))];
+        int[] limits = [100, 1000];
+        var before = new List<List<Page>>();
+        foreach (var (from, until) in windows)
+        {
+            foreach (var limit in limits)
+            {
+                before.Add(await WalkAsync(store, prefix, limit, from, until));
+            }
+        }
+        Assert.Equal(rows.Where(d => d.DecidedAt >= since).Select(d => d.ImageId), before[0].SelectMany(page => page.Ids));
+        Assert.Equal(Closed, await new LineDecisionCompactor(store, prefix, NullLogger.Instance, rowGroupRows: 1000).CompactNextAsync(Closed, _ => false, cancel));
+        var compacted = Assert.Single(await EntriesAsync(store, LineBlobNames.DecisionHourFolder(prefix, Closed)));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(compacted.Name));
+        store.BytesRead = 0;
+
+        var page = await LineDecisionLog.PageAsync(store, prefix, since, null, 100, null, cancel);
+
+        // The footer and the last of 20 row groups, not the 19 before it: decoding them reads nearly the whole part.
+        Assert.InRange(store.BytesRead, 1, compacted.Size / 4);
+        Assert.Equal(rows.Where(d => d.DecidedAt >= since).Take(100).Select(Json), page.Decisions.Select(Json));
+        // The token names the row of the compacted part the next page starts at, counting the rows of the groups skipped.
+        var expectedNext = rows.FindIndex(d => d.ImageId == before[0][1].Ids[0]);
+        Assert.Equal($"{compacted.Name[LineBlobNames.Decisions(prefix).Length..]}|{expectedNext}", TokenText(page.Next!));
+        // Every window, walked and from every token given before the compaction: the same pages.
+        await AssertReadsAsBeforeAsync(store, prefix, windows, limits, before);
+    }
+
+    /// <summary>What a continuation token holds: a part's path under <c>decisions/</c>, a bar and a row.</summary>
+    private static string TokenText(string token)
+    {
+        var base64 = token.Replace('-', '+').Replace('_', '/');
+        return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=')));
+    }
+
+    [Fact]
     public async Task AnAppendIsAnsweredWhileACompactionIsHeldAtItsWrite()
     {
         var cancel = TestContext.Current.CancellationToken;
@@ -340,16 +385,21 @@ public sealed class LineDecisionCompactionTests
         return pages;
     }
 
-    /// <summary>Writes <paramref name="parts"/> parts of the hour as its flushes name them; returns their rows in log order.</summary>
-    internal static async Task<List<LineDecision>> WritePartsAsync(IBlobStore store, string prefix, DateTimeOffset hour, int parts, int rowsPerPart)
+    /// <summary>
+    /// Writes <paramref name="parts"/> parts of the hour as its flushes name them, a part's rows <paramref name="rowStep"/>
+    /// apart (a second unless given); returns their rows in log order.
+    /// </summary>
+    internal static async Task<List<LineDecision>> WritePartsAsync(
+        IBlobStore store, string prefix, DateTimeOffset hour, int parts, int rowsPerPart, TimeSpan? rowStep = null)
     {
+        var step = rowStep ?? TimeSpan.FromSeconds(1);
         var logged = new List<LineDecision>();
         for (var p = 0; p < parts; p++)
         {
             var at = hour.AddMinutes(p * 59.0 / parts);
             // The part's rows in journal order: the last decided first.
             var rows = Enumerable.Range(0, rowsPerPart)
-                .Select(r => Decision($"{hour:HH}-{p:D2}-{r}", at.AddSeconds(r == 0 ? rowsPerPart : r)))
+                .Select(r => Decision($"{hour:HH}-{p:D2}-{r}", at + step * (r == 0 ? rowsPerPart : r)))
                 .ToList();
             using var content = new MemoryStream();
             await LineDecisionParquet.WriteAsync(rows, content, TestContext.Current.CancellationToken);

@@ -28,7 +28,7 @@ public sealed class InvalidLineDecisionQueryException(string message, string par
 /// that holds their rows in log order and names them: the parts it replaces are ignored while they are still listed, and a
 /// token into one of them goes on at the same row of the compacted part, so pages and tokens read the same before and
 /// after a compaction too. A compacted part is read seekable: a page fetches its footer and the row groups it decodes, not the
-/// hour's part.
+/// hour's part, and does not decode the groups whose range of <c>decided_at</c> lies outside its window.
 /// </summary>
 public static partial class LineDecisionLog
 {
@@ -154,7 +154,7 @@ public static partial class LineDecisionLog
                 await using (file)
                 {
                     var fromRow = cursor is not null && part == cursor.Part ? cursor.Row : 0;
-                    await foreach (var (r, decision) in RowsOfPartAsync(file, buffered.GetValueOrDefault(part), fromRow, cancellationToken).ConfigureAwait(false))
+                    await foreach (var (r, decision) in RowsOfPartAsync(file, buffered.GetValueOrDefault(part), fromRow, since, until, cancellationToken).ConfigureAwait(false))
                     {
                         if ((since is { } lower && decision.DecidedAt < lower) || (until is { } upper && decision.DecidedAt >= upper))
                         {
@@ -174,17 +174,20 @@ public static partial class LineDecisionLog
 
     /// <summary>
     /// A part's rows from row <paramref name="from"/> on: the stored part's (<paramref name="file"/>, null when it is only
-    /// buffered), decoded a row group at a time as the page needs them, then the buffered rows of its name after them.
+    /// buffered), decoded a row group at a time as the page needs them (a group whose range of decided_at the part states
+    /// lies outside the window [<paramref name="since"/>, <paramref name="until"/>) not at all), then the buffered rows of
+    /// its name after them.
     /// A buffered part of a stored part's name: the flush wrote it after the buffer was read (the stored part holds the rows
     /// read from the buffer, and maybe more), or a write whose answer was lost wrote its first rows (the buffer's further
     /// rows follow them).
     /// </summary>
     private static async IAsyncEnumerable<(int Row, LineDecision Decision)> RowsOfPartAsync(
-        LineDecisionPartFile? file, List<(int Row, LineDecision Decision)>? fromBuffer, int from, [EnumeratorCancellation] CancellationToken cancellationToken)
+        LineDecisionPartFile? file, List<(int Row, LineDecision Decision)>? fromBuffer, int from, DateTimeOffset? since, DateTimeOffset? until,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (file is not null)
         {
-            await foreach (var row in file.RowsFromAsync(from, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in file.RowsFromAsync(from, since, until, cancellationToken).ConfigureAwait(false))
             {
                 yield return row;
             }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using AnomalyClustering.Storage;
 using Parquet;
@@ -21,6 +23,14 @@ public static class LineDecisionParquet
         "distances", "ward_increases", "margin", "acceptance_radius", "novelty_score", "error_reason", "error_message",
     ];
 
+    /// <summary>
+    /// The key-value metadata of a part written as row groups that gives each group's earliest and latest <c>decided_at</c>
+    /// (UTC ticks, <c>min-max;</c> per group, in group order), so that a page with a time window skips the groups outside it
+    /// undecoded. Parquet's own column statistics are not used: Parquet.Net (6.1) writes those of this nanosecond timestamp
+    /// column in milliseconds, truncated, and reads them back as a bare integer.
+    /// </summary>
+    public const string DecidedAtRangesKey = "anomaly_clustering.decided_at_ranges";
+
     /// <summary>Writes <paramref name="decisions"/> as one row group to <paramref name="destination"/>.</summary>
     public static async Task WriteAsync(IReadOnlyList<LineDecision> decisions, Stream destination, CancellationToken cancellationToken = default)
     {
@@ -33,7 +43,8 @@ public static class LineDecisionParquet
 
     /// <summary>
     /// Writes each list of <paramref name="rowGroups"/> as a row group of one file, as the lists come (one list in memory at
-    /// a time), then the key-value metadata <paramref name="metadata"/> answers once every group is written.
+    /// a time), then the key-value metadata <paramref name="metadata"/> answers once every group is written, and each group's
+    /// range of <c>decided_at</c> (<see cref="DecidedAtRangesKey"/>).
     /// </summary>
     public static async Task WriteAsync(
         IAsyncEnumerable<IReadOnlyList<LineDecision>> rowGroups, Stream destination, Func<IReadOnlyDictionary<string, string>> metadata,
@@ -43,12 +54,16 @@ public static class LineDecisionParquet
         ArgumentNullException.ThrowIfNull(metadata);
         var fields = new Fields();
         await using var writer = await ParquetWriter.CreateAsync(fields.Schema, destination, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var ranges = new StringBuilder();
         await foreach (var group in rowGroups.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             await WriteGroupAsync(writer, fields, group, cancellationToken).ConfigureAwait(false);
+            var min = group.Count == 0 ? 0 : group.Min(d => d.DecidedAt.UtcTicks);
+            var max = group.Count == 0 ? 0 : group.Max(d => d.DecidedAt.UtcTicks);
+            ranges.Append(CultureInfo.InvariantCulture, $"{min}-{max};");
         }
         // The footer, which holds the metadata, is written when the writer is disposed.
-        writer.CustomMetadata = metadata().ToDictionary();
+        writer.CustomMetadata = new Dictionary<string, string>(metadata()) { [DecidedAtRangesKey] = ranges.ToString() };
     }
 
     private static async Task WriteGroupAsync(ParquetWriter writer, Fields fields, IReadOnlyList<LineDecision> decisions, CancellationToken cancellationToken)
@@ -96,6 +111,33 @@ public static class LineDecisionParquet
             decisions.AddRange(await ReadGroupAsync(reader, g, cancellationToken).ConfigureAwait(false));
         }
         return decisions;
+    }
+
+    /// <summary>
+    /// The earliest and latest <c>decided_at</c> of each row group of a part written as row groups (a compacted part), in
+    /// group order, as the part's key-value metadata <see cref="DecidedAtRangesKey"/> states them; null where it has none
+    /// (a part as a flush wrote it, one written before the key existed) or the list is not one range per group, so that the
+    /// caller decodes every group it reaches, as it would without them.
+    /// </summary>
+    internal static IReadOnlyList<(DateTimeOffset Min, DateTimeOffset Max)>? DecidedAtRanges(ParquetReader reader)
+    {
+        if (!reader.CustomMetadata.TryGetValue(DecidedAtRangesKey, out var text))
+        {
+            return null;
+        }
+        var ranges = new List<(DateTimeOffset Min, DateTimeOffset Max)>(reader.RowGroupCount);
+        foreach (var range in text.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var bounds = range.Split('-');
+            if (bounds.Length != 2
+                || !long.TryParse(bounds[0], NumberStyles.None, CultureInfo.InvariantCulture, out var min) || min > DateTime.MaxValue.Ticks
+                || !long.TryParse(bounds[1], NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max > DateTime.MaxValue.Ticks)
+            {
+                return null;
+            }
+            ranges.Add((new DateTimeOffset(min, TimeSpan.Zero), new DateTimeOffset(max, TimeSpan.Zero)));
+        }
+        return ranges.Count == reader.RowGroupCount ? ranges : null;
     }
 
     /// <summary>The rows of row group <paramref name="g"/> of a part, in file order.</summary>

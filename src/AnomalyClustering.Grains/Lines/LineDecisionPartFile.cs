@@ -10,18 +10,21 @@ namespace AnomalyClustering.Grains.Lines;
 /// so that a page in a compacted part (an hour's rows, in groups of <see cref="LineDecisionCompactor.RowGroupRows"/>)
 /// decodes the groups it needs, not the hour. A compacted part is opened seekable (<see cref="IBlobStore.OpenSeekableReadAsync"/>),
 /// so that a page fetches its footer and the groups it decodes, not the hour's part (tens of MB for a fast line); a part as a
-/// flush wrote it is small, and is read whole in one request.
+/// flush wrote it is small, and is read whole in one request. A page with a time window skips, without decoding, the groups
+/// whose range of <c>decided_at</c> the footer gives lies outside it.
 /// </summary>
 internal sealed class LineDecisionPartFile : IAsyncDisposable
 {
     private readonly Stream _content;
     private readonly ParquetReader _reader;
+    private readonly IReadOnlyList<(DateTimeOffset Min, DateTimeOffset Max)>? _decidedAtRanges;
 
     private LineDecisionPartFile(Stream content, ParquetReader reader)
     {
         _content = content;
         _reader = reader;
         RowCount = Enumerable.Range(0, reader.RowGroupCount).Sum(g => checked((int)reader.RowGroups[g].RowCount));
+        _decidedAtRanges = LineDecisionParquet.DecidedAtRanges(reader);
     }
 
     /// <summary>The part's rows.</summary>
@@ -50,14 +53,21 @@ internal sealed class LineDecisionPartFile : IAsyncDisposable
         }
     }
 
-    /// <summary>The rows from <paramref name="fromRow"/> on, each with its row number, decoding a row group only when the caller reaches it.</summary>
-    public async IAsyncEnumerable<(int Row, LineDecision Decision)> RowsFromAsync(int fromRow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The rows from <paramref name="fromRow"/> on, each with its row number, decoding a row group only when the caller
+    /// reaches it. A group whose range of <c>decided_at</c> (<see cref="LineDecisionParquet.DecidedAtRangesKey"/>, in a
+    /// compacted part's footer) is all before <paramref name="since"/> or at or after <paramref name="until"/> (the caller's
+    /// window; either may be null) is not decoded, and none of its rows is given: the caller would drop them all. Rows are in log order, not by time, so groups are skipped by their own min and max alone;
+    /// row numbers count the skipped groups' rows, so a token names the same row as without the skip.
+    /// </summary>
+    public async IAsyncEnumerable<(int Row, LineDecision Decision)> RowsFromAsync(
+        int fromRow, DateTimeOffset? since, DateTimeOffset? until, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var first = 0;
         for (var g = 0; g < _reader.RowGroupCount; g++)
         {
             var count = checked((int)_reader.RowGroups[g].RowCount);
-            if (first + count > fromRow)
+            if (first + count > fromRow && !IsOutside(g, since, until))
             {
                 var rows = await LineDecisionParquet.ReadGroupAsync(_reader, g, cancellationToken).ConfigureAwait(false);
                 for (var r = Math.Max(0, fromRow - first); r < rows.Count; r++)
@@ -68,6 +78,11 @@ internal sealed class LineDecisionPartFile : IAsyncDisposable
             first += count;
         }
     }
+
+    /// <summary>Whether row group <paramref name="g"/>'s range of <c>decided_at</c>, where the part states it, holds none of [<paramref name="since"/>, <paramref name="until"/>).</summary>
+    private bool IsOutside(int g, DateTimeOffset? since, DateTimeOffset? until) =>
+        _decidedAtRanges is { } ranges
+        && ((since is { } lower && ranges[g].Max < lower) || (until is { } upper && ranges[g].Min >= upper));
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
