@@ -47,21 +47,10 @@ public sealed class AtomicFileGrainStorage(string folder, Serializer serializer)
         await CheckETagAsync(path, grainState.ETag, cancellationToken).ConfigureAwait(false);
         var etag = Guid.NewGuid().ToString("N");
         Directory.CreateDirectory(folder);
-        await WriteTemporaryAsync(TemporaryOf(path), etag, grainState.State, cancellationToken).ConfigureAwait(false);
-        File.Move(TemporaryOf(path), path, overwrite: true);
+        await AtomicFile.ReplaceAsync(path, [Encoding.ASCII.GetBytes(etag + "\n"), serializer.SerializeToArray(grainState.State)], cancellationToken)
+            .ConfigureAwait(false);
         grainState.ETag = etag;
         grainState.RecordExists = true;
-    }
-
-    private async Task WriteTemporaryAsync<T>(string temporary, string etag, T state, CancellationToken cancellationToken)
-    {
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true))
-        {
-            await file.WriteAsync(Encoding.ASCII.GetBytes(etag + "\n"), cancellationToken).ConfigureAwait(false);
-            await file.WriteAsync(serializer.SerializeToArray(state), cancellationToken).ConfigureAwait(false);
-            // On the disk before the rename, so that a power cut cannot leave the new name on unwritten data.
-            file.Flush(flushToDisk: true);
-        }
     }
 
     /// <inheritdoc />
@@ -74,7 +63,7 @@ public sealed class AtomicFileGrainStorage(string folder, Serializer serializer)
         var path = PathOf(stateName, grainId);
         await CheckETagAsync(path, grainState.ETag, cancellationToken).ConfigureAwait(false);
         File.Delete(path);
-        File.Delete(TemporaryOf(path));
+        File.Delete(AtomicFile.TemporaryOf(path));
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
@@ -113,8 +102,6 @@ public sealed class AtomicFileGrainStorage(string folder, Serializer serializer)
         var head = new byte[ETagLength + 1];
         return head[..file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
     }
-
-    private static string TemporaryOf(string path) => path + ".tmp";
 
     /// <summary>One file per state of a grain: a hash of both, so any grain id makes a valid file name.</summary>
     private string PathOf(string stateName, GrainId grainId) =>

@@ -113,7 +113,7 @@ public sealed class FileReminderTable(string folder, ILogger<FileReminderTable>?
             }
             var path = PathOf(grainId, reminderName);
             File.Delete(path);
-            File.Delete(TemporaryOf(path));
+            File.Delete(AtomicFile.TemporaryOf(path));
             rows.Remove((grainId, reminderName));
             return true;
         }
@@ -138,7 +138,7 @@ public sealed class FileReminderTable(string folder, ILogger<FileReminderTable>?
                 File.Delete(PathOf(grain, name));
             }
             // And what a cancelled or failed write left beside them, so that the folder is empty.
-            foreach (var temporary in Directory.EnumerateFiles(folder, "*" + Extension + ".tmp"))
+            foreach (var temporary in Directory.EnumerateFiles(folder, AtomicFile.TemporaryOf("*" + Extension)))
             {
                 File.Delete(temporary);
             }
@@ -186,7 +186,7 @@ public sealed class FileReminderTable(string folder, ILogger<FileReminderTable>?
             }
             Directory.CreateDirectory(folder);
             var rows = new Dictionary<(GrainId Grain, string Name), ReminderEntry>();
-            foreach (var temporary in Directory.EnumerateFiles(folder, "*" + Extension + ".tmp"))
+            foreach (var temporary in Directory.EnumerateFiles(folder, AtomicFile.TemporaryOf("*" + Extension)))
             {
                 File.Delete(temporary);
             }
@@ -218,23 +218,13 @@ public sealed class FileReminderTable(string folder, ILogger<FileReminderTable>?
     {
         Directory.CreateDirectory(folder);
         var path = PathOf(row.GrainId, row.ReminderName);
-        var temporary = TemporaryOf(path);
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 4096, useAsync: true))
-        {
-            await file.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(StoredReminder.Of(row)), cancellationToken).ConfigureAwait(false);
-            // On the disk before the rename, so that a power cut cannot leave the new name on unwritten data (the rename
-            // itself may still be lost with it: the folder is not flushed).
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
+        await AtomicFile.ReplaceAsync(path, [JsonSerializer.SerializeToUtf8Bytes(StoredReminder.Of(row))], cancellationToken).ConfigureAwait(false);
     }
 
     private static ReminderEntry Copy(ReminderEntry row) => new()
     {
         GrainId = row.GrainId, ReminderName = row.ReminderName, StartAt = row.StartAt, Period = row.Period, ETag = row.ETag,
     };
-
-    private static string TemporaryOf(string path) => path + ".tmp";
 
     /// <summary>A hash of the grain and the name, so that any grain id and reminder name make a valid file name.</summary>
     private string PathOf(GrainId grainId, string reminderName) =>

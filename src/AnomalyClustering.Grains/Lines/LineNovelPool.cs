@@ -154,10 +154,6 @@ public sealed class LineNovelPool(IBlobStore store, LineCatalogStore catalogs, s
     /// <summary>The newest recluster's proposals, or null before the first.</summary>
     public Task<NovelProposalSet?> ProposalsAsync(CancellationToken cancellationToken) => ReadJsonAsync<NovelProposalSet>(ProposalsBlob, cancellationToken);
 
-    /// <summary>The newest recluster that failed (<c>novel/recluster-failure.json</c>), or null when none has.</summary>
-    public async Task<NovelReclusterFailure?> LastFailureAsync(CancellationToken cancellationToken) =>
-        (await FailuresAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault();
-
     /// <summary>
     /// The stored failures (<c>novel/recluster-failure.json</c>), newest first; empty when none has failed. A file of the
     /// earlier format, one failure, is read as a list of it.
