@@ -3,7 +3,6 @@ using AnomalyClustering.Grains.Lines;
 using AnomalyClustering.Storage;
 using AnomalyClustering.Testing;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,7 +22,7 @@ public sealed class LineDecisionAzureReadTests(AzuriteFixture azurite) : IClassF
             Assert.Skip(azurite.SkipReason);
         }
         var cancel = TestContext.Current.CancellationToken;
-        var downloaded = new DownloadCounter();
+        var downloaded = new BlobDownloadCounter();
         var options = AzureBlobStore.CreateClientOptions();
         options.AddPolicy(downloaded, HttpPipelinePosition.PerRetry);
         var container = new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient("decisions-" + Guid.NewGuid().ToString("N")[..12]);
@@ -49,25 +48,5 @@ public sealed class LineDecisionAzureReadTests(AzuriteFixture azurite) : IClassF
         // read whole would be its size. (These rows compress far better than a real line's, whose part is ten times larger
         // for the same footer and ranges.)
         Assert.InRange(downloaded.Bytes, 1, compacted.Size / 3);
-    }
-
-    /// <summary>Sums the bodies of the blob downloads the client receives.</summary>
-    private sealed class DownloadCounter : HttpPipelineSynchronousPolicy
-    {
-        private long _bytes;
-
-        public long Bytes
-        {
-            get => Interlocked.Read(ref _bytes);
-            set => Interlocked.Exchange(ref _bytes, value);
-        }
-
-        public override void OnReceivedResponse(HttpMessage message)
-        {
-            if (message.Request.Method == RequestMethod.Get && message.Response.Headers.ContentLength is { } length)
-            {
-                Interlocked.Add(ref _bytes, length);
-            }
-        }
     }
 }

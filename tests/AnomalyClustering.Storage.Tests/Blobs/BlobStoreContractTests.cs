@@ -351,7 +351,7 @@ public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : BlobSt
         {
             Assert.Skip(azurite.SkipReason);
         }
-        var downloaded = new DownloadCounter();
+        var downloaded = new BlobDownloadCounter();
         var options = AzureBlobStore.CreateClientOptions();
         options.AddPolicy(downloaded, HttpPipelinePosition.PerRetry);
         var container = new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient("seek-" + Guid.NewGuid().ToString("N")[..12]);
@@ -377,26 +377,6 @@ public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : BlobSt
 
         // The ranges read, each in buffers of AzureBlobStore.SeekableReadBufferBytes (256 KiB): well under 2 MiB, not the blob's 12.
         Assert.InRange(downloaded.Bytes, 300_000, 2 * mebibyte + 50_000);
-    }
-
-    /// <summary>Sums the bodies of the blob downloads the client receives.</summary>
-    private sealed class DownloadCounter : HttpPipelineSynchronousPolicy
-    {
-        private long _bytes;
-
-        public long Bytes
-        {
-            get => Interlocked.Read(ref _bytes);
-            set => Interlocked.Exchange(ref _bytes, value);
-        }
-
-        public override void OnReceivedResponse(HttpMessage message)
-        {
-            if (message.Request.Method == RequestMethod.Get && message.Response.Headers.ContentLength is { } length)
-            {
-                Interlocked.Add(ref _bytes, length);
-            }
-        }
     }
 
     /// <summary>Counts the requests the client sends.</summary>
