@@ -18,8 +18,8 @@ public sealed class EmbeddedJobStorageTests
         using var folder = new TempFolder();
         var defaults = new ClusteringJobOptions();
         var cancellation = TestContext.Current.CancellationToken;
-        await using var first = await EmbeddedCluster.StartAsync(folder.Path, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellation);
-        await using var second = await EmbeddedCluster.StartAsync(folder.Path, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellation);
+        await using var first = await EmbeddedCluster.StartAsync(folder.Path, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, TextWriter.Null, cancellation);
+        await using var second = await EmbeddedCluster.StartAsync(folder.Path, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, TextWriter.Null, cancellation);
 
         // Both registries record at once, as the coordinators of two runs do at each state change.
         await Task.WhenAll(Enumerable.Range(0, 200).Select(i => (i % 2 == 0 ? first : second).Client.GetGrain<IJobRegistryGrain>(0)

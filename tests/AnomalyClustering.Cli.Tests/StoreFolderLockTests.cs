@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using AnomalyClustering.Cli.Demo;
 using AnomalyClustering.Grains.Hosting;
 
 namespace AnomalyClustering.Cli.Tests;
@@ -6,7 +7,8 @@ namespace AnomalyClustering.Cli.Tests;
 /// <summary>
 /// The lock of a local-folder store (<see cref="StoreFolderLock"/>): CLI runs share it (several at once on one store, as
 /// before), a server takes it alone, and whoever is refused is told who holds it; a lock that cannot be written is said to
-/// be so (the folder and the cause), never "in use", and leaves nothing locked.
+/// be so (the folder and the cause), never "in use", and leaves nothing locked; a CLI run with .NET's file locking off, whose
+/// lock then keeps no server out, says so.
 /// </summary>
 public sealed class StoreFolderLockTests
 {
@@ -97,6 +99,30 @@ public sealed class StoreFolderLockTests
 
         Directory.Delete(blocker);
         using var server = StoreFolderLock.TakeExclusive(folder.Path);
+    }
+
+    [Fact]
+    public void ACliRunWithFileLockingOffSaysSoOnceOnStandardError()
+    {
+        // Windows' share modes are not turned off by the variable (StoreFolderLock.FileLockingIsOff).
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "the variable turns off file locking on Unix only");
+        using var folder = new TempFolder();
+        var images = folder.Combine("images");
+        SyntheticImages.Write(images, DefectType.Good, 2, seed: 1);
+        SyntheticImages.Write(images, DefectType.Hole, 2, seed: 2);
+        string[] run = ["cluster", images, "-k", "2", "--store", folder.Combine("store"), "--pretrain-dim", "64", "--target-dim", "64", "--tau", "0.5"];
+
+        // A child process: the variable is read per process, and this one's other tests must keep their locking.
+        var lockingOff = CliRun.Executable(new Dictionary<string, string> { [StoreFolderLock.FileLockingVariable] = "1" }, [.. run, "-o", folder.Combine("off")]);
+        var lockingOn = CliRun.Executable([.. run, "-o", folder.Combine("on")]);
+
+        Assert.True(lockingOff.ExitCode == 0, lockingOff.Error);
+        var warning = Assert.Single(lockingOff.Error.Split('\n'), line => line.Contains("file locking is off", StringComparison.OrdinalIgnoreCase));
+        Assert.StartsWith("warning: ", warning, StringComparison.Ordinal);
+        Assert.Contains(StoreFolderLock.FileLockingVariable, warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("file locking is off", lockingOff.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.True(lockingOn.ExitCode == 0, lockingOn.Error);
+        Assert.DoesNotContain("file locking is off", lockingOn.Error + lockingOn.Output, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

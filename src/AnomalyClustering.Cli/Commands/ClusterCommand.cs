@@ -151,7 +151,7 @@ internal static class ClusterCommand
         async Task<ClusteringResult> RunAsync()
         {
             var folder = storeFolder ?? EmbeddedCluster.DefaultStoreFolder;
-            await using var cluster = await EmbeddedCluster.StartAsync(folder, runtime, options.BatchSize, options.ClusteringMemoryBudgetBytes, cancellationToken)
+            await using var cluster = await EmbeddedCluster.StartAsync(folder, runtime, options.BatchSize, options.ClusteringMemoryBudgetBytes, cliConsole.Error, cancellationToken)
                 .ConfigureAwait(false);
             // Opening the backbone before any work turns a missing model or GPU into the CLI's usual typed error.
             cluster.Backbones.Get(description.ToJson());

@@ -106,7 +106,7 @@ internal static class EvalCommand
         EmbeddedCluster? cluster = null;
         EmbeddedCluster StartCluster()
         {
-            var started = EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, plan.Options.ClusteringMemoryBudgetBytes, cancellationToken).GetAwaiter().GetResult();
+            var started = EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, plan.Options.ClusteringMemoryBudgetBytes, console.Error, cancellationToken).GetAwaiter().GetResult();
             try
             {
                 started.Backbones.Get(plan.Backbone.ToJson());

@@ -93,7 +93,7 @@ internal static class StoreCommand
                 return CliExitCodes.Success;
             }
             var defaults = new ClusteringJobOptions();
-            await using var cluster = await EmbeddedCluster.StartAsync(folder, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellationToken)
+            await using var cluster = await EmbeddedCluster.StartAsync(folder, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, console.Error, cancellationToken)
                 .ConfigureAwait(false);
             foreach (var job in chosen)
             {

@@ -68,14 +68,17 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// threads, when set, also bound the images worked on at once (the CLI's <c>--threads</c>); its coordinator clusters within
     /// <paramref name="clusteringMemoryBudgetBytes"/> (the CLI's <c>--memory-budget</c>: here the user is the operator).
     /// The store's lock is held shared while the silo runs (<see cref="StoreFolderLock"/>): other CLI runs may use the store
-    /// at once, a server may not.
+    /// at once, a server may not; with .NET's file locking off, the lock keeps no server out, which is said on
+    /// <paramref name="warnings"/> (standard error).
     /// </summary>
     /// <exception cref="CliInputException">A server holds the store folder, or its lock cannot be written.</exception>
     public static async Task<EmbeddedCluster> StartAsync(
-        string storeFolder, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, CancellationToken cancellationToken)
+        string storeFolder, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, TextWriter warnings,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(warnings);
         var store = new LocalDirectoryBlobStore(storeFolder);
-        var folderLock = TakeStoreLock(store.RootFolder);
+        var folderLock = TakeStoreLock(store.RootFolder, warnings);
         try
         {
             var host = await StartHostAsync(store, runtime, batchSize, clusteringMemoryBudgetBytes, cancellationToken).ConfigureAwait(false);
@@ -90,13 +93,19 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
 
     /// <summary>
     /// The store's lock, shared with other CLI runs. A server that owns the folder would resume this run's jobs as its own
-    /// (and this run the server's), since both keep their job records there: the run is refused and told where to go.
+    /// (and this run the server's), since both keep their job records there: the run is refused and told where to go. Taken
+    /// with file locking off, it refuses nothing: the run goes on, warned as a server is (<see cref="StoreFolderLock.FileLockingOffWarning"/>).
     /// </summary>
-    private static StoreFolderLock TakeStoreLock(string storeFolder)
+    private static StoreFolderLock TakeStoreLock(string storeFolder, TextWriter warnings)
     {
         try
         {
-            return StoreFolderLock.TakeShared(storeFolder);
+            var taken = StoreFolderLock.TakeShared(storeFolder);
+            if (StoreFolderLock.FileLockingIsOff())
+            {
+                warnings.WriteLine($"warning: {StoreFolderLock.FileLockingOffWarning}.");
+            }
+            return taken;
         }
         catch (StoreFolderInUseException e)
         {

@@ -114,7 +114,7 @@ internal static class LineCreateCommand
             catalog = JobLineCatalog.Create(name, version, result, source, path, settings);
             var defaults = new ClusteringJobOptions();
             (var scoring, var bank, missing) = await LocalLineScoring.RecordAsync(name, version, result, source, given,
-                () => EmbeddedCluster.StartAsync(storeFolder, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellationToken),
+                () => EmbeddedCluster.StartAsync(storeFolder, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, console.Error, cancellationToken),
                 cancellationToken).ConfigureAwait(false);
             catalog = catalog with { Scoring = scoring, Source = catalog.Source with { ReferenceBank = bank ?? catalog.Source.ReferenceBank } };
         }

@@ -68,7 +68,7 @@ internal static class LineFeedCommand
                 $"line '{name}' version {catalog.Version} cannot decide new images here: its catalog does not record how its job processed images ('line create' said why: give it the job's --model, and keep the job's image folder where the result says); or make the line on a server from a job and feed it with --server.");
         }
         var defaults = new ClusteringJobOptions();
-        await using var cluster = await EmbeddedCluster.StartAsync(storePath, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, cancellationToken).ConfigureAwait(false);
+        await using var cluster = await EmbeddedCluster.StartAsync(storePath, new BackboneRuntimeOptions(), defaults.BatchSize, defaults.ClusteringMemoryBudgetBytes, console.Error, cancellationToken).ConfigureAwait(false);
         var embedded = new EmbeddedLineFeed(cluster, name);
         await FeedAsync(folder, watch, summary, embedded.DecideAsync, cancellationToken).ConfigureAwait(false);
         summary.Print(name, catalog.Version, embedded.Pending);

@@ -12,11 +12,9 @@ internal sealed partial class StoreFolderLockRelease(StoreFolderLock held, ILogg
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Warned, not refused: operators turn locking off on purpose (file systems without flock, e.g. some NFS mounts), and
-        // one server per folder still holds when they keep to it.
         if (StoreFolderLock.FileLockingIsOff())
         {
-            LogLockingOff(logger, StoreFolderLock.FileLockingVariable, StoreFolderLock.FileLockingSwitch);
+            LogLockingOff(logger);
         }
         return Task.CompletedTask;
     }
@@ -31,6 +29,6 @@ internal sealed partial class StoreFolderLockRelease(StoreFolderLock held, ILogg
     /// <inheritdoc />
     public void Dispose() => held.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "File locking is off in this process ({Variable} or the AppContext switch {Switch}): the store folder's lock keeps no second server or CLI run out, and two of them on one folder would resume the same jobs and write the same files. Run one server per folder and no CLI run on it, or turn locking back on over a local file system")]
-    private static partial void LogLockingOff(ILogger logger, string variable, string @switch);
+    [LoggerMessage(Level = LogLevel.Warning, Message = StoreFolderLock.FileLockingOffWarning)]
+    private static partial void LogLockingOff(ILogger logger);
 }
