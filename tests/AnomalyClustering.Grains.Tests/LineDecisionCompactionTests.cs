@@ -345,6 +345,165 @@ public sealed class LineDecisionCompactionTests
         Assert.Equal(rows.Append(late).Append(now).Select(Json), all.Decisions.Select(Json));
     }
 
+    [Fact]
+    public async Task ANewActivationGoesOnFromTheMarkerNotFromTheLogsFirstDay()
+    {
+        // The scan position was in memory only: each new activation of the log (a deactivation, a restart, a rebalance)
+        // listed the log again from its first day, four day folders a tick, before it reached an hour to compact.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-marker")));
+        var prefix = $"lines/_/compact-marker-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.Zero);
+        // Ten days with one part (nothing to compact), then a day with a busy hour.
+        var rowsOfDay = new List<List<LineDecision>>();
+        for (var d = 0; d < 10; d++)
+        {
+            rowsOfDay.Add(await WritePartsAsync(store, prefix, firstDay.AddDays(d), parts: 1, rowsPerPart: 2));
+        }
+        var busy = firstDay.AddDays(10);
+        rowsOfDay.Add(await WritePartsAsync(store, prefix, busy, parts: 3, rowsPerPart: 2));
+        var last = busy.AddHours(6);
+        var first = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+        var calls = 0;
+        DateTimeOffset? worked;
+        while ((worked = await first.CompactNextAsync(last, _ => false, cancel)) is null)
+        {
+            Assert.InRange(++calls, 1, 5);
+        }
+        Assert.Equal(busy, worked);
+        // The marker is written when it moves, not at every call: calls that find nothing new leave it.
+        var markerWrites = store.PutsOf(Marker(prefix));
+        Assert.Null(await first.CompactNextAsync(last, _ => false, cancel));
+        Assert.Null(await first.CompactNextAsync(last, _ => false, cancel));
+        Assert.Equal(markerWrites, store.PutsOf(Marker(prefix)));
+
+        // A later hour of the busy day fills up, and a decision days late lands as a second part of an hour before the marker.
+        var later = busy.AddHours(2);
+        var laterRows = await WritePartsAsync(store, prefix, later, parts: 4, rowsPerPart: 2);
+        var lateRows = await WritePartsAsync(store, prefix, firstDay.AddDays(2).AddMinutes(30), parts: 1, rowsPerPart: 1);
+        var listedBefore = Enumerable.Range(0, 10).Select(d => store.ListingsOf(DayFolder(prefix, firstDay.AddDays(d)))).ToList();
+
+        // A new activation: its first call compacts the later hour, and lists none of the days before the marker.
+        var second = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+        Assert.Equal(later, await second.CompactNextAsync(last, _ => false, cancel));
+        Assert.Equal(listedBefore, Enumerable.Range(0, 10).Select(d => store.ListingsOf(DayFolder(prefix, firstDay.AddDays(d)))));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, later)))));
+        // The first day that may need work: the busy day (every day before it has hours of one part).
+        Assert.Equal("2026-10-11", await MarkerTextAsync(store, prefix));
+        Assert.InRange(markerWrites, 1, 3);
+        // The late part is not compacted (the marker is past its day), and readers read it as any part.
+        Assert.Null(await second.CompactNextAsync(last, _ => false, cancel));
+        Assert.Equal(2, (await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, firstDay.AddDays(2)))).Count);
+        var expected = rowsOfDay.Take(3).SelectMany(rows => rows).Concat(lateRows).Concat(rowsOfDay.Skip(3).SelectMany(rows => rows)).Concat(laterRows);
+        Assert.Equal(expected.Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+        Assert.Equal(expected.Select(d => d.ImageId), (await WalkAsync(store, prefix, 3)).SelectMany(page => page.Ids));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not a day")]
+    [InlineData("2026-13-45")]
+    [InlineData("")]
+    [InlineData("2999-01-01")]
+    [InlineData("2020-01-01")]
+    public async Task AMarkerThatIsMissingOrNotToBeTrustedStartsTheScanAtTheLogsFirstDay(string? marker)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-badmarker")));
+        var prefix = $"lines/_/compact-badmarker-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.Zero);
+        var rows = new List<LineDecision>();
+        rows.AddRange(await WritePartsAsync(store, prefix, firstDay, parts: 1, rowsPerPart: 2));
+        // The second day's hour needs compacting.
+        rows.AddRange(await WritePartsAsync(store, prefix, firstDay.AddDays(1), parts: 3, rowsPerPart: 2));
+        for (var d = 2; d < 6; d++)
+        {
+            rows.AddRange(await WritePartsAsync(store, prefix, firstDay.AddDays(d), parts: 1, rowsPerPart: 2));
+        }
+        if (marker is not null)
+        {
+            using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(marker));
+            await store.PutAsync(Marker(prefix), content, overwrite: true, cancel);
+        }
+        Assert.Equal(rows.Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+
+        var last = firstDay.AddDays(6);
+        Assert.Equal(firstDay.AddDays(1), await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(last, _ => false, cancel));
+
+        // The scan moved past the first day: the marker now says so.
+        Assert.Equal("2026-10-02", await MarkerTextAsync(store, prefix));
+        Assert.Equal(rows.Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+    }
+
+    [Fact]
+    public async Task AMarkerWriteThatFailsLosesNothingAndIsMadeAgainByTheNextCall()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-markerfail")));
+        var prefix = $"lines/_/compact-markerfail-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.Zero);
+        await WritePartsAsync(store, prefix, firstDay, parts: 1, rowsPerPart: 2);
+        var busy = firstDay.AddDays(2);
+        await WritePartsAsync(store, prefix, busy, parts: 3, rowsPerPart: 2);
+        await WritePartsAsync(store, prefix, busy.AddHours(1), parts: 2, rowsPerPart: 2);
+        var last = busy.AddHours(6);
+        var compactor = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
+
+        // The marker cannot be written: the hour is compacted all the same, and the call says so.
+        store.FailPutsUnder = Marker(prefix);
+        Assert.Equal(busy, await compactor.CompactNextAsync(last, _ => false, cancel));
+        Assert.Null(await MarkerTextAsync(store, prefix));
+        store.FailPutsUnder = null;
+
+        // The next call writes it.
+        Assert.Equal(busy.AddHours(1), await compactor.CompactNextAsync(last, _ => false, cancel));
+        Assert.Equal("2026-10-03", await MarkerTextAsync(store, prefix));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, busy)))));
+    }
+
+    [Fact]
+    public async Task TheLinesDeletionDeletesTheCompactionMarkerTheLogGrainWrote()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-markerdeleted")));
+        var prefix = $"lines/_/compact-markerdeleted-{Guid.NewGuid():N}/";
+        // Two past days with a part each: the log grain's timer moves its scan past them and writes the marker.
+        var firstDay = HourOf(DateTimeOffset.UtcNow).AddDays(-3);
+        await WritePartsAsync(store, prefix, firstDay, parts: 1, rowsPerPart: 2);
+        await WritePartsAsync(store, prefix, firstDay.AddDays(1), parts: 1, rowsPerPart: 2);
+        await using var cluster = await OneSiloCluster.StartAsync(store, services => services.Configure<CoordinatorOptions>(
+            options => options.DecisionLogFlushInterval = TimeSpan.FromMilliseconds(100)));
+        var log = cluster.Client.GetGrain<ILineDecisionLogGrain>(prefix);
+        await log.Flush();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        while (!await store.ExistsAsync(Marker(prefix), timeout.Token))
+        {
+            await Task.Delay(25, timeout.Token);
+        }
+
+        // The line has no catalog: its log goes, the marker with it.
+        await log.LineDeleted();
+
+        Assert.Empty(await NamesAsync(store, LineBlobNames.Decisions(prefix)));
+        Assert.False(await store.ExistsAsync(Marker(prefix), cancel));
+    }
+
+    /// <summary>The compaction marker as docs/OPERATIONS.md names it.</summary>
+    private static string Marker(string prefix) => prefix + "decisions-compacted-before";
+
+    private static async Task<string?> MarkerTextAsync(IBlobStore store, string prefix)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(await store.ReadAllBytesAsync(Marker(prefix), cancellationToken: TestContext.Current.CancellationToken));
+        }
+        catch (BlobNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private static LineDecisionEntry Entry(LineDecision decision) => new(decision.ImageId, decision.DecidedAt, Json(decision));
 
     /// <summary>Walks every window again and takes every token walked before from its page on: the same pages.</summary>
@@ -440,10 +599,11 @@ public sealed class LineDecisionCompactionTests
         return names;
     }
 
-    /// <summary>A blob store whose writes or deletes under a prefix fail as a store that is away does, and that counts listings by prefix.</summary>
+    /// <summary>A blob store whose writes or deletes under a prefix fail as a store that is away does, and that counts listings by prefix and writes by name.</summary>
     private sealed class FlakyStore(IBlobStore inner) : IBlobStore
     {
         private readonly ConcurrentDictionary<string, int> _listings = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, int> _puts = new(StringComparer.Ordinal);
 
         public volatile string? FailPutsUnder;
         public volatile string? FailDeletesUnder;
@@ -453,10 +613,16 @@ public sealed class LineDecisionCompactionTests
 
         public int ListingsOf(string prefix) => _listings.GetValueOrDefault(prefix);
 
-        public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default) =>
-            FailPutsUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
+        /// <summary>The writes of blob <paramref name="name"/> asked for, failed ones included.</summary>
+        public int PutsOf(string name) => _puts.GetValueOrDefault(name);
+
+        public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
+        {
+            _puts.AddOrUpdate(name, 1, (_, count) => count + 1);
+            return FailPutsUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
                 ? throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name)
                 : inner.PutAsync(name, content, overwrite, cancellationToken);
+        }
 
         public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
         {

@@ -108,6 +108,13 @@ public static class LineBlobNames
     public static string CompactedDecisionPart(string linePrefix, DateTimeOffset at, string firstPartKey) =>
         DecisionHourFolder(linePrefix, at) + "part-" + firstPartKey + CompactedPartSuffix;
 
+    /// <summary>
+    /// The log's compaction marker: the first day (UTC, <c>yyyy-MM-dd</c>) that may still hold an hour to compact, so that a
+    /// new activation of the log goes on from there instead of listing the log from its first day. Outside
+    /// <see cref="Decisions"/>, so that paging the log (and Spark, DuckDB or pandas reading the folder) lists only parts.
+    /// </summary>
+    public static string DecisionCompactionMarker(string linePrefix) => linePrefix + "decisions-compacted-before";
+
     /// <summary>Whether a part's name (or path) is a compacted part's (<see cref="CompactedDecisionPart"/>).</summary>
     public static bool IsCompactedDecisionPart(string name) => name.EndsWith(CompactedPartSuffix, StringComparison.Ordinal);
 

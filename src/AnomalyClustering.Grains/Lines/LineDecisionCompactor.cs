@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text;
 using AnomalyClustering.Abstractions.Lines;
 using AnomalyClustering.Storage;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,16 @@ namespace AnomalyClustering.Grains.Lines;
 /// away in between leaves both, and readers (<see cref="LineDecisionLog"/>) ignore the replaced parts once the compacted
 /// one exists; the next call deletes them. A write whose answer was lost is found by the next call's listing. So each row
 /// is read once at every step, and a call repeated at any point changes nothing more.
+/// </para>
+/// <para>
+/// Where the scan has got to is kept in the store, so that a new activation of the log (after a deactivation, a silo
+/// restart, a rebalance) goes on from there rather than listing a year of day folders again: the marker
+/// (<see cref="LineBlobNames.DecisionCompactionMarker"/>) names the first day that may still hold an hour to compact. It
+/// moves past a day only when every hour of that day is compacted or has at most one part, and is written only when it
+/// moves; a write that fails is logged and made again at the next call. A marker that is missing, cannot be read as a
+/// day, or names a day the log cannot have reached yet is not trusted: the scan starts at the log's first day, as it did
+/// before there was one. A part that lands in a day before the marker (a decision of a day the scan has passed, later than
+/// the grace) is read as any part but not compacted.
 /// </para>
 /// <para>
 /// The log grain runs it in the background (<see cref="Start"/>), off its turn, so that appends and flushes go on while an
@@ -41,6 +52,10 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
 
     // The first day that may hold an hour to compact; null until the log's first part is found.
     private DateTime? _scanDay;
+
+    // The day the store's marker holds, as this activation read or wrote it, or the log's first day when the marker is not
+    // to be trusted (what a new activation would start from either way): the marker is written when _scanDay passes it.
+    private DateTime? _markedDay;
 
     // The compaction running in the background, until the grain's turn collects it; and what stops it on deactivation.
     private Task? _running;
@@ -119,11 +134,18 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
 
     private string Root => LineBlobNames.Decisions(linePrefix);
 
+    private string Marker => LineBlobNames.DecisionCompactionMarker(linePrefix);
+
+    // A marker is a day; a blob much larger is not one.
+    private const string MarkerFormat = "yyyy-MM-dd";
+    private const int MarkerMaxBytes = 64;
+
     /// <summary>
     /// Compacts the oldest hour up to <paramref name="lastClosedHour"/> (its start, UTC) that has more than one part, or
     /// finishes one whose replaced parts are still there; stops at the first hour <paramref name="isHeld"/> says the log
     /// still holds rows of (buffered, or a part write not answered), since a part of it may still come. Returns the hour
-    /// it worked on, or null when none needed it (within the days it listed).
+    /// it worked on, or null when none needed it (within the days it listed). A new activation's first call starts at the
+    /// marker's day; a call that moved past a day writes the marker.
     /// </summary>
     /// <exception cref="BlobStoreException">The store failed (away, a read or the compacted part's write): nothing is lost, call again later.</exception>
     /// <exception cref="InvalidDataException">A part of the hour is not a decision part.</exception>
@@ -131,7 +153,18 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
     {
         ArgumentNullException.ThrowIfNull(isHeld);
         var last = lastClosedHour.UtcDateTime;
-        _scanDay ??= await FirstDayAsync(cancellationToken).ConfigureAwait(false);
+        _scanDay ??= await StartDayAsync(last.Date, cancellationToken).ConfigureAwait(false);
+        var worked = await ScanAsync(last, isHeld, cancellationToken).ConfigureAwait(false);
+        await MarkScanDayAsync(cancellationToken).ConfigureAwait(false);
+        return worked;
+    }
+
+    /// <summary>
+    /// Lists at most <see cref="DaysListedPerCall"/> days from <see cref="_scanDay"/> on and compacts the first hour that
+    /// needs it (<see cref="CompactNextAsync"/>), moving <see cref="_scanDay"/> past each day it finds done.
+    /// </summary>
+    private async Task<DateTimeOffset?> ScanAsync(DateTime last, Func<DateTimeOffset, bool> isHeld, CancellationToken cancellationToken)
+    {
         for (var listed = 0; listed < DaysListedPerCall && _scanDay is { } day && day <= last.Date; listed++)
         {
             foreach (var (hour, parts) in await PartsOfDayAsync(day, cancellationToken).ConfigureAwait(false))
@@ -266,6 +299,81 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
         }
     }
 
+    /// <summary>
+    /// The day a new activation's scan starts at: the marker's, or the log's first day when the marker is missing, is not
+    /// to be trusted or is before that day (<see cref="ReadMarkerAsync"/>). Null when the log has no part (then there is
+    /// no marker to read either).
+    /// </summary>
+    /// <exception cref="BlobStoreUnavailableException">The store is away: the call fails, and the next one reads the marker again.</exception>
+    private async Task<DateTime?> StartDayAsync(DateTime lastClosedDay, CancellationToken cancellationToken)
+    {
+        if (await FirstDayAsync(cancellationToken).ConfigureAwait(false) is not { } first)
+        {
+            return null;
+        }
+        var marked = await ReadMarkerAsync(lastClosedDay, cancellationToken).ConfigureAwait(false);
+        _markedDay = marked is { } day && day > first ? day : first;
+        return _markedDay;
+    }
+
+    /// <summary>
+    /// The day the marker names, or null when there is none or it is not to be trusted: a blob that cannot be read (other
+    /// than the store being away), is not a <c>yyyy-MM-dd</c> day, or names a day after the one after
+    /// <paramref name="lastClosedDay"/> (the scan never moves past the last closed hour's day; a day of slack for the
+    /// clocks of the silos), which would skip days that may need work.
+    /// </summary>
+    private async Task<DateTime?> ReadMarkerAsync(DateTime lastClosedDay, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = Encoding.UTF8.GetString(await blobs.ReadAllBytesAsync(Marker, MarkerMaxBytes, cancellationToken).ConfigureAwait(false));
+        }
+        catch (BlobNotFoundException)
+        {
+            return null;
+        }
+        catch (BlobStoreException e) when (e is not BlobStoreUnavailableException)
+        {
+            LogMarkerUnreadable(logger, e, Marker, linePrefix);
+            return null;
+        }
+        if (!DateTime.TryParseExact(text.Trim(), MarkerFormat, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day)
+            || day > lastClosedDay.AddDays(1))
+        {
+            LogMarkerIgnored(logger, Marker, text.Length > 40 ? text[..40] : text, linePrefix);
+            return null;
+        }
+        return day;
+    }
+
+    /// <summary>
+    /// Writes the marker when the scan has moved past the day it holds (never otherwise: not every tick). A write that
+    /// fails is logged and made again at the end of the next call: until then a new activation starts at an earlier day,
+    /// which costs listings, never a day.
+    /// </summary>
+    private async Task MarkScanDayAsync(CancellationToken cancellationToken)
+    {
+        if (_scanDay is not { } day || (_markedDay is { } marked && day <= marked))
+        {
+            return;
+        }
+        // Stopped (a deactivation, or the line's deletion, which deletes the log's blobs once this call has ended): nothing
+        // is written after that.
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            using var content = new MemoryStream(Encoding.UTF8.GetBytes(day.ToString(MarkerFormat, CultureInfo.InvariantCulture)), writable: false);
+            await blobs.PutAsync(Marker, content, overwrite: true, cancellationToken).ConfigureAwait(false);
+            _markedDay = day;
+        }
+        catch (BlobStoreException e)
+        {
+            LogMarkerWriteFailed(logger, e, day, linePrefix);
+        }
+    }
+
     /// <summary>The day of the log's first part, or null when it has none.</summary>
     private async Task<DateTime?> FirstDayAsync(CancellationToken cancellationToken)
     {
@@ -311,6 +419,15 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Parts} decision parts ({Rows} decisions) of hour {Hour:u} of line {Line} into one")]
     private static partial void LogCompacted(ILogger logger, int parts, int rows, DateTimeOffset hour, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The compaction marker {Marker} of line {Line} could not be read; compaction scans the log from its first day")]
+    private static partial void LogMarkerUnreadable(ILogger logger, Exception exception, string marker, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The compaction marker {Marker} of line {Line} holds '{Text}', not a day the log can have reached; compaction scans the log from its first day")]
+    private static partial void LogMarkerIgnored(ILogger logger, string marker, string text, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not write its compaction marker (day {Day:yyyy-MM-dd}); the next compaction writes it, and a new activation meanwhile scans from an earlier day")]
+    private static partial void LogMarkerWriteFailed(ILogger logger, Exception exception, DateTime day, string line);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The decision log of line {Line} could not delete {Count} parts of hour {Hour:u} that its compacted part replaces; readers ignore them, the next compaction deletes them")]
     private static partial void LogDeleteFailed(ILogger logger, Exception exception, int count, DateTimeOffset hour, string line);

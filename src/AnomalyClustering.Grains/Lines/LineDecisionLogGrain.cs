@@ -34,8 +34,9 @@ namespace AnomalyClustering.Grains.Lines;
 /// Compaction: each flush tick then starts, in the background and unless one still runs, the merge of the parts of at most
 /// one closed hour (ended <see cref="CoordinatorOptions.DecisionLogCompactionGrace"/> ago, and holding none of the buffer's
 /// rows) into one part (<see cref="LineDecisionCompactor"/>, which says how a crash at any point loses and repeats nothing),
-/// the oldest first. Appends and flushes do not wait for it; while it runs, a flush leaves the rare batches of the hours it
-/// may work on buffered.
+/// the oldest first; how far it has got is kept in the store (<see cref="LineBlobNames.DecisionCompactionMarker"/>), so a
+/// new activation goes on from there. Appends and flushes do not wait for it; while it runs, a flush leaves the rare
+/// batches of the hours it may work on buffered. Deleting the line's log deletes the marker with the parts.
 /// </para>
 /// </summary>
 [RequiredSiloRole(SiloRoles.Coordinator)]
@@ -170,6 +171,8 @@ internal sealed partial class LineDecisionLogGrain(IBlobStore blobs, LineCatalog
         if (await catalogs.NewestAsync(LinePrefix, CancellationToken.None).ConfigureAwait(true) is null)
         {
             await blobs.DeletePrefixAsync(LineBlobNames.Decisions(LinePrefix)).ConfigureAwait(true);
+            // Outside the log's folder; a stopped compaction writes it no more.
+            await blobs.DeleteAsync(LineBlobNames.DecisionCompactionMarker(LinePrefix)).ConfigureAwait(true);
         }
         DeactivateOnIdle();
     }
