@@ -9,17 +9,22 @@ internal sealed record FeedFile(string Path, string Name, byte[] Bytes);
 internal sealed record LeftOutFile(string Name, string Reason, string Message);
 
 /// <summary>
-/// The files of a folder (and its visible sub-folders) that <c>line feed</c> sends, each once: image files by extension
+/// The files of a folder (and its visible sub-folders) that <c>line feed</c> sends: image files by extension
 /// (<see cref="ImageDatasetLayout.ImageExtensions"/>); any other file, or an empty or unreadable one, is left out with its
 /// reason, never skipped in silence. Watching, a file is taken once it has not changed for <see cref="SettleTime"/>, so that
-/// a camera's half-written file is not sent.
+/// a camera's half-written file is not sent, and taken again whenever its length or write time changes after that: an
+/// empty placeholder filled later, a file whose writer paused past the settle time, a name a camera reuses for a new
+/// picture. Sending a file again costs nothing twice: a line knows an image by the SHA-256 of its bytes, so the same
+/// bytes get their earlier decision.
 /// </summary>
 internal sealed class LineFeedFolder(string root)
 {
     /// <summary>How long a file must stay unchanged before a watching feed takes it.</summary>
     public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(1);
 
-    private readonly HashSet<string> taken = new(StringComparer.Ordinal);
+    // What each taken file looked like when it was taken; null for a file that is never taken again (not an image by its
+    // name, or not a regular file: its length and time say nothing of new content).
+    private readonly Dictionary<string, FileStamp?> taken = new(StringComparer.Ordinal);
 
     /// <summary>The files not taken before, in ordinal order of their names: those to send, and those left out.</summary>
     public (IReadOnlyList<FeedFile> Ready, IReadOnlyList<LeftOutFile> LeftOut) Next(bool watching)
@@ -30,13 +35,13 @@ internal sealed class LineFeedFolder(string root)
         foreach (var path in Files())
         {
             var name = System.IO.Path.GetRelativePath(root, path).Replace('\\', '/');
-            if (taken.Contains(name))
+            if (taken.TryGetValue(name, out var stamp) && (stamp is null || !watching || stamp == FileStamp.Of(path)))
             {
                 continue;
             }
             if (!ImageDatasetLayout.ImageExtensions.Contains(System.IO.Path.GetExtension(path).ToLowerInvariant()))
             {
-                taken.Add(name);
+                taken[name] = null;
                 leftOut.Add(new LeftOutFile(name, "unsupported-file",
                     $"not an image file of a kind read here ({string.Join(", ", ImageDatasetLayout.ImageExtensions)})"));
                 continue;
@@ -50,12 +55,14 @@ internal sealed class LineFeedFolder(string root)
                 // Asked before reading: a named pipe would block the read until something writes to it.
                 if (Datasets.ImageFileAccess.NotRegularProblem(path) is { } notRegular)
                 {
-                    taken.Add(name);
+                    taken[name] = null;
                     leftOut.Add(new LeftOutFile(name, "unreadable", notRegular));
                     continue;
                 }
+                // Stamped before the read: a write that lands during it changes the stamp, so the next pass reads again.
+                var before = FileStamp.Of(path);
                 var bytes = File.ReadAllBytes(path);
-                taken.Add(name);
+                taken[name] = before;
                 if (bytes.Length == 0)
                 {
                     leftOut.Add(new LeftOutFile(name, "empty", "the file is empty"));
@@ -65,11 +72,29 @@ internal sealed class LineFeedFolder(string root)
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                taken.Add(name);
+                taken[name] = FileStamp.Of(path);
                 leftOut.Add(new LeftOutFile(name, "unreadable", $"cannot read the file: {e.Message}"));
             }
         }
         return (ready, leftOut);
+    }
+
+    /// <summary>A file's length and last write time: when either changes, a watching feed takes the file again.</summary>
+    private sealed record FileStamp(long Length, DateTime WrittenUtc)
+    {
+        /// <summary>The file's stamp now; a file that vanished or cannot be asked gets one that matches no real file.</summary>
+        public static FileStamp Of(string path)
+        {
+            try
+            {
+                var info = new FileInfo(path);
+                return new FileStamp(info.Length, info.LastWriteTimeUtc);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new FileStamp(-1, DateTime.MinValue);
+            }
+        }
     }
 
     private IEnumerable<string> Files()
