@@ -8,7 +8,7 @@ using Orleans.Serialization;
 
 namespace AnomalyClustering.Cli.Tests;
 
-/// <summary>What 'store list' says of a kept job: the images done as the resume will find them.</summary>
+/// <summary>What 'store list' says of a kept job (the images done as the resume will find them), and which jobs are its.</summary>
 public sealed class StoredJobTests
 {
     [Fact]
@@ -49,5 +49,46 @@ public sealed class StoredJobTests
         var job = Assert.Single(await StoredJob.ListAsync(store, folder.Path, cancellation));
 
         Assert.Equal(0, job.ImagesDone);
+    }
+
+    [Fact]
+    public async Task AServersJobIsNeitherListedNorDroppedButALeftoverOfAnEmbeddedRunIs()
+    {
+        using var folder = new TempFolder();
+        var cancellation = TestContext.Current.CancellationToken;
+        var store = new LocalDirectoryBlobStore(folder.Path);
+        // A completed job that 'cluster --server' sent to a one-node server on this folder (an id of the CLI's prefix, as
+        // RemoteClusterRun makes them): its uploads and result in the blobs, its coordinator's state in the server's state folder.
+        var serverJob = $"{EmbeddedJobIdentity.Prefix}{Guid.CreateVersion7():N}";
+        var serverBlobs = new[] { JobBlobNames.UploadedImagesPrefix(serverJob) + "a.png", JobBlobNames.Result(serverJob), JobBlobNames.ImageOutcome(serverJob, 0) };
+        foreach (var blob in serverBlobs)
+        {
+            await store.PutAsync(blob, new MemoryStream([1, 2, 3]), cancellationToken: cancellation);
+        }
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        await new AtomicFileGrainStorage(ClusterHostingOptions.StateFolderOf(folder.Path), serializer).WriteStateAsync(
+            JobCoordinatorState.StateName, GrainId.Create(JobCoordinatorState.GrainTypeName, serverJob),
+            new GrainState<JobCoordinatorState>(new JobCoordinatorState { State = JobState.Completed, CreatedAt = DateTimeOffset.UtcNow }), cancellation);
+        // And a run of the embedded CLI that stopped during its upload.
+        var leftover = EmbeddedJobIdentity.Unique();
+        await store.PutAsync(JobBlobNames.UploadedImagesPrefix(leftover) + "b.png", new MemoryStream([4, 5]), cancellationToken: cancellation);
+
+        var listed = Assert.Single(await StoredJob.ListAsync(store, folder.Path, cancellation));
+        Assert.Equal(leftover, listed.Id);
+        var list = CliRun.InProcess("store", "list", "--store", folder.Path);
+        Assert.True(list.ExitCode == CliExitCodes.Success, list.Error);
+        Assert.DoesNotContain(serverJob, list.Output);
+        CliRun.InProcess("store", "drop", serverJob, "--store", folder.Path).AssertOneLineError(CliExitCodes.InputError, $"holds no job '{serverJob}'");
+
+        var drop = CliRun.InProcess("store", "drop", "--all", "--store", folder.Path);
+
+        Assert.True(drop.ExitCode == CliExitCodes.Success, drop.Error);
+        Assert.Contains($"dropped {leftover}", drop.Output);
+        Assert.DoesNotContain(serverJob, drop.Output);
+        Assert.False(await store.ExistsAsync(JobBlobNames.UploadedImagesPrefix(leftover) + "b.png", cancellation));
+        foreach (var blob in serverBlobs)
+        {
+            Assert.True(await store.ExistsAsync(blob, cancellation), $"{blob} was deleted");
+        }
     }
 }
