@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using AnomalyClustering.Cli.Demo;
+using AnomalyClustering.Grains.Hosting;
 
 namespace AnomalyClustering.Cli.Tests;
 
@@ -73,6 +74,45 @@ public sealed class LineNovelPoolCommandTests
         CliRun.InProcess(["line", "recluster", "nothing", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "does not exist");
         CliRun.InProcess(["line", "recluster", "plates", "--clusters", "9", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "between 1 and");
         CliRun.InProcess(["line", "recluster", "plates", "--clusters", "two", "--store", store]).AssertOneLineError(CliExitCodes.InputError, "--clusters is 'two'");
+    }
+
+    [Fact]
+    public void ReclusterAndNameAreRefusedOnAFolderAServerHoldsAsLineFeedIs()
+    {
+        using var folder = new TempFolder();
+        var store = folder.Combine("store");
+        CreateLine(folder, store, "plates", []);
+        var feed = folder.Combine("feed");
+        SyntheticImages.Write(Path.Combine(feed, "a"), DefectType.Scratch, 2, seed: 11);
+        SyntheticImages.Write(Path.Combine(feed, "b"), DefectType.Stain, 2, seed: 12);
+        var fed = CliRun.InProcess(["line", "feed", "plates", feed, "--store", store]);
+        Assert.True(fed.ExitCode == 0, fed.Error + fed.Output);
+        const string Refusal = "belongs to a running anomaly-clustering server";
+
+        // A server on the folder holds its lock exclusively for its whole life (its pool grain writes the same blobs).
+        using (StoreFolderLock.TakeExclusive(store))
+        {
+            var feedRefused = CliRun.InProcess(["line", "feed", "plates", feed, "--store", store]);
+            feedRefused.AssertOneLineError(CliExitCodes.InputError, Refusal);
+            var reclusterRefused = CliRun.InProcess(["line", "recluster", "plates", "--clusters", "2", "--store", store]);
+            reclusterRefused.AssertOneLineError(CliExitCodes.InputError, Refusal);
+            Assert.Equal(feedRefused.Error, reclusterRefused.Error);
+            Assert.False(File.Exists(Path.Combine(LineFolder(store, "plates"), "novel", "proposals.json")), "recluster wrote its proposals beside the server");
+        }
+        var reclustered = CliRun.InProcess(["line", "recluster", "plates", "--clusters", "2", "--store", store]);
+        Assert.True(reclustered.ExitCode == 0, reclustered.Error + reclustered.Output);
+        using (StoreFolderLock.TakeExclusive(store))
+        {
+            var nameRefused = CliRun.InProcess(["line", "name", "plates", "p1", "dent", "--store", store]);
+            nameRefused.AssertOneLineError(CliExitCodes.InputError, Refusal);
+            Assert.Equal(4, PooledImages(store, "plates").Count);
+        }
+        var named = CliRun.InProcess(["line", "name", "plates", "p1", "dent", "--store", store]);
+
+        Assert.True(named.ExitCode == 0, named.Error + named.Output);
+        Assert.Contains("version 2: proposal p1 is now the defect type dent", named.Output);
+        // Held for the command only: a server may take the folder once it ended.
+        using var server = StoreFolderLock.TakeExclusive(store);
     }
 
     [Fact]

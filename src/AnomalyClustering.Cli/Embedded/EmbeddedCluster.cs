@@ -95,8 +95,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// The store's lock, shared with other CLI runs. A server that owns the folder would resume this run's jobs as its own
     /// (and this run the server's), since both keep their job records there: the run is refused and told where to go. Taken
     /// with file locking off, it refuses nothing: the run goes on, warned as a server is (<see cref="StoreFolderLock.FileLockingOffWarning"/>).
+    /// Commands that write the store without a silo (<c>line recluster</c>, <c>line name</c>) take it too.
     /// </summary>
-    private static StoreFolderLock TakeStoreLock(string storeFolder, TextWriter warnings)
+    /// <exception cref="CliInputException">A server holds the store folder, or its lock cannot be written.</exception>
+    public static StoreFolderLock TakeStoreLock(string storeFolder, TextWriter warnings)
     {
         try
         {

@@ -16,7 +16,7 @@ internal static class LineNameCommand
         var name = new Argument<string>("name") { Description = "The line." };
         var proposal = new Argument<string>("proposal") { Description = "The proposal's id, as line recluster printed it (p1, p2, ...)." };
         var type = new Argument<string>("type") { Description = "The defect type's name (e.g. crack)." };
-        var connection = new LinePoolConnection();
+        var connection = new LinePoolConnection(console.Error);
         var command = new Command("name", "Name a proposal of the novel pool: it becomes a defect type of the line's next catalog version.") { name, proposal, type };
         connection.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>

@@ -8,10 +8,12 @@ namespace AnomalyClustering.Cli.Lines;
 
 /// <summary>
 /// Where <c>line recluster</c> and <c>line name</c> reach a line's novel pool: the local store (<c>--store</c>, no silo:
-/// one command at a time works on it) or a server (<c>--server</c>, through the line's pool grain), with the CLI's one-line
+/// one command at a time works on it, under the store's lock held shared as an embedded run holds it, so that a server's
+/// folder is refused and no server starts on it meanwhile) or a server (<c>--server</c>, through the line's pool grain), with the CLI's one-line
 /// errors for the pool's typed ones.
 /// </summary>
-internal sealed class LinePoolConnection
+/// <param name="warnings">Where a warning that the store's lock protects nothing is written (standard error).</param>
+internal sealed class LinePoolConnection(TextWriter warnings)
 {
     private readonly Option<string?> store = LineStoreOption.Create();
     private readonly RemoteOptionSet remote = new();
@@ -50,7 +52,11 @@ internal sealed class LinePoolConnection
         {
             throw new CliInputException("--token and --token-audience authenticate to a server; they go with --server.");
         }
-        var pool = new LocalLineStore(parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder).Pool(line);
+        var storeFolder = parseResult.GetValue(store) ?? EmbeddedCluster.DefaultStoreFolder;
+        // The pool grain of a server on the folder serialises the same changes (proposals, catalog versions, the pool's members):
+        // written beside it, they would be lost or clash.
+        using var folderLock = EmbeddedCluster.TakeStoreLock(storeFolder, warnings);
+        var pool = new LocalLineStore(storeFolder).Pool(line);
         try
         {
             return await local(pool).ConfigureAwait(false);

@@ -17,7 +17,7 @@ internal static class LineReclusterCommand
     {
         var name = new Argument<string>("name") { Description = "The line." };
         var clusters = new Option<string>("--clusters") { Description = "Number of proposals K, or auto (chosen by the silhouette).", DefaultValueFactory = _ => "auto", HelpName = "k|auto" };
-        var connection = new LinePoolConnection();
+        var connection = new LinePoolConnection(console.Error);
         var command = new Command("recluster", "Cluster the line's novel pool (Ward) into proposals for new defect types.") { name, clusters };
         connection.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
