@@ -160,6 +160,22 @@ public sealed class LineNovelPoolCommandTests
         Assert.Equal(["POST /lines/rolls/recluster", "GET /lines/rolls/novel"], server.Requests.Distinct());
     }
 
+    [Theory]
+    [InlineData("--pool-capacity", "0", "the novel pool's capacity is 0; it must be 1 to 20000 images.")]
+    [InlineData("--pool-capacity", "20001", "the novel pool's capacity is 20001; it must be 1 to 20000 images.")]
+    [InlineData("--recluster-every", "-1", "recluster-every is -1; it must be 0 (never) or a number of novel images.")]
+    public void ALineCreateOnAServerWithPoolSettingsOutOfRangeIsRefusedBeforeAnythingIsSent(string option, string value, string message)
+    {
+        // The command sent POST /lines first and the pool settings after: the server refused the settings, but the catalog
+        // version it had made stayed.
+        using var server = new StandInPoolServer(accepted: "{}", pool: "{}");
+
+        var run = CliRun.InProcess(["line", "create", "rolls", "--from-job", "job-1", "--server", server.Address, option, value]);
+
+        run.AssertOneLineError(CliExitCodes.InputError, message);
+        Assert.Empty(server.Requests);
+    }
+
     private static void CreateLine(TempFolder folder, string store, string line, string[] poolOptions)
     {
         var images = folder.Combine("images");

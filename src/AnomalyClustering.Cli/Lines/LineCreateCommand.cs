@@ -85,6 +85,9 @@ internal static class LineCreateCommand
     {
         LocalLineStore.CheckName(name);
         LineRuleOptions.Check(rule);
+        // Checked before POST /lines, as the embedded path does: the server would refuse the pool settings only after it
+        // had made the catalog version, so a refused command would leave a version behind.
+        LineNovelPool.Check(new NovelPoolSettings(poolCapacity ?? NovelPoolSettings.DefaultCapacity, reclusterEvery ?? 0));
         var catalog = await client.CreateLineAsync(name, jobId, rule, cancellationToken).ConfigureAwait(false);
         if (reclusterEvery is not null || poolCapacity is not null)
         {
