@@ -26,6 +26,19 @@ public sealed class LineApiTests(SiloServer server)
 {
     private HttpClient Client => server.Client;
 
+    [Theory]
+    [InlineData("POST", "/lines/plate-a/images", "application/json", "it takes multipart/form-data with 1 to 32 image files.")]
+    [InlineData("PUT", "/lines/plate-a/novel/settings", "text/plain", "it takes application/json ({\"capacity\": 2000, \"reclusterEvery\": 50, \"clusterCount\": null}).")]
+    [InlineData("POST", "/lines", "text/plain", "it takes application/json ({\"name\": \"plate-a\", \"fromJob\": \"<jobId>\"}, optional margin and acceptanceFactor).")]
+    public async Task AWrongContentTypeOnALineEndpointIs415NamingWhatThatEndpointTakes(string method, string path, string contentType, string takes)
+    {
+        // Every 415 of routing described the /jobs endpoints: "POST /jobs takes application/json ..., POST /jobs/upload ...".
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, contentType) };
+        var problem = await JobApiTests.ProblemAsync(await Client.SendAsync(request, TestContext.Current.CancellationToken), HttpStatusCode.UnsupportedMediaType, takes);
+        Assert.StartsWith($"{method} {path} does not take content type '{contentType}; charset=utf-8': ", problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("/jobs", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task ALineFromAJobDecidesImagesOfItsClassesAndLogsEachImageOnce()
     {

@@ -31,8 +31,7 @@ public static class JobApiProblems
             StatusCodes.Status404NotFound => $"{endpoint}: no such endpoint; /openapi/v1.json lists them.",
             StatusCodes.Status405MethodNotAllowed => $"{endpoint}: the method is not allowed here; /openapi/v1.json lists the methods of every endpoint.",
             StatusCodes.Status413PayloadTooLarge => $"{endpoint}: the request body is larger than this endpoint accepts.",
-            StatusCodes.Status415UnsupportedMediaType =>
-                $"{endpoint} does not take content type '{request.ContentType ?? "none"}': POST /jobs takes application/json (a dataset already in the blob store), POST /jobs/upload takes multipart/form-data (image files).",
+            StatusCodes.Status415UnsupportedMediaType => UnsupportedContentType.Describe(context.HttpContext),
             >= 500 => $"{endpoint} failed inside the server (trace id {context.HttpContext.Features.Get<IHttpActivityFeature>()?.Activity.TraceId.ToString() ?? context.HttpContext.TraceIdentifier}); its log has the details.",
             _ => null,
         };

@@ -30,6 +30,7 @@ public static class LineNovelPoolApi
             .WithSummary("Set the pool's bound and its automatic recluster")
             .WithDescription($"Body `{{\"capacity\": 2000, \"reclusterEvery\": 50, \"clusterCount\": null}}`: at most `capacity` images (1-{NovelPoolSettings.MaximumCapacity}; the oldest leave first), a recluster each time `reclusterEvery` images joined since the last (0 never), into `clusterCount` clusters (null: chosen automatically).")
             .Accepts<NovelPoolSettings>("application/json")
+            .WithMetadata(new RequestBodyDescription("application/json ({\"capacity\": 2000, \"reclusterEvery\": 50, \"clusterCount\": null})"))
             .Produces<NovelPoolSettings>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
