@@ -8,7 +8,7 @@ namespace AnomalyClustering.Cli.Tests;
 /// The lock of a local-folder store (<see cref="StoreFolderLock"/>): CLI runs share it (several at once on one store, as
 /// before), a server takes it alone, and whoever is refused is told who holds it; a lock that cannot be written is said to
 /// be so (the folder and the cause), never "in use", and leaves nothing locked; a CLI run with .NET's file locking off, whose
-/// lock then keeps no server out, says so.
+/// lock then keeps no server out, says so, naming the folder, unless its store is eval's temporary one, which no server can use.
 /// </summary>
 public sealed class StoreFolderLockTests
 {
@@ -118,11 +118,31 @@ public sealed class StoreFolderLockTests
 
         Assert.True(lockingOff.ExitCode == 0, lockingOff.Error);
         var warning = Assert.Single(lockingOff.Error.Split('\n'), line => line.Contains("file locking is off", StringComparison.OrdinalIgnoreCase));
-        Assert.StartsWith("warning: ", warning, StringComparison.Ordinal);
+        Assert.StartsWith("warning: file locking is off", warning, StringComparison.Ordinal);
         Assert.Contains(StoreFolderLock.FileLockingVariable, warning, StringComparison.Ordinal);
+        // The CLI's own words: the folder, and a server (not other CLI runs, which share the lock anyway) as the risk.
+        Assert.Contains($"'{Path.GetFullPath(folder.Combine("store"))}'", warning, StringComparison.Ordinal);
+        Assert.Contains("would not keep a server out", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("no CLI run", warning, StringComparison.Ordinal);
         Assert.DoesNotContain("file locking is off", lockingOff.Output, StringComparison.OrdinalIgnoreCase);
         Assert.True(lockingOn.ExitCode == 0, lockingOn.Error);
         Assert.DoesNotContain("file locking is off", lockingOn.Error + lockingOn.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void EvalOnItsOwnTemporaryStoreDoesNotWarnWithFileLockingOff()
+    {
+        // Without --store, eval runs on a new folder of its own that it deletes at the end: no server can be on it.
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "the variable turns off file locking on Unix only");
+        using var folder = new TempFolder();
+        var summary = SyntheticProductLine.Write(folder.Combine("data"), new SyntheticProductLineOptions { ImagesPerClass = 2, DefectTypes = [DefectType.Hole], Seed = 3 });
+
+        var run = CliRun.Executable(new Dictionary<string, string> { [StoreFolderLock.FileLockingVariable] = "1" },
+            "eval", summary.Root, "--modes", "average", "-o", folder.Combine("eval"), "--pretrain-dim", "64", "--target-dim", "64");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.True(File.Exists(folder.Combine("eval", "eval.csv")), "the eval ran");
+        Assert.DoesNotContain("file locking is off", run.Error + run.Output, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -106,7 +106,10 @@ internal static class EvalCommand
         EmbeddedCluster? cluster = null;
         EmbeddedCluster StartCluster()
         {
-            var started = EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, plan.Options.ClusteringMemoryBudgetBytes, console.Error, cancellationToken).GetAwaiter().GetResult();
+            // A temporary store is this run's own (a new folder, deleted at the end): no server can be on it, so file locking
+            // being off is nothing to warn of there.
+            var warnings = temporaryStore is null ? console.Error : TextWriter.Null;
+            var started = EmbeddedCluster.StartAsync(storeFolder ?? temporaryStore!, runtime, plan.Options.BatchSize, plan.Options.ClusteringMemoryBudgetBytes, warnings, cancellationToken).GetAwaiter().GetResult();
             try
             {
                 started.Backbones.Get(plan.Backbone.ToJson());

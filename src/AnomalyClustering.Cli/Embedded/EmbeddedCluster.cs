@@ -69,7 +69,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <paramref name="clusteringMemoryBudgetBytes"/> (the CLI's <c>--memory-budget</c>: here the user is the operator).
     /// The store's lock is held shared while the silo runs (<see cref="StoreFolderLock"/>): other CLI runs may use the store
     /// at once, a server may not; with .NET's file locking off, the lock keeps no server out, which is said on
-    /// <paramref name="warnings"/> (standard error).
+    /// <paramref name="warnings"/> (standard error; <see cref="TextWriter.Null"/> for a store no server can know of).
     /// </summary>
     /// <exception cref="CliInputException">A server holds the store folder, or its lock cannot be written.</exception>
     public static async Task<EmbeddedCluster> StartAsync(
@@ -94,7 +94,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>
     /// The store's lock, shared with other CLI runs. A server that owns the folder would resume this run's jobs as its own
     /// (and this run the server's), since both keep their job records there: the run is refused and told where to go. Taken
-    /// with file locking off, it refuses nothing: the run goes on, warned as a server is (<see cref="StoreFolderLock.FileLockingOffWarning"/>).
+    /// with file locking off, it refuses nothing: the run goes on, warned (<see cref="FileLockingOffWarning"/>).
     /// Commands that write the store without a silo (<c>line recluster</c>, <c>line name</c>) take it too.
     /// </summary>
     /// <exception cref="CliInputException">A server holds the store folder, or its lock cannot be written.</exception>
@@ -105,7 +105,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             var taken = StoreFolderLock.TakeShared(storeFolder);
             if (StoreFolderLock.FileLockingIsOff())
             {
-                warnings.WriteLine($"warning: {StoreFolderLock.FileLockingOffWarning}.");
+                warnings.WriteLine(FileLockingOffWarning(storeFolder));
             }
             return taken;
         }
@@ -119,6 +119,14 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             throw new CliInputException($"{e.Message} Or give this run another folder with --store.", e);
         }
     }
+
+    /// <summary>
+    /// What a CLI run on <paramref name="storeFolder"/> says with file locking off, in one line as its <c>error:</c> lines.
+    /// Not the server's text: CLI runs share the lock anyway, so the one risk is a server on the same folder, which this run
+    /// can then neither see nor keep out.
+    /// </summary>
+    internal static string FileLockingOffWarning(string storeFolder) =>
+        $"warning: file locking is off in this process ({StoreFolderLock.FileLockingVariable} or the AppContext switch {StoreFolderLock.FileLockingSwitch}), so the lock of the store folder '{storeFolder}' would not keep a server out (a server and CLI runs on one folder would resume the same jobs and write the same files): start no server on this folder while CLI runs use it, and send jobs for a server's folder to that server with --server URL.";
 
     private static async Task<IHost> StartHostAsync(
         LocalDirectoryBlobStore store, BackboneRuntimeOptions runtime, int batchSize, long clusteringMemoryBudgetBytes, CancellationToken cancellationToken)

@@ -131,14 +131,6 @@ public sealed class StoreFolderLock : IDisposable
     public const string FileLockingSwitch = "System.IO.DisableFileLocking";
 
     /// <summary>
-    /// What a holder says when it takes the lock with file locking off (<see cref="FileLockingIsOff()"/>): the server in its
-    /// log at start, a CLI run on standard error. Warned rather than refused: operators turn locking off on purpose (file
-    /// systems without flock, e.g. some NFS mounts), and one server per folder still holds when they keep to it.
-    /// </summary>
-    public const string FileLockingOffWarning = "File locking is off in this process (" + FileLockingVariable + " or the AppContext switch "
-        + FileLockingSwitch + "): the store folder's lock keeps no second server or CLI run out, and two of them on one folder would resume the same jobs and write the same files. Run one server per folder and no CLI run on it, or turn locking back on over a local file system";
-
-    /// <summary>
     /// The refusal, naming the holder: a server if a shared lock cannot be had either (its holder file says which process),
     /// otherwise CLI runs.
     /// </summary>

@@ -29,6 +29,14 @@ internal sealed partial class StoreFolderLockRelease(StoreFolderLock held, ILogg
     /// <inheritdoc />
     public void Dispose() => held.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = StoreFolderLock.FileLockingOffWarning)]
+    /// <summary>
+    /// What the server logs at start with file locking off. Warned rather than refused: operators turn locking off on
+    /// purpose (file systems without flock, e.g. some NFS mounts), and one server per folder still holds when they keep to
+    /// it. A CLI run says its own (EmbeddedCluster in the CLI): its runs share the lock anyway, and only a server can hurt it.
+    /// </summary>
+    private const string FileLockingOffWarning = "File locking is off in this process (" + StoreFolderLock.FileLockingVariable
+        + " or the AppContext switch " + StoreFolderLock.FileLockingSwitch + "): the store folder's lock keeps no second server or CLI run out, and two of them on one folder would resume the same jobs and write the same files. Run one server per folder and no CLI run on it, or turn locking back on over a local file system";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = FileLockingOffWarning)]
     private static partial void LogLockingOff(ILogger logger);
 }
