@@ -7,9 +7,9 @@ try
 {
     silo = await builder.AddAnomalyClusteringSiloAsync();
 }
-catch (Exception e) when (e is StoreFolderInUseException or StoreFolderLockException)
+catch (StoreFolderException e)
 {
-    // Another server (or CLI runs) on the folder, or a folder that cannot be locked: said in one line, not as a crash.
+    // Another server (or CLI runs) on the folder, a folder that cannot be locked or used at all: said in one line, not as a crash.
     Console.Error.WriteLine($"anomaly-clustering server: {e.Message}");
     return 1;
 }

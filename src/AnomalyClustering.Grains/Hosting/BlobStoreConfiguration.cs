@@ -15,6 +15,7 @@ public static class BlobStoreConfiguration
 
     /// <summary>Opens (and for Azure, creates when missing) the configured store.</summary>
     /// <exception cref="InvalidOperationException">The settings are missing or contradictory; the message names them.</exception>
+    /// <exception cref="StoreFolderUnusableException">The local store's folder cannot be used (a file, not writable).</exception>
     public static async Task<IBlobStore> OpenAsync(IConfiguration configuration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -28,7 +29,7 @@ public static class BlobStoreConfiguration
                 {
                     root = Path.Combine(Path.GetTempPath(), "anomaly-clustering-store");
                 }
-                return new LocalDirectoryBlobStore(root);
+                return OpenLocal(root);
             case "azureblob":
                 var connectionString = configuration.GetConnectionString("Blobs");
                 if (!string.IsNullOrWhiteSpace(connectionString))
@@ -43,6 +44,22 @@ public static class BlobStoreConfiguration
                 throw new InvalidOperationException("AnomalyClustering:Storage:Kind is AzureBlob but neither ConnectionStrings:Blobs nor AnomalyClustering:Storage:ServiceUri is set.");
             default:
                 throw new InvalidOperationException($"AnomalyClustering:Storage:Kind is '{kind}'; use Local or AzureBlob.");
+        }
+    }
+
+    /// <summary>
+    /// The local store in <paramref name="root"/>. A folder that cannot be used at all (a file in the way, no permission, a
+    /// read-only disk) is a setting to change, not a crash: it is said so, naming the folder and the cause.
+    /// </summary>
+    private static LocalDirectoryBlobStore OpenLocal(string root)
+    {
+        try
+        {
+            return new LocalDirectoryBlobStore(root);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreFolderUnusableException(Path.GetFullPath(root), e);
         }
     }
 }

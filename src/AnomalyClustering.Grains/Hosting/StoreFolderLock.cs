@@ -163,7 +163,7 @@ public sealed class StoreFolderLock : IDisposable
 /// A local-folder store whose lock (<see cref="StoreFolderLock"/>) another process holds: a server when this is a server or
 /// a CLI run, or CLI runs when this is a server. The message names the folder and, when known, the holding process.
 /// </summary>
-public sealed class StoreFolderInUseException : InvalidOperationException
+public sealed class StoreFolderInUseException : StoreFolderException
 {
     /// <summary>Creates the refusal of <paramref name="folder"/>.</summary>
     public StoreFolderInUseException(string folder, bool heldByServer, string? holder)
@@ -191,7 +191,7 @@ public sealed class StoreFolderInUseException : InvalidOperationException
 /// the folder is not writable by this user, the disk is read-only or full, or an I/O error. The message names the folder,
 /// the file and the system's cause.
 /// </summary>
-public sealed class StoreFolderLockException : InvalidOperationException
+public sealed class StoreFolderLockException : StoreFolderException
 {
     /// <summary>Creates the failure to lock <paramref name="folder"/> by writing <paramref name="file"/>.</summary>
     public StoreFolderLockException(string folder, string file, Exception cause)

@@ -21,6 +21,7 @@ public static class SiloHostExtensions
     /// <exception cref="InvalidOperationException">A setting is missing or invalid; the message names it.</exception>
     /// <exception cref="StoreFolderInUseException">One node over a local folder that another server or CLI runs hold.</exception>
     /// <exception cref="StoreFolderLockException">One node over a local folder whose lock cannot be written.</exception>
+    /// <exception cref="StoreFolderUnusableException">A local store folder that cannot be used at all (a file, not writable).</exception>
     public static async Task<ClusterHostingOptions> AddAnomalyClusteringSiloAsync(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
