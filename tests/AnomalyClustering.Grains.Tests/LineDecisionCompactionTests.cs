@@ -383,14 +383,18 @@ public sealed class LineDecisionCompactionTests
         var lateRows = await WritePartsAsync(store, prefix, firstDay.AddDays(2).AddMinutes(30), parts: 1, rowsPerPart: 1);
         var listedBefore = Enumerable.Range(0, 10).Select(d => store.ListingsOf(DayFolder(prefix, firstDay.AddDays(d)))).ToList();
 
-        // A new activation: its first call compacts the later hour, and lists none of the days before the marker.
+        // A new activation: its first call compacts the later hour, and lists none of the days before the marker but the
+        // day of slack just before it.
         var second = new LineDecisionCompactor(store, prefix, NullLogger.Instance);
         Assert.Equal(later, await second.CompactNextAsync(last, _ => false, cancel));
+        listedBefore[9]++;
         Assert.Equal(listedBefore, Enumerable.Range(0, 10).Select(d => store.ListingsOf(DayFolder(prefix, firstDay.AddDays(d)))));
         Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, later)))));
         // The first day that may need work: the busy day (every day before it has hours of one part).
         Assert.Equal("2026-10-11", await MarkerTextAsync(store, prefix));
-        Assert.InRange(markerWrites, 1, 3);
+        // One write a call that moved it: past four days, four more, then two and the busy hour (a day of slack is no move).
+        Assert.Equal(3, markerWrites);
+        Assert.Equal(3, store.PutsOf(Marker(prefix)));
         // The late part is not compacted (the marker is past its day), and readers read it as any part.
         Assert.Null(await second.CompactNextAsync(last, _ => false, cancel));
         Assert.Equal(2, (await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, firstDay.AddDays(2)))).Count);
@@ -433,6 +437,69 @@ public sealed class LineDecisionCompactionTests
         // The scan moved past the first day: the marker now says so.
         Assert.Equal("2026-10-02", await MarkerTextAsync(store, prefix));
         Assert.Equal(rows.Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+    }
+
+    [Theory]
+    // A day of slack: the day before the marker is looked at again (its hour has a second part), however far the log goes.
+    [InlineData("2026-10-03", "2026-10-02", "2026-10-03")]
+    [InlineData("2026-10-06", "2026-10-05", "2026-10-06")]
+    // The last closed hour's day is trusted (the scan from the day before finds nothing to compact there).
+    [InlineData("2026-10-07", null, "2026-10-07")]
+    // A day after it was written under a clock ahead of this silo's: the scan starts at the log's first day.
+    [InlineData("2026-10-08", "2026-10-02", "2026-10-02")]
+    [InlineData("2026-10-09", "2026-10-02", "2026-10-02")]
+    public async Task ANewActivationStartsADayBeforeTheMarkerAndTrustsItUpToTheLastClosedHoursDay(string marker, string? compactedDay, string markerAfter)
+    {
+        // The scan started at the marker's day, so an hour of the day it passed last that got a second part after (a late
+        // decision, a marker written under a clock ahead) kept it forever; and it trusted a marker a day after the last
+        // closed hour's day, which a silo whose clock ran ahead writes while the current day still gets parts.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-markerslack")));
+        var prefix = $"lines/_/compact-markerslack-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.Zero);
+        // A part a day, and two hours to compact: 2026-10-02 09:00 and 2026-10-05 09:00.
+        for (var d = 0; d < 7; d++)
+        {
+            await WritePartsAsync(store, prefix, firstDay.AddDays(d), parts: d is 1 or 4 ? 2 : 1, rowsPerPart: 2);
+        }
+        using (var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(marker)))
+        {
+            await store.PutAsync(Marker(prefix), content, overwrite: true, cancel);
+        }
+        // The last closed hour: 2026-10-07 09:00.
+        var last = firstDay.AddDays(6);
+
+        var worked = await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(last, _ => false, cancel);
+
+        Assert.Equal(compactedDay is null ? null : DateTimeOffset.Parse(compactedDay + "T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture), worked);
+        Assert.Equal(markerAfter, await MarkerTextAsync(store, prefix));
+    }
+
+    [Fact]
+    public async Task APartThatLandsInTheDayTheMarkerPassedLastIsCompactedByTheNextActivation()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-latepart")));
+        var prefix = $"lines/_/compact-latepart-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 23, 0, 0, TimeSpan.Zero);
+        var rows = new List<LineDecision>();
+        rows.AddRange(await WritePartsAsync(store, prefix, firstDay, parts: 1, rowsPerPart: 2));
+        rows.AddRange(await WritePartsAsync(store, prefix, firstDay.AddDays(1), parts: 1, rowsPerPart: 2));
+        // 02:00 the next day: the scan passes both days, whose 23:00 hours have one part each.
+        var last = firstDay.AddDays(1).AddHours(3);
+        Assert.Null(await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(last, _ => false, cancel));
+        Assert.Equal("2026-10-03", await MarkerTextAsync(store, prefix));
+
+        // A decision of 23:10 on 2026-10-02 hours late: a second part of an hour the scan has passed.
+        var lateHour = firstDay.AddDays(1);
+        var late = await WritePartsAsync(store, prefix, lateHour.AddMinutes(10), parts: 1, rowsPerPart: 1);
+        Assert.Equal(2, (await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, lateHour))).Count);
+
+        // The log's next activation merges them.
+        Assert.Equal(lateHour, await new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(last, _ => false, cancel));
+        Assert.True(LineBlobNames.IsCompactedDecisionPart(Assert.Single(await NamesAsync(store, LineBlobNames.DecisionHourFolder(prefix, lateHour)))));
+        Assert.Equal(rows.Concat(late).Select(Json), (await LineDecisionLog.PageAsync(store, prefix, null, null, 1000, null, cancel)).Decisions.Select(Json));
+        Assert.Equal("2026-10-03", await MarkerTextAsync(store, prefix));
     }
 
     [Fact]

@@ -25,10 +25,13 @@ namespace AnomalyClustering.Grains.Lines;
 /// restart, a rebalance) goes on from there rather than listing a year of day folders again: the marker
 /// (<see cref="LineBlobNames.DecisionCompactionMarker"/>) names the first day that may still hold an hour to compact. It
 /// moves past a day only when every hour of that day is compacted or has at most one part, and is written only when it
-/// moves; a write that fails is logged and made again at the next call. A marker that is missing, cannot be read as a
-/// day, or names a day the log cannot have reached yet is not trusted: the scan starts at the log's first day, as it did
-/// before there was one. A part that lands in a day before the marker (a decision of a day the scan has passed, later than
-/// the grace) is read as any part but not compacted.
+/// moves; a write that fails is logged and made again at the next call. A new activation starts a day before the marker's
+/// day (not before the log's first day): a day the scan has passed can still get a second part of an hour (a decision
+/// later than the grace, or a marker written by a silo whose clock ran ahead), and that day is looked at again. A marker
+/// that is missing, cannot be read as a day, or names a day after the last closed hour's day (which the scan never passes:
+/// the writer's clock ran ahead of this silo's) is not trusted: the scan starts at the log's first day, as it did before
+/// there was one. A part that lands in a day the scan has passed is read as any part, and compacted only by a new
+/// activation whose slack day it lies in.
 /// </para>
 /// <para>
 /// The log grain runs it in the background (<see cref="Start"/>), off its turn, so that appends and flushes go on while an
@@ -300,9 +303,10 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
     }
 
     /// <summary>
-    /// The day a new activation's scan starts at: the marker's, or the log's first day when the marker is missing, is not
-    /// to be trusted or is before that day (<see cref="ReadMarkerAsync"/>). Null when the log has no part (then there is
-    /// no marker to read either).
+    /// The day a new activation's scan starts at: the day before the marker's (a day of slack: a part may have landed in the
+    /// day the marker passed last, late or written under a clock behind the marker writer's), or the log's first day when
+    /// the marker is missing, is not to be trusted (<see cref="ReadMarkerAsync"/>) or that day is before it. Null when the
+    /// log has no part (then there is no marker to read either).
     /// </summary>
     /// <exception cref="BlobStoreUnavailableException">The store is away: the call fails, and the next one reads the marker again.</exception>
     private async Task<DateTime?> StartDayAsync(DateTime lastClosedDay, CancellationToken cancellationToken)
@@ -312,15 +316,19 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
             return null;
         }
         var marked = await ReadMarkerAsync(lastClosedDay, cancellationToken).ConfigureAwait(false);
+        // What the store holds (written again only once the scan passes it), and where the scan starts: a day before it.
         _markedDay = marked is { } day && day > first ? day : first;
-        return _markedDay;
+        var start = _markedDay.Value.AddDays(-1);
+        return start > first ? start : first;
     }
 
     /// <summary>
     /// The day the marker names, or null when there is none or it is not to be trusted: a blob that cannot be read (other
-    /// than the store being away), is not a <c>yyyy-MM-dd</c> day, or names a day after the one after
-    /// <paramref name="lastClosedDay"/> (the scan never moves past the last closed hour's day; a day of slack for the
-    /// clocks of the silos), which would skip days that may need work.
+    /// than the store being away), is not a <c>yyyy-MM-dd</c> day, or names a day after <paramref name="lastClosedDay"/>.
+    /// The scan never moves past the last closed hour's day, so such a marker was written by a silo whose clock ran ahead
+    /// of this one's, and the days before it may still get parts by this silo's clock: the scan starts at the log's first
+    /// day (not at the last closed day, since a clock ahead by more than a day passed earlier days too), which costs
+    /// listings once, never a day.
     /// </summary>
     private async Task<DateTime?> ReadMarkerAsync(DateTime lastClosedDay, CancellationToken cancellationToken)
     {
@@ -340,7 +348,7 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
         }
         if (!DateTime.TryParseExact(text.Trim(), MarkerFormat, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day)
-            || day > lastClosedDay.AddDays(1))
+            || day > lastClosedDay)
         {
             LogMarkerIgnored(logger, Marker, text.Length > 40 ? text[..40] : text, linePrefix);
             return null;
