@@ -529,6 +529,60 @@ public sealed class LineDecisionCompactionTests
     }
 
     [Fact]
+    public async Task ACompactionStoppedAfterItsScanWritesNoMarker()
+    {
+        // A stop (a deactivation, the line's deletion, which deletes the marker once the stopped call has ended) must not
+        // be followed by a marker write.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-stopmarker")));
+        var prefix = $"lines/_/compact-stopmarker-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.Zero);
+        await WritePartsAsync(store, prefix, firstDay, parts: 1, rowsPerPart: 2);
+        var busy = firstDay.AddDays(1);
+        await WritePartsAsync(store, prefix, busy, parts: 3, rowsPerPart: 2);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        // The scan passes the first day and compacts the busy hour; the stop comes once its last replaced part is deleted.
+        var deletes = 0;
+        store.AfterDelete = _ =>
+        {
+            if (++deletes == 3)
+            {
+                stop.Cancel();
+            }
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => new LineDecisionCompactor(store, prefix, NullLogger.Instance).CompactNextAsync(busy.AddDays(2), _ => false, stop.Token));
+
+        Assert.Equal(3, deletes);
+        Assert.Equal(0, store.PutsOf(Marker(prefix)));
+        Assert.Null(await MarkerTextAsync(store, prefix));
+    }
+
+    [Fact]
+    public async Task AStopDuringTheMarkerWriteIsAStopNotAFailedWrite()
+    {
+        // A cloud store answers a cancelled request as the store being away (BlobStoreUnavailableException): the marker
+        // write took that for a failed write, logged it as one, and the call went on as if it had not been stopped.
+        var cancel = TestContext.Current.CancellationToken;
+        var store = new FlakyStore(new LocalDirectoryBlobStore(IsolatedCacheFolder.NewScratchFolder("ac-decision-compact-stopwrite")));
+        var prefix = $"lines/_/compact-stopwrite-{Guid.NewGuid():N}/";
+        var firstDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.Zero);
+        await WritePartsAsync(store, prefix, firstDay, parts: 1, rowsPerPart: 2);
+        await WritePartsAsync(store, prefix, firstDay.AddDays(1), parts: 1, rowsPerPart: 2);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        store.FailPutsUnder = Marker(prefix);
+        store.BeforeFailedPut = stop.Cancel;
+        var logger = new RecordingLogger();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => new LineDecisionCompactor(store, prefix, logger).CompactNextAsync(firstDay.AddDays(3), _ => false, stop.Token));
+
+        Assert.Equal(1, store.PutsOf(Marker(prefix)));
+        Assert.Empty(logger.Lines);
+    }
+
+    [Fact]
     public async Task TheLinesDeletionDeletesTheCompactionMarkerTheLogGrainWrote()
     {
         var cancel = TestContext.Current.CancellationToken;
@@ -675,6 +729,12 @@ public sealed class LineDecisionCompactionTests
         public volatile string? FailPutsUnder;
         public volatile string? FailDeletesUnder;
 
+        /// <summary>Runs after each delete (with the blob's name) while set.</summary>
+        public volatile Action<string>? AfterDelete;
+
+        /// <summary>Runs before a write that <see cref="FailPutsUnder"/> fails, as a cancelled request fails.</summary>
+        public volatile Action? BeforeFailedPut;
+
         /// <summary>Runs before each read (with the blob's name) while set.</summary>
         public volatile Func<string, Task>? BeforeRead;
 
@@ -686,9 +746,12 @@ public sealed class LineDecisionCompactionTests
         public Task PutAsync(string name, Stream content, bool overwrite = true, CancellationToken cancellationToken = default)
         {
             _puts.AddOrUpdate(name, 1, (_, count) => count + 1);
-            return FailPutsUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
-                ? throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name)
-                : inner.PutAsync(name, content, overwrite, cancellationToken);
+            if (FailPutsUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal))
+            {
+                BeforeFailedPut?.Invoke();
+                throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name);
+            }
+            return inner.PutAsync(name, content, overwrite, cancellationToken);
         }
 
         public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
@@ -708,10 +771,29 @@ public sealed class LineDecisionCompactionTests
             return inner.ListAsync(prefix, cancellationToken);
         }
 
-        public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
-            FailDeletesUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal)
-                ? throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name)
-                : inner.DeleteAsync(name, cancellationToken);
+        public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+        {
+            if (FailDeletesUnder is { } failing && name.StartsWith(failing, StringComparison.Ordinal))
+            {
+                throw new BlobStoreUnavailableException($"the store is away (test): '{name}'", name);
+            }
+            var deleted = await inner.DeleteAsync(name, cancellationToken);
+            AfterDelete?.Invoke(name);
+            return deleted;
+        }
+    }
+
+    /// <summary>A logger that keeps the text of every entry.</summary>
+    private sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => Lines.Enqueue(formatter(state, exception));
     }
 
     /// <summary>A blob store that counts the bytes read from the streams it opens (whole or seekable, passed through).</summary>

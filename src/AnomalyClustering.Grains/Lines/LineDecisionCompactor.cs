@@ -359,7 +359,7 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
     /// <summary>
     /// Writes the marker when the scan has moved past the day it holds (never otherwise: not every tick). A write that
     /// fails is logged and made again at the end of the next call: until then a new activation starts at an earlier day,
-    /// which costs listings, never a day.
+    /// which costs listings, never a day. A stop before or during the write throws <see cref="OperationCanceledException"/>.
     /// </summary>
     private async Task MarkScanDayAsync(CancellationToken cancellationToken)
     {
@@ -375,6 +375,12 @@ internal sealed partial class LineDecisionCompactor(IBlobStore blobs, string lin
             using var content = new MemoryStream(Encoding.UTF8.GetBytes(day.ToString(MarkerFormat, CultureInfo.InvariantCulture)), writable: false);
             await blobs.PutAsync(Marker, content, overwrite: true, cancellationToken).ConfigureAwait(false);
             _markedDay = day;
+        }
+        catch (BlobStoreException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped during the write (a cloud store reports its cancelled request as the store being away): a stop, which
+            // the caller expects, not a write to log as failed.
+            throw new OperationCanceledException("the compaction was stopped while it wrote its marker", e, cancellationToken);
         }
         catch (BlobStoreException e)
         {
