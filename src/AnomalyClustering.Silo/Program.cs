@@ -7,9 +7,10 @@ try
 {
     silo = await builder.AddAnomalyClusteringSiloAsync();
 }
-catch (StoreFolderException e)
+catch (Exception e) when (e is StoreFolderException or ServerSettingException)
 {
-    // Another server (or CLI runs) on the folder, a folder that cannot be locked or used at all: said in one line, not as a crash.
+    // Another server (or CLI runs) on the folder, a folder that cannot be locked or used at all, or a setting out of
+    // range: said in one line, not as a crash.
     Console.Error.WriteLine($"anomaly-clustering server: {e.Message}");
     return 1;
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using AnomalyClustering.Grains.Hosting;
+
 namespace AnomalyClustering.Grains.Jobs;
 
 /// <summary>Settings of job coordinators (configuration section <c>AnomalyClustering:Coordinator</c>).</summary>
@@ -76,4 +79,30 @@ public sealed class CoordinatorOptions
     /// run on CUDA or TensorRT, the SIMD kernel otherwise), <c>Cpu</c>, or <c>Onnx</c> (the graph on any provider).
     /// </summary>
     public CentreAssignmentKernel CentreAssignmentKernel { get; set; } = CentreAssignmentKernel.Auto;
+
+    /// <summary>
+    /// Refuses settings the server cannot run with, at start rather than once a line is used: a flush interval of zero or
+    /// less (the log's timer would fire without pause and keep a core busy) and a negative compaction grace (hours still
+    /// being written would count as closed).
+    /// </summary>
+    /// <exception cref="ServerSettingException">A setting out of range; the message names it.</exception>
+    public void Validate()
+    {
+        var defaults = new CoordinatorOptions();
+        if (DecisionLogFlushInterval <= TimeSpan.Zero)
+        {
+            throw Refused(nameof(DecisionLogFlushInterval), DecisionLogFlushInterval, "more than zero", defaults.DecisionLogFlushInterval);
+        }
+        if (DecisionLogCompactionGrace < TimeSpan.Zero)
+        {
+            throw Refused(nameof(DecisionLogCompactionGrace), DecisionLogCompactionGrace, "zero or more", defaults.DecisionLogCompactionGrace);
+        }
+    }
+
+    private static ServerSettingException Refused(string name, TimeSpan value, string range, TimeSpan fallback)
+    {
+        var key = $"{Section}:{name}";
+        return new ServerSettingException(key, string.Create(CultureInfo.InvariantCulture,
+            $"{key} is {value:c}; it must be {range} (a time span such as {fallback:c}, the default), or be left out."));
+    }
 }

@@ -1,5 +1,6 @@
 using AnomalyClustering.Abstractions.Placement;
 using AnomalyClustering.Grains.Hosting;
+using AnomalyClustering.Grains.Jobs;
 using AnomalyClustering.Silo.Api;
 using AnomalyClustering.Silo.Dashboard;
 using AnomalyClustering.Silo.Lines;
@@ -19,6 +20,7 @@ public static class SiloHostExtensions
     /// OpenAPI document. Returns the hosting options so that endpoints can be mapped by role.
     /// </summary>
     /// <exception cref="InvalidOperationException">A setting is missing or invalid; the message names it.</exception>
+    /// <exception cref="ServerSettingException">A coordinator setting is out of range (<see cref="CoordinatorOptions.Validate"/>).</exception>
     /// <exception cref="StoreFolderInUseException">One node over a local folder that another server or CLI runs hold.</exception>
     /// <exception cref="StoreFolderLockException">One node over a local folder whose lock cannot be written.</exception>
     /// <exception cref="StoreFolderUnusableException">A local store folder that cannot be used at all (a file, not writable).</exception>
@@ -26,6 +28,8 @@ public static class SiloHostExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var hosting = ClusterHostingOptions.Read(builder.Configuration);
+        // Checked here, before anything starts, so that a bad value is one line at start rather than a fault once it is used.
+        (builder.Configuration.GetSection(CoordinatorOptions.Section).Get<CoordinatorOptions>() ?? new CoordinatorOptions()).Validate();
         var store = await BlobStoreConfiguration.OpenAsync(builder.Configuration).ConfigureAwait(false);
         if (hosting.Clustering == ClusteringKind.Localhost && store is LocalDirectoryBlobStore local)
         {
