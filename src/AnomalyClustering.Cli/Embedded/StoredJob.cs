@@ -83,38 +83,32 @@ internal sealed record StoredJob(string Id, JobRecordStore.JobRecord? Record, in
     /// that used the store folder (a job it was sent, or a kept CLI job it resumed and now lists as its own). The server
     /// clears that state last, after the job's blobs, so a job it lists keeps it; an embedded run never writes there.
     /// </summary>
-    private static async Task<bool> IsAServersJobAsync(AtomicFileGrainStorage serverState, string id, CancellationToken cancellationToken)
-    {
-        var state = new GrainState<JobCoordinatorState>();
-        try
-        {
-            await serverState.ReadStateAsync(JobCoordinatorState.StateName, GrainId.Create(JobCoordinatorState.GrainTypeName, id), state, cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A state file there that this version cannot read (damaged, another format) is still the server's: a job that
-            // is not the CLI's to drop.
-            return true;
-        }
-        return state.RecordExists;
-    }
+    private static async Task<bool> IsAServersJobAsync(AtomicFileGrainStorage serverState, string id, CancellationToken cancellationToken) =>
+        // A state file there that this version cannot read (damaged, another format) is still the server's: a job that is not
+        // the CLI's to drop.
+        await ReadCoordinatorStateAsync(serverState, id, cancellationToken).ConfigureAwait(false) is not { } state || state.RecordExists;
 
     /// <summary>The images done by job <paramref name="id"/> as its coordinator's stored state records them; 0 when there is none.</summary>
-    private static async Task<int> ReadImagesDoneAsync(AtomicFileGrainStorage grainState, string id, CancellationToken cancellationToken)
+    private static async Task<int> ReadImagesDoneAsync(AtomicFileGrainStorage grainState, string id, CancellationToken cancellationToken) =>
+        // A state file this version cannot read: the list still shows the job and its space, which is what 'store drop'
+        // needs; no images count as done.
+        await ReadCoordinatorStateAsync(grainState, id, cancellationToken).ConfigureAwait(false) is { RecordExists: true, State: { } recorded }
+            ? recorded.WeightedImages()
+            : 0;
+
+    /// <summary>Job <paramref name="id"/>'s coordinator state in <paramref name="storage"/>; null when the file there cannot be read.</summary>
+    private static async Task<GrainState<JobCoordinatorState>?> ReadCoordinatorStateAsync(AtomicFileGrainStorage storage, string id, CancellationToken cancellationToken)
     {
         var state = new GrainState<JobCoordinatorState>();
         try
         {
-            await grainState.ReadStateAsync(JobCoordinatorState.StateName, GrainId.Create(JobCoordinatorState.GrainTypeName, id), state, cancellationToken)
+            await storage.ReadStateAsync(JobCoordinatorState.StateName, GrainId.Create(JobCoordinatorState.GrainTypeName, id), state, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A state file this version cannot read (damaged, another format): the list still shows the job and its space,
-            // which is what 'store drop' needs; no images count as done.
-            return 0;
+            return null;
         }
-        return state is { RecordExists: true, State: { } recorded } ? recorded.WeightedImages() : 0;
+        return state;
     }
 }
