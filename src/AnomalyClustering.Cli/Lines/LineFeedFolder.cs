@@ -32,10 +32,13 @@ internal sealed class LineFeedFolder(string root)
         var ready = new List<FeedFile>();
         var leftOut = new List<LeftOutFile>();
         var now = DateTime.UtcNow;
-        foreach (var path in Files())
+        foreach (var file in Files())
         {
+            var path = file.FullName;
+            // The enumeration's own length and write time: no second stat of every file on every watch pass.
+            var stampNow = FileStamp.Of(file);
             var name = System.IO.Path.GetRelativePath(root, path).Replace('\\', '/');
-            if (taken.TryGetValue(name, out var stamp) && (stamp is null || !watching || stamp == FileStamp.Of(path)))
+            if (taken.TryGetValue(name, out var stamp) && (stamp is null || !watching || stamp == stampNow))
             {
                 continue;
             }
@@ -48,7 +51,7 @@ internal sealed class LineFeedFolder(string root)
             }
             try
             {
-                if (watching && now - File.GetLastWriteTimeUtc(path) < SettleTime)
+                if (watching && now - file.LastWriteTimeUtc < SettleTime)
                 {
                     continue;
                 }
@@ -59,10 +62,9 @@ internal sealed class LineFeedFolder(string root)
                     leftOut.Add(new LeftOutFile(name, "unreadable", notRegular));
                     continue;
                 }
-                // Stamped before the read: a write that lands during it changes the stamp, so the next pass reads again.
-                var before = FileStamp.Of(path);
+                // Stamped before the read (by the listing): a write that lands during it changes the stamp, so the next pass reads again.
                 var bytes = File.ReadAllBytes(path);
-                taken[name] = before;
+                taken[name] = stampNow;
                 if (bytes.Length == 0)
                 {
                     leftOut.Add(new LeftOutFile(name, "empty", "the file is empty"));
@@ -72,7 +74,7 @@ internal sealed class LineFeedFolder(string root)
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                taken[name] = FileStamp.Of(path);
+                taken[name] = stampNow;
                 leftOut.Add(new LeftOutFile(name, "unreadable", $"cannot read the file: {e.Message}"));
             }
         }
@@ -82,12 +84,11 @@ internal sealed class LineFeedFolder(string root)
     /// <summary>A file's length and last write time: when either changes, a watching feed takes the file again.</summary>
     private sealed record FileStamp(long Length, DateTime WrittenUtc)
     {
-        /// <summary>The file's stamp now; a file that vanished or cannot be asked gets one that matches no real file.</summary>
-        public static FileStamp Of(string path)
+        /// <summary>The file's stamp as its listing gave it; a file that vanished or cannot be asked gets one that matches no real file.</summary>
+        public static FileStamp Of(FileInfo info)
         {
             try
             {
-                var info = new FileInfo(path);
                 return new FileStamp(info.Length, info.LastWriteTimeUtc);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -97,19 +98,20 @@ internal sealed class LineFeedFolder(string root)
         }
     }
 
-    private IEnumerable<string> Files()
+    // FileInfo from a listing carries the length and write time the listing read: asking them costs no further stat.
+    private IEnumerable<FileInfo> Files()
     {
         var pending = new Stack<string>([root]);
-        var files = new List<string>();
+        var files = new List<FileInfo>();
         while (pending.Count > 0)
         {
             var folder = pending.Pop();
-            files.AddRange(Directory.EnumerateFiles(folder).Where(path => ImageDatasetLayout.IsVisibleFileName(System.IO.Path.GetFileName(path))));
+            files.AddRange(new DirectoryInfo(folder).EnumerateFiles().Where(file => ImageDatasetLayout.IsVisibleFileName(file.Name)));
             foreach (var sub in Directory.EnumerateDirectories(folder).Where(path => !System.IO.Path.GetFileName(path).StartsWith('.')))
             {
                 pending.Push(sub);
             }
         }
-        return files.Order(StringComparer.Ordinal);
+        return files.OrderBy(file => file.FullName, StringComparer.Ordinal);
     }
 }
